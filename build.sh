@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The one entry point: ./build.sh [build|test|run|bench|package]
+#   build (default)  restore and build Release; executables land in artifacts/bin/
+#   test             build, run every NUnit test, end with "N passed, N failed"
+#   run              build, then start the quickstart (two origins behind the proxy) in the foreground
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+build() {
+    # Publish (framework-dependent) puts each executable and its dependencies in artifacts/bin.
+    # Exe projects set PublishDir in Directory.Build.props; the test project is not publishable.
+    dotnet publish Proxy.sln -c Release --nologo -v quiet -clp:ErrorsOnly
+    echo "built: $(ls artifacts/bin | grep -E '^(proxyctl|proxy-supervisor|proxy-worker|proxy-origin)$' | tr '\n' ' ')"
+}
+
+run_tests() {
+    build
+    local results="$ROOT/artifacts/test-results"
+    rm -rf "$results"; mkdir -p "$results"
+    local rc=0
+    dotnet test tests/Proxy.Tests.csproj -c Release --nologo \
+        --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" \
+        --results-directory "$results" "$@" || rc=$?
+    # NUnit's own summary is not what CI reads: print the plain closing line from the trx counters.
+    local trx="$results/tests.trx"
+    if [[ -f "$trx" ]]; then
+        local passed failed
+        passed=$(grep -o 'passed="[0-9]*"' "$trx" | head -1 | grep -o '[0-9]*')
+        failed=$(grep -o 'failed="[0-9]*"' "$trx" | head -1 | grep -o '[0-9]*')
+        echo "${passed:-0} passed, ${failed:-0} failed"
+    else
+        echo "0 passed, 1 failed"
+        rc=1
+    fi
+    return $rc
+}
+
+run_quickstart() {
+    build
+    local bin="$ROOT/artifacts/bin"
+    "$bin/proxy-origin" --port 8081 --name origin-1 &
+    local o1=$!
+    "$bin/proxy-origin" --port 8082 --name origin-2 &
+    local o2=$!
+    trap 'kill $o1 $o2 2>/dev/null || true' EXIT
+    echo "quickstart: origins on 127.0.0.1:8081 and :8082; proxy on http://127.0.0.1:8080/ (Ctrl-C stops)"
+    "$bin/proxyctl" start --foreground -f "$ROOT/examples/quickstart.cfg"
+}
+
+cmd=${1:-build}
+[[ $# -gt 0 ]] && shift
+case "$cmd" in
+    build) build ;;
+    test) run_tests "$@" ;;
+    run) run_quickstart ;;
+    *) echo "usage: $0 [build|test|run]" >&2; exit 2 ;;
+esac

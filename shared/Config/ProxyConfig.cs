@@ -1,0 +1,114 @@
+using System.Net;
+
+namespace Proxy.Shared.Config;
+
+// The validated, immutable model of one configuration file (HAProxy's language, doc/configuration.txt).
+// The parser builds it only when the file has no error; everything after the parser trusts it.
+
+/// <summary>Where a keyword came from, so later checks can still name file:line.</summary>
+public readonly record struct SourceLocation(string File, int Line)
+{
+    public override string ToString() => $"{File}:{Line}";
+}
+
+public enum ProxyMode { Tcp, Http }
+
+public sealed record ProxyConfig(
+    string SourcePath,
+    GlobalSettings Global,
+    IReadOnlyList<FrontendConfig> Frontends,
+    IReadOnlyList<BackendConfig> Backends)
+{
+    public BackendConfig? FindBackend(string name)
+    {
+        foreach (var b in Backends)
+            if (b.Name == name) return b;
+        return null;
+    }
+}
+
+/// <summary>One `stats socket PATH [mode M] [level L]` line: the control socket.</summary>
+public sealed record StatsSocketConfig(string Path, int Mode, string Level);
+
+/// <summary>One `cpu-map [auto:]P[-P] C[-C]...` line; process numbers are 1-based as in HAProxy.</summary>
+public sealed record CpuMapEntry(bool Auto, int FirstProcess, int LastProcess, IReadOnlyList<int> Cpus, SourceLocation Location);
+
+/// <summary>One `log TARGET [len N] [format F] FACILITY [LEVEL [MINLEVEL]]` line.</summary>
+public sealed record LogTarget(string Target, string Facility, string? Level, string Format);
+
+public sealed record GlobalSettings(
+    int MaxConn,
+    int? NbProc,                       // null: `nbproc auto` or absent, one worker per allowed CPU
+    IReadOnlyList<CpuMapEntry> CpuMaps,
+    string? PidFile,
+    StatsSocketConfig? StatsSocket,
+    string? User,
+    string? Group,
+    string? Chroot,
+    bool Daemon,
+    IReadOnlyList<LogTarget> Logs,
+    TimeSpan? HardStopAfter,
+    int BufSize,                       // tune.bufsize, 16 KiB by default
+    int MaxHeaders)                    // tune.http.maxhdr, 101 by default
+{
+    public static GlobalSettings Default { get; } = new(
+        MaxConn: 4096, NbProc: null, CpuMaps: [], PidFile: null, StatsSocket: null,
+        User: null, Group: null, Chroot: null, Daemon: false, Logs: [],
+        HardStopAfter: null, BufSize: 16384, MaxHeaders: 101);
+}
+
+/// <summary>The `timeout` family; null means "not set" (HAProxy: infinite, with a warning for client/server/connect).</summary>
+public sealed record Timeouts(
+    TimeSpan? Connect,
+    TimeSpan? Client,
+    TimeSpan? Server,
+    TimeSpan? Queue,
+    TimeSpan? Check,
+    TimeSpan? HttpRequest,
+    TimeSpan? HttpKeepAlive,
+    TimeSpan? Tunnel)
+{
+    public static Timeouts None { get; } = new(null, null, null, null, null, null, null, null);
+}
+
+/// <summary>One address of a `bind` line: an endpoint, or an inherited descriptor (`fd@N`).</summary>
+public sealed record BindAddress(IPEndPoint? EndPoint, int? InheritedFd, SourceLocation Location)
+{
+    /// <summary>Stable name used to match listeners across reloads and on the stats board.</summary>
+    public string Key => InheritedFd is { } fd ? $"fd@{fd}" : EndPoint!.ToString();
+}
+
+public sealed record FrontendConfig(
+    string Name,
+    ProxyMode Mode,
+    IReadOnlyList<BindAddress> Binds,
+    string? DefaultBackend,
+    int MaxConn,
+    Timeouts Timeouts,
+    SourceLocation Location);
+
+public enum BalanceAlgorithm { RoundRobin, StaticRoundRobin, LeastConn, First, Source, Random }
+
+public sealed record ServerConfig(
+    string Name,
+    string Host,
+    IPEndPoint EndPoint,
+    int Weight,
+    int MaxConn,                       // 0: unlimited
+    bool Check,
+    TimeSpan Inter,
+    int Rise,
+    int Fall,
+    bool Backup,
+    bool Disabled,
+    SourceLocation Location);
+
+public sealed record BackendConfig(
+    string Name,
+    ProxyMode Mode,
+    BalanceAlgorithm Balance,
+    IReadOnlyList<ServerConfig> Servers,
+    Timeouts Timeouts,
+    int Retries,
+    bool Redispatch,
+    SourceLocation Location);
