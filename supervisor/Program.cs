@@ -1,1 +1,107 @@
+using System.Runtime.InteropServices;
+using NLog;
+using Proxy.Shared.Config;
+using Proxy.Shared.Control;
+using Proxy.Shared.Interop;
+using Proxy.Shared.Logging;
+using Proxy.Supervisor;
+
+// proxy-supervisor -f FILE [--daemon]
+// Started by `proxyctl start` (or systemd). With --daemon it detaches from the terminal once every worker
+// serves: it prints `READY <pid>` on stdout for proxyctl, then points its stdio at /dev/null.
+
+string? configPath = null;
+bool daemon = false;
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "-f" when i + 1 < args.Length: configPath = args[++i]; break;
+        case "--daemon": daemon = true; break;
+        default:
+            Console.Error.WriteLine($"proxy-supervisor: unknown argument '{args[i]}'\nusage: proxy-supervisor -f FILE [--daemon]");
+            return 2;
+    }
+}
+if (configPath is null)
+{
+    Console.Error.WriteLine("usage: proxy-supervisor -f FILE [--daemon]");
+    return 2;
+}
+
+LogSetup.ConfigureSupervisor([]);
+var log = LogManager.GetLogger("supervisor");
+
+configPath = Path.GetFullPath(configPath);
+var result = ConfigLoader.Load(configPath);
+foreach (var warning in result.Warnings) log.Warn(warning.ToString());
+if (!result.IsValid)
+{
+    foreach (var error in result.Errors) Console.Error.WriteLine(error.ToString());
+    return 1;
+}
+var config = result.Config!;
+string configText = File.ReadAllText(configPath);
+LogSetup.ConfigureSupervisor(config.Global.Logs);
+
+if (daemon) Posix.CreateSession();
+
+int[][] cpuPlan = CpuPlan.Compute(config.Global, CpuAffinity.AllowedCpus());
+var (listeners, bindErrors) = ListenerSet.Bind(config, cpuPlan.Length);
+if (bindErrors.Count > 0)
+{
+    foreach (var e in bindErrors) Console.Error.WriteLine(e);
+    return 1;
+}
+
+await using var supervisor = new Supervisor(config, configText, listeners, cpuPlan);
+var stopRequested = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+Task RequestStop(TimeSpan timeout)
+{
+    stopRequested.TrySetResult(timeout);
+    return Task.CompletedTask;
+}
+
+ControlServer control;
+string controlPath = InstancePaths.ControlSocket(config);
+try
+{
+    control = ControlServer.Open(controlPath, config.Global.StatsSocket?.Mode ?? Convert.ToInt32("600", 8),
+        new ControlCommands(supervisor, RequestStop));
+}
+catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"cannot open control socket {controlPath}: {e.Message}");
+    return 1;
+}
+using var _control = control;
+
+try
+{
+    await supervisor.StartAsync();
+}
+catch (Exception e) when (e is TimeoutException or InvalidOperationException or System.ComponentModel.Win32Exception)
+{
+    Console.Error.WriteLine($"cannot start workers: {e.Message}");
+    await supervisor.StopAsync(TimeSpan.FromSeconds(2));
+    return 1;
+}
+
+if (config.Global.PidFile is { } pidFile) File.WriteAllText(pidFile, Environment.ProcessId + "\n");
+
+// SIGTERM/SIGINT/SIGQUIT: graceful stop, as `proxyctl stop` does. Cancel keeps the runtime from exiting first.
+TimeSpan signalTimeout = config.Global.HardStopAfter ?? TimeSpan.FromSeconds(30);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; RequestStop(signalTimeout); });
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; RequestStop(signalTimeout); });
+using var sigquit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => { c.Cancel = true; RequestStop(signalTimeout); });
+
+Console.Out.WriteLine($"READY {Environment.ProcessId}");
+Console.Out.Flush();
+if (daemon) Posix.RedirectStdioToDevNull();
+
+TimeSpan stopTimeout = await stopRequested.Task;
+await supervisor.StopAsync(stopTimeout);
+if (config.Global.PidFile is { } pf) try { File.Delete(pf); } catch (IOException) { }
+log.Info("supervisor exiting");
+LogManager.Shutdown();
 return 0;

@@ -1,1 +1,59 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+// proxy-origin --port P [--address A] [--name N]
+// Routes:  GET /            "hello from NAME\n"
+//          GET /bytes/N     N bytes of 'x' (Content-Length)
+//          POST /echo       the request body back
+//          GET /delay/MS    answers after MS milliseconds
+// Every response carries `X-Origin: NAME`, so tests can see which server answered.
+
+int port = 8081;
+string address = "127.0.0.1";
+string name = "origin";
+for (int i = 0; i + 1 < args.Length; i += 2)
+{
+    switch (args[i])
+    {
+        case "--port": port = int.Parse(args[i + 1]); break;
+        case "--address": address = args[i + 1]; break;
+        case "--name": name = args[i + 1]; break;
+        default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
+    }
+}
+
+var builder = WebApplication.CreateSlimBuilder();
+builder.Logging.ClearProviders();
+builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(address), port));
+var app = builder.Build();
+app.Use(async (ctx, next) =>
+{
+    ctx.Response.Headers["X-Origin"] = name;
+    await next(ctx);
+});
+byte[] hello = System.Text.Encoding.UTF8.GetBytes($"hello from {name}\n");
+app.MapGet("/", (HttpContext ctx) => ctx.Response.Body.WriteAsync(hello).AsTask());
+app.MapGet("/bytes/{n:long}", async (long n, HttpContext ctx) =>
+{
+    ctx.Response.ContentLength = n;
+    var chunk = new byte[Math.Min(n, 64 * 1024)];
+    Array.Fill(chunk, (byte)'x');
+    for (long left = n; left > 0; left -= chunk.Length)
+        await ctx.Response.Body.WriteAsync(chunk.AsMemory(0, (int)Math.Min(left, chunk.Length)));
+});
+app.MapPost("/echo", async (HttpContext ctx) =>
+{
+    if (ctx.Request.ContentLength is { } len) ctx.Response.ContentLength = len;
+    await ctx.Request.Body.CopyToAsync(ctx.Response.Body);
+});
+app.MapGet("/delay/{ms:int}", async (int ms) =>
+{
+    await Task.Delay(ms);
+    return "done\n";
+});
+Console.WriteLine($"origin {name} listening on {address}:{port}");
+await app.RunAsync();
 return 0;

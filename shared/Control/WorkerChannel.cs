@@ -1,0 +1,75 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Proxy.Shared.Control;
+
+/// <summary>
+/// The private Unix-socket link between the supervisor and one worker.
+/// Sequence: worker sends `hello SLOT GENERATION TOKEN\n`; supervisor sends the listening sockets
+/// (one marker byte with SCM_RIGHTS), then a length-prefixed JSON <see cref="WorkerInit"/>; after that
+/// both sides exchange newline-terminated text messages (<see cref="WorkerMessages"/>).
+/// The link doubles as a liveness signal: when either process dies, the other reads end-of-file.
+/// </summary>
+public static class WorkerChannel
+{
+    /// <summary>Environment variable holding the one-time token a spawned worker proves itself with.</summary>
+    public const string TokenVariable = "PROXY_WORKER_TOKEN";
+
+    public static async Task SendInitAsync(Socket socket, WorkerInit init, CancellationToken ct)
+    {
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(init, ControlJsonContext.Default.WorkerInit);
+        byte[] frame = new byte[4 + json.Length];
+        BinaryPrimitives.WriteInt32LittleEndian(frame, json.Length);
+        json.CopyTo(frame, 4);
+        await SendAllAsync(socket, frame, ct);
+    }
+
+    public static WorkerInit ReceiveInit(Socket socket)
+    {
+        Span<byte> len = stackalloc byte[4];
+        ReceiveExactly(socket, len);
+        int size = BinaryPrimitives.ReadInt32LittleEndian(len);
+        if (size <= 0 || size > 64 * 1024 * 1024) throw new IOException($"invalid init frame length {size}");
+        byte[] json = new byte[size];
+        ReceiveExactly(socket, json);
+        return JsonSerializer.Deserialize(json, ControlJsonContext.Default.WorkerInit)
+            ?? throw new IOException("empty init frame");
+    }
+
+    public static async Task SendLineAsync(Socket socket, string line, CancellationToken ct)
+    {
+        await SendAllAsync(socket, Encoding.UTF8.GetBytes(line + "\n"), ct);
+    }
+
+    private static async Task SendAllAsync(Socket socket, byte[] data, CancellationToken ct)
+    {
+        int sent = 0;
+        while (sent < data.Length)
+            sent += await socket.SendAsync(data.AsMemory(sent), SocketFlags.None, ct);
+    }
+
+    private static void ReceiveExactly(Socket socket, Span<byte> buffer)
+    {
+        int got = 0;
+        while (got < buffer.Length)
+        {
+            int n = socket.Receive(buffer[got..]);
+            if (n == 0) throw new IOException("channel closed");
+            got += n;
+        }
+    }
+}
+
+/// <summary>The text messages of the worker channel, in one place so both sides spell them alike.</summary>
+public static class WorkerMessages
+{
+    // worker -> supervisor
+    public const string Ready = "ready";               // listeners adopted, accepting
+    public const string Status = "status";             // `status CURRENT TOTAL`: connections now and since start
+    public const string Drained = "drained";           // no connection left; exiting
+
+    // supervisor -> worker
+    public const string Drain = "drain";               // `drain MILLISECONDS`: stop accepting, finish, exit by then
+}

@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Text;
+using Proxy.Shared.Config;
+
+namespace Proxy.Supervisor;
+
+/// <summary>
+/// What the control socket understands: HAProxy runtime API commands where supported (`show info`,
+/// `show proc`), plus the supervisor's own (`status`, `stop [SECONDS]`).
+/// </summary>
+public sealed class ControlCommands(Supervisor supervisor, Func<TimeSpan, Task> requestStop)
+{
+    private const string Help =
+        "The following commands are valid at this level:\n" +
+        "  help                : this message\n" +
+        "  show info           : report information about the running process\n" +
+        "  show proc           : list the workers (alias: show workers)\n" +
+        "  status              : supervisor and workers, as `proxyctl status` prints them\n" +
+        "  stop [SECONDS]      : stop gracefully, killing what is left after SECONDS\n";
+
+    public async Task<string> ExecuteAsync(string command)
+    {
+        string[] words = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        switch (words)
+        {
+            case ["help"]:
+                return Help;
+            case ["show", "info"]:
+                return ShowInfo();
+            case ["show", "proc"] or ["show", "workers"] or ["status"]:
+                return Status();
+            case ["stop", ..]:
+                TimeSpan timeout = supervisor.Config.Global.HardStopAfter ?? TimeSpan.FromSeconds(30);
+                if (words.Length > 1)
+                {
+                    if (!double.TryParse(words[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double s) || s < 0)
+                        return "stop: expected a number of seconds\n";
+                    timeout = TimeSpan.FromSeconds(s);
+                }
+                _ = requestStop(timeout);
+                await Task.Yield();
+                return $"Stopping supervisor {Environment.ProcessId} (timeout {timeout.TotalSeconds:0.#}s)\n";
+            default:
+                return "Unknown command. Please enter one of the following commands only :\n" + Help;
+        }
+    }
+
+    private string ShowInfo()
+    {
+        var workers = supervisor.Workers();
+        long cur = 0, total = 0;
+        foreach (var w in workers) { cur += w.CurrentConnections; total += w.TotalConnections; }
+        var sb = new StringBuilder();
+        sb.Append("Name: proxy\n");
+        sb.Append($"Pid: {Environment.ProcessId}\n");
+        sb.Append($"Uptime_sec: {(long)(DateTimeOffset.UtcNow - supervisor.StartedAt).TotalSeconds}\n");
+        sb.Append($"Nbproc: {supervisor.SlotCount}\n");
+        sb.Append($"MaxConn: {supervisor.Config.Global.MaxConn}\n");
+        sb.Append($"CurrConns: {cur}\n");
+        sb.Append($"CumConns: {total}\n");
+        sb.Append($"Stopping: {(supervisor.Stopping ? 1 : 0)}\n");
+        return sb.ToString();
+    }
+
+    private string Status()
+    {
+        var sb = new StringBuilder();
+        var uptime = DateTimeOffset.UtcNow - supervisor.StartedAt;
+        sb.Append($"supervisor pid {Environment.ProcessId}, uptime {FormatUptime(uptime)}, config {supervisor.Config.SourcePath}, generation {supervisor.Generation}{(supervisor.Stopping ? ", stopping" : "")}\n");
+        sb.Append($"{"slot",-5} {"pid",-8} {"cpu",-8} {"gen",-4} {"state",-9} {"started (UTC)",-20} {"conns",6} {"total",10}\n");
+        var workers = supervisor.Workers();
+        workers.Sort((a, b) => a.Slot != b.Slot ? a.Slot.CompareTo(b.Slot) : a.Generation.CompareTo(b.Generation));
+        foreach (var w in workers)
+        {
+            sb.Append($"{w.Slot + 1,-5} {w.Pid,-8} {string.Join(",", w.Cpus),-8} {w.Generation,-4} {w.State.ToString().ToLowerInvariant(),-9} {w.StartedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} {w.CurrentConnections,6} {w.TotalConnections,10}\n");
+        }
+        return sb.ToString();
+    }
+
+    private static string FormatUptime(TimeSpan t) =>
+        t.TotalDays >= 1 ? $"{(int)t.TotalDays}d{t.Hours}h{t.Minutes}m" :
+        t.TotalHours >= 1 ? $"{t.Hours}h{t.Minutes}m{t.Seconds}s" :
+        t.TotalMinutes >= 1 ? $"{t.Minutes}m{t.Seconds}s" : $"{t.Seconds}s";
+}

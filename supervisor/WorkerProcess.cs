@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Proxy.Shared.Control;
+using Proxy.Shared.Interop;
+
+namespace Proxy.Supervisor;
+
+public enum WorkerState { Starting, Running, Draining, Exited }
+
+/// <summary>
+/// One worker process of one slot and generation: the process, its channel, and what it last reported.
+/// Created by <see cref="WorkerSpawner"/>; the supervisor owns its lifetime.
+/// </summary>
+public sealed class WorkerProcess
+{
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Socket? _channel;
+
+    public WorkerProcess(int slot, int generation, int[] cpus, string token, Process process)
+    {
+        Slot = slot;
+        Generation = generation;
+        Cpus = cpus;
+        Token = token;
+        Process = process;
+        Pid = process.Id;
+        StartedAt = DateTimeOffset.UtcNow;
+    }
+
+    public int Slot { get; }
+    public int Generation { get; }
+    public int[] Cpus { get; }
+    public string Token { get; }
+    public Process Process { get; }
+    public int Pid { get; }
+    public DateTimeOffset StartedAt { get; }
+    public volatile WorkerState State;
+    public long CurrentConnections;
+    public long TotalConnections;
+    public int? ExitCode { get; private set; }
+
+    /// <summary>Completes when the worker reports `ready`; faults if it exits first.</summary>
+    public Task Ready => _ready.Task;
+
+    internal void AttachChannel(Socket channel) => _channel = channel;
+
+    internal void OnReady()
+    {
+        State = WorkerState.Running;
+        _ready.TrySetResult();
+    }
+
+    internal void OnExited(int exitCode)
+    {
+        ExitCode = exitCode;
+        State = WorkerState.Exited;
+        _ready.TrySetException(new InvalidOperationException($"worker for slot {Slot + 1} (pid {Pid}) exited with status {exitCode} before it was ready"));
+        _channel?.Dispose();
+    }
+
+    /// <summary>Asks the worker to stop accepting and exit once its connections end or <paramref name="timeout"/> passes.</summary>
+    public async Task DrainAsync(TimeSpan timeout)
+    {
+        if (State == WorkerState.Exited) return;
+        State = WorkerState.Draining;
+        if (_channel is null) { Kill(); return; }
+        try
+        {
+            await WorkerChannel.SendLineAsync(_channel, $"{WorkerMessages.Drain} {(long)timeout.TotalMilliseconds}", CancellationToken.None);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            Kill();
+        }
+    }
+
+    public void Kill()
+    {
+        if (State != WorkerState.Exited) Posix.Signal(Pid, Posix.SIGKILL);
+    }
+}

@@ -1,0 +1,151 @@
+using System.Net.Sockets;
+using System.Text;
+using NLog;
+using Proxy.Shared.Config;
+using Proxy.Shared.Control;
+using Proxy.Shared.Interop;
+
+namespace Proxy.Worker;
+
+/// <summary>
+/// A worker's life: connect to the supervisor, adopt the listening sockets it passes, pin to the slot's
+/// CPUs, serve, report, and drain when told (or when the supervisor is gone: no orphans).
+/// </summary>
+public sealed class WorkerHost
+{
+    private static readonly Logger Log = LogManager.GetLogger("worker");
+    private static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan OrphanDrain = TimeSpan.FromSeconds(10);
+
+    /// <summary>Runs the worker until it has drained; returns the process exit code.</summary>
+    public static async Task<int> RunAsync(string channelName, string token)
+    {
+        using var channel = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        channel.Connect(new UnixDomainSocketEndPoint("\0" + channelName));
+        var init = Handshake(channel, token, out var fds);
+
+        int pinError = CpuAffinity.PinProcess(init.Cpus);
+        if (pinError != 0) Log.Warn($"cannot pin to CPU {string.Join(",", init.Cpus)} (errno {pinError}); running unpinned");
+
+        var parsed = ConfigLoader.Parse(init.ConfigText, init.ConfigPath, Environment.GetEnvironmentVariable);
+        if (!parsed.IsValid)
+        {
+            foreach (var e in parsed.Errors) Log.Error(e.ToString());
+            return 1;
+        }
+        var config = parsed.Config!;
+        var listeners = AdoptListeners(config, init, fds);
+
+        await using var engine = new ProxyEngine(config, listeners, Log);
+        engine.Start();
+        await WorkerChannel.SendLineAsync(channel, WorkerMessages.Ready, CancellationToken.None);
+
+        using var statusStop = new CancellationTokenSource();
+        var status = ReportStatusAsync(channel, engine, statusStop.Token);
+
+        TimeSpan drainTimeout = await WaitForDrainOrderAsync(channel, config);
+        bool clean = await engine.DrainAsync(drainTimeout);
+        statusStop.Cancel();
+        await status;
+        try
+        {
+            await WorkerChannel.SendLineAsync(channel, WorkerMessages.Drained, CancellationToken.None);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The supervisor is gone; nobody to tell.
+        }
+        if (!clean) Log.Warn($"drain timeout: closed {engine.ActiveConnections} connection(s) still open");
+        return 0;
+    }
+
+    private static WorkerInit Handshake(Socket channel, string token, out int[] fds)
+    {
+        channel.Send(Encoding.ASCII.GetBytes($"hello 0 {token}\n"));
+        fds = FdPassing.Receive(channel, FdPassing.MaxFdsPerMessage);
+        return WorkerChannel.ReceiveInit(channel);
+    }
+
+    private static List<BoundListener> AdoptListeners(ProxyConfig config, WorkerInit init, int[] fds)
+    {
+        if (fds.Length != init.Listeners.Length)
+            throw new IOException($"received {fds.Length} sockets for {init.Listeners.Length} listeners");
+        var result = new List<BoundListener>(fds.Length);
+        for (int i = 0; i < fds.Length; i++)
+        {
+            var reference = init.Listeners[i];
+            var socket = new Socket(new SafeSocketHandle(fds[i], ownsHandle: true));
+            var (frontend, bind) = Find(config, reference);
+            result.Add(new BoundListener(frontend, bind, socket));
+        }
+        return result;
+    }
+
+    private static (FrontendConfig, BindAddress) Find(ProxyConfig config, ListenerRef reference)
+    {
+        foreach (var fe in config.Frontends)
+        {
+            if (fe.Name != reference.Frontend) continue;
+            foreach (var bind in fe.Binds)
+                if (bind.Key == reference.Bind) return (fe, bind);
+        }
+        throw new IOException($"listener {reference.Frontend}/{reference.Bind} is not in the configuration");
+    }
+
+    /// <summary>Waits for `drain MS` from the supervisor; end-of-file means it died, so drain on our own.</summary>
+    private static async Task<TimeSpan> WaitForDrainOrderAsync(Socket channel, ProxyConfig config)
+    {
+        var buffer = new byte[512];
+        var line = new StringBuilder();
+        while (true)
+        {
+            int n;
+            try
+            {
+                n = await channel.ReceiveAsync(buffer, SocketFlags.None);
+            }
+            catch (SocketException)
+            {
+                n = 0;
+            }
+            if (n == 0)
+            {
+                Log.Warn("supervisor is gone; draining and exiting");
+                var hard = config.Global.HardStopAfter;
+                return hard is { } h && h < OrphanDrain ? h : OrphanDrain;
+            }
+            line.Append(Encoding.UTF8.GetString(buffer, 0, n));
+            string text = line.ToString();
+            int nl;
+            while ((nl = text.IndexOf('\n')) >= 0)
+            {
+                string message = text[..nl];
+                text = text[(nl + 1)..];
+                if (message.StartsWith(WorkerMessages.Drain + " ", StringComparison.Ordinal)
+                    && long.TryParse(message.AsSpan(WorkerMessages.Drain.Length + 1), out long ms))
+                {
+                    Log.Info($"draining: stopped accepting, waiting up to {ms / 1000.0:0.#}s for connections to end");
+                    return TimeSpan.FromMilliseconds(ms);
+                }
+            }
+            line.Clear().Append(text);
+        }
+    }
+
+    private static async Task ReportStatusAsync(Socket channel, ProxyEngine engine, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(StatusInterval);
+        try
+        {
+            do
+            {
+                await WorkerChannel.SendLineAsync(channel, $"{WorkerMessages.Status} {engine.ActiveConnections} {engine.TotalConnections}", ct);
+            }
+            while (await timer.WaitForNextTickAsync(ct));
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // Stopped on purpose, or the supervisor is gone (the drain wait notices that).
+        }
+    }
+}
