@@ -44,6 +44,18 @@ var config = result.Config!;
 string configText = File.ReadAllText(configPath);
 LogSetup.ConfigureSupervisor(config.Global.Logs);
 
+// `user`/`group` are applied by each worker; a name that does not resolve must fail the start, not a worker.
+if (config.Global.User is { } user && Privileges.LookupUser(user) is null)
+{
+    Console.Error.WriteLine($"{configPath}: global 'user': unknown user '{user}'");
+    return 1;
+}
+if (config.Global.Group is { } group && Privileges.LookupGroup(group) is null)
+{
+    Console.Error.WriteLine($"{configPath}: global 'group': unknown group '{group}'");
+    return 1;
+}
+
 if (daemon) Posix.CreateSession();
 
 int[][] cpuPlan = CpuPlan.Compute(config.Global, CpuAffinity.AllowedCpus());

@@ -35,6 +35,7 @@ public sealed class WorkerHost
         }
         var config = parsed.Config!;
         var listeners = AdoptListeners(config, init, fds);
+        if (!DropPrivileges(config.Global)) return 1;
 
         await using var engine = new ProxyEngine(config, listeners, Log);
         engine.Start();
@@ -57,6 +58,21 @@ public sealed class WorkerHost
         }
         if (!clean) Log.Warn($"drain timeout: closed {engine.ActiveConnections} connection(s) still open");
         return 0;
+    }
+
+    /// <summary>`user`/`group`/`chroot`: applied once the sockets are held; false when it must not go on.</summary>
+    private static bool DropPrivileges(GlobalSettings global)
+    {
+        if (global.User is null && global.Group is null && global.Chroot is null) return true;
+        if (Posix.GetEffectiveUid() != 0)
+        {
+            Log.Warn("not started as root: 'user', 'group' and 'chroot' are ignored");
+            return true;
+        }
+        string? error = Privileges.Drop(global.User, global.Group, global.Chroot);
+        if (error is null) return true;
+        Log.Error($"cannot drop privileges: {error}");
+        return false;
     }
 
     private static WorkerInit Handshake(Socket channel, string token, out int[] fds)
