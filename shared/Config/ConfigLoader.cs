@@ -30,9 +30,17 @@ public static class ConfigLoader
         return Parse(text, path, Environment.GetEnvironmentVariable);
     }
 
-    /// <summary>Parses <paramref name="text"/> as if read from <paramref name="fileName"/>; <paramref name="env"/> resolves `${NAME}`.</summary>
-    public static ConfigResult Parse(string text, string fileName, Func<string, string?>? env = null)
+    /// <summary>
+    /// Parses <paramref name="text"/> as if read from <paramref name="fileName"/>; <paramref name="env"/> resolves
+    /// `${NAME}` (null: the process environment). Never throws on bad input: every problem is an error in the result.
+    /// </summary>
+    public static ConfigResult Parse(string text, string fileName, Func<string, string?>? env = null) =>
+        Parse(text, fileName, env, AddressParser.SystemResolver);
+
+    /// <summary>The same, with the host name resolver supplied (tests use one that needs no DNS).</summary>
+    internal static ConfigResult Parse(string text, string fileName, Func<string, string?>? env, HostResolver resolver)
     {
-        throw new NotImplementedException("config parser: being written");
+        var diag = new ConfigDiagnostics(fileName);
+        return new ConfigParser(diag, resolver).Parse(text ?? "", env ?? Environment.GetEnvironmentVariable);
     }
 }

@@ -34,7 +34,14 @@ public sealed record StatsSocketConfig(string Path, int Mode, string Level);
 public sealed record CpuMapEntry(bool Auto, int FirstProcess, int LastProcess, IReadOnlyList<int> Cpus, SourceLocation Location);
 
 /// <summary>One `log TARGET [len N] [format F] FACILITY [LEVEL [MINLEVEL]]` line.</summary>
-public sealed record LogTarget(string Target, string Facility, string? Level, string Format);
+public sealed record LogTarget(string Target, string Facility, string? Level, string Format)
+{
+    /// <summary>`len N`: the longest line sent; null is HAProxy's default (1024).</summary>
+    public int? MaxLength { get; init; }
+
+    /// <summary>The optional `MINLEVEL` after the level: messages are never sent below it.</summary>
+    public string? MinLevel { get; init; }
+}
 
 public sealed record GlobalSettings(
     int MaxConn,
@@ -85,7 +92,11 @@ public sealed record FrontendConfig(
     string? DefaultBackend,
     int MaxConn,
     Timeouts Timeouts,
-    SourceLocation Location);
+    SourceLocation Location)
+{
+    /// <summary>Where the frontend's traffic logs go: its own `log` lines, plus the global ones after `log global`.</summary>
+    public IReadOnlyList<LogTarget> Logs { get; init; } = [];
+}
 
 public enum BalanceAlgorithm { RoundRobin, StaticRoundRobin, LeastConn, First, Source, Random }
 
@@ -111,4 +122,8 @@ public sealed record BackendConfig(
     Timeouts Timeouts,
     int Retries,
     bool Redispatch,
-    SourceLocation Location);
+    SourceLocation Location)
+{
+    /// <summary>Where the backend's events (server up/down) are logged: its own `log` lines, plus the global ones after `log global`.</summary>
+    public IReadOnlyList<LogTarget> Logs { get; init; } = [];
+}

@@ -1,0 +1,34 @@
+namespace Proxy.Shared.Config;
+
+/// <summary>
+/// Collects every error and warning of one parse, YARP-style: parsing goes on after a problem
+/// so that one run of `proxyctl check` reports all of them, each as `FILE:LINE: message`.
+/// </summary>
+internal sealed class ConfigDiagnostics(string fileName)
+{
+    private readonly List<ConfigError> _errors = [];
+    private readonly List<ConfigError> _warnings = [];
+
+    public string FileName { get; } = fileName;
+    public IReadOnlyList<ConfigError> Errors => _errors;
+    public IReadOnlyList<ConfigError> Warnings => _warnings;
+    public bool HasErrors => _errors.Count > 0;
+
+    public SourceLocation At(int line) => new(FileName, line);
+
+    public void Error(int line, string message) => _errors.Add(new ConfigError(At(line), message));
+    public void Error(SourceLocation location, string message) => _errors.Add(new ConfigError(location, message));
+    public void Warning(int line, string message) => _warnings.Add(new ConfigError(At(line), message));
+    public void Warning(SourceLocation location, string message) => _warnings.Add(new ConfigError(location, message));
+
+    /// <summary>Quotes a user-supplied word for a message, keeping messages one line and printable.</summary>
+    public static string Quote(string word)
+    {
+        const int max = 64;
+        var shown = word.Length > max ? word[..max] + "..." : word;
+        var chars = shown.ToCharArray();
+        for (int i = 0; i < chars.Length; i++)
+            if (char.IsControl(chars[i])) chars[i] = '?';
+        return "'" + new string(chars) + "'";
+    }
+}

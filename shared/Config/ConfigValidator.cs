@@ -1,0 +1,136 @@
+namespace Proxy.Shared.Config;
+
+/// <summary>
+/// Checks that need the whole file (names, references between proxies, listeners), then builds the
+/// immutable model. Like YARP's ConfigValidator it reports every problem, not the first one.
+/// </summary>
+internal sealed class ConfigValidator(ConfigDiagnostics diag)
+{
+    /// <summary>Validates the parsed drafts and returns the model (meaningful only when no error was reported).</summary>
+    public ProxyConfig Validate(string sourcePath, GlobalSettings global, IReadOnlyList<ProxyDraft> proxies)
+    {
+        CheckNames(proxies);
+        CheckBinds(proxies);
+        foreach (var p in proxies)
+        {
+            if (p.IsFrontend)
+                CheckFrontend(p, proxies);
+            WarnMissingTimeouts(p);
+        }
+        CheckCpuMaps(global);
+
+        var frontends = new List<FrontendConfig>();
+        var backends = new List<BackendConfig>();
+        foreach (var p in proxies)
+        {
+            var logs = p.LogGlobal ? [.. global.Logs, .. p.Logs] : p.Logs.ToArray();
+            var timeouts = p.BuildTimeouts();
+            if (p.IsFrontend)
+            {
+                // A listen section is its own default backend unless it names another one.
+                var defaultBackend = p.DefaultBackend ?? (p.IsBackend ? p.Name : null);
+                frontends.Add(new FrontendConfig(p.Name, p.Mode, p.Binds.ToArray(), defaultBackend,
+                    p.MaxConn ?? global.MaxConn, timeouts, p.Location) { Logs = logs });
+            }
+            if (p.IsBackend)
+            {
+                backends.Add(new BackendConfig(p.Name, p.Mode, p.Balance, p.Servers.ToArray(), timeouts,
+                    p.Retries, p.Redispatch, p.Location) { Logs = logs });
+            }
+        }
+        return new ProxyConfig(sourcePath, global, frontends, backends);
+    }
+
+    private static string Kind(ProxyDraft p) => p.Capabilities switch
+    {
+        ProxyCapabilities.Frontend => "frontend",
+        ProxyCapabilities.Backend => "backend",
+        _ => "listen",
+    };
+
+    /// <summary>
+    /// HAProxy forbids two proxies with one name when they share a capability: a frontend and a backend
+    /// may share a name, two backends (or a listen and either) may not.
+    /// </summary>
+    private void CheckNames(IReadOnlyList<ProxyDraft> proxies)
+    {
+        for (int i = 0; i < proxies.Count; i++)
+        {
+            for (int j = 0; j < i; j++)
+            {
+                var (p, q) = (proxies[i], proxies[j]);
+                if (p.Name == q.Name && (p.Capabilities & q.Capabilities) != 0)
+                {
+                    diag.Error(p.Location, $"'{Kind(p)}': the name '{p.Name}' is already used by the {Kind(q)} at line {q.Location.Line}");
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>Each listening address belongs to one frontend: a second `bind` on it would split its connections.</summary>
+    private void CheckBinds(IReadOnlyList<ProxyDraft> proxies)
+    {
+        var seen = new Dictionary<string, (ProxyDraft Proxy, BindAddress Bind)>(StringComparer.Ordinal);
+        foreach (var p in proxies)
+        {
+            foreach (var b in p.Binds)
+            {
+                if (seen.TryGetValue(b.Key, out var first))
+                    diag.Error(b.Location, $"'bind': {b.Key} is already bound by {Kind(first.Proxy)} '{first.Proxy.Name}' at line {first.Bind.Location.Line}");
+                else
+                    seen[b.Key] = (p, b);
+            }
+        }
+    }
+
+    private void CheckFrontend(ProxyDraft p, IReadOnlyList<ProxyDraft> proxies)
+    {
+        if (!p.HasBindLine)
+            diag.Error(p.Location, $"'{Kind(p)}' '{p.Name}' has no 'bind' line (a proxy without listener must be a backend)");
+
+        if (p.DefaultBackend is not { } name)
+        {
+            if (!p.IsBackend)
+                diag.Warning(p.Location, $"'frontend' '{p.Name}' has no 'default_backend': every connection will be refused");
+            return;
+        }
+        var target = proxies.FirstOrDefault(q => q.Name == name && q.IsBackend);
+        if (target is null)
+        {
+            diag.Error(p.DefaultBackendLocation, $"'default_backend': no backend named {ConfigDiagnostics.Quote(name)} (used by {Kind(p)} '{p.Name}')");
+            return;
+        }
+        if (target.Mode != p.Mode)
+        {
+            diag.Error(p.DefaultBackendLocation,
+                $"'default_backend': {Kind(p)} '{p.Name}' is in {Mode(p.Mode)} mode but backend '{target.Name}' is in {Mode(target.Mode)} mode");
+        }
+    }
+
+    private static string Mode(ProxyMode m) => m == ProxyMode.Http ? "http" : "tcp";
+
+    /// <summary>
+    /// HAProxy warns ("missing timeouts for proxy") when a frontend lacks `timeout client` or a backend
+    /// `timeout connect` / `timeout server`: without them idle or dead peers hold connections forever.
+    /// </summary>
+    private void WarnMissingTimeouts(ProxyDraft p)
+    {
+        var missing = new List<string>();
+        var t = p.BuildTimeouts();
+        if (p.IsFrontend && t.Client is null) missing.Add("'timeout client'");
+        if (p.IsBackend && t.Connect is null) missing.Add("'timeout connect'");
+        if (p.IsBackend && t.Server is null) missing.Add("'timeout server'");
+        if (missing.Count > 0)
+            diag.Warning(p.Location, $"'{Kind(p)}' '{p.Name}': missing {string.Join(", ", missing)}; connections may then wait forever");
+    }
+
+    /// <summary>A cpu-map for a process beyond `nbproc` is harmless but certainly a mistake.</summary>
+    private void CheckCpuMaps(GlobalSettings global)
+    {
+        if (global.NbProc is not { } nbProc) return;
+        foreach (var map in global.CpuMaps)
+            if (map.FirstProcess > nbProc && map.LastProcess != GlobalSectionParser.MaxProcesses)
+                diag.Warning(map.Location, $"'cpu-map': process {map.FirstProcess} is above 'nbproc {nbProc}' and will never run");
+    }
+}

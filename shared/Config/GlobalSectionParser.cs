@@ -1,0 +1,195 @@
+namespace Proxy.Shared.Config;
+
+/// <summary>
+/// The `global` section (doc/configuration.txt section 3). Several `global` sections merge into one,
+/// as in HAProxy; a later value of a single-valued keyword replaces an earlier one.
+/// </summary>
+internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
+{
+    /// <summary>Every global keyword implemented here, so proxy sections can say "only in global".</summary>
+    public static readonly HashSet<string> Keywords =
+    [
+        "maxconn", "nbproc", "cpu-map", "pidfile", "stats", "user", "group", "chroot", "daemon", "log",
+        "hard-stop-after", "tune.bufsize", "tune.http.maxhdr",
+    ];
+
+    /// <summary>HAProxy's LONGBITS-era limit was 64 processes; a workload wanting more is past this design.</summary>
+    public const int MaxProcesses = 1024;
+
+    /// <summary>CPU numbers accepted by `cpu-map` (Linux CONFIG_NR_CPUS is at most 8192).</summary>
+    public const int MaxCpu = 8191;
+
+    private GlobalSettings _settings = GlobalSettings.Default;
+    private readonly List<CpuMapEntry> _cpuMaps = [];
+    private readonly List<LogTarget> _logs = [];
+    private int _statsSocketLine;
+
+    public GlobalSettings Build() => _settings with { CpuMaps = _cpuMaps.ToArray(), Logs = _logs.ToArray() };
+
+    public void ParseLine(ConfigLine line)
+    {
+        var w = line.Words;
+        int n = line.Number;
+        switch (line.Keyword)
+        {
+            case "maxconn":
+                // `maxconn N`: the process-wide limit on concurrent connections.
+                if (LineChecks.Exactly(diag, line, 1, "maxconn NUMBER") && LineChecks.TryInt(diag, n, "maxconn", w[1], 1, int.MaxValue, out int maxConn))
+                    _settings = _settings with { MaxConn = maxConn };
+                break;
+            case "nbproc":
+                // `nbproc N|auto`: worker processes; auto (null) is one per CPU the supervisor may use.
+                if (!LineChecks.Exactly(diag, line, 1, "nbproc NUMBER|auto")) break;
+                if (w[1] == "auto")
+                    _settings = _settings with { NbProc = null };
+                else if (LineChecks.TryInt(diag, n, "nbproc", w[1], 1, MaxProcesses, out int nbProc))
+                    _settings = _settings with { NbProc = nbProc };
+                break;
+            case "cpu-map":
+                if (CpuMapParser.Parse(diag, line) is { } entry)
+                    _cpuMaps.Add(entry);
+                break;
+            case "pidfile":
+                if (LineChecks.Exactly(diag, line, 1, "pidfile PATH") && NonEmpty(n, "pidfile", w[1]))
+                    _settings = _settings with { PidFile = w[1] };
+                break;
+            case "stats":
+                ParseStats(line);
+                break;
+            case "user":
+                if (LineChecks.Exactly(diag, line, 1, "user NAME") && NonEmpty(n, "user", w[1]))
+                    _settings = _settings with { User = w[1] };
+                break;
+            case "group":
+                if (LineChecks.Exactly(diag, line, 1, "group NAME") && NonEmpty(n, "group", w[1]))
+                    _settings = _settings with { Group = w[1] };
+                break;
+            case "chroot":
+                if (LineChecks.Exactly(diag, line, 1, "chroot DIRECTORY") && NonEmpty(n, "chroot", w[1]))
+                    _settings = _settings with { Chroot = w[1] };
+                break;
+            case "daemon":
+                if (LineChecks.Exactly(diag, line, 0, "daemon"))
+                    _settings = _settings with { Daemon = true };
+                break;
+            case "log":
+                if (w.Count == 2 && w[1] == "global")
+                    diag.Error(n, "'log global' is only allowed in defaults, frontend, backend and listen sections");
+                else if (LogLineParser.Parse(diag, line) is { } log)
+                    _logs.Add(log);
+                break;
+            case "hard-stop-after":
+                // `hard-stop-after T`: the longest an old worker may drain after a reload or soft stop.
+                if (LineChecks.Exactly(diag, line, 1, "hard-stop-after TIME") && LineChecks.TryTime(diag, n, "hard-stop-after", w[1], out var hardStop))
+                    _settings = _settings with { HardStopAfter = hardStop };
+                break;
+            case "tune.bufsize":
+                // `tune.bufsize SIZE`: per-connection buffer; HAProxy needs room for a request line and headers.
+                if (!LineChecks.Exactly(diag, line, 1, "tune.bufsize SIZE")) break;
+                if (SizeValue.TryParse(w[1], out int size) && size >= 1024 && size <= (1 << 28))
+                    _settings = _settings with { BufSize = size };
+                else
+                    diag.Error(n, $"'tune.bufsize': expected a size between 1k and 256m like 16384 or 16k, got {ConfigDiagnostics.Quote(w[1])}");
+                break;
+            case "tune.http.maxhdr":
+                // `tune.http.maxhdr N`: HAProxy accepts 1 to 32767 headers per message.
+                if (LineChecks.Exactly(diag, line, 1, "tune.http.maxhdr NUMBER") && LineChecks.TryInt(diag, n, "tune.http.maxhdr", w[1], 1, 32767, out int maxHdr))
+                    _settings = _settings with { MaxHeaders = maxHdr };
+                break;
+            default:
+                ReportOther(line);
+                break;
+        }
+    }
+
+    /// <summary>`stats socket PATH [mode OCTAL] [level user|operator|admin]`; other `stats` forms are not supported yet.</summary>
+    private void ParseStats(ConfigLine line)
+    {
+        var w = line.Words;
+        int n = line.Number;
+        if (w.Count < 2 || w[1] != "socket")
+        {
+            diag.Error(n, w.Count < 2 ? "'stats': missing argument, expected 'stats socket PATH [mode OCTAL] [level LEVEL]'"
+                                      : $"'stats {w[1]}' is not supported yet");
+            return;
+        }
+        if (w.Count < 3 || w[2].Length == 0)
+        {
+            diag.Error(n, "'stats socket': missing the socket path");
+            return;
+        }
+        var path = w[2];
+        if (path.Contains('@') || (path.Contains(':') && !path.StartsWith('/')))
+        {
+            diag.Error(n, $"'stats socket': only UNIX socket paths are supported yet, got {ConfigDiagnostics.Quote(path)}");
+            return;
+        }
+        // No `mode`: 0600, because the socket accepts commands that change the running proxy.
+        int mode = Convert.ToInt32("600", 8);
+        string level = "operator";             // HAProxy's default access level (cli.c: ACCESS_LVL_OPER)
+        bool ok = true;
+        for (int i = 3; i < w.Count; i += 2)
+        {
+            var option = w[i];
+            if (option is not ("mode" or "level"))
+            {
+                diag.Error(n, KnownKeywords.BindOptions.Contains(option)
+                    ? $"'stats socket': option '{option}' is not supported yet"
+                    : $"'stats socket': unknown option {ConfigDiagnostics.Quote(option)} (expected 'mode' or 'level')");
+                ok = false;
+                break;
+            }
+            if (i + 1 >= w.Count)
+            {
+                diag.Error(n, $"'stats socket': '{option}' needs a value");
+                ok = false;
+                break;
+            }
+            var value = w[i + 1];
+            if (option == "mode")
+            {
+                if (value.Length is > 0 and <= 4 && value.All(c => c is >= '0' and <= '7'))
+                    mode = Convert.ToInt32(value, 8);
+                else
+                {
+                    diag.Error(n, $"'stats socket': 'mode' expects an octal permission like 600, got {ConfigDiagnostics.Quote(value)}");
+                    ok = false;
+                }
+            }
+            else if (value is "user" or "operator" or "admin")
+                level = value;
+            else
+            {
+                diag.Error(n, $"'stats socket': 'level' expects user, operator or admin, got {ConfigDiagnostics.Quote(value)}");
+                ok = false;
+            }
+        }
+        if (!ok) return;
+        if (_statsSocketLine != 0)
+        {
+            diag.Error(n, $"'stats socket': only one control socket is supported yet (another at line {_statsSocketLine})");
+            return;
+        }
+        _statsSocketLine = n;
+        _settings = _settings with { StatsSocket = new StatsSocketConfig(path, mode, level) };
+    }
+
+    private bool NonEmpty(int line, string keyword, string value)
+    {
+        if (value.Length > 0) return true;
+        diag.Error(line, $"'{keyword}': the value must not be empty");
+        return false;
+    }
+
+    /// <summary>An unimplemented keyword: wrong section, known to HAProxy but not supported yet, or unknown.</summary>
+    private void ReportOther(ConfigLine line)
+    {
+        var keyword = line.Keyword;
+        if (ProxySectionParser.IsProxyKeyword(keyword))
+            diag.Error(line.Number, $"'{keyword}' is not allowed in the global section");
+        else if (KnownKeywords.IsUnsupportedGlobal(keyword))
+            diag.Error(line.Number, $"'{keyword}' is not supported yet");
+        else
+            diag.Error(line.Number, $"unknown keyword {ConfigDiagnostics.Quote(keyword)} in the global section");
+    }
+}

@@ -1,0 +1,105 @@
+namespace Proxy.Shared.Config;
+
+/// <summary>
+/// Keywords that HAProxy accepts (doc/configuration.txt sections 3 and 4) but this proxy does not implement
+/// yet. They are listed so that the error says "'X' is not supported yet" rather than "unknown keyword":
+/// the author wrote valid HAProxy, and nothing is ever silently ignored.
+/// </summary>
+internal static class KnownKeywords
+{
+    /// <summary>Section keywords other than global, defaults, frontend, backend, listen.</summary>
+    public static readonly HashSet<string> UnsupportedSections =
+    [
+        "userlist", "peers", "resolvers", "mailers", "program", "http-errors", "ring", "cache", "fcgi-app",
+        "crt-store", "traces", "log-forward", "acme", "namespace_list",
+    ];
+
+    /// <summary>Global keywords (configuration.txt section 3).</summary>
+    public static readonly HashSet<string> UnsupportedGlobal =
+    [
+        "nbthread", "thread-groups", "thread-group", "master-worker", "mworker-max-reloads", "ca-base", "crt-base",
+        "uid", "gid", "ulimit-n", "node", "description", "log-send-hostname", "log-tag", "spread-checks",
+        "lua-load", "lua-load-per-thread", "lua-prepend-path", "setenv", "presetenv", "unsetenv", "resetenv",
+        "h1-case-adjust", "h1-case-adjust-file", "localpeer", "numa-cpu-mapping", "busy-polling", "max-spread-checks",
+        "maxsslconn", "maxconnrate", "maxsessrate", "maxsslrate", "maxpipes", "maxcomprate", "maxcompcpuusage",
+        "maxzlibmem", "quiet", "zero-warning", "insecure-fork-wanted", "insecure-setuid-wanted",
+        "expose-experimental-directives", "set-dumpable", "external-check", "unix-bind", "server-state-file",
+        "server-state-base", "noepoll", "nopoll", "nokqueue", "noevports", "nosplice", "nogetaddrinfo", "noreuseport",
+        "profiling.tasks", "profiling.memory", "debug", "strict-limits", "pp2-never-send-local", "issuers-chain-path",
+        "cluster-secret", "httpclient.resolvers.id", "hard-stop-after-grace", "grace", "close-spread-time",
+        "fd-hard-limit", "log-format", "stats", "default-path", "limited-quic", "anonkey", "ocsp-update.mode",
+        "set-var", "set-var-fmt", "deviceatlas-json-file", "51degrees-data-file", "wurfl-data-file", "harden.reject-privileged-ports.tcp",
+    ];
+
+    /// <summary>Proxy keywords (configuration.txt section 4.1 table).</summary>
+    public static readonly HashSet<string> UnsupportedProxy =
+    [
+        "acl", "use_backend", "use-server", "http-request", "http-response", "http-after-response", "tcp-request",
+        "tcp-response", "stick-table", "stick", "cookie", "dynamic-cookie-key", "capture", "compression", "errorfile",
+        "errorfiles", "errorloc", "errorloc302", "errorloc303", "http-check", "tcp-check", "monitor-uri", "monitor",
+        "redirect", "rate-limit", "fullconn", "hash-type", "hash-balance-factor", "hash-key", "log-format", "log-format-sd",
+        "error-log-format", "log-tag", "log-steps", "unique-id-format", "unique-id-header", "source", "server-template",
+        "stats", "description", "id", "disabled", "enabled", "bind-process", "email-alert", "persist", "dispatch",
+        "filter", "ignore-persist", "force-persist", "max-keep-alive-queue", "max-session-srv-conns", "http-reuse",
+        "http-send-name-header", "load-server-state-from-file", "server-state-file-name", "declare", "backlog",
+        "grace", "http-error", "guid", "external-check", "retry-on", "clitimeout", "contimeout", "srvtimeout",
+        "reqadd", "rspadd", "reqrep", "rsprep", "reqdel", "rspdel", "block", "transparent", "http-restrict-req-hdr-names",
+        "use-fcgi-app", "email-alert", "external-check", "quic-initial",
+    ];
+
+    /// <summary>`option` names (configuration.txt section 4.2, "option ...").</summary>
+    public static readonly HashSet<string> UnsupportedOptions =
+    [
+        "httpchk", "httplog", "tcplog", "httpslog", "dontlognull", "dontlog-normal", "forwardfor", "forwarded",
+        "http-server-close", "httpclose", "http-keep-alive", "http-pretend-keepalive", "http-buffer-request",
+        "http-ignore-probes", "http-no-delay", "http-use-proxy-header", "http-use-htx", "h1-case-adjust-bogus-client",
+        "h1-case-adjust-bogus-server", "http-restrict-req-hdr-names", "tcp-check", "ldap-check", "mysql-check",
+        "pgsql-check", "redis-check", "smtpchk", "ssl-hello-chk", "spop-check", "external-check", "log-health-checks",
+        "log-separate-errors", "logasap", "abortonclose", "allbackups", "splice-auto", "splice-request",
+        "splice-response", "tcpka", "clitcpka", "srvtcpka", "contstats", "checkcache", "independent-streams",
+        "nolinger", "originalto", "persist", "prefer-last-server", "socket-stats", "tcp-smart-accept",
+        "tcp-smart-connect", "transparent", "accept-invalid-http-request", "accept-invalid-http-response",
+        "accept-unsafe-violations-in-http-request", "accept-unsafe-violations-in-http-response",
+        "disable-h2-upgrade", "idle-close-on-response", "http_proxy", "httpchk", "assume-rfc6587-ntf",
+        "dont-parse-log", "host-header",
+    ];
+
+    /// <summary>`bind` options (configuration.txt section 5.1): none is supported yet.</summary>
+    public static readonly HashSet<string> BindOptions =
+    [
+        "accept-netscaler-cip", "accept-proxy", "allow-0rtt", "alpn", "backlog", "ca-file", "ca-ignore-err",
+        "ca-sign-file", "ca-sign-pass", "ca-verify-file", "ciphers", "ciphersuites", "crl-file", "crt", "crt-ignore-err",
+        "crt-list", "curves", "defer-accept", "expose-fd", "force-sslv3", "force-tlsv10", "force-tlsv11", "force-tlsv12",
+        "force-tlsv13", "generate-certificates", "gid", "group", "guid-prefix", "id", "idle-ping", "interface", "label",
+        "level", "maxconn", "mode", "mss", "name", "namespace", "nbconn", "nice", "no-ca-names", "no-alpn", "no-sslv3",
+        "no-tls-tickets", "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "npn", "prefer-client-ciphers", "proto",
+        "quic-cc-algo", "quic-force-retry", "severity-output", "shards", "sigalgs", "ssl", "ssl-max-ver", "ssl-min-ver",
+        "strict-sni", "tcp-ut", "tfo", "thread", "tls-ticket-keys", "transparent", "uid", "user", "v4v6", "v6only",
+        "verify", "process",
+    ];
+
+    /// <summary>`server` / `default-server` options (configuration.txt section 5.2) not implemented yet.</summary>
+    public static readonly HashSet<string> UnsupportedServerOptions =
+    [
+        "addr", "agent-check", "agent-send", "agent-inter", "agent-addr", "agent-port", "allow-0rtt", "alpn", "ca-file",
+        "check-send-proxy", "check-alpn", "check-proto", "check-ssl", "check-sni", "check-via-socks4", "ciphers",
+        "ciphersuites", "cookie", "crl-file", "crt", "downinter", "error-limit", "fastinter", "force-sslv3",
+        "force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13", "id", "init-addr", "init-state", "log-proto",
+        "maxqueue", "max-reuse", "minconn", "namespace", "no-agent-check", "no-check", "no-check-ssl",
+        "no-send-proxy", "no-send-proxy-v2", "no-ssl", "no-ssl-reuse", "no-sslv3", "no-tls-tickets", "no-tlsv10",
+        "no-tlsv11", "no-tlsv12", "no-tlsv13", "no-verifyhost", "no-tfo", "npn", "observe", "on-error",
+        "on-marked-down", "on-marked-up", "pool-low-conn", "pool-max-conn", "pool-purge-delay", "port", "proto",
+        "redir", "resolve-opts", "resolve-prefer", "resolve-net", "resolvers", "send-proxy", "send-proxy-v2",
+        "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "set-proxy-v2-tlv-fmt", "slowstart", "sni", "source", "ssl",
+        "ssl-max-ver", "ssl-min-ver", "ssl-reuse", "stick", "socks4", "tcp-ut", "tfo", "track", "verify", "verifyhost",
+        "ws", "curves", "sigalgs", "client-sigalgs", "shard", "hash-key", "guid", "strict-maxconn", "no-backup",
+        "enabled", "idle-ping",
+    ];
+
+    /// <summary>Whether <paramref name="keyword"/> is a HAProxy global keyword that this proxy does not implement.</summary>
+    public static bool IsUnsupportedGlobal(string keyword) =>
+        UnsupportedGlobal.Contains(keyword) || keyword.StartsWith("tune.", StringComparison.Ordinal)
+        || keyword.StartsWith("ssl-", StringComparison.Ordinal) || keyword.StartsWith("quic-", StringComparison.Ordinal)
+        || keyword.StartsWith("httpclient.", StringComparison.Ordinal) || keyword.StartsWith("lua-", StringComparison.Ordinal)
+        || keyword.StartsWith("ocsp-update.", StringComparison.Ordinal);
+}

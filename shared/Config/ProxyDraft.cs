@@ -1,0 +1,78 @@
+namespace Proxy.Shared.Config;
+
+/// <summary>Which kind of section a proxy came from; the flags are HAProxy's capabilities (PR_CAP_FE, PR_CAP_BE).</summary>
+[Flags]
+internal enum ProxyCapabilities
+{
+    None = 0,
+    Defaults = 1,
+    Frontend = 2,
+    Backend = 4,
+    Listen = Frontend | Backend,
+}
+
+/// <summary>The `timeout` family while parsing; <see cref="TimeSpan.Zero"/> is an explicit `timeout X 0` (infinite).</summary>
+internal enum TimeoutKind { Connect, Client, Server, Queue, Check, HttpRequest, HttpKeepAlive, Tunnel }
+
+/// <summary>Server settings a `server` line starts from: HAProxy's built-in values, then `default-server` lines.</summary>
+internal sealed record ServerDefaults(int Weight, int MaxConn, bool Check, TimeSpan Inter, int Rise, int Fall, bool Backup, bool Disabled)
+{
+    /// <summary>HAProxy's own defaults: weight 1, no limit, no check, inter 2s, rise 2, fall 3.</summary>
+    public static ServerDefaults Initial { get; } = new(1, 0, false, TimeSpan.FromSeconds(2), 2, 3, false, false);
+}
+
+/// <summary>
+/// A proxy (or defaults) section being parsed. A new proxy starts as a copy of its defaults section,
+/// which is how HAProxy implements inheritance (init_new_proxy + proxy_preset_defaults + copy of the
+/// defproxy): every setting the section names afterwards overrides the inherited one.
+/// </summary>
+internal sealed class ProxyDraft
+{
+    public required string Name { get; init; }
+    public required ProxyCapabilities Capabilities { get; init; }
+    public required SourceLocation Location { get; init; }
+
+    public ProxyMode Mode { get; set; } = ProxyMode.Tcp;
+    public BalanceAlgorithm Balance { get; set; } = BalanceAlgorithm.RoundRobin;
+    public int? MaxConn { get; set; }                 // null: the global maxconn (frontends)
+    public int Retries { get; set; } = 3;             // HAProxy's default `retries`
+    public bool Redispatch { get; set; }
+    public TimeSpan?[] Timeouts { get; private set; } = new TimeSpan?[Enum.GetValues<TimeoutKind>().Length];
+    public ServerDefaults DefaultServer { get; set; } = ServerDefaults.Initial;
+    public string? DefaultBackend { get; set; }
+    public SourceLocation DefaultBackendLocation { get; set; }
+    public List<LogTarget> Logs { get; private set; } = [];
+    public bool LogGlobal { get; set; }
+
+    public List<BindAddress> Binds { get; } = [];
+    public bool HasBindLine { get; set; }
+    public List<ServerConfig> Servers { get; } = [];
+
+    public bool IsFrontend => (Capabilities & ProxyCapabilities.Frontend) != 0;
+    public bool IsBackend => (Capabilities & ProxyCapabilities.Backend) != 0;
+
+    /// <summary>Copies what a defaults section passes on (mode, balance, limits, options, timeouts, default-server, default_backend, logs).</summary>
+    public void InheritFrom(ProxyDraft defaults)
+    {
+        Mode = defaults.Mode;
+        Balance = defaults.Balance;
+        MaxConn = defaults.MaxConn;
+        Retries = defaults.Retries;
+        Redispatch = defaults.Redispatch;
+        Timeouts = (TimeSpan?[])defaults.Timeouts.Clone();
+        DefaultServer = defaults.DefaultServer;
+        DefaultBackend = defaults.DefaultBackend;
+        DefaultBackendLocation = defaults.DefaultBackendLocation;
+        Logs = [.. defaults.Logs];
+        LogGlobal = defaults.LogGlobal;
+    }
+
+    /// <summary>The model's view of the timeouts: `0` means no timeout, the same as unset (HAProxy).</summary>
+    public Timeouts BuildTimeouts()
+    {
+        TimeSpan? Get(TimeoutKind k) => Timeouts[(int)k] is { } t && t > TimeSpan.Zero ? t : null;
+        return new Timeouts(
+            Get(TimeoutKind.Connect), Get(TimeoutKind.Client), Get(TimeoutKind.Server), Get(TimeoutKind.Queue),
+            Get(TimeoutKind.Check), Get(TimeoutKind.HttpRequest), Get(TimeoutKind.HttpKeepAlive), Get(TimeoutKind.Tunnel));
+    }
+}

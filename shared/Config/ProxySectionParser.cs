@@ -1,0 +1,268 @@
+namespace Proxy.Shared.Config;
+
+/// <summary>
+/// Keyword lines of `defaults`, `frontend`, `backend` and `listen` sections (doc/configuration.txt
+/// section 4). Which section may hold which keyword follows HAProxy's table in section 4.1, where a
+/// listen section has both the frontend and the backend capabilities.
+/// </summary>
+internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver resolver)
+{
+    private const ProxyCapabilities D = ProxyCapabilities.Defaults;
+    private const ProxyCapabilities F = ProxyCapabilities.Frontend;
+    private const ProxyCapabilities B = ProxyCapabilities.Backend;
+
+    // HAProxy 4.1 "Proxy keywords matrix" for the keywords implemented here.
+    private static readonly Dictionary<string, ProxyCapabilities> KeywordSections = new(StringComparer.Ordinal)
+    {
+        ["mode"] = D | F | B,
+        ["bind"] = F,
+        ["default_backend"] = D | F,
+        ["server"] = B,
+        ["default-server"] = D | B,
+        ["balance"] = D | B,
+        ["maxconn"] = D | F,
+        ["timeout"] = D | F | B,
+        ["retries"] = D | B,
+        ["option"] = D | F | B,
+        ["no"] = D | F | B,
+        ["log"] = D | F | B,
+    };
+
+    // `timeout` kinds and where each one applies (4.2 "timeout ...").
+    private static readonly Dictionary<string, (TimeoutKind Kind, ProxyCapabilities Sections)> TimeoutKinds = new(StringComparer.Ordinal)
+    {
+        ["connect"] = (TimeoutKind.Connect, D | B),
+        ["client"] = (TimeoutKind.Client, D | F),
+        ["server"] = (TimeoutKind.Server, D | B),
+        ["queue"] = (TimeoutKind.Queue, D | B),
+        ["check"] = (TimeoutKind.Check, D | B),
+        ["http-request"] = (TimeoutKind.HttpRequest, D | F | B),
+        ["http-keep-alive"] = (TimeoutKind.HttpKeepAlive, D | F | B),
+        ["tunnel"] = (TimeoutKind.Tunnel, D | B),
+    };
+    private static readonly HashSet<string> UnsupportedTimeouts = ["client-fin", "server-fin", "tarpit", "client-hs"];
+
+    // `balance` algorithms (4.2 "balance").
+    private static readonly Dictionary<string, BalanceAlgorithm> Algorithms = new(StringComparer.Ordinal)
+    {
+        ["roundrobin"] = BalanceAlgorithm.RoundRobin,
+        ["static-rr"] = BalanceAlgorithm.StaticRoundRobin,
+        ["leastconn"] = BalanceAlgorithm.LeastConn,
+        ["first"] = BalanceAlgorithm.First,
+        ["source"] = BalanceAlgorithm.Source,
+        ["random"] = BalanceAlgorithm.Random,
+    };
+    private static readonly string[] UnsupportedAlgorithmPrefixes = ["uri", "url_param", "hdr(", "rdp-cookie", "hash", "random("];
+
+    private readonly ServerLineParser _servers = new(diag, resolver);
+
+    /// <summary>Whether <paramref name="keyword"/> is a proxy keyword implemented here (for "not allowed in global").</summary>
+    public static bool IsProxyKeyword(string keyword) => KeywordSections.ContainsKey(keyword) && keyword is not "maxconn" and not "log";
+
+    public void ParseLine(ProxyDraft proxy, ConfigLine line)
+    {
+        var keyword = line.Keyword;
+        if (!KeywordSections.TryGetValue(keyword, out var sections))
+        {
+            ReportOther(proxy, line);
+            return;
+        }
+        if (!Allows(proxy, sections))
+        {
+            diag.Error(line.Number, $"'{keyword}' is not allowed in {SectionName(proxy)} section");
+            return;
+        }
+        var w = line.Words;
+        int n = line.Number;
+        switch (keyword)
+        {
+            case "mode":
+                if (!LineChecks.Exactly(diag, line, 1, "mode tcp|http")) break;
+                if (w[1] == "tcp") proxy.Mode = ProxyMode.Tcp;
+                else if (w[1] == "http") proxy.Mode = ProxyMode.Http;
+                else if (w[1] is "log" or "spop") diag.Error(n, $"'mode {w[1]}' is not supported yet");
+                else diag.Error(n, $"'mode': expected tcp or http, got {ConfigDiagnostics.Quote(w[1])}");
+                break;
+            case "bind":
+                ParseBind(proxy, line);
+                break;
+            case "default_backend":
+                if (LineChecks.Exactly(diag, line, 1, "default_backend BACKEND"))
+                {
+                    proxy.DefaultBackend = w[1];
+                    proxy.DefaultBackendLocation = diag.At(n);
+                }
+                break;
+            case "server":
+                _servers.ParseServer(proxy, line);
+                break;
+            case "default-server":
+                _servers.ParseDefaultServer(proxy, line);
+                break;
+            case "balance":
+                ParseBalance(proxy, line);
+                break;
+            case "maxconn":
+                // `maxconn N` (frontend): concurrent connections this frontend accepts; default: global maxconn.
+                if (LineChecks.Exactly(diag, line, 1, "maxconn NUMBER") && LineChecks.TryInt(diag, n, "maxconn", w[1], 1, int.MaxValue, out int maxConn))
+                    proxy.MaxConn = maxConn;
+                break;
+            case "timeout":
+                ParseTimeout(proxy, line);
+                break;
+            case "retries":
+                // `retries N`: connection attempts to a server after the first fails.
+                if (LineChecks.Exactly(diag, line, 1, "retries NUMBER") && LineChecks.TryInt(diag, n, "retries", w[1], 0, 1000, out int retries))
+                    proxy.Retries = retries;
+                break;
+            case "option":
+                ParseOption(proxy, line, negated: false);
+                break;
+            case "no":
+                if (w.Count >= 2 && w[1] == "option")
+                    ParseOption(proxy, line, negated: true);
+                else if (w.Count >= 2 && w[1] == "log")
+                    diag.Error(n, "'no log' is not supported yet");
+                else
+                    diag.Error(n, $"'no': expected 'no option NAME', got {ConfigDiagnostics.Quote(string.Join(' ', w))}");
+                break;
+            case "log":
+                if (w.Count >= 2 && w[1] == "global")
+                {
+                    // `log global`: use the global section's log targets too.
+                    if (LineChecks.Exactly(diag, line, 1, "log global"))
+                        proxy.LogGlobal = true;
+                }
+                else if (LogLineParser.Parse(diag, line) is { } log)
+                    proxy.Logs.Add(log);
+                break;
+        }
+    }
+
+    /// <summary>Defaults sections take every keyword flagged D; proxies those sharing one of their capabilities.</summary>
+    private static bool Allows(ProxyDraft proxy, ProxyCapabilities sections) =>
+        proxy.Capabilities == ProxyCapabilities.Defaults
+            ? (sections & ProxyCapabilities.Defaults) != 0
+            : (sections & proxy.Capabilities) != 0;
+
+    public static string SectionName(ProxyDraft proxy) => proxy.Capabilities switch
+    {
+        ProxyCapabilities.Defaults => "a defaults",
+        ProxyCapabilities.Frontend => "a frontend",
+        ProxyCapabilities.Backend => "a backend",
+        _ => "a listen",
+    };
+
+    /// <summary>`bind ADDR:PORT[,ADDR:PORT...] [options]`: no bind option is supported yet, so any is an error.</summary>
+    private void ParseBind(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        proxy.HasBindLine = true;
+        if (w.Count < 2 || w[1].Length == 0)
+        {
+            diag.Error(line.Number, "'bind': missing address, expected 'bind ADDRESS:PORT[,ADDRESS:PORT...]'");
+            return;
+        }
+        var location = diag.At(line.Number);
+        proxy.Binds.AddRange(AddressParser.ParseBind(w[1], location, resolver, m => diag.Error(location, m)));
+        for (int i = 2; i < w.Count; i++)
+        {
+            diag.Error(line.Number, KnownKeywords.BindOptions.Contains(w[i])
+                ? $"'bind': option '{w[i]}' is not supported yet"
+                : $"'bind': unknown option {ConfigDiagnostics.Quote(w[i])}");
+            if (KnownKeywords.BindOptions.Contains(w[i]) && i + 1 < w.Count && !KnownKeywords.BindOptions.Contains(w[i + 1]))
+                i++;                           // skip the option's value, to report the next option and not its value
+        }
+    }
+
+    /// <summary>`balance ALGORITHM`.</summary>
+    private void ParseBalance(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        if (w.Count < 2)
+        {
+            diag.Error(line.Number, "'balance': missing argument, expected 'balance roundrobin|static-rr|leastconn|first|source|random'");
+            return;
+        }
+        if (Algorithms.TryGetValue(w[1], out var algorithm))
+        {
+            if (LineChecks.Exactly(diag, line, 1, "balance " + w[1]))
+                proxy.Balance = algorithm;
+            return;
+        }
+        diag.Error(line.Number, UnsupportedAlgorithmPrefixes.Any(p => w[1].StartsWith(p, StringComparison.Ordinal))
+            ? $"'balance {w[1]}' is not supported yet"
+            : $"'balance': unknown algorithm {ConfigDiagnostics.Quote(w[1])} (expected roundrobin, static-rr, leastconn, first, source or random)");
+    }
+
+    /// <summary>`timeout KIND TIME`, milliseconds when no unit is given.</summary>
+    private void ParseTimeout(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        if (w.Count < 2)
+        {
+            diag.Error(line.Number, "'timeout': missing argument, expected 'timeout connect|client|server|queue|check|http-request|http-keep-alive|tunnel TIME'");
+            return;
+        }
+        var keyword = "timeout " + w[1];
+        if (!TimeoutKinds.TryGetValue(w[1], out var entry))
+        {
+            diag.Error(line.Number, UnsupportedTimeouts.Contains(w[1])
+                ? $"'{keyword}' is not supported yet"
+                : $"'timeout': unknown timeout {ConfigDiagnostics.Quote(w[1])} (expected connect, client, server, queue, check, http-request, http-keep-alive or tunnel)");
+            return;
+        }
+        if (!Allows(proxy, entry.Sections))
+        {
+            diag.Error(line.Number, $"'{keyword}' is not allowed in {SectionName(proxy)} section");
+            return;
+        }
+        if (LineChecks.Exactly(diag, line, 1, keyword + " TIME", keywordWords: 2)
+            && LineChecks.TryTime(diag, line.Number, keyword, w[2], out var value))
+            proxy.Timeouts[(int)entry.Kind] = value;
+    }
+
+    /// <summary>`[no] option NAME`: only `redispatch` is implemented (4.2 "option redispatch").</summary>
+    private void ParseOption(ProxyDraft proxy, ConfigLine line, bool negated)
+    {
+        var w = line.Words;
+        int at = negated ? 2 : 1;              // index of the option name
+        var prefix = negated ? "no option" : "option";
+        if (w.Count <= at)
+        {
+            diag.Error(line.Number, $"'{prefix}': missing the option name");
+            return;
+        }
+        var name = w[at];
+        if (name == "redispatch")
+        {
+            if (!Allows(proxy, D | B))
+            {
+                diag.Error(line.Number, $"'{prefix} redispatch' is not allowed in {SectionName(proxy)} section");
+                return;
+            }
+            if (w.Count > at + 1)
+            {
+                diag.Error(line.Number, $"'{prefix} redispatch': an interval is not supported yet, got {ConfigDiagnostics.Quote(w[at + 1])}");
+                return;
+            }
+            proxy.Redispatch = !negated;
+            return;
+        }
+        diag.Error(line.Number, KnownKeywords.UnsupportedOptions.Contains(name)
+            ? $"'option {name}' is not supported yet"
+            : $"'{prefix}': unknown option {ConfigDiagnostics.Quote(name)}");
+    }
+
+    /// <summary>An unimplemented keyword: a global one, one HAProxy has but this proxy not yet, or an unknown one.</summary>
+    private void ReportOther(ProxyDraft proxy, ConfigLine line)
+    {
+        var keyword = line.Keyword;
+        if (KnownKeywords.UnsupportedProxy.Contains(keyword))
+            diag.Error(line.Number, $"'{keyword}' is not supported yet");
+        else if (GlobalSectionParser.Keywords.Contains(keyword))
+            diag.Error(line.Number, $"'{keyword}' is not allowed in {SectionName(proxy)} section (it is a global keyword)");
+        else
+            diag.Error(line.Number, $"unknown keyword {ConfigDiagnostics.Quote(keyword)} in {SectionName(proxy)} section");
+    }
+}

@@ -1,0 +1,133 @@
+namespace Proxy.Shared.Config;
+
+/// <summary>
+/// `server NAME ADDRESS:PORT [options]` and `default-server [options]` (doc/configuration.txt 4.2
+/// "server", "default-server", 5.2 "Server and default-server options"). Options implemented:
+/// `weight N` (0-256), `maxconn N`, `check`, `inter T`, `rise N`, `fall N`, `backup`, `disabled`.
+/// A server starts from the `default-server` settings in force at its line, as in HAProxy.
+/// </summary>
+internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver resolver)
+{
+    /// <summary>HAProxy's SRV_UWGHT_MAX: user weights go from 0 (no new traffic) to 256.</summary>
+    public const int MaxWeight = 256;
+
+    public void ParseServer(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        int n = line.Number;
+        if (w.Count < 3)
+        {
+            diag.Error(n, "'server': missing argument, expected 'server NAME ADDRESS:PORT [options]'");
+            return;
+        }
+        var name = w[1];
+        bool ok = CheckName(n, name);
+        foreach (var existing in proxy.Servers)
+        {
+            if (existing.Name == name)
+            {
+                diag.Error(n, $"'server': {SectionNameOf(proxy)} '{proxy.Name}' already has a server named '{name}' at line {existing.Location.Line}");
+                ok = false;
+                break;
+            }
+        }
+        var endPoint = AddressParser.ParseServer(w[2], resolver, m => diag.Error(n, m));
+        var settings = ParseOptions(proxy.DefaultServer, line, 3, "server");
+        if (!ok || endPoint is null || settings is null)
+            return;
+        proxy.Servers.Add(new ServerConfig(
+            name, HostOf(w[2]), endPoint, settings.Weight, settings.MaxConn, settings.Check, settings.Inter,
+            settings.Rise, settings.Fall, settings.Backup, settings.Disabled, diag.At(n)));
+    }
+
+    public void ParseDefaultServer(ProxyDraft proxy, ConfigLine line)
+    {
+        if (ParseOptions(proxy.DefaultServer, line, 1, "default-server") is { } settings)
+            proxy.DefaultServer = settings;
+    }
+
+    /// <summary>Applies the options from word <paramref name="start"/> on top of <paramref name="from"/>; null after an error.</summary>
+    private ServerDefaults? ParseOptions(ServerDefaults from, ConfigLine line, int start, string keyword)
+    {
+        var w = line.Words;
+        int n = line.Number;
+        var s = from;
+        bool ok = true;
+        for (int i = start; i < w.Count; i++)
+        {
+            var option = w[i];
+            switch (option)
+            {
+                case "check": s = s with { Check = true }; continue;
+                case "backup": s = s with { Backup = true }; continue;
+                case "disabled": s = s with { Disabled = true }; continue;
+                case "weight" or "maxconn" or "inter" or "rise" or "fall":
+                    break;
+                default:
+                    diag.Error(n, KnownKeywords.UnsupportedServerOptions.Contains(option)
+                        ? $"'{keyword}': option '{option}' is not supported yet"
+                        : $"'{keyword}': unknown option {ConfigDiagnostics.Quote(option)}");
+                    return null;                // the rest of the line cannot be read reliably
+            }
+            if (i + 1 >= w.Count)
+            {
+                diag.Error(n, $"'{keyword}': option '{option}' needs a value");
+                return null;
+            }
+            var value = w[++i];
+            var optionName = $"{keyword} {option}";
+            switch (option)
+            {
+                case "weight":
+                    if (LineChecks.TryInt(diag, n, optionName, value, 0, MaxWeight, out int weight)) s = s with { Weight = weight };
+                    else ok = false;
+                    break;
+                case "maxconn":
+                    if (LineChecks.TryInt(diag, n, optionName, value, 0, int.MaxValue, out int maxConn)) s = s with { MaxConn = maxConn };
+                    else ok = false;
+                    break;
+                case "inter":
+                    if (LineChecks.TryTime(diag, n, optionName, value, out var inter) && inter > TimeSpan.Zero) s = s with { Inter = inter };
+                    else
+                    {
+                        if (inter == TimeSpan.Zero && TimeValue.TryParse(value, out _))
+                            diag.Error(n, $"'{optionName}': the interval must be above zero");
+                        ok = false;
+                    }
+                    break;
+                case "rise":
+                    if (LineChecks.TryInt(diag, n, optionName, value, 1, 1000, out int rise)) s = s with { Rise = rise };
+                    else ok = false;
+                    break;
+                case "fall":
+                    if (LineChecks.TryInt(diag, n, optionName, value, 1, 1000, out int fall)) s = s with { Fall = fall };
+                    else ok = false;
+                    break;
+            }
+        }
+        return ok ? s : null;
+    }
+
+    /// <summary>The host part as written (name or literal), kept for messages and `show stat`.</summary>
+    private static string HostOf(string address)
+    {
+        var rest = address;
+        int at = rest.IndexOf('@');
+        if (at >= 0) rest = rest[(at + 1)..];
+        if (rest.StartsWith('[') && rest.IndexOf(']') is var close and > 0)
+            return rest[1..close];
+        int colon = rest.LastIndexOf(':');
+        return colon >= 0 ? rest[..colon] : rest;
+    }
+
+    private static string SectionNameOf(ProxyDraft proxy) => proxy.Capabilities == ProxyCapabilities.Listen ? "listen" : "backend";
+
+    /// <summary>Server names follow the proxy-name rule (invalid_char()): letters, digits, '-', '_', '.', ':'.</summary>
+    private bool CheckName(int line, string name)
+    {
+        if (name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':'))
+            return true;
+        diag.Error(line, $"'server': invalid name {ConfigDiagnostics.Quote(name)} (allowed: letters, digits, '-', '_', '.', ':')");
+        return false;
+    }
+}
