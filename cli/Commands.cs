@@ -132,6 +132,35 @@ public static class Commands
         return 0;
     }
 
+    public static async Task<int> ReloadAsync(ReloadOptions o)
+    {
+        // Check here first, so a typo is reported the same way `check` reports it, without a round trip.
+        var result = ConfigLoader.Load(o.File);
+        if (!result.IsValid)
+        {
+            foreach (var e in result.Errors) Console.Error.WriteLine(e.ToString());
+            Console.Error.WriteLine("reload refused: the running instance is unchanged");
+            return 1;
+        }
+        string socket = ResolveSocket(o);
+        string? reply = await TryCommandAsync(socket, "reload", TimeSpan.FromSeconds(90));
+        if (reply is null)
+        {
+            Console.Error.WriteLine($"not running: nothing answers on control socket {socket}");
+            return 1;
+        }
+        bool ok = reply.StartsWith("Success=1", StringComparison.Ordinal);
+        int sep = reply.IndexOf("--\n", StringComparison.Ordinal);
+        string details = sep >= 0 ? reply[(sep + 3)..] : reply;
+        if (ok)
+        {
+            Console.Write(details);
+            return 0;
+        }
+        Console.Error.Write("reload failed: " + details);
+        return 1;
+    }
+
     public static async Task<int> StatusAsync(StatusOptions o)
     {
         string socket = ResolveSocket(o);
@@ -145,19 +174,17 @@ public static class Commands
         return 0;
     }
 
-    /// <summary>-S wins; else the config's `stats socket`; else the default derived from the file's path.</summary>
+    /// <summary>-S wins; else the file's `stats socket`; else the default derived from the file's path.</summary>
     private static string ResolveSocket(InstanceOptions o)
     {
-        if (o.Socket is { } s) return s;
-        var result = ConfigLoader.Load(o.File);
-        return result.Config is { } config ? InstancePaths.ControlSocket(config) : InstancePaths.DefaultControlSocket(o.File);
+        return o.Socket ?? InstancePaths.ControlSocketOf(o.File);
     }
 
-    private static async Task<string?> TryCommandAsync(string socket, string command)
+    private static async Task<string?> TryCommandAsync(string socket, string command, TimeSpan? timeout = null)
     {
         try
         {
-            return await ControlClient.SendAsync(socket, command, CommandTimeout);
+            return await ControlClient.SendAsync(socket, command, timeout ?? CommandTimeout);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or IOException)
         {

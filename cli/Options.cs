@@ -37,3 +37,6 @@ public sealed class StopOptions : InstanceOptions
 
 [Verb("status", HelpText = "Show the supervisor and its workers (slot, pid, CPU, generation, state, connections).")]
 public sealed class StatusOptions : InstanceOptions;
+
+[Verb("reload", HelpText = "Re-read the config: check it, start new workers, drain the old ones. A bad config changes nothing.")]
+public sealed class ReloadOptions : InstanceOptions;

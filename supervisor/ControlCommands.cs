@@ -16,6 +16,7 @@ public sealed class ControlCommands(Supervisor supervisor, Func<TimeSpan, Task> 
         "  show info           : report information about the running process\n" +
         "  show proc           : list the workers (alias: show workers)\n" +
         "  status              : supervisor and workers, as `proxyctl status` prints them\n" +
+        "  reload              : re-read the config file; new workers, old ones drained\n" +
         "  stop [SECONDS]      : stop gracefully, killing what is left after SECONDS\n";
 
     public async Task<string> ExecuteAsync(string command)
@@ -29,6 +30,10 @@ public sealed class ControlCommands(Supervisor supervisor, Func<TimeSpan, Task> 
                 return ShowInfo();
             case ["show", "proc"] or ["show", "workers"] or ["status"]:
                 return Status();
+            case ["reload"]:
+                // HAProxy's master CLI answers `reload` with Success=1|0, then `--`, then what happened.
+                var r = await supervisor.ReloadFromFileAsync();
+                return $"Success={(r.Ok ? 1 : 0)}\n--\n{r.Message.TrimEnd()}\n";
             case ["stop", ..]:
                 TimeSpan timeout = supervisor.Config.Global.HardStopAfter ?? TimeSpan.FromSeconds(30);
                 if (words.Length > 1)

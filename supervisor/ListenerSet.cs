@@ -21,31 +21,44 @@ public sealed class ListenerSet : IDisposable
 
     public IReadOnlyList<Listener> Listeners => _listeners;
 
-    /// <summary>Binds every address of every frontend for <paramref name="slots"/> slots; returns the errors (empty on success).</summary>
-    public static (ListenerSet Set, List<string> Errors) Bind(ProxyConfig config, int slots)
+    /// <summary>
+    /// Binds every address of every frontend for <paramref name="slots"/> slots; returns the errors (empty on
+    /// success). With <paramref name="previous"/> (a reload), sockets of addresses present in both configs
+    /// are reused, not re-bound, so their accept queues carry over; <paramref name="previous"/> is left
+    /// untouched until the caller commits (<see cref="HandOverTo"/>) or rolls back (<see cref="DisposeExcept"/>).
+    /// </summary>
+    public static (ListenerSet Set, List<string> Errors) Bind(ProxyConfig config, int slots, ListenerSet? previous = null)
     {
         var set = new ListenerSet();
         var errors = new List<string>();
+        var fresh = new List<Socket>(); // bound here: closed again if anything fails
         foreach (var frontend in config.Frontends)
         {
             foreach (var bind in frontend.Binds)
             {
                 var sockets = new Socket[slots];
+                var reused = previous?.Find(bind.Key);
                 string? error = null;
                 for (int slot = 0; slot < slots && error is null; slot++)
                 {
+                    if (reused is not null && slot < reused.PerSlot.Length)
+                    {
+                        sockets[slot] = reused.PerSlot[slot];
+                        continue;
+                    }
                     if (bind.InheritedFd is { } fd)
                     {
                         // `fd@N`: one inherited socket that all slots share; it cannot be multiplied.
                         sockets[slot] = slot == 0 ? AdoptInherited(fd) : sockets[0];
+                        if (slot == 0) fresh.Add(sockets[0]);
                         continue;
                     }
                     error = TryBindOne(bind.EndPoint!, out sockets[slot]!);
+                    if (error is null) fresh.Add(sockets[slot]);
                 }
                 if (error is not null)
                 {
                     errors.Add($"{bind.Location}: cannot bind frontend '{frontend.Name}' to {bind.Key}: {error}");
-                    foreach (var s in sockets) s?.Dispose();
                     continue;
                 }
                 set._listeners.Add(new Listener(frontend.Name, bind, sockets));
@@ -53,11 +66,55 @@ public sealed class ListenerSet : IDisposable
         }
         if (errors.Count > 0)
         {
-            set.Dispose();
-            return (new ListenerSet(), errors);
+            foreach (var s in fresh) s.Dispose();
+            set._listeners.Clear();
+            return (set, errors);
         }
         return (set, errors);
     }
+
+    private Listener? Find(string key)
+    {
+        foreach (var l in _listeners)
+            if (l.Bind.Key == key) return l;
+        return null;
+    }
+
+    /// <summary>Forgets the sockets now owned by another set, so disposing this one leaves them open.</summary>
+    private void ReleaseSockets(HashSet<Socket> kept)
+    {
+        for (int i = 0; i < _listeners.Count; i++)
+        {
+            var l = _listeners[i];
+            var left = l.PerSlot.Where(s => !kept.Contains(s)).ToArray();
+            _listeners[i] = l with { PerSlot = left };
+        }
+        _listeners.RemoveAll(l => l.PerSlot.Length == 0);
+    }
+
+    /// <summary>
+    /// After a reload succeeded: forgets the sockets <paramref name="next"/> now uses, keeping only those the
+    /// new config dropped, which the caller closes once the old workers are gone.
+    /// </summary>
+    public void HandOverTo(ListenerSet next) => ReleaseSockets(next.AllSockets());
+
+    /// <summary>After a reload failed: closes the sockets bound for it, leaving those it reused from <paramref name="previous"/>.</summary>
+    public void DisposeExcept(ListenerSet previous)
+    {
+        var keep = previous.AllSockets();
+        foreach (var s in AllSockets()) if (!keep.Contains(s)) s.Dispose();
+        _listeners.Clear();
+    }
+
+    private HashSet<Socket> AllSockets()
+    {
+        var all = new HashSet<Socket>();
+        foreach (var l in _listeners) foreach (var s in l.PerSlot) all.Add(s);
+        return all;
+    }
+
+    /// <summary>Bind keys of this set, for reporting what a reload changed.</summary>
+    public IEnumerable<string> Keys => _listeners.Select(l => l.Bind.Key);
 
     /// <summary>The sockets slot <paramref name="slot"/> receives, in order, with the references that name them.</summary>
     public (int[] Fds, ListenerRef[] Refs) ForSlot(int slot)

@@ -44,15 +44,9 @@ var config = result.Config!;
 string configText = File.ReadAllText(configPath);
 LogSetup.ConfigureSupervisor(config.Global.Logs);
 
-// `user`/`group` are applied by each worker; a name that does not resolve must fail the start, not a worker.
-if (config.Global.User is { } user && Privileges.LookupUser(user) is null)
+if (StartupChecks.Run(config) is { Count: > 0 } problems)
 {
-    Console.Error.WriteLine($"{configPath}: global 'user': unknown user '{user}'");
-    return 1;
-}
-if (config.Global.Group is { } group && Privileges.LookupGroup(group) is null)
-{
-    Console.Error.WriteLine($"{configPath}: global 'group': unknown group '{group}'");
+    foreach (var p in problems) Console.Error.WriteLine(p);
     return 1;
 }
 
@@ -106,6 +100,18 @@ TimeSpan signalTimeout = config.Global.HardStopAfter ?? TimeSpan.FromSeconds(30)
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; RequestStop(signalTimeout); });
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; RequestStop(signalTimeout); });
 using var sigquit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => { c.Cancel = true; RequestStop(signalTimeout); });
+// SIGHUP, and SIGUSR2 as HAProxy's master does: reload the config file.
+void ReloadOnSignal(PosixSignalContext c)
+{
+    c.Cancel = true;
+    _ = Task.Run(async () =>
+    {
+        var r = await supervisor.ReloadFromFileAsync();
+        if (r.Ok) log.Info(r.Message.TrimEnd()); else log.Error("reload failed: " + r.Message);
+    });
+}
+using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ReloadOnSignal);
+using var sigusr2 = PosixSignalRegistration.Create((PosixSignal)Posix.SIGUSR2, ReloadOnSignal);
 
 Console.Out.WriteLine($"READY {Environment.ProcessId}");
 Console.Out.Flush();

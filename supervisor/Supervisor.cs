@@ -17,8 +17,9 @@ public sealed class Supervisor : IAsyncDisposable
     private readonly object _gate = new(); // supervisor bookkeeping only; never on a request path
     private readonly WorkerSpawner _spawner = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly int[][] _cpuPlan;
-    private readonly CrashBackoff[] _backoff;
+    private readonly SemaphoreSlim _reloadGate = new(1, 1); // one reload at a time
+    private int[][] _cpuPlan;
+    private CrashBackoff[] _backoff;
     private readonly List<WorkerProcess> _workers = [];
     private ListenerSet _listeners;
     private int _generation = 1;
@@ -40,6 +41,7 @@ public sealed class Supervisor : IAsyncDisposable
     public DateTimeOffset StartedAt { get; }
     public int Generation => _generation;
     public int SlotCount => _cpuPlan.Length;
+    public int ReloadCount { get; private set; }
     public bool Stopping => _stopping;
 
     /// <summary>Completes when the supervisor has stopped every worker.</summary>
@@ -54,20 +56,40 @@ public sealed class Supervisor : IAsyncDisposable
     /// <summary>Starts one worker per slot and waits until every one reports ready; throws with the reason otherwise.</summary>
     public async Task StartAsync()
     {
-        var started = new List<WorkerProcess>();
-        for (int slot = 0; slot < _cpuPlan.Length; slot++) started.Add(SpawnSlot(slot));
-        var all = Task.WhenAll(started.Select(w => w.Ready));
-        if (await Task.WhenAny(all, Task.Delay(ReadyTimeout)) != all)
-            throw new TimeoutException($"workers did not report ready within {ReadyTimeout.TotalSeconds:0}s");
-        await all; // surfaces the first worker that exited before ready
-        Log.Info($"{started.Count} worker(s) serving, generation {_generation}");
+        await StartGenerationAsync(_generation);
+        Log.Info($"{_cpuPlan.Length} worker(s) serving, generation {_generation}");
     }
 
-    private WorkerProcess SpawnSlot(int slot)
+    /// <summary>Starts one worker per slot for <paramref name="generation"/> and waits until all are ready.</summary>
+    private async Task<List<WorkerProcess>> StartGenerationAsync(int generation)
+    {
+        var started = new List<WorkerProcess>();
+        for (int slot = 0; slot < _cpuPlan.Length; slot++) started.Add(SpawnSlot(slot, generation));
+        var all = Task.WhenAll(started.Select(w => w.Ready));
+        if (await Task.WhenAny(all, Task.Delay(ReadyTimeout)) != all)
+        {
+            foreach (var w in started) w.Kill();
+            throw new TimeoutException($"workers did not report ready within {ReadyTimeout.TotalSeconds:0}s");
+        }
+        try
+        {
+            await all; // surfaces the first worker that exited before ready
+        }
+        catch (InvalidOperationException)
+        {
+            foreach (var w in started) w.Kill();
+            throw;
+        }
+        return started;
+    }
+
+    private WorkerProcess SpawnSlot(int slot) => SpawnSlot(slot, _generation);
+
+    private WorkerProcess SpawnSlot(int slot, int generation)
     {
         var (fds, refs) = _listeners.ForSlot(slot);
-        var init = new WorkerInit(slot, _generation, _cpuPlan[slot], Config.SourcePath, ConfigText, refs);
-        var worker = _spawner.Spawn(slot, _generation, _cpuPlan[slot], init, fds, OnWorkerMessage, OnWorkerExit);
+        var init = new WorkerInit(slot, generation, _cpuPlan[slot], Config.SourcePath, ConfigText, refs);
+        var worker = _spawner.Spawn(slot, generation, _cpuPlan[slot], init, fds, OnWorkerMessage, OnWorkerExit);
         lock (_gate) _workers.Add(worker);
         Log.Info($"started worker slot {slot + 1} pid {worker.Pid} on CPU {string.Join(",", _cpuPlan[slot])}");
         return worker;
@@ -123,6 +145,89 @@ public sealed class Supervisor : IAsyncDisposable
     }
 
     /// <summary>
+    /// Hot reload (design card, "Reload"): check the new config, keep the listeners both configs share,
+    /// bind new ones, start generation G+1 on the same slots and sockets, and only once all of it serves,
+    /// drain generation G. Any failure rolls back: G keeps serving and the reason is returned.
+    /// </summary>
+    public async Task<ReloadResult> ReloadAsync(ProxyConfig newConfig, string newText, int[][] newCpuPlan)
+    {
+        await _reloadGate.WaitAsync();
+        try
+        {
+            if (_stopping) return ReloadResult.Failed("the instance is stopping");
+            var (newListeners, errors) = ListenerSet.Bind(newConfig, newCpuPlan.Length, _listeners);
+            if (errors.Count > 0) return ReloadResult.Failed(string.Join("\n", errors));
+
+            var old = (Config, ConfigText, _listeners, _cpuPlan, _backoff, _generation);
+            var changes = ConfigChanges.Describe(Config, newConfig);
+            List<WorkerProcess> oldWorkers;
+            lock (_gate)
+            {
+                oldWorkers = _workers.FindAll(w => w.Generation == _generation);
+                (Config, ConfigText, _listeners, _cpuPlan) = (newConfig, newText, newListeners, newCpuPlan);
+                _backoff = new CrashBackoff[newCpuPlan.Length];
+                for (int i = 0; i < _backoff.Length; i++) _backoff[i] = new CrashBackoff();
+                _generation++;
+            }
+            try
+            {
+                await StartGenerationAsync(_generation);
+            }
+            catch (Exception e) when (e is TimeoutException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                lock (_gate) (Config, ConfigText, _listeners, _cpuPlan, _backoff, _generation) = old;
+                newListeners.DisposeExcept(old.Item3);
+                Log.Error($"reload failed, generation {old.Item6} keeps serving: {e.Message}");
+                return ReloadResult.Failed($"new workers failed: {e.Message}");
+            }
+            ReloadCount++;
+            TimeSpan drain = newConfig.Global.HardStopAfter ?? DefaultDrainTimeout;
+            foreach (var w in oldWorkers) await w.DrainAsync(drain);
+            // The old set keeps only sockets the new config dropped; they close once the old workers exit.
+            var retired = old.Item3;
+            retired.HandOverTo(newListeners);
+            _ = CloseWhenGoneAsync(oldWorkers, retired);
+            Log.Info($"reloaded: generation {_generation} serving, {oldWorkers.Count} old worker(s) draining");
+            return ReloadResult.Succeeded(changes, oldWorkers.Count, _generation);
+        }
+        finally
+        {
+            _reloadGate.Release();
+        }
+    }
+
+    /// <summary>Reads the instance's config file again and reloads with it; a file with errors changes nothing.</summary>
+    public async Task<ReloadResult> ReloadFromFileAsync()
+    {
+        string path = Config.SourcePath;
+        var parsed = ConfigLoader.Load(path);
+        if (!parsed.IsValid)
+            return ReloadResult.Failed("configuration has errors, nothing changed:\n" + string.Join("\n", parsed.Errors));
+        if (StartupChecks.Run(parsed.Config!) is { Count: > 0 } problems)
+            return ReloadResult.Failed(string.Join("\n", problems));
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (IOException e)
+        {
+            return ReloadResult.Failed($"cannot read {path}: {e.Message}");
+        }
+        var plan = CpuPlan.Compute(parsed.Config!.Global, CpuAffinity.AllowedCpus());
+        return await ReloadAsync(parsed.Config!, text, plan);
+    }
+
+    /// <summary>HAProxy waits for old workers without limit unless hard-stop-after is set; we cap it.</summary>
+    private static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromMinutes(5);
+
+    private static async Task CloseWhenGoneAsync(List<WorkerProcess> workers, ListenerSet retired)
+    {
+        foreach (var w in workers) await w.Process.WaitForExitAsync();
+        retired.Dispose();
+    }
+
+    /// <summary>
     /// Graceful stop: workers stop accepting and finish their connections within <paramref name="timeout"/>
     /// (then they are killed); the listeners close; <see cref="Stopped"/> completes.
     /// </summary>
@@ -139,7 +244,7 @@ public sealed class Supervisor : IAsyncDisposable
         Log.Info($"stopping: draining {workers.Count} worker(s), timeout {timeout.TotalSeconds:0.#}s");
         foreach (var w in workers) await w.DrainAsync(timeout);
         // The supervisor's copies are no longer needed: closing them lets the port go once workers close theirs.
-        _listeners.Dispose();
+        lock (_gate) _listeners.Dispose();
         var done = await Task.WhenAny(Stopped, Task.Delay(timeout + TimeSpan.FromSeconds(2)));
         if (done != Stopped)
         {

@@ -14,6 +14,30 @@ public static class InstancePaths
     public static string ControlSocket(ProxyConfig config)
         => config.Global.StatsSocket?.Path ?? DefaultControlSocket(config.SourcePath);
 
+    /// <summary>
+    /// The control socket named by the file at <paramref name="configPath"/>. A file with errors still names
+    /// its instance (an operator must be able to stop an instance whose file they just broke), so its
+    /// `stats socket` line is looked for word by word.
+    /// </summary>
+    public static string ControlSocketOf(string configPath)
+    {
+        var result = ConfigLoader.Load(configPath);
+        if (result.Config is { } config) return ControlSocket(config);
+        try
+        {
+            foreach (var line in File.ReadLines(configPath))
+            {
+                var words = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+                if (words.Length >= 3 && words[0] == "stats" && words[1] == "socket") return words[2];
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // unreadable: fall back to the default
+        }
+        return DefaultControlSocket(configPath);
+    }
+
     public static string DefaultControlSocket(string configPath)
     {
         string full = Path.GetFullPath(configPath);
