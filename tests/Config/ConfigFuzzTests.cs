@@ -26,7 +26,7 @@ public class ConfigFuzzTests
         Assert.DoesNotThrow(() => result = Parse(text, new Dictionary<string, string> { ["X"] = "1" }),
             "input: " + Convert.ToBase64String(Encoding.UTF8.GetBytes(text)));
         Assert.That(result, Is.Not.Null);
-        Assert.That(result!.IsValid || result.Errors.Count > 0 || result.Config is not null, Is.True);
+        Assert.That(result!.Config is null, Is.EqualTo(result.Errors.Count > 0), "a model exactly when there is no error");
         foreach (var e in result.Errors)
             Assert.That(e.Location.Line, Is.GreaterThanOrEqualTo(1));
     }
