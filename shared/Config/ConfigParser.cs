@@ -42,7 +42,13 @@ internal sealed class ConfigParser
                 continue;
             }
             if (line.Broken)
-                continue;                      // already reported; its words cannot be trusted
+            {
+                // Already reported, and its words cannot be trusted; but a broken `bind` is still a bind
+                // line, so the frontend is not also reported as having none.
+                if (_section == Section.Proxy && line.Keyword == "bind")
+                    _proxy!.HasBindLine = true;
+                continue;
+            }
             switch (_section)
             {
                 case Section.None:

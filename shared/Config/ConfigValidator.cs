@@ -54,17 +54,15 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
     /// </summary>
     private void CheckNames(IReadOnlyList<ProxyDraft> proxies)
     {
-        for (int i = 0; i < proxies.Count; i++)
+        var byName = new Dictionary<string, List<ProxyDraft>>(StringComparer.Ordinal);
+        foreach (var p in proxies)
         {
-            for (int j = 0; j < i; j++)
-            {
-                var (p, q) = (proxies[i], proxies[j]);
-                if (p.Name == q.Name && (p.Capabilities & q.Capabilities) != 0)
-                {
-                    diag.Error(p.Location, $"'{Kind(p)}': the name '{p.Name}' is already used by the {Kind(q)} at line {q.Location.Line}");
-                    break;
-                }
-            }
+            if (!byName.TryGetValue(p.Name, out var same))
+                byName[p.Name] = same = [];
+            var clash = same.FirstOrDefault(q => (p.Capabilities & q.Capabilities) != 0);
+            if (clash is not null)
+                diag.Error(p.Location, $"'{Kind(p)}': the name '{p.Name}' is already used by the {Kind(clash)} at line {clash.Location.Line}");
+            same.Add(p);
         }
     }
 
