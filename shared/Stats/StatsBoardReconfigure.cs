@@ -44,6 +44,8 @@ public sealed unsafe partial class StatsBoard
             try
             {
                 next = Initialize(map, objects, generation ?? Generation);
+                // The instance's uptime spans reloads, like its totals.
+                Volatile.Write(ref next._map.HeaderWord(BoardLayout.HCreatedMs), Volatile.Read(ref _map.HeaderWord(BoardLayout.HCreatedMs)));
                 var objectMap = new int[_objects.Length];
                 for (int i = 0; i < _objects.Length; i++)
                     objectMap[i] = next.TryIndexOf(_objects[i].Key, out int j) ? j : -1;
@@ -83,6 +85,33 @@ public sealed unsafe partial class StatsBoard
             _transferred = true;
             if (_sourceRefs == 0) _map.Dispose();
             return next;
+        }
+    }
+
+    /// <summary>
+    /// Supervisor, at start: carries the totals of a board left at <paramref name="path"/> by a previous
+    /// run (its workers are gone, so every slot still in use is retired first) into a board for
+    /// <paramref name="objects"/>; creates a fresh one when there is no board there or it is unreadable.
+    /// </summary>
+    public static StatsBoard OpenOrCreate(string path, IReadOnlyList<StatObjectDescriptor> objects, int slotCount, long generation = 1)
+    {
+        StatsBoard previous;
+        try
+        {
+            previous = Open(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or IOException)
+        {
+            return Create(path, objects, slotCount, generation);
+        }
+        try
+        {
+            for (int k = 0; k < previous.SlotCount; k++) previous.RetireSlot(k);
+            return previous.Reconfigure(objects, slotCount, generation);
+        }
+        finally
+        {
+            previous.Dispose();
         }
     }
 

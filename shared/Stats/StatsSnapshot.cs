@@ -66,8 +66,11 @@ public sealed class StatsSnapshot
 
     public long Info(InfoField field) => InfoTotals[(int)field];
 
-    /// <summary>Whether any live worker is draining: `show info`'s Stopping.</summary>
-    public bool Stopping => Workers.Any(w => w.State == WorkerSlotState.Draining);
+    /// <summary>
+    /// `show info`'s Stopping for the instance: every live worker drains. During a reload the old
+    /// generation drains beside a running new one, which is not stopping.
+    /// </summary>
+    public bool Stopping => Workers.Any(w => w.IsLive) && Workers.Where(w => w.IsLive).All(w => w.State == WorkerSlotState.Draining);
 
     /// <summary>The total row of the object named "pxname/svname".</summary>
     public StatsRow Total(string key) =>

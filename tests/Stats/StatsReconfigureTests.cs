@@ -119,4 +119,43 @@ public class StatsReconfigureTests
         Assert.That(oldReader.ReadSnapshot().Total("www/FRONTEND", StatField.Stot), Is.EqualTo(3));
         Assert.That(oldReader.ReadSnapshot().Generation, Is.EqualTo(1));
     }
+
+    [Test]
+    public void OpenOrCreate_BoardLeftByPreviousRun_CarriesTotalsAndFreesSlots()
+    {
+        using (var previous = _tmp.Create())
+        {
+            previous.ClaimSlot(0, 1, pid: 100).Add(previous.IndexOf("app/web1"), StatField.Stot, 8);
+            previous.ClaimSlot(1, 1, pid: 101).Add(previous.IndexOf("app/web1"), StatField.Stot, 2);
+            previous.RetireSlot(1);
+        } // the previous supervisor and its workers are gone; slot 0 was never retired
+
+        using var board = StatsBoard.OpenOrCreate(_tmp.Path, s_newObjects, slotCount: 4, generation: 7);
+
+        var snap = board.Snapshot();
+        Assert.Multiple(() =>
+        {
+            Assert.That(snap.Total("app/web1", StatField.Stot), Is.EqualTo(10));
+            Assert.That(snap.Workers, Is.Empty);
+            Assert.That(snap.Generation, Is.EqualTo(7));
+            Assert.That(board.FindFreeSlot(), Is.EqualTo(0));
+        });
+    }
+
+    [Test]
+    public void OpenOrCreate_NoBoard_CreatesOne()
+    {
+        using var board = StatsBoard.OpenOrCreate(_tmp.Path, s_newObjects, slotCount: 2);
+        Assert.That(StatsBoardReader.ReadSnapshot(_tmp.Path).Objects, Is.EqualTo(s_newObjects));
+    }
+
+    [Test]
+    public void Reconfigure_Always_KeepsInstanceCreationTime()
+    {
+        var board = _tmp.Create();
+        var created = board.Snapshot().CreatedAt;
+        Thread.Sleep(20);
+        using var next = board.Reconfigure(s_newObjects, generation: 2);
+        Assert.That(next.Snapshot().CreatedAt, Is.EqualTo(created));
+    }
 }

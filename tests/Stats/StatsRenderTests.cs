@@ -112,7 +112,7 @@ public class StatsRenderTests
         Assert.Multiple(() =>
         {
             Assert.That(info.GetProperty("CumReq").GetInt64(), Is.EqualTo(100));
-            Assert.That(info.GetProperty("Stopping").GetInt64(), Is.EqualTo(1), "a worker is draining");
+            Assert.That(info.GetProperty("Stopping").GetInt64(), Is.EqualTo(0), "one worker still runs");
             Assert.That(workers.GetArrayLength(), Is.EqualTo(2));
             Assert.That(workers[0].GetProperty("pid").GetInt32(), Is.EqualTo(1111));
             Assert.That(workers[0].GetProperty("slot").GetInt32(), Is.EqualTo(0));
@@ -137,7 +137,7 @@ public class StatsRenderTests
             Assert.That(lines["Pid"], Is.EqualTo(Environment.ProcessId.ToString()), "the instance's pid is the supervisor's");
             Assert.That(lines["CumReq"], Is.EqualTo("100"));
             Assert.That(lines["Nbproc"], Is.EqualTo("2"));
-            Assert.That(lines["Stopping"], Is.EqualTo("1"));
+            Assert.That(lines["Stopping"], Is.EqualTo("0"));
             Assert.That(lines, Does.ContainKey("Uptime_sec"));
             Assert.That(lines, Does.ContainKey("CurrConns"));
             Assert.That(lines, Does.ContainKey("CumConns"));
