@@ -78,4 +78,18 @@ public class StatsConcurrencyTests
         Assert.That(last, Is.LessThanOrEqualTo(total), "never more than was counted");
         Assert.That(reader.ReadSnapshot().Total("www/FRONTEND", StatField.Stot), Is.EqualTo(total));
     }
+
+    [Test]
+    public void ReadSnapshot_SupervisorDiedMidFold_ThrowsInsteadOfSpinningForever()
+    {
+        using var board = _tmp.Create();
+        // An odd fold sequence (header offset 128) is what a supervisor killed inside RetireSlot leaves.
+        using (var raw = new FileStream(_tmp.Path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            raw.Position = 128;
+            raw.Write(BitConverter.GetBytes(1L));
+        }
+        using var reader = StatsBoardReader.Open(_tmp.Path);
+        Assert.Throws<TimeoutException>(() => reader.ReadSnapshot());
+    }
 }
