@@ -144,7 +144,7 @@ internal sealed class TcpSession : IThreadPoolWorkItem
     {
         try
         {
-            await socket.ConnectAsync(srv.EndPoint).ConfigureAwait(false);
+            await socket.ConnectAsync(srv.EndPoint, CancellationToken.None).ConfigureAwait(false);   // the ValueTask overload
             return SocketError.Success;
         }
         catch (SocketException e)
