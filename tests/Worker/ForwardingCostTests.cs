@@ -64,4 +64,32 @@ public sealed class ForwardingCostTests
         // Whole-process figure (test servers, thread pool, timers included): far below one small object per read.
         Assert.That(allocated, Is.LessThan(reads * 8));
     }
+
+    [Test]
+    public async Task Session_SmallExchange_AllocationPerConnectionStaysBounded()
+    {
+        await using var echo = TestServer.Echo(bufferSize: 128);
+        await using var proxy = EngineHarness.Start([Server("s1", echo.EndPoint)]);
+        var buf = new byte[100];
+        async Task OneAsync()
+        {
+            using var c = await proxy.ConnectAsync();
+            await c.SendAsync(buf.AsMemory(), SocketFlags.None);
+            c.Shutdown(SocketShutdown.Send);
+            while (await c.ReceiveAsync(buf.AsMemory(), SocketFlags.None) > 0) { }
+        }
+        for (int i = 0; i < 50; i++) await OneAsync();   // warm-up
+        await ProxyEngineTests.WaitUntilAsync(() => proxy.Engine.ActiveConnections == 0);
+        const int n = 500;
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < n; i++) await OneAsync();
+        watch.Stop();
+        await ProxyEngineTests.WaitUntilAsync(() => proxy.Engine.ActiveConnections == 0);
+        long perConnection = (GC.GetTotalAllocatedBytes(precise: true) - before) / n;
+        TestContext.Out.WriteLine($"{n} sequential short sessions in {watch.ElapsedMilliseconds} ms "
+            + $"({n * 1000.0 / watch.ElapsedMilliseconds:F0}/s); {perConnection} bytes allocated per session, "
+            + "test client and echo server included");
+        Assert.That(perConnection, Is.LessThan(24 * 1024));
+    }
 }

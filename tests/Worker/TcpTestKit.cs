@@ -135,9 +135,9 @@ internal sealed class TestServer : IAsyncDisposable
     public int Accepted => Volatile.Read(ref _accepted);
 
     /// <summary>Echoes every byte back; on FIN, shuts down its sending side (half-close aware).</summary>
-    public static TestServer Echo() => new(async s =>
+    public static TestServer Echo(int bufferSize = 65536) => new(async s =>
     {
-        var buf = new byte[65536];
+        var buf = new byte[bufferSize];
         while (true)
         {
             int n = await s.ReceiveAsync(buf, SocketFlags.None);
