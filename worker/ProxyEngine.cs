@@ -219,7 +219,9 @@ public sealed class ProxyEngine : IAsyncDisposable
                 catch (SocketException e)
                 {
                     ReleaseSlot(fe);
-                    // EMFILE/ENFILE/ENOBUFS and aborted handshakes: log and go on after a short pause, like HAProxy.
+                    // A connection reset while queued (ECONNABORTED) is the client's business, as in HAProxy;
+                    // EMFILE/ENFILE/ENOBUFS are logged and retried after a short pause so the loop does not spin.
+                    if (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset) continue;
                     Log.Warn($"frontend {fe.Config.Name}: accept on {listener.Bind.Key} failed: {e.SocketErrorCode}");
                     await Task.Delay(10, stop).ConfigureAwait(false);
                     continue;
@@ -229,7 +231,12 @@ public sealed class ProxyEngine : IAsyncDisposable
                     ReleaseSlot(fe);
                     throw;
                 }
-                client.NoDelay = true;
+                if (!TrySetNoDelay(client))
+                {
+                    client.Dispose();   // reset before we could touch it
+                    ReleaseSlot(fe);
+                    continue;
+                }
                 Interlocked.Increment(ref _active);
                 Interlocked.Increment(ref _total);
                 ThreadPool.UnsafeQueueUserWorkItem(new TcpSession(this, fe, client), preferLocal: false);
@@ -250,6 +257,21 @@ public sealed class ProxyEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>Sets TCP_NODELAY (a proxy must not add Nagle delays to what it relays); false if the socket is already dead.</summary>
+    private static bool TrySetNoDelay(Socket socket)
+    {
+        try
+        {
+            socket.NoDelay = true;
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Takes one global and one frontend connection slot (HAProxy `maxconn`); false when either is full.</summary>
     private bool TryReserveSlot(FrontendRuntime fe)
     {
         if (Interlocked.Increment(ref _slotsInUse) > _globalMaxConn)

@@ -303,6 +303,63 @@ public sealed class ProxyEngineTests
     }
 
     [Test]
+    public async Task ClientReset_CountsClientAbort_AndClosesServerSide()
+    {
+        var serverSawEnd = new TaskCompletionSource();
+        await using var server = new TestServer(async s =>
+        {
+            await ReadToEndAsync(s);
+            serverSawEnd.TrySetResult();
+        });
+        await using var proxy = EngineHarness.Start([Server("s1", server.EndPoint)]);
+        var c = await proxy.ConnectAsync();
+        await c.SendAsync(new byte[] { 1 }, SocketFlags.None);
+        await WaitUntilAsync(() => proxy.Engine.Counters[0].BytesIn == 1);
+        c.LingerState = new LingerOption(true, 0);   // close with RST
+        c.Dispose();
+        await serverSawEnd.Task.WaitAsync(TimeSpan.FromSeconds(2));
+        var fe = proxy.Engine.Counters[0];
+        await WaitUntilAsync(() => fe.ClientAborts == 1);
+        Assert.That(proxy.Engine.Counters[2].ClientAborts, Is.EqualTo(1), "server counter");
+        await WaitUntilAsync(() => proxy.Engine.ActiveConnections == 0);
+    }
+
+    [Test]
+    public async Task ServerClosesFirst_ClientStillSends_ServerStillReceives()
+    {
+        // The server says hello and shuts down its sending side, then keeps reading: the other half stays open.
+        var received = new TaskCompletionSource<int>();
+        await using var server = new TestServer(async s =>
+        {
+            await s.SendAsync("hi"u8.ToArray(), SocketFlags.None);
+            s.Shutdown(SocketShutdown.Send);
+            received.TrySetResult((await ReadToEndAsync(s)).Length);
+        });
+        await using var proxy = EngineHarness.Start([Server("s1", server.EndPoint)]);
+        using var c = await proxy.ConnectAsync();
+        Assert.That(await ReadToEndAsync(c), Is.EqualTo("hi"u8.ToArray()), "FIN relayed to the client");
+        await SendAllAsync(c, new byte[200_000]);
+        c.Shutdown(SocketShutdown.Send);
+        Assert.That(await received.Task.WaitAsync(TimeSpan.FromSeconds(5)), Is.EqualTo(200_000));
+        await WaitUntilAsync(() => proxy.Engine.ActiveConnections == 0);
+    }
+
+    [Test]
+    public async Task TimeoutServer_SilentServer_ClosesBothSides()
+    {
+        await using var silent = new TestServer(s => ReadToEndAsync(s));
+        await using var proxy = EngineHarness.Start([Server("s1", silent.EndPoint)], feTimeouts: Timeouts(clientMs: 10_000),
+            beTimeouts: Timeouts(connectMs: 1000, serverMs: 200));
+        using var c = await proxy.ConnectAsync();
+        // One byte, accepted by the server, then nothing either way: the server side is idle past `timeout server`
+        // while `timeout client` is far away.
+        await c.SendAsync(new byte[] { 1 }, SocketFlags.None);
+        var watch = Stopwatch.StartNew();
+        Assert.That(await ReadToEndAsync(c), Is.Empty);
+        Assert.That(watch.ElapsedMilliseconds, Is.InRange(150, 1500));
+    }
+
+    [Test]
     public void Constructor_HttpFrontend_ThrowsNotSupported()
     {
         using var listener = Listen();

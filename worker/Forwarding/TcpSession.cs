@@ -22,7 +22,9 @@ internal sealed class TcpSession : IThreadPoolWorkItem
     private ServerRuntime? _srv;
     private int _state;
     private int _aborted;
-    private long _clientActivity;     // Environment.TickCount64 of the last byte moved on each side
+    // Environment.TickCount64 of the last byte moved on each side, received from it or accepted by it: HAProxy's
+    // `timeout client`/`timeout server` apply "when the client [server] is expected to acknowledge or send data".
+    private long _clientActivity;
     private long _serverActivity;
     private long _connectDeadline;    // 0: no connect in progress or no `timeout connect`
 
