@@ -20,6 +20,7 @@ internal sealed class TcpSession : IThreadPoolWorkItem
     private readonly Socket _client;
     private Socket? _server;
     private ServerRuntime? _srv;
+    private SocketOperation? _serverSend;   // connects, then sends to the server
     private int _state;
     private int _aborted;
     // Environment.TickCount64 of the last byte moved on each side, received from it or accepted by it: HAProxy's
@@ -55,21 +56,33 @@ internal sealed class TcpSession : IThreadPoolWorkItem
         try
         {
             // :: Step 1: choose a server and connect, retrying on failure (`retries`, `option redispatch`).
-            if (be is null || !await ConnectAsync(be)) return;
+            if (be is null || !await ConnectAsync(be))
+            {
+                _serverSend?.Dispose();   // its last connect has completed
+                return;
+            }
 
             // :: Step 2: forward both ways until both directions have ended (FIN) or something aborts.
             var options = _engine.PipeOptions;
             var toServer = new Pipe(options);
             var toClient = new Pipe(options);
             var server = _server!;
-            Task a = ReceiveAsync(_client, toServer.Writer, fromClient: true);
-            Task b = SendAsync(toServer.Reader, server, toServer: true);
-            Task c = ReceiveAsync(server, toClient.Writer, fromClient: false);
-            Task d = SendAsync(toClient.Reader, _client, toServer: false);
+            var clientReceive = new SocketOperation();
+            var serverReceive = new SocketOperation();
+            var clientSend = new SocketOperation();
+            Task a = ReceiveAsync(_client, clientReceive, toServer.Writer, fromClient: true);
+            Task b = SendAsync(toServer.Reader, server, _serverSend!, toServer: true);
+            Task c = ReceiveAsync(server, serverReceive, toClient.Writer, fromClient: false);
+            Task d = SendAsync(toClient.Reader, _client, clientSend, toServer: false);
             await a.ConfigureAwait(false);
             await b.ConfigureAwait(false);
             await c.ConfigureAwait(false);
             await d.ConfigureAwait(false);
+            // Every operation has completed: safe to release them.
+            clientReceive.Dispose();
+            serverReceive.Dispose();
+            clientSend.Dispose();
+            _serverSend!.Dispose();
         }
         catch (Exception e)
         {
@@ -106,7 +119,8 @@ internal sealed class TcpSession : IThreadPoolWorkItem
             Volatile.Write(ref _connectDeadline, timeout > 0 ? Environment.TickCount64 + timeout : 0);
             if (Volatile.Read(ref _aborted) != 0) { socket.Dispose(); return false; }
 
-            SocketError error = await ConnectSocketAsync(socket, srv).ConfigureAwait(false);
+            _serverSend ??= new SocketOperation();
+            SocketError error = await _serverSend.ConnectAsync(socket, srv.EndPoint).ConfigureAwait(false);
             Volatile.Write(ref _connectDeadline, 0);
             if (error == SocketError.Success && Volatile.Read(ref _aborted) == 0)
             {
@@ -141,111 +155,105 @@ internal sealed class TcpSession : IThreadPoolWorkItem
         }
     }
 
-    /// <summary>Connects <paramref name="socket"/>; returns the SocketError instead of throwing (I/O boundary).</summary>
-    private static async ValueTask<SocketError> ConnectSocketAsync(Socket socket, ServerRuntime srv)
-    {
-        try
-        {
-            await socket.ConnectAsync(srv.EndPoint, CancellationToken.None).ConfigureAwait(false);   // the ValueTask overload
-            return SocketError.Success;
-        }
-        catch (SocketException e)
-        {
-            return e.SocketErrorCode;
-        }
-        catch (ObjectDisposedException)
-        {
-            return SocketError.TimedOut;   // disposed by the timer at `timeout connect`, or by an abort
-        }
-    }
-
     /// <summary>
     /// Moves bytes from <paramref name="source"/> into <paramref name="writer"/> until FIN (completes the writer,
     /// which propagates the half-close) or an error (aborts the session).
     /// </summary>
-    private async Task ReceiveAsync(Socket source, PipeWriter writer, bool fromClient)
+    private async Task ReceiveAsync(Socket source, SocketOperation op, PipeWriter writer, bool fromClient)
     {
         var fe = _fe;
         var be = fe.Backend!;
         var srv = _srv!;
-        try
+        while (true)
         {
-            while (true)
+            // Wait for data with a zero-byte read so an idle connection holds no buffer (Kestrel's
+            // WaitForDataBeforeAllocatingBuffer).
+            SocketError error = await op.ReceiveAsync(source, Memory<byte>.Empty).ConfigureAwait(false);
+            if (error != SocketError.Success) { OnIoError(fromClient, receiving: true); break; }
+            var memory = writer.GetMemory(_engine.BufferSize);
+            error = await op.ReceiveAsync(source, memory).ConfigureAwait(false);
+            if (error != SocketError.Success) { OnIoError(fromClient, receiving: true); break; }
+            int n = op.BytesTransferred;
+            if (n == 0) break;   // FIN from this side
+            writer.Advance(n);
+            long now = Environment.TickCount64;
+            if (fromClient)
             {
-                // Wait for data with a zero-byte read so an idle connection holds no buffer (Kestrel's
-                // WaitForDataBeforeAllocatingBuffer).
-                await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                var memory = writer.GetMemory(_engine.BufferSize);
-                int n = await source.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
-                if (n == 0) break;   // FIN from this side
-                writer.Advance(n);
-                long now = Environment.TickCount64;
-                if (fromClient)
-                {
-                    _clientActivity = now;
-                    ProxyCounters.Add(ref fe.Counters.bin, n);
-                    ProxyCounters.Add(ref be.Counters.bin, n);
-                    ProxyCounters.Add(ref srv.Counters.bin, n);
-                }
-                else
-                {
-                    _serverActivity = now;
-                    ProxyCounters.Add(ref fe.Counters.bout, n);
-                    ProxyCounters.Add(ref be.Counters.bout, n);
-                    ProxyCounters.Add(ref srv.Counters.bout, n);
-                }
-                FlushResult flush = await writer.FlushAsync().ConfigureAwait(false);
-                if (flush.IsCompleted || flush.IsCanceled) break;   // the sending side is gone
+                _clientActivity = now;
+                ProxyCounters.Add(ref fe.Counters.bin, n);
+                ProxyCounters.Add(ref be.Counters.bin, n);
+                ProxyCounters.Add(ref srv.Counters.bin, n);
             }
+            else
+            {
+                _serverActivity = now;
+                ProxyCounters.Add(ref fe.Counters.bout, n);
+                ProxyCounters.Add(ref be.Counters.bout, n);
+                ProxyCounters.Add(ref srv.Counters.bout, n);
+            }
+            FlushResult flush = await writer.FlushAsync().ConfigureAwait(false);
+            if (flush.IsCompleted || flush.IsCanceled) break;   // the sending side is gone
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            OnIoError(fromClient, receiving: true);
-        }
-        finally
-        {
-            await writer.CompleteAsync().ConfigureAwait(false);
-        }
+        await writer.CompleteAsync().ConfigureAwait(false);
     }
 
     /// <summary>
     /// Sends what <paramref name="reader"/> holds to <paramref name="destination"/>, whole buffers at a time; when the
     /// pipe completes after a FIN, shuts down sending on the destination (half-close) and returns.
     /// </summary>
-    private async Task SendAsync(PipeReader reader, Socket destination, bool toServer)
+    private async Task SendAsync(PipeReader reader, Socket destination, SocketOperation op, bool toServer)
+    {
+        bool ok = true;
+        while (ok)
+        {
+            ReadResult result = await reader.ReadAsync().ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            if (!buffer.IsEmpty)
+            {
+                if (buffer.IsSingleSegment)
+                {
+                    ok = await SendAllAsync(destination, op, buffer.First).ConfigureAwait(false);
+                }
+                else
+                {
+                    foreach (var segment in buffer)
+                    {
+                        ok = await SendAllAsync(destination, op, segment).ConfigureAwait(false);
+                        if (!ok) break;
+                    }
+                }
+                if (toServer) _serverActivity = Environment.TickCount64;
+                else _clientActivity = Environment.TickCount64;
+            }
+            reader.AdvanceTo(buffer.End);
+            if (result.IsCompleted || result.IsCanceled) break;
+        }
+        if (!ok) OnIoError(!toServer, receiving: false);
+        else if (Volatile.Read(ref _aborted) == 0) ShutdownSend(destination);
+        await reader.CompleteAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Sends all of <paramref name="data"/>; false on any socket error.</summary>
+    private static async ValueTask<bool> SendAllAsync(Socket destination, SocketOperation op, ReadOnlyMemory<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            if (await op.SendAsync(destination, data).ConfigureAwait(false) != SocketError.Success) return false;
+            data = data.Slice(op.BytesTransferred);
+        }
+        return true;
+    }
+
+    /// <summary>Relays a FIN: shuts down sending on <paramref name="socket"/>; a peer already gone is not an error here.</summary>
+    private static void ShutdownSend(Socket socket)
     {
         try
         {
-            while (true)
-            {
-                ReadResult result = await reader.ReadAsync().ConfigureAwait(false);
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                if (!buffer.IsEmpty)
-                {
-                    if (buffer.IsSingleSegment)
-                    {
-                        await destination.SendAsync(buffer.First, SocketFlags.None).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        foreach (var segment in buffer)
-                            await destination.SendAsync(segment, SocketFlags.None).ConfigureAwait(false);
-                    }
-                    if (toServer) _serverActivity = Environment.TickCount64;
-                    else _clientActivity = Environment.TickCount64;
-                }
-                reader.AdvanceTo(buffer.End);
-                if (result.IsCompleted || result.IsCanceled) break;
-            }
-            if (Volatile.Read(ref _aborted) == 0) destination.Shutdown(SocketShutdown.Send);
+            socket.Shutdown(SocketShutdown.Send);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            OnIoError(!toServer, receiving: false);
-        }
-        finally
-        {
-            await reader.CompleteAsync().ConfigureAwait(false);
+            // reset or aborted meanwhile: the receive side reports it
         }
     }
 
