@@ -360,6 +360,39 @@ public sealed class ProxyEngineTests
     }
 
     [Test]
+    public async Task DisposeAsync_OpenConnections_AreClosed()
+    {
+        await using var echo = TestServer.Echo();
+        var proxy = EngineHarness.Start([Server("s1", echo.EndPoint)]);
+        using var c1 = await proxy.ConnectAsync();
+        using var c2 = await proxy.ConnectAsync();
+        await WaitUntilAsync(() => proxy.Engine.Counters[2].CurrentSessions == 2);
+        var watch = Stopwatch.StartNew();
+        await proxy.DisposeAsync();
+        Assert.That(await ReadToEndAsync(c1), Is.Empty);
+        Assert.That(await ReadToEndAsync(c2), Is.Empty);
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)));
+        Assert.That(proxy.Engine.ActiveConnections, Is.EqualTo(0));
+        Assert.That(proxy.Engine.Counters[0].CurrentSessions, Is.EqualTo(0));
+    }
+
+    [Test]
+    public async Task GlobalMaxConn_AtLimit_NextConnectionWaits()
+    {
+        await using var echo = TestServer.Echo();
+        await using var proxy = EngineHarness.Start(ep => Config(Frontend(ep), Backend([Server("s1", echo.EndPoint)]), globalMaxConn: 2));
+        using var a = await proxy.ConnectAsync();
+        using var b = await proxy.ConnectAsync();
+        await WaitUntilAsync(() => proxy.Engine.ActiveConnections == 2);
+        using var third = await proxy.ConnectAsync();
+        await Task.Delay(150);
+        Assert.That(proxy.Engine.TotalConnections, Is.EqualTo(2));
+        a.Shutdown(SocketShutdown.Send);
+        await ReadToEndAsync(a);
+        await WaitUntilAsync(() => proxy.Engine.TotalConnections == 3);
+    }
+
+    [Test]
     public void Constructor_HttpFrontend_ThrowsNotSupported()
     {
         using var listener = Listen();
