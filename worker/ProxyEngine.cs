@@ -152,7 +152,7 @@ public sealed class ProxyEngine : IAsyncDisposable
         _stop.Cancel();
         if (Volatile.Read(ref _started) == 0)
         {
-            foreach (var l in _listeners) l.Socket.Dispose();
+            foreach (var l in _listeners) SharedListener.ReleaseWorkerCopy(l.Socket, Log);
         }
     }
 
@@ -253,7 +253,7 @@ public sealed class ProxyEngine : IAsyncDisposable
         finally
         {
             // Only now, with no accept pending on it, close the worker's descriptor (never the supervisor's).
-            socket.Dispose();
+            SharedListener.ReleaseWorkerCopy(socket, Log);
         }
     }
 
