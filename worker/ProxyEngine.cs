@@ -250,6 +250,12 @@ public sealed class ProxyEngine : IAsyncDisposable
         {
             // listener disposed under us
         }
+        catch (Exception e)
+        {
+            // Not expected (e.g. the socket engine refusing to register the descriptor): this listener stops, the
+            // others go on, and the supervisor's copy keeps its queue.
+            Log.Error(e, $"frontend {fe.Config.Name}: accept loop on {listener.Bind.Key} stopped");
+        }
         finally
         {
             // Only now, with no accept pending on it, close the worker's descriptor (never the supervisor's).

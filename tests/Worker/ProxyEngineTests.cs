@@ -282,6 +282,30 @@ public sealed class ProxyEngineTests
     }
 
     [Test]
+    public async Task StopAccepting_NextGenerationOnSameListener_Serves()
+    {
+        // A reload in miniature: generation 2 gets its duplicate while generation 1 still runs, then generation 1
+        // drains. (In one process the two duplicates must have different fd numbers: epoll keeps a registration
+        // until every descriptor of the socket is closed, so re-registering the same number fails with EEXIST.
+        // Real generations are separate processes, each with its own epoll.)
+        await using var echo = TestServer.Echo();
+        using var listener = Listen();
+        var ep = (IPEndPoint)listener.LocalEndPoint!;
+        var config = Config(Frontend(ep), Backend([Server("s1", echo.EndPoint)]));
+        var fe = config.Frontends[0];
+        await using var gen1 = new ProxyEngine(config, [new BoundListener(fe, fe.Binds[0], Duplicate(listener))], NullLog);
+        gen1.Start();
+        await EchoRoundTripAsync(ep, 100, 1);
+        var gen2Socket = Duplicate(listener);
+        Assert.That(await gen1.DrainAsync(TimeSpan.FromSeconds(2)), Is.True);
+        await using var gen2 = new ProxyEngine(config, [new BoundListener(fe, fe.Binds[0], gen2Socket)], NullLog);
+        gen2.Start();
+        for (int i = 0; i < 20; i++) await EchoRoundTripAsync(ep, 100, i);
+        Assert.That(gen1.TotalConnections, Is.EqualTo(1));
+        Assert.That(gen2.TotalConnections, Is.EqualTo(20));
+    }
+
+    [Test]
     public async Task FrontendMaxConn_AtLimit_NextConnectionWaitsUntilOneEnds()
     {
         await using var echo = TestServer.Echo();

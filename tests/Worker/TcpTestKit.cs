@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Proxy.Shared.Config;
 using Proxy.Worker;
 
@@ -61,14 +60,14 @@ internal static class TcpTestKit
         return (l, filler, ep);
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int dup(int fd);
-
-    /// <summary>A second Socket object on a dup of <paramref name="socket"/>'s descriptor (what the worker receives).</summary>
+    /// <summary>
+    /// A second Socket object on a duplicate of <paramref name="socket"/>'s descriptor, close-on-exec as the worker
+    /// sets it on a received descriptor: what the engine gets while the supervisor keeps the original.
+    /// </summary>
     public static Socket Duplicate(Socket socket)
     {
-        int fd = dup((int)socket.Handle);
-        if (fd == -1) throw new InvalidOperationException($"dup failed: errno {Marshal.GetLastPInvokeError()}");
+        int fd = Tmds.Linux.LibC.fcntl((int)socket.Handle, Tmds.Linux.LibC.F_DUPFD_CLOEXEC, 0);
+        if (fd == -1) throw new InvalidOperationException($"fcntl(F_DUPFD_CLOEXEC) failed: errno {Tmds.Linux.LibC.errno}");
         return new Socket(new SafeSocketHandle(fd, ownsHandle: true));
     }
 
