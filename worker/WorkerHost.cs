@@ -5,6 +5,7 @@ using Proxy.Shared.Config;
 using Proxy.Shared.Control;
 using Proxy.Shared.Interop;
 using Proxy.Shared.Stats;
+using Proxy.Worker.Stats;
 
 namespace Proxy.Worker;
 
@@ -15,7 +16,7 @@ namespace Proxy.Worker;
 public sealed class WorkerHost
 {
     private static readonly Logger Log = LogManager.GetLogger("worker");
-    private static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan StatusInterval = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan OrphanDrain = TimeSpan.FromSeconds(10);
 
     /// <summary>Runs the worker until it has drained; returns the process exit code.</summary>

@@ -291,7 +291,7 @@ public sealed class ProxyEngineTests
         await using var echo = TestServer.Echo();
         using var listener = Listen();
         var ep = (IPEndPoint)listener.LocalEndPoint!;
-        var config = Config(Frontend(ep), Backend([Server("s1", echo.EndPoint)]));
+        var config = TcpTestKit.Config(Frontend(ep), Backend([Server("s1", echo.EndPoint)]));
         var fe = config.Frontends[0];
         await using var gen1 = new ProxyEngine(config, [new BoundListener(fe, fe.Binds[0], Duplicate(listener))], NullLog);
         gen1.Start();
@@ -404,7 +404,7 @@ public sealed class ProxyEngineTests
     public async Task GlobalMaxConn_AtLimit_NextConnectionWaits()
     {
         await using var echo = TestServer.Echo();
-        await using var proxy = EngineHarness.Start(ep => Config(Frontend(ep), Backend([Server("s1", echo.EndPoint)]), globalMaxConn: 2));
+        await using var proxy = EngineHarness.Start(ep => TcpTestKit.Config(Frontend(ep), Backend([Server("s1", echo.EndPoint)]), globalMaxConn: 2));
         using var a = await proxy.ConnectAsync();
         using var b = await proxy.ConnectAsync();
         await WaitUntilAsync(() => proxy.Engine.ActiveConnections == 2);
@@ -422,7 +422,7 @@ public sealed class ProxyEngineTests
         using var listener = Listen();
         var ep = (IPEndPoint)listener.LocalEndPoint!;
         var fe = Frontend(ep) with { Mode = ProxyMode.Http };
-        var config = Config(fe, Backend([Server("s1", ep)]));
+        var config = TcpTestKit.Config(fe, Backend([Server("s1", ep)]));
         Assert.Throws<NotSupportedException>(() => _ = new ProxyEngine(config, [new BoundListener(fe, fe.Binds[0], listener)], NullLog));
     }
 
