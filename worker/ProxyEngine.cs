@@ -106,6 +106,9 @@ public sealed class ProxyEngine : IAsyncDisposable
         Counters = counters;
     }
 
+    /// <summary>The configuration this engine runs (one generation: a reload starts a new engine in a new worker).</summary>
+    public ProxyConfig Config => _config;
+
     internal NLog.ILogger Log { get; }
     internal PipeOptions PipeOptions { get; }
     internal int BufferSize { get; }
@@ -316,6 +319,7 @@ public sealed class ProxyEngine : IAsyncDisposable
         await waiter.Task.WaitAsync(stop).ConfigureAwait(false);
     }
 
+    /// <summary>Puts <paramref name="session"/> in a free slot of the table the timer scans (lock-free, O(1) expected).</summary>
     internal void RegisterSession(TcpSession session)
     {
         var sessions = _sessions;
@@ -331,15 +335,15 @@ public sealed class ProxyEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>Frees the session's table slot and its connection slots, waking an accept loop parked at maxconn.</summary>
     internal void UnregisterSession(TcpSession session)
     {
         if (session.Slot >= 0) Volatile.Write(ref _sessions[session.Slot], null);
         Interlocked.Decrement(ref _active);
-        ReleaseSlot(FrontendOf(session));
+        ReleaseSlot(session.Frontend);
     }
 
-    private FrontendRuntime FrontendOf(TcpSession session) => session.Frontend;
-
+    /// <summary>The engine's one coarse timer: checks every session's connect and inactivity deadlines.</summary>
     private void OnTimer()
     {
         long now = Environment.TickCount64;

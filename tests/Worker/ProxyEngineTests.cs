@@ -119,6 +119,19 @@ public sealed class ProxyEngineTests
     }
 
     [Test]
+    public async Task NoUsableServer_ClosesClientPromptly_CountsBackendEcon()
+    {
+        await using var echo = TestServer.Echo();
+        await using var proxy = EngineHarness.Start([Server("off", echo.EndPoint, disabled: true), Server("zero", echo.EndPoint, weight: 0)]);
+        var watch = Stopwatch.StartNew();
+        using var c = await proxy.ConnectAsync();
+        Assert.That(await ReadToEndAsync(c), Is.Empty);
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)));
+        await WaitUntilAsync(() => proxy.Engine.Counters[1].ConnectionErrors == 1);
+        Assert.That(echo.Accepted, Is.EqualTo(0));
+    }
+
+    [Test]
     public async Task ConnectTimeout_ServerNeverAnswers_ClosesClientAfterRetries()
     {
         // A full accept queue drops SYNs: only `timeout connect` ends each attempt.

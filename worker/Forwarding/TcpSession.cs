@@ -164,17 +164,25 @@ internal sealed class TcpSession : IThreadPoolWorkItem
         var fe = _fe;
         var be = fe.Backend!;
         var srv = _srv!;
+        bool waitFirst = true;
         while (true)
         {
-            // Wait for data with a zero-byte read so an idle connection holds no buffer (Kestrel's
-            // WaitForDataBeforeAllocatingBuffer).
-            SocketError error = await op.ReceiveAsync(source, Memory<byte>.Empty).ConfigureAwait(false);
-            if (error != SocketError.Success) { OnIoError(fromClient, receiving: true); break; }
+            SocketError error;
+            if (waitFirst)
+            {
+                // Wait for data with a zero-byte read so an idle connection holds no buffer (Kestrel's
+                // WaitForDataBeforeAllocatingBuffer).
+                error = await op.ReceiveAsync(source, Memory<byte>.Empty).ConfigureAwait(false);
+                if (error != SocketError.Success) { OnIoError(fromClient, receiving: true); break; }
+            }
             var memory = writer.GetMemory(_engine.BufferSize);
             error = await op.ReceiveAsync(source, memory).ConfigureAwait(false);
             if (error != SocketError.Success) { OnIoError(fromClient, receiving: true); break; }
             int n = op.BytesTransferred;
             if (n == 0) break;   // FIN from this side
+            // A read that filled the buffer means more is probably queued: skip the zero-byte wait (one syscall
+            // fewer per buffer in bulk transfers); a short read means the socket is drained, so wait first again.
+            waitFirst = n < memory.Length;
             writer.Advance(n);
             long now = Environment.TickCount64;
             if (fromClient)
