@@ -10,8 +10,14 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 build() {
     # Publish (framework-dependent) puts each executable and its dependencies in artifacts/bin.
-    # Exe projects set PublishDir in Directory.Build.props; the test project is not publishable.
+    # Exe projects set PublishDir in Directory.Build.targets; the test project is not publishable.
     dotnet publish Proxy.sln -c Release --nologo -v quiet -clp:ErrorsOnly
+    # The worker is Native AOT: one per CPU runs, and AOT measured 9 MB idle RSS per worker instead of
+    # 43 MB (README, "How it runs"). It replaces the framework-dependent apphost published above.
+    dotnet publish worker/Proxy.Worker.csproj -c Release -r linux-x64 -p:PublishAot=true \
+        -o artifacts/aot-worker --nologo -v quiet -clp:ErrorsOnly
+    cp artifacts/aot-worker/proxy-worker artifacts/bin/proxy-worker
+    rm -f artifacts/bin/proxy-worker.dll artifacts/bin/proxy-worker.deps.json artifacts/bin/proxy-worker.runtimeconfig.json artifacts/bin/proxy-worker.pdb
     echo "built: $(ls artifacts/bin | grep -E '^(proxyctl|proxy-supervisor|proxy-worker|proxy-origin)$' | tr '\n' ' ')"
 }
 
