@@ -139,11 +139,11 @@ internal static class Http1HeadParser
     }
 
     // RFC 9112 3.2: origin-form, absolute-form, authority-form (CONNECT only), asterisk-form (OPTIONS only).
-    private static HttpParseError CheckTarget(HttpMethod method, ReadOnlySpan<byte> target)
+    private static HttpParseError CheckTarget(Http1Method method, ReadOnlySpan<byte> target)
     {
         if (target.Length == 0 || target.IndexOfAnyExcept(HttpChars.Target) >= 0)
             return HttpParseError.InvalidRequestTarget;
-        if (method == HttpMethod.Connect)
+        if (method == Http1Method.Connect)
         {
             // authority-form = uri-host ":" port
             int colon = target.LastIndexOf((byte)':');
@@ -154,7 +154,7 @@ internal static class Http1HeadParser
         }
         if (target[0] == '/') return HttpParseError.None;
         if (target.Length == 1 && target[0] == '*')
-            return method == HttpMethod.Options ? HttpParseError.None : HttpParseError.InvalidRequestTarget;
+            return method == Http1Method.Options ? HttpParseError.None : HttpParseError.InvalidRequestTarget;
         if (StartsWithIgnoreCase(target, "http://"u8) && target.Length > 7 ||
             StartsWithIgnoreCase(target, "https://"u8) && target.Length > 8)
             return HttpParseError.None;
@@ -169,8 +169,8 @@ internal static class Http1HeadParser
     {
         if (v.Length != 8 || !v.StartsWith("HTTP/"u8) || !char.IsAsciiDigit((char)v[5]) || v[6] != '.' || !char.IsAsciiDigit((char)v[7]))
             return invalid;
-        if (v[5] == '1' && v[7] == '1') { head.Version = HttpVersion.Http11; return HttpParseError.None; }
-        if (v[5] == '1' && v[7] == '0') { head.Version = HttpVersion.Http10; return HttpParseError.None; }
+        if (v[5] == '1' && v[7] == '1') { head.Version = Http1Version.Http11; return HttpParseError.None; }
+        if (v[5] == '1' && v[7] == '0') { head.Version = Http1Version.Http10; return HttpParseError.None; }
         // A well-formed other version (HTTP/2.0 on an HTTP/1 connection): 505 for a request.
         return head.Kind == HttpMessageKind.Request ? HttpParseError.UnsupportedVersion : invalid;
     }
@@ -314,7 +314,7 @@ internal static class Http1HeadParser
         bool request = head.Kind == HttpMessageKind.Request;
         if (request)
         {
-            if (head._hostCount == 0 && head.Version == HttpVersion.Http11) return HttpParseError.MissingHost;
+            if (head._hostCount == 0 && head.Version == Http1Version.Http11) return HttpParseError.MissingHost;
         }
         if (head._hasTransferEncoding)
         {
@@ -323,7 +323,7 @@ internal static class Http1HeadParser
             if (head._chunkedTwice || head._chunkedNotFinal) return HttpParseError.InvalidTransferEncoding;
             // 6.3 rule 4: a request whose final coding is not chunked cannot be delimited: 400.
             if (!head._chunkedFinal && request) return HttpParseError.InvalidTransferEncoding;
-            if (head.Version == HttpVersion.Http10) head.MustClose = true;   // RFC 9112 6.1
+            if (head.Version == Http1Version.Http10) head.MustClose = true;   // RFC 9112 6.1
         }
 
         if (request)
@@ -335,9 +335,9 @@ internal static class Http1HeadParser
         }
 
         int status = head.StatusCode;
-        if (status == 101 || head.RequestMethod == HttpMethod.Connect && status is >= 200 and < 300)
+        if (status == 101 || head.RequestMethod == Http1Method.Connect && status is >= 200 and < 300)
             head.BodyFraming = HttpBodyFraming.Tunnel;
-        else if (head.RequestMethod == HttpMethod.Head || status < 200 || status == 204 || status == 304)
+        else if (head.RequestMethod == Http1Method.Head || status < 200 || status == 204 || status == 304)
             head.BodyFraming = HttpBodyFraming.None;
         else if (head._hasTransferEncoding)
             head.BodyFraming = head._chunkedFinal ? HttpBodyFraming.Chunked : HttpBodyFraming.CloseDelimited;
@@ -349,18 +349,18 @@ internal static class Http1HeadParser
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static HttpMethod IdentifyMethod(ReadOnlySpan<byte> m) => m.Length switch
+    private static Http1Method IdentifyMethod(ReadOnlySpan<byte> m) => m.Length switch
     {
-        3 when m.SequenceEqual("GET"u8) => HttpMethod.Get,
-        3 when m.SequenceEqual("PUT"u8) => HttpMethod.Put,
-        4 when m.SequenceEqual("HEAD"u8) => HttpMethod.Head,
-        4 when m.SequenceEqual("POST"u8) => HttpMethod.Post,
-        5 when m.SequenceEqual("PATCH"u8) => HttpMethod.Patch,
-        5 when m.SequenceEqual("TRACE"u8) => HttpMethod.Trace,
-        6 when m.SequenceEqual("DELETE"u8) => HttpMethod.Delete,
-        7 when m.SequenceEqual("CONNECT"u8) => HttpMethod.Connect,
-        7 when m.SequenceEqual("OPTIONS"u8) => HttpMethod.Options,
-        _ => HttpMethod.Other,   // methods are case-sensitive (RFC 9110 9.1): "get" is another method
+        3 when m.SequenceEqual("GET"u8) => Http1Method.Get,
+        3 when m.SequenceEqual("PUT"u8) => Http1Method.Put,
+        4 when m.SequenceEqual("HEAD"u8) => Http1Method.Head,
+        4 when m.SequenceEqual("POST"u8) => Http1Method.Post,
+        5 when m.SequenceEqual("PATCH"u8) => Http1Method.Patch,
+        5 when m.SequenceEqual("TRACE"u8) => Http1Method.Trace,
+        6 when m.SequenceEqual("DELETE"u8) => Http1Method.Delete,
+        7 when m.SequenceEqual("CONNECT"u8) => Http1Method.Connect,
+        7 when m.SequenceEqual("OPTIONS"u8) => Http1Method.Options,
+        _ => Http1Method.Other,   // methods are case-sensitive (RFC 9110 9.1): "get" is another method
     };
 
     internal static HttpKnownHeader IdentifyHeader(ReadOnlySpan<byte> n) => n.Length switch

@@ -51,11 +51,11 @@ public sealed class HttpHead : IDisposable
 
     public HttpMessageKind Kind { get; private set; }
     /// <summary>For a response: the method of the request it answers (HEAD and CONNECT change the framing).</summary>
-    public HttpMethod RequestMethod { get; private set; }
+    public Http1Method RequestMethod { get; private set; }
 
     public HttpParseError Error { get; internal set; }
-    public HttpMethod Method { get; internal set; }
-    public HttpVersion Version { get; internal set; }
+    public Http1Method Method { get; internal set; }
+    public Http1Version Version { get; internal set; }
     public int StatusCode { get; internal set; }
 
     /// <summary>Content-Length, or -1 when absent.</summary>
@@ -70,14 +70,14 @@ public sealed class HttpHead : IDisposable
     /// <summary>Whether the connection may carry another message after this one (RFC 9112 9.3).</summary>
     public bool IsKeepAlive =>
         !MustClose && BodyFraming is not (HttpBodyFraming.CloseDelimited or HttpBodyFraming.Tunnel) &&
-        (Version == HttpVersion.Http11
+        (Version == Http1Version.Http11
             ? (ConnectionOptions & HttpConnectionOptions.Close) == 0
             : (ConnectionOptions & (HttpConnectionOptions.KeepAlive | HttpConnectionOptions.Close)) == HttpConnectionOptions.KeepAlive);
 
     /// <summary>A 1xx response other than 101: another response head follows it.</summary>
     public bool IsInterim => Kind == HttpMessageKind.Response && StatusCode is >= 100 and < 200 && StatusCode != 101;
 
-    /// <summary>The method as sent (useful for <see cref="HttpMethod.Other"/>).</summary>
+    /// <summary>The method as sent (useful for <see cref="Http1Method.Other"/>).</summary>
     public ReadOnlySpan<byte> MethodBytes => _buffer.AsSpan(_startLineStart, _methodLength);
     public ReadOnlySpan<byte> Target => _buffer.AsSpan(_targetStart, _targetLength);
     public ReadOnlySpan<byte> Reason => _buffer.AsSpan(_reasonStart, _reasonLength);
@@ -125,7 +125,7 @@ public sealed class HttpHead : IDisposable
     }
 
     /// <summary>Forget the previous message and expect a new one of <paramref name="kind"/>.</summary>
-    public void Reset(HttpMessageKind kind, HttpMethod requestMethod = HttpMethod.None)
+    public void Reset(HttpMessageKind kind, Http1Method requestMethod = Http1Method.None)
     {
         Kind = kind;
         RequestMethod = requestMethod;
@@ -135,8 +135,8 @@ public sealed class HttpHead : IDisposable
         _hostCount = 0;
         _hasTransferEncoding = _chunkedSeen = _chunkedFinal = _chunkedTwice = _chunkedNotFinal = false;
         Error = HttpParseError.None;
-        Method = HttpMethod.None;
-        Version = HttpVersion.Unknown;
+        Method = Http1Method.None;
+        Version = Http1Version.Unknown;
         StatusCode = 0;
         ContentLength = -1;
         BodyFraming = HttpBodyFraming.None;

@@ -3,13 +3,13 @@ namespace Proxy.Worker.Http;
 // Types of the HTTP/1.1 parser, kept apart from the code that uses them (HAProxy's *-t.h habit).
 
 /// <summary>Request method: the common ones by value, any other valid token as <see cref="Other"/> (RFC 9110 9).</summary>
-public enum HttpMethod : byte
+public enum Http1Method : byte
 {
     None, Get, Head, Post, Put, Delete, Connect, Options, Trace, Patch, Other,
 }
 
 /// <summary>Only HTTP/1.0 and HTTP/1.1 are spoken on an HTTP/1 connection.</summary>
-public enum HttpVersion : byte
+public enum Http1Version : byte
 {
     Unknown, Http10, Http11,
 }
