@@ -352,8 +352,8 @@ public class Http1RequestParserTests
         Assert.That(_head.ConnectionOptions, Is.EqualTo(HttpConnectionOptions.Upgrade | HttpConnectionOptions.Close));
         Assert.That(_head.HasUpgrade, Is.True);
         Assert.That(_head.IsKeepAlive, Is.False);
-        Assert.That(_head.ConnectionHeaderNames("FOO"u8), Is.True);
-        Assert.That(_head.ConnectionHeaderNames("bar"u8), Is.False);
+        Assert.That(_head.IsListedInConnection("FOO"u8), Is.True);
+        Assert.That(_head.IsListedInConnection("bar"u8), Is.False);
     }
 
     [TestCase("100-continue", true)]

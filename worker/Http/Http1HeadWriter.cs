@@ -94,7 +94,7 @@ public static class Http1HeadWriter
             case HttpKnownHeader.Expect:
                 return false;
             default:
-                return head.ConnectionHeaderNames(head.GetHeaderName(index));
+                return head.IsListedInConnection(head.GetHeaderName(index));
         }
     }
 

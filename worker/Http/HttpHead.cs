@@ -111,7 +111,7 @@ public sealed class HttpHead : IDisposable
     }
 
     /// <summary>Whether <paramref name="token"/> appears in any Connection header (e.g. a header it names as hop-by-hop).</summary>
-    public bool ConnectionHeaderNames(ReadOnlySpan<byte> token)
+    public bool IsListedInConnection(ReadOnlySpan<byte> token)
     {
         for (int i = 0; i < _headerCount; i++)
         {
