@@ -138,13 +138,33 @@ public class Http1RequestParserTests
         Assert.That(S(_head.StartLine), Is.EqualTo("GET / HTTP/1.1"));
     }
 
-    [TestCase("OPTIONS * HTTP/1.1")]
-    [TestCase("CONNECT example.com:443 HTTP/1.1")]
-    [TestCase("CONNECT [::1]:8443 HTTP/1.1")]
-    [TestCase("GET http://example.com/x HTTP/1.1")]
-    [TestCase("GET HTTPS://example.com HTTP/1.1")]
-    [TestCase("GET /a/b;c?d=e&f=%20 HTTP/1.1")]
-    public void Parse_ValidRequestTargetForms_AreAccepted(string line) => Accept(line + "\r\nHost: h\r\n\r\n");
+    [TestCase("OPTIONS * HTTP/1.1", "h")]
+    [TestCase("CONNECT example.com:443 HTTP/1.1", "example.com:443")]
+    [TestCase("CONNECT [::1]:8443 HTTP/1.1", "[::1]:8443")]
+    [TestCase("GET http://example.com/x HTTP/1.1", "example.com")]
+    [TestCase("GET http://Example.com:80?q HTTP/1.1", "example.COM")]
+    [TestCase("GET http://example.com:8080/ HTTP/1.1", "example.com:8080")]
+    [TestCase("GET HTTPS://example.com HTTP/1.1", "example.com:443")]
+    [TestCase("GET /a/b;c?d=e&f=%20 HTTP/1.1", "h")]
+    public void Parse_ValidRequestTargetForms_AreAccepted(string line, string host) => Accept($"{line}\r\nHost: {host}\r\n\r\n");
+
+    [TestCase("GET http://example.com/x HTTP/1.1", "evil.com")]
+    [TestCase("GET http://example.com:8080/x HTTP/1.1", "example.com")]
+    [TestCase("GET http://user@example.com/x HTTP/1.1", "example.com")]
+    [TestCase("GET https://example.com/x HTTP/1.1", "example.com:80")]
+    public void Parse_AbsoluteFormAuthorityDifferentFromHost_Is400(string line, string host) =>
+        Assert.That(Reject($"{line}\r\nHost: {host}\r\n\r\n"), Is.EqualTo(HttpParseError.HostMismatch));
+
+    [TestCase("a b")]
+    [TestCase("h/x")]
+    [TestCase("user@h")]
+    [TestCase("h?x")]
+    [TestCase("h\\x")]
+    public void Parse_InvalidHostValue_Is400(string host) =>
+        Assert.That(Reject($"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n"), Is.EqualTo(HttpParseError.InvalidHost));
+
+    [Test]
+    public void Parse_EmptyHost_IsAccepted() => Accept("GET / HTTP/1.1\r\nHost:\r\n\r\n");
 
     [TestCase("GET * HTTP/1.1")]
     [TestCase("CONNECT /x HTTP/1.1")]

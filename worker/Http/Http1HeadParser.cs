@@ -227,7 +227,9 @@ internal static class Http1HeadParser
         return h.Known switch
         {
             HttpKnownHeader.Other => HttpParseError.None,
-            HttpKnownHeader.Host => ++head._hostCount > 1 ? HttpParseError.MultipleHost : HttpParseError.None,
+            HttpKnownHeader.Host => ++head._hostCount > 1 ? HttpParseError.MultipleHost
+                : value.IndexOfAnyExcept(HttpChars.Host) >= 0 ? HttpParseError.InvalidHost
+                : HttpParseError.None,
             HttpKnownHeader.ContentLength => ParseContentLength(head, value),
             HttpKnownHeader.TransferEncoding => ParseTransferEncoding(head, value),
             HttpKnownHeader.Connection => ParseConnection(head, value),
@@ -315,6 +317,7 @@ internal static class Http1HeadParser
         if (request)
         {
             if (head._hostCount == 0 && head.Version == Http1Version.Http11) return HttpParseError.MissingHost;
+            if (head._hostCount == 1 && !AbsoluteTargetMatchesHost(head)) return HttpParseError.HostMismatch;
         }
         if (head._hasTransferEncoding)
         {
@@ -346,6 +349,24 @@ internal static class Http1HeadParser
         else
             head.BodyFraming = HttpBodyFraming.CloseDelimited;
         return HttpParseError.None;
+    }
+
+    // RFC 9112 3.2.2 lets a proxy replace Host by the absolute-form authority; like HAProxy we rather
+    // refuse a request whose two authorities differ, so the server and the proxy route it alike.
+    // A default port (:80 for http, :443 for https) on either side does not make them differ.
+    private static bool AbsoluteTargetMatchesHost(HttpHead head)
+    {
+        ReadOnlySpan<byte> target = head.Target;
+        if (target.Length == 0 || target[0] == '/' || target[0] == '*' || head.Method == Http1Method.Connect) return true;
+        bool https = target[4] is (byte)'s' or (byte)'S';
+        ReadOnlySpan<byte> authority = target[(https ? 8 : 7)..];
+        int end = authority.IndexOfAny((byte)'/', (byte)'?');
+        if (end >= 0) authority = authority[..end];
+        head.TryGetHeader("Host"u8, out ReadOnlySpan<byte> host);
+        ReadOnlySpan<byte> defaultPort = https ? ":443"u8 : ":80"u8;
+        if (authority.EndsWith(defaultPort)) authority = authority[..^defaultPort.Length];
+        if (host.EndsWith(defaultPort)) host = host[..^defaultPort.Length];
+        return Ascii.EqualsIgnoreCase(authority, host);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

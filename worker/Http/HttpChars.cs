@@ -17,6 +17,10 @@ internal static class HttpChars
     internal static readonly SearchValues<byte> Target = SearchValues.Create(
         "!\"$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"u8);
 
+    // Host = uri-host [ ":" port ]: unreserved / pct-encoded / sub-delims, ":" and IP-literal brackets (RFC 3986 3.2.2).
+    internal static readonly SearchValues<byte> Host = SearchValues.Create(
+        "!$%&'()*+,-.0123456789:;=ABCDEFGHIJKLMNOPQRSTUVWXYZ[]_abcdefghijklmnopqrstuvwxyz~"u8);
+
     internal static bool IsToken(ReadOnlySpan<byte> s) => s.Length > 0 && s.IndexOfAnyExcept(Token) < 0;
 
     internal static bool IsTokenByte(byte b) => Token.Contains(b);

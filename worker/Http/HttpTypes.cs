@@ -49,6 +49,8 @@ public enum HttpParseError : byte
     InvalidHeaderValue,                 // NUL or other control byte (HTAB allowed)
     MissingHost,                        // HTTP/1.1 request without Host (RFC 9112 3.2)
     MultipleHost,
+    InvalidHost,                        // Host value is not uri-host [":" port] (RFC 9110 7.2)
+    HostMismatch,                       // absolute-form target's authority differs from Host (RFC 9112 3.2.2)
     ContentLengthAndTransferEncoding,   // RFC 9112 6.1: request smuggling
     InvalidContentLength,
     ConflictingContentLength,
