@@ -1,3 +1,4 @@
+using System.Buffers;
 using NUnit.Framework;
 using Proxy.Worker.Http;
 using static Proxy.Tests.Http.HttpTestHelper;
@@ -127,6 +128,26 @@ public class Http1ResponseParserTests
         Accept("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n");
         Assert.That(_head.IsInterim, Is.False);
         Assert.That(_head.BodyFraming, Is.EqualTo(HttpBodyFraming.Tunnel));
+    }
+
+    [Test]
+    public void Parse_InterimThenFinalInOneBuffer_ParsesBothInTurn()
+    {
+        var seq = Sequence(B("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"));
+        _head.Reset(HttpMessageKind.Response, Http1Method.Post);
+        Assert.That(Http1ResponseParser.Parse(_head, seq, out var consumed, out _), Is.EqualTo(HttpParseStatus.Complete));
+        Assert.That((_head.StatusCode, _head.IsInterim, _head.BodyFraming), Is.EqualTo((100, true, HttpBodyFraming.None)));
+        _head.Reset(HttpMessageKind.Response, Http1Method.Post);
+        Assert.That(Http1ResponseParser.Parse(_head, seq.Slice(consumed), out consumed, out _), Is.EqualTo(HttpParseStatus.Complete));
+        Assert.That((_head.StatusCode, _head.IsInterim, _head.BodyFraming), Is.EqualTo((201, false, HttpBodyFraming.ContentLength)));
+        Assert.That(S(seq.Slice(consumed).ToArray()), Is.EqualTo("ok"));
+    }
+
+    [Test]
+    public void Parse_HeadResetForARequest_Throws()
+    {
+        _head.Reset(HttpMessageKind.Request);
+        Assert.Throws<InvalidOperationException>(() => Http1ResponseParser.Parse(_head, Sequence(B("HTTP/1.1 200 OK\r\n\r\n")), out _, out _));
     }
 
     [Test]

@@ -17,7 +17,10 @@ public static class Http1RequestParser
     /// <see cref="HttpHead.Reset"/> for a request before the first call of a message.
     /// </summary>
     public static HttpParseStatus Parse(HttpHead head, in ReadOnlySequence<byte> buffer, out SequencePosition consumed, out SequencePosition examined)
-        => Http1HeadParser.Parse(head, buffer, out consumed, out examined);
+    {
+        if (head.Kind != HttpMessageKind.Request) Http1HeadParser.ThrowWrongKind();
+        return Http1HeadParser.Parse(head, buffer, out consumed, out examined);
+    }
 }
 
 /// <summary>Parses an HTTP/1.x response head; <see cref="HttpHead.Reset"/> it with the request's method first.</summary>
@@ -25,7 +28,10 @@ public static class Http1ResponseParser
 {
     /// <inheritdoc cref="Http1RequestParser.Parse"/>
     public static HttpParseStatus Parse(HttpHead head, in ReadOnlySequence<byte> buffer, out SequencePosition consumed, out SequencePosition examined)
-        => Http1HeadParser.Parse(head, buffer, out consumed, out examined);
+    {
+        if (head.Kind != HttpMessageKind.Response) Http1HeadParser.ThrowWrongKind();
+        return Http1HeadParser.Parse(head, buffer, out consumed, out examined);
+    }
 }
 
 /// <summary>
@@ -67,6 +73,10 @@ internal static class Http1HeadParser
         consumed = examined = reader.Position;
         return HttpParseStatus.NeedMoreData;
     }
+
+    // A programming error, not a message error: the head was not Reset for this kind of message.
+    internal static void ThrowWrongKind() =>
+        throw new InvalidOperationException("HttpHead.Reset was called for the other kind of message");
 
     private static HttpParseStatus Fail(HttpHead head, HttpParseError error, SequencePosition at, out SequencePosition consumed, out SequencePosition examined)
     {
