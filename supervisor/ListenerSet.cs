@@ -140,7 +140,8 @@ public sealed class ListenerSet : IDisposable
         using var probe = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            probe.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // Raw SO_REUSEADDR: .NET's ReuseAddress option sets SO_REUSEPORT too on Linux, which defeats the probe.
+            Posix.SetSocketOption(probe, Posix.SolSocket, Posix.SoReuseAddr, 1);
             probe.Bind(endPoint);
             return null;
         }

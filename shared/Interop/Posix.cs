@@ -64,4 +64,5 @@ public static unsafe class Posix
 
     public static int SolSocket => SOL_SOCKET;
     public static int SoReusePort => SO_REUSEPORT;
+    public static int SoReuseAddr => SO_REUSEADDR;
 }

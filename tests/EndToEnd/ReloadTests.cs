@@ -135,6 +135,23 @@ public sealed class ReloadTests
     }
 
     [Test]
+    public async Task Reload_BySighupAndSigusr2_StartsNewGenerations()
+    {
+        using var echo = new EchoServer();
+        int port = Ports.Free();
+        using var proxy = new ProxyInstance(TcpConfig(port, echo.Port)).Start();
+        foreach (var (signal, generation) in new[] { (Posix.SIGHUP, 2), (Posix.SIGUSR2, 3) })
+        {
+            Posix.Signal(proxy.SupervisorPid, signal);
+            var deadline = DateTime.UtcNow.AddSeconds(15);
+            while (DateTime.UtcNow < deadline && !proxy.Workers().Any(w => w.Generation == generation && w.State == "running"))
+                await Task.Delay(100);
+            Assert.That(proxy.Workers().Where(w => w.State == "running").Select(w => w.Generation), Has.All.EqualTo(generation));
+        }
+        Assert.That(await TcpClientHelper.RoundTripAsync(port, [3], TimeSpan.FromSeconds(5)), Is.EqualTo(new byte[] { 3 }));
+    }
+
+    [Test]
     public async Task Reload_BadConfig_RefusedAndOldWorkersKeepServing()
     {
         using var echo = new EchoServer();

@@ -80,6 +80,58 @@ public sealed class SupervisorTests
     }
 
     [Test]
+    public void Start_SecondInstanceOnSamePort_FailsClearly()
+    {
+        using var echo = new EchoServer();
+        int port = Ports.Free();
+        using var first = new ProxyInstance(TcpConfig(port, echo.Port)).Start();
+        // Another config (so another control socket) on the same port: SO_REUSEPORT alone would let it share.
+        using var second = new ProxyInstance(TcpConfig(port, echo.Port));
+        var r = second.Ctl("start");
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.All);
+        Assert.That(r.Stderr, Does.Contain("Address already in use").And.Contain($"127.0.0.1:{port}"));
+        Assert.That(second.Ctl("status").ExitCode, Is.EqualTo(3));
+        Assert.That(first.Workers(), Has.Count.EqualTo(2), "the first instance is untouched");
+    }
+
+    [Test]
+    public void Start_SameConfigTwice_SaysAlreadyRunning()
+    {
+        using var echo = new EchoServer();
+        using var proxy = new ProxyInstance(TcpConfig(Ports.Free(), echo.Port)).Start();
+        var r = proxy.Ctl("start");
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        Assert.That(r.Stderr, Does.Contain("already running"));
+    }
+
+    [Test]
+    public async Task Start_AsRootWithUserAndGroup_WorkersDropPrivilegesAndServeLowPort()
+    {
+        Assume.That(Posix.GetEffectiveUid(), Is.EqualTo(0u), "needs root to bind a low port and change user");
+        using var echo = new EchoServer();
+        int port = 1000 + Random.Shared.Next(0, 23); // below 1024: only root may bind it
+        Assume.That(Ports.CanBind(port), Is.True, $"port {port} is busy here");
+        using var proxy = new ProxyInstance(TcpConfig(port, echo.Port), "    nbproc 2\n    user nobody\n    group nogroup\n").Start();
+        foreach (var w in proxy.Workers())
+        {
+            var uid = File.ReadAllLines($"/proc/{w.Pid}/status").First(l => l.StartsWith("Uid:"));
+            var gid = File.ReadAllLines($"/proc/{w.Pid}/status").First(l => l.StartsWith("Gid:"));
+            Assert.That(uid.Split('\t', StringSplitOptions.RemoveEmptyEntries).Skip(1), Has.All.EqualTo("65534"), $"worker {w.Pid} {uid}");
+            Assert.That(gid.Split('\t', StringSplitOptions.RemoveEmptyEntries).Skip(1), Has.All.EqualTo("65534"), $"worker {w.Pid} {gid}");
+        }
+        Assert.That(await EchoesAsync(port), Is.True);
+    }
+
+    [Test]
+    public void Start_UnknownUser_FailsBeforeStartingAnything()
+    {
+        using var proxy = new ProxyInstance(TcpConfig(Ports.Free(), Ports.Free()), "    user no-such-user-here\n");
+        var r = proxy.Ctl("start");
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        Assert.That(r.Stderr, Does.Contain("unknown user 'no-such-user-here'"));
+    }
+
+    [Test]
     public void Start_InvalidConfig_FailsWithErrorsAndStartsNothing()
     {
         using var proxy = new ProxyInstance("frontend fe\n    bind 127.0.0.1:1\n    bogus keyword\n");
@@ -120,6 +172,7 @@ public sealed class SupervisorTests
         }
 
         var victim = before.Single(w => w.Slot == 1);
+        var killedAt = DateTime.UtcNow;
         Posix.Signal(victim.Pid, Posix.SIGKILL);
 
         // New connections during the respawn all succeed: slot 1's accept queue stays open in the supervisor.
@@ -156,7 +209,11 @@ public sealed class SupervisorTests
             if (after.Any(w => w.Slot == 1 && w.Pid != victim.Pid && w.State == "running")) break;
             await Task.Delay(100);
         } while (DateTime.UtcNow < deadline);
+        var replacedAfter = DateTime.UtcNow - killedAt;
         Assert.That(after.Single(w => w.Slot == 1).Pid, Is.Not.EqualTo(victim.Pid));
+        // Measured about 0.3 s here (including `proxyctl status` polls); the bound leaves room for a loaded CI box.
+        Assert.That(replacedAfter, Is.LessThan(TimeSpan.FromSeconds(3)), "a new worker takes the slot promptly");
+        TestContext.Out.WriteLine($"slot 1 served by a new worker {replacedAfter.TotalMilliseconds:0} ms after kill -9 (upper bound: includes the status polls)");
         Assert.That(after.Single(w => w.Slot == 2).Pid, Is.EqualTo(before.Single(w => w.Slot == 2).Pid));
     }
 
