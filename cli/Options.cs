@@ -40,3 +40,22 @@ public sealed class StatusOptions : InstanceOptions;
 
 [Verb("reload", HelpText = "Re-read the config: check it, start new workers, drain the old ones. A bad config changes nothing.")]
 public sealed class ReloadOptions : InstanceOptions;
+
+[Verb("stats", HelpText = "Counters per frontend, backend and server, read straight from the stats board (works while the supervisor is busy).")]
+public sealed class StatsOptions : InstanceOptions
+{
+    [Option("csv", SetName = "format", HelpText = "HAProxy `show stat` CSV (per-process rows included).")]
+    public bool Csv { get; set; }
+
+    [Option("json", SetName = "format", HelpText = "JSON: {info, workers, stats} (per-process rows included).")]
+    public bool Json { get; set; }
+
+    [Option("per-process", HelpText = "Add one row per worker to the table.")]
+    public bool PerProcess { get; set; }
+
+    [Option("watch", HelpText = "Refresh the table in place every second until interrupted.")]
+    public bool Watch { get; set; }
+
+    [Option("board", HelpText = "Stats board file (default: beside the control socket, .stats).")]
+    public string? Board { get; set; }
+}

@@ -3,11 +3,12 @@ using Proxy.Cli;
 
 // proxyctl: the operator's tool. A thin client: config checks happen here, everything else is a command
 // on the instance's control socket (or, for stats, a read of its stats board).
-return await Parser.Default.ParseArguments<CheckOptions, StartOptions, StopOptions, StatusOptions, ReloadOptions>(args)
+return await Parser.Default.ParseArguments<CheckOptions, StartOptions, StopOptions, StatusOptions, ReloadOptions, StatsOptions>(args)
     .MapResult(
         (CheckOptions o) => Task.FromResult(Commands.Check(o)),
         (StartOptions o) => Commands.StartAsync(o),
         (StopOptions o) => Commands.StopAsync(o),
         (StatusOptions o) => Commands.StatusAsync(o),
         (ReloadOptions o) => Commands.ReloadAsync(o),
+        (StatsOptions o) => StatsCommand.RunAsync(o),
         _ => Task.FromResult(2));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Proxy.Shared.Config;
+using Proxy.Shared.Stats;
 
 namespace Proxy.Supervisor;
 
@@ -14,6 +15,7 @@ public sealed class ControlCommands(Supervisor supervisor, Func<TimeSpan, Task> 
         "The following commands are valid at this level:\n" +
         "  help                : this message\n" +
         "  show info           : report information about the running process\n" +
+        "  show stat [all]     : report counters in CSV (all: also one row per worker)\n" +
         "  show proc           : list the workers (alias: show workers)\n" +
         "  status              : supervisor and workers, as `proxyctl status` prints them\n" +
         "  reload              : re-read the config file; new workers, old ones drained\n" +
@@ -28,6 +30,10 @@ public sealed class ControlCommands(Supervisor supervisor, Func<TimeSpan, Task> 
                 return Help;
             case ["show", "info"]:
                 return ShowInfo();
+            case ["show", "stat"]:
+                return ShowStat(perProcess: false);
+            case ["show", "stat", "all"]:
+                return ShowStat(perProcess: true);
             case ["show", "proc"] or ["show", "workers"] or ["status"]:
                 return Status();
             case ["reload"]:
@@ -50,22 +56,10 @@ public sealed class ControlCommands(Supervisor supervisor, Func<TimeSpan, Task> 
         }
     }
 
-    private string ShowInfo()
-    {
-        var workers = supervisor.Workers();
-        long cur = 0, total = 0;
-        foreach (var w in workers) { cur += w.CurrentConnections; total += w.TotalConnections; }
-        var sb = new StringBuilder();
-        sb.Append("Name: proxy\n");
-        sb.Append($"Pid: {Environment.ProcessId}\n");
-        sb.Append($"Uptime_sec: {(long)(DateTimeOffset.UtcNow - supervisor.StartedAt).TotalSeconds}\n");
-        sb.Append($"Nbproc: {supervisor.SlotCount}\n");
-        sb.Append($"MaxConn: {supervisor.Config.Global.MaxConn}\n");
-        sb.Append($"CurrConns: {cur}\n");
-        sb.Append($"CumConns: {total}\n");
-        sb.Append($"Stopping: {(supervisor.Stopping ? 1 : 0)}\n");
-        return sb.ToString();
-    }
+    // `show info` and `show stat` read the stats board, like `proxyctl stats` does: one source of truth.
+    private string ShowInfo() => StatsInfo.Render(supervisor.Board.Snapshot());
+
+    private string ShowStat(bool perProcess) => StatsCsv.Render(supervisor.Board.Snapshot(), perProcess);
 
     private string Status()
     {

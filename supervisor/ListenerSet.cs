@@ -53,7 +53,8 @@ public sealed class ListenerSet : IDisposable
                         if (slot == 0) fresh.Add(sockets[0]);
                         continue;
                     }
-                    error = TryBindOne(bind.EndPoint!, out sockets[slot]!);
+                    if (slot == 0 && reused is null) error = ProbeFree(bind.EndPoint!);
+                    if (error is null) error = TryBindOne(bind.EndPoint!, out sockets[slot]!);
                     if (error is null) fresh.Add(sockets[slot]);
                 }
                 if (error is not null)
@@ -129,6 +130,34 @@ public sealed class ListenerSet : IDisposable
         return (fds, refs);
     }
 
+    /// <summary>
+    /// SO_REUSEPORT lets any process of the same user bind a port already in use, so a second instance
+    /// would silently share the traffic. A plain bind (SO_REUSEADDR only, which tolerates TIME_WAIT but
+    /// not a listener) first proves the address is really free.
+    /// </summary>
+    private static string? ProbeFree(IPEndPoint endPoint)
+    {
+        using var probe = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            probe.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            probe.Bind(endPoint);
+            return null;
+        }
+        catch (SocketException e)
+        {
+            return Describe(e);
+        }
+    }
+
+    private static string Describe(SocketException e) => e.SocketErrorCode switch
+    {
+        SocketError.AddressAlreadyInUse => "Address already in use",
+        SocketError.AccessDenied => "Permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
+        SocketError.AddressNotAvailable => "Cannot assign requested address",
+        _ => e.Message,
+    };
+
     private static string? TryBindOne(IPEndPoint endPoint, out Socket? socket)
     {
         socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -145,13 +174,7 @@ public sealed class ListenerSet : IDisposable
         {
             socket.Dispose();
             socket = null;
-            return e.SocketErrorCode switch
-            {
-                SocketError.AddressAlreadyInUse => "Address already in use",
-                SocketError.AccessDenied => "Permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
-                SocketError.AddressNotAvailable => "Cannot assign requested address",
-                _ => e.Message,
-            };
+            return Describe(e);
         }
     }
 

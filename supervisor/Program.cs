@@ -4,6 +4,7 @@ using Proxy.Shared.Config;
 using Proxy.Shared.Control;
 using Proxy.Shared.Interop;
 using Proxy.Shared.Logging;
+using Proxy.Shared.Stats;
 using Proxy.Supervisor;
 
 // proxy-supervisor -f FILE [--daemon]
@@ -60,7 +61,21 @@ if (bindErrors.Count > 0)
     return 1;
 }
 
-await using var supervisor = new Supervisor(config, configText, listeners, cpuPlan);
+// The stats board: totals a previous run left there carry over (they survive restarts too).
+StatsBoard board;
+string boardPath = InstancePaths.StatsBoard(config);
+try
+{
+    board = StatsBoard.OpenOrCreate(boardPath, StatObjects.FromConfig(config), StatsBoard.DefaultSlotCount(cpuPlan.Length));
+}
+catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+{
+    Console.Error.WriteLine($"cannot create the stats board {boardPath}: {e.Message}");
+    listeners.Dispose();
+    return 1;
+}
+
+await using var supervisor = new Supervisor(config, configText, listeners, cpuPlan, board);
 var stopRequested = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
 Task RequestStop(TimeSpan timeout)
 {

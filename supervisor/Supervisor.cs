@@ -2,6 +2,7 @@ using NLog;
 using Proxy.Shared.Config;
 using Proxy.Shared.Control;
 using Proxy.Shared.Interop;
+using Proxy.Shared.Stats;
 
 namespace Proxy.Supervisor;
 
@@ -22,11 +23,16 @@ public sealed class Supervisor : IAsyncDisposable
     private CrashBackoff[] _backoff;
     private readonly List<WorkerProcess> _workers = [];
     private ListenerSet _listeners;
+    private StatsBoard _board;
+    private readonly Timer _mirrorSync;
     private int _generation = 1;
     private volatile bool _stopping;
 
-    public Supervisor(ProxyConfig config, string configText, ListenerSet listeners, int[][] cpuPlan)
+    public Supervisor(ProxyConfig config, string configText, ListenerSet listeners, int[][] cpuPlan, StatsBoard board)
     {
+        _board = board;
+        // While an old generation drains after a reload, the new board shows it through mirrors.
+        _mirrorSync = new Timer(_ => SyncBoardMirrors(), null, MirrorSyncInterval, MirrorSyncInterval);
         Config = config;
         ConfigText = configText;
         _listeners = listeners;
@@ -36,7 +42,15 @@ public sealed class Supervisor : IAsyncDisposable
         StartedAt = DateTimeOffset.UtcNow;
     }
 
+    private static readonly TimeSpan MirrorSyncInterval = TimeSpan.FromMilliseconds(250);
+
     public ProxyConfig Config { get; private set; }
+
+    /// <summary>The current stats board (replaced on reload).</summary>
+    public StatsBoard Board
+    {
+        get { lock (_gate) return _board; }
+    }
     public string ConfigText { get; private set; }
     public DateTimeOffset StartedAt { get; }
     public int Generation => _generation;
@@ -88,7 +102,9 @@ public sealed class Supervisor : IAsyncDisposable
     private WorkerProcess SpawnSlot(int slot, int generation)
     {
         var (fds, refs) = _listeners.ForSlot(slot);
-        var init = new WorkerInit(slot, generation, _cpuPlan[slot], Config.SourcePath, ConfigText, refs);
+        StatsSlot boardSlot;
+        lock (_gate) boardSlot = _board.ClaimFreeSlot(generation, pid: 0, cpu: _cpuPlan[slot][0]);
+        var init = new WorkerInit(slot, generation, _cpuPlan[slot], Config.SourcePath, ConfigText, refs, _board.Path, boardSlot.Index);
         var worker = _spawner.Spawn(slot, generation, _cpuPlan[slot], init, fds, OnWorkerMessage, OnWorkerExit);
         lock (_gate) _workers.Add(worker);
         Log.Info($"started worker slot {slot + 1} pid {worker.Pid} on CPU {string.Join(",", _cpuPlan[slot])}");
@@ -114,6 +130,10 @@ public sealed class Supervisor : IAsyncDisposable
         lock (_gate)
         {
             _workers.Remove(worker);
+            // Reaped: its gauges stop now and its counters fold into the retired totals, so totals
+            // survive crashes and reloads; the slot is free for the next worker.
+            _board.MarkExited(worker.BoardSlot);
+            _board.RetireSlot(worker.BoardSlot);
             // Respawn only the current generation's worker of that slot, and only when nobody asked it to go.
             respawn = !_stopping && worker.Generation == _generation && worker.State != WorkerState.Draining
                       && !_workers.Exists(w => w.Slot == worker.Slot && w.Generation == _generation);
@@ -164,6 +184,10 @@ public sealed class Supervisor : IAsyncDisposable
             lock (_gate)
             {
                 oldWorkers = _workers.FindAll(w => w.Generation == _generation);
+                // The new generation needs free slots beside every live worker's.
+                int needed = _workers.Count + newCpuPlan.Length;
+                int slots = Math.Max(_board.SlotCount, Math.Max(needed, StatsBoard.DefaultSlotCount(newCpuPlan.Length)));
+                _board = _board.Reconfigure(StatObjects.FromConfig(newConfig), slots, _generation + 1);
                 (Config, ConfigText, _listeners, _cpuPlan) = (newConfig, newText, newListeners, newCpuPlan);
                 _backoff = new CrashBackoff[newCpuPlan.Length];
                 for (int i = 0; i < _backoff.Length; i++) _backoff[i] = new CrashBackoff();
@@ -175,7 +199,11 @@ public sealed class Supervisor : IAsyncDisposable
             }
             catch (Exception e) when (e is TimeoutException or InvalidOperationException or System.ComponentModel.Win32Exception)
             {
-                lock (_gate) (Config, ConfigText, _listeners, _cpuPlan, _backoff, _generation) = old;
+                lock (_gate)
+                {
+                    (Config, ConfigText, _listeners, _cpuPlan, _backoff, _generation) = old;
+                    _board = _board.Reconfigure(StatObjects.FromConfig(old.Config), generation: old.Item6);
+                }
                 newListeners.DisposeExcept(old.Item3);
                 Log.Error($"reload failed, generation {old.Item6} keeps serving: {e.Message}");
                 return ReloadResult.Failed($"new workers failed: {e.Message}");
@@ -258,10 +286,17 @@ public sealed class Supervisor : IAsyncDisposable
         Log.Info("all workers stopped");
     }
 
+    private void SyncBoardMirrors()
+    {
+        lock (_gate) _board.SyncMirrors();
+    }
+
     public async ValueTask DisposeAsync()
     {
+        await _mirrorSync.DisposeAsync();
         if (!_stopping) await StopAsync(TimeSpan.FromSeconds(5));
         _spawner.Dispose();
         _listeners.Dispose();
+        lock (_gate) _board.Dispose();
     }
 }

@@ -16,8 +16,9 @@ public sealed class WorkerProcess
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Socket? _channel;
 
-    public WorkerProcess(int slot, int generation, int[] cpus, string token, Process process)
+    public WorkerProcess(int slot, int generation, int[] cpus, string token, Process process, int boardSlot)
     {
+        BoardSlot = boardSlot;
         Slot = slot;
         Generation = generation;
         Cpus = cpus;
@@ -28,6 +29,8 @@ public sealed class WorkerProcess
     }
 
     public int Slot { get; }
+    /// <summary>The stats board slot this worker writes (not the worker slot: a reload's two generations coexist).</summary>
+    public int BoardSlot { get; }
     public int Generation { get; }
     public int[] Cpus { get; }
     public string Token { get; }

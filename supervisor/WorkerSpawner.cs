@@ -62,7 +62,7 @@ public sealed class WorkerSpawner : IDisposable
         WorkerRuntimeSettings.Apply(psi.Environment);
 
         var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + WorkerExecutable);
-        var worker = new WorkerProcess(slot, generation, cpus, token, process);
+        var worker = new WorkerProcess(slot, generation, cpus, token, process, init.BoardSlot);
         _pending[token] = new Pending(worker, init, fds, onMessage);
         RelayOutput(process, worker);
         _ = WatchExitAsync(worker, onExit);

@@ -1,32 +1,365 @@
-// TEMPORARY stand-in until the tcp branch lands (same API); replaced on merge.
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using Proxy.Shared.Config;
+using Proxy.Worker.Balancing;
+using Proxy.Worker.Forwarding;
+using Proxy.Worker.Health;
+using Proxy.Worker.Stats;
 
 namespace Proxy.Worker;
 
-public sealed record BoundListener(FrontendConfig Frontend, BindAddress Bind, Socket Socket);
-
-public sealed class ProxyEngine(ProxyConfig config, IReadOnlyList<BoundListener> listeners, NLog.ILogger log) : IAsyncDisposable
+/// <summary>
+/// The worker's `mode tcp` forwarding engine: accept loops on the listeners handed over by the supervisor,
+/// server selection, connect/retry, bidirectional forwarding, timeouts, health checks and counters.
+/// The engine never owns a listening socket alone: stopping disposes only its own Socket objects.
+/// </summary>
+public sealed class ProxyEngine : IAsyncDisposable
 {
+    private const long MaxTimerPeriodMs = 100;
+
+    private readonly ProxyConfig _config;
+    private readonly IReadOnlyList<BoundListener> _listeners;
+    private readonly FrontendRuntime[] _frontends;
+    private readonly BackendRuntime[] _backends;
+    private readonly FrontendRuntime[] _listenerFrontends;   // parallel to _listeners
+    private readonly TcpSession?[] _sessions;                 // sized by global maxconn: a free slot always exists
     private readonly CancellationTokenSource _stop = new();
-    private int _active = 0;
+    private readonly CancellationTokenSource _checksStop = new();
+    private readonly List<Task> _tasks = [];
+    private readonly int _globalMaxConn;
+    private readonly long _timerPeriodMs;
+    private Timer? _timer;
+    private TaskCompletionSource? _slotWaiter;   // set while an accept loop waits for a free connection slot
+    private int _slotsInUse;                    // sessions plus accepts in progress, bounded by global maxconn
+    private int _active;
     private long _total;
-    public int ActiveConnections => _active;
-    public long TotalConnections => _total;
+    private int _slotHint;
+    private int _started;
+    private int _stopped;
+    private int _disposed;
+
+    /// <summary>
+    /// Builds the run-time state for <paramref name="config"/>. Throws NotSupportedException for a listener of an
+    /// `http` frontend, and ArgumentException for a frontend whose default_backend does not exist.
+    /// </summary>
+    public ProxyEngine(ProxyConfig config, IReadOnlyList<BoundListener> listeners, NLog.ILogger log)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(listeners);
+        ArgumentNullException.ThrowIfNull(log);
+        _config = config;
+        _listeners = listeners;
+        Log = log;
+        _globalMaxConn = config.Global.MaxConn > 0 ? config.Global.MaxConn : GlobalSettings.Default.MaxConn;
+        BufferSize = config.Global.BufSize > 0 ? config.Global.BufSize : GlobalSettings.Default.BufSize;
+        // Back-pressure: a direction stops reading once a few buffers wait for the other side (Kestrel's defaults
+        // are 64 KiB / 32 KiB); inline schedulers because socket completions already run on the thread pool.
+        PipeOptions = new PipeOptions(
+            pauseWriterThreshold: 4L * BufferSize, resumeWriterThreshold: 2L * BufferSize,
+            minimumSegmentSize: BufferSize, readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline,
+            useSynchronizationContext: false);
+
+        _backends = new BackendRuntime[config.Backends.Count];
+        for (int i = 0; i < _backends.Length; i++) _backends[i] = new BackendRuntime(config.Backends[i]);
+
+        _frontends = new FrontendRuntime[config.Frontends.Count];
+        for (int i = 0; i < _frontends.Length; i++)
+        {
+            var fe = config.Frontends[i];
+            BackendRuntime? be = null;
+            if (fe.DefaultBackend is not null)
+            {
+                be = FindBackend(fe.DefaultBackend)
+                    ?? throw new ArgumentException($"frontend '{fe.Name}' uses unknown backend '{fe.DefaultBackend}'", nameof(config));
+            }
+            _frontends[i] = new FrontendRuntime(fe, be, _globalMaxConn);
+        }
+
+        _listenerFrontends = new FrontendRuntime[listeners.Count];
+        for (int i = 0; i < listeners.Count; i++)
+        {
+            var l = listeners[i];
+            var fe = FindFrontend(l.Frontend.Name)
+                ?? throw new ArgumentException($"listener {l.Bind.Key} belongs to unknown frontend '{l.Frontend.Name}'", nameof(listeners));
+            if (fe.Config.Mode != ProxyMode.Tcp || (fe.Backend is { } be && be.Config.Mode != ProxyMode.Tcp))
+                throw new NotSupportedException($"frontend '{fe.Config.Name}': only mode tcp is supported by this engine");
+            _listenerFrontends[i] = fe;
+        }
+
+        _sessions = new TcpSession?[_globalMaxConn];
+        long minTimeout = MaxTimerPeriodMs * 4;
+        foreach (var fe in _frontends)
+        {
+            foreach (long t in (ReadOnlySpan<long>)[fe.ClientTimeoutMs, fe.ServerTimeoutMs, fe.ConnectTimeoutMs])
+                if (t > 0 && t < minTimeout) minTimeout = t;
+        }
+        // A quarter of the shortest timeout: expiry is late by at most 25%, and never scanned more than every 10 ms.
+        _timerPeriodMs = Math.Clamp(minTimeout / 4, 10, MaxTimerPeriodMs);
+
+        var counters = new List<ProxyCounters>();
+        foreach (var fe in _frontends) counters.Add(fe.Counters);
+        foreach (var be in _backends)
+        {
+            counters.Add(be.Counters);
+            foreach (var s in be.Servers) counters.Add(s.Counters);
+        }
+        Counters = counters;
+    }
+
+    /// <summary>The configuration this engine runs (one generation: a reload starts a new engine in a new worker).</summary>
+    public ProxyConfig Config => _config;
+
+    internal NLog.ILogger Log { get; }
+    internal PipeOptions PipeOptions { get; }
+    internal int BufferSize { get; }
+    internal IReadOnlyList<BackendRuntime> Backends => _backends;
+
+    /// <summary>Every frontend, then each backend followed by its servers, in configuration order.</summary>
+    public IReadOnlyList<ProxyCounters> Counters { get; }
+
+    /// <summary>Client connections in progress (connecting or forwarding).</summary>
+    public int ActiveConnections => Volatile.Read(ref _active);
+
+    /// <summary>Client connections accepted since the engine started.</summary>
+    public long TotalConnections => Volatile.Read(ref _total);
+
+    /// <summary>Starts one accept loop per listener, the timeout timer and the health checks. Call once.</summary>
     public void Start()
     {
-        _ = config; _ = log;
-        foreach (var l in listeners) _ = Loop(l.Socket);
-    }
-    private async Task Loop(Socket s)
-    {
-        while (!_stop.IsCancellationRequested)
+        if (Interlocked.Exchange(ref _started, 1) != 0) throw new InvalidOperationException("engine already started");
+        _timer = new Timer(static s => ((ProxyEngine)s!).OnTimer(), this, _timerPeriodMs, _timerPeriodMs);
+        foreach (var be in _backends)
         {
-            try { var c = await s.AcceptAsync(_stop.Token); Interlocked.Increment(ref _total); c.Dispose(); }
-            catch (Exception) { return; }
+            foreach (var s in be.Servers)
+            {
+                if (!s.Config.Check || s.Config.Disabled) continue;
+                var checker = new HealthChecker(s, Log);
+                _tasks.Add(Task.Run(() => checker.RunAsync(_checksStop.Token)));
+            }
+        }
+        for (int i = 0; i < _listeners.Count; i++)
+        {
+            var listener = _listeners[i];
+            var fe = _listenerFrontends[i];
+            _tasks.Add(Task.Run(() => AcceptLoopAsync(listener, fe)));
         }
     }
-    public void StopAccepting() { _stop.Cancel(); foreach (var l in listeners) l.Socket.Dispose(); }
-    public Task<bool> DrainAsync(TimeSpan timeout) { StopAccepting(); return Task.FromResult(true); }
-    public ValueTask DisposeAsync() { StopAccepting(); return ValueTask.CompletedTask; }
+
+    /// <summary>
+    /// Stops every accept loop; each loop then disposes its own Socket object (the worker's descriptor only: the
+    /// supervisor's copy keeps listening and queued connections stay in the shared accept queue). Idempotent.
+    /// </summary>
+    public void StopAccepting()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
+        _stop.Cancel();
+        if (Volatile.Read(ref _started) == 0)
+        {
+            foreach (var l in _listeners) SharedListener.ReleaseWorkerCopy(l.Socket, Log);
+        }
+    }
+
+    /// <summary>Stops accepting, then waits until no connection is left; returns false if some remain at <paramref name="timeout"/>.</summary>
+    public async Task<bool> DrainAsync(TimeSpan timeout)
+    {
+        StopAccepting();
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (Volatile.Read(ref _active) > 0)
+        {
+            long left = deadline - Environment.TickCount64;
+            if (left <= 0) return false;
+            await Task.Delay((int)Math.Min(left, 20)).ConfigureAwait(false);
+        }
+        return true;
+    }
+
+    /// <summary>Stops accepting and checking, aborts every connection left, and waits for the loops to end.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        StopAccepting();
+        _checksStop.Cancel();
+        for (int i = 0; i < _sessions.Length; i++) Volatile.Read(ref _sessions[i])?.Abort();
+        try
+        {
+            await Task.WhenAll(_tasks).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Log.Warn("engine disposal: some loops did not end within 5 s");
+        }
+        // Sessions being aborted finish on their own; give them a moment so counters settle.
+        long deadline = Environment.TickCount64 + 1000;
+        while (Volatile.Read(ref _active) > 0 && Environment.TickCount64 < deadline)
+        {
+            for (int i = 0; i < _sessions.Length; i++) Volatile.Read(ref _sessions[i])?.Abort();
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+        if (_timer is { } timer) await timer.DisposeAsync().ConfigureAwait(false);
+        _stop.Dispose();
+        _checksStop.Dispose();
+    }
+
+    /// <summary>Accepts on one listener until <see cref="StopAccepting"/>, respecting frontend and global maxconn.</summary>
+    private async Task AcceptLoopAsync(BoundListener listener, FrontendRuntime fe)
+    {
+        var stop = _stop.Token;
+        var socket = listener.Socket;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (!TryReserveSlot(fe))
+                {
+                    await WaitForSlotAsync(fe, stop).ConfigureAwait(false);
+                    continue;
+                }
+                Socket client;
+                try
+                {
+                    client = await socket.AcceptAsync(stop).ConfigureAwait(false);
+                }
+                catch (SocketException e)
+                {
+                    ReleaseSlot(fe);
+                    // A connection reset while queued (ECONNABORTED) is the client's business, as in HAProxy;
+                    // EMFILE/ENFILE/ENOBUFS are logged and retried after a short pause so the loop does not spin.
+                    if (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset) continue;
+                    Log.Warn($"frontend {fe.Config.Name}: accept on {listener.Bind.Key} failed: {e.SocketErrorCode}");
+                    await Task.Delay(10, stop).ConfigureAwait(false);
+                    continue;
+                }
+                catch
+                {
+                    ReleaseSlot(fe);
+                    throw;
+                }
+                if (!TrySetNoDelay(client))
+                {
+                    client.Dispose();   // reset before we could touch it
+                    ReleaseSlot(fe);
+                    continue;
+                }
+                Interlocked.Increment(ref _active);
+                Interlocked.Increment(ref _total);
+                ThreadPool.UnsafeQueueUserWorkItem(new TcpSession(this, fe, client), preferLocal: false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // StopAccepting
+        }
+        catch (ObjectDisposedException)
+        {
+            // listener disposed under us
+        }
+        catch (Exception e)
+        {
+            // Not expected (e.g. the socket engine refusing to register the descriptor): this listener stops, the
+            // others go on, and the supervisor's copy keeps its queue.
+            Log.Error(e, $"frontend {fe.Config.Name}: accept loop on {listener.Bind.Key} stopped");
+        }
+        finally
+        {
+            // Only now, with no accept pending on it, close the worker's descriptor (never the supervisor's).
+            SharedListener.ReleaseWorkerCopy(socket, Log);
+        }
+    }
+
+    /// <summary>Sets TCP_NODELAY (a proxy must not add Nagle delays to what it relays); false if the socket is already dead.</summary>
+    private static bool TrySetNoDelay(Socket socket)
+    {
+        try
+        {
+            socket.NoDelay = true;
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Takes one global and one frontend connection slot (HAProxy `maxconn`); false when either is full.</summary>
+    private bool TryReserveSlot(FrontendRuntime fe)
+    {
+        if (Interlocked.Increment(ref _slotsInUse) > _globalMaxConn)
+        {
+            Interlocked.Decrement(ref _slotsInUse);
+            return false;
+        }
+        if (Interlocked.Increment(ref fe.SlotsInUse) > fe.MaxConn)
+        {
+            Interlocked.Decrement(ref fe.SlotsInUse);
+            Interlocked.Decrement(ref _slotsInUse);
+            return false;
+        }
+        return true;
+    }
+
+    private void ReleaseSlot(FrontendRuntime fe)
+    {
+        Interlocked.Decrement(ref fe.SlotsInUse);
+        Interlocked.Decrement(ref _slotsInUse);
+        var waiter = Volatile.Read(ref _slotWaiter);
+        if (waiter is not null && Interlocked.CompareExchange(ref _slotWaiter, null, waiter) == waiter) waiter.TrySetResult();
+    }
+
+    /// <summary>Parks an accept loop at its limit until a session ends (allocates only at the limit).</summary>
+    private async Task WaitForSlotAsync(FrontendRuntime fe, CancellationToken stop)
+    {
+        var waiter = Volatile.Read(ref _slotWaiter);
+        if (waiter is null)
+        {
+            var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            waiter = Interlocked.CompareExchange(ref _slotWaiter, fresh, null) ?? fresh;
+        }
+        // Re-check after publishing the waiter: a release in between would otherwise be missed.
+        if (Volatile.Read(ref _slotsInUse) < _globalMaxConn && Volatile.Read(ref fe.SlotsInUse) < fe.MaxConn) return;
+        await waiter.Task.WaitAsync(stop).ConfigureAwait(false);
+    }
+
+    /// <summary>Puts <paramref name="session"/> in a free slot of the table the timer scans (lock-free, O(1) expected).</summary>
+    internal void RegisterSession(TcpSession session)
+    {
+        var sessions = _sessions;
+        int start = (int)((uint)Interlocked.Increment(ref _slotHint) % (uint)sessions.Length);
+        for (int i = 0; ; i++)
+        {
+            int slot = (start + i) % sessions.Length;
+            if (Interlocked.CompareExchange(ref sessions[slot], session, null) is null)
+            {
+                session.Slot = slot;
+                return;
+            }
+        }
+    }
+
+    /// <summary>Frees the session's table slot and its connection slots, waking an accept loop parked at maxconn.</summary>
+    internal void UnregisterSession(TcpSession session)
+    {
+        if (session.Slot >= 0) Volatile.Write(ref _sessions[session.Slot], null);
+        Interlocked.Decrement(ref _active);
+        ReleaseSlot(session.Frontend);
+    }
+
+    /// <summary>The engine's one coarse timer: checks every session's connect and inactivity deadlines.</summary>
+    private void OnTimer()
+    {
+        long now = Environment.TickCount64;
+        var sessions = _sessions;
+        for (int i = 0; i < sessions.Length; i++) Volatile.Read(ref sessions[i])?.CheckTimeouts(now);
+    }
+
+    private BackendRuntime? FindBackend(string name)
+    {
+        foreach (var b in _backends) if (b.Name == name) return b;
+        return null;
+    }
+
+    private FrontendRuntime? FindFrontend(string name)
+    {
+        foreach (var f in _frontends) if (f.Config.Name == name) return f;
+        return null;
+    }
 }

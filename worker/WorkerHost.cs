@@ -4,6 +4,8 @@ using NLog;
 using Proxy.Shared.Config;
 using Proxy.Shared.Control;
 using Proxy.Shared.Interop;
+using Proxy.Shared.Stats;
+using Proxy.Worker.Stats;
 
 namespace Proxy.Worker;
 
@@ -14,7 +16,7 @@ namespace Proxy.Worker;
 public sealed class WorkerHost
 {
     private static readonly Logger Log = LogManager.GetLogger("worker");
-    private static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan StatusInterval = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan OrphanDrain = TimeSpan.FromSeconds(10);
 
     /// <summary>Runs the worker until it has drained; returns the process exit code.</summary>
@@ -35,19 +37,27 @@ public sealed class WorkerHost
         }
         var config = parsed.Config!;
         var listeners = AdoptListeners(config, init, fds);
+        // The board is opened before dropping privileges: it belongs to the supervisor's user.
+        using var board = StatsBoard.Open(init.BoardPath);
+        var boardSlot = board.Slot(init.BoardSlot);
+        boardSlot.SetPid(Environment.ProcessId);
         if (!DropPrivileges(config.Global)) return 1;
 
         await using var engine = new ProxyEngine(config, listeners, Log);
+        var publisher = new BoardPublisher(engine, board, boardSlot, config);
         engine.Start();
+        boardSlot.SetState(WorkerSlotState.Running);
         await WorkerChannel.SendLineAsync(channel, WorkerMessages.Ready, CancellationToken.None);
 
         using var statusStop = new CancellationTokenSource();
-        var status = ReportStatusAsync(channel, engine, statusStop.Token);
+        var status = ReportStatusAsync(channel, engine, publisher, statusStop.Token);
 
         TimeSpan drainTimeout = await WaitForDrainOrderAsync(channel, config);
+        boardSlot.SetState(WorkerSlotState.Draining);
         bool clean = await engine.DrainAsync(drainTimeout);
         statusStop.Cancel();
         await status;
+        publisher.Publish(); // the last counts, before the supervisor folds this slot into the totals
         try
         {
             await WorkerChannel.SendLineAsync(channel, WorkerMessages.Drained, CancellationToken.None);
@@ -148,13 +158,15 @@ public sealed class WorkerHost
         }
     }
 
-    private static async Task ReportStatusAsync(Socket channel, ProxyEngine engine, CancellationToken ct)
+    /// <summary>Every <see cref="StatusInterval"/>: counters to the board, connection counts to the supervisor.</summary>
+    private static async Task ReportStatusAsync(Socket channel, ProxyEngine engine, BoardPublisher publisher, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(StatusInterval);
         try
         {
             do
             {
+                publisher.Publish();
                 await WorkerChannel.SendLineAsync(channel, $"{WorkerMessages.Status} {engine.ActiveConnections} {engine.TotalConnections}", ct);
             }
             while (await timer.WaitForNextTickAsync(ct));

@@ -38,6 +38,12 @@ public static class InstancePaths
         return DefaultControlSocket(configPath);
     }
 
+    /// <summary>The stats board file: beside the control socket, same name, `.stats` extension.</summary>
+    public static string StatsBoard(ProxyConfig config) => Path.ChangeExtension(ControlSocket(config), ".stats");
+
+    /// <summary>The stats board of the instance the file at <paramref name="configPath"/> names (see <see cref="ControlSocketOf"/>).</summary>
+    public static string StatsBoardOf(string configPath) => Path.ChangeExtension(ControlSocketOf(configPath), ".stats");
+
     public static string DefaultControlSocket(string configPath)
     {
         string full = Path.GetFullPath(configPath);

@@ -4,6 +4,7 @@ namespace Proxy.Shared.Control;
 
 /// <summary>
 /// What the supervisor tells a new worker, right after passing its listening sockets by SCM_RIGHTS.
+/// The worker counts into slot BoardSlot of the stats board at BoardPath.
 /// The config travels as text (the very text the supervisor checked), so a file edited meanwhile
 /// cannot make one worker differ from the others.
 /// </summary>
@@ -13,7 +14,9 @@ public sealed record WorkerInit(
     int[] Cpus,
     string ConfigPath,
     string ConfigText,
-    ListenerRef[] Listeners);
+    ListenerRef[] Listeners,
+    string BoardPath,
+    int BoardSlot);
 
 /// <summary>The listener behind the descriptor at the same index: its frontend and its bind address key.</summary>
 public sealed record ListenerRef(string Frontend, string Bind);

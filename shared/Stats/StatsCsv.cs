@@ -1,0 +1,50 @@
+using System.Text;
+
+namespace Proxy.Shared.Stats;
+
+/// <summary>HAProxy's `show stat` CSV: a "# " header line, then one line per row, each field followed by a comma.</summary>
+public static class StatsCsv
+{
+    /// <summary>The header line, without its newline: "# pxname,svname,qcur,...,uweight,".</summary>
+    public static string Header { get; } = "# " + string.Join(',', StatsColumns.Names) + ",";
+
+    /// <summary>
+    /// Writes the CSV of <paramref name="snapshot"/>: the totals (pid 0, every process, live and gone)
+    /// and, with <paramref name="perProcess"/>, one block per worker (pid = its pid).
+    /// </summary>
+    public static void Write(TextWriter output, StatsSnapshot snapshot, bool perProcess = false)
+    {
+        output.Write(Header);
+        output.Write('\n');
+        var line = new StringBuilder();
+        foreach (var (row, ids) in StatsRowOrder.Rows(snapshot, perProcess))
+        {
+            line.Clear();
+            for (int c = 0; c < StatsColumns.Names.Count; c++)
+            {
+                if (StatsColumns.Cell(c, row, ids, snapshot.TakenAt) is { } cell) AppendEscaped(line, cell.Text);
+                line.Append(',');
+            }
+            line.Append('\n');
+            output.Write(line);
+        }
+    }
+
+    public static string Render(StatsSnapshot snapshot, bool perProcess = false)
+    {
+        var sw = new StringWriter { NewLine = "\n" };
+        Write(sw, snapshot, perProcess);
+        return sw.ToString();
+    }
+
+    // HAProxy's csv_enc(): quote a field holding a comma, quote or line break, doubling inner quotes.
+    private static void AppendEscaped(StringBuilder sb, string text)
+    {
+        if (text.AsSpan().IndexOfAny(",\"\r\n") < 0)
+        {
+            sb.Append(text);
+            return;
+        }
+        sb.Append('"').Append(text.Replace("\"", "\"\"")).Append('"');
+    }
+}

@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Text;
+
+namespace Proxy.Shared.Stats;
+
+/// <summary>One `show info` line: a name and either a number or a text.</summary>
+public readonly record struct StatsInfoValue(string Name, long? Number, string? Text)
+{
+    public override string ToString() => Number?.ToString(CultureInfo.InvariantCulture) ?? Text ?? "";
+}
+
+/// <summary>
+/// HAProxy's `show info` ("Name: value" lines) for the whole instance or for one worker. The
+/// instance's Pid is the supervisor's; Uptime counts from the board's creation (it survives reloads).
+/// </summary>
+public static class StatsInfo
+{
+    /// <summary>The info values, in `show info` order; <paramref name="worker"/> null gives the totals over every process.</summary>
+    public static IReadOnlyList<StatsInfoValue> Values(StatsSnapshot snapshot, StatsWorker? worker = null,
+        string name = "proxy", string? version = null)
+    {
+        long Info(InfoField f) => worker?.Info(f) ?? snapshot.Info(f);
+        var since = worker?.StartedAt ?? snapshot.CreatedAt;
+        long uptime = Math.Max(0, (long)(snapshot.TakenAt - since).TotalSeconds);
+        bool stopping = worker is null ? snapshot.Stopping : worker.State == WorkerSlotState.Draining;
+        return
+        [
+            new("Name", null, name),
+            new("Version", null, version ?? typeof(StatsInfo).Assembly.GetName().Version?.ToString(3) ?? "0"),
+            new("Nbproc", snapshot.Workers.Count(w => w.IsLive), null),
+            new("Process_num", worker?.Slot + 1 ?? 0, null),
+            new("Pid", worker?.Pid ?? snapshot.SupervisorPid, null),
+            new("Uptime", null, FormatUptime(uptime)),
+            new("Uptime_sec", uptime, null),
+            new("Maxconn", Info(InfoField.MaxConn), null),
+            new("CurrConns", Info(InfoField.CurrConns), null),
+            new("CumConns", Info(InfoField.CumConns), null),
+            new("CumReq", Info(InfoField.CumReq), null),
+            new("ConnRate", Info(InfoField.ConnRate), null),
+            new("MaxConnRate", Info(InfoField.ConnRateMax), null),
+            new("SessRate", Info(InfoField.SessRate), null),
+            new("MaxSessRate", Info(InfoField.SessRateMax), null),
+            new("Stopping", stopping ? 1 : 0, null),
+            new("Generation", worker?.Generation ?? snapshot.Generation, null),
+        ];
+    }
+
+    /// <summary>Writes "Name: value" lines, as the control socket answers `show info`.</summary>
+    public static void Write(TextWriter output, StatsSnapshot snapshot, StatsWorker? worker = null, string name = "proxy", string? version = null)
+    {
+        var sb = new StringBuilder();
+        foreach (var v in Values(snapshot, worker, name, version))
+            sb.Append(v.Name).Append(": ").Append(v.ToString()).Append('\n');
+        output.Write(sb);
+    }
+
+    public static string Render(StatsSnapshot snapshot, StatsWorker? worker = null, string name = "proxy", string? version = null)
+    {
+        var sw = new StringWriter();
+        Write(sw, snapshot, worker, name, version);
+        return sw.ToString();
+    }
+
+    // HAProxy's "Uptime: 0d 0h01m23s".
+    private static string FormatUptime(long seconds) =>
+        string.Create(CultureInfo.InvariantCulture, $"{seconds / 86400}d {seconds / 3600 % 24}h{seconds / 60 % 60:00}m{seconds % 60:00}s");
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using NUnit.Framework;
+using static Proxy.Tests.Worker.TcpTestKit;
+
+namespace Proxy.Tests.Worker;
+
+/// <summary>Pins the cost model of the forwarding loops: no allocation per read, and a throughput figure.</summary>
+[TestFixture]
+[CancelAfter(30_000)]
+public sealed class ForwardingCostTests
+{
+    private const int Chunk = 64 * 1024;
+
+    /// <summary>A server that discards everything and, at FIN, answers with the number of bytes it read.</summary>
+    private static TestServer Sink() => new(async s =>
+    {
+        var buf = new byte[Chunk];
+        long total = 0;
+        while (true)
+        {
+            int n = await s.ReceiveAsync(buf.AsMemory(), SocketFlags.None);
+            if (n == 0) break;
+            total += n;
+        }
+        await s.SendAsync(BitConverter.GetBytes(total).AsMemory(), SocketFlags.None);
+        s.Shutdown(SocketShutdown.Send);
+    });
+
+    /// <summary>Streams <paramref name="total"/> bytes to a sink at <paramref name="ep"/>; returns the elapsed time.</summary>
+    private static async Task<TimeSpan> StreamAsync(System.Net.IPEndPoint ep, long total)
+    {
+        using var c = await ConnectAsync(ep);
+        var buf = new byte[Chunk].AsMemory();
+        var watch = Stopwatch.StartNew();
+        for (long sent = 0; sent < total; sent += Chunk) await c.SendAsync(buf, SocketFlags.None);
+        c.Shutdown(SocketShutdown.Send);
+        var reply = new byte[8];
+        while (await c.ReceiveAsync(reply.AsMemory(), SocketFlags.None) > 0) { }
+        return watch.Elapsed;
+    }
+
+    [Test]
+    public async Task Forward_64MiB_ThroughputAgainstDirect()
+    {
+        await using var sink = Sink();
+        await using var proxy = EngineHarness.Start([Server("sink", sink.EndPoint)]);
+        const long total = 64L * 1024 * 1024;
+        await StreamAsync(sink.EndPoint, total);   // warm-up
+        await StreamAsync(proxy.EndPoint, total);
+        var direct = await StreamAsync(sink.EndPoint, total);
+        var proxied = await StreamAsync(proxy.EndPoint, total);
+        TestContext.Out.WriteLine($"64 MiB: direct {total / 1048576.0 / direct.TotalSeconds:F0} MiB/s, "
+            + $"through the proxy {total / 1048576.0 / proxied.TotalSeconds:F0} MiB/s (one connection, 2 shared cores)");
+        Assert.That(proxy.Engine.Counters[0].BytesIn, Is.EqualTo(2 * total));
+    }
+
+    [Test]
+    public async Task Forward_256MiB_AllocatesNothingPerRead()
+    {
+        await using var sink = Sink();
+        await using var proxy = EngineHarness.Start([Server("sink", sink.EndPoint)]);
+        using var c = await proxy.ConnectAsync();
+        var buf = new byte[Chunk].AsMemory();
+        new Random(3).NextBytes(buf.Span);
+        const long total = 256L * 1024 * 1024;
+
+        // Warm up the pipes, pools and the thread pool before measuring.
+        for (int i = 0; i < 64; i++) await c.SendAsync(buf, SocketFlags.None);
+        await Task.Delay(100);
+
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        var watch = Stopwatch.StartNew();
+        for (long sent = 64 * Chunk; sent < total; sent += Chunk) await c.SendAsync(buf, SocketFlags.None);
+        c.Shutdown(SocketShutdown.Send);
+        var reply = new byte[8];
+        int got = 0;
+        while (got < 8)
+        {
+            int n = await c.ReceiveAsync(reply.AsMemory(got), SocketFlags.None);
+            if (n == 0) break;
+            got += n;
+        }
+        watch.Stop();
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        Assert.That(BitConverter.ToInt64(reply), Is.EqualTo(total));
+        long reads = total / (16 * 1024);   // at least one proxy read per tune.bufsize
+        double mibPerSecond = total / 1048576.0 / watch.Elapsed.TotalSeconds;
+        TestContext.Out.WriteLine($"256 MiB client->server through the proxy in {watch.ElapsedMilliseconds} ms ({mibPerSecond:F0} MiB/s); "
+            + $"{allocated} bytes allocated in the whole process (>= {reads} proxy reads)");
+        // Whole-process figure (test servers, thread pool, timers included): far below one small object per read.
+        // One 24-byte object per read would already be 16384 * 24 bytes; the slack absorbs thread-pool growth.
+        Assert.That(allocated, Is.LessThan(reads * 16));
+    }
+
+    [Test]
+    public async Task Session_SmallExchange_AllocationPerConnectionStaysBounded()
+    {
+        await using var echo = TestServer.Echo(bufferSize: 128);
+        await using var proxy = EngineHarness.Start([Server("s1", echo.EndPoint)]);
+        var buf = new byte[100];
+        async Task OneAsync()
+        {
+            using var c = await proxy.ConnectAsync();
+            await c.SendAsync(buf.AsMemory(), SocketFlags.None);
+            c.Shutdown(SocketShutdown.Send);
+            while (await c.ReceiveAsync(buf.AsMemory(), SocketFlags.None) > 0) { }
+        }
+        for (int i = 0; i < 50; i++) await OneAsync();   // warm-up
+        await ProxyEngineTests.WaitUntilAsync(() => proxy.Engine.ActiveConnections == 0);
+        const int n = 500;
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < n; i++) await OneAsync();
+        watch.Stop();
+        await ProxyEngineTests.WaitUntilAsync(() => proxy.Engine.ActiveConnections == 0);
+        long perConnection = (GC.GetTotalAllocatedBytes(precise: true) - before) / n;
+        TestContext.Out.WriteLine($"{n} sequential short sessions in {watch.ElapsedMilliseconds} ms "
+            + $"({n * 1000.0 / watch.ElapsedMilliseconds:F0}/s); {perConnection} bytes allocated per session, "
+            + "test client and echo server included");
+        Assert.That(perConnection, Is.LessThan(24 * 1024));
+    }
+}

@@ -1,0 +1,91 @@
+using System.Net.Sockets;
+using Proxy.Shared.Config;
+using Proxy.Worker.Stats;
+
+namespace Proxy.Worker.Balancing;
+
+/// <summary>
+/// Run-time state of one `backend`: its servers, its counters and its balancer. Chooses which servers are
+/// usable: every usable active server, or, when none is left, the first usable `backup` server (HAProxy without
+/// `option allbackups`).
+/// </summary>
+internal sealed class BackendRuntime
+{
+    private readonly Lock _rebuildLock = new();   // health-check path only, never per connection
+    private readonly IBalancer _balancer;
+
+    public BackendRuntime(BackendConfig config)
+    {
+        Config = config;
+        Counters = new ProxyCounters(CounterKind.Backend, config.Name);
+        _balancer = CreateBalancer(config.Balance);
+        var servers = new ServerRuntime[config.Servers.Count];
+        for (int i = 0; i < servers.Length; i++) servers[i] = new ServerRuntime(this, config.Servers[i], i);
+        Servers = servers;
+        Rebuild();
+    }
+
+    public BackendConfig Config { get; }
+    public ProxyCounters Counters { get; }
+    public ServerRuntime[] Servers { get; }
+    public string Name => Config.Name;
+
+    /// <summary>Usable active servers, then usable backup servers, as counted by the last rebuild.</summary>
+    public int ActiveUsable { get; private set; }
+    public int BackupUsable { get; private set; }
+
+    /// <summary>Returns the balancer for <paramref name="algorithm"/>; throws NotSupportedException for an unknown one.</summary>
+    public static IBalancer CreateBalancer(BalanceAlgorithm algorithm) => algorithm switch
+    {
+        BalanceAlgorithm.RoundRobin => new RoundRobinBalancer(),
+        BalanceAlgorithm.StaticRoundRobin => new StaticRoundRobinBalancer(),
+        BalanceAlgorithm.LeastConn => new LeastConnBalancer(),
+        BalanceAlgorithm.First => new FirstBalancer(),
+        BalanceAlgorithm.Source => new SourceBalancer(),
+        BalanceAlgorithm.Random => new RandomBalancer(),
+        _ => throw new NotSupportedException($"balance algorithm '{algorithm}' is not supported by the tcp engine"),
+    };
+
+    /// <summary>Picks a server for a new connection (null when none is usable) and counts lbtot.</summary>
+    public ServerRuntime? Pick(Socket client, ServerRuntime? exclude)
+    {
+        var s = _balancer.Pick(client, exclude);
+        if (s is not null)
+        {
+            ProxyCounters.Increment(ref s.Counters.lbtot);
+            ProxyCounters.Increment(ref Counters.lbtot);
+        }
+        return s;
+    }
+
+    /// <summary>Recomputes the usable set and hands it to the balancer; called at start and on health changes.</summary>
+    public void Rebuild()
+    {
+        lock (_rebuildLock)
+        {
+            int active = 0, backup = 0;
+            ServerRuntime? firstBackup = null;
+            foreach (var s in Servers)
+            {
+                if (!s.IsUsable) continue;
+                if (s.Config.Backup) { backup++; firstBackup ??= s; }
+                else active++;
+            }
+            ServerRuntime[] usable;
+            if (active > 0)
+            {
+                usable = new ServerRuntime[active];
+                int k = 0;
+                foreach (var s in Servers)
+                    if (s.IsUsable && !s.Config.Backup) usable[k++] = s;
+            }
+            else
+            {
+                usable = firstBackup is null ? [] : [firstBackup];
+            }
+            ActiveUsable = active;
+            BackupUsable = backup;
+            _balancer.Rebuild(usable);
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using System.Net.Sockets;
+
+namespace Proxy.Worker.Balancing;
+
+/// <summary>
+/// `balance first`: the first server in declaration order with a free connection slot (`maxconn`, 0 meaning
+/// unlimited) gets the connection. Without a queue, when every server is full the first one is returned.
+/// </summary>
+internal sealed class FirstBalancer : IBalancer
+{
+    private volatile ServerRuntime[] _servers = [];
+
+    public void Rebuild(ServerRuntime[] usable) => _servers = usable;
+
+    public ServerRuntime? Pick(Socket client, ServerRuntime? exclude)
+    {
+        var servers = _servers;
+        ServerRuntime? fallback = null;
+        foreach (var s in servers)
+        {
+            if (s == exclude && servers.Length > 1) continue;
+            fallback ??= s;
+            int max = s.Config.MaxConn;
+            if (max == 0 || s.CurrentSessions < max) return s;
+        }
+        return fallback;
+    }
+}

@@ -1,0 +1,20 @@
+using System.Net.Sockets;
+
+namespace Proxy.Worker.Balancing;
+
+/// <summary>
+/// One `balance` algorithm. The backend decides which servers are usable (active ones, else the first backup)
+/// and hands that set to <see cref="Rebuild"/> whenever it changes; <see cref="Pick"/> runs on every
+/// connection, so it must not lock or allocate.
+/// </summary>
+internal interface IBalancer
+{
+    /// <summary>Replaces the set of usable servers (never called concurrently with itself).</summary>
+    void Rebuild(ServerRuntime[] usable);
+
+    /// <summary>
+    /// Returns the server for a new connection, or null when none is usable. When <paramref name="exclude"/>
+    /// is set (redispatch) another server is returned if one is usable.
+    /// </summary>
+    ServerRuntime? Pick(Socket client, ServerRuntime? exclude);
+}

@@ -1,0 +1,10 @@
+using System.Net.Sockets;
+using Proxy.Shared.Config;
+
+namespace Proxy.Worker;
+
+/// <summary>
+/// A listening socket handed to the worker for one `bind` address of a frontend. The supervisor keeps its own
+/// descriptor of the same socket: the engine only ever disposes this Socket object (its duplicate fd).
+/// </summary>
+public sealed record BoundListener(FrontendConfig Frontend, BindAddress Bind, Socket Socket);

@@ -1,0 +1,39 @@
+using Proxy.Shared.Config;
+using Proxy.Worker.Balancing;
+using Proxy.Worker.Stats;
+
+namespace Proxy.Worker.Forwarding;
+
+/// <summary>
+/// Run-time state of one `frontend`: counters, connection limit, its default backend, and the timeouts a tcp
+/// session uses, resolved once (milliseconds, 0 meaning none).
+/// </summary>
+internal sealed class FrontendRuntime
+{
+    internal int SlotsInUse;   // accepted sessions plus accepts in progress, bounded by MaxConn
+
+    public FrontendRuntime(FrontendConfig config, BackendRuntime? backend, int globalMaxConn)
+    {
+        Config = config;
+        Backend = backend;
+        Counters = new ProxyCounters(CounterKind.Frontend, config.Name);
+        // A frontend without `maxconn` is bounded by the global one (HAProxy's default is the global maxconn).
+        MaxConn = config.MaxConn > 0 ? Math.Min(config.MaxConn, globalMaxConn) : globalMaxConn;
+        var be = backend?.Config.Timeouts ?? Timeouts.None;
+        // `timeout tunnel` replaces both client and server timeouts once a tcp session is established.
+        var tunnel = be.Tunnel ?? config.Timeouts.Tunnel;
+        ClientTimeoutMs = ToMs(tunnel ?? config.Timeouts.Client);
+        ServerTimeoutMs = ToMs(tunnel ?? be.Server);
+        ConnectTimeoutMs = ToMs(be.Connect);
+    }
+
+    public FrontendConfig Config { get; }
+    public BackendRuntime? Backend { get; }
+    public ProxyCounters Counters { get; }
+    public int MaxConn { get; }
+    public long ClientTimeoutMs { get; }
+    public long ServerTimeoutMs { get; }
+    public long ConnectTimeoutMs { get; }
+
+    private static long ToMs(TimeSpan? t) => t is { } v && v > TimeSpan.Zero ? Math.Max(1, (long)v.TotalMilliseconds) : 0;
+}

@@ -1,0 +1,74 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Threading.Tasks.Sources;
+
+namespace Proxy.Worker.Forwarding;
+
+/// <summary>
+/// A reusable awaitable socket operation (Kestrel's SocketAwaitableEventArgs): receive, send or connect, awaited
+/// as a ValueTask that yields the SocketError instead of throwing, so resets and refusals on the per-connection
+/// path cost no exception. One operation in flight at a time; the byte count is <see cref="SocketAsyncEventArgs.BytesTransferred"/>.
+/// </summary>
+internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<SocketError>
+{
+    private const int Receive = 0, Send = 1, Connect = 2;
+
+    // Continuations run inline on the socket engine's completion thread, as Kestrel's do.
+    private ManualResetValueTaskSourceCore<SocketError> _core;
+
+    public SocketOperation() : base(unsafeSuppressExecutionContextFlow: true)
+    {
+    }
+
+    /// <summary>Receives into <paramref name="buffer"/> (empty: wait for data without holding a buffer).</summary>
+    public ValueTask<SocketError> ReceiveAsync(Socket socket, Memory<byte> buffer)
+    {
+        SetBuffer(buffer);
+        return Start(socket, Receive);
+    }
+
+    /// <summary>Sends <paramref name="buffer"/>; may send less, see BytesTransferred.</summary>
+    public ValueTask<SocketError> SendAsync(Socket socket, ReadOnlyMemory<byte> buffer)
+    {
+        SetBuffer(MemoryMarshal.AsMemory(buffer));
+        return Start(socket, Send);
+    }
+
+    /// <summary>Connects <paramref name="socket"/> to <paramref name="endPoint"/>.</summary>
+    public ValueTask<SocketError> ConnectAsync(Socket socket, EndPoint endPoint)
+    {
+        SetBuffer(Memory<byte>.Empty);
+        RemoteEndPoint = endPoint;
+        return Start(socket, Connect);
+    }
+
+    private ValueTask<SocketError> Start(Socket socket, int kind)
+    {
+        _core.Reset();
+        bool pending;
+        try
+        {
+            pending = kind switch
+            {
+                Receive => socket.ReceiveAsync(this),
+                Send => socket.SendAsync(this),
+                _ => socket.ConnectAsync(this),
+            };
+        }
+        catch (ObjectDisposedException)
+        {
+            return new ValueTask<SocketError>(SocketError.OperationAborted);   // closed by an abort or a timeout
+        }
+        return pending ? new ValueTask<SocketError>(this, _core.Version) : new ValueTask<SocketError>(SocketError);
+    }
+
+    protected override void OnCompleted(SocketAsyncEventArgs e) => _core.SetResult(e.SocketError);
+
+    SocketError IValueTaskSource<SocketError>.GetResult(short token) => _core.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<SocketError>.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource<SocketError>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _core.OnCompleted(continuation, state, token, flags);
+}

@@ -1,0 +1,327 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Proxy.Worker.Balancing;
+using Proxy.Worker.Stats;
+
+namespace Proxy.Worker.Forwarding;
+
+/// <summary>
+/// One `mode tcp` client connection: picks a server, connects (with retries and redispatch), then forwards both
+/// directions through two pipes, Kestrel style, with half-close. Timeouts are enforced from outside by the
+/// engine's coarse timer (<see cref="CheckTimeouts"/>), so the session owns no timer.
+/// </summary>
+internal sealed class TcpSession : IThreadPoolWorkItem
+{
+    private const int StateConnecting = 0, StateForwarding = 1, StateClosed = 2;
+
+    private readonly ProxyEngine _engine;
+    private readonly FrontendRuntime _fe;
+    private readonly Socket _client;
+    private Socket? _server;
+    private ServerRuntime? _srv;
+    private SocketOperation? _serverSend;   // connects, then sends to the server
+    private int _state;
+    private int _aborted;
+    // Environment.TickCount64 of the last byte moved on each side, received from it or accepted by it: HAProxy's
+    // `timeout client`/`timeout server` apply "when the client [server] is expected to acknowledge or send data".
+    private long _clientActivity;
+    private long _serverActivity;
+    private long _connectDeadline;    // 0: no connect in progress or no `timeout connect`
+
+    internal int Slot = -1;           // index in the engine's session table
+
+    internal FrontendRuntime Frontend => _fe;
+
+    public TcpSession(ProxyEngine engine, FrontendRuntime fe, Socket client)
+    {
+        _engine = engine;
+        _fe = fe;
+        _client = client;
+    }
+
+    void IThreadPoolWorkItem.Execute() => _ = RunAsync();
+
+    /// <summary>Runs the whole session; never throws. Releases the engine's slot at the end.</summary>
+    private async Task RunAsync()
+    {
+        var fe = _fe;
+        var be = fe.Backend;
+        long now = Environment.TickCount64;
+        _clientActivity = now;
+        _serverActivity = now;
+        _engine.RegisterSession(this);
+        fe.Counters.OpenSession();
+        be?.Counters.OpenSession();
+        try
+        {
+            // :: Step 1: choose a server and connect, retrying on failure (`retries`, `option redispatch`).
+            if (be is null || !await ConnectAsync(be))
+            {
+                _serverSend?.Dispose();   // its last connect has completed
+                return;
+            }
+
+            // :: Step 2: forward both ways until both directions have ended (FIN) or something aborts.
+            var options = _engine.PipeOptions;
+            var toServer = new Pipe(options);
+            var toClient = new Pipe(options);
+            var server = _server!;
+            var clientReceive = new SocketOperation();
+            var serverReceive = new SocketOperation();
+            var clientSend = new SocketOperation();
+            Task a = ReceiveAsync(_client, clientReceive, toServer.Writer, fromClient: true);
+            Task b = SendAsync(toServer.Reader, server, _serverSend!, toServer: true);
+            Task c = ReceiveAsync(server, serverReceive, toClient.Writer, fromClient: false);
+            Task d = SendAsync(toClient.Reader, _client, clientSend, toServer: false);
+            await a.ConfigureAwait(false);
+            await b.ConfigureAwait(false);
+            await c.ConfigureAwait(false);
+            await d.ConfigureAwait(false);
+            // Every operation has completed: safe to release them.
+            clientReceive.Dispose();
+            serverReceive.Dispose();
+            clientSend.Dispose();
+            _serverSend!.Dispose();
+        }
+        catch (Exception e)
+        {
+            _engine.Log.Error(e, "tcp session on frontend {0} failed unexpectedly", fe.Config.Name);
+        }
+        finally
+        {
+            Abort();
+            if (_srv is { } srv && Volatile.Read(ref _state) == StateForwarding) srv.Counters.CloseSession();
+            Volatile.Write(ref _state, StateClosed);
+            be?.Counters.CloseSession();
+            fe.Counters.CloseSession();
+            _engine.UnregisterSession(this);
+        }
+    }
+
+    /// <summary>Connects to a server of <paramref name="be"/>; returns false when every attempt failed or none is usable.</summary>
+    private async ValueTask<bool> ConnectAsync(BackendRuntime be)
+    {
+        int retries = be.Config.Retries;
+        var srv = be.Pick(_client, null);
+        for (int attempt = 0; ; attempt++)
+        {
+            if (srv is null)
+            {
+                // No usable server: counted on the backend only, like HAProxy's econ "not associated with a server".
+                ProxyCounters.Increment(ref be.Counters.econ);
+                return false;
+            }
+            var socket = new Socket(srv.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            socket.NoDelay = true;
+            Volatile.Write(ref _server, socket);
+            long timeout = _fe.ConnectTimeoutMs;
+            Volatile.Write(ref _connectDeadline, timeout > 0 ? Environment.TickCount64 + timeout : 0);
+            if (Volatile.Read(ref _aborted) != 0) { socket.Dispose(); return false; }
+
+            _serverSend ??= new SocketOperation();
+            SocketError error = await _serverSend.ConnectAsync(socket, srv.EndPoint).ConfigureAwait(false);
+            Volatile.Write(ref _connectDeadline, 0);
+            if (error == SocketError.Success && Volatile.Read(ref _aborted) == 0)
+            {
+                _srv = srv;
+                srv.Counters.OpenSession();
+                long now = Environment.TickCount64;
+                _clientActivity = now;
+                _serverActivity = now;
+                Volatile.Write(ref _state, StateForwarding);
+                return true;
+            }
+            socket.Dispose();
+            if (attempt >= retries || Volatile.Read(ref _aborted) != 0)
+            {
+                ProxyCounters.Increment(ref srv.Counters.econ);
+                ProxyCounters.Increment(ref be.Counters.econ);
+                return false;
+            }
+            ProxyCounters.Increment(ref srv.Counters.wretr);
+            ProxyCounters.Increment(ref be.Counters.wretr);
+            // `option redispatch` without interval redispatches on the last retry only (HAProxy's default -1).
+            if (be.Config.Redispatch && attempt + 1 == retries)
+            {
+                var other = be.Pick(_client, srv);
+                if (other is not null && other != srv)
+                {
+                    ProxyCounters.Increment(ref other.Counters.wredis);
+                    ProxyCounters.Increment(ref be.Counters.wredis);
+                    srv = other;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Moves bytes from <paramref name="source"/> into <paramref name="writer"/> until FIN (completes the writer,
+    /// which propagates the half-close) or an error (aborts the session).
+    /// </summary>
+    private async Task ReceiveAsync(Socket source, SocketOperation op, PipeWriter writer, bool fromClient)
+    {
+        var fe = _fe;
+        var be = fe.Backend!;
+        var srv = _srv!;
+        bool waitFirst = true;
+        while (true)
+        {
+            SocketError error;
+            if (waitFirst)
+            {
+                // Wait for data with a zero-byte read so an idle connection holds no buffer (Kestrel's
+                // WaitForDataBeforeAllocatingBuffer).
+                error = await op.ReceiveAsync(source, Memory<byte>.Empty).ConfigureAwait(false);
+                if (error != SocketError.Success) { OnIoError(fromClient, receiving: true); break; }
+            }
+            var memory = writer.GetMemory(_engine.BufferSize);
+            error = await op.ReceiveAsync(source, memory).ConfigureAwait(false);
+            if (error != SocketError.Success) { OnIoError(fromClient, receiving: true); break; }
+            int n = op.BytesTransferred;
+            if (n == 0) break;   // FIN from this side
+            // A read that filled the buffer means more is probably queued: skip the zero-byte wait (one syscall
+            // fewer per buffer in bulk transfers); a short read means the socket is drained, so wait first again.
+            waitFirst = n < memory.Length;
+            writer.Advance(n);
+            long now = Environment.TickCount64;
+            if (fromClient)
+            {
+                _clientActivity = now;
+                ProxyCounters.Add(ref fe.Counters.bin, n);
+                ProxyCounters.Add(ref be.Counters.bin, n);
+                ProxyCounters.Add(ref srv.Counters.bin, n);
+            }
+            else
+            {
+                _serverActivity = now;
+                ProxyCounters.Add(ref fe.Counters.bout, n);
+                ProxyCounters.Add(ref be.Counters.bout, n);
+                ProxyCounters.Add(ref srv.Counters.bout, n);
+            }
+            FlushResult flush = await writer.FlushAsync().ConfigureAwait(false);
+            if (flush.IsCompleted || flush.IsCanceled) break;   // the sending side is gone
+        }
+        await writer.CompleteAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends what <paramref name="reader"/> holds to <paramref name="destination"/>, whole buffers at a time; when the
+    /// pipe completes after a FIN, shuts down sending on the destination (half-close) and returns.
+    /// </summary>
+    private async Task SendAsync(PipeReader reader, Socket destination, SocketOperation op, bool toServer)
+    {
+        bool ok = true;
+        while (ok)
+        {
+            ReadResult result = await reader.ReadAsync().ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            if (!buffer.IsEmpty)
+            {
+                if (buffer.IsSingleSegment)
+                {
+                    ok = await SendAllAsync(destination, op, buffer.First).ConfigureAwait(false);
+                }
+                else
+                {
+                    foreach (var segment in buffer)
+                    {
+                        ok = await SendAllAsync(destination, op, segment).ConfigureAwait(false);
+                        if (!ok) break;
+                    }
+                }
+                if (toServer) _serverActivity = Environment.TickCount64;
+                else _clientActivity = Environment.TickCount64;
+            }
+            reader.AdvanceTo(buffer.End);
+            if (result.IsCompleted || result.IsCanceled) break;
+        }
+        if (!ok) OnIoError(!toServer, receiving: false);
+        else if (Volatile.Read(ref _aborted) == 0) ShutdownSend(destination);
+        await reader.CompleteAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Sends all of <paramref name="data"/>; false on any socket error.</summary>
+    private static async ValueTask<bool> SendAllAsync(Socket destination, SocketOperation op, ReadOnlyMemory<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            if (await op.SendAsync(destination, data).ConfigureAwait(false) != SocketError.Success) return false;
+            data = data.Slice(op.BytesTransferred);
+        }
+        return true;
+    }
+
+    /// <summary>Relays a FIN: shuts down sending on <paramref name="socket"/>; a peer already gone is not an error here.</summary>
+    private static void ShutdownSend(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // reset or aborted meanwhile: the receive side reports it
+        }
+    }
+
+    /// <summary>Counts an I/O failure on one side (cli_abrt / srv_abrt, eresp for a broken server read) and aborts.</summary>
+    private void OnIoError(bool clientSide, bool receiving)
+    {
+        if (Interlocked.Exchange(ref _aborted, 1) != 0) return;   // consequence of an earlier abort
+        var fe = _fe;
+        var be = fe.Backend!;
+        var srv = _srv!;
+        if (clientSide)
+        {
+            ProxyCounters.Increment(ref fe.Counters.cliAbrt);
+            ProxyCounters.Increment(ref be.Counters.cliAbrt);
+            ProxyCounters.Increment(ref srv.Counters.cliAbrt);
+        }
+        else
+        {
+            ProxyCounters.Increment(ref be.Counters.srvAbrt);
+            ProxyCounters.Increment(ref srv.Counters.srvAbrt);
+            if (receiving)
+            {
+                ProxyCounters.Increment(ref be.Counters.eresp);
+                ProxyCounters.Increment(ref srv.Counters.eresp);
+            }
+        }
+        CloseSockets();
+    }
+
+    /// <summary>Closes both sides now; pending operations complete with errors and every loop ends. Idempotent.</summary>
+    internal void Abort()
+    {
+        Interlocked.Exchange(ref _aborted, 1);
+        CloseSockets();
+    }
+
+    private void CloseSockets()
+    {
+        _client.Dispose();
+        Volatile.Read(ref _server)?.Dispose();
+    }
+
+    /// <summary>
+    /// Called by the engine's timer: enforces `timeout connect` on a connect in progress, and the inactivity
+    /// timeouts (`timeout client`, `timeout server`, or `timeout tunnel`) once forwarding; expiry closes both sides.
+    /// </summary>
+    internal void CheckTimeouts(long now)
+    {
+        int state = Volatile.Read(ref _state);
+        if (state == StateConnecting)
+        {
+            long deadline = Volatile.Read(ref _connectDeadline);
+            if (deadline != 0 && now >= deadline) Volatile.Read(ref _server)?.Dispose();   // fails this attempt only
+        }
+        else if (state == StateForwarding)
+        {
+            long client = _fe.ClientTimeoutMs, server = _fe.ServerTimeoutMs;
+            if ((client > 0 && now - Volatile.Read(ref _clientActivity) >= client)
+                || (server > 0 && now - Volatile.Read(ref _serverActivity) >= server))
+                Abort();
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using Proxy.Shared.Config;
+using Proxy.Shared.Stats;
+using Proxy.Worker.Balancing;
+
+namespace Proxy.Worker.Stats;
+
+/// <summary>
+/// Copies the engine's counters into this worker's slot of the stats board. The hot path counts into
+/// process-local <see cref="ProxyCounters"/> (Interlocked, no I/O); this runs on the status timer and
+/// once more before exit, so the board is never more than one interval behind and the final values are
+/// there before the supervisor folds the slot. The worker is the slot's only writer, so plain stores
+/// of monotonic sources keep readers' totals monotonic.
+/// </summary>
+internal sealed class BoardPublisher
+{
+    private readonly ProxyEngine _engine;
+    private readonly StatsSlot _slot;
+    private readonly int _maxConn;
+    private readonly (ProxyCounters Counters, int Index)[] _map;
+    private readonly (ServerRuntime Server, int Index)[] _servers;
+    private readonly (BackendRuntime Backend, int Index)[] _backends;
+    private readonly long[] _lastStot;
+    private long _lastTotal;
+    private long _lastPublishMs;
+
+    public BoardPublisher(ProxyEngine engine, StatsBoard board, StatsSlot slot, ProxyConfig config)
+    {
+        _engine = engine;
+        _slot = slot;
+        _maxConn = config.Global.MaxConn;
+        var map = new List<(ProxyCounters, int)>();
+        foreach (var c in engine.Counters)
+            if (board.TryIndexOf(Descriptor(c).Key, out int index)) map.Add((c, index));
+        _map = [.. map];
+        _lastStot = new long[_map.Length];
+        var servers = new List<(ServerRuntime, int)>();
+        var backends = new List<(BackendRuntime, int)>();
+        foreach (var be in engine.Backends)
+        {
+            if (board.TryIndexOf(StatObjectDescriptor.Backend(be.Name).Key, out int bi)) backends.Add((be, bi));
+            foreach (var s in be.Servers)
+                if (board.TryIndexOf(StatObjectDescriptor.Server(be.Name, s.Name).Key, out int si)) servers.Add((s, si));
+        }
+        _servers = [.. servers];
+        _backends = [.. backends];
+        _lastPublishMs = Environment.TickCount64;
+    }
+
+    private static StatObjectDescriptor Descriptor(ProxyCounters c) => c.Kind switch
+    {
+        CounterKind.Frontend => StatObjectDescriptor.Frontend(c.ProxyName),
+        CounterKind.Backend => StatObjectDescriptor.Backend(c.ProxyName),
+        _ => StatObjectDescriptor.Server(c.ProxyName, c.ServerName!),
+    };
+
+    /// <summary>Writes every counter, gauge and server state once. Called from one thread at a time.</summary>
+    public void Publish()
+    {
+        long now = Environment.TickCount64;
+        double seconds = Math.Max(0.001, (now - _lastPublishMs) / 1000.0);
+        _lastPublishMs = now;
+        for (int i = 0; i < _map.Length; i++)
+        {
+            var (c, o) = _map[i];
+            long stot = c.TotalSessions;
+            _slot.Set(o, StatField.Scur, c.CurrentSessions);
+            _slot.RaiseMax(o, StatField.Smax, c.MaxSessions);
+            _slot.Set(o, StatField.Stot, stot);
+            _slot.Set(o, StatField.Bin, c.BytesIn);
+            _slot.Set(o, StatField.Bout, c.BytesOut);
+            _slot.Set(o, StatField.Econ, c.ConnectionErrors);
+            _slot.Set(o, StatField.Eresp, c.ResponseErrors);
+            _slot.Set(o, StatField.CliAbrt, c.ClientAborts);
+            _slot.Set(o, StatField.SrvAbrt, c.ServerAborts);
+            _slot.Set(o, StatField.Wretr, c.Retries);
+            _slot.Set(o, StatField.Wredis, c.Redispatches);
+            _slot.Set(o, StatField.Lbtot, c.LoadBalancedTotal);
+            _slot.Set(o, StatField.Dreq, c.Denied);
+            // Sessions per second over the last interval (HAProxy's `rate` is over the last second).
+            long rate = (long)((stot - _lastStot[i]) / seconds);
+            _lastStot[i] = stot;
+            _slot.Set(o, StatField.Rate, rate);
+            _slot.RaiseMax(o, StatField.RateMax, rate);
+        }
+        foreach (var (s, o) in _servers)
+        {
+            var status = s.Config.Disabled ? StatStatus.Maint : s.IsUp ? StatStatus.Up : StatStatus.Down;
+            _slot.Set(o, StatField.Status, (long)status);
+            _slot.Set(o, StatField.Weight, s.Weight);
+            _slot.Set(o, StatField.Act, s.Config.Backup ? 0 : 1);
+            _slot.Set(o, StatField.Bck, s.Config.Backup ? 1 : 0);
+            _slot.Set(o, StatField.Slim, s.Config.MaxConn);
+        }
+        foreach (var (be, o) in _backends)
+        {
+            _slot.Set(o, StatField.Status, (long)(be.ActiveUsable + be.BackupUsable > 0 ? StatStatus.Up : StatStatus.Down));
+            _slot.Set(o, StatField.Act, be.ActiveUsable);
+            _slot.Set(o, StatField.Bck, be.BackupUsable);
+            long weight = 0;
+            foreach (var s in be.Servers) if (s.IsUsable) weight += s.Weight;
+            _slot.Set(o, StatField.Weight, weight);
+        }
+        long total = _engine.TotalConnections;
+        long connRate = (long)((total - _lastTotal) / seconds);
+        _lastTotal = total;
+        _slot.SetInfo(InfoField.CurrConns, _engine.ActiveConnections);
+        _slot.SetInfo(InfoField.CumConns, total);
+        _slot.SetInfo(InfoField.MaxConn, _maxConn);
+        _slot.SetInfo(InfoField.ConnRate, connRate);
+        _slot.RaiseInfoMax(InfoField.ConnRateMax, connRate);
+        _slot.SetInfo(InfoField.SessRate, connRate);
+        _slot.RaiseInfoMax(InfoField.SessRateMax, connRate);
+        _slot.Heartbeat();
+    }
+}
