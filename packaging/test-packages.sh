@@ -143,6 +143,7 @@ step "dpkg -i (install)"
 INSTALLED=1
 dpkg -i "$DEB" >/dev/null
 getent passwd _proxy >/dev/null || fail "no _proxy user"
+[[ -L /etc/systemd/system/multi-user.target.wants/proxy.service ]] || fail "unit not enabled on install"
 [[ -d /run/proxy && $(stat -c %U /run/proxy) == _proxy ]] || fail "/run/proxy not created for _proxy"
 has "$(proxyctl check -f /etc/proxy/proxy.cfg 2>&1)" 'Configuration file is valid' "installed proxyctl check"
 man -w proxyctl >/dev/null 2>&1 || echo "   (man-db not indexing: skipped man -w)"
@@ -196,5 +197,6 @@ INSTALLED=
 ! getent passwd _proxy >/dev/null || fail "_proxy user left after purge"
 ! getent group _proxy >/dev/null || fail "_proxy group left after purge"
 ! dpkg -s "$NAME" >/dev/null 2>&1 || fail "still known to dpkg"
+[[ ! -e /etc/systemd/system/multi-user.target.wants/proxy.service ]] || fail "unit still enabled after purge"
 
 echo "package tests: OK"
