@@ -3,6 +3,7 @@
 #   build (default)  restore and build Release; executables land in artifacts/bin/
 #   test             build, run every NUnit test, end with "N passed, N failed"
 #   run              build, then start the quickstart (two origins behind the proxy) in the foreground
+#   package          build artifacts/packages/*.deb and *.rpm (self-contained) from packaging/
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -61,5 +62,6 @@ case "$cmd" in
     build) build ;;
     test) run_tests "$@" ;;
     run) run_quickstart ;;
-    *) echo "usage: $0 [build|test|run]" >&2; exit 2 ;;
+    package) build && packaging/build-packages.sh "$@" ;;
+    *) echo "usage: $0 [build|test|run|package]" >&2; exit 2 ;;
 esac
