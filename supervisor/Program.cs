@@ -128,9 +128,13 @@ void ReloadOnSignal(PosixSignalContext c)
 using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ReloadOnSignal);
 using var sigusr2 = PosixSignalRegistration.Create((PosixSignal)Posix.SIGUSR2, ReloadOnSignal);
 
-Console.Out.WriteLine($"READY {Environment.ProcessId}");
-Console.Out.Flush();
-if (daemon) Posix.RedirectStdioToDevNull();
+if (daemon)
+{
+    // The line `proxyctl start` waits for; then the terminal is let go.
+    Console.Out.WriteLine($"READY {Environment.ProcessId}");
+    Console.Out.Flush();
+    Posix.RedirectStdioToDevNull();
+}
 
 TimeSpan stopTimeout = await stopRequested.Task;
 await supervisor.StopAsync(stopTimeout);

@@ -24,7 +24,9 @@ public sealed class WorkerSpawner : IDisposable
     private readonly ConcurrentDictionary<string, Pending> _pending = new();
     private readonly CancellationTokenSource _stop = new();
 
-    private sealed record Pending(WorkerProcess Worker, WorkerInit Init, int[] Fds, Action<WorkerProcess, string> OnMessage);
+    // Registered before the process starts: a Native AOT worker can connect back within a millisecond,
+    // before Process.Start has even returned here, so the handshake waits for Worker to be set.
+    private sealed record Pending(TaskCompletionSource<WorkerProcess> Worker, WorkerInit Init, int[] Fds, Action<WorkerProcess, string> OnMessage);
 
     public WorkerSpawner()
     {
@@ -61,9 +63,20 @@ public sealed class WorkerSpawner : IDisposable
         psi.Environment[WorkerChannel.TokenVariable] = token;
         WorkerRuntimeSettings.Apply(psi.Environment);
 
-        var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + WorkerExecutable);
+        var started = new TaskCompletionSource<WorkerProcess>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[token] = new Pending(started, init, fds, onMessage);
+        Process process;
+        try
+        {
+            process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + WorkerExecutable);
+        }
+        catch
+        {
+            _pending.TryRemove(token, out _);
+            throw;
+        }
         var worker = new WorkerProcess(slot, generation, cpus, token, process, init.BoardSlot);
-        _pending[token] = new Pending(worker, init, fds, onMessage);
+        started.SetResult(worker);
         RelayOutput(process, worker);
         _ = WatchExitAsync(worker, onExit);
         return worker;
@@ -123,7 +136,7 @@ public sealed class WorkerSpawner : IDisposable
                 client.Dispose();
                 return;
             }
-            var worker = pending.Worker;
+            var worker = await pending.Worker.Task.WaitAsync(timeout.Token);
             var peer = Posix.PeerCredentials(client);
             if (peer is null || peer.Value.Pid != worker.Pid)
             {

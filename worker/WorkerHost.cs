@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 using NLog;
 using Proxy.Shared.Config;
@@ -52,7 +53,18 @@ public sealed class WorkerHost
         using var statusStop = new CancellationTokenSource();
         var status = ReportStatusAsync(channel, engine, publisher, statusStop.Token);
 
-        TimeSpan drainTimeout = await WaitForDrainOrderAsync(channel, config);
+        // The order to drain comes from the supervisor, or from the channel closing (the supervisor died),
+        // or from a SIGTERM sent to this worker. SIGINT is ignored: Ctrl-C in a terminal reaches the whole
+        // process group, and the supervisor, which gets it too, drains the workers in order.
+        var drainOrder = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            drainOrder.TrySetResult(OrphanDrainTimeout(config));
+        });
+        _ = Task.Run(async () => drainOrder.TrySetResult(await WaitForDrainOrderAsync(channel, config)));
+        TimeSpan drainTimeout = await drainOrder.Task;
         boardSlot.SetState(WorkerSlotState.Draining);
         bool clean = await engine.DrainAsync(drainTimeout);
         statusStop.Cancel();
@@ -137,8 +149,7 @@ public sealed class WorkerHost
             if (n == 0)
             {
                 Log.Warn("supervisor is gone; draining and exiting");
-                var hard = config.Global.HardStopAfter;
-                return hard is { } h && h < OrphanDrain ? h : OrphanDrain;
+                return OrphanDrainTimeout(config);
             }
             line.Append(Encoding.UTF8.GetString(buffer, 0, n));
             string text = line.ToString();
@@ -159,6 +170,9 @@ public sealed class WorkerHost
     }
 
     /// <summary>Every <see cref="StatusInterval"/>: counters to the board, connection counts to the supervisor.</summary>
+    private static TimeSpan OrphanDrainTimeout(ProxyConfig config)
+        => config.Global.HardStopAfter is { } h && h < OrphanDrain ? h : OrphanDrain;
+
     private static async Task ReportStatusAsync(Socket channel, ProxyEngine engine, BoardPublisher publisher, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(StatusInterval);
