@@ -174,6 +174,13 @@ public static class Commands
         return 0;
     }
 
+    /// <summary>Sends one command to the instance <paramref name="o"/> names; the reply is null when nothing answers.</summary>
+    public static async Task<(string? Reply, string Socket)> SendToInstanceAsync(InstanceOptions o, string command)
+    {
+        string socket = ResolveSocket(o);
+        return (await TryCommandAsync(socket, command), socket);
+    }
+
     /// <summary>-S wins; else the file's `stats socket`; else the default derived from the file's path.</summary>
     private static string ResolveSocket(InstanceOptions o)
     {

@@ -59,3 +59,16 @@ public sealed class StatsOptions : InstanceOptions
     [Option("board", HelpText = "Stats board file (default: beside the control socket, .stats).")]
     public string? Board { get; set; }
 }
+
+[Verb("server", HelpText = "Change a server at run time in every worker: enable | disable | drain | ready | maint | weight N.")]
+public sealed class ServerOptions : InstanceOptions
+{
+    [Value(0, MetaName = "action", Required = true, HelpText = "enable, disable, drain, ready, maint or weight.")]
+    public string Action { get; set; } = "";
+
+    [Value(1, MetaName = "backend/server", Required = true, HelpText = "The server, as BACKEND/SERVER.")]
+    public string Target { get; set; } = "";
+
+    [Value(2, MetaName = "value", HelpText = "For weight: 0-256, or a percentage of the configured weight (50%).")]
+    public string? Value { get; set; }
+}

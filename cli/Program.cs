@@ -3,7 +3,7 @@ using Proxy.Cli;
 
 // proxyctl: the operator's tool. A thin client: config checks happen here, everything else is a command
 // on the instance's control socket (or, for stats, a read of its stats board).
-return await Parser.Default.ParseArguments<CheckOptions, StartOptions, StopOptions, StatusOptions, ReloadOptions, StatsOptions>(args)
+return await Parser.Default.ParseArguments<CheckOptions, StartOptions, StopOptions, StatusOptions, ReloadOptions, StatsOptions, ServerOptions>(args)
     .MapResult(
         (CheckOptions o) => Task.FromResult(Commands.Check(o)),
         (StartOptions o) => Commands.StartAsync(o),
@@ -11,4 +11,5 @@ return await Parser.Default.ParseArguments<CheckOptions, StartOptions, StopOptio
         (StatusOptions o) => Commands.StatusAsync(o),
         (ReloadOptions o) => Commands.ReloadAsync(o),
         (StatsOptions o) => StatsCommand.RunAsync(o),
+        (ServerOptions o) => ServerCommand.RunAsync(o),
         _ => Task.FromResult(2));

@@ -19,6 +19,12 @@ public sealed class ControlCommands(Supervisor supervisor, Func<TimeSpan, Task> 
         "  show proc           : list the workers (alias: show workers)\n" +
         "  status              : supervisor and workers, as `proxyctl status` prints them\n" +
         "  reload              : re-read the config file; new workers, old ones drained\n" +
+        "  disable server B/S  : put a server in maintenance (no new traffic)\n" +
+        "  enable server B/S   : put a server back in service\n" +
+        "  set server B/S state ready|drain|maint\n" +
+        "  set server B/S weight N | set weight B/S N[%]\n" +
+        "  get weight B/S      : current and initial weight\n" +
+        "  show servers state [B] : admin and operational state of every server\n" +
         "  stop [SECONDS]      : stop gracefully, killing what is left after SECONDS\n";
 
     public async Task<string> ExecuteAsync(string command)
@@ -36,6 +42,21 @@ public sealed class ControlCommands(Supervisor supervisor, Func<TimeSpan, Task> 
                 return ShowStat(perProcess: true);
             case ["show", "proc"] or ["show", "workers"] or ["status"]:
                 return Status();
+            // HAProxy's runtime API for servers; success answers an empty line, as HAProxy does.
+            case ["disable", "server", var target]:
+                return Reply(await supervisor.SetServerAsync(target, "maint", null));
+            case ["enable", "server", var target]:
+                return Reply(await supervisor.SetServerAsync(target, "ready", null));
+            case ["set", "server", var target, "state", var state]:
+                return Reply(await supervisor.SetServerAsync(target, state, null));
+            case ["set", "server", var target, "weight", var weight]:
+                return await SetWeightAsync(target, weight);
+            case ["set", "weight", var target, var weight]:
+                return await SetWeightAsync(target, weight);
+            case ["get", "weight", var target]:
+                return GetWeight(target);
+            case ["show", "servers", "state", ..]:
+                return ShowServersState(words.Length > 3 ? words[3] : null);
             case ["reload"]:
                 // HAProxy's master CLI answers `reload` with Success=1|0, then `--`, then what happened.
                 var r = await supervisor.ReloadFromFileAsync();
@@ -60,6 +81,47 @@ public sealed class ControlCommands(Supervisor supervisor, Func<TimeSpan, Task> 
     private string ShowInfo() => StatsInfo.Render(supervisor.Board.Snapshot());
 
     private string ShowStat(bool perProcess) => StatsCsv.Render(supervisor.Board.Snapshot(), perProcess);
+
+    private async Task<string> SetWeightAsync(string target, string weight) =>
+        ServerSettings.ParseWeight(weight, supervisor.Config, target) is { } w
+            ? Reply(await supervisor.SetServerAsync(target, null, w))
+            : "Invalid weight: it must be a number between 0 and 256, or a percentage.\n";
+
+    private static string Reply(string? error) => error is null ? "\n" : error + "\n";
+
+    private string GetWeight(string target)
+    {
+        if (ServerSettings.Configured(supervisor.Config, target) is not { } server) return "No such server.\n";
+        int current = supervisor.Servers.Get(target)?.Weight ?? server.Weight;
+        return $"{current} (initial {server.Weight})\n";
+    }
+
+    /// <summary>
+    /// `show servers state [BACKEND]`: HAProxy's version-1 layout, first columns. srv_op_state: 2 running, 0 stopped
+    /// (from the stats board); srv_admin_state: 0x01 forced maintenance, 0x08 forced drain.
+    /// </summary>
+    private string ShowServersState(string? backend)
+    {
+        var config = supervisor.Config;
+        var snapshot = supervisor.Board.Snapshot();
+        var sb = new StringBuilder("1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight\n");
+        for (int b = 0; b < config.Backends.Count; b++)
+        {
+            var be = config.Backends[b];
+            if (backend is not null && be.Name != backend) continue;
+            for (int i = 0; i < be.Servers.Count; i++)
+            {
+                var s = be.Servers[i];
+                var setting = supervisor.Servers.Get($"{be.Name}/{s.Name}");
+                string state = setting?.State ?? (s.Disabled ? "maint" : "ready");
+                int admin = state switch { "maint" => 0x01, "drain" => 0x08, _ => 0 };
+                long status = snapshot.Total($"{be.Name}/{s.Name}", StatField.Status);
+                int op = status == (long)StatStatus.Down ? 0 : 2;
+                sb.Append($"{b + 1} {be.Name} {i + 1} {s.Name} {s.EndPoint.Address} {op} {admin} {setting?.Weight ?? s.Weight} {s.Weight}\n");
+            }
+        }
+        return sb.ToString();
+    }
 
     private string Status()
     {

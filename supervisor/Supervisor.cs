@@ -56,6 +56,9 @@ public sealed class Supervisor : IAsyncDisposable
     public int Generation => _generation;
     public int SlotCount => _cpuPlan.Length;
     public int ReloadCount { get; private set; }
+
+    /// <summary>Run-time server settings (`set server`, `set weight`), kept across respawns and reloads.</summary>
+    public ServerSettings Servers { get; } = new();
     public bool Stopping => _stopping;
 
     /// <summary>Completes when the supervisor has stopped every worker.</summary>
@@ -104,7 +107,8 @@ public sealed class Supervisor : IAsyncDisposable
         var (fds, refs) = _listeners.ForSlot(slot);
         StatsSlot boardSlot;
         lock (_gate) boardSlot = _board.ClaimFreeSlot(generation, pid: 0, cpu: _cpuPlan[slot][0]);
-        var init = new WorkerInit(slot, generation, _cpuPlan[slot], Config.SourcePath, ConfigText, refs, _board.Path, boardSlot.Index);
+        var init = new WorkerInit(slot, generation, _cpuPlan[slot], Config.SourcePath, ConfigText, refs, _board.Path, boardSlot.Index,
+            Servers.For(Config));
         var worker = _spawner.Spawn(slot, generation, _cpuPlan[slot], init, fds, OnWorkerMessage, OnWorkerExit);
         lock (_gate) _workers.Add(worker);
         Log.Info($"started worker slot {slot + 1} pid {worker.Pid} on CPU {string.Join(",", _cpuPlan[slot])}");
@@ -209,6 +213,7 @@ public sealed class Supervisor : IAsyncDisposable
                 return ReloadResult.Failed($"new workers failed: {e.Message}");
             }
             ReloadCount++;
+            Servers.KeepOnly(newConfig);
             TimeSpan drain = newConfig.Global.HardStopAfter ?? DefaultDrainTimeout;
             foreach (var w in oldWorkers) await w.DrainAsync(drain);
             // The old set keeps only sockets the new config dropped; they close once the old workers exit.
@@ -222,6 +227,22 @@ public sealed class Supervisor : IAsyncDisposable
         {
             _reloadGate.Release();
         }
+    }
+
+    /// <summary>
+    /// Changes a server's admin state and/or weight in every worker of the current generation, and keeps the
+    /// setting for workers started later. Returns null, or the error in HAProxy's words.
+    /// </summary>
+    public async Task<string?> SetServerAsync(string target, string? state, int? weight)
+    {
+        var (setting, error) = Servers.Set(Config, target, state, weight);
+        if (setting is null) return error;
+        string line = setting.ToMessage();
+        List<WorkerProcess> current;
+        lock (_gate) current = _workers.FindAll(w => w.Generation == _generation && w.State is WorkerState.Running or WorkerState.Starting);
+        foreach (var w in current) await w.SendAsync(line);
+        Log.Info($"server {target}: state {setting.State ?? "as configured"}, weight {setting.Weight?.ToString() ?? "as configured"}");
+        return null;
     }
 
     /// <summary>Reads the instance's config file again and reloads with it; a file with errors changes nothing.</summary>

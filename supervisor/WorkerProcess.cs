@@ -77,6 +77,20 @@ public sealed class WorkerProcess
         }
     }
 
+    /// <summary>Sends one channel message; a worker that is gone is simply skipped (its successor gets the state at start).</summary>
+    public async Task SendAsync(string line)
+    {
+        if (_channel is null || State == WorkerState.Exited) return;
+        try
+        {
+            await WorkerChannel.SendLineAsync(_channel, line, CancellationToken.None);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // exited meanwhile
+        }
+    }
+
     public void Kill()
     {
         if (State != WorkerState.Exited) Posix.Signal(Pid, Posix.SIGKILL);

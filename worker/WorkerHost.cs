@@ -6,6 +6,7 @@ using Proxy.Shared.Config;
 using Proxy.Shared.Control;
 using Proxy.Shared.Interop;
 using Proxy.Shared.Stats;
+using Proxy.Worker.Balancing;
 using Proxy.Worker.Stats;
 
 namespace Proxy.Worker;
@@ -45,6 +46,8 @@ public sealed class WorkerHost
         if (!DropPrivileges(config.Global)) return 1;
 
         await using var engine = new ProxyEngine(config, listeners, Log);
+        foreach (var change in init.ServerOverrides)
+            if (ServerOverrides.Apply(engine, change) is { } problem) Log.Warn($"server setting not applied: {problem}");
         var publisher = new BoardPublisher(engine, board, boardSlot, config);
         engine.Start();
         boardSlot.SetState(WorkerSlotState.Running);
@@ -63,7 +66,7 @@ public sealed class WorkerHost
             c.Cancel = true;
             drainOrder.TrySetResult(OrphanDrainTimeout(config));
         });
-        _ = Task.Run(async () => drainOrder.TrySetResult(await WaitForDrainOrderAsync(channel, config)));
+        _ = Task.Run(async () => drainOrder.TrySetResult(await WaitForDrainOrderAsync(channel, config, engine)));
         TimeSpan drainTimeout = await drainOrder.Task;
         boardSlot.SetState(WorkerSlotState.Draining);
         bool clean = await engine.DrainAsync(drainTimeout);
@@ -130,8 +133,11 @@ public sealed class WorkerHost
         throw new IOException($"listener {reference.Frontend}/{reference.Bind} is not in the configuration");
     }
 
-    /// <summary>Waits for `drain MS` from the supervisor; end-of-file means it died, so drain on our own.</summary>
-    private static async Task<TimeSpan> WaitForDrainOrderAsync(Socket channel, ProxyConfig config)
+    /// <summary>
+    /// Reads the supervisor's messages: applies `server` settings as they come, and returns at `drain MS`
+    /// (or at end-of-file: the supervisor died, so drain on our own).
+    /// </summary>
+    private static async Task<TimeSpan> WaitForDrainOrderAsync(Socket channel, ProxyConfig config, ProxyEngine engine)
     {
         var buffer = new byte[512];
         var line = new StringBuilder();
@@ -164,6 +170,9 @@ public sealed class WorkerHost
                     Log.Info($"draining: stopped accepting, waiting up to {ms / 1000.0:0.#}s for connections to end");
                     return TimeSpan.FromMilliseconds(ms);
                 }
+                if (ServerOverride.FromMessage(message) is { } change
+                    && ServerOverrides.Apply(engine, change) is { } problem)
+                    Log.Warn($"server setting not applied: {problem}");
             }
             line.Clear().Append(text);
         }

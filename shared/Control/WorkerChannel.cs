@@ -72,4 +72,5 @@ public static class WorkerMessages
 
     // supervisor -> worker
     public const string Drain = "drain";               // `drain MILLISECONDS`: stop accepting, finish, exit by then
+    public const string Server = "server";             // a ServerOverride to apply (see ServerOverride.ToMessage)
 }

@@ -16,7 +16,8 @@ public sealed record WorkerInit(
     string ConfigText,
     ListenerRef[] Listeners,
     string BoardPath,
-    int BoardSlot);
+    int BoardSlot,
+    ServerOverride[] ServerOverrides);
 
 /// <summary>The listener behind the descriptor at the same index: its frontend and its bind address key.</summary>
 public sealed record ListenerRef(string Frontend, string Bind);

@@ -39,7 +39,7 @@ public enum StatKind
 /// <summary>Server/proxy status codes stored in <see cref="StatField.Status"/>; 0 lets the renderer pick the default for the object kind.</summary>
 public enum StatStatus
 {
-    Unknown = 0, Up = 1, Down = 2, Maint = 3, Nolb = 4, Open = 5, Full = 6, Stop = 7, NoCheck = 8,
+    Unknown = 0, Up = 1, Down = 2, Maint = 3, Nolb = 4, Open = 5, Full = 6, Stop = 7, NoCheck = 8, Drain = 9,
 }
 
 /// <summary>Names, kinds and applicability of the fields, looked up once (never per request).</summary>

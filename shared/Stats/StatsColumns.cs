@@ -35,6 +35,7 @@ public static class StatsColumns
         StatStatus.Full => "FULL",
         StatStatus.Stop => "STOP",
         StatStatus.NoCheck => "no check",
+        StatStatus.Drain => "DRAIN",
         _ => kind switch
         {
             StatObjectKind.Backend => "UP",

@@ -4,10 +4,13 @@ using Proxy.Worker.Stats;
 
 namespace Proxy.Worker.Balancing;
 
-/// <summary>Run-time state of one `server` line: its counters and its health as seen by the checks.</summary>
+/// <summary>Run-time state of one `server` line: its counters, its health as seen by the checks, and what the
+/// operator set at run time (admin state and weight, HAProxy's `set server` / `set weight`).</summary>
 internal sealed class ServerRuntime
 {
     private volatile bool _up = true;   // HAProxy starts servers UP (unless `init-state` says otherwise)
+    private volatile ServerAdminState _admin;
+    private volatile int _weight;
 
     public ServerRuntime(BackendRuntime backend, ServerConfig config, int index)
     {
@@ -15,6 +18,8 @@ internal sealed class ServerRuntime
         Config = config;
         Index = index;
         Counters = new ProxyCounters(CounterKind.Server, backend.Config.Name, config.Name);
+        _admin = config.Disabled ? ServerAdminState.Maint : ServerAdminState.Ready;
+        _weight = config.Weight;
     }
 
     public BackendRuntime Backend { get; }
@@ -24,13 +29,32 @@ internal sealed class ServerRuntime
     public ProxyCounters Counters { get; }
     public IPEndPoint EndPoint => Config.EndPoint;
     public string Name => Config.Name;
-    public int Weight => Config.Weight;
+    /// <summary>The current weight: the configured one until `set weight` changes it.</summary>
+    public int Weight => _weight;
+
+    public ServerAdminState AdminState => _admin;
 
     /// <summary>False once the health check saw `fall` consecutive failures; true again after `rise` successes.</summary>
     public bool IsUp => _up;
 
-    /// <summary>May receive traffic: not `disabled`, weight above zero, and up.</summary>
-    public bool IsUsable => !Config.Disabled && Config.Weight > 0 && _up;
+    /// <summary>May receive new traffic: ready (not in drain or maintenance), weight above zero, and up.</summary>
+    public bool IsUsable => _admin == ServerAdminState.Ready && _weight > 0 && _up;
+
+    /// <summary>`set server ... state`: drain and maint take no new traffic; connections in progress go on.</summary>
+    internal void SetAdminState(ServerAdminState state)
+    {
+        if (_admin == state) return;
+        _admin = state;
+        Backend.Rebuild();
+    }
+
+    /// <summary>`set weight` (0-256, HAProxy's range); 0 takes no new traffic.</summary>
+    internal void SetWeight(int weight)
+    {
+        if (_weight == weight) return;
+        _weight = weight;
+        Backend.Rebuild();
+    }
 
     /// <summary>Changes the health state; returns true when it actually changed. Called by the health checker only.</summary>
     internal bool SetUp(bool up)

@@ -84,7 +84,12 @@ internal sealed class BoardPublisher
         }
         foreach (var (s, o) in _servers)
         {
-            var status = s.Config.Disabled ? StatStatus.Maint : s.IsUp ? StatStatus.Up : StatStatus.Down;
+            var status = s.AdminState switch
+            {
+                ServerAdminState.Maint => StatStatus.Maint,
+                ServerAdminState.Drain when s.IsUp => StatStatus.Drain,
+                _ => s.IsUp ? StatStatus.Up : StatStatus.Down,
+            };
             _slot.Set(o, StatField.Status, (long)status);
             _slot.Set(o, StatField.Weight, s.Weight);
             _slot.Set(o, StatField.Act, s.Config.Backup ? 0 : 1);

@@ -1,0 +1,92 @@
+using NUnit.Framework;
+using Proxy.Tests.Support;
+
+namespace Proxy.Tests.EndToEnd;
+
+/// <summary>`proxyctl server ...` and the runtime API's `set server` / `set weight`: every worker obeys, reloads keep it.</summary>
+[TestFixture]
+public sealed class RuntimeServerControlTests
+{
+    private static string Config(int port, int s1, int s2) => $"""
+        defaults
+            mode tcp
+            timeout connect 2s
+            timeout client 10s
+            timeout server 10s
+        frontend fe
+            bind 127.0.0.1:{port}
+            default_backend be
+        backend be
+            balance roundrobin
+            server s1 127.0.0.1:{s1}
+            server s2 127.0.0.1:{s2}
+        """;
+
+    private static async Task SendAsync(int port, int count)
+    {
+        for (int i = 0; i < count; i++)
+            Assert.That(await TcpClientHelper.RoundTripAsync(port, [1], TimeSpan.FromSeconds(5)), Has.Length.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Disable_Then_Enable_TrafficLeavesAndReturnsInEveryWorker()
+    {
+        using var e1 = new EchoServer();
+        using var e2 = new EchoServer();
+        int port = Ports.Free();
+        using var proxy = new ProxyInstance(Config(port, e1.Port, e2.Port)).Start();
+
+        var r = proxy.Ctl("server", "disable", "be/s1");
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.All);
+        int before = e1.Connections;
+        await SendAsync(port, 60); // spread over both workers by the kernel
+        Assert.That(e1.Connections, Is.EqualTo(before), "a server in maintenance gets no new connection from any worker");
+
+        await Task.Delay(1200); // next publish to the board
+        var state = ProcessRunner.Run(Artifacts.Proxyctl, ["stats", "-f", proxy.ConfigPath, "--csv"]);
+        Assert.That(state.Stdout.Split('\n').First(l => l.StartsWith("be,s1,")), Does.Contain(",MAINT,"));
+
+        // A reload keeps the setting for a server that still exists.
+        Assert.That(proxy.Ctl("reload").ExitCode, Is.EqualTo(0));
+        await SendAsync(port, 30);
+        Assert.That(e1.Connections, Is.EqualTo(before), "the setting survives a reload");
+
+        Assert.That(proxy.Ctl("server", "enable", "be/s1").ExitCode, Is.EqualTo(0));
+        await SendAsync(port, 60);
+        Assert.That(e1.Connections, Is.GreaterThan(before + 10), "back in service");
+    }
+
+    [Test]
+    public async Task WeightZeroAndDrain_TakeNoNewTraffic()
+    {
+        using var e1 = new EchoServer();
+        using var e2 = new EchoServer();
+        int port = Ports.Free();
+        using var proxy = new ProxyInstance(Config(port, e1.Port, e2.Port)).Start();
+
+        var r = proxy.Ctl("server", "weight", "be/s2", "0");
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.All);
+        Assert.That(r.Stdout, Does.Contain("0 (initial 1)"));
+        int before = e2.Connections;
+        await SendAsync(port, 40);
+        Assert.That(e2.Connections, Is.EqualTo(before));
+
+        Assert.That(proxy.Ctl("server", "weight", "be/s2", "1").ExitCode, Is.EqualTo(0));
+        Assert.That(proxy.Ctl("server", "drain", "be/s2").ExitCode, Is.EqualTo(0));
+        before = e2.Connections;
+        await SendAsync(port, 40);
+        Assert.That(e2.Connections, Is.EqualTo(before), "a draining server gets no new connection");
+    }
+
+    [Test]
+    public void UnknownServer_IsAnErrorInHaproxyWords()
+    {
+        using var proxy = new ProxyInstance(Config(Ports.Free(), Ports.Free(), Ports.Free())).Start();
+        var r = proxy.Ctl("server", "disable", "be/nope");
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        Assert.That(r.Stderr, Does.Contain("No such server."));
+        r = proxy.Ctl("server", "weight", "be/s1", "300");
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        Assert.That(r.Stderr, Does.Contain("between 0 and 256"));
+    }
+}
