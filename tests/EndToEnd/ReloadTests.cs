@@ -11,20 +11,6 @@ namespace Proxy.Tests.EndToEnd;
 [TestFixture]
 public sealed class ReloadTests
 {
-    private static string TcpConfig(int port, int server, string extra = "") => $"""
-        defaults
-            mode tcp
-            timeout connect 2s
-            timeout client 30s
-            timeout server 30s
-        frontend fe
-            bind 127.0.0.1:{port}
-            default_backend be
-        backend be
-            server s1 127.0.0.1:{server}
-        {extra}
-        """;
-
     /// <summary>Clients that open a new connection per exchange, until stopped; returns (ok, failed).</summary>
     private static async Task<(int Ok, int Failed, List<string> Errors)> ShortConnectionsAsync(int port, int clients, CancellationToken stop)
     {
@@ -102,7 +88,7 @@ public sealed class ReloadTests
     {
         using var echo = new EchoServer();
         int port = Ports.Free();
-        using var proxy = new ProxyInstance(TcpConfig(port, echo.Port)).Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(port, echo.Port)).Start();
         var firstPids = proxy.Workers().Select(w => w.Pid).ToList();
 
         using var stop = new CancellationTokenSource();
@@ -139,7 +125,7 @@ public sealed class ReloadTests
     {
         using var echo = new EchoServer();
         int port = Ports.Free();
-        using var proxy = new ProxyInstance(TcpConfig(port, echo.Port)).Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(port, echo.Port)).Start();
         foreach (var (signal, generation) in new[] { (Posix.SIGHUP, 2), (Posix.SIGUSR2, 3) })
         {
             Posix.Signal(proxy.SupervisorPid, signal);
@@ -156,7 +142,7 @@ public sealed class ReloadTests
     {
         using var echo = new EchoServer();
         int port = Ports.Free();
-        using var proxy = new ProxyInstance(TcpConfig(port, echo.Port)).Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(port, echo.Port)).Start();
         var before = proxy.Workers().Select(w => w.Pid).ToList();
         File.AppendAllText(proxy.ConfigPath, "\nbackend broken\n    server x 127.0.0.1:notaport\n");
         var r = proxy.Ctl("reload");
@@ -172,7 +158,7 @@ public sealed class ReloadTests
     {
         using var echo = new EchoServer();
         int port = Ports.Free(), extra = Ports.Free();
-        using var proxy = new ProxyInstance(TcpConfig(port, echo.Port)).Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(port, echo.Port)).Start();
         File.WriteAllText(proxy.ConfigPath, File.ReadAllText(proxy.ConfigPath).Replace($"bind 127.0.0.1:{port}", $"bind 127.0.0.1:{extra}"));
         var r = proxy.Ctl("reload");
         Assert.That(r.ExitCode, Is.EqualTo(0), r.All);
@@ -205,7 +191,7 @@ public sealed class ReloadTests
         });
 
         int port = Ports.Free();
-        using var proxy = new ProxyInstance(TcpConfig(port, serverPort)).Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(port, serverPort)).Start();
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
         var download = Task.Run(async () =>

@@ -7,21 +7,6 @@ namespace Proxy.Tests.EndToEnd;
 [TestFixture]
 public sealed class RuntimeServerControlTests
 {
-    private static string Config(int port, int s1, int s2) => $"""
-        defaults
-            mode tcp
-            timeout connect 2s
-            timeout client 10s
-            timeout server 10s
-        frontend fe
-            bind 127.0.0.1:{port}
-            default_backend be
-        backend be
-            balance roundrobin
-            server s1 127.0.0.1:{s1}
-            server s2 127.0.0.1:{s2}
-        """;
-
     private static async Task SendAsync(int port, int count)
     {
         for (int i = 0; i < count; i++)
@@ -34,7 +19,7 @@ public sealed class RuntimeServerControlTests
         using var e1 = new EchoServer();
         using var e2 = new EchoServer();
         int port = Ports.Free();
-        using var proxy = new ProxyInstance(Config(port, e1.Port, e2.Port)).Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(port, e1.Port, e2.Port)).Start();
 
         var r = proxy.Ctl("server", "disable", "be/s1");
         Assert.That(r.ExitCode, Is.EqualTo(0), r.All);
@@ -62,7 +47,7 @@ public sealed class RuntimeServerControlTests
         using var e1 = new EchoServer();
         using var e2 = new EchoServer();
         int port = Ports.Free();
-        using var proxy = new ProxyInstance(Config(port, e1.Port, e2.Port)).Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(port, e1.Port, e2.Port)).Start();
 
         var r = proxy.Ctl("server", "weight", "be/s2", "0");
         Assert.That(r.ExitCode, Is.EqualTo(0), r.All);
@@ -81,7 +66,7 @@ public sealed class RuntimeServerControlTests
     [Test]
     public void UnknownServer_IsAnErrorInHaproxyWords()
     {
-        using var proxy = new ProxyInstance(Config(Ports.Free(), Ports.Free(), Ports.Free())).Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(Ports.Free(), Ports.Free(), Ports.Free())).Start();
         var r = proxy.Ctl("server", "disable", "be/nope");
         Assert.That(r.ExitCode, Is.EqualTo(1));
         Assert.That(r.Stderr, Does.Contain("No such server."));

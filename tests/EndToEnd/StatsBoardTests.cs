@@ -10,19 +10,6 @@ namespace Proxy.Tests.EndToEnd;
 [TestFixture]
 public sealed class StatsBoardTests
 {
-    private static string TcpConfig(int port, int server) => $"""
-        defaults
-            mode tcp
-            timeout connect 2s
-            timeout client 30s
-            timeout server 30s
-        frontend fe
-            bind 127.0.0.1:{port}
-            default_backend be
-        backend be
-            server s1 127.0.0.1:{server}
-        """;
-
     private static async Task SendConnectionsAsync(int port, int count)
     {
         for (int i = 0; i < count; i++)
@@ -47,7 +34,7 @@ public sealed class StatsBoardTests
     {
         using var echo = new EchoServer();
         int port = Ports.Free();
-        using var proxy = new ProxyInstance(TcpConfig(port, echo.Port)).Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(port, echo.Port)).Start();
         const int k = 150;
         await SendConnectionsAsync(port, k);
         await Published();
@@ -70,7 +57,7 @@ public sealed class StatsBoardTests
     {
         using var echo = new EchoServer();
         int port = Ports.Free();
-        using var proxy = new ProxyInstance(TcpConfig(port, echo.Port)).Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(port, echo.Port)).Start();
         string board = Path.ChangeExtension(proxy.SocketPath, ".stats");
 
         // A reader in a tight loop for the whole test: a total must never go back.

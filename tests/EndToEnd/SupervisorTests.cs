@@ -10,19 +10,6 @@ namespace Proxy.Tests.EndToEnd;
 [TestFixture]
 public sealed class SupervisorTests
 {
-    private static string TcpConfig(int port, int server) => $"""
-        defaults
-            mode tcp
-            timeout connect 2s
-            timeout client 30s
-            timeout server 30s
-        frontend fe
-            bind 127.0.0.1:{port}
-            default_backend be
-        backend be
-            server s1 127.0.0.1:{server}
-        """;
-
     private static string CpusAllowed(int pid)
     {
         foreach (var line in File.ReadAllLines($"/proc/{pid}/status"))
@@ -48,7 +35,7 @@ public sealed class SupervisorTests
     {
         using var echo = new EchoServer();
         int port = Ports.Free();
-        using var proxy = new ProxyInstance(TcpConfig(port, echo.Port), "    nbproc 2\n    cpu-map auto:1-2 0-1\n").Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(port, echo.Port), "    nbproc 2\n    cpu-map auto:1-2 0-1\n").Start();
         var workers = proxy.Workers();
         Assert.That(workers, Has.Count.EqualTo(2));
         Assert.That(workers[0].Pid, Is.Not.EqualTo(workers[1].Pid));
@@ -71,7 +58,7 @@ public sealed class SupervisorTests
         blocker.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         blocker.Listen();
         int port = ((IPEndPoint)blocker.LocalEndPoint!).Port;
-        using var proxy = new ProxyInstance(TcpConfig(port, Ports.Free()));
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(port, Ports.Free()));
         var r = proxy.Ctl("start");
         Assert.That(r.ExitCode, Is.EqualTo(1), r.All);
         Assert.That(r.Stderr, Does.Contain("Address already in use").And.Contain($"127.0.0.1:{port}"));
@@ -84,9 +71,9 @@ public sealed class SupervisorTests
     {
         using var echo = new EchoServer();
         int port = Ports.Free();
-        using var first = new ProxyInstance(TcpConfig(port, echo.Port)).Start();
+        using var first = new ProxyInstance(TestConfigs.Tcp(port, echo.Port)).Start();
         // Another config (so another control socket) on the same port: SO_REUSEPORT alone would let it share.
-        using var second = new ProxyInstance(TcpConfig(port, echo.Port));
+        using var second = new ProxyInstance(TestConfigs.Tcp(port, echo.Port));
         var r = second.Ctl("start");
         Assert.That(r.ExitCode, Is.EqualTo(1), r.All);
         Assert.That(r.Stderr, Does.Contain("Address already in use").And.Contain($"127.0.0.1:{port}"));
@@ -98,7 +85,7 @@ public sealed class SupervisorTests
     public void Start_SameConfigTwice_SaysAlreadyRunning()
     {
         using var echo = new EchoServer();
-        using var proxy = new ProxyInstance(TcpConfig(Ports.Free(), echo.Port)).Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(Ports.Free(), echo.Port)).Start();
         var r = proxy.Ctl("start");
         Assert.That(r.ExitCode, Is.EqualTo(1));
         Assert.That(r.Stderr, Does.Contain("already running"));
@@ -111,7 +98,7 @@ public sealed class SupervisorTests
         using var echo = new EchoServer();
         int port = 1000 + Random.Shared.Next(0, 23); // below 1024: only root may bind it
         Assume.That(Ports.CanBind(port), Is.True, $"port {port} is busy here");
-        using var proxy = new ProxyInstance(TcpConfig(port, echo.Port), "    nbproc 2\n    user nobody\n    group nogroup\n").Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(port, echo.Port), "    nbproc 2\n    user nobody\n    group nogroup\n").Start();
         foreach (var w in proxy.Workers())
         {
             var uid = File.ReadAllLines($"/proc/{w.Pid}/status").First(l => l.StartsWith("Uid:"));
@@ -125,7 +112,7 @@ public sealed class SupervisorTests
     [Test]
     public void Start_UnknownUser_FailsBeforeStartingAnything()
     {
-        using var proxy = new ProxyInstance(TcpConfig(Ports.Free(), Ports.Free()), "    user no-such-user-here\n");
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(Ports.Free(), Ports.Free()), "    user no-such-user-here\n");
         var r = proxy.Ctl("start");
         Assert.That(r.ExitCode, Is.EqualTo(1));
         Assert.That(r.Stderr, Does.Contain("unknown user 'no-such-user-here'"));
@@ -145,7 +132,7 @@ public sealed class SupervisorTests
     public void ControlSocket_ByDefault_IsOwnerOnly()
     {
         using var echo = new EchoServer();
-        using var proxy = new ProxyInstance(TcpConfig(Ports.Free(), echo.Port)).Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(Ports.Free(), echo.Port)).Start();
         var mode = File.GetUnixFileMode(proxy.SocketPath);
         Assert.That(mode, Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
     }
@@ -155,7 +142,7 @@ public sealed class SupervisorTests
     {
         using var echo = new EchoServer();
         int port = Ports.Free();
-        using var proxy = new ProxyInstance(TcpConfig(port, echo.Port)).Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(port, echo.Port)).Start();
         var before = proxy.Workers();
         Assert.That(before, Has.Count.EqualTo(2));
 
@@ -221,7 +208,7 @@ public sealed class SupervisorTests
     public async Task SupervisorKilled_WorkersExit()
     {
         using var echo = new EchoServer();
-        using var proxy = new ProxyInstance(TcpConfig(Ports.Free(), echo.Port)).Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(Ports.Free(), echo.Port)).Start();
         var workers = proxy.Workers();
         Posix.Signal(proxy.SupervisorPid, Posix.SIGKILL);
         var deadline = DateTime.UtcNow.AddSeconds(15);
@@ -234,7 +221,7 @@ public sealed class SupervisorTests
     {
         using var echo = new EchoServer();
         int port = Ports.Free();
-        using var proxy = new ProxyInstance(TcpConfig(port, echo.Port)).Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(port, echo.Port)).Start();
         using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await s.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
         await s.SendAsync(new byte[] { 1 }, SocketFlags.None);

@@ -10,34 +10,13 @@ namespace Proxy.Tests.EndToEnd;
 [TestFixture]
 public sealed class TcpForwardingTests
 {
-    private static string Config(int port, params int[] servers)
-    {
-        var lines = new System.Text.StringBuilder();
-        lines.Append($"""
-            defaults
-                mode tcp
-                timeout connect 2s
-                timeout client 30s
-                timeout server 30s
-                retries 2
-            frontend fe
-                bind 127.0.0.1:{port}
-                default_backend be
-            backend be
-                balance roundrobin
-
-            """);
-        for (int i = 0; i < servers.Length; i++) lines.Append($"    server s{i + 1} 127.0.0.1:{servers[i]}\n");
-        return lines.ToString();
-    }
-
     [Test]
     public async Task Forwarding_ThousandSequentialConnections_BytesComeBackIdentical()
     {
         using var echo1 = new EchoServer();
         using var echo2 = new EchoServer();
         int port = Ports.Free();
-        using var proxy = new ProxyInstance(Config(port, echo1.Port, echo2.Port)).Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(port, echo1.Port, echo2.Port)).Start();
         var rng = new Random(1);
         for (int i = 0; i < 1000; i++)
         {
@@ -59,7 +38,7 @@ public sealed class TcpForwardingTests
     {
         using var echo = new EchoServer();
         int port = Ports.Free();
-        using var proxy = new ProxyInstance(Config(port, echo.Port)).Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(port, echo.Port)).Start();
         var tasks = new Task[200];
         for (int i = 0; i < tasks.Length; i++)
         {
@@ -82,7 +61,7 @@ public sealed class TcpForwardingTests
     {
         int dead = Ports.Free(); // nothing listens there
         int port = Ports.Free();
-        using var proxy = new ProxyInstance(Config(port, dead)).Start();
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(port, dead)).Start();
         using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await s.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
         var started = DateTime.UtcNow;
@@ -106,7 +85,7 @@ public sealed class TcpForwardingTests
     {
         using var echo = new EchoServer();
         int port = Ports.Free();
-        var proxy = new ProxyInstance(Config(port, echo.Port)).Start();
+        var proxy = new ProxyInstance(TestConfigs.Tcp(port, echo.Port)).Start();
         using (proxy)
         {
             var back = await TcpClientHelper.RoundTripAsync(port, [1, 2, 3], TimeSpan.FromSeconds(5));
