@@ -42,7 +42,10 @@ public sealed class ControlCommands(Supervisor supervisor, Func<TimeSpan, Task> 
                 return ShowStat(perProcess: true);
             case ["show", "proc"] or ["show", "workers"] or ["status"]:
                 return Status();
-            // HAProxy's runtime API for servers; success answers an empty line, as HAProxy does.
+            // HAProxy's runtime API for servers; success answers an empty line, as HAProxy does. Changing a
+            // server needs `level admin` on the stats socket, as in HAProxy; `show` commands need none.
+            case ["disable" or "enable", "server", _] or ["set", "server" or "weight", ..] when !IsAdmin:
+                return "Permission denied\n";
             case ["disable", "server", var target]:
                 return Reply(await supervisor.SetServerAsync(target, "maint", null));
             case ["enable", "server", var target]:
@@ -86,6 +89,9 @@ public sealed class ControlCommands(Supervisor supervisor, Func<TimeSpan, Task> 
         ServerSettings.ParseWeight(weight, supervisor.Config, target) is { } w
             ? Reply(await supervisor.SetServerAsync(target, null, w))
             : "Invalid weight: it must be a number between 0 and 256, or a percentage.\n";
+
+    /// <summary>`stats socket ... level admin`; stop and reload are the supervisor's own and need no level (owner-only socket).</summary>
+    private bool IsAdmin => supervisor.Config.Global.StatsSocket is not { } socket || socket.Level == "admin";
 
     private static string Reply(string? error) => error is null ? "\n" : error + "\n";
 

@@ -64,6 +64,18 @@ public sealed class RuntimeServerControlTests
     }
 
     [Test]
+    public void ChangingAServer_NeedsLevelAdmin()
+    {
+        using var proxy = new ProxyInstance(TestConfigs.Tcp(Ports.Free(), Ports.Free(), Ports.Free()));
+        File.WriteAllText(proxy.ConfigPath, File.ReadAllText(proxy.ConfigPath).Replace("level admin", "level operator"));
+        proxy.Start();
+        var r = proxy.Ctl("server", "disable", "be/s1");
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        Assert.That(r.Stderr, Does.Contain("Permission denied"));
+        Assert.That(proxy.Ctl("status").ExitCode, Is.EqualTo(0), "reading needs no level");
+    }
+
+    [Test]
     public void UnknownServer_IsAnErrorInHaproxyWords()
     {
         using var proxy = new ProxyInstance(TestConfigs.Tcp(Ports.Free(), Ports.Free(), Ports.Free())).Start();
