@@ -48,10 +48,11 @@ run_quickstart() {
     build
     local bin="$ROOT/artifacts/bin"
     "$bin/proxy-origin" --port 8081 --name origin-1 &
-    local o1=$!
+    ORIGINS="$!"
     "$bin/proxy-origin" --port 8082 --name origin-2 &
-    local o2=$!
-    trap 'kill $o1 $o2 2>/dev/null || true' EXIT
+    ORIGINS="$ORIGINS $!"
+    # Global, not local: the EXIT trap runs after this function has returned.
+    trap 'kill $ORIGINS 2>/dev/null || true' EXIT
     echo "quickstart: origins on 127.0.0.1:8081 and :8082; proxy on http://127.0.0.1:8080/ (Ctrl-C stops)"
     "$bin/proxyctl" start --foreground -f "$ROOT/examples/quickstart.cfg"
 }
