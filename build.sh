@@ -3,6 +3,8 @@
 #   build (default)  restore and build Release; executables land in artifacts/bin/
 #   test             build, run every NUnit test, end with "N passed, N failed"
 #   run              build, then start the quickstart (two origins behind the proxy) in the foreground
+#   bench [--quick]  build, then benchmark this proxy against HAProxy and the origin alone (perf/README.md);
+#                    ~6 minutes (--quick: ~2); writes perf/results/<date>-<host>.md
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -61,5 +63,6 @@ case "$cmd" in
     build) build ;;
     test) run_tests "$@" ;;
     run) run_quickstart ;;
-    *) echo "usage: $0 [build|test|run]" >&2; exit 2 ;;
+    bench) build; "$ROOT/perf/bench.sh" "$@" ;;
+    *) echo "usage: $0 [build|test|run|bench [--quick]]" >&2; exit 2 ;;
 esac

@@ -184,3 +184,16 @@ cleanup() {
         local pid; pid=$(cat "$p/nginx.pid" 2>/dev/null) && kill -TERM "$pid" 2>/dev/null || true
     done
 }
+
+# cpu_ticks PID: user+system CPU time (clock ticks, see getconf CLK_TCK) of PID and its descendants,
+# all threads included. A process that exits between two readings takes its ticks with it: only
+# compare readings around a run in which the process tree does not change.
+cpu_ticks() {
+    local total=0 t
+    for p in $(tree_pids "$1"); do
+        # fields 14 (utime) and 15 (stime), counted after the ")" that ends the command name
+        t=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}') || t=0
+        total=$((total + ${t:-0}))
+    done
+    echo "$total"
+}
