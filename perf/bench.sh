@@ -32,7 +32,8 @@ source "$(dirname "$0")/lib/common.sh"
 [[ $MODE == tcp || $MODE == http ]] || die "--mode tcp|http"
 OPORT=${BENCH_ORIGIN_PORT:-18080} PPORT=${BENCH_PROXY_PORT:-18081} HPORT=${BENCH_HAPROXY_PORT:-18082}
 HOST=$(hostname -s)
-[[ -n $OUT ]] || OUT=$PERF/results/$(date -u +%F)-$HOST$( ((QUICK)) && echo -quick).md
+SUFFIX=""; ((QUICK)) && SUFFIX=-quick
+[[ -n $OUT ]] || OUT=$PERF/results/$(date -u +%F)-$HOST$SUFFIX.md
 WORK=$(mktemp -d /tmp/proxy-bench.XXXXXX)
 TSV=$WORK/results.tsv
 trap 'cleanup; rm -rf "$WORK"' EXIT
