@@ -113,7 +113,7 @@ for side in proxy haproxy; do
         >"$WORK/hold-$side.out" 2>"$WORK/hold-$side.err" &
     hp=$!
     _started_pids+=("$hp")
-    for _ in $(seq 600); do grep -q READY "$WORK/hold-$side.out" && break; kill -0 "$hp" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 600); do grep -qs READY "$WORK/hold-$side.out" && break; kill -0 "$hp" 2>/dev/null || break; sleep 0.1; done
     grep -q READY "$WORK/hold-$side.out" || die "holdconns did not get ready: $(cat "$WORK/hold-$side.err")"
     sleep 2
     held=$(rss_kb "$pid")
