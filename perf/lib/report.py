@@ -71,7 +71,7 @@ row("1", "&nbsp;&nbsp;CPU per keep-alive request, µs (proxy processes; direct: 
 row("2", "new sessions/s (`Connection: close`, 50 connections)", ("close", "rps"), 0)
 row("2", "&nbsp;&nbsp;CPU per new session, µs", ("close", "cpu_us"), 2, lower_better=True)
 row("3", "data rate, 1 MiB object, MB/s (10 connections)", ("big", "mbps"), 0)
-row("3", "&nbsp;&nbsp;CPU per MB, µs", ("big", "cpu_us"), 1, lower_better=True)
+row("3", "&nbsp;&nbsp;CPU per 1 MiB response, µs", ("big", "cpu_us"), 1, lower_better=True)
 row("4", f"rate reached in the latency runs, requests/s ({meta.get('lat_conns')} paced connections)", ("lat", "rps"), 0)
 row("4", "p50 latency, ms", ("lat", "p50_ms"), 3, lower_better=True)
 row("4", "p99 latency, ms", ("lat", "p99_ms"), 3, lower_better=True)
