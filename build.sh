@@ -4,7 +4,7 @@
 #   test             build, run every NUnit test, end with "N passed, N failed"
 #   run              build, then start the quickstart (two origins behind the proxy) in the foreground
 #   bench [--quick]  build, then benchmark this proxy against HAProxy and the origin alone (perf/README.md);
-#                    ~6 minutes (--quick: ~2); writes perf/results/<date>-<host>.md
+#                    ~4.5 minutes after the build (--quick: ~2.3); writes perf/results/<date>-<host>.md
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
