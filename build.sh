@@ -4,6 +4,8 @@
 #   test             build, run every NUnit test, end with "N passed, N failed"
 #   run              build, then start the quickstart (two origins behind the proxy) in the foreground
 #   package          build artifacts/packages/*.deb and *.rpm (self-contained) from packaging/
+#   bench [--quick]  build, then benchmark this proxy against HAProxy and the origin alone (perf/README.md);
+#                    ~4.5 minutes after the build (--quick: ~2.3); writes perf/results/<date>-<host>.md
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -64,5 +66,6 @@ case "$cmd" in
     test) run_tests "$@" ;;
     run) run_quickstart ;;
     package) build && packaging/build-packages.sh "$@" ;;
-    *) echo "usage: $0 [build|test|run|package]" >&2; exit 2 ;;
+    bench) build; "$ROOT/perf/bench.sh" "$@" ;;
+    *) echo "usage: $0 [build|test|run|package|bench [--quick]]" >&2; exit 2 ;;
 esac

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Side-by-side benchmarks: this proxy vs HAProxy vs the origin alone ("direct"). See perf/README.md.
+#
+# usage: ./build.sh bench [--quick]     (builds first), or perf/bench.sh [options] after ./build.sh
+#   --quick            ~2 minutes: 2 s runs, 2,000 held connections, 6 s reload bench
+#   --mode tcp|http    the proxies' mode (default tcp: the HTTP workloads are tunnelled)
+#   --rounds N         runs of each workload per side, alternated (default 3; median reported)
+#   --duration S       seconds per wrk run (default 5)
+#   --conns N          idle connections for the memory figure (default 5000)
+#   --out FILE         results file (default perf/results/<date>-<host>[-quick].md)
+#   --skip-reload      --skip-board       leave out figure 6 / the stats board micro-benchmark
+# env: PROXY_CPUS ORIGIN_CPUS CLIENT_CPUS DIRECT_CLIENT_CPUS WORKERS MAXCONN, ports
+#      BENCH_ORIGIN_PORT (18080) BENCH_PROXY_PORT (18081) BENCH_HAPROXY_PORT (18082).
+set -euo pipefail
+QUICK=0 ROUNDS=3 DURATION=5 HOLD=5000 RELOAD_SECS=15 BOARD_SECS=1 OUT="" SKIP_RELOAD=0 SKIP_BOARD=0
+ARGS="$*"
+while (( $# )); do
+    case $1 in
+        --quick) QUICK=1 DURATION=2 HOLD=2000 RELOAD_SECS=6 BOARD_SECS=0.3; shift ;;
+        --mode) MODE=$2; shift 2 ;;
+        --rounds) ROUNDS=$2; shift 2 ;;
+        --duration) DURATION=$2; shift 2 ;;
+        --conns) HOLD=$2; shift 2 ;;
+        --out) OUT=$2; shift 2 ;;
+        --skip-reload) SKIP_RELOAD=1; shift ;;
+        --skip-board) SKIP_BOARD=1; shift ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        *) echo "unknown argument $1 (--help)" >&2; exit 2 ;;
+    esac
+done
+source "$(dirname "$0")/lib/common.sh"
+[[ $MODE == tcp || $MODE == http ]] || die "--mode tcp|http"
+OPORT=${BENCH_ORIGIN_PORT:-18080} PPORT=${BENCH_PROXY_PORT:-18081} HPORT=${BENCH_HAPROXY_PORT:-18082}
+HOST=$(hostname -s)
+SUFFIX=""; ((QUICK)) && SUFFIX=-quick
+[[ -n $OUT ]] || OUT=$PERF/results/$(date -u +%F)-$HOST$SUFFIX.md
+WORK=$(mktemp -d /tmp/proxy-bench.XXXXXX)
+TSV=$WORK/results.tsv
+trap 'cleanup; rm -rf "$WORK"' EXIT
+ensure_tools
+: >"$TSV"
+BEGAN=$SECONDS
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+log "bench: mode $MODE, $ROUNDS rounds x ${DURATION}s, $HOLD held connections; proxy CPUs $PROXY_CPUS, origin $ORIGIN_CPUS, client $CLIENT_CPUS (direct: $DIRECT_CLIENT_CPUS)"
+
+start_origin "$OPORT"
+start_proxy bench "$PPORT" "$OPORT"
+start_haproxy bench "$HPORT" "$OPORT"
+
+port_of() { case $1 in proxy) echo "$PPORT" ;; haproxy) echo "$HPORT" ;; direct) echo "$OPORT" ;; esac; }
+cpus_of() { [[ $1 == direct ]] && echo "$DIRECT_CLIENT_CPUS" || echo "$CLIENT_CPUS"; }
+pid_of() { case $1 in proxy) proxy_pid bench ;; haproxy) haproxy_pid bench ;; direct) cat "$WORK/origin-$OPORT/nginx.pid" ;; esac; }
+
+# The workloads. LAT_CONNS connections each waiting a random 0..2*LAT_DELAY_MS ms before each request.
+LAT_CONNS=${LAT_CONNS:-20} LAT_DELAY_MS=${LAT_DELAY_MS:-5}
+wrk_args() { # wrk_args WORKLOAD PORT
+    local u=http://127.0.0.1:$2
+    case $1 in
+        ka) echo "-t1 -c50 -d${DURATION}s -s $PERF/lib/report.lua $u/small" ;;
+        close) echo "-t1 -c50 -d${DURATION}s -H Connection:close -s $PERF/lib/report.lua $u/small" ;;
+        big) echo "-t1 -c10 -d${DURATION}s -s $PERF/lib/report.lua $u/big" ;;
+        lat) echo "-t1 -c$LAT_CONNS -d${DURATION}s -s $PERF/lib/paced.lua $u/small -- $LAT_DELAY_MS" ;;
+    esac
+}
+
+record() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$TSV"; } # side round workload metric value
+
+run_one() { # run_one SIDE ROUND WORKLOAD
+    local side=$1 round=$2 w=$3 pid t0 t1 r
+    pid=$(pid_of "$side")
+    t0=$(cpu_ticks "$pid")
+    # shellcheck disable=SC2046
+    r=$(wrk_run "$(cpus_of "$side")" "$WORK/wrk-$side-$w-$round.out" $(wrk_args "$w" "$(port_of "$side")"))
+    t1=$(cpu_ticks "$pid")
+    [[ -n $r ]] || die "wrk gave no result ($side $w): $(tail -5 "$WORK/wrk-$side-$w-$round.out")"
+    local req dur bytes errs=0
+    req=$(field requests "$r") dur=$(field duration_us "$r") bytes=$(field bytes "$r")
+    for k in err_connect err_read err_write err_timeout err_status; do errs=$((errs + $(field $k "$r"))); done
+    record "$side" "$round" "$w" rps "$(awk -v n="$req" -v d="$dur" 'BEGIN { printf "%.1f", n * 1e6 / d }')"
+    record "$side" "$round" "$w" mbps "$(awk -v n="$bytes" -v d="$dur" 'BEGIN { printf "%.2f", n / d }')"
+    record "$side" "$round" "$w" p50_ms "$(awk -v v="$(field p50_us "$r")" 'BEGIN { printf "%.3f", v / 1000 }')"
+    record "$side" "$round" "$w" p99_ms "$(awk -v v="$(field p99_us "$r")" 'BEGIN { printf "%.3f", v / 1000 }')"
+    record "$side" "$round" "$w" errors "$errs"
+    # CPU the side's processes used per request (direct: the origin's), in microseconds.
+    record "$side" "$round" "$w" cpu_us "$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$req" 'BEGIN { printf "%.2f", n ? t * 1e6 / hz / n : 0 }')"
+    log "  round $round $w $side: $(awk -v n="$req" -v d="$dur" 'BEGIN { printf "%.0f req/s", n * 1e6 / d }'), p99 $(field p99_us "$r") us, $errs errors"
+}
+
+# Warm-up (not recorded): every side serves once before measuring.
+for side in proxy haproxy direct; do
+    pin "$(cpus_of $side)" wrk -t1 -c10 -d1s "http://127.0.0.1:$(port_of $side)/small" >/dev/null 2>&1 || true
+done
+
+# Figures 1-4: rounds alternate the sides (A B C, then B C A, ...), so drift on a shared box spreads evenly.
+sides=(proxy haproxy direct)
+for round in $(seq 1 "$ROUNDS"); do
+    for w in ka close big lat; do
+        for i in 0 1 2; do
+            run_one "${sides[$(( (i + round - 1) % 3 ))]}" "$round" "$w"
+        done
+    done
+done
+
+# Figure 5: memory per idle keep-alive session, on freshly started instances.
+stop_proxy bench; stop_haproxy bench
+for side in proxy haproxy; do
+    if [[ $side == proxy ]]; then start_proxy bench "$PPORT" "$OPORT"; else start_haproxy bench "$HPORT" "$OPORT"; fi
+    pin "$CLIENT_CPUS" wrk -t1 -c10 -d1s "http://127.0.0.1:$(port_of $side)/small" >/dev/null 2>&1 || true
+    sleep 1
+    pid=$(pid_of $side)
+    idle=$(rss_kb "$pid")
+    pin "$CLIENT_CPUS" python3 "$PERF/lib/holdconns.py" --port "$(port_of $side)" -n "$HOLD" --hold 120 \
+        >"$WORK/hold-$side.out" 2>"$WORK/hold-$side.err" &
+    hp=$!
+    _started_pids+=("$hp")
+    for _ in $(seq 600); do grep -qs READY "$WORK/hold-$side.out" && break; kill -0 "$hp" 2>/dev/null || break; sleep 0.1; done
+    grep -q READY "$WORK/hold-$side.out" || die "holdconns did not get ready: $(cat "$WORK/hold-$side.err")"
+    sleep 2
+    held=$(rss_kb "$pid")
+    opened=$(sed -n 's/.*opened=\([0-9]*\).*/\1/p' "$WORK/hold-$side.out")
+    failed=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$WORK/hold-$side.out")
+    kill "$hp" 2>/dev/null || true; wait "$hp" 2>/dev/null || true
+    record "$side" 1 mem idle_kb "$idle"
+    record "$side" 1 mem held_kb "$held"
+    record "$side" 1 mem opened "$opened"
+    record "$side" 1 mem failed "$failed"
+    record "$side" 1 mem per_conn_b "$(awk -v a="$idle" -v b="$held" -v n="$opened" 'BEGIN { printf "%.0f", n ? (b - a) * 1024 / n : 0 }')"
+    log "  memory $side: idle $idle kB, $opened connections held: $held kB ($failed failed)"
+    if [[ $side == proxy ]]; then stop_proxy bench; else stop_haproxy bench; fi
+done
+
+# Figure 6: reload under load (its own instances and ports).
+RELOAD_TABLE=""
+if (( ! SKIP_RELOAD )); then
+    log "reload under load (perf/reload-bench.sh --duration $RELOAD_SECS)"
+    RELOAD_TABLE=$(MODE=$MODE "$PERF/reload-bench.sh" --duration "$RELOAD_SECS" --tsv "$TSV")
+fi
+
+# The stats board micro-benchmark, against the CPU one keep-alive request costs this proxy (figure 1).
+BOARD_OUT=""
+if (( ! SKIP_BOARD )); then
+    req_ns=$(awk -F'\t' '$1 == "proxy" && $3 == "ka" && $4 == "cpu_us" {print $5 * 1000}' "$TSV" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+    log "stats board micro-benchmark (request cost ${req_ns} ns)"
+    BOARD_OUT=$(cd "$ROOT" && dotnet run -c Release --project perf/BoardBench -- --request-ns "$req_ns" --seconds "$BOARD_SECS" 2>&1) || BOARD_OUT="board-bench failed: $BOARD_OUT"
+fi
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+mkdir -p "$(dirname "$OUT")"
+python3 "$PERF/lib/report.py" --tsv "$TSV" --out "$OUT" \
+    --meta "command=./build.sh bench $ARGS" --meta "mode=$MODE" --meta "rounds=$ROUNDS" --meta "duration=$DURATION" \
+    --meta "hold=$HOLD" --meta "reload_secs=$RELOAD_SECS" --meta "workers=$WORKERS" \
+    --meta "proxy_cpus=$PROXY_CPUS" --meta "origin_cpus=$ORIGIN_CPUS" --meta "client_cpus=$CLIENT_CPUS" \
+    --meta "direct_client_cpus=$DIRECT_CLIENT_CPUS" --meta "lat_conns=$LAT_CONNS" --meta "lat_delay_ms=$LAT_DELAY_MS" \
+    --meta "load_before=$LOAD_BEFORE" --meta "load_after=$LOAD_AFTER" --meta "elapsed_s=$((SECONDS - BEGAN))" \
+    --meta "ports=origin $OPORT, proxy $PPORT, haproxy $HPORT" \
+    --text "wrk_ka=wrk $(wrk_args ka PORT)" --text "wrk_close=wrk $(wrk_args close PORT)" \
+    --text "wrk_big=wrk $(wrk_args big PORT)" --text "wrk_lat=wrk $(wrk_args lat PORT)" \
+    --text "proxy_cfg=$(cat "$(proxy_cfg bench)")" --text "haproxy_cfg=$(cat "$(haproxy_cfg bench)")" \
+    --text "nginx_cfg=$(grep -v '^\s*#' "$WORK/origin-$OPORT/nginx.conf")" \
+    --text "reload=$RELOAD_TABLE" --text "board=$BOARD_OUT" \
+    --text "haproxy_start=taskset -c $PROXY_CPUS haproxy -W -D -S WORK/haproxy-bench-master.sock -f WORK/haproxy-bench.cfg" \
+    --text "proxy_start=taskset -c $PROXY_CPUS artifacts/bin/proxyctl start -f WORK/proxy-bench.cfg" \
+    --text "origin_start=taskset -c $ORIGIN_CPUS nginx -p WORK/origin-$OPORT -c WORK/origin-$OPORT/nginx.conf"
+log "results: $OUT ($((SECONDS - BEGAN)) s)"
+cat "$OUT"

@@ -1,0 +1,199 @@
+# Shared by perf/bench.sh and perf/reload-bench.sh: source it, don't run it.
+# Everything started here is recorded and stopped by cleanup (called from the callers' EXIT trap).
+
+PERF=${PERF:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+ROOT=${ROOT:-$(cd "$PERF/.." && pwd)}
+BIN=${BIN:-$ROOT/artifacts/bin}
+
+# --- machine arrangement (see perf/README.md, "How the machine is arranged") ---------------------
+NCPU=$(nproc)
+if (( NCPU >= 4 )); then
+    : "${PROXY_CPUS:=1}" "${ORIGIN_CPUS:=2}" "${CLIENT_CPUS:=3}" "${DIRECT_CLIENT_CPUS:=3}"
+elif (( NCPU >= 2 )); then
+    # 2 CPUs: the proxy under test gets CPU 1 to itself; the origin and the load generator share CPU 0.
+    # Direct runs have no proxy, so wrk takes CPU 1 (the proxy's) and the origin keeps CPU 0.
+    : "${PROXY_CPUS:=1}" "${ORIGIN_CPUS:=0}" "${CLIENT_CPUS:=0}" "${DIRECT_CLIENT_CPUS:=1}"
+else
+    : "${PROXY_CPUS:=0}" "${ORIGIN_CPUS:=0}" "${CLIENT_CPUS:=0}" "${DIRECT_CLIENT_CPUS:=0}"
+fi
+: "${WORKERS:=1}"           # proxy worker processes (nbproc) = HAProxy threads (nbthread)
+: "${MODE:=tcp}"            # mode tcp today; mode http once it is implemented
+: "${MAXCONN:=8000}"          # HAProxy needs ~2 fds per conn + slack under the 20000 fd limit
+: "${HARD_STOP:=5s}"
+
+_started_origins=() _started_proxies=() _started_haproxies=() _started_pids=()
+
+log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+ensure_tools() {
+    local missing=()
+    command -v haproxy >/dev/null || missing+=(haproxy)
+    command -v nginx >/dev/null || missing+=(nginx)
+    command -v wrk >/dev/null || missing+=(wrk)
+    command -v socat >/dev/null || missing+=(socat)
+    command -v python3 >/dev/null || missing+=(python3)
+    if (( ${#missing[@]} )); then
+        log "installing ${missing[*]} (Debian packages)"
+        [[ $EUID -eq 0 ]] || die "need root to apt-get install ${missing[*]}"
+        apt-get update -q >/dev/null
+        # Debian starts nginx/haproxy services on install where it can; policy-rc.d prevents that.
+        local prc=/usr/sbin/policy-rc.d made=0
+        if [[ ! -e $prc ]]; then printf '#!/bin/sh\nexit 101\n' >"$prc"; chmod +x "$prc"; made=1; fi
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+        (( made )) && rm -f "$prc"
+    fi
+    for x in proxyctl proxy-supervisor proxy-worker; do
+        [[ -x $BIN/$x ]] || die "$BIN/$x missing: run ./build.sh first"
+    done
+}
+
+# mask_cpus "0-1" -> the CPU list as given (taskset -c syntax); pin CMD... runs CMD on CPUS.
+pin() { local cpus=$1; shift; taskset -c "$cpus" "$@"; }
+
+# render TEMPLATE OUT KEY=VALUE...: copies TEMPLATE to OUT replacing @KEY@ with VALUE.
+render() {
+    local in=$1 out=$2; shift 2
+    local args=()
+    for kv in "$@"; do args+=(-e "s|@${kv%%=*}@|${kv#*=}|g"); done
+    sed "${args[@]}" "$in" >"$out"
+    if grep -q '@[A-Z_]*@' "$out"; then die "unfilled placeholder in $out: $(grep -o '@[A-Z_]*@' "$out" | head -1)"; fi
+}
+
+# cpu-map lines for WORKERS processes / threads on PROXY_CPUS.
+proxy_cpu_map() { if (( WORKERS == 1 )); then echo "1 $PROXY_CPUS"; else echo "auto:1-$WORKERS $PROXY_CPUS"; fi; }
+haproxy_cpu_map() { if (( WORKERS == 1 )); then echo "1/1 $PROXY_CPUS"; else echo "auto:1/1-$WORKERS $PROXY_CPUS"; fi; }
+
+wait_port() { # wait_port PORT [SECONDS]: until something accepts on 127.0.0.1:PORT
+    local port=$1 deadline=$((SECONDS + ${2:-10}))
+    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+        (( SECONDS < deadline )) || die "nothing listens on 127.0.0.1:$port"
+        sleep 0.1
+    done
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# --- origin: nginx ---------------------------------------------------------------------------------
+start_origin() { # start_origin PORT
+    local port=$1 dir=$WORK/origin-$1
+    port_free "$port" || die "port $port is taken"
+    mkdir -p "$dir/www" "$dir/nginx-tmp"
+    head -c 64 /dev/zero | tr '\0' 'x' >"$dir/www/small"
+    head -c 1048576 /dev/urandom >"$dir/www/big"
+    render "$PERF/configs/nginx.conf.in" "$dir/nginx.conf" "WORK=$dir" "ORIGIN_PORT=$port"
+    pin "$ORIGIN_CPUS" nginx -q -p "$dir" -c "$dir/nginx.conf" || die "nginx failed: $(cat "$dir/nginx-error.log" 2>/dev/null)"
+    _started_origins+=("$dir")
+    wait_port "$port"
+}
+
+stop_origin() { # stop_origin PORT
+    local dir=$WORK/origin-$1 pid
+    pid=$(cat "$dir/nginx.pid" 2>/dev/null) || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+}
+
+# --- this proxy ------------------------------------------------------------------------------------
+proxy_cfg() { echo "$WORK/proxy-$1.cfg"; }
+
+start_proxy() { # start_proxy NAME PORT ORIGIN_PORT
+    local name=$1 port=$2 oport=$3 cfg
+    cfg=$(proxy_cfg "$name")
+    port_free "$port" || die "port $port is taken"
+    render "$PERF/configs/proxy.cfg.in" "$cfg" "WORK=$WORK" "NAME=$name" "PORT=$port" "ORIGIN_PORT=$oport" \
+        "WORKERS=$WORKERS" "PROXY_CPU_MAP=$(proxy_cpu_map)" "MAXCONN=$MAXCONN" "HARD_STOP=$HARD_STOP" "MODE=$MODE"
+    # The supervisor inherits PROXY_CPUS from taskset; workers pin themselves from cpu-map.
+    pin "$PROXY_CPUS" "$BIN/proxyctl" start -f "$cfg" >"$WORK/proxy-$name.start.log" 2>&1 \
+        || die "proxyctl start failed: $(cat "$WORK/proxy-$name.start.log")"
+    _started_proxies+=("$cfg")
+    wait_port "$port"
+}
+
+stop_proxy() { # stop_proxy NAME
+    local cfg; cfg=$(proxy_cfg "$1")
+    "$BIN/proxyctl" stop -f "$cfg" --timeout 5 >/dev/null 2>&1 || true
+    local pid; pid=$(cat "$WORK/proxy-$1.pid" 2>/dev/null) || return 0
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+reload_proxy() { "$BIN/proxyctl" reload -f "$(proxy_cfg "$1")"; }
+proxy_pid() { cat "$WORK/proxy-$1.pid"; }
+
+# --- HAProxy, master-worker mode --------------------------------------------------------------------
+haproxy_cfg() { echo "$WORK/haproxy-$1.cfg"; }
+
+start_haproxy() { # start_haproxy NAME PORT ORIGIN_PORT
+    local name=$1 port=$2 oport=$3 cfg
+    cfg=$(haproxy_cfg "$name")
+    port_free "$port" || die "port $port is taken"
+    render "$PERF/configs/haproxy.cfg.in" "$cfg" "WORK=$WORK" "NAME=$name" "PORT=$port" "ORIGIN_PORT=$oport" \
+        "WORKERS=$WORKERS" "HAPROXY_CPU_MAP=$(haproxy_cpu_map)" "MAXCONN=$MAXCONN" "HARD_STOP=$HARD_STOP" "MODE=$MODE"
+    haproxy -c -q -f "$cfg" || die "haproxy -c failed for $cfg"
+    pin "$PROXY_CPUS" haproxy -W -D -S "$WORK/haproxy-$name-master.sock" -f "$cfg" \
+        >"$WORK/haproxy-$name.start.log" 2>&1 || die "haproxy failed: $(cat "$WORK/haproxy-$name.start.log")"
+    _started_haproxies+=("$name")
+    wait_port "$port"
+}
+
+stop_haproxy() { # stop_haproxy NAME
+    local pid; pid=$(head -1 "$WORK/haproxy-$1.pid" 2>/dev/null) || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+reload_haproxy() { echo reload | socat - "UNIX-CONNECT:$WORK/haproxy-$1-master.sock" >/dev/null; }
+haproxy_pid() { head -1 "$WORK/haproxy-$1.pid"; }
+
+# --- measuring ------------------------------------------------------------------------------------
+# tree_pids PID: PID and all its descendants.
+tree_pids() {
+    local p=$1; echo "$p"
+    for c in $(ps -o pid= --ppid "$p" 2>/dev/null); do tree_pids "$c"; done
+}
+
+# rss_kb PID: summed VmRSS (kB) of PID and its descendants.
+rss_kb() {
+    local total=0 v
+    for p in $(tree_pids "$1"); do
+        v=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null) || v=0
+        total=$((total + ${v:-0}))
+    done
+    echo "$total"
+}
+
+# wrk_run CPUS OUTFILE WRK-ARGS...: runs wrk pinned, keeps its output, echoes the RESULT line's fields.
+wrk_run() {
+    local cpus=$1 out=$2; shift 2
+    echo "wrk $*" >"$out"
+    pin "$cpus" wrk "$@" >>"$out" 2>&1 || true
+    grep '^RESULT ' "$out" | tail -1 | cut -d' ' -f2- || true
+}
+
+# field KEY "k=v k=v ...": the value of KEY.
+field() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k {print $2}'; }
+
+cleanup() {
+    local p
+    for p in "${_started_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${_started_proxies[@]}"; do "$BIN/proxyctl" stop -f "$p" --timeout 3 >/dev/null 2>&1 || true; done
+    for p in "${_started_haproxies[@]}"; do stop_haproxy "$p"; done
+    for p in "${_started_origins[@]}"; do
+        local pid; pid=$(cat "$p/nginx.pid" 2>/dev/null) && kill -TERM "$pid" 2>/dev/null || true
+    done
+}
+
+# cpu_ticks PID: user+system CPU time (clock ticks, see getconf CLK_TCK) of PID and its descendants,
+# all threads included. A process that exits between two readings takes its ticks with it: only
+# compare readings around a run in which the process tree does not change.
+cpu_ticks() {
+    local total=0 t
+    for p in $(tree_pids "$1"); do
+        # fields 14 (utime) and 15 (stime), counted after the ")" that ends the command name
+        t=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}') || t=0
+        total=$((total + ${t:-0}))
+    done
+    echo "$total"
+}

@@ -1,0 +1,12 @@
+-- wrk script: prints one machine-readable line at the end (parsed by perf/lib/common.sh).
+-- errors_status counts responses with status > 399 (wrk's "Non-2xx or 3xx responses");
+-- connect/read/write/timeout are wrk's "Socket errors". Latencies are in microseconds.
+done = function(summary, latency, requests)
+   local e = summary.errors
+   io.write(string.format(
+      "RESULT requests=%d duration_us=%d bytes=%d p50_us=%d p99_us=%d mean_us=%.1f " ..
+      "err_connect=%d err_read=%d err_write=%d err_timeout=%d err_status=%d\n",
+      summary.requests, summary.duration, summary.bytes,
+      latency:percentile(50), latency:percentile(99), latency.mean,
+      e.connect, e.read, e.write, e.timeout, e.status))
+end
