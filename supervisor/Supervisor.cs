@@ -108,15 +108,51 @@ public sealed class Supervisor : IAsyncDisposable
         StatsSlot boardSlot;
         lock (_gate) boardSlot = _board.ClaimFreeSlot(generation, pid: 0, cpu: _cpuPlan[slot][0]);
         var init = new WorkerInit(slot, generation, _cpuPlan[slot], Config.SourcePath, ConfigText, refs, _board.Path, boardSlot.Index,
-            Servers.For(Config));
+            Servers.For(Config), RunsHealthChecks: slot == 0, DownServers: DownServers());
         var worker = _spawner.Spawn(slot, generation, _cpuPlan[slot], init, fds, OnWorkerMessage, OnWorkerExit);
         lock (_gate) _workers.Add(worker);
         Log.Info($"started worker slot {slot + 1} pid {worker.Pid} on CPU {string.Join(",", _cpuPlan[slot])}");
         return worker;
     }
 
+    /// <summary>
+    /// Server health as the checking worker (slot 1 of the current generation) last reported it. Checks run in
+    /// one process only, so every worker of a backend sees the same servers up, and a server is probed once per
+    /// `inter`, not once per worker; a respawned or reloaded worker starts from this state.
+    /// </summary>
+    private readonly Dictionary<string, bool> _health = new(StringComparer.Ordinal);
+
+    private string[] DownServers()
+    {
+        lock (_gate)
+        {
+            var down = new List<string>();
+            foreach (var (key, up) in _health)
+                if (!up && ServerSettings.Configured(Config, key) is not null) down.Add(key);
+            return [.. down];
+        }
+    }
+
+    private void OnHealth(WorkerProcess from, string line)
+    {
+        if (line.Split(' ') is not [_, var backend, var server, "up" or "down"] || from.Slot != 0) return;
+        List<WorkerProcess> others;
+        lock (_gate)
+        {
+            if (from.Generation != _generation) return; // a draining generation's checks are not authoritative
+            _health[$"{backend}/{server}"] = line.EndsWith(" up", StringComparison.Ordinal);
+            others = _workers.FindAll(w => w != from && w.Generation == _generation && w.State is WorkerState.Running or WorkerState.Starting);
+        }
+        foreach (var w in others) _ = w.SendAsync(line);
+    }
+
     private void OnWorkerMessage(WorkerProcess worker, string line)
     {
+        if (line.StartsWith(WorkerMessages.Health + " ", StringComparison.Ordinal))
+        {
+            OnHealth(worker, line);
+            return;
+        }
         if (line.StartsWith(WorkerMessages.Status + " ", StringComparison.Ordinal))
         {
             var parts = line.Split(' ');

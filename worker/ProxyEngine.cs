@@ -123,6 +123,15 @@ public sealed class ProxyEngine : IAsyncDisposable
     /// <summary>Client connections accepted since the engine started.</summary>
     public long TotalConnections => Volatile.Read(ref _total);
 
+    /// <summary>
+    /// Whether this engine runs the active health checks (set before <see cref="Start"/>). In a worker, only one
+    /// process checks and the supervisor hands its results to the others, so every worker sees the same health.
+    /// </summary>
+    public bool RunsHealthChecks { get; set; } = true;
+
+    /// <summary>Called when a health check of this engine changes a server's state: (backend, server, up).</summary>
+    public Action<string, string, bool>? HealthChanged { get; set; }
+
     /// <summary>Starts one accept loop per listener, the timeout timer and the health checks. Call once.</summary>
     public void Start()
     {
@@ -132,8 +141,8 @@ public sealed class ProxyEngine : IAsyncDisposable
         {
             foreach (var s in be.Servers)
             {
-                if (!s.Config.Check || s.Config.Disabled) continue;
-                var checker = new HealthChecker(s, Log);
+                if (!RunsHealthChecks || !s.Config.Check || s.Config.Disabled) continue;
+                var checker = new HealthChecker(s, Log, HealthChanged);
                 _tasks.Add(Task.Run(() => checker.RunAsync(_checksStop.Token)));
             }
         }

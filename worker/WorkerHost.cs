@@ -7,6 +7,7 @@ using Proxy.Shared.Control;
 using Proxy.Shared.Interop;
 using Proxy.Shared.Stats;
 using Proxy.Worker.Balancing;
+using Proxy.Worker.Health;
 using Proxy.Worker.Stats;
 
 namespace Proxy.Worker;
@@ -48,6 +49,15 @@ public sealed class WorkerHost
         await using var engine = new ProxyEngine(config, listeners, Log);
         foreach (var change in init.ServerOverrides)
             if (ServerOverrides.Apply(engine, change) is { } problem) Log.Warn($"server setting not applied: {problem}");
+        // One worker checks; the supervisor relays its verdicts, so all workers agree on every server's health.
+        foreach (var key in init.DownServers)
+        {
+            int slash = key.IndexOf('/');
+            if (slash > 0) ServerHealth.Apply(engine, key[..slash], key[(slash + 1)..], up: false);
+        }
+        engine.RunsHealthChecks = init.RunsHealthChecks;
+        engine.HealthChanged = (backend, server, up) => _ = WorkerChannel.SendLineAsync(
+            channel, $"{WorkerMessages.Health} {backend} {server} {(up ? "up" : "down")}", CancellationToken.None);
         var publisher = new BoardPublisher(engine, board, boardSlot, config);
         engine.Start();
         boardSlot.SetState(WorkerSlotState.Running);
@@ -170,7 +180,10 @@ public sealed class WorkerHost
                     Log.Info($"draining: stopped accepting, waiting up to {ms / 1000.0:0.#}s for connections to end");
                     return TimeSpan.FromMilliseconds(ms);
                 }
-                if (ServerOverride.FromMessage(message) is { } change
+                if (message.StartsWith(WorkerMessages.Health + " ", StringComparison.Ordinal)
+                    && message.Split(' ') is [_, var backend, var server, var state])
+                    ServerHealth.Apply(engine, backend, server, state == "up");
+                else if (ServerOverride.FromMessage(message) is { } change
                     && ServerOverrides.Apply(engine, change) is { } problem)
                     Log.Warn($"server setting not applied: {problem}");
             }

@@ -69,6 +69,7 @@ public static class WorkerMessages
     public const string Ready = "ready";               // listeners adopted, accepting
     public const string Status = "status";             // `status CURRENT TOTAL`: connections now and since start
     public const string Drained = "drained";           // no connection left; exiting
+    public const string Health = "health";             // `health BACKEND SERVER up|down`: a check changed a state (both ways)
 
     // supervisor -> worker
     public const string Drain = "drain";               // `drain MILLISECONDS`: stop accepting, finish, exit by then

@@ -4,7 +4,8 @@ namespace Proxy.Shared.Control;
 
 /// <summary>
 /// What the supervisor tells a new worker, right after passing its listening sockets by SCM_RIGHTS.
-/// The worker counts into slot BoardSlot of the stats board at BoardPath.
+/// The worker counts into slot BoardSlot of the stats board at BoardPath. Only the worker with
+/// RunsHealthChecks probes the servers; DownServers (`backend/server`) is the health known so far.
 /// The config travels as text (the very text the supervisor checked), so a file edited meanwhile
 /// cannot make one worker differ from the others.
 /// </summary>
@@ -17,7 +18,9 @@ public sealed record WorkerInit(
     ListenerRef[] Listeners,
     string BoardPath,
     int BoardSlot,
-    ServerOverride[] ServerOverrides);
+    ServerOverride[] ServerOverrides,
+    bool RunsHealthChecks,
+    string[] DownServers);
 
 /// <summary>The listener behind the descriptor at the same index: its frontend and its bind address key.</summary>
 public sealed record ListenerRef(string Frontend, string Bind);

@@ -15,13 +15,16 @@ internal sealed class HealthChecker
 
     private readonly ServerRuntime _server;
     private readonly NLog.ILogger _log;
+    private readonly Action<string, string, bool>? _changed;
     private int _successes;
     private int _failures;
 
-    public HealthChecker(ServerRuntime server, NLog.ILogger log)
+    /// <param name="changed">told of each transition (backend, server, up), so the worker can share it</param>
+    public HealthChecker(ServerRuntime server, NLog.ILogger log, Action<string, string, bool>? changed = null)
     {
         _server = server;
         _log = log;
+        _changed = changed;
     }
 
     /// <summary>Runs checks until <paramref name="stop"/> is cancelled; never throws.</summary>
@@ -99,6 +102,7 @@ internal sealed class HealthChecker
     private void LogChange(bool up, string reason, string? info, long durationMs)
     {
         var be = _server.Backend;
+        _changed?.Invoke(be.Name, _server.Name, up);
         string infoPart = info is null ? "" : $", info: \"{info}\"";
         if (up)
         {
