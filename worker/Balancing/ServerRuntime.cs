@@ -25,6 +25,8 @@ internal sealed class ServerRuntime
     public IPEndPoint EndPoint => Config.EndPoint;
     public string Name => Config.Name;
     public int Weight => Config.Weight;
+    /// <summary>Idle keep-alive connections of `mode http` sessions.</summary>
+    public Forwarding.ServerConnectionPool Pool { get; } = new();
 
     /// <summary>False once the health check saw `fall` consecutive failures; true again after `rise` successes.</summary>
     public bool IsUp => _up;
