@@ -9,29 +9,11 @@ namespace Proxy.Tests.Worker;
 [CancelAfter(30000)]
 public class HttpSessionTests
 {
-    internal static string Config(string origins, string frontendExtra = "", string backendExtra = "", string defaultsExtra = "") => $"""
-        defaults
-            mode http
-            timeout connect 1s
-            timeout client 10s
-            timeout server 10s
-        {defaultsExtra}
-        frontend fe
-            bind BIND
-        {frontendExtra}
-            default_backend be
-        backend be
-        {backendExtra}
-        {origins}
-        """;
-
-    internal static string Server(string name, HttpOrigin o) => $"    server {name} 127.0.0.1:{o.EndPoint.Port}";
-
     [Test]
     public async Task Get_IsForwardedAndAnswered()
     {
         await using var origin = new HttpOrigin("a");
-        await using var proxy = StartFromText(Config(Server("a", origin)));
+        await using var proxy = StartFromText(HttpConfig(Server("a", origin)));
         using var c = await proxy.ConnectAsync();
         var reader = new HttpReader(c);
         await SendAsync(c, "GET /x?y=1 HTTP/1.1\r\nHost: example\r\n\r\n");
@@ -50,7 +32,7 @@ public class HttpSessionTests
     public async Task KeepAlive_BothSidesReuseOneConnection()
     {
         await using var origin = new HttpOrigin("a");
-        await using var proxy = StartFromText(Config(Server("a", origin)));
+        await using var proxy = StartFromText(HttpConfig(Server("a", origin)));
         using var c = await proxy.ConnectAsync();
         var reader = new HttpReader(c);
         for (int i = 0; i < 5; i++)
@@ -69,7 +51,7 @@ public class HttpSessionTests
     public async Task KeepAlive_IdleServerConnectionGoesToPool_AndServesTheNextClient()
     {
         await using var origin = new HttpOrigin("a");
-        await using var proxy = StartFromText(Config(Server("a", origin)));
+        await using var proxy = StartFromText(HttpConfig(Server("a", origin)));
         for (int i = 0; i < 3; i++)
         {
             using var c = await proxy.ConnectAsync();
@@ -91,7 +73,7 @@ public class HttpSessionTests
     public async Task Pipelining_ResponsesComeBackInRequestOrder()
     {
         await using var origin = new HttpOrigin("a", req => HttpOrigin.Ok("path=" + req.StartLine.Split(' ')[1]));
-        await using var proxy = StartFromText(Config(Server("a", origin)));
+        await using var proxy = StartFromText(HttpConfig(Server("a", origin)));
         using var c = await proxy.ConnectAsync();
         var sb = new StringBuilder();
         for (int i = 0; i < 10; i++) sb.Append($"GET /p{i} HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -109,7 +91,7 @@ public class HttpSessionTests
     public async Task Http10Client_GetsAnswerThenClose()
     {
         await using var origin = new HttpOrigin("a");
-        await using var proxy = StartFromText(Config(Server("a", origin)));
+        await using var proxy = StartFromText(HttpConfig(Server("a", origin)));
         using var c = await proxy.ConnectAsync();
         await SendAsync(c, "GET / HTTP/1.0\r\n\r\n");
         var reader = new HttpReader(c);
@@ -123,7 +105,7 @@ public class HttpSessionTests
     public async Task Http10Client_WithKeepAlive_StaysOpen()
     {
         await using var origin = new HttpOrigin("a");
-        await using var proxy = StartFromText(Config(Server("a", origin)));
+        await using var proxy = StartFromText(HttpConfig(Server("a", origin)));
         using var c = await proxy.ConnectAsync();
         var reader = new HttpReader(c);
         for (int i = 0; i < 2; i++)

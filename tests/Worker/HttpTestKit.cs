@@ -205,6 +205,25 @@ internal static class HttpTestKit
         => new("fe", ProxyMode.Http, [new BindAddress(bind, null, TcpTestKit.Here)], defaultBackend, 0, timeouts ?? Timeouts(), TcpTestKit.Here)
         { Http = http ?? HttpProxySettings.None };
 
+    /// <summary>A `mode http` config: frontend fe (bind BIND) to backend be holding <paramref name="origins"/> server lines.</summary>
+    public static string HttpConfig(string origins, string frontendExtra = "", string backendExtra = "", string defaultsExtra = "") => $"""
+        defaults
+            mode http
+            timeout connect 1s
+            timeout client 10s
+            timeout server 10s
+        {defaultsExtra}
+        frontend fe
+            bind BIND
+        {frontendExtra}
+            default_backend be
+        backend be
+        {backendExtra}
+        {origins}
+        """;
+
+    public static string Server(string name, HttpOrigin o) => $"    server {name} 127.0.0.1:{o.EndPoint.Port}";
+
     /// <summary>An engine for <paramref name="configText"/> parsed from HAProxy syntax, `bind` replaced by the test listener.</summary>
     public static EngineHarness StartFromText(string configText) => EngineHarness.Start(ep =>
     {
