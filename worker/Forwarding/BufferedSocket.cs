@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Net.Sockets;
 
@@ -41,6 +42,7 @@ internal sealed class BufferedSocket : IDisposable
     /// Receives more bytes after the buffered ones. Returns the count, 0 at EOF, -1 on an error (reset, abort,
     /// or the buffer is full of unconsumed bytes, which the callers never allow).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReceiveAsync()
     {
         if (_start == _end) _start = _end = 0;
@@ -68,6 +70,7 @@ internal sealed class BufferedSocket : IDisposable
     public ValueTask<SocketError> ConnectAsync(System.Net.EndPoint endPoint) => _send.ConnectAsync(Socket, endPoint);
 
     /// <summary>Sends all of <paramref name="data"/>; false on any socket error.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> data)
     {
         while (!data.IsEmpty)
@@ -80,6 +83,7 @@ internal sealed class BufferedSocket : IDisposable
     }
 
     /// <summary>Sends the first <paramref name="count"/> buffered bytes (body relayed unchanged) and consumes them.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> RelayToAsync(BufferedSocket destination, long count)
     {
         bool ok = await destination.SendAsync(_buffer.AsMemory(_start, (int)count)).ConfigureAwait(false);

@@ -18,6 +18,7 @@ internal sealed partial class HttpSession
     private bool _serverIdle;                   // _server is an idle connection whose last response was fully read
 
     /// <summary>Sends the composed head (<see cref="_out"/>) and runs the exchange; true when the client connection stays open.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ExchangeAsync(BackendRuntime be, int headLength, bool serverClose, bool clientKeepAlive, bool upgrade)
     {
         Volatile.Write(ref _serverTimeoutMs, be.ServerTimeoutMs);
@@ -118,6 +119,7 @@ internal sealed partial class HttpSession
     /// Reads the response head (forwarding 1xx interim ones), answers 502/504 when there is none, then sends the head
     /// with the response rules applied and streams the body, or tunnels after a 101.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ResponseOutcome> ForwardResponseAsync(BufferedSocket conn, BackendRuntime be, ServerRuntime srv,
         bool clientKeepAlive, bool retryable, bool upgrade)
     {
@@ -218,6 +220,7 @@ internal sealed partial class HttpSession
     }
 
     /// <summary>After a 101 (or 2xx to CONNECT): bytes both ways unchanged until both ends close, under `timeout tunnel`.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask TunnelAsync(BufferedSocket server, BackendRuntime be, ServerRuntime srv)
     {
         SetPhase(PhaseTunnel);
@@ -239,6 +242,7 @@ internal sealed partial class HttpSession
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> SendToClientAsync(ReadOnlyMemory<byte> data)
     {
         EnterWait(ref _clientBusy, ref _clientWaitSince);

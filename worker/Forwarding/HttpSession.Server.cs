@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Net.Sockets;
 using Proxy.Worker.Balancing;
 using Proxy.Worker.Stats;
@@ -14,6 +15,7 @@ internal sealed partial class HttpSession
     /// forces a new connection to <paramref name="fresh"/> (a reused one failed before any response byte).
     /// Returns whether the connection was reused, or null when no server could be reached.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool?> AcquireServerAsync(BackendRuntime be, ServerRuntime? fresh)
     {
         var srv = fresh ?? be.Pick(_client.Socket, null);

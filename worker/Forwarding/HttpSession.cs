@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
@@ -103,6 +104,7 @@ internal sealed partial class HttpSession : ProxySession
     }
 
     /// <summary>One request and its response; true when the client connection may carry another one.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> HandleOneRequestAsync()
     {
         var fe = _fe;
@@ -165,6 +167,7 @@ internal sealed partial class HttpSession : ProxySession
     private enum HeadResult { Complete, Closed, Invalid, TimedOut }
 
     /// <summary>Reads and parses the next request head from the client buffer (pipelined bytes first).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<HeadResult> ReadRequestHeadAsync()
     {
         _req.Reset(HttpMessageKind.Request);
@@ -231,6 +234,7 @@ internal sealed partial class HttpSession : ProxySession
     }
 
     /// <summary>Sends a generated response (errorfile or built-in) and counts it; the connection closes after it.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendErrorAsync(int status)
     {
         var be = _be;
@@ -247,6 +251,7 @@ internal sealed partial class HttpSession : ProxySession
     /// Closes gracefully: FIN first, then reads and drops what the client still sends for up to a second, so that a
     /// response is not destroyed by a reset caused by unread request bytes (RFC 9112 9.6).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask LingerCloseAsync()
     {
         if (Volatile.Read(ref _aborted) != 0) return;
