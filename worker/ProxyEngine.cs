@@ -16,6 +16,7 @@ namespace Proxy.Worker;
 public sealed class ProxyEngine : IAsyncDisposable
 {
     private const long MaxTimerPeriodMs = 100;
+    private const long PoolPurgeDelayMs = 5000;   // HAProxy's `pool-purge-delay` default: idle server connections older are closed
 
     private readonly ProxyConfig _config;
     private readonly IReadOnlyList<BoundListener> _listeners;
@@ -34,6 +35,7 @@ public sealed class ProxyEngine : IAsyncDisposable
     private int _active;
     private long _total;
     private int _slotHint;
+    private long _lastPurgeMs;
     private int _started;
     private int _stopped;
     private int _disposed;
@@ -367,6 +369,13 @@ public sealed class ProxyEngine : IAsyncDisposable
         long now = Environment.TickCount64;
         var sessions = _sessions;
         for (int i = 0; i < sessions.Length; i++) Volatile.Read(ref sessions[i])?.CheckTimeouts(now);
+        if (now - _lastPurgeMs >= PoolPurgeDelayMs / 5)
+        {
+            _lastPurgeMs = now;
+            foreach (var be in _backends)
+                foreach (var s in be.Servers)
+                    if (s.Pool.IdleCount > 0) s.Pool.Purge(now, PoolPurgeDelayMs);
+        }
     }
 
     private BackendRuntime? FindBackend(string name)

@@ -115,4 +115,49 @@ public class HttpSessionTests
             Assert.That(resp!.Header("Connection"), Is.EqualTo("keep-alive"));
         }
     }
+
+    [Test]
+    public async Task Drain_ClosesIdleKeepAliveConnections_AndAnswersInFlightOnesWithClose()
+    {
+        var release = new TaskCompletionSource();
+        await using var origin = new HttpOrigin("a", req =>
+        {
+            if (req.StartLine.Contains("/slow")) release.Task.Wait();
+            return HttpOrigin.Ok("done");
+        });
+        await using var proxy = StartFromText(HttpConfig(Server("a", origin)));
+        using var idle = await proxy.ConnectAsync();
+        var idleReader = new HttpReader(idle);
+        await SendAsync(idle, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.That((await idleReader.ReadAsync(true))!.Status, Is.EqualTo(200));
+        using var busy = await proxy.ConnectAsync();
+        await SendAsync(busy, "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
+        while (origin.Requests.Count < 2) await Task.Delay(10);
+
+        var drain = proxy.Engine.DrainAsync(TimeSpan.FromSeconds(10));
+        Assert.That(await idleReader.ReadToEndAsync(), Is.Empty, "idle keep-alive connection closed by the drain");
+        release.SetResult();
+        var resp = await new HttpReader(busy).ReadAsync(true);
+        Assert.That(resp!.BodyText, Is.EqualTo("done"));
+        Assert.That(resp.Header("Connection"), Is.EqualTo("close"));
+        Assert.That(await drain, Is.True);
+    }
+
+    [Test]
+    public async Task IdleServerConnections_InThePool_ArePurged()
+    {
+        await using var origin = new HttpOrigin("a");
+        await using var proxy = StartFromText(HttpConfig(Server("a", origin)));
+        using (var c = await proxy.ConnectAsync())
+        {
+            await SendAsync(c, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+            Assert.That((await new HttpReader(c).ReadAsync(true))!.Status, Is.EqualTo(200));
+        }
+        await Task.Delay(200);
+        var pool = ((Proxy.Worker.Balancing.BackendRuntime)proxy.Engine.Backends[0]).Servers[0].Pool;
+        Assert.That(pool.IdleCount, Is.EqualTo(1), "the session's idle connection went to the pool when the client left");
+        long deadline = Environment.TickCount64 + 8000;
+        while (pool.IdleCount > 0 && Environment.TickCount64 < deadline) await Task.Delay(100);
+        Assert.That(pool.IdleCount, Is.EqualTo(0), "closed after pool-purge-delay (5 s)");
+    }
 }

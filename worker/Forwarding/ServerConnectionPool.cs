@@ -41,6 +41,27 @@ internal sealed class ServerConnectionPool
         return null;
     }
 
+    /// <summary>
+    /// Closes connections idle for <paramref name="maxIdleMs"/> or more (HAProxy's `pool-purge-delay`, 5 s by
+    /// default): a server keeps its own idle timer, and a connection it is about to close must not be reused.
+    /// Called from the engine's timer only; takers running meanwhile are unaffected.
+    /// </summary>
+    public void Purge(long now, long maxIdleMs)
+    {
+        for (int n = Volatile.Read(ref _count); n > 0 && _idle.TryPeek(out var oldest); n--)
+        {
+            if (now - oldest.LastActivity < maxIdleMs) return;   // FIFO: the rest are younger
+            if (!_idle.TryDequeue(out var c)) return;
+            if (now - c.LastActivity < maxIdleMs)
+            {
+                _idle.Enqueue(c);   // a taker got the old one first; this one is young, put it back
+                return;
+            }
+            Interlocked.Decrement(ref _count);
+            c.Dispose();
+        }
+    }
+
     /// <summary>Closes every idle connection (engine disposal).</summary>
     public void Clear()
     {
