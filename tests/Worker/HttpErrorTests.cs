@@ -160,4 +160,41 @@ public class HttpErrorTests
         Assert.That(resp!.Status, Is.EqualTo(502));
         Assert.That(resp.Header("X-Leak"), Is.Null);
     }
+
+    [Test]
+    public async Task ServerClosingKeptAliveConnections_RequestsStillSucceed()
+    {
+        // The origin closes every connection right after its response, without saying so: the proxy either sees
+        // the FIN before reusing the connection, or retries the body-less request once on a new one.
+        var origin = new TestServer(async s =>
+        {
+            await new HttpReader(s).ReadAsync(false);
+            await s.SendAsync(HttpOrigin.Ok("once"), SocketFlags.None);
+            s.Shutdown(SocketShutdown.Both);
+        });
+        await using var _ = origin;
+        await using var proxy = StartFromText(HttpConfig($"    server a 127.0.0.1:{origin.EndPoint.Port}"));
+        using var c = await proxy.ConnectAsync();
+        var reader = new HttpReader(c);
+        for (int i = 0; i < 20; i++)
+        {
+            await SendAsync(c, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+            var resp = await reader.ReadAsync(true);
+            Assert.That(resp!.BodyText, Is.EqualTo("once"), $"request {i}");
+        }
+        Assert.That(origin.Accepted, Is.EqualTo(20));
+    }
+
+    [Test]
+    public async Task InvalidChunkedBody_AbortsBothSides()
+    {
+        await using var origin = new HttpOrigin("a");
+        await using var proxy = StartFromText(HttpConfig(Server("a", origin)));
+        using var c = await proxy.ConnectAsync();
+        await SendAsync(c, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n");
+        var rest = await new HttpReader(c).ReadToEndAsync();
+        Assert.That(rest, Is.Empty, "connection closed, no response");
+        Assert.That(origin.Requests, Is.Empty, "the origin never saw a complete request");
+        Assert.That(proxy.Engine.Counters[0].RequestErrors, Is.EqualTo(1));
+    }
 }
