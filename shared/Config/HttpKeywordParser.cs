@@ -107,7 +107,9 @@ internal sealed class HttpKeywordParser(ConfigDiagnostics diag, AclParser acls)
             diag.Error(line.Number, $"'errorfile {code}': cannot read {ConfigDiagnostics.Quote(w[2])}: {e.Message}");
             return;
         }
-        if (content.Length == 0 || !content.AsSpan().StartsWith("HTTP/"u8))
+        // An empty file (`errorfile 408 /dev/null`, HAProxy's own example for browsers' pre-connections) closes
+        // without answering; anything else must be a whole response.
+        if (content.Length > 0 && !content.AsSpan().StartsWith("HTTP/"u8))
         {
             diag.Error(line.Number, $"'errorfile {code}': {ConfigDiagnostics.Quote(w[2])} must hold a complete HTTP response starting with 'HTTP/'");
             return;

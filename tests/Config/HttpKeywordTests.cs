@@ -107,7 +107,7 @@ public class HttpKeywordTests
     }
 
     [TestCase("    errorfile 503 /nonexistent/503.http", "test.cfg:8: 'errorfile 503': cannot read '/nonexistent/503.http'")]
-    [TestCase("    errorfile 299 /etc/hostname", "test.cfg:8: 'errorfile': status code '299' cannot be customized")]
+    [TestCase("    errorfile 299 /dev/null", "test.cfg:8: 'errorfile': status code '299' cannot be customized")]
     [TestCase("    use_backend api if nope", "test.cfg:8: 'use_backend': no ACL named 'nope' is declared before this line")]
     [TestCase("    use_backend nowhere if { path / }", "test.cfg:8: 'use_backend': no backend named 'nowhere'")]
     [TestCase("    use_backend api", "test.cfg:8: 'use_backend': expected 'use_backend BACKEND if|unless CONDITION'")]
@@ -131,6 +131,26 @@ public class HttpKeywordTests
         Assert.That(errors, Has.Count.EqualTo(1), string.Join("\n", errors));
         Assert.That(errors[0], Does.StartWith(expected));
     }
+
+    [Test]
+    public void ErrorFile_NotAResponse_IsAnError()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, "<html>sorry</html>");
+            Assert.That(ParseErrors(Http($"    errorfile 400 {path}"))[0],
+                Does.StartWith($"test.cfg:8: 'errorfile 400': '{path}' must hold a complete HTTP response"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
+    public void ErrorFile_Empty_IsAllowed() =>
+        Assert.That(ParseValid(Http("    errorfile 408 /dev/null")).Frontends[0].Http.ErrorFiles[408], Is.Empty);
 
     [Test]
     public void HttpKeyword_InTcpProxy_IsAnError()
