@@ -197,4 +197,22 @@ public class HttpErrorTests
         Assert.That(origin.Requests, Is.Empty, "the origin never saw a complete request");
         Assert.That(proxy.Engine.Counters[0].RequestErrors, Is.EqualTo(1));
     }
+
+    [Test]
+    public async Task UnsupportedVersion_Is505_AndHugeHead_Is400()
+    {
+        await using var origin = new HttpOrigin("a");
+        await using var proxy = StartFromText(HttpConfig(Server("a", origin)));
+        using (var c = await proxy.ConnectAsync())
+        {
+            await SendAsync(c, "GET / HTTP/2.0\r\nHost: h\r\n\r\n");
+            Assert.That((await new HttpReader(c).ReadAsync(true))!.Status, Is.EqualTo(505));
+        }
+        using (var c = await proxy.ConnectAsync())
+        {
+            await SendAsync(c, "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + new string('a', 20000) + "\r\n\r\n");
+            Assert.That((await new HttpReader(c).ReadAsync(true))!.Status, Is.EqualTo(400));
+        }
+        Assert.That(origin.Connections, Is.EqualTo(0));
+    }
 }
