@@ -84,7 +84,9 @@ internal sealed class AclParser(ConfigDiagnostics diag)
                 i = end;
                 continue;
             }
-            if (!proxy.Acls.TryGetValue(word, out var acls))
+            if (!proxy.Acls.TryGetValue(word, out var acls) && Predefined(word, line.Number) is { } predefined)
+                acls = [predefined];
+            if (acls is null)
             {
                 diag.Error(line.Number, $"'{keyword}': no ACL named {ConfigDiagnostics.Quote(word)} is declared before this line");
                 return null;
@@ -98,6 +100,29 @@ internal sealed class AclParser(ConfigDiagnostics diag)
         }
         anyOf.Add(all);
         return new ConditionConfig(unless, anyOf);
+    }
+
+    /// <summary>
+    /// HAProxy's predefined ACLs (7.4) that this proxy can evaluate: TRUE, FALSE and the METH_* ones; a declared
+    /// ACL of the same name takes precedence, as in HAProxy.
+    /// </summary>
+    private AclConfig? Predefined(string name, int line)
+    {
+        AclConfig Method(params string[] methods) => new(name, AclCriterion.Method, null, false, methods, [], diag.At(line));
+        return name switch
+        {
+            "TRUE" => new AclConfig(name, AclCriterion.Always, null, false, [], [], diag.At(line)),
+            "FALSE" => new AclConfig(name, AclCriterion.Never, null, false, [], [], diag.At(line)),
+            "METH_CONNECT" => Method("CONNECT"),
+            "METH_DELETE" => Method("DELETE"),
+            "METH_GET" => Method("GET", "HEAD"),
+            "METH_HEAD" => Method("HEAD"),
+            "METH_OPTIONS" => Method("OPTIONS"),
+            "METH_POST" => Method("POST"),
+            "METH_PUT" => Method("PUT"),
+            "METH_TRACE" => Method("TRACE"),
+            _ => null,
+        };
     }
 
     /// <summary>Parses `CRITERION [flags] [--] VALUE...` in words [from, to).</summary>

@@ -14,8 +14,8 @@ public enum HttpConnectionMode { KeepAlive, ServerClose, Close }
 /// <summary>`option forwardfor [except NETWORK] [header NAME]`: append the client address to NAME.</summary>
 public sealed record ForwardForOption(string HeaderName, IPNetwork? Except);
 
-/// <summary>ACL criteria implemented (7.3.6 "Fetching HTTP samples", 7.3.3 `src`).</summary>
-public enum AclCriterion { Path, PathBeg, PathEnd, PathReg, Hdr, HdrBeg, Method, Src }
+/// <summary>ACL criteria implemented (7.3.6 "Fetching HTTP samples", 7.3.3 `src`); Always/Never back the predefined TRUE/FALSE (7.4).</summary>
+public enum AclCriterion { Path, PathBeg, PathEnd, PathReg, Hdr, HdrBeg, Method, Src, Always, Never }
 
 /// <summary>
 /// One `acl NAME CRITERION [flags] VALUE...` line, or an anonymous `{ CRITERION VALUE... }` one.

@@ -159,6 +159,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 break;
             case "errorfile":
                 Http.ParseErrorFile(proxy, line);
+                if (proxy.Capabilities != ProxyCapabilities.Defaults) proxy.FirstHttpOnlyKeyword ??= (n, "errorfile");
                 break;
         }
     }

@@ -133,6 +133,16 @@ public class HttpKeywordTests
     }
 
     [Test]
+    public void PredefinedAcls_TrueFalseAndMethods()
+    {
+        var fe = ParseValid(Http("    use_backend api if METH_POST || FALSE", "    http-request set-header X-A b if TRUE")).Frontends[0];
+        var cond = fe.Http.UseBackends[0].Condition;
+        Assert.That(cond.AnyOf[0][0].Acls[0].Values, Is.EqualTo(new[] { "POST" }));
+        Assert.That(cond.AnyOf[1][0].Acls[0].Criterion, Is.EqualTo(AclCriterion.Never));
+        Assert.That(fe.Http.RequestRules[0].Condition!.AnyOf[0][0].Acls[0].Criterion, Is.EqualTo(AclCriterion.Always));
+    }
+
+    [Test]
     public void ErrorFile_NotAResponse_IsAnError()
     {
         var path = Path.GetTempFileName();

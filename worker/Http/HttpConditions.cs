@@ -56,6 +56,8 @@ internal sealed class CompiledAcl
             case AclCriterion.Method: return AnyValue(head.MethodBytes, Kind.Exact);
             case AclCriterion.Hdr: return AnyHeaderElement(head, Kind.Exact);
             case AclCriterion.HdrBeg: return AnyHeaderElement(head, Kind.Prefix);
+            case AclCriterion.Always: return true;
+            case AclCriterion.Never: return false;
             case AclCriterion.Src:
                 if (facts.Client is not { } ip) return false;
                 if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
