@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Proxy.Worker.Balancing;
 using Proxy.Worker.Stats;
 

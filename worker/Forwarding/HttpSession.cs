@@ -1,7 +1,7 @@
-using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Proxy.Shared.Config;
 using Proxy.Worker.Balancing;
 using Proxy.Worker.Http;
