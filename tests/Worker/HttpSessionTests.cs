@@ -160,4 +160,22 @@ public class HttpSessionTests
         while (pool.IdleCount > 0 && Environment.TickCount64 < deadline) await Task.Delay(100);
         Assert.That(pool.IdleCount, Is.EqualTo(0), "closed after pool-purge-delay (5 s)");
     }
+
+    [Test]
+    public async Task KeepAliveClient_IsBalancedPerRequest_AndServerConnectionsAreReused()
+    {
+        await using var a = new HttpOrigin("a");
+        await using var b = new HttpOrigin("b");
+        await using var proxy = StartFromText(HttpConfig(Server("a", a) + "\n" + Server("b", b)));
+        using var c = await proxy.ConnectAsync();
+        var reader = new HttpReader(c);
+        var answers = new List<string>();
+        for (int i = 0; i < 6; i++)
+        {
+            await SendAsync(c, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+            answers.Add((await reader.ReadAsync(true))!.BodyText);
+        }
+        Assert.That(answers.Distinct().Count(), Is.EqualTo(2), "round robin per request, not per connection");
+        Assert.That(a.Connections + b.Connections, Is.LessThanOrEqualTo(3), "connections parked in the pool are taken again");
+    }
 }
