@@ -13,14 +13,16 @@ internal sealed class BufferedSocket : IDisposable
 {
     private readonly SocketOperation _receive = new();
     private readonly SocketOperation _send = new();
-    private byte[] _buffer;
+    private byte[] _buffer;               // empty while idle: see ReceiveAsync
+    private readonly int _bufferSize;
     private int _start, _end;
     private int _disposed;
 
     public BufferedSocket(Socket socket, int bufferSize)
     {
         Socket = socket;
-        _buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+        _bufferSize = bufferSize;
+        _buffer = [];
     }
 
     public Socket Socket { get; }
@@ -45,18 +47,33 @@ internal sealed class BufferedSocket : IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReceiveAsync()
     {
-        if (_start == _end) _start = _end = 0;
+        if (_start == _end)
+        {
+            _start = _end = 0;
+            if (_buffer.Length > 0)
+            {
+                // Nothing buffered: give the buffer back while waiting, so an idle keep-alive connection (client or
+                // pooled server) holds no receive buffer (Kestrel's WaitForDataBeforeAllocatingBuffer).
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = [];
+            }
+        }
         else if (_end == _buffer.Length && _start > 0)
         {
             Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
             _end -= _start;
             _start = 0;
         }
-        if (_end == _buffer.Length) return -1;
+        if (_buffer.Length > 0 && _end == _buffer.Length) return -1;
         if (_start == _end)
         {
             // Idle: wait with a zero-byte receive (Kestrel's WaitForDataBeforeAllocatingBuffer) so FIN and data both wake us.
             if (await _receive.ReceiveAsync(Socket, Memory<byte>.Empty).ConfigureAwait(false) != SocketError.Success) return -1;
+        }
+        if (_buffer.Length == 0)
+        {
+            if (Volatile.Read(ref _disposed) != 0) return -1;
+            _buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
         }
         if (await _receive.ReceiveAsync(Socket, _buffer.AsMemory(_end)).ConfigureAwait(false) != SocketError.Success) return -1;
         int n = _receive.BytesTransferred;
@@ -135,6 +152,6 @@ internal sealed class BufferedSocket : IDisposable
         _send.Dispose();
         var b = _buffer;
         _buffer = [];
-        ArrayPool<byte>.Shared.Return(b);
+        if (b.Length > 0) ArrayPool<byte>.Shared.Return(b);
     }
 }
