@@ -9,20 +9,21 @@ using Proxy.Worker.Stats;
 namespace Proxy.Worker;
 
 /// <summary>
-/// The worker's `mode tcp` forwarding engine: accept loops on the listeners handed over by the supervisor,
+/// The worker's forwarding engine (`mode tcp` sessions and `mode http` ones): accept loops on the listeners handed over by the supervisor,
 /// server selection, connect/retry, bidirectional forwarding, timeouts, health checks and counters.
 /// The engine never owns a listening socket alone: stopping disposes only its own Socket objects.
 /// </summary>
 public sealed class ProxyEngine : IAsyncDisposable
 {
     private const long MaxTimerPeriodMs = 100;
+    private const long PoolPurgeDelayMs = 5000;   // HAProxy's `pool-purge-delay` default: idle server connections older are closed
 
     private readonly ProxyConfig _config;
     private readonly IReadOnlyList<BoundListener> _listeners;
     private readonly FrontendRuntime[] _frontends;
     private readonly BackendRuntime[] _backends;
     private readonly FrontendRuntime[] _listenerFrontends;   // parallel to _listeners
-    private readonly TcpSession?[] _sessions;                 // sized by global maxconn: a free slot always exists
+    private readonly ProxySession?[] _sessions;                 // sized by global maxconn: a free slot always exists
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _checksStop = new();
     private readonly List<Task> _tasks = [];
@@ -34,13 +35,14 @@ public sealed class ProxyEngine : IAsyncDisposable
     private int _active;
     private long _total;
     private int _slotHint;
+    private long _lastPurgeMs;
     private int _started;
     private int _stopped;
     private int _disposed;
 
     /// <summary>
-    /// Builds the run-time state for <paramref name="config"/>. Throws NotSupportedException for a listener of an
-    /// `http` frontend, and ArgumentException for a frontend whose default_backend does not exist.
+    /// Builds the run-time state for <paramref name="config"/>. Throws NotSupportedException for a frontend whose
+    /// default backend has another mode, and ArgumentException for a frontend whose backends do not exist.
     /// </summary>
     public ProxyEngine(ProxyConfig config, IReadOnlyList<BoundListener> listeners, NLog.ILogger log)
     {
@@ -73,6 +75,14 @@ public sealed class ProxyEngine : IAsyncDisposable
                     ?? throw new ArgumentException($"frontend '{fe.Name}' uses unknown backend '{fe.DefaultBackend}'", nameof(config));
             }
             _frontends[i] = new FrontendRuntime(fe, be, _globalMaxConn);
+            var rules = fe.Http.UseBackends;
+            var compiled = new (Http.CompiledCondition, BackendRuntime)[rules.Count];
+            for (int r = 0; r < rules.Count; r++)
+            {
+                compiled[r] = (new Http.CompiledCondition(rules[r].Condition), FindBackend(rules[r].Backend)
+                    ?? throw new ArgumentException($"frontend '{fe.Name}' uses unknown backend '{rules[r].Backend}'", nameof(config)));
+            }
+            _frontends[i].UseBackends = compiled;
         }
 
         _listenerFrontends = new FrontendRuntime[listeners.Count];
@@ -81,16 +91,21 @@ public sealed class ProxyEngine : IAsyncDisposable
             var l = listeners[i];
             var fe = FindFrontend(l.Frontend.Name)
                 ?? throw new ArgumentException($"listener {l.Bind.Key} belongs to unknown frontend '{l.Frontend.Name}'", nameof(listeners));
-            if (fe.Config.Mode != ProxyMode.Tcp || (fe.Backend is { } be && be.Config.Mode != ProxyMode.Tcp))
-                throw new NotSupportedException($"frontend '{fe.Config.Name}': only mode tcp is supported by this engine");
+            if (fe.Backend is { } be && be.Config.Mode != fe.Config.Mode)
+                throw new NotSupportedException($"frontend '{fe.Config.Name}' and backend '{be.Name}' have different modes");
             _listenerFrontends[i] = fe;
         }
 
-        _sessions = new TcpSession?[_globalMaxConn];
+        _sessions = new ProxySession?[_globalMaxConn];
         long minTimeout = MaxTimerPeriodMs * 4;
+        foreach (var be in _backends)
+        {
+            foreach (long t in (ReadOnlySpan<long>)[be.ConnectTimeoutMs, be.ServerTimeoutMs, be.TunnelTimeoutMs])
+                if (t > 0 && t < minTimeout) minTimeout = t;
+        }
         foreach (var fe in _frontends)
         {
-            foreach (long t in (ReadOnlySpan<long>)[fe.ClientTimeoutMs, fe.ServerTimeoutMs, fe.ConnectTimeoutMs])
+            foreach (long t in (ReadOnlySpan<long>)[fe.ClientTimeoutMs, fe.ServerTimeoutMs, fe.ConnectTimeoutMs, fe.HttpRequestTimeoutMs, fe.HttpKeepAliveTimeoutMs])
                 if (t > 0 && t < minTimeout) minTimeout = t;
         }
         // A quarter of the shortest timeout: expiry is late by at most 25%, and never scanned more than every 10 ms.
@@ -113,6 +128,8 @@ public sealed class ProxyEngine : IAsyncDisposable
     internal PipeOptions PipeOptions { get; }
     internal int BufferSize { get; }
     internal IReadOnlyList<BackendRuntime> Backends => _backends;
+    /// <summary>Set once accepting stops (drain): HTTP sessions then close after the response in progress.</summary>
+    internal bool IsStopping => Volatile.Read(ref _stopped) != 0;
 
     /// <summary>Every frontend, then each backend followed by its servers, in configuration order.</summary>
     public IReadOnlyList<ProxyCounters> Counters { get; }
@@ -205,6 +222,8 @@ public sealed class ProxyEngine : IAsyncDisposable
             await Task.Delay(10).ConfigureAwait(false);
         }
         if (_timer is { } timer) await timer.DisposeAsync().ConfigureAwait(false);
+        foreach (var be in _backends)
+            foreach (var s in be.Servers) s.Pool.Clear();
         _stop.Dispose();
         _checksStop.Dispose();
     }
@@ -251,7 +270,8 @@ public sealed class ProxyEngine : IAsyncDisposable
                 }
                 Interlocked.Increment(ref _active);
                 Interlocked.Increment(ref _total);
-                ThreadPool.UnsafeQueueUserWorkItem(new TcpSession(this, fe, client), preferLocal: false);
+                ProxySession session = fe.Config.Mode == ProxyMode.Http ? new HttpSession(this, fe, client) : new TcpSession(this, fe, client);
+                ThreadPool.UnsafeQueueUserWorkItem(session, preferLocal: false);
             }
         }
         catch (OperationCanceledException)
@@ -329,7 +349,7 @@ public sealed class ProxyEngine : IAsyncDisposable
     }
 
     /// <summary>Puts <paramref name="session"/> in a free slot of the table the timer scans (lock-free, O(1) expected).</summary>
-    internal void RegisterSession(TcpSession session)
+    internal void RegisterSession(ProxySession session)
     {
         var sessions = _sessions;
         int start = (int)((uint)Interlocked.Increment(ref _slotHint) % (uint)sessions.Length);
@@ -345,7 +365,7 @@ public sealed class ProxyEngine : IAsyncDisposable
     }
 
     /// <summary>Frees the session's table slot and its connection slots, waking an accept loop parked at maxconn.</summary>
-    internal void UnregisterSession(TcpSession session)
+    internal void UnregisterSession(ProxySession session)
     {
         if (session.Slot >= 0) Volatile.Write(ref _sessions[session.Slot], null);
         Interlocked.Decrement(ref _active);
@@ -358,6 +378,13 @@ public sealed class ProxyEngine : IAsyncDisposable
         long now = Environment.TickCount64;
         var sessions = _sessions;
         for (int i = 0; i < sessions.Length; i++) Volatile.Read(ref sessions[i])?.CheckTimeouts(now);
+        if (now - _lastPurgeMs >= PoolPurgeDelayMs / 5)
+        {
+            _lastPurgeMs = now;
+            foreach (var be in _backends)
+                foreach (var s in be.Servers)
+                    if (s.Pool.IdleCount > 0) s.Pool.Purge(now, PoolPurgeDelayMs);
+        }
     }
 
     private BackendRuntime? FindBackend(string name)

@@ -15,6 +15,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
         {
             if (p.IsFrontend)
                 CheckFrontend(p, proxies);
+            CheckHttp(p, proxies);
             WarnMissingTimeouts(p);
         }
         CheckCpuMaps(global);
@@ -30,12 +31,12 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                 // A listen section is its own default backend unless it names another one.
                 var defaultBackend = p.DefaultBackend ?? (p.IsBackend ? p.Name : null);
                 frontends.Add(new FrontendConfig(p.Name, p.Mode, p.Binds.ToArray(), defaultBackend,
-                    p.MaxConn ?? global.MaxConn, timeouts, p.Location) { Logs = logs });
+                    p.MaxConn ?? global.MaxConn, timeouts, p.Location) { Logs = logs, Http = p.BuildHttp() });
             }
             if (p.IsBackend)
             {
                 backends.Add(new BackendConfig(p.Name, p.Mode, p.Balance, p.Servers.ToArray(), timeouts,
-                    p.Retries, p.Redispatch, p.Location) { Logs = logs });
+                    p.Retries, p.Redispatch, p.Location) { Logs = logs, Http = p.BuildHttp() });
             }
         }
         return new ProxyConfig(sourcePath, global, frontends, backends);
@@ -103,6 +104,24 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
         {
             diag.Error(p.DefaultBackendLocation,
                 $"'default_backend': {Kind(p)} '{p.Name}' is in {Mode(p.Mode)} mode but backend '{target.Name}' is in {Mode(target.Mode)} mode");
+        }
+    }
+
+    /// <summary>
+    /// HTTP keywords need `mode http` (HAProxy warns and ignores them in tcp mode; nothing is silently ignored here),
+    /// and every `use_backend` must name an existing backend of the same mode.
+    /// </summary>
+    private void CheckHttp(ProxyDraft p, IReadOnlyList<ProxyDraft> proxies)
+    {
+        if (p.Mode != ProxyMode.Http && p.FirstHttpOnlyKeyword is { } first)
+            diag.Error(first.Line, $"'{first.Keyword}' requires 'mode http' ({Kind(p)} '{p.Name}' is in tcp mode)");
+        foreach (var rule in p.UseBackends)
+        {
+            var target = proxies.FirstOrDefault(q => q.Name == rule.Backend && q.IsBackend);
+            if (target is null)
+                diag.Error(rule.Location, $"'use_backend': no backend named {ConfigDiagnostics.Quote(rule.Backend)} (used by {Kind(p)} '{p.Name}')");
+            else if (target.Mode != p.Mode)
+                diag.Error(rule.Location, $"'use_backend': {Kind(p)} '{p.Name}' is in {Mode(p.Mode)} mode but backend '{target.Name}' is in {Mode(target.Mode)} mode");
         }
     }
 

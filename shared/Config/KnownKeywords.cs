@@ -34,8 +34,8 @@ internal static class KnownKeywords
     /// <summary>Proxy keywords (configuration.txt section 4.1 table).</summary>
     public static readonly HashSet<string> UnsupportedProxy =
     [
-        "acl", "use_backend", "use-server", "http-request", "http-response", "http-after-response", "tcp-request",
-        "tcp-response", "stick-table", "stick", "cookie", "dynamic-cookie-key", "capture", "compression", "errorfile",
+        "use-server", "http-after-response", "tcp-request",
+        "tcp-response", "stick-table", "stick", "cookie", "dynamic-cookie-key", "capture", "compression",
         "errorfiles", "errorloc", "errorloc302", "errorloc303", "http-check", "tcp-check", "monitor-uri", "monitor",
         "redirect", "rate-limit", "fullconn", "hash-type", "hash-balance-factor", "hash-key", "log-format", "log-format-sd",
         "error-log-format", "log-tag", "log-steps", "unique-id-format", "unique-id-header", "source", "server-template",
@@ -50,8 +50,8 @@ internal static class KnownKeywords
     /// <summary>`option` names (configuration.txt section 4.2, "option ...").</summary>
     public static readonly HashSet<string> UnsupportedOptions =
     [
-        "httpchk", "httplog", "tcplog", "httpslog", "dontlognull", "dontlog-normal", "forwardfor", "forwarded",
-        "http-server-close", "httpclose", "http-keep-alive", "http-pretend-keepalive", "http-buffer-request",
+        "httpchk", "httplog", "tcplog", "httpslog", "dontlognull", "dontlog-normal", "forwarded",
+        "http-pretend-keepalive", "http-buffer-request",
         "http-ignore-probes", "http-no-delay", "http-use-proxy-header", "http-use-htx", "h1-case-adjust-bogus-client",
         "h1-case-adjust-bogus-server", "http-restrict-req-hdr-names", "tcp-check", "ldap-check", "mysql-check",
         "pgsql-check", "redis-check", "smtpchk", "ssl-hello-chk", "spop-check", "external-check", "log-health-checks",

@@ -96,6 +96,9 @@ public sealed record FrontendConfig(
 {
     /// <summary>Where the frontend's traffic logs go: its own `log` lines, plus the global ones after `log global`.</summary>
     public IReadOnlyList<LogTarget> Logs { get; init; } = [];
+
+    /// <summary>`mode http` settings: connection mode, forwardfor, header rules, errorfiles, use_backend rules.</summary>
+    public HttpProxySettings Http { get; init; } = HttpProxySettings.None;
 }
 
 public enum BalanceAlgorithm { RoundRobin, StaticRoundRobin, LeastConn, First, Source, Random }
@@ -126,4 +129,7 @@ public sealed record BackendConfig(
 {
     /// <summary>Where the backend's events (server up/down) are logged: its own `log` lines, plus the global ones after `log global`.</summary>
     public IReadOnlyList<LogTarget> Logs { get; init; } = [];
+
+    /// <summary>`mode http` settings: connection mode, forwardfor, header rules, errorfiles, use_backend rules.</summary>
+    public HttpProxySettings Http { get; init; } = HttpProxySettings.None;
 }

@@ -48,6 +48,18 @@ internal sealed class ProxyDraft
     public bool HasBindLine { get; set; }
     public List<ServerConfig> Servers { get; } = [];
 
+    // `mode http` keywords (HttpKeywordParser, AclParser). Connection mode, forwardfor and errorfiles are
+    // inherited from defaults; ACLs and rules are not (HAProxy refuses them in an anonymous defaults section).
+    public HttpConnectionMode ConnectionMode { get; set; } = HttpConnectionMode.KeepAlive;
+    public ForwardForOption? ForwardFor { get; set; }
+    public Dictionary<int, byte[]> ErrorFiles { get; private set; } = [];
+    public Dictionary<string, List<AclConfig>> Acls { get; } = new(StringComparer.Ordinal);
+    public List<HeaderRule> RequestRules { get; } = [];
+    public List<HeaderRule> ResponseRules { get; } = [];
+    public List<UseBackendRule> UseBackends { get; } = [];
+    /// <summary>First line of a keyword that needs `mode http`, checked once the section's mode is known.</summary>
+    public (int Line, string Keyword)? FirstHttpOnlyKeyword { get; set; }
+
     public bool IsFrontend => (Capabilities & ProxyCapabilities.Frontend) != 0;
     public bool IsBackend => (Capabilities & ProxyCapabilities.Backend) != 0;
 
@@ -65,7 +77,17 @@ internal sealed class ProxyDraft
         DefaultBackendLocation = defaults.DefaultBackendLocation;
         Logs = [.. defaults.Logs];
         LogGlobal = defaults.LogGlobal;
+        ConnectionMode = defaults.ConnectionMode;
+        ForwardFor = defaults.ForwardFor;
+        ErrorFiles = new Dictionary<int, byte[]>(defaults.ErrorFiles);
     }
+
+    /// <summary>The model's view of the `mode http` settings.</summary>
+    public HttpProxySettings BuildHttp() =>
+        new(ConnectionMode, ForwardFor, RequestRules.ToArray(), ResponseRules.ToArray(), new Dictionary<int, byte[]>(ErrorFiles))
+        {
+            UseBackends = UseBackends.ToArray(),
+        };
 
     /// <summary>The model's view of the timeouts: `0` means no timeout, the same as unset (HAProxy).</summary>
     public Timeouts BuildTimeouts()

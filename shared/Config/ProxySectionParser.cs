@@ -26,6 +26,11 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["option"] = D | F | B,
         ["no"] = D | F | B,
         ["log"] = D | F | B,
+        ["acl"] = F | B,
+        ["use_backend"] = F,
+        ["http-request"] = F | B,
+        ["http-response"] = F | B,
+        ["errorfile"] = D | F | B,
     };
 
     // `timeout` kinds and where each one applies (4.2 "timeout ...").
@@ -55,6 +60,10 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     private static readonly string[] UnsupportedAlgorithmPrefixes = ["uri", "url_param", "hdr(", "rdp-cookie", "hash", "random("];
 
     private readonly ServerLineParser _servers = new(diag, resolver);
+    private readonly AclParser _acls = new(diag);
+    private HttpKeywordParser? _http;
+
+    private HttpKeywordParser Http => _http ??= new HttpKeywordParser(diag, _acls);
 
     /// <summary>Whether <paramref name="keyword"/> is a proxy keyword implemented here (for "not allowed in global").</summary>
     public static bool IsProxyKeyword(string keyword) => KeywordSections.ContainsKey(keyword) && keyword is not "maxconn" and not "log";
@@ -135,6 +144,22 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 }
                 else if (LogLineParser.Parse(diag, line) is { } log)
                     proxy.Logs.Add(log);
+                break;
+            case "acl":
+                _acls.ParseAclLine(proxy, line);
+                proxy.FirstHttpOnlyKeyword ??= (n, "acl");
+                break;
+            case "use_backend":
+                Http.ParseUseBackend(proxy, line);
+                proxy.FirstHttpOnlyKeyword ??= (n, "use_backend");
+                break;
+            case "http-request":
+            case "http-response":
+                Http.ParseHeaderRule(proxy, line);
+                break;
+            case "errorfile":
+                Http.ParseErrorFile(proxy, line);
+                if (proxy.Capabilities != ProxyCapabilities.Defaults) proxy.FirstHttpOnlyKeyword ??= (n, "errorfile");
                 break;
         }
     }
@@ -222,7 +247,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             proxy.Timeouts[(int)entry.Kind] = value;
     }
 
-    /// <summary>`[no] option NAME`: only `redispatch` is implemented (4.2 "option redispatch").</summary>
+    /// <summary>`[no] option NAME`: `redispatch` (4.2 "option redispatch") and the http ones (HttpKeywordParser).</summary>
     private void ParseOption(ProxyDraft proxy, ConfigLine line, bool negated)
     {
         var w = line.Words;
@@ -249,6 +274,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             proxy.Redispatch = !negated;
             return;
         }
+        if (Http.TryParseOption(proxy, line, name, negated, at)) return;
         diag.Error(line.Number, KnownKeywords.UnsupportedOptions.Contains(name)
             ? $"'option {name}' is not supported yet"
             : $"'{prefix}': unknown option {ConfigDiagnostics.Quote(name)}");

@@ -23,7 +23,18 @@ internal sealed class BackendRuntime
         for (int i = 0; i < servers.Length; i++) servers[i] = new ServerRuntime(this, config.Servers[i], i);
         Servers = servers;
         Rebuild();
+        Http = new Http.HttpProxyRuntime(config.Http);
+        ConnectTimeoutMs = Forwarding.FrontendRuntime.ToMs(config.Timeouts.Connect);
+        ServerTimeoutMs = Forwarding.FrontendRuntime.ToMs(config.Timeouts.Server);
+        TunnelTimeoutMs = Forwarding.FrontendRuntime.ToMs(config.Timeouts.Tunnel);
     }
+
+    /// <summary>`mode http` settings: connection mode, forwardfor, header rules, errorfiles.</summary>
+    public Http.HttpProxyRuntime Http { get; }
+    public long ConnectTimeoutMs { get; }
+    public long ServerTimeoutMs { get; }
+    /// <summary>`timeout tunnel`: replaces client and server timeouts once a connection is upgraded (WebSocket).</summary>
+    public long TunnelTimeoutMs { get; }
 
     public BackendConfig Config { get; }
     public ProxyCounters Counters { get; }

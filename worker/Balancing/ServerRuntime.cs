@@ -33,6 +33,8 @@ internal sealed class ServerRuntime
     public int Weight => _weight;
 
     public ServerAdminState AdminState => _admin;
+    /// <summary>Idle keep-alive connections of `mode http` sessions.</summary>
+    public Forwarding.ServerConnectionPool Pool { get; } = new();
 
     /// <summary>False once the health check saw `fall` consecutive failures; true again after `rise` successes.</summary>
     public bool IsUp => _up;

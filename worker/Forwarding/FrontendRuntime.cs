@@ -25,7 +25,21 @@ internal sealed class FrontendRuntime
         ClientTimeoutMs = ToMs(tunnel ?? config.Timeouts.Client);
         ServerTimeoutMs = ToMs(tunnel ?? be.Server);
         ConnectTimeoutMs = ToMs(be.Connect);
+        // `mode http`: the request head must arrive within `timeout http-request` (else `timeout client`); an idle
+        // keep-alive connection waits `timeout http-keep-alive` (else http-request) for the next one (4.2).
+        HttpRequestTimeoutMs = ToMs(config.Timeouts.HttpRequest ?? config.Timeouts.Client);
+        HttpKeepAliveTimeoutMs = ToMs(config.Timeouts.HttpKeepAlive ?? config.Timeouts.HttpRequest ?? config.Timeouts.Client);
+        HttpClientTimeoutMs = ToMs(config.Timeouts.Client);
+        Http = new Http.HttpProxyRuntime(config.Http);
     }
+
+    public long HttpRequestTimeoutMs { get; }
+    public long HttpKeepAliveTimeoutMs { get; }
+    /// <summary>`timeout client` alone (an HTTP session applies `timeout tunnel` itself, after an upgrade).</summary>
+    public long HttpClientTimeoutMs { get; }
+    public Http.HttpProxyRuntime Http { get; }
+    /// <summary>`use_backend` rules compiled against the engine's backends (set once by the engine, before Start).</summary>
+    public (Http.CompiledCondition Condition, BackendRuntime Backend)[] UseBackends { get; set; } = [];
 
     public FrontendConfig Config { get; }
     public BackendRuntime? Backend { get; }
@@ -35,5 +49,5 @@ internal sealed class FrontendRuntime
     public long ServerTimeoutMs { get; }
     public long ConnectTimeoutMs { get; }
 
-    private static long ToMs(TimeSpan? t) => t is { } v && v > TimeSpan.Zero ? Math.Max(1, (long)v.TotalMilliseconds) : 0;
+    internal static long ToMs(TimeSpan? t) => t is { } v && v > TimeSpan.Zero ? Math.Max(1, (long)v.TotalMilliseconds) : 0;
 }

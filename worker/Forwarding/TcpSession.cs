@@ -11,7 +11,7 @@ namespace Proxy.Worker.Forwarding;
 /// directions through two pipes, Kestrel style, with half-close. Timeouts are enforced from outside by the
 /// engine's coarse timer (<see cref="CheckTimeouts"/>), so the session owns no timer.
 /// </summary>
-internal sealed class TcpSession : IThreadPoolWorkItem
+internal sealed class TcpSession : ProxySession
 {
     private const int StateConnecting = 0, StateForwarding = 1, StateClosed = 2;
 
@@ -29,9 +29,7 @@ internal sealed class TcpSession : IThreadPoolWorkItem
     private long _serverActivity;
     private long _connectDeadline;    // 0: no connect in progress or no `timeout connect`
 
-    internal int Slot = -1;           // index in the engine's session table
-
-    internal FrontendRuntime Frontend => _fe;
+    internal override FrontendRuntime Frontend => _fe;
 
     public TcpSession(ProxyEngine engine, FrontendRuntime fe, Socket client)
     {
@@ -40,7 +38,7 @@ internal sealed class TcpSession : IThreadPoolWorkItem
         _client = client;
     }
 
-    void IThreadPoolWorkItem.Execute() => _ = RunAsync();
+    public override void Execute() => _ = RunAsync();
 
     /// <summary>Runs the whole session; never throws. Releases the engine's slot at the end.</summary>
     private async Task RunAsync()
@@ -292,7 +290,7 @@ internal sealed class TcpSession : IThreadPoolWorkItem
     }
 
     /// <summary>Closes both sides now; pending operations complete with errors and every loop ends. Idempotent.</summary>
-    internal void Abort()
+    internal override void Abort()
     {
         Interlocked.Exchange(ref _aborted, 1);
         CloseSockets();
@@ -308,7 +306,7 @@ internal sealed class TcpSession : IThreadPoolWorkItem
     /// Called by the engine's timer: enforces `timeout connect` on a connect in progress, and the inactivity
     /// timeouts (`timeout client`, `timeout server`, or `timeout tunnel`) once forwarding; expiry closes both sides.
     /// </summary>
-    internal void CheckTimeouts(long now)
+    internal override void CheckTimeouts(long now)
     {
         int state = Volatile.Read(ref _state);
         if (state == StateConnecting)

@@ -20,6 +20,7 @@ internal sealed class BoardPublisher
     private readonly (ServerRuntime Server, int Index)[] _servers;
     private readonly (BackendRuntime Backend, int Index)[] _backends;
     private readonly long[] _lastStot;
+    private readonly long[] _lastReqTot;
     private long _lastTotal;
     private long _lastPublishMs;
 
@@ -33,6 +34,7 @@ internal sealed class BoardPublisher
             if (board.TryIndexOf(Descriptor(c).Key, out int index)) map.Add((c, index));
         _map = [.. map];
         _lastStot = new long[_map.Length];
+        _lastReqTot = new long[_map.Length];
         var servers = new List<(ServerRuntime, int)>();
         var backends = new List<(BackendRuntime, int)>();
         foreach (var be in engine.Backends)
@@ -59,6 +61,7 @@ internal sealed class BoardPublisher
         long now = Environment.TickCount64;
         double seconds = Math.Max(0.001, (now - _lastPublishMs) / 1000.0);
         _lastPublishMs = now;
+        long cumReq = 0;
         for (int i = 0; i < _map.Length; i++)
         {
             var (c, o) = _map[i];
@@ -75,7 +78,25 @@ internal sealed class BoardPublisher
             _slot.Set(o, StatField.Wretr, c.Retries);
             _slot.Set(o, StatField.Wredis, c.Redispatches);
             _slot.Set(o, StatField.Lbtot, c.LoadBalancedTotal);
-            _slot.Set(o, StatField.Dreq, c.Denied);
+            _slot.Set(o, StatField.Dreq, c.Denied + c.DeniedRequests);
+            // `mode http` counters (zero for tcp proxies).
+            long reqTot = c.HttpRequests;
+            _slot.Set(o, StatField.ReqTot, reqTot);
+            _slot.Set(o, StatField.Ereq, c.RequestErrors);
+            _slot.Set(o, StatField.Hrsp1xx, c.HttpResponses1xx);
+            _slot.Set(o, StatField.Hrsp2xx, c.HttpResponses2xx);
+            _slot.Set(o, StatField.Hrsp3xx, c.HttpResponses3xx);
+            _slot.Set(o, StatField.Hrsp4xx, c.HttpResponses4xx);
+            _slot.Set(o, StatField.Hrsp5xx, c.HttpResponses5xx);
+            _slot.Set(o, StatField.HrspOther, c.HttpResponsesOther);
+            if (c.Kind == CounterKind.Frontend)
+            {
+                cumReq += reqTot;
+                long reqRate = (long)((reqTot - _lastReqTot[i]) / seconds);
+                _lastReqTot[i] = reqTot;
+                _slot.Set(o, StatField.ReqRate, reqRate);
+                _slot.RaiseMax(o, StatField.ReqRateMax, reqRate);
+            }
             // Sessions per second over the last interval (HAProxy's `rate` is over the last second).
             long rate = (long)((stot - _lastStot[i]) / seconds);
             _lastStot[i] = stot;
@@ -110,6 +131,7 @@ internal sealed class BoardPublisher
         _lastTotal = total;
         _slot.SetInfo(InfoField.CurrConns, _engine.ActiveConnections);
         _slot.SetInfo(InfoField.CumConns, total);
+        _slot.SetInfo(InfoField.CumReq, cumReq);
         _slot.SetInfo(InfoField.MaxConn, _maxConn);
         _slot.SetInfo(InfoField.ConnRate, connRate);
         _slot.RaiseInfoMax(InfoField.ConnRateMax, connRate);

@@ -11,6 +11,8 @@ public enum CounterKind { Frontend, Backend, Server }
 public sealed class ProxyCounters
 {
     internal long scur, smax, stot, bin, bout, econ, eresp, cliAbrt, srvAbrt, wretr, wredis, lbtot, denied;
+    // `mode http` (show stat: req_tot, hrsp_1xx..hrsp_other, ereq, dreq).
+    internal long reqTot, hrsp1xx, hrsp2xx, hrsp3xx, hrsp4xx, hrsp5xx, hrspOther, ereq, dreq;
 
     public ProxyCounters(CounterKind kind, string proxyName, string? serverName = null)
     {
@@ -43,6 +45,32 @@ public sealed class ProxyCounters
     /// <summary>lbtot: times this server (or a server of this backend) was selected by the load balancer.</summary>
     public long LoadBalancedTotal => Volatile.Read(ref lbtot);
     public long Denied => Volatile.Read(ref denied);
+    /// <summary>req_tot: HTTP requests received (frontends) or forwarded (backends, servers).</summary>
+    public long HttpRequests => Volatile.Read(ref reqTot);
+    public long HttpResponses1xx => Volatile.Read(ref hrsp1xx);
+    public long HttpResponses2xx => Volatile.Read(ref hrsp2xx);
+    public long HttpResponses3xx => Volatile.Read(ref hrsp3xx);
+    public long HttpResponses4xx => Volatile.Read(ref hrsp4xx);
+    public long HttpResponses5xx => Volatile.Read(ref hrsp5xx);
+    public long HttpResponsesOther => Volatile.Read(ref hrspOther);
+    /// <summary>ereq: request errors (malformed, timed out, aborted while sending the request).</summary>
+    public long RequestErrors => Volatile.Read(ref ereq);
+    /// <summary>dreq: requests denied.</summary>
+    public long DeniedRequests => Volatile.Read(ref dreq);
+
+    /// <summary>Counts one response by status class (hrsp_1xx ... hrsp_other).</summary>
+    internal void CountResponse(int status)
+    {
+        switch (status / 100)
+        {
+            case 1: Interlocked.Increment(ref hrsp1xx); break;
+            case 2: Interlocked.Increment(ref hrsp2xx); break;
+            case 3: Interlocked.Increment(ref hrsp3xx); break;
+            case 4: Interlocked.Increment(ref hrsp4xx); break;
+            case 5: Interlocked.Increment(ref hrsp5xx); break;
+            default: Interlocked.Increment(ref hrspOther); break;
+        }
+    }
 
     /// <summary>Counts one new session: scur, stot and smax.</summary>
     internal void OpenSession()

@@ -1,0 +1,225 @@
+namespace Proxy.Shared.Config;
+
+/// <summary>
+/// The `mode http` proxy keywords (doc/configuration.txt 4.2): `option http-keep-alive|http-server-close|httpclose`,
+/// `option forwardfor`, `errorfile`, `http-request|http-response set-header|add-header|del-header`, `use_backend`.
+/// </summary>
+internal sealed class HttpKeywordParser(ConfigDiagnostics diag, AclParser acls)
+{
+    // 4.2 "errorfile": the status codes HAProxy can generate and lets a file replace.
+    private static readonly HashSet<int> ErrorFileCodes = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504];
+
+    /// <summary>Handles the http options; false when <paramref name="name"/> is not one of them.</summary>
+    public bool TryParseOption(ProxyDraft proxy, ConfigLine line, string name, bool negated, int at)
+    {
+        var w = line.Words;
+        var prefix = negated ? "no option" : "option";
+        switch (name)
+        {
+            case "http-keep-alive":
+            case "http-server-close":
+            case "httpclose":
+                if (w.Count > at + 1)
+                {
+                    diag.Error(line.Number, $"'{prefix} {name}': unexpected {ConfigDiagnostics.Quote(w[at + 1])}");
+                    return true;
+                }
+                // `no option X` returns to the default mode (keep-alive) when X was the one in force.
+                var mode = name switch
+                {
+                    "httpclose" => HttpConnectionMode.Close,
+                    "http-server-close" => HttpConnectionMode.ServerClose,
+                    _ => HttpConnectionMode.KeepAlive,
+                };
+                if (!negated) proxy.ConnectionMode = mode;
+                else if (proxy.ConnectionMode == mode) proxy.ConnectionMode = HttpConnectionMode.KeepAlive;
+                MarkHttpOnly(proxy, line.Number, $"option {name}");
+                return true;
+            case "forwardfor":
+                if (negated)
+                {
+                    if (w.Count > at + 1) diag.Error(line.Number, $"'no option forwardfor': unexpected {ConfigDiagnostics.Quote(w[at + 1])}");
+                    else proxy.ForwardFor = null;
+                    return true;
+                }
+                ParseForwardFor(proxy, line, at);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>`option forwardfor [except NETWORK] [header NAME]`; the header defaults to X-Forwarded-For.</summary>
+    private void ParseForwardFor(ProxyDraft proxy, ConfigLine line, int at)
+    {
+        var w = line.Words;
+        string header = "X-Forwarded-For";
+        System.Net.IPNetwork? except = null;
+        for (int i = at + 1; i < w.Count; i++)
+        {
+            if (w[i] == "except" && i + 1 < w.Count)
+            {
+                if (!AclParser.TryNetwork(w[++i], out var net))
+                {
+                    diag.Error(line.Number, $"'option forwardfor': 'except' expects a network like 10.0.0.0/8, got {ConfigDiagnostics.Quote(w[i])}");
+                    return;
+                }
+                except = net;
+            }
+            else if (w[i] == "header" && i + 1 < w.Count)
+            {
+                if (!IsToken(w[++i]))
+                {
+                    diag.Error(line.Number, $"'option forwardfor': invalid header name {ConfigDiagnostics.Quote(w[i])}");
+                    return;
+                }
+                header = w[i];
+            }
+            else
+            {
+                diag.Error(line.Number, w[i] == "if-none"
+                    ? "'option forwardfor': 'if-none' is not supported yet"
+                    : $"'option forwardfor': unexpected {ConfigDiagnostics.Quote(w[i])}, expected 'option forwardfor [except NETWORK] [header NAME]'");
+                return;
+            }
+        }
+        proxy.ForwardFor = new ForwardForOption(header, except);
+        MarkHttpOnly(proxy, line.Number, "option forwardfor");
+    }
+
+    /// <summary>`errorfile CODE FILE`: the file is a complete HTTP response, read now (an error if it cannot be).</summary>
+    public void ParseErrorFile(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        if (!LineChecks.Exactly(diag, line, 2, "errorfile CODE FILE")) return;
+        if (!int.TryParse(w[1], System.Globalization.NumberStyles.None, null, out int code) || !ErrorFileCodes.Contains(code))
+        {
+            diag.Error(line.Number, $"'errorfile': status code {ConfigDiagnostics.Quote(w[1])} cannot be customized (expected one of {string.Join(", ", ErrorFileCodes)})");
+            return;
+        }
+        byte[] content;
+        try
+        {
+            content = File.ReadAllBytes(w[2]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            diag.Error(line.Number, $"'errorfile {code}': cannot read {ConfigDiagnostics.Quote(w[2])}: {e.Message}");
+            return;
+        }
+        // An empty file (`errorfile 408 /dev/null`, HAProxy's own example for browsers' pre-connections) closes
+        // without answering; anything else must be a whole response.
+        if (content.Length > 0 && !content.AsSpan().StartsWith("HTTP/"u8))
+        {
+            diag.Error(line.Number, $"'errorfile {code}': {ConfigDiagnostics.Quote(w[2])} must hold a complete HTTP response starting with 'HTTP/'");
+            return;
+        }
+        proxy.ErrorFiles[code] = content;
+    }
+
+    /// <summary>`http-request|http-response set-header|add-header|del-header NAME [VALUE] [if|unless COND]`.</summary>
+    public void ParseHeaderRule(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        var keyword = w[0];
+        HeaderAction action = HeaderAction.Set;
+        switch (w.Count < 2 ? "" : w[1])
+        {
+            case "set-header": action = HeaderAction.Set; break;
+            case "add-header": action = HeaderAction.Add; break;
+            case "del-header": action = HeaderAction.Delete; break;
+            case "": break;
+            default:
+                diag.Error(line.Number, $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header and del-header)");
+                return;
+        }
+        if (w.Count < 3)
+        {
+            diag.Error(line.Number, $"'{keyword}': missing argument, expected '{keyword} set-header|add-header|del-header NAME [VALUE] [if|unless COND]'");
+            return;
+        }
+        if (!IsToken(w[2]))
+        {
+            diag.Error(line.Number, $"'{keyword} {w[1]}': invalid header name {ConfigDiagnostics.Quote(w[2])}");
+            return;
+        }
+        int condAt = IndexOfCondition(w, 3);
+        int valueWords = condAt - 3;
+        string? value = null;
+        if (action == HeaderAction.Delete)
+        {
+            if (valueWords > 0)
+            {
+                // `del-header NAME -m METH` matching methods are HAProxy's too, not ours yet.
+                diag.Error(line.Number, $"'{keyword} del-header': unexpected {ConfigDiagnostics.Quote(w[3])}");
+                return;
+            }
+        }
+        else
+        {
+            if (valueWords != 1)
+            {
+                diag.Error(line.Number, valueWords == 0
+                    ? $"'{keyword} {w[1]}': missing value, expected '{keyword} {w[1]} NAME VALUE [if|unless COND]'"
+                    : $"'{keyword} {w[1]}': unexpected {ConfigDiagnostics.Quote(w[4])} (quote a value with spaces)");
+                return;
+            }
+            value = w[3];
+            // The value is a log-format string in HAProxy; only literal text is implemented.
+            if (value.Contains('%'))
+            {
+                diag.Error(line.Number, $"'{keyword} {w[1]}': log-format values ('%') are not supported yet");
+                return;
+            }
+            foreach (char c in value)
+            {
+                if (c is '\r' or '\n' or '\0')
+                {
+                    diag.Error(line.Number, $"'{keyword} {w[1]}': the value must not contain CR, LF or NUL");
+                    return;
+                }
+            }
+        }
+        ConditionConfig? condition = null;
+        if (condAt < w.Count && (condition = acls.ParseCondition(proxy, line, condAt, keyword)) is null) return;
+        var rule = new HeaderRule(action, w[2], value, condition, diag.At(line.Number));
+        (keyword == "http-request" ? proxy.RequestRules : proxy.ResponseRules).Add(rule);
+        MarkHttpOnly(proxy, line.Number, keyword);
+    }
+
+    /// <summary>`use_backend BACKEND if|unless COND` (a rule without a condition is HAProxy's, but always true: use default_backend).</summary>
+    public void ParseUseBackend(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        if (w.Count < 4 || (w[2] != "if" && w[2] != "unless"))
+        {
+            diag.Error(line.Number, "'use_backend': expected 'use_backend BACKEND if|unless CONDITION'");
+            return;
+        }
+        if (w[1].Contains('%'))
+        {
+            diag.Error(line.Number, "'use_backend': log-format backend names are not supported yet");
+            return;
+        }
+        if (acls.ParseCondition(proxy, line, 2, "use_backend") is { } condition)
+            proxy.UseBackends.Add(new UseBackendRule(w[1], condition, diag.At(line.Number)));
+    }
+
+    private static int IndexOfCondition(IReadOnlyList<string> w, int from)
+    {
+        for (int i = from; i < w.Count; i++)
+            if (w[i] is "if" or "unless") return i;
+        return w.Count;
+    }
+
+    private static void MarkHttpOnly(ProxyDraft proxy, int line, string keyword) => proxy.FirstHttpOnlyKeyword ??= (line, keyword);
+
+    /// <summary>RFC 9110 5.1 field names are tokens.</summary>
+    public static bool IsToken(string s)
+    {
+        if (s.Length == 0) return false;
+        foreach (char c in s)
+            if (!(char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c))) return false;
+        return true;
+    }
+}

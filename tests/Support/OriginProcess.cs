@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace Proxy.Tests.Support;
+
+/// <summary>`proxy-origin --port P --name N` from artifacts/bin, started and ready to accept; killed on dispose.</summary>
+public sealed class OriginProcess : IDisposable
+{
+    private readonly Process _process;
+
+    public OriginProcess(string name)
+    {
+        Name = name;
+        Port = Ports.Free();
+        var psi = new ProcessStartInfo(Artifacts.Origin) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "--port", Port.ToString(), "--name", name }) psi.ArgumentList.Add(a);
+        _process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start proxy-origin");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        long deadline = Environment.TickCount64 + 20_000;
+        while (true)
+        {
+            try
+            {
+                using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                s.Connect("127.0.0.1", Port);
+                return;
+            }
+            catch (SocketException) when (Environment.TickCount64 < deadline && !_process.HasExited)
+            {
+                Thread.Sleep(50);
+            }
+        }
+    }
+
+    public string Name { get; }
+    public int Port { get; }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(5000);
+        }
+        catch (InvalidOperationException)
+        {
+            // already gone
+        }
+        _process.Dispose();
+    }
+}

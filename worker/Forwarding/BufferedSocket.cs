@@ -1,0 +1,157 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+
+namespace Proxy.Worker.Forwarding;
+
+/// <summary>
+/// One side of an HTTP session: a socket, a receive buffer of tune.bufsize bytes holding the unconsumed bytes
+/// [Start, End), and one reusable operation per direction (SocketOperation: errors are values, not exceptions).
+/// The head parser and the body framer read <see cref="Data"/>; what they take is dropped with <see cref="Consume"/>.
+/// </summary>
+internal sealed class BufferedSocket : IDisposable
+{
+    private readonly SocketOperation _receive = new();
+    private readonly SocketOperation _send = new();
+    private byte[] _buffer;               // empty while idle: see ReceiveAsync
+    private readonly int _bufferSize;
+    private int _start, _end;
+    private int _disposed;
+
+    public BufferedSocket(Socket socket, int bufferSize)
+    {
+        Socket = socket;
+        _bufferSize = bufferSize;
+        _buffer = [];
+    }
+
+    public Socket Socket { get; }
+    /// <summary>Environment.TickCount64 of the last byte received from or accepted by the peer.</summary>
+    public long LastActivity;
+    /// <summary>Set when the peer sent FIN (a receive returned 0).</summary>
+    public bool ReceivedEof { get; private set; }
+
+    public int Buffered => _end - _start;
+    public ReadOnlySequence<byte> Data => new(_buffer, _start, _end - _start);
+    public ReadOnlyMemory<byte> DataMemory => _buffer.AsMemory(_start, _end - _start);
+
+    public void Consume(long count) => _start += (int)count;
+
+    /// <summary>Consumes up to <paramref name="position"/>, a position of <paramref name="data"/> (the last <see cref="Data"/>).</summary>
+    public void ConsumeTo(in ReadOnlySequence<byte> data, SequencePosition position) => _start += (int)data.Slice(data.Start, position).Length;
+
+    /// <summary>
+    /// Receives more bytes after the buffered ones. Returns the count, 0 at EOF, -1 on an error (reset, abort,
+    /// or the buffer is full of unconsumed bytes, which the callers never allow).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<int> ReceiveAsync()
+    {
+        if (_start == _end)
+        {
+            _start = _end = 0;
+            if (_buffer.Length > 0)
+            {
+                // Nothing buffered: give the buffer back while waiting, so an idle keep-alive connection (client or
+                // pooled server) holds no receive buffer (Kestrel's WaitForDataBeforeAllocatingBuffer).
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = [];
+            }
+        }
+        else if (_end == _buffer.Length && _start > 0)
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+        }
+        if (_buffer.Length > 0 && _end == _buffer.Length) return -1;
+        if (_start == _end)
+        {
+            // Idle: wait with a zero-byte receive (Kestrel's WaitForDataBeforeAllocatingBuffer) so FIN and data both wake us.
+            if (await _receive.ReceiveAsync(Socket, Memory<byte>.Empty).ConfigureAwait(false) != SocketError.Success) return -1;
+        }
+        if (_buffer.Length == 0)
+        {
+            if (Volatile.Read(ref _disposed) != 0) return -1;
+            _buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+        }
+        if (await _receive.ReceiveAsync(Socket, _buffer.AsMemory(_end)).ConfigureAwait(false) != SocketError.Success) return -1;
+        int n = _receive.BytesTransferred;
+        if (n == 0) { ReceivedEof = true; return 0; }
+        _end += n;
+        LastActivity = Environment.TickCount64;
+        return n;
+    }
+
+    /// <summary>Connects the socket (a new server connection); the SocketError, never an exception.</summary>
+    public ValueTask<SocketError> ConnectAsync(System.Net.EndPoint endPoint) => _send.ConnectAsync(Socket, endPoint);
+
+    /// <summary>Sends all of <paramref name="data"/>; false on any socket error.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            if (await _send.SendAsync(Socket, data).ConfigureAwait(false) != SocketError.Success) return false;
+            data = data.Slice(_send.BytesTransferred);
+            LastActivity = Environment.TickCount64;
+        }
+        return true;
+    }
+
+    /// <summary>Sends the first <paramref name="count"/> buffered bytes (body relayed unchanged) and consumes them.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> RelayToAsync(BufferedSocket destination, long count)
+    {
+        bool ok = await destination.SendAsync(_buffer.AsMemory(_start, (int)count)).ConfigureAwait(false);
+        _start += (int)count;
+        return ok;
+    }
+
+    /// <summary>shutdown(SHUT_WR): relays a FIN. A peer already gone is not an error here.</summary>
+    public void ShutdownSend() => Shutdown(SocketShutdown.Send);
+
+    /// <summary>shutdown(SHUT_RD): a pending receive completes with 0, so a timeout can end a wait without closing the socket.</summary>
+    public void ShutdownReceive() => Shutdown(SocketShutdown.Receive);
+
+    private void Shutdown(SocketShutdown how)
+    {
+        try
+        {
+            Socket.Shutdown(how);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // reset or closed meanwhile
+        }
+    }
+
+    /// <summary>Whether an idle pooled connection is still usable: nothing readable (no FIN, no stray bytes) and no error.</summary>
+    public bool IsIdleAlive()
+    {
+        if (Volatile.Read(ref _disposed) != 0 || Buffered != 0 || ReceivedEof) return false;
+        try
+        {
+            return !Socket.Poll(0, SelectMode.SelectRead) && !Socket.Poll(0, SelectMode.SelectError);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Closes the socket only (pending operations fail); the buffers stay until <see cref="Dispose"/>.</summary>
+    public void Close() => Socket.Dispose();
+
+    /// <summary>Closes the socket and returns the buffer; call once no operation is pending.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        Socket.Dispose();
+        _receive.Dispose();
+        _send.Dispose();
+        var b = _buffer;
+        _buffer = [];
+        if (b.Length > 0) ArrayPool<byte>.Shared.Return(b);
+    }
+}

@@ -1,0 +1,310 @@
+using System.Runtime.CompilerServices;
+using Proxy.Worker.Balancing;
+using Proxy.Worker.Http;
+using Proxy.Worker.Stats;
+
+namespace Proxy.Worker.Forwarding;
+
+// One request/response exchange of an HTTP session: head to the server, request body and response streamed at
+// once (a server may answer before the body ends, and `Expect: 100-continue` needs the 100 before the body).
+internal sealed partial class HttpSession
+{
+    private enum ResponseOutcome { KeepAlive, Close, Retry }
+    private enum BodyResult { Done, ClientError, ServerError, Invalid }
+
+    private HttpBodyFramer _requestBody;
+    private HttpBodyFramer _responseBody;
+    private volatile bool _requestBodyFramed;   // the framer saw the request body's end (only the last send may remain)
+    private bool _serverIdle;                   // _server is an idle connection whose last response was fully read
+
+    /// <summary>Sends the composed head (<see cref="_out"/>) and runs the exchange; true when the client connection stays open.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ExchangeAsync(BackendRuntime be, int headLength, bool serverClose, bool clientKeepAlive, bool upgrade)
+    {
+        Volatile.Write(ref _serverTimeoutMs, be.ServerTimeoutMs);
+        Volatile.Write(ref _tunnelTimeoutMs, be.TunnelTimeoutMs > 0 ? be.TunnelTimeoutMs : Math.Max(_fe.HttpClientTimeoutMs, be.ServerTimeoutMs));
+        bool hasBody = _req.BodyFraming != HttpBodyFraming.None && !(_req.BodyFraming == HttpBodyFraming.ContentLength && _req.ContentLength == 0);
+        ServerRuntime? fresh = null;
+        for (int attempt = 0; ; attempt++)
+        {
+            _serverIdle = false;
+            bool? reused = await AcquireServerAsync(be, fresh).ConfigureAwait(false);
+            if (reused is null || _server is not { } conn)
+            {
+                if (Volatile.Read(ref _aborted) != 0) return false;
+                await SendErrorAsync(503).ConfigureAwait(false);
+                return false;
+            }
+            var srv = _srv!;
+            Interlocked.Exchange(ref _serverTimedOut, 0);
+            SetPhase(PhaseExchange);
+            // A reused connection may have been closed by the server meanwhile: a request without body is retried
+            // once on a new connection when nothing came back (HAProxy's `retry-on conn-failure empty-response`).
+            bool retryable = reused.Value && !hasBody && attempt == 0;
+            EnterWait(ref _serverBusy, ref _serverWaitSince);
+            bool headSent = await conn.SendAsync(_out.AsMemory(0, headLength)).ConfigureAwait(false);
+            Interlocked.Decrement(ref _serverBusy);
+            if (!headSent)
+            {
+                if (retryable && Volatile.Read(ref _aborted) == 0) { fresh = srv; continue; }
+                return await FailResponseAsync(be, srv, Volatile.Read(ref _serverTimedOut) != 0 ? 504 : 502).ConfigureAwait(false);
+            }
+            CountIn(be, srv, headLength);
+
+            _requestBodyFramed = !hasBody;
+            _requestBody.Reset(_req);
+            ValueTask<BodyResult> body = hasBody ? RelayRequestBodyAsync(conn, be, srv) : new(BodyResult.Done);
+            var outcome = await ForwardResponseAsync(conn, be, srv, clientKeepAlive, retryable, upgrade).ConfigureAwait(false);
+            if (!_requestBodyFramed)
+            {
+                // The response ended (or failed) before the request body: the rest of it would be read as the next
+                // request, so the client connection cannot continue (HAProxy closes too).
+                Abort();
+                await body.ConfigureAwait(false);
+                return false;
+            }
+            var bodyResult = await body.ConfigureAwait(false);
+            if (outcome == ResponseOutcome.Retry)
+            {
+                fresh = srv;
+                continue;
+            }
+            bool serverReusable = !serverClose && !upgrade && bodyResult == BodyResult.Done && _resp.IsKeepAlive
+                && _responseBody.IsComplete && conn.Buffered == 0 && Volatile.Read(ref _aborted) == 0
+                && outcome != ResponseOutcome.Retry && _resp.BodyFraming != HttpBodyFraming.Tunnel;
+            if (serverReusable) _serverIdle = true;
+            else DropServer();
+            return outcome == ResponseOutcome.KeepAlive && bodyResult == BodyResult.Done;
+        }
+    }
+
+    /// <summary>Streams the request body to the server as it arrives, chunk framing included (HttpBodyFramer).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<BodyResult> RelayRequestBodyAsync(BufferedSocket server, BackendRuntime be, ServerRuntime srv)
+    {
+        while (true)
+        {
+            var st = _requestBody.Process(_client.Data, _client.ReceivedEof, out long count);
+            if (st == HttpBodyStatus.Complete) _requestBodyFramed = true;
+            if (count > 0)
+            {
+                CountIn(be, srv, count);
+                EnterWait(ref _serverBusy, ref _serverWaitSince);
+                bool sent = await _client.RelayToAsync(server, count).ConfigureAwait(false);
+                Interlocked.Decrement(ref _serverBusy);
+                if (!sent) return BodyResult.ServerError;
+            }
+            if (st == HttpBodyStatus.Complete) return BodyResult.Done;
+            if (st == HttpBodyStatus.Error)
+            {
+                // Too late for a 400 once body bytes went out: close both sides (HAProxy aborts the stream too).
+                ProxyCounters.Increment(ref _fe.Counters.ereq);
+                Abort();
+                return BodyResult.Invalid;
+            }
+            EnterWait(ref _clientBusy, ref _clientWaitSince);
+            int n = await _client.ReceiveAsync().ConfigureAwait(false);
+            Interlocked.Decrement(ref _clientBusy);
+            if (n < 0 || (n == 0 && Volatile.Read(ref _aborted) != 0))
+            {
+                if (Interlocked.Exchange(ref _aborted, 1) == 0) ProxyCounters.Increment(ref _fe.Counters.cliAbrt);
+                Abort();
+                return BodyResult.ClientError;
+            }
+            if (n > 0) ProxyCounters.Add(ref _fe.Counters.bin, n);
+        }
+    }
+
+    /// <summary>
+    /// Reads the response head (forwarding 1xx interim ones), answers 502/504 when there is none, then sends the head
+    /// with the response rules applied and streams the body, or tunnels after a 101.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ResponseOutcome> ForwardResponseAsync(BufferedSocket conn, BackendRuntime be, ServerRuntime srv,
+        bool clientKeepAlive, bool retryable, bool upgrade)
+    {
+        var fe = _fe;
+        bool anyByte = false;
+        while (true)
+        {
+            _resp.Reset(HttpMessageKind.Response, _req.Method);
+            while (true)
+            {
+                if (conn.Buffered > 0)
+                {
+                    anyByte = true;
+                    var data = conn.Data;
+                    var st = Http1ResponseParser.Parse(_resp, data, out var consumed, out _);
+                    conn.ConsumeTo(data, consumed);
+                    if (st == HttpParseStatus.Complete) break;
+                    if (st == HttpParseStatus.Error)
+                        return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);   // never forward a bad response
+                }
+                EnterWait(ref _serverBusy, ref _serverWaitSince);
+                int n = await conn.ReceiveAsync().ConfigureAwait(false);
+                Interlocked.Decrement(ref _serverBusy);
+                if (n > 0)
+                {
+                    CountOut(be, srv, n);
+                    continue;
+                }
+                if (Volatile.Read(ref _aborted) != 0) return ResponseOutcome.Close;
+                if (Volatile.Read(ref _serverTimedOut) != 0) return await FailResponseCloseAsync(be, srv, 504).ConfigureAwait(false);
+                if (!anyByte && retryable) return ResponseOutcome.Retry;
+                ProxyCounters.Increment(ref be.Counters.srvAbrt);
+                ProxyCounters.Increment(ref srv.Counters.srvAbrt);
+                return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);
+            }
+            if (!_resp.IsInterim) break;
+            // RFC 9110 15.2: 1xx responses are forwarded, then the final one follows; never to an HTTP/1.0 client.
+            CountResponse(be, srv, _resp.StatusCode);
+            if (_req.Version == Http1Version.Http10) continue;
+            int interim = HttpHeadComposer.Write(_resp, _out, HttpHeadWriteFlags.None, default, [], 0, [], 0);
+            if (interim < 0 || !await SendToClientAsync(_out.AsMemory(0, interim)).ConfigureAwait(false)) return ResponseOutcome.Close;
+        }
+
+        int status = _resp.StatusCode;
+        bool tunnel = _resp.BodyFraming == HttpBodyFraming.Tunnel;
+        if (status == 101 && !upgrade) return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);   // no upgrade was asked for
+
+        // :: The client connection stays open unless something asks to close or the body is delimited by the close.
+        bool keepClient = clientKeepAlive && !tunnel && !_resp.MustClose && _resp.BodyFraming != HttpBodyFraming.CloseDelimited
+            && !_engine.IsStopping;
+        var flags = tunnel ? HttpHeadWriteFlags.KeepUpgrade : HttpHeadWriteFlags.None;
+        if (!tunnel && !keepClient) flags |= HttpHeadWriteFlags.ConnectionClose;
+        else if (keepClient && _req.Version == Http1Version.Http10) flags |= HttpHeadWriteFlags.ConnectionKeepAlive;
+        var facts = new HttpRequestFacts(_req, _clientIp);
+        ulong beMask = HttpProxyRuntime.Evaluate(be.Http.ResponseRules, facts);
+        ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.ResponseRules, facts);
+        int length = HttpHeadComposer.Write(_resp, _out, flags, default, be.Http.ResponseRules, beMask, fe.Http.ResponseRules, feMask);
+        if (length < 0) return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);
+        CountResponse(be, srv, status);
+        if (!await SendToClientAsync(_out.AsMemory(0, length)).ConfigureAwait(false)) return ResponseOutcome.Close;
+
+        if (tunnel)
+        {
+            await TunnelAsync(conn, be, srv).ConfigureAwait(false);
+            return ResponseOutcome.Close;
+        }
+        _responseBody.Reset(_resp);
+        while (true)
+        {
+            var st = _responseBody.Process(conn.Data, conn.ReceivedEof, out long count);
+            if (count > 0)
+            {
+                EnterWait(ref _clientBusy, ref _clientWaitSince);
+                bool ok = await conn.RelayToAsync(_client, count).ConfigureAwait(false);
+                Interlocked.Decrement(ref _clientBusy);
+                if (!ok) return ClientGone(be, srv);
+            }
+            if (st == HttpBodyStatus.Complete) return keepClient ? ResponseOutcome.KeepAlive : ResponseOutcome.Close;
+            if (st == HttpBodyStatus.Error)
+            {
+                ProxyCounters.Increment(ref be.Counters.eresp);
+                ProxyCounters.Increment(ref srv.Counters.eresp);
+                Abort();
+                return ResponseOutcome.Close;
+            }
+            EnterWait(ref _serverBusy, ref _serverWaitSince);
+            int n = await conn.ReceiveAsync().ConfigureAwait(false);
+            Interlocked.Decrement(ref _serverBusy);
+            if (n > 0) CountOut(be, srv, n);
+            else if (n < 0 || Volatile.Read(ref _aborted) != 0)
+            {
+                ProxyCounters.Increment(ref be.Counters.srvAbrt);
+                ProxyCounters.Increment(ref srv.Counters.srvAbrt);
+                Abort();
+                return ResponseOutcome.Close;
+            }
+        }
+    }
+
+    /// <summary>After a 101 (or 2xx to CONNECT): bytes both ways unchanged until both ends close, under `timeout tunnel`.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask TunnelAsync(BufferedSocket server, BackendRuntime be, ServerRuntime srv)
+    {
+        SetPhase(PhaseTunnel);
+        Task up = PumpAsync(_client, server);
+        Task down = PumpAsync(server, _client);
+        await up.ConfigureAwait(false);
+        await down.ConfigureAwait(false);
+    }
+
+    /// <summary>Copies <paramref name="from"/> to <paramref name="to"/> until FIN (relayed as shutdown) or an error (aborts).</summary>
+    private async Task PumpAsync(BufferedSocket from, BufferedSocket to)
+    {
+        while (true)
+        {
+            if (from.Buffered > 0 && !await from.RelayToAsync(to, from.Buffered).ConfigureAwait(false)) { Abort(); return; }
+            int n = await from.ReceiveAsync().ConfigureAwait(false);
+            if (n == 0) { to.ShutdownSend(); return; }
+            if (n < 0) { Abort(); return; }
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> SendToClientAsync(ReadOnlyMemory<byte> data)
+    {
+        EnterWait(ref _clientBusy, ref _clientWaitSince);
+        bool ok = await _client.SendAsync(data).ConfigureAwait(false);
+        Interlocked.Decrement(ref _clientBusy);
+        if (!ok && _be is { } be && _srv is { } srv) ClientGone(be, srv);
+        return ok;
+    }
+
+    private ResponseOutcome ClientGone(BackendRuntime be, ServerRuntime srv)
+    {
+        if (Interlocked.Exchange(ref _aborted, 1) == 0)
+        {
+            ProxyCounters.Increment(ref _fe.Counters.cliAbrt);
+            ProxyCounters.Increment(ref be.Counters.cliAbrt);
+            ProxyCounters.Increment(ref srv.Counters.cliAbrt);
+        }
+        Abort();
+        return ResponseOutcome.Close;
+    }
+
+    /// <summary>Answers <paramref name="status"/> (502 bad or no response, 504 server timeout) and closes.</summary>
+    private async ValueTask<ResponseOutcome> FailResponseCloseAsync(BackendRuntime be, ServerRuntime srv, int status)
+    {
+        await FailResponseAsync(be, srv, status).ConfigureAwait(false);
+        return ResponseOutcome.Close;
+    }
+
+    private async ValueTask<bool> FailResponseAsync(BackendRuntime be, ServerRuntime srv, int status)
+    {
+        ProxyCounters.Increment(ref be.Counters.eresp);
+        ProxyCounters.Increment(ref srv.Counters.eresp);
+        srv.Counters.CountResponse(status);
+        DropServer();
+        if (Volatile.Read(ref _aborted) == 0) await SendErrorAsync(status).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>Marks the start of a wait on one side: its inactivity timeout counts from here or its last byte.</summary>
+    private static void EnterWait(ref int busy, ref long since)
+    {
+        Volatile.Write(ref since, Environment.TickCount64);
+        Interlocked.Increment(ref busy);
+    }
+
+    private void CountResponse(BackendRuntime be, ServerRuntime srv, int status)
+    {
+        _fe.Counters.CountResponse(status);
+        be.Counters.CountResponse(status);
+        srv.Counters.CountResponse(status);
+    }
+
+    private void CountIn(BackendRuntime be, ServerRuntime srv, long n)
+    {
+        ProxyCounters.Add(ref be.Counters.bin, n);
+        ProxyCounters.Add(ref srv.Counters.bin, n);
+    }
+
+    private void CountOut(BackendRuntime be, ServerRuntime srv, long n)
+    {
+        ProxyCounters.Add(ref _fe.Counters.bout, n);
+        ProxyCounters.Add(ref be.Counters.bout, n);
+        ProxyCounters.Add(ref srv.Counters.bout, n);
+    }
+}

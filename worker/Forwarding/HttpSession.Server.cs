@@ -1,0 +1,115 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using Proxy.Worker.Balancing;
+using Proxy.Worker.Stats;
+
+namespace Proxy.Worker.Forwarding;
+
+// Server connections of an HTTP session: reuse (`http-reuse safe`), connect with `retries` and `option redispatch`.
+internal sealed partial class HttpSession
+{
+    /// <summary>
+    /// Makes <see cref="_server"/> a connection to a server of <paramref name="be"/> for the request in progress:
+    /// the session's own idle connection when the balancer picks its server again, else (not for a session's first
+    /// request: `http-reuse safe`) an idle one from the server's pool, else a new one. <paramref name="fresh"/>
+    /// forces a new connection to <paramref name="fresh"/> (a reused one failed before any response byte).
+    /// Returns whether the connection was reused, or null when no server could be reached.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool?> AcquireServerAsync(BackendRuntime be, ServerRuntime? fresh)
+    {
+        var srv = fresh ?? be.Pick(_client.Socket, null);
+        if (srv is not null && fresh is null)
+        {
+            if (_server is { } own)
+            {
+                if (_serverOwner == srv && own.IsIdleAlive()) return Attach(srv, reused: true);
+                ReleaseIdleServer();
+            }
+            if (_requests > 1 && srv.Pool.TryTake() is { } pooled)
+            {
+                Volatile.Write(ref _server, pooled);
+                _serverOwner = srv;
+                return Attach(srv, reused: true);
+            }
+        }
+        else
+        {
+            DropServer();
+        }
+
+        int retries = be.Config.Retries;
+        for (int attempt = 0; ; attempt++)
+        {
+            if (srv is null)
+            {
+                ProxyCounters.Increment(ref be.Counters.econ);   // no usable server: HAProxy's 503
+                return null;
+            }
+            var socket = new Socket(srv.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            var conn = new BufferedSocket(socket, _engine.BufferSize);
+            Volatile.Write(ref _server, conn);
+            _serverOwner = srv;
+            long timeout = be.ConnectTimeoutMs;
+            Volatile.Write(ref _connectDeadline, timeout > 0 ? Environment.TickCount64 + timeout : 0);
+            SetPhase(PhaseConnecting);
+            if (Volatile.Read(ref _aborted) != 0) { DropServer(); return null; }
+            SocketError error = await conn.ConnectAsync(srv.EndPoint).ConfigureAwait(false);
+            Volatile.Write(ref _connectDeadline, 0);
+            if (error == SocketError.Success && Volatile.Read(ref _aborted) == 0)
+                return Attach(srv, reused: false);
+            DropServer();
+            if (attempt >= retries || Volatile.Read(ref _aborted) != 0)
+            {
+                ProxyCounters.Increment(ref srv.Counters.econ);
+                ProxyCounters.Increment(ref be.Counters.econ);
+                return null;
+            }
+            ProxyCounters.Increment(ref srv.Counters.wretr);
+            ProxyCounters.Increment(ref be.Counters.wretr);
+            // `option redispatch` without interval redispatches on the last retry only (HAProxy's default -1).
+            if (be.Config.Redispatch && attempt + 1 == retries)
+            {
+                var other = be.Pick(_client.Socket, srv);
+                if (other is not null && other != srv)
+                {
+                    ProxyCounters.Increment(ref other.Counters.wredis);
+                    ProxyCounters.Increment(ref be.Counters.wredis);
+                    srv = other;
+                }
+            }
+        }
+    }
+
+    /// <summary>Counts the request on <paramref name="srv"/> (scur for leastconn, req_tot) and returns <paramref name="reused"/>.</summary>
+    private bool Attach(ServerRuntime srv, bool reused)
+    {
+        if (_srv != srv)
+        {
+            _srv?.Counters.CloseSession();
+            _srv = srv;
+            srv.Counters.OpenSession();
+            ProxyCounters.Increment(ref srv.Counters.reqTot);
+        }
+        _server!.LastActivity = Environment.TickCount64;
+        return reused;
+    }
+
+    /// <summary>Gives the session's idle connection to its server's pool (its previous response was fully read).</summary>
+    private void ReleaseIdleServer()
+    {
+        if (Volatile.Read(ref _server) is not { } own || _serverOwner is not { } owner) return;
+        Volatile.Write(ref _server, null);
+        _serverOwner = null;
+        owner.Pool.Return(own);
+    }
+
+    /// <summary>Closes the current server connection (failed, not reusable, or `http-server-close`).</summary>
+    private void DropServer()
+    {
+        if (Volatile.Read(ref _server) is not { } conn) return;
+        Volatile.Write(ref _server, null);
+        _serverOwner = null;
+        conn.Dispose();
+    }
+}

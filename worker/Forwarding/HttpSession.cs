@@ -1,0 +1,339 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using Proxy.Shared.Config;
+using Proxy.Worker.Balancing;
+using Proxy.Worker.Http;
+using Proxy.Worker.Stats;
+
+namespace Proxy.Worker.Forwarding;
+
+/// <summary>
+/// One `mode http` client connection (HTTP/1.0 and 1.1): requests are parsed strictly (a malformed one is answered
+/// 400 and never forwarded), routed (`use_backend`, then `default_backend`), balanced per request, and sent with the
+/// hop-by-hop fields removed and the header rules applied; bodies are streamed as they arrive; responses go back in
+/// request order (pipelining), the connection kept alive on both sides as `option http-keep-alive` /
+/// `http-server-close` / `httpclose` say, and an accepted `Upgrade` becomes a tunnel under `timeout tunnel`.
+/// Timeouts are enforced from outside by the engine's timer (<see cref="CheckTimeouts"/>), which only closes or
+/// shuts down sockets; the session then answers 408 / 504 itself.
+/// </summary>
+internal sealed partial class HttpSession : ProxySession
+{
+    private const int PhaseIdle = 0, PhaseRequestHead = 1, PhaseConnecting = 2, PhaseExchange = 3, PhaseTunnel = 4,
+        PhaseClosing = 5, PhaseClosed = 6;
+    private const long LingerMs = 1000;   // how long a closing connection may still drain what the client sends
+
+    private readonly ProxyEngine _engine;
+    private readonly FrontendRuntime _fe;
+    private readonly BufferedSocket _client;
+    private readonly HttpHead _req;
+    private readonly HttpHead _resp;
+    private readonly byte[] _out;            // composed heads: tune.bufsize plus room for the added fields
+    private IPAddress? _clientIp;
+    private byte[] _xffLine = [];            // "X-Forwarded-For: ADDR\r\n", built for the header name last used
+    private byte[]? _xffHeader;
+
+    private BackendRuntime? _be;              // backend of the request in progress
+    private BufferedSocket? _server;          // connection of the request in progress, or the session's idle one
+    private ServerRuntime? _serverOwner;      // the server that connection goes to
+    private ServerRuntime? _srv;              // server counted for the request in progress
+    private int _requests;
+
+    private int _phase;
+    private long _phaseStart;
+    private long _connectDeadline;
+    // I/O in progress on a side during an exchange: its inactivity timeout (`timeout client` / `timeout server`)
+    // applies only then, counted from the start of the wait or the last byte moved, whichever is later.
+    private int _clientBusy, _serverBusy;
+    private long _clientWaitSince, _serverWaitSince;
+    private int _clientTimedOut, _serverTimedOut, _aborted;
+    private long _tunnelTimeoutMs, _serverTimeoutMs;
+
+    public HttpSession(ProxyEngine engine, FrontendRuntime fe, Socket client)
+    {
+        _engine = engine;
+        _fe = fe;
+        int size = engine.BufferSize;
+        _client = new BufferedSocket(client, size);
+        _req = new HttpHead(size, engine.Config.Global.MaxHeaders > 0 ? engine.Config.Global.MaxHeaders : HttpHead.DefaultMaxHeaders);
+        _resp = new HttpHead(size, _req.MaxHeaders);
+        _out = ArrayPool<byte>.Shared.Rent(size + 4096);
+    }
+
+    internal override FrontendRuntime Frontend => _fe;
+
+    public override void Execute() => _ = RunAsync();
+
+    /// <summary>Runs the whole connection; never throws. Releases the engine's slot at the end.</summary>
+    private async Task RunAsync()
+    {
+        var fe = _fe;
+        SetPhase(PhaseIdle);
+        _client.LastActivity = Environment.TickCount64;
+        _engine.RegisterSession(this);
+        fe.Counters.OpenSession();
+        try
+        {
+            _clientIp = (_client.Socket.RemoteEndPoint as IPEndPoint)?.Address;
+            while (await HandleOneRequestAsync().ConfigureAwait(false))
+            {
+            }
+            // The session's idle server connection goes back to its server's pool before the sockets close.
+            if (_serverIdle && Volatile.Read(ref _aborted) == 0) ReleaseIdleServer();
+            await LingerCloseAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _engine.Log.Error(e, "http session on frontend {0} failed unexpectedly", fe.Config.Name);
+        }
+        finally
+        {
+            Abort();
+            SetPhase(PhaseClosed);
+            EndRequestCounters();
+            fe.Counters.CloseSession();
+            _engine.UnregisterSession(this);
+            // Every operation has completed: the buffers can go back.
+            _server?.Dispose();
+            _client.Dispose();
+            _req.Dispose();
+            _resp.Dispose();
+            ArrayPool<byte>.Shared.Return(_out);
+        }
+    }
+
+    /// <summary>One request and its response; true when the client connection may carry another one.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> HandleOneRequestAsync()
+    {
+        var fe = _fe;
+        // :: Step 1: the request head (timeout http-keep-alive while idle, then timeout http-request).
+        var head = await ReadRequestHeadAsync().ConfigureAwait(false);
+        if (head == HeadResult.Closed) return false;
+        if (head != HeadResult.Complete)
+        {
+            int status = head == HeadResult.TimedOut ? 408 : HttpParseErrors.StatusCode(_req.Error, HttpMessageKind.Request);
+            ProxyCounters.Increment(ref fe.Counters.ereq);
+            if (head == HeadResult.TimedOut || head == HeadResult.Invalid) await SendErrorAsync(status).ConfigureAwait(false);
+            return false;
+        }
+        _requests++;
+        ProxyCounters.Increment(ref fe.Counters.reqTot);
+        var facts = new HttpRequestFacts(_req, _clientIp);
+
+        // :: Step 2: the backend: first matching `use_backend` rule, else `default_backend` (4.2 "use_backend").
+        var be = fe.Backend;
+        foreach (var (condition, target) in fe.UseBackends)
+        {
+            if (condition.Evaluate(facts)) { be = target; break; }
+        }
+        if (be is null)
+        {
+            await SendErrorAsync(503).ConfigureAwait(false);
+            return false;
+        }
+        _be = be;
+        be.Counters.OpenSession();
+        ProxyCounters.Increment(ref be.Counters.reqTot);
+
+        // :: Step 3: connection modes. The stronger option of frontend and backend wins (httpclose > server-close
+        // > keep-alive); a request asking to close, an HTTP/1.0 one without keep-alive, or a draining worker closes.
+        var mode = (HttpConnectionMode)Math.Max((int)fe.Http.ConnectionMode, (int)be.Http.ConnectionMode);
+        bool upgrade = _req.HasUpgrade && (_req.ConnectionOptions & HttpConnectionOptions.Upgrade) != 0;
+        bool clientKeepAlive = _req.IsKeepAlive && mode != HttpConnectionMode.Close && !_engine.IsStopping;
+        bool serverClose = mode != HttpConnectionMode.KeepAlive;
+
+        // :: Step 4: the head for the server: hop-by-hop fields removed (RFC 9110 7.6.1), forwardfor, header rules.
+        var flags = upgrade ? HttpHeadWriteFlags.KeepUpgrade : HttpHeadWriteFlags.None;
+        if (serverClose) flags |= HttpHeadWriteFlags.ConnectionClose;
+        else if (_req.Version == Http1Version.Http10) flags |= HttpHeadWriteFlags.ConnectionKeepAlive;
+        ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.RequestRules, facts);
+        ulong beMask = HttpProxyRuntime.Evaluate(be.Http.RequestRules, facts);
+        int headLength = HttpHeadComposer.Write(_req, _out, flags, ForwardedForLine(fe, be),
+            fe.Http.RequestRules, feMask, be.Http.RequestRules, beMask);
+        if (headLength < 0)
+        {
+            await SendErrorAsync(500).ConfigureAwait(false);   // a rewrite that does not fit (HAProxy: 500)
+            return false;
+        }
+
+        // :: Step 5: a server connection, the head sent, then body and response both ways at once.
+        var outcome = await ExchangeAsync(be, headLength, serverClose, clientKeepAlive, upgrade).ConfigureAwait(false);
+        EndRequestCounters();
+        return outcome;
+    }
+
+    private enum HeadResult { Complete, Closed, Invalid, TimedOut }
+
+    /// <summary>Reads and parses the next request head from the client buffer (pipelined bytes first).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<HeadResult> ReadRequestHeadAsync()
+    {
+        _req.Reset(HttpMessageKind.Request);
+        bool started = false;
+        if (_client.Buffered == 0)
+        {
+            // Idle between requests: timeout http-keep-alive until the first byte.
+            SetPhase(_requests == 0 ? PhaseRequestHead : PhaseIdle);
+        }
+        else
+        {
+            SetPhase(PhaseRequestHead);
+        }
+        while (true)
+        {
+            if (_client.Buffered > 0)
+            {
+                if (!started)
+                {
+                    started = true;
+                    if (Volatile.Read(ref _phase) == PhaseIdle) SetPhase(PhaseRequestHead);
+                }
+                var data = _client.Data;
+                var st = Http1RequestParser.Parse(_req, data, out var consumed, out _);
+                _client.ConsumeTo(data, consumed);
+                if (st == HttpParseStatus.Complete) return HeadResult.Complete;
+                if (st == HttpParseStatus.Error) return HeadResult.Invalid;
+            }
+            int n = await _client.ReceiveAsync().ConfigureAwait(false);
+            if (n > 0)
+            {
+                ProxyCounters.Add(ref _fe.Counters.bin, n);
+                continue;
+            }
+            if (Volatile.Read(ref _clientTimedOut) != 0)
+            {
+                // An idle keep-alive connection just closes; a first or partial request gets 408 (4.2 "timeout http-request").
+                return started || _requests == 0 ? HeadResult.TimedOut : HeadResult.Closed;
+            }
+            if (started && n == 0) ProxyCounters.Increment(ref _fe.Counters.cliAbrt);
+            return HeadResult.Closed;
+        }
+    }
+
+    /// <summary>The forwardfor line for this request, unless the option is off or the client is in its `except` network.</summary>
+    private ReadOnlySpan<byte> ForwardedForLine(FrontendRuntime fe, BackendRuntime be)
+    {
+        // 4.2 "option forwardfor": the backend's setting (its header name) takes precedence over the frontend's.
+        var http = be.Http.ForwardForHeader is not null ? be.Http : fe.Http;
+        if (http.ForwardForHeader is not { } header || _clientIp is not { } ip) return default;
+        if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
+        if (http.ForwardForExcept is { } except && except.Contains(ip)) return default;
+        if (!ReferenceEquals(header, _xffHeader))
+        {
+            Span<byte> text = stackalloc byte[64];
+            if (!ip.TryFormat(text, out int written)) return default;
+            var line = new byte[header.Length + written + 4];
+            int n = Http1HeadWriter.AppendHeader(line, 0, header, text[..written]);
+            if (n < 0) return default;
+            _xffLine = line;
+            _xffHeader = header;
+        }
+        return _xffLine;
+    }
+
+    /// <summary>Sends a generated response (errorfile or built-in) and counts it; the connection closes after it.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendErrorAsync(int status)
+    {
+        var be = _be;
+        var message = HttpErrorResponses.Get(status, be?.Http.ErrorFiles, _fe.Http.ErrorFiles);
+        _fe.Counters.CountResponse(status);
+        if (be is not null) be.Counters.CountResponse(status);
+        ProxyCounters.Add(ref _fe.Counters.bout, message.Length);
+        EnterWait(ref _clientBusy, ref _clientWaitSince);
+        await _client.SendAsync(message).ConfigureAwait(false);
+        Interlocked.Decrement(ref _clientBusy);
+    }
+
+    /// <summary>
+    /// Closes gracefully: FIN first, then reads and drops what the client still sends for up to a second, so that a
+    /// response is not destroyed by a reset caused by unread request bytes (RFC 9112 9.6).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask LingerCloseAsync()
+    {
+        if (Volatile.Read(ref _aborted) != 0) return;
+        _client.ShutdownSend();
+        SetPhase(PhaseClosing);
+        while (true)
+        {
+            _client.Consume(_client.Buffered);
+            if (await _client.ReceiveAsync().ConfigureAwait(false) <= 0) return;
+        }
+    }
+
+    /// <summary>Ends the per-request counters of the backend and server (scur) once a request is over.</summary>
+    private void EndRequestCounters()
+    {
+        if (_srv is { } srv) { srv.Counters.CloseSession(); _srv = null; }
+        if (_be is { } be) { be.Counters.CloseSession(); _be = null; }
+    }
+
+    private void SetPhase(int phase)
+    {
+        Volatile.Write(ref _phaseStart, Environment.TickCount64);
+        Volatile.Write(ref _phase, phase);
+    }
+
+    /// <summary>Closes both sides now; pending operations complete with errors and every loop ends. Idempotent.</summary>
+    internal override void Abort()
+    {
+        Interlocked.Exchange(ref _aborted, 1);
+        _client.Close();
+        Volatile.Read(ref _server)?.Close();
+    }
+
+    /// <summary>
+    /// Called by the engine's timer. Waiting for a request: `timeout http-keep-alive` / `http-request` shut the
+    /// client's receive side down, so the session sees the end and answers 408 itself. Connecting: `timeout connect`
+    /// fails the attempt. Exchanging: `timeout server` closes the server side (504 if nothing was answered yet),
+    /// `timeout client` (only while client I/O is pending) closes everything. Tunnel: `timeout tunnel`.
+    /// </summary>
+    internal override void CheckTimeouts(long now)
+    {
+        int phase = Volatile.Read(ref _phase);
+        long since = now - Volatile.Read(ref _phaseStart);
+        switch (phase)
+        {
+            case PhaseIdle:
+                if (_engine.IsStopping || Expired(since, _fe.HttpKeepAliveTimeoutMs)) ExpireClient();
+                break;
+            case PhaseRequestHead:
+                if (Expired(since, _fe.HttpRequestTimeoutMs)) ExpireClient();
+                break;
+            case PhaseConnecting:
+                long deadline = Volatile.Read(ref _connectDeadline);
+                if (deadline != 0 && now >= deadline) Volatile.Read(ref _server)?.Close();   // fails this attempt only
+                break;
+            case PhaseExchange:
+                if (Volatile.Read(ref _serverBusy) > 0 && Volatile.Read(ref _server) is { } server
+                    && Expired(now - Math.Max(server.LastActivity, Volatile.Read(ref _serverWaitSince)), Volatile.Read(ref _serverTimeoutMs)))
+                {
+                    Interlocked.Exchange(ref _serverTimedOut, 1);
+                    server.Close();
+                }
+                if (Volatile.Read(ref _clientBusy) > 0
+                    && Expired(now - Math.Max(_client.LastActivity, Volatile.Read(ref _clientWaitSince)), _fe.HttpClientTimeoutMs))
+                    Abort();
+                break;
+            case PhaseTunnel:
+                long tunnel = Volatile.Read(ref _tunnelTimeoutMs);
+                long last = Math.Max(_client.LastActivity, Volatile.Read(ref _server)?.LastActivity ?? 0);
+                if (Expired(now - Math.Max(last, Volatile.Read(ref _phaseStart)), tunnel)) Abort();
+                break;
+            case PhaseClosing:
+                if (since >= LingerMs) Abort();
+                break;
+        }
+    }
+
+    private static bool Expired(long elapsed, long timeoutMs) => timeoutMs > 0 && elapsed >= timeoutMs;
+
+    private void ExpireClient()
+    {
+        Interlocked.Exchange(ref _clientTimedOut, 1);
+        _client.ShutdownReceive();
+    }
+}

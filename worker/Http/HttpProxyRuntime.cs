@@ -1,0 +1,63 @@
+using System.Net;
+using System.Text;
+using Proxy.Shared.Config;
+
+namespace Proxy.Worker.Http;
+
+/// <summary>One `http-request|http-response set-header|add-header|del-header` rule, compiled.</summary>
+internal sealed class CompiledHeaderRule(HeaderRule rule)
+{
+    public HeaderAction Action { get; } = rule.Action;
+    public byte[] Name { get; } = Encoding.ASCII.GetBytes(rule.Name);
+    public byte[] Value { get; } = rule.Value is null ? [] : Encoding.UTF8.GetBytes(rule.Value);
+    public CompiledCondition? Condition { get; } = rule.Condition is null ? null : new CompiledCondition(rule.Condition);
+}
+
+/// <summary>
+/// The `mode http` settings of one frontend or backend, compiled once per engine: the connection mode,
+/// forwardfor, header rules (at most <see cref="MaxRules"/> per direction), errorfiles.
+/// </summary>
+internal sealed class HttpProxyRuntime
+{
+    /// <summary>Rules per direction and proxy that are evaluated; the active ones are a 64-bit mask per request.</summary>
+    public const int MaxRules = 64;
+
+    public HttpProxyRuntime(HttpProxySettings settings)
+    {
+        ConnectionMode = settings.ConnectionMode;
+        if (settings.ForwardFor is { } ff)
+        {
+            ForwardForHeader = Encoding.ASCII.GetBytes(ff.HeaderName);
+            ForwardForExcept = ff.Except;
+        }
+        RequestRules = Compile(settings.RequestRules);
+        ResponseRules = Compile(settings.ResponseRules);
+        ErrorFiles = settings.ErrorFiles;
+    }
+
+    public static HttpProxyRuntime Empty { get; } = new(HttpProxySettings.None);
+
+    public HttpConnectionMode ConnectionMode { get; }
+    /// <summary>`option forwardfor` header name; null when the option is off.</summary>
+    public byte[]? ForwardForHeader { get; }
+    public IPNetwork? ForwardForExcept { get; }
+    public CompiledHeaderRule[] RequestRules { get; }
+    public CompiledHeaderRule[] ResponseRules { get; }
+    public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; }
+
+    /// <summary>Bit i set when rule i applies to this request (no condition, or its condition holds).</summary>
+    public static ulong Evaluate(CompiledHeaderRule[] rules, in HttpRequestFacts facts)
+    {
+        ulong mask = 0;
+        for (int i = 0; i < rules.Length; i++)
+            if (rules[i].Condition is not { } c || c.Evaluate(facts)) mask |= 1UL << i;
+        return mask;
+    }
+
+    private static CompiledHeaderRule[] Compile(IReadOnlyList<HeaderRule> rules)
+    {
+        var compiled = new CompiledHeaderRule[Math.Min(rules.Count, MaxRules)];
+        for (int i = 0; i < compiled.Length; i++) compiled[i] = new CompiledHeaderRule(rules[i]);
+        return compiled;
+    }
+}
