@@ -131,6 +131,17 @@ public sealed class ProxyEngine : IAsyncDisposable
     /// <summary>Set once accepting stops (drain): HTTP sessions then close after the response in progress.</summary>
     internal bool IsStopping => Volatile.Read(ref _stopped) != 0;
 
+    /// <summary>
+    /// While draining, an idle keep-alive connection is left open this long, so a client that sends its next
+    /// request meanwhile gets an answer with `Connection: close` instead of a connection closed under it (the
+    /// race that costs HAProxy's reloads their keep-alive resets); only connections idle past it are closed.
+    /// </summary>
+    internal const long DrainIdleGraceMs = 1000;
+
+    /// <summary>When accepting stopped (Environment.TickCount64), 0 while serving.</summary>
+    internal long StoppingSinceMs => Volatile.Read(ref _stoppingSinceMs);
+    private long _stoppingSinceMs;
+
     /// <summary>Every frontend, then each backend followed by its servers, in configuration order.</summary>
     public IReadOnlyList<ProxyCounters> Counters { get; }
 
@@ -177,6 +188,7 @@ public sealed class ProxyEngine : IAsyncDisposable
     /// </summary>
     public void StopAccepting()
     {
+        Interlocked.CompareExchange(ref _stoppingSinceMs, Environment.TickCount64, 0);
         if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
         _stop.Cancel();
         if (Volatile.Read(ref _started) == 0)

@@ -35,7 +35,11 @@ app.Use(async (ctx, next) =>
     await next(ctx);
 });
 byte[] hello = System.Text.Encoding.UTF8.GetBytes($"hello from {name}\n");
-app.MapGet("/", (HttpContext ctx) => ctx.Response.Body.WriteAsync(hello).AsTask());
+app.MapGet("/", (HttpContext ctx) =>
+{
+    ctx.Response.ContentLength = hello.Length; // a fixed size, not chunked: cheaper for benchmarks and simple clients
+    return ctx.Response.Body.WriteAsync(hello).AsTask();
+});
 app.MapGet("/bytes/{n:long}", async (long n, HttpContext ctx) =>
 {
     ctx.Response.ContentLength = n;

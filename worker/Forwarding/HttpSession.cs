@@ -298,7 +298,9 @@ internal sealed partial class HttpSession : ProxySession
         switch (phase)
         {
             case PhaseIdle:
-                if (_engine.IsStopping || Expired(since, _fe.HttpKeepAliveTimeoutMs)) ExpireClient();
+                long stoppingSince = _engine.StoppingSinceMs;
+                bool drained = stoppingSince != 0 && now - Math.Max(stoppingSince, now - since) >= ProxyEngine.DrainIdleGraceMs;
+                if (drained || Expired(since, _fe.HttpKeepAliveTimeoutMs)) ExpireClient();
                 break;
             case PhaseRequestHead:
                 if (Expired(since, _fe.HttpRequestTimeoutMs)) ExpireClient();
