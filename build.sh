@@ -23,7 +23,7 @@ build() {
         project=$(ls "$part"/*.csproj)
         dotnet publish "$project" -c Release -r linux-x64 -p:PublishAot=true \
             -o "artifacts/aot-$part" --nologo -v quiet -clp:ErrorsOnly
-        cp "artifacts/aot-$part/$name" "artifacts/bin/$name"
+        cp -f "artifacts/aot-$part/$name" "artifacts/bin/$name"   # -f: replaces a binary that is running
         rm -f "artifacts/bin/$name.dll" "artifacts/bin/$name.deps.json" "artifacts/bin/$name.runtimeconfig.json" "artifacts/bin/$name.pdb"
     done
     echo "built: $(ls artifacts/bin | grep -E '^(proxyctl|proxy-supervisor|proxy-worker|proxy-origin)$' | tr '\n' ' ')"

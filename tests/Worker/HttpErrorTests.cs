@@ -191,7 +191,10 @@ public class HttpErrorTests
         await using var origin = new HttpOrigin("a");
         await using var proxy = StartFromText(HttpConfig(Server("a", origin)));
         using var c = await proxy.ConnectAsync();
-        await SendAsync(c, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n");
+        // The bad chunk comes after the head went out (a bad chunk that arrives with the head is a 400: the table tests).
+        await SendAsync(c, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+        await Task.Delay(200);
+        await SendAsync(c, "zz\r\n");
         var rest = await new HttpReader(c).ReadToEndAsync();
         Assert.That(rest, Is.Empty, "connection closed, no response");
         Assert.That(origin.Requests, Is.Empty, "the origin never saw a complete request");

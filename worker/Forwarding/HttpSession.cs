@@ -29,7 +29,8 @@ internal sealed partial class HttpSession : ProxySession
     private readonly BufferedSocket _client;
     private readonly HttpHead _req;
     private readonly HttpHead _resp;
-    private readonly byte[] _out;            // composed heads: tune.bufsize plus room for the added fields
+    private byte[] _out = [];                // composed heads (tune.bufsize plus room for added fields), rented per request
+    private readonly int _outSize;
     private IPAddress? _clientIp;
     private byte[] _xffLine = [];            // "X-Forwarded-For: ADDR\r\n", built for the header name last used
     private byte[]? _xffHeader;
@@ -58,7 +59,7 @@ internal sealed partial class HttpSession : ProxySession
         _client = new BufferedSocket(client, size);
         _req = new HttpHead(size, engine.Config.Global.MaxHeaders > 0 ? engine.Config.Global.MaxHeaders : HttpHead.DefaultMaxHeaders);
         _resp = new HttpHead(size, _req.MaxHeaders);
-        _out = ArrayPool<byte>.Shared.Rent(size + 4096);
+        _outSize = size + 4096;
     }
 
     internal override FrontendRuntime Frontend => _fe;
@@ -99,7 +100,7 @@ internal sealed partial class HttpSession : ProxySession
             _client.Dispose();
             _req.Dispose();
             _resp.Dispose();
-            ArrayPool<byte>.Shared.Return(_out);
+            ReleaseRequestBuffers();
         }
     }
 
@@ -120,6 +121,14 @@ internal sealed partial class HttpSession : ProxySession
         }
         _requests++;
         ProxyCounters.Increment(ref fe.Counters.reqTot);
+        // :: Step 1b: chunked body bytes that came with the head are checked before anything is forwarded, so a
+        // malformed body already in hand (smuggling attempts arrive whole) is a 400 and the server sees nothing.
+        if (_req.BodyFraming == HttpBodyFraming.Chunked && _client.Buffered > 0 && !BufferedChunksAreValid())
+        {
+            ProxyCounters.Increment(ref fe.Counters.ereq);
+            await SendErrorAsync(400).ConfigureAwait(false);
+            return false;
+        }
         var facts = new HttpRequestFacts(_req, _clientIp);
 
         // :: Step 2: the backend: first matching `use_backend` rule, else `default_backend` (4.2 "use_backend").
@@ -145,6 +154,7 @@ internal sealed partial class HttpSession : ProxySession
         bool serverClose = mode != HttpConnectionMode.KeepAlive;
 
         // :: Step 4: the head for the server: hop-by-hop fields removed (RFC 9110 7.6.1), forwardfor, header rules.
+        if (_out.Length == 0) _out = ArrayPool<byte>.Shared.Rent(_outSize);
         var flags = upgrade ? HttpHeadWriteFlags.KeepUpgrade : HttpHeadWriteFlags.None;
         if (serverClose) flags |= HttpHeadWriteFlags.ConnectionClose;
         else if (_req.Version == Http1Version.Http10) flags |= HttpHeadWriteFlags.ConnectionKeepAlive;
@@ -161,7 +171,33 @@ internal sealed partial class HttpSession : ProxySession
         // :: Step 5: a server connection, the head sent, then body and response both ways at once.
         var outcome = await ExchangeAsync(be, headLength, serverClose, clientKeepAlive, upgrade).ConfigureAwait(false);
         EndRequestCounters();
+        // Between requests the session holds no buffer: the next head is parsed into freshly rented ones.
+        ReleaseRequestBuffers();
         return outcome;
+    }
+
+    private void ReleaseRequestBuffers()
+    {
+        _req.ReleaseBuffer();
+        _resp.ReleaseBuffer();
+        byte[] o = _out;
+        _out = [];
+        if (o.Length > 0) ArrayPool<byte>.Shared.Return(o);
+    }
+
+    /// <summary>Runs a throw-away copy of the body framer over the buffered bytes: false when they break chunk framing.</summary>
+    private bool BufferedChunksAreValid()
+    {
+        var probe = default(HttpBodyFramer);
+        probe.Reset(_req);
+        var data = _client.Data;
+        while (true)
+        {
+            var st = probe.Process(data, false, out long count);
+            if (st == HttpBodyStatus.Error) return false;
+            if (st == HttpBodyStatus.Complete || count == 0) return true;
+            data = data.Slice(count);
+        }
     }
 
     private enum HeadResult { Complete, Closed, Invalid, TimedOut }

@@ -40,7 +40,7 @@ public sealed class HttpHead : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxHeadSize, 16);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxHeaders, 1);
-        _buffer = ArrayPool<byte>.Shared.Rent(maxHeadSize);
+        _buffer = [];   // rented when a head is parsed, returned by ReleaseBuffer between messages
         _headers = new HttpHeaderEntry[maxHeaders];
         MaxHeadSize = maxHeadSize;
         Reset(HttpMessageKind.Request);
@@ -144,14 +144,20 @@ public sealed class HttpHead : IDisposable
         HasUpgrade = ExpectsContinue = MustClose = false;
     }
 
-    public void Dispose()
+    public void Dispose() => ReleaseBuffer();
+
+    /// <summary>
+    /// Returns the head buffer to the pool; the next parse rents one again. A keep-alive connection waiting for its
+    /// next request so holds no buffer (HAProxy and Kestrel do the same), which is what lets many idle clients fit.
+    /// </summary>
+    public void ReleaseBuffer()
     {
         byte[] b = _buffer;
         _buffer = [];
         if (b.Length > 0) ArrayPool<byte>.Shared.Return(b);
     }
 
-    internal byte[] Buffer => _buffer;
+    internal byte[] Buffer => _buffer.Length > 0 ? _buffer : (_buffer = ArrayPool<byte>.Shared.Rent(MaxHeadSize));
     internal HttpHeaderEntry[] Headers => _headers;
 
     internal ref readonly HttpHeaderEntry Entry(int index)
