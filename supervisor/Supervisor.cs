@@ -108,7 +108,7 @@ public sealed class Supervisor : IAsyncDisposable
         StatsSlot boardSlot;
         lock (_gate) boardSlot = _board.ClaimFreeSlot(generation, pid: 0, cpu: _cpuPlan[slot][0]);
         var init = new WorkerInit(slot, generation, _cpuPlan[slot], Config.SourcePath, ConfigText, refs, _board.Path, boardSlot.Index,
-            Servers.For(Config), RunsHealthChecks: slot == 0, DownServers: DownServers());
+            Servers.For(Config), RunsHealthChecks: slot == 0, DownServers: DownServers()) { Workers = _cpuPlan.Length };
         var worker = _spawner.Spawn(slot, generation, _cpuPlan[slot], init, fds, OnWorkerMessage, OnWorkerExit);
         lock (_gate) _workers.Add(worker);
         Log.Info($"started worker slot {slot + 1} pid {worker.Pid} on CPU {string.Join(",", _cpuPlan[slot])}");

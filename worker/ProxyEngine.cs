@@ -43,8 +43,10 @@ public sealed class ProxyEngine : IAsyncDisposable
     /// <summary>
     /// Builds the run-time state for <paramref name="config"/>. Throws NotSupportedException for a frontend whose
     /// default backend has another mode, and ArgumentException for a frontend whose backends do not exist.
+    /// <paramref name="workerCount"/>: how many worker processes run this configuration; each takes that share of
+    /// every server's `maxconn` (ServerRuntime.MaxConn).
     /// </summary>
-    public ProxyEngine(ProxyConfig config, IReadOnlyList<BoundListener> listeners, NLog.ILogger log)
+    public ProxyEngine(ProxyConfig config, IReadOnlyList<BoundListener> listeners, NLog.ILogger log, int workerCount = 1)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(listeners);
@@ -62,7 +64,7 @@ public sealed class ProxyEngine : IAsyncDisposable
             useSynchronizationContext: false);
 
         _backends = new BackendRuntime[config.Backends.Count];
-        for (int i = 0; i < _backends.Length; i++) _backends[i] = new BackendRuntime(config.Backends[i]);
+        for (int i = 0; i < _backends.Length; i++) _backends[i] = new BackendRuntime(config.Backends[i], workerCount);
 
         _frontends = new FrontendRuntime[config.Frontends.Count];
         for (int i = 0; i < _frontends.Length; i++)
@@ -100,7 +102,7 @@ public sealed class ProxyEngine : IAsyncDisposable
         long minTimeout = MaxTimerPeriodMs * 4;
         foreach (var be in _backends)
         {
-            foreach (long t in (ReadOnlySpan<long>)[be.ConnectTimeoutMs, be.ServerTimeoutMs, be.TunnelTimeoutMs])
+            foreach (long t in (ReadOnlySpan<long>)[be.ConnectTimeoutMs, be.ServerTimeoutMs, be.TunnelTimeoutMs, be.Queue.TimeoutMs])
                 if (t > 0 && t < minTimeout) minTimeout = t;
         }
         foreach (var fe in _frontends)

@@ -46,7 +46,7 @@ public sealed class WorkerHost
         boardSlot.SetPid(Environment.ProcessId);
         if (!DropPrivileges(config.Global)) return 1;
 
-        await using var engine = new ProxyEngine(config, listeners, Log);
+        await using var engine = new ProxyEngine(config, listeners, Log, init.Workers);
         foreach (var change in init.ServerOverrides)
             if (ServerOverrides.Apply(engine, change) is { } problem) Log.Warn($"server setting not applied: {problem}");
         // One worker checks; the supervisor relays its verdicts, so all workers agree on every server's health.

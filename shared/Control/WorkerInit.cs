@@ -20,7 +20,11 @@ public sealed record WorkerInit(
     int BoardSlot,
     ServerOverride[] ServerOverrides,
     bool RunsHealthChecks,
-    string[] DownServers);
+    string[] DownServers)
+{
+    /// <summary>How many worker slots run this generation: each worker takes that share of a server's `maxconn`.</summary>
+    public int Workers { get; init; } = 1;
+}
 
 /// <summary>The listener behind the descriptor at the same index: its frontend and its bind address key.</summary>
 public sealed record ListenerRef(string Frontend, string Bind);

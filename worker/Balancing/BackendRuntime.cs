@@ -14,14 +14,16 @@ internal sealed class BackendRuntime
     private readonly Lock _rebuildLock = new();   // health-check path only, never per connection
     private readonly IBalancer _balancer;
 
-    public BackendRuntime(BackendConfig config)
+    /// <summary><paramref name="workerCount"/>: how many workers share each server's `maxconn` (ServerRuntime.MaxConn).</summary>
+    public BackendRuntime(BackendConfig config, int workerCount = 1)
     {
         Config = config;
         Counters = new ProxyCounters(CounterKind.Backend, config.Name);
         _balancer = CreateBalancer(config.Balance);
         var servers = new ServerRuntime[config.Servers.Count];
-        for (int i = 0; i < servers.Length; i++) servers[i] = new ServerRuntime(this, config.Servers[i], i);
+        for (int i = 0; i < servers.Length; i++) servers[i] = new ServerRuntime(this, config.Servers[i], i, workerCount);
         Servers = servers;
+        Queue = new BackendQueue(this);
         Rebuild();
         Http = new Http.HttpProxyRuntime(config.Http);
         ConnectTimeoutMs = Forwarding.FrontendRuntime.ToMs(config.Timeouts.Connect);
@@ -37,6 +39,8 @@ internal sealed class BackendRuntime
     public long TunnelTimeoutMs { get; }
 
     public BackendConfig Config { get; }
+    /// <summary>Server `maxconn` slots and the queue of requests waiting for one (`timeout queue`).</summary>
+    public BackendQueue Queue { get; }
     public ProxyCounters Counters { get; }
     public ServerRuntime[] Servers { get; }
     public string Name => Config.Name;
@@ -98,5 +102,7 @@ internal sealed class BackendRuntime
             BackupUsable = backup;
             _balancer.Rebuild(usable);
         }
+        // A server that came up (or back from drain/maint, or got a weight) may take queued requests now.
+        Queue.Dispatch(null);
     }
 }

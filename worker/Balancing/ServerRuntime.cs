@@ -12,11 +12,12 @@ internal sealed class ServerRuntime
     private volatile ServerAdminState _admin;
     private volatile int _weight;
 
-    public ServerRuntime(BackendRuntime backend, ServerConfig config, int index)
+    public ServerRuntime(BackendRuntime backend, ServerConfig config, int index, int workerCount = 1)
     {
         Backend = backend;
         Config = config;
         Index = index;
+        MaxConn = PerWorkerMaxConn(config.MaxConn, workerCount);
         Counters = new ProxyCounters(CounterKind.Server, backend.Config.Name, config.Name);
         _admin = config.Disabled ? ServerAdminState.Maint : ServerAdminState.Ready;
         _weight = config.Weight;
@@ -66,6 +67,23 @@ internal sealed class ServerRuntime
         Backend.Rebuild();
         return true;
     }
+
+    /// <summary>
+    /// This worker's share of the server's `maxconn` (0: unlimited). Workers are separate processes with their own
+    /// balancing state, so the configured limit is split between them: ceil(maxconn / workers) each. The server
+    /// then never sees more than maxconn rounded up to a multiple of the worker count (exactly maxconn when the
+    /// count divides it), and a worker never queues while its own share has a free slot. HAProxy's threads share
+    /// one counter; splitting is the honest equivalent without shared memory on the request path.
+    /// </summary>
+    public int MaxConn { get; }
+
+    /// <summary>Requests (mode http) or connections (mode tcp) holding one of this worker's `maxconn` slots; idle
+    /// pooled server connections hold none (HAProxy's `served`). Only BackendQueue changes it.</summary>
+    internal int Served;
+
+    /// <summary>ceil(<paramref name="configured"/> / <paramref name="workers"/>); 0 stays 0 (no limit).</summary>
+    public static int PerWorkerMaxConn(int configured, int workers)
+        => configured <= 0 ? 0 : (int)(((long)configured + Math.Max(1, workers) - 1) / Math.Max(1, workers));
 
     /// <summary>Current sessions, used by `leastconn` and `first`.</summary>
     public long CurrentSessions => Counters.CurrentSessions;

@@ -14,11 +14,22 @@ internal sealed partial class HttpSession
     /// request: `http-reuse safe`) an idle one from the server's pool, else a new one. <paramref name="fresh"/>
     /// forces a new connection to <paramref name="fresh"/> (a reused one failed before any response byte).
     /// Returns whether the connection was reused, or null when no server could be reached.
+    /// The request first takes a `maxconn` slot of its server, waiting in the backend queue when all are taken
+    /// (null after `timeout queue`: 503, HAProxy's sQ); a retry on <paramref name="fresh"/> keeps the slot it holds.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool?> AcquireServerAsync(BackendRuntime be, ServerRuntime? fresh)
     {
-        var srv = fresh ?? be.Pick(_client.Socket, null);
+        var srv = fresh;
+        if (fresh is null)
+        {
+            ReleaseSlot();
+            // Waiting for a slot is neither `timeout http-request` nor `timeout connect`: only `timeout queue` applies.
+            Volatile.Write(ref _connectDeadline, 0);
+            SetPhase(PhaseConnecting);
+            srv = await be.Queue.AcquireAsync(_client.Socket, this).ConfigureAwait(false);
+            _slot = srv;
+        }
         if (srv is not null && fresh is null)
         {
             if (_server is { } own)
@@ -68,15 +79,14 @@ internal sealed partial class HttpSession
             ProxyCounters.Increment(ref srv.Counters.wretr);
             ProxyCounters.Increment(ref be.Counters.wretr);
             // `option redispatch` without interval redispatches on the last retry only (HAProxy's default -1).
-            if (be.Config.Redispatch && attempt + 1 == retries)
+            // The slot moves with it; with no other server free, the retry stays on this one.
+            if (be.Config.Redispatch && attempt + 1 == retries && be.Queue.TryAcquireOther(_client.Socket, srv) is { } other)
             {
-                var other = be.Pick(_client.Socket, srv);
-                if (other is not null && other != srv)
-                {
-                    ProxyCounters.Increment(ref other.Counters.wredis);
-                    ProxyCounters.Increment(ref be.Counters.wredis);
-                    srv = other;
-                }
+                ReleaseSlot();
+                _slot = other;
+                ProxyCounters.Increment(ref other.Counters.wredis);
+                ProxyCounters.Increment(ref be.Counters.wredis);
+                srv = other;
             }
         }
     }
@@ -93,6 +103,18 @@ internal sealed partial class HttpSession
         }
         _server!.LastActivity = Environment.TickCount64;
         return reused;
+    }
+
+    /// <summary>
+    /// Gives back the request's `maxconn` slot. A slot counts an active request, not a connection: the session's
+    /// idle keep-alive connection and the pooled ones hold none (HAProxy's `served`), so idle connections can
+    /// never keep a queued request waiting.
+    /// </summary>
+    private void ReleaseSlot()
+    {
+        if (_slot is not { } held) return;
+        _slot = null;
+        held.Backend.Queue.Release(held);
     }
 
     /// <summary>Gives the session's idle connection to its server's pool (its previous response was fully read).</summary>

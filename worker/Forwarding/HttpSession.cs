@@ -39,6 +39,7 @@ internal sealed partial class HttpSession : ProxySession
     private BufferedSocket? _server;          // connection of the request in progress, or the session's idle one
     private ServerRuntime? _serverOwner;      // the server that connection goes to
     private ServerRuntime? _srv;              // server counted for the request in progress
+    private ServerRuntime? _slot;             // server whose `maxconn` slot the request in progress holds
     private int _requests;
 
     private int _phase;
@@ -303,6 +304,7 @@ internal sealed partial class HttpSession : ProxySession
     /// <summary>Ends the per-request counters of the backend and server (scur) once a request is over.</summary>
     private void EndRequestCounters()
     {
+        ReleaseSlot();
         if (_srv is { } srv) { srv.Counters.CloseSession(); _srv = null; }
         if (_be is { } be) { be.Counters.CloseSession(); _be = null; }
     }
@@ -317,9 +319,12 @@ internal sealed partial class HttpSession : ProxySession
     internal override void Abort()
     {
         Interlocked.Exchange(ref _aborted, 1);
+        CancelQueued();
         _client.Close();
         Volatile.Read(ref _server)?.Close();
     }
+
+    internal override bool IsAborted => Volatile.Read(ref _aborted) != 0;
 
     /// <summary>
     /// Called by the engine's timer. Waiting for a request: `timeout http-keep-alive` / `http-request` shut the
@@ -329,6 +334,7 @@ internal sealed partial class HttpSession : ProxySession
     /// </summary>
     internal override void CheckTimeouts(long now)
     {
+        CheckQueue(now);   // `timeout queue` while waiting for a server slot
         int phase = Volatile.Read(ref _phase);
         long since = now - Volatile.Read(ref _phaseStart);
         switch (phase)

@@ -7,11 +7,37 @@ namespace Proxy.Worker.Forwarding;
 internal abstract class ProxySession : IThreadPoolWorkItem
 {
     internal int Slot = -1;           // index in the engine's session table
+    private Balancing.QueueTicket? _queued;   // set while waiting in a backend queue for a server slot
 
     internal abstract FrontendRuntime Frontend { get; }
 
     /// <summary>Closes everything now; pending operations complete with errors. Idempotent.</summary>
     internal abstract void Abort();
+
+    /// <summary>True once <see cref="Abort"/> (or an I/O failure) has started closing the session.</summary>
+    internal abstract bool IsAborted { get; }
+
+    /// <summary>True when the last wait in a backend queue ended by `timeout queue` (HAProxy's termination state sQ).</summary>
+    internal bool QueueTimedOut { get; private set; }
+
+    /// <summary>Publishes the ticket to the timer and to <see cref="CancelQueued"/>; cancels it at once if the session is already aborting.</summary>
+    internal void EnterQueue(Balancing.QueueTicket ticket)
+    {
+        Volatile.Write(ref _queued, ticket);
+        if (IsAborted) ticket.Cancel();   // an abort that ran before the ticket was visible
+    }
+
+    internal void LeaveQueue(Balancing.QueueTicket ticket)
+    {
+        QueueTimedOut = ticket.TimedOut;
+        Volatile.Write(ref _queued, null);
+    }
+
+    /// <summary>For the timer: expires a queued request whose `timeout queue` has passed.</summary>
+    protected void CheckQueue(long now) => Volatile.Read(ref _queued)?.ExpireIfDue(now);
+
+    /// <summary>For Abort: a queued request stops waiting (no server).</summary>
+    protected void CancelQueued() => Volatile.Read(ref _queued)?.Cancel();
 
     /// <summary>Called by the engine's timer with Environment.TickCount64; never blocks, never does I/O but closing.</summary>
     internal abstract void CheckTimeouts(long now);

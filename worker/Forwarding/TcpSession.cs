@@ -20,6 +20,7 @@ internal sealed class TcpSession : ProxySession
     private readonly Socket _client;
     private Socket? _server;
     private ServerRuntime? _srv;
+    private ServerRuntime? _slot;            // server whose `maxconn` slot this session holds (BackendQueue)
     private SocketOperation? _serverSend;   // connects, then sends to the server
     private int _state;
     private int _aborted;
@@ -91,22 +92,28 @@ internal sealed class TcpSession : ProxySession
             Abort();
             if (_srv is { } srv && Volatile.Read(ref _state) == StateForwarding) srv.Counters.CloseSession();
             Volatile.Write(ref _state, StateClosed);
+            if (_slot is { } held) { _slot = null; be!.Queue.Release(held); }
             be?.Counters.CloseSession();
             fe.Counters.CloseSession();
             _engine.UnregisterSession(this);
         }
     }
 
-    /// <summary>Connects to a server of <paramref name="be"/>; returns false when every attempt failed or none is usable.</summary>
+    /// <summary>
+    /// Connects to a server of <paramref name="be"/>, first waiting in the backend queue when every server is at its
+    /// `maxconn`; returns false when every attempt failed, none is usable, or `timeout queue` expired (closed, sQ).
+    /// </summary>
     private async ValueTask<bool> ConnectAsync(BackendRuntime be)
     {
         int retries = be.Config.Retries;
-        var srv = be.Pick(_client, null);
+        var srv = await be.Queue.AcquireAsync(_client, this).ConfigureAwait(false);
+        _slot = srv;
         for (int attempt = 0; ; attempt++)
         {
             if (srv is null)
             {
-                // No usable server: counted on the backend only, like HAProxy's econ "not associated with a server".
+                // No usable server, or the queue timed out: counted on the backend only, like HAProxy's econ
+                // "not associated with a server".
                 ProxyCounters.Increment(ref be.Counters.econ);
                 return false;
             }
@@ -140,15 +147,14 @@ internal sealed class TcpSession : ProxySession
             ProxyCounters.Increment(ref srv.Counters.wretr);
             ProxyCounters.Increment(ref be.Counters.wretr);
             // `option redispatch` without interval redispatches on the last retry only (HAProxy's default -1).
-            if (be.Config.Redispatch && attempt + 1 == retries)
+            // The slot moves with it; with no other server free, the retry stays on this one.
+            if (be.Config.Redispatch && attempt + 1 == retries && be.Queue.TryAcquireOther(_client, srv) is { } other)
             {
-                var other = be.Pick(_client, srv);
-                if (other is not null && other != srv)
-                {
-                    ProxyCounters.Increment(ref other.Counters.wredis);
-                    ProxyCounters.Increment(ref be.Counters.wredis);
-                    srv = other;
-                }
+                be.Queue.Release(srv);
+                _slot = other;
+                ProxyCounters.Increment(ref other.Counters.wredis);
+                ProxyCounters.Increment(ref be.Counters.wredis);
+                srv = other;
             }
         }
     }
@@ -293,8 +299,11 @@ internal sealed class TcpSession : ProxySession
     internal override void Abort()
     {
         Interlocked.Exchange(ref _aborted, 1);
+        CancelQueued();
         CloseSockets();
     }
+
+    internal override bool IsAborted => Volatile.Read(ref _aborted) != 0;
 
     private void CloseSockets()
     {
@@ -308,6 +317,7 @@ internal sealed class TcpSession : ProxySession
     /// </summary>
     internal override void CheckTimeouts(long now)
     {
+        CheckQueue(now);   // `timeout queue` while waiting for a server slot
         int state = Volatile.Read(ref _state);
         if (state == StateConnecting)
         {

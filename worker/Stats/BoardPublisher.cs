@@ -66,6 +66,8 @@ internal sealed class BoardPublisher
         {
             var (c, o) = _map[i];
             long stot = c.TotalSessions;
+            _slot.Set(o, StatField.Qcur, c.QueueCurrent);
+            _slot.RaiseMax(o, StatField.Qmax, c.QueueMax);
             _slot.Set(o, StatField.Scur, c.CurrentSessions);
             _slot.RaiseMax(o, StatField.Smax, c.MaxSessions);
             _slot.Set(o, StatField.Stot, stot);

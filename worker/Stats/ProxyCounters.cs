@@ -10,6 +10,8 @@ public enum CounterKind { Frontend, Backend, Server }
 /// </summary>
 public sealed class ProxyCounters
 {
+    // qcur/qmax: requests waiting in a backend's queue for a server `maxconn` slot (servers have no queue of their own).
+    internal long qcur, qmax;
     internal long scur, smax, stot, bin, bout, econ, eresp, cliAbrt, srvAbrt, wretr, wredis, lbtot, denied;
     // `mode http` (show stat: req_tot, hrsp_1xx..hrsp_other, ereq, dreq).
     internal long reqTot, hrsp1xx, hrsp2xx, hrsp3xx, hrsp4xx, hrsp5xx, hrspOther, ereq, dreq;
@@ -29,6 +31,10 @@ public sealed class ProxyCounters
     /// <summary>Stable key for the stats board name table: `fe`, `be`, or `be/srv`.</summary>
     public string Key => ServerName is null ? ProxyName : ProxyName + "/" + ServerName;
 
+    /// <summary>qcur: requests waiting for a server slot now (backends).</summary>
+    public long QueueCurrent => Math.Max(0, Volatile.Read(ref qcur));
+    /// <summary>qmax: the longest the queue has been.</summary>
+    public long QueueMax => Volatile.Read(ref qmax);
     public long CurrentSessions => Volatile.Read(ref scur);
     public long MaxSessions => Volatile.Read(ref smax);
     public long TotalSessions => Volatile.Read(ref stot);
@@ -77,12 +83,20 @@ public sealed class ProxyCounters
     {
         long cur = Interlocked.Increment(ref scur);
         Interlocked.Increment(ref stot);
-        long max = Volatile.Read(ref smax);
-        while (cur > max)
+        RaiseMax(ref smax, cur);
+    }
+
+    /// <summary>Counts one request entering the queue: qcur and qmax (BackendQueue decrements qcur when it leaves).</summary>
+    internal void EnterQueue() => RaiseMax(ref qmax, Interlocked.Increment(ref qcur));
+
+    private static void RaiseMax(ref long max, long value)
+    {
+        long seen = Volatile.Read(ref max);
+        while (value > seen)
         {
-            long seen = Interlocked.CompareExchange(ref smax, cur, max);
-            if (seen == max) break;
-            max = seen;
+            long before = Interlocked.CompareExchange(ref max, value, seen);
+            if (before == seen) break;
+            seen = before;
         }
     }
 

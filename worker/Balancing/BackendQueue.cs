@@ -1,0 +1,202 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using Proxy.Worker.Forwarding;
+using Proxy.Worker.Stats;
+
+namespace Proxy.Worker.Balancing;
+
+/// <summary>
+/// Server `maxconn` slots of one backend and the FIFO queue of requests waiting for one (doc/configuration.txt
+/// 5.2 "maxconn", 4.2 "timeout queue"). HAProxy keeps a queue per server (for persistence) and one per backend;
+/// without persistence the backend queue is enough: a request waits there until any usable server frees a slot.
+///
+/// A wrapper around <see cref="BackendRuntime.Pick"/>: the balancer chooses, this only checks the chosen server's
+/// slot and falls back to another server of the same tier with a free slot (HAProxy's balancers skip full servers).
+///
+/// Fast path (a free slot, nobody queued): one CAS on the server's counter, no lock, no allocation. Waiting
+/// allocates one <see cref="QueueTicket"/>. Dequeuing runs in one thread at a time (a combining counter instead of a
+/// lock: whoever finds it taken leaves its request to the running dispatcher), so the head can be inspected safely.
+/// </summary>
+internal sealed class BackendQueue
+{
+    private readonly BackendRuntime _be;
+    private readonly ConcurrentQueue<QueueTicket> _tickets = new();
+    private readonly bool _hasLimits;
+    private readonly long _timeoutMs;
+    private int _dispatchRequests;
+
+    public BackendQueue(BackendRuntime be)
+    {
+        _be = be;
+        foreach (var s in be.Servers) _hasLimits |= s.MaxConn > 0;
+        // `timeout queue`, else `timeout connect` (HAProxy, for compatibility with versions that had no queue timeout).
+        _timeoutMs = Forwarding.FrontendRuntime.ToMs(be.Config.Timeouts.Queue ?? be.Config.Timeouts.Connect);
+    }
+
+    /// <summary>How long a request may wait for a slot, in milliseconds (0: no limit).</summary>
+    public long TimeoutMs => _timeoutMs;
+
+    /// <summary>
+    /// A server with a slot taken for <paramref name="session"/>'s connection or request, or null when no server is
+    /// usable or `timeout queue` expired first (both answered 503 in mode http, closed in mode tcp; HAProxy counts
+    /// econ on the backend either way). Completes synchronously, without allocating, unless the request must wait.
+    /// Give the slot back with <see cref="Release"/>.
+    /// </summary>
+    public ValueTask<ServerRuntime?> AcquireAsync(Socket client, ProxySession session)
+    {
+        if (!_hasLimits) return new(_be.Pick(client, null));
+        // Requests already waiting go first (HAProxy's assign_server: a queue on the backend means every server is full).
+        if (Volatile.Read(ref _be.Counters.qcur) == 0)
+        {
+            var picked = _be.Pick(client, null);
+            if (picked is null) return new((ServerRuntime?)null);
+            if (TryTakeSlot(picked)) return new(picked);
+            if (TakeFreeSlot(picked, null) is { } other)
+            {
+                MoveLoadBalancedCount(picked, other);
+                return new(other);
+            }
+            // Every server is full: the request is counted on the server that finally takes it, at dispatch.
+            ProxyCounters.Add(ref picked.Counters.lbtot, -1);
+            ProxyCounters.Add(ref _be.Counters.lbtot, -1);
+        }
+        else if (_be.ActiveUsable + _be.BackupUsable == 0)
+        {
+            return new((ServerRuntime?)null);   // nothing could ever serve it: 503 now, not after `timeout queue`
+        }
+        return WaitAsync(session);
+    }
+
+    /// <summary>
+    /// Redispatch (`option redispatch`): a server other than <paramref name="current"/> with a free slot taken, or
+    /// null when there is none; never waits (the session then keeps retrying <paramref name="current"/>, whose slot
+    /// it still holds).
+    /// </summary>
+    public ServerRuntime? TryAcquireOther(Socket client, ServerRuntime current)
+    {
+        var picked = _be.Pick(client, current);
+        if (picked is null || picked == current) return null;
+        if (!_hasLimits || TryTakeSlot(picked)) return picked;
+        if (TakeFreeSlot(picked, current) is { } other)
+        {
+            MoveLoadBalancedCount(picked, other);
+            return other;
+        }
+        return null;
+    }
+
+    /// <summary>Gives back the slot of <paramref name="server"/> (a connection or request ended) and hands it to the queue head.</summary>
+    public void Release(ServerRuntime server)
+    {
+        if (server.MaxConn == 0) return;
+        Interlocked.Decrement(ref server.Served);
+        if (!_tickets.IsEmpty) Dispatch(server);
+    }
+
+    /// <summary>
+    /// Gives free slots to the oldest waiting requests, <paramref name="preferred"/>'s first (the server that just
+    /// freed one). Called after a release, an enqueue, an expiry and a change of usable servers. Only one thread
+    /// dequeues at a time; a caller that finds another one running counts its request, and that one loops again.
+    /// </summary>
+    public void Dispatch(ServerRuntime? preferred)
+    {
+        if (Interlocked.Increment(ref _dispatchRequests) != 1) return;
+        int seen = 1;
+        while (true)
+        {
+            DispatchOnce(preferred);
+            preferred = null;
+            int left = Interlocked.Add(ref _dispatchRequests, -seen);
+            if (left == 0) return;
+            seen = left;
+        }
+    }
+
+    /// <summary>Called once per ticket when it is granted, expired or cancelled: the queue is one shorter.</summary>
+    internal void OnTicketClaimed() => Interlocked.Decrement(ref _be.Counters.qcur);
+
+    private async ValueTask<ServerRuntime?> WaitAsync(ProxySession session)
+    {
+        var ticket = new QueueTicket(this, _timeoutMs > 0 ? Environment.TickCount64 + _timeoutMs : 0);
+        _be.Counters.EnterQueue();
+        _tickets.Enqueue(ticket);
+        session.EnterQueue(ticket);   // from here the engine's timer expires it and an abort cancels it
+        // A slot freed between the failed attempt and the enqueue would otherwise be missed.
+        Dispatch(null);
+        var server = await ticket.Task.ConfigureAwait(false);
+        session.LeaveQueue(ticket);
+        return server;
+    }
+
+    /// <summary>Single consumer (see <see cref="Dispatch"/>): pairs the oldest live ticket with a free slot until either runs out.</summary>
+    private void DispatchOnce(ServerRuntime? preferred)
+    {
+        while (true)
+        {
+            // Expired and cancelled tickets are dropped when they reach the head (they expire in FIFO order, since
+            // every ticket of a backend has the same timeout, so the queue never keeps a long tail of dead ones).
+            while (_tickets.TryPeek(out var head) && head.IsClaimed) _tickets.TryDequeue(out _);
+            if (_tickets.IsEmpty) return;
+            var server = TakeFreeSlot(preferred, null);
+            if (server is null) return;
+            // Only this thread dequeues, so the head is still the ticket just peeked (or one behind it was claimed meanwhile).
+            if (!_tickets.TryDequeue(out var ticket) || !ticket.TryGrant(server))
+            {
+                if (server.MaxConn > 0) Interlocked.Decrement(ref server.Served);   // claimed meanwhile: the slot stays free
+                continue;
+            }
+            ProxyCounters.Increment(ref server.Counters.lbtot);
+            ProxyCounters.Increment(ref _be.Counters.lbtot);
+        }
+    }
+
+    /// <summary>Takes one slot of <paramref name="server"/> if it has a free one (always, for a server without maxconn).</summary>
+    private static bool TryTakeSlot(ServerRuntime server)
+    {
+        int max = server.MaxConn;
+        if (max == 0) return true;
+        int cur = Volatile.Read(ref server.Served);
+        while (cur < max)
+        {
+            int seen = Interlocked.CompareExchange(ref server.Served, cur + 1, cur);
+            if (seen == cur) return true;
+            cur = seen;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// A server that may take new traffic now (the active ones when any is usable, else the first usable backup, as
+    /// BackendRuntime.Rebuild decides) with a slot taken for the caller: <paramref name="start"/> itself when it is
+    /// eligible, else the next ones in declaration order after it; never <paramref name="exclude"/>. Null when all are full.
+    /// </summary>
+    private ServerRuntime? TakeFreeSlot(ServerRuntime? start, ServerRuntime? exclude)
+    {
+        var servers = _be.Servers;
+        bool activeTier = _be.ActiveUsable > 0;
+        if (!activeTier)
+        {
+            foreach (var s in servers)
+            {
+                if (!s.Config.Backup || !s.IsUsable) continue;
+                return s != exclude && TryTakeSlot(s) ? s : null;
+            }
+            return null;
+        }
+        int first = start?.Index ?? 0;
+        for (int i = 0; i < servers.Length; i++)
+        {
+            var s = servers[(first + i) % servers.Length];
+            if (s == exclude || s.Config.Backup || !s.IsUsable) continue;
+            if (TryTakeSlot(s)) return s;
+        }
+        return null;
+    }
+
+    /// <summary>The balancer counted lbtot for the server it chose; the connection goes to <paramref name="to"/> instead.</summary>
+    private static void MoveLoadBalancedCount(ServerRuntime from, ServerRuntime to)
+    {
+        ProxyCounters.Add(ref from.Counters.lbtot, -1);
+        ProxyCounters.Increment(ref to.Counters.lbtot);
+    }
+}
