@@ -20,8 +20,8 @@ internal sealed class FirstBalancer : IBalancer
         {
             if (s == exclude && servers.Length > 1) continue;
             fallback ??= s;
-            int max = s.MaxConn;   // this worker's share of the server's maxconn
-            if (max == 0 || Volatile.Read(ref s.Served) < max) return s;
+            int max = s.MaxConn;   // this worker's share of the server's maxconn (BackendQueue enforces it)
+            if (max == 0 || s.CurrentSessions < max) return s;
         }
         return fallback;
     }
