@@ -14,40 +14,6 @@ namespace Proxy.Tests.Worker;
 [CancelAfter(30_000)]
 public class QueueTests
 {
-    /// <summary>
-    /// A keep-alive HTTP origin that answers each request after <paramref name="delayMs"/> and records the highest
-    /// number of requests it was working on at once (what a server's maxconn protects).
-    /// </summary>
-    private sealed class SlowOrigin : IAsyncDisposable
-    {
-        private readonly TestServer _server;
-        private int _busy, _maxBusy, _requests;
-
-        public SlowOrigin(int delayMs)
-        {
-            _server = new TestServer(async s =>
-            {
-                var reader = new HttpReader(s);
-                while (await reader.ReadAsync(isResponse: false) is not null)
-                {
-                    int busy = Interlocked.Increment(ref _busy);
-                    int max;
-                    while (busy > (max = Volatile.Read(ref _maxBusy)) && Interlocked.CompareExchange(ref _maxBusy, busy, max) != max) { }
-                    await Task.Delay(delayMs);
-                    Interlocked.Decrement(ref _busy);
-                    Interlocked.Increment(ref _requests);
-                    await s.SendAsync(HttpOrigin.Ok("done"), SocketFlags.None);
-                }
-            });
-        }
-
-        public int Port => _server.EndPoint.Port;
-        public int MaxBusy => Volatile.Read(ref _maxBusy);
-        public int Requests => Volatile.Read(ref _requests);
-        public int Connections => _server.Accepted;
-        public ValueTask DisposeAsync() => _server.DisposeAsync();
-    }
-
     private static async Task<(HttpMessage Response, long Ms)> GetAsync(Socket c, string path = "/")
     {
         var watch = Stopwatch.StartNew();
