@@ -69,6 +69,7 @@ public sealed class QueueEndToEndTests
             await Task.Delay(1200);
             be = CsvRow(proxy, "be", "BACKEND")!;
             Assert.That((be["qcur"], be["qmax"]), Is.EqualTo(("0", "2")));
+            Assert.That(long.Parse(be["qtime"]), Is.GreaterThan(1000), "the last one dispatched waited about 5 s");
         }
         finally
         {

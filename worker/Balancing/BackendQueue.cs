@@ -112,8 +112,17 @@ internal sealed class BackendQueue
         }
     }
 
-    /// <summary>Called once per ticket when it is granted, expired or cancelled: the queue is one shorter.</summary>
-    internal void OnTicketClaimed() => Interlocked.Decrement(ref _be.Counters.qcur);
+    /// <summary>
+    /// Called once per ticket when it is granted (<paramref name="server"/> set), expired or cancelled: the queue is
+    /// one shorter; a granted request's wait counts toward qtime of the backend and of its server.
+    /// </summary>
+    internal void OnTicketClaimed(long waitedMs, ServerRuntime? server)
+    {
+        Interlocked.Decrement(ref _be.Counters.qcur);
+        if (server is null) return;
+        ProxyCounters.Add(ref _be.Counters.qtimeMs, waitedMs);
+        ProxyCounters.Add(ref server.Counters.qtimeMs, waitedMs);
+    }
 
     private async ValueTask<ServerRuntime?> WaitAsync(ProxySession session)
     {

@@ -37,7 +37,7 @@ internal sealed class QueueTicket : TaskCompletionSource<ServerRuntime?>
     /// <summary>Hands <paramref name="server"/> (its slot already taken) to the waiter; false when it was claimed before.</summary>
     public bool TryGrant(ServerRuntime server)
     {
-        if (!TryClaim()) return false;
+        if (!TryClaim(server)) return false;
         TrySetResult(server);
         return true;
     }
@@ -45,7 +45,7 @@ internal sealed class QueueTicket : TaskCompletionSource<ServerRuntime?>
     /// <summary>Called by the engine's timer: ends the wait with no server once the deadline has passed.</summary>
     public void ExpireIfDue(long now)
     {
-        if (Deadline == 0 || now < Deadline || !TryClaim()) return;
+        if (Deadline == 0 || now < Deadline || !TryClaim(null)) return;
         TimedOut = true;
         TrySetResult(null);
         _queue.Dispatch(null);   // lets the queue drop this ticket if it is at the head
@@ -54,15 +54,16 @@ internal sealed class QueueTicket : TaskCompletionSource<ServerRuntime?>
     /// <summary>The session is aborting: ends the wait with no server. Idempotent.</summary>
     public void Cancel()
     {
-        if (!TryClaim()) return;
+        if (!TryClaim(null)) return;
         TrySetResult(null);
         _queue.Dispatch(null);
     }
 
-    private bool TryClaim()
+    /// <summary>Wins the ticket for one outcome; the queue counts it out (qcur, and the wait for qtime).</summary>
+    private bool TryClaim(ServerRuntime? server)
     {
         if (Interlocked.CompareExchange(ref _state, Claimed, Waiting) != Waiting) return false;
-        _queue.OnTicketClaimed();
+        _queue.OnTicketClaimed(Environment.TickCount64 - EnqueuedAt, server);
         return true;
     }
 }

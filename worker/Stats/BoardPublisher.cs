@@ -21,6 +21,8 @@ internal sealed class BoardPublisher
     private readonly (BackendRuntime Backend, int Index)[] _backends;
     private readonly long[] _lastStot;
     private readonly long[] _lastReqTot;
+    private readonly long[] _lastQtimeMs;
+    private readonly long[] _lastLbtot;
     private long _lastTotal;
     private long _lastPublishMs;
 
@@ -35,6 +37,8 @@ internal sealed class BoardPublisher
         _map = [.. map];
         _lastStot = new long[_map.Length];
         _lastReqTot = new long[_map.Length];
+        _lastQtimeMs = new long[_map.Length];
+        _lastLbtot = new long[_map.Length];
         var servers = new List<(ServerRuntime, int)>();
         var backends = new List<(BackendRuntime, int)>();
         foreach (var be in engine.Backends)
@@ -98,6 +102,20 @@ internal sealed class BoardPublisher
                 _lastReqTot[i] = reqTot;
                 _slot.Set(o, StatField.ReqRate, reqRate);
                 _slot.RaiseMax(o, StatField.ReqRateMax, reqRate);
+            }
+            if (c.Kind != CounterKind.Frontend)
+            {
+                // qtime: average wait in the queue of the requests given a server during the last interval (lbtot
+                // counts each at that moment), those that never waited included, as HAProxy's average over the last
+                // 1024; unchanged over an interval with none. A request that timed out in the queue got no server.
+                long qtimeMs = c.QueueTimeTotalMs, lbtot = c.LoadBalancedTotal;
+                long dispatched = lbtot - _lastLbtot[i];
+                if (dispatched > 0)
+                {
+                    _slot.Set(o, StatField.Qtime, Math.Max(0, qtimeMs - _lastQtimeMs[i]) / dispatched);
+                    _lastQtimeMs[i] = qtimeMs;
+                    _lastLbtot[i] = lbtot;
+                }
             }
             // Sessions per second over the last interval (HAProxy's `rate` is over the last second).
             long rate = (long)((stot - _lastStot[i]) / seconds);

@@ -11,7 +11,7 @@ public enum CounterKind { Frontend, Backend, Server }
 public sealed class ProxyCounters
 {
     // qcur/qmax: requests waiting in a backend's queue for a server `maxconn` slot (servers have no queue of their own).
-    internal long qcur, qmax;
+    internal long qcur, qmax, qtimeMs;   // qtimeMs: total time requests spent queued, for the qtime average
     internal long scur, smax, stot, bin, bout, econ, eresp, cliAbrt, srvAbrt, wretr, wredis, lbtot, denied;
     // `mode http` (show stat: req_tot, hrsp_1xx..hrsp_other, ereq, dreq).
     internal long reqTot, hrsp1xx, hrsp2xx, hrsp3xx, hrsp4xx, hrsp5xx, hrspOther, ereq, dreq;
@@ -35,6 +35,8 @@ public sealed class ProxyCounters
     public long QueueCurrent => Math.Max(0, Volatile.Read(ref qcur));
     /// <summary>qmax: the longest the queue has been.</summary>
     public long QueueMax => Volatile.Read(ref qmax);
+    /// <summary>Milliseconds requests spent in the queue, summed (the board turns it into qtime, an average per request).</summary>
+    public long QueueTimeTotalMs => Volatile.Read(ref qtimeMs);
     public long CurrentSessions => Volatile.Read(ref scur);
     public long MaxSessions => Volatile.Read(ref smax);
     public long TotalSessions => Volatile.Read(ref stot);
