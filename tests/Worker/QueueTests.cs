@@ -250,6 +250,57 @@ public class QueueTests
         Assert.That(origin.Connections, Is.EqualTo(0));
     }
 
+    [TestCase(10_000, true)]   // every request waits its turn and is served
+    [TestCase(40, false)]      // a short `timeout queue`: some may get 503, none is lost
+    public async Task HttpManyClientsRacingForTwoSlots_LimitHolds_NoSlotOrTicketLeaks(int queueTimeoutMs, bool allServed)
+    {
+        await using var a = new SlowOrigin(15);
+        await using var b = new SlowOrigin(15);
+        await using var proxy = StartFromText(HttpConfig(
+            $"    server a 127.0.0.1:{a.Port} maxconn 1\n    server b 127.0.0.1:{b.Port} maxconn 1",
+            backendExtra: $"    timeout queue {queueTimeoutMs}ms"));
+        const int clients = 30, perClient = 4;
+        var statuses = await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
+        {
+            var got = new List<int>();
+            for (int i = 0; i < perClient; i++)
+            {
+                using var c = await proxy.ConnectAsync();   // a new connection each time: no keep-alive shortcut
+                got.Add((await GetAsync(c)).Response.Status);
+            }
+            return got;
+        }));
+        var all = statuses.SelectMany(s => s).ToList();
+        Assert.That(all, Has.Count.EqualTo(clients * perClient));
+        Assert.That(all, Is.All.EqualTo(200).Or.EqualTo(503));
+        if (allServed) Assert.That(all, Is.All.EqualTo(200));
+        Assert.That((a.MaxBusy, b.MaxBusy), Is.EqualTo((1, 1)), "never two requests at once on a server");
+        Assert.That(a.Requests + b.Requests, Is.EqualTo(all.Count(s => s == 200)));
+        var be = proxy.Engine.Backends[0];
+        await WaitUntilAsync(() => be.Servers[0].Served == 0 && be.Servers[1].Served == 0);
+        Assert.That(be.Counters.QueueCurrent, Is.EqualTo(0));
+        Assert.That(be.Counters.QueueMax, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public async Task TcpManyShortConnections_MaxConn1_AllServed_SlotReturned()
+    {
+        await using var echo = TestServer.Echo();
+        await using var proxy = EngineHarness.Start([Server("s1", echo.EndPoint, maxConn: 1)],
+            beTimeouts: Timeouts(connectMs: 1000, serverMs: 10000) with { Queue = TimeSpan.FromSeconds(20) });
+        var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(async i =>
+        {
+            using var c = await proxy.ConnectAsync();
+            await c.SendAsync(new[] { (byte)i }, SocketFlags.None);
+            c.Shutdown(SocketShutdown.Send);
+            return await ReadToEndAsync(c);
+        }));
+        Assert.That(results.Select(r => r.Length), Is.All.EqualTo(1));
+        await WaitUntilAsync(() => proxy.Engine.Backends[0].Servers[0].Served == 0);
+        Assert.That(proxy.Engine.Counters[1].QueueCurrent, Is.EqualTo(0));
+        Assert.That(proxy.Engine.Counters[2].MaxSessions, Is.EqualTo(1));
+    }
+
     [TestCase(0, 2, 0)]
     [TestCase(1, 1, 1)]
     [TestCase(1, 2, 1)]
