@@ -83,7 +83,9 @@ internal sealed class BoardPublisher
             _slot.Set(o, StatField.SrvAbrt, c.ServerAborts);
             _slot.Set(o, StatField.Wretr, c.Retries);
             _slot.Set(o, StatField.Wredis, c.Redispatches);
-            _slot.Set(o, StatField.Lbtot, c.LoadBalancedTotal);
+            // Raised, never set: a request that finds every server full gives back the lbtot its pick counted
+            // (BackendQueue), and the board must not show a counter going back for that instant.
+            _slot.RaiseMax(o, StatField.Lbtot, c.LoadBalancedTotal);
             _slot.Set(o, StatField.Dreq, c.Denied + c.DeniedRequests);
             // `mode http` counters (zero for tcp proxies).
             long reqTot = c.HttpRequests;
