@@ -18,7 +18,7 @@ internal sealed partial class HttpSession
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool?> AcquireServerAsync(BackendRuntime be, ServerRuntime? fresh)
     {
-        var srv = fresh ?? be.Pick(_client.Socket, null);
+        var srv = fresh ?? be.Pick(_client.Socket, _req, null);
         if (srv is not null && fresh is null)
         {
             if (_server is { } own)
@@ -70,7 +70,7 @@ internal sealed partial class HttpSession
             // `option redispatch` without interval redispatches on the last retry only (HAProxy's default -1).
             if (be.Config.Redispatch && attempt + 1 == retries)
             {
-                var other = be.Pick(_client.Socket, srv);
+                var other = be.Pick(_client.Socket, _req, srv);
                 if (other is not null && other != srv)
                 {
                     ProxyCounters.Increment(ref other.Counters.wredis);
