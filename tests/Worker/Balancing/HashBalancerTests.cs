@@ -157,6 +157,23 @@ public sealed class HashBalancerTests
         Assert.That(Names(be, 2), Is.EqualTo("a a"), "backups stop as soon as an active server is back");
     }
 
+    [TestCase(BalanceAlgorithm.Uri, false)]
+    [TestCase(BalanceAlgorithm.Uri, true)]
+    [TestCase(BalanceAlgorithm.UrlParam, false)]
+    [TestCase(BalanceAlgorithm.Header, true)]
+    [TestCase(BalanceAlgorithm.Random, false)]
+    public void Pick_AllocatesNothing(BalanceAlgorithm algorithm, bool consistent)
+    {
+        var options = (consistent ? Consistent : BalanceOptions.Default) with { UrlParam = "user", Header = "X-User", UseDomainOnly = true };
+        var be = Backend(algorithm, options, S("a"), S("b", 2), S("c"));
+        _head.Reset(HttpMessageKind.Request);
+        HttpTestHelper.ParseRequest(_head, "GET /a/b/c?user=alice HTTP/1.1\r\nHost: h\r\nX-User: www.example.com\r\n\r\n");
+        for (int i = 0; i < 100; i++) be.Pick(NoClient, _head, null);   // warm up (tiered JIT)
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++) be.Pick(NoClient, _head, be.Servers[i % 3]);
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+    }
+
     private static string Names(BackendRuntime be, int n) =>
         string.Join(" ", Enumerable.Range(0, n).Select(_ => be.Pick(NoClient, null)?.Name ?? "-"));
 }
