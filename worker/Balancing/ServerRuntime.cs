@@ -67,6 +67,6 @@ internal sealed class ServerRuntime
         return true;
     }
 
-    /// <summary>Current sessions, used by `leastconn` and `first`.</summary>
+    /// <summary>Current sessions, used by `leastconn`, `first` and `random` (the least loaded of its draws).</summary>
     public long CurrentSessions => Counters.CurrentSessions;
 }
