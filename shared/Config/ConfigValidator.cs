@@ -36,7 +36,8 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
             if (p.IsBackend)
             {
                 backends.Add(new BackendConfig(p.Name, p.Mode, p.Balance, p.Servers.ToArray(), timeouts,
-                    p.Retries, p.Redispatch, p.Location) { Logs = logs, Http = p.BuildHttp() });
+                    p.Retries, p.Redispatch, p.Location)
+                { Logs = logs, Http = p.BuildHttp(), BalanceOptions = p.BalanceOptions, AllBackups = p.AllBackups });
             }
         }
         return new ProxyConfig(sourcePath, global, frontends, backends);
@@ -115,6 +116,11 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
     {
         if (p.Mode != ProxyMode.Http && p.FirstHttpOnlyKeyword is { } first)
             diag.Error(first.Line, $"'{first.Keyword}' requires 'mode http' ({Kind(p)} '{p.Name}' is in tcp mode)");
+        // HAProxy warns "Layer 7 hash not possible ... Falling back to round robin"; a silent change of algorithm
+        // is worse than a refusal. The line may be a defaults section's, which a tcp frontend may inherit harmlessly.
+        if (p.IsBackend && p.Mode != ProxyMode.Http && p.Balance is BalanceAlgorithm.Uri or BalanceAlgorithm.UrlParam or BalanceAlgorithm.Header
+            && p.BalanceSource is { } balance)
+            diag.Error(balance.Line, $"'{balance.Keyword}' requires 'mode http' ({Kind(p)} '{p.Name}' is in tcp mode)");
         foreach (var rule in p.UseBackends)
         {
             var target = proxies.FirstOrDefault(q => q.Name == rule.Backend && q.IsBackend);

@@ -101,7 +101,8 @@ public sealed record FrontendConfig(
     public HttpProxySettings Http { get; init; } = HttpProxySettings.None;
 }
 
-public enum BalanceAlgorithm { RoundRobin, StaticRoundRobin, LeastConn, First, Source, Random }
+/// <summary>`balance` algorithms (4.2 "balance"); Uri, UrlParam and Header need `mode http`.</summary>
+public enum BalanceAlgorithm { RoundRobin, StaticRoundRobin, LeastConn, First, Source, Random, Uri, UrlParam, Header }
 
 public sealed record ServerConfig(
     string Name,
@@ -132,4 +133,10 @@ public sealed record BackendConfig(
 
     /// <summary>`mode http` settings: connection mode, forwardfor, header rules, errorfiles, use_backend rules.</summary>
     public HttpProxySettings Http { get; init; } = HttpProxySettings.None;
+
+    /// <summary>Arguments of the `balance` algorithm and the `hash-type` line.</summary>
+    public BalanceOptions BalanceOptions { get; init; } = BalanceOptions.Default;
+
+    /// <summary>`option allbackups`: with no active server left, balance over every usable backup, not only the first.</summary>
+    public bool AllBackups { get; init; }
 }

@@ -34,6 +34,10 @@ internal sealed class ProxyDraft
 
     public ProxyMode Mode { get; set; } = ProxyMode.Tcp;
     public BalanceAlgorithm Balance { get; set; } = BalanceAlgorithm.RoundRobin;
+    public BalanceOptions BalanceOptions { get; set; } = BalanceOptions.Default;
+    /// <summary>Line and words of the `balance` line in force (perhaps a defaults section's), for the mode check.</summary>
+    public (int Line, string Keyword)? BalanceSource { get; set; }
+    public bool AllBackups { get; set; }
     public int? MaxConn { get; set; }                 // null: the global maxconn (frontends)
     public int Retries { get; set; } = 3;             // HAProxy's default `retries`
     public bool Redispatch { get; set; }
@@ -63,11 +67,14 @@ internal sealed class ProxyDraft
     public bool IsFrontend => (Capabilities & ProxyCapabilities.Frontend) != 0;
     public bool IsBackend => (Capabilities & ProxyCapabilities.Backend) != 0;
 
-    /// <summary>Copies what a defaults section passes on (mode, balance, limits, options, timeouts, default-server, default_backend, logs).</summary>
+    /// <summary>Copies what a defaults section passes on (mode, balance and hash-type, limits, options, timeouts, default-server, default_backend, logs).</summary>
     public void InheritFrom(ProxyDraft defaults)
     {
         Mode = defaults.Mode;
         Balance = defaults.Balance;
+        BalanceOptions = defaults.BalanceOptions;
+        BalanceSource = defaults.BalanceSource;
+        AllBackups = defaults.AllBackups;
         MaxConn = defaults.MaxConn;
         Retries = defaults.Retries;
         Redispatch = defaults.Redispatch;

@@ -20,6 +20,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["server"] = B,
         ["default-server"] = D | B,
         ["balance"] = D | B,
+        ["hash-type"] = D | B,
         ["maxconn"] = D | F,
         ["timeout"] = D | F | B,
         ["retries"] = D | B,
@@ -47,20 +48,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     };
     private static readonly HashSet<string> UnsupportedTimeouts = ["client-fin", "server-fin", "tarpit", "client-hs"];
 
-    // `balance` algorithms (4.2 "balance").
-    private static readonly Dictionary<string, BalanceAlgorithm> Algorithms = new(StringComparer.Ordinal)
-    {
-        ["roundrobin"] = BalanceAlgorithm.RoundRobin,
-        ["static-rr"] = BalanceAlgorithm.StaticRoundRobin,
-        ["leastconn"] = BalanceAlgorithm.LeastConn,
-        ["first"] = BalanceAlgorithm.First,
-        ["source"] = BalanceAlgorithm.Source,
-        ["random"] = BalanceAlgorithm.Random,
-    };
-    private static readonly string[] UnsupportedAlgorithmPrefixes = ["uri", "url_param", "hdr(", "rdp-cookie", "hash", "random("];
-
     private readonly ServerLineParser _servers = new(diag, resolver);
     private readonly AclParser _acls = new(diag);
+    private readonly BalanceParser _balance = new(diag);
     private HttpKeywordParser? _http;
 
     private HttpKeywordParser Http => _http ??= new HttpKeywordParser(diag, _acls);
@@ -109,7 +99,10 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 _servers.ParseDefaultServer(proxy, line);
                 break;
             case "balance":
-                ParseBalance(proxy, line);
+                _balance.ParseBalance(proxy, line);
+                break;
+            case "hash-type":
+                _balance.ParseHashType(proxy, line);
                 break;
             case "maxconn":
                 // `maxconn N` (frontend): concurrent connections this frontend accepts; default: global maxconn.
@@ -200,26 +193,6 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         }
     }
 
-    /// <summary>`balance ALGORITHM`.</summary>
-    private void ParseBalance(ProxyDraft proxy, ConfigLine line)
-    {
-        var w = line.Words;
-        if (w.Count < 2)
-        {
-            diag.Error(line.Number, "'balance': missing argument, expected 'balance roundrobin|static-rr|leastconn|first|source|random'");
-            return;
-        }
-        if (Algorithms.TryGetValue(w[1], out var algorithm))
-        {
-            if (LineChecks.Exactly(diag, line, 1, "balance " + w[1]))
-                proxy.Balance = algorithm;
-            return;
-        }
-        diag.Error(line.Number, UnsupportedAlgorithmPrefixes.Any(p => w[1].StartsWith(p, StringComparison.Ordinal))
-            ? $"'balance {w[1]}' is not supported yet"
-            : $"'balance': unknown algorithm {ConfigDiagnostics.Quote(w[1])} (expected roundrobin, static-rr, leastconn, first, source or random)");
-    }
-
     /// <summary>`timeout KIND TIME`, milliseconds when no unit is given.</summary>
     private void ParseTimeout(ProxyDraft proxy, ConfigLine line)
     {
@@ -247,7 +220,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             proxy.Timeouts[(int)entry.Kind] = value;
     }
 
-    /// <summary>`[no] option NAME`: `redispatch` (4.2 "option redispatch") and the http ones (HttpKeywordParser).</summary>
+    /// <summary>`[no] option NAME`: `redispatch`, `allbackups` (4.2 "option redispatch", "option allbackups") and the http ones (HttpKeywordParser).</summary>
     private void ParseOption(ProxyDraft proxy, ConfigLine line, bool negated)
     {
         var w = line.Words;
@@ -259,19 +232,23 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             return;
         }
         var name = w[at];
-        if (name == "redispatch")
+        if (name is "redispatch" or "allbackups")
         {
             if (!Allows(proxy, D | B))
             {
-                diag.Error(line.Number, $"'{prefix} redispatch' is not allowed in {SectionName(proxy)} section");
+                diag.Error(line.Number, $"'{prefix} {name}' is not allowed in {SectionName(proxy)} section");
                 return;
             }
             if (w.Count > at + 1)
             {
-                diag.Error(line.Number, $"'{prefix} redispatch': an interval is not supported yet, got {ConfigDiagnostics.Quote(w[at + 1])}");
+                diag.Error(line.Number, name == "redispatch"
+                    ? $"'{prefix} redispatch': an interval is not supported yet, got {ConfigDiagnostics.Quote(w[at + 1])}"
+                    : $"'{prefix} allbackups': unexpected {ConfigDiagnostics.Quote(w[at + 1])}");
                 return;
             }
-            proxy.Redispatch = !negated;
+            // `option allbackups` (4.2): with every active server down, balance over all backups, not the first one.
+            if (name == "redispatch") proxy.Redispatch = !negated;
+            else proxy.AllBackups = !negated;
             return;
         }
         if (Http.TryParseOption(proxy, line, name, negated, at)) return;

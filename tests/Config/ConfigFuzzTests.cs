@@ -18,6 +18,8 @@ public class ConfigFuzzTests
         "0-1", "nbproc", "auto", "stats", "socket", "/s", "level", "admin", "tune.bufsize", "16k", "daemon", "\"", "'",
         "\\", "#", "${X}", "\"${X}\"", "\"$\"", "\"${\"", "\\x4", "", " ", "\t", "\n", "\r", "\0", "\u00e9", "\uFFFF",
         "hard-stop-after", "us", "default_backend", "acl", "use_backend", "userlist", ",", ":", "[", "]", "@",
+        "uri", "len", "depth", "whole", "path-only", "url_param", "hdr(", "hdr(host)", "use_domain_only", "random(", "random(2)",
+        "random()", "hash-type", "consistent", "map-based", "djb2", "avalanche", "allbackups", "source",
     ];
 
     private static void AssertNoThrow(string text)

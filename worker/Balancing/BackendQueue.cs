@@ -42,13 +42,13 @@ internal sealed class BackendQueue
     /// econ on the backend either way). Completes synchronously, without allocating, unless the request must wait.
     /// Give the slot back with <see cref="Release"/>.
     /// </summary>
-    public ValueTask<ServerRuntime?> AcquireAsync(Socket client, ProxySession session)
+    public ValueTask<ServerRuntime?> AcquireAsync(Socket client, Http.HttpHead? request, ProxySession session)
     {
-        if (!_hasLimits) return new(_be.Pick(client, null));
+        if (!_hasLimits) return new(_be.Pick(client, request, null));
         // Requests already waiting go first (HAProxy's assign_server: a queue on the backend means every server is full).
         if (Volatile.Read(ref _be.Counters.qcur) == 0)
         {
-            var picked = _be.Pick(client, null);
+            var picked = _be.Pick(client, request, null);
             if (picked is null) return new((ServerRuntime?)null);
             if (TryTakeSlot(picked)) return new(picked);
             if (TakeFreeSlot(picked, null) is { } other)
@@ -72,9 +72,9 @@ internal sealed class BackendQueue
     /// null when there is none; never waits (the session then keeps retrying <paramref name="current"/>, whose slot
     /// it still holds).
     /// </summary>
-    public ServerRuntime? TryAcquireOther(Socket client, ServerRuntime current)
+    public ServerRuntime? TryAcquireOther(Socket client, Http.HttpHead? request, ServerRuntime current)
     {
-        var picked = _be.Pick(client, current);
+        var picked = _be.Pick(client, request, current);
         if (picked is null || picked == current) return null;
         if (!_hasLimits || TryTakeSlot(picked)) return picked;
         if (TakeFreeSlot(picked, current) is { } other)

@@ -6,20 +6,22 @@ namespace Proxy.Worker.Balancing;
 
 /// <summary>
 /// Run-time state of one `backend`: its servers, its counters and its balancer. Chooses which servers are
-/// usable: every usable active server, or, when none is left, the first usable `backup` server (HAProxy without
-/// `option allbackups`).
+/// usable: every usable active server, or, when none is left, the first usable `backup` server, or every usable
+/// backup with `option allbackups` (HAProxy's rule).
 /// </summary>
 internal sealed class BackendRuntime
 {
     private readonly Lock _rebuildLock = new();   // health-check path only, never per connection
     private readonly IBalancer _balancer;
+    private readonly RequestHashKey? _requestKey;   // `balance uri|url_param|hdr` only
 
     /// <summary><paramref name="workerCount"/>: how many workers share each server's `maxconn` (ServerRuntime.MaxConn).</summary>
     public BackendRuntime(BackendConfig config, int workerCount = 1)
     {
         Config = config;
         Counters = new ProxyCounters(CounterKind.Backend, config.Name);
-        _balancer = CreateBalancer(config.Balance);
+        _balancer = CreateBalancer(config);
+        if (RequestHashKey.IsNeeded(config.Balance)) _requestKey = new RequestHashKey(config.Balance, config.BalanceOptions);
         var servers = new ServerRuntime[config.Servers.Count];
         for (int i = 0; i < servers.Length; i++) servers[i] = new ServerRuntime(this, config.Servers[i], i, workerCount);
         Servers = servers;
@@ -49,22 +51,35 @@ internal sealed class BackendRuntime
     public int ActiveUsable { get; private set; }
     public int BackupUsable { get; private set; }
 
-    /// <summary>Returns the balancer for <paramref name="algorithm"/>; throws NotSupportedException for an unknown one.</summary>
-    public static IBalancer CreateBalancer(BalanceAlgorithm algorithm) => algorithm switch
+    /// <summary>Returns the balancer of <paramref name="config"/>'s `balance` line; throws NotSupportedException for an unknown one.</summary>
+    public static IBalancer CreateBalancer(BackendConfig config) => config.Balance switch
     {
         BalanceAlgorithm.RoundRobin => new RoundRobinBalancer(),
         BalanceAlgorithm.StaticRoundRobin => new StaticRoundRobinBalancer(),
         BalanceAlgorithm.LeastConn => new LeastConnBalancer(),
         BalanceAlgorithm.First => new FirstBalancer(),
-        BalanceAlgorithm.Source => new SourceBalancer(),
-        BalanceAlgorithm.Random => new RandomBalancer(),
-        _ => throw new NotSupportedException($"balance algorithm '{algorithm}' is not supported by the tcp engine"),
+        BalanceAlgorithm.Source => new SourceBalancer(config.BalanceOptions.HashMethod),
+        BalanceAlgorithm.Random => new RandomBalancer(config.BalanceOptions.RandomDraws),
+        BalanceAlgorithm.Uri or BalanceAlgorithm.UrlParam or BalanceAlgorithm.Header => new RequestHashBalancer(config.BalanceOptions),
+        _ => throw new NotSupportedException($"balance algorithm '{config.Balance}' is not supported by the engine"),
     };
 
     /// <summary>Picks a server for a new connection (null when none is usable) and counts lbtot.</summary>
-    public ServerRuntime? Pick(Socket client, ServerRuntime? exclude)
+    public ServerRuntime? Pick(Socket client, ServerRuntime? exclude) => Count(_balancer.Pick(new PickContext(client), exclude));
+
+    /// <summary>
+    /// Picks a server for the HTTP <paramref name="request"/> (null when none is usable) and counts lbtot:
+    /// `balance uri|url_param|hdr` hash the request's key, found in the parsed head without copying it.
+    /// </summary>
+    public ServerRuntime? Pick(Socket client, Http.HttpHead? request, ServerRuntime? exclude)
     {
-        var s = _balancer.Pick(client, exclude);
+        if (_requestKey is null || request is null) return Pick(client, exclude);
+        bool hasKey = _requestKey.TryGet(request, out var key);
+        return Count(_balancer.Pick(new PickContext(client, key, hasKey), exclude));
+    }
+
+    private ServerRuntime? Count(ServerRuntime? s)
+    {
         if (s is not null)
         {
             ProxyCounters.Increment(ref s.Counters.lbtot);
@@ -93,6 +108,13 @@ internal sealed class BackendRuntime
                 int k = 0;
                 foreach (var s in Servers)
                     if (s.IsUsable && !s.Config.Backup) usable[k++] = s;
+            }
+            else if (Config.AllBackups && backup > 1)
+            {
+                usable = new ServerRuntime[backup];
+                int k = 0;
+                foreach (var s in Servers)
+                    if (s.IsUsable && s.Config.Backup) usable[k++] = s;
             }
             else
             {

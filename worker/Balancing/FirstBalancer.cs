@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-
 namespace Proxy.Worker.Balancing;
 
 /// <summary>
@@ -12,7 +10,7 @@ internal sealed class FirstBalancer : IBalancer
 
     public void Rebuild(ServerRuntime[] usable) => _servers = usable;
 
-    public ServerRuntime? Pick(Socket client, ServerRuntime? exclude)
+    public ServerRuntime? Pick(in PickContext context, ServerRuntime? exclude)
     {
         var servers = _servers;
         ServerRuntime? fallback = null;

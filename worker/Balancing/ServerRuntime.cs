@@ -85,6 +85,6 @@ internal sealed class ServerRuntime
     public static int PerWorkerMaxConn(int configured, int workers)
         => configured <= 0 ? 0 : (int)(((long)configured + Math.Max(1, workers) - 1) / Math.Max(1, workers));
 
-    /// <summary>Current sessions, used by `leastconn` and `first`.</summary>
+        /// <summary>Current sessions, used by `leastconn`, `first` and `random` (the least loaded of its draws).</summary>
     public long CurrentSessions => Counters.CurrentSessions;
 }

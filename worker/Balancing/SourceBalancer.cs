@@ -1,30 +1,38 @@
+using System.Buffers.Binary;
 using System.Net;
-using System.Net.Sockets;
+using Proxy.Shared.Config;
 
 namespace Proxy.Worker.Balancing;
 
 /// <summary>
-/// `balance source`: the client's IP address is hashed and divided by the total weight of the usable servers
-/// (HAProxy's default map-based hashing), so a client keeps its server while the set is unchanged.
+/// `balance source`: the client's address folded into 32 bits as HAProxy's get_server_sh does (the big-endian 32-bit
+/// words XORed; the `hash-type` function does not apply to it), then divided by the total weight of the usable
+/// servers (map-based, the default) or, with `hash-type consistent`, mixed by full_hash and looked up on the ring.
+/// A client keeps its server while the set is unchanged. Without a client address: round robin, as HAProxy.
 /// </summary>
-internal sealed class SourceBalancer : IBalancer
+internal sealed class SourceBalancer(HashMethod method) : IBalancer
 {
-    private volatile WeightedSchedule _schedule = WeightedSchedule.Empty;
+    private volatile HashedServers _servers = HashedServers.Empty;
+    private int _next = -1;
 
-    public void Rebuild(ServerRuntime[] usable) => _schedule = WeightedSchedule.Build(usable);
+    public void Rebuild(ServerRuntime[] usable) => _servers = HashedServers.Build(usable, method);
 
-    public ServerRuntime? Pick(Socket client, ServerRuntime? exclude)
+    public ServerRuntime? Pick(in PickContext context, ServerRuntime? exclude)
     {
-        uint hash = 2166136261;
-        if (client.RemoteEndPoint is IPEndPoint ep)
-        {
-            Span<byte> bytes = stackalloc byte[16];
-            if (ep.Address.TryWriteBytes(bytes, out int written))
-            {
-                // FNV-1a over the address bytes.
-                for (int i = 0; i < written; i++) hash = (hash ^ bytes[i]) * 16777619;
-            }
-        }
-        return _schedule.At(hash, exclude);
+        var servers = _servers;
+        // RemoteEndPoint is created once per socket and cached by it.
+        if (context.Client?.RemoteEndPoint is not IPEndPoint ep || !TryFold(ep.Address, out uint hash))
+            return servers.Map.At((uint)Interlocked.Increment(ref _next), exclude);
+        return servers.ByHash(method == HashMethod.Consistent ? HashFunctions.FullHash(hash) : hash, exclude);
+    }
+
+    /// <summary>XOR of the address's big-endian 32-bit words: an IPv4 address is its own number.</summary>
+    internal static bool TryFold(IPAddress address, out uint hash)
+    {
+        hash = 0;
+        Span<byte> bytes = stackalloc byte[16];
+        if (!address.TryWriteBytes(bytes, out int written) || written % 4 != 0) return false;
+        for (int i = 0; i < written; i += 4) hash ^= BinaryPrimitives.ReadUInt32BigEndian(bytes[i..]);
+        return true;
     }
 }

@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-
 namespace Proxy.Worker.Balancing;
 
 /// <summary>
@@ -14,6 +12,6 @@ internal sealed class StaticRoundRobinBalancer : IBalancer
 
     public void Rebuild(ServerRuntime[] usable) => _schedule = WeightedSchedule.Build(usable);
 
-    public ServerRuntime? Pick(Socket client, ServerRuntime? exclude)
+    public ServerRuntime? Pick(in PickContext context, ServerRuntime? exclude)
         => _schedule.At((uint)Interlocked.Increment(ref _next), exclude);
 }

@@ -27,7 +27,7 @@ internal sealed partial class HttpSession
             // Waiting for a slot is neither `timeout http-request` nor `timeout connect`: only `timeout queue` applies.
             Volatile.Write(ref _connectDeadline, 0);
             SetPhase(PhaseConnecting);
-            srv = await be.Queue.AcquireAsync(_client.Socket, this).ConfigureAwait(false);
+            srv = await be.Queue.AcquireAsync(_client.Socket, _req, this).ConfigureAwait(false);
             _slot = srv;
         }
         if (srv is not null && fresh is null)
@@ -80,7 +80,7 @@ internal sealed partial class HttpSession
             ProxyCounters.Increment(ref be.Counters.wretr);
             // `option redispatch` without interval redispatches on the last retry only (HAProxy's default -1).
             // The slot moves with it; with no other server free, the retry stays on this one.
-            if (be.Config.Redispatch && attempt + 1 == retries && be.Queue.TryAcquireOther(_client.Socket, srv) is { } other)
+            if (be.Config.Redispatch && attempt + 1 == retries && be.Queue.TryAcquireOther(_client.Socket, _req, srv) is { } other)
             {
                 ReleaseSlot();
                 _slot = other;

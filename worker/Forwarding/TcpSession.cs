@@ -106,7 +106,7 @@ internal sealed class TcpSession : ProxySession
     private async ValueTask<bool> ConnectAsync(BackendRuntime be)
     {
         int retries = be.Config.Retries;
-        var srv = await be.Queue.AcquireAsync(_client, this).ConfigureAwait(false);
+        var srv = await be.Queue.AcquireAsync(_client, null, this).ConfigureAwait(false);
         _slot = srv;
         for (int attempt = 0; ; attempt++)
         {
@@ -148,7 +148,7 @@ internal sealed class TcpSession : ProxySession
             ProxyCounters.Increment(ref be.Counters.wretr);
             // `option redispatch` without interval redispatches on the last retry only (HAProxy's default -1).
             // The slot moves with it; with no other server free, the retry stays on this one.
-            if (be.Config.Redispatch && attempt + 1 == retries && be.Queue.TryAcquireOther(_client, srv) is { } other)
+            if (be.Config.Redispatch && attempt + 1 == retries && be.Queue.TryAcquireOther(_client, null, srv) is { } other)
             {
                 be.Queue.Release(srv);
                 _slot = other;
