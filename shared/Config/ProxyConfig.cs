@@ -115,7 +115,11 @@ public sealed record ServerConfig(
     int Fall,
     bool Backup,
     bool Disabled,
-    SourceLocation Location);
+    SourceLocation Location)
+{
+    /// <summary>`fastinter`, `downinter`, `port`, `addr`, `observe`, `error-limit`, `on-error` (HealthCheckConfig.cs).</summary>
+    public ServerCheckSettings CheckSettings { get; init; } = ServerCheckSettings.Default;
+}
 
 public sealed record BackendConfig(
     string Name,
@@ -132,4 +136,7 @@ public sealed record BackendConfig(
 
     /// <summary>`mode http` settings: connection mode, forwardfor, header rules, errorfiles, use_backend rules.</summary>
     public HttpProxySettings Http { get; init; } = HttpProxySettings.None;
+
+    /// <summary>`option httpchk` and its `http-check` rules; null: the checks are layer 4 connects.</summary>
+    public HttpCheckSettings? HttpCheck { get; init; }
 }

@@ -13,6 +13,7 @@ internal sealed class BackendRuntime
 {
     private readonly Lock _rebuildLock = new();   // health-check path only, never per connection
     private readonly IBalancer _balancer;
+    private bool _rebuilt;                        // the first rebuild sets the initial state: not a transition
 
     public BackendRuntime(BackendConfig config)
     {
@@ -40,6 +41,9 @@ internal sealed class BackendRuntime
     public ProxyCounters Counters { get; }
     public ServerRuntime[] Servers { get; }
     public string Name => Config.Name;
+
+    /// <summary>chkdown, lastchg and downtime of the backend: transitions to and from having no usable server (HAProxy's backend figures).</summary>
+    public Health.CheckStats CheckStats { get; } = new();
 
     /// <summary>Usable active servers, then usable backup servers, as counted by the last rebuild.</summary>
     public int ActiveUsable { get; private set; }
@@ -94,6 +98,10 @@ internal sealed class BackendRuntime
             {
                 usable = firstBackup is null ? [] : [firstBackup];
             }
+            // The backend is DOWN while no server is usable; HAProxy counts those transitions, not the servers'.
+            bool wasUp = _rebuilt && ActiveUsable + BackupUsable > 0, isUp = active + backup > 0;
+            if (_rebuilt && wasUp != isUp) CheckStats.Changed(isUp);
+            _rebuilt = true;
             ActiveUsable = active;
             BackupUsable = backup;
             _balancer.Rebuild(usable);
