@@ -139,7 +139,9 @@ internal sealed class HealthChecker
                     break;
                 // FastInter: only the rescheduling below.
             }
-            _server.CheckStats.SetHealth(_health);
+            // HAProxy shows a passive action as the last check's status (HANA), without a duration.
+            if (_server.Config.CheckSettings.OnError == OnErrorAction.FastInter) _server.CheckStats.SetHealth(_health);
+            else _server.CheckStats.Checked(CheckStatusCode.Hana, 0, 0, _health);
         }
         _wake.Release();
     }
