@@ -52,6 +52,7 @@ public sealed class HealthCheckTests
             timeout connect 1s
             timeout client 10s
             timeout server 10s
+            timeout check 2s
         frontend fe
             bind BIND
             default_backend be
