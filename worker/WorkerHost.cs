@@ -53,7 +53,7 @@ public sealed class WorkerHost
         foreach (var key in init.DownServers)
         {
             int slash = key.IndexOf('/');
-            if (slash > 0) ServerHealth.Apply(engine, key[..slash], key[(slash + 1)..], up: false);
+            if (slash > 0) ServerHealth.Apply(engine, key[..slash], key[(slash + 1)..], up: false, restored: true);
         }
         engine.RunsHealthChecks = init.RunsHealthChecks;
         engine.HealthChanged = (backend, server, up) => _ = WorkerChannel.SendLineAsync(

@@ -73,8 +73,11 @@ internal sealed class BackendRuntime
         return s;
     }
 
-    /// <summary>Recomputes the usable set and hands it to the balancer; called at start and on health changes.</summary>
-    public void Rebuild()
+    /// <summary>
+    /// Recomputes the usable set and hands it to the balancer; called at start and on health changes.
+    /// <paramref name="restored"/>: a state known from before this process (a respawn), not a transition to count.
+    /// </summary>
+    public void Rebuild(bool restored = false)
     {
         lock (_rebuildLock)
         {
@@ -100,7 +103,11 @@ internal sealed class BackendRuntime
             }
             // The backend is DOWN while no server is usable; HAProxy counts those transitions, not the servers'.
             bool wasUp = _rebuilt && ActiveUsable + BackupUsable > 0, isUp = active + backup > 0;
-            if (_rebuilt && wasUp != isUp) CheckStats.Changed(isUp);
+            if (_rebuilt && wasUp != isUp)
+            {
+                if (restored) CheckStats.Restored(isUp);
+                else CheckStats.Changed(isUp);
+            }
             _rebuilt = true;
             ActiveUsable = active;
             BackupUsable = backup;

@@ -65,13 +65,18 @@ internal sealed class ServerRuntime
         Backend.Rebuild();
     }
 
-    /// <summary>Changes the health state; returns true when it actually changed. Called by the health checker, or with the checker's relayed verdict.</summary>
-    internal bool SetUp(bool up)
+    /// <summary>
+    /// Changes the health state; returns true when it actually changed. Called by the health checker, or with the
+    /// checker's relayed verdict; <paramref name="restored"/> when a new worker takes the state known before it (not
+    /// a transition: chkdown does not count it).
+    /// </summary>
+    internal bool SetUp(bool up, bool restored = false)
     {
         if (_up == up) return false;
         _up = up;
-        CheckStats.Changed(up);
-        Backend.Rebuild();
+        if (restored) CheckStats.Restored(up);
+        else CheckStats.Changed(up);
+        Backend.Rebuild(restored);
         return true;
     }
 

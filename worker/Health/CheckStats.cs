@@ -59,6 +59,13 @@ internal sealed class CheckStats
         }
     }
 
+    /// <summary>A state taken over from before this process (respawn, reload): downtime runs from now, nothing is counted.</summary>
+    public void Restored(bool up)
+    {
+        if (up) Volatile.Write(ref _downSinceMs, 0);
+        else Interlocked.CompareExchange(ref _downSinceMs, Math.Max(1, Environment.TickCount64), 0);
+    }
+
     /// <summary>The result of the check that just ran (checking worker only).</summary>
     public void Checked(CheckStatusCode status, int code, long durationMs, int health)
     {

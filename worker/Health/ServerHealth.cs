@@ -5,11 +5,11 @@ namespace Proxy.Worker.Health;
 /// <summary>Applies a health state decided by the checking worker (relayed by the supervisor) to this worker's servers.</summary>
 internal static class ServerHealth
 {
-    /// <summary>Returns false when this worker has no such server.</summary>
-    public static bool Apply(ProxyEngine engine, string backend, string server, bool up)
+    /// <summary>Returns false when this worker has no such server. <paramref name="restored"/>: the state known when this worker started.</summary>
+    public static bool Apply(ProxyEngine engine, string backend, string server, bool up, bool restored = false)
     {
         if (Find(engine, backend, server) is not { } s) return false;
-        s.SetUp(up);
+        s.SetUp(up, restored);
         return true;
     }
 
