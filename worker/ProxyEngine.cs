@@ -206,6 +206,9 @@ public sealed class ProxyEngine : IAsyncDisposable
         Interlocked.CompareExchange(ref _stoppingSinceMs, Environment.TickCount64, 0);
         if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
         _stop.Cancel();
+        // A draining generation's checks are no longer authoritative (the supervisor relays the new checker's), and
+        // would count chkfail/chkdown a second time on the board beside the new generation's checker.
+        _checksStop.Cancel();
         if (Volatile.Read(ref _started) == 0)
         {
             foreach (var l in _listeners) SharedListener.ReleaseWorkerCopy(l.Socket, Log);
