@@ -113,6 +113,43 @@ public sealed class HealthStatsTests
     }
 
     [Test]
+    public async Task KestrelOrigin_HealthFile_DownThenUp_TrafficFollows()
+    {
+        // The real origin (Kestrel) answers /health with the status written in a file.
+        var dir = Directory.CreateTempSubdirectory("health-").FullName;
+        try
+        {
+            var file = Path.Combine(dir, "web1");
+            using var web1 = new OriginProcess("web1", "--health-file", file);
+            using var web2 = new OriginProcess("web2");
+            int port = Ports.Free();
+            using var proxy = new ProxyInstance(Config(port,
+                $"    server web1 127.0.0.1:{web1.Port} check inter 100ms rise 2 fall 2\n    server web2 127.0.0.1:{web2.Port} check inter 100ms")).Start();
+            await WaitStatsAsync(proxy, "be", "web1", rows => rows[0]["check_status"] == "L7OK", "web1 L7OK");
+            File.WriteAllText(file, "503");
+            await WaitStatsAsync(proxy, "be", "web1", rows => rows.All(r => r["status"] == "DOWN"), "web1 DOWN everywhere");
+            for (int i = 0; i < 6; i++) Assert.That(await GetOriginAsync(port), Is.EqualTo("web2"));
+            File.WriteAllText(file, "200");
+            await WaitStatsAsync(proxy, "be", "web1", rows => rows.All(r => r["status"] == "UP"), "web1 UP everywhere");
+            var seen = new HashSet<string?>();
+            for (int i = 0; i < 6; i++) seen.Add(await GetOriginAsync(port));
+            Assert.That(seen, Is.EquivalentTo(new[] { "web1", "web2" }));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task<string?> GetOriginAsync(int port)
+    {
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await s.ConnectAsync("127.0.0.1", port);
+        await s.SendAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"), SocketFlags.None);
+        return (await new HttpReader(s).ReadAsync(isResponse: true))!.Header("X-Origin");
+    }
+
+    [Test]
     public async Task PassiveErrors_InAnyWorker_ReachTheChecker()
     {
         int port = Ports.Free();
