@@ -275,6 +275,22 @@ public sealed class HealthCheckTests
     }
 
     [Test]
+    public async Task OnErrorFastinter_BringsTheNextCheckForward_WithoutFailingIt()
+    {
+        await using var a = new HealthOrigin("a") { RootStatus = 502 };
+        // fall 1: full health from the start, so the checks run every inter (60 s) until the passive error.
+        await using var proxy = HttpTestKit.StartFromText(Config("    option httpchk GET /health",
+            $"    server a 127.0.0.1:{a.Port} check inter 60s fastinter 100ms fall 1 observe layer7 error-limit 1 on-error fastinter"));
+        var sa = Server(proxy, "a");
+        int before = a.HealthChecks;
+        Assert.That((await GetAsync(proxy)).Status, Is.EqualTo(502));
+        await WaitUntilAsync(() => a.HealthChecks > before, 1500, "a check at fastinter after the passive error");
+        Assert.That(sa.IsUp, Is.True);
+        Assert.That(sa.CheckStats.PassiveActions, Is.EqualTo(1));
+        Assert.That(sa.CheckStats.FailedChecks, Is.Zero);
+    }
+
+    [Test]
     public async Task ObserveLayer7_SuccessesResetTheCount_And501IsNoError()
     {
         await using var a = new HealthOrigin("a");

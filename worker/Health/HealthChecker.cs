@@ -28,6 +28,7 @@ internal sealed class HealthChecker
     private readonly int _rise, _fall;
     private readonly TimeSpan _inter, _fastInter, _downInter;
     private int _health;
+    private bool _fastOnce;                      // a passive action asked for the next check at fastinter
 
     /// <param name="changed">told of each transition (backend, server, up), so the worker can share it</param>
     public HealthChecker(ServerRuntime server, NLog.ILogger log, Action<string, string, bool>? changed = null)
@@ -63,6 +64,19 @@ internal sealed class HealthChecker
         }
     }
 
+    // The wait before the next check: fastinter once after a passive action (HAProxy reschedules the check at
+    // now + fastinter when that is sooner), else the interval of the current health.
+    private TimeSpan NextWait()
+    {
+        var interval = CurrentInterval;
+        lock (_gate)
+        {
+            if (!_fastOnce) return interval;
+            _fastOnce = false;
+            return _fastInter < interval ? _fastInter : interval;
+        }
+    }
+
     /// <summary>Runs checks until <paramref name="stop"/> is cancelled; never throws.</summary>
     public async Task RunAsync(CancellationToken stop)
     {
@@ -75,12 +89,13 @@ internal sealed class HealthChecker
         var first = TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * Math.Min(_inter.TotalMilliseconds, CurrentInterval.TotalMilliseconds));
         try
         {
-            await Task.Delay(first, stop).ConfigureAwait(false);
+            var wait = first;
             while (!stop.IsCancellationRequested)
             {
+                // A passive action wakes the wait: the next check comes `fastinter` from now.
+                while (await _wake.WaitAsync(wait, stop).ConfigureAwait(false)) wait = NextWait();
                 await CheckOnceAsync(connectTimeout, totalTimeout, stop).ConfigureAwait(false);
-                // A passive action wakes the wait: the next check comes one (new) interval from now.
-                while (await _wake.WaitAsync(CurrentInterval, stop).ConfigureAwait(false)) { }
+                wait = NextWait();
             }
         }
         catch (OperationCanceledException)
@@ -142,6 +157,7 @@ internal sealed class HealthChecker
             // HAProxy shows a passive action as the last check's status (HANA), without a duration.
             if (_server.Config.CheckSettings.OnError == OnErrorAction.FastInter) _server.CheckStats.SetHealth(_health);
             else _server.CheckStats.Checked(CheckStatusCode.Hana, 0, 0, _health);
+            _fastOnce = true;
         }
         _wake.Release();
     }
