@@ -146,8 +146,31 @@ public sealed class Supervisor : IAsyncDisposable
         foreach (var w in others) _ = w.SendAsync(line);
     }
 
+    /// <summary>
+    /// `observe BACKEND SERVER EVENT` from a worker that saw `error-limit` passive errors: forwarded to the checking
+    /// worker (slot 1 of the current generation), which owns the server's health counter and applies `on-error`.
+    /// Routing every verdict through that one state machine keeps all workers agreeing (its `health` message then
+    /// reaches everyone); the cost is one relay hop, and a report made while the checker respawns is lost.
+    /// </summary>
+    private void OnObserve(WorkerProcess from, string line)
+    {
+        if (line.Split(' ') is not [_, _, _, _]) return;
+        WorkerProcess? checker;
+        lock (_gate)
+        {
+            if (from.Generation != _generation) return;
+            checker = _workers.Find(w => w.Slot == 0 && w.Generation == _generation && w.State is WorkerState.Running or WorkerState.Starting);
+        }
+        if (checker is not null) _ = checker.SendAsync(line);
+    }
+
     private void OnWorkerMessage(WorkerProcess worker, string line)
     {
+        if (line.StartsWith(WorkerMessages.Observe + " ", StringComparison.Ordinal))
+        {
+            OnObserve(worker, line);
+            return;
+        }
         if (line.StartsWith(WorkerMessages.Health + " ", StringComparison.Ordinal))
         {
             OnHealth(worker, line);

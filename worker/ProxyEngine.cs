@@ -162,6 +162,12 @@ public sealed class ProxyEngine : IAsyncDisposable
     /// <summary>Called when a health check of this engine changes a server's state: (backend, server, up).</summary>
     public Action<string, string, bool>? HealthChanged { get; set; }
 
+    /// <summary>
+    /// In a worker that does not run the checks: `error-limit` consecutive passive errors of a server were seen here
+    /// (backend, server, last event); the worker forwards them to the checking worker, which applies `on-error`.
+    /// </summary>
+    internal Action<string, string, PassiveEvent>? PassiveErrorLimit { get; set; }
+
     /// <summary>Starts one accept loop per listener, the timeout timer and the health checks. Call once.</summary>
     public void Start()
     {
@@ -171,8 +177,17 @@ public sealed class ProxyEngine : IAsyncDisposable
         {
             foreach (var s in be.Servers)
             {
+                // Passive errors reach the one state machine of the server: its checker here, or, in a worker
+                // that does not check, the checking worker through the supervisor (PassiveErrorLimit).
+                if (s.Passive.Enabled)
+                {
+                    s.Passive.LimitReached = RunsHealthChecks
+                        ? static (srv, last) => srv.Checker?.OnPassiveErrors(last, srv.Passive.ErrorLimit)
+                        : (srv, last) => PassiveErrorLimit?.Invoke(srv.Backend.Name, srv.Name, last);
+                }
                 if (!RunsHealthChecks || !s.Config.Check || s.Config.Disabled) continue;
                 var checker = new HealthChecker(s, Log, HealthChanged);
+                s.Checker = checker;
                 _tasks.Add(Task.Run(() => checker.RunAsync(_checksStop.Token)));
             }
         }
@@ -193,6 +208,9 @@ public sealed class ProxyEngine : IAsyncDisposable
         Interlocked.CompareExchange(ref _stoppingSinceMs, Environment.TickCount64, 0);
         if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
         _stop.Cancel();
+        // A draining generation's checks are no longer authoritative (the supervisor relays the new checker's), and
+        // would count chkfail/chkdown a second time on the board beside the new generation's checker.
+        _checksStop.Cancel();
         if (Volatile.Read(ref _started) == 0)
         {
             foreach (var l in _listeners) SharedListener.ReleaseWorkerCopy(l.Socket, Log);

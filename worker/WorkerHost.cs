@@ -53,11 +53,14 @@ public sealed class WorkerHost
         foreach (var key in init.DownServers)
         {
             int slash = key.IndexOf('/');
-            if (slash > 0) ServerHealth.Apply(engine, key[..slash], key[(slash + 1)..], up: false);
+            if (slash > 0) ServerHealth.Apply(engine, key[..slash], key[(slash + 1)..], up: false, restored: true);
         }
         engine.RunsHealthChecks = init.RunsHealthChecks;
         engine.HealthChanged = (backend, server, up) => _ = WorkerChannel.SendLineAsync(
             channel, $"{WorkerMessages.Health} {backend} {server} {(up ? "up" : "down")}", CancellationToken.None);
+        // Passive errors seen here go to the checking worker through the supervisor (see ProxyEngine.PassiveErrorLimit).
+        engine.PassiveErrorLimit = (backend, server, last) => _ = WorkerChannel.SendLineAsync(
+            channel, $"{WorkerMessages.Observe} {backend} {server} {last}", CancellationToken.None);
         var publisher = new BoardPublisher(engine, board, boardSlot, config);
         engine.Start();
         boardSlot.SetState(WorkerSlotState.Running);
@@ -183,6 +186,9 @@ public sealed class WorkerHost
                 if (message.StartsWith(WorkerMessages.Health + " ", StringComparison.Ordinal)
                     && message.Split(' ') is [_, var backend, var server, var state])
                     ServerHealth.Apply(engine, backend, server, state == "up");
+                else if (message.StartsWith(WorkerMessages.Observe + " ", StringComparison.Ordinal)
+                    && message.Split(' ') is [_, var obsBackend, var obsServer, var last])
+                    ServerHealth.ApplyPassive(engine, obsBackend, obsServer, last);
                 else if (ServerOverride.FromMessage(message) is { } change
                     && ServerOverrides.Apply(engine, change) is { } problem)
                     Log.Warn($"server setting not applied: {problem}");

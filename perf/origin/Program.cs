@@ -4,16 +4,19 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-// proxy-origin --port P [--address A] [--name N]
+// proxy-origin --port P [--address A] [--name N] [--health-file PATH]
 // Routes:  GET /            "hello from NAME\n"
 //          GET /bytes/N     N bytes of 'x' (Content-Length)
 //          POST /echo       the request body back
 //          GET /delay/MS    answers after MS milliseconds
+//          GET /status/CODE answers CODE
+//          GET /health      200, or the status written in the --health-file (health-check tests: `echo 503 > PATH`)
 // Every response carries `X-Origin: NAME`, so tests can see which server answered.
 
 int port = 8081;
 string address = "127.0.0.1";
 string name = "origin";
+string? healthFile = null;
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
@@ -21,6 +24,7 @@ for (int i = 0; i + 1 < args.Length; i += 2)
         case "--port": port = int.Parse(args[i + 1]); break;
         case "--address": address = args[i + 1]; break;
         case "--name": name = args[i + 1]; break;
+        case "--health-file": healthFile = args[i + 1]; break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
 }
@@ -57,6 +61,13 @@ app.MapGet("/delay/{ms:int}", async (int ms) =>
 {
     await Task.Delay(ms);
     return "done\n";
+});
+app.MapGet("/status/{code:int}", (int code) => Results.Text($"status {code}\n", statusCode: code));
+app.MapGet("/health", () =>
+{
+    int code = 200;
+    if (healthFile is not null && File.Exists(healthFile) && int.TryParse(File.ReadAllText(healthFile).Trim(), out int written)) code = written;
+    return Results.Text($"health {code}\n", statusCode: code);
 });
 Console.WriteLine($"origin {name} listening on {address}:{port}");
 await app.RunAsync();

@@ -16,6 +16,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
             if (p.IsFrontend)
                 CheckFrontend(p, proxies);
             CheckHttp(p, proxies);
+            CheckHealthChecks(p);
             WarnMissingTimeouts(p);
         }
         CheckCpuMaps(global);
@@ -37,10 +38,31 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
             {
                 backends.Add(new BackendConfig(p.Name, p.Mode, p.Balance, p.Servers.ToArray(), timeouts,
                     p.Retries, p.Redispatch, p.Location)
-                { Logs = logs, Http = p.BuildHttp(), BalanceOptions = p.BalanceOptions, AllBackups = p.AllBackups });
+                { Logs = logs, Http = p.BuildHttp(), BalanceOptions = p.BalanceOptions, AllBackups = p.AllBackups,
+                  HttpCheck = p.HttpCheckEnabled ? p.HttpCheck : null });
             }
         }
         return new ProxyConfig(sourcePath, global, frontends, backends);
+    }
+
+    /// <summary>
+    /// Server check options that need the whole section: `observe layer7` reads HTTP responses (mode http only, as
+    /// HAProxy requires), and `observe` needs `check`, since only an active check brings a server back once the
+    /// passive one took it down. `http-check` rules do nothing without `option httpchk` (HAProxy ignores them).
+    /// </summary>
+    private void CheckHealthChecks(ProxyDraft p)
+    {
+        if (!p.IsBackend) return;
+        foreach (var s in p.Servers)
+        {
+            var observe = s.CheckSettings.Observe;
+            if (observe == ObserveMode.Layer7 && p.Mode != ProxyMode.Http)
+                diag.Error(s.Location, $"'server {s.Name}': 'observe layer7' requires 'mode http' ({Kind(p)} '{p.Name}' is in tcp mode)");
+            else if (observe != ObserveMode.None && !s.Check)
+                diag.Error(s.Location, $"'server {s.Name}': 'observe' needs 'check' (the active check brings the server back up)");
+        }
+        if (!p.HttpCheckEnabled && p.FirstHttpCheckLine is { } line)
+            diag.Warning(line, $"'http-check' has no effect in {Kind(p)} '{p.Name}' without 'option httpchk'");
     }
 
     private static string Kind(ProxyDraft p) => p.Capabilities switch

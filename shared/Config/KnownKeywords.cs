@@ -36,7 +36,7 @@ internal static class KnownKeywords
     [
         "use-server", "http-after-response", "tcp-request",
         "tcp-response", "stick-table", "stick", "cookie", "dynamic-cookie-key", "capture", "compression",
-        "errorfiles", "errorloc", "errorloc302", "errorloc303", "http-check", "tcp-check", "monitor-uri", "monitor",
+        "errorfiles", "errorloc", "errorloc302", "errorloc303", "tcp-check", "monitor-uri", "monitor",
         "redirect", "rate-limit", "fullconn", "hash-balance-factor", "hash-key", "log-format", "log-format-sd",
         "error-log-format", "log-tag", "log-steps", "unique-id-format", "unique-id-header", "source", "server-template",
         "stats", "description", "id", "disabled", "enabled", "bind-process", "email-alert", "persist", "dispatch",
@@ -50,7 +50,7 @@ internal static class KnownKeywords
     /// <summary>`option` names (configuration.txt section 4.2, "option ...").</summary>
     public static readonly HashSet<string> UnsupportedOptions =
     [
-        "httpchk", "httplog", "tcplog", "httpslog", "dontlognull", "dontlog-normal", "forwarded",
+        "httplog", "tcplog", "httpslog", "dontlognull", "dontlog-normal", "forwarded",
         "http-pretend-keepalive", "http-buffer-request",
         "http-ignore-probes", "http-no-delay", "http-use-proxy-header", "http-use-htx", "h1-case-adjust-bogus-client",
         "h1-case-adjust-bogus-server", "http-restrict-req-hdr-names", "tcp-check", "ldap-check", "mysql-check",
@@ -60,7 +60,7 @@ internal static class KnownKeywords
         "nolinger", "originalto", "persist", "prefer-last-server", "socket-stats", "tcp-smart-accept",
         "tcp-smart-connect", "transparent", "accept-invalid-http-request", "accept-invalid-http-response",
         "accept-unsafe-violations-in-http-request", "accept-unsafe-violations-in-http-response",
-        "disable-h2-upgrade", "idle-close-on-response", "http_proxy", "httpchk", "assume-rfc6587-ntf",
+        "disable-h2-upgrade", "idle-close-on-response", "http_proxy", "assume-rfc6587-ntf",
         "dont-parse-log", "host-header",
     ];
 
@@ -81,14 +81,14 @@ internal static class KnownKeywords
     /// <summary>`server` / `default-server` options (configuration.txt section 5.2) not implemented yet.</summary>
     public static readonly HashSet<string> UnsupportedServerOptions =
     [
-        "addr", "agent-check", "agent-send", "agent-inter", "agent-addr", "agent-port", "allow-0rtt", "alpn", "ca-file",
+        "agent-check", "agent-send", "agent-inter", "agent-addr", "agent-port", "allow-0rtt", "alpn", "ca-file",
         "check-send-proxy", "check-alpn", "check-proto", "check-ssl", "check-sni", "check-via-socks4", "ciphers",
-        "ciphersuites", "cookie", "crl-file", "crt", "downinter", "error-limit", "fastinter", "force-sslv3",
+        "ciphersuites", "cookie", "crl-file", "crt", "force-sslv3",
         "force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13", "id", "init-addr", "init-state", "log-proto",
         "maxqueue", "max-reuse", "minconn", "namespace", "no-agent-check", "no-check", "no-check-ssl",
         "no-send-proxy", "no-send-proxy-v2", "no-ssl", "no-ssl-reuse", "no-sslv3", "no-tls-tickets", "no-tlsv10",
-        "no-tlsv11", "no-tlsv12", "no-tlsv13", "no-verifyhost", "no-tfo", "npn", "observe", "on-error",
-        "on-marked-down", "on-marked-up", "pool-low-conn", "pool-max-conn", "pool-purge-delay", "port", "proto",
+        "no-tlsv11", "no-tlsv12", "no-tlsv13", "no-verifyhost", "no-tfo", "npn",
+        "on-marked-down", "on-marked-up", "pool-low-conn", "pool-max-conn", "pool-purge-delay", "proto",
         "redir", "resolve-opts", "resolve-prefer", "resolve-net", "resolvers", "send-proxy", "send-proxy-v2",
         "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "set-proxy-v2-tlv-fmt", "slowstart", "sni", "source", "ssl",
         "ssl-max-ver", "ssl-min-ver", "ssl-reuse", "stick", "socks4", "tcp-ut", "tfo", "track", "verify", "verifyhost",

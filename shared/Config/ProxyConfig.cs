@@ -116,7 +116,11 @@ public sealed record ServerConfig(
     int Fall,
     bool Backup,
     bool Disabled,
-    SourceLocation Location);
+    SourceLocation Location)
+{
+    /// <summary>`fastinter`, `downinter`, `port`, `addr`, `observe`, `error-limit`, `on-error` (HealthCheckConfig.cs).</summary>
+    public ServerCheckSettings CheckSettings { get; init; } = ServerCheckSettings.Default;
+}
 
 public sealed record BackendConfig(
     string Name,
@@ -139,4 +143,7 @@ public sealed record BackendConfig(
 
     /// <summary>`option allbackups`: with no active server left, balance over every usable backup, not only the first.</summary>
     public bool AllBackups { get; init; }
+
+    /// <summary>`option httpchk` and its `http-check` rules; null: the checks are layer 4 connects.</summary>
+    public HttpCheckSettings? HttpCheck { get; init; }
 }

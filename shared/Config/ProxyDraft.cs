@@ -19,6 +19,9 @@ internal sealed record ServerDefaults(int Weight, int MaxConn, bool Check, TimeS
 {
     /// <summary>HAProxy's own defaults: weight 1, no limit, no check, inter 2s, rise 2, fall 3.</summary>
     public static ServerDefaults Initial { get; } = new(1, 0, false, TimeSpan.FromSeconds(2), 2, 3, false, false);
+
+    /// <summary>The check options beyond check/inter/rise/fall (HealthCheckConfig.cs).</summary>
+    public ServerCheckSettings CheckSettings { get; init; } = ServerCheckSettings.Default;
 }
 
 /// <summary>
@@ -64,6 +67,14 @@ internal sealed class ProxyDraft
     /// <summary>First line of a keyword that needs `mode http`, checked once the section's mode is known.</summary>
     public (int Line, string Keyword)? FirstHttpOnlyKeyword { get; set; }
 
+    // `option httpchk` and `http-check send|expect` (HttpCheckParser), inherited from defaults as in HAProxy.
+    public bool HttpCheckEnabled { get; set; }
+    public HttpCheckSettings HttpCheck { get; set; } = HttpCheckSettings.Default;
+    /// <summary>First `http-check` line, for the warning when `option httpchk` is missing.</summary>
+    public int? FirstHttpCheckLine { get; set; }
+    /// <summary>Whether this section wrote `http-check expect` itself (its first one replaces the inherited rules).</summary>
+    public bool HttpCheckOwnExpects { get; set; }
+
     public bool IsFrontend => (Capabilities & ProxyCapabilities.Frontend) != 0;
     public bool IsBackend => (Capabilities & ProxyCapabilities.Backend) != 0;
 
@@ -87,6 +98,9 @@ internal sealed class ProxyDraft
         ConnectionMode = defaults.ConnectionMode;
         ForwardFor = defaults.ForwardFor;
         ErrorFiles = new Dictionary<int, byte[]>(defaults.ErrorFiles);
+        HttpCheckEnabled = defaults.HttpCheckEnabled;
+        HttpCheck = defaults.HttpCheck;
+        FirstHttpCheckLine = defaults.FirstHttpCheckLine;
     }
 
     /// <summary>The model's view of the `mode http` settings.</summary>

@@ -32,6 +32,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["http-request"] = F | B,
         ["http-response"] = F | B,
         ["errorfile"] = D | F | B,
+        ["http-check"] = D | B,
     };
 
     // `timeout` kinds and where each one applies (4.2 "timeout ...").
@@ -51,6 +52,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     private readonly ServerLineParser _servers = new(diag, resolver);
     private readonly AclParser _acls = new(diag);
     private readonly BalanceParser _balance = new(diag);
+    private readonly HttpCheckParser _httpCheck = new(diag);
     private HttpKeywordParser? _http;
 
     private HttpKeywordParser Http => _http ??= new HttpKeywordParser(diag, _acls);
@@ -154,6 +156,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 Http.ParseErrorFile(proxy, line);
                 if (proxy.Capabilities != ProxyCapabilities.Defaults) proxy.FirstHttpOnlyKeyword ??= (n, "errorfile");
                 break;
+            case "http-check":
+                _httpCheck.ParseHttpCheck(proxy, line);
+                break;
         }
     }
 
@@ -220,7 +225,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             proxy.Timeouts[(int)entry.Kind] = value;
     }
 
-    /// <summary>`[no] option NAME`: `redispatch`, `allbackups` (4.2 "option redispatch", "option allbackups") and the http ones (HttpKeywordParser).</summary>
+    /// <summary>`[no] option NAME`: `redispatch`, `allbackups` (4.2 "option redispatch", "option allbackups"), `httpchk` (HttpCheckParser) and the http ones (HttpKeywordParser).</summary>
     private void ParseOption(ProxyDraft proxy, ConfigLine line, bool negated)
     {
         var w = line.Words;
@@ -249,6 +254,14 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             // `option allbackups` (4.2): with every active server down, balance over all backups, not the first one.
             if (name == "redispatch") proxy.Redispatch = !negated;
             else proxy.AllBackups = !negated;
+            return;
+        }
+        if (name == "httpchk")
+        {
+            if (!Allows(proxy, D | B))
+                diag.Error(line.Number, $"'{prefix} httpchk' is not allowed in {SectionName(proxy)} section");
+            else
+                _httpCheck.ParseOption(proxy, line, negated, at);
             return;
         }
         if (Http.TryParseOption(proxy, line, name, negated, at)) return;

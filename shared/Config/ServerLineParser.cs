@@ -3,7 +3,9 @@ namespace Proxy.Shared.Config;
 /// <summary>
 /// `server NAME ADDRESS:PORT [options]` and `default-server [options]` (doc/configuration.txt 4.2
 /// "server", "default-server", 5.2 "Server and default-server options"). Options implemented:
-/// `weight N` (0-256), `maxconn N`, `check`, `inter T`, `rise N`, `fall N`, `backup`, `disabled`.
+/// `weight N` (0-256), `maxconn N`, `check`, `inter T`, `fastinter T`, `downinter T`, `rise N`, `fall N`,
+/// `port N`, `addr IP`, `observe layer4|layer7`, `error-limit N`, `on-error fastinter|fail-check|sudden-death|mark-down`,
+/// `backup`, `disabled`.
 /// A server starts from the `default-server` settings in force at its line, as in HAProxy.
 /// </summary>
 internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver resolver)
@@ -37,7 +39,8 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
             return;
         proxy.Servers.Add(new ServerConfig(
             name, HostOf(w[2]), endPoint, settings.Weight, settings.MaxConn, settings.Check, settings.Inter,
-            settings.Rise, settings.Fall, settings.Backup, settings.Disabled, diag.At(n)));
+            settings.Rise, settings.Fall, settings.Backup, settings.Disabled, diag.At(n))
+        { CheckSettings = settings.CheckSettings });
     }
 
     public void ParseDefaultServer(ProxyDraft proxy, ConfigLine line)
@@ -61,7 +64,8 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
                 case "check": s = s with { Check = true }; continue;
                 case "backup": s = s with { Backup = true }; continue;
                 case "disabled": s = s with { Disabled = true }; continue;
-                case "weight" or "maxconn" or "inter" or "rise" or "fall":
+                case "weight" or "maxconn" or "inter" or "rise" or "fall"
+                    or "fastinter" or "downinter" or "port" or "addr" or "observe" or "error-limit" or "on-error":
                     break;
                 default:
                     diag.Error(n, KnownKeywords.UnsupportedServerOptions.Contains(option)
@@ -103,9 +107,64 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
                     if (LineChecks.TryInt(diag, n, optionName, value, 1, 1000, out int fall)) s = s with { Fall = fall };
                     else ok = false;
                     break;
+                default:
+                    if (ParseCheckOption(s.CheckSettings, n, option, optionName, value) is { } check) s = s with { CheckSettings = check };
+                    else ok = false;
+                    break;
             }
         }
         return ok ? s : null;
+    }
+
+    /// <summary>The check options (5.2 "fastinter", "downinter", "port", "addr", "observe", "error-limit", "on-error"); null after an error.</summary>
+    private ServerCheckSettings? ParseCheckOption(ServerCheckSettings c, int n, string option, string optionName, string value)
+    {
+        switch (option)
+        {
+            case "fastinter" or "downinter":
+                if (!LineChecks.TryTime(diag, n, optionName, value, out var t)) return null;
+                if (t <= TimeSpan.Zero)
+                {
+                    diag.Error(n, $"'{optionName}': the interval must be above zero");
+                    return null;
+                }
+                return option == "fastinter" ? c with { FastInter = t } : c with { DownInter = t };
+            case "port":
+                return LineChecks.TryInt(diag, n, optionName, value, 1, 65535, out int port) ? c with { Port = port } : null;
+            case "addr":
+            {
+                // An address only (the port is `port`'s business), resolved once at parse time like the server's.
+                var address = System.Net.IPAddress.TryParse(value.Trim('[', ']'), out var literal) ? literal
+                    : value.Length > 0 && !value.Contains(':') ? resolver(value, null) : null;
+                if (address is null)
+                {
+                    diag.Error(n, $"'{optionName}': expected an IP address or a host name, got {ConfigDiagnostics.Quote(value)}");
+                    return null;
+                }
+                return c with { Address = address };
+            }
+            case "observe":
+                switch (value)
+                {
+                    case "layer4": return c with { Observe = ObserveMode.Layer4 };
+                    case "layer7": return c with { Observe = ObserveMode.Layer7 };
+                    case "none": return c with { Observe = ObserveMode.None };
+                }
+                diag.Error(n, $"'{optionName}': expected layer4 or layer7, got {ConfigDiagnostics.Quote(value)}");
+                return null;
+            case "error-limit":
+                return LineChecks.TryInt(diag, n, optionName, value, 1, int.MaxValue, out int limit) ? c with { ErrorLimit = limit } : null;
+            default: // on-error
+                switch (value)
+                {
+                    case "fastinter": return c with { OnError = OnErrorAction.FastInter };
+                    case "fail-check": return c with { OnError = OnErrorAction.FailCheck };
+                    case "sudden-death": return c with { OnError = OnErrorAction.SuddenDeath };
+                    case "mark-down": return c with { OnError = OnErrorAction.MarkDown };
+                }
+                diag.Error(n, $"'{optionName}': expected fastinter, fail-check, sudden-death or mark-down, got {ConfigDiagnostics.Quote(value)}");
+                return null;
+        }
     }
 
     /// <summary>The host part as written (name or literal), kept for messages and `show stat`.</summary>

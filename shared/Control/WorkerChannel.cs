@@ -70,6 +70,8 @@ public static class WorkerMessages
     public const string Status = "status";             // `status CURRENT TOTAL`: connections now and since start
     public const string Drained = "drained";           // no connection left; exiting
     public const string Health = "health";             // `health BACKEND SERVER up|down`: a check changed a state (both ways)
+    // `observe BACKEND SERVER EVENT`: `error-limit` passive errors seen by a worker (worker -> supervisor -> checking worker)
+    public const string Observe = "observe";
 
     // supervisor -> worker
     public const string Drain = "drain";               // `drain MILLISECONDS`: stop accepting, finish, exit by then

@@ -13,6 +13,8 @@ public enum StatField
     Hrsp1xx, Hrsp2xx, Hrsp3xx, Hrsp4xx, Hrsp5xx, HrspOther,
     ReqRate, ReqRateMax, ReqTot, CliAbrt, SrvAbrt,
     Qtime, Ctime, Rtime, Ttime,
+    // Health checks (StatKind.Checked, except the counters hanafail): see CheckStatusCode for check_status.
+    Hanafail, CheckStatus, CheckCode, CheckDuration, CheckRise, CheckFall, CheckHealth,
 }
 
 /// <summary>Process-wide values of `show info` that a worker writes; Pid, Uptime_sec and Stopping come from the slot identity.</summary>
@@ -34,6 +36,39 @@ public enum StatKind
     Value,
     /// <summary>[a] Already an average (qtime...); averaged over live slots that reported one, else the last folded one.</summary>
     Average,
+    /// <summary>
+    /// [S] Known only to the worker that runs the health checks (slot 1 of a generation: check_status, lastchg...):
+    /// taken from the newest slot that wrote a nonzero value, else the last folded one. Summing would multiply
+    /// one checker's value, and <see cref="Value"/> would read a worker that does not check and holds 0, so
+    /// these fields are written only by the checker and stored so that a written value is never 0
+    /// (check_duration and check_health hold the value plus one).
+    /// </summary>
+    Checked,
+}
+
+/// <summary>
+/// HAProxy's check result codes (check_status, doc/management.txt 9.1) as stored in <see cref="StatField.CheckStatus"/>;
+/// 0 means no check ran yet. <see cref="CheckStatusCodes"/> gives the CSV word and the description.
+/// </summary>
+public enum CheckStatusCode
+{
+    None = 0, Unknown, Init, SockErr, L4Ok, L4Tout, L4Con, L7Ok, L7Okc, L7Tout, L7Rsp, L7Sts, Hana,
+}
+
+/// <summary>Words (check_status) and descriptions (check_desc, log "reason:") of <see cref="CheckStatusCode"/>, as HAProxy's check_statuses[].</summary>
+public static class CheckStatusCodes
+{
+    private static readonly (string Word, string Description)[] s_names =
+    [
+        ("", ""), ("UNK", "Unknown"), ("INI", "Initializing"), ("SOCKERR", "Socket error"),
+        ("L4OK", "Layer4 check passed"), ("L4TOUT", "Layer4 timeout"), ("L4CON", "Layer4 connection problem"),
+        ("L7OK", "Layer7 check passed"), ("L7OKC", "Layer7 check conditionally passed"), ("L7TOUT", "Layer7 timeout"),
+        ("L7RSP", "Layer7 invalid response"), ("L7STS", "Layer7 wrong status"), ("HANA", "Health analyze"),
+    ];
+
+    public static string Word(CheckStatusCode code) => (uint)code < (uint)s_names.Length ? s_names[(int)code].Word : "UNK";
+
+    public static string Description(CheckStatusCode code) => (uint)code < (uint)s_names.Length ? s_names[(int)code].Description : "Unknown";
 }
 
 /// <summary>Server/proxy status codes stored in <see cref="StatField.Status"/>; 0 lets the renderer pick the default for the object kind.</summary>
@@ -59,10 +94,12 @@ public static class StatFields
         ("wretr", StatKind.Counter, "..BS"), ("wredis", StatKind.Counter, "..BS"),
         ("status", StatKind.Value, "LFBS"), ("weight", StatKind.Value, "..BS"),
         ("act", StatKind.Value, "..BS"), ("bck", StatKind.Value, "..BS"),
+        // chkfail, chkdown, hanafail, lastchg, downtime and the check_* fields are written by the checking worker only
+        // (BoardPublisher): counters then sum to one count per event, never one per worker.
         ("chkfail", StatKind.Counter, "...S"), ("chkdown", StatKind.Counter, "..BS"),
         // lastchg is stored as the Unix time (s) of the last UP<->DOWN change; renderers show its age.
-        ("lastchg", StatKind.Value, "..BS"),
-        // HAProxy 9.2: durations are not summed, the maximum is kept (each worker sees the same outage).
+        ("lastchg", StatKind.Checked, "..BS"),
+        // HAProxy 9.2: durations are not summed, the maximum is kept (an old generation's figure until the new checker's passes it).
         ("downtime", StatKind.Max, "..BS"),
         ("lbtot", StatKind.Counter, "..BS"),
         ("rate", StatKind.Gauge, ".FBS"), ("rate_max", StatKind.Max, ".FBS"),
@@ -74,6 +111,10 @@ public static class StatFields
         ("cli_abrt", StatKind.Counter, "..BS"), ("srv_abrt", StatKind.Counter, "..BS"),
         ("qtime", StatKind.Average, "..BS"), ("ctime", StatKind.Average, "..BS"),
         ("rtime", StatKind.Average, "..BS"), ("ttime", StatKind.Average, "..BS"),
+        ("hanafail", StatKind.Counter, "...S"),
+        ("check_status", StatKind.Checked, "...S"), ("check_code", StatKind.Checked, "...S"),
+        ("check_duration", StatKind.Checked, "...S"), ("check_rise", StatKind.Checked, "...S"),
+        ("check_fall", StatKind.Checked, "...S"), ("check_health", StatKind.Checked, "...S"),
     ];
 
     private static readonly (string Name, StatKind Kind)[] s_info =

@@ -238,7 +238,7 @@ public sealed unsafe partial class StatsBoard : IDisposable
             case StatKind.Counter: Volatile.Write(ref retired, retired + value); break;
             case StatKind.Max: if (value > retired) Volatile.Write(ref retired, value); break;
             case StatKind.Value: if (newer) Volatile.Write(ref retired, value); break;
-            case StatKind.Average: if (newer && value != 0) Volatile.Write(ref retired, value); break;
+            case StatKind.Average or StatKind.Checked: if (newer && value != 0) Volatile.Write(ref retired, value); break;
             case StatKind.Gauge: break; // a gone worker holds no connection
         }
     }

@@ -24,6 +24,25 @@ public static class StatsColumns
     // Column -> board field, or -1: filled from the row's identity, or left empty.
     private static readonly int[] s_fieldOfColumn = Names.Select(n => StatFields.TryParse(n, out var f) ? (int)f : -1).ToArray();
 
+    private static readonly int s_checkDurationColumn = Names.ToList().IndexOf("check_duration");
+
+    /// <summary>
+    /// A checked server's status as HAProxy words it (srv_hlt_st): "UP 2/3" while an UP server is failing checks
+    /// (health left, of fall), "DOWN 1/2" while a DOWN server is passing them (successes, of rise).
+    /// </summary>
+    public static string ServerStatusText(StatsRow row)
+    {
+        var status = (StatStatus)row[StatField.Status];
+        long rise = row[StatField.CheckRise], fall = row[StatField.CheckFall], health = row[StatField.CheckHealth] - 1;
+        if (rise <= 0 || health < 0 || status is not (StatStatus.Up or StatStatus.Down))
+            return StatusText((long)status, StatObjectKind.Server);
+        if (status == StatStatus.Up && health < rise + fall - 1)
+            return $"UP {health - rise + 1}/{fall}";
+        if (status == StatStatus.Down && health > 0 && health < rise)
+            return $"DOWN {health}/{rise}";
+        return StatusText((long)status, StatObjectKind.Server);
+    }
+
     /// <summary>The text of status code <paramref name="status"/> for an object of <paramref name="kind"/> (0 gives HAProxy's default).</summary>
     public static string StatusText(long status, StatObjectKind kind) => (StatStatus)status switch
     {
@@ -59,7 +78,23 @@ public static class StatsColumns
             case "iid": return Number(ids.Iid);
             case "sid": return kind is StatObjectKind.Server or StatObjectKind.Listener ? Number(ids.Sid) : Number(0);
             case "type": return Number((int)kind);
-            case "status": return (StatusText(row[StatField.Status], kind), false);
+            case "status": return (kind == StatObjectKind.Server ? ServerStatusText(row) : StatusText(row[StatField.Status], kind), false);
+            case "check_status":
+                return kind == StatObjectKind.Server && row[StatField.CheckStatus] > 0
+                    ? (CheckStatusCodes.Word((CheckStatusCode)row[StatField.CheckStatus]), false) : null;
+            case "check_desc":
+                return kind == StatObjectKind.Server && row[StatField.CheckStatus] > 0
+                    ? (CheckStatusCodes.Description((CheckStatusCode)row[StatField.CheckStatus]), false) : null;
+            case "check_code":
+                // Layer 4 checks have no code: HAProxy leaves the cell empty.
+                return kind == StatObjectKind.Server && row[StatField.CheckCode] > 0 ? Number(row[StatField.CheckCode]) : null;
+            case "check_duration" or "check_health":
+                // Stored plus one (StatKind.Checked: a written value is never 0).
+                long stored = row[column == s_checkDurationColumn ? StatField.CheckDuration : StatField.CheckHealth];
+                return kind == StatObjectKind.Server && stored > 0 ? Number(stored - 1) : null;
+            case "check_rise" or "check_fall":
+                long v = row[Names[column] == "check_rise" ? StatField.CheckRise : StatField.CheckFall];
+                return kind == StatObjectKind.Server && v > 0 ? Number(v) : null;
             case "slim":
                 // 0 means "no limit", which HAProxy shows as an empty cell.
                 return row[StatField.Slim] > 0 ? Number(row[StatField.Slim]) : null;

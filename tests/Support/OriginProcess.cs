@@ -8,12 +8,13 @@ public sealed class OriginProcess : IDisposable
 {
     private readonly Process _process;
 
-    public OriginProcess(string name)
+    /// <param name="extra">more arguments, e.g. `--health-file PATH`</param>
+    public OriginProcess(string name, params string[] extra)
     {
         Name = name;
         Port = Ports.Free();
         var psi = new ProcessStartInfo(Artifacts.Origin) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "--port", Port.ToString(), "--name", name }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "--port", Port.ToString(), "--name", name }.Concat(extra)) psi.ArgumentList.Add(a);
         _process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start proxy-origin");
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, _) => { };

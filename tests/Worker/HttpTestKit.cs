@@ -225,12 +225,12 @@ internal static class HttpTestKit
     public static string Server(string name, HttpOrigin o) => $"    server {name} 127.0.0.1:{o.EndPoint.Port}";
 
     /// <summary>An engine for <paramref name="configText"/> parsed from HAProxy syntax, `bind` replaced by the test listener.</summary>
-    public static EngineHarness StartFromText(string configText) => EngineHarness.Start(ep =>
+    public static EngineHarness StartFromText(string configText, NLog.ILogger? log = null) => EngineHarness.Start(ep =>
     {
         var result = ConfigLoader.Parse(configText.Replace("BIND", $"127.0.0.1:{ep.Port}"), "test.cfg");
         if (!result.IsValid) throw new InvalidOperationException(string.Join("\n", result.Errors));
         return result.Config!;
-    });
+    }, log);
 
     /// <summary>Sends <paramref name="text"/> (\n in it stays as written; use \r\n explicitly).</summary>
     public static Task SendAsync(Socket s, string text) => TcpTestKit.SendAllAsync(s, Encoding.Latin1.GetBytes(text));

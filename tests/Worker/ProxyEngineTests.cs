@@ -220,10 +220,10 @@ public sealed class ProxyEngineTests
         }
         var lines = memory.Logs;
         Assert.That(lines, Has.Some.Matches<string>(l => l.StartsWith("Server be/s1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: ")
-            && l.EndsWith("0 active and 0 backup servers left.")));
+            && l.EndsWith("0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.")));
         Assert.That(lines, Has.Some.StartsWith("backend be has no server available!"));
         Assert.That(lines, Has.Some.Matches<string>(l => l.StartsWith("Server be/s1 is UP, reason: Layer4 check passed, check duration: ")
-            && l.EndsWith("1 active and 0 backup servers online.")));
+            && l.EndsWith("1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.")));
     }
 
     [Test]

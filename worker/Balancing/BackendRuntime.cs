@@ -14,6 +14,7 @@ internal sealed class BackendRuntime
     private readonly Lock _rebuildLock = new();   // health-check path only, never per connection
     private readonly IBalancer _balancer;
     private readonly RequestHashKey? _requestKey;   // `balance uri|url_param|hdr` only
+    private bool _rebuilt;                        // the first rebuild sets the initial state: not a transition
 
     /// <summary><paramref name="workerCount"/>: how many workers share each server's `maxconn` (ServerRuntime.MaxConn).</summary>
     public BackendRuntime(BackendConfig config, int workerCount = 1)
@@ -46,6 +47,9 @@ internal sealed class BackendRuntime
     public ProxyCounters Counters { get; }
     public ServerRuntime[] Servers { get; }
     public string Name => Config.Name;
+
+    /// <summary>chkdown, lastchg and downtime of the backend: transitions to and from having no usable server (HAProxy's backend figures).</summary>
+    public Health.CheckStats CheckStats { get; } = new();
 
     /// <summary>Usable active servers, then usable backup servers, as counted by the last rebuild.</summary>
     public int ActiveUsable { get; private set; }
@@ -88,8 +92,11 @@ internal sealed class BackendRuntime
         return s;
     }
 
-    /// <summary>Recomputes the usable set and hands it to the balancer; called at start and on health changes.</summary>
-    public void Rebuild()
+    /// <summary>
+    /// Recomputes the usable set and hands it to the balancer; called at start and on health changes.
+    /// <paramref name="restored"/>: a state known from before this process (a respawn), not a transition to count.
+    /// </summary>
+    public void Rebuild(bool restored = false)
     {
         lock (_rebuildLock)
         {
@@ -120,6 +127,14 @@ internal sealed class BackendRuntime
             {
                 usable = firstBackup is null ? [] : [firstBackup];
             }
+            // The backend is DOWN while no server is usable; HAProxy counts those transitions, not the servers'.
+            bool wasUp = _rebuilt && ActiveUsable + BackupUsable > 0, isUp = active + backup > 0;
+            if (_rebuilt && wasUp != isUp)
+            {
+                if (restored) CheckStats.Restored(isUp);
+                else CheckStats.Changed(isUp);
+            }
+            _rebuilt = true;
             ActiveUsable = active;
             BackupUsable = backup;
             _balancer.Rebuild(usable);

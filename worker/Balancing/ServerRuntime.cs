@@ -21,6 +21,7 @@ internal sealed class ServerRuntime
         Counters = new ProxyCounters(CounterKind.Server, backend.Config.Name, config.Name);
         _admin = config.Disabled ? ServerAdminState.Maint : ServerAdminState.Ready;
         _weight = config.Weight;
+        Passive = new Health.PassiveHealth(this, config.CheckSettings);
     }
 
     public BackendRuntime Backend { get; }
@@ -34,6 +35,12 @@ internal sealed class ServerRuntime
     public int Weight => _weight;
 
     public ServerAdminState AdminState => _admin;
+    /// <summary>`observe` / `error-limit`: real traffic reports connect results and responses here.</summary>
+    public Health.PassiveHealth Passive { get; }
+    /// <summary>chkfail, chkdown, lastchg, downtime and the last check's result (published by the checking worker).</summary>
+    public Health.CheckStats CheckStats { get; } = new();
+    /// <summary>The active checker of this server, in the worker that runs the checks; null elsewhere.</summary>
+    internal Health.HealthChecker? Checker { get; set; }
     /// <summary>Idle keep-alive connections of `mode http` sessions.</summary>
     public Forwarding.ServerConnectionPool Pool { get; } = new();
 
@@ -59,12 +66,18 @@ internal sealed class ServerRuntime
         Backend.Rebuild();
     }
 
-    /// <summary>Changes the health state; returns true when it actually changed. Called by the health checker only.</summary>
-    internal bool SetUp(bool up)
+    /// <summary>
+    /// Changes the health state; returns true when it actually changed. Called by the health checker, or with the
+    /// checker's relayed verdict; <paramref name="restored"/> when a new worker takes the state known before it (not
+    /// a transition: chkdown does not count it).
+    /// </summary>
+    internal bool SetUp(bool up, bool restored = false)
     {
         if (_up == up) return false;
         _up = up;
-        Backend.Rebuild();
+        if (restored) CheckStats.Restored(up);
+        else CheckStats.Changed(up);
+        Backend.Rebuild(restored);
         return true;
     }
 

@@ -179,6 +179,7 @@ internal sealed partial class HttpSession
         int length = HttpHeadComposer.Write(_resp, _out, flags, default, be.Http.ResponseRules, beMask, fe.Http.ResponseRules, feMask);
         if (length < 0) return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);
         CountResponse(be, srv, status);
+        srv.Passive.Report(Health.PassiveHealth.ForStatus(status));   // `observe layer7`: 5xx but 501 and 505 are errors
         if (!await SendToClientAsync(_out.AsMemory(0, length)).ConfigureAwait(false)) return ResponseOutcome.Close;
 
         if (tunnel)
@@ -276,6 +277,8 @@ internal sealed partial class HttpSession
         ProxyCounters.Increment(ref be.Counters.eresp);
         ProxyCounters.Increment(ref srv.Counters.eresp);
         srv.Counters.CountResponse(status);
+        // `observe layer7`: no valid response from the server.
+        srv.Passive.Report(status == 504 ? Health.PassiveEvent.HttpReadTimeout : Health.PassiveEvent.HttpInvalidResponse);
         DropServer();
         if (Volatile.Read(ref _aborted) == 0) await SendErrorAsync(status).ConfigureAwait(false);
         return false;

@@ -68,8 +68,12 @@ internal sealed partial class HttpSession
             SocketError error = await conn.ConnectAsync(srv.EndPoint).ConfigureAwait(false);
             Volatile.Write(ref _connectDeadline, 0);
             if (error == SocketError.Success && Volatile.Read(ref _aborted) == 0)
+            {
+                srv.Passive.Report(Health.PassiveEvent.L4Ok);   // `observe layer4`
                 return Attach(srv, reused: false);
+            }
             DropServer();
+            if (error != SocketError.Success) srv.Passive.Report(Health.PassiveEvent.L4Error);   // each failed attempt, as HAProxy
             if (attempt >= retries || Volatile.Read(ref _aborted) != 0)
             {
                 ProxyCounters.Increment(ref srv.Counters.econ);

@@ -129,6 +129,7 @@ internal sealed class TcpSession : ProxySession
             Volatile.Write(ref _connectDeadline, 0);
             if (error == SocketError.Success && Volatile.Read(ref _aborted) == 0)
             {
+                srv.Passive.Report(Health.PassiveEvent.L4Ok);   // `observe layer4`
                 _srv = srv;
                 srv.Counters.OpenSession();
                 long now = Environment.TickCount64;
@@ -138,6 +139,7 @@ internal sealed class TcpSession : ProxySession
                 return true;
             }
             socket.Dispose();
+            if (error != SocketError.Success) srv.Passive.Report(Health.PassiveEvent.L4Error);   // each failed attempt, as HAProxy
             if (attempt >= retries || Volatile.Read(ref _aborted) != 0)
             {
                 ProxyCounters.Increment(ref srv.Counters.econ);

@@ -1,13 +1,19 @@
 using System.Diagnostics;
-using System.Net.Sockets;
+using System.Net;
+using Proxy.Shared.Config;
+using Proxy.Shared.Stats;
 using Proxy.Worker.Balancing;
 
 namespace Proxy.Worker.Health;
 
 /// <summary>
-/// Layer 4 active checks of the servers with `check`: a TCP connect every `inter`, `rise` consecutive successes
-/// to go UP and `fall` consecutive failures to go DOWN, transitions logged with HAProxy's wording. One loop per
-/// checked server; the per-connection path only reads the resulting <see cref="ServerRuntime.IsUsable"/>.
+/// Active checks of one server with `check` (doc/configuration.txt 5.2), with HAProxy's health counter
+/// (src/check.c set_server_check_status): health goes from 0 to rise+fall-1; a server is UP from rise on; a
+/// success adds one (reaching rise jumps to the top), a failure removes one (dropping below rise falls to 0: DOWN).
+/// A server starts UP with health = rise, so one failed first check takes it down (HAProxy's `init-state up`).
+/// The interval is `inter` at full health, `downinter` when fully down and `fastinter` in between.
+/// Passive `observe` errors reach the checker through <see cref="OnPassiveErrors"/> and apply `on-error` here, so one
+/// state machine decides each server's health. Transitions are logged with HAProxy's wording.
 /// </summary>
 internal sealed class HealthChecker
 {
@@ -16,8 +22,13 @@ internal sealed class HealthChecker
     private readonly ServerRuntime _server;
     private readonly NLog.ILogger _log;
     private readonly Action<string, string, bool>? _changed;
-    private int _successes;
-    private int _failures;
+    private readonly CheckProbe _probe;
+    private readonly Lock _gate = new();         // the check loop and passive actions (thread pool); never per request
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly int _rise, _fall;
+    private readonly TimeSpan _inter, _fastInter, _downInter;
+    private int _health;
+    private bool _fastOnce;                      // a passive action asked for the next check at fastinter
 
     /// <param name="changed">told of each transition (backend, server, up), so the worker can share it</param>
     public HealthChecker(ServerRuntime server, NLog.ILogger log, Action<string, string, bool>? changed = null)
@@ -25,26 +36,66 @@ internal sealed class HealthChecker
         _server = server;
         _log = log;
         _changed = changed;
+        var config = server.Config;
+        var check = config.CheckSettings;
+        _rise = Math.Max(1, config.Rise);
+        _fall = Math.Max(1, config.Fall);
+        _inter = config.Inter > TimeSpan.Zero ? config.Inter : DefaultInter;
+        _fastInter = check.FastInter ?? _inter;
+        _downInter = check.DownInter ?? _inter;
+        var ep = server.EndPoint;
+        _probe = new CheckProbe(new IPEndPoint(check.Address ?? ep.Address, check.Port ?? ep.Port), server.Backend.Config.HttpCheck);
+        // A server that this worker was told is down (a respawned checker) starts at health 0.
+        _health = server.IsUp ? _rise : 0;
+        server.CheckStats.SetHealth(_health);
+    }
+
+    /// <summary>HAProxy's srv_getinter(): inter when fully up, downinter when fully down, fastinter while changing.</summary>
+    internal TimeSpan CurrentInterval
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_health == _rise + _fall - 1) return _inter;
+                if (!_server.IsUp && _health == 0) return _downInter;
+                return _fastInter;
+            }
+        }
+    }
+
+    // The wait before the next check: fastinter once after a passive action (HAProxy reschedules the check at
+    // now + fastinter when that is sooner), else the interval of the current health.
+    private TimeSpan NextWait()
+    {
+        var interval = CurrentInterval;
+        lock (_gate)
+        {
+            if (!_fastOnce) return interval;
+            _fastOnce = false;
+            return _fastInter < interval ? _fastInter : interval;
+        }
     }
 
     /// <summary>Runs checks until <paramref name="stop"/> is cancelled; never throws.</summary>
     public async Task RunAsync(CancellationToken stop)
     {
-        var config = _server.Config;
-        var inter = config.Inter > TimeSpan.Zero ? config.Inter : DefaultInter;
-        // The check's connect timeout: `timeout check` if set, else `timeout connect`, never above `inter`.
+        // The check's connect timeout: `timeout connect`, at most `inter`; the whole check: `timeout check` more
+        // when set, else `inter` (doc/configuration.txt "timeout check").
         var timeouts = _server.Backend.Config.Timeouts;
-        var timeout = timeouts.Check ?? timeouts.Connect ?? inter;
-        if (timeout > inter) timeout = inter;
+        var connectTimeout = timeouts.Connect is { } c && c < _inter ? c : _inter;
+        var totalTimeout = timeouts.Check is { } t ? connectTimeout + t : _inter;
         // Spread the first checks over one interval, as HAProxy does, so servers are not probed in bursts.
-        var first = TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * inter.TotalMilliseconds);
+        var first = TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * Math.Min(_inter.TotalMilliseconds, CurrentInterval.TotalMilliseconds));
         try
         {
-            await Task.Delay(first, stop).ConfigureAwait(false);
+            var wait = first;
             while (!stop.IsCancellationRequested)
             {
-                await CheckOnceAsync(timeout, stop).ConfigureAwait(false);
-                await Task.Delay(inter, stop).ConfigureAwait(false);
+                // A passive action wakes the wait: the next check comes `fastinter` from now.
+                while (await _wake.WaitAsync(wait, stop).ConfigureAwait(false)) wait = NextWait();
+                await CheckOnceAsync(connectTimeout, totalTimeout, stop).ConfigureAwait(false);
+                wait = NextWait();
             }
         }
         catch (OperationCanceledException)
@@ -53,66 +104,103 @@ internal sealed class HealthChecker
         }
     }
 
-    /// <summary>One probe; updates the rise/fall counters and the server state.</summary>
-    internal async Task CheckOnceAsync(TimeSpan timeout, CancellationToken stop)
+    /// <summary>One probe, then the health counter and the server state.</summary>
+    internal async Task CheckOnceAsync(TimeSpan connectTimeout, TimeSpan totalTimeout, CancellationToken stop)
     {
         var watch = Stopwatch.StartNew();
-        string? reason = null, info = null;
-        using (var cts = CancellationTokenSource.CreateLinkedTokenSource(stop))
-        using (var socket = new Socket(_server.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp))
+        CheckOutcome outcome;
+        try
         {
-            cts.CancelAfter(timeout);
-            try
-            {
-                await socket.ConnectAsync(_server.EndPoint, cts.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                stop.ThrowIfCancellationRequested();
-                reason = "Layer4 timeout";
-            }
-            catch (SocketException e)
-            {
-                reason = "Layer4 connection problem";
-                info = e.Message;
-            }
+            outcome = await _probe.RunAsync(connectTimeout, totalTimeout, stop).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            outcome = new CheckOutcome(CheckStatusCode.SockErr, 0, e.Message);
         }
         long duration = watch.ElapsedMilliseconds;
-        int rise = Math.Max(1, _server.Config.Rise), fall = Math.Max(1, _server.Config.Fall);
-        if (reason is null)
+        lock (_gate)
         {
-            _failures = 0;
-            if (!_server.IsUp && ++_successes >= rise)
-            {
-                _successes = 0;
-                if (_server.SetUp(true)) LogChange(true, "Layer4 check passed", null, duration);
-            }
-        }
-        else
-        {
-            _successes = 0;
-            if (_server.IsUp && ++_failures >= fall)
-            {
-                _failures = 0;
-                if (_server.SetUp(false)) LogChange(false, reason, info, duration);
-            }
+            if (outcome.Passed) Succeeded(outcome, duration);
+            else Failed(outcome, duration);
+            _server.CheckStats.Checked(outcome.Status, outcome.Code, duration, _health);
         }
     }
 
-    private void LogChange(bool up, string reason, string? info, long durationMs)
+    /// <summary>
+    /// `error-limit` consecutive passive errors of <paramref name="last"/> kind were seen (in this worker or, relayed,
+    /// in another): applies `on-error` (HAProxy's check_health_adjust) and reschedules the next check at `fastinter`.
+    /// </summary>
+    public void OnPassiveErrors(PassiveEvent last, int errors)
+    {
+        var info = $"Detected {errors} consecutive errors, last one was: {PassiveHealth.Describe(last)}";
+        var outcome = new CheckOutcome(CheckStatusCode.Hana, 0, info);
+        lock (_gate)
+        {
+            _server.CheckStats.CountPassiveAction();
+            switch (_server.Config.CheckSettings.OnError)
+            {
+                case OnErrorAction.MarkDown:
+                    // Down now: at rise, one failure falls to 0.
+                    _health = Math.Min(_health, _rise);
+                    Failed(outcome, -1);
+                    break;
+                case OnErrorAction.SuddenDeath:
+                    // One failure left before DOWN.
+                    if (_health > _rise) _health = _rise + 1;
+                    Failed(outcome, -1);
+                    break;
+                case OnErrorAction.FailCheck:
+                    Failed(outcome, -1);
+                    break;
+                // FastInter: only the rescheduling below.
+            }
+            // HAProxy shows a passive action as the last check's status (HANA), without a duration.
+            if (_server.Config.CheckSettings.OnError == OnErrorAction.FastInter) _server.CheckStats.SetHealth(_health);
+            else _server.CheckStats.Checked(CheckStatusCode.Hana, 0, 0, _health);
+            _fastOnce = true;
+        }
+        _wake.Release();
+    }
+
+    private void Succeeded(CheckOutcome outcome, long duration)
+    {
+        if (_health >= _rise + _fall - 1) return;
+        _health++;
+        if (_health < _rise) return;
+        _health = _rise + _fall - 1;
+        if (_server.SetUp(true)) LogChange(true, outcome, duration);
+    }
+
+    private void Failed(CheckOutcome outcome, long duration)
+    {
+        // chkfail counts the failures that cost health (HAProxy: only while the server is not already down).
+        if (_health <= 0) return;
+        _server.CheckStats.CountFailedCheck();
+        _health--;
+        if (_health >= _rise) return;
+        _health = 0;
+        if (_server.SetUp(false)) LogChange(false, outcome, duration);
+    }
+
+    // HAProxy's srv_append_status() and srv_set_stopped()/srv_set_running() messages.
+    private void LogChange(bool up, CheckOutcome outcome, long durationMs)
     {
         var be = _server.Backend;
         _changed?.Invoke(be.Name, _server.Name, up);
-        string infoPart = info is null ? "" : $", info: \"{info}\"";
+        var reason = CheckStatusCodes.Description(outcome.Status);
+        string code = outcome.Code > 0 ? $", code: {outcome.Code}" : "";
+        string info = outcome.Info is null ? "" : $", info: \"{outcome.Info}\"";
+        string duration = durationMs >= 0 ? $", check duration: {durationMs}ms" : "";
         if (up)
         {
-            _log.Warn($"Server {be.Name}/{_server.Name} is UP, reason: {reason}{infoPart}, check duration: {durationMs}ms. "
-                + $"{be.ActiveUsable} active and {be.BackupUsable} backup servers online.");
+            _log.Warn($"Server {be.Name}/{_server.Name} is UP, reason: {reason}{code}{info}{duration}. "
+                + $"{be.ActiveUsable} active and {be.BackupUsable} backup servers online. 0 sessions requeued, 0 total in queue.");
         }
         else
         {
-            _log.Warn($"Server {be.Name}/{_server.Name} is DOWN, reason: {reason}{infoPart}, check duration: {durationMs}ms. "
-                + $"{be.ActiveUsable} active and {be.BackupUsable} backup servers left.");
+            _log.Warn($"Server {be.Name}/{_server.Name} is DOWN, reason: {reason}{code}{info}{duration}. "
+                + $"{be.ActiveUsable} active and {be.BackupUsable} backup servers left. "
+                + $"{_server.CurrentSessions} sessions active, 0 requeued, 0 remaining in queue.");
             if (be.ActiveUsable == 0 && be.BackupUsable == 0) _log.Error($"backend {be.Name} has no server available!");
         }
     }

@@ -16,6 +16,7 @@ internal sealed class BoardPublisher
     private readonly ProxyEngine _engine;
     private readonly StatsSlot _slot;
     private readonly int _maxConn;
+    private readonly bool _publishesChecks;
     private readonly (ProxyCounters Counters, int Index)[] _map;
     private readonly (ServerRuntime Server, int Index)[] _servers;
     private readonly (BackendRuntime Backend, int Index)[] _backends;
@@ -30,6 +31,7 @@ internal sealed class BoardPublisher
     {
         _engine = engine;
         _slot = slot;
+        _publishesChecks = engine.RunsHealthChecks;
         _maxConn = config.Global.MaxConn;
         var map = new List<(ProxyCounters, int)>();
         foreach (var c in engine.Counters)
@@ -50,6 +52,30 @@ internal sealed class BoardPublisher
         _servers = [.. servers];
         _backends = [.. backends];
         _lastPublishMs = Environment.TickCount64;
+    }
+
+    /// <summary>
+    /// The health figures, from the checking worker only: every worker applies the same up/down changes, so if each
+    /// published them the summed counters (chkdown...) would count every transition once per worker, and the other
+    /// workers know nothing of the checks' results. The board takes check_* and lastchg from the slot that wrote them
+    /// (StatKind.Checked); check_duration and check_health are stored plus one, so that 0 means "not written".
+    /// </summary>
+    private void PublishChecks(int o, ServerRuntime s)
+    {
+        var h = s.CheckStats;
+        _slot.Set(o, StatField.Chkfail, h.FailedChecks);
+        _slot.Set(o, StatField.Chkdown, h.Downs);
+        _slot.Set(o, StatField.Hanafail, h.PassiveActions);
+        _slot.Set(o, StatField.Lastchg, h.LastChangeUnixSeconds);
+        _slot.RaiseMax(o, StatField.Downtime, h.DowntimeSeconds);
+        if (s.Checker is null) return;
+        _slot.Set(o, StatField.CheckRise, Math.Max(1, s.Config.Rise));
+        _slot.Set(o, StatField.CheckFall, Math.Max(1, s.Config.Fall));
+        if (h.Health >= 0) _slot.Set(o, StatField.CheckHealth, h.Health + 1);
+        if (h.LastStatus == CheckStatusCode.None) return;
+        _slot.Set(o, StatField.CheckStatus, (long)h.LastStatus);
+        _slot.Set(o, StatField.CheckCode, h.LastCode);
+        _slot.Set(o, StatField.CheckDuration, h.LastDurationMs + 1L);
     }
 
     private static StatObjectDescriptor Descriptor(ProxyCounters c) => c.Kind switch
@@ -138,6 +164,7 @@ internal sealed class BoardPublisher
             _slot.Set(o, StatField.Act, s.Config.Backup ? 0 : 1);
             _slot.Set(o, StatField.Bck, s.Config.Backup ? 1 : 0);
             _slot.Set(o, StatField.Slim, s.Config.MaxConn);
+            if (_publishesChecks) PublishChecks(o, s);
         }
         foreach (var (be, o) in _backends)
         {
@@ -147,6 +174,13 @@ internal sealed class BoardPublisher
             long weight = 0;
             foreach (var s in be.Servers) if (s.IsUsable) weight += s.Weight;
             _slot.Set(o, StatField.Weight, weight);
+            if (_publishesChecks)
+            {
+                var h = be.CheckStats;
+                _slot.Set(o, StatField.Chkdown, h.Downs);
+                _slot.Set(o, StatField.Lastchg, h.LastChangeUnixSeconds);
+                _slot.RaiseMax(o, StatField.Downtime, h.DowntimeSeconds);
+            }
         }
         long total = _engine.TotalConnections;
         long connRate = (long)((total - _lastTotal) / seconds);

@@ -1,0 +1,49 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Proxy.Shared.Config;
+
+// Health-check settings of the model (doc/configuration.txt 4.2 "option httpchk", "http-check send",
+// "http-check expect"; 5.2 "check", "inter", "fastinter", "downinter", "port", "addr", "observe",
+// "error-limit", "on-error").
+
+/// <summary>`observe`: which real-traffic events count as errors of a server (HAProxy's HANA_OBS_*).</summary>
+public enum ObserveMode { None, Layer4, Layer7 }
+
+/// <summary>`on-error`: what `error-limit` consecutive passive errors do (HAProxy's HANA_ONERR_*).</summary>
+public enum OnErrorAction { FastInter, FailCheck, SuddenDeath, MarkDown }
+
+/// <summary>A server's check options beyond `check inter rise fall`. Null intervals fall back to `inter`, as in HAProxy.</summary>
+public sealed record ServerCheckSettings(
+    TimeSpan? FastInter,
+    TimeSpan? DownInter,
+    int? Port,                          // `port N`: the check connects there instead of the server's port
+    IPAddress? Address,                 // `addr IP`: the check connects there instead of the server's address
+    ObserveMode Observe,
+    int ErrorLimit,
+    OnErrorAction OnError)
+{
+    /// <summary>HAProxy's defaults: no fastinter/downinter, no observe, error-limit 10, on-error fail-check.</summary>
+    public static ServerCheckSettings Default { get; } = new(null, null, null, null, ObserveMode.None, 10, OnErrorAction.FailCheck);
+}
+
+/// <summary>`http-check expect` matchers implemented here.</summary>
+public enum HttpCheckMatch { Status, RStatus, String, RString }
+
+/// <summary>
+/// One `http-check expect [!] MATCH PATTERN` rule. <see cref="Statuses"/> holds the ranges of `status`
+/// (`200`, `200,204`, `200-299`); <see cref="Regex"/> those of `rstatus` and `rstring`.
+/// </summary>
+public sealed record HttpCheckExpect(HttpCheckMatch Match, bool Negate, string Pattern,
+    IReadOnlyList<(int Low, int High)> Statuses, Regex? Regex, SourceLocation Location);
+
+/// <summary>
+/// `option httpchk` with its request (`option httpchk [METHOD] [URI] [VERSION]` or `http-check send meth uri ver hdr`)
+/// and its `http-check expect` rules, all of which must pass. No rule: a 2xx or 3xx status passes (HAProxy's default).
+/// </summary>
+public sealed record HttpCheckSettings(string Method, string Uri, string Version,
+    IReadOnlyList<(string Name, string Value)> Headers, string? Body, IReadOnlyList<HttpCheckExpect> Expects)
+{
+    /// <summary>HAProxy's request when `option httpchk` has no argument: `OPTIONS / HTTP/1.0`.</summary>
+    public static HttpCheckSettings Default { get; } = new("OPTIONS", "/", "HTTP/1.0", [], null, []);
+}
