@@ -165,7 +165,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     }
 
     /// <summary>Defaults sections take every keyword flagged D; proxies those sharing one of their capabilities.</summary>
-    private static bool Allows(ProxyDraft proxy, ProxyCapabilities sections) =>
+    internal static bool Allows(ProxyDraft proxy, ProxyCapabilities sections) =>
         proxy.Capabilities == ProxyCapabilities.Defaults
             ? (sections & ProxyCapabilities.Defaults) != 0
             : (sections & proxy.Capabilities) != 0;
@@ -274,6 +274,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             proxy.Redispatch = !negated;
             return;
         }
+        if (LogOptionParser.TryParse(diag, proxy, line, name, negated, at)) return;
         if (Http.TryParseOption(proxy, line, name, negated, at)) return;
         diag.Error(line.Number, KnownKeywords.UnsupportedOptions.Contains(name)
             ? $"'option {name}' is not supported yet"
