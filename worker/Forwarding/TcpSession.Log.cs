@@ -39,11 +39,16 @@ internal sealed partial class TcpSession
         Interlocked.CompareExchange(ref _logCause, cause | (phase << 16), 0);
     }
 
-    /// <summary>Queues the session's tcplog line, unless `option dontlognull` and the client sent nothing.</summary>
+    /// <summary>
+    /// Queues the session's tcplog line, unless `option dontlognull` and the client sent nothing. HAProxy reads what
+    /// a client sends while it connects, this session only once connected: a session the server side failed (S, s)
+    /// is therefore always logged, as HAProxy logs it whenever the client had sent anything.
+    /// </summary>
     private void WriteLog(TrafficLogger log)
     {
         var fe = _fe;
-        if (fe.Config.DontLogNull && _logBytesIn == 0) return;
+        int cause = Volatile.Read(ref _logCause) & 0xFFFF;
+        if (fe.Config.DontLogNull && _logBytesIn == 0 && cause is not ('S' or 's')) return;
         if (log.TryBegin() is not { } r) return;   // queue full: dropped and counted
         var be = fe.Backend;
         var srv = _srv ?? _logServer;
@@ -63,7 +68,7 @@ internal sealed partial class TcpSession
         r.TimeTotal = (int)(Environment.TickCount64 - _logStartMs);
         r.Status = -1;
         r.Bytes = _logBytesOut;
-        int cause = Volatile.Read(ref _logCause);
+        cause = Volatile.Read(ref _logCause);
         r.Cause = cause == 0 ? '-' : (char)(cause & 0xFFFF);
         r.Phase = cause == 0 ? '-' : (char)(cause >> 16);
         r.ActConn = _engine.ActiveConnections;
