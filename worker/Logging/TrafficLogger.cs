@@ -44,10 +44,6 @@ internal sealed class TrafficLogger : IDisposable
     /// <summary>Lines dropped because the queue was full.</summary>
     public long Dropped => _ring.Dropped;
 
-    /// <summary>Lines committed and handed to the targets so far (tests wait on it).</summary>
-    public long Written => Volatile.Read(ref _written);
-    private long _written;
-
     /// <summary>A record to fill and <see cref="Commit"/>, or null when the queue is full (the line is dropped).</summary>
     public TrafficLogRecord? TryBegin() => _ring.TryClaim();
 
@@ -66,7 +62,6 @@ internal sealed class TrafficLogger : IDisposable
             {
                 Write(record);
                 _ring.Release(record);
-                Interlocked.Increment(ref _written);
                 continue;
             }
             if (_stopping) break;
