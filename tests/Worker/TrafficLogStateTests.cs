@@ -101,6 +101,28 @@ public class TrafficLogStateTests
     }
 
     [Test]
+    public async Task Tcp_ConnectTimeout_IsSC_lowercase()
+    {
+        using var syslog = new Syslog();
+        var (listener, filler, ep) = await TcpTestKit.SaturatedListenerAsync();
+        using var _l = listener;
+        using var _f = filler;
+        await using var proxy = StartFromText(TcpConfig(syslog.Port, ep, "    timeout client 10s\n    timeout server 10s\n    retries 0")
+            .Replace("timeout connect 1s", "timeout connect 200ms"));
+        using var c = await proxy.ConnectAsync();
+        await c.SendAsync("ping"u8.ToArray(), SocketFlags.None);
+        try
+        {
+            Assert.That(await TcpTestKit.ReadToEndAsync(c), Is.Empty);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            // closed with "ping" unread
+        }
+        Assert.That(await syslog.NextAsync(), Does.Match(@" fe be/s1 0/-1/\d+ 0 sC 1/1/1/0/0 0/0$"));
+    }
+
+    [Test]
     public async Task Http_ServerSilent_Is504_sH()
     {
         using var syslog = new Syslog();

@@ -53,6 +53,7 @@ internal sealed partial class HttpSession
             Volatile.Write(ref _server, conn);
             _serverOwner = srv;
             long timeout = be.ConnectTimeoutMs;
+            Volatile.Write(ref _connectTimedOut, 0);   // the log's sC / SC is about the last attempt
             Volatile.Write(ref _connectDeadline, timeout > 0 ? Environment.TickCount64 + timeout : 0);
             SetPhase(PhaseConnecting);
             if (Volatile.Read(ref _aborted) != 0) { DropServer(); return null; }

@@ -119,6 +119,7 @@ internal sealed partial class TcpSession : ProxySession
             socket.NoDelay = true;
             Volatile.Write(ref _server, socket);
             long timeout = _fe.ConnectTimeoutMs;
+            Volatile.Write(ref _connectTimedOut, 0);   // the log's sC / SC is about the last attempt
             Volatile.Write(ref _connectDeadline, timeout > 0 ? Environment.TickCount64 + timeout : 0);
             if (Volatile.Read(ref _aborted) != 0) { socket.Dispose(); return false; }
 
