@@ -52,6 +52,7 @@ if (StartupChecks.Run(config) is { Count: > 0 } problems)
 }
 
 if (daemon) Posix.CreateSession();
+WorkerSpawner.ForwardStdout = !daemon;
 
 int[][] cpuPlan = CpuPlan.Compute(config.Global, CpuAffinity.AllowedCpus());
 var (listeners, bindErrors) = ListenerSet.Bind(config, cpuPlan.Length);

@@ -82,10 +82,17 @@ public sealed class WorkerSpawner : IDisposable
         return worker;
     }
 
+    /// <summary>
+    /// Whether worker stdout lines (traffic logs of `log stdout`) are copied to the supervisor's stdout. Off for a
+    /// daemon, whose stdout is first the READY line proxyctl waits for, then /dev/null (HAProxy's `-D` closes it too).
+    /// </summary>
+    public static bool ForwardStdout { get; set; }
+
     private static void RelayOutput(Process process, WorkerProcess worker)
     {
-        // Workers log to their stdout/stderr; the supervisor relays each line to its own log, so a daemonized
-        // instance keeps one log stream and no worker writes into a terminal that went away.
+        // Workers log to stderr; the supervisor relays each line to its own log, so a daemonized instance keeps one
+        // log stream and no worker writes into a terminal that went away. Their stdout carries only `log stdout`
+        // traffic lines, copied as they are (a log collector reads the supervisor's stdout, as HAProxy's).
         var logger = LogManager.GetLogger($"worker {worker.Slot + 1} pid {worker.Pid}");
         DataReceivedEventHandler relay = (_, e) =>
         {
@@ -93,7 +100,11 @@ public sealed class WorkerSpawner : IDisposable
             var (level, message) = LogSetup.RelayedLine(line);
             logger.Log(level, message);
         };
-        process.OutputDataReceived += relay;
+        DataReceivedEventHandler copy = (_, e) =>
+        {
+            if (e.Data is { Length: > 0 } line && ForwardStdout) Console.Out.WriteLine(line);
+        };
+        process.OutputDataReceived += copy;
         process.ErrorDataReceived += relay;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -4,6 +4,7 @@ using Proxy.Shared.Config;
 using Proxy.Worker.Balancing;
 using Proxy.Worker.Forwarding;
 using Proxy.Worker.Health;
+using Proxy.Worker.Logging;
 using Proxy.Worker.Stats;
 
 namespace Proxy.Worker;
@@ -121,7 +122,39 @@ public sealed class ProxyEngine : IAsyncDisposable
             foreach (var s in be.Servers) counters.Add(s.Counters);
         }
         Counters = counters;
+        TrafficLog = CreateTrafficLogger(log);
     }
+
+    /// <summary>
+    /// One traffic logger for the frontends that log (`option httplog` / `option tcplog` with `log` targets taking
+    /// info messages); frontends writing to the same target share its socket. Null when none logs.
+    /// </summary>
+    private TrafficLogger? CreateTrafficLogger(NLog.ILogger log)
+    {
+        var sinks = new Dictionary<string, TrafficLogSink>(StringComparer.Ordinal);
+        foreach (var fe in _frontends)
+        {
+            if (fe.Config.LogFormat == TrafficLogFormat.None) continue;
+            var mine = new List<TrafficLogSink>();
+            foreach (var target in fe.Config.Logs)
+            {
+                var sink = new TrafficLogSink(target);
+                if (!sink.Accepts) continue;
+                if (sinks.TryGetValue(sink.Key, out var shared)) sink = shared;
+                else sinks.Add(sink.Key, sink);
+                if (!mine.Contains(sink)) mine.Add(sink);
+            }
+            fe.LogSinks = [.. mine];
+        }
+        if (sinks.Count == 0) return null;
+        var logger = new TrafficLogger([.. sinks.Values], log);
+        foreach (var fe in _frontends)
+            if (fe.LogSinks.Length > 0) fe.TrafficLog = logger;
+        return logger;
+    }
+
+    /// <summary>The per-request / per-connection traffic logger, null when no frontend logs traffic.</summary>
+    internal TrafficLogger? TrafficLog { get; }
 
     /// <summary>The configuration this engine runs (one generation: a reload starts a new engine in a new worker).</summary>
     public ProxyConfig Config => _config;
@@ -258,6 +291,7 @@ public sealed class ProxyEngine : IAsyncDisposable
             foreach (var s in be.Servers) s.Pool.Clear();
         _stop.Dispose();
         _checksStop.Dispose();
+        TrafficLog?.Dispose();   // after every session: what they logged is sent first
     }
 
     /// <summary>Accepts on one listener until <see cref="StopAccepting"/>, respecting frontend and global maxconn.</summary>

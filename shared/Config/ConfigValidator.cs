@@ -32,7 +32,10 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                 // A listen section is its own default backend unless it names another one.
                 var defaultBackend = p.DefaultBackend ?? (p.IsBackend ? p.Name : null);
                 frontends.Add(new FrontendConfig(p.Name, p.Mode, p.Binds.ToArray(), defaultBackend,
-                    p.MaxConn ?? global.MaxConn, timeouts, p.Location) { Logs = logs, Http = p.BuildHttp() });
+                    p.MaxConn ?? global.MaxConn, timeouts, p.Location)
+                {
+                    Logs = logs, Http = p.BuildHttp(), LogFormat = LogFormat(p), DontLogNull = p.DontLogNull,
+                });
             }
             if (p.IsBackend)
             {
@@ -63,6 +66,17 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
         }
         if (!p.HttpCheckEnabled && p.FirstHttpCheckLine is { } line)
             diag.Warning(line, $"'http-check' has no effect in {Kind(p)} '{p.Name}' without 'option httpchk'");
+    }
+
+    /// <summary>
+    /// `option httplog` needs `mode http`: HAProxy then falls back to `option tcplog` with a warning ("needs
+    /// 'mode http'. Falling back to 'option tcplog'"), which is done here too (a defaults section often sets it).
+    /// </summary>
+    private TrafficLogFormat LogFormat(ProxyDraft p)
+    {
+        if (p.LogFormat != TrafficLogFormat.Http || p.Mode == ProxyMode.Http) return p.LogFormat;
+        diag.Warning(p.Location, $"'option httplog' not usable with {Kind(p)} '{p.Name}' (needs 'mode http'), falling back to 'option tcplog' (set at line {p.LogFormatLine})");
+        return TrafficLogFormat.Tcp;
     }
 
     private static string Kind(ProxyDraft p) => p.Capabilities switch

@@ -97,9 +97,18 @@ public sealed record FrontendConfig(
     /// <summary>Where the frontend's traffic logs go: its own `log` lines, plus the global ones after `log global`.</summary>
     public IReadOnlyList<LogTarget> Logs { get; init; } = [];
 
+    /// <summary>`option httplog` / `option tcplog`: one line per request / per connection to <see cref="Logs"/> (8.2.2, 8.2.3).</summary>
+    public TrafficLogFormat LogFormat { get; init; }
+
+    /// <summary>`option dontlognull`: connections on which the client sent nothing are not logged.</summary>
+    public bool DontLogNull { get; init; }
+
     /// <summary>`mode http` settings: connection mode, forwardfor, header rules, errorfiles, use_backend rules.</summary>
     public HttpProxySettings Http { get; init; } = HttpProxySettings.None;
 }
+
+/// <summary>Per-connection (tcp) or per-request (http) traffic logs of a frontend; None: no such log.</summary>
+public enum TrafficLogFormat { None, Tcp, Http }
 
 /// <summary>`balance` algorithms (4.2 "balance"); Uri, UrlParam and Header need `mode http`.</summary>
 public enum BalanceAlgorithm { RoundRobin, StaticRoundRobin, LeastConn, First, Source, Random, Uri, UrlParam, Header }

@@ -50,6 +50,9 @@ internal sealed class ProxyDraft
     public SourceLocation DefaultBackendLocation { get; set; }
     public List<LogTarget> Logs { get; private set; } = [];
     public bool LogGlobal { get; set; }
+    public TrafficLogFormat LogFormat { get; set; }   // `option httplog` / `option tcplog`
+    public int LogFormatLine { get; set; }            // where it was set (a warning may name it)
+    public bool DontLogNull { get; set; }             // `option dontlognull`
 
     public List<BindAddress> Binds { get; } = [];
     public bool HasBindLine { get; set; }
@@ -78,7 +81,7 @@ internal sealed class ProxyDraft
     public bool IsFrontend => (Capabilities & ProxyCapabilities.Frontend) != 0;
     public bool IsBackend => (Capabilities & ProxyCapabilities.Backend) != 0;
 
-    /// <summary>Copies what a defaults section passes on (mode, balance and hash-type, limits, options, timeouts, default-server, default_backend, logs).</summary>
+    /// <summary>Copies what a defaults section passes on (mode, balance and hash-type, limits, options, timeouts, default-server, default_backend, logs and log options).</summary>
     public void InheritFrom(ProxyDraft defaults)
     {
         Mode = defaults.Mode;
@@ -95,6 +98,9 @@ internal sealed class ProxyDraft
         DefaultBackendLocation = defaults.DefaultBackendLocation;
         Logs = [.. defaults.Logs];
         LogGlobal = defaults.LogGlobal;
+        LogFormat = defaults.LogFormat;
+        LogFormatLine = defaults.LogFormatLine;
+        DontLogNull = defaults.DontLogNull;
         ConnectionMode = defaults.ConnectionMode;
         ForwardFor = defaults.ForwardFor;
         ErrorFiles = new Dictionary<int, byte[]>(defaults.ErrorFiles);

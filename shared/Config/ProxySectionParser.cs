@@ -163,7 +163,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     }
 
     /// <summary>Defaults sections take every keyword flagged D; proxies those sharing one of their capabilities.</summary>
-    private static bool Allows(ProxyDraft proxy, ProxyCapabilities sections) =>
+    internal static bool Allows(ProxyDraft proxy, ProxyCapabilities sections) =>
         proxy.Capabilities == ProxyCapabilities.Defaults
             ? (sections & ProxyCapabilities.Defaults) != 0
             : (sections & proxy.Capabilities) != 0;
@@ -264,6 +264,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 _httpCheck.ParseOption(proxy, line, negated, at);
             return;
         }
+        if (LogOptionParser.TryParse(diag, proxy, line, name, negated, at)) return;
         if (Http.TryParseOption(proxy, line, name, negated, at)) return;
         diag.Error(line.Number, KnownKeywords.UnsupportedOptions.Contains(name)
             ? $"'option {name}' is not supported yet"

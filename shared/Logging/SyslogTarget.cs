@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -43,7 +44,9 @@ public sealed class SyslogTarget : TargetWithLayout
     protected override void Write(LogEventInfo logEvent)
     {
         int severity = logEvent.Level.Ordinal switch { >= 5 => 2, 4 => 3, 3 => 4, 2 => 6, _ => 7 };
-        string line = $"<{_facility * 8 + severity}>{logEvent.TimeStamp:MMM dd HH:mm:ss} {_tag}[{Environment.ProcessId}]: {RenderLogEvent(Layout, logEvent)}";
+        // RFC 3164 4.1.2: the day of the month is padded with a space, not a zero ("Nov  5").
+        var t = logEvent.TimeStamp;
+        string line = $"<{_facility * 8 + severity}>{t.ToString("MMM", CultureInfo.InvariantCulture)} {t.Day,2} {t.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {_tag}[{Environment.ProcessId}]: {RenderLogEvent(Layout, logEvent)}";
         try
         {
             _socket.SendTo(Encoding.UTF8.GetBytes(line), _endPoint);

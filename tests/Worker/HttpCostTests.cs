@@ -32,12 +32,32 @@ public class HttpCostTests
         }
     });
 
-    [Test]
-    public async Task KeepAliveRequests_AllocateLittlePerRequest()
+    /// <param name="httplog">with `option httplog` to a UDP syslog target (the test drains it): logging stays cheap too</param>
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task KeepAliveRequests_AllocateLittlePerRequest(bool httplog)
     {
         await using var origin = FixedOrigin();
+        using var syslog = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        syslog.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        int syslogPort = ((System.Net.IPEndPoint)syslog.LocalEndPoint!).Port;
+        using var drain = new CancellationTokenSource();
+        var drained = Task.Run(async () =>
+        {
+            var d = new byte[65536];
+            long lines = 0;
+            try
+            {
+                while (true) { await syslog.ReceiveAsync(d.AsMemory(), SocketFlags.None, drain.Token); lines++; }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            return lines;
+        });
+        string logging = httplog ? $"\n    option httplog\n    log 127.0.0.1:{syslogPort} local0" : "";
         await using var proxy = StartFromText(HttpConfig($"    server a 127.0.0.1:{origin.EndPoint.Port}",
-            frontendExtra: "    acl api path_beg /api\n    http-request set-header X-A b if api\n    option forwardfor"));
+            frontendExtra: "    acl api path_beg /api\n    http-request set-header X-A b if api\n    option forwardfor" + logging));
         using var c = await proxy.ConnectAsync();
         var request = Encoding.ASCII.GetBytes("GET /api/x HTTP/1.1\r\nHost: example\r\nUser-Agent: t\r\n\r\n");
         var buf = new byte[Response.Length];
@@ -67,5 +87,11 @@ public class HttpCostTests
         Assert.That(Encoding.ASCII.GetString(buf), Does.EndWith("ok"));
         // Whole process, test client and origin included: well under one small object per request on average.
         Assert.That(allocated / Requests, Is.LessThan(64));
+        if (httplog)
+        {
+            await Task.Delay(300);
+            drain.Cancel();
+            Assert.That(await drained, Is.GreaterThan(Warmup), "the requests were logged");
+        }
     }
 }

@@ -41,6 +41,14 @@ internal sealed class FrontendRuntime
     /// <summary>`use_backend` rules compiled against the engine's backends (set once by the engine, before Start).</summary>
     public (Http.CompiledCondition Condition, BackendRuntime Backend)[] UseBackends { get; set; } = [];
 
+    /// <summary>
+    /// The engine's traffic logger when this frontend logs traffic (`option httplog|tcplog` and at least one `log`
+    /// target taking info messages), else null: a session then records nothing. Set once by the engine, before Start.
+    /// </summary>
+    public Logging.TrafficLogger? TrafficLog { get; set; }
+    /// <summary>Where this frontend's traffic lines go (set with <see cref="TrafficLog"/>).</summary>
+    public Logging.TrafficLogSink[] LogSinks { get; set; } = [];
+
     public FrontendConfig Config { get; }
     public BackendRuntime? Backend { get; }
     public ProxyCounters Counters { get; }

@@ -31,7 +31,11 @@ internal sealed partial class HttpSession
             bool? reused = await AcquireServerAsync(be, fresh).ConfigureAwait(false);
             if (reused is null || _server is not { } conn)
             {
-                if (Volatile.Read(ref _aborted) != 0) return false;
+                if (Volatile.Read(ref _aborted) != 0)
+                {
+                    SetLogCause('C', 'C');   // the client left while we connected
+                    return false;
+                }
                 await SendErrorAsync(503).ConfigureAwait(false);
                 return false;
             }
@@ -47,6 +51,7 @@ internal sealed partial class HttpSession
             if (!headSent)
             {
                 if (retryable && Volatile.Read(ref _aborted) == 0) { fresh = srv; continue; }
+                SetLogCause(Volatile.Read(ref _serverTimedOut) != 0 ? 's' : 'S', 'H');
                 return await FailResponseAsync(be, srv, Volatile.Read(ref _serverTimedOut) != 0 ? 504 : 502).ConfigureAwait(false);
             }
             CountIn(be, srv, headLength);
@@ -99,6 +104,7 @@ internal sealed partial class HttpSession
             {
                 // Too late for a 400 once body bytes went out: close both sides (HAProxy aborts the stream too).
                 ProxyCounters.Increment(ref _fe.Counters.ereq);
+                SetLogCause('P', ExchangePhase);
                 Abort();
                 return BodyResult.Invalid;
             }
@@ -107,6 +113,7 @@ internal sealed partial class HttpSession
             Interlocked.Decrement(ref _clientBusy);
             if (n < 0 || (n == 0 && Volatile.Read(ref _aborted) != 0))
             {
+                SetLogCause('C', ExchangePhase);   // the client went away in the middle of its body
                 if (Interlocked.Exchange(ref _aborted, 1) == 0) ProxyCounters.Increment(ref _fe.Counters.cliAbrt);
                 Abort();
                 return BodyResult.ClientError;
@@ -138,7 +145,10 @@ internal sealed partial class HttpSession
                     conn.ConsumeTo(data, consumed);
                     if (st == HttpParseStatus.Complete) break;
                     if (st == HttpParseStatus.Error)
+                    {
+                        SetLogCause('P', 'H');   // 8.5: PH, invalid response blocked
                         return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);   // never forward a bad response
+                    }
                 }
                 EnterWait(ref _serverBusy, ref _serverWaitSince);
                 int n = await conn.ReceiveAsync().ConfigureAwait(false);
@@ -149,8 +159,13 @@ internal sealed partial class HttpSession
                     continue;
                 }
                 if (Volatile.Read(ref _aborted) != 0) return ResponseOutcome.Close;
-                if (Volatile.Read(ref _serverTimedOut) != 0) return await FailResponseCloseAsync(be, srv, 504).ConfigureAwait(false);
+                if (Volatile.Read(ref _serverTimedOut) != 0)
+                {
+                    SetLogCause('s', 'H');   // 8.5: sH, `timeout server` before the response head
+                    return await FailResponseCloseAsync(be, srv, 504).ConfigureAwait(false);
+                }
                 if (!anyByte && retryable) return ResponseOutcome.Retry;
+                SetLogCause('S', 'H');       // SH: the server closed or failed before a whole response head
                 ProxyCounters.Increment(ref be.Counters.srvAbrt);
                 ProxyCounters.Increment(ref srv.Counters.srvAbrt);
                 return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);
@@ -164,8 +179,13 @@ internal sealed partial class HttpSession
         }
 
         int status = _resp.StatusCode;
+        _logResponseMs = Environment.TickCount64;
         bool tunnel = _resp.BodyFraming == HttpBodyFraming.Tunnel;
-        if (status == 101 && !upgrade) return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);   // no upgrade was asked for
+        if (status == 101 && !upgrade)
+        {
+            SetLogCause('P', 'H');
+            return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);   // no upgrade was asked for
+        }
 
         // :: The client connection stays open unless something asks to close or the body is delimited by the close.
         bool keepClient = clientKeepAlive && !tunnel && !_resp.MustClose && _resp.BodyFraming != HttpBodyFraming.CloseDelimited
@@ -177,9 +197,14 @@ internal sealed partial class HttpSession
         ulong beMask = HttpProxyRuntime.Evaluate(be.Http.ResponseRules, facts);
         ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.ResponseRules, facts);
         int length = HttpHeadComposer.Write(_resp, _out, flags, default, be.Http.ResponseRules, beMask, fe.Http.ResponseRules, feMask);
-        if (length < 0) return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);
+        if (length < 0)
+        {
+            SetLogCause('P', 'H');   // a response rewrite that does not fit
+            return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);
+        }
         CountResponse(be, srv, status);
         srv.Passive.Report(Health.PassiveHealth.ForStatus(status));   // `observe layer7`: 5xx but 501 and 505 are errors
+        _logStatus = status;
         if (!await SendToClientAsync(_out.AsMemory(0, length)).ConfigureAwait(false)) return ResponseOutcome.Close;
 
         if (tunnel)
@@ -197,12 +222,14 @@ internal sealed partial class HttpSession
                 bool ok = await conn.RelayToAsync(_client, count).ConfigureAwait(false);
                 Interlocked.Decrement(ref _clientBusy);
                 if (!ok) return ClientGone(be, srv);
+                _logBytes += count;
             }
             if (st == HttpBodyStatus.Complete) return keepClient ? ResponseOutcome.KeepAlive : ResponseOutcome.Close;
             if (st == HttpBodyStatus.Error)
             {
                 ProxyCounters.Increment(ref be.Counters.eresp);
                 ProxyCounters.Increment(ref srv.Counters.eresp);
+                SetLogCause('S', 'D');   // the server broke its body framing
                 Abort();
                 return ResponseOutcome.Close;
             }
@@ -212,6 +239,7 @@ internal sealed partial class HttpSession
             if (n > 0) CountOut(be, srv, n);
             else if (n < 0 || Volatile.Read(ref _aborted) != 0)
             {
+                SetLogCause(Volatile.Read(ref _serverTimedOut) != 0 ? 's' : 'S', 'D');   // 8.5: sD / SD during the body
                 ProxyCounters.Increment(ref be.Counters.srvAbrt);
                 ProxyCounters.Increment(ref srv.Counters.srvAbrt);
                 Abort();
@@ -236,7 +264,9 @@ internal sealed partial class HttpSession
     {
         while (true)
         {
-            if (from.Buffered > 0 && !await from.RelayToAsync(to, from.Buffered).ConfigureAwait(false)) { Abort(); return; }
+            int buffered = from.Buffered;
+            if (buffered > 0 && !await from.RelayToAsync(to, buffered).ConfigureAwait(false)) { Abort(); return; }
+            if (to == _client) _logBytes += buffered;   // one pump writes it: the server-to-client one
             int n = await from.ReceiveAsync().ConfigureAwait(false);
             if (n == 0) { to.ShutdownSend(); return; }
             if (n < 0) { Abort(); return; }
@@ -249,12 +279,14 @@ internal sealed partial class HttpSession
         EnterWait(ref _clientBusy, ref _clientWaitSince);
         bool ok = await _client.SendAsync(data).ConfigureAwait(false);
         Interlocked.Decrement(ref _clientBusy);
+        if (ok) _logBytes += data.Length;
         if (!ok && _be is { } be && _srv is { } srv) ClientGone(be, srv);
         return ok;
     }
 
     private ResponseOutcome ClientGone(BackendRuntime be, ServerRuntime srv)
     {
+        SetLogCause('C', ExchangePhase);   // 8.5: CD, the client closed or reset while the response was sent
         if (Interlocked.Exchange(ref _aborted, 1) == 0)
         {
             ProxyCounters.Increment(ref _fe.Counters.cliAbrt);

@@ -55,13 +55,16 @@ internal sealed partial class HttpSession
             if (srv is null)
             {
                 ProxyCounters.Increment(ref be.Counters.econ);   // no usable server: HAProxy's 503
+                SetLogCause('S', 'C');
                 return null;
             }
+            if (attempt == 0) _logConnectStart = Environment.TickCount64;
             var socket = new Socket(srv.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             var conn = new BufferedSocket(socket, _engine.BufferSize);
             Volatile.Write(ref _server, conn);
             _serverOwner = srv;
             long timeout = be.ConnectTimeoutMs;
+            Volatile.Write(ref _connectTimedOut, 0);   // the log's sC / SC is about the last attempt
             Volatile.Write(ref _connectDeadline, timeout > 0 ? Environment.TickCount64 + timeout : 0);
             SetPhase(PhaseConnecting);
             if (Volatile.Read(ref _aborted) != 0) { DropServer(); return null; }
@@ -78,8 +81,11 @@ internal sealed partial class HttpSession
             {
                 ProxyCounters.Increment(ref srv.Counters.econ);
                 ProxyCounters.Increment(ref be.Counters.econ);
+                _logServer = srv;
+                SetLogCause(Volatile.Read(ref _connectTimedOut) != 0 ? 's' : 'S', 'C');   // 8.5: sC connect timeout, SC refused
                 return null;
             }
+            _logRetries++;
             ProxyCounters.Increment(ref srv.Counters.wretr);
             ProxyCounters.Increment(ref be.Counters.wretr);
             // `option redispatch` without interval redispatches on the last retry only (HAProxy's default -1).
@@ -91,6 +97,7 @@ internal sealed partial class HttpSession
                 ProxyCounters.Increment(ref other.Counters.wredis);
                 ProxyCounters.Increment(ref be.Counters.wredis);
                 srv = other;
+                _logRedispatched = true;
             }
         }
     }
@@ -105,7 +112,11 @@ internal sealed partial class HttpSession
             srv.Counters.OpenSession();
             ProxyCounters.Increment(ref srv.Counters.reqTot);
         }
-        _server!.LastActivity = Environment.TickCount64;
+        long now = Environment.TickCount64;
+        _server!.LastActivity = now;
+        // Tc: the connect time, retries included; a reused connection costs none (HAProxy logs 0 then too).
+        _logConnectMs = reused ? 0 : (int)(now - _logConnectStart);
+        _logReadyMs = now;
         return reused;
     }
 

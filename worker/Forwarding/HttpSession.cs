@@ -77,7 +77,8 @@ internal sealed partial class HttpSession : ProxySession
         fe.Counters.OpenSession();
         try
         {
-            _clientIp = (_client.Socket.RemoteEndPoint as IPEndPoint)?.Address;
+            _clientEndPoint = _client.Socket.RemoteEndPoint as IPEndPoint;
+            _clientIp = _clientEndPoint?.Address;
             while (await HandleOneRequestAsync().ConfigureAwait(false))
             {
             }
@@ -112,12 +113,20 @@ internal sealed partial class HttpSession : ProxySession
         var fe = _fe;
         // :: Step 1: the request head (timeout http-keep-alive while idle, then timeout http-request).
         var head = await ReadRequestHeadAsync().ConfigureAwait(false);
-        if (head == HeadResult.Closed) return false;
+        if (head == HeadResult.Closed)
+        {
+            // A request the client abandoned half-sent is logged (CR); a connection closed between requests is not.
+            if (_logCause != 0) WriteLog();
+            return false;
+        }
         if (head != HeadResult.Complete)
         {
             int status = head == HeadResult.TimedOut ? 408 : HttpParseErrors.StatusCode(_req.Error, HttpMessageKind.Request);
             ProxyCounters.Increment(ref fe.Counters.ereq);
+            SetLogCause(head == HeadResult.TimedOut ? 'c' : 'P', 'R');   // 8.5: cR request timeout, PR bad request
             if (head == HeadResult.TimedOut || head == HeadResult.Invalid) await SendErrorAsync(status).ConfigureAwait(false);
+            // `option dontlognull`: a connection that sent nothing before `timeout http-request` is not logged.
+            if (_logRequestSeen || !fe.Config.DontLogNull) WriteLog();
             return false;
         }
         _requests++;
@@ -127,7 +136,9 @@ internal sealed partial class HttpSession : ProxySession
         if (_req.BodyFraming == HttpBodyFraming.Chunked && _client.Buffered > 0 && !BufferedChunksAreValid())
         {
             ProxyCounters.Increment(ref fe.Counters.ereq);
+            SetLogCause('P', 'R');
             await SendErrorAsync(400).ConfigureAwait(false);
+            WriteLog();
             return false;
         }
         var facts = new HttpRequestFacts(_req, _clientIp);
@@ -140,7 +151,9 @@ internal sealed partial class HttpSession : ProxySession
         }
         if (be is null)
         {
+            SetLogCause('S', 'C');   // no backend: HAProxy's 503 without a server
             await SendErrorAsync(503).ConfigureAwait(false);
+            WriteLog();
             return false;
         }
         _be = be;
@@ -165,12 +178,16 @@ internal sealed partial class HttpSession : ProxySession
             fe.Http.RequestRules, feMask, be.Http.RequestRules, beMask);
         if (headLength < 0)
         {
+            SetLogCause('P', 'R');
             await SendErrorAsync(500).ConfigureAwait(false);   // a rewrite that does not fit (HAProxy: 500)
+            WriteLog();
+            EndRequestCounters();
             return false;
         }
 
         // :: Step 5: a server connection, the head sent, then body and response both ways at once.
         var outcome = await ExchangeAsync(be, headLength, serverClose, clientKeepAlive, upgrade).ConfigureAwait(false);
+        WriteLog();   // before the counters drop, so the line's connection counts include this request (as HAProxy's)
         EndRequestCounters();
         // Between requests the session holds no buffer: the next head is parsed into freshly rented ones.
         ReleaseRequestBuffers();
@@ -208,6 +225,7 @@ internal sealed partial class HttpSession : ProxySession
     private async ValueTask<HeadResult> ReadRequestHeadAsync()
     {
         _req.Reset(HttpMessageKind.Request);
+        BeginRequestLog();
         bool started = false;
         if (_client.Buffered == 0)
         {
@@ -225,12 +243,17 @@ internal sealed partial class HttpSession : ProxySession
                 if (!started)
                 {
                     started = true;
+                    MarkRequestStart();
                     if (Volatile.Read(ref _phase) == PhaseIdle) SetPhase(PhaseRequestHead);
                 }
                 var data = _client.Data;
                 var st = Http1RequestParser.Parse(_req, data, out var consumed, out _);
                 _client.ConsumeTo(data, consumed);
-                if (st == HttpParseStatus.Complete) return HeadResult.Complete;
+                if (st == HttpParseStatus.Complete)
+                {
+                    _logHeadMs = Environment.TickCount64;
+                    return HeadResult.Complete;
+                }
                 if (st == HttpParseStatus.Error) return HeadResult.Invalid;
             }
             int n = await _client.ReceiveAsync().ConfigureAwait(false);
@@ -245,6 +268,7 @@ internal sealed partial class HttpSession : ProxySession
                 return started || _requests == 0 ? HeadResult.TimedOut : HeadResult.Closed;
             }
             if (started && n == 0) ProxyCounters.Increment(ref _fe.Counters.cliAbrt);
+            if (started) SetLogCause('C', 'R');   // 8.5: CR, the client closed in the middle of its request
             return HeadResult.Closed;
         }
     }
@@ -279,6 +303,8 @@ internal sealed partial class HttpSession : ProxySession
         _fe.Counters.CountResponse(status);
         if (be is not null) be.Counters.CountResponse(status);
         ProxyCounters.Add(ref _fe.Counters.bout, message.Length);
+        _logStatus = status;
+        _logBytes += message.Length;
         EnterWait(ref _clientBusy, ref _clientWaitSince);
         await _client.SendAsync(message).ConfigureAwait(false);
         Interlocked.Decrement(ref _clientBusy);
@@ -349,7 +375,11 @@ internal sealed partial class HttpSession : ProxySession
                 break;
             case PhaseConnecting:
                 long deadline = Volatile.Read(ref _connectDeadline);
-                if (deadline != 0 && now >= deadline) Volatile.Read(ref _server)?.Close();   // fails this attempt only
+                if (deadline != 0 && now >= deadline)
+                {
+                    Volatile.Write(ref _connectTimedOut, 1);
+                    Volatile.Read(ref _server)?.Close();   // fails this attempt only
+                }
                 break;
             case PhaseExchange:
                 if (Volatile.Read(ref _serverBusy) > 0 && Volatile.Read(ref _server) is { } server
@@ -360,7 +390,10 @@ internal sealed partial class HttpSession : ProxySession
                 }
                 if (Volatile.Read(ref _clientBusy) > 0
                     && Expired(now - Math.Max(_client.LastActivity, Volatile.Read(ref _clientWaitSince)), _fe.HttpClientTimeoutMs))
+                {
+                    SetLogCause('c', ExchangePhase);   // 8.5: cD (cH before the response head), `timeout client`
                     Abort();
+                }
                 break;
             case PhaseTunnel:
                 long tunnel = Volatile.Read(ref _tunnelTimeoutMs);

@@ -11,7 +11,7 @@ namespace Proxy.Worker.Forwarding;
 /// directions through two pipes, Kestrel style, with half-close. Timeouts are enforced from outside by the
 /// engine's coarse timer (<see cref="CheckTimeouts"/>), so the session owns no timer.
 /// </summary>
-internal sealed class TcpSession : ProxySession
+internal sealed partial class TcpSession : ProxySession
 {
     private const int StateConnecting = 0, StateForwarding = 1, StateClosed = 2;
 
@@ -52,6 +52,7 @@ internal sealed class TcpSession : ProxySession
         _engine.RegisterSession(this);
         fe.Counters.OpenSession();
         be?.Counters.OpenSession();
+        if (fe.TrafficLog is not null) BeginLog(now);
         try
         {
             // :: Step 1: choose a server and connect, retrying on failure (`retries`, `option redispatch`).
@@ -90,6 +91,8 @@ internal sealed class TcpSession : ProxySession
         finally
         {
             Abort();
+            // Logged before the counters drop, so the line's connection counts include this session (as HAProxy's).
+            if (fe.TrafficLog is { } traffic) WriteLog(traffic);
             if (_srv is { } srv && Volatile.Read(ref _state) == StateForwarding) srv.Counters.CloseSession();
             Volatile.Write(ref _state, StateClosed);
             if (_slot is { } held) { _slot = null; be!.Queue.Release(held); }
@@ -115,12 +118,15 @@ internal sealed class TcpSession : ProxySession
                 // No usable server, or the queue timed out: counted on the backend only, like HAProxy's econ
                 // "not associated with a server".
                 ProxyCounters.Increment(ref be.Counters.econ);
+                SetLogCause('S', 'C');
                 return false;
             }
+            if (attempt == 0) _logConnectStart = Environment.TickCount64;
             var socket = new Socket(srv.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             socket.NoDelay = true;
             Volatile.Write(ref _server, socket);
             long timeout = _fe.ConnectTimeoutMs;
+            Volatile.Write(ref _connectTimedOut, 0);   // the log's sC / SC is about the last attempt
             Volatile.Write(ref _connectDeadline, timeout > 0 ? Environment.TickCount64 + timeout : 0);
             if (Volatile.Read(ref _aborted) != 0) { socket.Dispose(); return false; }
 
@@ -130,6 +136,7 @@ internal sealed class TcpSession : ProxySession
             if (error == SocketError.Success && Volatile.Read(ref _aborted) == 0)
             {
                 srv.Passive.Report(Health.PassiveEvent.L4Ok);   // `observe layer4`
+                _logConnectMs = (int)(Environment.TickCount64 - _logConnectStart);
                 _srv = srv;
                 srv.Counters.OpenSession();
                 long now = Environment.TickCount64;
@@ -144,8 +151,11 @@ internal sealed class TcpSession : ProxySession
             {
                 ProxyCounters.Increment(ref srv.Counters.econ);
                 ProxyCounters.Increment(ref be.Counters.econ);
+                _logServer = srv;
+                SetLogCause(Volatile.Read(ref _connectTimedOut) != 0 ? 's' : 'S', 'C');   // 8.5: sC connect timeout, SC refused
                 return false;
             }
+            _logRetries++;
             ProxyCounters.Increment(ref srv.Counters.wretr);
             ProxyCounters.Increment(ref be.Counters.wretr);
             // `option redispatch` without interval redispatches on the last retry only (HAProxy's default -1).
@@ -157,6 +167,7 @@ internal sealed class TcpSession : ProxySession
                 ProxyCounters.Increment(ref other.Counters.wredis);
                 ProxyCounters.Increment(ref be.Counters.wredis);
                 srv = other;
+                _logRedispatched = true;
             }
         }
     }
@@ -194,6 +205,7 @@ internal sealed class TcpSession : ProxySession
             if (fromClient)
             {
                 _clientActivity = now;
+                _logBytesIn += n;
                 ProxyCounters.Add(ref fe.Counters.bin, n);
                 ProxyCounters.Add(ref be.Counters.bin, n);
                 ProxyCounters.Add(ref srv.Counters.bin, n);
@@ -201,6 +213,7 @@ internal sealed class TcpSession : ProxySession
             else
             {
                 _serverActivity = now;
+                _logBytesOut += n;
                 ProxyCounters.Add(ref fe.Counters.bout, n);
                 ProxyCounters.Add(ref be.Counters.bout, n);
                 ProxyCounters.Add(ref srv.Counters.bout, n);
@@ -278,6 +291,7 @@ internal sealed class TcpSession : ProxySession
         var fe = _fe;
         var be = fe.Backend!;
         var srv = _srv!;
+        SetLogCause(clientSide ? 'C' : 'S', 'D');   // 8.5: CD / SD, a side aborted while data flowed
         if (clientSide)
         {
             ProxyCounters.Increment(ref fe.Counters.cliAbrt);
@@ -324,14 +338,25 @@ internal sealed class TcpSession : ProxySession
         if (state == StateConnecting)
         {
             long deadline = Volatile.Read(ref _connectDeadline);
-            if (deadline != 0 && now >= deadline) Volatile.Read(ref _server)?.Dispose();   // fails this attempt only
+            if (deadline != 0 && now >= deadline)
+            {
+                Volatile.Write(ref _connectTimedOut, 1);
+                Volatile.Read(ref _server)?.Dispose();   // fails this attempt only
+            }
         }
         else if (state == StateForwarding)
         {
             long client = _fe.ClientTimeoutMs, server = _fe.ServerTimeoutMs;
-            if ((client > 0 && now - Volatile.Read(ref _clientActivity) >= client)
-                || (server > 0 && now - Volatile.Read(ref _serverActivity) >= server))
+            if (client > 0 && now - Volatile.Read(ref _clientActivity) >= client)
+            {
+                SetLogCause('c', 'D');   // 8.5: cD, `timeout client` while forwarding
                 Abort();
+            }
+            else if (server > 0 && now - Volatile.Read(ref _serverActivity) >= server)
+            {
+                SetLogCause('s', 'D');   // sD, `timeout server`
+                Abort();
+            }
         }
     }
 }

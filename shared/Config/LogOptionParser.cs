@@ -1,0 +1,52 @@
+namespace Proxy.Shared.Config;
+
+/// <summary>
+/// The traffic log options (doc/configuration.txt 4.2): `option httplog`, `option tcplog` (which line a frontend
+/// writes per request / per connection, formats in 8.2.2 and 8.2.3) and `option dontlognull` (no line for a
+/// connection on which the client sent nothing). All three are D F L in HAProxy's keyword matrix (4.1): a backend
+/// never logs traffic, its frontend does.
+/// </summary>
+internal static class LogOptionParser
+{
+    /// <summary>Handles the log options; false when <paramref name="name"/> is not one of them.</summary>
+    public static bool TryParse(ConfigDiagnostics diag, ProxyDraft proxy, ConfigLine line, string name, bool negated, int at)
+    {
+        if (name is not ("httplog" or "tcplog" or "dontlognull")) return false;
+        var w = line.Words;
+        var keyword = (negated ? "no option " : "option ") + name;
+        if (!ProxySectionParser.Allows(proxy, ProxyCapabilities.Defaults | ProxyCapabilities.Frontend))
+        {
+            diag.Error(line.Number, $"'{keyword}' is not allowed in {ProxySectionParser.SectionName(proxy)} section");
+            return true;
+        }
+        if (w.Count > at + 1)
+        {
+            // `option httplog clf` is HAProxy's Common Log Format variant.
+            diag.Error(line.Number, name == "httplog" && w[at + 1] == "clf" && !negated
+                ? "'option httplog clf' is not supported yet"
+                : $"'{keyword}': unexpected {ConfigDiagnostics.Quote(w[at + 1])}");
+            return true;
+        }
+        switch (name)
+        {
+            case "dontlognull":
+                proxy.DontLogNull = !negated;
+                break;
+            default:
+                // The last of httplog / tcplog wins, as in HAProxy (each one replaces the log format); `no option X`
+                // turns the traffic log off only when X is the one in force.
+                var format = name == "httplog" ? TrafficLogFormat.Http : TrafficLogFormat.Tcp;
+                if (!negated)
+                {
+                    proxy.LogFormat = format;
+                    proxy.LogFormatLine = line.Number;
+                }
+                else if (proxy.LogFormat == format)
+                {
+                    proxy.LogFormat = TrafficLogFormat.None;
+                }
+                break;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,83 @@
+using System.Net;
+using Proxy.Shared.Config;
+using Proxy.Worker.Balancing;
+using Proxy.Worker.Logging;
+
+namespace Proxy.Worker.Forwarding;
+
+// `option tcplog` (doc/configuration.txt 8.2.2): what a tcp session records for its log line, written when it ends.
+internal sealed partial class TcpSession
+{
+    private IPEndPoint? _logClient;
+    private long _logStartMs, _logStartUtc, _logConnectStart;
+    private int _logConnectMs = -1;            // Tc: -1 until connected
+    private long _logBytesIn, _logBytesOut;    // client to server (dontlognull), server to client (%B)
+    private int _logRetries;
+    private bool _logRedispatched;
+    private ServerRuntime? _logServer;         // the last server tried when no connection succeeded
+    private int _logCause;                     // termination state (8.5): cause | phase << 16, first wins; 0: normal end
+    private int _connectTimedOut;
+
+    /// <summary>Notes the accept date and the client address (read now: the socket is closed by the time the line is written).</summary>
+    private void BeginLog(long nowMs)
+    {
+        _logStartMs = nowMs;
+        _logStartUtc = DateTime.UtcNow.Ticks;
+        try
+        {
+            _logClient = _client.RemoteEndPoint as IPEndPoint;
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            // reset already: logged without an address
+        }
+    }
+
+    /// <summary>Records why the session ends (the first cause only: what follows an abort is its consequence).</summary>
+    private void SetLogCause(char cause, char phase)
+    {
+        Interlocked.CompareExchange(ref _logCause, cause | (phase << 16), 0);
+    }
+
+    /// <summary>
+    /// Queues the session's tcplog line, unless `option dontlognull` and the client sent nothing. HAProxy reads what
+    /// a client sends while it connects, this session only once connected: a session the server side failed (S, s)
+    /// is therefore always logged, as HAProxy logs it whenever the client had sent anything.
+    /// </summary>
+    private void WriteLog(TrafficLogger log)
+    {
+        var fe = _fe;
+        int cause = Volatile.Read(ref _logCause) & 0xFFFF;
+        if (fe.Config.DontLogNull && _logBytesIn == 0 && cause is not ('S' or 's')) return;
+        if (log.TryBegin() is not { } r) return;   // queue full: dropped and counted
+        var be = fe.Backend;
+        var srv = _srv ?? _logServer;
+        r.Format = TrafficLogFormat.Tcp;
+        r.Frontend = fe.Config.Name;
+        r.Sinks = fe.LogSinks;
+        r.Backend = be?.Name;
+        r.Server = srv?.Name;
+        r.ClientAddress = _logClient?.Address;
+        r.ClientPort = _logClient?.Port ?? 0;
+        r.DateUtcTicks = _logStartUtc;
+        r.TimeRequest = -1;
+        // Tw: nothing queues here, so 0 once a server was chosen (HAProxy: -1 when the queue was never reached).
+        r.TimeQueue = srv is null ? -1 : 0;
+        r.TimeConnect = _logConnectMs;
+        r.TimeResponse = -1;
+        r.TimeTotal = (int)(Environment.TickCount64 - _logStartMs);
+        r.Status = -1;
+        r.Bytes = _logBytesOut;
+        cause = Volatile.Read(ref _logCause);
+        r.Cause = cause == 0 ? '-' : (char)(cause & 0xFFFF);
+        r.Phase = cause == 0 ? '-' : (char)(cause >> 16);
+        r.ActConn = _engine.ActiveConnections;
+        r.FeConn = (int)fe.Counters.CurrentSessions;
+        r.BeConn = (int)(be?.Counters.CurrentSessions ?? 0);
+        r.SrvConn = (int)(_srv?.Counters.CurrentSessions ?? 0);
+        r.Retries = _logRetries;
+        r.Redispatched = _logRedispatched;
+        r.RequestLineLength = -1;
+        log.Commit(r);
+    }
+}

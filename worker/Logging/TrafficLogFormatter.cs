@@ -1,0 +1,165 @@
+using Proxy.Shared.Config;
+
+namespace Proxy.Worker.Logging;
+
+/// <summary>
+/// Writes the message part of a traffic log line in HAProxy's default formats (doc/configuration.txt):
+/// <code>
+/// option tcplog  (8.2.2): %ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq
+/// option httplog (8.2.3): %ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r
+/// </code>
+/// Not tracked yet, printed with the value HAProxy prints when the feature is unused: the captured cookies
+/// (%CC %CS: `-`), the cookie persistence flags (last two of %tsc: `--`), the queue positions (%sq/%bq: `0/0`,
+/// nothing ever queues here) and the captured headers (%hr %hs: left out with their spaces when nothing is captured).
+/// </summary>
+internal static class TrafficLogFormatter
+{
+    private static ReadOnlySpan<byte> Months => "JanFebMarAprMayJunJulAugSepOctNovDec"u8;
+
+    /// <summary>Writes the message for <paramref name="r"/> into <paramref name="dest"/>; returns its length (cut at the end of dest).</summary>
+    public static int Format(TrafficLogRecord r, Span<byte> dest)
+    {
+        var w = new LogLineWriter(dest);
+        bool http = r.Format == TrafficLogFormat.Http;
+        // %ci:%cp — IPv6 addresses without brackets, as HAProxy prints them.
+        if (r.ClientAddress is { } ip)
+        {
+            if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
+            Span<byte> text = stackalloc byte[64];
+            if (ip.TryFormat(text, out int n)) w.Append(text[..n]);
+        }
+        else
+        {
+            w.Append("-"u8);
+        }
+        w.Append(':');
+        w.Append(r.ClientPort);
+        w.Append(" ["u8);
+        AppendLogDate(ref w, new DateTime(r.DateUtcTicks, DateTimeKind.Utc).ToLocalTime());
+        w.Append("] "u8);
+        w.Append(r.Frontend);
+        w.Append(' ');
+        w.Append(r.Backend ?? r.Frontend);
+        w.Append('/');
+        if (r.Server is { } server) w.Append(server);
+        else w.Append("<NOSRV>"u8);
+        w.Append(' ');
+        if (http)
+        {
+            w.Append(r.TimeRequest);
+            w.Append('/');
+        }
+        w.Append(r.TimeQueue);
+        w.Append('/');
+        w.Append(r.TimeConnect);
+        w.Append('/');
+        if (http)
+        {
+            w.Append(r.TimeResponse);
+            w.Append('/');
+        }
+        w.Append(r.TimeTotal);
+        w.Append(' ');
+        if (http)
+        {
+            w.Append(r.Status);
+            w.Append(' ');
+        }
+        w.Append(r.Bytes);
+        w.Append(' ');
+        if (http) w.Append("- - "u8);
+        w.Append(r.Cause == '\0' ? '-' : r.Cause);
+        w.Append(r.Phase == '\0' ? '-' : r.Phase);
+        if (http) w.Append("--"u8);
+        w.Append(' ');
+        w.Append(r.ActConn);
+        w.Append('/');
+        w.Append(r.FeConn);
+        w.Append('/');
+        w.Append(r.BeConn);
+        w.Append('/');
+        w.Append(r.SrvConn);
+        w.Append('/');
+        if (r.Redispatched) w.Append('+');
+        w.Append(r.Retries);
+        w.Append(" 0/0"u8);
+        if (http)
+        {
+            w.Append(" \""u8);
+            if (r.RequestLineLength < 0) w.Append("<BADREQ>"u8);
+            else AppendEscaped(ref w, r.RequestLine.AsSpan(0, Math.Min(r.RequestLineLength, r.RequestLine.Length)));
+            w.Append('"');
+        }
+        return w.Length;
+    }
+
+    /// <summary>`dd/Mmm/yyyy:HH:mm:ss.fff`, HAProxy's log date (local time, milliseconds).</summary>
+    public static void AppendLogDate(ref LogLineWriter w, DateTime local)
+    {
+        w.AppendPadded(local.Day, 2);
+        w.Append('/');
+        w.Append(Months.Slice((local.Month - 1) * 3, 3));
+        w.Append('/');
+        w.AppendPadded(local.Year, 4);
+        w.Append(':');
+        w.AppendPadded(local.Hour, 2);
+        w.Append(':');
+        w.AppendPadded(local.Minute, 2);
+        w.Append(':');
+        w.AppendPadded(local.Second, 2);
+        w.Append('.');
+        w.AppendPadded(local.Millisecond, 3);
+    }
+
+    /// <summary>`Mmm dd HH:mm:ss`, the RFC 3164 timestamp (day padded with a space).</summary>
+    public static void AppendRfc3164Date(ref LogLineWriter w, DateTime local)
+    {
+        w.Append(Months.Slice((local.Month - 1) * 3, 3));
+        w.Append(' ');
+        if (local.Day < 10) w.Append(' ');
+        w.Append(local.Day);
+        w.Append(' ');
+        w.AppendPadded(local.Hour, 2);
+        w.Append(':');
+        w.AppendPadded(local.Minute, 2);
+        w.Append(':');
+        w.AppendPadded(local.Second, 2);
+    }
+
+    /// <summary>`yyyy-MM-ddTHH:mm:ss.ffffff+hh:mm`, the ISO 8601 timestamp of the rfc5424, timed and iso formats.</summary>
+    public static void AppendIsoDate(ref LogLineWriter w, DateTimeOffset local)
+    {
+        w.AppendPadded(local.Year, 4);
+        w.Append('-');
+        w.AppendPadded(local.Month, 2);
+        w.Append('-');
+        w.AppendPadded(local.Day, 2);
+        w.Append('T');
+        w.AppendPadded(local.Hour, 2);
+        w.Append(':');
+        w.AppendPadded(local.Minute, 2);
+        w.Append(':');
+        w.AppendPadded(local.Second, 2);
+        w.Append('.');
+        w.AppendPadded((int)(local.Ticks % TimeSpan.TicksPerSecond / 10), 6);
+        var offset = local.Offset;
+        w.Append(offset < TimeSpan.Zero ? '-' : '+');
+        offset = offset.Duration();
+        w.AppendPadded(offset.Hours, 2);
+        w.Append(':');
+        w.AppendPadded(offset.Minutes, 2);
+    }
+
+    /// <summary>
+    /// The request line as HAProxy logs it (%{+Q}r): control characters, bytes above 126, '"' and '#' become `#XX`,
+    /// so a line can neither break the quotes nor the log line.
+    /// </summary>
+    private static void AppendEscaped(ref LogLineWriter w, ReadOnlySpan<byte> line)
+    {
+        foreach (byte b in line)
+        {
+            if (b < 32 || b >= 127 || b == '"' || b == '#') w.AppendEscaped(b);
+            else w.Append(b);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using System.Net;
+using Proxy.Shared.Config;
+
+namespace Proxy.Worker.Logging;
+
+/// <summary>
+/// The fields of one traffic log line (doc/configuration.txt 8.2.2 "TCP log format", 8.2.3 "HTTP log format"),
+/// filled by a session when its connection (tcp) or request (http) ends. Records are the slots of
+/// <see cref="TrafficLogRing"/>: allocated once with their request-line buffer and reused, so a session only copies
+/// numbers, references and the request line into one; all formatting happens on the logger's thread.
+/// </summary>
+internal sealed class TrafficLogRecord
+{
+    /// <summary>HAProxy's default line length (`log ... len`, 1024): a longer request line could never be shown whole.</summary>
+    public const int MaxRequestLine = 1024;
+
+    internal long Sequence;          // ring protocol (TrafficLogRing), not a log field
+    internal long Position;          // ring position this slot was claimed at
+
+    public TrafficLogFormat Format;
+    public string Frontend = "";
+    public TrafficLogSink[] Sinks = [];
+    /// <summary>Backend name; HAProxy prints the frontend's name when no backend was chosen yet.</summary>
+    public string? Backend;
+    /// <summary>Server name; null prints `&lt;NOSRV&gt;` (no server reached).</summary>
+    public string? Server;
+    public IPAddress? ClientAddress;
+    public int ClientPort;
+    /// <summary>DateTime.UtcNow.Ticks of the accept (tcp, %t) or of the request's first byte (http, %tr).</summary>
+    public long DateUtcTicks;
+    // Timers in milliseconds, -1 when the step was never reached (8.4 "Timing events").
+    public int TimeRequest;          // TR (http): first byte to complete head
+    public int TimeQueue;            // Tw: time in queues (no queue here: 0 once a server is being reached)
+    public int TimeConnect;          // Tc: connect, retries included (0 for a reused connection)
+    public int TimeResponse;         // Tr (http): server's response head
+    public int TimeTotal;            // Ta (http, request active time) or Tt (tcp, whole session)
+    public int Status;               // http status sent to the client, -1 when none
+    public long Bytes;               // bytes sent to the client (headers included)
+    /// <summary>Termination state (8.5): who or what ended the session, and in which phase.</summary>
+    public char Cause, Phase;
+    public int ActConn, FeConn, BeConn, SrvConn, Retries;
+    public bool Redispatched;        // printed as a '+' before the retry count
+    public readonly byte[] RequestLine = new byte[MaxRequestLine];
+    /// <summary>Bytes of <see cref="RequestLine"/> in use; -1 prints `&lt;BADREQ&gt;` (no valid request line).</summary>
+    public int RequestLineLength;
+}

@@ -1,0 +1,140 @@
+using System.Net;
+using System.Net.Sockets;
+using Proxy.Shared.Config;
+
+namespace Proxy.Worker.Logging;
+
+/// <summary>
+/// One `log TARGET [len N] [format F] FACILITY [LEVEL [MINLEVEL]]` destination of traffic logs (doc/configuration.txt
+/// 4.2 "log"): `stdout` / `stderr`, a path (a Unix datagram socket such as /dev/log, as HAProxy takes it) or
+/// `ADDRESS[:PORT]` (UDP, port 514 by default). Used by the logger's thread only. Sockets are non-blocking: a
+/// syslog daemon that cannot keep up loses lines (counted) instead of stalling the logger, as in HAProxy.
+/// </summary>
+internal sealed class TrafficLogSink : IDisposable
+{
+    private const int DefaultMaxLength = 1024;        // HAProxy's default `len`
+    private const long ReconnectIntervalMs = 1000;
+    private const int Info = 6;                       // syslog severity of traffic logs ("info")
+
+    private static readonly string[] Facilities =
+        ["kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2", "ftp",
+         "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"];
+    private static readonly string[] Levels = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+
+    private readonly string _target;
+    private readonly EndPoint? _endPoint;        // null for stdout/stderr
+    private readonly Stream? _stream;            // stdout/stderr
+    private Socket? _socket;
+    private long _nextConnectMs;
+    private long _failed;
+
+    public TrafficLogSink(LogTarget config)
+    {
+        _target = config.Target;
+        Key = $"{config.Target} {config.Format} {config.MaxLength} {config.Facility} {config.Level} {config.MinLevel}";
+        Format = config.Format;
+        MaxLength = config.MaxLength ?? DefaultMaxLength;
+        Facility = Math.Max(0, Array.IndexOf(Facilities, config.Facility));
+        // `LEVEL` is the least important level sent: info traffic goes only where it is info or debug.
+        int level = config.Level is null ? 7 : Array.IndexOf(Levels, config.Level);
+        Accepts = level >= Info;
+        // `MINLEVEL` raises less important messages to it (only debug is below info).
+        int min = config.MinLevel is null ? 0 : Array.IndexOf(Levels, config.MinLevel);
+        Severity = Math.Max(Info, min);
+        switch (config.Target)
+        {
+            case "stdout":
+                _stream = Console.OpenStandardOutput();
+                break;
+            case "stderr":
+                _stream = Console.OpenStandardError();
+                break;
+            default:
+                _endPoint = config.Target.StartsWith('/') ? new UnixDomainSocketEndPoint(config.Target)
+                    : IPEndPoint.TryParse(config.Target, out var ep) ? (ep.Port == 0 ? new IPEndPoint(ep.Address, 514) : ep)
+                    : new IPEndPoint(IPAddress.Loopback, 514);
+                break;
+        }
+    }
+
+    /// <summary>Identifies equal `log` lines, so frontends sharing one (`log global`) share the socket.</summary>
+    public string Key { get; }
+    public string Format { get; }
+    public int MaxLength { get; }
+    public int Facility { get; }
+    /// <summary>The syslog severity sent: info, or `MINLEVEL` when that is less important.</summary>
+    public int Severity { get; }
+    /// <summary>Whether the line's `LEVEL` lets info messages through.</summary>
+    public bool Accepts { get; }
+    /// <summary>Whether lines end with a newline (a stream), rather than being one datagram each.</summary>
+    public bool IsStream => _stream is not null;
+    /// <summary>Lines that could not be sent (target down or full).</summary>
+    public long Failed => Volatile.Read(ref _failed);
+
+    /// <summary>Sends one whole line (header and message). Never throws.</summary>
+    public void Send(ReadOnlySpan<byte> line)
+    {
+        if (_stream is not null)
+        {
+            try
+            {
+                _stream.Write(line);
+                _stream.Flush();
+            }
+            catch (IOException)
+            {
+                _failed++;
+            }
+            return;
+        }
+        var socket = _socket ?? Connect();
+        if (socket is null)
+        {
+            _failed++;
+            return;
+        }
+        socket.Send(line, SocketFlags.None, out SocketError error);
+        if (error == SocketError.Success) return;
+        _failed++;
+        // A Unix socket whose reader restarted (syslogd) refuses until reconnected; UDP errors (ICMP unreachable
+        // reported on the next send) need nothing.
+        if (_endPoint is UnixDomainSocketEndPoint && error is not SocketError.WouldBlock and not SocketError.NoBufferSpaceAvailable)
+        {
+            socket.Dispose();
+            _socket = null;
+        }
+    }
+
+    /// <summary>Connects the datagram socket (which fixes its destination, so each send needs no address); at most once a second.</summary>
+    private Socket? Connect()
+    {
+        long now = Environment.TickCount64;
+        if (now < _nextConnectMs) return null;
+        _nextConnectMs = now + ReconnectIntervalMs;
+        var ep = _endPoint!;
+        var socket = ep is UnixDomainSocketEndPoint
+            ? new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified)
+            : new Socket(ep.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            socket.Connect(ep);
+            socket.Blocking = false;
+            _socket = socket;
+            return socket;
+        }
+        catch (SocketException)
+        {
+            // /dev/log absent or refusing: retried on a later line.
+            socket.Dispose();
+            return null;
+        }
+    }
+
+    public override string ToString() => _target;
+
+    public void Dispose()
+    {
+        _socket?.Dispose();
+        _socket = null;
+    }
+}

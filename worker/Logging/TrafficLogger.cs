@@ -1,0 +1,181 @@
+using System.Text;
+using Proxy.Shared.Config;
+
+namespace Proxy.Worker.Logging;
+
+/// <summary>
+/// Per-request (`option httplog`) and per-connection (`option tcplog`) logs of one engine. Sessions claim a record
+/// of the lock-free ring (<see cref="TrafficLogRing"/>), fill it and commit it; one background thread formats each
+/// record once, frames it per target (syslog header, `len`) and sends it. The request path therefore never formats,
+/// never does I/O and never waits: a full ring drops the line and counts it.
+///
+/// Why not an NLog target: NLog's logger call renders layouts and builds a LogEventInfo (allocations) on the
+/// calling thread, and its async wrapper queues behind a lock; the process log (rare events) keeps NLog, traffic
+/// logs (one per request) take this path. A worker without traffic logs creates no logger at all.
+/// </summary>
+internal sealed class TrafficLogger : IDisposable
+{
+    private const int Capacity = 512;                  // lines in flight; at 1 KiB of request line each: ~0.6 MiB
+    private const string Tag = "proxy";                 // the syslog TAG (HAProxy: its program name, `log-tag`)
+
+    private readonly TrafficLogRing _ring = new(Capacity);
+    private readonly TrafficLogSink[] _sinks;
+    private readonly NLog.ILogger _log;
+    private readonly Thread _thread;
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly byte[] _message = new byte[65536];
+    private readonly byte[] _line = new byte[65536 + 256];
+    private readonly byte[] _hostname;
+    private readonly byte[] _tagPid;
+    private int _sleeping;
+    private volatile bool _stopping;
+    private long _reportedDrops;
+
+    public TrafficLogger(IReadOnlyList<TrafficLogSink> sinks, NLog.ILogger log)
+    {
+        _sinks = [.. sinks];
+        _log = log;
+        _hostname = Encoding.UTF8.GetBytes(Environment.MachineName);
+        _tagPid = Encoding.UTF8.GetBytes($"{Tag}[{Environment.ProcessId}]");
+        _thread = new Thread(Run) { IsBackground = true, Name = "traffic-log" };
+        _thread.Start();
+    }
+
+    /// <summary>Lines dropped because the queue was full.</summary>
+    public long Dropped => _ring.Dropped;
+
+    /// <summary>A record to fill and <see cref="Commit"/>, or null when the queue is full (the line is dropped).</summary>
+    public TrafficLogRecord? TryBegin() => _ring.TryClaim();
+
+    /// <summary>Queues a filled record; wakes the logger thread only when it sleeps (one semaphore release per burst).</summary>
+    public void Commit(TrafficLogRecord record)
+    {
+        TrafficLogRing.Publish(record);
+        if (Volatile.Read(ref _sleeping) != 0 && Interlocked.Exchange(ref _sleeping, 0) != 0) _wake.Release();
+    }
+
+    private void Run()
+    {
+        while (true)
+        {
+            if (_ring.TryPeek() is { } record)
+            {
+                Write(record);
+                _ring.Release(record);
+                continue;
+            }
+            if (_stopping) break;
+            ReportDrops();
+            Volatile.Write(ref _sleeping, 1);
+            // A commit between the peek above and this flag would not wake us: look once more.
+            if (_ring.TryPeek() is not null)
+            {
+                Volatile.Write(ref _sleeping, 0);
+                continue;
+            }
+            _wake.Wait(250);
+            Volatile.Write(ref _sleeping, 0);
+        }
+        foreach (var s in _sinks) s.Dispose();
+    }
+
+    /// <summary>Formats <paramref name="record"/> once, then sends it to each of its frontend's targets.</summary>
+    private void Write(TrafficLogRecord record)
+    {
+        int length = TrafficLogFormatter.Format(record, _message);
+        var message = _message.AsSpan(0, length);
+        foreach (var sink in record.Sinks)
+        {
+            int n = Frame(sink, message, _line, _hostname, _tagPid, DateTimeOffset.Now);
+            sink.Send(_line.AsSpan(0, n));
+        }
+    }
+
+    /// <summary>
+    /// One line for <paramref name="sink"/>: the header of its `format` (4.2 "log"), the message, cut at its `len`;
+    /// a newline after it on stdout/stderr. rfc3164 carries the host name (HAProxy sends it with `log-send-hostname`),
+    /// local is rfc3164 without it.
+    /// </summary>
+    internal static int Frame(TrafficLogSink sink, ReadOnlySpan<byte> message, Span<byte> dest, ReadOnlySpan<byte> hostname,
+        ReadOnlySpan<byte> tagPid, DateTimeOffset now)
+    {
+        int max = Math.Min(sink.MaxLength, dest.Length - 1);
+        var w = new LogLineWriter(dest[..max]);
+        int pri = sink.Facility * 8 + sink.Severity;
+        switch (sink.Format)
+        {
+            case "rfc3164":
+            case "local":
+                w.Append('<');
+                w.Append(pri);
+                w.Append('>');
+                TrafficLogFormatter.AppendRfc3164Date(ref w, now.DateTime);
+                w.Append(' ');
+                if (sink.Format == "rfc3164")
+                {
+                    w.Append(hostname);
+                    w.Append(' ');
+                }
+                w.Append(tagPid);
+                w.Append(": "u8);
+                break;
+            case "rfc5424":
+                w.Append('<');
+                w.Append(pri);
+                w.Append(">1 "u8);
+                TrafficLogFormatter.AppendIsoDate(ref w, now);
+                w.Append(' ');
+                w.Append(hostname);
+                w.Append(' ');
+                w.Append(Tag);
+                w.Append(' ');
+                w.Append(Environment.ProcessId);
+                w.Append(" - - "u8);
+                break;
+            case "priority":
+                w.Append('<');
+                w.Append(pri);
+                w.Append('>');
+                break;
+            case "short":
+                w.Append('<');
+                w.Append(sink.Severity);
+                w.Append('>');
+                break;
+            case "timed":
+                w.Append('<');
+                w.Append(sink.Severity);
+                w.Append('>');
+                TrafficLogFormatter.AppendIsoDate(ref w, now);
+                w.Append(' ');
+                break;
+            case "iso":
+                TrafficLogFormatter.AppendIsoDate(ref w, now);
+                w.Append(' ');
+                break;
+            default:   // raw
+                break;
+        }
+        w.Append(message);
+        int n = w.Length;
+        if (sink.IsStream) dest[n++] = (byte)'\n';
+        return n;
+    }
+
+    /// <summary>Says in the process log, at most once per quiet moment, how many lines a full queue cost.</summary>
+    private void ReportDrops()
+    {
+        long dropped = _ring.Dropped;
+        if (dropped == _reportedDrops) return;
+        _log.Warn($"traffic log: {dropped - _reportedDrops} lines dropped (queue of {Capacity} full; log targets too slow)");
+        _reportedDrops = dropped;
+    }
+
+    /// <summary>Sends what is queued, then stops the thread and closes the targets.</summary>
+    public void Dispose()
+    {
+        _stopping = true;
+        _wake.Release();
+        _thread.Join(TimeSpan.FromSeconds(2));
+    }
+}
