@@ -31,12 +31,12 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                 // A listen section is its own default backend unless it names another one.
                 var defaultBackend = p.DefaultBackend ?? (p.IsBackend ? p.Name : null);
                 frontends.Add(new FrontendConfig(p.Name, p.Mode, p.Binds.ToArray(), defaultBackend,
-                    p.MaxConn ?? global.MaxConn, timeouts, p.Location) { Logs = logs, Http = p.BuildHttp() });
+                    p.MaxConn ?? global.MaxConn, timeouts, p.Location) { Logs = logs, Http = p.BuildHttp(), Splice = p.Splice });
             }
             if (p.IsBackend)
             {
                 backends.Add(new BackendConfig(p.Name, p.Mode, p.Balance, p.Servers.ToArray(), timeouts,
-                    p.Retries, p.Redispatch, p.Location) { Logs = logs, Http = p.BuildHttp() });
+                    p.Retries, p.Redispatch, p.Location) { Logs = logs, Http = p.BuildHttp(), Splice = p.Splice });
             }
         }
         return new ProxyConfig(sourcePath, global, frontends, backends);

@@ -58,6 +58,9 @@ public sealed record GlobalSettings(
     int BufSize,                       // tune.bufsize, 16 KiB by default
     int MaxHeaders)                    // tune.http.maxhdr, 101 by default
 {
+    /// <summary>`nosplice`: never use kernel splicing, whatever the proxies' `option splice-*` say.</summary>
+    public bool NoSplice { get; init; }
+
     public static GlobalSettings Default { get; } = new(
         MaxConn: 4096, NbProc: null, CpuMaps: [], PidFile: null, StatsSocket: null,
         User: null, Group: null, Chroot: null, Daemon: false, Logs: [],
@@ -99,7 +102,14 @@ public sealed record FrontendConfig(
 
     /// <summary>`mode http` settings: connection mode, forwardfor, header rules, errorfiles, use_backend rules.</summary>
     public HttpProxySettings Http { get; init; } = HttpProxySettings.None;
+
+    /// <summary>`option splice-*`: where `mode tcp` may move bulk data with splice(2).</summary>
+    public SpliceDirections Splice { get; init; }
 }
+
+/// <summary>Directions where `option splice-auto|splice-request|splice-response` allow kernel splicing.</summary>
+[Flags]
+public enum SpliceDirections { None = 0, Request = 1, Response = 2, Both = Request | Response }
 
 public enum BalanceAlgorithm { RoundRobin, StaticRoundRobin, LeastConn, First, Source, Random }
 
@@ -132,4 +142,7 @@ public sealed record BackendConfig(
 
     /// <summary>`mode http` settings: connection mode, forwardfor, header rules, errorfiles, use_backend rules.</summary>
     public HttpProxySettings Http { get; init; } = HttpProxySettings.None;
+
+    /// <summary>`option splice-*`: where `mode tcp` may move bulk data with splice(2).</summary>
+    public SpliceDirections Splice { get; init; }
 }

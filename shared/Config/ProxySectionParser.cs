@@ -57,6 +57,13 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["source"] = BalanceAlgorithm.Source,
         ["random"] = BalanceAlgorithm.Random,
     };
+    // `option splice-*` (4.2) and the directions each one enables.
+    private static readonly Dictionary<string, SpliceDirections> SpliceOptions = new(StringComparer.Ordinal)
+    {
+        ["splice-auto"] = SpliceDirections.Both,
+        ["splice-request"] = SpliceDirections.Request,
+        ["splice-response"] = SpliceDirections.Response,
+    };
     private static readonly string[] UnsupportedAlgorithmPrefixes = ["uri", "url_param", "hdr(", "rdp-cookie", "hash", "random("];
 
     private readonly ServerLineParser _servers = new(diag, resolver);
@@ -272,6 +279,15 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 return;
             }
             proxy.Redispatch = !negated;
+            return;
+        }
+        if (SpliceOptions.TryGetValue(name, out var splice))
+        {
+            // `option splice-auto|splice-request|splice-response` (4.2): kernel splicing for those directions.
+            if (w.Count > at + 1)
+                diag.Error(line.Number, $"'{prefix} {name}' takes no argument, got {ConfigDiagnostics.Quote(w[at + 1])}");
+            else
+                proxy.Splice = negated ? proxy.Splice & ~splice : proxy.Splice | splice;
             return;
         }
         if (Http.TryParseOption(proxy, line, name, negated, at)) return;

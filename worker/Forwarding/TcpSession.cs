@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using Proxy.Shared.Config;
 using Proxy.Worker.Balancing;
 using Proxy.Worker.Stats;
 
@@ -63,8 +64,9 @@ internal sealed class TcpSession : ProxySession
             // one reusable operation per direction; the connect's operation carries the client-to-server direction.
             var server = _server!;
             var toClient = new SocketOperation();
-            Task up = RelayAsync(_client, server, _serverSend!, fromClient: true);
-            Task down = RelayAsync(server, _client, toClient, fromClient: false);
+            var splice = _engine.Config.Global.NoSplice ? SpliceDirections.None : fe.Config.Splice | be.Config.Splice;
+            Task up = RelayAsync(_client, server, _serverSend!, fromClient: true, (splice & SpliceDirections.Request) != 0);
+            Task down = RelayAsync(server, _client, toClient, fromClient: false, (splice & SpliceDirections.Response) != 0);
             await up.ConfigureAwait(false);
             await down.ConfigureAwait(false);
             // Both operations have completed: safe to release them.
@@ -155,7 +157,11 @@ internal sealed class TcpSession : ProxySession
     /// could run ahead of a pending send): see perf/results for the figures; a pipe per direction cost memory per
     /// session and a pipe hand-off per buffer, and bought no throughput that the kernel's socket buffers do not give.
     /// </remarks>
-    private async Task RelayAsync(Socket source, Socket destination, SocketOperation op, bool fromClient)
+    /// <param name="splice">
+    /// `option splice-*` for this direction: once a read fills the buffer (bulk data, HAProxy's splice-auto
+    /// heuristic), the bytes move in the kernel (<see cref="SpliceRelay"/>) until a short read says the source is drained.
+    /// </param>
+    private async Task RelayAsync(Socket source, Socket destination, SocketOperation op, bool fromClient, bool splice)
     {
         int bufferSize = _engine.BufferSize;
         byte[] buffer = [];
@@ -175,10 +181,28 @@ internal sealed class TcpSession : ProxySession
                     error = await op.ReceiveAsync(source, Memory<byte>.Empty).ConfigureAwait(false);
                     if (error != SocketError.Success) { OnIoError(fromClient, receiving: true); break; }
                 }
+                int n;
+                if (splice && !waitFirst)
+                {
+                    n = SpliceRelay.Move(source, destination, ref buffer, out int spilled);
+                    if (n == SpliceRelay.WouldBlock) { waitFirst = true; continue; }
+                    if (n == SpliceRelay.Failed) { OnIoError(fromClient, receiving: true); break; }
+                    if (n == 0) { eof = true; break; }
+                    waitFirst = n < bufferSize;
+                    CountReceived(n, fromClient);
+                    if (spilled > 0 && !await SendAllAsync(destination, op, buffer.AsMemory(0, spilled)).ConfigureAwait(false))
+                    {
+                        OnIoError(!fromClient, receiving: false);
+                        break;
+                    }
+                    if (fromClient) _serverActivity = Environment.TickCount64;
+                    else _clientActivity = Environment.TickCount64;
+                    continue;
+                }
                 if (buffer.Length == 0) buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
                 error = await op.ReceiveAsync(source, buffer).ConfigureAwait(false);
                 if (error != SocketError.Success) { OnIoError(fromClient, receiving: true); break; }
-                int n = op.BytesTransferred;
+                n = op.BytesTransferred;
                 if (n == 0) { eof = true; break; }   // FIN from this side
                 // A read that filled the buffer means more is probably queued: skip the zero-byte wait (one syscall
                 // fewer per buffer in bulk transfers); a short read means the socket is drained, so wait first again.
