@@ -9,10 +9,12 @@
 #   --conns N          idle connections for the memory figure (default 5000)
 #   --out FILE         results file (default perf/results/<date>-<host>[-quick].md)
 #   --skip-reload      --skip-board       leave out figure 6 / the stats board micro-benchmark
+#   --only W[,W...]    A/B mode while optimizing: only these workloads of figures 1-4 (ka, close, big,
+#                      lat) and, with `mem`, figure 5; prints the medians, writes no results file
 # env: PROXY_CPUS ORIGIN_CPUS CLIENT_CPUS DIRECT_CLIENT_CPUS WORKERS MAXCONN, ports
 #      BENCH_ORIGIN_PORT (18080) BENCH_PROXY_PORT (18081) BENCH_HAPROXY_PORT (18082).
 set -euo pipefail
-QUICK=0 ROUNDS=3 DURATION=5 HOLD=5000 RELOAD_SECS=15 BOARD_SECS=1 OUT="" SKIP_RELOAD=0 SKIP_BOARD=0
+QUICK=0 ROUNDS=3 DURATION=5 HOLD=5000 RELOAD_SECS=15 BOARD_SECS=1 OUT="" SKIP_RELOAD=0 SKIP_BOARD=0 ONLY=""
 ARGS="$*"
 while (( $# )); do
     case $1 in
@@ -24,7 +26,8 @@ while (( $# )); do
         --out) OUT=$2; shift 2 ;;
         --skip-reload) SKIP_RELOAD=1; shift ;;
         --skip-board) SKIP_BOARD=1; shift ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        --only) ONLY=",$2,"; shift 2 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "unknown argument $1 (--help)" >&2; exit 2 ;;
     esac
 done
@@ -95,6 +98,7 @@ done
 sides=(proxy haproxy direct)
 for round in $(seq 1 "$ROUNDS"); do
     for w in ka close big lat; do
+        [[ -z $ONLY || $ONLY == *",$w,"* ]] || continue
         for i in 0 1 2; do
             run_one "${sides[$(( (i + round - 1) % 3 ))]}" "$round" "$w"
         done
@@ -104,6 +108,7 @@ done
 # Figure 5: memory per idle keep-alive session, on freshly started instances.
 stop_proxy bench; stop_haproxy bench
 for side in proxy haproxy; do
+    [[ -z $ONLY || $ONLY == *",mem,"* ]] || continue
     if [[ $side == proxy ]]; then start_proxy bench "$PPORT" "$OPORT"; else start_haproxy bench "$HPORT" "$OPORT"; fi
     pin "$CLIENT_CPUS" wrk -t1 -c10 -d1s "http://127.0.0.1:$(port_of $side)/small" >/dev/null 2>&1 || true
     sleep 1
@@ -128,6 +133,23 @@ for side in proxy haproxy; do
     log "  memory $side: idle $idle kB, $opened connections held: $held kB ($failed failed)"
     if [[ $side == proxy ]]; then stop_proxy bench; else stop_haproxy bench; fi
 done
+
+if [[ -n $ONLY ]]; then
+    # A/B mode: the median of each recorded figure per side, no results file.
+    log "medians (--only ${ONLY//,/ }):"
+    python3 - "$TSV" <<'PY'
+import collections, statistics, sys
+runs = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    side, _, workload, metric, value = line.rstrip("\n").split("\t")
+    runs[(workload, metric, side)].append(float(value))
+for workload, metric in sorted({(w, m) for w, m, _ in runs}):
+    cells = [f"{side}={statistics.median(runs[(workload, metric, side)]):g}"
+             for side in ("proxy", "haproxy", "direct") if runs[(workload, metric, side)]]
+    print(f"{workload} {metric}: " + "  ".join(cells))
+PY
+    exit 0
+fi
 
 # Figure 6: reload under load (its own instances and ports).
 RELOAD_TABLE=""

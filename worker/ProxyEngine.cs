@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Net.Sockets;
 using Proxy.Shared.Config;
 using Proxy.Worker.Balancing;
@@ -57,12 +56,6 @@ public sealed class ProxyEngine : IAsyncDisposable
         Log = log;
         _globalMaxConn = config.Global.MaxConn > 0 ? config.Global.MaxConn : GlobalSettings.Default.MaxConn;
         BufferSize = config.Global.BufSize > 0 ? config.Global.BufSize : GlobalSettings.Default.BufSize;
-        // Back-pressure: a direction stops reading once a few buffers wait for the other side (Kestrel's defaults
-        // are 64 KiB / 32 KiB); inline schedulers because socket completions already run on the thread pool.
-        PipeOptions = new PipeOptions(
-            pauseWriterThreshold: 4L * BufferSize, resumeWriterThreshold: 2L * BufferSize,
-            minimumSegmentSize: BufferSize, readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline,
-            useSynchronizationContext: false);
 
         _backends = new BackendRuntime[config.Backends.Count];
         for (int i = 0; i < _backends.Length; i++) _backends[i] = new BackendRuntime(config.Backends[i], workerCount);
@@ -160,7 +153,6 @@ public sealed class ProxyEngine : IAsyncDisposable
     public ProxyConfig Config => _config;
 
     internal NLog.ILogger Log { get; }
-    internal PipeOptions PipeOptions { get; }
     internal int BufferSize { get; }
     internal IReadOnlyList<BackendRuntime> Backends => _backends;
     /// <summary>Set once accepting stops (drain): HTTP sessions then close after the response in progress.</summary>

@@ -34,7 +34,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                 frontends.Add(new FrontendConfig(p.Name, p.Mode, p.Binds.ToArray(), defaultBackend,
                     p.MaxConn ?? global.MaxConn, timeouts, p.Location)
                 {
-                    Logs = logs, Http = p.BuildHttp(), LogFormat = LogFormat(p), DontLogNull = p.DontLogNull,
+                    Logs = logs, Http = p.BuildHttp(), LogFormat = LogFormat(p), DontLogNull = p.DontLogNull, Splice = p.Splice,
                 });
             }
             if (p.IsBackend)
@@ -42,7 +42,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                 backends.Add(new BackendConfig(p.Name, p.Mode, p.Balance, p.Servers.ToArray(), timeouts,
                     p.Retries, p.Redispatch, p.Location)
                 { Logs = logs, Http = p.BuildHttp(), BalanceOptions = p.BalanceOptions, AllBackups = p.AllBackups,
-                  HttpCheck = p.HttpCheckEnabled ? p.HttpCheck : null });
+                  HttpCheck = p.HttpCheckEnabled ? p.HttpCheck : null, Splice = p.Splice });
             }
         }
         return new ProxyConfig(sourcePath, global, frontends, backends);

@@ -10,7 +10,7 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
     public static readonly HashSet<string> Keywords =
     [
         "maxconn", "nbproc", "cpu-map", "pidfile", "stats", "user", "group", "chroot", "daemon", "log",
-        "hard-stop-after", "tune.bufsize", "tune.http.maxhdr",
+        "hard-stop-after", "nosplice", "tune.bufsize", "tune.http.maxhdr",
     ];
 
     /// <summary>HAProxy's LONGBITS-era limit was 64 processes; a workload wanting more is past this design.</summary>
@@ -67,6 +67,10 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
             case "chroot":
                 if (LineChecks.Exactly(diag, line, 1, "chroot DIRECTORY") && NonEmpty(n, "chroot", w[1]))
                     _settings = _settings with { Chroot = w[1] };
+                break;
+            case "nosplice":
+                if (LineChecks.Exactly(diag, line, 0, "nosplice"))
+                    _settings = _settings with { NoSplice = true };
                 break;
             case "daemon":
                 if (LineChecks.Exactly(diag, line, 0, "daemon"))

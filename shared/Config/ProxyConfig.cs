@@ -58,6 +58,9 @@ public sealed record GlobalSettings(
     int BufSize,                       // tune.bufsize, 16 KiB by default
     int MaxHeaders)                    // tune.http.maxhdr, 101 by default
 {
+    /// <summary>`nosplice`: never use kernel splicing, whatever the proxies' `option splice-*` say.</summary>
+    public bool NoSplice { get; init; }
+
     public static GlobalSettings Default { get; } = new(
         MaxConn: 4096, NbProc: null, CpuMaps: [], PidFile: null, StatsSocket: null,
         User: null, Group: null, Chroot: null, Daemon: false, Logs: [],
@@ -105,7 +108,14 @@ public sealed record FrontendConfig(
 
     /// <summary>`mode http` settings: connection mode, forwardfor, header rules, errorfiles, use_backend rules.</summary>
     public HttpProxySettings Http { get; init; } = HttpProxySettings.None;
+
+    /// <summary>`option splice-*`: where `mode tcp` may move bulk data with splice(2).</summary>
+    public SpliceDirections Splice { get; init; }
 }
+
+/// <summary>Directions where `option splice-auto|splice-request|splice-response` allow kernel splicing.</summary>
+[Flags]
+public enum SpliceDirections { None = 0, Request = 1, Response = 2, Both = Request | Response }
 
 /// <summary>Per-connection (tcp) or per-request (http) traffic logs of a frontend; None: no such log.</summary>
 public enum TrafficLogFormat { None, Tcp, Http }
@@ -155,4 +165,7 @@ public sealed record BackendConfig(
 
     /// <summary>`option httpchk` and its `http-check` rules; null: the checks are layer 4 connects.</summary>
     public HttpCheckSettings? HttpCheck { get; init; }
+
+    /// <summary>`option splice-*`: where `mode tcp` may move bulk data with splice(2).</summary>
+    public SpliceDirections Splice { get; init; }
 }

@@ -44,6 +44,7 @@ internal sealed class ProxyDraft
     public int? MaxConn { get; set; }                 // null: the global maxconn (frontends)
     public int Retries { get; set; } = 3;             // HAProxy's default `retries`
     public bool Redispatch { get; set; }
+    public SpliceDirections Splice { get; set; }
     public TimeSpan?[] Timeouts { get; private set; } = new TimeSpan?[Enum.GetValues<TimeoutKind>().Length];
     public ServerDefaults DefaultServer { get; set; } = ServerDefaults.Initial;
     public string? DefaultBackend { get; set; }
@@ -92,6 +93,7 @@ internal sealed class ProxyDraft
         MaxConn = defaults.MaxConn;
         Retries = defaults.Retries;
         Redispatch = defaults.Redispatch;
+        Splice = defaults.Splice;
         Timeouts = (TimeSpan?[])defaults.Timeouts.Clone();
         DefaultServer = defaults.DefaultServer;
         DefaultBackend = defaults.DefaultBackend;

@@ -49,6 +49,13 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     };
     private static readonly HashSet<string> UnsupportedTimeouts = ["client-fin", "server-fin", "tarpit", "client-hs"];
 
+    // `option splice-*` (4.2) and the directions each one enables.
+    private static readonly Dictionary<string, SpliceDirections> SpliceOptions = new(StringComparer.Ordinal)
+    {
+        ["splice-auto"] = SpliceDirections.Both,
+        ["splice-request"] = SpliceDirections.Request,
+        ["splice-response"] = SpliceDirections.Response,
+    };
     private readonly ServerLineParser _servers = new(diag, resolver);
     private readonly AclParser _acls = new(diag);
     private readonly BalanceParser _balance = new(diag);
@@ -254,6 +261,15 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             // `option allbackups` (4.2): with every active server down, balance over all backups, not the first one.
             if (name == "redispatch") proxy.Redispatch = !negated;
             else proxy.AllBackups = !negated;
+            return;
+        }
+        if (SpliceOptions.TryGetValue(name, out var splice))
+        {
+            // `option splice-auto|splice-request|splice-response` (4.2): kernel splicing for those directions.
+            if (w.Count > at + 1)
+                diag.Error(line.Number, $"'{prefix} {name}' takes no argument, got {ConfigDiagnostics.Quote(w[at + 1])}");
+            else
+                proxy.Splice = negated ? proxy.Splice & ~splice : proxy.Splice | splice;
             return;
         }
         if (name == "httpchk")

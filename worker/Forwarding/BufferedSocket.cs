@@ -83,6 +83,18 @@ internal sealed class BufferedSocket : IDisposable
         return n;
     }
 
+    /// <summary>
+    /// Gives the receive buffer back when nothing is buffered, so a connection between messages (an idle server
+    /// connection kept for reuse) holds none; the next receive rents one again.
+    /// </summary>
+    public void ReleaseBufferIfEmpty()
+    {
+        if (_start != _end || _buffer.Length == 0) return;
+        _start = _end = 0;
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = [];
+    }
+
     /// <summary>Connects the socket (a new server connection); the SocketError, never an exception.</summary>
     public ValueTask<SocketError> ConnectAsync(System.Net.EndPoint endPoint) => _send.ConnectAsync(Socket, endPoint);
 

@@ -77,7 +77,11 @@ internal sealed partial class HttpSession
             bool serverReusable = !serverClose && !upgrade && bodyResult == BodyResult.Done && _resp.IsKeepAlive
                 && _responseBody.IsComplete && conn.Buffered == 0 && Volatile.Read(ref _aborted) == 0
                 && outcome != ResponseOutcome.Retry && _resp.BodyFraming != HttpBodyFraming.Tunnel;
-            if (serverReusable) _serverIdle = true;
+            if (serverReusable)
+            {
+                _serverIdle = true;
+                conn.ReleaseBufferIfEmpty();   // idle until the next request: measured 16 KB per idle session otherwise
+            }
             else DropServer();
             return outcome == ResponseOutcome.KeepAlive && bodyResult == BodyResult.Done;
         }

@@ -15,7 +15,8 @@ public sealed class HttpHead : IDisposable
     public const int DefaultMaxHeaders = 101;      // tune.http.maxhdr
 
     private byte[] _buffer;
-    private readonly HttpHeaderEntry[] _headers;
+    private HttpHeaderEntry[] _headers;     // rented with the buffer, returned with it (ReleaseBuffer)
+    private readonly int _maxHeaders;
 
     // :: Parser state (Http1HeadParser); the head bytes so far are _buffer[.._length].
     internal int _length;
@@ -41,13 +42,14 @@ public sealed class HttpHead : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(maxHeadSize, 16);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxHeaders, 1);
         _buffer = [];   // rented when a head is parsed, returned by ReleaseBuffer between messages
-        _headers = new HttpHeaderEntry[maxHeaders];
+        _headers = [];
+        _maxHeaders = maxHeaders;
         MaxHeadSize = maxHeadSize;
         Reset(HttpMessageKind.Request);
     }
 
     public int MaxHeadSize { get; }
-    public int MaxHeaders => _headers.Length;
+    public int MaxHeaders => _maxHeaders;
 
     public HttpMessageKind Kind { get; private set; }
     /// <summary>For a response: the method of the request it answers (HEAD and CONNECT change the framing).</summary>
@@ -147,7 +149,7 @@ public sealed class HttpHead : IDisposable
     public void Dispose() => ReleaseBuffer();
 
     /// <summary>
-    /// Returns the head buffer to the pool; the next parse rents one again. A keep-alive connection waiting for its
+    /// Returns the head buffer and the header table to the pools; the next parse rents them again. A keep-alive connection waiting for its
     /// next request so holds no buffer (HAProxy and Kestrel do the same), which is what lets many idle clients fit.
     /// </summary>
     public void ReleaseBuffer()
@@ -155,10 +157,15 @@ public sealed class HttpHead : IDisposable
         byte[] b = _buffer;
         _buffer = [];
         if (b.Length > 0) ArrayPool<byte>.Shared.Return(b);
+        // The header table too (tune.http.maxhdr entries, 2 KB by default): measured with 5,000 idle keep-alive
+        // sessions, keeping it cost 4 KB per session (request and response heads).
+        var h = _headers;
+        _headers = [];
+        if (h.Length > 0) ArrayPool<HttpHeaderEntry>.Shared.Return(h);
     }
 
     internal byte[] Buffer => _buffer.Length > 0 ? _buffer : (_buffer = ArrayPool<byte>.Shared.Rent(MaxHeadSize));
-    internal HttpHeaderEntry[] Headers => _headers;
+    internal HttpHeaderEntry[] Headers => _headers.Length > 0 ? _headers : (_headers = ArrayPool<HttpHeaderEntry>.Shared.Rent(_maxHeaders));
 
     internal ref readonly HttpHeaderEntry Entry(int index)
     {
