@@ -16,6 +16,7 @@ internal sealed class BufferedSocket : IDisposable
     private byte[] _buffer;               // empty while idle: see ReceiveAsync
     private readonly int _bufferSize;
     private int _start, _end;
+    private bool _lastReadFilled;         // the last receive filled the buffer: more is probably waiting
     private int _disposed;
 
     public BufferedSocket(Socket socket, int bufferSize)
@@ -50,7 +51,7 @@ internal sealed class BufferedSocket : IDisposable
         if (_start == _end)
         {
             _start = _end = 0;
-            if (_buffer.Length > 0)
+            if (_buffer.Length > 0 && !_lastReadFilled)
             {
                 // Nothing buffered: give the buffer back while waiting, so an idle keep-alive connection (client or
                 // pooled server) holds no receive buffer (Kestrel's WaitForDataBeforeAllocatingBuffer).
@@ -65,7 +66,7 @@ internal sealed class BufferedSocket : IDisposable
             _start = 0;
         }
         if (_buffer.Length > 0 && _end == _buffer.Length) return -1;
-        if (_start == _end)
+        if (_start == _end && !_lastReadFilled)
         {
             // Idle: wait with a zero-byte receive (Kestrel's WaitForDataBeforeAllocatingBuffer) so FIN and data both wake us.
             if (await _receive.ReceiveAsync(Socket, Memory<byte>.Empty).ConfigureAwait(false) != SocketError.Success) return -1;
@@ -75,8 +76,13 @@ internal sealed class BufferedSocket : IDisposable
             if (Volatile.Read(ref _disposed) != 0) return -1;
             _buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
         }
+        int room = _buffer.Length - _end;
         if (await _receive.ReceiveAsync(Socket, _buffer.AsMemory(_end)).ConfigureAwait(false) != SocketError.Success) return -1;
         int n = _receive.BytesTransferred;
+        // A read that filled the room means more is probably queued (a body in bulk): the next receive keeps the
+        // buffer and skips the zero-byte wait, one syscall and one pool round trip fewer per buffer, as TcpSession's
+        // relay. Measured on the 1 MiB http bench: CPU per response 856 µs before (HAProxy 539 µs).
+        _lastReadFilled = n == room;
         if (n == 0) { ReceivedEof = true; return 0; }
         _end += n;
         LastActivity = Environment.TickCount64;
