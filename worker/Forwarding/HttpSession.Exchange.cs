@@ -155,7 +155,7 @@ internal sealed partial class HttpSession
                     }
                 }
                 EnterWait(ref _serverBusy, ref _serverWaitSince);
-                int n = await conn.ReceiveAsync().ConfigureAwait(false);
+                int n = await conn.ReceiveAsync(expectData: true).ConfigureAwait(false);
                 Interlocked.Decrement(ref _serverBusy);
                 if (n > 0)
                 {
@@ -209,6 +209,23 @@ internal sealed partial class HttpSession
         CountResponse(be, srv, status);
         srv.Passive.Report(Health.PassiveHealth.ForStatus(status));   // `observe layer7`: 5xx but 501 and 505 are errors
         _logStatus = status;
+        // The start of the body that came with the head goes out in the same send when it fits: one syscall and one
+        // segment per small response instead of two (measured with strace on the keep-alive bench: 3 sends per request
+        // before, the client woken twice per response).
+        HttpBodyStatus bodyState = HttpBodyStatus.NeedMoreData;
+        long bodyCount = 0;
+        if (!tunnel)
+        {
+            _responseBody.Reset(_resp);
+            bodyState = _responseBody.Process(conn.Data, conn.ReceivedEof, out bodyCount);
+            if (bodyCount > 0 && bodyState != HttpBodyStatus.Error && bodyCount <= _out.Length - length)
+            {
+                conn.DataMemory.Span[..(int)bodyCount].CopyTo(_out.AsSpan(length));
+                conn.Consume(bodyCount);
+                length += (int)bodyCount;
+                bodyCount = 0;
+            }
+        }
         if (!await SendToClientAsync(_out.AsMemory(0, length)).ConfigureAwait(false)) return ResponseOutcome.Close;
 
         if (tunnel)
@@ -216,20 +233,21 @@ internal sealed partial class HttpSession
             await TunnelAsync(conn, be, srv).ConfigureAwait(false);
             return ResponseOutcome.Close;
         }
-        _responseBody.Reset(_resp);
+        bool first = true;
         while (true)
         {
-            var st = _responseBody.Process(conn.Data, conn.ReceivedEof, out long count);
-            if (count > 0)
+            if (!first) bodyState = _responseBody.Process(conn.Data, conn.ReceivedEof, out bodyCount);
+            first = false;
+            if (bodyCount > 0)
             {
                 EnterWait(ref _clientBusy, ref _clientWaitSince);
-                bool ok = await conn.RelayToAsync(_client, count).ConfigureAwait(false);
+                bool ok = await conn.RelayToAsync(_client, bodyCount).ConfigureAwait(false);
                 Interlocked.Decrement(ref _clientBusy);
                 if (!ok) return ClientGone(be, srv);
-                _logBytes += count;
+                _logBytes += bodyCount;
             }
-            if (st == HttpBodyStatus.Complete) return keepClient ? ResponseOutcome.KeepAlive : ResponseOutcome.Close;
-            if (st == HttpBodyStatus.Error)
+            if (bodyState == HttpBodyStatus.Complete) return keepClient ? ResponseOutcome.KeepAlive : ResponseOutcome.Close;
+            if (bodyState == HttpBodyStatus.Error)
             {
                 ProxyCounters.Increment(ref be.Counters.eresp);
                 ProxyCounters.Increment(ref srv.Counters.eresp);
