@@ -61,15 +61,7 @@ public sealed class HealthCheckTests
         {servers}
         """;
 
-    private static (NLog.ILogger, MemoryTarget) MemoryLog()
-    {
-        var factory = new NLog.LogFactory();
-        var config = new LoggingConfiguration(factory);
-        var memory = new MemoryTarget("memory") { Layout = "${message}" };
-        config.AddRuleForAllLevels(memory);
-        factory.Configuration = config;
-        return (factory.GetLogger("test"), memory);
-    }
+    private static (NLog.ILogger, MemoryTarget) MemoryLog() => ProxyEngineTests.MemoryLog();
 
     private static async Task<long> WaitUntilAsync(Func<bool> condition, int timeoutMs = 5000, string what = "condition")
     {

@@ -439,7 +439,8 @@ public sealed class ProxyEngineTests
         Assert.Throws<NotSupportedException>(() => _ = new ProxyEngine(config, [new BoundListener(fe, fe.Binds[0], listener)], NullLog));
     }
 
-    private static (NLog.ILogger, MemoryTarget) MemoryLog()
+    /// <summary>A logger whose lines (messages only) collect in memory, for asserting on log output.</summary>
+    internal static (NLog.ILogger, MemoryTarget) MemoryLog()
     {
         var factory = new NLog.LogFactory();
         var config = new LoggingConfiguration(factory);

@@ -17,10 +17,7 @@ internal sealed partial class HttpSession
     private int _logConnectMs;                 // Tc, -1 until a connection is attached
     private int _logStatus;                    // status sent to the client, -1 when none
     private long _logBytes;                    // bytes sent to the client (%B)
-    private int _logRetries;
-    private bool _logRedispatched;
     private ServerRuntime? _logServer;         // the last server tried when no connection succeeded
-    private int _logCause;                     // termination state (8.5): cause | phase << 16, first wins; 0: normal end
     private int _connectTimedOut;
 
     /// <summary>Resets the per-request fields when the session starts waiting for a request.</summary>
@@ -51,9 +48,6 @@ internal sealed partial class HttpSession
         if (_fe.TrafficLog is not null) _logStartUtc = DateTime.UtcNow.Ticks;
     }
 
-    /// <summary>Records why the request ends (the first cause only: what follows an abort is its consequence).</summary>
-    private void SetLogCause(char cause, char phase) => Interlocked.CompareExchange(ref _logCause, cause | (phase << 16), 0);
-
     /// <summary>The phase of an exchange for the termination state: waiting for the response head (H), or its data (D).</summary>
     private char ExchangePhase => Volatile.Read(ref _logResponseMs) != 0 ? 'D' : 'H';
 
@@ -81,15 +75,7 @@ internal sealed partial class HttpSession
         r.TimeTotal = (int)(now - _logStartMs);
         r.Status = _logStatus;
         r.Bytes = _logBytes;
-        int cause = Volatile.Read(ref _logCause);
-        r.Cause = cause == 0 ? '-' : (char)(cause & 0xFFFF);
-        r.Phase = cause == 0 ? '-' : (char)(cause >> 16);
-        r.ActConn = _engine.ActiveConnections;
-        r.FeConn = (int)fe.Counters.CurrentSessions;
-        r.BeConn = (int)(be?.Counters.CurrentSessions ?? 0);
-        r.SrvConn = (int)(_srv?.Counters.CurrentSessions ?? 0);
-        r.Retries = _logRetries;
-        r.Redispatched = _logRedispatched;
+        FillEndOfSession(r, _engine.ActiveConnections, be, _srv);
         if (_logHeadMs != 0)
         {
             var line = _req.StartLine;

@@ -39,6 +39,28 @@ internal abstract class ProxySession : IThreadPoolWorkItem
     /// <summary>For Abort: a queued request stops waiting (no server).</summary>
     protected void CancelQueued() => Volatile.Read(ref _queued)?.Cancel();
 
+    // :: Traffic log state both modes record (`option tcplog` / `option httplog`, doc/configuration.txt 8.2, 8.5).
+    protected int _logCause;                   // termination state (8.5): cause | phase << 16, first wins; 0: normal end
+    protected int _logRetries;
+    protected bool _logRedispatched;
+
+    /// <summary>Records why the session (or request) ends: the first cause only, what follows an abort is its consequence.</summary>
+    protected void SetLogCause(char cause, char phase) => Interlocked.CompareExchange(ref _logCause, cause | (phase << 16), 0);
+
+    /// <summary>The log line's termination state, connection counts and retries, the same in tcplog and httplog.</summary>
+    protected void FillEndOfSession(Logging.TrafficLogRecord r, int activeConnections, Balancing.BackendRuntime? be, Balancing.ServerRuntime? srv)
+    {
+        int cause = Volatile.Read(ref _logCause);
+        r.Cause = cause == 0 ? '-' : (char)(cause & 0xFFFF);
+        r.Phase = cause == 0 ? '-' : (char)(cause >> 16);
+        r.ActConn = activeConnections;
+        r.FeConn = (int)Frontend.Counters.CurrentSessions;
+        r.BeConn = (int)(be?.Counters.CurrentSessions ?? 0);
+        r.SrvConn = (int)(srv?.Counters.CurrentSessions ?? 0);
+        r.Retries = _logRetries;
+        r.Redispatched = _logRedispatched;
+    }
+
     /// <summary>Called by the engine's timer with Environment.TickCount64; never blocks, never does I/O but closing.</summary>
     internal abstract void CheckTimeouts(long now);
 

@@ -12,10 +12,7 @@ internal sealed partial class TcpSession
     private long _logStartMs, _logStartUtc, _logConnectStart;
     private int _logConnectMs = -1;            // Tc: -1 until connected
     private long _logBytesIn, _logBytesOut;    // client to server (dontlognull), server to client (%B)
-    private int _logRetries;
-    private bool _logRedispatched;
     private ServerRuntime? _logServer;         // the last server tried when no connection succeeded
-    private int _logCause;                     // termination state (8.5): cause | phase << 16, first wins; 0: normal end
     private int _connectTimedOut;
 
     /// <summary>Notes the accept date and the client address (read now: the socket is closed by the time the line is written).</summary>
@@ -31,12 +28,6 @@ internal sealed partial class TcpSession
         {
             // reset already: logged without an address
         }
-    }
-
-    /// <summary>Records why the session ends (the first cause only: what follows an abort is its consequence).</summary>
-    private void SetLogCause(char cause, char phase)
-    {
-        Interlocked.CompareExchange(ref _logCause, cause | (phase << 16), 0);
     }
 
     /// <summary>
@@ -68,15 +59,7 @@ internal sealed partial class TcpSession
         r.TimeTotal = (int)(Environment.TickCount64 - _logStartMs);
         r.Status = -1;
         r.Bytes = _logBytesOut;
-        cause = Volatile.Read(ref _logCause);
-        r.Cause = cause == 0 ? '-' : (char)(cause & 0xFFFF);
-        r.Phase = cause == 0 ? '-' : (char)(cause >> 16);
-        r.ActConn = _engine.ActiveConnections;
-        r.FeConn = (int)fe.Counters.CurrentSessions;
-        r.BeConn = (int)(be?.Counters.CurrentSessions ?? 0);
-        r.SrvConn = (int)(_srv?.Counters.CurrentSessions ?? 0);
-        r.Retries = _logRetries;
-        r.Redispatched = _logRedispatched;
+        FillEndOfSession(r, _engine.ActiveConnections, be, _srv);
         r.RequestLineLength = -1;
         log.Commit(r);
     }
