@@ -111,7 +111,9 @@ for side in proxy haproxy; do
     [[ -z $ONLY || $ONLY == *",mem,"* ]] || continue
     if [[ $side == proxy ]]; then start_proxy bench "$PPORT" "$OPORT"; else start_haproxy bench "$HPORT" "$OPORT"; fi
     pin "$CLIENT_CPUS" wrk -t1 -c10 -d1s "http://127.0.0.1:$(port_of $side)/small" >/dev/null 2>&1 || true
-    sleep 1
+    # Both readings are taken after 3 s without traffic: a quiet worker of this proxy gives back the memory a burst
+    # left committed within 1-2 s (worker/MemoryTrimmer.cs); HAProxy is read after the same wait.
+    sleep 3
     pid=$(pid_of $side)
     idle=$(rss_kb "$pid")
     pin "$CLIENT_CPUS" python3 "$PERF/lib/holdconns.py" --port "$(port_of $side)" -n "$HOLD" --hold 120 \
@@ -120,7 +122,7 @@ for side in proxy haproxy; do
     _started_pids+=("$hp")
     for _ in $(seq 600); do grep -qs READY "$WORK/hold-$side.out" && break; kill -0 "$hp" 2>/dev/null || break; sleep 0.1; done
     grep -q READY "$WORK/hold-$side.out" || die "holdconns did not get ready: $(cat "$WORK/hold-$side.err")"
-    sleep 2
+    sleep 3
     held=$(rss_kb "$pid")
     opened=$(sed -n 's/.*opened=\([0-9]*\).*/\1/p' "$WORK/hold-$side.out")
     failed=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$WORK/hold-$side.out")

@@ -36,6 +36,7 @@ public sealed class ProxyEngine : IAsyncDisposable
     private long _total;
     private int _slotHint;
     private long _lastPurgeMs;
+    private readonly MemoryTrimmer _trimmer = new(Environment.TickCount64);
     private int _started;
     private int _stopped;
     private int _disposed;
@@ -443,6 +444,7 @@ public sealed class ProxyEngine : IAsyncDisposable
                 foreach (var s in be.Servers)
                     if (s.Pool.IdleCount > 0) s.Pool.Purge(now, PoolPurgeDelayMs);
         }
+        _trimmer.OnTimer(now);
     }
 
     private BackendRuntime? FindBackend(string name)

@@ -1,0 +1,74 @@
+using NUnit.Framework;
+using Proxy.Worker;
+
+namespace Proxy.Tests.Worker;
+
+/// <summary>The trim policy: one collection once the worker goes quiet after allocating enough, never while busy.</summary>
+public class MemoryTrimmerTests
+{
+    private const long MB = 1024 * 1024;
+
+    private sealed class Fake
+    {
+        public long Allocated;
+        public int Collections;
+        public MemoryTrimmer Trimmer(long now) => new(now, () => Allocated, () => Collections++);
+    }
+
+    [Test]
+    public void QuietAfterABurst_TrimsOnce()
+    {
+        var f = new Fake();
+        var t = f.Trimmer(0);
+        f.Allocated += 40 * MB;          // the burst
+        t.OnTimer(1000);                 // busy period: no trim
+        Assert.That(f.Collections, Is.EqualTo(0));
+        f.Allocated += 10 * 1024;        // the timer's own crumbs
+        t.OnTimer(2000);                 // quiet: trim
+        Assert.That(f.Collections, Is.EqualTo(1));
+        f.Allocated += 10 * 1024;
+        t.OnTimer(3000);                 // still quiet, nothing new worth a collection
+        t.OnTimer(4000);
+        Assert.That(f.Collections, Is.EqualTo(1));
+        Assert.That(t.Trims, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void SteadyTraffic_NeverTrims()
+    {
+        var f = new Fake();
+        var t = f.Trimmer(0);
+        for (long now = 1000; now <= 30_000; now += 1000)
+        {
+            f.Allocated += 5 * MB;       // allocating every second: the GC runs on its own
+            t.OnTimer(now);
+        }
+        Assert.That(f.Collections, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void QuietWithoutMuchAllocated_DoesNotCollect()
+    {
+        var f = new Fake();
+        var t = f.Trimmer(0);
+        f.Allocated += MemoryTrimmer.MinAllocatedSinceTrim - 1;
+        t.OnTimer(1000);
+        t.OnTimer(2000);
+        t.OnTimer(3000);
+        Assert.That(f.Collections, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void ChecksAtMostOncePerPeriod()
+    {
+        var f = new Fake();
+        var t = f.Trimmer(0);
+        f.Allocated += 40 * MB;
+        t.OnTimer(1000);                 // sees the burst
+        t.OnTimer(1100);                 // too soon: not a new period, so not "quiet"
+        t.OnTimer(1900);
+        Assert.That(f.Collections, Is.EqualTo(0));
+        t.OnTimer(2000);
+        Assert.That(f.Collections, Is.EqualTo(1));
+    }
+}
