@@ -6,8 +6,8 @@ using Proxy.Shared.Config;
 namespace Proxy.Shared.Logging;
 
 /// <summary>
-/// Configures NLog for a process from the config's `log` lines (HAProxy: `log stdout|stderr|ADDRESS FACILITY`).
-/// Console output is always on for the supervisor's own start-up errors; syslog targets add to it.
+/// Configures NLog for a process from the config's `log` lines (HAProxy: `log stdout|stderr|ADDRESS|PATH FACILITY`).
+/// Console output is always on for the supervisor's own start-up errors; syslog targets (and plain files) add to it.
 /// </summary>
 public static class LogSetup
 {
@@ -52,7 +52,9 @@ public static class LogSetup
         foreach (var log in logs)
         {
             if (log.Target is "stdout" or "stderr") continue; // the console target already writes there
-            config.AddRule(ParseLevel(log.Level), LogLevel.Fatal, new SyslogTarget(log.Target, log.Facility));
+            Target target = log.Target.StartsWith('/') && LogFile.IsFileTarget(log.Target)
+                ? new FileLogTarget(log.Target) : new SyslogTarget(log.Target, log.Facility);
+            config.AddRule(ParseLevel(log.Level), LogLevel.Fatal, target);
         }
         LogManager.Configuration = config;
     }

@@ -279,4 +279,71 @@ public sealed partial class TrafficLogTests
             if (!foreground.WaitForExit(10_000)) foreground.Kill(entireProcessTree: true);
         }
     }
+
+    [Test]
+    public async Task HttpLog_ToAFile_TwoWorkersAppendWholeLines_AndTheFileIsReopenedAfterRotation()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "trafficlog-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        string file = Path.Combine(dir, "traffic.log");
+        try
+        {
+            using var origin = new OriginProcess("o1");
+            int port = Ports.Free();
+            using var proxy = new ProxyInstance($$"""
+                defaults
+                    mode http
+                    log global
+                    option httplog
+                    timeout connect 2s
+                    timeout client 30s
+                    timeout server 30s
+                frontend web
+                    bind 127.0.0.1:{{port}}
+                    default_backend app
+                backend app
+                    server o1 127.0.0.1:{{origin.Port}}
+                """, global: $"    nbproc 2\n    log {file} local0\n").Start();
+
+            for (int i = 0; i < 40; i++)
+            {
+                var reply = await ExchangeAsync(port, $"GET /?before={i} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+                Assert.That(Encoding.ASCII.GetString(reply), Does.StartWith("HTTP/1.1 200"));
+            }
+            var before = await TrafficLinesAsync(file, "?before=", 40);
+            Assert.That(before, Has.Count.EqualTo(40), "one whole line per request, none lost or torn");
+            var parsed = before.Select(l => HttpLogLine().Match(l)).ToList();
+            for (int i = 0; i < before.Count; i++) Assert.That(parsed[i].Success, Is.True, "not HAProxy's httplog format: " + before[i]);
+            var workerPids = proxy.Workers().Select(w => w.Pid.ToString()).ToHashSet();
+            Assert.That(parsed.Select(m => m.Groups["pid"].Value).ToHashSet().IsSubsetOf(workerPids), Is.True);
+            Assert.That(parsed.Select(m => m.Groups["req"].Value).ToHashSet(), Has.Count.EqualTo(40));
+
+            // logrotate's way: the file is moved aside; the workers notice within a second and create a new one.
+            File.Move(file, file + ".1");
+            await Task.Delay(1500);
+            for (int i = 0; i < 10; i++)
+                await ExchangeAsync(port, $"GET /?after={i} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+            var after = await TrafficLinesAsync(file, "?after=", 10);
+            Assert.That(after, Has.Count.EqualTo(10), "the lines after the rotation go to the new file");
+            Assert.That(File.ReadAllText(file + ".1"), Does.Not.Contain("?after="));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>The lines of <paramref name="file"/> containing <paramref name="marker"/>, once there are <paramref name="count"/> (or 10 s passed).</summary>
+    private static async Task<List<string>> TrafficLinesAsync(string file, string marker, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        List<string> lines = [];
+        while (DateTime.UtcNow < deadline)
+        {
+            lines = File.Exists(file) ? File.ReadAllLines(file).Where(l => l.Contains(marker, StringComparison.Ordinal)).ToList() : [];
+            if (lines.Count >= count) break;
+            await Task.Delay(100);
+        }
+        return lines;
+    }
 }

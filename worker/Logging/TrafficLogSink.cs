@@ -1,12 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
 using Proxy.Shared.Config;
+using Proxy.Shared.Logging;
 
 namespace Proxy.Worker.Logging;
 
 /// <summary>
 /// One `log TARGET [len N] [format F] FACILITY [LEVEL [MINLEVEL]]` destination of traffic logs (doc/configuration.txt
-/// 4.2 "log"): `stdout` / `stderr`, a path (a Unix datagram socket such as /dev/log, as HAProxy takes it) or
+/// 4.2 "log"): `stdout` / `stderr`, a path (a Unix datagram socket such as /dev/log, as HAProxy takes it, or a plain
+/// file: LogFile.IsFileTarget) or
 /// `ADDRESS[:PORT]` (UDP, port 514 by default). Used by the logger's thread only. Sockets are non-blocking: a
 /// syslog daemon that cannot keep up loses lines (counted) instead of stalling the logger, as in HAProxy.
 /// </summary>
@@ -24,6 +26,7 @@ internal sealed class TrafficLogSink : IDisposable
     private readonly string _target;
     private readonly EndPoint? _endPoint;        // null for stdout/stderr
     private readonly Stream? _stream;            // stdout/stderr
+    private readonly LogFile? _file;             // a path that is not a Unix socket
     private Socket? _socket;
     private long _nextConnectMs;
     private long _failed;
@@ -49,6 +52,9 @@ internal sealed class TrafficLogSink : IDisposable
             case "stderr":
                 _stream = Console.OpenStandardError();
                 break;
+            case var path when path.StartsWith('/') && LogFile.IsFileTarget(path):
+                _file = new LogFile(path);
+                break;
             default:
                 _endPoint = config.Target.StartsWith('/') ? new UnixDomainSocketEndPoint(config.Target)
                     : IPEndPoint.TryParse(config.Target, out var ep) ? (ep.Port == 0 ? new IPEndPoint(ep.Address, 514) : ep)
@@ -66,14 +72,19 @@ internal sealed class TrafficLogSink : IDisposable
     public int Severity { get; }
     /// <summary>Whether the line's `LEVEL` lets info messages through.</summary>
     public bool Accepts { get; }
-    /// <summary>Whether lines end with a newline (a stream), rather than being one datagram each.</summary>
-    public bool IsStream => _stream is not null;
+    /// <summary>Whether lines end with a newline (a stream or a file), rather than being one datagram each.</summary>
+    public bool IsStream => _stream is not null || _file is not null;
     /// <summary>Lines that could not be sent (target down or full).</summary>
     public long Failed => Volatile.Read(ref _failed);
 
     /// <summary>Sends one whole line (header and message). Never throws.</summary>
     public void Send(ReadOnlySpan<byte> line)
     {
+        if (_file is not null)
+        {
+            if (!_file.Write(line)) _failed++;
+            return;
+        }
         if (_stream is not null)
         {
             try
@@ -134,6 +145,7 @@ internal sealed class TrafficLogSink : IDisposable
 
     public void Dispose()
     {
+        _file?.Dispose();
         _socket?.Dispose();
         _socket = null;
     }

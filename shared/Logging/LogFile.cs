@@ -1,0 +1,105 @@
+using System.Runtime.InteropServices;
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
+
+namespace Proxy.Shared.Logging;
+
+/// <summary>
+/// A plain file as a `log` target. Opened with O_APPEND, so every worker writing the same file adds whole lines at
+/// its end (one write(2) per line) instead of overwriting each other at a private offset (FileStream keeps its own
+/// position, so it cannot be shared between processes). Reopened when the path stops naming the open file (logrotate
+/// moved or removed it), checked at most once a second; a file that cannot be opened or written counts failed lines
+/// and is retried at the same pace. Not thread-safe: one writer thread per instance (a worker's logger thread; the
+/// supervisor's NLog target, which NLog serializes).
+/// </summary>
+public sealed unsafe class LogFile : IDisposable
+{
+    private const long ReopenCheckIntervalMs = 1000;
+
+    private readonly byte[] _path;   // NUL-terminated
+    private int _fd = -1;
+    private ulong _device, _inode;
+    private long _nextCheckMs;
+
+    public LogFile(string path)
+    {
+        _path = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        Path = path;
+    }
+
+    public string Path { get; }
+
+    /// <summary>
+    /// Whether a `log PATH` target is a file rather than a syslog daemon's Unix socket (HAProxy takes every path as a
+    /// socket): an existing non-socket is a file; a path that does not exist yet is a socket under /dev and /run (a
+    /// daemon not started yet: /dev/log), else a file to create.
+    /// </summary>
+    public static bool IsFileTarget(string path)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        stat st;
+        int rc;
+        fixed (byte* p = bytes) rc = LibC.stat(p, &st);
+        if (rc == 0) return (st.st_mode & S_IFMT) != S_IFSOCK;
+        return !(path.StartsWith("/dev/", StringComparison.Ordinal) || path.StartsWith("/run/", StringComparison.Ordinal));
+    }
+
+    /// <summary>Appends one whole line; false when it could not be written.</summary>
+    public bool Write(ReadOnlySpan<byte> line)
+    {
+        long now = Environment.TickCount64;
+        if (_fd < 0 || now >= _nextCheckMs)
+        {
+            _nextCheckMs = now + ReopenCheckIntervalMs;
+            if (_fd >= 0 && !StillNamesOpenFile()) Close();
+            if (_fd < 0 && !Open()) return false;
+        }
+        fixed (byte* p = line)
+        {
+            int done = 0;
+            while (done < line.Length)
+            {
+                ssize_t n = write(_fd, p + done, line.Length - done);
+                if (n < 0)
+                {
+                    if (Marshal.GetLastPInvokeError() == EINTR) continue;
+                    Close();   // reopened on a later line
+                    return false;
+                }
+                done += (int)n;
+            }
+        }
+        return true;
+    }
+
+    private bool Open()
+    {
+        int fd;
+        fixed (byte* p = _path) fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0x1A0 /* 0640 */);
+        if (fd < 0) return false;
+        stat st;
+        if (fstat(fd, &st) == 0)
+        {
+            _device = (ulong)st.st_dev;
+            _inode = (ulong)st.st_ino;
+        }
+        _fd = fd;
+        return true;
+    }
+
+    private bool StillNamesOpenFile()
+    {
+        stat st;
+        fixed (byte* p = _path)
+            if (LibC.stat(p, &st) != 0) return false;
+        return (ulong)st.st_dev == _device && (ulong)st.st_ino == _inode;
+    }
+
+    private void Close()
+    {
+        if (_fd >= 0) close(_fd);
+        _fd = -1;
+    }
+
+    public void Dispose() => Close();
+}
