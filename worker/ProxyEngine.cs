@@ -330,7 +330,12 @@ public sealed class ProxyEngine : IAsyncDisposable
                 Interlocked.Increment(ref _active);
                 Interlocked.Increment(ref _total);
                 ProxySession session = fe.Config.Mode == ProxyMode.Http ? new HttpSession(this, fe, client) : new TcpSession(this, fe, client);
-                ThreadPool.UnsafeQueueUserWorkItem(session, preferLocal: false);
+                // Started here, on the accept loop's thread (with inline socket completions, the epoll thread): it runs
+                // until its first wait (usually the request or the server connect) and the loop goes on, as an event
+                // loop does. Queued to the thread pool instead, every connection woke a pool thread on the worker's
+                // one CPU, which then spun looking for more work: measured with strace, 27 sched_yield calls per
+                // `Connection: close` request (53 syscalls per request in all, HAProxy 27).
+                session.Execute();
             }
         }
         catch (OperationCanceledException)
