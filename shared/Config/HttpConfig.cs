@@ -63,4 +63,7 @@ public sealed record HttpProxySettings(
 
     /// <summary>`use_backend` rules (frontends only), in order.</summary>
     public IReadOnlyList<UseBackendRule> UseBackends { get; init; } = [];
+
+    /// <summary>`http-request deny|return|redirect`, in order: the first whose condition holds answers the request.</summary>
+    public IReadOnlyList<HttpRequestAction> RequestActions { get; init; } = [];
 }

@@ -2,9 +2,10 @@ namespace Proxy.Shared.Config;
 
 /// <summary>
 /// The `mode http` proxy keywords (doc/configuration.txt 4.2): `option http-keep-alive|http-server-close|httpclose`,
-/// `option forwardfor`, `errorfile`, `http-request|http-response set-header|add-header|del-header`, `use_backend`.
+/// `option forwardfor`, `errorfile`, `http-request|http-response set-header|add-header|del-header`, `use_backend`;
+/// `http-request deny|return|redirect` in HttpKeywordParser.RequestActions.cs.
 /// </summary>
-internal sealed class HttpKeywordParser(ConfigDiagnostics diag, AclParser acls)
+internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParser acls)
 {
     // 4.2 "errorfile": the status codes HAProxy can generate and lets a file replace.
     private static readonly HashSet<int> ErrorFileCodes = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504];
@@ -129,8 +130,13 @@ internal sealed class HttpKeywordParser(ConfigDiagnostics diag, AclParser acls)
             case "add-header": action = HeaderAction.Add; break;
             case "del-header": action = HeaderAction.Delete; break;
             case "": break;
+            case "deny" or "return" or "redirect" when keyword == "http-request":
+                ParseRequestAction(proxy, line);
+                return;
             default:
-                diag.Error(line.Number, $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header and del-header)");
+                diag.Error(line.Number, keyword == "http-request"
+                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, deny, return and redirect)"
+                    : $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header and del-header)");
                 return;
         }
         if (w.Count < 3)

@@ -68,6 +68,8 @@ internal sealed class ProxyDraft
     public List<HeaderRule> RequestRules { get; } = [];
     public List<HeaderRule> ResponseRules { get; } = [];
     public List<UseBackendRule> UseBackends { get; } = [];
+    /// <summary>`http-request deny|return|redirect`, in order.</summary>
+    public List<HttpRequestAction> RequestActions { get; } = [];
     /// <summary>First line of a keyword that needs `mode http`, checked once the section's mode is known.</summary>
     public (int Line, string Keyword)? FirstHttpOnlyKeyword { get; set; }
 
@@ -116,6 +118,7 @@ internal sealed class ProxyDraft
         new(ConnectionMode, ForwardFor, RequestRules.ToArray(), ResponseRules.ToArray(), new Dictionary<int, byte[]>(ErrorFiles))
         {
             UseBackends = UseBackends.ToArray(),
+            RequestActions = RequestActions.ToArray(),
         };
 
     /// <summary>The model's view of the timeouts: `0` means no timeout, the same as unset (HAProxy).</summary>

@@ -121,7 +121,18 @@ public class HttpKeywordTests
     [TestCase("    http-request set-header X-A", "test.cfg:8: 'http-request set-header': missing value")]
     [TestCase("    http-request set-header X-A %[src]", "test.cfg:8: 'http-request set-header': log-format values ('%') are not supported yet")]
     [TestCase("    http-request set-header X:A b", "test.cfg:8: 'http-request set-header': invalid header name 'X:A'")]
-    [TestCase("    http-request redirect location /", "test.cfg:8: 'http-request redirect' is not supported yet")]
+    [TestCase("    http-request auth realm x", "test.cfg:8: 'http-request auth' is not supported yet")]
+    [TestCase("    http-response deny", "test.cfg:8: 'http-response deny' is not supported yet")]
+    [TestCase("    http-request deny deny_status 999", "test.cfg:8: 'http-request deny': status '999' is not allowed")]
+    [TestCase("    http-request deny now", "test.cfg:8: 'http-request deny': unexpected 'now'")]
+    [TestCase("    http-request return status 700", "test.cfg:8: 'http-request return': invalid status '700'")]
+    [TestCase("    http-request return string ok", "test.cfg:8: 'http-request return': a payload ('string' or 'file') needs a 'content-type'")]
+    [TestCase("    http-request return content-type text/plain file /nonexistent/x", "test.cfg:8: 'http-request return': cannot read '/nonexistent/x'")]
+    [TestCase("    http-request redirect location", "test.cfg:8: 'http-request redirect': expected 'http-request redirect location|prefix|scheme VALUE")]
+    [TestCase("    http-request redirect elsewhere /x", "test.cfg:8: 'http-request redirect': expected")]
+    [TestCase("    http-request redirect location /x code 304", "test.cfg:8: 'http-request redirect': status '304' is not allowed")]
+    [TestCase("    http-request redirect prefix /x keep-query", "test.cfg:8: 'http-request redirect': unexpected 'keep-query'")]
+    [TestCase("    http-request redirect scheme ht/tp", "test.cfg:8: 'http-request redirect scheme': invalid value 'ht/tp'")]
     [TestCase("    option forwardfor header", "test.cfg:8: 'option forwardfor': unexpected 'header'")]
     [TestCase("    option forwardfor except 1.2.x", "test.cfg:8: 'option forwardfor': 'except' expects a network")]
     [TestCase("    option httpclose now", "test.cfg:8: 'option httpclose': unexpected 'now'")]
@@ -130,6 +141,29 @@ public class HttpKeywordTests
         var errors = ParseErrors(Http(line));
         Assert.That(errors, Has.Count.EqualTo(1), string.Join("\n", errors));
         Assert.That(errors[0], Does.StartWith(expected));
+    }
+
+    [Test]
+    public void RequestActions_ParsedInOrder_WithTheirOptionsAndConditions()
+    {
+        var fe = ParseValid(Http(
+            "    acl admin path_beg /admin",
+            "    http-request deny if admin",
+            "    http-request deny deny_status 429 if { hdr(x-abuse) yes }",
+            "    http-request return status 503 content-type text/plain string \"down for maintenance\" if { path /health }",
+            "    http-request redirect prefix https://www.example.com code 301 drop-query if { hdr(host) -i example.com }",
+            "    http-request redirect scheme https unless { hdr(x-forwarded-proto) https }",
+            "    http-request redirect location /moved")).Frontends[0];
+        var a = fe.Http.RequestActions;
+        Assert.That(a, Has.Count.EqualTo(6));
+        Assert.That((a[0].Kind, a[0].Status, a[0].Condition is not null), Is.EqualTo((HttpRequestActionKind.Deny, 403, true)));
+        Assert.That((a[1].Kind, a[1].Status), Is.EqualTo((HttpRequestActionKind.Deny, 429)));
+        Assert.That((a[2].Kind, a[2].Status, a[2].ContentType), Is.EqualTo((HttpRequestActionKind.Return, 503, "text/plain")));
+        Assert.That(System.Text.Encoding.UTF8.GetString(a[2].Body!), Is.EqualTo("down for maintenance"));
+        Assert.That((a[3].Redirect, a[3].Target, a[3].Status, a[3].DropQuery), Is.EqualTo((RedirectKind.Prefix, "https://www.example.com", 301, true)));
+        Assert.That((a[4].Redirect, a[4].Target, a[4].Status, a[4].Condition!.Unless), Is.EqualTo((RedirectKind.Scheme, "https", 302, true)));
+        Assert.That((a[5].Redirect, a[5].Target, a[5].Condition), Is.EqualTo((RedirectKind.Location, "/moved", (ConditionConfig?)null)));
+        Assert.That(a[5].Location.Line, Is.EqualTo(14));
     }
 
     [Test]

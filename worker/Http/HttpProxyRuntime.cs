@@ -15,7 +15,7 @@ internal sealed class CompiledHeaderRule(HeaderRule rule)
 
 /// <summary>
 /// The `mode http` settings of one frontend or backend, compiled once per engine: the connection mode,
-/// forwardfor, header rules (at most <see cref="MaxRules"/> per direction), errorfiles.
+/// forwardfor, header rules (at most <see cref="MaxRules"/> per direction), deny/return/redirect, errorfiles.
 /// </summary>
 internal sealed class HttpProxyRuntime
 {
@@ -31,6 +31,8 @@ internal sealed class HttpProxyRuntime
             ForwardForExcept = ff.Except;
         }
         RequestRules = Compile(settings.RequestRules);
+        RequestActions = new CompiledRequestAction[settings.RequestActions.Count];
+        for (int i = 0; i < RequestActions.Length; i++) RequestActions[i] = new CompiledRequestAction(settings.RequestActions[i]);
         ResponseRules = Compile(settings.ResponseRules);
         ErrorFiles = settings.ErrorFiles;
     }
@@ -43,6 +45,8 @@ internal sealed class HttpProxyRuntime
     public IPNetwork? ForwardForExcept { get; }
     public CompiledHeaderRule[] RequestRules { get; }
     public CompiledHeaderRule[] ResponseRules { get; }
+    /// <summary>`http-request deny|return|redirect`, in order.</summary>
+    public CompiledRequestAction[] RequestActions { get; }
     public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; }
 
     /// <summary>Bit i set when rule i applies to this request (no condition, or its condition holds).</summary>

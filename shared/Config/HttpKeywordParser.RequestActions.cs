@@ -1,0 +1,159 @@
+using System.Globalization;
+
+namespace Proxy.Shared.Config;
+
+/// <summary>`http-request deny|return|redirect` (doc/configuration.txt 4.2 "http-request", 4.4 "redirect").</summary>
+internal sealed partial class HttpKeywordParser
+{
+    // 4.2 "http-request deny": deny_status takes the codes HAProxy has an error page for.
+    private static readonly HashSet<int> DenyCodes = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 421, 422, 425, 429, 500, 501, 502, 503, 504];
+    private static readonly HashSet<int> RedirectCodes = [301, 302, 303, 307, 308];
+
+    private void ParseRequestAction(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        string action = w[1];
+        string what = $"http-request {action}";
+        int condAt = IndexOfCondition(w, 2);
+        HttpRequestAction? parsed = action switch
+        {
+            "deny" => ParseDeny(line, condAt, what),
+            "return" => ParseReturn(line, condAt, what),
+            _ => ParseRedirect(line, condAt, what),
+        };
+        if (parsed is null) return;
+        ConditionConfig? condition = null;
+        if (condAt < w.Count && (condition = acls.ParseCondition(proxy, line, condAt, "http-request")) is null) return;
+        proxy.RequestActions.Add(parsed with { Condition = condition });
+        MarkHttpOnly(proxy, line.Number, "http-request");
+    }
+
+    /// <summary>`deny [deny_status CODE]`: 403 by default.</summary>
+    private HttpRequestAction? ParseDeny(ConfigLine line, int end, string what)
+    {
+        var w = line.Words;
+        int status = 403;
+        for (int i = 2; i < end; i++)
+        {
+            if (w[i] == "deny_status" && i + 1 < end)
+            {
+                if (!TryStatus(line, w[++i], DenyCodes, what, out status)) return null;
+                continue;
+            }
+            diag.Error(line.Number, $"'{what}': unexpected {ConfigDiagnostics.Quote(w[i])}, expected '{what} [deny_status CODE] [if|unless COND]'");
+            return null;
+        }
+        return new HttpRequestAction(HttpRequestActionKind.Deny, status, null, diag.At(line.Number));
+    }
+
+    /// <summary>`return [status CODE] [content-type TYPE] [string TEXT | file PATH]`: 200 and the status's page by default.</summary>
+    private HttpRequestAction? ParseReturn(ConfigLine line, int end, string what)
+    {
+        var w = line.Words;
+        int status = 200;
+        string? contentType = null;
+        byte[]? body = null;
+        for (int i = 2; i < end; i++)
+        {
+            string arg = i + 1 < end ? w[i + 1] : "";
+            switch (w[i])
+            {
+                case "status" when arg.Length > 0:
+                    if (!int.TryParse(arg, NumberStyles.None, CultureInfo.InvariantCulture, out status) || status < 200 || status > 599)
+                    {
+                        diag.Error(line.Number, $"'{what}': invalid status {ConfigDiagnostics.Quote(arg)} (expected 200 to 599)");
+                        return null;
+                    }
+                    i++;
+                    break;
+                case "content-type" when arg.Length > 0:
+                    if (arg.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
+                    {
+                        diag.Error(line.Number, $"'{what}': the content-type must not contain CR, LF or NUL");
+                        return null;
+                    }
+                    contentType = arg;
+                    i++;
+                    break;
+                case "string" when arg.Length > 0 || i + 1 < end:
+                    body = System.Text.Encoding.UTF8.GetBytes(arg);
+                    i++;
+                    break;
+                case "file" when arg.Length > 0:
+                    try
+                    {
+                        body = File.ReadAllBytes(arg);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+                    {
+                        diag.Error(line.Number, $"'{what}': cannot read {ConfigDiagnostics.Quote(arg)}: {e.Message}");
+                        return null;
+                    }
+                    i++;
+                    break;
+                default:
+                    diag.Error(line.Number, $"'{what}': unexpected {ConfigDiagnostics.Quote(w[i])}, expected '{what} [status CODE] [content-type TYPE] [string TEXT | file PATH] [if|unless COND]'");
+                    return null;
+            }
+        }
+        if (body is { Length: > 0 } && contentType is null)
+        {
+            // 4.2 "http-request return": a payload needs its type.
+            diag.Error(line.Number, $"'{what}': a payload ('string' or 'file') needs a 'content-type'");
+            return null;
+        }
+        return new HttpRequestAction(HttpRequestActionKind.Return, status, null, diag.At(line.Number)) { ContentType = contentType, Body = body };
+    }
+
+    /// <summary>`redirect location|prefix|scheme VALUE [code CODE] [drop-query]`: 302 by default.</summary>
+    private HttpRequestAction? ParseRedirect(ConfigLine line, int end, string what)
+    {
+        var w = line.Words;
+        const string usage = "expected 'http-request redirect location|prefix|scheme VALUE [code CODE] [drop-query] [if|unless COND]'";
+        if (end < 4 || w[2] is not ("location" or "prefix" or "scheme"))
+        {
+            diag.Error(line.Number, $"'{what}': {usage}");
+            return null;
+        }
+        var kind = w[2] switch { "location" => RedirectKind.Location, "prefix" => RedirectKind.Prefix, _ => RedirectKind.Scheme };
+        string target = w[3];
+        if (target.Contains('%'))
+        {
+            diag.Error(line.Number, $"'{what}': log-format values ('%') are not supported yet");
+            return null;
+        }
+        if (target.AsSpan().IndexOfAny(" \r\n\0\t") >= 0 || (kind == RedirectKind.Scheme && !IsToken(target)))
+        {
+            diag.Error(line.Number, $"'{what} {w[2]}': invalid value {ConfigDiagnostics.Quote(target)}");
+            return null;
+        }
+        int code = 302;
+        bool dropQuery = false;
+        for (int i = 4; i < end; i++)
+        {
+            if (w[i] == "code" && i + 1 < end)
+            {
+                if (!TryStatus(line, w[++i], RedirectCodes, what, out code)) return null;
+                continue;
+            }
+            if (w[i] == "drop-query")
+            {
+                dropQuery = true;
+                continue;
+            }
+            diag.Error(line.Number, $"'{what}': unexpected {ConfigDiagnostics.Quote(w[i])}, {usage}");
+            return null;
+        }
+        return new HttpRequestAction(HttpRequestActionKind.Redirect, code, null, diag.At(line.Number))
+        {
+            Redirect = kind, Target = target, DropQuery = dropQuery,
+        };
+    }
+
+    private bool TryStatus(ConfigLine line, string text, HashSet<int> allowed, string what, out int status)
+    {
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out status) && allowed.Contains(status)) return true;
+        diag.Error(line.Number, $"'{what}': status {ConfigDiagnostics.Quote(text)} is not allowed (expected one of {string.Join(", ", allowed.Order())})");
+        return false;
+    }
+}

@@ -1,0 +1,25 @@
+namespace Proxy.Shared.Config;
+
+/// <summary>The final `http-request` actions: the proxy answers the request itself and nothing reaches a server.</summary>
+public enum HttpRequestActionKind { Deny, Return, Redirect }
+
+/// <summary>`http-request redirect location|prefix|scheme` (4.4 "redirect").</summary>
+public enum RedirectKind { Location, Prefix, Scheme }
+
+/// <summary>
+/// `http-request deny [deny_status CODE]`, `http-request return [status CODE] [content-type TYPE] [string TEXT | file
+/// PATH]` and `http-request redirect location|prefix|scheme VALUE [code CODE] [drop-query]`, each with an optional
+/// `if|unless COND` (doc/configuration.txt 4.2 "http-request", 4.4). The first whose condition holds ends the rules.
+/// </summary>
+public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, ConditionConfig? Condition, SourceLocation Location)
+{
+    /// <summary>return: the Content-Type of <see cref="Body"/>.</summary>
+    public string? ContentType { get; init; }
+    /// <summary>return: the payload (`string` or the file's bytes, read at parse time); null: the status's built-in page.</summary>
+    public byte[]? Body { get; init; }
+    public RedirectKind Redirect { get; init; }
+    /// <summary>redirect: the location, prefix or scheme.</summary>
+    public string? Target { get; init; }
+    /// <summary>redirect prefix|scheme: leave the query string out of the location.</summary>
+    public bool DropQuery { get; init; }
+}

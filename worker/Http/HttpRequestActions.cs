@@ -1,0 +1,113 @@
+using System.Text;
+using Proxy.Shared.Config;
+
+namespace Proxy.Worker.Http;
+
+/// <summary>
+/// One `http-request deny|return|redirect` rule, compiled: the condition, and the response prepared once (deny uses
+/// the status's page at send time, so `errorfile` applies as in HAProxy; return and redirect are built here, a
+/// redirect's location completed per request into the session's head buffer). Answering allocates nothing.
+/// </summary>
+internal sealed class CompiledRequestAction
+{
+    private readonly byte[] _redirectHead = [];    // "HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: "
+    private readonly byte[] _target = [];
+    private readonly RedirectKind _redirect;
+    private readonly bool _dropQuery;
+    private static readonly byte[] RedirectTail = "\r\ncache-control: no-cache\r\nConnection: close\r\n\r\n"u8.ToArray();
+
+    public CompiledRequestAction(HttpRequestAction action)
+    {
+        Kind = action.Kind;
+        Status = action.Status;
+        Condition = action.Condition is null ? null : new CompiledCondition(action.Condition);
+        switch (action.Kind)
+        {
+            case HttpRequestActionKind.Return when action.Body is not null || !HttpErrorResponses.HasPage(action.Status):
+                var body = action.Body ?? [];
+                var head = $"HTTP/1.1 {action.Status} {Reason(action.Status)}\r\ncontent-length: {body.Length}\r\n" +
+                    (action.ContentType is { } type ? $"content-type: {type}\r\n" : "") + "cache-control: no-cache\r\nConnection: close\r\n\r\n";
+                Response = [.. Encoding.ASCII.GetBytes(head), .. body];
+                break;
+            case HttpRequestActionKind.Redirect:
+                _redirectHead = Encoding.ASCII.GetBytes($"HTTP/1.1 {action.Status} {Reason(action.Status)}\r\ncontent-length: 0\r\nlocation: ");
+                _target = Encoding.UTF8.GetBytes(action.Target ?? "");
+                _redirect = action.Redirect;
+                _dropQuery = action.DropQuery;
+                break;
+        }
+    }
+
+    public HttpRequestActionKind Kind { get; }
+    public int Status { get; }
+    public CompiledCondition? Condition { get; }
+    /// <summary>return: the whole response; null when the status's page (or its errorfile) is the answer.</summary>
+    public byte[]? Response { get; }
+
+    /// <summary>The first action whose condition holds for the request, or null.</summary>
+    public static CompiledRequestAction? FirstMatch(CompiledRequestAction[] actions, in HttpRequestFacts facts)
+    {
+        foreach (var a in actions)
+            if (a.Condition is not { } c || c.Evaluate(facts)) return a;
+        return null;
+    }
+
+    /// <summary>
+    /// Writes the redirect for <paramref name="request"/> into <paramref name="dest"/>; its length, or -1 when it does
+    /// not fit. location: the value; prefix: the value then the request's path (and query unless drop-query), a
+    /// prefix of "/" giving the path alone; scheme: SCHEME://HOST then the path.
+    /// </summary>
+    public int WriteRedirect(HttpHead request, Span<byte> dest)
+    {
+        var w = new SpanWriter(dest);
+        w.Put(_redirectHead);
+        if (_redirect == RedirectKind.Location)
+        {
+            w.Put(_target);
+        }
+        else
+        {
+            var path = request.Target;
+            if (_dropQuery && path.IndexOf((byte)'?') is int q and >= 0) path = path[..q];
+            if (_redirect == RedirectKind.Scheme)
+            {
+                w.Put(_target);
+                w.Put("://"u8);
+                if (request.TryGetHeader("Host"u8, out var host)) w.Put(host);
+            }
+            else if (!(_target.Length == 1 && _target[0] == '/'))
+            {
+                w.Put(_target);
+            }
+            w.Put(path);
+        }
+        w.Put(RedirectTail);
+        return w.Overflow ? -1 : w.Length;
+    }
+
+    private ref struct SpanWriter(Span<byte> dest)
+    {
+        private readonly Span<byte> _dest = dest;
+        public int Length;
+        public bool Overflow;
+
+        public void Put(scoped ReadOnlySpan<byte> bytes)
+        {
+            if (Overflow || !bytes.TryCopyTo(_dest[Length..])) { Overflow = true; return; }
+            Length += bytes.Length;
+        }
+    }
+
+    /// <summary>The reason phrase HAProxy sends with a status it generates.</summary>
+    private static string Reason(int status) => status switch
+    {
+        200 => "OK", 201 => "Created", 202 => "Accepted", 204 => "No Content", 301 => "Moved Permanently", 302 => "Found",
+        303 => "See Other", 304 => "Not Modified", 307 => "Temporary Redirect", 308 => "Permanent Redirect",
+        400 => "Bad Request", 401 => "Unauthorized", 403 => "Forbidden", 404 => "Not Found", 405 => "Method Not Allowed",
+        407 => "Proxy Authentication Required", 408 => "Request Timeout", 410 => "Gone", 413 => "Payload Too Large",
+        421 => "Misdirected Request", 422 => "Unprocessable Content", 425 => "Too Early", 429 => "Too Many Requests",
+        500 => "Internal Server Error", 501 => "Not Implemented", 502 => "Bad Gateway", 503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => status < 300 ? "OK" : status < 400 ? "Redirection" : status < 500 ? "Client Error" : "Server Error",
+    };
+}
