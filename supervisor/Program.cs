@@ -43,7 +43,11 @@ if (!result.IsValid)
 }
 var config = result.Config!;
 string configText = File.ReadAllText(configPath);
-LogSetup.ConfigureSupervisor(config.Global.Logs);
+// A log file the supervisor creates goes to the workers' `user`/`group`, who append to it too.
+(uint Uid, uint Gid)? logFileOwner = null;
+if (config.Global.User is { } logUser && Privileges.LookupUser(logUser) is { } account)
+    logFileOwner = (account.Uid, config.Global.Group is { } g && Privileges.LookupGroup(g) is { } gid ? gid : account.Gid);
+LogSetup.ConfigureSupervisor(config.Global.Logs, logFileOwner);
 
 if (StartupChecks.Run(config) is { Count: > 0 } problems)
 {

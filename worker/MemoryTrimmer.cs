@@ -5,11 +5,12 @@ namespace Proxy.Worker;
 /// committed and decommits its surplus only at later collections, and a worker that has gone quiet runs none:
 /// measured with 5,000 idle keep-alive http sessions, the GC heap held 20 MB of live objects in 60-127 MB
 /// committed for as long as the clients stayed idle (RSS per session 9-15 KB, depending only on when the last
-/// collection had happened). So, checked once a second from the engine's timer: when the worker allocated
-/// next to nothing in the last second (quiet), and at least <see cref="MinAllocatedSinceTrim"/> since the last
-/// trim (so a quiet worker trims once, not every second), it runs one blocking, compacting, aggressive collection,
-/// which also decommits what the heap no longer needs. The pause (a few milliseconds for tens of MB) only ever
-/// falls on a worker with no traffic to delay.
+/// collection had happened). So, checked once a second from the engine's timer: when the worker had no traffic in
+/// the last second (no connection accepted, no request, no byte moved: the request path allocates nothing, so
+/// allocations alone cannot tell) and allocated next to nothing, and at least <see cref="MinAllocatedSinceTrim"/>
+/// since the last trim (so a quiet worker trims once, not every second), it runs one blocking, compacting,
+/// aggressive collection, which also decommits what the heap no longer needs. The pause (a few milliseconds for
+/// tens of MB) only ever falls on a worker with no traffic to delay.
 /// </summary>
 internal sealed class MemoryTrimmer
 {
@@ -18,13 +19,14 @@ internal sealed class MemoryTrimmer
     /// <summary>Allocated bytes in one period under which the worker counts as quiet (the timer alone allocates a few KB).</summary>
     public const long QuietBytesPerPeriod = 256 * 1024;
     /// <summary>Bytes allocated since the last trim that make another one worth a full collection.</summary>
-    public const long MinAllocatedSinceTrim = 16L * 1024 * 1024;
+    public const long MinAllocatedSinceTrim = 2L * 1024 * 1024;
 
     private readonly Func<long> _allocatedBytes;
     private readonly Action _collect;
     private long _lastCheckMs;
     private long _allocatedAtCheck;
     private long _allocatedAtTrim;
+    private long _activityAtCheck;
 
     public MemoryTrimmer(long nowMs) : this(nowMs, static () => GC.GetTotalAllocatedBytes(precise: false),
         static () => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true))
@@ -43,15 +45,20 @@ internal sealed class MemoryTrimmer
     /// <summary>Collections run by this trimmer (for the tests).</summary>
     public int Trims { get; private set; }
 
-    /// <summary>Called from the engine's timer thread; trims when the worker went quiet after allocating enough.</summary>
-    public void OnTimer(long nowMs)
+    /// <summary>
+    /// Called from the engine's timer thread; trims when the worker went quiet after allocating enough.
+    /// <paramref name="activity"/>: any count that moves with traffic (connections, requests, bytes).
+    /// </summary>
+    public void OnTimer(long nowMs, long activity)
     {
         if (nowMs - _lastCheckMs < CheckPeriodMs) return;
         _lastCheckMs = nowMs;
         long allocated = _allocatedBytes();
         long lastPeriod = allocated - _allocatedAtCheck;
         _allocatedAtCheck = allocated;
-        if (lastPeriod > QuietBytesPerPeriod || allocated - _allocatedAtTrim < MinAllocatedSinceTrim) return;
+        bool traffic = activity != _activityAtCheck;
+        _activityAtCheck = activity;
+        if (traffic || lastPeriod > QuietBytesPerPeriod || allocated - _allocatedAtTrim < MinAllocatedSinceTrim) return;
         _collect();
         _allocatedAtTrim = _allocatedBytes();
         Trims++;

@@ -16,6 +16,7 @@ namespace Proxy.Worker;
 public sealed class ProxyEngine : IAsyncDisposable
 {
     private const long MaxTimerPeriodMs = 100;
+    private const int MaxAcceptPerTurn = 64;   // HAProxy's tune.maxaccept default (single process)
     private const long PoolPurgeDelayMs = 5000;   // HAProxy's `pool-purge-delay` default: idle server connections older are closed
 
     private readonly ProxyConfig _config;
@@ -292,10 +293,18 @@ public sealed class ProxyEngine : IAsyncDisposable
     {
         var stop = _stop.Token;
         var socket = listener.Socket;
+        int acceptedInTurn = 0;
         try
         {
             while (!stop.IsCancellationRequested)
             {
+                // HAProxy's tune.maxaccept: while the backlog is full every accept completes at once and this loop
+                // (which starts each session inline) would hold the epoll thread, so after 64 it lets the others run.
+                if (++acceptedInTurn > MaxAcceptPerTurn)
+                {
+                    acceptedInTurn = 0;
+                    await Task.Yield();
+                }
                 if (!TryReserveSlot(fe))
                 {
                     await WaitForSlotAsync(fe, stop).ConfigureAwait(false);
@@ -304,7 +313,9 @@ public sealed class ProxyEngine : IAsyncDisposable
                 Socket client;
                 try
                 {
-                    client = await socket.AcceptAsync(stop).ConfigureAwait(false);
+                    var accept = socket.AcceptAsync(stop);
+                    if (!accept.IsCompleted) acceptedInTurn = 0;   // the backlog was empty: a new turn starts with the wake-up
+                    client = await accept.ConfigureAwait(false);
                 }
                 catch (SocketException e)
                 {
@@ -449,7 +460,15 @@ public sealed class ProxyEngine : IAsyncDisposable
                 foreach (var s in be.Servers)
                     if (s.Pool.IdleCount > 0) s.Pool.Purge(now, PoolPurgeDelayMs);
         }
-        _trimmer.OnTimer(now);
+        _trimmer.OnTimer(now, TrafficCount());
+    }
+
+    /// <summary>A number that moves whenever there is traffic: sessions accepted, requests and bytes of every frontend.</summary>
+    private long TrafficCount()
+    {
+        long n = Interlocked.Read(ref _total);
+        foreach (var fe in _frontends) n += fe.Counters.TrafficCount;
+        return n;
     }
 
     private BackendRuntime? FindBackend(string name)

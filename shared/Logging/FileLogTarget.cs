@@ -11,9 +11,9 @@ public sealed class FileLogTarget : TargetWithLayout
 {
     private readonly LogFile _file;
 
-    public FileLogTarget(string path)
+    public FileLogTarget(string path, (uint Uid, uint Gid)? owner)
     {
-        _file = new LogFile(path);
+        _file = new LogFile(path, owner);
         Layout = "${date:format=yyyy-MM-ddTHH\\:mm\\:ss.fffzzz} proxy[${processid}]: [${logger}] ${message}";
     }
 

@@ -17,13 +17,19 @@ public sealed unsafe class LogFile : IDisposable
     private const long ReopenCheckIntervalMs = 1000;
 
     private readonly byte[] _path;   // NUL-terminated
+    private readonly (uint Uid, uint Gid)? _owner;
     private int _fd = -1;
     private ulong _device, _inode;
     private long _nextCheckMs;
 
-    public LogFile(string path)
+    /// <param name="owner">
+    /// Who gets a file this writer creates: the supervisor runs as root but the workers write as the global `user`,
+    /// so a file it creates first is handed to them (an existing file is left as it is).
+    /// </param>
+    public LogFile(string path, (uint Uid, uint Gid)? owner = null)
     {
         _path = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        _owner = owner;
         Path = path;
     }
 
@@ -48,6 +54,7 @@ public sealed unsafe class LogFile : IDisposable
     public bool Write(ReadOnlySpan<byte> line)
     {
         long now = Environment.TickCount64;
+        if (_fd < 0 && now < _nextCheckMs) return false;   // a failed open is retried once a second, not per line
         if (_fd < 0 || now >= _nextCheckMs)
         {
             _nextCheckMs = now + ReopenCheckIntervalMs;
@@ -74,9 +81,18 @@ public sealed unsafe class LogFile : IDisposable
 
     private bool Open()
     {
+        // O_NONBLOCK: a FIFO without a reader fails at once (ENXIO) instead of blocking the logger; no effect on files.
+        int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NONBLOCK;
         int fd;
-        fixed (byte* p = _path) fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0x1A0 /* 0640 */);
+        bool created = false;
+        fixed (byte* p = _path)
+        {
+            fd = open(p, flags | O_CREAT | O_EXCL, 0x1A0 /* 0640 */);
+            if (fd >= 0) created = true;
+            else fd = open(p, flags | O_CREAT, 0x1A0);
+        }
         if (fd < 0) return false;
+        if (created && _owner is { } owner) _ = fchown(fd, owner.Uid, owner.Gid);
         stat st;
         if (fstat(fd, &st) == 0)
         {

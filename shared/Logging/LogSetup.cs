@@ -12,14 +12,15 @@ namespace Proxy.Shared.Logging;
 public static class LogSetup
 {
     /// <summary>The supervisor's own log: timestamped console lines named by logger, plus the config's syslog targets.</summary>
-    public static void ConfigureSupervisor(IReadOnlyList<LogTarget> logs)
-        => Configure("${date:format=yyyy-MM-dd HH\\:mm\\:ss.fff} [${logger}] ", logs);
+    /// <param name="fileOwner">the workers' `user`/`group`, given a log file the supervisor creates (FileLogTarget)</param>
+    public static void ConfigureSupervisor(IReadOnlyList<LogTarget> logs, (uint Uid, uint Gid)? fileOwner = null)
+        => Configure("${date:format=yyyy-MM-dd HH\\:mm\\:ss.fff} [${logger}] ", logs, fileOwner);
 
     /// <summary>
     /// A worker's log: bare `LEVEL: message` lines on stderr, which the supervisor relays into its own log
     /// (<see cref="RelayedLine"/>), so a daemonized instance has one log stream.
     /// </summary>
-    public static void ConfigureWorker() => Configure("", []);
+    public static void ConfigureWorker() => Configure("", [], null);
 
     /// <summary>Splits a relayed worker line `LEVEL: message` into its level and message.</summary>
     public static (LogLevel Level, string Message) RelayedLine(string line)
@@ -39,7 +40,7 @@ public static class LogSetup
         return (LogLevel.Info, line);
     }
 
-    private static void Configure(string linePrefix, IReadOnlyList<LogTarget> logs)
+    private static void Configure(string linePrefix, IReadOnlyList<LogTarget> logs, (uint Uid, uint Gid)? fileOwner)
     {
         var config = new LoggingConfiguration();
         var console = new ConsoleTarget("console")
@@ -53,7 +54,7 @@ public static class LogSetup
         {
             if (log.Target is "stdout" or "stderr") continue; // the console target already writes there
             Target target = log.Target.StartsWith('/') && LogFile.IsFileTarget(log.Target)
-                ? new FileLogTarget(log.Target) : new SyslogTarget(log.Target, log.Facility);
+                ? new FileLogTarget(log.Target, fileOwner) : new SyslogTarget(log.Target, log.Facility);
             config.AddRule(ParseLevel(log.Level), LogLevel.Fatal, target);
         }
         LogManager.Configuration = config;

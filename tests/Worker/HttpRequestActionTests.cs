@@ -110,4 +110,30 @@ public class HttpRequestActionTests
         Assert.That(reply.Header("Content-Length"), Is.EqualTo("0"));
         Assert.That(app.Requests, Is.Empty);
     }
+
+    [TestCase("/a/b?c", "/a/b?c")]
+    [TestCase("http://host.example/x?y", "/x?y")]
+    [TestCase("https://host.example", "/")]
+    [TestCase("*", "/")]
+    [TestCase("", "/")]
+    public void RedirectPath_IsThePathOfTheTarget(string target, string path)
+    {
+        var bytes = System.Text.Encoding.ASCII.GetBytes(target);
+        Assert.That(System.Text.Encoding.ASCII.GetString(Proxy.Worker.Http.CompiledRequestAction.PathOf(bytes)), Is.EqualTo(path));
+    }
+
+    [Test]
+    public async Task Return_204_HasNoContentLengthAndNoBody()
+    {
+        await using var app = new HttpOrigin("app");
+        await using var api = new HttpOrigin("api");
+        await using var proxy = StartFromText(Config(app, api,
+            "    http-request return status 204 content-type text/plain string ignored if { path /gone }"));
+        using var c = await proxy.ConnectAsync();
+        await SendAsync(c, "GET /gone HTTP/1.1\r\nHost: www\r\n\r\n");
+        var raw = System.Text.Encoding.ASCII.GetString(await TcpTestKit.ReadToEndAsync(c));
+        Assert.That(raw, Does.StartWith("HTTP/1.1 204 No Content\r\n"));
+        Assert.That(raw, Does.Not.Contain("content-length").IgnoreCase);
+        Assert.That(raw, Does.EndWith("\r\n\r\n"), "nothing after the head");
+    }
 }

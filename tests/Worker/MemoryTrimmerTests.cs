@@ -21,14 +21,14 @@ public class MemoryTrimmerTests
         var f = new Fake();
         var t = f.Trimmer(0);
         f.Allocated += 40 * MB;          // the burst
-        t.OnTimer(1000);                 // busy period: no trim
+        t.OnTimer(1000, 0);                 // busy period: no trim
         Assert.That(f.Collections, Is.EqualTo(0));
         f.Allocated += 10 * 1024;        // the timer's own crumbs
-        t.OnTimer(2000);                 // quiet: trim
+        t.OnTimer(2000, 0);                 // quiet: trim
         Assert.That(f.Collections, Is.EqualTo(1));
         f.Allocated += 10 * 1024;
-        t.OnTimer(3000);                 // still quiet, nothing new worth a collection
-        t.OnTimer(4000);
+        t.OnTimer(3000, 0);                 // still quiet, nothing new worth a collection
+        t.OnTimer(4000, 0);
         Assert.That(f.Collections, Is.EqualTo(1));
         Assert.That(t.Trims, Is.EqualTo(1));
     }
@@ -41,9 +41,27 @@ public class MemoryTrimmerTests
         for (long now = 1000; now <= 30_000; now += 1000)
         {
             f.Allocated += 5 * MB;       // allocating every second: the GC runs on its own
-            t.OnTimer(now);
+            t.OnTimer(now, 0);
         }
         Assert.That(f.Collections, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void TrafficThatAllocatesNothing_StillCountsAsBusy()
+    {
+        var f = new Fake();
+        var t = f.Trimmer(0);
+        f.Allocated += 40 * MB;          // a burst of connections
+        t.OnTimer(1000, 100);
+        long requests = 100;
+        for (long now = 2000; now <= 10_000; now += 1000)
+        {
+            requests += 5000;            // keep-alive requests: no allocation, but traffic
+            t.OnTimer(now, requests);
+        }
+        Assert.That(f.Collections, Is.EqualTo(0));
+        t.OnTimer(11_000, requests);     // the traffic stops
+        Assert.That(f.Collections, Is.EqualTo(1));
     }
 
     [Test]
@@ -52,9 +70,9 @@ public class MemoryTrimmerTests
         var f = new Fake();
         var t = f.Trimmer(0);
         f.Allocated += MemoryTrimmer.MinAllocatedSinceTrim - 1;
-        t.OnTimer(1000);
-        t.OnTimer(2000);
-        t.OnTimer(3000);
+        t.OnTimer(1000, 0);
+        t.OnTimer(2000, 0);
+        t.OnTimer(3000, 0);
         Assert.That(f.Collections, Is.EqualTo(0));
     }
 
@@ -64,11 +82,11 @@ public class MemoryTrimmerTests
         var f = new Fake();
         var t = f.Trimmer(0);
         f.Allocated += 40 * MB;
-        t.OnTimer(1000);                 // sees the burst
-        t.OnTimer(1100);                 // too soon: not a new period, so not "quiet"
-        t.OnTimer(1900);
+        t.OnTimer(1000, 0);                 // sees the burst
+        t.OnTimer(1100, 0);                 // too soon: not a new period, so not "quiet"
+        t.OnTimer(1900, 0);
         Assert.That(f.Collections, Is.EqualTo(0));
-        t.OnTimer(2000);
+        t.OnTimer(2000, 0);
         Assert.That(f.Collections, Is.EqualTo(1));
     }
 }

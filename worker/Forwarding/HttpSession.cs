@@ -451,6 +451,14 @@ internal sealed partial class HttpSession : ProxySession
                 if (since >= LingerMs) Abort();
                 break;
         }
+        // A response the proxy generates itself (an error page, `http-request return|redirect|deny`) is sent outside
+        // the exchange: `timeout client` bounds that send too, or a client that stops reading would hold the session.
+        if (phase is PhaseIdle or PhaseRequestHead or PhaseConnecting && Volatile.Read(ref _clientBusy) > 0
+            && Expired(now - Math.Max(_client.LastActivity, Volatile.Read(ref _clientWaitSince)), _fe.HttpClientTimeoutMs))
+        {
+            SetLogCause('c', 'R');
+            Abort();
+        }
     }
 
     private static bool Expired(long elapsed, long timeoutMs) => timeoutMs > 0 && elapsed >= timeoutMs;

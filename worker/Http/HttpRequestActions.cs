@@ -24,9 +24,11 @@ internal sealed class CompiledRequestAction
         switch (action.Kind)
         {
             case HttpRequestActionKind.Return when action.Body is not null || !HttpErrorResponses.HasPage(action.Status):
-                var body = action.Body ?? [];
-                var head = $"HTTP/1.1 {action.Status} {Reason(action.Status)}\r\ncontent-length: {body.Length}\r\n" +
-                    (action.ContentType is { } type ? $"content-type: {type}\r\n" : "") + "cache-control: no-cache\r\nConnection: close\r\n\r\n";
+                // RFC 9110 8.6, 15.3.5, 15.4.5: a 204 or 304 has no content and no Content-Length.
+                bool noContent = action.Status is 204 or 304;
+                var body = noContent ? [] : action.Body ?? [];
+                var head = $"HTTP/1.1 {action.Status} {Reason(action.Status)}\r\n" + (noContent ? "" : $"content-length: {body.Length}\r\n") +
+                    (action.ContentType is { } type && !noContent ? $"content-type: {type}\r\n" : "") + "cache-control: no-cache\r\nConnection: close\r\n\r\n";
                 Response = [.. Encoding.ASCII.GetBytes(head), .. body];
                 break;
             case HttpRequestActionKind.Redirect:
@@ -67,7 +69,7 @@ internal sealed class CompiledRequestAction
         }
         else
         {
-            var path = request.Target;
+            var path = PathOf(request.Target);
             if (_dropQuery && path.IndexOf((byte)'?') is int q and >= 0) path = path[..q];
             if (_redirect == RedirectKind.Scheme)
             {
@@ -83,6 +85,23 @@ internal sealed class CompiledRequestAction
         }
         w.Put(RedirectTail);
         return w.Overflow ? -1 : w.Length;
+    }
+
+    /// <summary>
+    /// The path (and query) of a request target, as HAProxy's redirects use it: an absolute-form target loses its
+    /// scheme and authority, and `*` or an empty path is "/".
+    /// </summary>
+    internal static ReadOnlySpan<byte> PathOf(ReadOnlySpan<byte> target)
+    {
+        int scheme = target.IndexOf("://"u8);
+        if (scheme > 0 && target[0] != '/')
+        {
+            var rest = target[(scheme + 3)..];
+            int slash = rest.IndexOfAny((byte)'/', (byte)'?');
+            target = slash < 0 ? default : rest[slash..];
+        }
+        if (target.IsEmpty || target[0] != '/') return "/"u8;
+        return target;
     }
 
     private ref struct SpanWriter(Span<byte> dest)

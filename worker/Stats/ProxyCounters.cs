@@ -42,6 +42,8 @@ public sealed class ProxyCounters
     public long TotalSessions => Volatile.Read(ref stot);
     /// <summary>bin: bytes received from clients (client to server direction).</summary>
     public long BytesIn => Volatile.Read(ref bin);
+    /// <summary>Moves with any traffic (sessions, requests, bytes both ways); MemoryTrimmer tells quiet from busy by it.</summary>
+    public long TrafficCount => Volatile.Read(ref stot) + Volatile.Read(ref reqTot) + Volatile.Read(ref bin) + Volatile.Read(ref bout);
     /// <summary>bout: bytes sent to clients (server to client direction).</summary>
     public long BytesOut => Volatile.Read(ref bout);
     public long ConnectionErrors => Volatile.Read(ref econ);
