@@ -44,9 +44,8 @@ if (!result.IsValid)
 var config = result.Config!;
 string configText = File.ReadAllText(configPath);
 // A log file the supervisor creates goes to the workers' `user`/`group`, who append to it too.
-(uint Uid, uint Gid)? logFileOwner = null;
-if (config.Global.User is { } logUser && Privileges.LookupUser(logUser) is { } account)
-    logFileOwner = (account.Uid, config.Global.Group is { } g && Privileges.LookupGroup(g) is { } gid ? gid : account.Gid);
+(uint Uid, uint Gid)? logFileOwner = Privileges.Resolve(config.Global.User, config.Global.Group, out uint? ownerUid, out uint? ownerGid) is null
+    && ownerUid is { } ownerU && ownerGid is { } ownerG ? (ownerU, ownerG) : null;
 LogSetup.ConfigureSupervisor(config.Global.Logs, logFileOwner);
 
 if (StartupChecks.Run(config) is { Count: > 0 } problems)

@@ -80,15 +80,8 @@ internal sealed partial class HttpKeywordParser
                     i++;
                     break;
                 case "file" when arg.Length > 0:
-                    try
-                    {
-                        body = File.ReadAllBytes(arg);
-                    }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-                    {
-                        diag.Error(line.Number, $"'{what}': cannot read {ConfigDiagnostics.Quote(arg)}: {e.Message}");
-                        return null;
-                    }
+                    if (!TryReadFile(line, arg, what, out var content)) return null;
+                    body = content;
                     i++;
                     break;
                 default:

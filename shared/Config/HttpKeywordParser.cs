@@ -98,16 +98,7 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             diag.Error(line.Number, $"'errorfile': status code {ConfigDiagnostics.Quote(w[1])} cannot be customized (expected one of {string.Join(", ", ErrorFileCodes)})");
             return;
         }
-        byte[] content;
-        try
-        {
-            content = File.ReadAllBytes(w[2]);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            diag.Error(line.Number, $"'errorfile {code}': cannot read {ConfigDiagnostics.Quote(w[2])}: {e.Message}");
-            return;
-        }
+        if (!TryReadFile(line, w[2], $"errorfile {code}", out byte[] content)) return;
         // An empty file (`errorfile 408 /dev/null`, HAProxy's own example for browsers' pre-connections) closes
         // without answering; anything else must be a whole response.
         if (content.Length > 0 && !content.AsSpan().StartsWith("HTTP/"u8))
@@ -209,6 +200,22 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
         }
         if (acls.ParseCondition(proxy, line, 2, "use_backend") is { } condition)
             proxy.UseBackends.Add(new UseBackendRule(w[1], condition, diag.At(line.Number)));
+    }
+
+    /// <summary>Reads a file named in the config now (errorfile, `return file`); a file that cannot be read is an error.</summary>
+    private bool TryReadFile(ConfigLine line, string path, string what, out byte[] content)
+    {
+        try
+        {
+            content = File.ReadAllBytes(path);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            diag.Error(line.Number, $"'{what}': cannot read {ConfigDiagnostics.Quote(path)}: {e.Message}");
+            content = [];
+            return false;
+        }
     }
 
     private static int IndexOfCondition(IReadOnlyList<string> w, int from)

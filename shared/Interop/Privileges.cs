@@ -37,12 +37,12 @@ public static unsafe class Privileges
     }
 
     /// <summary>
-    /// Enters <paramref name="chroot"/> (if any), then sets groups, gid and uid, in that order (a process
-    /// that gave up root first could no longer change its groups). Needs root. Returns null, or what failed.
+    /// The ids the global `user` and `group` name: the user's uid and primary gid, the group's gid overriding it.
+    /// Returns null, or which name is unknown.
     /// </summary>
-    public static string? Drop(string? user, string? group, string? chroot)
+    public static string? Resolve(string? user, string? group, out uint? uid, out uint? gid)
     {
-        uint? uid = null, gid = null;
+        uid = gid = null;
         if (user is not null)
         {
             var u = LookupUser(user);
@@ -54,6 +54,16 @@ public static unsafe class Privileges
             gid = LookupGroup(group);
             if (gid is null) return $"unknown group '{group}'";
         }
+        return null;
+    }
+
+    /// <summary>
+    /// Enters <paramref name="chroot"/> (if any), then sets groups, gid and uid, in that order (a process
+    /// that gave up root first could no longer change its groups). Needs root. Returns null, or what failed.
+    /// </summary>
+    public static string? Drop(string? user, string? group, string? chroot)
+    {
+        if (Resolve(user, group, out uint? uid, out uint? gid) is { } unknown) return unknown;
         if (chroot is not null)
         {
             PreloadAssemblies(); // after chroot, the runtime can no longer load code from disk

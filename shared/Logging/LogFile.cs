@@ -36,12 +36,13 @@ public sealed unsafe class LogFile : IDisposable
     public string Path { get; }
 
     /// <summary>
-    /// Whether a `log PATH` target is a file rather than a syslog daemon's Unix socket (HAProxy takes every path as a
+    /// Whether a `log` target is a plain file rather than a syslog daemon's Unix socket (HAProxy takes every path as a
     /// socket): an existing non-socket is a file; a path that does not exist yet is a socket under /dev and /run (a
     /// daemon not started yet: /dev/log), else a file to create.
     /// </summary>
     public static bool IsFileTarget(string path)
     {
+        if (!path.StartsWith('/')) return false;   // stdout, stderr, ADDRESS[:PORT]
         var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
         stat st;
         int rc;

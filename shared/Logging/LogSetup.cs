@@ -53,7 +53,7 @@ public static class LogSetup
         foreach (var log in logs)
         {
             if (log.Target is "stdout" or "stderr") continue; // the console target already writes there
-            Target target = log.Target.StartsWith('/') && LogFile.IsFileTarget(log.Target)
+            Target target = LogFile.IsFileTarget(log.Target)
                 ? new FileLogTarget(log.Target, fileOwner) : new SyslogTarget(log.Target, log.Facility);
             config.AddRule(ParseLevel(log.Level), LogLevel.Fatal, target);
         }

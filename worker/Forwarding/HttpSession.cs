@@ -144,7 +144,7 @@ internal sealed partial class HttpSession : ProxySession
         var facts = new HttpRequestFacts(_req, _clientIp);
 
         // :: Step 1c: the frontend's `http-request deny|return|redirect`: the first that applies answers, nothing is forwarded.
-        if (fe.Http.RequestActions.Length > 0 && CompiledRequestAction.FirstMatch(fe.Http.RequestActions, facts) is { } feAction)
+        if (CompiledRequestAction.FirstMatch(fe.Http.RequestActions, facts) is { } feAction)
         {
             await AnswerLocallyAsync(feAction).ConfigureAwait(false);
             return false;
@@ -166,7 +166,7 @@ internal sealed partial class HttpSession : ProxySession
         _be = be;
         be.Counters.OpenSession();
         ProxyCounters.Increment(ref be.Counters.reqTot);
-        if (be.Http.RequestActions.Length > 0 && CompiledRequestAction.FirstMatch(be.Http.RequestActions, facts) is { } beAction)
+        if (CompiledRequestAction.FirstMatch(be.Http.RequestActions, facts) is { } beAction)
         {
             await AnswerLocallyAsync(beAction).ConfigureAwait(false);
             return false;

@@ -52,7 +52,7 @@ internal sealed class TrafficLogSink : IDisposable
             case "stderr":
                 _stream = Console.OpenStandardError();
                 break;
-            case var path when path.StartsWith('/') && LogFile.IsFileTarget(path):
+            case var path when LogFile.IsFileTarget(path):
                 _file = new LogFile(path);
                 break;
             default:
