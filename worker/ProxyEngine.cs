@@ -24,18 +24,18 @@ public sealed class ProxyEngine : IAsyncDisposable
     private readonly FrontendRuntime[] _frontends;
     private readonly BackendRuntime[] _backends;
     private readonly FrontendRuntime[] _listenerFrontends;   // parallel to _listeners
-    private readonly ProxySession?[] _sessions;                 // sized by global maxconn: a free slot always exists
+    private readonly ProxySession?[] _sessions;                 // sized by global maxconn: a free place always exists
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _checksStop = new();
     private readonly List<Task> _tasks = [];
     private readonly int _globalMaxConn;
     private readonly long _timerPeriodMs;
     private Timer? _timer;
-    private TaskCompletionSource? _slotWaiter;   // set while an accept loop waits for a free connection slot
-    private int _slotsInUse;                    // sessions plus accepts in progress, bounded by global maxconn
+    private TaskCompletionSource? _permitWaiter;   // set while an accept loop waits for a free connection permit
+    private int _permitsInUse;                  // sessions plus accepts in progress, bounded by global maxconn
     private int _active;
     private long _total;
-    private int _slotHint;
+    private int _indexHint;
     private long _lastPurgeMs;
     private readonly MemoryTrimmer _trimmer = new(Environment.TickCount64);
     private int _started;
@@ -305,9 +305,9 @@ public sealed class ProxyEngine : IAsyncDisposable
                     acceptedInTurn = 0;
                     await Task.Yield();
                 }
-                if (!TryReserveSlot(fe))
+                if (!TryTakeConnectionPermit(fe))
                 {
-                    await WaitForSlotAsync(fe, stop).ConfigureAwait(false);
+                    await WaitForConnectionPermitAsync(fe, stop).ConfigureAwait(false);
                     continue;
                 }
                 Socket client;
@@ -319,7 +319,7 @@ public sealed class ProxyEngine : IAsyncDisposable
                 }
                 catch (SocketException e)
                 {
-                    ReleaseSlot(fe);
+                    ReleaseConnectionPermit(fe);
                     // A connection reset while queued (ECONNABORTED) is the client's business, as in HAProxy;
                     // EMFILE/ENFILE/ENOBUFS are logged and retried after a short pause so the loop does not spin.
                     if (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset) continue;
@@ -329,13 +329,13 @@ public sealed class ProxyEngine : IAsyncDisposable
                 }
                 catch
                 {
-                    ReleaseSlot(fe);
+                    ReleaseConnectionPermit(fe);
                     throw;
                 }
                 if (!TrySetNoDelay(client))
                 {
                     client.Dispose();   // reset before we could touch it
-                    ReleaseSlot(fe);
+                    ReleaseConnectionPermit(fe);
                     continue;
                 }
                 Interlocked.Increment(ref _active);
@@ -384,67 +384,67 @@ public sealed class ProxyEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Takes one global and one frontend connection slot (HAProxy `maxconn`); false when either is full.</summary>
-    private bool TryReserveSlot(FrontendRuntime fe)
+    /// <summary>Takes one global and one frontend connection permit (HAProxy `maxconn`); false when either is full.</summary>
+    private bool TryTakeConnectionPermit(FrontendRuntime fe)
     {
-        if (Interlocked.Increment(ref _slotsInUse) > _globalMaxConn)
+        if (Interlocked.Increment(ref _permitsInUse) > _globalMaxConn)
         {
-            Interlocked.Decrement(ref _slotsInUse);
+            Interlocked.Decrement(ref _permitsInUse);
             return false;
         }
-        if (Interlocked.Increment(ref fe.SlotsInUse) > fe.MaxConn)
+        if (Interlocked.Increment(ref fe.ConnectionPermitsInUse) > fe.MaxConn)
         {
-            Interlocked.Decrement(ref fe.SlotsInUse);
-            Interlocked.Decrement(ref _slotsInUse);
+            Interlocked.Decrement(ref fe.ConnectionPermitsInUse);
+            Interlocked.Decrement(ref _permitsInUse);
             return false;
         }
         return true;
     }
 
-    private void ReleaseSlot(FrontendRuntime fe)
+    private void ReleaseConnectionPermit(FrontendRuntime fe)
     {
-        Interlocked.Decrement(ref fe.SlotsInUse);
-        Interlocked.Decrement(ref _slotsInUse);
-        var waiter = Volatile.Read(ref _slotWaiter);
-        if (waiter is not null && Interlocked.CompareExchange(ref _slotWaiter, null, waiter) == waiter) waiter.TrySetResult();
+        Interlocked.Decrement(ref fe.ConnectionPermitsInUse);
+        Interlocked.Decrement(ref _permitsInUse);
+        var waiter = Volatile.Read(ref _permitWaiter);
+        if (waiter is not null && Interlocked.CompareExchange(ref _permitWaiter, null, waiter) == waiter) waiter.TrySetResult();
     }
 
     /// <summary>Parks an accept loop at its limit until a session ends (allocates only at the limit).</summary>
-    private async Task WaitForSlotAsync(FrontendRuntime fe, CancellationToken stop)
+    private async Task WaitForConnectionPermitAsync(FrontendRuntime fe, CancellationToken stop)
     {
-        var waiter = Volatile.Read(ref _slotWaiter);
+        var waiter = Volatile.Read(ref _permitWaiter);
         if (waiter is null)
         {
             var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            waiter = Interlocked.CompareExchange(ref _slotWaiter, fresh, null) ?? fresh;
+            waiter = Interlocked.CompareExchange(ref _permitWaiter, fresh, null) ?? fresh;
         }
         // Re-check after publishing the waiter: a release in between would otherwise be missed.
-        if (Volatile.Read(ref _slotsInUse) < _globalMaxConn && Volatile.Read(ref fe.SlotsInUse) < fe.MaxConn) return;
+        if (Volatile.Read(ref _permitsInUse) < _globalMaxConn && Volatile.Read(ref fe.ConnectionPermitsInUse) < fe.MaxConn) return;
         await waiter.Task.WaitAsync(stop).ConfigureAwait(false);
     }
 
-    /// <summary>Puts <paramref name="session"/> in a free slot of the table the timer scans (lock-free, O(1) expected).</summary>
+    /// <summary>Puts <paramref name="session"/> in a free place of the table the timer scans (lock-free, O(1) expected).</summary>
     internal void RegisterSession(ProxySession session)
     {
         var sessions = _sessions;
-        int start = (int)((uint)Interlocked.Increment(ref _slotHint) % (uint)sessions.Length);
+        int start = (int)((uint)Interlocked.Increment(ref _indexHint) % (uint)sessions.Length);
         for (int i = 0; ; i++)
         {
-            int slot = (start + i) % sessions.Length;
-            if (Interlocked.CompareExchange(ref sessions[slot], session, null) is null)
+            int index = (start + i) % sessions.Length;
+            if (Interlocked.CompareExchange(ref sessions[index], session, null) is null)
             {
-                session.Slot = slot;
+                session.SessionIndex = index;
                 return;
             }
         }
     }
 
-    /// <summary>Frees the session's table slot and its connection slots, waking an accept loop parked at maxconn.</summary>
+    /// <summary>Frees the session's place in the table and its connection permits, waking an accept loop parked at maxconn.</summary>
     internal void UnregisterSession(ProxySession session)
     {
-        if (session.Slot >= 0) Volatile.Write(ref _sessions[session.Slot], null);
+        if (session.SessionIndex >= 0) Volatile.Write(ref _sessions[session.SessionIndex], null);
         Interlocked.Decrement(ref _active);
-        ReleaseSlot(session.Frontend);
+        ReleaseConnectionPermit(session.Frontend);
     }
 
     /// <summary>The engine's one coarse timer: checks every session's connect and inactivity deadlines.</summary>

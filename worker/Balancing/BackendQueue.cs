@@ -1,19 +1,18 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
-using Proxy.Worker.Forwarding;
 using Proxy.Worker.Stats;
 
 namespace Proxy.Worker.Balancing;
 
 /// <summary>
-/// Server `maxconn` slots of one backend and the FIFO queue of requests waiting for one (doc/configuration.txt
+/// Server `maxconn` permits of one backend and the FIFO queue of requests waiting for one (doc/configuration.txt
 /// 5.2 "maxconn", 4.2 "timeout queue"). HAProxy keeps a queue per server (for persistence) and one per backend;
-/// without persistence the backend queue is enough: a request waits there until any usable server frees a slot.
+/// without persistence the backend queue is enough: a request waits there until any usable server frees a permit.
 ///
 /// A wrapper around <see cref="BackendRuntime.Pick"/>: the balancer chooses, this only checks the chosen server's
-/// slot and falls back to another server of the same tier with a free slot (HAProxy's balancers skip full servers).
+/// permits and falls back to another server of the same tier with a free one (HAProxy's balancers skip full servers).
 ///
-/// Fast path (a free slot, nobody queued): one CAS on the server's counter, no lock, no allocation. Waiting
+/// Fast path (a free permit, nobody queued): one CAS on the server's counter, no lock, no allocation. Waiting
 /// allocates one <see cref="QueueTicket"/>. Dequeuing runs in one thread at a time (a combining counter instead of a
 /// lock: whoever finds it taken leaves its request to the running dispatcher), so the head can be inspected safely.
 /// </summary>
@@ -33,28 +32,41 @@ internal sealed class BackendQueue
         _timeoutMs = Forwarding.FrontendRuntime.ToMs(be.Config.Timeouts.Queue ?? be.Config.Timeouts.Connect);
     }
 
-    /// <summary>How long a request may wait for a slot, in milliseconds (0: no limit).</summary>
+    /// <summary>How long a request may wait for a permit, in milliseconds (0: no limit).</summary>
     public long TimeoutMs => _timeoutMs;
 
     /// <summary>
-    /// A server with a slot taken for <paramref name="session"/>'s connection or request, or null when no server is
-    /// usable or `timeout queue` expired first (both answered 503 in mode http, closed in mode tcp; HAProxy counts
-    /// econ on the backend either way). Completes synchronously, without allocating, unless the request must wait.
-    /// Give the slot back with <see cref="Release"/>.
+    /// Takes a `maxconn` permit for a connection (mode tcp) or a request (mode http, <paramref name="request"/> set).
+    /// Decided at once (no allocation): returns null with <paramref name="server"/> the server whose permit is taken,
+    /// or null when no server is usable. Otherwise every server is full: returns the ticket of the request's place in
+    /// the queue, whose task gives the server (or null after `timeout queue` or a cancel); the caller shows it to its
+    /// timer (<see cref="QueueTicket.ExpireIfDue"/>) and its abort (<see cref="QueueTicket.Cancel"/>). Either way the
+    /// permit goes back with <see cref="Release"/>; no server is answered 503 in mode http, closed in mode tcp
+    /// (HAProxy counts econ on the backend either way).
     /// </summary>
-    public ValueTask<ServerRuntime?> AcquireAsync(Socket client, Http.HttpHead? request, ProxySession session)
+    public QueueTicket? Acquire(Socket client, Http.HttpHead? request, out ServerRuntime? server)
     {
-        if (!_hasLimits) return new(_be.Pick(client, request, null));
+        server = null;
+        if (!_hasLimits)
+        {
+            server = _be.Pick(client, request, null);
+            return null;
+        }
         // Requests already waiting go first (HAProxy's assign_server: a queue on the backend means every server is full).
         if (Volatile.Read(ref _be.Counters.qcur) == 0)
         {
             var picked = _be.Pick(client, request, null);
-            if (picked is null) return new((ServerRuntime?)null);
-            if (TryTakeSlot(picked)) return new(picked);
-            if (TakeFreeSlot(picked, null) is { } other)
+            if (picked is null) return null;
+            if (TryTakePermit(picked))
+            {
+                server = picked;
+                return null;
+            }
+            if (TakeFreePermit(picked, null) is { } other)
             {
                 MoveLoadBalancedCount(picked, other);
-                return new(other);
+                server = other;
+                return null;
             }
             // Every server is full: the request is counted on the server that finally takes it, at dispatch.
             ProxyCounters.Add(ref picked.Counters.lbtot, -1);
@@ -62,22 +74,22 @@ internal sealed class BackendQueue
         }
         else if (_be.ActiveUsable + _be.BackupUsable == 0)
         {
-            return new((ServerRuntime?)null);   // nothing could ever serve it: 503 now, not after `timeout queue`
+            return null;   // nothing could ever serve it: 503 now, not after `timeout queue`
         }
-        return WaitAsync(session);
+        return Enqueue();
     }
 
     /// <summary>
-    /// Redispatch (`option redispatch`): a server other than <paramref name="current"/> with a free slot taken, or
-    /// null when there is none; never waits (the session then keeps retrying <paramref name="current"/>, whose slot
+    /// Redispatch (`option redispatch`): a server other than <paramref name="current"/> with a free permit taken, or
+    /// null when there is none; never waits (the session then keeps retrying <paramref name="current"/>, whose permit
     /// it still holds).
     /// </summary>
     public ServerRuntime? TryAcquireOther(Socket client, Http.HttpHead? request, ServerRuntime current)
     {
         var picked = _be.Pick(client, request, current);
         if (picked is null || picked == current) return null;
-        if (!_hasLimits || TryTakeSlot(picked)) return picked;
-        if (TakeFreeSlot(picked, current) is { } other)
+        if (!_hasLimits || TryTakePermit(picked)) return picked;
+        if (TakeFreePermit(picked, current) is { } other)
         {
             MoveLoadBalancedCount(picked, other);
             return other;
@@ -85,7 +97,7 @@ internal sealed class BackendQueue
         return null;
     }
 
-    /// <summary>Gives back the slot of <paramref name="server"/> (a connection or request ended) and hands it to the queue head.</summary>
+    /// <summary>Gives back the permit of <paramref name="server"/> (a connection or request ended) and hands it to the queue head.</summary>
     public void Release(ServerRuntime server)
     {
         if (server.MaxConn == 0) return;
@@ -94,7 +106,7 @@ internal sealed class BackendQueue
     }
 
     /// <summary>
-    /// Gives free slots to the oldest waiting requests, <paramref name="preferred"/>'s first (the server that just
+    /// Gives free permits to the oldest waiting requests, <paramref name="preferred"/>'s first (the server that just
     /// freed one). Called after a release, an enqueue, an expiry and a change of usable servers. Only one thread
     /// dequeues at a time; a caller that finds another one running counts its request, and that one loops again.
     /// </summary>
@@ -124,20 +136,17 @@ internal sealed class BackendQueue
         ProxyCounters.Add(ref server.Counters.qtimeMs, waitedMs);
     }
 
-    private async ValueTask<ServerRuntime?> WaitAsync(ProxySession session)
+    private QueueTicket Enqueue()
     {
         var ticket = new QueueTicket(this, _timeoutMs > 0 ? Environment.TickCount64 + _timeoutMs : 0);
         _be.Counters.EnterQueue();
         _tickets.Enqueue(ticket);
-        session.EnterQueue(ticket);   // from here the engine's timer expires it and an abort cancels it
-        // A slot freed between the failed attempt and the enqueue would otherwise be missed.
+        // A permit freed between the failed attempt and the enqueue would otherwise be missed.
         Dispatch(null);
-        var server = await ticket.Task.ConfigureAwait(false);
-        session.LeaveQueue(ticket);
-        return server;
+        return ticket;
     }
 
-    /// <summary>Single consumer (see <see cref="Dispatch"/>): pairs the oldest live ticket with a free slot until either runs out.</summary>
+    /// <summary>Single consumer (see <see cref="Dispatch"/>): pairs the oldest live ticket with a free permit until either runs out.</summary>
     private void DispatchOnce(ServerRuntime? preferred)
     {
         while (true)
@@ -146,12 +155,12 @@ internal sealed class BackendQueue
             // every ticket of a backend has the same timeout, so the queue never keeps a long tail of dead ones).
             while (_tickets.TryPeek(out var head) && head.IsClaimed) _tickets.TryDequeue(out _);
             if (_tickets.IsEmpty) return;
-            var server = TakeFreeSlot(preferred, null);
+            var server = TakeFreePermit(preferred, null);
             if (server is null) return;
             // Only this thread dequeues, so the head is still the ticket just peeked (or one behind it was claimed meanwhile).
             if (!_tickets.TryDequeue(out var ticket) || !ticket.TryGrant(server))
             {
-                if (server.MaxConn > 0) Interlocked.Decrement(ref server.Served);   // claimed meanwhile: the slot stays free
+                if (server.MaxConn > 0) Interlocked.Decrement(ref server.Served);   // claimed meanwhile: the permit stays free
                 continue;
             }
             ProxyCounters.Increment(ref server.Counters.lbtot);
@@ -159,8 +168,8 @@ internal sealed class BackendQueue
         }
     }
 
-    /// <summary>Takes one slot of <paramref name="server"/> if it has a free one (always, for a server without maxconn).</summary>
-    private static bool TryTakeSlot(ServerRuntime server)
+    /// <summary>Takes one permit of <paramref name="server"/> if it has a free one (always, for a server without maxconn).</summary>
+    private static bool TryTakePermit(ServerRuntime server)
     {
         int max = server.MaxConn;
         if (max == 0) return true;
@@ -176,10 +185,10 @@ internal sealed class BackendQueue
 
     /// <summary>
     /// A server that may take new traffic now (the active ones when any is usable, else the first usable backup, as
-    /// BackendRuntime.Rebuild decides) with a slot taken for the caller: <paramref name="start"/> itself when it is
+    /// BackendRuntime.Rebuild decides) with a permit taken for the caller: <paramref name="start"/> itself when it is
     /// eligible, else the next ones in declaration order after it; never <paramref name="exclude"/>. Null when all are full.
     /// </summary>
-    private ServerRuntime? TakeFreeSlot(ServerRuntime? start, ServerRuntime? exclude)
+    private ServerRuntime? TakeFreePermit(ServerRuntime? start, ServerRuntime? exclude)
     {
         var servers = _be.Servers;
         bool activeTier = _be.ActiveUsable > 0;
@@ -188,7 +197,7 @@ internal sealed class BackendQueue
             foreach (var s in servers)
             {
                 if (!s.Config.Backup || !s.IsUsable) continue;
-                return s != exclude && TryTakeSlot(s) ? s : null;
+                return s != exclude && TryTakePermit(s) ? s : null;
             }
             return null;
         }
@@ -197,7 +206,7 @@ internal sealed class BackendQueue
         {
             var s = servers[(first + i) % servers.Length];
             if (s == exclude || s.Config.Backup || !s.IsUsable) continue;
-            if (TryTakeSlot(s)) return s;
+            if (TryTakePermit(s)) return s;
         }
         return null;
     }

@@ -42,7 +42,7 @@ internal sealed class BackendRuntime
     public long TunnelTimeoutMs { get; }
 
     public BackendConfig Config { get; }
-    /// <summary>Server `maxconn` slots and the queue of requests waiting for one (`timeout queue`).</summary>
+    /// <summary>Server `maxconn` permits and the queue of requests waiting for one (`timeout queue`).</summary>
     public BackendQueue Queue { get; }
     public ProxyCounters Counters { get; }
     public ServerRuntime[] Servers { get; }

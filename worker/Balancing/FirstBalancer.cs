@@ -1,7 +1,7 @@
 namespace Proxy.Worker.Balancing;
 
 /// <summary>
-/// `balance first`: the first server in declaration order with a free connection slot (`maxconn`, 0 meaning
+/// `balance first`: the first server in declaration order with a free connection permit (`maxconn`, 0 meaning
 /// unlimited) gets the connection. Without a queue, when every server is full the first one is returned.
 /// </summary>
 internal sealed class FirstBalancer : IBalancer

@@ -1,9 +1,10 @@
 namespace Proxy.Worker.Balancing;
 
 /// <summary>
-/// One request waiting in a backend queue for a server `maxconn` slot (HAProxy's pendconn). Exactly one of three
-/// things ends it, whichever claims it first: a dispatcher grants it a server with a slot already taken for it,
-/// `timeout queue` expires it (HAProxy's termination state sQ), or its session aborts. The result is the server,
+/// One request waiting in a backend queue for a server `maxconn` permit (HAProxy's pendconn), handed back by
+/// <see cref="BackendQueue.Acquire"/> to whoever waits. Exactly one of three things ends it, whichever claims it
+/// first: a dispatcher grants it a server with a permit already taken for it, `timeout queue` expires it
+/// (<see cref="ExpireIfDue"/>, called by the waiter's timer), or the waiter cancels it. The result is the server,
 /// or null. Allocated only when a request has to wait: the fast path never creates one.
 /// </summary>
 internal sealed class QueueTicket : TaskCompletionSource<ServerRuntime?>
@@ -34,7 +35,7 @@ internal sealed class QueueTicket : TaskCompletionSource<ServerRuntime?>
     /// <summary>Already granted, expired or cancelled: dispatchers skip it.</summary>
     public bool IsClaimed => Volatile.Read(ref _state) != Waiting;
 
-    /// <summary>Hands <paramref name="server"/> (its slot already taken) to the waiter; false when it was claimed before.</summary>
+    /// <summary>Hands <paramref name="server"/> (its permit already taken) to the waiter; false when it was claimed before.</summary>
     public bool TryGrant(ServerRuntime server)
     {
         if (!TryClaim(server)) return false;
@@ -51,7 +52,7 @@ internal sealed class QueueTicket : TaskCompletionSource<ServerRuntime?>
         _queue.Dispatch(null);   // lets the queue drop this ticket if it is at the head
     }
 
-    /// <summary>The session is aborting: ends the wait with no server. Idempotent.</summary>
+    /// <summary>The waiter is aborting: ends the wait with no server. Idempotent.</summary>
     public void Cancel()
     {
         if (!TryClaim(null)) return;

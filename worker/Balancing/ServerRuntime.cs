@@ -85,12 +85,12 @@ internal sealed class ServerRuntime
     /// This worker's share of the server's `maxconn` (0: unlimited). Workers are separate processes with their own
     /// balancing state, so the configured limit is split between them: ceil(maxconn / workers) each. The server
     /// then never sees more than maxconn rounded up to a multiple of the worker count (exactly maxconn when the
-    /// count divides it), and a worker never queues while its own share has a free slot. HAProxy's threads share
+    /// count divides it), and a worker never queues while its own share has a free permit. HAProxy's threads share
     /// one counter; splitting is the honest equivalent without shared memory on the request path.
     /// </summary>
     public int MaxConn { get; }
 
-    /// <summary>Requests (mode http) or connections (mode tcp) holding one of this worker's `maxconn` slots; idle
+    /// <summary>Requests (mode http) or connections (mode tcp) holding one of this worker's `maxconn` permits; idle
     /// pooled server connections hold none (HAProxy's `served`). Only BackendQueue changes it.</summary>
     internal int Served;
 

@@ -10,7 +10,7 @@ namespace Proxy.Worker.Forwarding;
 /// </summary>
 internal sealed class FrontendRuntime
 {
-    internal int SlotsInUse;   // accepted sessions plus accepts in progress, bounded by MaxConn
+    internal int ConnectionPermitsInUse;   // accepted sessions plus accepts in progress, bounded by MaxConn
 
     public FrontendRuntime(FrontendConfig config, BackendRuntime? backend, int globalMaxConn)
     {

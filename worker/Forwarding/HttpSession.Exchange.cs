@@ -12,17 +12,13 @@ internal sealed partial class HttpSession
     private enum ResponseOutcome { KeepAlive, Close, Retry }
     private enum BodyResult { Done, ClientError, ServerError, Invalid }
 
-    private HttpBodyFramer _requestBody;
-    private HttpBodyFramer _responseBody;
-    private volatile bool _requestBodyFramed;   // the framer saw the request body's end (only the last send may remain)
-    private bool _serverIdle;                   // _server is an idle connection whose last response was fully read
-
     /// <summary>Sends the composed head (<see cref="_out"/>) and runs the exchange; true when the client connection stays open.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ExchangeAsync(BackendRuntime be, int headLength, bool serverClose, bool clientKeepAlive, bool upgrade)
     {
-        Volatile.Write(ref _serverTimeoutMs, be.ServerTimeoutMs);
-        Volatile.Write(ref _tunnelTimeoutMs, be.TunnelTimeoutMs > 0 ? be.TunnelTimeoutMs : Math.Max(_fe.HttpClientTimeoutMs, be.ServerTimeoutMs));
+        var tx = _tx;
+        Volatile.Write(ref tx.ServerTimeoutMs, be.ServerTimeoutMs);
+        Volatile.Write(ref tx.TunnelTimeoutMs, be.TunnelTimeoutMs > 0 ? be.TunnelTimeoutMs : Math.Max(_fe.HttpClientTimeoutMs, be.ServerTimeoutMs));
         bool hasBody = _req.BodyFraming != HttpBodyFraming.None && !(_req.BodyFraming == HttpBodyFraming.ContentLength && _req.ContentLength == 0);
         ServerRuntime? fresh = null;
         for (int attempt = 0; ; attempt++)
@@ -39,28 +35,28 @@ internal sealed partial class HttpSession
                 await SendErrorAsync(503).ConfigureAwait(false);
                 return false;
             }
-            var srv = _srv!;
-            Interlocked.Exchange(ref _serverTimedOut, 0);
+            var srv = tx.Server!;
+            Interlocked.Exchange(ref tx.ServerTimedOut, 0);
             SetPhase(PhaseExchange);
             // A reused connection may have been closed by the server meanwhile: a request without body is retried
             // once on a new connection when nothing came back (HAProxy's `retry-on conn-failure empty-response`).
             bool retryable = reused.Value && !hasBody && attempt == 0;
-            EnterWait(ref _serverBusy, ref _serverWaitSince);
+            EnterWait(ref _tx.ServerBusy, ref _tx.ServerWaitSince);
             bool headSent = await conn.SendAsync(_out.AsMemory(0, headLength)).ConfigureAwait(false);
-            Interlocked.Decrement(ref _serverBusy);
+            Interlocked.Decrement(ref _tx.ServerBusy);
             if (!headSent)
             {
                 if (retryable && Volatile.Read(ref _aborted) == 0) { fresh = srv; continue; }
-                SetLogCause(Volatile.Read(ref _serverTimedOut) != 0 ? 's' : 'S', 'H');
-                return await FailResponseAsync(be, srv, Volatile.Read(ref _serverTimedOut) != 0 ? 504 : 502).ConfigureAwait(false);
+                SetLogCause(Volatile.Read(ref _tx.ServerTimedOut) != 0 ? 's' : 'S', 'H');
+                return await FailResponseAsync(be, srv, Volatile.Read(ref _tx.ServerTimedOut) != 0 ? 504 : 502).ConfigureAwait(false);
             }
-            CountIn(be, srv, headLength);
+            HttpTransaction.CountIn(be, srv, headLength);
 
-            _requestBodyFramed = !hasBody;
-            _requestBody.Reset(_req);
+            tx.RequestBodyFramed = !hasBody;
+            tx.RequestBody.Reset(_req);
             ValueTask<BodyResult> body = hasBody ? RelayRequestBodyAsync(conn, be, srv) : new(BodyResult.Done);
             var outcome = await ForwardResponseAsync(conn, be, srv, clientKeepAlive, retryable, upgrade).ConfigureAwait(false);
-            if (!_requestBodyFramed)
+            if (!tx.RequestBodyFramed)
             {
                 // The response ended (or failed) before the request body: the rest of it would be read as the next
                 // request, so the client connection cannot continue (HAProxy closes too).
@@ -75,7 +71,7 @@ internal sealed partial class HttpSession
                 continue;
             }
             bool serverReusable = !serverClose && !upgrade && bodyResult == BodyResult.Done && _resp.IsKeepAlive
-                && _responseBody.IsComplete && conn.Buffered == 0 && Volatile.Read(ref _aborted) == 0
+                && tx.ResponseBody.IsComplete && conn.Buffered == 0 && Volatile.Read(ref _aborted) == 0
                 && outcome != ResponseOutcome.Retry && _resp.BodyFraming != HttpBodyFraming.Tunnel;
             if (serverReusable)
             {
@@ -93,14 +89,14 @@ internal sealed partial class HttpSession
     {
         while (true)
         {
-            var st = _requestBody.Process(_client.Data, _client.ReceivedEof, out long count);
-            if (st == HttpBodyStatus.Complete) _requestBodyFramed = true;
+            var st = _tx.RequestBody.Process(_client.Data, _client.ReceivedEof, out long count);
+            if (st == HttpBodyStatus.Complete) _tx.RequestBodyFramed = true;
             if (count > 0)
             {
-                CountIn(be, srv, count);
-                EnterWait(ref _serverBusy, ref _serverWaitSince);
+                HttpTransaction.CountIn(be, srv, count);
+                EnterWait(ref _tx.ServerBusy, ref _tx.ServerWaitSince);
                 bool sent = await _client.RelayToAsync(server, count).ConfigureAwait(false);
-                Interlocked.Decrement(ref _serverBusy);
+                Interlocked.Decrement(ref _tx.ServerBusy);
                 if (!sent) return BodyResult.ServerError;
             }
             if (st == HttpBodyStatus.Complete) return BodyResult.Done;
@@ -108,7 +104,7 @@ internal sealed partial class HttpSession
             {
                 // Too late for a 400 once body bytes went out: close both sides (HAProxy aborts the stream too).
                 ProxyCounters.Increment(ref _fe.Counters.ereq);
-                SetLogCause('P', ExchangePhase);
+                SetLogCause('P', _tx.ExchangePhase);
                 Abort();
                 return BodyResult.Invalid;
             }
@@ -117,7 +113,7 @@ internal sealed partial class HttpSession
             Interlocked.Decrement(ref _clientBusy);
             if (n < 0 || (n == 0 && Volatile.Read(ref _aborted) != 0))
             {
-                SetLogCause('C', ExchangePhase);   // the client went away in the middle of its body
+                SetLogCause('C', _tx.ExchangePhase);   // the client went away in the middle of its body
                 if (Interlocked.Exchange(ref _aborted, 1) == 0) ProxyCounters.Increment(ref _fe.Counters.cliAbrt);
                 Abort();
                 return BodyResult.ClientError;
@@ -154,16 +150,16 @@ internal sealed partial class HttpSession
                         return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);   // never forward a bad response
                     }
                 }
-                EnterWait(ref _serverBusy, ref _serverWaitSince);
+                EnterWait(ref _tx.ServerBusy, ref _tx.ServerWaitSince);
                 int n = await conn.ReceiveAsync(expectData: true).ConfigureAwait(false);
-                Interlocked.Decrement(ref _serverBusy);
+                Interlocked.Decrement(ref _tx.ServerBusy);
                 if (n > 0)
                 {
-                    CountOut(be, srv, n);
+                    _tx.CountOut(be, srv, n);
                     continue;
                 }
                 if (Volatile.Read(ref _aborted) != 0) return ResponseOutcome.Close;
-                if (Volatile.Read(ref _serverTimedOut) != 0)
+                if (Volatile.Read(ref _tx.ServerTimedOut) != 0)
                 {
                     SetLogCause('s', 'H');   // 8.5: sH, `timeout server` before the response head
                     return await FailResponseCloseAsync(be, srv, 504).ConfigureAwait(false);
@@ -176,14 +172,14 @@ internal sealed partial class HttpSession
             }
             if (!_resp.IsInterim) break;
             // RFC 9110 15.2: 1xx responses are forwarded, then the final one follows; never to an HTTP/1.0 client.
-            CountResponse(be, srv, _resp.StatusCode);
+            _tx.CountResponse(be, srv, _resp.StatusCode);
             if (_req.Version == Http1Version.Http10) continue;
             int interim = HttpHeadComposer.Write(_resp, _out, HttpHeadWriteFlags.None, default, [], 0, [], 0);
             if (interim < 0 || !await SendToClientAsync(_out.AsMemory(0, interim)).ConfigureAwait(false)) return ResponseOutcome.Close;
         }
 
         int status = _resp.StatusCode;
-        _logResponseMs = Environment.TickCount64;
+        _tx.ResponseMs = Environment.TickCount64;
         bool tunnel = _resp.BodyFraming == HttpBodyFraming.Tunnel;
         if (status == 101 && !upgrade)
         {
@@ -206,9 +202,9 @@ internal sealed partial class HttpSession
             SetLogCause('P', 'H');   // a response rewrite that does not fit
             return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);
         }
-        CountResponse(be, srv, status);
+        _tx.CountResponse(be, srv, status);
         srv.Passive.Report(Health.PassiveHealth.ForStatus(status));   // `observe layer7`: 5xx but 501 and 505 are errors
-        _logStatus = status;
+        _tx.Status = status;
         // The start of the body that came with the head goes out in the same send when it fits: one syscall and one
         // segment per small response instead of two (measured with strace on the keep-alive bench: 3 sends per request
         // before, the client woken twice per response).
@@ -216,8 +212,8 @@ internal sealed partial class HttpSession
         long bodyCount = 0;
         if (!tunnel)
         {
-            _responseBody.Reset(_resp);
-            bodyState = _responseBody.Process(conn.Data, conn.ReceivedEof, out bodyCount);
+            _tx.ResponseBody.Reset(_resp);
+            bodyState = _tx.ResponseBody.Process(conn.Data, conn.ReceivedEof, out bodyCount);
             if (bodyCount > 0 && bodyState != HttpBodyStatus.Error && bodyCount <= _out.Length - length)
             {
                 conn.DataMemory.Span[..(int)bodyCount].CopyTo(_out.AsSpan(length));
@@ -236,7 +232,7 @@ internal sealed partial class HttpSession
         bool first = true;
         while (true)
         {
-            if (!first) bodyState = _responseBody.Process(conn.Data, conn.ReceivedEof, out bodyCount);
+            if (!first) bodyState = _tx.ResponseBody.Process(conn.Data, conn.ReceivedEof, out bodyCount);
             first = false;
             if (bodyCount > 0)
             {
@@ -244,7 +240,7 @@ internal sealed partial class HttpSession
                 bool ok = await conn.RelayToAsync(_client, bodyCount).ConfigureAwait(false);
                 Interlocked.Decrement(ref _clientBusy);
                 if (!ok) return ClientGone(be, srv);
-                _logBytes += bodyCount;
+                _tx.Bytes += bodyCount;
             }
             if (bodyState == HttpBodyStatus.Complete) return keepClient ? ResponseOutcome.KeepAlive : ResponseOutcome.Close;
             if (bodyState == HttpBodyStatus.Error)
@@ -255,13 +251,13 @@ internal sealed partial class HttpSession
                 Abort();
                 return ResponseOutcome.Close;
             }
-            EnterWait(ref _serverBusy, ref _serverWaitSince);
+            EnterWait(ref _tx.ServerBusy, ref _tx.ServerWaitSince);
             int n = await conn.ReceiveAsync().ConfigureAwait(false);
-            Interlocked.Decrement(ref _serverBusy);
-            if (n > 0) CountOut(be, srv, n);
+            Interlocked.Decrement(ref _tx.ServerBusy);
+            if (n > 0) _tx.CountOut(be, srv, n);
             else if (n < 0 || Volatile.Read(ref _aborted) != 0)
             {
-                SetLogCause(Volatile.Read(ref _serverTimedOut) != 0 ? 's' : 'S', 'D');   // 8.5: sD / SD during the body
+                SetLogCause(Volatile.Read(ref _tx.ServerTimedOut) != 0 ? 's' : 'S', 'D');   // 8.5: sD / SD during the body
                 ProxyCounters.Increment(ref be.Counters.srvAbrt);
                 ProxyCounters.Increment(ref srv.Counters.srvAbrt);
                 Abort();
@@ -288,7 +284,7 @@ internal sealed partial class HttpSession
         {
             int buffered = from.Buffered;
             if (buffered > 0 && !await from.RelayToAsync(to, buffered).ConfigureAwait(false)) { Abort(); return; }
-            if (to == _client) _logBytes += buffered;   // one pump writes it: the server-to-client one
+            if (to == _client) _tx.Bytes += buffered;   // one pump writes it: the server-to-client one
             int n = await from.ReceiveAsync().ConfigureAwait(false);
             if (n == 0) { to.ShutdownSend(); return; }
             if (n < 0) { Abort(); return; }
@@ -301,14 +297,14 @@ internal sealed partial class HttpSession
         EnterWait(ref _clientBusy, ref _clientWaitSince);
         bool ok = await _client.SendAsync(data).ConfigureAwait(false);
         Interlocked.Decrement(ref _clientBusy);
-        if (ok) _logBytes += data.Length;
-        if (!ok && _be is { } be && _srv is { } srv) ClientGone(be, srv);
+        if (ok) _tx.Bytes += data.Length;
+        if (!ok && _tx.Backend is { } be && _tx.Server is { } srv) ClientGone(be, srv);
         return ok;
     }
 
     private ResponseOutcome ClientGone(BackendRuntime be, ServerRuntime srv)
     {
-        SetLogCause('C', ExchangePhase);   // 8.5: CD, the client closed or reset while the response was sent
+        SetLogCause('C', _tx.ExchangePhase);   // 8.5: CD, the client closed or reset while the response was sent
         if (Interlocked.Exchange(ref _aborted, 1) == 0)
         {
             ProxyCounters.Increment(ref _fe.Counters.cliAbrt);
@@ -345,23 +341,85 @@ internal sealed partial class HttpSession
         Interlocked.Increment(ref busy);
     }
 
-    private void CountResponse(BackendRuntime be, ServerRuntime srv, int status)
+    /// <summary>
+    /// Makes <see cref="_server"/> a connection to a server of <paramref name="be"/> for the request in progress.
+    /// The request first takes a `maxconn` permit (ServerConnector, waiting in the backend queue when every server is
+    /// full), then uses the session's own idle connection when the balancer picked its server again, else (not for a
+    /// session's first request: `http-reuse safe`) an idle one from the server's pool, else connects a new one.
+    /// <paramref name="fresh"/> forces a new connection to <paramref name="fresh"/>, keeping its permit (a reused one
+    /// failed before any response byte). Returns whether the connection was reused, or null when no server could be
+    /// reached (after `timeout queue` too: 503).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool?> AcquireServerAsync(BackendRuntime be, ServerRuntime? fresh)
     {
-        _fe.Counters.CountResponse(status);
-        be.Counters.CountResponse(status);
-        srv.Counters.CountResponse(status);
+        var connector = _tx.Connector;
+        var srv = fresh;
+        if (fresh is null)
+        {
+            SetPhase(PhaseConnecting);
+            srv = await connector.AcquirePermitAsync(be, _client.Socket, _req).ConfigureAwait(false);
+            if (srv is not null)
+            {
+                if (_server is { } own)
+                {
+                    if (_serverOwner == srv && own.IsIdleAlive()) return Attach(srv, reused: true);
+                    ReleaseIdleServer();
+                }
+                if (_requests > 1 && srv.Pool.TryTake() is { } pooled)
+                {
+                    Volatile.Write(ref _server, pooled);
+                    _serverOwner = srv;
+                    return Attach(srv, reused: true);
+                }
+            }
+        }
+        DropServer();
+        SetPhase(PhaseConnecting);
+        var result = await connector.ConnectAsync(be, srv, _client.Socket, _req).ConfigureAwait(false);
+        switch (result)
+        {
+            case ServerConnector.Result.Connected:
+                // Published to Abort before the connector lets go of it, so an abort in between still closes it.
+                Volatile.Write(ref _server, new BufferedSocket(connector.TakeConnection(), _engine.BufferSize));
+                connector.ForgetConnection();
+                _serverOwner = connector.Server;
+                return Attach(connector.Server!, reused: false);
+            case ServerConnector.Result.NoServer:
+                SetLogCause('S', 'C');   // no usable server (or `timeout queue`): HAProxy's 503
+                return null;
+            case ServerConnector.Result.Failed:
+                SetLogCause(connector.ConnectTimedOut ? 's' : 'S', 'C');   // 8.5: sC connect timeout, SC refused
+                return null;
+            default:
+                return null;
+        }
     }
 
-    private void CountIn(BackendRuntime be, ServerRuntime srv, long n)
+    /// <summary>Counts the request on <paramref name="srv"/> (HttpTransaction.Attach) and returns <paramref name="reused"/>.</summary>
+    private bool Attach(ServerRuntime srv, bool reused)
     {
-        ProxyCounters.Add(ref be.Counters.bin, n);
-        ProxyCounters.Add(ref srv.Counters.bin, n);
+        long now = Environment.TickCount64;
+        _server!.LastActivity = now;
+        _tx.Attach(srv, reused, now);
+        return reused;
     }
 
-    private void CountOut(BackendRuntime be, ServerRuntime srv, long n)
+    /// <summary>Gives the session's idle connection to its server's pool (its previous response was fully read).</summary>
+    private void ReleaseIdleServer()
     {
-        ProxyCounters.Add(ref _fe.Counters.bout, n);
-        ProxyCounters.Add(ref be.Counters.bout, n);
-        ProxyCounters.Add(ref srv.Counters.bout, n);
+        if (Volatile.Read(ref _server) is not { } own || _serverOwner is not { } owner) return;
+        Volatile.Write(ref _server, null);
+        _serverOwner = null;
+        owner.Pool.Return(own);
+    }
+
+    /// <summary>Closes the current server connection (failed, not reusable, or `http-server-close`).</summary>
+    private void DropServer()
+    {
+        if (Volatile.Read(ref _server) is not { } conn) return;
+        Volatile.Write(ref _server, null);
+        _serverOwner = null;
+        conn.Dispose();
     }
 }

@@ -24,33 +24,33 @@ internal sealed partial class HttpSession : ProxySession
         PhaseClosing = 5, PhaseClosed = 6;
     private const long LingerMs = 1000;   // how long a closing connection may still drain what the client sends
 
+    // :: What lives as long as the client connection. A request's own state is in _tx (HttpTransaction), reset per request.
     private readonly ProxyEngine _engine;
     private readonly FrontendRuntime _fe;
     private readonly BufferedSocket _client;
     private readonly HttpHead _req;
     private readonly HttpHead _resp;
+    private readonly HttpTransaction _tx;
     private byte[] _out = [];                // composed heads (tune.bufsize plus room for added fields), rented per request
     private readonly int _outSize;
+    private IPEndPoint? _clientEndPoint;
     private IPAddress? _clientIp;
     private byte[] _xffLine = [];            // "X-Forwarded-For: ADDR\r\n", built for the header name last used
     private byte[]? _xffHeader;
-
-    private BackendRuntime? _be;              // backend of the request in progress
-    private BufferedSocket? _server;          // connection of the request in progress, or the session's idle one
-    private ServerRuntime? _serverOwner;      // the server that connection goes to
-    private ServerRuntime? _srv;              // server counted for the request in progress
-    private ServerRuntime? _slot;             // server whose `maxconn` slot the request in progress holds
     private int _requests;
+
+    // The server connection of the request in progress, or the session's idle one kept for the next request.
+    private BufferedSocket? _server;
+    private ServerRuntime? _serverOwner;      // the server that connection goes to
+    private bool _serverIdle;                 // _server is idle, its last response fully read
 
     private int _phase;
     private long _phaseStart;
-    private long _connectDeadline;
-    // I/O in progress on a side during an exchange: its inactivity timeout (`timeout client` / `timeout server`)
-    // applies only then, counted from the start of the wait or the last byte moved, whichever is later.
-    private int _clientBusy, _serverBusy;
-    private long _clientWaitSince, _serverWaitSince;
-    private int _clientTimedOut, _serverTimedOut, _aborted;
-    private long _tunnelTimeoutMs, _serverTimeoutMs;
+    // Client I/O in progress: `timeout client` applies only then, counted from the start of the wait or the last
+    // byte moved, whichever is later (the server side's timers are the transaction's).
+    private int _clientBusy;
+    private long _clientWaitSince;
+    private int _clientTimedOut, _aborted;
 
     public HttpSession(ProxyEngine engine, FrontendRuntime fe, Socket client)
     {
@@ -61,13 +61,14 @@ internal sealed partial class HttpSession : ProxySession
         _req = new HttpHead(size, engine.Config.Global.MaxHeaders > 0 ? engine.Config.Global.MaxHeaders : HttpHead.DefaultMaxHeaders);
         _resp = new HttpHead(size, _req.MaxHeaders);
         _outSize = size + 4096;
+        _tx = new HttpTransaction(this, fe);
     }
 
     internal override FrontendRuntime Frontend => _fe;
 
     public override void Execute() => _ = RunAsync();
 
-    /// <summary>Runs the whole connection; never throws. Releases the engine's slot at the end.</summary>
+    /// <summary>Runs the whole connection; never throws. Gives the session's place in the engine back at the end.</summary>
     private async Task RunAsync()
     {
         var fe = _fe;
@@ -94,7 +95,7 @@ internal sealed partial class HttpSession : ProxySession
         {
             Abort();
             SetPhase(PhaseClosed);
-            EndRequestCounters();
+            _tx.End();
             fe.Counters.CloseSession();
             _engine.UnregisterSession(this);
             // Every operation has completed: the buffers can go back.
@@ -116,7 +117,7 @@ internal sealed partial class HttpSession : ProxySession
         if (head == HeadResult.Closed)
         {
             // A request the client abandoned half-sent is logged (CR); a connection closed between requests is not.
-            if (_logCause != 0) WriteLog();
+            if (_tx.Cause != 0) WriteLog();
             return false;
         }
         if (head != HeadResult.Complete)
@@ -126,7 +127,7 @@ internal sealed partial class HttpSession : ProxySession
             SetLogCause(head == HeadResult.TimedOut ? 'c' : 'P', 'R');   // 8.5: cR request timeout, PR bad request
             if (head == HeadResult.TimedOut || head == HeadResult.Invalid) await SendErrorAsync(status).ConfigureAwait(false);
             // `option dontlognull`: a connection that sent nothing before `timeout http-request` is not logged.
-            if (_logRequestSeen || !fe.Config.DontLogNull) WriteLog();
+            if (_tx.RequestSeen || !fe.Config.DontLogNull) WriteLog();
             return false;
         }
         _requests++;
@@ -163,9 +164,7 @@ internal sealed partial class HttpSession : ProxySession
             WriteLog();
             return false;
         }
-        _be = be;
-        be.Counters.OpenSession();
-        ProxyCounters.Increment(ref be.Counters.reqTot);
+        _tx.EnterBackend(be);
         if (CompiledRequestAction.FirstMatch(be.Http.RequestActions, facts) is { } beAction)
         {
             await AnswerLocallyAsync(beAction).ConfigureAwait(false);
@@ -193,14 +192,14 @@ internal sealed partial class HttpSession : ProxySession
             SetLogCause('P', 'R');
             await SendErrorAsync(500).ConfigureAwait(false);   // a rewrite that does not fit (HAProxy: 500)
             WriteLog();
-            EndRequestCounters();
+            _tx.End();
             return false;
         }
 
         // :: Step 5: a server connection, the head sent, then body and response both ways at once.
         var outcome = await ExchangeAsync(be, headLength, serverClose, clientKeepAlive, upgrade).ConfigureAwait(false);
         WriteLog();   // before the counters drop, so the line's connection counts include this request (as HAProxy's)
-        EndRequestCounters();
+        _tx.End();
         // Between requests the session holds no buffer: the next head is parsed into freshly rented ones.
         ReleaseRequestBuffers();
         return outcome;
@@ -237,7 +236,7 @@ internal sealed partial class HttpSession : ProxySession
     private async ValueTask<HeadResult> ReadRequestHeadAsync()
     {
         _req.Reset(HttpMessageKind.Request);
-        BeginRequestLog();
+        _tx.Reset();
         bool started = false;
         if (_client.Buffered == 0)
         {
@@ -255,7 +254,7 @@ internal sealed partial class HttpSession : ProxySession
                 if (!started)
                 {
                     started = true;
-                    MarkRequestStart();
+                    _tx.MarkStart();
                     if (Volatile.Read(ref _phase) == PhaseIdle) SetPhase(PhaseRequestHead);
                 }
                 var data = _client.Data;
@@ -263,7 +262,7 @@ internal sealed partial class HttpSession : ProxySession
                 _client.ConsumeTo(data, consumed);
                 if (st == HttpParseStatus.Complete)
                 {
-                    _logHeadMs = Environment.TickCount64;
+                    _tx.HeadMs = Environment.TickCount64;
                     return HeadResult.Complete;
                 }
                 if (st == HttpParseStatus.Error) return HeadResult.Invalid;
@@ -318,7 +317,7 @@ internal sealed partial class HttpSession : ProxySession
         {
             case HttpRequestActionKind.Deny:
                 ProxyCounters.Increment(ref _fe.Counters.dreq);
-                if (_be is { } be) ProxyCounters.Increment(ref be.Counters.dreq);
+                if (_tx.Backend is { } be) ProxyCounters.Increment(ref be.Counters.dreq);
                 SetLogCause('P', 'R');
                 await SendErrorAsync(action.Status).ConfigureAwait(false);
                 break;
@@ -343,13 +342,13 @@ internal sealed partial class HttpSession : ProxySession
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendErrorAsync(int status, ReadOnlyMemory<byte>? prepared = null)
     {
-        var be = _be;
+        var be = _tx.Backend;
         ReadOnlyMemory<byte> message = prepared ?? HttpErrorResponses.Get(status, be?.Http.ErrorFiles, _fe.Http.ErrorFiles);
         _fe.Counters.CountResponse(status);
         if (be is not null) be.Counters.CountResponse(status);
         ProxyCounters.Add(ref _fe.Counters.bout, message.Length);
-        _logStatus = status;
-        _logBytes += message.Length;
+        _tx.Status = status;
+        _tx.Bytes += message.Length;
         EnterWait(ref _clientBusy, ref _clientWaitSince);
         await _client.SendAsync(message).ConfigureAwait(false);
         Interlocked.Decrement(ref _clientBusy);
@@ -374,13 +373,9 @@ internal sealed partial class HttpSession : ProxySession
         }
     }
 
-    /// <summary>Ends the per-request counters of the backend and server (scur) once a request is over.</summary>
-    private void EndRequestCounters()
-    {
-        ReleaseSlot();
-        if (_srv is { } srv) { srv.Counters.CloseSession(); _srv = null; }
-        if (_be is { } be) { be.Counters.CloseSession(); _be = null; }
-    }
+    private void SetLogCause(char cause, char phase) => _tx.SetCause(cause, phase);
+
+    private void WriteLog() => _tx.WriteLog(_req, _clientEndPoint, _engine.ActiveConnections);
 
     private void SetPhase(int phase)
     {
@@ -392,7 +387,7 @@ internal sealed partial class HttpSession : ProxySession
     internal override void Abort()
     {
         Interlocked.Exchange(ref _aborted, 1);
-        CancelQueued();
+        _tx.Connector.Abort();
         _client.Close();
         Volatile.Read(ref _server)?.Close();
     }
@@ -401,13 +396,13 @@ internal sealed partial class HttpSession : ProxySession
 
     /// <summary>
     /// Called by the engine's timer. Waiting for a request: `timeout http-keep-alive` / `http-request` shut the
-    /// client's receive side down, so the session sees the end and answers 408 itself. Connecting: `timeout connect`
-    /// fails the attempt. Exchanging: `timeout server` closes the server side (504 if nothing was answered yet),
+    /// client's receive side down, so the session sees the end and answers 408 itself. Queued or connecting: the
+    /// connector's `timeout queue` / `timeout connect`. Exchanging: `timeout server` closes the server side (504 if nothing was answered yet),
     /// `timeout client` (only while client I/O is pending) closes everything. Tunnel: `timeout tunnel`.
     /// </summary>
     internal override void CheckTimeouts(long now)
     {
-        CheckQueue(now);   // `timeout queue` while waiting for a server slot
+        _tx.Connector.CheckTimeouts(now);   // `timeout queue` while waiting for a permit, `timeout connect` while connecting
         int phase = Volatile.Read(ref _phase);
         long since = now - Volatile.Read(ref _phaseStart);
         switch (phase)
@@ -420,30 +415,23 @@ internal sealed partial class HttpSession : ProxySession
             case PhaseRequestHead:
                 if (Expired(since, _fe.HttpRequestTimeoutMs)) ExpireClient();
                 break;
-            case PhaseConnecting:
-                long deadline = Volatile.Read(ref _connectDeadline);
-                if (deadline != 0 && now >= deadline)
-                {
-                    Volatile.Write(ref _connectTimedOut, 1);
-                    Volatile.Read(ref _server)?.Close();   // fails this attempt only
-                }
-                break;
             case PhaseExchange:
-                if (Volatile.Read(ref _serverBusy) > 0 && Volatile.Read(ref _server) is { } server
-                    && Expired(now - Math.Max(server.LastActivity, Volatile.Read(ref _serverWaitSince)), Volatile.Read(ref _serverTimeoutMs)))
+                var tx = _tx;
+                if (Volatile.Read(ref tx.ServerBusy) > 0 && Volatile.Read(ref _server) is { } server
+                    && Expired(now - Math.Max(server.LastActivity, Volatile.Read(ref tx.ServerWaitSince)), Volatile.Read(ref tx.ServerTimeoutMs)))
                 {
-                    Interlocked.Exchange(ref _serverTimedOut, 1);
+                    Interlocked.Exchange(ref tx.ServerTimedOut, 1);
                     server.Close();
                 }
                 if (Volatile.Read(ref _clientBusy) > 0
                     && Expired(now - Math.Max(_client.LastActivity, Volatile.Read(ref _clientWaitSince)), _fe.HttpClientTimeoutMs))
                 {
-                    SetLogCause('c', ExchangePhase);   // 8.5: cD (cH before the response head), `timeout client`
+                    SetLogCause('c', tx.ExchangePhase);   // 8.5: cD (cH before the response head), `timeout client`
                     Abort();
                 }
                 break;
             case PhaseTunnel:
-                long tunnel = Volatile.Read(ref _tunnelTimeoutMs);
+                long tunnel = Volatile.Read(ref _tx.TunnelTimeoutMs);
                 long last = Math.Max(_client.LastActivity, Volatile.Read(ref _server)?.LastActivity ?? 0);
                 if (Expired(now - Math.Max(last, Volatile.Read(ref _phaseStart)), tunnel)) Abort();
                 break;

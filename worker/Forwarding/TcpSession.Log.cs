@@ -5,16 +5,9 @@ using Proxy.Worker.Logging;
 
 namespace Proxy.Worker.Forwarding;
 
-// `option tcplog` (doc/configuration.txt 8.2.2): what a tcp session records for its log line, written when it ends.
+// `option tcplog` (doc/configuration.txt 8.2.2): the tcp session's log line, written when it ends (fields in TcpSession.cs).
 internal sealed partial class TcpSession
 {
-    private IPEndPoint? _logClient;
-    private long _logStartMs, _logStartUtc, _logConnectStart;
-    private int _logConnectMs = -1;            // Tc: -1 until connected
-    private long _logBytesIn, _logBytesOut;    // client to server (dontlognull), server to client (%B)
-    private ServerRuntime? _logServer;         // the last server tried when no connection succeeded
-    private int _connectTimedOut;
-
     /// <summary>Notes the accept date and the client address (read now: the socket is closed by the time the line is written).</summary>
     private void BeginLog(long nowMs)
     {
@@ -38,11 +31,10 @@ internal sealed partial class TcpSession
     private void WriteLog(TrafficLogger log)
     {
         var fe = _fe;
-        int cause = Volatile.Read(ref _logCause) & 0xFFFF;
-        if (fe.Config.DontLogNull && _logBytesIn == 0 && cause is not ('S' or 's')) return;
+        if (fe.Config.DontLogNull && _logBytesIn == 0 && _tx.Cause is not ('S' or 's')) return;
         if (log.TryBegin() is not { } r) return;   // queue full: dropped and counted
         var be = fe.Backend;
-        var srv = _srv ?? _logServer;
+        var srv = _tx.Server ?? _tx.Connector.Server;
         r.Format = TrafficLogFormat.Tcp;
         r.Frontend = fe.Config.Name;
         r.Sinks = fe.LogSinks;
@@ -59,7 +51,7 @@ internal sealed partial class TcpSession
         r.TimeTotal = (int)(Environment.TickCount64 - _logStartMs);
         r.Status = -1;
         r.Bytes = _logBytesOut;
-        FillEndOfSession(r, _engine.ActiveConnections, be, _srv);
+        _tx.FillEndOfSession(r, _engine.ActiveConnections, fe, be);
         r.RequestLineLength = -1;
         log.Commit(r);
     }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net;
 using System.Net.Sockets;
 using Proxy.Shared.Config;
 using Proxy.Worker.Balancing;
@@ -18,17 +19,20 @@ internal sealed partial class TcpSession : ProxySession
     private readonly ProxyEngine _engine;
     private readonly FrontendRuntime _fe;
     private readonly Socket _client;
+    private readonly ProxyTransaction _tx;   // the way to the server (permit, connect, retries), the counted server, the log's cause
     private Socket? _server;
-    private ServerRuntime? _srv;
-    private ServerRuntime? _slot;            // server whose `maxconn` slot this session holds (BackendQueue)
-    private SocketOperation? _serverSend;   // connects, then sends to the server
     private int _state;
     private int _aborted;
     // Environment.TickCount64 of the last byte moved on each side, received from it or accepted by it: HAProxy's
     // `timeout client`/`timeout server` apply "when the client [server] is expected to acknowledge or send data".
     private long _clientActivity;
     private long _serverActivity;
-    private long _connectDeadline;    // 0: no connect in progress or no `timeout connect`
+
+    // :: `option tcplog` (doc/configuration.txt 8.2.2): what the line records, written when the session ends.
+    private IPEndPoint? _logClient;
+    private long _logStartMs, _logStartUtc;
+    private int _logConnectMs = -1;            // Tc: -1 until connected
+    private long _logBytesIn, _logBytesOut;    // client to server (dontlognull), server to client (%B)
 
     internal override FrontendRuntime Frontend => _fe;
 
@@ -37,11 +41,12 @@ internal sealed partial class TcpSession : ProxySession
         _engine = engine;
         _fe = fe;
         _client = client;
+        _tx = new ProxyTransaction(this);
     }
 
     public override void Execute() => _ = RunAsync();
 
-    /// <summary>Runs the whole session; never throws. Releases the engine's slot at the end.</summary>
+    /// <summary>Runs the whole session; never throws. Gives the session's place in the engine back at the end.</summary>
     private async Task RunAsync()
     {
         var fe = _fe;
@@ -56,24 +61,21 @@ internal sealed partial class TcpSession : ProxySession
         try
         {
             // :: Step 1: choose a server and connect, retrying on failure (`retries`, `option redispatch`).
-            if (be is null || !await ConnectAsync(be))
-            {
-                _serverSend?.Dispose();   // its last connect has completed
-                return;
-            }
+            if (be is null || !await ConnectAsync(be)) return;
 
             // :: Step 2: relay both ways until both directions have ended (FIN) or something aborts. One loop and
             // one reusable operation per direction; the connect's operation carries the client-to-server direction.
             var server = _server!;
+            var toServer = new SocketOperation();
             var toClient = new SocketOperation();
             var splice = _engine.Config.Global.NoSplice ? SpliceDirections.None : fe.Config.Splice | be.Config.Splice;
-            Task up = RelayAsync(_client, server, _serverSend!, fromClient: true, (splice & SpliceDirections.Request) != 0);
+            Task up = RelayAsync(_client, server, toServer, fromClient: true, (splice & SpliceDirections.Request) != 0);
             Task down = RelayAsync(server, _client, toClient, fromClient: false, (splice & SpliceDirections.Response) != 0);
             await up.ConfigureAwait(false);
             await down.ConfigureAwait(false);
             // Both operations have completed: safe to release them.
             toClient.Dispose();
-            _serverSend!.Dispose();
+            toServer.Dispose();
         }
         catch (Exception e)
         {
@@ -84,9 +86,9 @@ internal sealed partial class TcpSession : ProxySession
             Abort();
             // Logged before the counters drop, so the line's connection counts include this session (as HAProxy's).
             if (fe.TrafficLog is { } traffic) WriteLog(traffic);
-            if (_srv is { } srv && Volatile.Read(ref _state) == StateForwarding) srv.Counters.CloseSession();
+            if (_tx.Server is { } srv && Volatile.Read(ref _state) == StateForwarding) srv.Counters.CloseSession();
             Volatile.Write(ref _state, StateClosed);
-            if (_slot is { } held) { _slot = null; be!.Queue.Release(held); }
+            _tx.Connector.ReleasePermit();
             be?.Counters.CloseSession();
             fe.Counters.CloseSession();
             _engine.UnregisterSession(this);
@@ -94,73 +96,30 @@ internal sealed partial class TcpSession : ProxySession
     }
 
     /// <summary>
-    /// Connects to a server of <paramref name="be"/>, first waiting in the backend queue when every server is at its
-    /// `maxconn`; returns false when every attempt failed, none is usable, or `timeout queue` expired (closed, sQ).
+    /// Connects to a server of <paramref name="be"/> (ServerConnector: a `maxconn` permit, waiting in the backend queue
+    /// when every server is full, then `retries` and `option redispatch`); false when every attempt failed, none is
+    /// usable, or `timeout queue` expired (closed, sQ).
     /// </summary>
     private async ValueTask<bool> ConnectAsync(BackendRuntime be)
     {
-        int retries = be.Config.Retries;
-        var srv = await be.Queue.AcquireAsync(_client, null, this).ConfigureAwait(false);
-        _slot = srv;
-        for (int attempt = 0; ; attempt++)
-        {
-            if (srv is null)
-            {
-                // No usable server, or the queue timed out: counted on the backend only, like HAProxy's econ
-                // "not associated with a server".
-                ProxyCounters.Increment(ref be.Counters.econ);
-                SetLogCause('S', 'C');
-                return false;
-            }
-            if (attempt == 0) _logConnectStart = Environment.TickCount64;
-            var socket = new Socket(srv.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            socket.NoDelay = true;
-            Volatile.Write(ref _server, socket);
-            long timeout = _fe.ConnectTimeoutMs;
-            Volatile.Write(ref _connectTimedOut, 0);   // the log's sC / SC is about the last attempt
-            Volatile.Write(ref _connectDeadline, timeout > 0 ? Environment.TickCount64 + timeout : 0);
-            if (Volatile.Read(ref _aborted) != 0) { socket.Dispose(); return false; }
-
-            _serverSend ??= new SocketOperation();
-            SocketError error = await _serverSend.ConnectAsync(socket, srv.EndPoint).ConfigureAwait(false);
-            Volatile.Write(ref _connectDeadline, 0);
-            if (error == SocketError.Success && Volatile.Read(ref _aborted) == 0)
-            {
-                srv.Passive.Report(Health.PassiveEvent.L4Ok);   // `observe layer4`
-                _logConnectMs = (int)(Environment.TickCount64 - _logConnectStart);
-                _srv = srv;
-                srv.Counters.OpenSession();
-                long now = Environment.TickCount64;
-                _clientActivity = now;
-                _serverActivity = now;
-                Volatile.Write(ref _state, StateForwarding);
-                return true;
-            }
-            socket.Dispose();
-            if (error != SocketError.Success) srv.Passive.Report(Health.PassiveEvent.L4Error);   // each failed attempt, as HAProxy
-            if (attempt >= retries || Volatile.Read(ref _aborted) != 0)
-            {
-                ProxyCounters.Increment(ref srv.Counters.econ);
-                ProxyCounters.Increment(ref be.Counters.econ);
-                _logServer = srv;
-                SetLogCause(Volatile.Read(ref _connectTimedOut) != 0 ? 's' : 'S', 'C');   // 8.5: sC connect timeout, SC refused
-                return false;
-            }
-            _logRetries++;
-            ProxyCounters.Increment(ref srv.Counters.wretr);
-            ProxyCounters.Increment(ref be.Counters.wretr);
-            // `option redispatch` without interval redispatches on the last retry only (HAProxy's default -1).
-            // The slot moves with it; with no other server free, the retry stays on this one.
-            if (be.Config.Redispatch && attempt + 1 == retries && be.Queue.TryAcquireOther(_client, null, srv) is { } other)
-            {
-                be.Queue.Release(srv);
-                _slot = other;
-                ProxyCounters.Increment(ref other.Counters.wredis);
-                ProxyCounters.Increment(ref be.Counters.wredis);
-                srv = other;
-                _logRedispatched = true;
-            }
-        }
+        var connector = _tx.Connector;
+        var srv = await connector.AcquirePermitAsync(be, _client, null).ConfigureAwait(false);
+        var result = await connector.ConnectAsync(be, srv, _client, null).ConfigureAwait(false);
+        if (result == ServerConnector.Result.NoServer) _tx.SetCause('S', 'C');
+        else if (result == ServerConnector.Result.Failed) _tx.SetCause(connector.ConnectTimedOut ? 's' : 'S', 'C');   // 8.5: sC connect timeout, SC refused
+        if (result != ServerConnector.Result.Connected) return false;
+        // Published to Abort before the connector lets go of it, so an abort in between still closes it.
+        Volatile.Write(ref _server, connector.TakeConnection());
+        connector.ForgetConnection();
+        _logConnectMs = (int)(Environment.TickCount64 - connector.StartedMs);
+        srv = connector.Server!;
+        _tx.Server = srv;
+        srv.Counters.OpenSession();
+        long now = Environment.TickCount64;
+        _clientActivity = now;
+        _serverActivity = now;
+        Volatile.Write(ref _state, StateForwarding);
+        return true;
     }
 
     /// <summary>
@@ -249,7 +208,7 @@ internal sealed partial class TcpSession : ProxySession
     {
         var fe = _fe;
         var be = fe.Backend!;
-        var srv = _srv!;
+        var srv = _tx.Server!;
         long now = Environment.TickCount64;
         if (fromClient)
         {
@@ -299,8 +258,8 @@ internal sealed partial class TcpSession : ProxySession
         if (Interlocked.Exchange(ref _aborted, 1) != 0) return;   // consequence of an earlier abort
         var fe = _fe;
         var be = fe.Backend!;
-        var srv = _srv!;
-        SetLogCause(clientSide ? 'C' : 'S', 'D');   // 8.5: CD / SD, a side aborted while data flowed
+        var srv = _tx.Server!;
+        _tx.SetCause(clientSide ? 'C' : 'S', 'D');   // 8.5: CD / SD, a side aborted while data flowed
         if (clientSide)
         {
             ProxyCounters.Increment(ref fe.Counters.cliAbrt);
@@ -324,7 +283,7 @@ internal sealed partial class TcpSession : ProxySession
     internal override void Abort()
     {
         Interlocked.Exchange(ref _aborted, 1);
-        CancelQueued();
+        _tx.Connector.Abort();
         CloseSockets();
     }
 
@@ -342,28 +301,18 @@ internal sealed partial class TcpSession : ProxySession
     /// </summary>
     internal override void CheckTimeouts(long now)
     {
-        CheckQueue(now);   // `timeout queue` while waiting for a server slot
-        int state = Volatile.Read(ref _state);
-        if (state == StateConnecting)
-        {
-            long deadline = Volatile.Read(ref _connectDeadline);
-            if (deadline != 0 && now >= deadline)
-            {
-                Volatile.Write(ref _connectTimedOut, 1);
-                Volatile.Read(ref _server)?.Dispose();   // fails this attempt only
-            }
-        }
-        else if (state == StateForwarding)
+        _tx.Connector.CheckTimeouts(now);   // `timeout queue` while waiting for a permit, `timeout connect` while connecting
+        if (Volatile.Read(ref _state) == StateForwarding)
         {
             long client = _fe.ClientTimeoutMs, server = _fe.ServerTimeoutMs;
             if (client > 0 && now - Volatile.Read(ref _clientActivity) >= client)
             {
-                SetLogCause('c', 'D');   // 8.5: cD, `timeout client` while forwarding
+                _tx.SetCause('c', 'D');   // 8.5: cD, `timeout client` while forwarding
                 Abort();
             }
             else if (server > 0 && now - Volatile.Read(ref _serverActivity) >= server)
             {
-                SetLogCause('s', 'D');   // sD, `timeout server`
+                _tx.SetCause('s', 'D');   // sD, `timeout server`
                 Abort();
             }
         }

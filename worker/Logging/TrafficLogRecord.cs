@@ -5,7 +5,7 @@ namespace Proxy.Worker.Logging;
 
 /// <summary>
 /// The fields of one traffic log line (doc/configuration.txt 8.2.2 "TCP log format", 8.2.3 "HTTP log format"),
-/// filled by a session when its connection (tcp) or request (http) ends. Records are the slots of
+/// filled by a session when its connection (tcp) or request (http) ends. Records are the entries of
 /// <see cref="TrafficLogRing"/>: allocated once with their request-line buffer and reused, so a session only copies
 /// numbers, references and the request line into one; all formatting happens on the logger's thread.
 /// </summary>
@@ -15,7 +15,7 @@ internal sealed class TrafficLogRecord
     public const int MaxRequestLine = 1024;
 
     internal long Sequence;          // ring protocol (TrafficLogRing), not a log field
-    internal long Position;          // ring position this slot was claimed at
+    internal long Position;          // ring position this entry was claimed at
 
     public TrafficLogFormat Format;
     public string Frontend = "";

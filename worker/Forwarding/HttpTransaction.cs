@@ -1,0 +1,160 @@
+using System.Net;
+using Proxy.Shared.Config;
+using Proxy.Worker.Balancing;
+using Proxy.Worker.Http;
+using Proxy.Worker.Stats;
+
+namespace Proxy.Worker.Forwarding;
+
+/// <summary>
+/// One request of an http session and its response (HAProxy's txn): its backend and server, the permit and connect
+/// (<see cref="ProxyTransaction.Connector"/>), the body framers, the server-side timers, and what `option httplog`
+/// (doc/configuration.txt 8.2.3) records for its line. The session owns one and reuses it: <see cref="Reset"/>
+/// is the one place a request's state starts from, <see cref="End"/> the one place its counts end. Plain fields,
+/// no allocation, no lock; the log line is queued by <see cref="WriteLog"/> and formatted on the logger's thread.
+/// </summary>
+internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : ProxyTransaction(owner)
+{
+    public BackendRuntime? Backend;           // chosen by `use_backend` / `default_backend`; null before
+
+    // :: The exchange with the server. Its inactivity timeout (`timeout server`) applies only while a server
+    // operation is pending, counted from the start of the wait or the last byte moved, whichever is later.
+    public int ServerBusy;
+    public long ServerWaitSince;
+    public int ServerTimedOut;
+    public long ServerTimeoutMs, TunnelTimeoutMs;
+    public HttpBodyFramer RequestBody;
+    public HttpBodyFramer ResponseBody;
+    public volatile bool RequestBodyFramed;   // the framer saw the request body's end (only the last send may remain)
+
+    // :: The log line's dates and figures.
+    public long StartMs, StartUtc;            // first byte of the request (%tr), TickCount64 and UTC ticks
+    public bool RequestSeen;                  // a byte of this request arrived
+    public long HeadMs;                       // head complete (TR); 0: not yet
+    public long ReadyMs, ResponseMs;          // a connection attached; the response head arrived (0: not yet)
+    public int ConnectMs;                     // Tc, -1 until a connection is attached
+    public int Status;                        // status sent to the client, -1 when none
+    public long Bytes;                        // bytes sent to the client (%B)
+
+    /// <summary>Starts a request: every per-request field, set when the session begins waiting for its head.</summary>
+    public void Reset()
+    {
+        Backend = null;
+        Server = null;
+        Connector.Reset();
+        ResetCause();
+        ServerTimedOut = 0;
+        RequestBodyFramed = false;
+        StartMs = Environment.TickCount64;
+        StartUtc = 0;
+        RequestSeen = false;
+        HeadMs = 0;
+        ReadyMs = 0;
+        ResponseMs = 0;
+        ConnectMs = -1;
+        Status = -1;
+        Bytes = 0;
+    }
+
+    /// <summary>The request's first byte: the date logged and the start of TR and Ta.</summary>
+    public void MarkStart()
+    {
+        RequestSeen = true;
+        StartMs = Environment.TickCount64;
+        if (fe.TrafficLog is not null) StartUtc = DateTime.UtcNow.Ticks;
+    }
+
+    /// <summary>The phase of an exchange for the termination state: waiting for the response head (H), or its data (D).</summary>
+    public char ExchangePhase => Volatile.Read(ref ResponseMs) != 0 ? 'D' : 'H';
+
+    /// <summary>Enters <paramref name="be"/>: counted there (scur, req_tot) until <see cref="End"/>.</summary>
+    public void EnterBackend(BackendRuntime be)
+    {
+        Backend = be;
+        be.Counters.OpenSession();
+        ProxyCounters.Increment(ref be.Counters.reqTot);
+    }
+
+    /// <summary>
+    /// Counts the request on <paramref name="srv"/> (scur for leastconn, req_tot) and notes the connect time: a reused
+    /// connection costs none (HAProxy logs Tc 0 then too), a new one counts from the first attempt, retries included.
+    /// </summary>
+    public void Attach(ServerRuntime srv, bool reused, long now)
+    {
+        if (Server != srv)
+        {
+            Server?.Counters.CloseSession();
+            Server = srv;
+            srv.Counters.OpenSession();
+            ProxyCounters.Increment(ref srv.Counters.reqTot);
+        }
+        ConnectMs = reused ? 0 : (int)(now - Connector.StartedMs);
+        ReadyMs = now;
+    }
+
+    /// <summary>Ends the request's counts on its server and backend (scur) and gives its `maxconn` permit back.</summary>
+    public void End()
+    {
+        Connector.ReleasePermit();
+        if (Server is { } srv) { srv.Counters.CloseSession(); Server = null; }
+        if (Backend is { } be) { be.Counters.CloseSession(); Backend = null; }
+    }
+
+    public void CountResponse(BackendRuntime be, ServerRuntime srv, int status)
+    {
+        fe.Counters.CountResponse(status);
+        be.Counters.CountResponse(status);
+        srv.Counters.CountResponse(status);
+    }
+
+    public static void CountIn(BackendRuntime be, ServerRuntime srv, long n)
+    {
+        ProxyCounters.Add(ref be.Counters.bin, n);
+        ProxyCounters.Add(ref srv.Counters.bin, n);
+    }
+
+    public void CountOut(BackendRuntime be, ServerRuntime srv, long n)
+    {
+        ProxyCounters.Add(ref fe.Counters.bout, n);
+        ProxyCounters.Add(ref be.Counters.bout, n);
+        ProxyCounters.Add(ref srv.Counters.bout, n);
+    }
+
+    /// <summary>Queues the request's httplog line when the frontend logs traffic (a full queue drops it, counted).</summary>
+    public void WriteLog(HttpHead request, IPEndPoint? client, int activeConnections)
+    {
+        if (fe.TrafficLog is not { } log || log.TryBegin() is not { } r) return;
+        long now = Environment.TickCount64;
+        var be = Backend;
+        var srv = Server ?? Connector.Server;
+        r.Format = TrafficLogFormat.Http;
+        r.Frontend = fe.Config.Name;
+        r.Sinks = fe.LogSinks;
+        r.Backend = be?.Name;
+        r.Server = srv?.Name;
+        r.ClientAddress = client?.Address;
+        r.ClientPort = client?.Port ?? 0;
+        r.DateUtcTicks = StartUtc != 0 ? StartUtc : DateTime.UtcNow.Ticks - (now - StartMs) * TimeSpan.TicksPerMillisecond;
+        r.TimeRequest = HeadMs != 0 ? (int)(HeadMs - StartMs) : -1;
+        // Tw: nothing queues here, so 0 once a server was chosen (HAProxy: -1 when the queue was never reached).
+        r.TimeQueue = srv is not null ? 0 : -1;
+        r.TimeConnect = ConnectMs;
+        r.TimeResponse = ResponseMs != 0 && ReadyMs != 0 ? (int)(ResponseMs - ReadyMs) : -1;
+        r.TimeTotal = (int)(now - StartMs);
+        r.Status = Status;
+        r.Bytes = Bytes;
+        FillEndOfSession(r, activeConnections, fe, be);
+        if (HeadMs != 0)
+        {
+            var line = request.StartLine;
+            int n = Math.Min(line.Length, r.RequestLine.Length);
+            line[..n].CopyTo(r.RequestLine);
+            r.RequestLineLength = n;
+        }
+        else
+        {
+            r.RequestLineLength = -1;   // <BADREQ>
+        }
+        log.Commit(r);
+    }
+}

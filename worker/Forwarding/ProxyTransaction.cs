@@ -1,0 +1,41 @@
+using Proxy.Worker.Balancing;
+using Proxy.Worker.Logging;
+
+namespace Proxy.Worker.Forwarding;
+
+/// <summary>
+/// What one forwarded transaction holds whatever its mode: a tcp session has one for the whole connection, an http
+/// session one it reuses for each request (<see cref="HttpTransaction"/>, reset in one place). It owns the way to a
+/// server (<see cref="Connector"/>: permit, connect, retries), the server counted for it, and the termination
+/// state of its log line (doc/configuration.txt 8.5).
+/// </summary>
+internal class ProxyTransaction(ProxySession owner)
+{
+    private int _cause;   // termination state (8.5): cause | phase << 16, first wins; 0: normal end
+
+    public ServerConnector Connector { get; } = new(owner);
+    /// <summary>The server this transaction is counted on (scur, which `leastconn` reads); null before a connection.</summary>
+    public ServerRuntime? Server;
+
+    /// <summary>Records why the transaction ends: the first cause only, what follows an abort is its consequence.</summary>
+    public void SetCause(char cause, char phase) => Interlocked.CompareExchange(ref _cause, cause | (phase << 16), 0);
+
+    /// <summary>The cause recorded so far ('S', 'C', ...), 0 for none.</summary>
+    public char Cause => (char)(Volatile.Read(ref _cause) & 0xFFFF);
+
+    protected void ResetCause() => Volatile.Write(ref _cause, 0);
+
+    /// <summary>The log line's termination state, connection counts and retries, the same in tcplog and httplog.</summary>
+    public void FillEndOfSession(TrafficLogRecord r, int activeConnections, FrontendRuntime fe, BackendRuntime? be)
+    {
+        int cause = Volatile.Read(ref _cause);
+        r.Cause = cause == 0 ? '-' : (char)(cause & 0xFFFF);
+        r.Phase = cause == 0 ? '-' : (char)(cause >> 16);
+        r.ActConn = activeConnections;
+        r.FeConn = (int)fe.Counters.CurrentSessions;
+        r.BeConn = (int)(be?.Counters.CurrentSessions ?? 0);
+        r.SrvConn = (int)(Server?.Counters.CurrentSessions ?? 0);
+        r.Retries = Connector.Retries;
+        r.Redispatched = Connector.Redispatched;
+    }
+}

@@ -1,0 +1,196 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using Proxy.Worker.Balancing;
+using Proxy.Worker.Stats;
+
+namespace Proxy.Worker.Forwarding;
+
+/// <summary>
+/// Gets a connection to a server of a backend, for a tcp session or one http request, in both modes the same way:
+/// a server `maxconn` permit first (<see cref="AcquirePermitAsync"/>: the balancer's choice, else a free server of
+/// the same tier, else a place in the backend queue), then a connect with `retries` and `option redispatch`
+/// (<see cref="ConnectAsync"/>) under `timeout connect`. One per session, reused; <see cref="Reset"/> clears what
+/// one transaction recorded for its log line. The engine's timer reaches it through <see cref="CheckTimeouts"/>
+/// (`timeout queue`, `timeout connect`) and the session's abort through <see cref="Abort"/>; neither does more than
+/// end a wait or close the socket being connected.
+/// </summary>
+internal sealed class ServerConnector(ProxySession owner)
+{
+    internal enum Result { Connected, NoServer, Failed, Aborted }
+
+    private QueueTicket? _queued;      // set while waiting in a backend queue for a permit
+    private Socket? _attempt;          // the socket being connected, or connected and not yet taken by the session
+    private long _deadline;            // `timeout connect` of the attempt in progress (TickCount64); 0: none
+    private int _timedOut;             // the last attempt ended by `timeout connect` (the log's sC rather than SC)
+
+    /// <summary>The server whose `maxconn` permit is held (give it back with <see cref="ReleasePermit"/>).</summary>
+    public ServerRuntime? Permit { get; private set; }
+    /// <summary>Where the last <see cref="ConnectAsync"/> ended: the server connected to, or the last one that failed; null before.</summary>
+    public ServerRuntime? Server { get; private set; }
+    /// <summary>TickCount64 of the first connect attempt (the log's Tc counts from here, retries included); 0: none.</summary>
+    public long StartedMs { get; private set; }
+    public int Retries { get; private set; }
+    public bool Redispatched { get; private set; }
+    public bool ConnectTimedOut => Volatile.Read(ref _timedOut) != 0;
+    /// <summary>True when the last wait in a backend queue ended by `timeout queue` (HAProxy's termination state sQ).</summary>
+    public bool QueueTimedOut { get; private set; }
+
+    /// <summary>Clears what one transaction recorded (the permit is given back separately, when the request ends).</summary>
+    public void Reset()
+    {
+        Server = null;
+        StartedMs = 0;
+        Retries = 0;
+        Redispatched = false;
+        Volatile.Write(ref _timedOut, 0);
+    }
+
+    /// <summary>
+    /// Gives back the permit held, then takes one on a server of <paramref name="be"/> for a connection or
+    /// <paramref name="request"/>: at once without allocating when a server has a free one, else after waiting in the
+    /// backend queue. Null when no server is usable, `timeout queue` expired or the session aborted.
+    /// </summary>
+    public ValueTask<ServerRuntime?> AcquirePermitAsync(BackendRuntime be, Socket client, Http.HttpHead? request)
+    {
+        ReleasePermit();
+        // Waiting for a permit is not `timeout connect`: only `timeout queue` applies.
+        Volatile.Write(ref _deadline, 0);
+        if (be.Queue.Acquire(client, request, out var server) is not { } ticket)
+        {
+            Permit = server;
+            return new(server);
+        }
+        return WaitAsync(ticket);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ServerRuntime?> WaitAsync(QueueTicket ticket)
+    {
+        Volatile.Write(ref _queued, ticket);   // from here the engine's timer expires it and an abort cancels it
+        if (owner.IsAborted) ticket.Cancel();  // an abort that ran before the ticket was visible
+        var server = await ticket.Task.ConfigureAwait(false);
+        QueueTimedOut = ticket.TimedOut;
+        Volatile.Write(ref _queued, null);
+        Permit = server;
+        return server;
+    }
+
+    /// <summary>
+    /// Gives back the permit (a connection or request ended). A permit counts an active request, not a connection:
+    /// an http session's idle keep-alive connection and the pooled ones hold none (HAProxy's `served`), so idle
+    /// connections can never keep a queued request waiting.
+    /// </summary>
+    public void ReleasePermit()
+    {
+        if (Permit is not { } held) return;
+        Permit = null;
+        held.Backend.Queue.Release(held);
+    }
+
+    /// <summary>
+    /// Connects to <paramref name="srv"/> (its permit held), retrying `retries` times; with `option redispatch` the
+    /// last retry goes to another server with a free permit (HAProxy's default interval), else stays on this one.
+    /// Connected: <see cref="TakeConnection"/> hands over the socket and <see cref="Server"/> says where it goes.
+    /// NoServer (<paramref name="srv"/> null) and Failed are counted (econ); Aborted: the session is closing.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<Result> ConnectAsync(BackendRuntime be, ServerRuntime? srv, Socket client, Http.HttpHead? request)
+    {
+        if (srv is null)
+        {
+            // No usable server, or the queue timed out: counted on the backend only, like HAProxy's econ
+            // "not associated with a server".
+            ProxyCounters.Increment(ref be.Counters.econ);
+            return Result.NoServer;
+        }
+        int retries = be.Config.Retries;
+        for (int attempt = 0; ; attempt++)
+        {
+            if (attempt == 0) StartedMs = Environment.TickCount64;
+            var socket = new Socket(srv.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            Volatile.Write(ref _attempt, socket);
+            long timeout = be.ConnectTimeoutMs;
+            Volatile.Write(ref _timedOut, 0);   // the log's sC / SC is about the last attempt
+            Volatile.Write(ref _deadline, timeout > 0 ? Environment.TickCount64 + timeout : 0);
+            if (owner.IsAborted)
+            {
+                DisposeAttempt();
+                return Result.Aborted;
+            }
+            SocketError error = await ConnectOnceAsync(socket, srv).ConfigureAwait(false);
+            Volatile.Write(ref _deadline, 0);
+            if (error == SocketError.Success && !owner.IsAborted)
+            {
+                srv.Passive.Report(Health.PassiveEvent.L4Ok);   // `observe layer4`
+                Server = srv;
+                return Result.Connected;
+            }
+            DisposeAttempt();
+            if (error != SocketError.Success) srv.Passive.Report(Health.PassiveEvent.L4Error);   // each failed attempt, as HAProxy
+            if (attempt >= retries || owner.IsAborted)
+            {
+                ProxyCounters.Increment(ref srv.Counters.econ);
+                ProxyCounters.Increment(ref be.Counters.econ);
+                Server = srv;
+                return Result.Failed;
+            }
+            Retries++;
+            ProxyCounters.Increment(ref srv.Counters.wretr);
+            ProxyCounters.Increment(ref be.Counters.wretr);
+            // `option redispatch` without interval redispatches on the last retry only (HAProxy's default -1).
+            // The permit moves with it; with no other server free, the retry stays on this one.
+            if (be.Config.Redispatch && attempt + 1 == retries && be.Queue.TryAcquireOther(client, request, srv) is { } other)
+            {
+                ReleasePermit();
+                Permit = other;
+                ProxyCounters.Increment(ref other.Counters.wredis);
+                ProxyCounters.Increment(ref be.Counters.wredis);
+                srv = other;
+                Redispatched = true;
+            }
+        }
+    }
+
+    private static async ValueTask<SocketError> ConnectOnceAsync(Socket socket, ServerRuntime srv)
+    {
+        var op = SocketOperationPool.Rent();
+        try
+        {
+            return await op.ConnectAsync(socket, srv.EndPoint).ConfigureAwait(false);
+        }
+        finally
+        {
+            SocketOperationPool.Return(op);
+        }
+    }
+
+    /// <summary>The connected socket; the caller publishes it to its own abort first, then calls <see cref="ForgetConnection"/>.</summary>
+    public Socket TakeConnection() => Volatile.Read(ref _attempt)!;
+
+    /// <summary>The session owns the connection now: this connector's abort no longer closes it.</summary>
+    public void ForgetConnection() => Volatile.Write(ref _attempt, null);
+
+    /// <summary>Called by the engine's timer: `timeout queue` for a queued request, `timeout connect` for an attempt.</summary>
+    public void CheckTimeouts(long now)
+    {
+        Volatile.Read(ref _queued)?.ExpireIfDue(now);
+        long deadline = Volatile.Read(ref _deadline);
+        if (deadline != 0 && now >= deadline)
+        {
+            Volatile.Write(ref _timedOut, 1);
+            Volatile.Read(ref _attempt)?.Dispose();   // fails this attempt only
+        }
+    }
+
+    /// <summary>The session is closing: a queued request stops waiting, a connect in progress fails.</summary>
+    public void Abort()
+    {
+        Volatile.Read(ref _queued)?.Cancel();
+        Volatile.Read(ref _attempt)?.Dispose();
+    }
+
+    private void DisposeAttempt()
+    {
+        if (Interlocked.Exchange(ref _attempt, null) is { } socket) socket.Dispose();
+    }
+}
