@@ -20,7 +20,8 @@ public class HttpAllocationTests
         if (Http1RequestParser.Parse(head, request, out _, out _) != HttpParseStatus.Complete) return -1;
         Span<byte> extra = stackalloc byte[64];
         int n = Http1HeadWriter.AppendHeader(extra, 0, "X-Forwarded-For"u8, "192.0.2.7"u8);
-        if (!Http1HeadWriter.TryWrite(head, output, HttpHeadWriteFlags.ConnectionClose, extra[..n], out int written)) return -1;
+        int written = Http1HeadWriter.Write(head, output, HttpHeadWriteFlags.ConnectionClose, extra[..n], [], 0, [], 0);
+        if (written < 0) return -1;
         var framer = new HttpBodyFramer();
         framer.Reset(head);
         if (framer.Process(body, false, out _) != HttpBodyStatus.Complete) return -1;

@@ -174,7 +174,7 @@ internal sealed partial class HttpSession
             // RFC 9110 15.2: 1xx responses are forwarded, then the final one follows; never to an HTTP/1.0 client.
             _tx.CountResponse(be, srv, _resp.StatusCode);
             if (_req.Version == Http1Version.Http10) continue;
-            int interim = HttpHeadComposer.Write(_resp, _out, HttpHeadWriteFlags.None, default, [], 0, [], 0);
+            int interim = Http1HeadWriter.Write(_resp, _out, HttpHeadWriteFlags.None, default, [], 0, [], 0);
             if (interim < 0 || !await SendToClientAsync(_out.AsMemory(0, interim)).ConfigureAwait(false)) return ResponseOutcome.Close;
         }
 
@@ -196,7 +196,7 @@ internal sealed partial class HttpSession
         var facts = new HttpRequestFacts(_req, _clientIp);
         ulong beMask = HttpProxyRuntime.Evaluate(be.Http.ResponseRules, facts);
         ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.ResponseRules, facts);
-        int length = HttpHeadComposer.Write(_resp, _out, flags, default, be.Http.ResponseRules, beMask, fe.Http.ResponseRules, feMask);
+        int length = Http1HeadWriter.Write(_resp, _out, flags, default, be.Http.ResponseRules, beMask, fe.Http.ResponseRules, feMask);
         if (length < 0)
         {
             SetLogCause('P', 'H');   // a response rewrite that does not fit

@@ -185,7 +185,7 @@ internal sealed partial class HttpSession : ProxySession
         else if (_req.Version == Http1Version.Http10) flags |= HttpHeadWriteFlags.ConnectionKeepAlive;
         ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.RequestRules, facts);
         ulong beMask = HttpProxyRuntime.Evaluate(be.Http.RequestRules, facts);
-        int headLength = HttpHeadComposer.Write(_req, _out, flags, ForwardedForLine(fe, be),
+        int headLength = Http1HeadWriter.Write(_req, _out, flags, ForwardedForLine(fe, be),
             fe.Http.RequestRules, feMask, be.Http.RequestRules, beMask);
         if (headLength < 0)
         {

@@ -1,62 +1,48 @@
-using System.Buffers;
+using System.Text;
+using Proxy.Shared.Config;
 
 namespace Proxy.Worker.Http;
 
 /// <summary>
-/// Re-serializes a parsed head for the next hop: start line as received, headers in order without the
-/// hop-by-hop ones (RFC 9110 7.6.1), then the caller's extra header lines (see <see cref="AppendHeader"/>),
-/// then the Connection header the flags ask for, then CRLF. Writes into caller memory; allocates nothing.
+/// Re-serializes a parsed head for the next hop: start line as received, headers in order without the hop-by-hop
+/// ones (RFC 9110 7.6.1) and without those the header rules delete or set, then the caller's extra header lines
+/// (X-Forwarded-For, see <see cref="AppendHeader"/>), then the fields the rules add, then the Connection header the
+/// flags ask for, then CRLF. Writes into caller memory; allocates nothing.
+///
 /// Removed: Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade (unless
-/// <see cref="HttpHeadWriteFlags.KeepUpgrade"/>), Transfer-Encoding (only with
-/// <see cref="HttpHeadWriteFlags.DropTransferEncoding"/>), and every other header named in Connection,
-/// except Host, Content-Length, Transfer-Encoding and Expect, which a client must not be able to strip
-/// that way (the framing the proxy checked is the framing the server sees).
+/// <see cref="HttpHeadWriteFlags.KeepUpgrade"/>), and every other header named in Connection, except Host,
+/// Content-Length, Transfer-Encoding and Expect, which a client must not be able to strip that way (the framing the
+/// proxy checked is the framing the server sees).
+///
+/// Header rules of up to two proxies apply (frontend then backend for requests, backend then frontend for
+/// responses, as HAProxy evaluates them). A rule acts on the head as the previous rules left it: `set-header` and
+/// `del-header` remove every earlier field of that name, received or added (4.2 "http-request set-header").
 /// </summary>
-public static class Http1HeadWriter
+internal static class Http1HeadWriter
 {
-    /// <summary>Bytes <see cref="TryWrite"/> will write.</summary>
-    public static int GetLength(HttpHead head, HttpHeadWriteFlags flags, ReadOnlySpan<byte> extraHeaderLines)
+    /// <summary>
+    /// Writes into <paramref name="destination"/> with the rules of <paramref name="first"/> and
+    /// <paramref name="second"/> whose bit is set in their mask; returns the length, or -1 when it does not fit (the
+    /// caller answers 500 / 502 as HAProxy does when a rewrite fails).
+    /// </summary>
+    public static int Write(HttpHead head, Span<byte> destination, HttpHeadWriteFlags flags, ReadOnlySpan<byte> extraHeaderLines,
+        CompiledHeaderRule[] first, ulong firstMask, CompiledHeaderRule[] second, ulong secondMask)
     {
-        int n = head.StartLine.Length + 2;
+        // A rule added earlier is cancelled by a later set/del of the same name.
+        Cancel(first, ref firstMask, second, ref secondMask);
+        int p = 0;
+        if (!Put(destination, ref p, head.StartLine) || !Put(destination, ref p, "\r\n"u8)) return -1;
         for (int i = 0; i < head.HeaderCount; i++)
         {
-            if (IsRemoved(head, i, flags)) continue;
-            ref readonly HttpHeaderEntry h = ref head.Entry(i);
-            n += h.NameLength + 2 + h.ValueLength + 2;
+            if (IsHopByHop(head, i, flags)) continue;
+            var name = head.GetHeaderName(i);
+            if (Removes(first, firstMask, name) || Removes(second, secondMask, name)) continue;
+            if (!PutField(destination, ref p, name, head.GetHeaderValue(i))) return -1;
         }
-        return n + extraHeaderLines.Length + ConnectionLine(flags).Length + 2;
-    }
-
-    /// <summary>Writes the head into <paramref name="destination"/>; false (nothing usable written) when it does not fit.</summary>
-    public static bool TryWrite(HttpHead head, Span<byte> destination, HttpHeadWriteFlags flags, ReadOnlySpan<byte> extraHeaderLines, out int written)
-    {
-        written = 0;
-        if (GetLength(head, flags, extraHeaderLines) > destination.Length) return false;
-        int p = Put(destination, 0, head.StartLine);
-        p = Put(destination, p, "\r\n"u8);
-        for (int i = 0; i < head.HeaderCount; i++)
-        {
-            if (IsRemoved(head, i, flags)) continue;
-            p = Put(destination, p, head.GetHeaderName(i));
-            p = Put(destination, p, ": "u8);
-            p = Put(destination, p, head.GetHeaderValue(i));
-            p = Put(destination, p, "\r\n"u8);
-        }
-        p = Put(destination, p, extraHeaderLines);
-        p = Put(destination, p, ConnectionLine(flags));
-        p = Put(destination, p, "\r\n"u8);
-        written = p;
-        return true;
-    }
-
-    /// <summary>Writes the head into <paramref name="output"/> (e.g. a PipeWriter) and advances it.</summary>
-    public static int Write(HttpHead head, IBufferWriter<byte> output, HttpHeadWriteFlags flags, ReadOnlySpan<byte> extraHeaderLines)
-    {
-        int length = GetLength(head, flags, extraHeaderLines);
-        Span<byte> span = output.GetSpan(length);
-        if (!TryWrite(head, span, flags, extraHeaderLines, out int written)) ThrowTooSmall();
-        output.Advance(written);
-        return written;
+        if (!Put(destination, ref p, extraHeaderLines)) return -1;
+        if (!PutAdded(destination, ref p, first, firstMask) || !PutAdded(destination, ref p, second, secondMask)) return -1;
+        if (!Put(destination, ref p, ConnectionLine(flags)) || !Put(destination, ref p, "\r\n"u8)) return -1;
+        return p;
     }
 
     /// <summary>
@@ -66,15 +52,13 @@ public static class Http1HeadWriter
     public static int AppendHeader(Span<byte> destination, int offset, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
         if (!HttpChars.IsToken(name) || value.IndexOfAny(HttpChars.InvalidValue) >= 0) return -1;
-        if ((uint)offset > (uint)destination.Length || destination.Length - offset < name.Length + value.Length + 4) return -1;
-        int p = Put(destination, offset, name);
-        p = Put(destination, p, ": "u8);
-        p = Put(destination, p, value);
-        return Put(destination, p, "\r\n"u8);
+        if ((uint)offset > (uint)destination.Length) return -1;
+        int p = offset;
+        return PutField(destination, ref p, name, value) ? p : -1;
     }
 
-    /// <summary>Whether header <paramref name="index"/> is left out by <see cref="TryWrite"/> with <paramref name="flags"/>.</summary>
-    public static bool IsRemoved(HttpHead head, int index, HttpHeadWriteFlags flags)
+    /// <summary>Whether header <paramref name="index"/> is hop-by-hop here (left out).</summary>
+    private static bool IsHopByHop(HttpHead head, int index, HttpHeadWriteFlags flags)
     {
         ref readonly HttpHeaderEntry h = ref head.Entry(index);
         switch (h.Known)
@@ -87,15 +71,52 @@ public static class Http1HeadWriter
                 return true;
             case HttpKnownHeader.Upgrade:
                 return (flags & HttpHeadWriteFlags.KeepUpgrade) == 0;
-            case HttpKnownHeader.TransferEncoding:
-                return (flags & HttpHeadWriteFlags.DropTransferEncoding) != 0;
             case HttpKnownHeader.Host:
             case HttpKnownHeader.ContentLength:
+            case HttpKnownHeader.TransferEncoding:
             case HttpKnownHeader.Expect:
                 return false;
             default:
                 return head.IsListedInConnection(head.GetHeaderName(index));
         }
+    }
+
+    private static void Cancel(CompiledHeaderRule[] first, ref ulong firstMask, CompiledHeaderRule[] second, ref ulong secondMask)
+    {
+        int total = first.Length + second.Length;
+        for (int j = 1; j < total; j++)
+        {
+            var later = j < first.Length ? first[j] : second[j - first.Length];
+            bool active = j < first.Length ? (firstMask & (1UL << j)) != 0 : (secondMask & (1UL << (j - first.Length))) != 0;
+            if (!active || later.Action == HeaderAction.Add) continue;
+            for (int i = 0; i < j; i++)
+            {
+                var earlier = i < first.Length ? first[i] : second[i - first.Length];
+                if (!Ascii.EqualsIgnoreCase(earlier.Name, later.Name)) continue;
+                if (i < first.Length) firstMask &= ~(1UL << i);
+                else secondMask &= ~(1UL << (i - first.Length));
+            }
+        }
+    }
+
+    private static bool Removes(CompiledHeaderRule[] rules, ulong mask, ReadOnlySpan<byte> name)
+    {
+        for (int i = 0; i < rules.Length; i++)
+        {
+            if ((mask & (1UL << i)) == 0 || rules[i].Action == HeaderAction.Add) continue;
+            if (Ascii.EqualsIgnoreCase(rules[i].Name, name)) return true;
+        }
+        return false;
+    }
+
+    private static bool PutAdded(Span<byte> destination, ref int p, CompiledHeaderRule[] rules, ulong mask)
+    {
+        for (int i = 0; i < rules.Length; i++)
+        {
+            if ((mask & (1UL << i)) == 0 || rules[i].Action == HeaderAction.Delete) continue;
+            if (!PutField(destination, ref p, rules[i].Name, rules[i].Value)) return false;
+        }
+        return true;
     }
 
     private static ReadOnlySpan<byte> ConnectionLine(HttpHeadWriteFlags flags)
@@ -108,11 +129,14 @@ public static class Http1HeadWriter
         return upgrade ? "Connection: upgrade\r\n"u8 : default;
     }
 
-    private static int Put(Span<byte> destination, int offset, ReadOnlySpan<byte> bytes)
-    {
-        bytes.CopyTo(destination[offset..]);
-        return offset + bytes.Length;
-    }
+    private static bool PutField(Span<byte> destination, ref int p, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) =>
+        Put(destination, ref p, name) && Put(destination, ref p, ": "u8) && Put(destination, ref p, value) && Put(destination, ref p, "\r\n"u8);
 
-    private static void ThrowTooSmall() => throw new InvalidOperationException("IBufferWriter returned less memory than asked for");
+    private static bool Put(Span<byte> destination, ref int p, ReadOnlySpan<byte> bytes)
+    {
+        if (destination.Length - p < bytes.Length) return false;
+        bytes.CopyTo(destination[p..]);
+        p += bytes.Length;
+        return true;
+    }
 }

@@ -92,7 +92,6 @@ public enum HttpHeadWriteFlags : byte
 {
     None = 0,
     KeepUpgrade = 1,             // tunnelling: keep Upgrade and send "Connection: upgrade"
-    DropTransferEncoding = 2,    // the forwarder re-frames the body
     ConnectionClose = 4,         // add "Connection: close"
     ConnectionKeepAlive = 8,     // add "Connection: keep-alive" (HTTP/1.0 peers)
 }

@@ -7,7 +7,7 @@ using Proxy.Worker.Http;
 namespace Proxy.Tests.Http;
 
 /// <summary>Header rules applied while re-serializing a head (http-request / http-response set-header, add-header, del-header).</summary>
-public class HttpHeadComposerTests
+public class Http1HeadWriterRuleTests
 {
     private static readonly SourceLocation Here = new("test.cfg", 1);
 
@@ -25,7 +25,7 @@ public class HttpHeadComposerTests
     {
         second ??= [];
         var buf = new byte[4096];
-        int n = HttpHeadComposer.Write(head, buf, flags, Encoding.ASCII.GetBytes(extra), first, ulong.MaxValue >> (64 - Math.Max(first.Length, 1)), second, second.Length == 0 ? 0 : ulong.MaxValue >> (64 - second.Length));
+        int n = Http1HeadWriter.Write(head, buf, flags, Encoding.ASCII.GetBytes(extra), first, ulong.MaxValue >> (64 - Math.Max(first.Length, 1)), second, second.Length == 0 ? 0 : ulong.MaxValue >> (64 - second.Length));
         Assert.That(n, Is.GreaterThan(0));
         return Encoding.ASCII.GetString(buf, 0, n);
     }
@@ -65,8 +65,8 @@ public class HttpHeadComposerTests
     {
         using var head = Parse("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
         var buf = new byte[4096];
-        int n = HttpHeadComposer.Write(head, buf, HttpHeadWriteFlags.None, default, [Rule(HeaderAction.Add, "X-A", "1")], 0, [], 0);
+        int n = Http1HeadWriter.Write(head, buf, HttpHeadWriteFlags.None, default, [Rule(HeaderAction.Add, "X-A", "1")], 0, [], 0);
         Assert.That(Encoding.ASCII.GetString(buf, 0, n), Is.EqualTo("GET / HTTP/1.1\r\nHost: h\r\n\r\n"));
-        Assert.That(HttpHeadComposer.Write(head, new byte[10], HttpHeadWriteFlags.None, default, [], 0, [], 0), Is.EqualTo(-1));
+        Assert.That(Http1HeadWriter.Write(head, new byte[10], HttpHeadWriteFlags.None, default, [], 0, [], 0), Is.EqualTo(-1));
     }
 }
