@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using Proxy.Shared.Config;
-using Proxy.Worker.Balancing;
 using Proxy.Worker.Forwarding;
 using Proxy.Worker.Health;
 using Proxy.Worker.Logging;

@@ -5,6 +5,7 @@ using NLog.Targets;
 using NUnit.Framework;
 using Proxy.Shared.Stats;
 using Proxy.Worker.Balancing;
+using Proxy.Worker.Runtime;
 using static Proxy.Tests.Worker.TcpTestKit;
 
 namespace Proxy.Tests.Worker;

@@ -154,7 +154,7 @@ public class HttpSessionTests
             Assert.That((await new HttpReader(c).ReadAsync(true))!.Status, Is.EqualTo(200));
         }
         await Task.Delay(200);
-        var pool = ((Proxy.Worker.Balancing.BackendRuntime)proxy.Engine.Backends[0]).Servers[0].Pool;
+        var pool = ((Proxy.Worker.Runtime.BackendRuntime)proxy.Engine.Backends[0]).Servers[0].Pool;
         Assert.That(pool.IdleCount, Is.EqualTo(1), "the session's idle connection went to the pool when the client left");
         long deadline = Environment.TickCount64 + 8000;
         while (pool.IdleCount > 0 && Environment.TickCount64 < deadline) await Task.Delay(100);

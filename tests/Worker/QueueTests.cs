@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using NUnit.Framework;
 using Proxy.Worker.Balancing;
+using Proxy.Worker.Runtime;
 using static Proxy.Tests.Worker.HttpTestKit;
 using static Proxy.Tests.Worker.TcpTestKit;
 

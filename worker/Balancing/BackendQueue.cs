@@ -29,7 +29,7 @@ internal sealed class BackendQueue
         _be = be;
         foreach (var s in be.Servers) _hasLimits |= s.MaxConn > 0;
         // `timeout queue`, else `timeout connect` (HAProxy, for compatibility with versions that had no queue timeout).
-        _timeoutMs = Forwarding.FrontendRuntime.ToMs(be.Config.Timeouts.Queue ?? be.Config.Timeouts.Connect);
+        _timeoutMs = Milliseconds.From(be.Config.Timeouts.Queue ?? be.Config.Timeouts.Connect);
     }
 
     /// <summary>How long a request may wait for a permit, in milliseconds (0: no limit).</summary>

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Proxy.Worker.Balancing;
 using Proxy.Worker.Http;
 using Proxy.Worker.Stats;
 

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Proxy.Shared.Config;
-using Proxy.Worker.Balancing;
 using Proxy.Worker.Http;
 using Proxy.Worker.Stats;
 

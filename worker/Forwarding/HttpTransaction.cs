@@ -1,6 +1,5 @@
 using System.Net;
 using Proxy.Shared.Config;
-using Proxy.Worker.Balancing;
 using Proxy.Worker.Http;
 using Proxy.Worker.Stats;
 

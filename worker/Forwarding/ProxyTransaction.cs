@@ -1,4 +1,3 @@
-using Proxy.Worker.Balancing;
 using Proxy.Worker.Logging;
 
 namespace Proxy.Worker.Forwarding;

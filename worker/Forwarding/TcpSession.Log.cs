@@ -1,6 +1,5 @@
 using System.Net;
 using Proxy.Shared.Config;
-using Proxy.Worker.Balancing;
 using Proxy.Worker.Logging;
 
 namespace Proxy.Worker.Forwarding;

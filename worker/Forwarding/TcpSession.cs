@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Proxy.Shared.Config;
-using Proxy.Worker.Balancing;
 using Proxy.Worker.Stats;
 
 namespace Proxy.Worker.Forwarding;

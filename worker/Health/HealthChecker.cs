@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using Proxy.Shared.Config;
 using Proxy.Shared.Stats;
-using Proxy.Worker.Balancing;
 
 namespace Proxy.Worker.Health;
 

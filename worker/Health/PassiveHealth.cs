@@ -1,5 +1,4 @@
 using Proxy.Shared.Config;
-using Proxy.Worker.Balancing;
 
 namespace Proxy.Worker.Health;
 

@@ -1,4 +1,3 @@
-using Proxy.Worker.Balancing;
 
 namespace Proxy.Worker.Health;
 

@@ -3,6 +3,7 @@ using System.Text;
 using NUnit.Framework;
 using Proxy.Shared.Config;
 using Proxy.Worker.Balancing;
+using Proxy.Worker.Runtime;
 using static Proxy.Tests.Worker.TcpTestKit;
 
 namespace Proxy.Tests.Worker.Balancing;

@@ -4,6 +4,7 @@ using NUnit.Framework;
 using Proxy.Shared.Config;
 using Proxy.Tests.Http;
 using Proxy.Worker.Balancing;
+using Proxy.Worker.Runtime;
 using Proxy.Worker.Http;
 using static Proxy.Tests.Worker.TcpTestKit;
 

@@ -2,7 +2,7 @@ using Proxy.Shared.Config;
 using Proxy.Worker.Balancing;
 using Proxy.Worker.Stats;
 
-namespace Proxy.Worker.Forwarding;
+namespace Proxy.Worker.Runtime;
 
 /// <summary>
 /// Run-time state of one `frontend`: counters, connection limit, its default backend, and the timeouts a tcp
@@ -22,14 +22,14 @@ internal sealed class FrontendRuntime
         var be = backend?.Config.Timeouts ?? Timeouts.None;
         // `timeout tunnel` replaces both client and server timeouts once a tcp session is established.
         var tunnel = be.Tunnel ?? config.Timeouts.Tunnel;
-        ClientTimeoutMs = ToMs(tunnel ?? config.Timeouts.Client);
-        ServerTimeoutMs = ToMs(tunnel ?? be.Server);
-        ConnectTimeoutMs = ToMs(be.Connect);
+        ClientTimeoutMs = Milliseconds.From(tunnel ?? config.Timeouts.Client);
+        ServerTimeoutMs = Milliseconds.From(tunnel ?? be.Server);
+        ConnectTimeoutMs = Milliseconds.From(be.Connect);
         // `mode http`: the request head must arrive within `timeout http-request` (else `timeout client`); an idle
         // keep-alive connection waits `timeout http-keep-alive` (else http-request) for the next one (4.2).
-        HttpRequestTimeoutMs = ToMs(config.Timeouts.HttpRequest ?? config.Timeouts.Client);
-        HttpKeepAliveTimeoutMs = ToMs(config.Timeouts.HttpKeepAlive ?? config.Timeouts.HttpRequest ?? config.Timeouts.Client);
-        HttpClientTimeoutMs = ToMs(config.Timeouts.Client);
+        HttpRequestTimeoutMs = Milliseconds.From(config.Timeouts.HttpRequest ?? config.Timeouts.Client);
+        HttpKeepAliveTimeoutMs = Milliseconds.From(config.Timeouts.HttpKeepAlive ?? config.Timeouts.HttpRequest ?? config.Timeouts.Client);
+        HttpClientTimeoutMs = Milliseconds.From(config.Timeouts.Client);
         Http = new Http.HttpProxyRuntime(config.Http);
     }
 
@@ -56,6 +56,4 @@ internal sealed class FrontendRuntime
     public long ClientTimeoutMs { get; }
     public long ServerTimeoutMs { get; }
     public long ConnectTimeoutMs { get; }
-
-    internal static long ToMs(TimeSpan? t) => t is { } v && v > TimeSpan.Zero ? Math.Max(1, (long)v.TotalMilliseconds) : 0;
 }

@@ -1,4 +1,4 @@
-namespace Proxy.Worker.Balancing;
+namespace Proxy.Worker.Runtime;
 
 /// <summary>
 /// The operator's state of a server (HAProxy `set server BE/SRV state ready|drain|maint`): `ready` takes

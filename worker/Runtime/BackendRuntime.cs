@@ -1,8 +1,9 @@
 using System.Net.Sockets;
 using Proxy.Shared.Config;
+using Proxy.Worker.Balancing;
 using Proxy.Worker.Stats;
 
-namespace Proxy.Worker.Balancing;
+namespace Proxy.Worker.Runtime;
 
 /// <summary>
 /// Run-time state of one `backend`: its servers, its counters and its balancer. Chooses which servers are
@@ -29,9 +30,9 @@ internal sealed class BackendRuntime
         Queue = new BackendQueue(this);
         Rebuild();
         Http = new Http.HttpProxyRuntime(config.Http);
-        ConnectTimeoutMs = Forwarding.FrontendRuntime.ToMs(config.Timeouts.Connect);
-        ServerTimeoutMs = Forwarding.FrontendRuntime.ToMs(config.Timeouts.Server);
-        TunnelTimeoutMs = Forwarding.FrontendRuntime.ToMs(config.Timeouts.Tunnel);
+        ConnectTimeoutMs = Milliseconds.From(config.Timeouts.Connect);
+        ServerTimeoutMs = Milliseconds.From(config.Timeouts.Server);
+        TunnelTimeoutMs = Milliseconds.From(config.Timeouts.Tunnel);
     }
 
     /// <summary>`mode http` settings: connection mode, forwardfor, header rules, errorfiles.</summary>

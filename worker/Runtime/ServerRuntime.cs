@@ -2,7 +2,7 @@ using System.Net;
 using Proxy.Shared.Config;
 using Proxy.Worker.Stats;
 
-namespace Proxy.Worker.Balancing;
+namespace Proxy.Worker.Runtime;
 
 /// <summary>Run-time state of one `server` line: its counters, its health as seen by the checks, and what the
 /// operator set at run time (admin state and weight, HAProxy's `set server` / `set weight`).</summary>
