@@ -53,10 +53,10 @@ public class QueueTests
     }
 
     [Test]
-    public async Task HttpServerMaxConn1_IdleKeepAliveConnectionsHoldNoSlot()
+    public async Task HttpServerMaxConn1_IdleKeepAliveConnectionsHoldNoPermit()
     {
         // Each session keeps its server connection idle after its response; the limit counts active requests only,
-        // so the idle ones never hold the slot a queued request needs (HAProxy's `served`).
+        // so the idle ones never hold the permit a queued request needs (HAProxy's `served`).
         await using var origin = new SlowOrigin(50);
         await using var proxy = StartFromText(HttpConfig($"    server s 127.0.0.1:{origin.Port} maxconn 1"));
         using var a = await proxy.ConnectAsync();
@@ -67,7 +67,7 @@ public class QueueTests
         var both = await Task.WhenAll(GetAsync(a), GetAsync(b));
         Assert.That(both.Select(r => r.Response.Status), Is.All.EqualTo(200));
         Assert.That(origin.MaxBusy, Is.EqualTo(1));
-        Assert.That(proxy.Engine.Backends[0].Servers[0].Served, Is.EqualTo(0), "no slot held between requests");
+        Assert.That(proxy.Engine.Backends[0].Servers[0].Served, Is.EqualTo(0), "no permit held between requests");
     }
 
     [Test]
@@ -149,7 +149,7 @@ public class QueueTests
         var be = proxy.Engine.Counters[1];
         await WaitUntilAsync(() => be.QueueCurrent == 1);
         await Task.Delay(200);
-        Assert.That(pending.IsCompleted, Is.False, "the second connection waits for the server's only slot");
+        Assert.That(pending.IsCompleted, Is.False, "the second connection waits for the server's only permit");
         Assert.That(echo.Accepted, Is.EqualTo(1), "and the server never saw it");
 
         first.Shutdown(SocketShutdown.Send);
@@ -253,7 +253,7 @@ public class QueueTests
 
     [TestCase(10_000, true)]   // every request waits its turn and is served
     [TestCase(40, false)]      // a short `timeout queue`: some may get 503, none is lost
-    public async Task HttpManyClientsRacingForTwoSlots_LimitHolds_NoSlotOrTicketLeaks(int queueTimeoutMs, bool allServed)
+    public async Task HttpManyClientsRacingForTwoPermits_LimitHolds_NoPermitOrTicketLeaks(int queueTimeoutMs, bool allServed)
     {
         await using var a = new SlowOrigin(15);
         await using var b = new SlowOrigin(15);
@@ -284,7 +284,7 @@ public class QueueTests
     }
 
     [Test]
-    public async Task TcpManyShortConnections_MaxConn1_AllServed_SlotReturned()
+    public async Task TcpManyShortConnections_MaxConn1_AllServed_PermitReturned()
     {
         await using var echo = TestServer.Echo();
         await using var proxy = EngineHarness.Start([Server("s1", echo.EndPoint, maxConn: 1)],

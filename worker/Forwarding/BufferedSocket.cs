@@ -6,7 +6,7 @@ namespace Proxy.Worker.Forwarding;
 
 /// <summary>
 /// One side of an HTTP session: a socket, a receive buffer of tune.bufsize bytes holding the unconsumed bytes
-/// [Start, End). Each receive, send or connect borrows a SocketOperation (errors are values, not exceptions) from
+/// [Start, End). Each receive or send borrows a SocketOperation (errors are values, not exceptions) from
 /// SocketOperationPool for its duration, so a connection not moving bytes holds none.
 /// The head parser and the body framer read <see cref="Data"/>; what they take is dropped with <see cref="Consume"/>.
 /// </summary>
@@ -115,21 +115,6 @@ internal sealed class BufferedSocket : IDisposable
         _start = _end = 0;
         ArrayPool<byte>.Shared.Return(_buffer);
         _buffer = [];
-    }
-
-    /// <summary>Connects the socket (a new server connection); the SocketError, never an exception.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<SocketError> ConnectAsync(System.Net.EndPoint endPoint)
-    {
-        var op = SocketOperationPool.Rent();
-        try
-        {
-            return await op.ConnectAsync(Socket, endPoint).ConfigureAwait(false);
-        }
-        finally
-        {
-            SocketOperationPool.Return(op);
-        }
     }
 
     /// <summary>Sends all of <paramref name="data"/>; false on any socket error.</summary>

@@ -151,6 +151,7 @@ internal sealed class ServerConnector(ProxySession owner)
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<SocketError> ConnectOnceAsync(Socket socket, ServerRuntime srv)
     {
         var op = SocketOperationPool.Rent();

@@ -85,8 +85,6 @@ public sealed class HttpHead : IDisposable
     public ReadOnlySpan<byte> Reason => _buffer.AsSpan(_reasonStart, _reasonLength);
     /// <summary>The start line without its CRLF.</summary>
     public ReadOnlySpan<byte> StartLine => _buffer.AsSpan(_startLineStart, _startLineLength);
-    /// <summary>Every head byte received so far, as received.</summary>
-    public ReadOnlySpan<byte> RawHead => _buffer.AsSpan(0, _length);
 
     public int HeaderCount => _headerCount;
     public ReadOnlySpan<byte> GetHeaderName(int index) { ref readonly var h = ref Entry(index); return _buffer.AsSpan(h.NameStart, h.NameLength); }
