@@ -9,7 +9,7 @@ namespace Proxy.Worker.Balancing;
 /// 5.2 "maxconn", 4.2 "timeout queue"). HAProxy keeps a queue per server (for persistence) and one per backend;
 /// without persistence the backend queue is enough: a request waits there until any usable server frees a permit.
 ///
-/// A wrapper around <see cref="BackendRuntime.Pick"/>: the balancer chooses, this only checks the chosen server's
+/// A wrapper around <see cref="ServerPicker"/>: the balancer chooses, this only checks the chosen server's
 /// permits and falls back to another server of the same tier with a free one (HAProxy's balancers skip full servers).
 ///
 /// Fast path (a free permit, nobody queued): one CAS on the server's counter, no lock, no allocation. Waiting
@@ -49,13 +49,13 @@ internal sealed class BackendQueue
         server = null;
         if (!_hasLimits)
         {
-            server = _be.Pick(client, request, null);
+            server = _be.Picker.Pick(client, request, null);
             return null;
         }
         // Requests already waiting go first (HAProxy's assign_server: a queue on the backend means every server is full).
         if (Volatile.Read(ref _be.Counters.qcur) == 0)
         {
-            var picked = _be.Pick(client, request, null);
+            var picked = _be.Picker.Pick(client, request, null);
             if (picked is null) return null;
             if (TryTakePermit(picked))
             {
@@ -86,7 +86,7 @@ internal sealed class BackendQueue
     /// </summary>
     public ServerRuntime? TryAcquireOther(Socket client, Http.HttpHead? request, ServerRuntime current)
     {
-        var picked = _be.Pick(client, request, current);
+        var picked = _be.Picker.Pick(client, request, current);
         if (picked is null || picked == current) return null;
         if (!_hasLimits || TryTakePermit(picked)) return picked;
         if (TakeFreePermit(picked, current) is { } other)
@@ -185,7 +185,7 @@ internal sealed class BackendQueue
 
     /// <summary>
     /// A server that may take new traffic now (the active ones when any is usable, else the first usable backup, as
-    /// BackendRuntime.Rebuild decides) with a permit taken for the caller: <paramref name="start"/> itself when it is
+    /// ServerPicker.Rebuild decides) with a permit taken for the caller: <paramref name="start"/> itself when it is
     /// eligible, else the next ones in declaration order after it; never <paramref name="exclude"/>. Null when all are full.
     /// </summary>
     private ServerRuntime? TakeFreePermit(ServerRuntime? start, ServerRuntime? exclude)

@@ -1,7 +1,7 @@
 namespace Proxy.Worker.Balancing;
 
 /// <summary>
-/// One `balance` algorithm. The backend decides which servers are usable (active ones, else the first backup, or
+/// One `balance` algorithm. The backend's ServerPicker decides which servers are usable (active ones, else the first backup, or
 /// every backup with `option allbackups`) and hands that set to <see cref="Rebuild"/> whenever it changes;
 /// <see cref="Pick"/> runs on every connection or request, so it must not lock or allocate.
 /// </summary>

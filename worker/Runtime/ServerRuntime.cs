@@ -55,7 +55,7 @@ internal sealed class ServerRuntime
     {
         if (_admin == state) return;
         _admin = state;
-        Backend.Rebuild();
+        Backend.Picker.Rebuild();
     }
 
     /// <summary>`set weight` (0-256, HAProxy's range); 0 takes no new traffic.</summary>
@@ -63,7 +63,7 @@ internal sealed class ServerRuntime
     {
         if (_weight == weight) return;
         _weight = weight;
-        Backend.Rebuild();
+        Backend.Picker.Rebuild();
     }
 
     /// <summary>
@@ -77,7 +77,7 @@ internal sealed class ServerRuntime
         _up = up;
         if (restored) CheckStats.Restored(up);
         else CheckStats.Changed(up);
-        Backend.Rebuild(restored);
+        Backend.Picker.Rebuild(restored);
         return true;
     }
 

@@ -26,7 +26,7 @@ public sealed class BalancerTests
     private static string Picks(BackendRuntime be, int n, ServerRuntime? exclude = null)
     {
         var names = new List<string>();
-        for (int i = 0; i < n; i++) names.Add(be.Pick(NoClient, exclude)?.Name ?? "-");
+        for (int i = 0; i < n; i++) names.Add(be.Picker.Pick(NoClient, exclude)?.Name ?? "-");
         return string.Join(" ", names);
     }
 
@@ -66,9 +66,9 @@ public sealed class BalancerTests
         {
             var be = Backend(algorithm, S("a"), S("b"));
             var a = be.Servers[0];
-            for (int i = 0; i < 10; i++) Assert.That(be.Pick(NoClient, a)?.Name, Is.EqualTo("b"), algorithm.ToString());
+            for (int i = 0; i < 10; i++) Assert.That(be.Picker.Pick(NoClient, a)?.Name, Is.EqualTo("b"), algorithm.ToString());
             var single = Backend(algorithm, S("only"));
-            Assert.That(single.Pick(NoClient, single.Servers[0])?.Name, Is.EqualTo("only"), algorithm + ": the only server is still returned");
+            Assert.That(single.Picker.Pick(NoClient, single.Servers[0])?.Name, Is.EqualTo("only"), algorithm + ": the only server is still returned");
         }
     }
 
@@ -108,8 +108,8 @@ public sealed class BalancerTests
         using var listener = Listen();
         using var client = await ConnectAsync((IPEndPoint)listener.LocalEndPoint!);
         using var accepted = await listener.AcceptAsync();
-        var first = be.Pick(accepted, null);
-        for (int i = 0; i < 10; i++) Assert.That(be.Pick(accepted, null), Is.SameAs(first));
+        var first = be.Picker.Pick(accepted, null);
+        for (int i = 0; i < 10; i++) Assert.That(be.Picker.Pick(accepted, null), Is.SameAs(first));
     }
 
     [Test]
@@ -117,7 +117,7 @@ public sealed class BalancerTests
     {
         var be = Backend(BalanceAlgorithm.Random, S("a", 1), S("b", 3));
         int b = 0;
-        for (int i = 0; i < 4000; i++) if (be.Pick(NoClient, null)!.Name == "b") b++;
+        for (int i = 0; i < 4000; i++) if (be.Picker.Pick(NoClient, null)!.Name == "b") b++;
         Assert.That(b, Is.InRange(2700, 3300));
     }
 

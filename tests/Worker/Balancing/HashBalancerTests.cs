@@ -32,7 +32,7 @@ public sealed class HashBalancerTests
     {
         _head.Reset(HttpMessageKind.Request);
         Assert.That(HttpTestHelper.ParseRequest(_head, $"GET {target} HTTP/1.1\r\nHost: h\r\n{headers}\r\n"), Is.EqualTo(HttpParseStatus.Complete));
-        return be.Pick(NoClient, _head, exclude)?.Name ?? "-";
+        return be.Picker.Pick(NoClient, _head, exclude)?.Name ?? "-";
     }
 
     private static readonly BalanceOptions Consistent = BalanceOptions.Default with { HashMethod = HashMethod.Consistent, HashAvalanche = true };
@@ -112,9 +112,9 @@ public sealed class HashBalancerTests
         using var listener = Listen();
         using var client = await ConnectAsync((IPEndPoint)listener.LocalEndPoint!);
         using var accepted = await listener.AcceptAsync();
-        var first = be.Pick(accepted, null);
+        var first = be.Picker.Pick(accepted, null);
         Assert.That(first, Is.Not.Null);
-        for (int i = 0; i < 10; i++) Assert.That(be.Pick(accepted, null), Is.SameAs(first));
+        for (int i = 0; i < 10; i++) Assert.That(be.Picker.Pick(accepted, null), Is.SameAs(first));
     }
 
     [Test]
@@ -133,14 +133,14 @@ public sealed class HashBalancerTests
         var be = Backend(BalanceAlgorithm.Random, BalanceOptions.Default, S("busy"), S("idle"));
         for (int i = 0; i < 10; i++) be.Servers[0].Counters.OpenSession();
         int idle = 0;
-        for (int i = 0; i < 4000; i++) if (be.Pick(NoClient, null)!.Name == "idle") idle++;
+        for (int i = 0; i < 4000; i++) if (be.Picker.Pick(NoClient, null)!.Name == "idle") idle++;
         TestContext.Out.WriteLine($"random(2), one server loaded: idle got {idle / 4000.0:P1} (ideal 75%)");
         Assert.That(idle, Is.InRange(2800, 3200));
 
         var one = Backend(BalanceAlgorithm.Random, BalanceOptions.Default with { RandomDraws = 1 }, S("busy"), S("idle"));
         for (int i = 0; i < 10; i++) one.Servers[0].Counters.OpenSession();
         idle = 0;
-        for (int i = 0; i < 4000; i++) if (one.Pick(NoClient, null)!.Name == "idle") idle++;
+        for (int i = 0; i < 4000; i++) if (one.Picker.Pick(NoClient, null)!.Name == "idle") idle++;
         Assert.That(idle, Is.InRange(1800, 2200), "one draw ignores load");
     }
 
@@ -169,12 +169,12 @@ public sealed class HashBalancerTests
         var be = Backend(algorithm, options, S("a"), S("b", 2), S("c"));
         _head.Reset(HttpMessageKind.Request);
         HttpTestHelper.ParseRequest(_head, "GET /a/b/c?user=alice HTTP/1.1\r\nHost: h\r\nX-User: www.example.com\r\n\r\n");
-        for (int i = 0; i < 100; i++) be.Pick(NoClient, _head, null);   // warm up (tiered JIT)
+        for (int i = 0; i < 100; i++) be.Picker.Pick(NoClient, _head, null);   // warm up (tiered JIT)
         long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++) be.Pick(NoClient, _head, be.Servers[i % 3]);
+        for (int i = 0; i < 1000; i++) be.Picker.Pick(NoClient, _head, be.Servers[i % 3]);
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
     }
 
     private static string Names(BackendRuntime be, int n) =>
-        string.Join(" ", Enumerable.Range(0, n).Select(_ => be.Pick(NoClient, null)?.Name ?? "-"));
+        string.Join(" ", Enumerable.Range(0, n).Select(_ => be.Picker.Pick(NoClient, null)?.Name ?? "-"));
 }
