@@ -22,9 +22,10 @@ internal sealed partial class HttpSession
         ServerRuntime? fresh = null;
         for (int attempt = 0; ; attempt++)
         {
-            _serverIdle = false;
-            bool? reused = await AcquireServerAsync(be, fresh).ConfigureAwait(false);
-            if (reused is null || _server is not { } conn)
+            _server.Idle = false;
+            SetPhase(PhaseConnecting);
+            bool? reused = await _server.AcquireAsync(tx, be, fresh, _client.Socket, _req, mayUsePool: _requests > 1).ConfigureAwait(false);
+            if (reused is null || _server.Connection is not { } conn)
             {
                 if (Volatile.Read(ref _aborted) != 0)
                 {
@@ -74,10 +75,10 @@ internal sealed partial class HttpSession
                 && outcome != ResponseOutcome.Retry && _resp.BodyFraming != HttpBodyFraming.Tunnel;
             if (serverReusable)
             {
-                _serverIdle = true;
+                _server.Idle = true;
                 conn.ReleaseBufferIfEmpty();   // idle until the next request: measured 16 KB per idle session otherwise
             }
-            else DropServer();
+            else _server.Drop();
             return outcome == ResponseOutcome.KeepAlive && bodyResult == BodyResult.Done;
         }
     }
@@ -328,7 +329,7 @@ internal sealed partial class HttpSession
         srv.Counters.CountResponse(status);
         // `observe layer7`: no valid response from the server.
         srv.Passive.Report(status == 504 ? Health.PassiveEvent.HttpReadTimeout : Health.PassiveEvent.HttpInvalidResponse);
-        DropServer();
+        _server.Drop();
         if (Volatile.Read(ref _aborted) == 0) await SendErrorAsync(status).ConfigureAwait(false);
         return false;
     }
@@ -338,87 +339,5 @@ internal sealed partial class HttpSession
     {
         Volatile.Write(ref since, Environment.TickCount64);
         Interlocked.Increment(ref busy);
-    }
-
-    /// <summary>
-    /// Makes <see cref="_server"/> a connection to a server of <paramref name="be"/> for the request in progress.
-    /// The request first takes a `maxconn` permit (ServerConnector, waiting in the backend queue when every server is
-    /// full), then uses the session's own idle connection when the balancer picked its server again, else (not for a
-    /// session's first request: `http-reuse safe`) an idle one from the server's pool, else connects a new one.
-    /// <paramref name="fresh"/> forces a new connection to <paramref name="fresh"/>, keeping its permit (a reused one
-    /// failed before any response byte). Returns whether the connection was reused, or null when no server could be
-    /// reached (after `timeout queue` too: 503).
-    /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool?> AcquireServerAsync(BackendRuntime be, ServerRuntime? fresh)
-    {
-        var connector = _tx.Connector;
-        var srv = fresh;
-        if (fresh is null)
-        {
-            SetPhase(PhaseConnecting);
-            srv = await connector.AcquirePermitAsync(be, _client.Socket, _req).ConfigureAwait(false);
-            if (srv is not null)
-            {
-                if (_server is { } own)
-                {
-                    if (_serverOwner == srv && own.IsIdleAlive()) return Attach(srv, reused: true);
-                    ReleaseIdleServer();
-                }
-                if (_requests > 1 && srv.Pool.TryTake() is { } pooled)
-                {
-                    Volatile.Write(ref _server, pooled);
-                    _serverOwner = srv;
-                    return Attach(srv, reused: true);
-                }
-            }
-        }
-        DropServer();
-        SetPhase(PhaseConnecting);
-        var result = await connector.ConnectAsync(be, srv, _client.Socket, _req).ConfigureAwait(false);
-        switch (result)
-        {
-            case ServerConnector.Result.Connected:
-                // Published to Abort before the connector lets go of it, so an abort in between still closes it.
-                Volatile.Write(ref _server, new BufferedSocket(connector.TakeConnection(), _engine.BufferSize));
-                connector.ForgetConnection();
-                _serverOwner = connector.Server;
-                return Attach(connector.Server!, reused: false);
-            case ServerConnector.Result.NoServer:
-                SetLogCause('S', 'C');   // no usable server (or `timeout queue`): HAProxy's 503
-                return null;
-            case ServerConnector.Result.Failed:
-                SetLogCause(connector.ConnectTimedOut ? 's' : 'S', 'C');   // 8.5: sC connect timeout, SC refused
-                return null;
-            default:
-                return null;
-        }
-    }
-
-    /// <summary>Counts the request on <paramref name="srv"/> (HttpTransaction.Attach) and returns <paramref name="reused"/>.</summary>
-    private bool Attach(ServerRuntime srv, bool reused)
-    {
-        long now = Environment.TickCount64;
-        _server!.LastActivity = now;
-        _tx.Attach(srv, reused, now);
-        return reused;
-    }
-
-    /// <summary>Gives the session's idle connection to its server's pool (its previous response was fully read).</summary>
-    private void ReleaseIdleServer()
-    {
-        if (Volatile.Read(ref _server) is not { } own || _serverOwner is not { } owner) return;
-        Volatile.Write(ref _server, null);
-        _serverOwner = null;
-        owner.Pool.Return(own);
-    }
-
-    /// <summary>Closes the current server connection (failed, not reusable, or `http-server-close`).</summary>
-    private void DropServer()
-    {
-        if (Volatile.Read(ref _server) is not { } conn) return;
-        Volatile.Write(ref _server, null);
-        _serverOwner = null;
-        conn.Dispose();
     }
 }

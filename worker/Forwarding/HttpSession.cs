@@ -38,10 +38,7 @@ internal sealed partial class HttpSession : ProxySession
     private byte[]? _xffHeader;
     private int _requests;
 
-    // The server connection of the request in progress, or the session's idle one kept for the next request.
-    private BufferedSocket? _server;
-    private ServerRuntime? _serverOwner;      // the server that connection goes to
-    private bool _serverIdle;                 // _server is idle, its last response fully read
+    private readonly HttpServerConnection _server;   // the request's server connection, or the idle one kept for the next
 
     private int _phase;
     private long _phaseStart;
@@ -61,6 +58,7 @@ internal sealed partial class HttpSession : ProxySession
         _resp = new HttpHead(size, _req.MaxHeaders);
         _outSize = size + 4096;
         _tx = new HttpTransaction(this, fe);
+        _server = new HttpServerConnection(size);
     }
 
     internal override FrontendRuntime Frontend => _fe;
@@ -83,7 +81,7 @@ internal sealed partial class HttpSession : ProxySession
             {
             }
             // The session's idle server connection goes back to its server's pool before the sockets close.
-            if (_serverIdle && Volatile.Read(ref _aborted) == 0) ReleaseIdleServer();
+            if (_server.Idle && Volatile.Read(ref _aborted) == 0) _server.ReleaseIdle();
             await LingerCloseAsync().ConfigureAwait(false);
         }
         catch (Exception e)
@@ -98,7 +96,7 @@ internal sealed partial class HttpSession : ProxySession
             fe.Counters.CloseSession();
             _engine.UnregisterSession(this);
             // Every operation has completed: the buffers can go back.
-            _server?.Dispose();
+            _server.Dispose();
             _client.Dispose();
             _req.Dispose();
             _resp.Dispose();
@@ -388,7 +386,7 @@ internal sealed partial class HttpSession : ProxySession
         Interlocked.Exchange(ref _aborted, 1);
         _tx.Connector.Abort();
         _client.Close();
-        Volatile.Read(ref _server)?.Close();
+        _server.Connection?.Close();
     }
 
     internal override bool IsAborted => Volatile.Read(ref _aborted) != 0;
@@ -396,8 +394,9 @@ internal sealed partial class HttpSession : ProxySession
     /// <summary>
     /// Called by the engine's timer. Waiting for a request: `timeout http-keep-alive` / `http-request` shut the
     /// client's receive side down, so the session sees the end and answers 408 itself. Queued or connecting: the
-    /// connector's `timeout queue` / `timeout connect`. Exchanging: `timeout server` closes the server side (504 if nothing was answered yet),
-    /// `timeout client` (only while client I/O is pending) closes everything. Tunnel: `timeout tunnel`.
+    /// connector's `timeout queue` / `timeout connect`. Exchanging: `timeout server` closes the server side (504 if
+    /// nothing was answered yet), `timeout client` (only while client I/O is pending) closes everything. Tunnel:
+    /// `timeout tunnel`.
     /// </summary>
     internal override void CheckTimeouts(long now)
     {
@@ -416,7 +415,7 @@ internal sealed partial class HttpSession : ProxySession
                 break;
             case PhaseExchange:
                 var tx = _tx;
-                if (Volatile.Read(ref tx.ServerBusy) > 0 && Volatile.Read(ref _server) is { } server
+                if (Volatile.Read(ref tx.ServerBusy) > 0 && _server.Connection is { } server
                     && Expired(now - Math.Max(server.LastActivity, Volatile.Read(ref tx.ServerWaitSince)), Volatile.Read(ref tx.ServerTimeoutMs)))
                 {
                     Interlocked.Exchange(ref tx.ServerTimedOut, 1);
@@ -431,7 +430,7 @@ internal sealed partial class HttpSession : ProxySession
                 break;
             case PhaseTunnel:
                 long tunnel = Volatile.Read(ref _tx.TunnelTimeoutMs);
-                long last = Math.Max(_client.LastActivity, Volatile.Read(ref _server)?.LastActivity ?? 0);
+                long last = Math.Max(_client.LastActivity, _server.Connection?.LastActivity ?? 0);
                 if (Expired(now - Math.Max(last, Volatile.Read(ref _phaseStart)), tunnel)) Abort();
                 break;
             case PhaseClosing:

@@ -1,0 +1,106 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using Proxy.Worker.Http;
+
+namespace Proxy.Worker.Forwarding;
+
+/// <summary>
+/// The server side of an http session: the connection of the request in progress, or the idle one the session keeps
+/// for its next request (`http-reuse safe`), and the server it goes to. A request gets one from
+/// <see cref="AcquireAsync"/>: its own idle connection when the balancer picked that server again, else (not for a
+/// session's first request) an idle one from the server's pool (ServerConnectionPool), else a new one through the
+/// transaction's <see cref="ServerConnector"/>. The session's timer and abort read <see cref="Connection"/>.
+/// </summary>
+internal sealed class HttpServerConnection(int bufferSize) : IDisposable
+{
+    private BufferedSocket? _connection;
+    private ServerRuntime? _owner;   // the server _connection goes to
+
+    /// <summary>The current connection (in use, or idle and kept), or null.</summary>
+    public BufferedSocket? Connection => Volatile.Read(ref _connection);
+
+    /// <summary>The connection is idle, its last response fully read: it may serve the session's next request.</summary>
+    public bool Idle;
+
+    /// <summary>
+    /// Makes <see cref="Connection"/> a connection to a server of <paramref name="be"/> for the request of
+    /// <paramref name="tx"/>. The request first takes a `maxconn` permit (waiting in the backend queue when every
+    /// server is full). <paramref name="fresh"/> forces a new connection to <paramref name="fresh"/>, keeping its
+    /// permit (a reused one failed before any response byte). Returns whether the connection was reused, or null
+    /// when no server could be reached (after `timeout queue` too: 503), the termination state recorded.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool?> AcquireAsync(HttpTransaction tx, BackendRuntime be, ServerRuntime? fresh, Socket client,
+        HttpHead request, bool mayUsePool)
+    {
+        var connector = tx.Connector;
+        var srv = fresh;
+        if (fresh is null)
+        {
+            srv = await connector.AcquirePermitAsync(be, client, request).ConfigureAwait(false);
+            if (srv is not null)
+            {
+                if (Connection is { } own)
+                {
+                    if (_owner == srv && own.IsIdleAlive()) return Attach(tx, srv, reused: true);
+                    ReleaseIdle();
+                }
+                if (mayUsePool && srv.Pool.TryTake() is { } pooled)
+                {
+                    Volatile.Write(ref _connection, pooled);
+                    _owner = srv;
+                    return Attach(tx, srv, reused: true);
+                }
+            }
+        }
+        Drop();
+        var result = await connector.ConnectAsync(be, srv, client, request).ConfigureAwait(false);
+        switch (result)
+        {
+            case ServerConnector.Result.Connected:
+                // Published to the session's abort before the connector lets go of it, so an abort in between still closes it.
+                Volatile.Write(ref _connection, new BufferedSocket(connector.TakeConnection(), bufferSize));
+                connector.ForgetConnection();
+                _owner = connector.Server;
+                return Attach(tx, connector.Server!, reused: false);
+            case ServerConnector.Result.NoServer:
+                tx.SetCause('S', 'C');   // no usable server (or `timeout queue`): HAProxy's 503
+                return null;
+            case ServerConnector.Result.Failed:
+                tx.SetCause(connector.ConnectTimedOut ? 's' : 'S', 'C');   // 8.5: sC connect timeout, SC refused
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>Counts the request on <paramref name="srv"/> (HttpTransaction.Attach) and returns <paramref name="reused"/>.</summary>
+    private bool Attach(HttpTransaction tx, ServerRuntime srv, bool reused)
+    {
+        long now = Environment.TickCount64;
+        _connection!.LastActivity = now;
+        tx.Attach(srv, reused, now);
+        return reused;
+    }
+
+    /// <summary>Gives the idle connection to its server's pool (its previous response was fully read).</summary>
+    public void ReleaseIdle()
+    {
+        if (Connection is not { } own || _owner is not { } owner) return;
+        Volatile.Write(ref _connection, null);
+        _owner = null;
+        owner.Pool.Return(own);
+    }
+
+    /// <summary>Closes the current connection (failed, not reusable, or `http-server-close`).</summary>
+    public void Drop()
+    {
+        if (Connection is not { } conn) return;
+        Volatile.Write(ref _connection, null);
+        _owner = null;
+        conn.Dispose();
+    }
+
+    /// <summary>At the session's end, every operation completed: closes what is left and returns its buffer.</summary>
+    public void Dispose() => Connection?.Dispose();
+}
