@@ -41,8 +41,8 @@ if (!result.IsValid)
     foreach (var error in result.Errors) Console.Error.WriteLine(error.ToString());
     return 1;
 }
+// Read, parsed and resolved once: workers receive this model and never open the file (WorkerInit.Config).
 var config = result.Config!;
-string configText = File.ReadAllText(configPath);
 // A log file the supervisor creates goes to the workers' `user`/`group`, who append to it too.
 (uint Uid, uint Gid)? logFileOwner = Privileges.Resolve(config.Global.User, config.Global.Group, out uint? ownerUid, out uint? ownerGid) is null
     && ownerUid is { } ownerU && ownerGid is { } ownerG ? (ownerU, ownerG) : null;
@@ -79,7 +79,7 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException or Arg
     return 1;
 }
 
-await using var supervisor = new Supervisor(config, configText, listeners, cpuPlan, board);
+await using var supervisor = new Supervisor(config, listeners, cpuPlan, board);
 var stopRequested = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
 Task RequestStop(TimeSpan timeout)
 {
