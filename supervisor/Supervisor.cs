@@ -27,6 +27,7 @@ public sealed class Supervisor : IAsyncDisposable
     private readonly Timer _mirrorSync;
     private int _generation = 1;
     private volatile bool _stopping;
+    private volatile bool _serving; // the first generation is up: reloads may start
 
     public Supervisor(ProxyConfig config, ListenerSet listeners, int[][] cpuPlan, StatsBoard board)
     {
@@ -73,6 +74,7 @@ public sealed class Supervisor : IAsyncDisposable
     public async Task StartAsync()
     {
         await StartGenerationAsync(_generation);
+        _serving = true;
         Log.Info($"{_cpuPlan.Length} worker(s) serving, generation {_generation}");
     }
 
@@ -308,6 +310,8 @@ public sealed class Supervisor : IAsyncDisposable
     /// </summary>
     public async Task<ReloadResult> ReloadFromFileAsync()
     {
+        // A reload while the first workers start would race them for the slots; the signal path queues it instead.
+        if (!_serving) return ReloadResult.Failed("the instance is still starting: reload refused, nothing changed; retry once it serves");
         string path = Config.SourcePath;
         var parsed = ConfigLoader.Load(path);
         if (!parsed.IsValid)

@@ -153,12 +153,14 @@ public class BalanceKeywordTests
         Assert.That(SingleHttpError(line), Does.StartWith(expected));
     }
 
-    [TestCase("option allbackups", "test.cfg:5: 'option allbackups' is not allowed in a frontend section")]
-    [TestCase("hash-type consistent", "test.cfg:5: 'hash-type' is not allowed in a frontend section")]
-    public void FrontendOnlyKeywords_Refused(string line, string expected)
+    [TestCase("option allbackups", "test.cfg:5: 'option allbackups' has no effect in frontend 'f', which has no backend capability: ignored")]
+    [TestCase("hash-type consistent", "test.cfg:5: 'hash-type' has no effect in frontend 'f', which has no backend capability: ignored")]
+    public void BackendKeywords_InAFrontend_WarnAndHaveNoEffect(string line, string expected)
     {
-        var errors = ParseErrors(Lines("backend b", "frontend f", "bind :80", "default_backend b", line));
-        Assert.That(errors, Is.EqualTo(new[] { expected }));
+        // HAProxy's warnifnotcap: accepted with a warning, never an error.
+        var result = Parse(Lines("backend b", "frontend f", "bind :80", "default_backend b", line));
+        Assert.That(result.Errors, Is.Empty);
+        Assert.That(result.Warnings.Select(w => w.ToString()), Has.Member(expected));
     }
 
     [TestCase("uri")]
