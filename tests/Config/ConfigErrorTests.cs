@@ -189,7 +189,7 @@ public class ConfigErrorTests
             "frontend web",                            // 7
             "    bind :70000",                         // 8
             "    default_backend missing",             // 9
-            "    option httpchk",                      // 10
+            "    option frobnicate",                   // 10
             "backend app",                             // 11
             "    server a 10.0.0.1:80 weight 300",     // 12
             "    server b 10.0.0.2:80",                // 13
