@@ -39,9 +39,10 @@ public sealed class WorkerHost
         using var board = StatsBoard.Open(init.BoardPath);
         var boardSlot = board.Slot(init.BoardSlot);
         boardSlot.SetPid(Environment.ProcessId);
+        // Built before dropping privileges too: its log files are opened now, while `chroot` still shows their paths.
+        await using var engine = new ProxyEngine(config, listeners, Log, init.Workers);
         if (!DropPrivileges(config.Global)) return 1;
 
-        await using var engine = new ProxyEngine(config, listeners, Log, init.Workers);
         foreach (var change in init.ServerOverrides)
             if (ServerOverrides.Apply(engine, change) is { } problem) Log.Warn($"server setting not applied: {problem}");
         // One worker checks; the supervisor relays its verdicts, so all workers agree on every server's health.

@@ -156,6 +156,49 @@ public sealed class WorkerModelTests
         }
     }
 
+    [Test]
+    public async Task Chroot_TrafficLogFile_IsOpenedBeforePrivilegesDrop_AndWritten()
+    {
+        Assume.That(Posix.GetEffectiveUid(), Is.EqualTo(0u), "needs root to chroot and change user");
+        string dir = Directory.CreateTempSubdirectory("proxy-chroot-").FullName;
+        string jail = Directory.CreateDirectory(Path.Combine(dir, "jail")).FullName;   // empty: the log path is not in it
+        string file = Path.Combine(dir, "traffic.log");
+        try
+        {
+            using var echo = new EchoServer();
+            int port = Ports.Free();
+            using var proxy = new ProxyInstance($"""
+                defaults
+                    mode tcp
+                    timeout connect 2s
+                    timeout client 10s
+                    timeout server 10s
+                frontend fe
+                    bind 127.0.0.1:{port}
+                    log {file} local0
+                    option tcplog
+                    default_backend be
+                backend be
+                    server s1 127.0.0.1:{echo.Port}
+
+                """, $"    nbproc 1\n    user nobody\n    group nogroup\n    chroot {jail}\n").Start();
+            Assert.That(await TcpClientHelper.RoundTripAsync(port, [1, 2], TimeSpan.FromSeconds(5)), Is.EqualTo(new byte[] { 1, 2 }));
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            string text = "";
+            while (DateTime.UtcNow < deadline)
+            {
+                text = File.Exists(file) ? File.ReadAllText(file) : "";
+                if (text.Contains(" fe be/s1 ")) break;
+                await Task.Delay(50);
+            }
+            Assert.That(text, Does.Contain(" fe be/s1 "), "the worker, chrooted away from the path, writes through the descriptor it opened first");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>One line `ADDRESS NAME` of /etc/hosts per test name, removed again by name (other lines untouched).</summary>
     private static class HostsFile
     {
