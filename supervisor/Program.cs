@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using NLog;
 using Proxy.Shared.Config;
 using Proxy.Shared.Control;
@@ -32,6 +31,8 @@ if (configPath is null)
 
 LogSetup.ConfigureSupervisor([]);
 var log = LogManager.GetLogger("supervisor");
+// First of all: a stop or reload signal during start-up is handled, never the runtime's default (exit 143).
+using var signals = new SupervisorSignals();
 
 configPath = Path.GetFullPath(configPath);
 var result = ConfigLoader.Load(configPath);
@@ -41,8 +42,8 @@ if (!result.IsValid)
     foreach (var error in result.Errors) Console.Error.WriteLine(error.ToString());
     return 1;
 }
+// Read, parsed and resolved once: workers receive this model and never open the file (WorkerInit.Config).
 var config = result.Config!;
-string configText = File.ReadAllText(configPath);
 // A log file the supervisor creates goes to the workers' `user`/`group`, who append to it too.
 (uint Uid, uint Gid)? logFileOwner = Privileges.Resolve(config.Global.User, config.Global.Group, out uint? ownerUid, out uint? ownerGid) is null
     && ownerUid is { } ownerU && ownerGid is { } ownerG ? (ownerU, ownerG) : null;
@@ -52,6 +53,13 @@ if (StartupChecks.Run(config) is { Count: > 0 } problems)
 {
     foreach (var p in problems) Console.Error.WriteLine(p);
     return 1;
+}
+
+signals.StopTimeout = config.Global.HardStopAfter ?? TimeSpan.FromSeconds(30);
+if (signals.IsStopRequested)
+{
+    log.Info("stopped during start-up, before any worker started");
+    return 0;
 }
 
 if (daemon) Posix.CreateSession();
@@ -79,11 +87,10 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException or Arg
     return 1;
 }
 
-await using var supervisor = new Supervisor(config, configText, listeners, cpuPlan, board);
-var stopRequested = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+await using var supervisor = new Supervisor(config, listeners, cpuPlan, board);
 Task RequestStop(TimeSpan timeout)
 {
-    stopRequested.TrySetResult(timeout);
+    signals.RequestStop(timeout);
     return Task.CompletedTask;
 }
 
@@ -112,25 +119,24 @@ catch (Exception e) when (e is TimeoutException or InvalidOperationException or 
     return 1;
 }
 
+if (signals.IsStopRequested)
+{
+    // A stop signal came while the workers started: they served for no one; stop them as asked, say so, exit 0.
+    log.Info("stop requested during start-up: stopping the workers just started");
+    await supervisor.StopAsync(await signals.StopRequested);
+    log.Info("supervisor exiting");
+    LogManager.Shutdown();
+    return 0;
+}
+
 if (config.Global.PidFile is { } pidFile) File.WriteAllText(pidFile, Environment.ProcessId + "\n");
 
-// SIGTERM/SIGINT/SIGQUIT: graceful stop, as `proxyctl stop` does. Cancel keeps the runtime from exiting first.
-TimeSpan signalTimeout = config.Global.HardStopAfter ?? TimeSpan.FromSeconds(30);
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; RequestStop(signalTimeout); });
-using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; RequestStop(signalTimeout); });
-using var sigquit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => { c.Cancel = true; RequestStop(signalTimeout); });
-// SIGHUP, and SIGUSR2 as HAProxy's master does: reload the config file.
-void ReloadOnSignal(PosixSignalContext c)
+// SIGHUP and SIGUSR2 reload the config file from now on (one received while starting runs now).
+signals.Serving(async () =>
 {
-    c.Cancel = true;
-    _ = Task.Run(async () =>
-    {
-        var r = await supervisor.ReloadFromFileAsync();
-        if (r.Ok) log.Info(r.Message.TrimEnd()); else log.Error("reload failed: " + r.Message);
-    });
-}
-using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ReloadOnSignal);
-using var sigusr2 = PosixSignalRegistration.Create((PosixSignal)Posix.SIGUSR2, ReloadOnSignal);
+    var r = await supervisor.ReloadFromFileAsync();
+    if (r.Ok) log.Info(r.Message.TrimEnd()); else log.Error("reload failed: " + r.Message);
+});
 
 if (daemon)
 {
@@ -140,7 +146,7 @@ if (daemon)
     Posix.RedirectStdioToDevNull();
 }
 
-TimeSpan stopTimeout = await stopRequested.Task;
+TimeSpan stopTimeout = await signals.StopRequested;
 await supervisor.StopAsync(stopTimeout);
 if (config.Global.PidFile is { } pf) try { File.Delete(pf); } catch (IOException) { }
 log.Info("supervisor exiting");

@@ -27,14 +27,14 @@ public sealed class Supervisor : IAsyncDisposable
     private readonly Timer _mirrorSync;
     private int _generation = 1;
     private volatile bool _stopping;
+    private volatile bool _serving; // the first generation is up: reloads may start
 
-    public Supervisor(ProxyConfig config, string configText, ListenerSet listeners, int[][] cpuPlan, StatsBoard board)
+    public Supervisor(ProxyConfig config, ListenerSet listeners, int[][] cpuPlan, StatsBoard board)
     {
         _board = board;
         // While an old generation drains after a reload, the new board shows it through mirrors.
         _mirrorSync = new Timer(_ => SyncBoardMirrors(), null, MirrorSyncInterval, MirrorSyncInterval);
         Config = config;
-        ConfigText = configText;
         _listeners = listeners;
         _cpuPlan = cpuPlan;
         _backoff = new CrashBackoff[cpuPlan.Length];
@@ -44,6 +44,7 @@ public sealed class Supervisor : IAsyncDisposable
 
     private static readonly TimeSpan MirrorSyncInterval = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>The current generation's model: parsed, checked and resolved once here, shipped whole to its workers.</summary>
     public ProxyConfig Config { get; private set; }
 
     /// <summary>The current stats board (replaced on reload).</summary>
@@ -51,7 +52,6 @@ public sealed class Supervisor : IAsyncDisposable
     {
         get { lock (_gate) return _board; }
     }
-    public string ConfigText { get; private set; }
     public DateTimeOffset StartedAt { get; }
     public int Generation => _generation;
     public int SlotCount => _cpuPlan.Length;
@@ -74,6 +74,7 @@ public sealed class Supervisor : IAsyncDisposable
     public async Task StartAsync()
     {
         await StartGenerationAsync(_generation);
+        _serving = true;
         Log.Info($"{_cpuPlan.Length} worker(s) serving, generation {_generation}");
     }
 
@@ -100,14 +101,12 @@ public sealed class Supervisor : IAsyncDisposable
         return started;
     }
 
-    private WorkerProcess SpawnSlot(int slot) => SpawnSlot(slot, _generation);
-
     private WorkerProcess SpawnSlot(int slot, int generation)
     {
         var (fds, refs) = _listeners.ForSlot(slot);
         StatsSlot boardSlot;
         lock (_gate) boardSlot = _board.ClaimFreeSlot(generation, pid: 0, cpu: _cpuPlan[slot][0]);
-        var init = new WorkerInit(slot, generation, _cpuPlan[slot], Config.SourcePath, ConfigText, refs, _board.Path, boardSlot.Index,
+        var init = new WorkerInit(slot, generation, _cpuPlan[slot], Config, refs, _board.Path, boardSlot.Index,
             Servers.For(Config), RunsHealthChecks: slot == 0, DownServers: DownServers()) { Workers = _cpuPlan.Length };
         var worker = _spawner.Spawn(slot, generation, _cpuPlan[slot], init, fds, OnWorkerMessage, OnWorkerExit);
         lock (_gate) _workers.Add(worker);
@@ -209,16 +208,17 @@ public sealed class Supervisor : IAsyncDisposable
         }
         TimeSpan delay = _backoff[worker.Slot].NextDelay(worker.StartedAt);
         Log.Warn($"worker slot {worker.Slot + 1} pid {worker.Pid} exited unexpectedly with status {worker.ExitCode}; respawning in {delay.TotalMilliseconds:0} ms (its listeners stay open)");
-        _ = RespawnAfterAsync(worker.Slot, delay);
+        _ = RespawnAfterAsync(worker.Slot, worker.Generation, delay);
     }
 
-    private async Task RespawnAfterAsync(int slot, TimeSpan delay)
+    private async Task RespawnAfterAsync(int slot, int generation, TimeSpan delay)
     {
         if (delay > TimeSpan.Zero) await Task.Delay(delay);
-        if (_stopping) return;
+        // A reload during the back-off started a newer generation in this slot; this one's model is gone.
+        if (_stopping || generation != _generation) return;
         try
         {
-            var worker = SpawnSlot(slot);
+            var worker = SpawnSlot(slot, generation);
             await worker.Ready;
         }
         catch (Exception e)
@@ -232,7 +232,7 @@ public sealed class Supervisor : IAsyncDisposable
     /// bind new ones, start generation G+1 on the same slots and sockets, and only once all of it serves,
     /// drain generation G. Any failure rolls back: G keeps serving and the reason is returned.
     /// </summary>
-    public async Task<ReloadResult> ReloadAsync(ProxyConfig newConfig, string newText, int[][] newCpuPlan)
+    public async Task<ReloadResult> ReloadAsync(ProxyConfig newConfig, int[][] newCpuPlan)
     {
         await _reloadGate.WaitAsync();
         try
@@ -241,7 +241,7 @@ public sealed class Supervisor : IAsyncDisposable
             var (newListeners, errors) = ListenerSet.Bind(newConfig, newCpuPlan.Length, _listeners);
             if (errors.Count > 0) return ReloadResult.Failed(string.Join("\n", errors));
 
-            var old = (Config, ConfigText, _listeners, _cpuPlan, _backoff, _generation);
+            var old = (Config, _listeners, _cpuPlan, _backoff, _generation);
             var changes = ConfigChanges.Describe(Config, newConfig);
             List<WorkerProcess> oldWorkers;
             lock (_gate)
@@ -251,7 +251,7 @@ public sealed class Supervisor : IAsyncDisposable
                 int needed = _workers.Count + newCpuPlan.Length;
                 int slots = Math.Max(_board.SlotCount, Math.Max(needed, StatsBoard.DefaultSlotCount(newCpuPlan.Length)));
                 _board = _board.Reconfigure(StatObjects.FromConfig(newConfig), slots, _generation + 1);
-                (Config, ConfigText, _listeners, _cpuPlan) = (newConfig, newText, newListeners, newCpuPlan);
+                (Config, _listeners, _cpuPlan) = (newConfig, newListeners, newCpuPlan);
                 _backoff = new CrashBackoff[newCpuPlan.Length];
                 for (int i = 0; i < _backoff.Length; i++) _backoff[i] = new CrashBackoff();
                 _generation++;
@@ -264,11 +264,11 @@ public sealed class Supervisor : IAsyncDisposable
             {
                 lock (_gate)
                 {
-                    (Config, ConfigText, _listeners, _cpuPlan, _backoff, _generation) = old;
-                    _board = _board.Reconfigure(StatObjects.FromConfig(old.Config), generation: old.Item6);
+                    (Config, _listeners, _cpuPlan, _backoff, _generation) = old;
+                    _board = _board.Reconfigure(StatObjects.FromConfig(old.Config), generation: old._generation);
                 }
-                newListeners.DisposeExcept(old.Item3);
-                Log.Error($"reload failed, generation {old.Item6} keeps serving: {e.Message}");
+                newListeners.DisposeExcept(old._listeners);
+                Log.Error($"reload failed, generation {old._generation} keeps serving: {e.Message}");
                 return ReloadResult.Failed($"new workers failed: {e.Message}");
             }
             ReloadCount++;
@@ -276,7 +276,7 @@ public sealed class Supervisor : IAsyncDisposable
             TimeSpan drain = newConfig.Global.HardStopAfter ?? DefaultDrainTimeout;
             foreach (var w in oldWorkers) await w.DrainAsync(drain);
             // The old set keeps only sockets the new config dropped; they close once the old workers exit.
-            var retired = old.Item3;
+            var retired = old._listeners;
             retired.HandOverTo(newListeners);
             _ = CloseWhenGoneAsync(oldWorkers, retired);
             Log.Info($"reloaded: generation {_generation} serving, {oldWorkers.Count} old worker(s) draining");
@@ -304,26 +304,22 @@ public sealed class Supervisor : IAsyncDisposable
         return null;
     }
 
-    /// <summary>Reads the instance's config file again and reloads with it; a file with errors changes nothing.</summary>
+    /// <summary>
+    /// Reads the instance's config file again and reloads with it; a file with errors changes nothing. The file is
+    /// read, parsed and resolved here, once: the new generation's workers receive this model.
+    /// </summary>
     public async Task<ReloadResult> ReloadFromFileAsync()
     {
+        // A reload while the first workers start would race them for the slots; the signal path queues it instead.
+        if (!_serving) return ReloadResult.Failed("the instance is still starting: reload refused, nothing changed; retry once it serves");
         string path = Config.SourcePath;
         var parsed = ConfigLoader.Load(path);
         if (!parsed.IsValid)
             return ReloadResult.Failed("configuration has errors, nothing changed:\n" + string.Join("\n", parsed.Errors));
         if (StartupChecks.Run(parsed.Config!) is { Count: > 0 } problems)
             return ReloadResult.Failed(string.Join("\n", problems));
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (IOException e)
-        {
-            return ReloadResult.Failed($"cannot read {path}: {e.Message}");
-        }
         var plan = CpuPlan.Compute(parsed.Config!.Global, CpuAffinity.AllowedCpus());
-        return await ReloadAsync(parsed.Config!, text, plan);
+        return await ReloadAsync(parsed.Config!, plan);
     }
 
     /// <summary>HAProxy waits for old workers without limit unless hard-stop-after is set; we cap it.</summary>

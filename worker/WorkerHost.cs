@@ -32,21 +32,17 @@ public sealed class WorkerHost
         int pinError = CpuAffinity.PinProcess(init.Cpus);
         if (pinError != 0) Log.Warn($"cannot pin to CPU {string.Join(",", init.Cpus)} (errno {pinError}); running unpinned");
 
-        var parsed = ConfigLoader.Parse(init.ConfigText, init.ConfigPath, Environment.GetEnvironmentVariable);
-        if (!parsed.IsValid)
-        {
-            foreach (var e in parsed.Errors) Log.Error(e.ToString());
-            return 1;
-        }
-        var config = parsed.Config!;
+        // The supervisor's model, resolved there once: this process never opens the config file nor asks DNS.
+        var config = init.Config;
         var listeners = AdoptListeners(config, init, fds);
         // The board is opened before dropping privileges: it belongs to the supervisor's user.
         using var board = StatsBoard.Open(init.BoardPath);
         var boardSlot = board.Slot(init.BoardSlot);
         boardSlot.SetPid(Environment.ProcessId);
+        // Built before dropping privileges too: its log files are opened now, while `chroot` still shows their paths.
+        await using var engine = new ProxyEngine(config, listeners, Log, init.Workers);
         if (!DropPrivileges(config.Global)) return 1;
 
-        await using var engine = new ProxyEngine(config, listeners, Log, init.Workers);
         foreach (var change in init.ServerOverrides)
             if (ServerOverrides.Apply(engine, change) is { } problem) Log.Warn($"server setting not applied: {problem}");
         // One worker checks; the supervisor relays its verdicts, so all workers agree on every server's health.

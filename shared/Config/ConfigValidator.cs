@@ -152,11 +152,15 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
     {
         if (p.Mode != ProxyMode.Http && p.FirstHttpOnlyKeyword is { } first)
             diag.Error(first.Line, $"'{first.Keyword}' requires 'mode http' ({Kind(p)} '{p.Name}' is in tcp mode)");
-        // HAProxy warns "Layer 7 hash not possible ... Falling back to round robin"; a silent change of algorithm
-        // is worse than a refusal. The line may be a defaults section's, which a tcp frontend may inherit harmlessly.
+        // HAProxy accepts it with "Layer 7 hash not possible for backend 'X' (needs 'mode http'). Falling back to round
+        // robin." and balances round robin: so does this model, with the warning at the balance line (perhaps a defaults
+        // section's, which a tcp frontend inherits harmlessly: a frontend does not balance).
         if (p.IsBackend && p.Mode != ProxyMode.Http && p.Balance is BalanceAlgorithm.Uri or BalanceAlgorithm.UrlParam or BalanceAlgorithm.Header
             && p.BalanceSource is { } balance)
-            diag.Error(balance.Line, $"'{balance.Keyword}' requires 'mode http' ({Kind(p)} '{p.Name}' is in tcp mode)");
+        {
+            diag.Warning(balance.Line, $"'{balance.Keyword}' needs 'mode http' ({Kind(p)} '{p.Name}' is in tcp mode): falling back to round robin");
+            p.Balance = BalanceAlgorithm.RoundRobin;
+        }
         foreach (var rule in p.UseBackends)
         {
             var target = proxies.FirstOrDefault(q => q.Name == rule.Backend && q.IsBackend);

@@ -16,7 +16,8 @@ internal static class LogOptionParser
         var keyword = (negated ? "no option " : "option ") + name;
         if (!ProxySectionParser.Allows(proxy, ProxyCapabilities.Defaults | ProxyCapabilities.Frontend))
         {
-            diag.Error(line.Number, $"'{keyword}' is not allowed in {ProxySectionParser.SectionName(proxy)} section");
+            // HAProxy: "'option httplog' directive is ignored in backends" (a warning).
+            ProxySectionParser.ReportMisplaced(diag, proxy, line.Number, keyword, ProxyCapabilities.Defaults | ProxyCapabilities.Frontend);
             return true;
         }
         if (w.Count > at + 1)

@@ -85,6 +85,7 @@ public sealed record Timeouts(
 public sealed record BindAddress(IPEndPoint? EndPoint, int? InheritedFd, SourceLocation Location)
 {
     /// <summary>Stable name used to match listeners across reloads and on the stats board.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string Key => InheritedFd is { } fd ? $"fd@{fd}" : EndPoint!.ToString();
 }
 

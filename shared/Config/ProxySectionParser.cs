@@ -3,7 +3,9 @@ namespace Proxy.Shared.Config;
 /// <summary>
 /// Keyword lines of `defaults`, `frontend`, `backend` and `listen` sections (doc/configuration.txt
 /// section 4). Which section may hold which keyword follows HAProxy's table in section 4.1, where a
-/// listen section has both the frontend and the backend capabilities.
+/// listen section has both the frontend and the backend capabilities. As in HAProxy (its warnifnotcap), a
+/// keyword written in a proxy that lacks the capability it needs is a warning and has no effect, never an error;
+/// only a defaults section refuses what it cannot hold.
 /// </summary>
 internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver resolver)
 {
@@ -77,7 +79,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         }
         if (!Allows(proxy, sections))
         {
-            diag.Error(line.Number, $"'{keyword}' is not allowed in {SectionName(proxy)} section");
+            ReportMisplaced(diag, proxy, line.Number, keyword, sections);
             return;
         }
         var w = line.Words;
@@ -175,6 +177,28 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             ? (sections & ProxyCapabilities.Defaults) != 0
             : (sections & proxy.Capabilities) != 0;
 
+    /// <summary>
+    /// A keyword outside the sections it belongs to: in a frontend or backend, HAProxy's warning ("'KEYWORD' ignored
+    /// because PROXY has no CAP capability") and no effect; in a defaults section, an error (HAProxy refuses those).
+    /// </summary>
+    internal static void ReportMisplaced(ConfigDiagnostics diag, ProxyDraft proxy, int line, string keyword, ProxyCapabilities sections)
+    {
+        if (proxy.Capabilities == ProxyCapabilities.Defaults)
+        {
+            diag.Error(line, $"'{keyword}' is not allowed in {SectionName(proxy)} section");
+            return;
+        }
+        string missing = (sections & ProxyCapabilities.Backend) != 0 && !proxy.IsBackend ? "backend" : "frontend";
+        diag.Warning(line, $"'{keyword}' has no effect in {KindName(proxy)} '{proxy.Name}', which has no {missing} capability: ignored");
+    }
+
+    private static string KindName(ProxyDraft proxy) => proxy.Capabilities switch
+    {
+        ProxyCapabilities.Frontend => "frontend",
+        ProxyCapabilities.Backend => "backend",
+        _ => "listen",
+    };
+
     public static string SectionName(ProxyDraft proxy) => proxy.Capabilities switch
     {
         ProxyCapabilities.Defaults => "a defaults",
@@ -224,12 +248,18 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         }
         if (!Allows(proxy, entry.Sections))
         {
-            diag.Error(line.Number, $"'{keyword}' is not allowed in {SectionName(proxy)} section");
+            ReportMisplaced(diag, proxy, line.Number, keyword, entry.Sections);
             return;
         }
         if (LineChecks.Exactly(diag, line, 1, keyword + " TIME", keywordWords: 2)
             && LineChecks.TryTime(diag, line.Number, keyword, w[2], out var value))
+        {
             proxy.Timeouts[(int)entry.Kind] = value;
+            // HAProxy takes both in a backend (4.1), but they time the client side: the request's headers and the idle
+            // time between requests are the frontend's, so here only the frontend's value counts (its own or its defaults').
+            if (entry.Kind is TimeoutKind.HttpRequest or TimeoutKind.HttpKeepAlive && proxy.Capabilities == ProxyCapabilities.Backend)
+                diag.Warning(line.Number, $"'{keyword}' has no effect in backend '{proxy.Name}': the frontend's '{keyword}' times the client side");
+        }
     }
 
     /// <summary>`[no] option NAME`: `redispatch`, `allbackups` (4.2 "option redispatch", "option allbackups"), `httpchk` (HttpCheckParser) and the http ones (HttpKeywordParser).</summary>
@@ -248,7 +278,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         {
             if (!Allows(proxy, D | B))
             {
-                diag.Error(line.Number, $"'{prefix} {name}' is not allowed in {SectionName(proxy)} section");
+                ReportMisplaced(diag, proxy, line.Number, $"{prefix} {name}", D | B);
                 return;
             }
             if (w.Count > at + 1)
@@ -275,7 +305,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         if (name == "httpchk")
         {
             if (!Allows(proxy, D | B))
-                diag.Error(line.Number, $"'{prefix} httpchk' is not allowed in {SectionName(proxy)} section");
+                ReportMisplaced(diag, proxy, line.Number, $"{prefix} httpchk", D | B);
             else
                 _httpCheck.ParseOption(proxy, line, negated, at);
             return;

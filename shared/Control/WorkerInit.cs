@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Proxy.Shared.Config;
 
 namespace Proxy.Shared.Control;
 
@@ -6,15 +7,15 @@ namespace Proxy.Shared.Control;
 /// What the supervisor tells a new worker, right after passing its listening sockets by SCM_RIGHTS.
 /// The worker counts into slot BoardSlot of the stats board at BoardPath. Only the worker with
 /// RunsHealthChecks probes the servers; DownServers (`backend/server`) is the health known so far.
-/// The config travels as text (the very text the supervisor checked), so a file edited meanwhile
-/// cannot make one worker differ from the others.
+/// The config travels as the model the supervisor parsed, checked and resolved (host names, errorfiles, return
+/// files): a worker never opens the config file nor asks DNS, so a file edited or a name changed meanwhile cannot
+/// make one worker differ from the others, and a respawned worker gets its generation's model.
 /// </summary>
 public sealed record WorkerInit(
     int Slot,
     int Generation,
     int[] Cpus,
-    string ConfigPath,
-    string ConfigText,
+    ProxyConfig Config,
     ListenerRef[] Listeners,
     string BoardPath,
     int BoardSlot,
@@ -29,6 +30,8 @@ public sealed record WorkerInit(
 /// <summary>The listener behind the descriptor at the same index: its frontend and its bind address key.</summary>
 public sealed record ListenerRef(string Frontend, string Bind);
 
+// IncludeFields: the model holds value tuples (http-check headers and status ranges), whose elements are fields.
 [JsonSerializable(typeof(WorkerInit))]
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, IncludeFields = true,
+    Converters = [typeof(IPEndPointJsonConverter), typeof(IPAddressJsonConverter), typeof(IPNetworkJsonConverter), typeof(RegexJsonConverter)])]
 internal sealed partial class ControlJsonContext : JsonSerializerContext;

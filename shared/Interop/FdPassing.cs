@@ -15,24 +15,30 @@ public static unsafe class FdPassing
     /// <summary>Linux refuses more than SCM_MAX_FD (253) descriptors in one message.</summary>
     public const int MaxFdsPerMessage = 253;
 
-    /// <summary>Sends one marker byte carrying <paramref name="fds"/>; returns 0 or the errno of sendmsg.</summary>
+    /// <summary>
+    /// Sends one marker byte carrying <paramref name="fds"/>; returns 0 or the errno of sendmsg. No descriptor (a
+    /// configuration without any `bind`, e.g. only a `stats socket`) is the marker byte alone, without SCM_RIGHTS.
+    /// </summary>
     public static int Send(Socket channel, ReadOnlySpan<int> fds)
     {
-        if (fds.Length == 0 || fds.Length > MaxFdsPerMessage)
-            throw new ArgumentOutOfRangeException(nameof(fds), $"between 1 and {MaxFdsPerMessage} descriptors per message");
-        int controlLen = CMSG_SPACE(sizeof(int) * fds.Length);
-        byte* control = stackalloc byte[controlLen];
+        if (fds.Length > MaxFdsPerMessage)
+            throw new ArgumentOutOfRangeException(nameof(fds), $"at most {MaxFdsPerMessage} descriptors per message");
+        int controlLen = fds.Length == 0 ? 0 : CMSG_SPACE(sizeof(int) * fds.Length);
+        byte* control = stackalloc byte[Math.Max(controlLen, 1)];
         new Span<byte>(control, controlLen).Clear();
         byte marker = (byte)'F';
         iovec iov = new() { iov_base = &marker, iov_len = 1 };
-        msghdr msg = new() { msg_iov = &iov, msg_iovlen = 1, msg_control = control, msg_controllen = (uint)controlLen };
-        cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        // Exact length (glibc's CMSG_LEN), not the padded one: the kernel counts descriptors from it.
-        cmsg->cmsg_len = (uint)(CMSG_LEN(0) + sizeof(int) * fds.Length);
-        int* data = (int*)CMSG_DATA(cmsg);
-        for (int i = 0; i < fds.Length; i++) data[i] = fds[i];
+        msghdr msg = new() { msg_iov = &iov, msg_iovlen = 1, msg_control = controlLen == 0 ? null : control, msg_controllen = (uint)controlLen };
+        if (fds.Length > 0)
+        {
+            cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+            cmsg->cmsg_level = SOL_SOCKET;
+            cmsg->cmsg_type = SCM_RIGHTS;
+            // Exact length (glibc's CMSG_LEN), not the padded one: the kernel counts descriptors from it.
+            cmsg->cmsg_len = (uint)(CMSG_LEN(0) + sizeof(int) * fds.Length);
+            int* data = (int*)CMSG_DATA(cmsg);
+            for (int i = 0; i < fds.Length; i++) data[i] = fds[i];
+        }
 
         int fd = (int)channel.Handle;
         while (true)

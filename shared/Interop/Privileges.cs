@@ -86,6 +86,9 @@ public static unsafe class Privileges
         Justification = "Under Native AOT the code is already in the executable; the walk then finds nothing to load.")]
     private static void PreloadAssemblies()
     {
+        // Native AOT (the worker): the code is in the executable, and GetReferencedAssemblies throws
+        // PlatformNotSupportedException there, so `chroot` killed every worker before this check.
+        if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported) return;
         var seen = new HashSet<string>();
         var stack = new Stack<Assembly>();
         if (Assembly.GetEntryAssembly() is { } entry) stack.Push(entry);

@@ -9,7 +9,8 @@ namespace Proxy.Shared.Logging;
 /// its end (one write(2) per line) instead of overwriting each other at a private offset (FileStream keeps its own
 /// position, so it cannot be shared between processes). Reopened when the path stops naming the open file (logrotate
 /// moved or removed it), checked at most once a second; a file that cannot be opened or written counts failed lines
-/// and is retried at the same pace. Not thread-safe: one writer thread per instance (a worker's logger thread; the
+/// and is retried at the same pace. The file is opened at construction, so a worker that builds its writers before
+/// dropping privileges (`user`, `chroot`) holds the descriptor; a reopen that then fails keeps the descriptor it has. Not thread-safe: one writer thread per instance (a worker's logger thread; the
 /// supervisor's NLog target, which NLog serializes).
 /// </summary>
 public sealed unsafe class LogFile : IDisposable
@@ -31,6 +32,7 @@ public sealed unsafe class LogFile : IDisposable
         _path = System.Text.Encoding.UTF8.GetBytes(path + "\0");
         _owner = owner;
         Path = path;
+        if (Open()) _nextCheckMs = Environment.TickCount64 + ReopenCheckIntervalMs;
     }
 
     public string Path { get; }
@@ -59,8 +61,9 @@ public sealed unsafe class LogFile : IDisposable
         if (_fd < 0 || now >= _nextCheckMs)
         {
             _nextCheckMs = now + ReopenCheckIntervalMs;
-            if (_fd >= 0 && !StillNamesOpenFile()) Close();
-            if (_fd < 0 && !Open()) return false;
+            // A path that no longer names the open file is opened again; when that fails (a chroot hides the path, the
+            // directory is not writable for this user), lines keep going to the descriptor held.
+            if ((_fd < 0 || !StillNamesOpenFile()) && !Open() && _fd < 0) return false;
         }
         fixed (byte* p = line)
         {
@@ -80,6 +83,7 @@ public sealed unsafe class LogFile : IDisposable
         return true;
     }
 
+    /// <summary>Opens (or creates) the path and makes it the descriptor written to; false, keeping the old one, when it cannot.</summary>
     private bool Open()
     {
         // O_NONBLOCK: a FIFO without a reader fails at once (ENXIO) instead of blocking the logger; no effect on files.
@@ -100,6 +104,7 @@ public sealed unsafe class LogFile : IDisposable
             _device = (ulong)st.st_dev;
             _inode = (ulong)st.st_ino;
         }
+        if (_fd >= 0) close(_fd);
         _fd = fd;
         return true;
     }

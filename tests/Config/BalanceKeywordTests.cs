@@ -153,35 +153,40 @@ public class BalanceKeywordTests
         Assert.That(SingleHttpError(line), Does.StartWith(expected));
     }
 
-    [TestCase("option allbackups", "test.cfg:5: 'option allbackups' is not allowed in a frontend section")]
-    [TestCase("hash-type consistent", "test.cfg:5: 'hash-type' is not allowed in a frontend section")]
-    public void FrontendOnlyKeywords_Refused(string line, string expected)
+    [TestCase("option allbackups", "test.cfg:5: 'option allbackups' has no effect in frontend 'f', which has no backend capability: ignored")]
+    [TestCase("hash-type consistent", "test.cfg:5: 'hash-type' has no effect in frontend 'f', which has no backend capability: ignored")]
+    public void BackendKeywords_InAFrontend_WarnAndHaveNoEffect(string line, string expected)
     {
-        var errors = ParseErrors(Lines("backend b", "frontend f", "bind :80", "default_backend b", line));
-        Assert.That(errors, Is.EqualTo(new[] { expected }));
+        // HAProxy's warnifnotcap: accepted with a warning, never an error.
+        var result = Parse(Lines("backend b", "frontend f", "bind :80", "default_backend b", line));
+        Assert.That(result.Errors, Is.Empty);
+        Assert.That(result.Warnings.Select(w => w.ToString()), Has.Member(expected));
     }
 
     [TestCase("uri")]
     [TestCase("url_param id")]
     [TestCase("hdr(Host)")]
-    public void Layer7Hash_InTcpBackend_IsAnErrorAtTheBalanceLine(string words)
+    public void Layer7Hash_InTcpBackend_WarnsAtTheBalanceLineAndBalancesRoundRobin(string words)
     {
-        // HAProxy warns and falls back to roundrobin; refusing is safer than balancing differently than written.
-        var errors = ParseErrors(Lines("backend b", "mode tcp", "balance " + words));
+        // HAProxy: "Layer 7 hash not possible ... Falling back to round robin" (a warning, and that effect).
+        var result = Parse(Lines("backend b", "mode tcp", "balance " + words, "server s1 127.0.0.1:80"));
+        Assert.That(result.Errors, Is.Empty);
         var keyword = words.StartsWith("hdr") ? "balance hdr" : "balance " + words.Split(' ')[0];
-        Assert.That(errors, Is.EqualTo(new[] { $"test.cfg:3: '{keyword}' requires 'mode http' (backend 'b' is in tcp mode)" }));
+        Assert.That(result.Warnings.Select(w => w.ToString()),
+            Has.Member($"test.cfg:3: '{keyword}' needs 'mode http' (backend 'b' is in tcp mode): falling back to round robin"));
+        Assert.That(result.Config!.Backends[0].Balance, Is.EqualTo(BalanceAlgorithm.RoundRobin));
     }
 
     [Test]
-    public void Layer7Hash_FromTcpDefaults_ErrorAtDefaultsLineForTcpBackendsOnly()
+    public void Layer7Hash_FromTcpDefaults_WarnsAtDefaultsLineForTcpBackendsOnly()
     {
         var text = Lines("defaults", "mode tcp", "balance url_param id",
-            "frontend f", "bind :80", "default_backend h",   // a tcp frontend does not balance: no error
+            "frontend f", "bind :80", "default_backend h",   // a tcp frontend does not balance: no warning
             "backend h", "mode http",                       // inherits url_param, in http mode: fine
-            "backend t");                                   // inherits it in tcp mode: error at line 3
-        var errors = ParseErrors(text);
-        Assert.That(errors.Where(e => e.Contains("requires 'mode http'")),
-            Is.EqualTo(new[] { "test.cfg:3: 'balance url_param' requires 'mode http' (backend 't' is in tcp mode)" }));
+            "backend t");                                   // inherits it in tcp mode: warning at line 3
+        var result = Parse(text);
+        Assert.That(result.Warnings.Select(w => w.ToString()).Where(w => w.Contains("needs 'mode http'")),
+            Is.EqualTo(new[] { "test.cfg:3: 'balance url_param' needs 'mode http' (backend 't' is in tcp mode): falling back to round robin" }));
     }
 
     [Test]

@@ -153,10 +153,12 @@ public class HealthCheckConfigTests
     }
 
     [Test]
-    public void HttpCheck_InAFrontend_IsNotAllowed()
+    public void HttpCheck_InAFrontend_WarnsAndHasNoEffect()
     {
-        var errors = ParseErrors(Lines("defaults", "    mode http", "frontend f", "    bind :80", "    option httpchk", "    http-check expect status 200"));
-        Assert.That(errors, Has.Some.EqualTo("test.cfg:5: 'option httpchk' is not allowed in a frontend section"));
-        Assert.That(errors, Has.Some.EqualTo("test.cfg:6: 'http-check' is not allowed in a frontend section"));
+        var result = Parse(Lines("defaults", "    mode http", "frontend f", "    bind :80", "    option httpchk", "    http-check expect status 200"));
+        Assert.That(result.Errors, Is.Empty);
+        var warnings = result.Warnings.Select(w => w.ToString()).ToList();
+        Assert.That(warnings, Has.Member("test.cfg:5: 'option httpchk' has no effect in frontend 'f', which has no backend capability: ignored"));
+        Assert.That(warnings, Has.Member("test.cfg:6: 'http-check' has no effect in frontend 'f', which has no backend capability: ignored"));
     }
 }

@@ -204,11 +204,13 @@ public class HttpKeywordTests
     }
 
     [Test]
-    public void AclInBackend_IsAllowed_UseBackendInBackend_IsNot()
+    public void AclInBackend_IsAllowed_UseBackendInBackend_WarnsAndHasNoEffect()
     {
         var text = Http() + Lines("backend other", "    acl a path /x", "    http-request set-header X-A b if a", "    server s3 127.0.0.1:9003");
         Assert.That(ParseValid(text).Backends[2].Http.RequestRules, Has.Count.EqualTo(1));
-        var bad = Http() + Lines("backend other", "    use_backend app if { path / }", "    server s3 127.0.0.1:9003");
-        Assert.That(ParseErrors(bad)[0], Does.Contain("'use_backend' is not allowed in a backend section"));
+        var ignored = Parse(Http() + Lines("backend other", "    use_backend app if { path / }", "    server s3 127.0.0.1:9003"));
+        Assert.That(ignored.Errors, Is.Empty);
+        Assert.That(ignored.Warnings.Select(w => w.Message), Has.Member("'use_backend' has no effect in backend 'other', which has no frontend capability: ignored"));
+        Assert.That(ignored.Config!.Backends[2].Http.UseBackends, Is.Empty);
     }
 }

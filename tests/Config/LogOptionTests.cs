@@ -69,13 +69,15 @@ public class LogOptionTests
             "test.cfg:9: 'option httplog' not usable with frontend 'web' (needs 'mode http'), falling back to 'option tcplog' (set at line 11)"));
     }
 
-    [TestCase("    option httplog", "test.cfg:14: 'option httplog' is not allowed in a backend section")]
-    [TestCase("    option tcplog", "test.cfg:14: 'option tcplog' is not allowed in a backend section")]
-    [TestCase("    option dontlognull", "test.cfg:14: 'option dontlognull' is not allowed in a backend section")]
-    public void LogOptions_InBackend_AreErrors(string line, string expected)
+    [TestCase("    option httplog", "test.cfg:14: 'option httplog' has no effect in backend ")]
+    [TestCase("    option tcplog", "test.cfg:14: 'option tcplog' has no effect in backend ")]
+    [TestCase("    option dontlognull", "test.cfg:14: 'option dontlognull' has no effect in backend ")]
+    public void LogOptions_InBackend_WarnAndHaveNoEffect(string line, string expected)
     {
-        var text = Config("http", []) + line + "\n";
-        Assert.That(ParseErrors(text), Is.EqualTo(new[] { expected }));
+        // HAProxy: "'option httplog' directive is ignored in backends" (a warning): a backend never logs traffic.
+        var result = Parse(Config("http", []) + line + "\n");
+        Assert.That(result.Errors, Is.Empty);
+        Assert.That(result.Warnings.Select(w => w.ToString()), Has.Some.StartsWith(expected).And.Some.EndsWith("which has no frontend capability: ignored"));
     }
 
     [TestCase("    option httplog clf", "test.cfg:11: 'option httplog clf' is not supported yet")]

@@ -41,9 +41,12 @@ public class QueueKeywordTests
         => Assert.That(ParseErrors(Backend(line)), Is.EqualTo(new[] { expected }));
 
     [Test]
-    public void TimeoutQueue_InAFrontend_IsAnError()
+    public void TimeoutQueue_InAFrontend_WarnsAndHasNoEffect()
     {
-        var errors = ParseErrors(Lines("backend b", "frontend f", "bind :80", "default_backend b", "timeout queue 1s"));
-        Assert.That(errors, Is.EqualTo(new[] { "test.cfg:5: 'timeout queue' is not allowed in a frontend section" }));
+        var result = Parse(Lines("backend b", "frontend f", "bind :80", "default_backend b", "timeout queue 1s"));
+        Assert.That(result.Errors, Is.Empty);
+        Assert.That(result.Warnings.Select(w => w.ToString()),
+            Has.Member("test.cfg:5: 'timeout queue' has no effect in frontend 'f', which has no backend capability: ignored"));
+        Assert.That(result.Config!.Frontends[0].Timeouts.Queue, Is.Null);
     }
 }
