@@ -5,7 +5,6 @@ using static Proxy.Tests.Worker.HttpTestKit;
 namespace Proxy.Tests.Worker;
 
 /// <summary>`mode http` failures: what the client gets (HAProxy's status codes and bodies) and what the server never sees.</summary>
-[CancelAfter(30_000)]
 public class HttpErrorTests
 {
     [TestCase("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")]
