@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using NUnit.Framework;
+using Proxy.Tests.Support;
 using static Proxy.Tests.Worker.TcpTestKit;
 
 namespace Proxy.Tests.Worker;
@@ -52,7 +53,7 @@ public sealed class ForwardingCostTests
 
         // Warm up the pipes, pools and the thread pool before measuring.
         for (int i = 0; i < 64; i++) await c.SendAsync(buf, SocketFlags.None);
-        await Task.Delay(100);
+        await Poll.UntilAsync(() => proxy.Engine.Counters[0].BytesIn >= 64 * Chunk, "the warm-up through the proxy");
 
         long before = GC.GetTotalAllocatedBytes(precise: true);
         var watch = Stopwatch.StartNew();

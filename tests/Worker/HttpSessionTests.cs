@@ -132,7 +132,7 @@ public class HttpSessionTests
         Assert.That((await idleReader.ReadAsync(true))!.Status, Is.EqualTo(200));
         using var busy = await proxy.ConnectAsync();
         await SendAsync(busy, "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
-        while (origin.Requests.Count < 2) await Task.Delay(10);
+        await Poll.UntilAsync(() => origin.Requests.Count >= 2, "both requests at the origin");
 
         var drain = proxy.Engine.DrainAsync(TimeSpan.FromSeconds(10));
         Assert.That(await idleReader.ReadToEndAsync(), Is.Empty, "idle keep-alive connection closed by the drain");
