@@ -29,10 +29,16 @@ public sealed class ProxyInstance : IDisposable
             global + "\n" + body);
     }
 
+    /// <summary>
+    /// Variables given to every proxyctl run, and so to the supervisor and its workers, e.g. the worker's housekeeping
+    /// intervals shortened (worker/HousekeepingIntervals.cs). Set before <see cref="Start"/>.
+    /// </summary>
+    public Dictionary<string, string> EnvironmentVariables { get; } = [];
+
     public ProcessRunner.Result Ctl(params string[] args)
     {
         var all = new List<string>(args) { "-f", ConfigPath };
-        return ProcessRunner.Run(Artifacts.Proxyctl, all);
+        return ProcessRunner.Run(Artifacts.Proxyctl, all, environment: EnvironmentVariables);
     }
 
     public ProxyInstance Start()
