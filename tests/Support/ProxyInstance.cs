@@ -27,6 +27,7 @@ public sealed class ProxyInstance : IDisposable
             $"    stats socket {SocketPath} mode 600 level admin\n" +
             $"    pidfile {PidFile}\n" +
             global + "\n" + body);
+        Leftovers.Track(this);
     }
 
     /// <summary>
@@ -67,6 +68,7 @@ public sealed class ProxyInstance : IDisposable
 
     public void Dispose()
     {
+        Leftovers.Forget(this);
         int pid = File.Exists(PidFile) && int.TryParse(File.ReadAllText(PidFile).Trim(), out int p) ? p : 0;
         if (pid > 0 && Posix.ProcessExists(pid))
         {
