@@ -16,7 +16,6 @@ public sealed class ProxyEngine : IAsyncDisposable
 {
     private const long MaxTimerPeriodMs = 100;
     private const int MaxAcceptPerTurn = 64;   // HAProxy's tune.maxaccept default (single process)
-    private const long PoolPurgeDelayMs = 5000;   // HAProxy's `pool-purge-delay` default: idle server connections older are closed
 
     private readonly ProxyConfig _config;
     private readonly IReadOnlyList<BoundListener> _listeners;
@@ -37,6 +36,9 @@ public sealed class ProxyEngine : IAsyncDisposable
     private int _indexHint;
     private long _lastPurgeMs;
     private readonly MemoryTrimmer _trimmer = new(Environment.TickCount64);
+    /// <summary>Idle server connections older are closed (HAProxy's `pool-purge-delay`, 5 s); tests shorten it
+    /// (PROXY_POOL_PURGE_DELAY_MS for a whole worker, or this property for one engine).</summary>
+    internal long PoolPurgeDelayMs { get; set; } = HousekeepingIntervals.PoolPurgeDelayMs;
     private int _started;
     private int _stopped;
     private int _disposed;

@@ -66,8 +66,7 @@ public sealed class QueueEndToEndTests
 
             foreach (var resp in await Task.WhenAll(requests)) Assert.That(resp.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(origin.MaxBusy, Is.EqualTo(1));
-            await Task.Delay(1200);
-            be = CsvRow(proxy, "be", "BACKEND")!;
+            be = await Poll.UntilAsync(() => CsvRow(proxy, "be", "BACKEND")!, row => row["qcur"] == "0", "the queue empty on the board");
             Assert.That((be["qcur"], be["qmax"]), Is.EqualTo(("0", "2")));
             Assert.That(long.Parse(be["qtime"]), Is.GreaterThan(1000), "the last one dispatched waited about 5 s");
         }

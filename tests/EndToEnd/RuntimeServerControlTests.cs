@@ -27,9 +27,9 @@ public sealed class RuntimeServerControlTests
         await SendAsync(port, 60); // spread over both workers by the kernel
         Assert.That(e1.Connections, Is.EqualTo(before), "a server in maintenance gets no new connection from any worker");
 
-        await Task.Delay(1200); // next publish to the board
-        var state = ProcessRunner.Run(Artifacts.Proxyctl, ["stats", "-f", proxy.ConfigPath, "--csv"]);
-        Assert.That(state.Stdout.Split('\n').First(l => l.StartsWith("be,s1,")), Does.Contain(",MAINT,"));
+        await Poll.UntilAsync(
+            () => ProcessRunner.Run(Artifacts.Proxyctl, ["stats", "-f", proxy.ConfigPath, "--csv"]).Stdout.Split('\n').First(l => l.StartsWith("be,s1,")),
+            row => row.Contains(",MAINT,"), "be/s1 in MAINT on the board");
 
         // A reload keeps the setting for a server that still exists.
         Assert.That(proxy.Ctl("reload").ExitCode, Is.EqualTo(0));

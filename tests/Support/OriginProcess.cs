@@ -20,6 +20,7 @@ public sealed class OriginProcess : IDisposable
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
+        Leftovers.Track(this);
         long deadline = Environment.TickCount64 + 20_000;
         while (true)
         {
@@ -41,6 +42,7 @@ public sealed class OriginProcess : IDisposable
 
     public void Dispose()
     {
+        Leftovers.Forget(this);
         try
         {
             if (!_process.HasExited) _process.Kill(entireProcessTree: true);

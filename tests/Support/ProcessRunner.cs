@@ -11,7 +11,9 @@ public static class ProcessRunner
         public string All => Stdout + Stderr;
     }
 
-    public static Result Run(string exe, IEnumerable<string> args, TimeSpan? timeout = null)
+    /// <param name="environment">variables added to the inherited environment (a daemon started this way keeps them)</param>
+    public static Result Run(string exe, IEnumerable<string> args, TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(exe)
         {
@@ -20,6 +22,8 @@ public static class ProcessRunner
             UseShellExecute = false,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        if (environment is not null)
+            foreach (var (name, value) in environment) psi.Environment[name] = value;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

@@ -27,12 +27,19 @@ public sealed class ProxyInstance : IDisposable
             $"    stats socket {SocketPath} mode 600 level admin\n" +
             $"    pidfile {PidFile}\n" +
             global + "\n" + body);
+        Leftovers.Track(this);
     }
+
+    /// <summary>
+    /// Variables given to every proxyctl run, and so to the supervisor and its workers, e.g. the worker's housekeeping
+    /// intervals shortened (worker/HousekeepingIntervals.cs). Set before <see cref="Start"/>.
+    /// </summary>
+    public Dictionary<string, string> EnvironmentVariables { get; } = [];
 
     public ProcessRunner.Result Ctl(params string[] args)
     {
         var all = new List<string>(args) { "-f", ConfigPath };
-        return ProcessRunner.Run(Artifacts.Proxyctl, all);
+        return ProcessRunner.Run(Artifacts.Proxyctl, all, environment: EnvironmentVariables);
     }
 
     public ProxyInstance Start()
@@ -61,6 +68,7 @@ public sealed class ProxyInstance : IDisposable
 
     public void Dispose()
     {
+        Leftovers.Forget(this);
         int pid = File.Exists(PidFile) && int.TryParse(File.ReadAllText(PidFile).Trim(), out int p) ? p : 0;
         if (pid > 0 && Posix.ProcessExists(pid))
         {

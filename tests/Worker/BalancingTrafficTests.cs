@@ -8,7 +8,6 @@ namespace Proxy.Tests.Worker;
 /// Every `balance` algorithm with real requests through one engine to several origins on 127.0.0.1, configured in
 /// HAProxy syntax. Each origin answers "hello from NAME", so the body tells which server got the request.
 /// </summary>
-[CancelAfter(60_000)]
 public class BalancingTrafficTests
 {
     /// <summary>Origins named o1..oN, disposed with the fixture's test.</summary>

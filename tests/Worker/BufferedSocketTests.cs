@@ -6,7 +6,6 @@ using Proxy.Worker.Forwarding;
 namespace Proxy.Tests.Worker;
 
 /// <summary>An idle connection keeps no buffer reachable: neither its receive buffer nor the last ones its operations used.</summary>
-[CancelAfter(10_000)]
 public class BufferedSocketTests
 {
     private static async Task<(Socket a, Socket b)> ConnectedPairAsync()

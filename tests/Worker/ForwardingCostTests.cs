@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using NUnit.Framework;
+using Proxy.Tests.Support;
 using static Proxy.Tests.Worker.TcpTestKit;
 
 namespace Proxy.Tests.Worker;
 
-/// <summary>Pins the cost model of the forwarding loops: no allocation per read, and a throughput figure.</summary>
+/// <summary>Pins the cost model of the forwarding loops: no allocation per read, bounded allocation per connection.</summary>
 [TestFixture]
-[CancelAfter(30_000)]
 public sealed class ForwardingCostTests
 {
     private const int Chunk = 64 * 1024;
@@ -26,34 +26,6 @@ public sealed class ForwardingCostTests
         await s.SendAsync(BitConverter.GetBytes(total).AsMemory(), SocketFlags.None);
         s.Shutdown(SocketShutdown.Send);
     });
-
-    /// <summary>Streams <paramref name="total"/> bytes to a sink at <paramref name="ep"/>; returns the elapsed time.</summary>
-    private static async Task<TimeSpan> StreamAsync(System.Net.IPEndPoint ep, long total)
-    {
-        using var c = await ConnectAsync(ep);
-        var buf = new byte[Chunk].AsMemory();
-        var watch = Stopwatch.StartNew();
-        for (long sent = 0; sent < total; sent += Chunk) await c.SendAsync(buf, SocketFlags.None);
-        c.Shutdown(SocketShutdown.Send);
-        var reply = new byte[8];
-        while (await c.ReceiveAsync(reply.AsMemory(), SocketFlags.None) > 0) { }
-        return watch.Elapsed;
-    }
-
-    [Test]
-    public async Task Forward_64MiB_ThroughputAgainstDirect()
-    {
-        await using var sink = Sink();
-        await using var proxy = EngineHarness.Start([Server("sink", sink.EndPoint)]);
-        const long total = 64L * 1024 * 1024;
-        await StreamAsync(sink.EndPoint, total);   // warm-up
-        await StreamAsync(proxy.EndPoint, total);
-        var direct = await StreamAsync(sink.EndPoint, total);
-        var proxied = await StreamAsync(proxy.EndPoint, total);
-        TestContext.Out.WriteLine($"64 MiB: direct {total / 1048576.0 / direct.TotalSeconds:F0} MiB/s, "
-            + $"through the proxy {total / 1048576.0 / proxied.TotalSeconds:F0} MiB/s (one connection, 2 shared cores)");
-        Assert.That(proxy.Engine.Counters[0].BytesIn, Is.EqualTo(2 * total));
-    }
 
     [Test]
     public async Task Forward_256MiB_AllocatesNothingPerRead()
@@ -81,7 +53,7 @@ public sealed class ForwardingCostTests
 
         // Warm up the pipes, pools and the thread pool before measuring.
         for (int i = 0; i < 64; i++) await c.SendAsync(buf, SocketFlags.None);
-        await Task.Delay(100);
+        await Poll.UntilAsync(() => proxy.Engine.Counters[0].BytesIn >= 64 * Chunk, "the warm-up through the proxy");
 
         long before = GC.GetTotalAllocatedBytes(precise: true);
         var watch = Stopwatch.StartNew();

@@ -7,7 +7,6 @@ using static Proxy.Tests.Worker.HttpTestKit;
 namespace Proxy.Tests.Worker;
 
 /// <summary>Bodies streamed both ways (Content-Length and chunked), messages without body, 100-continue, WebSocket tunnels.</summary>
-[CancelAfter(60_000)]
 public class HttpBodyTests
 {
     private const int Big = 20 << 20;

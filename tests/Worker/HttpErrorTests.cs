@@ -1,11 +1,11 @@
 using System.Net.Sockets;
 using NUnit.Framework;
+using Proxy.Tests.Support;
 using static Proxy.Tests.Worker.HttpTestKit;
 
 namespace Proxy.Tests.Worker;
 
 /// <summary>`mode http` failures: what the client gets (HAProxy's status codes and bodies) and what the server never sees.</summary>
-[CancelAfter(30_000)]
 public class HttpErrorTests
 {
     [TestCase("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")]
@@ -193,7 +193,7 @@ public class HttpErrorTests
         using var c = await proxy.ConnectAsync();
         // The bad chunk comes after the head went out (a bad chunk that arrives with the head is a 400: the table tests).
         await SendAsync(c, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
-        await Task.Delay(200);
+        await Poll.UntilAsync(() => origin.Connections == 1, "the head on its way to the origin");
         await SendAsync(c, "zz\r\n");
         var rest = await new HttpReader(c).ReadToEndAsync();
         Assert.That(rest, Is.Empty, "connection closed, no response");

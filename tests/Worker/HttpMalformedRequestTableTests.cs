@@ -8,7 +8,6 @@ namespace Proxy.Tests.Worker;
 /// CL.TE, TE.CL, TE.TE obfuscations, header and request-line oddities, bad chunking), each answered 400 by a
 /// `mode http` engine and never forwarded: the origin sees no connection at all.
 /// </summary>
-[CancelAfter(30_000)]
 public sealed class HttpMalformedRequestTableTests
 {
     private const string H = "Host: h\r\n";

@@ -4,7 +4,6 @@ using static Proxy.Tests.Worker.HttpTestKit;
 namespace Proxy.Tests.Worker;
 
 /// <summary>`http-request deny|return|redirect` end to end in one engine: answered by the proxy, never forwarded.</summary>
-[CancelAfter(30_000)]
 public class HttpRequestActionTests
 {
     private static string Config(HttpOrigin app, HttpOrigin api, string frontendLines, string apiLines = "") => $"""

@@ -4,7 +4,6 @@ using static Proxy.Tests.Worker.HttpTestKit;
 namespace Proxy.Tests.Worker;
 
 /// <summary>ACLs, `use_backend`, header rules, `option forwardfor` and the connection options, end to end in one engine.</summary>
-[CancelAfter(30_000)]
 public class HttpRoutingTests
 {
     private static string TwoBackends(HttpOrigin app, HttpOrigin api, string frontendExtra, string backendExtra = "") => $"""

@@ -1,12 +1,12 @@
 using System.Net.Sockets;
 using System.Text;
 using NUnit.Framework;
+using Proxy.Tests.Support;
 using static Proxy.Tests.Worker.HttpTestKit;
 
 namespace Proxy.Tests.Worker;
 
 /// <summary>`mode http` through an in-process engine and a real origin on 127.0.0.1: routing, keep-alive, bodies.</summary>
-[CancelAfter(30000)]
 public class HttpSessionTests
 {
     [Test]
@@ -132,7 +132,7 @@ public class HttpSessionTests
         Assert.That((await idleReader.ReadAsync(true))!.Status, Is.EqualTo(200));
         using var busy = await proxy.ConnectAsync();
         await SendAsync(busy, "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
-        while (origin.Requests.Count < 2) await Task.Delay(10);
+        await Poll.UntilAsync(() => origin.Requests.Count >= 2, "both requests at the origin");
 
         var drain = proxy.Engine.DrainAsync(TimeSpan.FromSeconds(10));
         Assert.That(await idleReader.ReadToEndAsync(), Is.Empty, "idle keep-alive connection closed by the drain");
@@ -153,12 +153,10 @@ public class HttpSessionTests
             await SendAsync(c, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
             Assert.That((await new HttpReader(c).ReadAsync(true))!.Status, Is.EqualTo(200));
         }
-        await Task.Delay(200);
         var pool = ((Proxy.Worker.Runtime.BackendRuntime)proxy.Engine.Backends[0]).Servers[0].Pool;
-        Assert.That(pool.IdleCount, Is.EqualTo(1), "the session's idle connection went to the pool when the client left");
-        long deadline = Environment.TickCount64 + 8000;
-        while (pool.IdleCount > 0 && Environment.TickCount64 < deadline) await Task.Delay(100);
-        Assert.That(pool.IdleCount, Is.EqualTo(0), "closed after pool-purge-delay (5 s)");
+        await Poll.UntilAsync(() => pool.IdleCount == 1, "the session's idle connection went to the pool when the client left");
+        proxy.Engine.PoolPurgeDelayMs = 200;   // not the production 5 s
+        await Poll.UntilAsync(() => pool.IdleCount == 0, "closed after pool-purge-delay");
     }
 
     [Test]

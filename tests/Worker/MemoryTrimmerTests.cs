@@ -89,4 +89,35 @@ public class MemoryTrimmerTests
         t.OnTimer(2000, 0);
         Assert.That(f.Collections, Is.EqualTo(1));
     }
+
+    [Test]
+    public void ShorterCheckPeriod_IsTheQuietTimeBeforeATrim()
+    {
+        var f = new Fake();
+        var t = new MemoryTrimmer(0, () => f.Allocated, () => f.Collections++, checkPeriodMs: 50);
+        f.Allocated += 40 * MB;
+        t.OnTimer(50, 0);                   // sees the burst
+        t.OnTimer(99, 0);                   // not a whole period yet
+        Assert.That(f.Collections, Is.EqualTo(0));
+        t.OnTimer(100, 0);                  // one quiet period of 50 ms
+        Assert.That(f.Collections, Is.EqualTo(1));
+    }
+
+    [TestCase(null, 1000L)]
+    [TestCase("", 1000L)]
+    [TestCase("200", 200L)]
+    public void IntervalFromTheEnvironment_UnsetMeansTheProductionValue(string? text, long expected)
+    {
+        Assert.That(HousekeepingIntervals.Parse(HousekeepingIntervals.TrimCheckVariable, text, 1000), Is.EqualTo(expected));
+    }
+
+    [TestCase("0")]
+    [TestCase("-5")]
+    [TestCase("1s")]
+    [TestCase(" 200")]
+    public void IntervalFromTheEnvironment_NotAPositiveNumberOfMilliseconds_IsRefused(string text)
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => HousekeepingIntervals.Parse("PROXY_TRIM_CHECK_MS", text, 1000));
+        Assert.That(e!.Message, Does.StartWith($"PROXY_TRIM_CHECK_MS={text}:"));
+    }
 }

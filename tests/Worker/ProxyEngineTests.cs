@@ -11,7 +11,6 @@ using static Proxy.Tests.Worker.TcpTestKit;
 namespace Proxy.Tests.Worker;
 
 [TestFixture]
-[CancelAfter(30_000)]
 public sealed class ProxyEngineTests
 {
     /// <summary>Sends <paramref name="size"/> random bytes through the proxy to an echo server; checks what comes back.</summary>

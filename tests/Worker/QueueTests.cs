@@ -12,7 +12,6 @@ namespace Proxy.Tests.Worker;
 /// Server `maxconn`, the backend queue and `timeout queue` (doc/configuration.txt 5.2 "maxconn", 4.2 "timeout queue"),
 /// plus `retries` / `option redispatch` in mode http, with real traffic on 127.0.0.1.
 /// </summary>
-[CancelAfter(30_000)]
 public class QueueTests
 {
     private static async Task<(HttpMessage Response, long Ms)> GetAsync(Socket c, string path = "/")

@@ -7,7 +7,6 @@ namespace Proxy.Tests.Worker;
 
 /// <summary>`option splice-auto` in `mode tcp`: bulk data moves through kernel pipes, byte for byte, both ways.</summary>
 [TestFixture]
-[CancelAfter(60_000)]
 public sealed class SpliceForwardingTests
 {
     private static EngineHarness StartSpliced(TestServer origin, SpliceDirections splice, bool noSplice = false)

@@ -10,7 +10,6 @@ namespace Proxy.Tests.Worker;
 /// Termination states (doc/configuration.txt 8.5) and timers of traffic log lines for the common endings, through an
 /// in-process engine logging to a UDP socket of the test.
 /// </summary>
-[CancelAfter(60_000)]
 public class TrafficLogStateTests
 {
     private sealed class Syslog : IDisposable
