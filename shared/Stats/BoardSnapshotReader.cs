@@ -134,20 +134,11 @@ internal static unsafe class BoardSnapshotReader
             }
             case StatKind.Value:
                 return newestFirst.Length > 0 ? newestFirst[0].Values[i] : retired[i];
-            case StatKind.Checked:
+            default: // Checked
             {
                 // Only the checking worker writes these; the others hold 0 (see StatKind.Checked).
                 foreach (var c in newestFirst) if (c.Values[i] != 0) return c.Values[i];
                 return retired[i];
-            }
-            default: // Average
-            {
-                long sum = 0, count = 0;
-                foreach (var c in newestFirst)
-                {
-                    if (c.Worker.IsLive && c.Values[i] != 0) { sum += c.Values[i]; count++; }
-                }
-                return count > 0 ? sum / count : retired[i];
             }
         }
     }

@@ -30,6 +30,15 @@ internal sealed partial class TcpSession
         }
     }
 
+    /// <summary>ctime and ttime of the session's backend and server (rtime 0 in mode tcp, as HAProxy's); sums and a count on the stats board.</summary>
+    private void CountTimes(BackendRuntime? be)
+    {
+        if (_srv is not { } srv) return;
+        long total = Environment.TickCount64 - _logStartMs;
+        srv.Counters.CountTimes(_logConnectMs, 0, total);
+        be?.Counters.CountTimes(_logConnectMs, 0, total);
+    }
+
     /// <summary>
     /// Queues the session's tcplog line, unless `option dontlognull` and the client sent nothing. HAProxy reads what
     /// a client sends while it connects, this session only once connected: a session the server side failed (S, s)
