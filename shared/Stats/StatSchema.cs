@@ -22,7 +22,7 @@ public enum StatCell
     /// <summary>check_status's word and check_desc's text, from <see cref="StatField.CheckStatus"/>.</summary>
     CheckWord, CheckDesc,
     /// <summary>From the row's identity, not from the board's values.</summary>
-    PxName, SvName, Pid, Iid, Sid, Type,
+    PxName, SvName, Pid, Iid, Sid, Type, Mode,
 }
 
 /// <summary>One entry of <see cref="StatSchema"/>: a `show stat` column and the board field it shows, if any.</summary>
@@ -32,7 +32,10 @@ public enum StatCell
 /// <param name="Kind">How the field's values of several workers combine (only with <paramref name="Field"/>).</param>
 /// <param name="Types">HAProxy's [LFBS] letters: the object kinds (listener, frontend, backend, server) that show a value.</param>
 /// <param name="InTable">Shown by `proxyctl stats` (the human table) as well.</param>
-public sealed record StatSchemaEntry(string Name, StatCell Cell, StatField? Field, StatKind Kind, string Types, bool InTable);
+/// <param name="HttpTypes">The [LFBS] letters for a proxy in mode http, where HAProxy shows more (hrsp_*, req_tot); null: <paramref name="Types"/>.</param>
+/// <param name="ServerCheckOnly">On a server row, shown only when the server is checked (chkfail, chkdown, downtime), as HAProxy.</param>
+public sealed record StatSchemaEntry(string Name, StatCell Cell, StatField? Field, StatKind Kind, string Types, bool InTable,
+    string? HttpTypes = null, bool ServerCheckOnly = false);
 
 /// <summary>
 /// The one table of stat fields, as HAProxy's stat_fields[]: every `show stat` column in HAProxy's order
@@ -43,13 +46,19 @@ public sealed record StatSchemaEntry(string Name, StatCell Cell, StatField? Fiel
 /// <remarks>
 /// Listeners (`option socket-stats` rows) are not counted per listener here, so counters carry no L: their cells
 /// are empty rather than a 0 that would claim nothing happened. dresp is empty: no rule here denies a response.
+/// As HAProxy, the HTTP counters show for proxies in mode http only, and a server's check counters when it is checked.
 /// </remarks>
 public static class StatSchema
 {
-    private const string LFBS = "LFBS", FBS = ".FBS", FB = ".FB.", F = ".F..", BS = "..BS", S = "...S";
+    private const string LFBS = "LFBS", FBS = ".FBS", FB = ".FB.", F = ".F..", BS = "..BS", S = "...S", Never = "....";
 
-    private static StatSchemaEntry Col(string name, StatField field, StatKind kind, string types, bool table = false, StatCell cell = StatCell.Number) =>
-        new(name, cell, field, kind, types, table);
+    private static StatSchemaEntry Col(string name, StatField field, StatKind kind, string types, bool table = false,
+        StatCell cell = StatCell.Number, string? http = null, bool checkOnly = false) =>
+        new(name, cell, field, kind, types, table, http, checkOnly);
+
+    // HAProxy shows the HTTP counters only for proxies in mode http (stats_fill_*_stats), req_tot of a frontend always.
+    private static StatSchemaEntry Http(string name, StatField field, string types, string httpTypes, bool table = false) =>
+        new(name, StatCell.Number, field, StatKind.Counter, types, table, httpTypes);
 
     private static StatSchemaEntry Id(string name, StatCell cell, bool table = false) => new(name, cell, null, StatKind.Value, LFBS, table);
 
@@ -73,23 +82,24 @@ public static class StatSchema
         Col("act", StatField.Act, StatKind.Value, BS), Col("bck", StatField.Bck, StatKind.Value, BS),
         // chkfail, chkdown, hanafail, lastchg, downtime and the check_* fields are written by the checking worker only
         // (BoardPublisher): counters then sum to one count per event, never one per worker.
-        Col("chkfail", StatField.Chkfail, StatKind.Counter, S), Col("chkdown", StatField.Chkdown, StatKind.Counter, BS),
+        Col("chkfail", StatField.Chkfail, StatKind.Counter, S, checkOnly: true),
+        Col("chkdown", StatField.Chkdown, StatKind.Counter, BS, checkOnly: true),
         // lastchg is stored as the Unix time (s) of the last UP<->DOWN change; renderers show its age.
         Col("lastchg", StatField.Lastchg, StatKind.Checked, BS, cell: StatCell.Age),
         // HAProxy 9.2: durations are not summed, the maximum is kept (an old generation's figure until the new checker's passes it).
-        Col("downtime", StatField.Downtime, StatKind.Max, BS),
+        Col("downtime", StatField.Downtime, StatKind.Max, BS, checkOnly: true),
         None("qlimit"), Id("pid", StatCell.Pid, table: true), Id("iid", StatCell.Iid), Id("sid", StatCell.Sid), None("throttle"),
         Col("lbtot", StatField.Lbtot, StatKind.Counter, BS), None("tracked"), Id("type", StatCell.Type),
         Col("rate", StatField.Rate, StatKind.Gauge, FBS, table: true), None("rate_lim"), Col("rate_max", StatField.RateMax, StatKind.Max, FBS),
         Col("check_status", StatField.CheckStatus, StatKind.Checked, S, cell: StatCell.CheckWord),
         Col("check_code", StatField.CheckCode, StatKind.Checked, S, cell: StatCell.Positive),
         Col("check_duration", StatField.CheckDuration, StatKind.Checked, S, cell: StatCell.PlusOne),
-        Col("hrsp_1xx", StatField.Hrsp1xx, StatKind.Counter, FBS), Col("hrsp_2xx", StatField.Hrsp2xx, StatKind.Counter, FBS),
-        Col("hrsp_3xx", StatField.Hrsp3xx, StatKind.Counter, FBS), Col("hrsp_4xx", StatField.Hrsp4xx, StatKind.Counter, FBS),
-        Col("hrsp_5xx", StatField.Hrsp5xx, StatKind.Counter, FBS, table: true), Col("hrsp_other", StatField.HrspOther, StatKind.Counter, FBS),
+        Http("hrsp_1xx", StatField.Hrsp1xx, Never, FBS), Http("hrsp_2xx", StatField.Hrsp2xx, Never, FBS),
+        Http("hrsp_3xx", StatField.Hrsp3xx, Never, FBS), Http("hrsp_4xx", StatField.Hrsp4xx, Never, FBS),
+        Http("hrsp_5xx", StatField.Hrsp5xx, Never, FBS, table: true), Http("hrsp_other", StatField.HrspOther, Never, FBS),
         Col("hanafail", StatField.Hanafail, StatKind.Counter, S),
         Col("req_rate", StatField.ReqRate, StatKind.Gauge, F), Col("req_rate_max", StatField.ReqRateMax, StatKind.Max, F),
-        Col("req_tot", StatField.ReqTot, StatKind.Counter, FB, table: true),
+        Http("req_tot", StatField.ReqTot, F, FBS, table: true),
         Col("cli_abrt", StatField.CliAbrt, StatKind.Counter, BS), Col("srv_abrt", StatField.SrvAbrt, StatKind.Counter, BS),
         None("comp_in"), None("comp_out"), None("comp_byp"), None("comp_rsp"), None("lastsess"), None("last_chk"), None("last_agt"),
         // HAProxy averages the last 1024 requests; here: sum / count of every request timed since the instance started
@@ -104,7 +114,7 @@ public static class StatSchema
         Col("check_rise", StatField.CheckRise, StatKind.Checked, S, cell: StatCell.Positive),
         Col("check_fall", StatField.CheckFall, StatKind.Checked, S, cell: StatCell.Positive),
         Col("check_health", StatField.CheckHealth, StatKind.Checked, S, cell: StatCell.PlusOne),
-        None("agent_rise"), None("agent_fall"), None("agent_health"), None("addr"), None("cookie"), None("mode"), None("algo"),
+        None("agent_rise"), None("agent_fall"), None("agent_health"), None("addr"), None("cookie"), Id("mode", StatCell.Mode), None("algo"),
         None("conn_rate"), None("conn_rate_max"), None("conn_tot"), None("intercepted"), None("dcon"), None("dses"), None("wrew"),
         None("connect"), None("reuse"), None("cache_lookups"), None("cache_hits"), None("srv_icur"), None("src_ilim"),
         None("qtime_max"), None("ctime_max"), None("rtime_max"), None("ttime_max"), None("eint"), None("idle_conn_cur"),
@@ -134,14 +144,18 @@ public static class StatSchema
 
     public static StatKind Kind(InfoField field) => s_info[(int)field].Kind;
 
-    /// <summary>Whether an entry shows a value for that kind of object (the [LFBS] letters of 9.1).</summary>
-    public static bool AppliesTo(StatSchemaEntry entry, StatObjectKind kind) => entry.Types[kind switch
+    /// <summary>Whether an entry shows a value for that kind of object in a proxy of that mode (the [LFBS] letters of 9.1).</summary>
+    public static bool AppliesTo(StatSchemaEntry entry, StatObjectKind kind, StatProxyMode mode = StatProxyMode.Unknown)
     {
-        StatObjectKind.Listener => 0,
-        StatObjectKind.Frontend => 1,
-        StatObjectKind.Backend => 2,
-        _ => 3,
-    }] != '.';
+        string types = mode == StatProxyMode.Tcp ? entry.Types : entry.HttpTypes ?? entry.Types;
+        return types[kind switch
+        {
+            StatObjectKind.Listener => 0,
+            StatObjectKind.Frontend => 1,
+            StatObjectKind.Backend => 2,
+            _ => 3,
+        }] != '.';
+    }
 
     // Each StatField is defined by exactly one entry: checked once, so a field added to the enum without an entry
     // (or twice) fails at the first use of the schema rather than showing a silent 0.
@@ -178,8 +192,9 @@ public static class StatFields
 
     public static StatKind Kind(InfoField field) => StatSchema.Kind(field);
 
-    /// <summary>Whether HAProxy shows this field for that kind of object (the [LFBS] letters of 9.1).</summary>
-    public static bool AppliesTo(StatField field, StatObjectKind kind) => StatSchema.AppliesTo(StatSchema.Of(field), kind);
+    /// <summary>Whether HAProxy shows this field for that kind of object (the [LFBS] letters of 9.1; mode http unless told).</summary>
+    public static bool AppliesTo(StatField field, StatObjectKind kind, StatProxyMode mode = StatProxyMode.Unknown) =>
+        StatSchema.AppliesTo(StatSchema.Of(field), kind, mode);
 
     /// <summary>The field whose `show stat` name is <paramref name="name"/>, for renderers and tools.</summary>
     public static bool TryParse(string name, out StatField field)

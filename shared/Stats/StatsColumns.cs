@@ -68,10 +68,18 @@ public static class StatsColumns
             case StatCell.Iid: return Number(ids.Iid);
             case StatCell.Sid: return kind is StatObjectKind.Server or StatObjectKind.Listener ? Number(ids.Sid) : Number(0);
             case StatCell.Type: return Number((int)kind);
+            case StatCell.Mode: return row.Object.Mode switch
+            {
+                StatProxyMode.Tcp => ("tcp", false),
+                StatProxyMode.Http => ("http", false),
+                _ => null,
+            };
             case StatCell.Status: return (kind == StatObjectKind.Server ? ServerStatusText(row) : StatusText(row[StatField.Status], kind), false);
             case StatCell.Empty or StatCell.Hidden: return null;
         }
-        if (!StatSchema.AppliesTo(e, kind)) return null;
+        if (!StatSchema.AppliesTo(e, kind, row.Object.Mode)) return null;
+        // A server's check counters only when it is checked (the checker writes check_rise then), as HAProxy.
+        if (e.ServerCheckOnly && kind == StatObjectKind.Server && row[StatField.CheckRise] == 0) return null;
         long v = e.Field is { } f ? row[f] : 0;
         switch (e.Cell)
         {

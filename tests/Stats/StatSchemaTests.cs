@@ -93,4 +93,65 @@ public class StatSchemaTests
         var header = StatsTable.Render(board.Snapshot()).Split('\n')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(header, Is.EqualTo(expected));
     }
+
+    [Test]
+    public void Render_ModeTcp_NoHttpCounters_ModeColumnFilled_ServerCheckCountersOnlyWhenChecked()
+    {
+        using var tmp = new StatsTestBoard();
+        StatObjectDescriptor[] objects =
+        [
+            StatObjectDescriptor.Frontend("t", StatProxyMode.Tcp), StatObjectDescriptor.Backend("tb", StatProxyMode.Tcp),
+            StatObjectDescriptor.Server("tb", "s", StatProxyMode.Tcp),
+            StatObjectDescriptor.Frontend("h", StatProxyMode.Http), StatObjectDescriptor.Backend("hb", StatProxyMode.Http),
+            StatObjectDescriptor.Server("hb", "s", StatProxyMode.Http), StatObjectDescriptor.Server("hb", "checked", StatProxyMode.Http),
+        ];
+        using var board = tmp.Create(objects: objects);
+        var slot = board.ClaimSlot(0, generation: 1, pid: 10);
+        slot.Set(board.IndexOf("hb/checked"), StatField.CheckRise, 2);
+        slot.Add(board.IndexOf("hb/checked"), StatField.Chkfail, 3);
+        var lines = StatsCsv.Render(board.Snapshot()).TrimEnd('\n').Split('\n');
+        var header = lines[0][2..].Split(',');
+        string Cell(string px, string sv, string name) =>
+            lines.Single(l => l.StartsWith($"{px},{sv},")).Split(',')[Array.IndexOf(header, name)];
+        Assert.Multiple(() =>
+        {
+            Assert.That(Cell("t", "FRONTEND", "hrsp_2xx"), Is.Empty, "mode tcp: no HTTP responses");
+            Assert.That(Cell("t", "FRONTEND", "req_tot"), Is.EqualTo("0"), "HAProxy shows a frontend's req_tot in any mode");
+            Assert.That(Cell("tb", "BACKEND", "req_tot"), Is.Empty);
+            Assert.That(Cell("tb", "s", "hrsp_5xx"), Is.Empty);
+            Assert.That(Cell("h", "FRONTEND", "hrsp_2xx"), Is.EqualTo("0"));
+            Assert.That(Cell("hb", "s", "req_tot"), Is.EqualTo("0"), "mode http: servers count requests");
+            Assert.That((Cell("t", "FRONTEND", "mode"), Cell("hb", "s", "mode")), Is.EqualTo(("tcp", "http")));
+            Assert.That((Cell("hb", "s", "chkfail"), Cell("hb", "s", "downtime")), Is.EqualTo(("", "")), "not checked");
+            Assert.That(Cell("hb", "checked", "chkfail"), Is.EqualTo("3"));
+            Assert.That(Cell("hb", "BACKEND", "chkdown"), Is.EqualTo("0"), "a backend's chkdown always shows");
+        });
+    }
+
+    [Test]
+    public void Board_ObjectMode_SurvivesTheFile()
+    {
+        using var tmp = new StatsTestBoard();
+        using (tmp.Create(objects: [StatObjectDescriptor.Frontend("h", StatProxyMode.Http), StatObjectDescriptor.Backend("t", StatProxyMode.Tcp)])) { }
+        using var reopened = StatsBoard.Open(tmp.Path);
+        Assert.That(reopened.Objects.Select(o => o.Mode), Is.EqualTo(new[] { StatProxyMode.Http, StatProxyMode.Tcp }));
+    }
+
+    [Test]
+    public void Snapshot_BackendTimers_AreItsServersSummed()
+    {
+        using var tmp = new StatsTestBoard();
+        using var board = tmp.Create();
+        var slot = board.ClaimSlot(0, generation: 1, pid: 10);
+        slot.Add(board.IndexOf("app/web1"), StatField.TtimeSum, 10); slot.Increment(board.IndexOf("app/web1"), StatField.Timed);
+        slot.Add(board.IndexOf("app/web2"), StatField.TtimeSum, 30); slot.Increment(board.IndexOf("app/web2"), StatField.Timed);
+        var snap = board.Snapshot();
+        var perWorker = snap.WorkerRows.Single(r => r.Object.Key == "app/BACKEND");
+        Assert.Multiple(() =>
+        {
+            Assert.That((snap.Total("app/BACKEND", StatField.TtimeSum), snap.Total("app/BACKEND", StatField.Timed)), Is.EqualTo((40, 2)));
+            Assert.That((perWorker[StatField.TtimeSum], perWorker[StatField.Timed]), Is.EqualTo((40, 2)));
+            Assert.That(snap.Total("app/web1", StatField.TtimeSum), Is.EqualTo(10), "the servers keep their own");
+        });
+    }
 }

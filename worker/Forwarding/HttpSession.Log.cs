@@ -51,14 +51,12 @@ internal sealed partial class HttpSession
     /// <summary>The phase of an exchange for the termination state: waiting for the response head (H), or its data (D).</summary>
     private char ExchangePhase => Volatile.Read(ref _logResponseMs) != 0 ? 'D' : 'H';
 
-    /// <summary>ctime, rtime and ttime of the request's backend and server (sums and a count on the stats board).</summary>
+    /// <summary>ctime, rtime and ttime of the request's server (sums and a count on the stats board; its backend's are the servers' summed).</summary>
     private void CountTimes()
     {
-        if (_srv is not { } srv || _be is not { } be) return;
+        if (_srv is not { } srv) return;
         int response = _logResponseMs != 0 && _logReadyMs != 0 ? (int)(_logResponseMs - _logReadyMs) : -1;
-        long total = Environment.TickCount64 - _logStartMs;
-        srv.Counters.CountTimes(_logConnectMs, response, total);
-        be.Counters.CountTimes(_logConnectMs, response, total);
+        srv.Counters.CountTimes(_logConnectMs, response, Environment.TickCount64 - _logStartMs);
     }
 
     /// <summary>Queues the request's httplog line when the frontend logs traffic (a full queue drops it, counted).</summary>

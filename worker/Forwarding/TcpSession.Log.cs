@@ -30,13 +30,10 @@ internal sealed partial class TcpSession
         }
     }
 
-    /// <summary>ctime and ttime of the session's backend and server (rtime 0 in mode tcp, as HAProxy's); sums and a count on the stats board.</summary>
-    private void CountTimes(BackendRuntime? be)
+    /// <summary>ctime and ttime of the session's server (rtime 0 in mode tcp, as HAProxy's); sums and a count on the stats board, its backend's are the servers' summed.</summary>
+    private void CountTimes()
     {
-        if (_srv is not { } srv) return;
-        long total = Environment.TickCount64 - _logStartMs;
-        srv.Counters.CountTimes(_logConnectMs, 0, total);
-        be?.Counters.CountTimes(_logConnectMs, 0, total);
+        if (_srv is { } srv) srv.Counters.CountTimes(_logConnectMs, 0, Environment.TickCount64 - _logStartMs);
     }
 
     /// <summary>

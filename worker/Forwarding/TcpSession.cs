@@ -84,7 +84,7 @@ internal sealed partial class TcpSession : ProxySession
             Abort();
             // Logged before the counters drop, so the line's connection counts include this session (as HAProxy's).
             if (fe.TrafficLog is { } traffic) WriteLog(traffic);
-            CountTimes(be);
+            CountTimes();
             if (_srv is { } srv && Volatile.Read(ref _state) == StateForwarding) srv.Counters.CloseSession();
             Volatile.Write(ref _state, StateClosed);
             if (_slot is { } held) { _slot = null; be!.Queue.Release(held); }

@@ -143,7 +143,8 @@ public sealed unsafe class ProxyCounters
     }
 
     /// <summary>
-    /// Times one request (mode http) or connection (mode tcp) for ctime, rtime and ttime, as HAProxy's
+    /// Times one request (mode http) or connection (mode tcp) on its server for ctime, rtime and ttime (readers add a
+    /// backend's servers up for the backend's), as HAProxy's
     /// stream_update_time_stats: only one that got a connection (<paramref name="connectMs"/> &gt;= 0) and, in mode
     /// http, a response head (<paramref name="responseMs"/> &gt;= 0; mode tcp passes 0). The averages are the sums over
     /// the count, computed by readers.
