@@ -249,8 +249,16 @@ public sealed unsafe partial class StatsBoard : IDisposable
 
     private void EndFold() => Interlocked.Increment(ref _map.HeaderWord(BoardLayout.HFoldSeq));
 
-    /// <summary>A consistent snapshot of this board (same as <see cref="StatsBoardReader.ReadSnapshot()"/>).</summary>
-    public StatsSnapshot Snapshot() => BoardSnapshotReader.Read(_map, _objects);
+    /// <summary>
+    /// A consistent snapshot of this board (same as <see cref="StatsBoardReader.ReadSnapshot()"/>). During a reload the
+    /// old generation's slots are mirrored first, so the supervisor's `show stat` has every count made so far, not
+    /// the last <see cref="SyncMirrors"/> tick's.
+    /// </summary>
+    public StatsSnapshot Snapshot()
+    {
+        if (Array.Exists(_mirrors, m => m is not null)) SyncMirrors();
+        return BoardSnapshotReader.Read(_map, _objects);
+    }
 
     private static BoardLayout Validate(IReadOnlyList<StatObjectDescriptor> objects, int slotCount)
     {
