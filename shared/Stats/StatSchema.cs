@@ -50,7 +50,7 @@ public sealed record StatSchemaEntry(string Name, StatCell Cell, StatField? Fiel
 /// </remarks>
 public static class StatSchema
 {
-    private const string LFBS = "LFBS", FBS = ".FBS", FB = ".FB.", F = ".F..", BS = "..BS", S = "...S", Never = "....";
+    private const string LFBS = "LFBS", FBS = ".FBS", FB = ".FB.", F = ".F..", BS = "..BS", S = "...S", B = "..B.", Never = "....";
 
     private static StatSchemaEntry Col(string name, StatField field, StatKind kind, string types, bool table = false,
         StatCell cell = StatCell.Number, string? http = null, bool checkOnly = false) =>
@@ -68,7 +68,9 @@ public static class StatSchema
     public static IReadOnlyList<StatSchemaEntry> Entries { get; } =
     [
         Id("pxname", StatCell.PxName, table: true), Id("svname", StatCell.SvName, table: true),
-        Col("qcur", StatField.Qcur, StatKind.Gauge, BS, table: true), Col("qmax", StatField.Qmax, StatKind.Max, BS),
+        // Requests queue in the backend only (BackendQueue: a full server passes a request to another one, never keeps
+        // a queue of its own), so a server's qcur and qmax are empty rather than a 0 no request could change.
+        Col("qcur", StatField.Qcur, StatKind.Gauge, B, table: true), Col("qmax", StatField.Qmax, StatKind.Max, B),
         Col("scur", StatField.Scur, StatKind.Gauge, FBS, table: true), Col("smax", StatField.Smax, StatKind.Max, FBS, table: true),
         Col("slim", StatField.Slim, StatKind.Value, FBS, table: true, cell: StatCell.Positive),
         Col("stot", StatField.Stot, StatKind.Counter, FBS, table: true),
@@ -97,7 +99,7 @@ public static class StatSchema
         Http("hrsp_1xx", StatField.Hrsp1xx, Never, FBS), Http("hrsp_2xx", StatField.Hrsp2xx, Never, FBS),
         Http("hrsp_3xx", StatField.Hrsp3xx, Never, FBS), Http("hrsp_4xx", StatField.Hrsp4xx, Never, FBS),
         Http("hrsp_5xx", StatField.Hrsp5xx, Never, FBS, table: true), Http("hrsp_other", StatField.HrspOther, Never, FBS),
-        Col("hanafail", StatField.Hanafail, StatKind.Counter, S),
+        Col("hanafail", StatField.Hanafail, StatKind.Counter, S, checkOnly: true),
         Col("req_rate", StatField.ReqRate, StatKind.Gauge, F), Col("req_rate_max", StatField.ReqRateMax, StatKind.Max, F),
         Http("req_tot", StatField.ReqTot, F, FBS, table: true),
         Col("cli_abrt", StatField.CliAbrt, StatKind.Counter, BS), Col("srv_abrt", StatField.SrvAbrt, StatKind.Counter, BS),

@@ -125,6 +125,8 @@ public class StatSchemaTests
             Assert.That((Cell("hb", "s", "chkfail"), Cell("hb", "s", "downtime")), Is.EqualTo(("", "")), "not checked");
             Assert.That(Cell("hb", "checked", "chkfail"), Is.EqualTo("3"));
             Assert.That(Cell("hb", "BACKEND", "chkdown"), Is.EqualTo("0"), "a backend's chkdown always shows");
+            Assert.That((Cell("hb", "s", "qcur"), Cell("hb", "BACKEND", "qcur")), Is.EqualTo(("", "0")), "requests queue in the backend only");
+            Assert.That((Cell("hb", "s", "hanafail"), Cell("hb", "checked", "hanafail")), Is.EqualTo(("", "0")));
         });
     }
 
