@@ -134,4 +134,33 @@ public sealed class StatsLiveTests
             Assert.That(long.Parse(srv["lbtot"]), Is.GreaterThanOrEqualTo(answered), "server lbtot");
         });
     }
+
+    [Test]
+    public async Task Stats_Timers_CarryHaproxysMeaning_ResponseTimeOfASlowServer()
+    {
+        using var origin = new OriginProcess("o1");
+        int port = Ports.Free();
+        using var proxy = new ProxyInstance(Config(port, origin)).Start();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(20) };
+        for (int i = 0; i < 3; i++)
+        {
+            using var resp = await http.GetAsync("/delay/200");
+            Assert.That(resp.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+
+        var srv = ProxyctlTotal(proxy, "app", "o1");
+        var be = ProxyctlTotal(proxy, "app", "BACKEND");
+        var fe = ProxyctlTotal(proxy, "web", "FRONTEND");
+        Assert.Multiple(() =>
+        {
+            // rtime: connect to response head (Tr), averaged over the 3 requests; ttime: the whole request (Tt).
+            Assert.That(long.Parse(srv["rtime"]), Is.InRange(190, 2000), "rtime");
+            Assert.That(long.Parse(srv["ttime"]), Is.GreaterThanOrEqualTo(long.Parse(srv["rtime"])), "ttime");
+            Assert.That(long.Parse(srv["ctime"]), Is.InRange(0, 1000), "ctime");
+            Assert.That(long.Parse(srv["qtime"]), Is.EqualTo(0), "nothing queued");
+            Assert.That((be["rtime"], be["ttime"]), Is.EqualTo((srv["rtime"], srv["ttime"])), "the backend's are its only server's");
+            Assert.That(fe["rtime"], Is.Empty, "HAProxy: ..BS");
+            Assert.That((fe["mode"], srv["mode"]), Is.EqualTo(("http", "http")));
+        });
+    }
 }
