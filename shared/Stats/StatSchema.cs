@@ -33,7 +33,7 @@ public enum StatCell
 /// <param name="Types">HAProxy's [LFBS] letters: the object kinds (listener, frontend, backend, server) that show a value.</param>
 /// <param name="InTable">Shown by `proxyctl stats` (the human table) as well.</param>
 /// <param name="HttpTypes">The [LFBS] letters for a proxy in mode http, where HAProxy shows more (hrsp_*, req_tot); null: <paramref name="Types"/>.</param>
-/// <param name="ServerCheckOnly">On a server row, shown only when the server is checked (chkfail, chkdown, downtime), as HAProxy.</param>
+/// <param name="ServerCheckOnly">On a server row, shown only when the server is checked (chkfail, chkdown, downtime, hanafail), as HAProxy.</param>
 public sealed record StatSchemaEntry(string Name, StatCell Cell, StatField? Field, StatKind Kind, string Types, bool InTable,
     string? HttpTypes = null, bool ServerCheckOnly = false);
 
@@ -53,8 +53,8 @@ public static class StatSchema
     private const string LFBS = "LFBS", FBS = ".FBS", FB = ".FB.", F = ".F..", BS = "..BS", S = "...S", B = "..B.", Never = "....";
 
     private static StatSchemaEntry Col(string name, StatField field, StatKind kind, string types, bool table = false,
-        StatCell cell = StatCell.Number, string? http = null, bool checkOnly = false) =>
-        new(name, cell, field, kind, types, table, http, checkOnly);
+        StatCell cell = StatCell.Number, bool checkOnly = false) =>
+        new(name, cell, field, kind, types, table, null, checkOnly);
 
     // HAProxy shows the HTTP counters only for proxies in mode http (stats_fill_*_stats), req_tot of a frontend always.
     private static StatSchemaEntry Http(string name, StatField field, string types, string httpTypes, bool table = false) =>
@@ -62,7 +62,7 @@ public static class StatSchema
 
     private static StatSchemaEntry Id(string name, StatCell cell, bool table = false) => new(name, cell, null, StatKind.Value, LFBS, table);
 
-    private static StatSchemaEntry None(string name) => new(name, StatCell.Empty, null, StatKind.Value, "....", false);
+    private static StatSchemaEntry None(string name) => new(name, StatCell.Empty, null, StatKind.Value, Never, false);
 
     /// <summary>Every entry: the 100 columns in CSV order, then the hidden board fields.</summary>
     public static IReadOnlyList<StatSchemaEntry> Entries { get; } =
