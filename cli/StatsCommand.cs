@@ -54,7 +54,7 @@ public static class StatsCommand
     private static string Table(StatsSnapshot snapshot, bool perProcess)
     {
         string header = $"{snapshot.TakenAt:yyyy-MM-dd HH:mm:ss}Z  workers {snapshot.Workers.Count(w => w.IsLive)}  " +
-                        $"conns {snapshot.Info(InfoField.CurrConns)}  total {snapshot.Info(InfoField.CumConns)}  " +
+                        $"conns {snapshot.CurrConns()}  total {snapshot.CumConns()}  " +
                         $"rate {snapshot.Info(InfoField.ConnRate)}/s\n";
         return header + StatsTable.Render(snapshot, perProcess);
     }

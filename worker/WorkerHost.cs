@@ -81,7 +81,7 @@ public sealed class WorkerHost
         bool clean = await engine.DrainAsync(drainTimeout);
         statusStop.Cancel();
         await status;
-        publisher.Publish(); // the last counts, before the supervisor folds this slot into the totals
+        publisher.Publish(); // the last rates and states (counts are on the board already), before the supervisor folds this slot
         try
         {
             await WorkerChannel.SendLineAsync(channel, WorkerMessages.Drained, CancellationToken.None);

@@ -5,7 +5,7 @@ namespace Proxy.Shared.Stats;
 // write the same line (no false sharing between slots).
 //
 //   [header, 256 B]
-//   [object table: objectCount x 256 B entries: u32 kind, u16 pxLen, u16 svLen, UTF-8 px then sv]
+//   [object table: objectCount x 256 B entries: u16 kind, u16 mode, u16 pxLen, u16 svLen, UTF-8 px then sv]
 //   [retired area: objectCount x fieldCount i64, then infoCount i64]  totals of gone workers
 //   [slot 0][slot 1]...[slot slotCount-1]
 //
@@ -16,7 +16,7 @@ namespace Proxy.Shared.Stats;
 internal readonly record struct BoardLayout(int ObjectCount, int SlotCount, int FieldCount, int InfoCount)
 {
     public const ulong Magic = 0x3144524F42585250; // "PRXBORD1" read as little-endian bytes
-    public const int Version = 2;   // 2: health-check fields (hanafail, check_*)
+    public const int Version = 3;   // 2: health-check fields (hanafail, check_*); 3: workers count in place, timer sums, StatSchema order, object mode
     public const int HeaderSize = 256;
     public const int ObjectEntrySize = 256;
     public const int ObjectNameBytes = ObjectEntrySize - 8;

@@ -156,7 +156,8 @@ internal sealed unsafe class BoardMapping : IDisposable
         var names = new Span<byte>(e + 8, BoardLayout.ObjectNameBytes);
         int px = Encoding.UTF8.GetBytes(obj.ProxyName, names);
         int sv = Encoding.UTF8.GetBytes(obj.ServiceName, names[px..]);
-        *(int*)e = (int)obj.Kind;
+        *(ushort*)e = (ushort)obj.Kind;
+        *(ushort*)(e + 2) = (ushort)obj.Mode;
         *(ushort*)(e + 4) = (ushort)px;
         *(ushort*)(e + 6) = (ushort)sv;
     }
@@ -167,8 +168,8 @@ internal sealed unsafe class BoardMapping : IDisposable
         int px = Math.Min((int)*(ushort*)(e + 4), BoardLayout.ObjectNameBytes);
         int sv = Math.Min((int)*(ushort*)(e + 6), BoardLayout.ObjectNameBytes - px);
         var names = new ReadOnlySpan<byte>(e + 8, BoardLayout.ObjectNameBytes);
-        return new StatObjectDescriptor((StatObjectKind)(*(int*)e),
-            Encoding.UTF8.GetString(names[..px]), Encoding.UTF8.GetString(names.Slice(px, sv)));
+        return new StatObjectDescriptor((StatObjectKind)(*(ushort*)e),
+            Encoding.UTF8.GetString(names[..px]), Encoding.UTF8.GetString(names.Slice(px, sv))) { Mode = (StatProxyMode)(*(ushort*)(e + 2)) };
     }
 
     public void Dispose()

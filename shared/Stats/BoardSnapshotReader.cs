@@ -85,28 +85,61 @@ internal static unsafe class BoardSnapshotReader
         for (int i = 0; i < info.Length; i++)
             info[i] = Combine(StatFields.Kind((InfoField)i), i, retired, newestFirst);
 
+        int[] backendOf = BackendOfServers(objects);
         var totals = new StatsRow[layout.ObjectCount];
-        var workerRows = new List<StatsRow>(counted.Count * layout.ObjectCount);
+        var totalValues = new long[layout.ObjectCount][];
         for (int o = 0; o < layout.ObjectCount; o++)
         {
-            var values = new long[layout.FieldCount];
+            var values = totalValues[o] = new long[layout.FieldCount];
             for (int f = 0; f < values.Length; f++)
                 values[f] = Combine(StatFields.Kind((StatField)f), layout.ValueIndex(o, f), retired, newestFirst);
-            totals[o] = new StatsRow(objects[o], o, 0, -1, values);
         }
+        AddServerTimesToBackends(totalValues, backendOf);
+        for (int o = 0; o < layout.ObjectCount; o++) totals[o] = new StatsRow(objects[o], o, 0, -1, totalValues[o]);
+
+        var workerRows = new List<StatsRow>(counted.Count * layout.ObjectCount);
         foreach (var (worker, slot) in counted)
         {
+            var rows = new long[layout.ObjectCount][];
             for (int o = 0; o < layout.ObjectCount; o++)
             {
                 int start = layout.ValueIndex(o, 0);
-                workerRows.Add(new StatsRow(objects[o], o, worker.Pid, worker.Slot, slot[start..(start + layout.FieldCount)]));
+                rows[o] = slot[start..(start + layout.FieldCount)];
             }
+            AddServerTimesToBackends(rows, backendOf);
+            for (int o = 0; o < layout.ObjectCount; o++) workerRows.Add(new StatsRow(objects[o], o, worker.Pid, worker.Slot, rows[o]));
         }
         return new StatsSnapshot(DateTimeOffset.UtcNow,
             DateTimeOffset.FromUnixTimeMilliseconds(Volatile.Read(ref map.HeaderWord(BoardLayout.HCreatedMs))),
             Volatile.Read(ref map.HeaderWord(BoardLayout.HGeneration)),
             (int)Volatile.Read(ref map.HeaderWord(BoardLayout.HSupervisorPid)),
             objects, workers, totals, workerRows, info);
+    }
+
+    private static readonly StatField[] s_serverTimes = [StatField.CtimeSum, StatField.RtimeSum, StatField.TtimeSum, StatField.Timed];
+
+    // For each object, the index of the backend of a server (same pxname), else -1.
+    private static int[] BackendOfServers(IReadOnlyList<StatObjectDescriptor> objects)
+    {
+        var backends = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int o = 0; o < objects.Count; o++)
+            if (objects[o].Kind == StatObjectKind.Backend) backends[objects[o].ProxyName] = o;
+        var backendOf = new int[objects.Count];
+        for (int o = 0; o < objects.Count; o++)
+            backendOf[o] = objects[o].Kind == StatObjectKind.Server && backends.TryGetValue(objects[o].ProxyName, out int b) ? b : -1;
+        return backendOf;
+    }
+
+    // ctime, rtime, ttime and their count are timed on the server only (ProxyCounters.CountTimes: one set of updates
+    // per request, not two). A backend's are its servers' summed: every timed request had a server, so this is what
+    // HAProxy's backend averages cover. qtime's sum is counted on both (the queue is the backend's).
+    private static void AddServerTimesToBackends(long[][] rows, int[] backendOf)
+    {
+        for (int o = 0; o < rows.Length; o++)
+        {
+            if (backendOf[o] < 0) continue;
+            foreach (var f in s_serverTimes) rows[backendOf[o]][(int)f] += rows[o][(int)f];
+        }
     }
 
     // One total from the retired value and the counted slots' values, by kind (see StatKind).
@@ -134,20 +167,11 @@ internal static unsafe class BoardSnapshotReader
             }
             case StatKind.Value:
                 return newestFirst.Length > 0 ? newestFirst[0].Values[i] : retired[i];
-            case StatKind.Checked:
+            default: // Checked
             {
                 // Only the checking worker writes these; the others hold 0 (see StatKind.Checked).
                 foreach (var c in newestFirst) if (c.Values[i] != 0) return c.Values[i];
                 return retired[i];
-            }
-            default: // Average
-            {
-                long sum = 0, count = 0;
-                foreach (var c in newestFirst)
-                {
-                    if (c.Worker.IsLive && c.Values[i] != 0) { sum += c.Values[i]; count++; }
-                }
-                return count > 0 ? sum / count : retired[i];
             }
         }
     }

@@ -5,6 +5,9 @@ namespace Proxy.Shared.Stats;
 /// <summary>The object kinds of HAProxy's `show stat`; the values are its `type` column (0=frontend, 1=backend, 2=server, 3=listener).</summary>
 public enum StatObjectKind { Frontend = 0, Backend = 1, Server = 2, Listener = 3 }
 
+/// <summary>The `mode` of an object's proxy (`show stat` mode column); HAProxy shows the HTTP counters in mode http only.</summary>
+public enum StatProxyMode { Unknown = 0, Tcp = 1, Http = 2 }
+
 /// <summary>
 /// One object on the board, named as `show stat` names it: <see cref="ProxyName"/> is pxname,
 /// <see cref="ServiceName"/> is svname (FRONTEND, BACKEND, a server or a listener name).
@@ -14,14 +17,21 @@ public readonly record struct StatObjectDescriptor(StatObjectKind Kind, string P
 {
     public string Key => $"{ProxyName}/{ServiceName}";
 
-    public static StatObjectDescriptor Frontend(string name) => new(StatObjectKind.Frontend, name, "FRONTEND");
+    /// <summary>Its proxy's mode; Unknown shows every field as in mode http.</summary>
+    public StatProxyMode Mode { get; init; }
 
-    public static StatObjectDescriptor Backend(string name) => new(StatObjectKind.Backend, name, "BACKEND");
+    public static StatObjectDescriptor Frontend(string name, StatProxyMode mode = StatProxyMode.Unknown) =>
+        new(StatObjectKind.Frontend, name, "FRONTEND") { Mode = mode };
 
-    public static StatObjectDescriptor Server(string backend, string server) => new(StatObjectKind.Server, backend, server);
+    public static StatObjectDescriptor Backend(string name, StatProxyMode mode = StatProxyMode.Unknown) =>
+        new(StatObjectKind.Backend, name, "BACKEND") { Mode = mode };
+
+    public static StatObjectDescriptor Server(string backend, string server, StatProxyMode mode = StatProxyMode.Unknown) =>
+        new(StatObjectKind.Server, backend, server) { Mode = mode };
 
     /// <summary>A listener of a frontend, named by its bind key (e.g. "0.0.0.0:80"), as HAProxy's `option socket-stats` does.</summary>
-    public static StatObjectDescriptor Listener(string frontend, string bindKey) => new(StatObjectKind.Listener, frontend, bindKey);
+    public static StatObjectDescriptor Listener(string frontend, string bindKey, StatProxyMode mode = StatProxyMode.Unknown) =>
+        new(StatObjectKind.Listener, frontend, bindKey) { Mode = mode };
 
     public override string ToString() => Key;
 }
@@ -38,16 +48,20 @@ public static class StatObjects
         var list = new List<StatObjectDescriptor>();
         foreach (var fe in config.Frontends)
         {
-            list.Add(StatObjectDescriptor.Frontend(fe.Name));
+            var mode = ModeOf(fe.Mode);
+            list.Add(StatObjectDescriptor.Frontend(fe.Name, mode));
             foreach (var bind in fe.Binds)
-                list.Add(StatObjectDescriptor.Listener(fe.Name, bind.Key));
+                list.Add(StatObjectDescriptor.Listener(fe.Name, bind.Key, mode));
         }
         foreach (var be in config.Backends)
         {
-            list.Add(StatObjectDescriptor.Backend(be.Name));
+            var mode = ModeOf(be.Mode);
+            list.Add(StatObjectDescriptor.Backend(be.Name, mode));
             foreach (var srv in be.Servers)
-                list.Add(StatObjectDescriptor.Server(be.Name, srv.Name));
+                list.Add(StatObjectDescriptor.Server(be.Name, srv.Name, mode));
         }
         return list;
     }
+
+    private static StatProxyMode ModeOf(ProxyMode mode) => mode == ProxyMode.Http ? StatProxyMode.Http : StatProxyMode.Tcp;
 }

@@ -238,7 +238,7 @@ public sealed unsafe partial class StatsBoard : IDisposable
             case StatKind.Counter: Volatile.Write(ref retired, retired + value); break;
             case StatKind.Max: if (value > retired) Volatile.Write(ref retired, value); break;
             case StatKind.Value: if (newer) Volatile.Write(ref retired, value); break;
-            case StatKind.Average or StatKind.Checked: if (newer && value != 0) Volatile.Write(ref retired, value); break;
+            case StatKind.Checked: if (newer && value != 0) Volatile.Write(ref retired, value); break;
             case StatKind.Gauge: break; // a gone worker holds no connection
         }
     }
@@ -249,8 +249,16 @@ public sealed unsafe partial class StatsBoard : IDisposable
 
     private void EndFold() => Interlocked.Increment(ref _map.HeaderWord(BoardLayout.HFoldSeq));
 
-    /// <summary>A consistent snapshot of this board (same as <see cref="StatsBoardReader.ReadSnapshot()"/>).</summary>
-    public StatsSnapshot Snapshot() => BoardSnapshotReader.Read(_map, _objects);
+    /// <summary>
+    /// A consistent snapshot of this board (same as <see cref="StatsBoardReader.ReadSnapshot()"/>). During a reload the
+    /// old generation's slots are mirrored first, so the supervisor's `show stat` has every count made so far, not
+    /// the last <see cref="SyncMirrors"/> tick's.
+    /// </summary>
+    public StatsSnapshot Snapshot()
+    {
+        if (Array.Exists(_mirrors, m => m is not null)) SyncMirrors();
+        return BoardSnapshotReader.Read(_map, _objects);
+    }
 
     private static BoardLayout Validate(IReadOnlyList<StatObjectDescriptor> objects, int slotCount)
     {
@@ -274,10 +282,19 @@ public sealed unsafe partial class StatsBoard : IDisposable
         return board;
     }
 
+    /// <summary>
+    /// Worker: the mapping stays until the process exits, whatever disposes this board. A worker counts in place
+    /// through pointers into its slot (<see cref="StatsSlot.Row"/>) from any thread; unmapping while a late
+    /// completion still counts would crash the worker on its way out, and the kernel unmaps at exit anyway.
+    /// </summary>
+    public void KeepMappedUntilExit() => _keptMapped = true;
+
+    private bool _keptMapped;
+
     public void Dispose()
     {
         // A board handed over by Reconfigure stays mapped until its last mirrored slot retires.
-        if (_transferred) return;
+        if (_transferred || _keptMapped) return;
         DisposeCore();
     }
 

@@ -2,29 +2,18 @@ namespace Proxy.Shared.Stats;
 
 /// <summary>
 /// The static columns of HAProxy's `show stat` CSV in HAProxy's order (doc/management.txt, 9.1,
-/// fields 0 to 99), and how a row fills each one. Tools parse these by position, so all of them are
-/// written, empty where this proxy has no such value, exactly as HAProxy leaves a field empty.
+/// fields 0 to 99), and how a row fills each one, both from <see cref="StatSchema"/>. Tools parse these by
+/// position, so all of them are written, empty where this proxy has no such value, exactly as HAProxy
+/// leaves a field empty.
 /// </summary>
 public static class StatsColumns
 {
-    public static IReadOnlyList<string> Names { get; } =
-    [
-        "pxname", "svname", "qcur", "qmax", "scur", "smax", "slim", "stot", "bin", "bout",
-        "dreq", "dresp", "ereq", "econ", "eresp", "wretr", "wredis", "status", "weight", "act",
-        "bck", "chkfail", "chkdown", "lastchg", "downtime", "qlimit", "pid", "iid", "sid", "throttle",
-        "lbtot", "tracked", "type", "rate", "rate_lim", "rate_max", "check_status", "check_code", "check_duration", "hrsp_1xx",
-        "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other", "hanafail", "req_rate", "req_rate_max", "req_tot", "cli_abrt",
-        "srv_abrt", "comp_in", "comp_out", "comp_byp", "comp_rsp", "lastsess", "last_chk", "last_agt", "qtime", "ctime",
-        "rtime", "ttime", "agent_status", "agent_code", "agent_duration", "check_desc", "agent_desc", "check_rise", "check_fall", "check_health",
-        "agent_rise", "agent_fall", "agent_health", "addr", "cookie", "mode", "algo", "conn_rate", "conn_rate_max", "conn_tot",
-        "intercepted", "dcon", "dses", "wrew", "connect", "reuse", "cache_lookups", "cache_hits", "srv_icur", "src_ilim",
-        "qtime_max", "ctime_max", "rtime_max", "ttime_max", "eint", "idle_conn_cur", "safe_conn_cur", "used_conn_cur", "need_conn_est", "uweight",
-    ];
+    private static readonly StatSchemaEntry[] s_columns = StatSchema.Entries.Where(e => e.Cell != StatCell.Hidden).ToArray();
 
-    // Column -> board field, or -1: filled from the row's identity, or left empty.
-    private static readonly int[] s_fieldOfColumn = Names.Select(n => StatFields.TryParse(n, out var f) ? (int)f : -1).ToArray();
+    public static IReadOnlyList<string> Names { get; } = s_columns.Select(e => e.Name).ToArray();
 
-    private static readonly int s_checkDurationColumn = Names.ToList().IndexOf("check_duration");
+    /// <summary>The schema entry of column <paramref name="column"/>.</summary>
+    public static StatSchemaEntry Entry(int column) => s_columns[column];
 
     /// <summary>
     /// A checked server's status as HAProxy words it (srv_hlt_st): "UP 2/3" while an UP server is failing checks
@@ -69,45 +58,47 @@ public static class StatsColumns
     /// </summary>
     internal static (string Text, bool IsNumber)? Cell(int column, StatsRow row, RowIds ids, DateTimeOffset now)
     {
+        var e = s_columns[column];
         var kind = row.Object.Kind;
-        switch (Names[column])
+        switch (e.Cell)
         {
-            case "pxname": return (row.Object.ProxyName, false);
-            case "svname": return (row.Object.ServiceName, false);
-            case "pid": return Number(row.Pid);
-            case "iid": return Number(ids.Iid);
-            case "sid": return kind is StatObjectKind.Server or StatObjectKind.Listener ? Number(ids.Sid) : Number(0);
-            case "type": return Number((int)kind);
-            case "status": return (kind == StatObjectKind.Server ? ServerStatusText(row) : StatusText(row[StatField.Status], kind), false);
-            case "check_status":
-                return kind == StatObjectKind.Server && row[StatField.CheckStatus] > 0
-                    ? (CheckStatusCodes.Word((CheckStatusCode)row[StatField.CheckStatus]), false) : null;
-            case "check_desc":
-                return kind == StatObjectKind.Server && row[StatField.CheckStatus] > 0
-                    ? (CheckStatusCodes.Description((CheckStatusCode)row[StatField.CheckStatus]), false) : null;
-            case "check_code":
-                // Layer 4 checks have no code: HAProxy leaves the cell empty.
-                return kind == StatObjectKind.Server && row[StatField.CheckCode] > 0 ? Number(row[StatField.CheckCode]) : null;
-            case "check_duration" or "check_health":
-                // Stored plus one (StatKind.Checked: a written value is never 0).
-                long stored = row[column == s_checkDurationColumn ? StatField.CheckDuration : StatField.CheckHealth];
-                return kind == StatObjectKind.Server && stored > 0 ? Number(stored - 1) : null;
-            case "check_rise" or "check_fall":
-                long v = row[Names[column] == "check_rise" ? StatField.CheckRise : StatField.CheckFall];
-                return kind == StatObjectKind.Server && v > 0 ? Number(v) : null;
-            case "slim":
-                // 0 means "no limit", which HAProxy shows as an empty cell.
-                return row[StatField.Slim] > 0 ? Number(row[StatField.Slim]) : null;
-            case "lastchg":
+            case StatCell.PxName: return (row.Object.ProxyName, false);
+            case StatCell.SvName: return (row.Object.ServiceName, false);
+            case StatCell.Pid: return Number(row.Pid);
+            case StatCell.Iid: return Number(ids.Iid);
+            case StatCell.Sid: return kind is StatObjectKind.Server or StatObjectKind.Listener ? Number(ids.Sid) : Number(0);
+            case StatCell.Type: return Number((int)kind);
+            case StatCell.Mode: return row.Object.Mode switch
             {
-                long at = row[StatField.Lastchg];
-                return at > 0 && StatFields.AppliesTo(StatField.Lastchg, kind)
-                    ? Number(Math.Max(0, now.ToUnixTimeSeconds() - at)) : null;
+                StatProxyMode.Tcp => ("tcp", false),
+                StatProxyMode.Http => ("http", false),
+                _ => null,
+            };
+            case StatCell.Status: return (kind == StatObjectKind.Server ? ServerStatusText(row) : StatusText(row[StatField.Status], kind), false);
+            case StatCell.Empty or StatCell.Hidden: return null;
+        }
+        if (!StatSchema.AppliesTo(e, kind, row.Object.Mode)) return null;
+        // A server's check counters only when it is checked (the checker writes check_rise then), as HAProxy.
+        if (e.ServerCheckOnly && kind == StatObjectKind.Server && row[StatField.CheckRise] == 0) return null;
+        long v = e.Field is { } f ? row[f] : 0;
+        switch (e.Cell)
+        {
+            case StatCell.Number: return Number(v);
+            case StatCell.Positive: return v > 0 ? Number(v) : null;
+            case StatCell.PlusOne: return v > 0 ? Number(v - 1) : null;
+            case StatCell.Age: return v > 0 ? Number(Math.Max(0, now.ToUnixTimeSeconds() - v)) : null;
+            case StatCell.Average:
+            {
+                long n = row[StatField.Timed];
+                return Number(n > 0 ? v / n : 0);
+            }
+            default: // CheckWord, CheckDesc
+            {
+                var code = (CheckStatusCode)row[StatField.CheckStatus];
+                if (code == CheckStatusCode.None) return null;
+                return (e.Cell == StatCell.CheckWord ? CheckStatusCodes.Word(code) : CheckStatusCodes.Description(code), false);
             }
         }
-        int field = s_fieldOfColumn[column];
-        if (field < 0 || !StatFields.AppliesTo((StatField)field, kind)) return null;
-        return Number(row.Values[field]);
     }
 
     private static (string, bool) Number(long n) => (n.ToString(System.Globalization.CultureInfo.InvariantCulture), true);

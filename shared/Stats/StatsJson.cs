@@ -40,6 +40,9 @@ public static class StatsJson
             json.WriteString("started", w.StartedAt);
             json.WriteNumber("uptime_sec", Math.Max(0, (long)(snapshot.TakenAt - w.StartedAt).TotalSeconds));
             json.WriteNumber("heartbeat_age_ms", Math.Max(0, (long)(snapshot.TakenAt - w.LastHeartbeat).TotalMilliseconds));
+            json.WriteNumber("CurrConns", snapshot.CurrConns(w));
+            json.WriteNumber("CumConns", snapshot.CumConns(w));
+            json.WriteNumber("CumReq", snapshot.CumReq(w));
             for (int i = 0; i < StatFields.InfoCount; i++)
                 json.WriteNumber(StatFields.Name((InfoField)i), w.Info((InfoField)i));
             json.WriteEndObject();

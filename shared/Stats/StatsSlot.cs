@@ -69,6 +69,15 @@ public sealed unsafe class StatsSlot
         RaiseMax(ref At(objectIndex, max), now);
     }
 
+    /// <summary>
+    /// The <see cref="StatFields.Count"/> values of object <paramref name="objectIndex"/> in this slot, indexed by
+    /// <see cref="StatField"/>: for a worker that counts in place, with no copy of its own (ProxyCounters). Valid while
+    /// the board is mapped: call <see cref="StatsBoard.KeepMappedUntilExit"/> before handing it to other threads.
+    /// Readers copy each value with one aligned 64-bit load, so a value is never torn: write with one aligned
+    /// store, or Interlocked where more threads count.
+    /// </summary>
+    public long* Row(int objectIndex) => (long*)Unsafe.AsPointer(ref At(objectIndex, 0));
+
     /// <summary>The value this slot holds (not the total over workers).</summary>
     public long Get(int objectIndex, StatField field) => Volatile.Read(ref At(objectIndex, field));
 

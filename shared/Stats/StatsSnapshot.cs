@@ -66,6 +66,26 @@ public sealed class StatsSnapshot
 
     public long Info(InfoField field) => InfoTotals[(int)field];
 
+    /// <summary>`show info` CurrConns: the frontends' scur, over every live worker or of <paramref name="worker"/>.</summary>
+    public long CurrConns(StatsWorker? worker = null) => SumOverFrontends(StatField.Scur, worker);
+
+    /// <summary>`show info` CumConns: the frontends' stot (every connection a frontend accepted), live and gone workers.</summary>
+    public long CumConns(StatsWorker? worker = null) => SumOverFrontends(StatField.Stot, worker);
+
+    /// <summary>`show info` CumReq: the frontends' req_tot (HTTP requests received).</summary>
+    public long CumReq(StatsWorker? worker = null) => SumOverFrontends(StatField.ReqTot, worker);
+
+    // The process-wide counts are the frontends' own, counted live on the board: one source, never a second copy.
+    private long SumOverFrontends(StatField field, StatsWorker? worker)
+    {
+        long sum = 0;
+        foreach (var r in worker is null ? Totals : WorkerRows)
+        {
+            if (r.Object.Kind == StatObjectKind.Frontend && (worker is null || r.Slot == worker.Slot)) sum += r[field];
+        }
+        return sum;
+    }
+
     /// <summary>
     /// `show info`'s Stopping for the instance: every live worker drains. During a reload the old
     /// generation drains beside a running new one, which is not stopping.

@@ -4,15 +4,18 @@ namespace Proxy.Shared.Stats;
 
 /// <summary>
 /// A readable fixed-width table for `proxyctl stats`: the totals by default, and each worker's rows
-/// (with their pid) on request. Columns are a useful subset of `show stat`, in its order.
+/// (with their pid) on request. Columns are the `show stat` ones that <see cref="StatSchema"/> marks InTable, in its order.
 /// </summary>
 public static class StatsTable
 {
-    private static readonly string[] s_columns =
-        ["pxname", "svname", "status", "weight", "qcur", "scur", "smax", "slim", "stot", "bin", "bout",
-         "ereq", "econ", "eresp", "hrsp_5xx", "rate", "req_tot", "pid"];
+    private static readonly int[] s_columnIndex =
+        Enumerable.Range(0, StatsColumns.Names.Count).Where(c => StatsColumns.Entry(c).InTable).ToArray();
 
-    private static readonly int[] s_columnIndex = s_columns.Select(c => StatsColumns.Names.ToList().IndexOf(c)).ToArray();
+    private static readonly string[] s_columns = s_columnIndex.Select(c => StatsColumns.Names[c]).ToArray();
+
+    // Names left-aligned, numbers right-aligned, as people read them.
+    private static readonly bool[] s_leftAligned =
+        s_columnIndex.Select(c => StatsColumns.Entry(c).Cell is StatCell.PxName or StatCell.SvName or StatCell.Status).ToArray();
 
     public static void Write(TextWriter output, StatsSnapshot snapshot, bool perProcess = false)
     {
@@ -34,8 +37,7 @@ public static class StatsTable
         {
             for (int c = 0; c < widths.Length; c++)
             {
-                // Names left-aligned, numbers right-aligned, as people read them.
-                bool left = c < 3;
+                bool left = s_leftAligned[c];
                 if (c > 0) sb.Append("  ");
                 sb.Append(left ? line[c].PadRight(widths[c]) : line[c].PadLeft(widths[c]));
             }

@@ -55,7 +55,8 @@ public class StatsBoardTests
             slot.IncrementWithMax(web1, StatField.Scur, StatField.Smax);
             slot.Decrement(web1, StatField.Scur);
             slot.Set(web1, StatField.Weight, 10);
-            slot.AddInfo(InfoField.CumConns, 7);
+            slot.Add(worker.IndexOf("www/FRONTEND"), StatField.Stot, 7);
+            slot.SetInfo(InfoField.MaxConn, 100);
         }
 
         var snap = StatsBoardReader.ReadSnapshot(_tmp.Path);
@@ -68,7 +69,8 @@ public class StatsBoardTests
             Assert.That(total[StatField.Smax], Is.EqualTo(2));
             Assert.That(total[StatField.Weight], Is.EqualTo(10));
             Assert.That(total.Pid, Is.EqualTo(0));
-            Assert.That(snap.Info(InfoField.CumConns), Is.EqualTo(7));
+            Assert.That(snap.CumConns(), Is.EqualTo(7), "CumConns is the frontends' stot");
+            Assert.That(snap.Info(InfoField.MaxConn), Is.EqualTo(100));
             Assert.That(snap.Workers.Single().Pid, Is.EqualTo(4242));
             Assert.That(snap.Workers.Single().Cpu, Is.EqualTo(3));
             Assert.That(snap.Workers.Single().State, Is.EqualTo(WorkerSlotState.Running));
@@ -86,7 +88,8 @@ public class StatsBoardTests
         a.Add(3, StatField.Stot, 10); b.Add(3, StatField.Stot, 5);
         a.RaiseMax(3, StatField.Smax, 7); b.RaiseMax(3, StatField.Smax, 4);
         a.Set(3, StatField.Weight, 1); b.Set(3, StatField.Weight, 2);
-        a.Set(3, StatField.Rtime, 10); b.Set(3, StatField.Rtime, 30);
+        a.Add(3, StatField.RtimeSum, 10); b.Add(3, StatField.RtimeSum, 30);
+        a.Increment(3, StatField.Timed); b.Increment(3, StatField.Timed);
 
         var total = board.Snapshot().Total("app/web1");
 
@@ -95,7 +98,7 @@ public class StatsBoardTests
             Assert.That(total[StatField.Stot], Is.EqualTo(15));
             Assert.That(total[StatField.Smax], Is.EqualTo(7));
             Assert.That(total[StatField.Weight], Is.EqualTo(2), "generation 2 is the newest");
-            Assert.That(total[StatField.Rtime], Is.EqualTo(20), "averages are averaged");
+            Assert.That((total[StatField.RtimeSum], total[StatField.Timed]), Is.EqualTo((40, 2)), "timer sums and counts add up");
         });
     }
 
@@ -108,7 +111,7 @@ public class StatsBoardTests
         slot.Add(0, StatField.Stot, 42);
         slot.Add(0, StatField.Scur, 3);
         slot.RaiseMax(0, StatField.Smax, 9);
-        slot.AddInfo(InfoField.CumReq, 11);
+        slot.Add(0, StatField.ReqTot, 11);
         var before = board.Snapshot();
 
         board.MarkExited(0);
@@ -124,7 +127,7 @@ public class StatsBoardTests
             Assert.That(after.Total("www/FRONTEND", StatField.Stot), Is.EqualTo(42));
             Assert.That(after.Total("www/FRONTEND", StatField.Smax), Is.EqualTo(9));
             Assert.That(after.Total("www/FRONTEND", StatField.Scur), Is.EqualTo(0));
-            Assert.That(after.Info(InfoField.CumReq), Is.EqualTo(11));
+            Assert.That(after.CumReq(), Is.EqualTo(11), "CumReq is the frontends' req_tot, retired ones included");
             Assert.That(after.Workers, Is.Empty);
             Assert.That(board.StateOf(0), Is.EqualTo(WorkerSlotState.Free));
         });

@@ -91,6 +91,14 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
         ReadyMs = now;
     }
 
+    /// <summary>ctime, rtime and ttime of the request's server (sums and a count on the stats board; its backend's are the servers' summed).</summary>
+    public void CountTimes()
+    {
+        if (Server is not { } srv) return;
+        int response = ResponseMs != 0 && ReadyMs != 0 ? (int)(ResponseMs - ReadyMs) : -1;
+        srv.Counters.CountTimes(ConnectMs, response, Environment.TickCount64 - StartMs);
+    }
+
     /// <summary>Ends the request's counts on its server and backend (scur) and gives its `maxconn` permit back.</summary>
     public void End()
     {

@@ -22,6 +22,12 @@ internal sealed partial class TcpSession
         }
     }
 
+    /// <summary>ctime and ttime of the session's server (rtime 0 in mode tcp, as HAProxy's); sums and a count on the stats board, its backend's are the servers' summed.</summary>
+    private void CountTimes()
+    {
+        if (_tx.Server is { } srv) srv.Counters.CountTimes(_logConnectMs, 0, Environment.TickCount64 - _logStartMs);
+    }
+
     /// <summary>
     /// Queues the session's tcplog line, unless `option dontlognull` and the client sent nothing. HAProxy reads what
     /// a client sends while it connects, this session only once connected: a session the server side failed (S, s)

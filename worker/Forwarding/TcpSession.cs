@@ -85,6 +85,7 @@ internal sealed partial class TcpSession : ProxySession
             Abort();
             // Logged before the counters drop, so the line's connection counts include this session (as HAProxy's).
             if (fe.TrafficLog is { } traffic) WriteLog(traffic);
+            CountTimes();
             if (_tx.Server is { } srv && Volatile.Read(ref _state) == StateForwarding) srv.Counters.CloseSession();
             Volatile.Write(ref _state, StateClosed);
             _tx.Connector.ReleasePermit();

@@ -5,11 +5,11 @@ using Proxy.Worker.Balancing;
 namespace Proxy.Worker.Stats;
 
 /// <summary>
-/// Copies the engine's counters into this worker's slot of the stats board. The hot path counts into
-/// process-local <see cref="ProxyCounters"/> (Interlocked, no I/O); this runs on the status timer and
-/// once more before exit, so the board is never more than one interval behind and the final values are
-/// there before the supervisor folds the slot. The worker is the slot's only writer, so plain stores
-/// of monotonic sources keep readers' totals monotonic.
+/// Binds the engine's counters to this worker's slot of the stats board, then keeps the slot's derived values
+/// current on the status timer. Counters are not published here: <see cref="ProxyCounters"/> count straight into
+/// the slot, so a reader sees a count as soon as it is made and a killed worker loses none. What remains are values
+/// that are levels or settings rather than counts: rates (per second over the last interval), server status,
+/// weight, act/bck, slim, the health-check figures and the `show info` rates, plus the heartbeat.
 /// </summary>
 internal sealed class BoardPublisher
 {
@@ -22,25 +22,28 @@ internal sealed class BoardPublisher
     private readonly (BackendRuntime Backend, int Index)[] _backends;
     private readonly long[] _lastStot;
     private readonly long[] _lastReqTot;
-    private readonly long[] _lastQtimeMs;
-    private readonly long[] _lastLbtot;
     private long _lastTotal;
     private long _lastPublishMs;
 
+    /// <summary>Call before the engine starts: from here on every counter of <paramref name="engine"/> is on the board.</summary>
     public BoardPublisher(ProxyEngine engine, StatsBoard board, StatsSlot slot, ProxyConfig config)
     {
         _engine = engine;
         _slot = slot;
         _publishesChecks = engine.RunsHealthChecks;
         _maxConn = config.Global.MaxConn;
+        // Counting threads hold pointers into the mapping until the process ends.
+        board.KeepMappedUntilExit();
         var map = new List<(ProxyCounters, int)>();
         foreach (var c in engine.Counters)
-            if (board.TryIndexOf(Descriptor(c).Key, out int index)) map.Add((c, index));
+        {
+            if (!board.TryIndexOf(Descriptor(c).Key, out int index)) continue;
+            c.CountOnBoard(slot, index);
+            map.Add((c, index));
+        }
         _map = [.. map];
         _lastStot = new long[_map.Length];
         _lastReqTot = new long[_map.Length];
-        _lastQtimeMs = new long[_map.Length];
-        _lastLbtot = new long[_map.Length];
         var servers = new List<(ServerRuntime, int)>();
         var backends = new List<(BackendRuntime, int)>();
         foreach (var be in engine.Backends)
@@ -85,67 +88,25 @@ internal sealed class BoardPublisher
         _ => StatObjectDescriptor.Server(c.ProxyName, c.ServerName!),
     };
 
-    /// <summary>Writes every counter, gauge and server state once. Called from one thread at a time.</summary>
+    /// <summary>Writes the rates, server states and check figures once. Called from one thread at a time.</summary>
     public void Publish()
     {
         long now = Environment.TickCount64;
         double seconds = Math.Max(0.001, (now - _lastPublishMs) / 1000.0);
         _lastPublishMs = now;
-        long cumReq = 0;
         for (int i = 0; i < _map.Length; i++)
         {
             var (c, o) = _map[i];
-            long stot = c.TotalSessions;
-            _slot.Set(o, StatField.Qcur, c.QueueCurrent);
-            _slot.RaiseMax(o, StatField.Qmax, c.QueueMax);
-            _slot.Set(o, StatField.Scur, c.CurrentSessions);
-            _slot.RaiseMax(o, StatField.Smax, c.MaxSessions);
-            _slot.Set(o, StatField.Stot, stot);
-            _slot.Set(o, StatField.Bin, c.BytesIn);
-            _slot.Set(o, StatField.Bout, c.BytesOut);
-            _slot.Set(o, StatField.Econ, c.ConnectionErrors);
-            _slot.Set(o, StatField.Eresp, c.ResponseErrors);
-            _slot.Set(o, StatField.CliAbrt, c.ClientAborts);
-            _slot.Set(o, StatField.SrvAbrt, c.ServerAborts);
-            _slot.Set(o, StatField.Wretr, c.Retries);
-            _slot.Set(o, StatField.Wredis, c.Redispatches);
-            // Raised, never set: a request that finds every server full gives back the lbtot its pick counted
-            // (BackendQueue), and the board must not show a counter going back for that instant.
-            _slot.RaiseMax(o, StatField.Lbtot, c.LoadBalancedTotal);
-            _slot.Set(o, StatField.Dreq, c.Denied + c.DeniedRequests);
-            // `mode http` counters (zero for tcp proxies).
-            long reqTot = c.HttpRequests;
-            _slot.Set(o, StatField.ReqTot, reqTot);
-            _slot.Set(o, StatField.Ereq, c.RequestErrors);
-            _slot.Set(o, StatField.Hrsp1xx, c.HttpResponses1xx);
-            _slot.Set(o, StatField.Hrsp2xx, c.HttpResponses2xx);
-            _slot.Set(o, StatField.Hrsp3xx, c.HttpResponses3xx);
-            _slot.Set(o, StatField.Hrsp4xx, c.HttpResponses4xx);
-            _slot.Set(o, StatField.Hrsp5xx, c.HttpResponses5xx);
-            _slot.Set(o, StatField.HrspOther, c.HttpResponsesOther);
             if (c.Kind == CounterKind.Frontend)
             {
-                cumReq += reqTot;
+                long reqTot = c.HttpRequests;
                 long reqRate = (long)((reqTot - _lastReqTot[i]) / seconds);
                 _lastReqTot[i] = reqTot;
                 _slot.Set(o, StatField.ReqRate, reqRate);
                 _slot.RaiseMax(o, StatField.ReqRateMax, reqRate);
             }
-            if (c.Kind != CounterKind.Frontend)
-            {
-                // qtime: average wait in the queue of the requests given a server during the last interval (lbtot
-                // counts each at that moment), those that never waited included, as HAProxy's average over the last
-                // 1024; unchanged over an interval with none. A request that timed out in the queue got no server.
-                long qtimeMs = c.QueueTimeTotalMs, lbtot = c.LoadBalancedTotal;
-                long dispatched = lbtot - _lastLbtot[i];
-                if (dispatched > 0)
-                {
-                    _slot.Set(o, StatField.Qtime, Math.Max(0, qtimeMs - _lastQtimeMs[i]) / dispatched);
-                    _lastQtimeMs[i] = qtimeMs;
-                    _lastLbtot[i] = lbtot;
-                }
-            }
             // Sessions per second over the last interval (HAProxy's `rate` is over the last second).
+            long stot = c.TotalSessions;
             long rate = (long)((stot - _lastStot[i]) / seconds);
             _lastStot[i] = stot;
             _slot.Set(o, StatField.Rate, rate);
@@ -185,9 +146,6 @@ internal sealed class BoardPublisher
         long total = _engine.TotalConnections;
         long connRate = (long)((total - _lastTotal) / seconds);
         _lastTotal = total;
-        _slot.SetInfo(InfoField.CurrConns, _engine.ActiveConnections);
-        _slot.SetInfo(InfoField.CumConns, total);
-        _slot.SetInfo(InfoField.CumReq, cumReq);
         _slot.SetInfo(InfoField.MaxConn, _maxConn);
         _slot.SetInfo(InfoField.ConnRate, connRate);
         _slot.RaiseInfoMax(InfoField.ConnRateMax, connRate);

@@ -1,27 +1,65 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Proxy.Shared.Stats;
+
 namespace Proxy.Worker.Stats;
 
 /// <summary>What a <see cref="ProxyCounters"/> instance counts for (HAProxy `show stat` type field).</summary>
 public enum CounterKind { Frontend, Backend, Server }
 
 /// <summary>
-/// 64-bit counters of one frontend, backend or server, named as HAProxy's `show stat` columns.
-/// One writer path per event, updated with Interlocked; readers (the stats board copier) use the read-only
-/// properties, which never see a torn value. Allocation-free: the instance lives as long as the engine.
+/// The counters of one frontend, backend or server, named as HAProxy's `show stat` columns, kept in place: once
+/// <see cref="CountOnBoard"/> binds them, every field below is this object's row in the worker's slot of the stats
+/// board (indexed by <see cref="StatField"/>), so what is counted is visible to readers at once and stays on the
+/// board when the worker is killed. There is no private copy. Before binding (an engine without a board: tests)
+/// they live in a pinned array of the same shape.
 /// </summary>
-public sealed class ProxyCounters
+/// <remarks>
+/// Several threads count (the worker's thread pool), so every update is Interlocked; readers copy each value with
+/// one aligned 64-bit load and never see it torn. The fields are ref properties so call sites read as field updates
+/// (<c>ProxyCounters.Add(ref c.bin, n)</c>): one more load than a field of this object, measured in perf/BoardBench.
+/// </remarks>
+public sealed unsafe class ProxyCounters
 {
-    // qcur/qmax: requests waiting in a backend's queue for a server `maxconn` slot (servers have no queue of their own).
-    internal long qcur, qmax, qtimeMs;   // qtimeMs: total time requests spent queued, for the qtime average
-    internal long scur, smax, stot, bin, bout, econ, eresp, cliAbrt, srvAbrt, wretr, wredis, lbtot, denied;
-    // `mode http` (show stat: req_tot, hrsp_1xx..hrsp_other, ereq, dreq).
-    internal long reqTot, hrsp1xx, hrsp2xx, hrsp3xx, hrsp4xx, hrsp5xx, hrspOther, ereq, dreq;
+    private long* _row;
+    private long[]? _own;   // the storage until bound to the board; pinned, since _row points into it
 
     public ProxyCounters(CounterKind kind, string proxyName, string? serverName = null)
     {
         Kind = kind;
         ProxyName = proxyName;
         ServerName = serverName;
+        _own = GC.AllocateArray<long>(StatFields.Count, pinned: true);
+        _row = (long*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_own));
     }
+
+    // qcur/qmax: requests waiting in a backend's queue for a server `maxconn` place (servers have no queue of their own).
+    internal ref long qcur => ref _row[(int)StatField.Qcur];
+    internal ref long qmax => ref _row[(int)StatField.Qmax];
+    /// <summary>Milliseconds granted requests waited in the queue, summed (qtime is this over <see cref="StatField.Timed"/>).</summary>
+    internal ref long qtimeMs => ref _row[(int)StatField.QtimeSum];
+    internal ref long scur => ref _row[(int)StatField.Scur];
+    internal ref long smax => ref _row[(int)StatField.Smax];
+    internal ref long stot => ref _row[(int)StatField.Stot];
+    internal ref long bin => ref _row[(int)StatField.Bin];
+    internal ref long bout => ref _row[(int)StatField.Bout];
+    internal ref long econ => ref _row[(int)StatField.Econ];
+    internal ref long eresp => ref _row[(int)StatField.Eresp];
+    internal ref long cliAbrt => ref _row[(int)StatField.CliAbrt];
+    internal ref long srvAbrt => ref _row[(int)StatField.SrvAbrt];
+    internal ref long wretr => ref _row[(int)StatField.Wretr];
+    internal ref long wredis => ref _row[(int)StatField.Wredis];
+    internal ref long lbtot => ref _row[(int)StatField.Lbtot];
+    // `mode http` (show stat: req_tot, hrsp_1xx..hrsp_other, ereq, dreq).
+    internal ref long reqTot => ref _row[(int)StatField.ReqTot];
+    internal ref long hrsp1xx => ref _row[(int)StatField.Hrsp1xx];
+    internal ref long hrsp2xx => ref _row[(int)StatField.Hrsp2xx];
+    internal ref long hrsp3xx => ref _row[(int)StatField.Hrsp3xx];
+    internal ref long hrsp4xx => ref _row[(int)StatField.Hrsp4xx];
+    internal ref long hrsp5xx => ref _row[(int)StatField.Hrsp5xx];
+    internal ref long hrspOther => ref _row[(int)StatField.HrspOther];
+    internal ref long ereq => ref _row[(int)StatField.Ereq];
+    internal ref long dreq => ref _row[(int)StatField.Dreq];
 
     public CounterKind Kind { get; }
     /// <summary>pxname: the frontend or backend name.</summary>
@@ -31,11 +69,28 @@ public sealed class ProxyCounters
     /// <summary>Stable key for the stats board name table: `fe`, `be`, or `be/srv`.</summary>
     public string Key => ServerName is null ? ProxyName : ProxyName + "/" + ServerName;
 
+    /// <summary>
+    /// From now on counts straight into <paramref name="slot"/>'s row <paramref name="objectIndex"/>, carrying what was
+    /// counted before (nothing, when bound before the engine starts). Call before traffic: an update racing the
+    /// switch could land in the old storage. The board must stay mapped (StatsBoard.KeepMappedUntilExit).
+    /// </summary>
+    public void CountOnBoard(StatsSlot slot, int objectIndex)
+    {
+        long* row = slot.Row(objectIndex);
+        for (int i = 0; i < StatFields.Count; i++)
+        {
+            long v = Volatile.Read(ref _row[i]);
+            if (v != 0) Interlocked.Add(ref row[i], v);
+        }
+        _row = row;   // one pointer store; the engine's threads start after it
+        _own = null;
+    }
+
     /// <summary>qcur: requests waiting for a server slot now (backends).</summary>
     public long QueueCurrent => Math.Max(0, Volatile.Read(ref qcur));
     /// <summary>qmax: the longest the queue has been.</summary>
     public long QueueMax => Volatile.Read(ref qmax);
-    /// <summary>Milliseconds requests spent in the queue, summed (the board turns it into qtime, an average per request).</summary>
+    /// <summary>Milliseconds requests spent in the queue, summed (qtime is this over the timed requests).</summary>
     public long QueueTimeTotalMs => Volatile.Read(ref qtimeMs);
     public long CurrentSessions => Volatile.Read(ref scur);
     public long MaxSessions => Volatile.Read(ref smax);
@@ -54,7 +109,6 @@ public sealed class ProxyCounters
     public long Redispatches => Volatile.Read(ref wredis);
     /// <summary>lbtot: times this server (or a server of this backend) was selected by the load balancer.</summary>
     public long LoadBalancedTotal => Volatile.Read(ref lbtot);
-    public long Denied => Volatile.Read(ref denied);
     /// <summary>req_tot: HTTP requests received (frontends) or forwarded (backends, servers).</summary>
     public long HttpRequests => Volatile.Read(ref reqTot);
     public long HttpResponses1xx => Volatile.Read(ref hrsp1xx);
@@ -67,6 +121,12 @@ public sealed class ProxyCounters
     public long RequestErrors => Volatile.Read(ref ereq);
     /// <summary>dreq: requests denied.</summary>
     public long DeniedRequests => Volatile.Read(ref dreq);
+    /// <summary>Requests (mode http) or connections (mode tcp) timed for ctime, rtime and ttime (and qtime).</summary>
+    public long TimedRequests => Volatile.Read(ref _row[(int)StatField.Timed]);
+    /// <summary>Sums of Tc, Tr and Tt over <see cref="TimedRequests"/>, in ms.</summary>
+    public long ConnectTimeTotalMs => Volatile.Read(ref _row[(int)StatField.CtimeSum]);
+    public long ResponseTimeTotalMs => Volatile.Read(ref _row[(int)StatField.RtimeSum]);
+    public long TotalTimeTotalMs => Volatile.Read(ref _row[(int)StatField.TtimeSum]);
 
     /// <summary>Counts one response by status class (hrsp_1xx ... hrsp_other).</summary>
     internal void CountResponse(int status)
@@ -80,6 +140,22 @@ public sealed class ProxyCounters
             case 5: Interlocked.Increment(ref hrsp5xx); break;
             default: Interlocked.Increment(ref hrspOther); break;
         }
+    }
+
+    /// <summary>
+    /// Times one request (mode http) or connection (mode tcp) on its server for ctime, rtime and ttime (readers add a
+    /// backend's servers up for the backend's), as HAProxy's
+    /// stream_update_time_stats: only one that got a connection (<paramref name="connectMs"/> &gt;= 0) and, in mode
+    /// http, a response head (<paramref name="responseMs"/> &gt;= 0; mode tcp passes 0). The averages are the sums over
+    /// the count, computed by readers.
+    /// </summary>
+    internal void CountTimes(int connectMs, int responseMs, long totalMs)
+    {
+        if (connectMs < 0 || responseMs < 0) return;
+        Interlocked.Add(ref _row[(int)StatField.CtimeSum], connectMs);
+        Interlocked.Add(ref _row[(int)StatField.RtimeSum], responseMs);
+        Interlocked.Add(ref _row[(int)StatField.TtimeSum], Math.Max(0, totalMs));
+        Interlocked.Increment(ref _row[(int)StatField.Timed]);
     }
 
     /// <summary>Counts one new session: scur, stot and smax.</summary>
