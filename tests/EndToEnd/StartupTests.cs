@@ -109,7 +109,9 @@ public sealed class StartupTests
         var (exitCode, stderr) = supervisor.WaitForExit(TimeSpan.FromSeconds(20));
         Assert.That(exitCode, Is.EqualTo(0), "handled, not killed by the signal (143):\n" + stderr);
         Assert.That(stderr, Does.Contain("SIGTERM: stopping (received during start-up)"));
-        Assert.That(stderr, Does.Contain("SIGHUP: reload requested while the instance is starting; queued"));
+        // Not asserted here: the SIGHUP's "queued" line. The runtime may run the SIGTERM handler first, and the stop
+        // can end the process before the SIGHUP handler logs (seen once in CI). Exit 0 shows neither signal killed it;
+        // Sighup_DuringStartUp_IsQueuedThenReloads checks the queued reload itself.
     }
 
     [Test]
