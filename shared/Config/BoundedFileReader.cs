@@ -24,8 +24,11 @@ internal static unsafe class BoundedFileReader
         content = [];
         if (path.Length == 0 || path.Contains('\0')) return "not a file name";
         // O_NONBLOCK: opening a FIFO with no writer, or a device, must not hang the parse. O_NOCTTY: opening a
-        // terminal must not make it ours. O_CLOEXEC: no worker started meanwhile inherits it.
-        int fd = Open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, out int errno);
+        // terminal must not make it ours. O_CLOEXEC: no worker started meanwhile inherits it. A FIFO that may be read
+        // is opened blocking instead, straight away: opened without a writer it would read as empty at once, and
+        // closing it to open it again would let a writer that came meanwhile write to no reader (EPIPE).
+        bool fifo = allowFifo && IsFifo(path);
+        int fd = Open(path, fifo ? O_RDONLY | O_NOCTTY | O_CLOEXEC : O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, out int errno);
         if (fd == -1) return Marshal.GetPInvokeErrorMessage(errno);
         try
         {
@@ -35,13 +38,8 @@ internal static unsafe class BoundedFileReader
             if (type == (uint)S_IFCHR && IsDevNull(st.st_rdev)) return null;
             if (type == (uint)S_IFIFO && allowFifo)
             {
-                // A FIFO opened without a writer reads as empty at once: open it again, blocking until a writer
-                // comes (the supervisor then waits for its configuration, as HAProxy does on `-f FIFO`).
-                close(fd);
-                fd = Open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC, out errno);
-                if (fd == -1) return Marshal.GetPInvokeErrorMessage(errno);
-                if (fstat(fd, &st) == -1) return Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
-                if (((uint)st.st_mode & (uint)S_IFMT) != (uint)S_IFIFO) return "replaced while being opened";
+                // The supervisor waits for its configuration on `-f FIFO` until the writer closes, as HAProxy does.
+                if (!fifo) return "replaced by a FIFO while being opened";
                 return ReadAll(fd, maxBytes, limitName, 64 * 1024, out content);
             }
             if (type != (uint)S_IFREG) return $"{KindOf(type)}, not a regular file";
@@ -87,12 +85,22 @@ internal static unsafe class BoundedFileReader
     private static string TooLarge(string size, int maxBytes, string limitName) =>
         $"{size} bytes, larger than {limitName} ({maxBytes} bytes)";
 
+    private static bool IsFifo(string path)
+    {
+        stat st;
+        fixed (byte* p = CString(path)) return LibC.stat(p, &st) == 0 && ((uint)st.st_mode & (uint)S_IFMT) == (uint)S_IFIFO;
+    }
+
+    private static byte[] CString(string path)
+    {
+        var name = new byte[System.Text.Encoding.UTF8.GetByteCount(path) + 1];
+        System.Text.Encoding.UTF8.GetBytes(path, name);
+        return name;
+    }
+
     private static int Open(string path, int flags, out int errno)
     {
-        int length = System.Text.Encoding.UTF8.GetByteCount(path);
-        Span<byte> name = length < 1024 ? stackalloc byte[length + 1] : new byte[length + 1];
-        System.Text.Encoding.UTF8.GetBytes(path, name);
-        name[length] = 0;
+        byte[] name = CString(path);
         while (true)
         {
             int fd;
