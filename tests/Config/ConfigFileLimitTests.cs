@@ -124,6 +124,15 @@ public sealed class ConfigFileLimitTests
     }
 
     [Test]
+    public void ErrorFile_GrowingPastItsStatSize_IsReadOnlyToTheLimit()
+    {
+        // /proc files say 0 bytes to fstat and hold more: the read, not the size, must stop at tune.bufsize + 1.
+        Assert.That(new FileInfo("/proc/self/maps").Length, Is.Zero);
+        Assert.That(ParseErrors("global\n    tune.bufsize 1k\n" + Http("    errorfile 503 /proc/self/maps")),
+            Has.Exactly(1).EqualTo("test.cfg:10: 'errorfile 503': cannot read '/proc/self/maps': more than 1024 bytes, larger than tune.bufsize (1024 bytes)"));
+    }
+
+    [Test]
     public void ErrorFile_DevNull_StaysEmpty() =>
         Assert.That(ParseValid(Http("    errorfile 408 /dev/null")).Frontends[0].Http.ErrorFiles[408], Is.Empty);
 
