@@ -7,9 +7,9 @@ namespace Proxy.Shared.Config;
 /// <summary>
 /// Reads the files a configuration names (the configuration itself, `errorfile`, `http-request return ... file`) with
 /// a bound, so a special file cannot exhaust memory: `errorfile 503 /dev/zero` once grew `proxyctl check` past 2.4 GB
-/// and a reloading supervisor to 4.2 GB (issue 14). One open(2) that cannot block or take a terminal, fstat(2) to
-/// learn what was opened, then read(2) of at most limit + 1 bytes: one byte past the limit proves the file too large
-/// even when it grew after fstat.
+/// and a reloading supervisor to 4.2 GB (issue 14). One open(2) that cannot block (but on a FIFO configuration, which
+/// waits for its writer) or take a terminal, fstat(2) to learn what was opened, then read(2) of at most limit + 1 bytes:
+/// one byte past the limit proves the file too large even when fstat's size was wrong (/proc) or the file grew since.
 /// </summary>
 internal static unsafe class BoundedFileReader
 {
@@ -44,7 +44,7 @@ internal static unsafe class BoundedFileReader
             }
             if (type != (uint)S_IFREG) return $"{KindOf(type)}, not a regular file";
             long size = st.st_size;
-            if (size > maxBytes) return TooLarge(size.ToString(System.Globalization.CultureInfo.InvariantCulture), maxBytes, limitName);
+            if (size > maxBytes) return $"{size} bytes, larger than {limitName} ({maxBytes} bytes)";
             return ReadAll(fd, maxBytes, limitName, (int)size + 1, out content);
         }
         finally
@@ -64,7 +64,7 @@ internal static unsafe class BoundedFileReader
         {
             if (total == buffer.Length)
             {
-                if (total == cap) return TooLarge($"more than {maxBytes}", maxBytes, limitName);
+                if (total == cap) return $"larger than {limitName} ({maxBytes} bytes)";
                 Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, cap));
             }
             nint n;
@@ -81,9 +81,6 @@ internal static unsafe class BoundedFileReader
         content = total == buffer.Length ? buffer : buffer.AsSpan(0, total).ToArray();
         return null;
     }
-
-    private static string TooLarge(string size, int maxBytes, string limitName) =>
-        $"{size} bytes, larger than {limitName} ({maxBytes} bytes)";
 
     private static bool IsFifo(string path)
     {
