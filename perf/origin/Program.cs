@@ -4,28 +4,51 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-// proxy-origin --port P [--address A] [--name N] [--health-file PATH]
-// Routes:  GET /            "hello from NAME\n"
-//          GET /bytes/N     N bytes of 'x' (Content-Length)
-//          POST /echo       the request body back
-//          GET /delay/MS    answers after MS milliseconds
-//          GET /status/CODE answers CODE
-//          GET /health      200, or the status written in the --health-file (health-check tests: `echo 503 > PATH`)
-// Every response carries `X-Origin: NAME`, so tests can see which server answered.
+const string Usage = """
+    usage: proxy-origin [--port P] [--address A] [--name N] [--health-file PATH]
+      --port P            port to listen on (default 8081)
+      --address A         IP address to listen on (default 127.0.0.1)
+      --name N            name sent back in X-Origin and by GET / (default origin)
+      --health-file PATH  GET /health answers the status code written in PATH (default 200)
+    routes:
+      GET /             "hello from NAME"
+      GET /bytes/N      N bytes of 'x' (Content-Length)
+      POST /echo        the request body back
+      GET /delay/MS     answers after MS milliseconds
+      GET /status/CODE  answers CODE
+      GET /health       200, or the status written in the --health-file
+    Every response carries X-Origin: NAME, so tests can see which server answered.
+    """;
 
 int port = 8081;
 string address = "127.0.0.1";
 string name = "origin";
 string? healthFile = null;
-for (int i = 0; i + 1 < args.Length; i += 2)
+// Every argument is read before anything binds: `--help`, a misspelt option or a bad value never starts a server.
+for (int i = 0; i < args.Length; i++)
 {
-    switch (args[i])
+    string option = args[i];
+    if (option is "--help" or "-h")
     {
-        case "--port": port = int.Parse(args[i + 1]); break;
-        case "--address": address = args[i + 1]; break;
-        case "--name": name = args[i + 1]; break;
-        case "--health-file": healthFile = args[i + 1]; break;
-        default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
+        Console.WriteLine(Usage);
+        return 0;
+    }
+    if (option is not ("--port" or "--address" or "--name" or "--health-file"))
+        return Fail($"unknown argument '{option}'");
+    if (i + 1 >= args.Length) return Fail($"{option} needs a value");
+    string value = args[++i];
+    switch (option)
+    {
+        case "--port":
+            if (!int.TryParse(value, System.Globalization.NumberStyles.None, null, out port) || port is < 1 or > 65535)
+                return Fail($"--port expects 1 to 65535, got '{value}'");
+            break;
+        case "--address":
+            if (!IPAddress.TryParse(value, out _)) return Fail($"--address expects an IP address, got '{value}'");
+            address = value;
+            break;
+        case "--name": name = value; break;
+        case "--health-file": healthFile = value; break;
     }
 }
 
@@ -72,3 +95,10 @@ app.MapGet("/health", () =>
 Console.WriteLine($"origin {name} listening on {address}:{port}");
 await app.RunAsync();
 return 0;
+
+static int Fail(string message)
+{
+    Console.Error.WriteLine($"proxy-origin: {message}");
+    Console.Error.WriteLine(Usage);
+    return 2;
+}

@@ -15,19 +15,33 @@ public sealed record ConfigResult(ProxyConfig? Config, IReadOnlyList<ConfigError
 /// <summary>Entry point of the configuration language: read, tokenize, parse and validate, collecting every error.</summary>
 public static class ConfigLoader
 {
+    /// <summary>
+    /// The largest configuration file read (16 MiB, about 300,000 lines). HAProxy sets no limit; one is needed so
+    /// `-f /dev/stdin` fed without end, or a FIFO, cannot grow the supervisor without bound.
+    /// </summary>
+    public const int MaxConfigFileBytes = 16 << 20;
+
     /// <summary>Reads and parses the file at <paramref name="path"/>; an unreadable file is one error, never an exception.</summary>
     public static ConfigResult Load(string path)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            return new ConfigResult(null, [new ConfigError(new SourceLocation(path, 0), $"cannot read configuration file: {e.Message}")], []);
-        }
+        if (TryReadText(path, out string text) is { } error)
+            return new ConfigResult(null, [new ConfigError(new SourceLocation(path, 0), $"cannot read configuration file: {error}")], []);
         return Parse(text, path, Environment.GetEnvironmentVariable);
+    }
+
+    /// <summary>
+    /// Reads the configuration file's text: a regular file, /dev/null, or a FIFO or pipe (waiting for its writer), of
+    /// at most <see cref="MaxConfigFileBytes"/>; a byte order mark picks the encoding (UTF-8 without one), as
+    /// File.ReadAllText. Returns null, or why the file cannot be read.
+    /// </summary>
+    public static string? TryReadText(string path, out string text)
+    {
+        text = "";
+        if (BoundedFileReader.TryRead(path, MaxConfigFileBytes, "the configuration size limit", allowFifo: true, out byte[] bytes) is { } error)
+            return error;
+        using var reader = new StreamReader(new MemoryStream(bytes), System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        text = reader.ReadToEnd();
+        return null;
     }
 
     /// <summary>

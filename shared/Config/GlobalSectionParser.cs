@@ -24,6 +24,9 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
     private readonly List<LogTarget> _logs = [];
     private int _statsSocketLine;
 
+    /// <summary>`tune.bufsize` as set so far: files read while parsing (errorfile) must fit in it, as in HAProxy.</summary>
+    public int BufSize => _settings.BufSize;
+
     public GlobalSettings Build() => _settings with { CpuMaps = _cpuMaps.ToArray(), Logs = _logs.ToArray() };
 
     public void ParseLine(ConfigLine line)

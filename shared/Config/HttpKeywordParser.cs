@@ -5,7 +5,8 @@ namespace Proxy.Shared.Config;
 /// `option forwardfor`, `errorfile`, `http-request|http-response set-header|add-header|del-header`, `use_backend`;
 /// `http-request deny|return|redirect` in HttpKeywordParser.RequestActions.cs.
 /// </summary>
-internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParser acls)
+/// <param name="bufSize">`tune.bufsize` as read so far: the largest file `errorfile` and `return file` accept</param>
+internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParser acls, Func<int> bufSize)
 {
     // 4.2 "errorfile": the status codes HAProxy can generate and lets a file replace.
     private static readonly HashSet<int> ErrorFileCodes = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504];
@@ -202,20 +203,17 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             proxy.UseBackends.Add(new UseBackendRule(w[1], condition, diag.At(line.Number)));
     }
 
-    /// <summary>Reads a file named in the config now (errorfile, `return file`); a file that cannot be read is an error.</summary>
+    /// <summary>
+    /// Reads a file named in the config now (errorfile, `return file`); a file that cannot be read is an error. It must
+    /// be a regular file (or /dev/null) no larger than `tune.bufsize` as set by the lines above it: HAProxy 2.6 refuses a
+    /// larger `return file` ("exceeds the buffer size") and truncates a larger errorfile, which then no longer parses
+    /// as a response; a device or FIFO is refused, so `errorfile 503 /dev/zero` costs nothing.
+    /// </summary>
     private bool TryReadFile(ConfigLine line, string path, string what, out byte[] content)
     {
-        try
-        {
-            content = File.ReadAllBytes(path);
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            diag.Error(line.Number, $"'{what}': cannot read {ConfigDiagnostics.Quote(path)}: {e.Message}");
-            content = [];
-            return false;
-        }
+        if (BoundedFileReader.TryRead(path, bufSize(), "tune.bufsize", allowFifo: false, out content) is not { } error) return true;
+        diag.Error(line.Number, $"'{what}': cannot read {ConfigDiagnostics.Quote(path)}: {error}");
+        return false;
     }
 
     private static int IndexOfCondition(IReadOnlyList<string> w, int from)

@@ -7,7 +7,8 @@ namespace Proxy.Shared.Config;
 /// keyword written in a proxy that lacks the capability it needs is a warning and has no effect, never an error;
 /// only a defaults section refuses what it cannot hold.
 /// </summary>
-internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver resolver)
+/// <param name="bufSize">`tune.bufsize` as read so far, the size limit of the files a proxy names</param>
+internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver resolver, Func<int> bufSize)
 {
     private const ProxyCapabilities D = ProxyCapabilities.Defaults;
     private const ProxyCapabilities F = ProxyCapabilities.Frontend;
@@ -64,7 +65,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     private readonly HttpCheckParser _httpCheck = new(diag);
     private HttpKeywordParser? _http;
 
-    private HttpKeywordParser Http => _http ??= new HttpKeywordParser(diag, _acls);
+    private HttpKeywordParser Http => _http ??= new HttpKeywordParser(diag, _acls, bufSize);
 
     /// <summary>Whether <paramref name="keyword"/> is a proxy keyword implemented here (for "not allowed in global").</summary>
     public static bool IsProxyKeyword(string keyword) => KeywordSections.ContainsKey(keyword) && keyword is not "maxconn" and not "log";

@@ -21,19 +21,14 @@ public static class InstancePaths
     /// </summary>
     public static string ControlSocketOf(string configPath)
     {
-        var result = ConfigLoader.Load(configPath);
+        // Read once, bounded (ConfigLoader.TryReadText): a FIFO is not read twice, /dev/zero not at all.
+        if (ConfigLoader.TryReadText(configPath, out string text) is not null) return DefaultControlSocket(configPath);
+        var result = ConfigLoader.Parse(text, configPath);
         if (result.Config is { } config) return ControlSocket(config);
-        try
+        foreach (var line in text.Split('\n'))
         {
-            foreach (var line in File.ReadLines(configPath))
-            {
-                var words = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-                if (words.Length >= 3 && words[0] == "stats" && words[1] == "socket") return words[2];
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // unreadable: fall back to the default
+            var words = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length >= 3 && words[0] == "stats" && words[1] == "socket") return words[2];
         }
         return DefaultControlSocket(configPath);
     }
