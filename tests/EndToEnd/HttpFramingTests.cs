@@ -220,6 +220,39 @@ public sealed partial class HttpFramingTests
         Assert.That(board.Total("be/s1", StatField.Eresp), Is.Zero, "the server did nothing wrong");
     }
 
+    [Test]
+    public async Task Request_ClientClosesMidBody_IsAnAbort_CD_NotABadRequest()
+    {
+        using var syslog = new SyslogReceiver();
+        var gotBody = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var origin = new TestServer(async s =>
+        {
+            var buf = new byte[65536];
+            var seen = new StringBuilder();
+            int n;
+            while ((n = await s.ReceiveAsync(buf, SocketFlags.None)) > 0)
+            {
+                seen.Append(Encoding.ASCII.GetString(buf, 0, n));
+                if (seen.ToString().EndsWith("5\r\nhello\r\n", StringComparison.Ordinal)) gotBody.TrySetResult();
+            }
+        });
+        int port = Ports.Free();
+        using var proxy = Start(port, origin.EndPoint.Port, syslog);
+
+        using var c = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await c.ConnectAsync(IPAddress.Loopback, port);
+        await c.SendAsync(Encoding.ASCII.GetBytes("POST /half HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"), SocketFlags.None);
+        await gotBody.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        c.Shutdown(SocketShutdown.Send);   // FIN in the middle of the body
+        Assert.That(await ReadToEndAsync(c), Is.Empty, "no answer to a client that left (HAProxy: none either)");
+
+        var m = LogLine(await syslog.ReceiveAsync(1, TimeSpan.FromSeconds(10)), "POST /half HTTP/1.1");
+        Assert.That((m.Groups["status"].Value, m.Groups["term"].Value), Is.EqualTo(("-1", "CD--")));
+        var board = Board(proxy);
+        Assert.That(board.Total("be/s1", StatField.CliAbrt), Is.EqualTo(1));
+        Assert.That(board.Total("fe/FRONTEND", StatField.Ereq), Is.Zero, "an abort, not a bad request");
+    }
+
     private static Match LogLine(List<string> lines, string request) =>
         lines.Select(l => HttpLogTail().Match(l)).FirstOrDefault(m => m.Success && m.Groups["req"].Value == request)
             ?? throw new AssertionException($"no log line for {request} in:\n{string.Join("\n", lines)}");

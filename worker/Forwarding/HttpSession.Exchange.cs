@@ -107,32 +107,39 @@ internal sealed partial class HttpSession
                 // The head (and maybe body bytes) went out already, the broken part never does: the server connection is
                 // cut so that it never sees a complete message, and the response side answers 400 unless a response
                 // has started (HAProxy's http_request_forward_body, return_bad_req: failed_req, PRXCOND, FINST_H
-                // before the response, FINST_D after, no error message once a response is under way).
+                // before the response, FINST_D after, no error message once a response is under way; measured with
+                // haproxy 2.6.12: 400 "PH--" for trailers over tune.http.maxhdr or tune.bufsize after the head went out).
                 ProxyCounters.Increment(ref _fe.Counters.ereq);
                 SetLogCause('P', _tx.ExchangePhase);
                 Volatile.Write(ref _requestRejected, 1);
                 _server.Connection?.Close();
                 return BodyResult.Invalid;
             }
-            if (st == HttpBodyStatus.Error)
-            {
-                SetLogCause('C', _tx.ExchangePhase);   // the client closed in the middle of its body
-                if (Interlocked.Exchange(ref _aborted, 1) == 0) ProxyCounters.Increment(ref _fe.Counters.cliAbrt);
-                Abort();
-                return BodyResult.ClientError;
-            }
+            if (st == HttpBodyStatus.Error) return ClientLeftBody(be, srv);   // FIN in the middle of the body
+
             EnterWait(ref _clientBusy, ref _clientWaitSince);
             int n = await _client.ReceiveAsync().ConfigureAwait(false);
             Interlocked.Decrement(ref _clientBusy);
-            if (n < 0 || (n == 0 && Volatile.Read(ref _aborted) != 0))
-            {
-                SetLogCause('C', _tx.ExchangePhase);   // the client went away in the middle of its body
-                if (Interlocked.Exchange(ref _aborted, 1) == 0) ProxyCounters.Increment(ref _fe.Counters.cliAbrt);
-                Abort();
-                return BodyResult.ClientError;
-            }
+            if (n < 0 || (n == 0 && Volatile.Read(ref _aborted) != 0)) return ClientLeftBody(be, srv);
             if (n > 0) ProxyCounters.Add(ref _fe.Counters.bin, n);
         }
+    }
+
+    /// <summary>
+    /// The client closed or reset in the middle of its body: an abort, not a bad request. HAProxy 2.6
+    /// (http_request_forward_body, return_cli_abort) counts cli_abrt and logs CD, response or not (measured: "CD--", -1).
+    /// </summary>
+    private BodyResult ClientLeftBody(BackendRuntime be, ServerRuntime srv)
+    {
+        SetLogCause('C', 'D');
+        if (Interlocked.Exchange(ref _aborted, 1) == 0)
+        {
+            ProxyCounters.Increment(ref _fe.Counters.cliAbrt);
+            ProxyCounters.Increment(ref be.Counters.cliAbrt);
+            ProxyCounters.Increment(ref srv.Counters.cliAbrt);
+        }
+        Abort();
+        return BodyResult.ClientError;
     }
 
     /// <summary>
