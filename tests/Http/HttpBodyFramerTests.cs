@@ -194,6 +194,70 @@ public class HttpBodyFramerTests
     }
 
     [Test]
+    public void Process_TrailersLargerThanBufSize_FailBeforeAnyTrailerByteIsBody()
+    {
+        var f = Chunked();
+        var lines = string.Concat(Enumerable.Repeat("X-Trailer-Line: some value here\r\n", 20000 / 101 * 2));
+        var r = Frame(ref f, Cut(B("3\r\nabc\r\n0\r\n" + lines + "\r\n"), 100, 9000, 15000));
+        Assert.That((r.Status, r.Error), Is.EqualTo((HttpBodyStatus.Error, HttpParseError.TooManyTrailers)));
+        Assert.That(S(r.Body), Is.EqualTo("3\r\nabc\r\n"), "neither the last chunk nor a trailer byte");
+    }
+
+    [Test]
+    public void Process_TrailerBytesOverBufSize_AreTooLarge()
+    {
+        var f = Chunked();
+        var r = Frame(ref f, [B("0\r\nX: " + new string('a', HttpHead.DefaultMaxHeadSize) + "\r\n\r\n")]);
+        Assert.That((r.Status, r.Error), Is.EqualTo((HttpBodyStatus.Error, HttpParseError.TrailerTooLarge)));
+        Assert.That(r.Body, Is.Empty);
+    }
+
+    [Test]
+    public void Process_FromHead_TrailerFieldsBoundedByMaxHdr()
+    {
+        using var head = new HttpHead(maxHeaders: 3);
+        Assert.That(ParseRequest(head, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"), Is.EqualTo(HttpParseStatus.Complete));
+        var f = new HttpBodyFramer();
+        f.Reset(head);
+        Assert.That(Frame(ref f, [B("0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n")]).Status, Is.EqualTo(HttpBodyStatus.Complete));
+        f.Reset(head);
+        var r = Frame(ref f, [B("0\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n")]);
+        Assert.That((r.Status, r.Error), Is.EqualTo((HttpBodyStatus.Error, HttpParseError.TooManyTrailers)));
+    }
+
+    [Test]
+    public void Process_LastChunkAndTrailers_AreHeldUntilTheFinalCrLf()
+    {
+        var f = Chunked();
+        Assert.That(f.Process(Sequence(B("3\r\nabc\r\n0\r\nX: a\r\n")), false, out long n), Is.EqualTo(HttpBodyStatus.NeedMoreData));
+        Assert.That((n, f.HeldBytes), Is.EqualTo((8L, 9)), "\"0\\r\\nX: a\\r\\n\" held");
+        Assert.That(f.Process(Sequence(B("0\r\nX: a\r\n\r\nGET")), false, out n), Is.EqualTo(HttpBodyStatus.Complete));
+        Assert.That((n, f.HeldBytes), Is.EqualTo((11L, 0)));
+    }
+
+    [Test]
+    public void Process_SizeLineCut_IsHeldUntilWhole()
+    {
+        var f = Chunked();
+        Assert.That(f.Process(Sequence(B("3\r\nabc\r\n1f;a=b")), false, out long n), Is.EqualTo(HttpBodyStatus.NeedMoreData));
+        Assert.That((n, f.HeldBytes), Is.EqualTo((8L, 6)));
+        Assert.That(f.Process(Sequence(B("1f;a=b\r\nxy")), false, out n), Is.EqualTo(HttpBodyStatus.NeedMoreData));
+        Assert.That((n, f.HeldBytes, f.Remaining), Is.EqualTo((10L, 0, 29L)));
+    }
+
+    [TestCase("5\r\nhello\r\nzz\r\n")]
+    [TestCase("5\r\nhello\r\nFFFFFFFFFFFFFFFFFF\r\n")]
+    [TestCase("5\r\nhelloXX")]
+    [TestCase("5\r\nhello\r\n5;a=b c\r\n")]
+    [TestCase("5\r\nhello\r\n0\r\nBad Trailer: x\r\n\r\n")]
+    public void Process_Error_ReportsNoByteOfTheCall(string body)
+    {
+        var f = Chunked();
+        Assert.That(f.Process(Sequence(B(body)), false, out long n), Is.EqualTo(HttpBodyStatus.Error));
+        Assert.That(n, Is.Zero, "nothing of a broken message is forwarded");
+    }
+
+    [Test]
     public void Process_LargeChunk_IsStreamedWithoutHoldingIt()
     {
         var f = Chunked();

@@ -19,6 +19,7 @@ internal sealed partial class HttpSession
         Volatile.Write(ref tx.ServerTimeoutMs, be.ServerTimeoutMs);
         Volatile.Write(ref tx.TunnelTimeoutMs, be.TunnelTimeoutMs > 0 ? be.TunnelTimeoutMs : Math.Max(_fe.HttpClientTimeoutMs, be.ServerTimeoutMs));
         bool hasBody = _req.BodyFraming != HttpBodyFraming.None && !(_req.BodyFraming == HttpBodyFraming.ContentLength && _req.ContentLength == 0);
+        Volatile.Write(ref _requestRejected, 0);
         ServerRuntime? fresh = null;
         for (int attempt = 0; ; attempt++)
         {
@@ -59,8 +60,9 @@ internal sealed partial class HttpSession
             if (!tx.RequestBodyFramed)
             {
                 // The response ended (or failed) before the request body: the rest of it would be read as the next
-                // request, so the client connection cannot continue (HAProxy closes too).
-                Abort();
+                // request, so the client connection cannot continue (HAProxy closes too). A rejected body was answered
+                // (400) already: the session's lingering close lets that answer arrive instead of a reset.
+                if (Volatile.Read(ref _requestRejected) == 0) Abort();
                 await body.ConfigureAwait(false);
                 return false;
             }
@@ -91,7 +93,7 @@ internal sealed partial class HttpSession
         {
             var st = _tx.RequestBody.Process(_client.Data, _client.ReceivedEof, out long count);
             if (st == HttpBodyStatus.Complete) _tx.RequestBodyFramed = true;
-            if (count > 0)
+            if (count > 0)   // never part of a broken message: the framer reports 0 bytes with an Error
             {
                 HttpTransaction.CountIn(be, srv, count);
                 EnterWait(ref _tx.ServerBusy, ref _tx.ServerWaitSince);
@@ -100,26 +102,44 @@ internal sealed partial class HttpSession
                 if (!sent) return BodyResult.ServerError;
             }
             if (st == HttpBodyStatus.Complete) return BodyResult.Done;
-            if (st == HttpBodyStatus.Error)
+            if (st == HttpBodyStatus.Error && _tx.RequestBody.Error != HttpParseError.Truncated)
             {
-                // Too late for a 400 once body bytes went out: close both sides (HAProxy aborts the stream too).
+                // The head (and maybe body bytes) went out already, the broken part never does: the server connection is
+                // cut so that it never sees a complete message, and the response side answers 400 unless a response
+                // has started (HAProxy's http_request_forward_body, return_bad_req: failed_req, PRXCOND, FINST_H
+                // before the response, FINST_D after, no error message once a response is under way; measured with
+                // haproxy 2.6.12: 400 "PH--" for trailers over tune.http.maxhdr or tune.bufsize after the head went out).
                 ProxyCounters.Increment(ref _fe.Counters.ereq);
                 SetLogCause('P', _tx.ExchangePhase);
-                Abort();
+                Volatile.Write(ref _requestRejected, 1);
+                _server.Connection?.Close();
                 return BodyResult.Invalid;
             }
+            if (st == HttpBodyStatus.Error) return ClientLeftBody(be, srv);   // FIN in the middle of the body
+
             EnterWait(ref _clientBusy, ref _clientWaitSince);
             int n = await _client.ReceiveAsync().ConfigureAwait(false);
             Interlocked.Decrement(ref _clientBusy);
-            if (n < 0 || (n == 0 && Volatile.Read(ref _aborted) != 0))
-            {
-                SetLogCause('C', _tx.ExchangePhase);   // the client went away in the middle of its body
-                if (Interlocked.Exchange(ref _aborted, 1) == 0) ProxyCounters.Increment(ref _fe.Counters.cliAbrt);
-                Abort();
-                return BodyResult.ClientError;
-            }
+            if (n < 0 || (n == 0 && Volatile.Read(ref _aborted) != 0)) return ClientLeftBody(be, srv);
             if (n > 0) ProxyCounters.Add(ref _fe.Counters.bin, n);
         }
+    }
+
+    /// <summary>
+    /// The client closed or reset in the middle of its body: an abort, not a bad request. HAProxy 2.6
+    /// (http_request_forward_body, return_cli_abort) counts cli_abrt and logs CD, response or not (measured: "CD--", -1).
+    /// </summary>
+    private BodyResult ClientLeftBody(BackendRuntime be, ServerRuntime srv)
+    {
+        SetLogCause('C', 'D');
+        if (Interlocked.Exchange(ref _aborted, 1) == 0)
+        {
+            ProxyCounters.Increment(ref _fe.Counters.cliAbrt);
+            ProxyCounters.Increment(ref be.Counters.cliAbrt);
+            ProxyCounters.Increment(ref srv.Counters.cliAbrt);
+        }
+        Abort();
+        return BodyResult.ClientError;
     }
 
     /// <summary>
@@ -159,6 +179,12 @@ internal sealed partial class HttpSession
                     continue;
                 }
                 if (Volatile.Read(ref _aborted) != 0) return ResponseOutcome.Close;
+                if (Volatile.Read(ref _requestRejected) != 0)
+                {
+                    _server.Drop();   // cut by RelayRequestBodyAsync: the request broke, not the server
+                    await SendErrorAsync(400).ConfigureAwait(false);
+                    return ResponseOutcome.Close;
+                }
                 if (Volatile.Read(ref _tx.ServerTimedOut) != 0)
                 {
                     SetLogCause('s', 'H');   // 8.5: sH, `timeout server` before the response head
@@ -187,6 +213,23 @@ internal sealed partial class HttpSession
             return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);   // no upgrade was asked for
         }
 
+        // :: The body bytes that came with the head are checked before the head goes out: a broken first chunk is
+        // answered 502 like a broken head (HAProxy's H1 mux flags the whole message as a parsing error, then
+        // http_wait_for_response: return_bad_res, failed_resp, PH). A body cut by the server's close is not a parsing
+        // error there: the head goes out and the cut is an abort (SD) below.
+        HttpBodyStatus bodyState = HttpBodyStatus.NeedMoreData;
+        long bodyCount = 0;
+        if (!tunnel)
+        {
+            _tx.ResponseBody.Reset(_resp);
+            bodyState = _tx.ResponseBody.Process(conn.Data, conn.ReceivedEof, out bodyCount);
+            if (bodyState == HttpBodyStatus.Error && _tx.ResponseBody.Error != HttpParseError.Truncated)
+            {
+                SetLogCause('P', 'H');
+                return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);
+            }
+        }
+
         // :: The client connection stays open unless something asks to close or the body is delimited by the close.
         bool keepClient = clientKeepAlive && !tunnel && !_resp.MustClose && _resp.BodyFraming != HttpBodyFraming.CloseDelimited
             && !_engine.IsStopping;
@@ -208,12 +251,8 @@ internal sealed partial class HttpSession
         // The start of the body that came with the head goes out in the same send when it fits: one syscall and one
         // segment per small response instead of two (measured with strace on the keep-alive bench: 3 sends per request
         // before, the client woken twice per response).
-        HttpBodyStatus bodyState = HttpBodyStatus.NeedMoreData;
-        long bodyCount = 0;
         if (!tunnel)
         {
-            _tx.ResponseBody.Reset(_resp);
-            bodyState = _tx.ResponseBody.Process(conn.Data, conn.ReceivedEof, out bodyCount);
             if (bodyCount > 0 && bodyState != HttpBodyStatus.Error && bodyCount <= _out.Length - length)
             {
                 conn.DataMemory.Span[..(int)bodyCount].CopyTo(_out.AsSpan(length));
@@ -245,9 +284,21 @@ internal sealed partial class HttpSession
             if (bodyState == HttpBodyStatus.Complete) return keepClient ? ResponseOutcome.KeepAlive : ResponseOutcome.Close;
             if (bodyState == HttpBodyStatus.Error)
             {
-                ProxyCounters.Increment(ref be.Counters.eresp);
-                ProxyCounters.Increment(ref srv.Counters.eresp);
-                SetLogCause('S', 'D');   // the server broke its body framing
+                // The head is out: too late for a 502, the client connection is cut (HAProxy's
+                // http_response_forward_body: return_bad_res, failed_resp, SRVCL, FINST_D: SD). A body cut short by the
+                // server's close is an abort (return_srv_abort), not an invalid response.
+                if (_tx.ResponseBody.Error == HttpParseError.Truncated)
+                {
+                    ProxyCounters.Increment(ref be.Counters.srvAbrt);
+                    ProxyCounters.Increment(ref srv.Counters.srvAbrt);
+                }
+                else
+                {
+                    ProxyCounters.Increment(ref be.Counters.eresp);
+                    ProxyCounters.Increment(ref srv.Counters.eresp);
+                    srv.Passive.Report(Health.PassiveEvent.HttpInvalidResponse);
+                }
+                SetLogCause('S', 'D');
                 Abort();
                 return ResponseOutcome.Close;
             }
@@ -258,8 +309,11 @@ internal sealed partial class HttpSession
             else if (n < 0 || Volatile.Read(ref _aborted) != 0)
             {
                 SetLogCause(Volatile.Read(ref _tx.ServerTimedOut) != 0 ? 's' : 'S', 'D');   // 8.5: sD / SD during the body
-                ProxyCounters.Increment(ref be.Counters.srvAbrt);
-                ProxyCounters.Increment(ref srv.Counters.srvAbrt);
+                if (Volatile.Read(ref _requestRejected) == 0)   // else the proxy cut the server for the client's broken body
+                {
+                    ProxyCounters.Increment(ref be.Counters.srvAbrt);
+                    ProxyCounters.Increment(ref srv.Counters.srvAbrt);
+                }
                 Abort();
                 return ResponseOutcome.Close;
             }

@@ -47,6 +47,8 @@ internal sealed partial class HttpSession : ProxySession
     private int _clientBusy;
     private long _clientWaitSince;
     private int _clientTimedOut, _aborted;
+    // The request body broke its framing after the head went out: the server side was cut (see RelayRequestBodyAsync).
+    private int _requestRejected;
 
     public HttpSession(ProxyEngine engine, FrontendRuntime fe, Socket client)
     {

@@ -8,9 +8,18 @@ namespace Proxy.Worker.Http;
 /// unchanged (chunked framing included) and consumed: the framer keeps its position in a small state, so
 /// a byte is examined once and the body is never held whole. Chunked bodies are checked as they pass,
 /// chunk sizes, extensions and trailers included.
+/// <para>
+/// Two rules keep invalid bytes from ever reaching the peer: on Error no byte of the call is reported as body
+/// (HAProxy truncates its channel the same way), and framing lines are held back (left in the buffer,
+/// <see cref="HeldBytes"/>) until they are whole: a chunk-size line until its LF, the last-chunk line with the trailer
+/// section until the final CRLF. So trailers over `tune.bufsize` or `tune.http.maxhdr` fail before any of them is
+/// forwarded: HAProxy's H1 mux parses the trailer block whole in its buffer (h1_parse_msg_tlrs) and only then emits
+/// the last chunk and the trailers.
+/// </para>
 /// <code>
 /// status = framer.Process(buffer, result.IsCompleted, out long n);
 /// send buffer.Slice(0, n); reader.AdvanceTo(buffer.GetPosition(n));   // Complete: what follows is the next message
+/// // NeedMoreData: bytes after n are held trailer bytes: keep them buffered, call again with them first
 /// </code>
 /// </summary>
 public struct HttpBodyFramer
@@ -23,25 +32,38 @@ public struct HttpBodyFramer
     private long _remaining;
     private int _digits;
     private int _lineLength;
+    private int _maxLineLength;
     private int _trailerLength;
     private int _maxTrailerLength;
+    private int _trailerLines;
+    private int _maxTrailerLines;
+    private int _held;
 
     public HttpBodyFraming Framing => _framing;
     public HttpParseError Error { get; private set; }
     public bool IsComplete => _state == ChunkState.Done;
     /// <summary>Content-Length bytes still expected, or the rest of the current chunk.</summary>
     public long Remaining => _remaining;
+    /// <summary>Trailer bytes examined but not yet reported as body: they stay buffered until the section ends.</summary>
+    public int HeldBytes => _held;
 
-    /// <summary>Starts the body of <paramref name="head"/>.</summary>
-    public void Reset(HttpHead head) => Reset(head.BodyFraming, head.ContentLength, head.MaxHeadSize);
+    /// <summary>Starts the body of <paramref name="head"/>; its trailers get the head's limits.</summary>
+    public void Reset(HttpHead head) => Reset(head.BodyFraming, head.ContentLength, head.MaxHeadSize, head.MaxHeaders);
 
-    /// <summary>Starts a body; <paramref name="maxTrailerLength"/> bounds the trailer section (tune.bufsize).</summary>
-    public void Reset(HttpBodyFraming framing, long contentLength = 0, int maxTrailerLength = HttpHead.DefaultMaxHeadSize)
+    /// <summary>
+    /// Starts a body. The trailer section must stay under <paramref name="maxTrailerLength"/> bytes (tune.bufsize:
+    /// held back whole, it must fit in a receive buffer of that size with room for one more byte) and hold at most
+    /// <paramref name="maxTrailerLines"/> fields (tune.http.maxhdr).
+    /// </summary>
+    public void Reset(HttpBodyFraming framing, long contentLength = 0, int maxTrailerLength = HttpHead.DefaultMaxHeadSize,
+        int maxTrailerLines = HttpHead.DefaultMaxHeaders)
     {
         _framing = framing;
         _remaining = framing == HttpBodyFraming.ContentLength ? contentLength : 0;
-        _digits = _lineLength = _trailerLength = 0;
+        _digits = _lineLength = _trailerLength = _trailerLines = _held = 0;
         _maxTrailerLength = maxTrailerLength;
+        _maxTrailerLines = maxTrailerLines;
+        _maxLineLength = Math.Min(MaxChunkLineLength, maxTrailerLength - 1);   // a held size line fits in the buffer too
         Error = HttpParseError.None;
         _state = framing switch
         {
@@ -55,8 +77,9 @@ public struct HttpBodyFramer
     /// <summary>
     /// Takes the buffered bytes after the head (or after the previous call's <paramref name="bodyBytes"/>)
     /// and whether the stream has ended. Returns NeedMoreData (all <paramref name="bodyBytes"/> are body:
-    /// forward and consume them), Complete (the body ends after <paramref name="bodyBytes"/>) or Error
-    /// (<see cref="Error"/>; stop forwarding, close both sides).
+    /// forward and consume them; the <see cref="HeldBytes"/> after them stay buffered), Complete (the body ends after
+    /// <paramref name="bodyBytes"/>) or Error (<see cref="Error"/>; stop forwarding, close both sides). On a chunked
+    /// Error <paramref name="bodyBytes"/> is 0: nothing of a broken message goes further.
     /// </summary>
     public HttpBodyStatus Process(in ReadOnlySequence<byte> buffer, bool isEndOfStream, out long bodyBytes)
     {
@@ -91,11 +114,14 @@ public struct HttpBodyFramer
 
     private HttpBodyStatus ProcessChunked(in ReadOnlySequence<byte> buffer, bool isEndOfStream, out long bodyBytes)
     {
+        bodyBytes = 0;
         long total = 0;
+        int skip = _held;   // held trailer bytes lead the buffer: examined by an earlier call, never twice
         foreach (ReadOnlyMemory<byte> segment in buffer)
         {
             ReadOnlySpan<byte> span = segment.Span;
-            int i = 0;
+            int i = Math.Min(skip, span.Length);
+            skip -= i;
             while (i < span.Length)
             {
                 if (_state == ChunkState.Data)
@@ -110,19 +136,33 @@ public struct HttpBodyFramer
                 HttpParseError e = Step(span[i++]);
                 if (e != HttpParseError.None)
                 {
-                    bodyBytes = total + i;
+                    _held = 0;
                     return Fail(e);
                 }
                 if (_state == ChunkState.Done)
                 {
                     bodyBytes = total + i;
+                    _held = 0;
                     return HttpBodyStatus.Complete;
                 }
             }
             total += span.Length;
         }
-        bodyBytes = total;
-        return isEndOfStream ? Fail(HttpParseError.Truncated) : HttpBodyStatus.NeedMoreData;
+        if (isEndOfStream)
+        {
+            _held = 0;
+            return Fail(HttpParseError.Truncated);
+        }
+        // A size line is held until it is whole (the peer never gets half of one), the last-chunk line and the
+        // trailers until the final CRLF: what was examined of them stays in the buffer.
+        _held = _state switch
+        {
+            <= ChunkState.SizeLf => _lineLength,
+            >= ChunkState.TrailerStart and <= ChunkState.EndLf => _trailerLength,
+            _ => 0,
+        };
+        bodyBytes = Math.Max(0, total - _held);
+        return HttpBodyStatus.NeedMoreData;
     }
 
     // One byte of chunk framing (RFC 9112 7.1):
@@ -132,8 +172,8 @@ public struct HttpBodyFramer
     private HttpParseError Step(byte b)
     {
         bool ws = b is (byte)' ' or (byte)'\t';
-        if (_state < ChunkState.SizeLf && ++_lineLength > MaxChunkLineLength) return HttpParseError.InvalidChunkExtension;
-        if (_state >= ChunkState.TrailerStart && ++_trailerLength > _maxTrailerLength) return HttpParseError.TrailerTooLarge;
+        if (_state < ChunkState.SizeLf && ++_lineLength > _maxLineLength) return HttpParseError.InvalidChunkExtension;
+        if (_state >= ChunkState.TrailerStart && ++_trailerLength >= _maxTrailerLength) return HttpParseError.TrailerTooLarge;
         switch (_state)
         {
             case ChunkState.SizeStart:
@@ -193,8 +233,14 @@ public struct HttpBodyFramer
                 return AfterExtItem(b, ws, ChunkState.ExtAfterValue, allowEquals: false);
             case ChunkState.SizeLf:
                 if (b != '\n') return HttpParseError.InvalidChunkSize;
+                if (_remaining == 0)
+                {
+                    // The last-chunk line is held with the trailers and counts in their limit.
+                    _trailerLength = _lineLength + 1;
+                    _state = ChunkState.TrailerStart;
+                }
+                else _state = ChunkState.Data;
                 _lineLength = 0;
-                _state = _remaining == 0 ? ChunkState.TrailerStart : ChunkState.Data;
                 return HttpParseError.None;
             case ChunkState.DataCr:
                 if (b != '\r') return HttpParseError.InvalidChunkTerminator;
@@ -206,7 +252,12 @@ public struct HttpBodyFramer
                 return HttpParseError.None;
             case ChunkState.TrailerStart:
                 if (b == '\r') { _state = ChunkState.EndLf; return HttpParseError.None; }
-                if (HttpChars.IsTokenByte(b)) { _state = ChunkState.TrailerName; return HttpParseError.None; }
+                if (HttpChars.IsTokenByte(b))
+                {
+                    if (++_trailerLines > _maxTrailerLines) return HttpParseError.TooManyTrailers;
+                    _state = ChunkState.TrailerName;
+                    return HttpParseError.None;
+                }
                 return HttpParseError.InvalidTrailer;     // includes obs-fold and empty names
             case ChunkState.TrailerName:
                 if (HttpChars.IsTokenByte(b)) return HttpParseError.None;

@@ -59,7 +59,8 @@ public enum HttpParseError : byte
     InvalidChunkExtension,
     InvalidChunkTerminator,             // chunk data not followed by CRLF
     InvalidTrailer,
-    TrailerTooLarge,
+    TrailerTooLarge,                    // trailer section does not fit in tune.bufsize
+    TooManyTrailers,                    // more trailer fields than tune.http.maxhdr
     Truncated,                          // end of stream inside a framed body
 }
 
