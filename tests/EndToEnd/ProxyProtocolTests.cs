@@ -177,6 +177,48 @@ public sealed class ProxyProtocolTests
         Assert.That(lines, Has.Some.Contains("]: 192.0.2.66:40004 ["));
     }
 
+    [Test]
+    public async Task AcceptProxy_HeaderArrivingInPieces_IsAssembled_AndTheRequestAfterItIsIntact()
+    {
+        using var nginx = new NginxOrigin();
+        int port = Ports.Free();
+        using var proxy = new ProxyInstance($"""
+            defaults
+                mode http
+                timeout connect 2s
+                timeout client 5s
+                timeout server 5s
+            frontend fe
+                bind 127.0.0.1:{port} accept-proxy
+                option forwardfor
+                default_backend be
+            backend be
+                server s 127.0.0.1:{nginx.PlainPort}
+            """, global: "    nbproc 1\n").Start();
+        // v2 with a NOOP TLV, cut at the signature, inside the length, inside the addresses, and sent with the request's
+        // first bytes: every piece is read once and the request begins exactly after the header.
+        byte[] header = ProxyHeaderParserTests.V2(0x21, 0x11, ProxyHeaderParserTests.Inet4("192.0.2.77", 5555, "127.0.0.1", 80), (0x04, new byte[40]));
+        byte[] request = A("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        byte[] all = [.. header, .. request];
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await s.ConnectAsync(IPAddress.Loopback, port);
+        int[] cuts = [5, 15, 22, header.Length + 3, all.Length];
+        int at = 0;
+        foreach (int cut in cuts)
+        {
+            await s.SendAsync(all.AsMemory(at, cut - at), SocketFlags.None);
+            at = cut;
+            await Task.Delay(30);   // pacing: each piece arrives on its own
+        }
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var answer = new StringBuilder();
+        var buf = new byte[4096];
+        int n;
+        while ((n = await s.ReceiveAsync(buf, SocketFlags.None, cts.Token)) > 0) answer.Append(Encoding.ASCII.GetString(buf, 0, n));
+        Assert.That(answer.ToString(), Does.StartWith("HTTP/1.1 200"));
+        Assert.That(Body(answer.ToString()), Is.EqualTo("192.0.2.77"));
+    }
+
     [TestCase("send-proxy")]
     [TestCase("send-proxy-v2")]
     [TestCase("send-proxy-v2-ssl-cn proxy-v2-options crc32c,authority,unique-id")]

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Proxy.Worker.ProxyProtocol;
 
 namespace Proxy.Worker.Forwarding;
@@ -58,6 +59,7 @@ internal abstract class ProxySession : IThreadPoolWorkItem
     /// the socket. Returns false when the header failed: the failure is counted (the frontend's ereq, the column HAProxy's
     /// stats have for errors on the client's side) and logged as HAProxy logs it; the caller then only closes.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     protected async ValueTask<bool> AcceptClientAsync(ProxyEngine engine)
     {
         var fe = Frontend;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Proxy.Worker.Forwarding;
 
 namespace Proxy.Worker.ProxyProtocol;
@@ -46,6 +47,7 @@ internal static class ProxyHeaderReceiver
     };
 
     /// <summary>Receives and consumes the header; <paramref name="maxLength"/> bounds it (tune.bufsize, as HAProxy's one buffer).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<ProxyHandshake> ReceiveAsync(Socket socket, int maxLength)
     {
         var op = SocketOperationPool.Rent();
@@ -97,6 +99,7 @@ internal static class ProxyHeaderReceiver
     private static ProxyHandshake Fail(ProxyHandshakeError error) => new(error, false, null, null, null);
 
     /// <summary>Takes <paramref name="target"/>.Length bytes already seen by a peek off the socket (they are queued: no wait).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<bool> ConsumeAsync(Socket socket, SocketOperation op, Memory<byte> target)
     {
         while (!target.IsEmpty)
