@@ -214,7 +214,7 @@ public sealed class ProxyEngine : IAsyncDisposable
                         : (srv, last) => PassiveErrorLimit?.Invoke(srv.Backend.Name, srv.Name, last);
                 }
                 if (!RunsHealthChecks || !s.Config.Check || s.Config.Disabled) continue;
-                var checker = new HealthChecker(s, Log, HealthChanged);
+                var checker = new HealthChecker(s, Log, HealthChanged, _config.Global.Pp2NeverSendLocal);
                 s.Checker = checker;
                 _tasks.Add(Task.Run(() => checker.RunAsync(_checksStop.Token)));
             }
@@ -295,6 +295,7 @@ public sealed class ProxyEngine : IAsyncDisposable
         var stop = _stop.Token;
         var socket = listener.Socket;
         int acceptedInTurn = 0;
+        int listenerId = fe.Config.Binds is var binds && binds.Count > 0 ? IndexOfBind(binds, listener.Bind) + 1 : 0;
         try
         {
             while (!stop.IsCancellationRequested)
@@ -342,6 +343,8 @@ public sealed class ProxyEngine : IAsyncDisposable
                 Interlocked.Increment(ref _active);
                 Interlocked.Increment(ref _total);
                 ProxySession session = fe.Config.Mode == ProxyMode.Http ? new HttpSession(this, fe, client) : new TcpSession(this, fe, client);
+                session.Listener = listener;
+                session.ListenerId = listenerId;
                 // Started here, on the accept loop's thread (with inline socket completions, the epoll thread): it runs
                 // until its first wait (usually the request or the server connect) and the loop goes on, as an event
                 // loop does. Queued to the thread pool instead, every connection woke a pool thread on the worker's
@@ -470,6 +473,13 @@ public sealed class ProxyEngine : IAsyncDisposable
         long n = Interlocked.Read(ref _total);
         foreach (var fe in _frontends) n += fe.Counters.TrafficCount;
         return n;
+    }
+
+    /// <summary>The position of <paramref name="bind"/> among its frontend's (HAProxy's listener id is that position, from 1).</summary>
+    private static int IndexOfBind(IReadOnlyList<BindAddress> binds, BindAddress bind)
+    {
+        for (int i = 0; i < binds.Count; i++) if (binds[i].Key == bind.Key) return i;
+        return -1;
     }
 
     private BackendRuntime? FindBackend(string name)

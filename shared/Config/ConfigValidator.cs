@@ -31,7 +31,9 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
             {
                 // A listen section is its own default backend unless it names another one.
                 var defaultBackend = p.DefaultBackend ?? (p.IsBackend ? p.Name : null);
-                frontends.Add(new FrontendConfig(p.Name, p.Mode, p.Binds.ToArray(), defaultBackend,
+                // `tcp-request connection expect-proxy layer4` is `accept-proxy` on every bind of the frontend (4.2).
+                var binds = p.ExpectProxy ? p.Binds.ConvertAll(b => b with { AcceptProxy = true }).ToArray() : p.Binds.ToArray();
+                frontends.Add(new FrontendConfig(p.Name, p.Mode, binds, defaultBackend,
                     p.MaxConn ?? global.MaxConn, timeouts, p.Location)
                 {
                     Logs = logs, Http = p.BuildHttp(), LogFormat = LogFormat(p), DontLogNull = p.DontLogNull, Splice = p.Splice,

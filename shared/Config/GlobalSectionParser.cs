@@ -10,7 +10,7 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
     public static readonly HashSet<string> Keywords =
     [
         "maxconn", "nbproc", "cpu-map", "pidfile", "stats", "user", "group", "chroot", "daemon", "log",
-        "hard-stop-after", "nosplice", "tune.bufsize", "tune.http.maxhdr",
+        "hard-stop-after", "nosplice", "pp2-never-send-local", "tune.bufsize", "tune.http.maxhdr",
     ];
 
     /// <summary>HAProxy's LONGBITS-era limit was 64 processes; a workload wanting more is past this design.</summary>
@@ -74,6 +74,11 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
             case "nosplice":
                 if (LineChecks.Exactly(diag, line, 0, "nosplice"))
                     _settings = _settings with { NoSplice = true };
+                break;
+            case "pp2-never-send-local":
+                // `pp2-never-send-local` (3.1): v2 health checks send PROXY with their own addresses rather than LOCAL.
+                if (LineChecks.Exactly(diag, line, 0, "pp2-never-send-local"))
+                    _settings = _settings with { Pp2NeverSendLocal = true };
                 break;
             case "daemon":
                 if (LineChecks.Exactly(diag, line, 0, "daemon"))

@@ -25,7 +25,7 @@ internal static class KnownKeywords
         "maxzlibmem", "quiet", "zero-warning", "insecure-fork-wanted", "insecure-setuid-wanted",
         "expose-experimental-directives", "set-dumpable", "external-check", "unix-bind", "server-state-file",
         "server-state-base", "noepoll", "nopoll", "nokqueue", "noevports", "nogetaddrinfo", "noreuseport",
-        "profiling.tasks", "profiling.memory", "debug", "strict-limits", "pp2-never-send-local", "issuers-chain-path",
+        "profiling.tasks", "profiling.memory", "debug", "strict-limits", "issuers-chain-path",
         "cluster-secret", "httpclient.resolvers.id", "hard-stop-after-grace", "grace", "close-spread-time",
         "fd-hard-limit", "log-format", "stats", "default-path", "limited-quic", "anonkey", "ocsp-update.mode",
         "set-var", "set-var-fmt", "deviceatlas-json-file", "51degrees-data-file", "wurfl-data-file", "harden.reject-privileged-ports.tcp",
@@ -34,7 +34,7 @@ internal static class KnownKeywords
     /// <summary>Proxy keywords (configuration.txt section 4.1 table).</summary>
     public static readonly HashSet<string> UnsupportedProxy =
     [
-        "use-server", "http-after-response", "tcp-request",
+        "use-server", "http-after-response",
         "tcp-response", "stick-table", "stick", "cookie", "dynamic-cookie-key", "capture", "compression",
         "errorfiles", "errorloc", "errorloc302", "errorloc303", "tcp-check", "monitor-uri", "monitor",
         "redirect", "rate-limit", "fullconn", "hash-balance-factor", "hash-key", "log-format", "log-format-sd",
@@ -63,7 +63,7 @@ internal static class KnownKeywords
         "dont-parse-log", "host-header",
     ];
 
-    /// <summary>`bind` options (configuration.txt section 5.1): none is supported yet.</summary>
+    /// <summary>`bind` options (configuration.txt section 5.1); `accept-proxy` is implemented (ProxySectionParser), the others not yet.</summary>
     public static readonly HashSet<string> BindOptions =
     [
         "accept-netscaler-cip", "accept-proxy", "allow-0rtt", "alpn", "backlog", "ca-file", "ca-ignore-err",
@@ -81,15 +81,15 @@ internal static class KnownKeywords
     public static readonly HashSet<string> UnsupportedServerOptions =
     [
         "agent-check", "agent-send", "agent-inter", "agent-addr", "agent-port", "allow-0rtt", "alpn", "ca-file",
-        "check-send-proxy", "check-alpn", "check-proto", "check-ssl", "check-sni", "check-via-socks4", "ciphers",
+        "check-alpn", "check-proto", "check-ssl", "check-sni", "check-via-socks4", "ciphers",
         "ciphersuites", "cookie", "crl-file", "crt", "force-sslv3",
         "force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13", "id", "init-addr", "init-state", "log-proto",
         "maxqueue", "max-reuse", "minconn", "namespace", "no-agent-check", "no-check", "no-check-ssl",
-        "no-send-proxy", "no-send-proxy-v2", "no-ssl", "no-ssl-reuse", "no-sslv3", "no-tls-tickets", "no-tlsv10",
+        "no-ssl", "no-ssl-reuse", "no-sslv3", "no-tls-tickets", "no-tlsv10",
         "no-tlsv11", "no-tlsv12", "no-tlsv13", "no-verifyhost", "no-tfo", "npn",
         "on-marked-down", "on-marked-up", "pool-low-conn", "pool-max-conn", "pool-purge-delay", "proto",
-        "redir", "resolve-opts", "resolve-prefer", "resolve-net", "resolvers", "send-proxy", "send-proxy-v2",
-        "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "set-proxy-v2-tlv-fmt", "slowstart", "sni", "source", "ssl",
+        "redir", "resolve-opts", "resolve-prefer", "resolve-net", "resolvers",
+        "set-proxy-v2-tlv-fmt", "slowstart", "sni", "source", "ssl",
         "ssl-max-ver", "ssl-min-ver", "ssl-reuse", "stick", "socks4", "tcp-ut", "tfo", "track", "verify", "verifyhost",
         "ws", "curves", "sigalgs", "client-sigalgs", "shard", "hash-key", "guid", "strict-maxconn", "no-backup",
         "enabled", "idle-ping",

@@ -61,6 +61,10 @@ public sealed record GlobalSettings(
     /// <summary>`nosplice`: never use kernel splicing, whatever the proxies' `option splice-*` say.</summary>
     public bool NoSplice { get; init; }
 
+    /// <summary>`pp2-never-send-local`: health checks with `send-proxy-v2` send the PROXY command with the check
+    /// connection's own addresses instead of LOCAL (HAProxy's behaviour before 2.2, for servers that refuse LOCAL).</summary>
+    public bool Pp2NeverSendLocal { get; init; }
+
     public static GlobalSettings Default { get; } = new(
         MaxConn: 4096, NbProc: null, CpuMaps: [], PidFile: null, StatsSocket: null,
         User: null, Group: null, Chroot: null, Daemon: false, Logs: [],
@@ -87,6 +91,10 @@ public sealed record BindAddress(IPEndPoint? EndPoint, int? InheritedFd, SourceL
     /// <summary>Stable name used to match listeners across reloads and on the stats board.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public string Key => InheritedFd is { } fd ? $"fd@{fd}" : EndPoint!.ToString();
+
+    /// <summary>`accept-proxy` (5.1), or `tcp-request connection expect-proxy layer4` in its frontend: every connection
+    /// starts with a PROXY protocol header (v1 or v2), whose source address is then the client's.</summary>
+    public bool AcceptProxy { get; init; }
 }
 
 public sealed record FrontendConfig(
@@ -140,6 +148,9 @@ public sealed record ServerConfig(
 {
     /// <summary>`fastinter`, `downinter`, `port`, `addr`, `observe`, `error-limit`, `on-error` (HealthCheckConfig.cs).</summary>
     public ServerCheckSettings CheckSettings { get; init; } = ServerCheckSettings.Default;
+
+    /// <summary>`send-proxy`, `send-proxy-v2[-ssl[-cn]]`, `proxy-v2-options`, `check-send-proxy` (ProxyProtocolConfig.cs).</summary>
+    public ServerProxyProtocol ProxyProtocol { get; init; } = ServerProxyProtocol.None;
 }
 
 public sealed record BackendConfig(

@@ -22,6 +22,9 @@ internal sealed record ServerDefaults(int Weight, int MaxConn, bool Check, TimeS
 
     /// <summary>The check options beyond check/inter/rise/fall (HealthCheckConfig.cs).</summary>
     public ServerCheckSettings CheckSettings { get; init; } = ServerCheckSettings.Default;
+
+    /// <summary>`send-proxy` and its family (ProxyProtocolConfig.cs).</summary>
+    public ServerProxyProtocol ProxyProtocol { get; init; } = ServerProxyProtocol.None;
 }
 
 /// <summary>
@@ -57,6 +60,8 @@ internal sealed class ProxyDraft
 
     public List<BindAddress> Binds { get; } = [];
     public bool HasBindLine { get; set; }
+    /// <summary>`tcp-request connection expect-proxy layer4` (unconditional): every bind of the frontend expects a PROXY header.</summary>
+    public bool ExpectProxy { get; set; }
     public List<ServerConfig> Servers { get; } = [];
 
     // `mode http` keywords (HttpKeywordParser, AclParser). Connection mode, forwardfor and errorfiles are

@@ -36,6 +36,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["http-response"] = F | B,
         ["errorfile"] = D | F | B,
         ["http-check"] = D | B,
+        ["tcp-request"] = F,
     };
 
     // `timeout` kinds and where each one applies (4.2 "timeout ...").
@@ -169,6 +170,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             case "http-check":
                 _httpCheck.ParseHttpCheck(proxy, line);
                 break;
+            case "tcp-request":
+                ParseTcpRequest(proxy, line);
+                break;
         }
     }
 
@@ -208,7 +212,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         _ => "a listen",
     };
 
-    /// <summary>`bind ADDR:PORT[,ADDR:PORT...] [options]`: no bind option is supported yet, so any is an error.</summary>
+    /// <summary>`bind ADDR:PORT[,ADDR:PORT...] [options]`: `accept-proxy` (5.1) is the one option supported yet, any other is an error.</summary>
     private void ParseBind(ProxyDraft proxy, ConfigLine line)
     {
         var w = line.Words;
@@ -219,15 +223,52 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             return;
         }
         var location = diag.At(line.Number);
-        proxy.Binds.AddRange(AddressParser.ParseBind(w[1], location, resolver, m => diag.Error(location, m)));
+        var binds = AddressParser.ParseBind(w[1], location, resolver, m => diag.Error(location, m));
+        bool acceptProxy = false;
         for (int i = 2; i < w.Count; i++)
         {
+            if (w[i] == "accept-proxy")
+            {
+                acceptProxy = true;
+                continue;
+            }
             diag.Error(line.Number, KnownKeywords.BindOptions.Contains(w[i])
                 ? $"'bind': option '{w[i]}' is not supported yet"
                 : $"'bind': unknown option {ConfigDiagnostics.Quote(w[i])}");
             if (KnownKeywords.BindOptions.Contains(w[i]) && i + 1 < w.Count && !KnownKeywords.BindOptions.Contains(w[i + 1]))
                 i++;                           // skip the option's value, to report the next option and not its value
         }
+        foreach (var b in binds) proxy.Binds.Add(acceptProxy ? b with { AcceptProxy = true } : b);
+    }
+
+    /// <summary>
+    /// `tcp-request connection expect-proxy layer4` (4.2 "tcp-request connection"): the frontend's connections start with
+    /// a PROXY header, as `accept-proxy` on each of its binds. Only the unconditional form: an `if`/`unless` condition
+    /// would need ACLs evaluated at accept time, before any request exists, which the ACLs here cannot do yet.
+    /// </summary>
+    private void ParseTcpRequest(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        int n = line.Number;
+        if (w.Count >= 3 && w[1] == "connection" && w[2] == "expect-proxy")
+        {
+            if (w.Count < 4 || w[3] != "layer4")
+            {
+                diag.Error(n, "'tcp-request connection expect-proxy': expected 'layer4' after it");
+                return;
+            }
+            if (w.Count > 4)
+            {
+                diag.Error(n, w[4] is "if" or "unless"
+                    ? $"'tcp-request connection expect-proxy layer4 {w[4]}': conditions are not supported yet (use it without a condition, or 'accept-proxy' on the bind)"
+                    : $"'tcp-request connection expect-proxy layer4': unexpected {ConfigDiagnostics.Quote(w[4])}");
+                return;
+            }
+            proxy.ExpectProxy = true;
+            return;
+        }
+        var what = w.Count >= 3 ? $"tcp-request {w[1]} {w[2]}" : w.Count == 2 ? $"tcp-request {w[1]}" : "tcp-request";
+        diag.Error(n, $"'{what}' is not supported yet (only 'tcp-request connection expect-proxy layer4')");
     }
 
     /// <summary>`timeout KIND TIME`, milliseconds when no unit is given.</summary>

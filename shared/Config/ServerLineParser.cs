@@ -5,7 +5,8 @@ namespace Proxy.Shared.Config;
 /// "server", "default-server", 5.2 "Server and default-server options"). Options implemented:
 /// `weight N` (0-256), `maxconn N`, `check`, `inter T`, `fastinter T`, `downinter T`, `rise N`, `fall N`,
 /// `port N`, `addr IP`, `observe layer4|layer7`, `error-limit N`, `on-error fastinter|fail-check|sudden-death|mark-down`,
-/// `backup`, `disabled`.
+/// `backup`, `disabled`, and the PROXY protocol ones: `send-proxy`, `send-proxy-v2`, `send-proxy-v2-ssl`,
+/// `send-proxy-v2-ssl-cn`, `no-send-proxy`, `no-send-proxy-v2`, `proxy-v2-options LIST`, `check-send-proxy`.
 /// A server starts from the `default-server` settings in force at its line, as in HAProxy.
 /// </summary>
 internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver resolver)
@@ -40,7 +41,7 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
         proxy.Servers.Add(new ServerConfig(
             name, HostOf(w[2]), endPoint, settings.Weight, settings.MaxConn, settings.Check, settings.Inter,
             settings.Rise, settings.Fall, settings.Backup, settings.Disabled, diag.At(n))
-        { CheckSettings = settings.CheckSettings });
+        { CheckSettings = settings.CheckSettings, ProxyProtocol = settings.ProxyProtocol });
     }
 
     public void ParseDefaultServer(ProxyDraft proxy, ConfigLine line)
@@ -64,6 +65,28 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
                 case "check": s = s with { Check = true }; continue;
                 case "backup": s = s with { Backup = true }; continue;
                 case "disabled": s = s with { Disabled = true }; continue;
+                // 5.2: v1 and v2 are separate bits, as HAProxy's SRV_PP_V1 / SRV_PP_V2; the -ssl forms add the SSL TLV
+                // (5.2 "send-proxy-v2-ssl": "client not over SSL" here, there is no TLS yet; see ProxyHeaderWriter).
+                case "send-proxy": s = s with { ProxyProtocol = s.ProxyProtocol with { SendV1 = true } }; continue;
+                case "send-proxy-v2": s = s with { ProxyProtocol = s.ProxyProtocol with { SendV2 = true } }; continue;
+                case "send-proxy-v2-ssl":
+                    s = s with { ProxyProtocol = s.ProxyProtocol with { SendV2 = true, V2Options = s.ProxyProtocol.V2Options | ProxyV2Options.Ssl } };
+                    continue;
+                case "send-proxy-v2-ssl-cn":
+                    s = s with { ProxyProtocol = s.ProxyProtocol with { SendV2 = true, V2Options = s.ProxyProtocol.V2Options | ProxyV2Options.Ssl | ProxyV2Options.CertCn } };
+                    continue;
+                case "no-send-proxy": s = s with { ProxyProtocol = s.ProxyProtocol with { SendV1 = false } }; continue;
+                case "no-send-proxy-v2": s = s with { ProxyProtocol = s.ProxyProtocol with { SendV2 = false } }; continue;
+                case "check-send-proxy": s = s with { ProxyProtocol = s.ProxyProtocol with { CheckSendProxy = true } }; continue;
+                case "proxy-v2-options":
+                    if (i + 1 >= w.Count)
+                    {
+                        diag.Error(n, $"'{keyword}': option 'proxy-v2-options' needs a value");
+                        return null;
+                    }
+                    if (ParseProxyV2Options(n, keyword, w[++i]) is not { } v2) return null;
+                    s = s with { ProxyProtocol = s.ProxyProtocol with { V2Options = s.ProxyProtocol.V2Options | v2 } };
+                    continue;
                 case "weight" or "maxconn" or "inter" or "rise" or "fall"
                     or "fastinter" or "downinter" or "port" or "addr" or "observe" or "error-limit" or "on-error":
                     break;
@@ -113,7 +136,34 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
                     break;
             }
         }
+        if (ok && keyword == "server" && s.ProxyProtocol.V2Options != ProxyV2Options.None && !s.ProxyProtocol.SendV2)
+            diag.Warning(n, "'server': 'proxy-v2-options' has no effect without 'send-proxy-v2': ignored");
         return ok ? s : null;
+    }
+
+    /// <summary>`proxy-v2-options ssl,cert-cn,ssl-cipher,cert-sig,cert-key,authority,crc32c,unique-id` (5.2); null after an error.</summary>
+    private ProxyV2Options? ParseProxyV2Options(int n, string keyword, string value)
+    {
+        var options = ProxyV2Options.None;
+        foreach (var name in value.Split(','))
+        {
+            switch (name)
+            {
+                case "ssl": options |= ProxyV2Options.Ssl; break;
+                // The certificate and cipher sub-TLVs live inside the SSL TLV (HAProxy sets SRV_PP_V2_SSL with them).
+                case "cert-cn": options |= ProxyV2Options.Ssl | ProxyV2Options.CertCn; break;
+                case "ssl-cipher": options |= ProxyV2Options.Ssl | ProxyV2Options.SslCipher; break;
+                case "cert-sig": options |= ProxyV2Options.Ssl | ProxyV2Options.CertSig; break;
+                case "cert-key": options |= ProxyV2Options.Ssl | ProxyV2Options.CertKey; break;
+                case "authority": options |= ProxyV2Options.Authority; break;
+                case "crc32c": options |= ProxyV2Options.Crc32C; break;
+                case "unique-id": options |= ProxyV2Options.UniqueId; break;
+                default:
+                    diag.Error(n, $"'{keyword} proxy-v2-options': unknown option {ConfigDiagnostics.Quote(name)} (expected ssl, cert-cn, ssl-cipher, cert-sig, cert-key, authority, crc32c or unique-id)");
+                    return null;
+            }
+        }
+        return options;
     }
 
     /// <summary>The check options (5.2 "fastinter", "downinter", "port", "addr", "observe", "error-limit", "on-error"); null after an error.</summary>

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Net.Sockets;
+using System.Net;
 using Proxy.Worker.Stats;
 
 namespace Proxy.Worker.Balancing;
@@ -44,7 +44,7 @@ internal sealed class BackendQueue
     /// permit goes back with <see cref="Release"/>; no server is answered 503 in mode http, closed in mode tcp
     /// (HAProxy counts econ on the backend either way).
     /// </summary>
-    public QueueTicket? Acquire(Socket client, Http.HttpHead? request, out ServerRuntime? server)
+    public QueueTicket? Acquire(IPEndPoint? client, Http.HttpHead? request, out ServerRuntime? server)
     {
         server = null;
         if (!_hasLimits)
@@ -84,7 +84,7 @@ internal sealed class BackendQueue
     /// null when there is none; never waits (the session then keeps retrying <paramref name="current"/>, whose permit
     /// it still holds).
     /// </summary>
-    public ServerRuntime? TryAcquireOther(Socket client, Http.HttpHead? request, ServerRuntime current)
+    public ServerRuntime? TryAcquireOther(IPEndPoint? client, Http.HttpHead? request, ServerRuntime current)
     {
         var picked = _be.Picker.Pick(client, request, current);
         if (picked is null || picked == current) return null;

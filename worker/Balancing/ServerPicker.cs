@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using System.Net;
 using Proxy.Shared.Config;
 using Proxy.Worker.Stats;
 
@@ -39,13 +39,13 @@ internal sealed class ServerPicker
     };
 
     /// <summary>Picks a server for a new connection (null when none is usable) and counts lbtot.</summary>
-    public ServerRuntime? Pick(Socket client, ServerRuntime? exclude) => Count(_balancer.Pick(new PickContext(client), exclude));
+    public ServerRuntime? Pick(IPEndPoint? client, ServerRuntime? exclude) => Count(_balancer.Pick(new PickContext(client), exclude));
 
     /// <summary>
     /// Picks a server for the HTTP <paramref name="request"/> (null when none is usable) and counts lbtot:
     /// `balance uri|url_param|hdr` hash the request's key, found in the parsed head without copying it.
     /// </summary>
-    public ServerRuntime? Pick(Socket client, Http.HttpHead? request, ServerRuntime? exclude)
+    public ServerRuntime? Pick(IPEndPoint? client, Http.HttpHead? request, ServerRuntime? exclude)
     {
         if (_requestKey is null || request is null) return Pick(client, exclude);
         bool hasKey = _requestKey.TryGet(request, out var key);

@@ -20,8 +20,8 @@ internal sealed class SourceBalancer(HashMethod method) : IBalancer
     public ServerRuntime? Pick(in PickContext context, ServerRuntime? exclude)
     {
         var servers = _servers;
-        // RemoteEndPoint is created once per socket and cached by it.
-        if (context.Client?.RemoteEndPoint is not IPEndPoint ep || !TryFold(ep.Address, out uint hash))
+        // The session's client address, read once per connection (the PROXY header's on an `accept-proxy` listener).
+        if (context.Client is not { } ep || !TryFold(ep.Address, out uint hash))
             return servers.Map.At((uint)Interlocked.Increment(ref _next), exclude);
         return servers.ByHash(method == HashMethod.Consistent ? HashFunctions.FullHash(hash) : hash, exclude);
     }

@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using System.Net;
 using System.Runtime.CompilerServices;
 using Proxy.Worker.Http;
 
@@ -30,7 +30,7 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
     /// when no server could be reached (after `timeout queue` too: 503), the termination state recorded.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<bool?> AcquireAsync(HttpTransaction tx, BackendRuntime be, ServerRuntime? fresh, Socket client,
+    public async ValueTask<bool?> AcquireAsync(HttpTransaction tx, BackendRuntime be, ServerRuntime? fresh, IPEndPoint? client,
         HttpHead request, bool mayUsePool)
     {
         var connector = tx.Connector;
@@ -45,7 +45,9 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
                     if (_owner == srv && own.IsIdleAlive()) return Attach(tx, srv, reused: true);
                     ReleaseIdle();
                 }
-                if (mayUsePool && srv.Pool.TryTake() is { } pooled)
+                // A connection that began with a PROXY header carries its client's address: it is the session's alone,
+                // never pooled nor taken from the pool (HAProxy marks such server connections private).
+                if (mayUsePool && !srv.Config.ProxyProtocol.Sends && srv.Pool.TryTake() is { } pooled)
                 {
                     Volatile.Write(ref _connection, pooled);
                     _owner = srv;
@@ -89,7 +91,8 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
         if (Connection is not { } own || _owner is not { } owner) return;
         Volatile.Write(ref _connection, null);
         _owner = null;
-        owner.Pool.Return(own);
+        if (owner.Config.ProxyProtocol.Sends) own.Dispose();   // private: it carries this client's PROXY header
+        else owner.Pool.Return(own);
     }
 
     /// <summary>Closes the current connection (failed, not reusable, or `http-server-close`).</summary>

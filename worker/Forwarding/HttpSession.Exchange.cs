@@ -25,7 +25,7 @@ internal sealed partial class HttpSession
         {
             _server.Idle = false;
             SetPhase(PhaseConnecting);
-            bool? reused = await _server.AcquireAsync(tx, be, fresh, _client.Socket, _req, mayUsePool: _requests > 1).ConfigureAwait(false);
+            bool? reused = await _server.AcquireAsync(tx, be, fresh, ClientEndPoint, _req, mayUsePool: _requests > 1).ConfigureAwait(false);
             if (reused is null || _server.Connection is not { } conn)
             {
                 if (Volatile.Read(ref _aborted) != 0)

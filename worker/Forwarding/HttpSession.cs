@@ -50,7 +50,7 @@ internal sealed partial class HttpSession : ProxySession
     // The request body broke its framing after the head went out: the server side was cut (see RelayRequestBodyAsync).
     private int _requestRejected;
 
-    public HttpSession(ProxyEngine engine, FrontendRuntime fe, Socket client)
+    public HttpSession(ProxyEngine engine, FrontendRuntime fe, Socket client) : base(client)
     {
         _engine = engine;
         _fe = fe;
@@ -74,10 +74,24 @@ internal sealed partial class HttpSession : ProxySession
         SetPhase(PhaseIdle);
         _client.LastActivity = Environment.TickCount64;
         _engine.RegisterSession(this);
+        // :: The client's address (an `accept-proxy` listener's PROXY header first, before any request byte is read);
+        // a failed header closes only this connection, which never became a session.
+        if (!await AcceptClientAsync(_engine).ConfigureAwait(false))
+        {
+            Abort();
+            _engine.UnregisterSession(this);
+            _client.Dispose();
+            _req.Dispose();
+            _resp.Dispose();
+            _server.Dispose();
+            return;
+        }
+        SetPhase(PhaseIdle);
+        _client.LastActivity = Environment.TickCount64;
         fe.Counters.OpenSession();
         try
         {
-            _clientEndPoint = _client.Socket.RemoteEndPoint as IPEndPoint;
+            _clientEndPoint = ClientEndPoint;
             _clientIp = _clientEndPoint?.Address;
             while (await HandleOneRequestAsync().ConfigureAwait(false))
             {
@@ -403,6 +417,7 @@ internal sealed partial class HttpSession : ProxySession
     /// </summary>
     internal override void CheckTimeouts(long now)
     {
+        if (CheckHandshakeTimeout(now)) return;   // `timeout client` for an `accept-proxy` header
         _tx.Connector.CheckTimeouts(now);   // `timeout queue` while waiting for a permit, `timeout connect` while connecting
         int phase = Volatile.Read(ref _phase);
         long since = now - Volatile.Read(ref _phaseStart);

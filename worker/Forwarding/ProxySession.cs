@@ -1,14 +1,46 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using Proxy.Worker.ProxyProtocol;
+
 namespace Proxy.Worker.Forwarding;
 
 /// <summary>
 /// What the engine needs from a client connection, whatever its mode: a place in the session table the
 /// coarse timer scans (<see cref="CheckTimeouts"/>), its frontend (for its connection permit) and a way to abort it.
+/// It also holds the client's addresses as every part of a session sees them (logs, `src` ACLs, `option forwardfor`,
+/// `balance source`, `send-proxy`): the socket's, or on an `accept-proxy` listener the PROXY header's.
 /// </summary>
 internal abstract class ProxySession : IThreadPoolWorkItem
 {
     internal int SessionIndex = -1;   // index in the engine's session table
 
+    private readonly Socket _clientSocket;
+    private IPEndPoint? _frontendEndPoint;
+    private long _handshakeDeadline;      // `timeout client` for the PROXY header (TickCount64); 0: none pending
+    private int _handshakeTimedOut;
+
+    protected ProxySession(Socket client)
+    {
+        _clientSocket = client;
+    }
+
     internal abstract FrontendRuntime Frontend { get; }
+
+    /// <summary>The listener the connection came in on (set by the engine before <see cref="Execute"/>).</summary>
+    internal BoundListener? Listener { get; set; }
+
+    /// <summary>HAProxy's listener id within its frontend (1-based, in `bind` order), for the log of a failed PROXY header.</summary>
+    internal int ListenerId { get; set; }
+
+    /// <summary>The client: the socket's peer, or the PROXY header's source (read once, when the session starts).</summary>
+    internal IPEndPoint? ClientEndPoint { get; private set; }
+
+    /// <summary>The address the client connected to: the PROXY header's destination, else the socket's own (read when first asked).</summary>
+    internal IPEndPoint? FrontendEndPoint => _frontendEndPoint ??= LocalEndPointOf(_clientSocket);
+
+    /// <summary>The client's PROXY v2 authority TLV, passed on by `proxy-v2-options authority`; null when it sent none.</summary>
+    internal byte[]? ProxyAuthority { get; private set; }
 
     /// <summary>Closes everything now; pending operations complete with errors. Idempotent.</summary>
     internal abstract void Abort();
@@ -20,4 +52,93 @@ internal abstract class ProxySession : IThreadPoolWorkItem
     internal abstract void CheckTimeouts(long now);
 
     public abstract void Execute();
+
+    /// <summary>
+    /// Learns the client's address: on an `accept-proxy` listener from the PROXY header, read before anything else under
+    /// `timeout client` (HAProxy's embryonic session, whose task expires at the frontend's client timeout); else from
+    /// the socket. Returns false when the header failed: the failure is counted (the frontend's ereq, the column HAProxy's
+    /// stats have for errors on the client's side) and logged as HAProxy logs it; the caller then only closes.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    protected async ValueTask<bool> AcceptClientAsync(ProxyEngine engine)
+    {
+        var fe = Frontend;
+        if (Listener?.Bind.AcceptProxy != true)
+        {
+            ClientEndPoint = RemoteEndPointOf(_clientSocket);
+            return true;
+        }
+        long timeout = fe.HttpClientTimeoutMs;   // `timeout client` itself (not tunnel)
+        // No `timeout client`: the header may take forever, as in HAProxy; the deadline still marks the wait.
+        Volatile.Write(ref _handshakeDeadline, timeout > 0 ? Environment.TickCount64 + timeout : long.MaxValue);
+        ProxyHandshake result;
+        try
+        {
+            result = await ProxyHeaderReceiver.ReceiveAsync(_clientSocket, engine.BufferSize).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _handshakeDeadline, 0);
+        }
+        var error = result.Error;
+        if (error != ProxyHandshakeError.None && Volatile.Read(ref _handshakeTimedOut) != 0) error = ProxyHandshakeError.Timeout;
+        if (error == ProxyHandshakeError.None)
+        {
+            if (result.Local)
+            {
+                ClientEndPoint = RemoteEndPointOf(_clientSocket);   // LOCAL / UNKNOWN: the connection's own addresses
+            }
+            else
+            {
+                ClientEndPoint = result.Source;
+                _frontendEndPoint = result.Destination;
+            }
+            ProxyAuthority = result.Authority;
+            return true;
+        }
+        Stats.ProxyCounters.Increment(ref fe.Counters.ereq);
+        if (fe.TrafficLog is { } log
+            && !(fe.Config.DontLogNull && error is ProxyHandshakeError.Empty or ProxyHandshakeError.Abort))   // as HAProxy's session_kill_embryonic
+        {
+            log.LogConnectionError(fe, RemoteEndPointOf(_clientSocket), ListenerId, ProxyHeaderReceiver.Message(error));
+        }
+        return false;
+    }
+
+    /// <summary>Part of <see cref="CheckTimeouts"/>: true while the PROXY header is awaited (then nothing else is timed), closing the client when `timeout client` is past.</summary>
+    protected bool CheckHandshakeTimeout(long now)
+    {
+        long deadline = Volatile.Read(ref _handshakeDeadline);
+        if (deadline == 0) return false;
+        if (now >= deadline)
+        {
+            Volatile.Write(ref _handshakeTimedOut, 1);
+            Abort();
+        }
+        return true;
+    }
+
+    private static IPEndPoint? RemoteEndPointOf(Socket socket)
+    {
+        try
+        {
+            return socket.RemoteEndPoint as IPEndPoint;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return null;   // reset already
+        }
+    }
+
+    private static IPEndPoint? LocalEndPointOf(Socket socket)
+    {
+        try
+        {
+            return socket.LocalEndPoint as IPEndPoint;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
 }

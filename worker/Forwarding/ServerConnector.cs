@@ -1,6 +1,9 @@
+using System.Buffers;
+using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Proxy.Worker.Balancing;
+using Proxy.Worker.ProxyProtocol;
 using Proxy.Worker.Stats;
 
 namespace Proxy.Worker.Forwarding;
@@ -50,7 +53,7 @@ internal sealed class ServerConnector(ProxySession owner)
     /// <paramref name="request"/>: at once without allocating when a server has a free one, else after waiting in the
     /// backend queue. Null when no server is usable, `timeout queue` expired or the session aborted.
     /// </summary>
-    public ValueTask<ServerRuntime?> AcquirePermitAsync(BackendRuntime be, Socket client, Http.HttpHead? request)
+    public ValueTask<ServerRuntime?> AcquirePermitAsync(BackendRuntime be, IPEndPoint? client, Http.HttpHead? request)
     {
         ReleasePermit();
         // Waiting for a permit is not `timeout connect`: only `timeout queue` applies.
@@ -94,7 +97,7 @@ internal sealed class ServerConnector(ProxySession owner)
     /// NoServer (<paramref name="srv"/> null) and Failed are counted (econ); Aborted: the session is closing.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<Result> ConnectAsync(BackendRuntime be, ServerRuntime? srv, Socket client, Http.HttpHead? request)
+    public async ValueTask<Result> ConnectAsync(BackendRuntime be, ServerRuntime? srv, IPEndPoint? client, Http.HttpHead? request)
     {
         if (srv is null)
         {
@@ -118,6 +121,10 @@ internal sealed class ServerConnector(ProxySession owner)
                 return Result.Aborted;
             }
             SocketError error = await ConnectOnceAsync(socket, srv).ConfigureAwait(false);
+            // `send-proxy` / `send-proxy-v2` (5.2): the header goes first, within the attempt (a server that resets
+            // before taking it is a failed connect, retried like one).
+            if (error == SocketError.Success && srv.Config.ProxyProtocol.Sends && !owner.IsAborted)
+                error = await SendProxyHeaderAsync(socket, srv).ConfigureAwait(false);
             Volatile.Write(ref _deadline, 0);
             if (error == SocketError.Success && !owner.IsAborted)
             {
@@ -162,6 +169,39 @@ internal sealed class ServerConnector(ProxySession owner)
         finally
         {
             SocketOperationPool.Return(op);
+        }
+    }
+
+    /// <summary>
+    /// Sends the PROXY header (v2 when `send-proxy-v2` is on, else v1) with the session's client address and the address
+    /// it reached: the socket's, or those of the client's own PROXY header. A client connection always has both, so v2
+    /// sends the PROXY command (LOCAL is for health checks, CheckProbe).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<SocketError> SendProxyHeaderAsync(Socket socket, ServerRuntime srv)
+    {
+        var pp = srv.Config.ProxyProtocol;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(ProxyHeaderWriter.MaxLength);
+        var op = SocketOperationPool.Rent();
+        try
+        {
+            int length = pp.SendV2
+                ? ProxyHeaderWriter.WriteV2(buffer, owner.ClientEndPoint, owner.FrontendEndPoint, local: false, pp.V2Options, owner.ProxyAuthority)
+                : ProxyHeaderWriter.WriteV1(buffer, owner.ClientEndPoint, owner.FrontendEndPoint);
+            var data = buffer.AsMemory(0, length);
+            while (!data.IsEmpty)
+            {
+                var error = await op.SendAsync(socket, data).ConfigureAwait(false);
+                if (error != SocketError.Success) return error;
+                data = data[op.BytesTransferred..];
+            }
+            return SocketError.Success;
+        }
+        finally
+        {
+            op.Clear();
+            SocketOperationPool.Return(op);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

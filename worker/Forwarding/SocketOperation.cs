@@ -25,6 +25,18 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<S
     public ValueTask<SocketError> ReceiveAsync(Socket socket, Memory<byte> buffer)
     {
         SetBuffer(buffer);
+        if (SocketFlags != SocketFlags.None) SocketFlags = SocketFlags.None;
+        return Start(socket, Receive);
+    }
+
+    /// <summary>
+    /// Copies what is queued into <paramref name="buffer"/> and leaves it queued (MSG_PEEK): the PROXY header is parsed
+    /// in place and only its own bytes are then consumed, as HAProxy's conn_recv_proxy does.
+    /// </summary>
+    public ValueTask<SocketError> PeekAsync(Socket socket, Memory<byte> buffer)
+    {
+        SetBuffer(buffer);
+        SocketFlags = SocketFlags.Peek;
         return Start(socket, Receive);
     }
 
@@ -32,6 +44,7 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<S
     public ValueTask<SocketError> SendAsync(Socket socket, ReadOnlyMemory<byte> buffer)
     {
         SetBuffer(MemoryMarshal.AsMemory(buffer));
+        if (SocketFlags != SocketFlags.None) SocketFlags = SocketFlags.None;
         return Start(socket, Send);
     }
 
@@ -52,6 +65,7 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<S
     {
         if (!MemoryBuffer.IsEmpty) SetBuffer(Memory<byte>.Empty);
         if (RemoteEndPoint is not null) RemoteEndPoint = null;
+        if (SocketFlags != SocketFlags.None) SocketFlags = SocketFlags.None;
     }
 
     private ValueTask<SocketError> Start(Socket socket, int kind)

@@ -7,19 +7,12 @@ namespace Proxy.Worker.Forwarding;
 // `option tcplog` (doc/configuration.txt 8.2.2): the tcp session's log line, written when it ends (fields in TcpSession.cs).
 internal sealed partial class TcpSession
 {
-    /// <summary>Notes the accept date and the client address (read now: the socket is closed by the time the line is written).</summary>
+    /// <summary>Notes the accept date and the client address (the session's: the PROXY header's on an `accept-proxy` listener).</summary>
     private void BeginLog(long nowMs)
     {
         _logStartMs = nowMs;
         _logStartUtc = DateTime.UtcNow.Ticks;
-        try
-        {
-            _logClient = _client.RemoteEndPoint as IPEndPoint;
-        }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
-        {
-            // reset already: logged without an address
-        }
+        _logClient = ClientEndPoint;
     }
 
     /// <summary>ctime and ttime of the session's server (rtime 0 in mode tcp, as HAProxy's); sums and a count on the stats board, its backend's are the servers' summed.</summary>

@@ -35,7 +35,7 @@ internal sealed partial class TcpSession : ProxySession
 
     internal override FrontendRuntime Frontend => _fe;
 
-    public TcpSession(ProxyEngine engine, FrontendRuntime fe, Socket client)
+    public TcpSession(ProxyEngine engine, FrontendRuntime fe, Socket client) : base(client)
     {
         _engine = engine;
         _fe = fe;
@@ -50,10 +50,17 @@ internal sealed partial class TcpSession : ProxySession
     {
         var fe = _fe;
         var be = fe.Backend;
+        _engine.RegisterSession(this);
+        // :: Step 0: the client's address (an `accept-proxy` listener's PROXY header first); a failed header closes only this connection.
+        if (!await AcceptClientAsync(_engine).ConfigureAwait(false))
+        {
+            Abort();
+            _engine.UnregisterSession(this);
+            return;
+        }
         long now = Environment.TickCount64;
         _clientActivity = now;
         _serverActivity = now;
-        _engine.RegisterSession(this);
         fe.Counters.OpenSession();
         be?.Counters.OpenSession();
         if (fe.TrafficLog is not null) BeginLog(now);
@@ -103,8 +110,8 @@ internal sealed partial class TcpSession : ProxySession
     private async ValueTask<bool> ConnectAsync(BackendRuntime be)
     {
         var connector = _tx.Connector;
-        var srv = await connector.AcquirePermitAsync(be, _client, null).ConfigureAwait(false);
-        var result = await connector.ConnectAsync(be, srv, _client, null).ConfigureAwait(false);
+        var srv = await connector.AcquirePermitAsync(be, ClientEndPoint, null).ConfigureAwait(false);
+        var result = await connector.ConnectAsync(be, srv, ClientEndPoint, null).ConfigureAwait(false);
         if (result == ServerConnector.Result.NoServer) _tx.SetCause('S', 'C');
         else if (result == ServerConnector.Result.Failed) _tx.SetCause(connector.ConnectTimedOut ? 's' : 'S', 'C');   // 8.5: sC connect timeout, SC refused
         if (result != ServerConnector.Result.Connected) return false;
@@ -301,6 +308,7 @@ internal sealed partial class TcpSession : ProxySession
     /// </summary>
     internal override void CheckTimeouts(long now)
     {
+        if (CheckHandshakeTimeout(now)) return;   // `timeout client` for an `accept-proxy` header
         _tx.Connector.CheckTimeouts(now);   // `timeout queue` while waiting for a permit, `timeout connect` while connecting
         if (Volatile.Read(ref _state) == StateForwarding)
         {

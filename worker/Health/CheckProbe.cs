@@ -43,6 +43,9 @@ internal sealed class CheckProbe
             if (e.Match is HttpCheckMatch.String or HttpCheckMatch.RString) _needsBody = true;
     }
 
+    /// <summary>The PROXY header each check starts with (`check-send-proxy`, or the server's `send-proxy*`), or none.</summary>
+    public CheckProxyHeader ProxyHeader { get; init; }
+
     /// <summary>The address checked: `addr` and `port` when given, else the server's.</summary>
     public IPEndPoint Target => _target;
 
@@ -58,6 +61,23 @@ internal sealed class CheckProbe
             try
             {
                 await socket.ConnectAsync(_target, connect.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                stop.ThrowIfCancellationRequested();
+                return new CheckOutcome(CheckStatusCode.L4Tout, 0, null);
+            }
+            catch (SocketException e)
+            {
+                return new CheckOutcome(CheckStatusCode.L4Con, 0, e.Message);
+            }
+        }
+        if (ProxyHeader.Send)
+        {
+            try
+            {
+                byte[] header = ProxyHeader.Build(socket.LocalEndPoint as IPEndPoint, socket.RemoteEndPoint as IPEndPoint);
+                await socket.SendAsync(header, SocketFlags.None, total.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

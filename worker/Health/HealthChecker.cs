@@ -30,7 +30,8 @@ internal sealed class HealthChecker
     private bool _fastOnce;                      // a passive action asked for the next check at fastinter
 
     /// <param name="changed">told of each transition (backend, server, up), so the worker can share it</param>
-    public HealthChecker(ServerRuntime server, NLog.ILogger log, Action<string, string, bool>? changed = null)
+    /// <param name="pp2NeverSendLocal">global `pp2-never-send-local`: a v2 check header says PROXY, not LOCAL</param>
+    public HealthChecker(ServerRuntime server, NLog.ILogger log, Action<string, string, bool>? changed = null, bool pp2NeverSendLocal = false)
     {
         _server = server;
         _log = log;
@@ -43,7 +44,10 @@ internal sealed class HealthChecker
         _fastInter = check.FastInter ?? _inter;
         _downInter = check.DownInter ?? _inter;
         var ep = server.EndPoint;
-        _probe = new CheckProbe(new IPEndPoint(check.Address ?? ep.Address, check.Port ?? ep.Port), server.Backend.Config.HttpCheck);
+        _probe = new CheckProbe(new IPEndPoint(check.Address ?? ep.Address, check.Port ?? ep.Port), server.Backend.Config.HttpCheck)
+        {
+            ProxyHeader = CheckProxyHeader.For(config, pp2NeverSendLocal),
+        };
         // A server that this worker was told is down (a respawned checker) starts at health 0.
         _health = server.IsUp ? _rise : 0;
         server.CheckStats.SetHealth(_health);

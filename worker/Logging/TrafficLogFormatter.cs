@@ -38,6 +38,15 @@ internal static class TrafficLogFormatter
         AppendLogDate(ref w, new DateTime(r.DateUtcTicks, DateTimeKind.Utc).ToLocalTime());
         w.Append("] "u8);
         w.Append(r.Frontend);
+        if (r.ConnectionError is { } error)
+        {
+            // session_prepare_log_prefix + ": %s": the listener's id, as HAProxy prints it for a `bind` without `name`.
+            w.Append('/');
+            w.Append(r.ListenerId);
+            w.Append(": "u8);
+            w.Append(error);
+            return w.Length;
+        }
         w.Append(' ');
         w.Append(r.Backend ?? r.Frontend);
         w.Append('/');

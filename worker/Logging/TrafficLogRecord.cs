@@ -43,4 +43,11 @@ internal sealed class TrafficLogRecord
     public readonly byte[] RequestLine = new byte[MaxRequestLine];
     /// <summary>Bytes of <see cref="RequestLine"/> in use; -1 prints `&lt;BADREQ&gt;` (no valid request line).</summary>
     public int RequestLineLength;
+    /// <summary>
+    /// Set for a connection closed before its session started (a failed PROXY header): the line is then HAProxy's
+    /// session_kill_embryonic one, `%ci:%cp [date] FRONTEND/LISTENER-ID: MESSAGE`, and the fields above but the client,
+    /// date and frontend are unused. Cleared by the logger once written, since records are reused.
+    /// </summary>
+    public string? ConnectionError;
+    public int ListenerId;
 }

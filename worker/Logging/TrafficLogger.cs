@@ -54,6 +54,24 @@ internal sealed class TrafficLogger : IDisposable
         if (Volatile.Read(ref _sleeping) != 0 && Interlocked.Exchange(ref _sleeping, 0) != 0) _wake.Release();
     }
 
+    /// <summary>
+    /// Queues HAProxy's line for a connection closed before its session started (`%ci:%cp [date] FE/ID: MESSAGE`, the
+    /// accept date being now); dropped and counted when the queue is full.
+    /// </summary>
+    public void LogConnectionError(FrontendRuntime fe, System.Net.IPEndPoint? client, int listenerId, string message)
+    {
+        if (TryBegin() is not { } r) return;
+        r.Format = fe.Config.LogFormat;
+        r.Frontend = fe.Config.Name;
+        r.Sinks = fe.LogSinks;
+        r.ClientAddress = client?.Address;
+        r.ClientPort = client?.Port ?? 0;
+        r.DateUtcTicks = DateTime.UtcNow.Ticks;
+        r.ListenerId = listenerId;
+        r.ConnectionError = message;
+        Commit(r);
+    }
+
     private void Run()
     {
         while (true)
@@ -61,6 +79,7 @@ internal sealed class TrafficLogger : IDisposable
             if (_ring.TryPeek() is { } record)
             {
                 Write(record);
+                record.ConnectionError = null;
                 _ring.Release(record);
                 continue;
             }
