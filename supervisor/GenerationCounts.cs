@@ -20,7 +20,7 @@ internal sealed class GenerationCounts : IDisposable
     /// <summary>Creates the file of <paramref name="generation"/>, replacing one a failed reload left.</summary>
     public void Create(string boardPath, int generation, ProxyConfig config, int workerSlots)
     {
-        if (_byGeneration.Remove(generation, out var stale) && !InUse(stale)) Delete(stale);
+        if (_byGeneration.Remove(generation, out var stale) && !InUse(stale)) Delete(stale, removePath: false);   // the new file takes the path
         _byGeneration.Add(generation, SharedCounts.Create($"{boardPath}.counts.{generation}", config, workerSlots));
     }
 
@@ -44,14 +44,17 @@ internal sealed class GenerationCounts : IDisposable
         if (slot < counts.RowCount) counts.ZeroRow(slot);
         if (InUse(counts) || (generation == currentGeneration && _byGeneration.GetValueOrDefault(generation) == counts)) return;
         if (_byGeneration.GetValueOrDefault(generation) == counts) _byGeneration.Remove(generation);
-        Delete(counts);
+        // A failed reload's file may have been replaced at the same path by the next attempt: that one keeps the path.
+        bool pathTaken = false;
+        foreach (var c in _byGeneration.Values) pathTaken |= c.Path == counts.Path;
+        Delete(counts, removePath: !pathTaken);
     }
 
     public void Dispose()
     {
         var all = new HashSet<SharedCounts>(_byGeneration.Values);
         foreach (var (counts, _) in _byPid.Values) all.Add(counts);
-        foreach (var counts in all) Delete(counts);
+        foreach (var counts in all) Delete(counts, removePath: true);
         _byGeneration.Clear();
         _byPid.Clear();
     }
@@ -62,12 +65,11 @@ internal sealed class GenerationCounts : IDisposable
         return false;
     }
 
-    private static void Delete(SharedCounts counts)
+    /// <summary>Unmaps <paramref name="counts"/> here and removes its path; a worker still mapping the file (being killed) keeps valid memory.</summary>
+    private static void Delete(SharedCounts counts, bool removePath)
     {
-        // Only the path goes: a worker still mapping the file (being killed) keeps valid memory.
-        bool ours = File.Exists(counts.Path);
         counts.Dispose();
-        if (!ours) return;
+        if (!removePath) return;
         try
         {
             File.Delete(counts.Path);

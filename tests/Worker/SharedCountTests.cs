@@ -2,6 +2,7 @@ using NUnit.Framework;
 using Proxy.Shared.Config;
 using Proxy.Shared.Limits;
 using Proxy.Tests.Config;
+using Proxy.Supervisor;
 using Proxy.Worker.Runtime;
 
 namespace Proxy.Tests.Worker;
@@ -139,5 +140,48 @@ public sealed class SharedCountTests
         Assert.That(maxHeld, Is.InRange(1, limit));
         Assert.That(granted, Is.GreaterThan(0));
         Assert.That(one.Sum(1), Is.EqualTo(0), "every reservation released");
+    }
+
+    /// <summary>The supervisor's files: a reaped worker's row is zeroed; a generation's file goes with its last worker once it is not current.</summary>
+    [Test]
+    public void GenerationCounts_RetireZeroesTheRow_AndAnOldGenerationsFileGoesWithItsLastWorker()
+    {
+        string board = Path.Combine(_dir, "x.stats");
+        using var files = new GenerationCounts();
+        files.Create(board, 1, Config(), workerSlots: 2);
+        string g1 = files.PathOf(1)!;
+        files.Attach(100, 1);
+        files.Attach(101, 1);
+        using (var worker = SharedCounts.Open(g1))
+        {
+            Assert.That(new SharedCount(worker, 0, 0, 10).TryReserve(), Is.True);
+            files.Retire(100, slot: 0, currentGeneration: 1);   // crashed: its place comes back, the file stays for the respawn
+            Assert.That(worker.Sum(0), Is.EqualTo(0));
+        }
+        Assert.That(File.Exists(g1), Is.True);
+
+        files.Create(board, 2, Config(), workerSlots: 2);   // reload
+        files.Attach(200, 2);
+        files.Retire(101, slot: 1, currentGeneration: 2);   // the old generation's last worker
+        Assert.That((File.Exists(g1), File.Exists(files.PathOf(2))), Is.EqualTo((false, true)));
+        Assert.That(files.PathOf(1), Is.Null);
+    }
+
+    /// <summary>A failed reload's worker reaped after the next attempt made its generation's file again leaves the new file alone.</summary>
+    [Test]
+    public void GenerationCounts_FailedReloadWorkerReapedLate_DoesNotTouchTheNewFile()
+    {
+        string board = Path.Combine(_dir, "x.stats");
+        using var files = new GenerationCounts();
+        files.Create(board, 2, Config(), workerSlots: 1);
+        files.Attach(300, 2);                                 // failed attempt's worker, being killed
+        files.Create(board, 2, Config(), workerSlots: 1);   // next attempt
+        files.Attach(301, 2);
+        string path = files.PathOf(2)!;
+        using var live = SharedCounts.Open(path);
+        Assert.That(new SharedCount(live, 0, 0, 10).TryReserve(), Is.True);
+        files.Retire(300, slot: 0, currentGeneration: 2);
+        Assert.That(File.Exists(path), Is.True);
+        Assert.That(live.Sum(0), Is.EqualTo(1), "the live worker's row untouched");
     }
 }
