@@ -24,6 +24,7 @@ public sealed class Supervisor : IAsyncDisposable
     private readonly List<WorkerProcess> _workers = [];
     private ListenerSet _listeners;
     private StatsBoard _board;
+    private readonly GenerationCounts _counts = new();   // instance-wide `maxconn` counts, one file per generation
     private readonly Timer _mirrorSync;
     private int _generation = 1;
     private volatile bool _stopping;
@@ -82,6 +83,7 @@ public sealed class Supervisor : IAsyncDisposable
     private async Task<List<WorkerProcess>> StartGenerationAsync(int generation)
     {
         var started = new List<WorkerProcess>();
+        lock (_gate) _counts.Create(_board.Path, generation, Config, _cpuPlan.Length);
         for (int slot = 0; slot < _cpuPlan.Length; slot++) started.Add(SpawnSlot(slot, generation));
         var all = Task.WhenAll(started.Select(w => w.Ready));
         if (await Task.WhenAny(all, Task.Delay(ReadyTimeout)) != all)
@@ -105,11 +107,24 @@ public sealed class Supervisor : IAsyncDisposable
     {
         var (fds, refs) = _listeners.ForSlot(slot);
         StatsSlot boardSlot;
-        lock (_gate) boardSlot = _board.ClaimFreeSlot(generation, pid: 0, cpu: _cpuPlan[slot][0]);
+        string? countsPath;
+        lock (_gate)
+        {
+            boardSlot = _board.ClaimFreeSlot(generation, pid: 0, cpu: _cpuPlan[slot][0]);
+            countsPath = _counts.PathOf(generation);
+        }
         var init = new WorkerInit(slot, generation, _cpuPlan[slot], Config, refs, _board.Path, boardSlot.Index,
-            Servers.For(Config), RunsHealthChecks: slot == 0, DownServers: DownServers()) { Workers = _cpuPlan.Length };
+            Servers.For(Config), RunsHealthChecks: slot == 0, DownServers: DownServers())
+        {
+            Workers = _cpuPlan.Length,
+            CountsPath = countsPath,
+        };
         var worker = _spawner.Spawn(slot, generation, _cpuPlan[slot], init, fds, OnWorkerMessage, OnWorkerExit);
-        lock (_gate) _workers.Add(worker);
+        lock (_gate)
+        {
+            _workers.Add(worker);
+            _counts.Attach(worker.Pid, generation);
+        }
         Log.Info($"started worker slot {slot + 1} pid {worker.Pid} on CPU {string.Join(",", _cpuPlan[slot])}");
         return worker;
     }
@@ -196,6 +211,8 @@ public sealed class Supervisor : IAsyncDisposable
             // survive crashes and reloads; the slot is free for the next worker.
             _board.MarkExited(worker.BoardSlot);
             _board.RetireSlot(worker.BoardSlot);
+            // Its `maxconn` reservations go back before a respawn takes the slot; an old generation's file goes with its last worker.
+            _counts.Retire(worker.Pid, worker.Slot, _generation);
             // Respawn only the current generation's worker of that slot, and only when nobody asked it to go.
             respawn = !_stopping && worker.Generation == _generation && worker.State != WorkerState.Draining
                       && !_workers.Exists(w => w.Slot == worker.Slot && w.Generation == _generation);
@@ -373,6 +390,10 @@ public sealed class Supervisor : IAsyncDisposable
         if (!_stopping) await StopAsync(TimeSpan.FromSeconds(5));
         _spawner.Dispose();
         _listeners.Dispose();
-        lock (_gate) _board.Dispose();
+        lock (_gate)
+        {
+            _board.Dispose();
+            _counts.Dispose();
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Proxy.Shared.Config;
+using Proxy.Shared.Limits;
 using Proxy.Worker.Forwarding;
 using Proxy.Worker.Health;
 using Proxy.Worker.Logging;
@@ -29,8 +30,8 @@ public sealed class ProxyEngine : IAsyncDisposable
     private readonly int _globalMaxConn;
     private readonly long _timerPeriodMs;
     private Timer? _timer;
+    private readonly SharedCount _globalConnections;   // global `maxconn`, instance-wide (HAProxy's actconn)
     private TaskCompletionSource? _permitWaiter;   // set while an accept loop waits for a free connection permit
-    private int _permitsInUse;                  // sessions plus accepts in progress, bounded by global maxconn
     private int _active;
     private long _total;
     private int _indexHint;
@@ -46,10 +47,11 @@ public sealed class ProxyEngine : IAsyncDisposable
     /// <summary>
     /// Builds the run-time state for <paramref name="config"/>. Throws NotSupportedException for a frontend whose
     /// default backend has another mode, and ArgumentException for a frontend whose backends do not exist.
-    /// <paramref name="workerCount"/>: how many worker processes run this configuration; each takes that share of
-    /// every server's `maxconn` (ServerRuntime.MaxConn).
+    /// <paramref name="counts"/>: the counts file every worker of this generation shares, where global, frontend and
+    /// server `maxconn` are counted instance-wide (row <paramref name="row"/> is this worker's, its worker slot); null
+    /// for an engine alone (tests), whose limits then hold for this process.
     /// </summary>
-    public ProxyEngine(ProxyConfig config, IReadOnlyList<BoundListener> listeners, NLog.ILogger log, int workerCount = 1)
+    public ProxyEngine(ProxyConfig config, IReadOnlyList<BoundListener> listeners, NLog.ILogger log, SharedCounts? counts = null, int row = 0)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(listeners);
@@ -61,7 +63,9 @@ public sealed class ProxyEngine : IAsyncDisposable
         BufferSize = config.Global.BufSize > 0 ? config.Global.BufSize : GlobalSettings.Default.BufSize;
 
         _backends = new BackendRuntime[config.Backends.Count];
-        for (int i = 0; i < _backends.Length; i++) _backends[i] = new BackendRuntime(config.Backends[i], workerCount);
+        _globalConnections = new SharedCount(counts, row, SharedCountIndex.Global, _globalMaxConn);
+        for (int i = 0; i < _backends.Length; i++)
+            _backends[i] = new BackendRuntime(config.Backends[i], counts, row, SharedCountIndex.FirstServer(config, i));
 
         _frontends = new FrontendRuntime[config.Frontends.Count];
         for (int i = 0; i < _frontends.Length; i++)
@@ -73,7 +77,9 @@ public sealed class ProxyEngine : IAsyncDisposable
                 be = FindBackend(fe.DefaultBackend)
                     ?? throw new ArgumentException($"frontend '{fe.Name}' uses unknown backend '{fe.DefaultBackend}'", nameof(config));
             }
-            _frontends[i] = new FrontendRuntime(fe, be, _globalMaxConn);
+            // A frontend without `maxconn` has no count of its own: the global one bounds it (HAProxy's default).
+            long feLimit = fe.MaxConn > 0 && fe.MaxConn < _globalMaxConn ? fe.MaxConn : 0;
+            _frontends[i] = new FrontendRuntime(fe, be, new SharedCount(counts, row, SharedCountIndex.Frontend(i), feLimit));
             var rules = fe.Http.UseBackends;
             var compiled = new (Http.CompiledCondition, BackendRuntime)[rules.Count];
             for (int r = 0; r < rules.Count; r++)
@@ -307,9 +313,12 @@ public sealed class ProxyEngine : IAsyncDisposable
                     acceptedInTurn = 0;
                     await Task.Yield();
                 }
-                if (!TryTakeConnectionPermit(fe))
+                // HAProxy stops accepting while a frontend (or the process) is full: connections wait in the kernel's
+                // backlog and are accepted when one closes. Looking is not reserving: an accept loop idle in accept()
+                // holds nothing, so it cannot keep the last place from another worker's clients.
+                if (!HasConnectionRoom(fe))
                 {
-                    await WaitForConnectionPermitAsync(fe, stop).ConfigureAwait(false);
+                    await WaitForConnectionRoomAsync(fe, stop).ConfigureAwait(false);
                     continue;
                 }
                 Socket client;
@@ -321,7 +330,6 @@ public sealed class ProxyEngine : IAsyncDisposable
                 }
                 catch (SocketException e)
                 {
-                    ReleaseConnectionPermit(fe);
                     // A connection reset while queued (ECONNABORTED) is the client's business, as in HAProxy;
                     // EMFILE/ENFILE/ENOBUFS are logged and retried after a short pause so the loop does not spin.
                     if (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset) continue;
@@ -329,17 +337,12 @@ public sealed class ProxyEngine : IAsyncDisposable
                     await Task.Delay(10, stop).ConfigureAwait(false);
                     continue;
                 }
-                catch
-                {
-                    ReleaseConnectionPermit(fe);
-                    throw;
-                }
                 if (!TrySetNoDelay(client))
                 {
                     client.Dispose();   // reset before we could touch it
-                    ReleaseConnectionPermit(fe);
                     continue;
                 }
+                if (!TryTakeConnectionPermit(fe) && !await WaitForConnectionPermitAsync(fe, client, stop).ConfigureAwait(false)) break;
                 Interlocked.Increment(ref _active);
                 Interlocked.Increment(ref _total);
                 ProxySession session = fe.Config.Mode == ProxyMode.Http ? new HttpSession(this, fe, client) : new TcpSession(this, fe, client);
@@ -388,33 +391,38 @@ public sealed class ProxyEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Takes one global and one frontend connection permit (HAProxy `maxconn`); false when either is full.</summary>
+    /// <summary>Whether the instance has room for one more connection, globally and on <paramref name="fe"/> (nothing reserved).</summary>
+    private bool HasConnectionRoom(FrontendRuntime fe) => _globalConnections.HasRoom && fe.Connections.HasRoom;
+
+    /// <summary>Takes one global and one frontend connection permit (HAProxy `maxconn`), instance-wide; false when either is full.</summary>
     private bool TryTakeConnectionPermit(FrontendRuntime fe)
     {
-        if (Interlocked.Increment(ref _permitsInUse) > _globalMaxConn)
-        {
-            Interlocked.Decrement(ref _permitsInUse);
-            return false;
-        }
-        if (Interlocked.Increment(ref fe.ConnectionPermitsInUse) > fe.MaxConn)
-        {
-            Interlocked.Decrement(ref fe.ConnectionPermitsInUse);
-            Interlocked.Decrement(ref _permitsInUse);
-            return false;
-        }
-        return true;
+        if (!_globalConnections.TryReserve()) return false;
+        if (fe.Connections.TryReserve()) return true;
+        _globalConnections.Release();
+        return false;
     }
 
     private void ReleaseConnectionPermit(FrontendRuntime fe)
     {
-        Interlocked.Decrement(ref fe.ConnectionPermitsInUse);
-        Interlocked.Decrement(ref _permitsInUse);
+        fe.Connections.Release();
+        _globalConnections.Release();
+        WakePermitWaiter();
+    }
+
+    /// <summary>Wakes the accept loops parked at a limit: they look again (a session ended here, or the timer polls for other workers).</summary>
+    private void WakePermitWaiter()
+    {
         var waiter = Volatile.Read(ref _permitWaiter);
         if (waiter is not null && Interlocked.CompareExchange(ref _permitWaiter, null, waiter) == waiter) waiter.TrySetResult();
     }
 
-    /// <summary>Parks an accept loop at its limit until a session ends (allocates only at the limit).</summary>
-    private async Task WaitForConnectionPermitAsync(FrontendRuntime fe, CancellationToken stop)
+    /// <summary>
+    /// Parks an accept loop while the instance is full (allocates only at the limit). A session ending in this worker
+    /// wakes it at once; one ending in another worker is seen by the engine's timer, which wakes parked loops on every
+    /// tick (every 10-100 ms): other workers' releases are polled, not signalled, so resuming can lag by one tick.
+    /// </summary>
+    private async Task WaitForConnectionRoomAsync(FrontendRuntime fe, CancellationToken stop)
     {
         var waiter = Volatile.Read(ref _permitWaiter);
         if (waiter is null)
@@ -423,8 +431,28 @@ public sealed class ProxyEngine : IAsyncDisposable
             waiter = Interlocked.CompareExchange(ref _permitWaiter, fresh, null) ?? fresh;
         }
         // Re-check after publishing the waiter: a release in between would otherwise be missed.
-        if (Volatile.Read(ref _permitsInUse) < _globalMaxConn && Volatile.Read(ref fe.ConnectionPermitsInUse) < fe.MaxConn) return;
+        if (HasConnectionRoom(fe)) return;
         await waiter.Task.WaitAsync(stop).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Another worker took the last place between our look and our accept: <paramref name="client"/> is accepted but
+    /// not served until a permit is ours. Established and silent, as it was in the backlog (no timeout applies to it,
+    /// as none does in HAProxy's backlog); at most one per accept loop. False when stopping: the client is closed.
+    /// </summary>
+    private async Task<bool> WaitForConnectionPermitAsync(FrontendRuntime fe, Socket client, CancellationToken stop)
+    {
+        try
+        {
+            do await WaitForConnectionRoomAsync(fe, stop).ConfigureAwait(false);
+            while (!TryTakeConnectionPermit(fe));
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            client.Dispose();
+            return false;
+        }
     }
 
     /// <summary>Puts <paramref name="session"/> in a free place of the table the timer scans (lock-free, O(1) expected).</summary>
@@ -457,6 +485,10 @@ public sealed class ProxyEngine : IAsyncDisposable
         long now = Environment.TickCount64;
         var sessions = _sessions;
         for (int i = 0; i < sessions.Length; i++) Volatile.Read(ref sessions[i])?.CheckTimeouts(now);
+        // Limits are instance-wide: another worker's release is not signalled here, so parked accept loops look
+        // again and queued requests are re-dispatched on every tick (the counts file is polled, not watched).
+        WakePermitWaiter();
+        foreach (var be in _backends) be.Queue.RetryWaiting();
         if (now - _lastPurgeMs >= PoolPurgeDelayMs / 5)
         {
             _lastPurgeMs = now;

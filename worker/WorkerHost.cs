@@ -5,6 +5,7 @@ using NLog;
 using Proxy.Shared.Config;
 using Proxy.Shared.Control;
 using Proxy.Shared.Interop;
+using Proxy.Shared.Limits;
 using Proxy.Shared.Stats;
 using Proxy.Worker.Balancing;
 using Proxy.Worker.Health;
@@ -40,7 +41,10 @@ public sealed class WorkerHost
         var boardSlot = board.Slot(init.BoardSlot);
         boardSlot.SetPid(Environment.ProcessId);
         // Built before dropping privileges too: its log files are opened now, while `chroot` still shows their paths.
-        await using var engine = new ProxyEngine(config, listeners, Log, init.Workers);
+        // The generation's `maxconn` counts, shared by its workers: limits hold for the instance, not per worker.
+        using var counts = init.CountsPath is { } countsPath ? SharedCounts.Open(countsPath) : null;
+        counts?.KeepMappedUntilExit();   // counting threads hold pointers into the mapping
+        await using var engine = new ProxyEngine(config, listeners, Log, counts, init.Slot);
         if (!DropPrivileges(config.Global)) return 1;
 
         foreach (var change in init.ServerOverrides)

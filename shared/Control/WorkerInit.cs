@@ -23,8 +23,14 @@ public sealed record WorkerInit(
     bool RunsHealthChecks,
     string[] DownServers)
 {
-    /// <summary>How many worker slots run this generation: each worker takes that share of a server's `maxconn`.</summary>
+    /// <summary>How many worker slots run this generation (the rows of the counts file).</summary>
     public int Workers { get; init; } = 1;
+
+    /// <summary>
+    /// The generation's counts file (Proxy.Shared.Limits.SharedCounts), where global, frontend and server `maxconn`
+    /// are counted instance-wide; the worker counts in row <see cref="Slot"/>. Null: limits hold per worker.
+    /// </summary>
+    public string? CountsPath { get; init; }
 }
 
 /// <summary>The listener behind the descriptor at the same index: its frontend and its bind address key.</summary>

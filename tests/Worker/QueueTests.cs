@@ -303,15 +303,6 @@ public class QueueTests
         Assert.That(proxy.Engine.Counters[2].MaxSessions, Is.EqualTo(1));
     }
 
-    [TestCase(0, 2, 0)]
-    [TestCase(1, 1, 1)]
-    [TestCase(1, 2, 1)]
-    [TestCase(10, 2, 5)]
-    [TestCase(11, 2, 6)]
-    [TestCase(100, 3, 34)]
-    public void PerWorkerMaxConn_IsTheCeilingOfTheShare(int configured, int workers, int expected)
-        => Assert.That(ServerRuntime.PerWorkerMaxConn(configured, workers), Is.EqualTo(expected));
-
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         long deadline = Environment.TickCount64 + 5000;

@@ -12,7 +12,12 @@ namespace Proxy.Worker.Balancing;
 /// A wrapper around <see cref="ServerPicker"/>: the balancer chooses, this only checks the chosen server's
 /// permits and falls back to another server of the same tier with a free one (HAProxy's balancers skip full servers).
 ///
-/// Fast path (a free permit, nobody queued): one CAS on the server's counter, no lock, no allocation. Waiting
+/// Permits are counted instance-wide (ServerRuntime.Permits: every worker's share of the counts file), so the server
+/// never sees more than `maxconn` across workers; each worker keeps its own queue, re-offered free permits on every
+/// release here and on the engine's timer (a permit another worker frees is polled, not signalled). Across workers
+/// the order is not FIFO: a worker with nobody queued may take a permit before another worker's queue head.
+///
+/// Fast path (a free permit, nobody queued): one increment of our own count and a read of every worker's, no lock, no allocation. Waiting
 /// allocates one <see cref="QueueTicket"/>. Dequeuing runs in one thread at a time (a combining counter instead of a
 /// lock: whoever finds it taken leaves its request to the running dispatcher), so the head can be inspected safely.
 /// </summary>
@@ -101,8 +106,17 @@ internal sealed class BackendQueue
     public void Release(ServerRuntime server)
     {
         if (server.MaxConn == 0) return;
-        Interlocked.Decrement(ref server.Served);
+        server.Permits.Release();
         if (!_tickets.IsEmpty) Dispatch(server);
+    }
+
+    /// <summary>
+    /// Called on the engine's timer: `maxconn` counts are instance-wide, and a permit freed by another worker is not
+    /// signalled here, so waiting requests are offered the free permits again (a no-op when nobody waits).
+    /// </summary>
+    public void RetryWaiting()
+    {
+        if (!_tickets.IsEmpty) Dispatch(null);
     }
 
     /// <summary>
@@ -160,7 +174,7 @@ internal sealed class BackendQueue
             // Only this thread dequeues, so the head is still the ticket just peeked (or one behind it was claimed meanwhile).
             if (!_tickets.TryDequeue(out var ticket) || !ticket.TryGrant(server))
             {
-                if (server.MaxConn > 0) Interlocked.Decrement(ref server.Served);   // claimed meanwhile: the permit stays free
+                if (server.MaxConn > 0) server.Permits.Release();   // claimed meanwhile: the permit goes back
                 continue;
             }
             ProxyCounters.Increment(ref server.Counters.lbtot);
@@ -168,20 +182,8 @@ internal sealed class BackendQueue
         }
     }
 
-    /// <summary>Takes one permit of <paramref name="server"/> if it has a free one (always, for a server without maxconn).</summary>
-    private static bool TryTakePermit(ServerRuntime server)
-    {
-        int max = server.MaxConn;
-        if (max == 0) return true;
-        int cur = Volatile.Read(ref server.Served);
-        while (cur < max)
-        {
-            int seen = Interlocked.CompareExchange(ref server.Served, cur + 1, cur);
-            if (seen == cur) return true;
-            cur = seen;
-        }
-        return false;
-    }
+    /// <summary>Takes one permit of <paramref name="server"/> if the instance has a free one (always, for a server without maxconn).</summary>
+    private static bool TryTakePermit(ServerRuntime server) => server.Permits.TryReserve();
 
     /// <summary>
     /// A server that may take new traffic now (the active ones when any is usable, else the first usable backup, as

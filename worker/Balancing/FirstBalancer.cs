@@ -18,8 +18,8 @@ internal sealed class FirstBalancer : IBalancer
         {
             if (s == exclude && servers.Length > 1) continue;
             fallback ??= s;
-            int max = s.MaxConn;   // this worker's share of the server's maxconn (BackendQueue enforces it)
-            if (max == 0 || s.CurrentSessions < max) return s;
+            // The server's maxconn counted instance-wide (BackendQueue enforces it): every worker fills the same servers first.
+            if (s.MaxConn == 0 || s.Permits.InUse < s.MaxConn) return s;
         }
         return fallback;
     }

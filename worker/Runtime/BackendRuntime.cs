@@ -10,13 +10,16 @@ namespace Proxy.Worker.Runtime;
 /// </summary>
 internal sealed class BackendRuntime
 {
-    /// <summary><paramref name="workerCount"/>: how many workers share each server's `maxconn` (ServerRuntime.MaxConn).</summary>
-    public BackendRuntime(BackendConfig config, int workerCount = 1)
+    /// <summary>
+    /// <paramref name="counts"/>: the instance's `maxconn` counts file (null: this process only), <paramref name="row"/>
+    /// this worker's row in it, <paramref name="firstServerCount"/> the count of the first server (SharedCountIndex).
+    /// </summary>
+    public BackendRuntime(BackendConfig config, Proxy.Shared.Limits.SharedCounts? counts = null, int row = 0, int firstServerCount = 0)
     {
         Config = config;
         Counters = new ProxyCounters(CounterKind.Backend, config.Name);
         var servers = new ServerRuntime[config.Servers.Count];
-        for (int i = 0; i < servers.Length; i++) servers[i] = new ServerRuntime(this, config.Servers[i], i, workerCount);
+        for (int i = 0; i < servers.Length; i++) servers[i] = new ServerRuntime(this, config.Servers[i], i, counts, row, firstServerCount + i);
         Servers = servers;
         Queue = new BackendQueue(this);
         Picker = new ServerPicker(this);

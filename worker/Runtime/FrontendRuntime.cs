@@ -10,15 +10,13 @@ namespace Proxy.Worker.Runtime;
 /// </summary>
 internal sealed class FrontendRuntime
 {
-    internal int ConnectionPermitsInUse;   // accepted sessions plus accepts in progress, bounded by MaxConn
-
-    public FrontendRuntime(FrontendConfig config, BackendRuntime? backend, int globalMaxConn)
+    /// <summary><paramref name="connections"/>: the frontend's instance-wide `maxconn` count (ProxyEngine makes it).</summary>
+    public FrontendRuntime(FrontendConfig config, BackendRuntime? backend, SharedCount connections)
     {
         Config = config;
         Backend = backend;
         Counters = new ProxyCounters(CounterKind.Frontend, config.Name);
-        // A frontend without `maxconn` is bounded by the global one (HAProxy's default is the global maxconn).
-        MaxConn = config.MaxConn > 0 ? Math.Min(config.MaxConn, globalMaxConn) : globalMaxConn;
+        Connections = connections;
         var be = backend?.Config.Timeouts ?? Timeouts.None;
         // `timeout tunnel` replaces both client and server timeouts once a tcp session is established.
         var tunnel = be.Tunnel ?? config.Timeouts.Tunnel;
@@ -52,7 +50,11 @@ internal sealed class FrontendRuntime
     public FrontendConfig Config { get; }
     public BackendRuntime? Backend { get; }
     public ProxyCounters Counters { get; }
-    public int MaxConn { get; }
+    /// <summary>
+    /// The frontend's `maxconn`, for the whole instance: accepted connections every worker holds (HAProxy's feconn).
+    /// Limit 0 when the frontend sets none: the global `maxconn` then bounds it alone, as HAProxy's default does.
+    /// </summary>
+    public SharedCount Connections { get; }
     public long ClientTimeoutMs { get; }
     public long ServerTimeoutMs { get; }
     public long ConnectTimeoutMs { get; }

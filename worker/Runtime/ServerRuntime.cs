@@ -12,12 +12,18 @@ internal sealed class ServerRuntime
     private volatile ServerAdminState _admin;
     private volatile int _weight;
 
-    public ServerRuntime(BackendRuntime backend, ServerConfig config, int index, int workerCount = 1)
+    /// <summary>
+    /// <paramref name="counts"/>: the instance's counts file (null: this process only), <paramref name="row"/> this
+    /// worker's row in it, <paramref name="countIndex"/> the server's count (Proxy.Shared.Limits.SharedCountIndex).
+    /// </summary>
+    public ServerRuntime(BackendRuntime backend, ServerConfig config, int index,
+        Proxy.Shared.Limits.SharedCounts? counts = null, int row = 0, int countIndex = 0)
     {
         Backend = backend;
         Config = config;
         Index = index;
-        MaxConn = PerWorkerMaxConn(config.MaxConn, workerCount);
+        MaxConn = config.MaxConn;
+        Permits = new SharedCount(counts, row, countIndex, config.MaxConn);
         Counters = new ProxyCounters(CounterKind.Server, backend.Config.Name, config.Name);
         _admin = config.Disabled ? ServerAdminState.Maint : ServerAdminState.Ready;
         _weight = config.Weight;
@@ -82,22 +88,19 @@ internal sealed class ServerRuntime
     }
 
     /// <summary>
-    /// This worker's share of the server's `maxconn` (0: unlimited). Workers are separate processes with their own
-    /// balancing state, so the configured limit is split between them: ceil(maxconn / workers) each. The server
-    /// then never sees more than maxconn rounded up to a multiple of the worker count (exactly maxconn when the
-    /// count divides it), and a worker never queues while its own share has a free permit. HAProxy's threads share
-    /// one counter; splitting is the honest equivalent without shared memory on the request path.
+    /// The server's `maxconn` (0: unlimited), for the whole instance: every worker reserves in <see cref="Permits"/>,
+    /// so the server never works on more than this many requests (mode http) or connections (mode tcp) at once,
+    /// as with HAProxy's threads sharing srv->served.
     /// </summary>
     public int MaxConn { get; }
 
-    /// <summary>Requests (mode http) or connections (mode tcp) holding one of this worker's `maxconn` permits; idle
-    /// pooled server connections hold none (HAProxy's `served`). Only BackendQueue changes it.</summary>
-    internal int Served;
+    /// <summary>`maxconn` permits held by requests (mode http) or connections (mode tcp), counted instance-wide;
+    /// idle pooled server connections hold none (HAProxy's `served`). Only BackendQueue reserves and releases.</summary>
+    internal SharedCount Permits { get; }
 
-    /// <summary>ceil(<paramref name="configured"/> / <paramref name="workers"/>); 0 stays 0 (no limit).</summary>
-    public static int PerWorkerMaxConn(int configured, int workers)
-        => configured <= 0 ? 0 : (int)(((long)configured + Math.Max(1, workers) - 1) / Math.Max(1, workers));
+    /// <summary>Permits this worker holds (tests check that none leaks).</summary>
+    internal long Served => Permits.Own;
 
-        /// <summary>Current sessions, used by `leastconn`, `first` and `random` (the least loaded of its draws).</summary>
+    /// <summary>Current sessions, used by `leastconn`, `first` and `random` (the least loaded of its draws).</summary>
     public long CurrentSessions => Counters.CurrentSessions;
 }

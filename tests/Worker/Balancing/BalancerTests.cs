@@ -94,8 +94,8 @@ public sealed class BalancerTests
     {
         var be = Backend(BalanceAlgorithm.First, S("a", maxConn: 2), S("b", maxConn: 2));
         Assert.That(Picks(be, 2), Is.EqualTo("a a"));
-        be.Servers[0].Counters.OpenSession();
-        be.Servers[0].Counters.OpenSession();
+        // Full means its maxconn permits are taken (HAProxy's fas_get_next_server compares srv->served), instance-wide.
+        Assert.That(be.Servers[0].Permits.TryReserve() && be.Servers[0].Permits.TryReserve(), Is.True);
         Assert.That(Picks(be, 2), Is.EqualTo("b b"));
     }
 
