@@ -107,7 +107,8 @@ public sealed class Supervisor : IAsyncDisposable
         StatsSlot boardSlot;
         lock (_gate) boardSlot = _board.ClaimFreeSlot(generation, pid: 0, cpu: _cpuPlan[slot][0]);
         var init = new WorkerInit(slot, generation, _cpuPlan[slot], Config, refs, _board.Path, boardSlot.Index,
-            Servers.For(Config), RunsHealthChecks: slot == 0, DownServers: DownServers()) { Workers = _cpuPlan.Length };
+            Servers.For(Config), RunsHealthChecks: slot == 0, DownServers: DownServers())
+            { Workers = _cpuPlan.Length, CompressionRate = _compressionRate is { } rate && rate.Generation == generation ? rate.BytesPerSecond : null };
         var worker = _spawner.Spawn(slot, generation, _cpuPlan[slot], init, fds, OnWorkerMessage, OnWorkerExit);
         lock (_gate) _workers.Add(worker);
         Log.Info($"started worker slot {slot + 1} pid {worker.Pid} on CPU {string.Join(",", _cpuPlan[slot])}");
@@ -302,6 +303,22 @@ public sealed class Supervisor : IAsyncDisposable
         foreach (var w in current) await w.SendAsync(line);
         Log.Info($"server {target}: state {setting.State ?? "as configured"}, weight {setting.Weight?.ToString() ?? "as configured"}");
         return null;
+    }
+
+    // `set rate-limit http-compression global`: kept for the generation it was set in (a reload goes back to `maxcomprate`).
+    private (int Generation, long BytesPerSecond)? _compressionRate;
+
+    /// <summary>`set rate-limit http-compression global KB`: every worker of the current generation takes its share.</summary>
+    public async Task SetCompressionRateAsync(long bytesPerSecond)
+    {
+        List<WorkerProcess> current;
+        lock (_gate)
+        {
+            _compressionRate = (_generation, bytesPerSecond);
+            current = _workers.FindAll(w => w.Generation == _generation && w.State is WorkerState.Running or WorkerState.Starting);
+        }
+        foreach (var w in current) await w.SendAsync($"{WorkerMessages.CompressionRate} {bytesPerSecond}");
+        Log.Info($"compression rate limit: {bytesPerSecond / 1024} kB/s");
     }
 
     /// <summary>

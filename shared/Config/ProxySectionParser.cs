@@ -35,6 +35,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["http-response"] = F | B,
         ["errorfile"] = D | F | B,
         ["http-check"] = D | B,
+        ["compression"] = D | F | B,
     };
 
     // `timeout` kinds and where each one applies (4.2 "timeout ...").
@@ -63,6 +64,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     private readonly BalanceParser _balance = new(diag);
     private readonly HttpCheckParser _httpCheck = new(diag);
     private HttpKeywordParser? _http;
+    private readonly CompressionParser _compression = new(diag);
 
     private HttpKeywordParser Http => _http ??= new HttpKeywordParser(diag, _acls);
 
@@ -167,6 +169,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 break;
             case "http-check":
                 _httpCheck.ParseHttpCheck(proxy, line);
+                break;
+            case "compression":
+                _compression.Parse(proxy, line);
                 break;
         }
     }

@@ -25,6 +25,9 @@ public sealed record WorkerInit(
 {
     /// <summary>How many worker slots run this generation: each worker takes that share of a server's `maxconn`.</summary>
     public int Workers { get; init; } = 1;
+
+    /// <summary>`set rate-limit http-compression global` in force for this generation (bytes/s); null: `maxcomprate`.</summary>
+    public long? CompressionRate { get; init; }
 }
 
 /// <summary>The listener behind the descriptor at the same index: its frontend and its bind address key.</summary>
