@@ -21,7 +21,7 @@ namespace Proxy.Worker.Compression;
 internal sealed class ResponseCompressor
 {
     /// <summary>Room kept before the data for "SIZE\r\n" (8 hex digits) and after it for "\r\n0\r\n\r\n".</summary>
-    private const int HeadRoom = 10, TailRoom = 7;
+    private const int SizeRoom = 10, TailRoom = 7;
     public const int InitialBufferSize = 64 * 1024;
 
     // One options object per level, made once: the codec's constructor reads it, nothing keeps it.
@@ -29,7 +29,8 @@ internal sealed class ResponseCompressor
 
     private readonly Sink _sink;
     private byte[] _buffer = [];
-    private int _length;                  // compressed bytes after HeadRoom
+    private int _length;                  // compressed bytes after _headRoom
+    private int _headRoom = SizeRoom;     // SizeRoom, plus room for the response head before the first chunk
     private Stream? _codec;
     private bool _identity;
 
@@ -38,10 +39,14 @@ internal sealed class ResponseCompressor
     /// <summary>Compressed bytes waiting to be sent.</summary>
     public int Pending => _length;
 
-    /// <summary>Starts a body with <paramref name="algo"/> at zlib <paramref name="level"/> (1 to 9).</summary>
-    public void Begin(CompressionAlgorithm algo, int level)
+    /// <summary>
+    /// Starts a body with <paramref name="algo"/> at zlib <paramref name="level"/> (1 to 9), keeping room for a
+    /// prefix of <paramref name="prefixRoom"/> bytes (the response head) before the first chunk.
+    /// </summary>
+    public void Begin(CompressionAlgorithm algo, int level, int prefixRoom = 0)
     {
-        if (_buffer.Length == 0) _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+        _headRoom = SizeRoom + prefixRoom;
+        if (_buffer.Length < _headRoom + TailRoom + 4096) _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(InitialBufferSize, 2 * _headRoom));
         _length = 0;
         _identity = algo == CompressionAlgorithm.Identity;
         var options = s_levels[Math.Clamp(level, 1, 9)];
@@ -73,20 +78,21 @@ internal sealed class ResponseCompressor
     }
 
     /// <summary>
-    /// The pending bytes framed as a chunk, and the last chunk after them when <paramref name="last"/>; valid until
-    /// the next call. An empty pending part is no chunk (a zero size would end the body).
+    /// <paramref name="prefix"/> (at most the room given to <see cref="Begin"/>), then the pending bytes framed as a
+    /// chunk, then the last chunk when <paramref name="last"/>: one send. Valid until the next call. An empty
+    /// pending part is no chunk (a zero size would end the body).
     /// </summary>
-    public ReadOnlyMemory<byte> TakeChunk(bool last)
+    public ReadOnlyMemory<byte> TakeChunk(bool last, ReadOnlySpan<byte> prefix = default)
     {
-        int start = HeadRoom, end = HeadRoom + _length;
+        int start = _headRoom, end = _headRoom + _length;
         if (_length > 0)
         {
             Span<byte> size = stackalloc byte[8];
             Utf8Formatter.TryFormat((uint)_length, size, out int digits, new System.Buffers.StandardFormat('X'));
-            start = HeadRoom - digits - 2;
+            start = _headRoom - digits - 2;
             size[..digits].CopyTo(_buffer.AsSpan(start));
-            _buffer[HeadRoom - 2] = (byte)'\r';
-            _buffer[HeadRoom - 1] = (byte)'\n';
+            _buffer[_headRoom - 2] = (byte)'\r';
+            _buffer[_headRoom - 1] = (byte)'\n';
             _buffer[end++] = (byte)'\r';
             _buffer[end++] = (byte)'\n';
         }
@@ -94,6 +100,11 @@ internal sealed class ResponseCompressor
         {
             "0\r\n\r\n"u8.CopyTo(_buffer.AsSpan(end));
             end += 5;
+        }
+        if (prefix.Length > 0)
+        {
+            start -= prefix.Length;
+            prefix.CopyTo(_buffer.AsSpan(start));
         }
         _length = 0;
         return _buffer.AsMemory(start, end - start);
@@ -112,13 +123,14 @@ internal sealed class ResponseCompressor
         var b = _buffer;
         _buffer = [];
         if (b.Length > 0) ArrayPool<byte>.Shared.Return(b);
+        _headRoom = SizeRoom;
     }
 
     private void Append(ReadOnlySpan<byte> data)
     {
-        int need = HeadRoom + _length + data.Length + TailRoom;
+        int need = _headRoom + _length + data.Length + TailRoom;
         if (need > _buffer.Length) Grow(need);
-        data.CopyTo(_buffer.AsSpan(HeadRoom + _length));
+        data.CopyTo(_buffer.AsSpan(_headRoom + _length));
         _length += data.Length;
     }
 
@@ -126,7 +138,7 @@ internal sealed class ResponseCompressor
     private void Grow(int need)
     {
         var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(need, _buffer.Length * 2));
-        _buffer.AsSpan(0, HeadRoom + _length).CopyTo(bigger);
+        _buffer.AsSpan(0, _headRoom + _length).CopyTo(bigger);
         ArrayPool<byte>.Shared.Return(_buffer);
         _buffer = bigger;
     }
