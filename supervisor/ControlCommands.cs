@@ -25,6 +25,7 @@ public sealed class ControlCommands(Supervisor supervisor, Func<TimeSpan, Task> 
         "  set server B/S weight N | set weight B/S N[%]\n" +
         "  get weight B/S      : current and initial weight\n" +
         "  show servers state [B] : admin and operational state of every server\n" +
+        "  set rate-limit http-compression global KB : compression input limit (kB/s, 0: none)\n" +
         "  stop [SECONDS]      : stop gracefully, killing what is left after SECONDS\n";
 
     public async Task<string> ExecuteAsync(string command)
@@ -56,6 +57,16 @@ public sealed class ControlCommands(Supervisor supervisor, Func<TimeSpan, Task> 
                 return await SetWeightAsync(target, weight);
             case ["set", "weight", var target, var weight]:
                 return await SetWeightAsync(target, weight);
+            // HAProxy's `set rate-limit http-compression global N` (N in kB/s; admin level as in HAProxy).
+            case ["set", "rate-limit", ..] when !IsAdmin:
+                return "Permission denied\n";
+            case ["set", "rate-limit", "http-compression", "global", var kb]:
+                if (!long.TryParse(kb, NumberStyles.None, CultureInfo.InvariantCulture, out long kbps) || kbps > int.MaxValue / 1024)
+                    return "Value out of range.\n";
+                await supervisor.SetCompressionRateAsync(kbps * 1024);
+                return "\n";
+            case ["set", "rate-limit", "connections" or "sessions" or "ssl-sessions", "global", _]:
+                return $"'set rate-limit {words[2]}' is not supported yet.\n";
             case ["get", "weight", var target]:
                 return GetWeight(target);
             case ["show", "servers", "state", ..]:

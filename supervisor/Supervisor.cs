@@ -118,6 +118,7 @@ public sealed class Supervisor : IAsyncDisposable
         {
             Workers = _cpuPlan.Length,
             CountsPath = countsPath,
+            CompressionRate = _compressionRate is { } rate && rate.Generation == generation ? rate.BytesPerSecond : null,
         };
         var worker = _spawner.Spawn(slot, generation, _cpuPlan[slot], init, fds, OnWorkerMessage, OnWorkerExit);
         lock (_gate)
@@ -319,6 +320,22 @@ public sealed class Supervisor : IAsyncDisposable
         foreach (var w in current) await w.SendAsync(line);
         Log.Info($"server {target}: state {setting.State ?? "as configured"}, weight {setting.Weight?.ToString() ?? "as configured"}");
         return null;
+    }
+
+    // `set rate-limit http-compression global`: kept for the generation it was set in (a reload goes back to `maxcomprate`).
+    private (int Generation, long BytesPerSecond)? _compressionRate;
+
+    /// <summary>`set rate-limit http-compression global KB`: every worker of the current generation takes its share.</summary>
+    public async Task SetCompressionRateAsync(long bytesPerSecond)
+    {
+        List<WorkerProcess> current;
+        lock (_gate)
+        {
+            _compressionRate = (_generation, bytesPerSecond);
+            current = _workers.FindAll(w => w.Generation == _generation && w.State is WorkerState.Running or WorkerState.Starting);
+        }
+        foreach (var w in current) await w.SendAsync($"{WorkerMessages.CompressionRate} {bytesPerSecond}");
+        Log.Info($"compression rate limit: {bytesPerSecond / 1024} kB/s");
     }
 
     /// <summary>

@@ -61,6 +61,7 @@ public sealed class ProxyEngine : IAsyncDisposable
         Log = log;
         _globalMaxConn = config.Global.MaxConn > 0 ? config.Global.MaxConn : GlobalSettings.Default.MaxConn;
         BufferSize = config.Global.BufSize > 0 ? config.Global.BufSize : GlobalSettings.Default.BufSize;
+        Compression = new Compression.CompressionLimits(config.Global, workerCount);
 
         _backends = new BackendRuntime[config.Backends.Count];
         _globalConnections = new SharedCount(counts, row, SharedCountIndex.Global, _globalMaxConn);
@@ -163,6 +164,8 @@ public sealed class ProxyEngine : IAsyncDisposable
 
     internal NLog.ILogger Log { get; }
     internal int BufferSize { get; }
+    /// <summary>This worker's share of the global compression limits and its compression rates (worker/Compression).</summary>
+    internal Compression.CompressionLimits Compression { get; }
     internal IReadOnlyList<BackendRuntime> Backends => _backends;
     /// <summary>Set once accepting stops (drain): HTTP sessions then close after the response in progress.</summary>
     internal bool IsStopping => Volatile.Read(ref _stopped) != 0;

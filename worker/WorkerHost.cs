@@ -47,6 +47,7 @@ public sealed class WorkerHost
         await using var engine = new ProxyEngine(config, listeners, Log, counts, init.Slot);
         if (!DropPrivileges(config.Global)) return 1;
 
+        if (init.CompressionRate is { } compressionRate) engine.Compression.SetRateLimit(compressionRate);
         foreach (var change in init.ServerOverrides)
             if (ServerOverrides.Apply(engine, change) is { } problem) Log.Warn($"server setting not applied: {problem}");
         // One worker checks; the supervisor relays its verdicts, so all workers agree on every server's health.
@@ -189,6 +190,9 @@ public sealed class WorkerHost
                 else if (message.StartsWith(WorkerMessages.Observe + " ", StringComparison.Ordinal)
                     && message.Split(' ') is [_, var obsBackend, var obsServer, var last])
                     ServerHealth.ApplyPassive(engine, obsBackend, obsServer, last);
+                else if (message.StartsWith(WorkerMessages.CompressionRate + " ", StringComparison.Ordinal)
+                    && long.TryParse(message.AsSpan(WorkerMessages.CompressionRate.Length + 1), out long compRate))
+                    engine.Compression.SetRateLimit(compRate);
                 else if (ServerOverride.FromMessage(message) is { } change
                     && ServerOverrides.Apply(engine, change) is { } problem)
                     Log.Warn($"server setting not applied: {problem}");

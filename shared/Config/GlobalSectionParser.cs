@@ -11,6 +11,7 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
     [
         "maxconn", "nbproc", "cpu-map", "pidfile", "stats", "user", "group", "chroot", "daemon", "log",
         "hard-stop-after", "nosplice", "pp2-never-send-local", "tune.bufsize", "tune.http.maxhdr",
+        "maxcomprate", "maxcompcpuusage", "maxzlibmem", "tune.comp.maxlevel",
     ];
 
     /// <summary>HAProxy's LONGBITS-era limit was 64 processes; a workload wanting more is past this design.</summary>
@@ -107,6 +108,23 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
                 // `tune.http.maxhdr N`: HAProxy accepts 1 to 32767 headers per message.
                 if (LineChecks.Exactly(diag, line, 1, "tune.http.maxhdr NUMBER") && LineChecks.TryInt(diag, n, "tune.http.maxhdr", w[1], 1, 32767, out int maxHdr))
                     _settings = _settings with { MaxHeaders = maxHdr };
+                break;
+            // Compression limits (section 3.2); when one is reached responses pass uncompressed, never fail.
+            case "maxcomprate":
+                if (LineChecks.Exactly(diag, line, 1, "maxcomprate NUMBER") && LineChecks.TryInt(diag, n, "maxcomprate", w[1], 0, int.MaxValue / 1024, out int compRate))
+                    _settings = _settings with { MaxCompRate = compRate };
+                break;
+            case "maxcompcpuusage":
+                if (LineChecks.Exactly(diag, line, 1, "maxcompcpuusage NUMBER") && LineChecks.TryInt(diag, n, "maxcompcpuusage", w[1], 0, 100, out int compCpu))
+                    _settings = _settings with { MaxCompCpuUsage = compCpu };
+                break;
+            case "maxzlibmem":
+                if (LineChecks.Exactly(diag, line, 1, "maxzlibmem NUMBER") && LineChecks.TryInt(diag, n, "maxzlibmem", w[1], 0, 1 << 20, out int zlibMem))
+                    _settings = _settings with { MaxZlibMem = zlibMem };
+                break;
+            case "tune.comp.maxlevel":
+                if (LineChecks.Exactly(diag, line, 1, "tune.comp.maxlevel NUMBER") && LineChecks.TryInt(diag, n, "tune.comp.maxlevel", w[1], 1, 9, out int compLevel))
+                    _settings = _settings with { CompMaxLevel = compLevel };
                 break;
             default:
                 ReportOther(line);

@@ -66,4 +66,7 @@ public sealed record HttpProxySettings(
 
     /// <summary>`http-request deny|return|redirect`, in order: the first whose condition holds answers the request.</summary>
     public IReadOnlyList<HttpRequestAction> RequestActions { get; init; } = [];
+
+    /// <summary>`compression algo|type|offload`; null when the proxy compresses nothing.</summary>
+    public CompressionSettings? Compression { get; init; }
 }

@@ -21,8 +21,8 @@ internal static class KnownKeywords
         "uid", "gid", "ulimit-n", "node", "description", "log-send-hostname", "log-tag", "spread-checks",
         "lua-load", "lua-load-per-thread", "lua-prepend-path", "setenv", "presetenv", "unsetenv", "resetenv",
         "h1-case-adjust", "h1-case-adjust-file", "localpeer", "numa-cpu-mapping", "busy-polling", "max-spread-checks",
-        "maxsslconn", "maxconnrate", "maxsessrate", "maxsslrate", "maxpipes", "maxcomprate", "maxcompcpuusage",
-        "maxzlibmem", "quiet", "zero-warning", "insecure-fork-wanted", "insecure-setuid-wanted",
+        "maxsslconn", "maxconnrate", "maxsessrate", "maxsslrate", "maxpipes",
+        "quiet", "zero-warning", "insecure-fork-wanted", "insecure-setuid-wanted",
         "expose-experimental-directives", "set-dumpable", "external-check", "unix-bind", "server-state-file",
         "server-state-base", "noepoll", "nopoll", "nokqueue", "noevports", "nogetaddrinfo", "noreuseport",
         "profiling.tasks", "profiling.memory", "debug", "strict-limits", "issuers-chain-path",
@@ -35,7 +35,7 @@ internal static class KnownKeywords
     public static readonly HashSet<string> UnsupportedProxy =
     [
         "use-server", "http-after-response",
-        "tcp-response", "stick-table", "stick", "cookie", "dynamic-cookie-key", "capture", "compression",
+        "tcp-response", "stick-table", "stick", "cookie", "dynamic-cookie-key", "capture",
         "errorfiles", "errorloc", "errorloc302", "errorloc303", "tcp-check", "monitor-uri", "monitor",
         "redirect", "rate-limit", "fullconn", "hash-balance-factor", "hash-key", "log-format", "log-format-sd",
         "error-log-format", "log-tag", "log-steps", "unique-id-format", "unique-id-header", "source", "server-template",

@@ -65,6 +65,18 @@ public sealed record GlobalSettings(
     /// connection's own addresses instead of LOCAL (HAProxy's behaviour before 2.2, for servers that refuse LOCAL).</summary>
     public bool Pp2NeverSendLocal { get; init; }
 
+    /// <summary>`maxcomprate N`: compression input limit in kB/s over the whole instance; 0: none.</summary>
+    public int MaxCompRate { get; init; }
+
+    /// <summary>`maxcompcpuusage N`: above this CPU usage (%), responses are no longer compressed; 100: no limit.</summary>
+    public int MaxCompCpuUsage { get; init; } = 100;
+
+    /// <summary>`maxzlibmem N`: memory (MB) compression may hold; 0: none.</summary>
+    public int MaxZlibMem { get; init; }
+
+    /// <summary>`tune.comp.maxlevel N`: the zlib level responses are compressed at (1 to 9, HAProxy's default 1).</summary>
+    public int CompMaxLevel { get; init; } = 1;
+
     public static GlobalSettings Default { get; } = new(
         MaxConn: 4096, NbProc: null, CpuMaps: [], PidFile: null, StatsSocket: null,
         User: null, Group: null, Chroot: null, Daemon: false, Logs: [],

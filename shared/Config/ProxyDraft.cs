@@ -78,6 +78,12 @@ internal sealed class ProxyDraft
     /// <summary>First line of a keyword that needs `mode http`, checked once the section's mode is known.</summary>
     public (int Line, string Keyword)? FirstHttpOnlyKeyword { get; set; }
 
+    // `compression algo|type|offload` (CompressionParser): algo and type are inherited from defaults, offload is not
+    // (HAProxy ignores it in defaults).
+    public List<CompressionAlgorithm> CompressionAlgorithms { get; private set; } = [];
+    public List<string> CompressionTypes { get; private set; } = [];
+    public bool CompressionOffload { get; set; }
+
     // `option httpchk` and `http-check send|expect` (HttpCheckParser), inherited from defaults as in HAProxy.
     public bool HttpCheckEnabled { get; set; }
     public HttpCheckSettings HttpCheck { get; set; } = HttpCheckSettings.Default;
@@ -113,6 +119,8 @@ internal sealed class ProxyDraft
         ConnectionMode = defaults.ConnectionMode;
         ForwardFor = defaults.ForwardFor;
         ErrorFiles = new Dictionary<int, byte[]>(defaults.ErrorFiles);
+        CompressionAlgorithms = [.. defaults.CompressionAlgorithms];
+        CompressionTypes = [.. defaults.CompressionTypes];
         HttpCheckEnabled = defaults.HttpCheckEnabled;
         HttpCheck = defaults.HttpCheck;
         FirstHttpCheckLine = defaults.FirstHttpCheckLine;
@@ -124,6 +132,9 @@ internal sealed class ProxyDraft
         {
             UseBackends = UseBackends.ToArray(),
             RequestActions = RequestActions.ToArray(),
+            Compression = CompressionAlgorithms.Count > 0 || CompressionTypes.Count > 0 || CompressionOffload
+                ? new CompressionSettings(CompressionAlgorithms.ToArray(), CompressionTypes.ToArray(), CompressionOffload)
+                : null,
         };
 
     /// <summary>The model's view of the timeouts: `0` means no timeout, the same as unset (HAProxy).</summary>

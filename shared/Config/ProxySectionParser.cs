@@ -37,6 +37,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["errorfile"] = D | F | B,
         ["http-check"] = D | B,
         ["tcp-request"] = F,
+        ["compression"] = D | F | B,
     };
 
     // `timeout` kinds and where each one applies (4.2 "timeout ...").
@@ -65,6 +66,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     private readonly BalanceParser _balance = new(diag);
     private readonly HttpCheckParser _httpCheck = new(diag);
     private HttpKeywordParser? _http;
+    private readonly CompressionParser _compression = new(diag);
 
     private HttpKeywordParser Http => _http ??= new HttpKeywordParser(diag, _acls, bufSize);
 
@@ -172,6 +174,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 break;
             case "tcp-request":
                 ParseTcpRequest(proxy, line);
+                break;
+            case "compression":
+                _compression.Parse(proxy, line);
                 break;
         }
     }

@@ -76,4 +76,6 @@ public static class WorkerMessages
     // supervisor -> worker
     public const string Drain = "drain";               // `drain MILLISECONDS`: stop accepting, finish, exit by then
     public const string Server = "server";             // a ServerOverride to apply (see ServerOverride.ToMessage)
+    // `comprate BYTES_PER_SECOND`: `set rate-limit http-compression global`, the instance's limit (each worker takes its share)
+    public const string CompressionRate = "comprate";
 }

@@ -31,6 +31,9 @@ public sealed record WorkerInit(
     /// are counted instance-wide; the worker counts in row <see cref="Slot"/>. Null: limits hold per worker.
     /// </summary>
     public string? CountsPath { get; init; }
+
+    /// <summary>`set rate-limit http-compression global` in force for this generation (bytes/s); null: `maxcomprate`.</summary>
+    public long? CompressionRate { get; init; }
 }
 
 /// <summary>The listener behind the descriptor at the same index: its frontend and its bind address key.</summary>

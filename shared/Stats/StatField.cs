@@ -17,6 +17,8 @@ public enum StatField
     Slim, Status, Weight, Act, Bck, Rate, RateMax, ReqRate, ReqRateMax,
     // Health checks (StatKind.Checked, except the counters): see CheckStatusCode for check_status.
     Chkfail, Chkdown, Lastchg, Downtime, Hanafail, CheckStatus, CheckCode, CheckDuration, CheckRise, CheckFall, CheckHealth,
+    // HTTP compression (frontends and backends): bytes in and out of the compressor, bytes that bypassed it, responses compressed.
+    CompIn, CompOut, CompByp, CompRsp,
 }
 
 /// <summary>
@@ -27,6 +29,8 @@ public enum StatField
 public enum InfoField
 {
     ConnRate, ConnRateMax, SessRate, SessRateMax, MaxConn,
+    // Compression input and output (bytes/s over the last second) and the `maxcomprate` share of each worker (bytes/s).
+    CompressBpsIn, CompressBpsOut, CompressBpsRateLim,
 }
 
 /// <summary>How values of several workers (and of gone ones) combine into a total; HAProxy's typed output (9.2) nature letters in brackets.</summary>

@@ -103,7 +103,11 @@ public static class StatSchema
         Col("req_rate", StatField.ReqRate, StatKind.Gauge, F), Col("req_rate_max", StatField.ReqRateMax, StatKind.Max, F),
         Http("req_tot", StatField.ReqTot, F, FBS, table: true),
         Col("cli_abrt", StatField.CliAbrt, StatKind.Counter, BS), Col("srv_abrt", StatField.SrvAbrt, StatKind.Counter, BS),
-        None("comp_in"), None("comp_out"), None("comp_byp"), None("comp_rsp"), None("lastsess"), None("last_chk"), None("last_agt"),
+        // Compression (worker/Compression): comp_byp counts the body bytes of responses a limit (maxcomprate,
+        // maxcompcpuusage, maxzlibmem) kept from being compressed.
+        Http("comp_in", StatField.CompIn, Never, FB), Http("comp_out", StatField.CompOut, Never, FB),
+        Http("comp_byp", StatField.CompByp, Never, FB), Http("comp_rsp", StatField.CompRsp, Never, FB),
+        None("lastsess"), None("last_chk"), None("last_agt"),
         // HAProxy averages the last 1024 requests; here: sum / count of every request timed since the instance started
         // (retired workers included), over the requests that got a connection and, in mode http, a response head.
         Col("qtime", StatField.QtimeSum, StatKind.Counter, BS, cell: StatCell.Average),
@@ -129,6 +133,8 @@ public static class StatSchema
     [
         ("ConnRate", StatKind.Gauge), ("MaxConnRate", StatKind.Max),
         ("SessRate", StatKind.Gauge), ("MaxSessRate", StatKind.Max), ("MaxConn", StatKind.Value),
+        // Each worker publishes its own rates and its share of the limit: the sums are the instance's.
+        ("CompressBpsIn", StatKind.Gauge), ("CompressBpsOut", StatKind.Gauge), ("CompressBpsRateLim", StatKind.Gauge),
     ];
 
     private static readonly StatSchemaEntry[] s_byField = IndexByField();

@@ -40,6 +40,9 @@ public static class StatsInfo
             new("MaxConnRate", Info(InfoField.ConnRateMax), null),
             new("SessRate", Info(InfoField.SessRate), null),
             new("MaxSessRate", Info(InfoField.SessRateMax), null),
+            new("CompressBpsIn", Info(InfoField.CompressBpsIn), null),
+            new("CompressBpsOut", Info(InfoField.CompressBpsOut), null),
+            new("CompressBpsRateLim", Info(InfoField.CompressBpsRateLim), null),
             new("Stopping", stopping ? 1 : 0, null),
             new("Generation", worker?.Generation ?? snapshot.Generation, null),
         ];

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Proxy.Shared.Config;
+using Proxy.Worker.Compression;
 using Proxy.Worker.Http;
 using Proxy.Worker.Stats;
 
@@ -196,6 +197,11 @@ internal sealed partial class HttpSession : ProxySession
         var flags = upgrade ? HttpHeadWriteFlags.KeepUpgrade : HttpHeadWriteFlags.None;
         if (serverClose) flags |= HttpHeadWriteFlags.ConnectionClose;
         else if (_req.Version == Http1Version.Http10) flags |= HttpHeadWriteFlags.ConnectionKeepAlive;
+        // Compression (4.2 "compression"): the algorithm is chosen on the request, as `compression offload` then
+        // keeps Accept-Encoding from the server.
+        _tx.Compression = CompressionNegotiation.SelectAlgorithm(_req, fe.Http.Compression, be.Http.Compression);
+        if (_tx.Compression is not null && CompressionNegotiation.Offloads(fe.Http.Compression, be.Http.Compression))
+            flags |= HttpHeadWriteFlags.DropAcceptEncoding;
         ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.RequestRules, facts);
         ulong beMask = HttpProxyRuntime.Evaluate(be.Http.RequestRules, facts);
         int headLength = Http1HeadWriter.Write(_req, _out, flags, ForwardedForLine(fe, be),

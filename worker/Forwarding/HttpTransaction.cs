@@ -25,6 +25,8 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
     public HttpBodyFramer RequestBody;
     public HttpBodyFramer ResponseBody;
     public volatile bool RequestBodyFramed;   // the framer saw the request body's end (only the last send may remain)
+    /// <summary>The algorithm the client accepts, chosen on the request (worker/Compression); null: no compression.</summary>
+    public Shared.Config.CompressionAlgorithm? Compression;
 
     // :: The log line's dates and figures.
     public long StartMs, StartUtc;            // first byte of the request (%tr), TickCount64 and UTC ticks
@@ -44,6 +46,7 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
         ResetCause();
         ServerTimedOut = 0;
         RequestBodyFramed = false;
+        Compression = null;
         StartMs = Environment.TickCount64;
         StartUtc = 0;
         RequestSeen = false;

@@ -37,6 +37,18 @@ internal static class Http1HeadWriter
             if (IsHopByHop(head, i, flags)) continue;
             var name = head.GetHeaderName(i);
             if (Removes(first, firstMask, name) || Removes(second, secondMask, name)) continue;
+            if ((flags & (HttpHeadWriteFlags.DropAcceptEncoding | HttpHeadWriteFlags.Compress)) != 0)
+            {
+                // Compression (worker/Compression): the changes HAProxy's compression filter makes to a head.
+                int change = CompressionChange(head, i, flags);
+                if (change < 0) continue;
+                if (change > 0)
+                {
+                    if (!Put(destination, ref p, name) || !Put(destination, ref p, ": W/"u8) || !Put(destination, ref p, head.GetHeaderValue(i))
+                        || !Put(destination, ref p, "\r\n"u8)) return -1;
+                    continue;
+                }
+            }
             if (!PutField(destination, ref p, name, head.GetHeaderValue(i))) return -1;
         }
         if (!Put(destination, ref p, extraHeaderLines)) return -1;
@@ -79,6 +91,24 @@ internal static class Http1HeadWriter
             default:
                 return head.IsListedInConnection(head.GetHeaderName(index));
         }
+    }
+
+    /// <summary>
+    /// -1: leave header <paramref name="index"/> out (Accept-Encoding under `compression offload`; Content-Length and
+    /// Transfer-Encoding of a response being compressed, which goes out chunked); 1: a strong ETag to write weak (the
+    /// bytes change, RFC 9110 8.8.3); 0: as received.
+    /// </summary>
+    private static int CompressionChange(HttpHead head, int index, HttpHeadWriteFlags flags)
+    {
+        ref readonly HttpHeaderEntry h = ref head.Entry(index);
+        if ((flags & HttpHeadWriteFlags.Compress) != 0)
+        {
+            if (h.Known is HttpKnownHeader.ContentLength or HttpKnownHeader.TransferEncoding) return -1;
+            if (Ascii.EqualsIgnoreCase(head.GetHeaderName(index), "ETag"u8))
+                return head.GetHeaderValue(index) is [(byte)'"', ..] ? 1 : 0;
+            return 0;
+        }
+        return Ascii.EqualsIgnoreCase(head.GetHeaderName(index), "Accept-Encoding"u8) ? -1 : 0;
     }
 
     private static void Cancel(CompiledHeaderRule[] first, ref ulong firstMask, CompiledHeaderRule[] second, ref ulong secondMask)

@@ -35,6 +35,7 @@ internal sealed class HttpProxyRuntime
         for (int i = 0; i < RequestActions.Length; i++) RequestActions[i] = new CompiledRequestAction(settings.RequestActions[i]);
         ResponseRules = Compile(settings.ResponseRules);
         ErrorFiles = settings.ErrorFiles;
+        Compression = Proxy.Worker.Compression.CompressionRuntime.From(settings.Compression);
     }
 
     public static HttpProxyRuntime Empty { get; } = new(HttpProxySettings.None);
@@ -48,6 +49,8 @@ internal sealed class HttpProxyRuntime
     /// <summary>`http-request deny|return|redirect`, in order.</summary>
     public CompiledRequestAction[] RequestActions { get; }
     public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; }
+    /// <summary>`compression algo|type|offload`; null when the proxy compresses nothing.</summary>
+    public Proxy.Worker.Compression.CompressionRuntime? Compression { get; }
 
     /// <summary>Bit i set when rule i applies to this request (no condition, or its condition holds).</summary>
     public static ulong Evaluate(CompiledHeaderRule[] rules, in HttpRequestFacts facts)

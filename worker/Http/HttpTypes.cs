@@ -95,6 +95,8 @@ public enum HttpHeadWriteFlags : byte
     KeepUpgrade = 1,             // tunnelling: keep Upgrade and send "Connection: upgrade"
     ConnectionClose = 4,         // add "Connection: close"
     ConnectionKeepAlive = 8,     // add "Connection: keep-alive" (HTTP/1.0 peers)
+    DropAcceptEncoding = 16,     // `compression offload`: the server never sees Accept-Encoding
+    Compress = 32,               // a compressed response: no Content-Length nor Transfer-Encoding (re-framed), ETag weakened
 }
 
 internal enum HttpKnownHeader : byte

@@ -151,6 +151,8 @@ internal sealed class BoardPublisher
         _slot.RaiseInfoMax(InfoField.ConnRateMax, connRate);
         _slot.SetInfo(InfoField.SessRate, connRate);
         _slot.RaiseInfoMax(InfoField.SessRateMax, connRate);
+        _engine.Compression.SampleCpu(now);   // `maxcompcpuusage` compares with the last interval's CPU use
+        _engine.Compression.Publish(_slot, now);
         _slot.Heartbeat();
     }
 }

@@ -60,6 +60,11 @@ public sealed unsafe class ProxyCounters
     internal ref long hrspOther => ref _row[(int)StatField.HrspOther];
     internal ref long ereq => ref _row[(int)StatField.Ereq];
     internal ref long dreq => ref _row[(int)StatField.Dreq];
+    // HTTP compression (worker/Compression).
+    internal ref long compIn => ref _row[(int)StatField.CompIn];
+    internal ref long compOut => ref _row[(int)StatField.CompOut];
+    internal ref long compByp => ref _row[(int)StatField.CompByp];
+    internal ref long compRsp => ref _row[(int)StatField.CompRsp];
 
     public CounterKind Kind { get; }
     /// <summary>pxname: the frontend or backend name.</summary>
