@@ -61,7 +61,8 @@ public sealed class ProxyEngine : IAsyncDisposable
         Log = log;
         _globalMaxConn = config.Global.MaxConn > 0 ? config.Global.MaxConn : GlobalSettings.Default.MaxConn;
         BufferSize = config.Global.BufSize > 0 ? config.Global.BufSize : GlobalSettings.Default.BufSize;
-        Compression = new Compression.CompressionLimits(config.Global, workerCount);
+        // Compression limits are split evenly between the workers (a row of the counts file each); alone, one share.
+        Compression = new Compression.CompressionLimits(config.Global, counts?.RowCount ?? 1);
 
         _backends = new BackendRuntime[config.Backends.Count];
         _globalConnections = new SharedCount(counts, row, SharedCountIndex.Global, _globalMaxConn);
