@@ -10,7 +10,7 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
     public static readonly HashSet<string> Keywords =
     [
         "maxconn", "nbproc", "cpu-map", "pidfile", "stats", "user", "group", "chroot", "daemon", "log",
-        "hard-stop-after", "nosplice", "tune.bufsize", "tune.http.maxhdr",
+        "hard-stop-after", "nosplice", "tune.bufsize", "tune.http.maxhdr", "worker-watchdog",
     ];
 
     /// <summary>HAProxy's LONGBITS-era limit was 64 processes; a workload wanting more is past this design.</summary>
@@ -99,6 +99,16 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
                 // `tune.http.maxhdr N`: HAProxy accepts 1 to 32767 headers per message.
                 if (LineChecks.Exactly(diag, line, 1, "tune.http.maxhdr NUMBER") && LineChecks.TryInt(diag, n, "tune.http.maxhdr", w[1], 1, 32767, out int maxHdr))
                     _settings = _settings with { MaxHeaders = maxHdr };
+                break;
+            case "worker-watchdog":
+                // This proxy's own keyword (README, "Differences from HAProxy"): HAProxy 2.6 kills a stuck process
+                // after about 2 s by itself; here the supervisor watches each worker's heartbeat on the board.
+                if (!LineChecks.Exactly(diag, line, 1, "worker-watchdog TIME")
+                    || !LineChecks.TryTime(diag, n, "worker-watchdog", w[1], out var watchdog)) break;
+                if (watchdog != TimeSpan.Zero && watchdog < GlobalSettings.MinWorkerWatchdog)
+                    diag.Error(n, $"'worker-watchdog': expected 0 (off) or at least {GlobalSettings.MinWorkerWatchdog.TotalSeconds:0}s (workers beat every 500ms), got {ConfigDiagnostics.Quote(w[1])}");
+                else
+                    _settings = _settings with { WorkerWatchdog = watchdog };
                 break;
             default:
                 ReportOther(line);
