@@ -150,7 +150,7 @@ public sealed class ControlCommands(Supervisor supervisor, Func<TimeSpan, Task> 
         workers.Sort((a, b) => a.Slot != b.Slot ? a.Slot.CompareTo(b.Slot) : a.Generation.CompareTo(b.Generation));
         foreach (var w in workers)
         {
-            sb.Append($"{w.Slot + 1,-5} {w.Pid,-8} {string.Join(",", w.Cpus),-8} {w.Generation,-4} {w.State.ToString().ToLowerInvariant(),-9} {w.StartedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} {w.CurrentConnections,6} {w.TotalConnections,10}\n");
+            sb.Append($"{w.Slot + 1,-5} {w.Pid,-8} {string.Join(",", w.Cpus),-8} {w.Generation,-4} {w.StateName,-9} {w.StartedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} {w.CurrentConnections,6} {w.TotalConnections,10}\n");
         }
         return sb.ToString();
     }

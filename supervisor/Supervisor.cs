@@ -26,6 +26,7 @@ public sealed class Supervisor : IAsyncDisposable
     private StatsBoard _board;
     private readonly GenerationCounts _counts = new();   // instance-wide `maxconn` counts, one file per generation
     private readonly Timer _mirrorSync;
+    private readonly Timer _watchdog;
     private int _generation = 1;
     private volatile bool _stopping;
     private volatile bool _serving; // the first generation is up: reloads may start
@@ -35,6 +36,7 @@ public sealed class Supervisor : IAsyncDisposable
         _board = board;
         // While an old generation drains after a reload, the new board shows it through mirrors.
         _mirrorSync = new Timer(_ => SyncBoardMirrors(), null, MirrorSyncInterval, MirrorSyncInterval);
+        _watchdog = new Timer(_ => WatchHeartbeats(), null, WorkerWatchdog.Interval, WorkerWatchdog.Interval);
         Config = config;
         _listeners = listeners;
         _cpuPlan = cpuPlan;
@@ -396,6 +398,25 @@ public sealed class Supervisor : IAsyncDisposable
         Log.Info("all workers stopped");
     }
 
+    /// <summary>`worker-watchdog`: kills a worker whose heartbeat is long overdue; its exit respawns the slot.</summary>
+    private void WatchHeartbeats()
+    {
+        List<WorkerProcess>? kill;
+        lock (_gate)
+        {
+            if (_stopping) return;
+            var board = _board;
+            kill = WorkerWatchdog.Check(_workers, board.HeartbeatMsOf, Config.Global.WorkerWatchdog,
+                DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        }
+        if (kill is null) return;
+        foreach (var w in kill)
+        {
+            Log.Error($"worker slot {w.Slot + 1} pid {w.Pid} killed by the watchdog (SIGKILL); its slot is respawned");
+            w.Kill();
+        }
+    }
+
     private void SyncBoardMirrors()
     {
         lock (_gate) _board.SyncMirrors();
@@ -404,8 +425,8 @@ public sealed class Supervisor : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _mirrorSync.DisposeAsync();
+        await _watchdog.DisposeAsync();
         if (!_stopping) await StopAsync(TimeSpan.FromSeconds(5));
-        _spawner.Dispose();
         _listeners.Dispose();
         lock (_gate)
         {

@@ -16,13 +16,12 @@ public sealed class WorkerProcess
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Socket? _channel;
 
-    public WorkerProcess(int slot, int generation, int[] cpus, string token, Process process, int boardSlot)
+    public WorkerProcess(int slot, int generation, int[] cpus, Process process, int boardSlot)
     {
         BoardSlot = boardSlot;
         Slot = slot;
         Generation = generation;
         Cpus = cpus;
-        Token = token;
         Process = process;
         Pid = process.Id;
         StartedAt = DateTimeOffset.UtcNow;
@@ -33,7 +32,6 @@ public sealed class WorkerProcess
     public int BoardSlot { get; }
     public int Generation { get; }
     public int[] Cpus { get; }
-    public string Token { get; }
     public Process Process { get; }
     public int Pid { get; }
     public DateTimeOffset StartedAt { get; }
@@ -41,6 +39,12 @@ public sealed class WorkerProcess
     public long CurrentConnections;
     public long TotalConnections;
     public int? ExitCode { get; private set; }
+
+    /// <summary>Set by the watchdog while the worker's heartbeat is overdue (`stalled` in `status` and `show proc`).</summary>
+    public volatile bool Stalled;
+
+    /// <summary>What `status` prints: the state, or `stalled` while the watchdog sees no heartbeat.</summary>
+    public string StateName => Stalled && State != WorkerState.Exited ? "stalled" : State.ToString().ToLowerInvariant();
 
     /// <summary>Completes when the worker reports `ready`; faults if it exits first.</summary>
     public Task Ready => _ready.Task;

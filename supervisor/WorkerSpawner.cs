@@ -1,8 +1,6 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Text;
 using NLog;
 using Proxy.Shared.Control;
 using Proxy.Shared.Interop;
@@ -12,31 +10,28 @@ namespace Proxy.Supervisor;
 
 /// <summary>
 /// Starts worker processes (fork+exec of proxy-worker: .NET cannot fork a running runtime) and hands each
-/// its listening sockets. The worker connects back to a private abstract Unix socket, proves itself with
-/// a one-time token passed in its environment (readable by its owner only) and by its pid (SO_PEERCRED),
-/// then receives its sockets by SCM_RIGHTS and its <see cref="WorkerInit"/>.
+/// its listening sockets. Each worker inherits one end of a socketpair made for it alone (its descriptor number
+/// on the command line); over it the supervisor sends the listening sockets by SCM_RIGHTS and the
+/// <see cref="WorkerInit"/>, then both sides exchange text messages. The channel has no name: no other process,
+/// of any user, can connect to it (the former abstract socket could be flooded by any local user; SECURITY.md).
 /// </summary>
-public sealed class WorkerSpawner : IDisposable
+public sealed class WorkerSpawner
 {
     private static readonly Logger Log = LogManager.GetLogger("supervisor");
-    private readonly Socket _listener;
-    private readonly string _channelName;
-    private readonly ConcurrentDictionary<string, Pending> _pending = new();
-    private readonly CancellationTokenSource _stop = new();
 
-    // Registered before the process starts: a Native AOT worker can connect back within a millisecond,
-    // before Process.Start has even returned here, so the handshake waits for Worker to be set.
-    private sealed record Pending(TaskCompletionSource<WorkerProcess> Worker, WorkerInit Init, int[] Fds, Action<WorkerProcess, string> OnMessage);
+    /// <summary>The longest message line a worker may send (`health BACKEND SERVER up` and the like are far shorter).</summary>
+    public const int MaxMessageLine = 4096;
 
-    public WorkerSpawner()
-    {
-        // Abstract namespace (leading NUL): nothing on disk to clean up or chroot away, gone with the process.
-        _channelName = $"\0proxy-workers-{Environment.ProcessId}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(6))}";
-        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _listener.Bind(new UnixDomainSocketEndPoint(_channelName));
-        _listener.Listen(64);
-        _ = AcceptLoopAsync();
-    }
+    /// <summary>How long sending the listeners and the model to a new worker may take before the channel is dropped.</summary>
+    private static readonly TimeSpan InitTimeout = TimeSpan.FromSeconds(15);
+
+    // One spawn at a time: while the child's end is inheritable (between clearing its close-on-exec flag and closing
+    // it here after the fork), another spawn would hand it to a second worker, which would then hold the first
+    // worker's channel open (no end-of-file when it dies). The supervisor starts no other child process, and .NET
+    // opens every descriptor close-on-exec, so this lock is the only thing that must cover the window.
+    // Why Process.Start and not posix_spawn with a dup2 file action: Process keeps the stdout/stderr relays and the
+    // asynchronous wait for exit (waitpid by the runtime's SIGCHLD handling; a second reaper would race it).
+    private static readonly object SpawnGate = new();
 
     /// <summary>The worker executable, installed beside the supervisor's.</summary>
     public static string WorkerExecutable => Path.Combine(AppContext.BaseDirectory, "proxy-worker");
@@ -48,7 +43,7 @@ public sealed class WorkerSpawner : IDisposable
     public WorkerProcess Spawn(int slot, int generation, int[] cpus, WorkerInit init, int[] fds,
         Action<WorkerProcess, string> onMessage, Action<WorkerProcess> onExit)
     {
-        string token = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        var (channel, childFd) = SocketPair.Create();
         var psi = new ProcessStartInfo(WorkerExecutable)
         {
             UseShellExecute = false,
@@ -56,29 +51,38 @@ public sealed class WorkerSpawner : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        psi.ArgumentList.Add("--channel");
-        psi.ArgumentList.Add(_channelName[1..]);
+        psi.ArgumentList.Add(WorkerChannel.FdArgument);
+        psi.ArgumentList.Add(childFd.ToString(CultureInfo.InvariantCulture));
         psi.ArgumentList.Add("--slot");
-        psi.ArgumentList.Add(slot.ToString());
-        psi.Environment[WorkerChannel.TokenVariable] = token;
+        psi.ArgumentList.Add(slot.ToString(CultureInfo.InvariantCulture));
         WorkerRuntimeSettings.Apply(psi.Environment);
 
-        var started = new TaskCompletionSource<WorkerProcess>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[token] = new Pending(started, init, fds, onMessage);
         Process process;
         try
         {
-            process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + WorkerExecutable);
+            lock (SpawnGate)
+            {
+                try
+                {
+                    int errno = SocketPair.SetInheritable(childFd, true);
+                    if (errno != 0) throw new IOException($"fcntl(F_SETFD) on the worker channel failed: errno {errno}");
+                    process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + WorkerExecutable);
+                }
+                finally
+                {
+                    SocketPair.Close(childFd); // the worker holds its copy now; ours must go so its death reads as EOF
+                }
+            }
         }
         catch
         {
-            _pending.TryRemove(token, out _);
+            channel.Dispose();
             throw;
         }
-        var worker = new WorkerProcess(slot, generation, cpus, token, process, init.BoardSlot);
-        started.SetResult(worker);
+        var worker = new WorkerProcess(slot, generation, cpus, process, init.BoardSlot);
         RelayOutput(process, worker);
-        _ = WatchExitAsync(worker, onExit);
+        _ = RunChannelAsync(channel, worker, init, fds, onMessage);
+        _ = WatchExitAsync(worker, channel, onExit);
         return worker;
     }
 
@@ -110,97 +114,44 @@ public sealed class WorkerSpawner : IDisposable
         process.BeginErrorReadLine();
     }
 
-    private async Task WatchExitAsync(WorkerProcess worker, Action<WorkerProcess> onExit)
+    private static async Task WatchExitAsync(WorkerProcess worker, Socket channel, Action<WorkerProcess> onExit)
     {
         await worker.Process.WaitForExitAsync();
-        _pending.TryRemove(worker.Token, out _);
         worker.OnExited(worker.Process.ExitCode);
+        channel.Dispose(); // ends a send or read still waiting on a worker that never read its init
         onExit(worker);
     }
 
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await _listener.AcceptAsync(_stop.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-            _ = HandshakeAsync(client);
-        }
-    }
-
-    private async Task HandshakeAsync(Socket client)
+    /// <summary>
+    /// The supervisor's side of one worker's channel: the listening sockets and the model first (the worker reads
+    /// them as soon as it runs; the kernel buffers them meanwhile), then every line the worker sends, until it exits.
+    /// </summary>
+    private static async Task RunChannelAsync(Socket channel, WorkerProcess worker, WorkerInit init, int[] fds,
+        Action<WorkerProcess, string> onMessage)
     {
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            string? hello = await ReadLineAsync(client, new StringBuilder(), timeout.Token);
-            string[] parts = hello?.Split(' ') ?? [];
-            if (parts.Length != 3 || parts[0] != "hello" || !_pending.TryRemove(parts[2], out var pending))
-            {
-                client.Dispose();
-                return;
-            }
-            var worker = await pending.Worker.Task.WaitAsync(timeout.Token);
-            var peer = Posix.PeerCredentials(client);
-            if (peer is null || peer.Value.Pid != worker.Pid)
-            {
-                Log.Warn($"refused a worker channel from pid {peer?.Pid}: expected pid {worker.Pid}");
-                client.Dispose();
-                return;
-            }
-            int errno = FdPassing.Send(client, pending.Fds);
+            int errno = FdPassing.Send(channel, fds);
             if (errno != 0) throw new IOException($"sendmsg(SCM_RIGHTS) failed: errno {errno}");
-            await WorkerChannel.SendInitAsync(client, pending.Init, timeout.Token);
-            worker.AttachChannel(client);
-            await ReadMessagesAsync(client, worker, pending.OnMessage);
+            using (var timeout = new CancellationTokenSource(InitTimeout))
+                await WorkerChannel.SendInitAsync(channel, init, timeout.Token);
+            worker.AttachChannel(channel);
+            var reader = new ChannelLineReader(channel, MaxMessageLine);
+            while (await reader.ReadLineAsync(CancellationToken.None) is { } line)
+            {
+                if (line == WorkerMessages.Ready) worker.OnReady();
+                onMessage(worker, line);
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            // Only a broken (or subverted) worker sends a line this long; it gets a fresh process.
+            Log.Error($"worker slot {worker.Slot + 1} pid {worker.Pid}: {e.Message}; killing it");
+            worker.Kill();
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            client.Dispose();
+            // The worker exited (WatchExitAsync reports it) or never read its init in time (the ready timeout kills it).
         }
-    }
-
-    private static async Task ReadMessagesAsync(Socket client, WorkerProcess worker, Action<WorkerProcess, string> onMessage)
-    {
-        var pending = new StringBuilder();
-        while (true)
-        {
-            string? line = await ReadLineAsync(client, pending, CancellationToken.None);
-            if (line is null) return; // the worker exited or closed its end
-            if (line == WorkerMessages.Ready) worker.OnReady();
-            onMessage(worker, line);
-        }
-    }
-
-    /// <summary>Reads one '\n'-terminated line; null at end of stream. Control traffic only, never the data path.</summary>
-    private static async Task<string?> ReadLineAsync(Socket socket, StringBuilder carry, CancellationToken ct)
-    {
-        byte[] one = new byte[256];
-        while (true)
-        {
-            string text = carry.ToString();
-            int nl = text.IndexOf('\n');
-            if (nl >= 0)
-            {
-                carry.Remove(0, nl + 1);
-                return text[..nl];
-            }
-            int n = await socket.ReceiveAsync(one, SocketFlags.None, ct);
-            if (n == 0) return null;
-            carry.Append(Encoding.UTF8.GetString(one, 0, n));
-        }
-    }
-
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _listener.Dispose();
     }
 }

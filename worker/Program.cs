@@ -1,38 +1,42 @@
+using System.Globalization;
 using NLog;
 using Proxy.Shared.Control;
+using Proxy.Shared.Interop;
 using Proxy.Shared.Logging;
 using Proxy.Worker;
 
-// proxy-worker --channel NAME --slot K
-// Started only by the supervisor, which passes the one-time token in PROXY_WORKER_TOKEN.
+// proxy-worker --channel-fd FD --slot K
+// Started only by the supervisor, which hands it FD: its end of a socketpair made for this worker alone.
 
-string? channel = null;
+int channelFd = -1;
 int slot = 0;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
-        case "--channel" when i + 1 < args.Length: channel = args[++i]; break;
-        case "--slot" when i + 1 < args.Length: slot = int.Parse(args[++i]); break;
+        case WorkerChannel.FdArgument when i + 1 < args.Length
+            && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int fd) && fd > 2:
+            channelFd = fd; i++; break;
+        case "--slot" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int k):
+            slot = k; i++; break;
         default:
-            Console.Error.WriteLine($"proxy-worker: unknown argument '{args[i]}' (workers are started by the supervisor)");
+            Console.Error.WriteLine($"proxy-worker: unknown or invalid argument '{args[i]}' (workers are started by the supervisor)");
             return 2;
     }
 }
-string? token = Environment.GetEnvironmentVariable(WorkerChannel.TokenVariable);
-if (channel is null || token is null)
+if (channelFd < 0)
 {
-    Console.Error.WriteLine("proxy-worker: started by the supervisor only (missing --channel or token)");
+    Console.Error.WriteLine($"proxy-worker: started by the supervisor only (missing {WorkerChannel.FdArgument})");
     return 2;
 }
-Environment.SetEnvironmentVariable(WorkerChannel.TokenVariable, null);
 
 LogSetup.ConfigureWorker();
 try
 {
-    return await WorkerHost.RunAsync(channel, token);
+    using var channel = SocketPair.Adopt(channelFd);
+    return await WorkerHost.RunAsync(channel);
 }
-catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidDataException)
 {
     LogManager.GetLogger("worker").Error($"worker slot {slot + 1}: {e.Message}");
     return 1;

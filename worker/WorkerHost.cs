@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using System.Text;
 using NLog;
 using Proxy.Shared.Config;
 using Proxy.Shared.Control;
@@ -14,7 +13,7 @@ using Proxy.Worker.Stats;
 namespace Proxy.Worker;
 
 /// <summary>
-/// A worker's life: connect to the supervisor, adopt the listening sockets it passes, pin to the slot's
+/// A worker's life: read from the inherited channel the listening sockets the supervisor passes, adopt them, pin to the slot's
 /// CPUs, serve, report, and drain when told (or when the supervisor is gone: no orphans).
 /// </summary>
 public sealed class WorkerHost
@@ -24,11 +23,10 @@ public sealed class WorkerHost
     private static readonly TimeSpan OrphanDrain = TimeSpan.FromSeconds(10);
 
     /// <summary>Runs the worker until it has drained; returns the process exit code.</summary>
-    public static async Task<int> RunAsync(string channelName, string token)
+    public static async Task<int> RunAsync(Socket channel)
     {
-        using var channel = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        channel.Connect(new UnixDomainSocketEndPoint("\0" + channelName));
-        var init = Handshake(channel, token, out var fds);
+        var fds = FdPassing.Receive(channel, FdPassing.MaxFdsPerMessage);
+        var init = WorkerChannel.ReceiveInit(channel);
 
         int pinError = CpuAffinity.PinProcess(init.Cpus);
         if (pinError != 0) Log.Warn($"cannot pin to CPU {string.Join(",", init.Cpus)} (errno {pinError}); running unpinned");
@@ -65,6 +63,8 @@ public sealed class WorkerHost
         var publisher = new BoardPublisher(engine, board, boardSlot, config);
         engine.Start();
         boardSlot.SetState(WorkerSlotState.Running);
+        // The supervisor's watchdog starts counting at `ready`: beat first, so a slow start is not taken for a stall.
+        boardSlot.Heartbeat();
         await WorkerChannel.SendLineAsync(channel, WorkerMessages.Ready, CancellationToken.None);
 
         using var statusStop = new CancellationTokenSource();
@@ -114,13 +114,6 @@ public sealed class WorkerHost
         return false;
     }
 
-    private static WorkerInit Handshake(Socket channel, string token, out int[] fds)
-    {
-        channel.Send(Encoding.ASCII.GetBytes($"hello 0 {token}\n"));
-        fds = FdPassing.Receive(channel, FdPassing.MaxFdsPerMessage);
-        return WorkerChannel.ReceiveInit(channel);
-    }
-
     private static List<BoundListener> AdoptListeners(ProxyConfig config, WorkerInit init, int[] fds)
     {
         if (fds.Length != init.Listeners.Length)
@@ -153,53 +146,46 @@ public sealed class WorkerHost
     /// </summary>
     private static async Task<TimeSpan> WaitForDrainOrderAsync(Socket channel, ProxyConfig config, ProxyEngine engine)
     {
-        var buffer = new byte[512];
-        var line = new StringBuilder();
+        var reader = new ChannelLineReader(channel, MaxSupervisorLine);
         while (true)
         {
-            int n;
+            string? message;
             try
             {
-                n = await channel.ReceiveAsync(buffer, SocketFlags.None);
+                message = await reader.ReadLineAsync(CancellationToken.None);
             }
-            catch (SocketException)
+            catch (Exception e) when (e is SocketException or InvalidDataException)
             {
-                n = 0;
+                message = null;
             }
-            if (n == 0)
+            if (message is null)
             {
                 Log.Warn("supervisor is gone; draining and exiting");
                 return OrphanDrainTimeout(config);
             }
-            line.Append(Encoding.UTF8.GetString(buffer, 0, n));
-            string text = line.ToString();
-            int nl;
-            while ((nl = text.IndexOf('\n')) >= 0)
+            if (message.StartsWith(WorkerMessages.Drain + " ", StringComparison.Ordinal)
+                && long.TryParse(message.AsSpan(WorkerMessages.Drain.Length + 1), out long ms))
             {
-                string message = text[..nl];
-                text = text[(nl + 1)..];
-                if (message.StartsWith(WorkerMessages.Drain + " ", StringComparison.Ordinal)
-                    && long.TryParse(message.AsSpan(WorkerMessages.Drain.Length + 1), out long ms))
-                {
-                    Log.Info($"draining: stopped accepting, waiting up to {ms / 1000.0:0.#}s for connections to end");
-                    return TimeSpan.FromMilliseconds(ms);
-                }
-                if (message.StartsWith(WorkerMessages.Health + " ", StringComparison.Ordinal)
-                    && message.Split(' ') is [_, var backend, var server, var state])
-                    ServerHealth.Apply(engine, backend, server, state == "up");
-                else if (message.StartsWith(WorkerMessages.Observe + " ", StringComparison.Ordinal)
-                    && message.Split(' ') is [_, var obsBackend, var obsServer, var last])
-                    ServerHealth.ApplyPassive(engine, obsBackend, obsServer, last);
-                else if (message.StartsWith(WorkerMessages.CompressionRate + " ", StringComparison.Ordinal)
-                    && long.TryParse(message.AsSpan(WorkerMessages.CompressionRate.Length + 1), out long compRate))
-                    engine.Compression.SetRateLimit(compRate);
-                else if (ServerOverride.FromMessage(message) is { } change
-                    && ServerOverrides.Apply(engine, change) is { } problem)
-                    Log.Warn($"server setting not applied: {problem}");
+                Log.Info($"draining: stopped accepting, waiting up to {ms / 1000.0:0.#}s for connections to end");
+                return TimeSpan.FromMilliseconds(ms);
             }
-            line.Clear().Append(text);
+            if (message.StartsWith(WorkerMessages.Health + " ", StringComparison.Ordinal)
+                && message.Split(' ') is [_, var backend, var server, var state])
+                ServerHealth.Apply(engine, backend, server, state == "up");
+            else if (message.StartsWith(WorkerMessages.Observe + " ", StringComparison.Ordinal)
+                && message.Split(' ') is [_, var obsBackend, var obsServer, var last])
+                ServerHealth.ApplyPassive(engine, obsBackend, obsServer, last);
+            else if (message.StartsWith(WorkerMessages.CompressionRate + " ", StringComparison.Ordinal)
+                && long.TryParse(message.AsSpan(WorkerMessages.CompressionRate.Length + 1), out long compRate))
+                engine.Compression.SetRateLimit(compRate);
+            else if (ServerOverride.FromMessage(message) is { } change
+                && ServerOverrides.Apply(engine, change) is { } problem)
+                Log.Warn($"server setting not applied: {problem}");
         }
     }
+
+    /// <summary>The supervisor's longest line (a `server` setting names a backend and a server); generous on purpose.</summary>
+    private const int MaxSupervisorLine = 64 * 1024;
 
     /// <summary>Every <see cref="StatusInterval"/>: counters to the board, connection counts to the supervisor.</summary>
     private static TimeSpan OrphanDrainTimeout(ProxyConfig config)

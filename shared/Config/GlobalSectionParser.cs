@@ -10,7 +10,7 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
     public static readonly HashSet<string> Keywords =
     [
         "maxconn", "nbproc", "cpu-map", "pidfile", "stats", "user", "group", "chroot", "daemon", "log",
-        "hard-stop-after", "nosplice", "pp2-never-send-local", "tune.bufsize", "tune.http.maxhdr",
+        "hard-stop-after", "nosplice", "pp2-never-send-local", "tune.bufsize", "tune.http.maxhdr", "worker-watchdog",
         "maxcomprate", "maxcompcpuusage", "maxzlibmem", "tune.comp.maxlevel",
     ];
 
@@ -125,6 +125,16 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
             case "tune.comp.maxlevel":
                 if (LineChecks.Exactly(diag, line, 1, "tune.comp.maxlevel NUMBER") && LineChecks.TryInt(diag, n, "tune.comp.maxlevel", w[1], 1, 9, out int compLevel))
                     _settings = _settings with { CompMaxLevel = compLevel };
+                break;
+            case "worker-watchdog":
+                // This proxy's own keyword (README, "Differences from HAProxy"): HAProxy 2.6 kills a stuck process
+                // after about 2 s by itself; here the supervisor watches each worker's heartbeat on the board.
+                if (!LineChecks.Exactly(diag, line, 1, "worker-watchdog TIME")
+                    || !LineChecks.TryTime(diag, n, "worker-watchdog", w[1], out var watchdog)) break;
+                if (watchdog != TimeSpan.Zero && watchdog < GlobalSettings.MinWorkerWatchdog)
+                    diag.Error(n, $"'worker-watchdog': expected 0 (off) or at least {GlobalSettings.MinWorkerWatchdog.TotalSeconds:0}s (workers beat every 500ms), got {ConfigDiagnostics.Quote(w[1])}");
+                else
+                    _settings = _settings with { WorkerWatchdog = watchdog };
                 break;
             default:
                 ReportOther(line);

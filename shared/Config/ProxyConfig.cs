@@ -77,6 +77,18 @@ public sealed record GlobalSettings(
     /// <summary>`tune.comp.maxlevel N`: the zlib level responses are compressed at (1 to 9, HAProxy's default 1).</summary>
     public int CompMaxLevel { get; init; } = 1;
 
+    /// <summary>
+    /// `worker-watchdog TIME` (this proxy's own keyword; HAProxy 2.6's watchdog has no setting): a worker whose board
+    /// heartbeat is older than this is reported `stalled`, and at twice this it is killed and respawned. Zero: off.
+    /// </summary>
+    public TimeSpan WorkerWatchdog { get; init; } = DefaultWorkerWatchdog;
+
+    /// <summary>2 s: four missed heartbeats (a worker beats every 500 ms) before `stalled`, killed at 4 s.</summary>
+    public static readonly TimeSpan DefaultWorkerWatchdog = TimeSpan.FromSeconds(2);
+
+    /// <summary>The shortest accepted non-zero watchdog: two heartbeats, so a late timer tick is not a stall.</summary>
+    public static readonly TimeSpan MinWorkerWatchdog = TimeSpan.FromSeconds(1);
+
     public static GlobalSettings Default { get; } = new(
         MaxConn: 4096, NbProc: null, CpuMaps: [], PidFile: null, StatsSocket: null,
         User: null, Group: null, Chroot: null, Daemon: false, Logs: [],

@@ -6,16 +6,17 @@ using System.Text.Json;
 namespace Proxy.Shared.Control;
 
 /// <summary>
-/// The private Unix-socket link between the supervisor and one worker.
-/// Sequence: worker sends `hello SLOT GENERATION TOKEN\n`; supervisor sends the listening sockets
-/// (one marker byte with SCM_RIGHTS), then a length-prefixed JSON <see cref="WorkerInit"/>; after that
-/// both sides exchange newline-terminated text messages (<see cref="WorkerMessages"/>).
+/// The private link between the supervisor and one worker: one end of a socketpair the worker inherits (its
+/// descriptor number follows <see cref="FdArgument"/> on the worker's command line), reachable by no other process.
+/// Sequence: the supervisor sends the listening sockets (one marker byte with SCM_RIGHTS), then a length-prefixed
+/// JSON <see cref="WorkerInit"/>; after that both sides exchange newline-terminated text messages
+/// (<see cref="WorkerMessages"/>).
 /// The link doubles as a liveness signal: when either process dies, the other reads end-of-file.
 /// </summary>
 public static class WorkerChannel
 {
-    /// <summary>Environment variable holding the one-time token a spawned worker proves itself with.</summary>
-    public const string TokenVariable = "PROXY_WORKER_TOKEN";
+    /// <summary>The worker's command-line option naming its inherited end of the channel.</summary>
+    public const string FdArgument = "--channel-fd";
 
     public static async Task SendInitAsync(Socket socket, WorkerInit init, CancellationToken ct)
     {

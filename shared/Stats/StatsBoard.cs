@@ -112,6 +112,13 @@ public sealed unsafe partial class StatsBoard : IDisposable
     /// <summary>The state of a slot as readers see it.</summary>
     public WorkerSlotState StateOf(int slot) => Slot(slot).State;
 
+    /// <summary>The slot's last heartbeat, Unix milliseconds: what the supervisor's worker watchdog reads.</summary>
+    public long HeartbeatMsOf(int slot)
+    {
+        Slot(slot); // range check
+        return Volatile.Read(ref _map.SlotWord(slot, BoardLayout.SHeartbeatMs));
+    }
+
     /// <summary>The lowest free slot, or -1 when every slot is taken.</summary>
     public int FindFreeSlot()
     {

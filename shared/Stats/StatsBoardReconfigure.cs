@@ -107,7 +107,11 @@ public sealed unsafe partial class StatsBoard
         try
         {
             for (int k = 0; k < previous.SlotCount; k++) previous.RetireSlot(k);
-            return previous.Reconfigure(objects, slotCount, generation);
+            var next = previous.Reconfigure(objects, slotCount, generation);
+            // A new supervisor process: its totals carry over, its Uptime starts now (Reconfigure keeps the
+            // creation time, as a reload must: the process is the same).
+            Volatile.Write(ref next._map.HeaderWord(BoardLayout.HCreatedMs), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            return next;
         }
         finally
         {

@@ -11,7 +11,8 @@ public readonly record struct StatsInfoValue(string Name, long? Number, string? 
 
 /// <summary>
 /// HAProxy's `show info` ("Name: value" lines) for the whole instance or for one worker. The
-/// instance's Pid is the supervisor's; Uptime counts from the board's creation (it survives reloads).
+/// instance's Pid is the supervisor's; Uptime is the supervisor process's age (it survives reloads, not restarts:
+/// the totals carried over from a previous run are a separate matter).
 /// </summary>
 public static class StatsInfo
 {

@@ -43,7 +43,7 @@ public sealed class StatsSnapshot
 
     public DateTimeOffset TakenAt { get; }
 
-    /// <summary>When the board (the instance, across reloads) was created: the base of Uptime_sec.</summary>
+    /// <summary>When the supervisor process started the board (kept across reloads, reset by a restart): the base of Uptime_sec.</summary>
     public DateTimeOffset CreatedAt { get; }
 
     public long Generation { get; }

@@ -74,6 +74,17 @@ public class GlobalSectionTests
     }
 
     [Test]
+    public void Parse_WorkerWatchdog_DefaultTwoSecondsZeroIsOff()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(ParseGlobal("maxconn 10").WorkerWatchdog, Is.EqualTo(TimeSpan.FromSeconds(2)));
+            Assert.That(ParseGlobal("worker-watchdog 5s").WorkerWatchdog, Is.EqualTo(TimeSpan.FromSeconds(5)));
+            Assert.That(ParseGlobal("worker-watchdog 0").WorkerWatchdog, Is.EqualTo(TimeSpan.Zero));
+        });
+    }
+
+    [Test]
     public void Parse_CpuMapSingle_MapsOneProcessToOneCpu()
     {
         var m = ParseGlobal("cpu-map 1 0").CpuMaps.Single();
@@ -132,6 +143,8 @@ public class GlobalSectionTests
     [TestCase("nbproc 0", "'nbproc': expected an integer")]
     [TestCase("daemon yes", "'daemon': unexpected 'yes'")]
     [TestCase("hard-stop-after soon", "'hard-stop-after': expected a time like 5s, got 'soon'")]
+    [TestCase("worker-watchdog 500ms", "'worker-watchdog': expected 0 (off) or at least 1s")]
+    [TestCase("worker-watchdog soon", "'worker-watchdog': expected a time")]
     [TestCase("tune.bufsize 12x", "'tune.bufsize': expected a size")]
     [TestCase("tune.bufsize 100", "'tune.bufsize': expected a size")]
     [TestCase("tune.http.maxhdr 40000", "'tune.http.maxhdr': expected an integer between 1 and 32767")]

@@ -158,4 +158,18 @@ public class StatsReconfigureTests
         using var next = board.Reconfigure(s_newObjects, generation: 2);
         Assert.That(next.Snapshot().CreatedAt, Is.EqualTo(created));
     }
+
+    [Test]
+    public void OpenOrCreate_BoardLeftByPreviousRun_UptimeRestartsTotalsStay()
+    {
+        var old = _tmp.Create();
+        old.ClaimSlot(0, 1).Add(old.IndexOf("app/web1"), StatField.Stot, 5);
+        var created = old.Snapshot().CreatedAt;
+        old.Dispose();
+        Thread.Sleep(50);
+        using var board = StatsBoard.OpenOrCreate(_tmp.Path, s_newObjects, slotCount: 2);
+        var snap = board.Snapshot();
+        Assert.That(snap.CreatedAt, Is.GreaterThan(created.AddMilliseconds(40)), "a new supervisor's Uptime starts at 0");
+        Assert.That(snap.Total("app/web1", StatField.Stot), Is.EqualTo(5), "totals still carry over");
+    }
 }
