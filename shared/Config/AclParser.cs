@@ -9,27 +9,73 @@ namespace Proxy.Shared.Config;
 /// </summary>
 internal sealed class AclParser(ConfigDiagnostics diag)
 {
+    /// <summary>The name of an ACL written `{ ... }` in a condition: not a valid `acl` name, so no declared ACL has it.</summary>
+    private const string AnonymousName = "{}";
+
     private const string Usage = "acl NAME path|path_beg|path_end|path_reg|hdr(NAME)|hdr_beg(NAME)|method|src [-i] [--] VALUE...";
 
-    /// <summary>`acl NAME CRITERION ...`: adds the ACL to <paramref name="proxy"/> (several lines with one name are ORed).</summary>
-    public void ParseAclLine(ProxyDraft proxy, ConfigLine line)
+    /// <summary>
+    /// `acl NAME CRITERION ...`: adds the ACL to <paramref name="proxy"/> (several lines with one name are ORed)
+    /// and returns it; null (reported) on an error.
+    /// </summary>
+    public AclConfig? ParseAclLine(ProxyDraft proxy, ConfigLine line)
     {
         var w = line.Words;
         if (w.Count < 3)
         {
             diag.Error(line.Number, $"'acl': missing argument, expected '{Usage}'");
-            return;
+            return null;
         }
         if (!IsValidName(w[1]))
         {
             diag.Error(line.Number, $"'acl': invalid name {ConfigDiagnostics.Quote(w[1])} (letters, digits, '-', '_', '.', ':' only)");
-            return;
+            return null;
         }
         var acl = ParseCriterion(w[1], w, 2, w.Count, line.Number, "acl " + w[1]);
-        if (acl is null) return;
+        if (acl is null) return null;
         if (!proxy.Acls.TryGetValue(acl.Name, out var list))
             proxy.Acls[acl.Name] = list = [];
         list.Add(acl);
+        return acl;
+    }
+
+    /// <summary>
+    /// True for criteria known when a connection is accepted, before any byte of a request (7.3.3 "Fetching samples at
+    /// Layer 4": `src`; the predefined TRUE/FALSE need nothing): what `tcp-request connection` rules may use.
+    /// </summary>
+    public static bool IsLayer4(AclCriterion criterion) => criterion is AclCriterion.Src or AclCriterion.Always or AclCriterion.Never;
+
+    /// <summary>
+    /// The first ACL of <paramref name="condition"/> that needs the HTTP request (a layer-7 criterion), or null when
+    /// all of it can be evaluated on the connection alone.
+    /// </summary>
+    public static AclConfig? FirstLayer7Acl(ConditionConfig condition)
+    {
+        foreach (var all in condition.AnyOf)
+            foreach (var term in all)
+                foreach (var acl in term.Acls)
+                    if (!IsLayer4(acl.Criterion)) return acl;
+        return null;
+    }
+
+    /// <summary>How a message names <paramref name="acl"/>: `ACL 'NAME' (FETCH)`, or `anonymous ACL (FETCH)` for `{ ... }`.</summary>
+    public static string Describe(AclConfig acl)
+    {
+        var fetch = acl.Criterion switch
+        {
+            AclCriterion.Path => "path",
+            AclCriterion.PathBeg => "path_beg",
+            AclCriterion.PathEnd => "path_end",
+            AclCriterion.PathReg => "path_reg",
+            AclCriterion.Hdr => $"hdr({acl.HeaderName})",
+            AclCriterion.HdrBeg => $"hdr_beg({acl.HeaderName})",
+            AclCriterion.Method => "method",
+            AclCriterion.Src => "src",
+            _ => acl.Name,
+        };
+        return acl.Name == AnonymousName
+            ? $"anonymous ACL ({ConfigDiagnostics.Quote(fetch)})"
+            : $"ACL {ConfigDiagnostics.Quote(acl.Name)} ({ConfigDiagnostics.Quote(fetch)})";
     }
 
     /// <summary>
@@ -78,7 +124,7 @@ internal sealed class AclParser(ConfigDiagnostics diag)
                     diag.Error(line.Number, $"'{keyword}': missing '}}' after an anonymous ACL");
                     return null;
                 }
-                var anon = ParseCriterion("anonymous", w, i + 1, end, line.Number, keyword);
+                var anon = ParseCriterion(AnonymousName, w, i + 1, end, line.Number, keyword);
                 if (anon is null) return null;
                 all.Add(new AclTerm(negated, [anon]));
                 i = end;

@@ -37,6 +37,8 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                     p.MaxConn ?? global.MaxConn, timeouts, p.Location)
                 {
                     Logs = logs, Http = p.BuildHttp(), LogFormat = LogFormat(p), DontLogNull = p.DontLogNull, Splice = p.Splice,
+                    // The conditional lines matter only where the header is not already expected on every connection.
+                    ExpectProxyConditions = p.ExpectProxy ? [] : p.ExpectProxyConditions.ToArray(),
                 });
             }
             if (p.IsBackend)

@@ -144,6 +144,13 @@ public sealed record FrontendConfig(
 
     /// <summary>`option splice-*`: where `mode tcp` may move bulk data with splice(2).</summary>
     public SpliceDirections Splice { get; init; }
+
+    /// <summary>
+    /// `tcp-request connection expect-proxy layer4 if|unless COND` (4.2): a connection on a bind without
+    /// <see cref="BindAddress.AcceptProxy"/> starts with a PROXY header when any of these holds for its own source
+    /// address. Layer-4 ACLs only (`src`, TRUE, FALSE); empty when the unconditional form already covers every bind.
+    /// </summary>
+    public IReadOnlyList<ConditionConfig> ExpectProxyConditions { get; init; } = [];
 }
 
 /// <summary>Directions where `option splice-auto|splice-request|splice-response` allow kernel splicing.</summary>

@@ -62,6 +62,8 @@ internal sealed class ProxyDraft
     public bool HasBindLine { get; set; }
     /// <summary>`tcp-request connection expect-proxy layer4` (unconditional): every bind of the frontend expects a PROXY header.</summary>
     public bool ExpectProxy { get; set; }
+    /// <summary>`tcp-request connection expect-proxy layer4 if|unless COND` lines, in order (layer-4 ACLs only).</summary>
+    public List<ConditionConfig> ExpectProxyConditions { get; } = [];
     public List<ServerConfig> Servers { get; } = [];
 
     // `mode http` keywords (HttpKeywordParser, AclParser). Connection mode, forwardfor and errorfiles are

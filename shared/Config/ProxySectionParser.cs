@@ -154,8 +154,10 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                     proxy.Logs.Add(log);
                 break;
             case "acl":
-                _acls.ParseAclLine(proxy, line);
-                proxy.FirstHttpOnlyKeyword ??= (n, "acl");
+                // In a frontend, an ACL on a layer-4 criterion (`src`) serves `tcp-request connection` in any mode;
+                // elsewhere, and for the other criteria, ACLs are used only by `mode http` rules.
+                if (_acls.ParseAclLine(proxy, line) is { } acl && !(proxy.IsFrontend && AclParser.IsLayer4(acl.Criterion)))
+                    proxy.FirstHttpOnlyKeyword ??= (n, "acl");
                 break;
             case "use_backend":
                 Http.ParseUseBackend(proxy, line);
@@ -247,9 +249,10 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     }
 
     /// <summary>
-    /// `tcp-request connection expect-proxy layer4` (4.2 "tcp-request connection"): the frontend's connections start with
-    /// a PROXY header, as `accept-proxy` on each of its binds. Only the unconditional form: an `if`/`unless` condition
-    /// would need ACLs evaluated at accept time, before any request exists, which the ACLs here cannot do yet.
+    /// `tcp-request connection expect-proxy layer4 [if|unless COND]` (4.2 "tcp-request connection"): the frontend's
+    /// connections start with a PROXY header, as `accept-proxy` on each of its binds; with a condition, only those for
+    /// which it holds, evaluated on the connection's own source address. Nothing but layer-4 facts exists then, so an
+    /// ACL that needs the request is an error, as HAProxy refuses layer-7 fetches in `tcp-request connection` rules.
     /// </summary>
     private void ParseTcpRequest(ProxyDraft proxy, ConfigLine line)
     {
@@ -257,19 +260,29 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         int n = line.Number;
         if (w.Count >= 3 && w[1] == "connection" && w[2] == "expect-proxy")
         {
+            const string keyword = "tcp-request connection expect-proxy layer4";
             if (w.Count < 4 || w[3] != "layer4")
             {
                 diag.Error(n, "'tcp-request connection expect-proxy': expected 'layer4' after it");
                 return;
             }
-            if (w.Count > 4)
+            if (w.Count == 4)
             {
-                diag.Error(n, w[4] is "if" or "unless"
-                    ? $"'tcp-request connection expect-proxy layer4 {w[4]}': conditions are not supported yet (use it without a condition, or 'accept-proxy' on the bind)"
-                    : $"'tcp-request connection expect-proxy layer4': unexpected {ConfigDiagnostics.Quote(w[4])}");
+                proxy.ExpectProxy = true;
                 return;
             }
-            proxy.ExpectProxy = true;
+            if (w[4] is not ("if" or "unless"))
+            {
+                diag.Error(n, $"'{keyword}': unexpected {ConfigDiagnostics.Quote(w[4])}, expected 'if' or 'unless'");
+                return;
+            }
+            if (_acls.ParseCondition(proxy, line, 4, keyword) is not { } condition) return;
+            if (AclParser.FirstLayer7Acl(condition) is { } layer7)
+            {
+                diag.Error(n, $"'{keyword}': {AclParser.Describe(layer7)} needs the HTTP request and cannot be evaluated at 'tcp-request connection' (only 'src', TRUE and FALSE can)");
+                return;
+            }
+            proxy.ExpectProxyConditions.Add(condition);
             return;
         }
         var what = w.Count >= 3 ? $"tcp-request {w[1]} {w[2]}" : w.Count == 2 ? $"tcp-request {w[1]}" : "tcp-request";

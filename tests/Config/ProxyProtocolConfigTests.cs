@@ -27,11 +27,53 @@ public class ProxyProtocolConfigTests
     }
 
     [Test]
-    public void ExpectProxy_WithCondition_IsAnErrorAtItsLine()
+    public void ExpectProxy_WithCondition_KeepsTheBindsAndCarriesTheCondition()
     {
-        var errors = ParseErrors(Lines("frontend f", "bind :80", "tcp-request connection expect-proxy layer4 if { src 10.0.0.0/8 }"));
-        Assert.That(errors, Is.EqualTo(new[] { "test.cfg:3: 'tcp-request connection expect-proxy layer4 if': conditions are not supported yet (use it without a condition, or 'accept-proxy' on the bind)" }));
+        var config = ParseValid(Lines("frontend f", "mode tcp", "bind :80", "acl local src 127.0.0.1 10.0.0.0/8",
+            "tcp-request connection expect-proxy layer4 if local || { src 192.0.2.1 }",
+            "tcp-request connection expect-proxy layer4 unless TRUE", "default_backend b", "backend b", "mode tcp"));
+        var fe = config.Frontends[0];
+        Assert.That(fe.Binds.Select(b => b.AcceptProxy), Is.EqualTo(new[] { false }), "the header is not expected on every connection");
+        Assert.That(fe.ExpectProxyConditions, Has.Count.EqualTo(2));
+        var first = fe.ExpectProxyConditions[0];
+        Assert.That((first.Unless, first.AnyOf.Count, first.AnyOf[0][0].Acls[0].Criterion, first.AnyOf[1][0].Acls[0].Criterion),
+            Is.EqualTo((false, 2, AclCriterion.Src, AclCriterion.Src)));
+        Assert.That(fe.ExpectProxyConditions[1].Unless, Is.True);
     }
+
+    [Test]
+    public void ExpectProxy_WithCondition_SurvivesTheWorkerModel()
+    {
+        var config = ParseValid(Lines("frontend f", "bind :80", "tcp-request connection expect-proxy layer4 unless { src 10.0.0.0/8 }", "default_backend b", "backend b"));
+        var init = new WorkerInit(0, 1, [0], config, [new ListenerRef("f", "0.0.0.0:80")], "/board", 1, [], RunsHealthChecks: true, DownServers: []);
+        var back = JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(init, ControlJsonContext.Default.WorkerInit),
+            ControlJsonContext.Default.WorkerInit)!.Config;
+        var condition = back.Frontends[0].ExpectProxyConditions.Single();
+        Assert.That((condition.Unless, condition.AnyOf[0][0].Acls[0].Networks.Single().ToString()), Is.EqualTo((true, "10.0.0.0/8")));
+    }
+
+    [Test]
+    public void ExpectProxy_Unconditional_WinsOverConditionalLines()
+    {
+        var config = ParseValid(Lines("frontend f", "bind :80", "tcp-request connection expect-proxy layer4 if { src 10.0.0.1 }",
+            "tcp-request connection expect-proxy layer4", "default_backend b", "backend b"));
+        Assert.That((config.Frontends[0].Binds[0].AcceptProxy, config.Frontends[0].ExpectProxyConditions.Count), Is.EqualTo((true, 0)));
+    }
+
+    [TestCase("acl p path_beg /api", "tcp-request connection expect-proxy layer4 if p", "ACL 'p' ('path_beg')")]
+    [TestCase("acl l src 10.0.0.1", "tcp-request connection expect-proxy layer4 if l !{ hdr(host) x }", "anonymous ACL ('hdr(host)')")]
+    [TestCase("acl l src 10.0.0.1", "tcp-request connection expect-proxy layer4 unless l or METH_GET", "ACL 'METH_GET' ('method')")]
+    public void ExpectProxy_WithALayer7Acl_IsAnErrorNamingIt(string acl, string rule, string name)
+    {
+        var errors = ParseErrors(Lines("frontend f", "mode http", "bind :80", acl, rule));
+        Assert.That(errors, Is.EqualTo(new[] { $"test.cfg:5: 'tcp-request connection expect-proxy layer4': {name} needs the HTTP request and cannot be evaluated at 'tcp-request connection' (only 'src', TRUE and FALSE can)" }));
+    }
+
+    [TestCase("tcp-request connection expect-proxy layer4 if nope", "test.cfg:3: 'tcp-request connection expect-proxy layer4': no ACL named 'nope' is declared before this line")]
+    [TestCase("tcp-request connection expect-proxy layer4 if", "test.cfg:3: 'tcp-request connection expect-proxy layer4': missing condition after 'if'")]
+    [TestCase("tcp-request connection expect-proxy layer4 when x", "test.cfg:3: 'tcp-request connection expect-proxy layer4': unexpected 'when', expected 'if' or 'unless'")]
+    public void ExpectProxy_BadCondition_IsAnErrorAtItsLine(string line, string expected) =>
+        Assert.That(ParseErrors(Lines("frontend f", "bind :80", line)), Is.EqualTo(new[] { expected }));
 
     [TestCase("tcp-request connection expect-proxy", "test.cfg:3: 'tcp-request connection expect-proxy': expected 'layer4' after it")]
     [TestCase("tcp-request connection reject", "test.cfg:3: 'tcp-request connection reject' is not supported yet (only 'tcp-request connection expect-proxy layer4')")]

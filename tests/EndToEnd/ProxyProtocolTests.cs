@@ -21,10 +21,11 @@ public sealed class ProxyProtocolTests
     private static byte[] V2Header(string src, int sport, string dst, int dport) =>
         ProxyHeaderParserTests.V2(0x21, 0x11, ProxyHeaderParserTests.Inet4(src, sport, dst, dport));
 
-    /// <summary>Sends <paramref name="data"/> on a new connection, half-closes, and reads until the proxy closes (or 10 s).</summary>
-    private static async Task<string> ExchangeAsync(int port, byte[] data)
+    /// <summary>Sends <paramref name="data"/> on a new connection (from <paramref name="from"/> when given), half-closes, and reads until the proxy closes (or 10 s).</summary>
+    private static async Task<string> ExchangeAsync(int port, byte[] data, IPAddress? from = null)
     {
         using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        if (from is not null) s.Bind(new IPEndPoint(from, 0));   // another source address on 127.0.0.0/8
         await s.ConnectAsync(IPAddress.Loopback, port);
         await s.SendAsync(data, SocketFlags.None);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -295,6 +296,55 @@ public sealed class ProxyProtocolTests
         await Poll.UntilAsync(() => CsvRow(proxy, "be", "v2")?["check_status"] == "L7OK", "v2 checked with a PROXY v2 LOCAL header");
         await Poll.UntilAsync(() => CsvRow(proxy, "be", "bare")?["status"] == "DOWN", "bare (no header) refused by nginx");
         Assert.That(File.ReadAllText(nginx.ErrorLog), Does.Contain("broken header"), "nginx saw a request without a PROXY header");
+    }
+
+    [Test]
+    public async Task ExpectProxy_WithCondition_ExpectsTheHeaderOnlyFromSourcesWhereItHolds()
+    {
+        using var nginx = new NginxOrigin();
+        int ifPort = Ports.Free();
+        int unlessPort = Ports.Free();
+        const string IfRule = "tcp-request connection expect-proxy layer4 if { src 127.0.0.1 }";   // braces: kept out of the interpolation
+        using var proxy = new ProxyInstance($"""
+            defaults
+                mode http
+                option forwardfor
+                timeout connect 2s
+                timeout client 5s
+                timeout server 5s
+            frontend fe_if
+                bind 127.0.0.1:{ifPort}
+                {IfRule}
+                default_backend be
+            frontend fe_unless
+                bind 127.0.0.1:{unlessPort}
+                acl local src 127.0.0.1/32
+                tcp-request connection expect-proxy layer4 unless local
+                default_backend be
+            backend be
+                server s 127.0.0.1:{nginx.PlainPort}
+            """, global: "    nbproc 1\n").Start();
+        const string Get = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        const string Header = "PROXY TCP4 203.0.113.7 127.0.0.1 40001 80\r\n";
+        var one = IPAddress.Parse("127.0.0.1");
+        var two = IPAddress.Parse("127.0.0.2");
+
+        // `if { src 127.0.0.1 }`: from 127.0.0.1 the header is required and its source is the client.
+        var proxied = await ExchangeAsync(ifPort, A(Header + Get), one);
+        Assert.That((proxied.Split(' ')[1], Body(proxied)), Is.EqualTo(("200", "203.0.113.7")), "if, matching source, with a header: " + proxied);
+        Assert.That(await ExchangeAsync(ifPort, A(Get), one), Is.Empty, "if, matching source, no header: refused");
+        var plain = await ExchangeAsync(ifPort, A(Get), two);
+        Assert.That((plain.Split(' ')[1], Body(plain)), Is.EqualTo(("200", "127.0.0.2")), "if, other source: served without a header: " + plain);
+
+        // `unless local`: the opposite.
+        var local = await ExchangeAsync(unlessPort, A(Get), one);
+        Assert.That((local.Split(' ')[1], Body(local)), Is.EqualTo(("200", "127.0.0.1")), "unless, matching source: served without a header: " + local);
+        Assert.That(await ExchangeAsync(unlessPort, A(Get), two), Is.Empty, "unless, other source, no header: refused");
+        var other = await ExchangeAsync(unlessPort, A(Header + Get), two);
+        Assert.That((other.Split(' ')[1], Body(other)), Is.EqualTo(("200", "203.0.113.7")), "unless, other source, with a header: " + other);
+
+        await Poll.UntilAsync(() => CsvRow(proxy, "fe_if", "FRONTEND")?["ereq"] == "1", "fe_if counted its refused connection");
+        await Poll.UntilAsync(() => CsvRow(proxy, "fe_unless", "FRONTEND")?["ereq"] == "1", "fe_unless counted its refused connection");
     }
 
     [Test]

@@ -63,9 +63,12 @@ internal abstract class ProxySession : IThreadPoolWorkItem
     protected async ValueTask<bool> AcceptClientAsync(ProxyEngine engine)
     {
         var fe = Frontend;
-        if (Listener?.Bind.AcceptProxy != true)
+        var peer = RemoteEndPointOf(_clientSocket);
+        // `accept-proxy` on the bind, or a `tcp-request connection expect-proxy layer4 if|unless COND` holding for the
+        // connection's own source address (4.2), evaluated before any byte is read.
+        if (Listener?.Bind.AcceptProxy != true && !fe.ExpectsProxyHeader(peer?.Address))
         {
-            ClientEndPoint = RemoteEndPointOf(_clientSocket);
+            ClientEndPoint = peer;
             return true;
         }
         long timeout = fe.HttpClientTimeoutMs;   // `timeout client` itself (not tunnel)
@@ -86,7 +89,7 @@ internal abstract class ProxySession : IThreadPoolWorkItem
         {
             if (result.Local)
             {
-                ClientEndPoint = RemoteEndPointOf(_clientSocket);   // LOCAL / UNKNOWN: the connection's own addresses
+                ClientEndPoint = peer;   // LOCAL / UNKNOWN: the connection's own addresses
             }
             else
             {
@@ -100,7 +103,7 @@ internal abstract class ProxySession : IThreadPoolWorkItem
         if (fe.TrafficLog is { } log
             && !(fe.Config.DontLogNull && error is ProxyHandshakeError.Empty or ProxyHandshakeError.Abort))   // as HAProxy's session_kill_embryonic
         {
-            log.LogConnectionError(fe, RemoteEndPointOf(_clientSocket), ListenerId, ProxyHeaderReceiver.Message(error));
+            log.LogConnectionError(fe, peer, ListenerId, ProxyHeaderReceiver.Message(error));
         }
         return false;
     }

@@ -6,10 +6,18 @@ using Proxy.Shared.Config;
 
 namespace Proxy.Worker.Http;
 
-/// <summary>What ACLs look at: the request head and the client's address (doc/configuration.txt 7.3).</summary>
-internal readonly ref struct HttpRequestFacts(HttpHead head, IPAddress? client)
+/// <summary>
+/// What ACLs look at: the request head and the client's address (doc/configuration.txt 7.3). The head is null at
+/// `tcp-request connection` time, before any request: the same compiled conditions then run on the address alone, a
+/// layer-7 criterion having no sample and so not matching (as a fetch without a sample in HAProxy; the config admits
+/// only layer-4 ACLs there anyway). One evaluator serves both, with no copy of the AND/OR logic and no allocation.
+/// </summary>
+internal readonly ref struct HttpRequestFacts(HttpHead? head, IPAddress? client)
 {
-    public HttpHead Head { get; } = head;
+    /// <summary>Facts at accept time: the connection's own source address, no request yet.</summary>
+    public static HttpRequestFacts AtConnection(IPAddress? client) => new(null, client);
+
+    public HttpHead? Head { get; } = head;
     public IPAddress? Client { get; } = client;
 }
 
@@ -46,7 +54,18 @@ internal sealed class CompiledAcl
     /// <summary>True when any value matches (7.1: the patterns of one ACL are ORed).</summary>
     public bool Matches(in HttpRequestFacts facts)
     {
-        var head = facts.Head;
+        switch (_criterion)
+        {
+            case AclCriterion.Always: return true;
+            case AclCriterion.Never: return false;
+            case AclCriterion.Src:
+                if (facts.Client is not { } ip) return false;
+                if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
+                foreach (var n in _networks)
+                    if (n.Contains(ip)) return true;
+                return false;
+        }
+        if (facts.Head is not { } head) return false;   // layer 7 at connection time: no sample
         switch (_criterion)
         {
             case AclCriterion.Path: return AnyValue(HttpTargets.Path(head.Target), Kind.Exact);
@@ -56,14 +75,6 @@ internal sealed class CompiledAcl
             case AclCriterion.Method: return AnyValue(head.MethodBytes, Kind.Exact);
             case AclCriterion.Hdr: return AnyHeaderElement(head, Kind.Exact);
             case AclCriterion.HdrBeg: return AnyHeaderElement(head, Kind.Prefix);
-            case AclCriterion.Always: return true;
-            case AclCriterion.Never: return false;
-            case AclCriterion.Src:
-                if (facts.Client is not { } ip) return false;
-                if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
-                foreach (var n in _networks)
-                    if (n.Contains(ip)) return true;
-                return false;
             default: return false;
         }
     }

@@ -29,6 +29,24 @@ internal sealed class FrontendRuntime
         HttpKeepAliveTimeoutMs = Milliseconds.From(config.Timeouts.HttpKeepAlive ?? config.Timeouts.HttpRequest ?? config.Timeouts.Client);
         HttpClientTimeoutMs = Milliseconds.From(config.Timeouts.Client);
         Http = new Http.HttpProxyRuntime(config.Http);
+        _expectProxyConditions = new Http.CompiledCondition[config.ExpectProxyConditions.Count];
+        for (int i = 0; i < _expectProxyConditions.Length; i++)
+            _expectProxyConditions[i] = new Http.CompiledCondition(config.ExpectProxyConditions[i]);
+    }
+
+    private readonly Http.CompiledCondition[] _expectProxyConditions;
+
+    /// <summary>
+    /// `tcp-request connection expect-proxy layer4 if|unless COND` (4.2): true when a line's condition holds for the
+    /// connection's own source address, so the connection must start with a PROXY header. The conditions hold only
+    /// layer-4 ACLs (the config refuses others), evaluated with no request head; nothing is allocated.
+    /// </summary>
+    public bool ExpectsProxyHeader(System.Net.IPAddress? source)
+    {
+        var facts = Proxy.Worker.Http.HttpRequestFacts.AtConnection(source);
+        foreach (var condition in _expectProxyConditions)
+            if (condition.Evaluate(facts)) return true;
+        return false;
     }
 
     public long HttpRequestTimeoutMs { get; }
