@@ -27,6 +27,7 @@ public sealed class Supervisor : IAsyncDisposable
     private readonly GenerationCounts _counts = new();   // instance-wide `maxconn` counts, one file per generation
     private readonly Timer _mirrorSync;
     private readonly Timer _watchdog;
+    private long _watchdogCheckedAt = Environment.TickCount64; // the watchdog's previous check (monotonic ms)
     private int _generation = 1;
     private volatile bool _stopping;
     private volatile bool _serving; // the first generation is up: reloads may start
@@ -406,8 +407,9 @@ public sealed class Supervisor : IAsyncDisposable
         {
             if (_stopping) return;
             var board = _board;
-            kill = WorkerWatchdog.Check(_workers, board.HeartbeatMsOf, Config.Global.WorkerWatchdog,
-                DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            long now = Environment.TickCount64;
+            kill = WorkerWatchdog.Check(_workers, board.HeartbeatMsOf, Config.Global.WorkerWatchdog, now, _watchdogCheckedAt);
+            _watchdogCheckedAt = now;
         }
         if (kill is null) return;
         foreach (var w in kill)

@@ -43,6 +43,11 @@ public sealed class WorkerProcess
     /// <summary>Set by the watchdog while the worker's heartbeat is overdue (`stalled` in `status` and `show proc`).</summary>
     public volatile bool Stalled;
 
+    /// <summary>The watchdog's view (under the supervisor's lock): the heartbeat stamp last seen, and the
+    /// <see cref="Environment.TickCount64"/> at which it last changed (0: not looked at yet).</summary>
+    internal long LastHeartbeat;
+    internal long HeartbeatChangedAt;
+
     /// <summary>What `status` prints: the state, or `stalled` while the watchdog sees no heartbeat.</summary>
     public string StateName => Stalled && State != WorkerState.Exited ? "stalled" : State.ToString().ToLowerInvariant();
 
