@@ -87,7 +87,16 @@ public sealed class Supervisor : IAsyncDisposable
     {
         var started = new List<WorkerProcess>();
         lock (_gate) _counts.Create(_board.Path, generation, Config, _cpuPlan.Length);
-        for (int slot = 0; slot < _cpuPlan.Length; slot++) started.Add(SpawnSlot(slot, generation));
+        try
+        {
+            for (int slot = 0; slot < _cpuPlan.Length; slot++) started.Add(SpawnSlot(slot, generation));
+        }
+        catch
+        {
+            // A half-started generation must not keep serving beside the one a failed reload keeps.
+            foreach (var w in started) w.Kill();
+            throw;
+        }
         var all = Task.WhenAll(started.Select(w => w.Ready));
         if (await Task.WhenAny(all, Task.Delay(ReadyTimeout)) != all)
         {
@@ -281,8 +290,10 @@ public sealed class Supervisor : IAsyncDisposable
             {
                 await StartGenerationAsync(_generation);
             }
-            catch (Exception e) when (e is TimeoutException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            catch (Exception e)
             {
+                // Any failure (spawn, counts file, socket pair, ready timeout) rolls back: the old generation keeps serving.
+                Log.Error(e, "starting the new generation failed");
                 lock (_gate)
                 {
                     (Config, _listeners, _cpuPlan, _backoff, _generation) = old;
