@@ -137,6 +137,13 @@ public sealed class Supervisor : IAsyncDisposable
         {
             _workers.Add(worker);
             _counts.Attach(worker.Pid, generation);
+            // Its exit is watched from inside Spawn: one that died at once was reaped before it was listed here,
+            // so it is taken off again (else StopAsync waits for it and its counts file is never deleted).
+            if (worker.Reaped)
+            {
+                _workers.Remove(worker);
+                _counts.Retire(worker.Pid, worker.Slot, _generation);
+            }
         }
         Log.Info($"started worker slot {slot + 1} pid {worker.Pid} on CPU {string.Join(",", _cpuPlan[slot])}");
         return worker;
@@ -219,6 +226,7 @@ public sealed class Supervisor : IAsyncDisposable
         bool respawn;
         lock (_gate)
         {
+            worker.Reaped = true;
             _workers.Remove(worker);
             // Reaped: its gauges stop now and its counters fold into the retired totals, so totals
             // survive crashes and reloads; the slot is free for the next worker.

@@ -48,6 +48,9 @@ public sealed class WorkerProcess
     internal long LastHeartbeat;
     internal long HeartbeatChangedAt;
 
+    /// <summary>Set (under the supervisor's lock) once the supervisor handled its exit.</summary>
+    internal bool Reaped;
+
     /// <summary>What `status` prints: the state, or `stalled` while the watchdog sees no heartbeat.</summary>
     public string StateName => Stalled && State != WorkerState.Exited ? "stalled" : State.ToString().ToLowerInvariant();
 
