@@ -125,8 +125,9 @@ public sealed class StartupTests
         }
         // Once serving, the queued reload reads the file again: the FIFO blocks it until this second write.
         using (var again = supervisor.OpenWriter()) Write(again, supervisor.Config);
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        string status = "";
+        // 30 s: the reload starts two new workers, which took over 15 s once on a 2-core box at load average 30.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        string status = "", lastError = "";
         while (DateTime.UtcNow < deadline)
         {
             try
@@ -134,10 +135,10 @@ public sealed class StartupTests
                 status = await Proxy.Shared.Control.ControlClient.SendAsync(supervisor.SocketPath, "status", TimeSpan.FromSeconds(5));
                 if (status.Contains("generation 2")) break;
             }
-            catch (System.Net.Sockets.SocketException) { }
+            catch (System.Net.Sockets.SocketException e) { lastError = e.Message; }
             await Task.Delay(50);
         }
-        Assert.That(status, Does.Contain("generation 2"), "the queued reload ran once the workers served");
+        Assert.That(status, Does.Contain("generation 2"), $"the queued reload ran once the workers served (last control socket error: '{lastError}')");
         Posix.Signal(supervisor.Pid, Posix.SIGTERM);
         var (exitCode, stderr) = supervisor.WaitForExit(TimeSpan.FromSeconds(20));
         Assert.That(exitCode, Is.EqualTo(0), stderr);
