@@ -81,9 +81,20 @@ internal sealed partial class HttpSession
                 var st = _tx.ResponseBody.Process(conn.Data, conn.ReceivedEof, out long count);
                 if (st == HttpBodyStatus.Error)
                 {
-                    ProxyCounters.Increment(ref be.Counters.eresp);
-                    ProxyCounters.Increment(ref srv.Counters.eresp);
-                    SetLogCause('S', 'D');   // the server broke its body framing
+                    // As on the uncompressed path: a body cut short by the server's close is an abort
+                    // (return_srv_abort), broken framing an invalid response.
+                    if (_tx.ResponseBody.Error == HttpParseError.Truncated)
+                    {
+                        ProxyCounters.Increment(ref be.Counters.srvAbrt);
+                        ProxyCounters.Increment(ref srv.Counters.srvAbrt);
+                    }
+                    else
+                    {
+                        ProxyCounters.Increment(ref be.Counters.eresp);
+                        ProxyCounters.Increment(ref srv.Counters.eresp);
+                        srv.Passive.Report(Health.PassiveEvent.HttpInvalidResponse);
+                    }
+                    SetLogCause('S', 'D');
                     Abort();
                     return ResponseOutcome.Close;
                 }
