@@ -67,7 +67,8 @@ internal sealed partial class HttpSession
         bool chunked = _resp.BodyFraming == HttpBodyFraming.Chunked;
         try
         {
-            // The head goes out with the first chunk (one send, one segment), from the room kept in front of it.
+            // The head goes out with the first chunk (one send, one segment), from the room kept in front of it, or alone
+            // before the first wait for the server.
             c.Begin(_tx.Compression!.Value, limits.Level, prefixRoom: headLength);
             int headToSend = headLength;
             _chunkPayload.Reset();
@@ -125,6 +126,14 @@ internal sealed partial class HttpSession
                     ProxyCounters.Increment(ref fe.Counters.compRsp);
                     ProxyCounters.Increment(ref be.Counters.compRsp);
                     return keepClient ? ResponseOutcome.KeepAlive : ResponseOutcome.Close;
+                }
+                if (headToSend > 0)
+                {
+                    // Nothing compressed to go with the head yet (zlib holds what it was fed until a flush): the head
+                    // goes alone before waiting, so a server that sends its headers then computes slowly still
+                    // answers the client at once.
+                    if (!await SendToClientAsync(_out.AsMemory(0, headToSend)).ConfigureAwait(false)) return ResponseOutcome.Close;
+                    headToSend = 0;
                 }
                 EnterWait(ref _tx.ServerBusy, ref _tx.ServerWaitSince);
                 int n = await conn.ReceiveAsync().ConfigureAwait(false);
