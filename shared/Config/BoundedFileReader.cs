@@ -7,7 +7,8 @@ namespace Proxy.Shared.Config;
 /// <summary>
 /// Reads the files a configuration names (the configuration itself, `errorfile`, `http-request return ... file`) with
 /// a bound, so a special file cannot exhaust memory: `errorfile 503 /dev/zero` once grew `proxyctl check` past 2.4 GB
-/// and a reloading supervisor to 4.2 GB (issue 14). One open(2) that cannot block (but on a FIFO configuration, which
+/// and a reloading supervisor to 4.2 GB (issue 14). stat(2) first, so only a regular file, /dev/null or an allowed
+/// FIFO is ever opened; one open(2) that cannot block (but on a FIFO configuration, which
 /// waits for its writer) or take a terminal, fstat(2) to learn what was opened, then read(2) of at most limit + 1 bytes:
 /// one byte past the limit proves the file too large even when fstat's size was wrong (/proc) or the file grew since.
 /// </summary>
@@ -27,7 +28,13 @@ internal static unsafe class BoundedFileReader
         // terminal must not make it ours. O_CLOEXEC: no worker started meanwhile inherits it. A FIFO that may be read
         // is opened blocking instead, straight away: opened without a writer it would read as empty at once, and
         // closing it to open it again would let a writer that came meanwhile write to no reader (EPIPE).
-        bool fifo = allowFifo && IsFifo(path);
+        // What the path names is checked before it is opened: opening some devices acts (/dev/watchdog arms the
+        // hardware watchdog), and this runs as root. stat(2) follows links, as open(2) will; the fstat(2) below
+        // catches a file swapped in between.
+        if (StatType(path, out uint named, out dev_t namedDevice) is { } statError) return statError;
+        bool fifo = named == (uint)S_IFIFO && allowFifo;
+        if (!fifo && named != (uint)S_IFREG && !(named == (uint)S_IFCHR && IsDevNull(namedDevice)))
+            return $"{KindOf(named)}, not a regular file";
         int fd = Open(path, fifo ? O_RDONLY | O_NOCTTY | O_CLOEXEC : O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, out int errno);
         if (fd == -1) return Marshal.GetPInvokeErrorMessage(errno);
         try
@@ -82,10 +89,15 @@ internal static unsafe class BoundedFileReader
         return null;
     }
 
-    private static bool IsFifo(string path)
+    /// <summary>The file type (S_IFMT bits) of what <paramref name="path"/> names, links followed; null or why not.</summary>
+    private static string? StatType(string path, out uint type, out dev_t device)
     {
-        stat st;
-        fixed (byte* p = CString(path)) return LibC.stat(p, &st) == 0 && ((uint)st.st_mode & (uint)S_IFMT) == (uint)S_IFIFO;
+        stat st = default;
+        int result;
+        fixed (byte* p = CString(path)) result = LibC.stat(p, &st);
+        type = (uint)st.st_mode & (uint)S_IFMT;
+        device = st.st_rdev;
+        return result == -1 ? Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()) : null;
     }
 
     private static byte[] CString(string path)

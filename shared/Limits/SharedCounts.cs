@@ -64,10 +64,12 @@ public sealed unsafe class SharedCounts : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         int counts = SharedCountIndex.CountOf(config);
         long size = HeaderSize + RowSize(counts) * rows;
-        string temp = $"{path}.new.{Environment.ProcessId}";
+        // The directory may be /tmp: a name nobody can guess, created with O_EXCL (FileMode.CreateNew, which also
+        // refuses a symlink), so a local user cannot plant the file or a link to another one before root opens it.
+        string temp = $"{path}.new.{Environment.ProcessId}.{Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8))}";
         var options = new FileStreamOptions
         {
-            Mode = FileMode.Create, Access = FileAccess.ReadWrite, Share = FileShare.ReadWrite | FileShare.Delete,
+            Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.ReadWrite | FileShare.Delete,
             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
         };
         var fs = new FileStream(temp, options);

@@ -38,10 +38,12 @@ internal sealed unsafe class BoardMapping : IDisposable
     /// </summary>
     public static BoardMapping Create(string path, BoardLayout layout)
     {
-        string tempPath = $"{path}.new.{Environment.ProcessId}";
+        // The directory may be /tmp: a name nobody can guess, created with O_EXCL (FileMode.CreateNew, which also
+        // refuses a symlink), so a local user cannot plant the file or a link to another one before root opens it.
+        string tempPath = $"{path}.new.{Environment.ProcessId}.{Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8))}";
         var options = new FileStreamOptions
         {
-            Mode = FileMode.Create,
+            Mode = FileMode.CreateNew,
             Access = FileAccess.ReadWrite,
             Share = FileShare.ReadWrite | FileShare.Delete,
         };

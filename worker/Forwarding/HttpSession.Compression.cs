@@ -67,7 +67,8 @@ internal sealed partial class HttpSession
         bool chunked = _resp.BodyFraming == HttpBodyFraming.Chunked;
         try
         {
-            // The head goes out with the first chunk (one send, one segment), from the room kept in front of it.
+            // The head goes out with the first chunk (one send, one segment), from the room kept in front of it, or alone
+            // before the first wait for the server.
             c.Begin(_tx.Compression!.Value, limits.Level, prefixRoom: headLength);
             int headToSend = headLength;
             _chunkPayload.Reset();
@@ -81,9 +82,20 @@ internal sealed partial class HttpSession
                 var st = _tx.ResponseBody.Process(conn.Data, conn.ReceivedEof, out long count);
                 if (st == HttpBodyStatus.Error)
                 {
-                    ProxyCounters.Increment(ref be.Counters.eresp);
-                    ProxyCounters.Increment(ref srv.Counters.eresp);
-                    SetLogCause('S', 'D');   // the server broke its body framing
+                    // As on the uncompressed path: a body cut short by the server's close is an abort
+                    // (return_srv_abort), broken framing an invalid response.
+                    if (_tx.ResponseBody.Error == HttpParseError.Truncated)
+                    {
+                        ProxyCounters.Increment(ref be.Counters.srvAbrt);
+                        ProxyCounters.Increment(ref srv.Counters.srvAbrt);
+                    }
+                    else
+                    {
+                        ProxyCounters.Increment(ref be.Counters.eresp);
+                        ProxyCounters.Increment(ref srv.Counters.eresp);
+                        srv.Passive.Report(Health.PassiveEvent.HttpInvalidResponse);
+                    }
+                    SetLogCause('S', 'D');
                     Abort();
                     return ResponseOutcome.Close;
                 }
@@ -114,6 +126,14 @@ internal sealed partial class HttpSession
                     ProxyCounters.Increment(ref fe.Counters.compRsp);
                     ProxyCounters.Increment(ref be.Counters.compRsp);
                     return keepClient ? ResponseOutcome.KeepAlive : ResponseOutcome.Close;
+                }
+                if (headToSend > 0)
+                {
+                    // Nothing compressed to go with the head yet (zlib holds what it was fed until a flush): the head
+                    // goes alone before waiting, so a server that sends its headers then computes slowly still
+                    // answers the client at once.
+                    if (!await SendToClientAsync(_out.AsMemory(0, headToSend)).ConfigureAwait(false)) return ResponseOutcome.Close;
+                    headToSend = 0;
                 }
                 EnterWait(ref _tx.ServerBusy, ref _tx.ServerWaitSince);
                 int n = await conn.ReceiveAsync().ConfigureAwait(false);
