@@ -123,6 +123,19 @@ public sealed class StartupTests
             Posix.Signal(supervisor.Pid, Posix.SIGHUP);
             Write(fifo, supervisor.Config);
         }
+        // The start-up read must be over before the second writer opens the FIFO: a writer that opened while the
+        // start-up reader was still open would append its text to the start-up config (two of every section, so the
+        // start fails) instead of feeding the reload. The control socket answers only after the config was read.
+        var readDeadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await Proxy.Shared.Control.ControlClient.SendAsync(supervisor.SocketPath, "status", TimeSpan.FromSeconds(5));
+                break;
+            }
+            catch (System.Net.Sockets.SocketException) when (DateTime.UtcNow < readDeadline) { await Task.Delay(50); }
+        }
         // Once serving, the queued reload reads the file again: the FIFO blocks it until this second write.
         using (var again = supervisor.OpenWriter()) Write(again, supervisor.Config);
         // 30 s: the reload starts two new workers, which took over 15 s once on a 2-core box at load average 30.
