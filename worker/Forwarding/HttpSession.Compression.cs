@@ -80,25 +80,7 @@ internal sealed partial class HttpSession
             while (true)
             {
                 var st = _tx.ResponseBody.Process(conn.Data, conn.ReceivedEof, out long count);
-                if (st == HttpBodyStatus.Error)
-                {
-                    // As on the uncompressed path: a body cut short by the server's close is an abort
-                    // (return_srv_abort), broken framing an invalid response.
-                    if (_tx.ResponseBody.Error == HttpParseError.Truncated)
-                    {
-                        ProxyCounters.Increment(ref be.Counters.srvAbrt);
-                        ProxyCounters.Increment(ref srv.Counters.srvAbrt);
-                    }
-                    else
-                    {
-                        ProxyCounters.Increment(ref be.Counters.eresp);
-                        ProxyCounters.Increment(ref srv.Counters.eresp);
-                        srv.Passive.Report(Health.PassiveEvent.HttpInvalidResponse);
-                    }
-                    SetLogCause('S', 'D');
-                    Abort();
-                    return ResponseOutcome.Close;
-                }
+                if (st == HttpBodyStatus.Error) return ResponseBodyFailed(be, srv);
                 if (count > 0)
                 {
                     long fed = Feed(c, conn.DataMemory.Span[..(int)count], chunked);

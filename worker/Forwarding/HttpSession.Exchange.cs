@@ -290,26 +290,7 @@ internal sealed partial class HttpSession
                 if (compressionBypassed) CountBypassed(be, bodyCount);
             }
             if (bodyState == HttpBodyStatus.Complete) return keepClient ? ResponseOutcome.KeepAlive : ResponseOutcome.Close;
-            if (bodyState == HttpBodyStatus.Error)
-            {
-                // The head is out: too late for a 502, the client connection is cut (HAProxy's
-                // http_response_forward_body: return_bad_res, failed_resp, SRVCL, FINST_D: SD). A body cut short by the
-                // server's close is an abort (return_srv_abort), not an invalid response.
-                if (_tx.ResponseBody.Error == HttpParseError.Truncated)
-                {
-                    ProxyCounters.Increment(ref be.Counters.srvAbrt);
-                    ProxyCounters.Increment(ref srv.Counters.srvAbrt);
-                }
-                else
-                {
-                    ProxyCounters.Increment(ref be.Counters.eresp);
-                    ProxyCounters.Increment(ref srv.Counters.eresp);
-                    srv.Passive.Report(Health.PassiveEvent.HttpInvalidResponse);
-                }
-                SetLogCause('S', 'D');
-                Abort();
-                return ResponseOutcome.Close;
-            }
+            if (bodyState == HttpBodyStatus.Error) return ResponseBodyFailed(be, srv);
             EnterWait(ref _tx.ServerBusy, ref _tx.ServerWaitSince);
             int n = await conn.ReceiveAsync().ConfigureAwait(false);
             Interlocked.Decrement(ref _tx.ServerBusy);
@@ -401,5 +382,28 @@ internal sealed partial class HttpSession
     {
         Volatile.Write(ref since, Environment.TickCount64);
         Interlocked.Increment(ref busy);
+    }
+
+    /// <summary>
+    /// The response body failed once its head was out: too late for a 502, the client connection is cut (HAProxy's
+    /// http_response_forward_body: return_bad_res, failed_resp, SRVCL, FINST_D: SD). A body cut short by the server's
+    /// close is an abort (return_srv_abort), not an invalid response. Shared by the plain and the compressed paths.
+    /// </summary>
+    private ResponseOutcome ResponseBodyFailed(BackendRuntime be, ServerRuntime srv)
+    {
+        if (_tx.ResponseBody.Error == HttpParseError.Truncated)
+        {
+            ProxyCounters.Increment(ref be.Counters.srvAbrt);
+            ProxyCounters.Increment(ref srv.Counters.srvAbrt);
+        }
+        else
+        {
+            ProxyCounters.Increment(ref be.Counters.eresp);
+            ProxyCounters.Increment(ref srv.Counters.eresp);
+            srv.Passive.Report(Health.PassiveEvent.HttpInvalidResponse);
+        }
+        SetLogCause('S', 'D');
+        Abort();
+        return ResponseOutcome.Close;
     }
 }
