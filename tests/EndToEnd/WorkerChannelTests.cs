@@ -14,6 +14,7 @@ namespace Proxy.Tests.EndToEnd;
 /// from 16 to 217 MB and `proxyctl status` to 4.5 s; 30 made status time out and a killed worker take 11 s to come
 /// back. These tests run the same kind of flood, as nobody, against every Unix socket the supervisor still listens on.
 /// </summary>
+[NonParallelizable]
 [TestFixture]
 public sealed class WorkerChannelTests
 {

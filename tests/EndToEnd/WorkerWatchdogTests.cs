@@ -8,6 +8,7 @@ using Proxy.Tests.Support;
 namespace Proxy.Tests.EndToEnd;
 
 /// <summary>`worker-watchdog`: a worker that stops beating on the board is reported, then killed and replaced.</summary>
+[NonParallelizable]
 [TestFixture]
 public sealed class WorkerWatchdogTests
 {

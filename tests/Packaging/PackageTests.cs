@@ -62,7 +62,8 @@ public sealed class PackageTests
     {
         if (Environment.GetEnvironmentVariable("PROXY_PACKAGE_TESTS") != "1")
             Assert.Ignore("set PROXY_PACKAGE_TESTS=1 to run packaging/test-packages.sh (minutes; root for the dpkg part)");
-        var r = ProcessRunner.Run(Path.Combine(Packaging, "test-packages.sh"), [], TimeSpan.FromMinutes(10));
+        var r = ProcessRunner.Run(Path.Combine(Packaging, "test-packages.sh"), [], TimeSpan.FromMinutes(10),
+            new Dictionary<string, string> { ["PROXY_PACKAGE_XZ_LEVEL"] = "1" });
         TestContext.Out.WriteLine(r.All);
         Assert.That(r.ExitCode, Is.EqualTo(0), r.All);
         Assert.That(r.Stdout, Does.Contain("package tests: OK"));

@@ -7,6 +7,7 @@ using static Proxy.Tests.Worker.TcpTestKit;
 namespace Proxy.Tests.Worker;
 
 /// <summary>Pins the cost model of the forwarding loops: no allocation per read, bounded allocation per connection.</summary>
+[NonParallelizable]
 [TestFixture]
 public sealed class ForwardingCostTests
 {

@@ -14,6 +14,7 @@ namespace Proxy.Tests.Worker;
 /// Active HTTP/TCP checks and passive `observe` in one engine, with real servers on 127.0.0.1: states, timing
 /// (fall x inter), traffic avoidance, HAProxy's log lines and the check figures behind `show stat`.
 /// </summary>
+[NonParallelizable]
 [TestFixture]
 public sealed class HealthCheckTests
 {

@@ -7,6 +7,7 @@ using static Proxy.Tests.Worker.HttpTestKit;
 namespace Proxy.Tests.Worker;
 
 /// <summary>The request path of `mode http` allocates (almost) nothing per request on a kept-alive connection.</summary>
+[NonParallelizable]
 public class HttpCostTests
 {
     private static readonly byte[] Response = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");

@@ -5,6 +5,7 @@ using Proxy.Worker.Compression;
 namespace Proxy.Tests.Worker.Compression;
 
 /// <summary>`maxcomprate`, `maxzlibmem` and `maxcompcpuusage` as one worker applies its share of them.</summary>
+[NonParallelizable]
 public class CompressionLimitsTests
 {
     [Test]
