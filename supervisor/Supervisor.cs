@@ -210,6 +210,12 @@ public sealed class Supervisor : IAsyncDisposable
             OnHealth(worker, line);
             return;
         }
+        // A `stats admin` form: the same change as `proxyctl server`, for every worker.
+        if (ServerOverride.FromMessage(line, WorkerMessages.SetServer) is { } change)
+        {
+            _ = SetServerAsync(change.Key, change.State, change.Weight);
+            return;
+        }
         if (line.StartsWith(WorkerMessages.Status + " ", StringComparison.Ordinal))
         {
             var parts = line.Split(' ');

@@ -144,7 +144,10 @@ internal sealed class StatsPageDraft(ProxyDraft owner, SourceLocation location)
     public string? ShowDesc { get; set; }
     public List<string> Scope { get; } = [];
 
-    public StatsPageConfig Build() => new(Uri, Realm, Users.ToArray(), Refresh, Admin, Scope.ToArray())
+    private StatsPageConfig? _built;
+
+    /// <summary>The model, built once: a listen section's frontend and backend (and every proxy sharing a defaults page) hold the same one.</summary>
+    public StatsPageConfig Build() => _built ??= new(Uri, Realm, Users.ToArray(), Refresh, Admin, Scope.ToArray())
     {
         HideVersion = HideVersion, ShowLegends = ShowLegends, ShowNode = ShowNode, ShowDesc = ShowDesc,
     };

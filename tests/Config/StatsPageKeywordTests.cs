@@ -20,7 +20,7 @@ public class StatsPageKeywordTests
         Assert.That(page.Admin, Is.Not.Null);
         Assert.That((page.HideVersion, page.ShowLegends, page.ShowNode, page.ShowDesc), Is.EqualTo((true, true, "n1", "the main site")));
         Assert.That(page.Scope, Is.EqualTo(new[] { "stats", "other" }));
-        Assert.That(config.Backends[0].StatsPage, Is.EqualTo(page), "a listen's backend answers with the same page");
+        Assert.That(config.Backends[0].StatsPage, Is.SameAs(page), "a listen's backend answers with the same page");
     }
 
     [TestCase("stats auth a:b")]
@@ -68,7 +68,7 @@ public class StatsPageKeywordTests
 
     [TestCase("stats admin", "test.cfg:3: 'stats admin': expected 'stats admin if|unless COND'")]
     [TestCase("stats auth nocolon", "test.cfg:3: 'stats auth': expected USER:PASSWORD, got 'nocolon'")]
-    [TestCase("stats refresh soon", "test.cfg:3: 'stats refresh': expected a time like 5s, got 'soon'")]
+    [TestCase("stats refresh soon", "test.cfg:3: 'stats refresh': expected a time like 5s, got 'soon' (units: us ms s m h d, at most 24d)")]
     [TestCase("stats uri", "test.cfg:3: 'stats uri': missing argument, expected 'stats uri PREFIX'")]
     [TestCase("stats enable now", "test.cfg:3: 'stats enable': unexpected 'now', expected 'stats enable'")]
     [TestCase("stats socket /run/x.sock", "test.cfg:3: 'stats socket' is not allowed in a backend section (it is a global keyword)")]
