@@ -213,7 +213,11 @@ public sealed class Supervisor : IAsyncDisposable
         // A `stats admin` form: the same change as `proxyctl server`, for every worker.
         if (ServerOverride.FromMessage(line, WorkerMessages.SetServer) is { } change)
         {
-            _ = SetServerAsync(change.Key, change.State, change.Weight);
+            _ = Task.Run(async () =>
+            {
+                if (await SetServerAsync(change.Key, change.State, change.Weight) is { } error)
+                    Log.Warn($"stats page: server {change.Key} not changed: {error.Trim()}");
+            });
             return;
         }
         if (line.StartsWith(WorkerMessages.Status + " ", StringComparison.Ordinal))

@@ -98,9 +98,7 @@ public static class StatsHtml
         foreach (var (row, ids) in StatsRowOrder.Order(rows))
         {
             var obj = row.Object;
-            if (obj.Kind == StatObjectKind.Listener) continue;
-            if (view.Scope.Count > 0 && !view.Scope.Contains(obj.ProxyName)) continue;
-            if (view.UpOnly && obj.Kind == StatObjectKind.Server && IsDownOrMaint(row)) continue;
+            if (obj.Kind == StatObjectKind.Listener || !Shows(view.Scope, view.UpOnly, row)) continue;
             if (obj.ProxyName != current)
             {
                 groups.Add([]);
@@ -111,8 +109,13 @@ public static class StatsHtml
         return groups;
     }
 
-    /// <summary>`;up` leaves out servers in maintenance or down (HAProxy's STAT_HIDE_DOWN).</summary>
-    public static bool IsDownOrMaint(StatsRow row) => (StatStatus)row[StatField.Status] is StatStatus.Down or StatStatus.Maint;
+    /// <summary>
+    /// Whether a row is shown: its proxy is in `stats scope` (empty: all), and with `;up` it is not a server down or
+    /// in maintenance (HAProxy's STAT_HIDE_DOWN). The CSV export filters the same way.
+    /// </summary>
+    public static bool Shows(IReadOnlyList<string> scope, bool upOnly, StatsRow row) =>
+        (scope.Count == 0 || scope.Contains(row.Object.ProxyName))
+        && !(upOnly && row.Object.Kind == StatObjectKind.Server && (StatStatus)row[StatField.Status] is StatStatus.Down or StatStatus.Maint);
 
     private static void WriteInfo(TextWriter o, StatsSnapshot snapshot, StatsPageView view, StatsWorker? worker)
     {

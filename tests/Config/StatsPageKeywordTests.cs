@@ -79,6 +79,22 @@ public class StatsPageKeywordTests
     }
 
     [Test]
+    public void UseServicePrometheusExporter_IsAFinalActionWithItsCondition()
+    {
+        var config = ParseValid(Lines("frontend f", "mode http", "bind :80", AllTimeouts,
+            "http-request use-service prometheus-exporter if { path /metrics }"));
+        var action = config.Frontends[0].Http.RequestActions.Single();
+        Assert.That((action.Kind, action.Service, action.Condition is not null), Is.EqualTo((HttpRequestActionKind.UseService, "prometheus-exporter", true)));
+    }
+
+    [TestCase("http-request use-service lua.hello", "test.cfg:3: 'http-request use-service': unknown service 'lua.hello' (only 'prometheus-exporter')")]
+    [TestCase("http-request use-service", "test.cfg:3: 'http-request use-service': expected 'http-request use-service prometheus-exporter [if|unless COND]'")]
+    public void UseService_OtherThanPrometheus_IsAnError(string line, string expected)
+    {
+        Assert.That(ParseErrors(Lines("frontend f", "mode http", line)), Has.Member(expected));
+    }
+
+    [Test]
     public void AdminInDefaults_IsAnError()
     {
         Assert.That(ParseErrors(Lines("defaults", "mode http", "stats admin if TRUE")),

@@ -244,6 +244,7 @@ public sealed partial class StatsPageTests
         }
         var up = await http.GetStringAsync("/stats;up");
         Assert.That(up, Does.Not.Contain("data-svname=\"o2\""), ";up hides the server in maintenance");
+        Assert.That(await http.GetStringAsync("/stats;csv;up"), Does.Not.Contain("\napp,o2,").And.Contain("\napp,o1,"));
         Assert.That(await http.GetStringAsync("/stats;st=DONE"), Does.Contain("Action processed successfully."));
 
         using var back = await http.PostAsync("/stats", new FormUrlEncodedContent([new("s", "o2"), new("action", "ready"), new("b", "app")]));

@@ -67,7 +67,8 @@ internal sealed partial class HttpSession
             if (options.Csv)
             {
                 contentType = "text/csv; charset=utf-8";
-                StatsCsv.Write(text, snapshot, perProcess: slot is not null);
+                StatsCsv.Write(text, snapshot, perProcess: slot is not null,
+                    include: row => StatsHtml.Shows(config.Scope, options.UpOnly, row) && (slot is null || row.IsTotal || row.Slot == slot));
             }
             else
             {
