@@ -50,6 +50,9 @@ public sealed class StatsOptions : InstanceOptions
     [Option("json", SetName = "format", HelpText = "JSON: {info, workers, stats} (per-process rows included).")]
     public bool Json { get; set; }
 
+    [Option("prometheus", SetName = "format", HelpText = "Prometheus text format, HAProxy exporter's metric names (per-worker series included).")]
+    public bool Prometheus { get; set; }
+
     [Option("per-process", HelpText = "Add one row per worker to the table.")]
     public bool PerProcess { get; set; }
 

@@ -15,6 +15,11 @@ public static class StatsCommand
             Console.Write(StatsCsv.Render(snapshot, perProcess: true));
             return 0;
         }
+        if (o.Prometheus)
+        {
+            Console.Write(PrometheusExporter.Render(snapshot, StatsInfo.ProductVersion));
+            return 0;
+        }
         if (o.Json)
         {
             Console.WriteLine(StatsJson.Render(snapshot, perProcess: true));

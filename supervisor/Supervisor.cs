@@ -210,6 +210,16 @@ public sealed class Supervisor : IAsyncDisposable
             OnHealth(worker, line);
             return;
         }
+        // A `stats admin` form: the same change as `proxyctl server`, for every worker.
+        if (ServerOverride.FromMessage(line, WorkerMessages.SetServer) is { } change)
+        {
+            _ = Task.Run(async () =>
+            {
+                if (await SetServerAsync(change.Key, change.State, change.Weight) is { } error)
+                    Log.Warn($"stats page: server {change.Key} not changed: {error.Trim()}");
+            });
+            return;
+        }
         if (line.StartsWith(WorkerMessages.Status + " ", StringComparison.Ordinal))
         {
             var parts = line.Split(' ');

@@ -206,6 +206,9 @@ public sealed class ProxyEngine : IAsyncDisposable
     /// </summary>
     internal Action<string, string, PassiveEvent>? PassiveErrorLimit { get; set; }
 
+    /// <summary>The board and the supervisor link behind the `stats` page and the Prometheus exporter (set before Start); null: they answer 503.</summary>
+    internal Stats.StatsPageSource? StatsSource { get; set; }
+
     /// <summary>Starts one accept loop per listener, the timeout timer and the health checks. Call once.</summary>
     public void Start()
     {

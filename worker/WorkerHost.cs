@@ -60,6 +60,9 @@ public sealed class WorkerHost
         // Passive errors seen here go to the checking worker through the supervisor (see ProxyEngine.PassiveErrorLimit).
         engine.PassiveErrorLimit = (backend, server, last) => _ = WorkerChannel.SendLineAsync(
             channel, $"{WorkerMessages.Observe} {backend} {server} {last}", CancellationToken.None);
+        // `stats admin` changes go to the supervisor, which applies them in every worker (as `proxyctl server`).
+        engine.StatsSource = new StatsPageSource(board, change => _ = WorkerChannel.SendLineAsync(
+            channel, change.ToMessage(WorkerMessages.SetServer), CancellationToken.None));
         var publisher = new BoardPublisher(engine, board, boardSlot, config);
         engine.Start();
         boardSlot.SetState(WorkerSlotState.Running);

@@ -39,6 +39,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                     Logs = logs, Http = p.BuildHttp(), LogFormat = LogFormat(p), DontLogNull = p.DontLogNull, Splice = p.Splice,
                     // The conditional lines matter only where the header is not already expected on every connection.
                     ExpectProxyConditions = p.ExpectProxy ? [] : p.ExpectProxyConditions.ToArray(),
+                    StatsPage = p.Stats?.Build(),
                 });
             }
             if (p.IsBackend)
@@ -46,7 +47,8 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                 backends.Add(new BackendConfig(p.Name, p.Mode, p.Balance, p.Servers.ToArray(), timeouts,
                     p.Retries, p.Redispatch, p.Location)
                 { Logs = logs, Http = p.BuildHttp(), BalanceOptions = p.BalanceOptions, AllBackups = p.AllBackups,
-                  HttpCheck = p.HttpCheckEnabled ? p.HttpCheck : null, Splice = p.Splice });
+                  HttpCheck = p.HttpCheckEnabled ? p.HttpCheck : null, Splice = p.Splice,
+                  StatsPage = p.Stats?.Build() });
             }
         }
         return new ProxyConfig(sourcePath, global, frontends, backends);
@@ -156,6 +158,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
     {
         if (p.Mode != ProxyMode.Http && p.FirstHttpOnlyKeyword is { } first)
             diag.Error(first.Line, $"'{first.Keyword}' requires 'mode http' ({Kind(p)} '{p.Name}' is in tcp mode)");
+        StatsPageParser.CheckMode(diag, p, Kind(p));
         // HAProxy accepts it with "Layer 7 hash not possible for backend 'X' (needs 'mode http'). Falling back to round
         // robin." and balances round robin: so does this model, with the warning at the balance line (perhaps a defaults
         // section's, which a tcp frontend inherits harmlessly: a frontend does not balance).

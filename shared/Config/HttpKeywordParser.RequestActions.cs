@@ -19,6 +19,7 @@ internal sealed partial class HttpKeywordParser
         {
             "deny" => ParseDeny(line, condAt, what),
             "return" => ParseReturn(line, condAt, what),
+            "use-service" => ParseUseService(line, condAt, what),
             _ => ParseRedirect(line, condAt, what),
         };
         if (parsed is null) return;
@@ -141,6 +142,23 @@ internal sealed partial class HttpKeywordParser
         {
             Redirect = kind, Target = target, DropQuery = dropQuery,
         };
+    }
+
+    /// <summary>
+    /// `use-service prometheus-exporter` (4.2 "http-request use-service", addons/promex): the worker answers with the
+    /// board's metrics (Proxy.Shared.Stats.PrometheusExporter). The one service HAProxy 2.6 builds in.
+    /// </summary>
+    private HttpRequestAction? ParseUseService(ConfigLine line, int end, string what)
+    {
+        var w = line.Words;
+        if (end != 3 || w[2] != "prometheus-exporter")
+        {
+            diag.Error(line.Number, end < 3
+                ? $"'{what}': expected '{what} prometheus-exporter [if|unless COND]'"
+                : $"'{what}': unknown service {ConfigDiagnostics.Quote(w[2])} (only 'prometheus-exporter')");
+            return null;
+        }
+        return new HttpRequestAction(HttpRequestActionKind.UseService, 200, null, diag.At(line.Number)) { Service = w[2] };
     }
 
     private bool TryStatus(ConfigLine line, string text, HashSet<int> allowed, string what, out int status)

@@ -122,12 +122,12 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             case "add-header": action = HeaderAction.Add; break;
             case "del-header": action = HeaderAction.Delete; break;
             case "": break;
-            case "deny" or "return" or "redirect" when keyword == "http-request":
+            case "deny" or "return" or "redirect" or "use-service" when keyword == "http-request":
                 ParseRequestAction(proxy, line);
                 return;
             default:
                 diag.Error(line.Number, keyword == "http-request"
-                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, deny, return and redirect)"
+                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, deny, return, redirect and use-service prometheus-exporter)"
                     : $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header and del-header)");
                 return;
         }

@@ -1,7 +1,7 @@
 namespace Proxy.Shared.Config;
 
 /// <summary>The final `http-request` actions: the proxy answers the request itself and nothing reaches a server.</summary>
-public enum HttpRequestActionKind { Deny, Return, Redirect }
+public enum HttpRequestActionKind { Deny, Return, Redirect, UseService }
 
 /// <summary>`http-request redirect location|prefix|scheme` (4.4 "redirect").</summary>
 public enum RedirectKind { Location, Prefix, Scheme }
@@ -22,4 +22,6 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
     public string? Target { get; init; }
     /// <summary>redirect prefix|scheme: leave the query string out of the location.</summary>
     public bool DropQuery { get; init; }
+    /// <summary>use-service: the service (`prometheus-exporter`, the one HAProxy 2.6 ships).</summary>
+    public string? Service { get; init; }
 }

@@ -39,7 +39,7 @@ internal static class KnownKeywords
         "errorfiles", "errorloc", "errorloc302", "errorloc303", "tcp-check", "monitor-uri", "monitor",
         "redirect", "rate-limit", "fullconn", "hash-balance-factor", "hash-key", "log-format", "log-format-sd",
         "error-log-format", "log-tag", "log-steps", "unique-id-format", "unique-id-header", "source", "server-template",
-        "stats", "description", "id", "disabled", "enabled", "bind-process", "email-alert", "persist", "dispatch",
+        "description", "id", "disabled", "enabled", "bind-process", "email-alert", "persist", "dispatch",
         "filter", "ignore-persist", "force-persist", "max-keep-alive-queue", "max-session-srv-conns", "http-reuse",
         "http-send-name-header", "load-server-state-from-file", "server-state-file-name", "declare", "backlog",
         "grace", "http-error", "guid", "external-check", "retry-on", "clitimeout", "contimeout", "srvtimeout",

@@ -151,6 +151,9 @@ public sealed record FrontendConfig(
     /// address. Layer-4 ACLs only (`src`, TRUE, FALSE); empty when the unconditional form already covers every bind.
     /// </summary>
     public IReadOnlyList<ConditionConfig> ExpectProxyConditions { get; init; } = [];
+
+    /// <summary>`stats enable|uri|auth|...` (StatsPageConfig.cs): the statistics page; null: none.</summary>
+    public StatsPageConfig? StatsPage { get; init; }
 }
 
 /// <summary>Directions where `option splice-auto|splice-request|splice-response` allow kernel splicing.</summary>
@@ -211,4 +214,7 @@ public sealed record BackendConfig(
 
     /// <summary>`option splice-*`: where `mode tcp` may move bulk data with splice(2).</summary>
     public SpliceDirections Splice { get; init; }
+
+    /// <summary>`stats ...`: the statistics page answered for requests reaching this backend; null: none.</summary>
+    public StatsPageConfig? StatsPage { get; init; }
 }

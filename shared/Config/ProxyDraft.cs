@@ -94,6 +94,9 @@ internal sealed class ProxyDraft
     /// <summary>Whether this section wrote `http-check expect` itself (its first one replaces the inherited rules).</summary>
     public bool HttpCheckOwnExpects { get; set; }
 
+    /// <summary>`stats ...` lines (StatsPageParser): the defaults' page until the section writes one of its own.</summary>
+    public StatsPageDraft? Stats { get; set; }
+
     public bool IsFrontend => (Capabilities & ProxyCapabilities.Frontend) != 0;
     public bool IsBackend => (Capabilities & ProxyCapabilities.Backend) != 0;
 
@@ -126,6 +129,7 @@ internal sealed class ProxyDraft
         HttpCheckEnabled = defaults.HttpCheckEnabled;
         HttpCheck = defaults.HttpCheck;
         FirstHttpCheckLine = defaults.FirstHttpCheckLine;
+        Stats = defaults.Stats;
     }
 
     /// <summary>The model's view of the `mode http` settings.</summary>

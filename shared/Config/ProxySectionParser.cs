@@ -38,6 +38,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["http-check"] = D | B,
         ["tcp-request"] = F,
         ["compression"] = D | F | B,
+        ["stats"] = D | F | B,
     };
 
     // `timeout` kinds and where each one applies (4.2 "timeout ...").
@@ -67,11 +68,12 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     private readonly HttpCheckParser _httpCheck = new(diag);
     private HttpKeywordParser? _http;
     private readonly CompressionParser _compression = new(diag);
+    private StatsPageParser? _stats;
 
     private HttpKeywordParser Http => _http ??= new HttpKeywordParser(diag, _acls, bufSize);
 
     /// <summary>Whether <paramref name="keyword"/> is a proxy keyword implemented here (for "not allowed in global").</summary>
-    public static bool IsProxyKeyword(string keyword) => KeywordSections.ContainsKey(keyword) && keyword is not "maxconn" and not "log";
+    public static bool IsProxyKeyword(string keyword) => KeywordSections.ContainsKey(keyword) && keyword is not "maxconn" and not "log" and not "stats";
 
     public void ParseLine(ProxyDraft proxy, ConfigLine line)
     {
@@ -179,6 +181,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 break;
             case "compression":
                 _compression.Parse(proxy, line);
+                break;
+            case "stats":
+                (_stats ??= new StatsPageParser(diag, _acls)).Parse(proxy, line);
                 break;
         }
     }

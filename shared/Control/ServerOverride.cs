@@ -13,13 +13,13 @@ public sealed record ServerOverride(string Backend, string Server, string? State
     public string Key => $"{Backend}/{Server}";
 
     /// <summary>The channel line: `server BACKEND SERVER STATE|- WEIGHT|-`.</summary>
-    public string ToMessage() => $"{WorkerMessages.Server} {Backend} {Server} {State ?? "-"} {(Weight is { } w ? w.ToString() : "-")}";
+    public string ToMessage(string verb = WorkerMessages.Server) => $"{verb} {Backend} {Server} {State ?? "-"} {(Weight is { } w ? w.ToString() : "-")}";
 
     /// <summary>Parses <see cref="ToMessage"/>'s output; null when the line is not one.</summary>
-    public static ServerOverride? FromMessage(string line)
+    public static ServerOverride? FromMessage(string line, string verb = WorkerMessages.Server)
     {
         var w = line.Split(' ');
-        if (w.Length != 5 || w[0] != WorkerMessages.Server) return null;
+        if (w.Length != 5 || w[0] != verb) return null;
         int? weight = w[4] == "-" ? null : int.TryParse(w[4], out int n) ? n : null;
         return new ServerOverride(w[1], w[2], w[3] == "-" ? null : w[3], weight);
     }

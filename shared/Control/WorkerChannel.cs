@@ -73,6 +73,8 @@ public static class WorkerMessages
     public const string Health = "health";             // `health BACKEND SERVER up|down`: a check changed a state (both ways)
     // `observe BACKEND SERVER EVENT`: `error-limit` passive errors seen by a worker (worker -> supervisor -> checking worker)
     public const string Observe = "observe";
+    // `set-server BACKEND SERVER STATE|- WEIGHT|-`: a `stats admin` form asks the supervisor for a ServerOverride for every worker
+    public const string SetServer = "set-server";
 
     // supervisor -> worker
     public const string Drain = "drain";               // `drain MILLISECONDS`: stop accepting, finish, exit by then

@@ -10,15 +10,17 @@ public static class StatsCsv
 
     /// <summary>
     /// Writes the CSV of <paramref name="snapshot"/>: the totals (pid 0, every process, live and gone)
-    /// and, with <paramref name="perProcess"/>, one block per worker (pid = its pid).
+    /// and, with <paramref name="perProcess"/>, one block per worker (pid = its pid). <paramref name="include"/>, when
+    /// given, keeps only the rows it accepts (the stats page's `stats scope` and `;up`).
     /// </summary>
-    public static void Write(TextWriter output, StatsSnapshot snapshot, bool perProcess = false)
+    public static void Write(TextWriter output, StatsSnapshot snapshot, bool perProcess = false, Func<StatsRow, bool>? include = null)
     {
         output.Write(Header);
         output.Write('\n');
         var line = new StringBuilder();
         foreach (var (row, ids) in StatsRowOrder.Rows(snapshot, perProcess))
         {
+            if (include is not null && !include(row)) continue;
             line.Clear();
             for (int c = 0; c < StatsColumns.Names.Count; c++)
             {

@@ -16,6 +16,9 @@ public readonly record struct StatsInfoValue(string Name, long? Number, string? 
 /// </summary>
 public static class StatsInfo
 {
+    /// <summary>This build's version, as `show info`, the stats page and haproxy_process_build_info show it.</summary>
+    public static string ProductVersion { get; } = typeof(StatsInfo).Assembly.GetName().Version?.ToString(3) ?? "0";
+
     /// <summary>The info values, in `show info` order; <paramref name="worker"/> null gives the totals over every process.</summary>
     public static IReadOnlyList<StatsInfoValue> Values(StatsSnapshot snapshot, StatsWorker? worker = null,
         string name = "proxy", string? version = null)
@@ -27,7 +30,7 @@ public static class StatsInfo
         return
         [
             new("Name", null, name),
-            new("Version", null, version ?? typeof(StatsInfo).Assembly.GetName().Version?.ToString(3) ?? "0"),
+            new("Version", null, version ?? ProductVersion),
             new("Nbproc", snapshot.Workers.Count(w => w.IsLive), null),
             new("Process_num", worker?.Slot + 1 ?? 0, null),
             new("Pid", worker?.Pid ?? snapshot.SupervisorPid, null),

@@ -164,6 +164,12 @@ internal sealed partial class HttpSession : ProxySession
             await AnswerLocallyAsync(feAction).ConfigureAwait(false);
             return false;
         }
+        // :: Step 1d: the frontend's `stats uri` (HAProxy checks it after the proxy's http-request rules): HttpSession.Stats.cs.
+        if (fe.StatsPage is { } feStats && feStats.Matches(_req.Target))
+        {
+            await ServeStatsAsync(feStats, feStats.Admin is { } feAdmin && feAdmin.Evaluate(facts)).ConfigureAwait(false);
+            return false;
+        }
 
         // :: Step 2: the backend: first matching `use_backend` rule, else `default_backend` (4.2 "use_backend").
         var be = fe.Backend;
@@ -182,6 +188,11 @@ internal sealed partial class HttpSession : ProxySession
         if (CompiledRequestAction.FirstMatch(be.Http.RequestActions, facts) is { } beAction)
         {
             await AnswerLocallyAsync(beAction).ConfigureAwait(false);
+            return false;
+        }
+        if (be.StatsPage is { } beStats && beStats.Matches(_req.Target))
+        {
+            await ServeStatsAsync(beStats, beStats.Admin is { } beAdmin && beAdmin.Evaluate(facts)).ConfigureAwait(false);
             return false;
         }
 
@@ -341,6 +352,9 @@ internal sealed partial class HttpSession : ProxySession
                 SetLogCause('P', 'R');
                 await SendErrorAsync(action.Status).ConfigureAwait(false);
                 break;
+            case HttpRequestActionKind.UseService:
+                await ServePrometheusAsync().ConfigureAwait(false);   // logs itself (HttpSession.Stats.cs)
+                return;
             case HttpRequestActionKind.Return:
                 SetLogCause('L', 'R');
                 // No payload: the status's page (or its errorfile), as HAProxy's default-errorfiles.

@@ -25,6 +25,7 @@ internal sealed class BackendRuntime
         Picker = new ServerPicker(this);
         Picker.Rebuild();
         Http = new Http.HttpProxyRuntime(config.Http);
+        StatsPage = config.StatsPage is { } stats ? new Http.StatsPageRuntime(stats) : null;
         ConnectTimeoutMs = Milliseconds.From(config.Timeouts.Connect);
         ServerTimeoutMs = Milliseconds.From(config.Timeouts.Server);
         TunnelTimeoutMs = Milliseconds.From(config.Timeouts.Tunnel);
@@ -32,6 +33,8 @@ internal sealed class BackendRuntime
 
     /// <summary>`mode http` settings: connection mode, forwardfor, header rules, errorfiles.</summary>
     public Http.HttpProxyRuntime Http { get; }
+    /// <summary>`stats ...`: the statistics page answered for requests reaching this backend; null: none.</summary>
+    public Http.StatsPageRuntime? StatsPage { get; }
     public long ConnectTimeoutMs { get; }
     public long ServerTimeoutMs { get; }
     /// <summary>`timeout tunnel`: replaces client and server timeouts once a connection is upgraded (WebSocket).</summary>

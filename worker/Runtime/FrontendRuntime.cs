@@ -29,6 +29,7 @@ internal sealed class FrontendRuntime
         HttpKeepAliveTimeoutMs = Milliseconds.From(config.Timeouts.HttpKeepAlive ?? config.Timeouts.HttpRequest ?? config.Timeouts.Client);
         HttpClientTimeoutMs = Milliseconds.From(config.Timeouts.Client);
         Http = new Http.HttpProxyRuntime(config.Http);
+        StatsPage = config.StatsPage is { } stats ? new Http.StatsPageRuntime(stats) : null;
         _expectProxyConditions = new Http.CompiledCondition[config.ExpectProxyConditions.Count];
         for (int i = 0; i < _expectProxyConditions.Length; i++)
             _expectProxyConditions[i] = new Http.CompiledCondition(config.ExpectProxyConditions[i]);
@@ -54,6 +55,8 @@ internal sealed class FrontendRuntime
     /// <summary>`timeout client` alone (an HTTP session applies `timeout tunnel` itself, after an upgrade).</summary>
     public long HttpClientTimeoutMs { get; }
     public Http.HttpProxyRuntime Http { get; }
+    /// <summary>`stats enable|uri|auth...`: the statistics page this frontend answers; null: none.</summary>
+    public Http.StatsPageRuntime? StatsPage { get; }
     /// <summary>`use_backend` rules compiled against the engine's backends (set once by the engine, before Start).</summary>
     public (Http.CompiledCondition Condition, BackendRuntime Backend)[] UseBackends { get; set; } = [];
 
