@@ -151,7 +151,7 @@ public sealed class ProxyEngine : IAsyncDisposable
             fe.LogSinks = [.. mine];
         }
         if (sinks.Count == 0) return null;
-        var logger = new TrafficLogger([.. sinks.Values], log);
+        var logger = new TrafficLogger([.. sinks.Values], log, _config.Global.LogTag, _config.Global.LogHostname);
         foreach (var fe in _frontends)
             if (fe.LogSinks.Length > 0) fe.TrafficLog = logger;
         return logger;

@@ -19,6 +19,9 @@ public sealed record ProxyConfig(
     IReadOnlyList<FrontendConfig> Frontends,
     IReadOnlyList<BackendConfig> Backends)
 {
+    /// <summary>The files and directories given with `-f` when more than one (ConfigFiles); empty: <see cref="SourcePath"/> alone.</summary>
+    public IReadOnlyList<string> SourcePaths { get; init; } = [];
+
     public BackendConfig? FindBackend(string name)
     {
         foreach (var b in Backends)
@@ -88,6 +91,12 @@ public sealed record GlobalSettings(
 
     /// <summary>The shortest accepted non-zero watchdog: two heartbeats, so a late timer tick is not a stall.</summary>
     public static readonly TimeSpan MinWorkerWatchdog = TimeSpan.FromSeconds(1);
+
+    /// <summary>`log-tag STRING`: the syslog tag of traffic log lines; null: `proxy`.</summary>
+    public string? LogTag { get; init; }
+
+    /// <summary>`log-send-hostname [NAME]`: the host name in the syslog header of traffic log lines; null: the machine's.</summary>
+    public string? LogHostname { get; init; }
 
     public static GlobalSettings Default { get; } = new(
         MaxConn: 4096, NbProc: null, CpuMaps: [], PidFile: null, StatsSocket: null,

@@ -94,6 +94,9 @@ internal sealed class ProxyDraft
     /// <summary>Whether this section wrote `http-check expect` itself (its first one replaces the inherited rules).</summary>
     public bool HttpCheckOwnExpects { get; set; }
 
+    /// <summary>`disabled` (4.2): the proxy does not run; `enabled` undoes it. Inherited from a defaults section.</summary>
+    public bool Disabled { get; set; }
+
     public bool IsFrontend => (Capabilities & ProxyCapabilities.Frontend) != 0;
     public bool IsBackend => (Capabilities & ProxyCapabilities.Backend) != 0;
 
@@ -126,6 +129,7 @@ internal sealed class ProxyDraft
         HttpCheckEnabled = defaults.HttpCheckEnabled;
         HttpCheck = defaults.HttpCheck;
         FirstHttpCheckLine = defaults.FirstHttpCheckLine;
+        Disabled = defaults.Disabled;
     }
 
     /// <summary>The model's view of the `mode http` settings.</summary>
