@@ -38,6 +38,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                     p.MaxConn ?? global.MaxConn, timeouts, p.Location)
                 {
                     Logs = logs, Http = p.BuildHttp(), LogFormat = LogFormat(p), DontLogNull = p.DontLogNull, Splice = p.Splice,
+                    ClientTcpKeepAlive = p.ClientTcpKeepAlive,
                     // The conditional lines matter only where the header is not already expected on every connection.
                     ExpectProxyConditions = p.ExpectProxy ? [] : p.ExpectProxyConditions.ToArray(),
                 });
@@ -48,7 +49,8 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                 backends.Add(new BackendConfig(p.Name, p.Mode, p.Balance, p.Disabled ? [] : p.Servers.ToArray(), timeouts,
                     p.Retries, p.Redispatch, p.Location)
                 { Logs = logs, Http = p.BuildHttp(), BalanceOptions = p.BalanceOptions, AllBackups = p.AllBackups,
-                  HttpCheck = p.HttpCheckEnabled ? p.HttpCheck : null, Splice = p.Splice });
+                  HttpCheck = p.HttpCheckEnabled ? p.HttpCheck : null, Splice = p.Splice,
+                  ServerTcpKeepAlive = p.ServerTcpKeepAlive });
             }
         }
         return new ProxyConfig(sourcePath, global, frontends, backends);

@@ -154,6 +154,9 @@ public sealed record FrontendConfig(
     /// <summary>`option splice-*`: where `mode tcp` may move bulk data with splice(2).</summary>
     public SpliceDirections Splice { get; init; }
 
+    /// <summary>`option tcpka|clitcpka`: SO_KEEPALIVE on the frontend's client connections (the kernel's probe timing).</summary>
+    public bool ClientTcpKeepAlive { get; init; }
+
     /// <summary>
     /// `tcp-request connection expect-proxy layer4 if|unless COND` (4.2): a connection on a bind without
     /// <see cref="BindAddress.AcceptProxy"/> starts with a PROXY header when any of these holds for its own source
@@ -220,4 +223,7 @@ public sealed record BackendConfig(
 
     /// <summary>`option splice-*`: where `mode tcp` may move bulk data with splice(2).</summary>
     public SpliceDirections Splice { get; init; }
+
+    /// <summary>`option tcpka|srvtcpka`: SO_KEEPALIVE on the backend's server connections (the kernel's probe timing).</summary>
+    public bool ServerTcpKeepAlive { get; init; }
 }

@@ -34,9 +34,9 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
     /// <summary>`option NAME`s: where each may appear, and what it does here (null: the warning in <see cref="NoEffect"/>).</summary>
     public static readonly Dictionary<string, (ProxyCapabilities Sections, string? Effect)> Options = new(StringComparer.Ordinal)
     {
-        ["tcpka"] = (D | F | B, null),
-        ["clitcpka"] = (D | F, null),
-        ["srvtcpka"] = (D | B, null),
+        ["tcpka"] = (D | F | B, "SO_KEEPALIVE on client and server connections (the kernel's probe timing)"),
+        ["clitcpka"] = (D | F, "SO_KEEPALIVE on client connections (the kernel's probe timing)"),
+        ["srvtcpka"] = (D | B, "SO_KEEPALIVE on server connections (the kernel's probe timing)"),
         ["dontlog-normal"] = (D | F, null),
         ["log-separate-errors"] = (D | F, null),
         ["logasap"] = (D | F, null),
@@ -68,9 +68,6 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         ["load-server-state-from-file"] = "server states are not loaded from a file: servers start as their configuration says",
         ["server-state-file-name"] = "server states are not loaded from a file: servers start as their configuration says",
         ["log-tag"] = "traffic log lines carry the global `log-tag`, not a proxy's",
-        ["option tcpka"] = "sockets keep the kernel's keepalive default (off); idle connections are bounded by the timeouts",
-        ["option clitcpka"] = "sockets keep the kernel's keepalive default (off); idle connections are bounded by the timeouts",
-        ["option srvtcpka"] = "sockets keep the kernel's keepalive default (off); idle connections are bounded by the timeouts",
         ["option dontlog-normal"] = "every connection is logged, not only those with an error",
         ["option log-separate-errors"] = "errors are logged at the same level as other lines",
         ["option logasap"] = "a line is logged when the connection ends, with its full byte counts",
@@ -163,6 +160,20 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         {
             diag.Error(line.Number, $"'{keyword}' takes no argument, got {ConfigDiagnostics.Quote(line.Words[at + 1])}");
             return true;
+        }
+        switch (name)
+        {
+            // `option tcpka` sets both sides; in a frontend or backend only its own side applies (HAProxy 4.2).
+            case "tcpka":
+                if (proxy.IsFrontend || proxy.Capabilities == ProxyCapabilities.Defaults) proxy.ClientTcpKeepAlive = !negated;
+                if (proxy.IsBackend || proxy.Capabilities == ProxyCapabilities.Defaults) proxy.ServerTcpKeepAlive = !negated;
+                return true;
+            case "clitcpka":
+                proxy.ClientTcpKeepAlive = !negated;
+                return true;
+            case "srvtcpka":
+                proxy.ServerTcpKeepAlive = !negated;
+                return true;
         }
         // `no option X` asks for what happens here anyway.
         if (!negated)

@@ -66,7 +66,7 @@ public class KeywordTableTests
             ProxyExtrasParser.Timeouts.Keys.Select(k => ("timeout " + k, $"accepted, no effect (a warning): {ProxyExtrasParser.NoEffect["timeout " + k]}"))));
         Section(sb, "`option`s", Rows(
             ProxySectionParser.ImplementedOptions.Concat(ProxySectionParser.SpliceOptions.Keys).Select(k => ("option " + k, Yes)),
-            ProxyExtrasParser.Options.Keys.Select(k => ("option " + k, $"accepted, no effect (a warning): {ProxyExtrasParser.NoEffect["option " + k]}")),
+            ProxyExtrasParser.Options.Select(kv => ("option " + kv.Key, kv.Value.Effect is { } e ? $"{Yes}: {e}" : $"accepted, no effect (a warning): {ProxyExtrasParser.NoEffect["option " + kv.Key]}")),
             KnownKeywords.UnsupportedOptions.Select(k => ("option " + k, NotYet))));
         Section(sb, "`bind` options", Rows(
             [("accept-proxy", Yes)],

@@ -166,9 +166,6 @@ public class RealConfigKeywordTests
     [TestCase("timeout client-fin 5s", "timeout client-fin")]
     [TestCase("timeout server-fin 5s", "timeout server-fin")]
     [TestCase("timeout tarpit 5s", "timeout tarpit")]
-    [TestCase("option tcpka", "option tcpka")]
-    [TestCase("option clitcpka", "option clitcpka")]
-    [TestCase("option srvtcpka", "option srvtcpka")]
     [TestCase("option dontlog-normal", "option dontlog-normal")]
     [TestCase("option log-separate-errors", "option log-separate-errors")]
     [TestCase("option logasap", "option logasap")]
@@ -197,6 +194,19 @@ public class RealConfigKeywordTests
         var r = Parse(Lines("defaults", "mode http", line) + AllTimeouts +
                       Lines("frontend fe", "bind 127.0.0.1:8080", "default_backend be", "backend be", "server s1 127.0.0.1:80"));
         Assert.That((r.Errors.Count, r.Warnings.Count), Is.EqualTo((0, 0)), string.Join('\n', r.Warnings));
+    }
+
+    [TestCase("option tcpka", true, true)]
+    [TestCase("option clitcpka", true, false)]
+    [TestCase("option srvtcpka", false, true)]
+    public void TcpKeepAliveOptions_SetTheirSides(string line, bool client, bool server)
+    {
+        var config = ParseValid(Lines("defaults", "mode http", line) + AllTimeouts +
+                                Lines("frontend fe", "bind 127.0.0.1:8080", "default_backend be", "backend be", "server s1 127.0.0.1:80"));
+        Assert.That((config.Frontends[0].ClientTcpKeepAlive, config.Backends[0].ServerTcpKeepAlive), Is.EqualTo((client, server)));
+        var off = ParseValid(Lines("defaults", "mode http", line) + AllTimeouts +
+                             Lines("frontend fe", "bind 127.0.0.1:8080", "no option tcpka", "default_backend be", "backend be", "no option tcpka", "server s1 127.0.0.1:80"));
+        Assert.That((off.Frontends[0].ClientTcpKeepAlive, off.Backends[0].ServerTcpKeepAlive), Is.EqualTo((false, false)));
     }
 
     [Test]

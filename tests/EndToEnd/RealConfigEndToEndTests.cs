@@ -18,7 +18,7 @@ public sealed class RealConfigEndToEndTests
     private OriginProcess _origin = null!;
     private ProxyInstance _proxy = null!;
     private Socket _syslog = null!;
-    private int _upgradedPort, _routedPort, _dispatchPort, _disabledPort;
+    private int _upgradedPort, _routedPort, _dispatchPort, _disabledPort, _keepAlivePort;
 
     [OneTimeSetUp]
     public void StartInstance()
@@ -27,7 +27,7 @@ public sealed class RealConfigEndToEndTests
         _syslog = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         _syslog.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         int syslogPort = ((IPEndPoint)_syslog.LocalEndPoint!).Port;
-        (_upgradedPort, _routedPort, _dispatchPort, _disabledPort) = (Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free());
+        (_upgradedPort, _routedPort, _dispatchPort, _disabledPort, _keepAlivePort) = (Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free());
         string global =
             "    nbthread 2\n" +
             $"    setenv ROUTED_PORT {_routedPort}\n" +
@@ -44,7 +44,8 @@ public sealed class RealConfigEndToEndTests
             "frontend routed\n    mode http\n    bind 127.0.0.1:$ROUTED_PORT\n    use_backend web\n" +
             $"frontend off\n    mode http\n    disabled\n    bind 127.0.0.1:{_disabledPort}\n    default_backend web\n" +
             $"backend web\n    mode http\n    balance\n    server o 127.0.0.1:{_origin.Port}\n" +
-            $"listen relay\n    mode tcp\n    bind 127.0.0.1:{_dispatchPort}\n    dispatch 127.0.0.1:{_origin.Port}\n";
+            $"listen relay\n    mode tcp\n    bind 127.0.0.1:{_dispatchPort}\n    dispatch 127.0.0.1:{_origin.Port}\n" +
+            $"listen keepalive\n    mode tcp\n    option tcpka\n    bind 127.0.0.1:{_keepAlivePort}\n    server o 127.0.0.1:{_origin.Port}\n";
         _proxy = new ProxyInstance(body, global).Start();
     }
 
@@ -101,5 +102,29 @@ public sealed class RealConfigEndToEndTests
         using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         var e = Assert.Throws<SocketException>(() => s.Connect(IPAddress.Loopback, _disabledPort));
         Assert.That(e!.SocketErrorCode, Is.EqualTo(SocketError.ConnectionRefused));
+    }
+
+    /// <summary>`ss -tnoH state established FILTER`: one line per connection, with `timer:(keepalive,...)` when SO_KEEPALIVE is on.</summary>
+    private static string Established(string filter) =>
+        ProcessRunner.Run("ss", ["-tnoH", "state", "established", filter]).Stdout;
+
+    [Test]
+    public async Task OptionTcpka_TurnsOnKeepAliveOnBothSides()
+    {
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(IPAddress.Loopback, _keepAlivePort);
+        // An unfinished request keeps both connections open while the kernel's timers are read.
+        await client.SendAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n"), SocketFlags.None);
+        int clientPort = ((IPEndPoint)client.LocalEndPoint!).Port;
+        await Poll.UntilAsync(() => Established($"( sport = :{_keepAlivePort} and dport = :{clientPort} )").Contains("keepalive"),
+            "the proxy's side of the client connection with a keepalive timer");
+        await Poll.UntilAsync(() => Established($"( dport = :{_origin.Port} )").Contains("keepalive"),
+            "a connection to the server with a keepalive timer");
+        // Without the option, no keepalive: the client side of `routed` (http, no tcpka).
+        using var plain = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await plain.ConnectAsync(IPAddress.Loopback, _routedPort);
+        int plainPort = ((IPEndPoint)plain.LocalEndPoint!).Port;
+        var line = await Poll.UntilAsync(() => Established($"( sport = :{_routedPort} and dport = :{plainPort} )"), l => l.Length > 0, "the routed connection accepted");
+        Assert.That(line, Does.Not.Contain("keepalive"));
     }
 }
