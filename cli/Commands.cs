@@ -17,6 +17,7 @@ public static class Commands
     public static int Check(CheckOptions o)
     {
         var result = ConfigLoader.Load(o.File);
+        foreach (var notice in result.Notices) Console.Error.WriteLine($"[NOTICE] {notice}");
         foreach (var w in result.Warnings) Console.Error.WriteLine($"[WARNING] {w}");
         if (result.IsValid)
         {
@@ -41,11 +42,16 @@ public static class Commands
             Console.Error.WriteLine($"already running: control socket {socket} answers ({FirstValue(info, "Pid") ?? "?"})");
             return 1;
         }
+        return await StartSupervisorAsync(["-f", Path.GetFullPath(o.File)], o.Foreground);
+    }
+
+    /// <summary>Runs proxy-supervisor with <paramref name="arguments"/>: attached, or detached once it reports READY.</summary>
+    internal static async Task<int> StartSupervisorAsync(IReadOnlyList<string> arguments, bool foreground)
+    {
         string supervisor = Path.Combine(AppContext.BaseDirectory, "proxy-supervisor");
         var psi = new ProcessStartInfo(supervisor) { UseShellExecute = false };
-        psi.ArgumentList.Add("-f");
-        psi.ArgumentList.Add(Path.GetFullPath(o.File));
-        return o.Foreground ? await RunForegroundAsync(psi) : await RunDaemonAsync(psi);
+        foreach (var a in arguments) psi.ArgumentList.Add(a);
+        return foreground ? await RunForegroundAsync(psi) : await RunDaemonAsync(psi);
     }
 
     /// <summary>Runs the supervisor attached to this terminal, passing stop signals on, until it exits.</summary>

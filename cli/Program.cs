@@ -3,6 +3,9 @@ using Proxy.Cli;
 
 // proxyctl: the operator's tool. A thin client: config checks happen here, everything else is a command
 // on the instance's control socket (or, for stats, a read of its stats board).
+// Run as `haproxy` (the package's link), HAProxy's own command line is answered instead (HaproxyFront).
+if (HaproxyFront.IsInvokedAsHaproxy()) return await HaproxyFront.RunAsync(args);
+
 return await Parser.Default.ParseArguments<CheckOptions, StartOptions, StopOptions, StatusOptions, ReloadOptions, StatsOptions, ServerOptions>(args)
     .MapResult(
         (CheckOptions o) => Task.FromResult(Commands.Check(o)),

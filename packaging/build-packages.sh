@@ -51,6 +51,9 @@ stage_common() {
         "$r/usr/share/doc/$NAME" "$r/usr/lib/tmpfiles.d"
     cp -a "$LIB/." "$r/usr/lib/$NAME/"
     ln -s "../lib/$NAME/proxyctl" "$r/usr/bin/proxyctl"
+    # HAProxy's command line (cli/HaproxyFront.cs): proxyctl run under the name `haproxy`. Not on PATH, so it never
+    # shadows a real HAProxy; link it where a unit or script expects one.
+    ln -s proxyctl "$r/usr/lib/$NAME/haproxy"
     install -m 0644 packaging/proxy.cfg "$r/etc/$NAME/$NAME.cfg"
     install -m 0644 packaging/proxy.tmpfiles "$r/usr/lib/tmpfiles.d/$NAME.conf"
     sed "s/@VERSION@/$VERSION/" packaging/proxyctl.1 | gzip -9n > "$r/usr/share/man/man1/proxyctl.1.gz"

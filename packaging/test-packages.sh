@@ -61,6 +61,7 @@ for f in ./usr/lib/proxy/proxyctl ./usr/lib/proxy/proxy-supervisor ./usr/lib/pro
     has "$list" " ${f//./\\.}( |$)" "dpkg-deb -c"
 done
 has "$list" '^l.* \./usr/bin/proxyctl -> \.\./lib/proxy/proxyctl$' "dpkg-deb -c (symlink)"
+has "$list" '^l.* \./usr/lib/proxy/haproxy -> proxyctl$' "dpkg-deb -c (haproxy link)"
 has "$list" '^-rwxr-xr-x root/root .* \./usr/lib/proxy/proxy-worker$' "dpkg-deb -c (mode, owner)"
 hasnt "$list" 'proxy-origin|\.pdb$' "dpkg-deb -c"
 

@@ -6,26 +6,31 @@ using Proxy.Shared.Logging;
 using Proxy.Shared.Stats;
 using Proxy.Supervisor;
 
-// proxy-supervisor -f FILE [--daemon]
-// Started by `proxyctl start` (or systemd). With --daemon it detaches from the terminal once every worker
-// serves: it prints `READY <pid>` on stdout for proxyctl, then points its stdio at /dev/null.
+// proxy-supervisor -f FILE|DIR [-f FILE|DIR]... [--daemon] [--pidfile PATH] [--sd-notify]
+// Started by `proxyctl start` (or systemd, or `haproxy`, cli/HaproxyFront.cs). With --daemon it detaches from the
+// terminal once every worker serves: it prints `READY <pid>` on stdout for proxyctl, then points its stdio at
+// /dev/null. Several -f are read as one configuration (ConfigFiles). --pidfile is HAProxy's `-p` (it wins over
+// `pidfile`); --sd-notify tells systemd READY=1 once every worker serves (HAProxy's `-Ws`, for Type=notify units).
 
-string? configPath = null;
-bool daemon = false;
+var configPaths = new List<string>();
+bool daemon = false, sdNotify = false;
+string? pidFileArgument = null;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
-        case "-f" when i + 1 < args.Length: configPath = args[++i]; break;
+        case "-f" when i + 1 < args.Length: configPaths.Add(args[++i]); break;
         case "--daemon": daemon = true; break;
+        case "--pidfile" when i + 1 < args.Length: pidFileArgument = args[++i]; break;
+        case "--sd-notify": sdNotify = true; break;
         default:
-            Console.Error.WriteLine($"proxy-supervisor: unknown argument '{args[i]}'\nusage: proxy-supervisor -f FILE [--daemon]");
+            Console.Error.WriteLine($"proxy-supervisor: unknown argument '{args[i]}'\nusage: proxy-supervisor -f FILE [--daemon] [--pidfile PATH] [--sd-notify]");
             return 2;
     }
 }
-if (configPath is null)
+if (configPaths.Count == 0)
 {
-    Console.Error.WriteLine("usage: proxy-supervisor -f FILE [--daemon]");
+    Console.Error.WriteLine("usage: proxy-supervisor -f FILE [--daemon] [--pidfile PATH] [--sd-notify]");
     return 2;
 }
 
@@ -34,8 +39,10 @@ var log = LogManager.GetLogger("supervisor");
 // First of all: a stop or reload signal during start-up is handled, never the runtime's default (exit 143).
 using var signals = new SupervisorSignals();
 
-configPath = Path.GetFullPath(configPath);
-var result = ConfigLoader.Load(configPath);
+var result = configPaths.Count == 1 && !Directory.Exists(configPaths[0])
+    ? ConfigLoader.Load(Path.GetFullPath(configPaths[0]))
+    : ConfigFiles.Load(configPaths.ConvertAll(Path.GetFullPath));
+foreach (var notice in result.Notices) log.Info(notice.ToString());
 foreach (var warning in result.Warnings) log.Warn(warning.ToString());
 if (!result.IsValid)
 {
@@ -44,6 +51,7 @@ if (!result.IsValid)
 }
 // Read, parsed and resolved once: workers receive this model and never open the file (WorkerInit.Config).
 var config = result.Config!;
+if (pidFileArgument is not null) config = config with { Global = config.Global with { PidFile = pidFileArgument } };
 // A log file the supervisor creates goes to the workers' `user`/`group`, who append to it too.
 (uint Uid, uint Gid)? logFileOwner = Privileges.Resolve(config.Global.User, config.Global.Group, out uint? ownerUid, out uint? ownerGid) is null
     && ownerUid is { } ownerU && ownerGid is { } ownerG ? (ownerU, ownerG) : null;
@@ -138,6 +146,7 @@ signals.Serving(async () =>
     if (r.Ok) log.Info(r.Message.TrimEnd()); else log.Error("reload failed: " + r.Message);
 });
 
+if (sdNotify) SystemdNotify.Send($"READY=1\nMAINPID={Environment.ProcessId}");
 if (daemon)
 {
     // The line `proxyctl start` waits for; then the terminal is let go.

@@ -379,7 +379,7 @@ public sealed class Supervisor : IAsyncDisposable
         // A reload while the first workers start would race them for the slots; the signal path queues it instead.
         if (!_serving) return ReloadResult.Failed("the instance is still starting: reload refused, nothing changed; retry once it serves");
         string path = Config.SourcePath;
-        var parsed = ConfigLoader.Load(path);
+        var parsed = Config.SourcePaths.Count > 0 ? ConfigFiles.Load(Config.SourcePaths) : ConfigLoader.Load(path);
         if (!parsed.IsValid)
             return ReloadResult.Failed("configuration has errors, nothing changed:\n" + string.Join("\n", parsed.Errors));
         if (StartupChecks.Run(parsed.Config!) is { Count: > 0 } problems)

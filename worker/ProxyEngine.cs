@@ -151,7 +151,7 @@ public sealed class ProxyEngine : IAsyncDisposable
             fe.LogSinks = [.. mine];
         }
         if (sinks.Count == 0) return null;
-        var logger = new TrafficLogger([.. sinks.Values], log);
+        var logger = new TrafficLogger([.. sinks.Values], log, _config.Global.LogTag, _config.Global.LogHostname);
         foreach (var fe in _frontends)
             if (fe.LogSinks.Length > 0) fe.TrafficLog = logger;
         return logger;
@@ -344,7 +344,7 @@ public sealed class ProxyEngine : IAsyncDisposable
                     await Task.Delay(10, stop).ConfigureAwait(false);
                     continue;
                 }
-                if (!TrySetNoDelay(client))
+                if (!TrySetNoDelay(client, fe.Config.ClientTcpKeepAlive))
                 {
                     client.Dispose();   // reset before we could touch it
                     continue;
@@ -384,12 +384,16 @@ public sealed class ProxyEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Sets TCP_NODELAY (a proxy must not add Nagle delays to what it relays); false if the socket is already dead.</summary>
-    private static bool TrySetNoDelay(Socket socket)
+    /// <summary>
+    /// Sets TCP_NODELAY (a proxy must not add Nagle delays to what it relays) and, with `option tcpka|clitcpka`,
+    /// SO_KEEPALIVE; false if the socket is already dead.
+    /// </summary>
+    private static bool TrySetNoDelay(Socket socket, bool keepAlive)
     {
         try
         {
             socket.NoDelay = true;
+            if (keepAlive) socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
             return true;
         }
         catch (SocketException)

@@ -29,12 +29,9 @@ internal sealed class BalanceParser(ConfigDiagnostics diag)
     {
         var w = line.Words;
         int n = line.Number;
-        if (w.Count < 2)
-        {
-            diag.Error(n, $"'balance': missing argument, expected '{Usage}'");
-            return;
-        }
-        var name = w[1];
+        // A bare `balance` is accepted by HAProxy 2.6 and means round robin (backend_parse_balance() on an empty word).
+        var name = w.Count < 2 ? "roundrobin" : w[1];
+        if (w.Count < 2) line = line with { Words = ["balance", name] };
         var keep = proxy.BalanceOptions;
         var options = BalanceOptions.Default with
         {

@@ -8,10 +8,13 @@ internal sealed class ConfigDiagnostics(string fileName)
 {
     private readonly List<ConfigError> _errors = [];
     private readonly List<ConfigError> _warnings = [];
+    private readonly List<ConfigError> _notices = [];
 
     public string FileName { get; } = fileName;
     public IReadOnlyList<ConfigError> Errors => _errors;
     public IReadOnlyList<ConfigError> Warnings => _warnings;
+    /// <summary>`.notice` messages: printed, neither an error nor a warning.</summary>
+    public IReadOnlyList<ConfigError> Notices => _notices;
     public bool HasErrors => _errors.Count > 0;
 
     public SourceLocation At(int line) => new(FileName, line);
@@ -20,6 +23,7 @@ internal sealed class ConfigDiagnostics(string fileName)
     public void Error(SourceLocation location, string message) => _errors.Add(new ConfigError(location, message));
     public void Warning(int line, string message) => _warnings.Add(new ConfigError(At(line), message));
     public void Warning(SourceLocation location, string message) => _warnings.Add(new ConfigError(location, message));
+    public void Notice(int line, string message) => _notices.Add(new ConfigError(At(line), message));
 
     /// <summary>Quotes a user-supplied word for a message, keeping messages one line and printable.</summary>
     public static string Quote(string word)

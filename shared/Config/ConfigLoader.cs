@@ -10,6 +10,9 @@ public sealed record ConfigError(SourceLocation Location, string Message)
 public sealed record ConfigResult(ProxyConfig? Config, IReadOnlyList<ConfigError> Errors, IReadOnlyList<ConfigError> Warnings)
 {
     public bool IsValid => Config is not null && Errors.Count == 0;
+
+    /// <summary>The file's `.notice` messages, in order.</summary>
+    public IReadOnlyList<ConfigError> Notices { get; init; } = [];
 }
 
 /// <summary>Entry point of the configuration language: read, tokenize, parse and validate, collecting every error.</summary>
@@ -26,7 +29,20 @@ public static class ConfigLoader
     {
         if (TryReadText(path, out string text) is { } error)
             return new ConfigResult(null, [new ConfigError(new SourceLocation(path, 0), $"cannot read configuration file: {error}")], []);
-        return Parse(text, path, Environment.GetEnvironmentVariable);
+        var result = Parse(text, path, Environment.GetEnvironmentVariable);
+        return MissingFinalLineFeed(path, text) is { } missingLf ? result with { Config = null, Errors = [.. result.Errors, missingLf] } : result;
+    }
+
+    /// <summary>
+    /// HAProxy 2.6 refuses a file whose last line has no LF, as possibly cut short (cfgparse.c readcfgfile(): "Missing LF
+    /// on last line, file might have been truncated at position N"); so does this proxy. Null when the file ends well.
+    /// </summary>
+    internal static ConfigError? MissingFinalLineFeed(string path, string text)
+    {
+        if (text.Length == 0 || text[^1] == '\n') return null;
+        int lastLine = text.Count(c => c == '\n') + 1;
+        return new ConfigError(new SourceLocation(path, lastLine),
+            $"missing LF on the last line: the file might have been truncated at position {text.Length - text.LastIndexOf('\n')}");
     }
 
     /// <summary>

@@ -67,7 +67,7 @@ internal sealed class ConfigParser
 
         var global = _global.Build();
         var config = new ConfigValidator(_diag).Validate(_diag.FileName, global, _proxies);
-        return new ConfigResult(_diag.HasErrors ? null : config, _diag.Errors, _diag.Warnings);
+        return new ConfigResult(_diag.HasErrors ? null : config, _diag.Errors, _diag.Warnings) { Notices = _diag.Notices };
     }
 
     private static bool IsSectionKeyword(string word) => word is "global" or "defaults" or "frontend" or "backend" or "listen";

@@ -15,7 +15,8 @@ internal sealed record ConfigLine(int Number, IReadOnlyList<string> Words, bool 
 /// - a backslash escapes `\ `, `\\`, `\#`, `\'`, `\"`, gives `\t` `\n` `\r` `\xHH`, and stays literal otherwise;
 ///   it has no meaning inside single quotes;
 /// - single quotes protect everything; double quotes protect blanks and expand `$NAME`, `${NAME}` and
-///   `${NAME-default}` (and `\$` gives a dollar). Outside double quotes `$` is literal, as in HAProxy.
+///   `${NAME-default}` (and `\$` gives a dollar). Outside quotes a defined variable is expanded too, an undefined one
+///   kept as written, as HAProxy 2.6 does.
 /// There is no line continuation in HAProxy's language, so none here.
 /// Unlike HAProxy, an undefined variable without a default is an error rather than an empty word:
 /// an empty address or path is never what the author meant.
@@ -26,9 +27,18 @@ internal static class ConfigTokenizer
     public const int MaxWordsPerLine = 64;
 
     /// <summary>Returns the non-empty lines of <paramref name="text"/>; problems go to <paramref name="diag"/>.</summary>
+    /// <remarks>
+    /// Lines go through HAProxy's conditional blocks (<see cref="ConditionalBlocks"/>): a line in a dropped branch is
+    /// not returned, and its problems are not reported (HAProxy 2.6 drops it before parsing its keyword).
+    /// `setenv`, `presetenv`, `unsetenv` and `resetenv` change the variables that the lines after them expand
+    /// (<see cref="EnvironmentOverlay"/>), as in HAProxy, which applies each global line as it reads it.
+    /// </remarks>
     public static List<ConfigLine> Tokenize(string text, Func<string, string?> env, ConfigDiagnostics diag)
     {
         var lines = new List<ConfigLine>();
+        var overlay = new EnvironmentOverlay(env);
+        var blocks = new ConditionalBlocks(diag, overlay.Get);
+        var dropped = new ConfigDiagnostics(diag.FileName);   // where the problems of dropped lines go
         int lineNumber = 0;
         int start = 0;
         while (start <= text.Length)
@@ -38,10 +48,19 @@ internal static class ConfigTokenizer
             lineNumber++;
             var raw = text.AsSpan(start, end - start);
             if (raw.Length > 0 && raw[^1] == '\r') raw = raw[..^1];   // CRLF files
-            var line = TokenizeLine(raw, lineNumber, env, diag);
-            if (line is not null) lines.Add(line);
             start = end + 1;
+            var line = TokenizeLine(raw, lineNumber, overlay.Get, blocks.Active ? diag : dropped);
+            if (line is null) continue;
+            if (ConditionalBlocks.IsDirective(line.Keyword))
+            {
+                if (!line.Broken) blocks.Handle(line);
+                continue;
+            }
+            if (!blocks.Active) continue;
+            if (!line.Broken) overlay.Apply(line);
+            lines.Add(line);
         }
+        blocks.Finish();
         return lines;
     }
 
@@ -126,11 +145,27 @@ internal static class ConfigTokenizer
                 i = ExpandVariable(s, i, lineNumber, env, diag, word, ref broken);
                 continue;
             }
-            if (c == '$' && !squote && !warnedDollar && i + 1 < s.Length && s[i + 1] == '{')
+            if (c == '$' && !squote && i + 1 < s.Length && (s[i + 1] == '{' || char.IsAsciiLetter(s[i + 1]) || s[i + 1] == '_'))
             {
-                // HAProxy only expands inside double quotes: say so rather than leave a puzzling literal.
-                diag.Warning(lineNumber, "'${' outside double quotes is not expanded (HAProxy expands variables only inside \"...\")");
-                warnedDollar = true;
+                // Outside quotes HAProxy 2.6 expands `$NAME` and `${NAME}` when the variable is defined, and keeps the
+                // text as written when it is not (checked with haproxy -c); a warning says so rather than leave a
+                // puzzling literal.
+                var expanded = new StringBuilder();
+                var quiet = new ConfigDiagnostics(diag.FileName);
+                bool failed = false;
+                int next = ExpandVariable(s, i, lineNumber, env, quiet, expanded, ref failed);
+                if (!failed && !quiet.HasErrors)
+                {
+                    inWord = true;
+                    word.Append(expanded);
+                    i = next;
+                    continue;
+                }
+                if (!warnedDollar)
+                {
+                    diag.Warning(lineNumber, $"{ConfigDiagnostics.Quote(s[i..next].ToString())} is not defined: kept as written (HAProxy expands a variable outside double quotes only when it is defined)");
+                    warnedDollar = true;
+                }
             }
             inWord = true;
             word.Append(c);

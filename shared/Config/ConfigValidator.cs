@@ -33,10 +33,12 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                 var defaultBackend = p.DefaultBackend ?? (p.IsBackend ? p.Name : null);
                 // `tcp-request connection expect-proxy layer4` is `accept-proxy` on every bind of the frontend (4.2).
                 var binds = p.ExpectProxy ? p.Binds.ConvertAll(b => b with { AcceptProxy = true }).ToArray() : p.Binds.ToArray();
+                if (p.Disabled) binds = [];    // `disabled`: the frontend listens nowhere
                 frontends.Add(new FrontendConfig(p.Name, p.Mode, binds, defaultBackend,
                     p.MaxConn ?? global.MaxConn, timeouts, p.Location)
                 {
                     Logs = logs, Http = p.BuildHttp(), LogFormat = LogFormat(p), DontLogNull = p.DontLogNull, Splice = p.Splice,
+                    ClientTcpKeepAlive = p.ClientTcpKeepAlive,
                     // The conditional lines matter only where the header is not already expected on every connection.
                     ExpectProxyConditions = p.ExpectProxy ? [] : p.ExpectProxyConditions.ToArray(),
                     StatsPage = p.Stats?.Build(),
@@ -44,11 +46,12 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
             }
             if (p.IsBackend)
             {
-                backends.Add(new BackendConfig(p.Name, p.Mode, p.Balance, p.Servers.ToArray(), timeouts,
+                // `disabled`: no server, so a request routed to it gets 503, as from a stopped HAProxy backend.
+                backends.Add(new BackendConfig(p.Name, p.Mode, p.Balance, p.Disabled ? [] : p.Servers.ToArray(), timeouts,
                     p.Retries, p.Redispatch, p.Location)
                 { Logs = logs, Http = p.BuildHttp(), BalanceOptions = p.BalanceOptions, AllBackups = p.AllBackups,
                   HttpCheck = p.HttpCheckEnabled ? p.HttpCheck : null, Splice = p.Splice,
-                  StatsPage = p.Stats?.Build() });
+                  StatsPage = p.Stats?.Build(), ServerTcpKeepAlive = p.ServerTcpKeepAlive });
             }
         }
         return new ProxyConfig(sourcePath, global, frontends, backends);
@@ -128,8 +131,9 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
 
     private void CheckFrontend(ProxyDraft p, IReadOnlyList<ProxyDraft> proxies)
     {
-        if (!p.HasBindLine)
-            diag.Error(p.Location, $"'{Kind(p)}' '{p.Name}' has no 'bind' line (a proxy without listener must be a backend)");
+        // HAProxy 2.6 warns and runs the frontend, which then listens nowhere (a `disabled` one does not either).
+        if (!p.HasBindLine && !p.Disabled)
+            diag.Warning(p.Location, $"{Kind(p)} '{p.Name}' has no 'bind' directive: it listens nowhere (declare it as a backend if this was intended)");
 
         if (p.DefaultBackend is not { } name)
         {
@@ -143,7 +147,15 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
             diag.Error(p.DefaultBackendLocation, $"'default_backend': no backend named {ConfigDiagnostics.Quote(name)} (used by {Kind(p)} '{p.Name}')");
             return;
         }
-        if (target.Mode != p.Mode)
+        if (p.Mode == ProxyMode.Tcp && target.Mode == ProxyMode.Http && !p.IsBackend)
+        {
+            // HAProxy 2.6 accepts a tcp frontend whose backend is in http mode: the connection is upgraded to HTTP
+            // when it reaches the backend. Here the frontend's connections are handled as HTTP from the start.
+            diag.Warning(p.DefaultBackendLocation,
+                $"'default_backend': frontend '{p.Name}' is in tcp mode and backend '{target.Name}' in http mode: its connections are handled as HTTP (HAProxy upgrades them to HTTP)");
+            p.Mode = ProxyMode.Http;
+        }
+        else if (target.Mode != p.Mode)
         {
             diag.Error(p.DefaultBackendLocation,
                 $"'default_backend': {Kind(p)} '{p.Name}' is in {Mode(p.Mode)} mode but backend '{target.Name}' is in {Mode(target.Mode)} mode");

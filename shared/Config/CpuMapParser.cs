@@ -5,8 +5,11 @@ namespace Proxy.Shared.Config;
 /// - `cpu-map 1 0`: process 1 on CPU 0;
 /// - `cpu-map 1-2 0-1`: processes 1 and 2 each allowed on CPUs 0 and 1;
 /// - `cpu-map auto:1-4 0-3`: process 1 on CPU 0, 2 on 1, and so on; both sets must have the same size.
-/// Process numbers start at 1, CPU numbers at 0; `all` means every process. The thread form
-/// (`1/2`), `odd`/`even` and open CPU ranges (`0-`) are not supported yet.
+/// Process numbers start at 1, CPU numbers at 0; `all` means every process. `odd`/`even` and open CPU ranges (`0-`)
+/// are not supported yet.
+/// HAProxy 2.x's thread form `PROCESS/THREAD-SET` (`cpu-map auto:1/1-4 0-3`, `cpu-map 1/2 1`): HAProxy 2.6 has one
+/// process whose threads are numbered from 1; here each of those threads is a worker (`nbthread N` = N workers), so
+/// the thread set is read as the worker set. The process part must be 1 or `all` (2.6 has no other process).
 /// </summary>
 internal static class CpuMapParser
 {
@@ -25,10 +28,15 @@ internal static class CpuMapParser
         var processSet = w[1];
         bool auto = processSet.StartsWith("auto:", StringComparison.Ordinal);
         if (auto) processSet = processSet["auto:".Length..];
-        if (processSet.Contains('/'))
+        int slash = processSet.IndexOf('/');
+        if (slash >= 0)
         {
-            diag.Error(n, "'cpu-map': thread sets ('PROCESS/THREAD') are not supported yet");
-            return null;
+            if (processSet[..slash] is not ("1" or "all"))
+            {
+                diag.Error(n, $"'cpu-map': in 'PROCESS/THREAD' the process must be 1 or all (HAProxy 2.6 runs one process), got {ConfigDiagnostics.Quote(w[1])}");
+                return null;
+            }
+            processSet = processSet[(slash + 1)..];
         }
         int first, last;
         if (processSet == "all")

@@ -24,6 +24,8 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
     private readonly List<CpuMapEntry> _cpuMaps = [];
     private readonly List<LogTarget> _logs = [];
     private int _statsSocketLine;
+    private int _nbProcLine;
+    private readonly ProcessSettingsParser _process = new(diag);
 
     /// <summary>`tune.bufsize` as set so far: files read while parsing (errorfile) must fit in it, as in HAProxy.</summary>
     public int BufSize => _settings.BufSize;
@@ -44,6 +46,12 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
             case "nbproc":
                 // `nbproc N|auto`: worker processes; auto (null) is one per CPU the supervisor may use.
                 if (!LineChecks.Exactly(diag, line, 1, "nbproc NUMBER|auto")) break;
+                if (_process.NbThreadLine != 0)
+                {
+                    diag.Error(n, $"'nbproc': 'nbthread' (line {_process.NbThreadLine}) already sets the number of workers; keep one of them");
+                    break;
+                }
+                _nbProcLine = n;
                 if (w[1] == "auto")
                     _settings = _settings with { NbProc = null };
                 else if (LineChecks.TryInt(diag, n, "nbproc", w[1], 1, MaxProcesses, out int nbProc))
@@ -137,7 +145,8 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
                     _settings = _settings with { WorkerWatchdog = watchdog };
                 break;
             default:
-                ReportOther(line);
+                if (!_process.TryParse(line, ref _settings, _nbProcLine))
+                    ReportOther(line);
                 break;
         }
     }

@@ -189,9 +189,15 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
     public void ParseUseBackend(ProxyDraft proxy, ConfigLine line)
     {
         var w = line.Words;
+        // HAProxy accepts `use_backend NAME` alone: the rule always applies (as `if TRUE`).
+        if (w.Count == 2)
+        {
+            line = line with { Words = [w[0], w[1], "if", "TRUE"] };
+            w = line.Words;
+        }
         if (w.Count < 4 || (w[2] != "if" && w[2] != "unless"))
         {
-            diag.Error(line.Number, "'use_backend': expected 'use_backend BACKEND if|unless CONDITION'");
+            diag.Error(line.Number, "'use_backend': expected 'use_backend BACKEND [if|unless CONDITION]'");
             return;
         }
         if (w[1].Contains('%'))

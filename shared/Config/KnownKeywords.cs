@@ -17,17 +17,17 @@ internal static class KnownKeywords
     /// <summary>Global keywords (configuration.txt section 3).</summary>
     public static readonly HashSet<string> UnsupportedGlobal =
     [
-        "nbthread", "thread-groups", "thread-group", "master-worker", "mworker-max-reloads", "ca-base", "crt-base",
-        "uid", "gid", "ulimit-n", "node", "description", "log-send-hostname", "log-tag", "spread-checks",
-        "lua-load", "lua-load-per-thread", "lua-prepend-path", "setenv", "presetenv", "unsetenv", "resetenv",
+        "thread-groups", "thread-group", "ca-base", "crt-base",
+        
+        "lua-load", "lua-load-per-thread", "lua-prepend-path", 
         "h1-case-adjust", "h1-case-adjust-file", "localpeer", "numa-cpu-mapping", "busy-polling", "max-spread-checks",
-        "maxsslconn", "maxconnrate", "maxsessrate", "maxsslrate", "maxpipes",
+        "maxsslconn", "maxsslrate", 
         "quiet", "zero-warning", "insecure-fork-wanted", "insecure-setuid-wanted",
-        "expose-experimental-directives", "set-dumpable", "external-check", "unix-bind", "server-state-file",
+        "expose-experimental-directives", "set-dumpable", "external-check", "unix-bind", 
         "server-state-base", "noepoll", "nopoll", "nokqueue", "noevports", "nogetaddrinfo", "noreuseport",
         "profiling.tasks", "profiling.memory", "debug", "strict-limits", "issuers-chain-path",
         "cluster-secret", "httpclient.resolvers.id", "hard-stop-after-grace", "grace", "close-spread-time",
-        "fd-hard-limit", "log-format", "stats", "default-path", "limited-quic", "anonkey", "ocsp-update.mode",
+        "fd-hard-limit", "log-format", "stats", "limited-quic", "anonkey", "ocsp-update.mode",
         "set-var", "set-var-fmt", "deviceatlas-json-file", "51degrees-data-file", "wurfl-data-file", "harden.reject-privileged-ports.tcp",
     ];
 
@@ -37,12 +37,12 @@ internal static class KnownKeywords
         "use-server", "http-after-response",
         "tcp-response", "stick-table", "stick", "cookie", "dynamic-cookie-key", "capture",
         "errorfiles", "errorloc", "errorloc302", "errorloc303", "tcp-check", "monitor-uri", "monitor",
-        "redirect", "rate-limit", "fullconn", "hash-balance-factor", "hash-key", "log-format", "log-format-sd",
-        "error-log-format", "log-tag", "log-steps", "unique-id-format", "unique-id-header", "source", "server-template",
-        "description", "id", "disabled", "enabled", "bind-process", "email-alert", "persist", "dispatch",
-        "filter", "ignore-persist", "force-persist", "max-keep-alive-queue", "max-session-srv-conns", "http-reuse",
-        "http-send-name-header", "load-server-state-from-file", "server-state-file-name", "declare", "backlog",
-        "grace", "http-error", "guid", "external-check", "retry-on", "clitimeout", "contimeout", "srvtimeout",
+        "redirect", "rate-limit", "hash-balance-factor", "hash-key", "log-format", "log-format-sd",
+        "error-log-format", "log-steps", "unique-id-format", "unique-id-header", "server-template",
+        "bind-process", "email-alert", "persist", 
+        "filter", "ignore-persist", "force-persist", "max-session-srv-conns", "http-reuse",
+        "declare", 
+        "grace", "http-error", "guid", "external-check", "clitimeout", "contimeout", "srvtimeout",
         "reqadd", "rspadd", "reqrep", "rsprep", "reqdel", "rspdel", "block", "transparent", "http-restrict-req-hdr-names",
         "use-fcgi-app", "email-alert", "external-check", "quic-initial",
     ];
@@ -50,13 +50,13 @@ internal static class KnownKeywords
     /// <summary>`option` names (configuration.txt section 4.2, "option ...").</summary>
     public static readonly HashSet<string> UnsupportedOptions =
     [
-        "httpslog", "dontlog-normal", "forwarded",
+        "httpslog", "forwarded",
         "http-pretend-keepalive", "http-buffer-request",
         "http-ignore-probes", "http-no-delay", "http-use-proxy-header", "http-use-htx", "h1-case-adjust-bogus-client",
         "h1-case-adjust-bogus-server", "http-restrict-req-hdr-names", "tcp-check", "ldap-check", "mysql-check",
-        "pgsql-check", "redis-check", "smtpchk", "ssl-hello-chk", "spop-check", "external-check", "log-health-checks",
-        "log-separate-errors", "logasap", "abortonclose", "tcpka", "clitcpka", "srvtcpka", "contstats", "checkcache", "independent-streams",
-        "nolinger", "originalto", "persist", "prefer-last-server", "socket-stats", "tcp-smart-accept",
+        "pgsql-check", "redis-check", "smtpchk", "ssl-hello-chk", "spop-check", "external-check", 
+        "abortonclose", "contstats", "checkcache", 
+        "originalto", "persist", "socket-stats", "tcp-smart-accept",
         "tcp-smart-connect", "transparent", "accept-invalid-http-request", "accept-invalid-http-response",
         "accept-unsafe-violations-in-http-request", "accept-unsafe-violations-in-http-response",
         "disable-h2-upgrade", "idle-close-on-response", "http_proxy", "assume-rfc6587-ntf",
@@ -83,7 +83,7 @@ internal static class KnownKeywords
         "agent-check", "agent-send", "agent-inter", "agent-addr", "agent-port", "allow-0rtt", "alpn", "ca-file",
         "check-alpn", "check-proto", "check-ssl", "check-sni", "check-via-socks4", "ciphers",
         "ciphersuites", "cookie", "crl-file", "crt", "force-sslv3",
-        "force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13", "id", "init-addr", "init-state", "log-proto",
+        "force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13", "init-addr", "init-state", "log-proto",
         "maxqueue", "max-reuse", "minconn", "namespace", "no-agent-check", "no-check", "no-check-ssl",
         "no-ssl", "no-ssl-reuse", "no-sslv3", "no-tls-tickets", "no-tlsv10",
         "no-tlsv11", "no-tlsv12", "no-tlsv13", "no-verifyhost", "no-tfo", "npn",

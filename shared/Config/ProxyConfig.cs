@@ -19,6 +19,9 @@ public sealed record ProxyConfig(
     IReadOnlyList<FrontendConfig> Frontends,
     IReadOnlyList<BackendConfig> Backends)
 {
+    /// <summary>The files and directories given with `-f` when more than one (ConfigFiles); empty: <see cref="SourcePath"/> alone.</summary>
+    public IReadOnlyList<string> SourcePaths { get; init; } = [];
+
     public BackendConfig? FindBackend(string name)
     {
         foreach (var b in Backends)
@@ -89,6 +92,12 @@ public sealed record GlobalSettings(
     /// <summary>The shortest accepted non-zero watchdog: two heartbeats, so a late timer tick is not a stall.</summary>
     public static readonly TimeSpan MinWorkerWatchdog = TimeSpan.FromSeconds(1);
 
+    /// <summary>`log-tag STRING`: the syslog tag of traffic log lines; null: `proxy`.</summary>
+    public string? LogTag { get; init; }
+
+    /// <summary>`log-send-hostname [NAME]`: the host name in the syslog header of traffic log lines; null: the machine's.</summary>
+    public string? LogHostname { get; init; }
+
     public static GlobalSettings Default { get; } = new(
         MaxConn: 4096, NbProc: null, CpuMaps: [], PidFile: null, StatsSocket: null,
         User: null, Group: null, Chroot: null, Daemon: false, Logs: [],
@@ -144,6 +153,9 @@ public sealed record FrontendConfig(
 
     /// <summary>`option splice-*`: where `mode tcp` may move bulk data with splice(2).</summary>
     public SpliceDirections Splice { get; init; }
+
+    /// <summary>`option tcpka|clitcpka`: SO_KEEPALIVE on the frontend's client connections (the kernel's probe timing).</summary>
+    public bool ClientTcpKeepAlive { get; init; }
 
     /// <summary>
     /// `tcp-request connection expect-proxy layer4 if|unless COND` (4.2): a connection on a bind without
@@ -217,4 +229,6 @@ public sealed record BackendConfig(
 
     /// <summary>`stats ...`: the statistics page answered for requests reaching this backend; null: none.</summary>
     public StatsPageConfig? StatsPage { get; init; }
+    /// <summary>`option tcpka|srvtcpka`: SO_KEEPALIVE on the backend's server connections (the kernel's probe timing).</summary>
+    public bool ServerTcpKeepAlive { get; init; }
 }

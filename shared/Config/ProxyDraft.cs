@@ -96,6 +96,14 @@ internal sealed class ProxyDraft
 
     /// <summary>`stats ...` lines (StatsPageParser): the defaults' page until the section writes one of its own.</summary>
     public StatsPageDraft? Stats { get; set; }
+    /// <summary>`disabled` (4.2): the proxy does not run; `enabled` undoes it. Inherited from a defaults section.</summary>
+    public bool Disabled { get; set; }
+
+    /// <summary>`option tcpka|clitcpka` (4.2): SO_KEEPALIVE on client connections.</summary>
+    public bool ClientTcpKeepAlive { get; set; }
+
+    /// <summary>`option tcpka|srvtcpka` (4.2): SO_KEEPALIVE on server connections.</summary>
+    public bool ServerTcpKeepAlive { get; set; }
 
     public bool IsFrontend => (Capabilities & ProxyCapabilities.Frontend) != 0;
     public bool IsBackend => (Capabilities & ProxyCapabilities.Backend) != 0;
@@ -130,6 +138,9 @@ internal sealed class ProxyDraft
         HttpCheck = defaults.HttpCheck;
         FirstHttpCheckLine = defaults.FirstHttpCheckLine;
         Stats = defaults.Stats;
+        Disabled = defaults.Disabled;
+        ClientTcpKeepAlive = defaults.ClientTcpKeepAlive;
+        ServerTcpKeepAlive = defaults.ServerTcpKeepAlive;
     }
 
     /// <summary>The model's view of the `mode http` settings.</summary>

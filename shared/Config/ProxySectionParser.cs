@@ -15,7 +15,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     private const ProxyCapabilities B = ProxyCapabilities.Backend;
 
     // HAProxy 4.1 "Proxy keywords matrix" for the keywords implemented here.
-    private static readonly Dictionary<string, ProxyCapabilities> KeywordSections = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, ProxyCapabilities> KeywordSections = new(StringComparer.Ordinal)
     {
         ["mode"] = D | F | B,
         ["bind"] = F,
@@ -42,7 +42,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     };
 
     // `timeout` kinds and where each one applies (4.2 "timeout ...").
-    private static readonly Dictionary<string, (TimeoutKind Kind, ProxyCapabilities Sections)> TimeoutKinds = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, (TimeoutKind Kind, ProxyCapabilities Sections)> TimeoutKinds = new(StringComparer.Ordinal)
     {
         ["connect"] = (TimeoutKind.Connect, D | B),
         ["client"] = (TimeoutKind.Client, D | F),
@@ -56,12 +56,23 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     private static readonly HashSet<string> UnsupportedTimeouts = ["client-fin", "server-fin", "tarpit", "client-hs"];
 
     // `option splice-*` (4.2) and the directions each one enables.
-    private static readonly Dictionary<string, SpliceDirections> SpliceOptions = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, SpliceDirections> SpliceOptions = new(StringComparer.Ordinal)
     {
         ["splice-auto"] = SpliceDirections.Both,
         ["splice-request"] = SpliceDirections.Request,
         ["splice-response"] = SpliceDirections.Response,
     };
+    /// <summary>
+    /// The `option`s this parser and its helpers implement besides <see cref="SpliceOptions"/> (ParseOption,
+    /// HttpCheckParser, LogOptionParser, HttpKeywordParser); the README's keyword table lists them, and a test
+    /// checks that each one parses.
+    /// </summary>
+    internal static readonly string[] ImplementedOptions =
+    [
+        "redispatch", "allbackups", "httpchk", "httplog", "tcplog", "dontlognull",
+        "http-keep-alive", "http-server-close", "httpclose", "forwardfor",
+    ];
+
     private readonly ServerLineParser _servers = new(diag, resolver);
     private readonly AclParser _acls = new(diag);
     private readonly BalanceParser _balance = new(diag);
@@ -69,6 +80,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     private HttpKeywordParser? _http;
     private readonly CompressionParser _compression = new(diag);
     private StatsPageParser? _stats;
+    private ProxyExtrasParser? _extras;
+
+    private ProxyExtrasParser Extras => _extras ??= new ProxyExtrasParser(diag, _servers);
 
     private HttpKeywordParser Http => _http ??= new HttpKeywordParser(diag, _acls, bufSize);
 
@@ -244,6 +258,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 acceptProxy = true;
                 continue;
             }
+            if (BindExtras.TryParse(diag, line, ref i)) continue;
             diag.Error(line.Number, KnownKeywords.BindOptions.Contains(w[i])
                 ? $"'bind': option '{w[i]}' is not supported yet"
                 : $"'bind': unknown option {ConfigDiagnostics.Quote(w[i])}");
@@ -304,6 +319,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             return;
         }
         var keyword = "timeout " + w[1];
+        if (Extras.TryParseTimeout(proxy, line)) return;
         if (!TimeoutKinds.TryGetValue(w[1], out var entry))
         {
             diag.Error(line.Number, UnsupportedTimeouts.Contains(w[1])
@@ -377,6 +393,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         }
         if (LogOptionParser.TryParse(diag, proxy, line, name, negated, at)) return;
         if (Http.TryParseOption(proxy, line, name, negated, at)) return;
+        if (Extras.TryParseOption(proxy, line, name, negated, at)) return;
         diag.Error(line.Number, KnownKeywords.UnsupportedOptions.Contains(name)
             ? $"'option {name}' is not supported yet"
             : $"'{prefix}': unknown option {ConfigDiagnostics.Quote(name)}");
@@ -386,6 +403,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     private void ReportOther(ProxyDraft proxy, ConfigLine line)
     {
         var keyword = line.Keyword;
+        if (Extras.TryParse(proxy, line)) return;
         if (KnownKeywords.UnsupportedProxy.Contains(keyword))
             diag.Error(line.Number, $"'{keyword}' is not supported yet");
         else if (GlobalSectionParser.Keywords.Contains(keyword))

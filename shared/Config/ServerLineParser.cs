@@ -90,6 +90,16 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
                 case "weight" or "maxconn" or "inter" or "rise" or "fall"
                     or "fastinter" or "downinter" or "port" or "addr" or "observe" or "error-limit" or "on-error":
                     break;
+                case "id" or "minconn":
+                    // Accepted with a warning (ProxyExtrasParser.ServerOptionsWithoutEffect says why); the value is still checked.
+                    if (i + 1 >= w.Count || !LineChecks.TryInt(diag, n, $"{keyword} {option}", w[i + 1], 0, int.MaxValue, out _))
+                    {
+                        if (i + 1 >= w.Count) diag.Error(n, $"'{keyword}': option '{option}' needs a value");
+                        return null;
+                    }
+                    i++;
+                    diag.Warning(n, $"'{keyword}': option '{option}' has no effect here: {ProxyExtrasParser.ServerOptionsWithoutEffect[option]}");
+                    continue;
                 default:
                     diag.Error(n, KnownKeywords.UnsupportedServerOptions.Contains(option)
                         ? $"'{keyword}': option '{option}' is not supported yet"

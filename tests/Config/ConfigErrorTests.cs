@@ -25,7 +25,7 @@ public class ConfigErrorTests
     [TestCase("backend", "timeout server 5x", "test.cfg:5: 'timeout server': expected a time like 5s, got '5x'")]
     [TestCase("backend", "timeout connect", "test.cfg:5: 'timeout connect': missing argument")]
     [TestCase("backend", "timeout bogus 5s", "test.cfg:5: 'timeout': unknown timeout 'bogus'")]
-    [TestCase("backend", "timeout tarpit 5s", "test.cfg:5: 'timeout tarpit' is not supported yet")]
+    [TestCase("backend", "timeout client-hs 5s", "test.cfg:5: 'timeout client-hs' is not supported yet")]
     [TestCase("defaults", "server s 10.0.0.1:80", "test.cfg:2: 'server' is not allowed in a defaults section")]
     [TestCase("defaults", "bind :81", "test.cfg:2: 'bind' is not allowed in a defaults section")]
     [TestCase("frontend", "daemon", "test.cfg:5: 'daemon' is not allowed in a frontend section (it is a global keyword)")]
@@ -42,7 +42,7 @@ public class ConfigErrorTests
     [TestCase("frontend", "http-request tarpit", "test.cfg:5: 'http-request tarpit' is not supported yet")]
     [TestCase("frontend", "http-request deny", "test.cfg:5: 'http-request' requires 'mode http' (frontend 'f' is in tcp mode)")]
     [TestCase("frontend", "frobnicate", "test.cfg:5: unknown keyword 'frobnicate' in a frontend section")]
-    [TestCase("frontend", "bind :81 defer-accept", "test.cfg:5: 'bind': option 'defer-accept' is not supported yet")]
+    [TestCase("frontend", "bind :81 nice 10", "test.cfg:5: 'bind': option 'nice' is not supported yet")]
     [TestCase("frontend", "bind :81 shiny", "test.cfg:5: 'bind': unknown option 'shiny'")]
     [TestCase("frontend", "bind :70000", "test.cfg:5: 'bind': invalid port 70000")]
     [TestCase("frontend", "bind :0", "test.cfg:5: 'bind': invalid port 0")]
@@ -117,10 +117,12 @@ public class ConfigErrorTests
     }
 
     [Test]
-    public void Parse_FrontendWithoutBind_IsAnError()
+    public void Parse_FrontendWithoutBind_IsAWarning()
     {
-        var errors = ParseErrors(Lines("backend b", "frontend f", "default_backend b"));
-        Assert.That(errors.Single(), Does.StartWith("test.cfg:2: 'frontend' 'f' has no 'bind' line"));
+        // HAProxy 2.6: "frontend 'f' has no 'bind' directive. Please declare it as a backend if this was intended."
+        var result = Parse(Lines("backend b", "frontend f", "default_backend b"));
+        Assert.That(result.Errors, Is.Empty);
+        Assert.That(result.Warnings.Select(w => w.ToString()), Has.Some.StartsWith("test.cfg:2: frontend 'f' has no 'bind' directive"));
     }
 
     [Test]

@@ -136,11 +136,15 @@ public class ConfigTokenizerTests
     }
 
     [Test]
-    public void Tokenize_DollarBraceOutsideQuotes_IsLiteralWithWarning()
+    public void Tokenize_VariableOutsideQuotes_IsExpandedWhenDefined_LiteralWithWarningOtherwise()
     {
+        // What `haproxy -c` (2.6.12) does: `bind :$PORT` and `bind :${PORT}` expand when PORT is set, stay as written when not.
         var diag = new ConfigDiagnostics(FileName);
-        var lines = ConfigTokenizer.Tokenize("pidfile /run/${X}", _ => "v", diag);
+        var lines = ConfigTokenizer.Tokenize("pidfile /run/${X}/$X.pid\n", _ => "v", diag);
+        Assert.That(lines.Single().Words[1], Is.EqualTo("/run/v/v.pid"));
+        Assert.That(diag.Warnings, Is.Empty);
+        lines = ConfigTokenizer.Tokenize("pidfile /run/${X}\n", _ => null, diag);
         Assert.That(lines.Single().Words[1], Is.EqualTo("/run/${X}"));
-        Assert.That(diag.Warnings.Single().Message, Does.Contain("only inside"));
+        Assert.That(diag.Warnings.Single().Message, Does.Contain("is not defined: kept as written"));
     }
 }

@@ -128,7 +128,7 @@ public class GlobalSectionTests
     [TestCase("cpu-map 1 x", "expected a CPU number")]
     [TestCase("cpu-map 1 3-1", "expected a CPU number")]
     [TestCase("cpu-map 1", "missing argument")]
-    [TestCase("cpu-map 1/1 0", "not supported yet")]
+    [TestCase("cpu-map 2/1 0", "the process must be 1 or all")]
     [TestCase("cpu-map odd 0", "not supported yet")]
     public void Parse_BadCpuMap_ReportsError(string line, string expected)
     {
@@ -156,7 +156,7 @@ public class GlobalSectionTests
     [TestCase("log 127.0.0.1 local0 loud", "'log': unknown level 'loud'")]
     [TestCase("log 127.0.0.1 format xml local0", "'log': unknown format 'xml'")]
     [TestCase("log global", "'log global' is only allowed in")]
-    [TestCase("nbthread 4", "'nbthread' is not supported yet")]
+    [TestCase("thread-groups 2", "'thread-groups' is not supported yet")]
     [TestCase("tune.ssl.default-dh-param 2048", "'tune.ssl.default-dh-param' is not supported yet")]
     [TestCase("bind :80", "'bind' is not allowed in the global section")]
     [TestCase("frobnicate 1", "unknown keyword 'frobnicate' in the global section")]

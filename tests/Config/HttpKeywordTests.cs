@@ -110,7 +110,7 @@ public class HttpKeywordTests
     [TestCase("    errorfile 299 /dev/null", "test.cfg:8: 'errorfile': status code '299' cannot be customized")]
     [TestCase("    use_backend api if nope", "test.cfg:8: 'use_backend': no ACL named 'nope' is declared before this line")]
     [TestCase("    use_backend nowhere if { path / }", "test.cfg:8: 'use_backend': no backend named 'nowhere'")]
-    [TestCase("    use_backend api", "test.cfg:8: 'use_backend': expected 'use_backend BACKEND if|unless CONDITION'")]
+    [TestCase("    use_backend api when x", "test.cfg:8: 'use_backend': expected 'use_backend BACKEND [if|unless CONDITION]'")]
     [TestCase("    use_backend api if { path /", "test.cfg:8: 'use_backend': missing '}' after an anonymous ACL")]
     [TestCase("    acl x url_beg /a", "test.cfg:8: 'acl x': criterion 'url_beg' is not supported yet")]
     [TestCase("    acl x path_beg", "test.cfg:8: 'acl x': 'path_beg' needs at least one value")]

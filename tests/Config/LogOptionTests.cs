@@ -82,7 +82,7 @@ public class LogOptionTests
 
     [TestCase("    option httplog clf", "test.cfg:11: 'option httplog clf' is not supported yet")]
     [TestCase("    option tcplog extra", "test.cfg:11: 'option tcplog': unexpected 'extra'")]
-    [TestCase("    option dontlog-normal", "test.cfg:11: 'option dontlog-normal' is not supported yet")]
+    [TestCase("    option dontlog-normal now", "test.cfg:11: 'option dontlog-normal' takes no argument, got 'now'")]
     public void LogOptions_BadArguments_NameLineAndKeyword(string line, string expected)
     {
         Assert.That(ParseErrors(Config("http", [], line)), Is.EqualTo(new[] { expected }));

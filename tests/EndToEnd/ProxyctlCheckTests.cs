@@ -18,7 +18,7 @@ public sealed class ProxyctlCheckTests
     private string Write(string text)
     {
         string path = Path.Combine(_dir, "test.cfg");
-        File.WriteAllText(path, text);
+        File.WriteAllText(path, text.EndsWith('\n') ? text : text + "\n");   // a last line without LF is refused, as by HAProxy
         return path;
     }
 

@@ -26,7 +26,7 @@ public sealed class ProxyInstance : IDisposable
             "global\n" +
             $"    stats socket {SocketPath} mode 600 level admin\n" +
             $"    pidfile {PidFile}\n" +
-            global + "\n" + body);
+            global + "\n" + body + (body.EndsWith('\n') ? "" : "\n"));   // HAProxy (and so this proxy) refuses a last line without LF
         Leftovers.Track(this);
     }
 

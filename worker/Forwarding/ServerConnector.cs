@@ -111,6 +111,8 @@ internal sealed class ServerConnector(ProxySession owner)
         {
             if (attempt == 0) StartedMs = Environment.TickCount64;
             var socket = new Socket(srv.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            // `option tcpka|srvtcpka` (4.2): the kernel probes an idle server connection.
+            if (be.Config.ServerTcpKeepAlive) socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
             Volatile.Write(ref _attempt, socket);
             long timeout = be.ConnectTimeoutMs;
             Volatile.Write(ref _timedOut, 0);   // the log's sC / SC is about the last attempt

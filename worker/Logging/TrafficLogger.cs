@@ -16,7 +16,7 @@ namespace Proxy.Worker.Logging;
 internal sealed class TrafficLogger : IDisposable
 {
     private const int Capacity = 512;                  // lines in flight; at 1 KiB of request line each: ~0.6 MiB
-    private const string Tag = "proxy";                 // the syslog TAG (HAProxy: its program name, `log-tag`)
+    private const string DefaultTag = "proxy";          // the syslog TAG when the global section sets no `log-tag`
 
     private readonly TrafficLogRing _ring = new(Capacity);
     private readonly TrafficLogSink[] _sinks;
@@ -31,12 +31,14 @@ internal sealed class TrafficLogger : IDisposable
     private volatile bool _stopping;
     private long _reportedDrops;
 
-    public TrafficLogger(IReadOnlyList<TrafficLogSink> sinks, NLog.ILogger log)
+    /// <param name="tag">global `log-tag`; null: "proxy"</param>
+    /// <param name="hostname">global `log-send-hostname`; null: the machine's name</param>
+    public TrafficLogger(IReadOnlyList<TrafficLogSink> sinks, NLog.ILogger log, string? tag = null, string? hostname = null)
     {
         _sinks = [.. sinks];
         _log = log;
-        _hostname = Encoding.UTF8.GetBytes(Environment.MachineName);
-        _tagPid = Encoding.UTF8.GetBytes($"{Tag}[{Environment.ProcessId}]");
+        _hostname = Encoding.UTF8.GetBytes(hostname ?? Environment.MachineName);
+        _tagPid = Encoding.UTF8.GetBytes($"{tag ?? DefaultTag}[{Environment.ProcessId}]");
         _thread = new Thread(Run) { IsBackground = true, Name = "traffic-log" };
         _thread.Start();
     }
@@ -146,7 +148,8 @@ internal sealed class TrafficLogger : IDisposable
                 w.Append(' ');
                 w.Append(hostname);
                 w.Append(' ');
-                w.Append(Tag);
+                int open = tagPid.IndexOf((byte)'[');
+                w.Append(open < 0 ? tagPid : tagPid[..open]);   // APP-NAME: the tag (`log-tag`), without "[pid]"
                 w.Append(' ');
                 w.Append(Environment.ProcessId);
                 w.Append(" - - "u8);

@@ -1,0 +1,168 @@
+namespace Proxy.Shared.Config;
+
+/// <summary>
+/// The `global` keywords that real configurations carry for the process as a whole (doc/configuration.txt 3.1 to 3.3):
+/// threads, the master, limits, identity, environment and `tune.*`. Each one either takes effect here or is accepted
+/// with a warning at FILE:LINE that says why it has no effect (README, "Global keywords from HAProxy 2.6"); the
+/// reasons are in <see cref="NoEffect"/>, so the README table is generated from the same text.
+/// </summary>
+internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
+{
+    /// <summary>Keywords that take effect here (the ones of <see cref="NoEffect"/> are accepted with a warning).</summary>
+    public static readonly Dictionary<string, string> Effective = new(StringComparer.Ordinal)
+    {
+        ["nbthread"] = "N workers (each one an event loop: HAProxy's threads are this proxy's worker processes)",
+        ["master-worker"] = "always so: the supervisor is the master; `no-exit-on-failure` is accepted, the supervisor respawns workers",
+        ["uid"] = "the workers run as this user id (as `user`)",
+        ["gid"] = "the workers run as this group id (as `group`)",
+        ["setenv"] = "sets the variable that the lines below expand (the process environment is left alone)",
+        ["presetenv"] = "as setenv, unless the variable is already set",
+        ["unsetenv"] = "the lines below no longer see the variables",
+        ["resetenv"] = "the lines below see only the named variables",
+        ["log-tag"] = "the syslog tag of traffic log lines (default `proxy`)",
+        ["log-send-hostname"] = "the host name in the syslog header of traffic log lines (the given name, or the machine's)",
+    };
+
+    /// <summary>Keywords accepted with a warning, and why each has no effect here.</summary>
+    public static readonly Dictionary<string, string> NoEffect = new(StringComparer.Ordinal)
+    {
+        ["mworker-max-reloads"] = "workers are never reloaded in place: a reload starts new workers and the old ones drain until `hard-stop-after`",
+        ["ulimit-n"] = "the supervisor does not change RLIMIT_NOFILE: set LimitNOFILE in the systemd unit (the package's unit does)",
+        ["maxconnrate"] = "no per-second connection rate limit is enforced here; `maxconn` bounds concurrent connections",
+        ["maxsessrate"] = "no per-second session rate limit is enforced here; `maxconn` bounds concurrent connections",
+        ["maxpipes"] = "splicing takes its pipes per connection, bounded by `maxconn`, and falls back to copying when the kernel refuses one",
+        ["spread-checks"] = "health checks are spread over their first interval at start and not jittered after that",
+        ["node"] = "HAProxy shows it only on the stats page, which does not show it here",
+        ["description"] = "HAProxy shows it only on the stats page, which does not show it here",
+        ["server-state-file"] = "server states are not loaded from a file: after a reload, servers start as their configuration says and checks settle them",
+        ["tune.maxaccept"] = "each worker accepts as many connections as are ready, bounded by `maxconn`",
+        ["tune.maxrewrite"] = "header rewrites do not take room from the request buffer here: `tune.bufsize` bounds the headers as received",
+        ["tune.idle-pool.shared"] = "idle server connections belong to one worker each: workers are processes and share no pool",
+        ["tune.h2.max-concurrent-streams"] = "HTTP/2 is not spoken here",
+        ["tune.h2.header-table-size"] = "HTTP/2 is not spoken here",
+        ["tune.h2.initial-window-size"] = "HTTP/2 is not spoken here",
+        ["tune.h2.max-frame-size"] = "HTTP/2 is not spoken here",
+        ["tune.pipesize"] = "splice pipes keep the kernel's default size",
+        ["tune.recv_enough"] = "reads take what the socket holds, up to the buffer",
+        ["tune.rcvbuf.client"] = "socket buffers keep the kernel's sizes",
+        ["tune.rcvbuf.server"] = "socket buffers keep the kernel's sizes",
+        ["tune.sndbuf.client"] = "socket buffers keep the kernel's sizes",
+        ["tune.sndbuf.server"] = "socket buffers keep the kernel's sizes",
+        ["tune.maxpollevents"] = "the .NET socket engine sizes its own epoll batches",
+        ["tune.runqueue-depth"] = "the worker's event loop has no run queue to size",
+        ["tune.pattern.cache-size"] = "ACL patterns are matched without an LRU cache",
+        ["tune.idletimer"] = "the HTTP/1 parser needs no idle timer",
+        ["tune.http.cookielen"] = "cookies are not captured here",
+        ["tune.http.logurilen"] = "the logged URI is bounded by the log line's `len`",
+        ["tune.vars.global-max-size"] = "variables are not stored here",
+        ["tune.vars.proc-max-size"] = "variables are not stored here",
+        ["tune.vars.reqres-max-size"] = "variables are not stored here",
+        ["tune.vars.sess-max-size"] = "variables are not stored here",
+        ["tune.vars.txn-max-size"] = "variables are not stored here",
+        ["tune.fd.edge-triggered"] = "the .NET socket engine chooses its own epoll mode",
+        ["tune.sched.low-latency"] = "the worker's event loop has no task classes to prioritise",
+        ["tune.listener.multi-queue"] = "each worker accepts from its own listening socket already",
+        ["default-path"] = "relative paths (errorfile, ...) resolve from the working directory, as with `default-path current`",
+    };
+
+    /// <summary>Whether <paramref name="keyword"/> is one of this parser's.</summary>
+    public static bool Handles(string keyword) => Effective.ContainsKey(keyword) || NoEffect.ContainsKey(keyword);
+
+    private int _nbThreadLine;
+
+    /// <summary>Parses <paramref name="line"/> when it is one of this parser's keywords; false otherwise.</summary>
+    public bool TryParse(ConfigLine line, ref GlobalSettings settings, int nbProcLine)
+    {
+        var w = line.Words;
+        int n = line.Number;
+        switch (line.Keyword)
+        {
+            case "nbthread":
+                if (!LineChecks.Exactly(diag, line, 1, "nbthread NUMBER")
+                    || !LineChecks.TryInt(diag, n, "nbthread", w[1], 1, GlobalSectionParser.MaxProcesses, out int threads)) return true;
+                if (nbProcLine != 0)
+                    diag.Error(n, $"'nbthread': 'nbproc' (line {nbProcLine}) already sets the number of workers; keep one of them");
+                else
+                {
+                    _nbThreadLine = n;
+                    settings = settings with { NbProc = threads };
+                }
+                return true;
+            case "master-worker":
+                if (w.Count > 2 || (w.Count == 2 && w[1] != "no-exit-on-failure"))
+                    diag.Error(n, $"'master-worker': unexpected {ConfigDiagnostics.Quote(w[^1])}, expected 'master-worker [no-exit-on-failure]'");
+                return true;
+            case "uid":
+                if (LineChecks.Exactly(diag, line, 1, "uid NUMBER") && LineChecks.TryInt(diag, n, "uid", w[1], 0, int.MaxValue, out _))
+                    settings = settings with { User = w[1] };
+                return true;
+            case "gid":
+                if (LineChecks.Exactly(diag, line, 1, "gid NUMBER") && LineChecks.TryInt(diag, n, "gid", w[1], 0, int.MaxValue, out _))
+                    settings = settings with { Group = w[1] };
+                return true;
+            case "setenv" or "presetenv":
+                LineChecks.Exactly(diag, line, 2, $"{line.Keyword} NAME VALUE");
+                return true;                   // applied by the tokenizer (EnvironmentOverlay), for the lines below
+            case "unsetenv":
+                if (w.Count < 2) diag.Error(n, "'unsetenv': missing argument, expected 'unsetenv NAME...'");
+                return true;
+            case "resetenv":
+                return true;
+            case "log-tag":
+                if (LineChecks.Exactly(diag, line, 1, "log-tag STRING"))
+                    settings = settings with { LogTag = w[1] };
+                return true;
+            case "log-send-hostname":
+                if (w.Count > 2)
+                    diag.Error(n, $"'log-send-hostname': unexpected {ConfigDiagnostics.Quote(w[2])}, expected 'log-send-hostname [NAME]'");
+                else
+                    settings = settings with { LogHostname = w.Count == 2 ? w[1] : Environment.MachineName };
+                return true;
+        }
+        if (!NoEffect.TryGetValue(line.Keyword, out var reason)) return false;
+        // `default-path current` is what happens here anyway.
+        if (CheckNoEffectArguments(line) && !(line.Keyword == "default-path" && w.Count == 2 && w[1] == "current"))
+            diag.Warning(n, $"'{line.Keyword}' has no effect here: {reason}");
+        return true;
+    }
+
+    /// <summary>The line's number of the `nbthread` read so far (0: none), for `nbproc` to refuse both.</summary>
+    public int NbThreadLine => _nbThreadLine;
+
+    /// <summary>The arguments HAProxy requires, so a line HAProxy refuses is refused here too.</summary>
+    private bool CheckNoEffectArguments(ConfigLine line)
+    {
+        var w = line.Words;
+        int n = line.Number;
+        switch (line.Keyword)
+        {
+            case "node" or "description":
+                if (w.Count >= 2) return true;
+                diag.Error(n, $"'{line.Keyword}': missing argument");
+                return false;
+            case "server-state-file":
+                return LineChecks.Exactly(diag, line, 1, "server-state-file PATH");
+            case "default-path":
+                if (w.Count == 2 && w[1] is "current" or "config" or "parent") return true;
+                if (w.Count == 3 && w[1] == "origin") return true;
+                diag.Error(n, "'default-path': expected 'default-path current|config|parent|origin PATH'");
+                return false;
+            case "tune.idle-pool.shared":
+                if (!LineChecks.Exactly(diag, line, 1, "tune.idle-pool.shared on|off")) return false;
+                if (w[1] is "on" or "off") return true;
+                diag.Error(n, $"'tune.idle-pool.shared': expected on or off, got {ConfigDiagnostics.Quote(w[1])}");
+                return false;
+            case "tune.fd.edge-triggered" or "tune.sched.low-latency" or "tune.listener.multi-queue":
+                if (!LineChecks.Exactly(diag, line, 1, $"{line.Keyword} on|off")) return false;
+                if (w[1] is "on" or "off") return true;
+                diag.Error(n, $"'{line.Keyword}': expected on or off, got {ConfigDiagnostics.Quote(w[1])}");
+                return false;
+            default:
+                // A number or a size: `spread-checks 5`, `tune.pipesize 64k`, `ulimit-n 65536`.
+                if (!LineChecks.Exactly(diag, line, 1, $"{line.Keyword} NUMBER")) return false;
+                if (SizeValue.TryParse(w[1], out _)) return true;
+                diag.Error(n, $"'{line.Keyword}': expected a number, got {ConfigDiagnostics.Quote(w[1])}");
+                return false;
+        }
+    }
+}

@@ -1,0 +1,197 @@
+namespace Proxy.Shared.Config;
+
+/// <summary>
+/// Proxy keywords, options and timeouts that real configurations carry (doc/configuration.txt 4.2) beyond the ones
+/// <see cref="ProxySectionParser"/> implements itself. Each one takes effect, or is accepted with a warning at
+/// FILE:LINE that says why it has no effect here; both lists are tables, so the README's table is generated from them.
+/// Where a keyword may appear follows HAProxy's matrix (4.1): outside it, the usual "no effect in ..." warning.
+/// </summary>
+internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser servers)
+{
+    private const ProxyCapabilities D = ProxyCapabilities.Defaults;
+    private const ProxyCapabilities F = ProxyCapabilities.Frontend;
+    private const ProxyCapabilities B = ProxyCapabilities.Backend;
+
+    /// <summary>Keywords: where each may appear (4.1), and what it does here (null: accepted with the warning in <see cref="NoEffect"/>).</summary>
+    public static readonly Dictionary<string, (ProxyCapabilities Sections, string? Effect)> Keywords = new(StringComparer.Ordinal)
+    {
+        ["enabled"] = (D | F | B, "the default: the proxy runs"),
+        ["disabled"] = (D | F | B, "the proxy does not run: a frontend listens nowhere, a backend has no server (503)"),
+        ["dispatch"] = (B, "the backend's one server (`dispatch ADDRESS:PORT` is `server dispatch ADDRESS:PORT`)"),
+        ["backlog"] = (D | F, null),
+        ["fullconn"] = (D | B, null),
+        ["id"] = (F | B, null),
+        ["description"] = (F | B, null),
+        ["source"] = (D | B, null),
+        ["retry-on"] = (D | B, null),
+        ["http-send-name-header"] = (B, null),
+        ["max-keep-alive-queue"] = (D | B, null),
+        ["load-server-state-from-file"] = (D | B, null),
+        ["server-state-file-name"] = (D | B, null),
+        ["log-tag"] = (D | F | B, null),
+    };
+
+    /// <summary>`option NAME`s: where each may appear, and what it does here (null: the warning in <see cref="NoEffect"/>).</summary>
+    public static readonly Dictionary<string, (ProxyCapabilities Sections, string? Effect)> Options = new(StringComparer.Ordinal)
+    {
+        ["tcpka"] = (D | F | B, "SO_KEEPALIVE on client and server connections (the kernel's probe timing)"),
+        ["clitcpka"] = (D | F, "SO_KEEPALIVE on client connections (the kernel's probe timing)"),
+        ["srvtcpka"] = (D | B, "SO_KEEPALIVE on server connections (the kernel's probe timing)"),
+        ["dontlog-normal"] = (D | F, null),
+        ["log-separate-errors"] = (D | F, null),
+        ["logasap"] = (D | F, null),
+        ["nolinger"] = (D | F | B, null),
+        ["independent-streams"] = (D | F | B, null),
+        ["prefer-last-server"] = (D | B, null),
+        ["log-health-checks"] = (D | B, null),
+    };
+
+    /// <summary>`timeout KIND`s accepted with a warning, and where each may appear.</summary>
+    public static readonly Dictionary<string, ProxyCapabilities> Timeouts = new(StringComparer.Ordinal)
+    {
+        ["client-fin"] = D | F,
+        ["server-fin"] = D | B,
+        ["tarpit"] = D | F | B,
+    };
+
+    /// <summary>Why each keyword, option or timeout without an effect here has none (the warning's text).</summary>
+    public static readonly Dictionary<string, string> NoEffect = new(StringComparer.Ordinal)
+    {
+        ["backlog"] = "listeners are opened with a backlog of 4096, capped by net.core.somaxconn",
+        ["fullconn"] = "servers have no dynamic limit (`minconn`): `maxconn` applies as written",
+        ["id"] = "proxies are numbered in the order of the file on the stats board",
+        ["description"] = "HAProxy shows it only on the stats page, which does not show it here",
+        ["source"] = "connections to servers leave from the address the kernel picks",
+        ["retry-on"] = "a connection is retried only when it fails to open (`retry-on conn-failure`, HAProxy's default)",
+        ["http-send-name-header"] = "no header is added with the server's name",
+        ["max-keep-alive-queue"] = "a request never waits in a queue for a kept-alive server connection here",
+        ["load-server-state-from-file"] = "server states are not loaded from a file: servers start as their configuration says",
+        ["server-state-file-name"] = "server states are not loaded from a file: servers start as their configuration says",
+        ["log-tag"] = "traffic log lines carry the global `log-tag`, not a proxy's",
+        ["option dontlog-normal"] = "every connection is logged, not only those with an error",
+        ["option log-separate-errors"] = "errors are logged at the same level as other lines",
+        ["option logasap"] = "a line is logged when the connection ends, with its full byte counts",
+        ["option nolinger"] = "connections are closed with the kernel's default linger",
+        ["option independent-streams"] = "a timeout here is reset by traffic in either direction",
+        ["option prefer-last-server"] = "each request is balanced on its own (an idle connection to its server is reused)",
+        ["option log-health-checks"] = "a server's state changes are logged, single check results are not",
+        ["timeout client-fin"] = "a half-closed client connection is timed by `timeout client`",
+        ["timeout server-fin"] = "a half-closed server connection is timed by `timeout server`",
+        ["timeout tarpit"] = "there is no tarpit action here",
+    };
+
+    /// <summary>`server`/`default-server` options accepted with a warning (ServerLineParser), and why.</summary>
+    public static readonly Dictionary<string, string> ServerOptionsWithoutEffect = new(StringComparer.Ordinal)
+    {
+        ["id"] = "servers are numbered in the order of the file on the stats board",
+        ["minconn"] = "servers have no dynamic limit (`fullconn`): `maxconn` applies as written",
+    };
+
+    /// <summary>Parses a keyword line of the table; false when <paramref name="line"/>'s keyword is not one of them.</summary>
+    public bool TryParse(ProxyDraft proxy, ConfigLine line)
+    {
+        if (!Keywords.TryGetValue(line.Keyword, out var entry)) return false;
+        var w = line.Words;
+        int n = line.Number;
+        if (!ProxySectionParser.Allows(proxy, entry.Sections))
+        {
+            ProxySectionParser.ReportMisplaced(diag, proxy, n, line.Keyword, entry.Sections);
+            return true;
+        }
+        switch (line.Keyword)
+        {
+            case "enabled":
+                if (LineChecks.Exactly(diag, line, 0, "enabled")) proxy.Disabled = false;
+                return true;
+            case "disabled":
+                if (LineChecks.Exactly(diag, line, 0, "disabled")) proxy.Disabled = true;
+                return true;
+            case "dispatch":
+                // HAProxy: a dispatch address is the server connections go to when the backend has none.
+                if (LineChecks.Exactly(diag, line, 1, "dispatch ADDRESS:PORT"))
+                    servers.ParseServer(proxy, line with { Words = ["server", "dispatch", w[1]] });
+                return true;
+            case "retry-on":
+                if (w.Count < 2)
+                {
+                    diag.Error(n, "'retry-on': missing argument, expected 'retry-on KEYWORD...'");
+                    return true;
+                }
+                // `retry-on conn-failure` alone is what happens here anyway; anything more asks for what is not done.
+                if (w.Count == 2 && w[1] is "conn-failure" or "none") return true;
+                break;
+            case "id" or "backlog" or "fullconn" or "max-keep-alive-queue":
+                if (!LineChecks.Exactly(diag, line, 1, $"{line.Keyword} NUMBER")
+                    || !LineChecks.TryInt(diag, n, line.Keyword, w[1], 0, int.MaxValue, out _)) return true;
+                break;
+            case "source":
+                if (w.Count < 2)
+                {
+                    diag.Error(n, "'source': missing argument, expected 'source ADDRESS[:PORT] [usesrc ...]'");
+                    return true;
+                }
+                // `source 0.0.0.0` (or `::`) with nothing after it is the kernel's choice: the default, so it holds here.
+                if (w.Count == 2 && w[1] is "0.0.0.0" or "::" or "*") return true;
+                break;
+            case "description" or "log-tag" or "load-server-state-from-file" or "server-state-file-name":
+                if (w.Count < 2)
+                {
+                    diag.Error(n, $"'{line.Keyword}': missing argument");
+                    return true;
+                }
+                if (line.Keyword == "load-server-state-from-file" && w[1] == "none") return true;
+                break;
+        }
+        diag.Warning(n, $"'{line.Keyword}' has no effect here: {NoEffect[line.Keyword]}");
+        return true;
+    }
+
+    /// <summary>`[no] option NAME` of the table; false when it is not one of them.</summary>
+    public bool TryParseOption(ProxyDraft proxy, ConfigLine line, string name, bool negated, int at)
+    {
+        if (!Options.TryGetValue(name, out var entry)) return false;
+        var keyword = (negated ? "no option " : "option ") + name;
+        if (!ProxySectionParser.Allows(proxy, entry.Sections))
+        {
+            ProxySectionParser.ReportMisplaced(diag, proxy, line.Number, keyword, entry.Sections);
+            return true;
+        }
+        if (line.Words.Count > at + 1)
+        {
+            diag.Error(line.Number, $"'{keyword}' takes no argument, got {ConfigDiagnostics.Quote(line.Words[at + 1])}");
+            return true;
+        }
+        switch (name)
+        {
+            // `option tcpka` sets both sides; in a frontend or backend only its own side applies (HAProxy 4.2).
+            case "tcpka":
+                if (proxy.IsFrontend || proxy.Capabilities == ProxyCapabilities.Defaults) proxy.ClientTcpKeepAlive = !negated;
+                if (proxy.IsBackend || proxy.Capabilities == ProxyCapabilities.Defaults) proxy.ServerTcpKeepAlive = !negated;
+                return true;
+            case "clitcpka":
+                proxy.ClientTcpKeepAlive = !negated;
+                return true;
+            case "srvtcpka":
+                proxy.ServerTcpKeepAlive = !negated;
+                return true;
+        }
+        // `no option X` asks for what happens here anyway.
+        if (!negated)
+            diag.Warning(line.Number, $"'{keyword}' has no effect here: {NoEffect["option " + name]}");
+        return true;
+    }
+
+    /// <summary>`timeout client-fin|server-fin|tarpit TIME`; false when the kind is not one of them.</summary>
+    public bool TryParseTimeout(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        if (w.Count < 2 || !Timeouts.TryGetValue(w[1], out var sections)) return false;
+        var keyword = "timeout " + w[1];
+        if (!ProxySectionParser.Allows(proxy, sections))
+            ProxySectionParser.ReportMisplaced(diag, proxy, line.Number, keyword, sections);
+        else if (LineChecks.Exactly(diag, line, 1, keyword + " TIME", keywordWords: 2)
+                 && LineChecks.TryTime(diag, line.Number, keyword, w[2], out _))
+            diag.Warning(line.Number, $"'{keyword}' has no effect here: {NoEffect[keyword]}");
+        return true;
+    }
+}

@@ -1,0 +1,127 @@
+using NUnit.Framework;
+using Proxy.Shared.Interop;
+using Proxy.Tests.Support;
+
+namespace Proxy.Tests.EndToEnd;
+
+/// <summary>
+/// HAProxy's command line (cli/HaproxyFront.cs), run the way the package installs it: proxyctl through a link named
+/// `haproxy`. Flags, exit codes and a start/reload/stop cycle driven only with HAProxy's flags.
+/// </summary>
+[TestFixture]
+public sealed class HaproxyCommandLineTests
+{
+    private string _dir = "";
+    private string _haproxy = "";
+
+    [OneTimeSetUp]
+    public void LinkAsHaproxy()
+    {
+        _dir = Directory.CreateTempSubdirectory("proxy-haproxy-cli-").FullName;
+        _haproxy = Path.Combine(_dir, "haproxy");
+        File.CreateSymbolicLink(_haproxy, Artifacts.Proxyctl);
+    }
+
+    [OneTimeTearDown]
+    public void RemoveLink() => Directory.Delete(_dir, recursive: true);
+
+    private ProcessRunner.Result Haproxy(params string[] args) => ProcessRunner.Run(_haproxy, args);
+
+    private string Write(string name, string text)
+    {
+        string path = Path.Combine(_dir, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private const string Proxies =
+        "defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n" +
+        "frontend fe\n    bind 127.0.0.1:{0}\n    default_backend be\n" +
+        "backend be\n    server s1 127.0.0.1:{1}\n";
+
+    [Test]
+    public void Version_SaysWhichHaproxyItAnswersFor()
+    {
+        var v = Haproxy("-v");
+        Assert.That(v.ExitCode, Is.EqualTo(0));
+        Assert.That(v.Stdout, Does.StartWith("HAProxy version 2.6.12 "));
+        var vv = Haproxy("-vv");
+        Assert.That(vv.ExitCode, Is.EqualTo(0));
+        Assert.That(vv.Stdout, Does.Contain("Feature list : ").And.Contain("+THREAD"));
+    }
+
+    [Test]
+    public void Check_ValidAndInvalid_ExitLikeHaproxy()
+    {
+        string good = Write("good.cfg", string.Format(Proxies, 8001, 8002));
+        var ok = Haproxy("-c", "-f", good);
+        Assert.That((ok.ExitCode, ok.Stdout.Trim()), Is.EqualTo((0, "Configuration file is valid")), ok.All);
+        var quiet = Haproxy("-c", "-q", "-f", good);
+        Assert.That((quiet.ExitCode, quiet.Stdout), Is.EqualTo((0, "")));
+        string bad = Write("bad.cfg", "global\n    maxconn lots\n");
+        var ko = Haproxy("-c", "-f", bad);
+        Assert.That(ko.ExitCode, Is.EqualTo(1));
+        Assert.That(ko.Stderr, Does.Contain("[ALERT]").And.Contain("bad.cfg:2: 'maxconn'"));
+    }
+
+    [Test]
+    public void Check_SeveralFilesAndADirectory_ReadAsOne_WithEachFilesOwnLines()
+    {
+        string conf = Path.Combine(_dir, "conf.d");
+        Write("conf.d/10-global.cfg", "global\n    maxconn 100\n");
+        Write("conf.d/20-proxies.cfg", string.Format(Proxies, 8003, 8004));
+        Assert.That(Haproxy("-c", "-f", conf).ExitCode, Is.EqualTo(0));
+        string extra = Write("extra.cfg", "backend more\n    server s2 127.0.0.1:8005\n    nonsense here\n");
+        var r = Haproxy("-c", "-f", conf, "-f", extra);
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        Assert.That(r.Stderr, Does.Contain("extra.cfg:3: unknown keyword 'nonsense'"), r.All);
+    }
+
+    [TestCase("version_atleast(2.6)", 0)]
+    [TestCase("version_before(2.6) || feature(NO_SUCH)", 1)]
+    [TestCase("streq(a,a) && !strneq(a,a)", 0)]
+    [TestCase("nonsense(", 2)]
+    public void CheckCondition_ExitsZeroOneOrTwo(string condition, int expected)
+    {
+        Assert.That(Haproxy("-cc", condition).ExitCode, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void UnknownFlag_IsAUsageError()
+    {
+        var r = Haproxy("-Z");
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        Assert.That(r.Stderr, Does.Contain("Usage : haproxy"));
+    }
+
+    [Test]
+    public async Task DaemonStart_ReloadWithSf_ThenStop_WithHaproxysFlagsOnly()
+    {
+        using var origin = new OriginProcess("hap");
+        int port = Ports.Free();
+        string pidFile = Path.Combine(_dir, "haproxy.pid");
+        string config = Write("run.cfg",
+            $"global\n    nbthread 1\n    stats socket {Path.Combine(_dir, "run.sock")} mode 600 level admin\n" +
+            string.Format(Proxies, port, origin.Port));
+        var start = Haproxy("-D", "-f", config, "-p", pidFile);
+        Assert.That(start.ExitCode, Is.EqualTo(0), start.All);
+        int pid = int.Parse(File.ReadAllText(pidFile).Trim());
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+            Assert.That(await http.GetStringAsync($"http://127.0.0.1:{port}/"), Is.EqualTo("hello from hap\n"));
+
+            // What a reload script does with HAProxy: the running instance reloads in place and keeps its pid.
+            var reload = Haproxy("-D", "-f", config, "-p", pidFile, "-sf", pid.ToString());
+            Assert.That(reload.ExitCode, Is.EqualTo(0), reload.All);
+            Assert.That(int.Parse(File.ReadAllText(pidFile).Trim()), Is.EqualTo(pid));
+            Assert.That(await http.GetStringAsync($"http://127.0.0.1:{port}/"), Is.EqualTo("hello from hap\n"));
+        }
+        finally
+        {
+            Posix.Signal(pid, Posix.SIGTERM);
+            await Poll.UntilAsync(() => !Posix.ProcessExists(pid), "the supervisor gone after SIGTERM");
+        }
+    }
+}
