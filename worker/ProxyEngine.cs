@@ -188,6 +188,28 @@ public sealed class ProxyEngine : IAsyncDisposable
     /// <summary>Client connections in progress (connecting or forwarding).</summary>
     public int ActiveConnections => Volatile.Read(ref _active);
 
+    /// <summary>The global `maxconn` in force: the configured one until `set maxconn global` lowers it.</summary>
+    public long MaxConn => _globalConnections.Limit;
+
+    /// <summary>
+    /// The runtime API's `set maxconn global N` (at most the configured `maxconn`, HAProxy's range) and `set maxconn
+    /// frontend NAME N` (a frontend whose `maxconn` is counted, i.e. set in the config). Returns null, or why not.
+    /// </summary>
+    internal string? SetMaxConn(string? frontend, long value)
+    {
+        if (value < 1 || value > _globalMaxConn) return $"maxconn {value} is outside 1-{_globalMaxConn}";
+        if (frontend is null)
+        {
+            _globalConnections.Limit = value;
+            return null;
+        }
+        var fe = FindFrontend(frontend);
+        if (fe is null) return $"no frontend {frontend}";
+        if (fe.Connections.Limit == 0) return $"frontend {frontend} has no maxconn of its own to change";
+        fe.Connections.Limit = value;
+        return null;
+    }
+
     /// <summary>Client connections accepted since the engine started.</summary>
     public long TotalConnections => Volatile.Read(ref _total);
 

@@ -12,12 +12,16 @@ public static class StatsCsv
     /// Writes the CSV of <paramref name="snapshot"/>: the totals (pid 0, every process, live and gone)
     /// and, with <paramref name="perProcess"/>, one block per worker (pid = its pid).
     /// </summary>
-    public static void Write(TextWriter output, StatsSnapshot snapshot, bool perProcess = false)
+    public static void Write(TextWriter output, StatsSnapshot snapshot, bool perProcess = false) =>
+        Write(output, snapshot, StatsRowOrder.Rows(snapshot, perProcess));
+
+    /// <summary>The CSV of the rows given, in their order (the runtime API's `show stat IID TYPE SID` filters them).</summary>
+    internal static void Write(TextWriter output, StatsSnapshot snapshot, IEnumerable<(StatsRow Row, RowIds Ids)> rows)
     {
         output.Write(Header);
         output.Write('\n');
         var line = new StringBuilder();
-        foreach (var (row, ids) in StatsRowOrder.Rows(snapshot, perProcess))
+        foreach (var (row, ids) in rows)
         {
             line.Clear();
             for (int c = 0; c < StatsColumns.Names.Count; c++)
