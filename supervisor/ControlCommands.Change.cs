@@ -144,5 +144,21 @@ public sealed partial class ControlCommands
         return "";
     }
 
+    /// <summary>
+    /// `disable|enable frontend NAME`: every worker stops (resumes) accepting on the frontend's listeners; new
+    /// connections wait in the backlog meanwhile (HAProxy releases the port). Kept for workers started later.
+    /// </summary>
+    private async Task<string> FrontendAsync(string[] words, bool pause)
+    {
+        if (words.Length < 3) return "A frontend name is expected.\n";
+        string name = words[2];
+        if (!supervisor.Config.Frontends.Any(f => f.Name == name)) return "No such frontend.\n";
+        string key = $"{Proxy.Shared.Control.WorkerMessages.Frontend} {name}";
+        bool paused = supervisor.RuntimeSetting(key)?.EndsWith(" disable", StringComparison.Ordinal) == true;
+        if (paused == pause) return pause ? "All sockets are already disabled.\n" : "All sockets are already enabled.\n";
+        await supervisor.ApplyRuntimeSettingAsync(key, $"{key} {(pause ? "disable" : "enable")}");
+        return "";
+    }
+
     private static string Reply(string? error) => error is null ? "" : error + "\n";
 }

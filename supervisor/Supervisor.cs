@@ -385,6 +385,12 @@ public sealed class Supervisor : IAsyncDisposable
         Log.Info($"runtime setting: {line}");
     }
 
+    /// <summary>The runtime setting kept under <paramref name="key"/> in the current generation, or null.</summary>
+    public string? RuntimeSetting(string key)
+    {
+        lock (_gate) return _runtimeGeneration == _generation ? _runtimeLines.GetValueOrDefault(key) : null;
+    }
+
     private string[] RuntimeLines()
     {
         lock (_gate) return _runtimeGeneration == _generation ? [.. _runtimeLines.Values] : [];

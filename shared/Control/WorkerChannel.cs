@@ -81,4 +81,6 @@ public static class WorkerMessages
     public const string CompressionRate = "comprate";
     // `maxconn global N` or `maxconn frontend NAME N`: the runtime API's `set maxconn` (kept by the supervisor for new workers)
     public const string MaxConn = "maxconn";
+    // `frontend NAME disable|enable`: the runtime API's `disable|enable frontend` (kept like `maxconn` for new workers)
+    public const string Frontend = "frontend";
 }

@@ -299,4 +299,26 @@ public sealed class RuntimeApiTests
         return doc.RootElement.GetProperty("workers").EnumerateArray()
             .Where(w => w.GetProperty("state").GetString() == "running").Select(w => w.GetProperty("MaxConn").GetInt64()).ToList();
     }
+
+    [Test]
+    public async Task DisableFrontend_NewConnectionsWait_EnableServesThem()
+    {
+        Assert.That(await Admin("disable frontend nope"), Is.EqualTo("No such frontend.\n\n"));
+        Assert.That(await Admin("disable frontend fe2"), Is.EqualTo("\n"));
+        Assert.That(await Admin("disable frontend fe2"), Is.EqualTo("All sockets are already disabled.\n\n"));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_movedPort}"), Timeout = TimeSpan.FromSeconds(20) };
+        Task<HttpResponseMessage> waiting;
+        try
+        {
+            waiting = http.GetAsync("/");
+            Assert.That(await Task.WhenAny(waiting, Task.Delay(1000)), Is.Not.SameAs(waiting), "no worker takes a connection of a disabled frontend");
+        }
+        finally
+        {
+            Assert.That(await Admin("enable frontend fe2"), Is.EqualTo("\n"));
+        }
+        using var response = await waiting;
+        Assert.That(response.StatusCode, Is.Not.EqualTo(HttpStatusCode.RequestTimeout), "served once enabled");
+        Assert.That(await Admin("enable frontend fe2"), Is.EqualTo("All sockets are already enabled.\n\n"));
+    }
 }
