@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Globalization;
 using System.Text;
+using Proxy.Shared.Config;
 using Proxy.Shared.Stats;
 using Proxy.Supervisor.RuntimeApi;
 
@@ -130,6 +131,21 @@ public sealed partial class ControlCommands
         return Task.FromResult($"{current} (initial {server.Weight})\n");
     }
 
+    /// <summary>`show servers state|conn [BACKEND]`: the servers listed, in configuration order; null when BACKEND does not exist.</summary>
+    private List<(string Backend, ServerConfig Server)>? ServersOf(string[] words)
+    {
+        string? backend = words.Length > 3 ? words[3] : null;
+        var config = supervisor.Config;
+        if (backend is not null && config.FindBackend(backend) is null) return null;
+        var servers = new List<(string, ServerConfig)>();
+        foreach (var be in config.Backends)
+        {
+            if (backend is not null && be.Name != backend) continue;
+            foreach (var s in be.Servers) servers.Add((be.Name, s));
+        }
+        return servers;
+    }
+
     /// <summary>
     /// `show servers state [BACKEND]`: HAProxy 2.6's version-1 dump (the format `server-state-file` reads), every column.
     /// srv_op_state 2 running / 0 stopped (the board's status); srv_admin_state 0x01 forced maint, 0x04 `disabled` in
@@ -137,51 +153,45 @@ public sealed partial class ControlCommands
     /// </summary>
     private Task<string> ShowServersState(string[] words, CliSession session)
     {
-        string? backend = words.Length > 3 ? words[3] : null;
-        var config = supervisor.Config;
-        if (backend is not null && config.FindBackend(backend) is null) return Task.FromResult("Can't find backend.\n");
+        if (ServersOf(words) is not { } servers) return Task.FromResult("Can't find backend.\n");
         var snapshot = supervisor.Board.Snapshot();
         var ids = StatsQuery.Ids(snapshot);
         var sb = new StringBuilder("1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight " +
             "srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state " +
             "bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n");
         long now = snapshot.TakenAt.ToUnixTimeSeconds();
-        foreach (var be in config.Backends)
+        foreach (var (backendName, s) in servers)
         {
-            if (backend is not null && be.Name != backend) continue;
-            foreach (var s in be.Servers)
+            string key = $"{backendName}/{s.Name}";
+            var setting = supervisor.Servers.Get(key);
+            var row = snapshot.Totals.FirstOrDefault(r => r.Object.Key == key);
+            // srv_admin_state: 0x01 forced maint, 0x04 `disabled` in the config (HAProxy shows it with 0x01: 5), 0x08 forced drain.
+            int admin = setting?.State switch
             {
-                string key = $"{be.Name}/{s.Name}";
-                var setting = supervisor.Servers.Get(key);
-                var row = snapshot.Totals.FirstOrDefault(r => r.Object.Key == key);
-                // srv_admin_state: 0x01 forced maint, 0x04 `disabled` in the config (HAProxy shows it with 0x01: 5), 0x08 forced drain.
-                int admin = setting?.State switch
-                {
-                    "maint" => 0x01,
-                    "drain" => 0x08,
-                    "ready" => 0,
-                    _ => s.Disabled ? 0x05 : 0,
-                };
-                long status = row?[StatField.Status] ?? 0;
-                // srv_op_state: 0 stopped (down, or in maintenance as HAProxy counts it), 2 running.
-                int op = status == (long)StatStatus.Down || (admin & 0x01) != 0 ? 0 : 2;
-                long lastchg = row?[StatField.Lastchg] ?? 0;
-                long since = lastchg > 0 ? Math.Max(0, now - lastchg) : Math.Max(0, (long)(snapshot.TakenAt - snapshot.CreatedAt).TotalSeconds);
-                bool checkedServer = s.Check;
-                // HAProxy's check.status (HCHK_STATUS_*), check.result (CHK_RES_*: 2 failed, 3 passed), check.health
-                // (0 when stopped), check.state (CHK_ST_CONFIGURED 0x2 | CHK_ST_ENABLED 0x4, CHK_ST_PAUSED 0x8 when disabled).
-                var code = (CheckStatusCode)(row?[StatField.CheckStatus] ?? 0);
-                int checkStatus = checkedServer ? HaproxyCheckStatus(code) : 1;
-                int checkResult = !checkedServer || code == CheckStatusCode.None ? 0 : op == 2 ? 3 : 2;
-                long health = op == 0 ? 0 : checkedServer && row is not null && row[StatField.CheckHealth] > 0 ? row[StatField.CheckHealth] - 1 : s.Rise;
-                int checkState = (checkedServer ? 0x6 : 0) | (s.Disabled && setting?.State is null ? 0x8 : 0);
-                var ep = setting?.Address ?? s.EndPoint;
-                int checkPort = setting?.CheckPort ?? s.CheckSettings.Port ?? 0;
-                string checkAddr = s.CheckSettings.Address?.ToString() ?? "-";
-                var (iid, sid) = ids.TryGetValue(key, out var id) ? id : (0, 0);
-                sb.Append(CultureInfo.InvariantCulture,
-                    $"{iid} {be.Name} {sid} {s.Name} {ep.Address} {op} {admin} {setting?.Weight ?? s.Weight} {s.Weight} {since} {checkStatus} {checkResult} {health} {checkState} 0 0 0 - {ep.Port} - 0 {checkPort} {checkAddr} - 0\n");
-            }
+                "maint" => 0x01,
+                "drain" => 0x08,
+                "ready" => 0,
+                _ => s.Disabled ? 0x05 : 0,
+            };
+            long status = row?[StatField.Status] ?? 0;
+            // srv_op_state: 0 stopped (down, or in maintenance as HAProxy counts it), 2 running.
+            int op = status == (long)StatStatus.Down || (admin & 0x01) != 0 ? 0 : 2;
+            long lastchg = row?[StatField.Lastchg] ?? 0;
+            long since = lastchg > 0 ? Math.Max(0, now - lastchg) : Math.Max(0, (long)(snapshot.TakenAt - snapshot.CreatedAt).TotalSeconds);
+            bool checkedServer = s.Check;
+            // HAProxy's check.status (HCHK_STATUS_*), check.result (CHK_RES_*: 2 failed, 3 passed), check.health
+            // (0 when stopped), check.state (CHK_ST_CONFIGURED 0x2 | CHK_ST_ENABLED 0x4, CHK_ST_PAUSED 0x8 when disabled).
+            var code = (CheckStatusCode)(row?[StatField.CheckStatus] ?? 0);
+            int checkStatus = checkedServer ? HaproxyCheckStatus(code) : 1;
+            int checkResult = !checkedServer || code == CheckStatusCode.None ? 0 : op == 2 ? 3 : 2;
+            long health = op == 0 ? 0 : checkedServer && row is not null && row[StatField.CheckHealth] > 0 ? row[StatField.CheckHealth] - 1 : s.Rise;
+            int checkState = (checkedServer ? 0x6 : 0) | (s.Disabled && setting?.State is null ? 0x8 : 0);
+            var ep = setting?.Address ?? s.EndPoint;
+            int checkPort = setting?.CheckPort ?? s.CheckSettings.Port ?? 0;
+            string checkAddr = s.CheckSettings.Address?.ToString() ?? "-";
+            var (iid, sid) = ids.TryGetValue(key, out var id) ? id : (0, 0);
+            sb.Append(CultureInfo.InvariantCulture,
+                $"{iid} {backendName} {sid} {s.Name} {ep.Address} {op} {admin} {setting?.Weight ?? s.Weight} {s.Weight} {since} {checkStatus} {checkResult} {health} {checkState} 0 0 0 - {ep.Port} - 0 {checkPort} {checkAddr} - 0\n");
         }
         return Task.FromResult(sb.ToString());
     }
@@ -210,29 +220,23 @@ public sealed partial class ControlCommands
     /// </summary>
     private Task<string> ShowServersConn(string[] words, CliSession session)
     {
-        string? backend = words.Length > 3 ? words[3] : null;
-        var config = supervisor.Config;
-        if (backend is not null && config.FindBackend(backend) is null) return Task.FromResult("Can't find backend.\n");
+        if (ServersOf(words) is not { } servers) return Task.FromResult("Can't find backend.\n");
         var snapshot = supervisor.Board.Snapshot();
         var ids = StatsQuery.Ids(snapshot);
         int workers = snapshot.Workers.Count(w => w.IsLive);
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture,
             $"# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[{workers}]\n");
-        foreach (var be in config.Backends)
+        foreach (var (backendName, s) in servers)
         {
-            if (backend is not null && be.Name != backend) continue;
-            foreach (var s in be.Servers)
-            {
-                string key = $"{be.Name}/{s.Name}";
-                var row = snapshot.Totals.FirstOrDefault(r => r.Object.Key == key);
-                var ep = supervisor.Servers.Get(key)?.Address ?? s.EndPoint;
-                var (iid, sid) = ids.TryGetValue(key, out var id) ? id : (0, 0);
-                sb.Append(CultureInfo.InvariantCulture,
-                    $"{key} {iid}/{sid} {ep.Address} {ep.Port} - 5000 {row?[StatField.Scur] ?? 0} {row?[StatField.Smax] ?? 0} 0 0 0 -1 0");
-                for (int i = 0; i < workers; i++) sb.Append(" 0");
-                sb.Append('\n');
-            }
+            string key = $"{backendName}/{s.Name}";
+            var row = snapshot.Totals.FirstOrDefault(r => r.Object.Key == key);
+            var ep = supervisor.Servers.Get(key)?.Address ?? s.EndPoint;
+            var (iid, sid) = ids.TryGetValue(key, out var id) ? id : (0, 0);
+            sb.Append(CultureInfo.InvariantCulture,
+                $"{key} {iid}/{sid} {ep.Address} {ep.Port} - 5000 {row?[StatField.Scur] ?? 0} {row?[StatField.Smax] ?? 0} 0 0 0 -1 0");
+            for (int i = 0; i < workers; i++) sb.Append(" 0");
+            sb.Append('\n');
         }
         return Task.FromResult(sb.ToString());
     }
