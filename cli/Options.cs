@@ -75,3 +75,28 @@ public sealed class ServerOptions : InstanceOptions
     [Value(2, MetaName = "value", HelpText = "For weight: 0-256, or a percentage of the configured weight (50%).")]
     public string? Value { get; set; }
 }
+
+/// <summary>The runtime API commands proxyctl passes on as they are (HAProxy's syntax; see README, runtime API).</summary>
+public abstract class RuntimeCommandOptions : InstanceOptions
+{
+    [Value(0, MetaName = "words", Min = 1, HelpText = "The command's words after the verb, as HAProxy's runtime API takes them.")]
+    public IEnumerable<string> Words { get; set; } = [];
+}
+
+[Verb("cmd", HelpText = "Send any runtime API command (quote it; several separated by ';'), e.g. proxyctl cmd \"show stat -1 4 -1\" -f FILE.")]
+public sealed class CmdOptions : RuntimeCommandOptions;
+
+[Verb("show", HelpText = "Runtime API `show ...`: info [json|typed], stat [json|typed], servers state|conn [BE], backend, env, errors, activity, sess.")]
+public sealed class ShowOptions : RuntimeCommandOptions;
+
+[Verb("set", HelpText = "Runtime API `set ...`: server BE/SRV state|weight|addr|health|check-port ..., rate-limit ..., timeout cli N.")]
+public sealed class SetOptions : RuntimeCommandOptions;
+
+[Verb("enable", HelpText = "Runtime API `enable server BE/SRV` (and HAProxy's other enable commands).")]
+public sealed class EnableOptions : RuntimeCommandOptions;
+
+[Verb("disable", HelpText = "Runtime API `disable server BE/SRV` (and HAProxy's other disable commands).")]
+public sealed class DisableOptions : RuntimeCommandOptions;
+
+[Verb("clear", HelpText = "Runtime API `clear counters [all]`.")]
+public sealed class ClearOptions : RuntimeCommandOptions;

@@ -6,7 +6,8 @@ using Proxy.Cli;
 // Run as `haproxy` (the package's link), HAProxy's own command line is answered instead (HaproxyFront).
 if (HaproxyFront.IsInvokedAsHaproxy()) return await HaproxyFront.RunAsync(args);
 
-return await Parser.Default.ParseArguments<CheckOptions, StartOptions, StopOptions, StatusOptions, ReloadOptions, StatsOptions, ServerOptions>(args)
+return await Parser.Default.ParseArguments<CheckOptions, StartOptions, StopOptions, StatusOptions, ReloadOptions, StatsOptions, ServerOptions,
+        CmdOptions, ShowOptions, SetOptions, EnableOptions, DisableOptions, ClearOptions>(args)
     .MapResult(
         (CheckOptions o) => Task.FromResult(Commands.Check(o)),
         (StartOptions o) => Commands.StartAsync(o),
@@ -15,4 +16,10 @@ return await Parser.Default.ParseArguments<CheckOptions, StartOptions, StopOptio
         (ReloadOptions o) => Commands.ReloadAsync(o),
         (StatsOptions o) => StatsCommand.RunAsync(o),
         (ServerOptions o) => ServerCommand.RunAsync(o),
+        (CmdOptions o) => RuntimeCommand.RunAsync(o, null),
+        (ShowOptions o) => RuntimeCommand.RunAsync(o, "show"),
+        (SetOptions o) => RuntimeCommand.RunAsync(o, "set"),
+        (EnableOptions o) => RuntimeCommand.RunAsync(o, "enable"),
+        (DisableOptions o) => RuntimeCommand.RunAsync(o, "disable"),
+        (ClearOptions o) => RuntimeCommand.RunAsync(o, "clear"),
         _ => Task.FromResult(2));

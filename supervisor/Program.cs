@@ -106,8 +106,7 @@ ControlServer control;
 string controlPath = InstancePaths.ControlSocket(config);
 try
 {
-    control = ControlServer.Open(controlPath, config.Global.StatsSocket?.Mode ?? Convert.ToInt32("600", 8),
-        new ControlCommands(supervisor, RequestStop));
+    control = ControlServer.Open(config, new ControlCommands(supervisor, RequestStop));
 }
 catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
 {

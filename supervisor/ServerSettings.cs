@@ -15,7 +15,8 @@ public sealed class ServerSettings
     private readonly object _gate = new();
 
     /// <summary>Validates a change against <paramref name="config"/> and records it; returns the merged setting, or an error.</summary>
-    public (ServerOverride? Setting, string? Error) Set(ProxyConfig config, string target, string? state, int? weight)
+    public (ServerOverride? Setting, string? Error) Set(ProxyConfig config, string target, string? state, int? weight,
+        System.Net.IPEndPoint? address = null, int? checkPort = null)
     {
         int slash = target.IndexOf('/');
         if (slash <= 0 || slash == target.Length - 1) return (null, "Require 'backend/server'.");
@@ -30,7 +31,11 @@ public sealed class ServerSettings
         lock (_gate)
         {
             _byKey.TryGetValue(target, out var old);
-            var merged = new ServerOverride(backend, server, state ?? old?.State, weight ?? old?.Weight);
+            var merged = new ServerOverride(backend, server, state ?? old?.State, weight ?? old?.Weight)
+            {
+                Address = address ?? old?.Address,
+                CheckPort = checkPort ?? old?.CheckPort,
+            };
             _byKey[target] = merged;
             return (merged, null);
         }

@@ -131,6 +131,7 @@ public sealed class Supervisor : IAsyncDisposable
             Workers = _cpuPlan.Length,
             CountsPath = countsPath,
             CompressionRate = _compressionRate is { } rate && rate.Generation == generation ? rate.BytesPerSecond : null,
+            RuntimeMessages = RuntimeLines(),
         };
         var worker = _spawner.Spawn(slot, generation, _cpuPlan[slot], init, fds, OnWorkerMessage, OnWorkerExit);
         lock (_gate)
@@ -342,16 +343,67 @@ public sealed class Supervisor : IAsyncDisposable
     /// Changes a server's admin state and/or weight in every worker of the current generation, and keeps the
     /// setting for workers started later. Returns null, or the error in HAProxy's words.
     /// </summary>
-    public async Task<string?> SetServerAsync(string target, string? state, int? weight)
+    public async Task<string?> SetServerAsync(string target, string? state, int? weight,
+        System.Net.IPEndPoint? address = null, int? checkPort = null)
     {
-        var (setting, error) = Servers.Set(Config, target, state, weight);
+        var (setting, error) = Servers.Set(Config, target, state, weight, address, checkPort);
         if (setting is null) return error;
-        string line = setting.ToMessage();
+        await BroadcastAsync(setting.ToMessage());
+        Log.Info($"server {target}: state {setting.State ?? "as configured"}, weight {setting.Weight?.ToString() ?? "as configured"}" +
+                 $"{(setting.Address is { } a ? $", address {a}" : "")}{(setting.CheckPort is { } p ? $", check port {p}" : "")}");
+        return null;
+    }
+
+    /// <summary>Sends <paramref name="line"/> to every worker of the current generation (the runtime API's changes).</summary>
+    private async Task BroadcastAsync(string line)
+    {
         List<WorkerProcess> current;
         lock (_gate) current = _workers.FindAll(w => w.Generation == _generation && w.State is WorkerState.Running or WorkerState.Starting);
         foreach (var w in current) await w.SendAsync(line);
-        Log.Info($"server {target}: state {setting.State ?? "as configured"}, weight {setting.Weight?.ToString() ?? "as configured"}");
-        return null;
+    }
+
+    /// <summary>
+    /// `set server BE/SRV health up|down`: every worker takes the state now, as if the checking worker had reported it,
+    /// and a worker started later starts with it; the next check result (if the server is checked) applies again.
+    /// </summary>
+    public async Task ForceHealthAsync(string target, bool up)
+    {
+        int slash = target.IndexOf('/');
+        lock (_gate) _health[target] = up;
+        await BroadcastAsync($"{WorkerMessages.Health} {target[..slash]} {target[(slash + 1)..]} {(up ? "up" : "down")}");
+        Log.Info($"server {target}: health forced {(up ? "up" : "down")}");
+    }
+
+    // Runtime API settings other than servers' (`set maxconn`), by what they set, for the generation they were made in:
+    // a reload starts again from the config, as HAProxy's does.
+    private readonly Dictionary<string, string> _runtimeLines = new(StringComparer.Ordinal);
+    private int _runtimeGeneration;
+
+    /// <summary>
+    /// Sends a runtime setting (a worker channel line) to every worker of the current generation and keeps it, under
+    /// <paramref name="key"/> (a later one replaces it), for the workers started later in that generation.
+    /// </summary>
+    public async Task ApplyRuntimeSettingAsync(string key, string line)
+    {
+        lock (_gate)
+        {
+            if (_runtimeGeneration != _generation) _runtimeLines.Clear();
+            _runtimeGeneration = _generation;
+            _runtimeLines[key] = line;
+        }
+        await BroadcastAsync(line);
+        Log.Info($"runtime setting: {line}");
+    }
+
+    /// <summary>The runtime setting kept under <paramref name="key"/> in the current generation, or null.</summary>
+    public string? RuntimeSetting(string key)
+    {
+        lock (_gate) return _runtimeGeneration == _generation ? _runtimeLines.GetValueOrDefault(key) : null;
+    }
+
+    private string[] RuntimeLines()
+    {
+        lock (_gate) return _runtimeGeneration == _generation ? [.. _runtimeLines.Values] : [];
     }
 
     // `set rate-limit http-compression global`: kept for the generation it was set in (a reload goes back to `maxcomprate`).
@@ -360,13 +412,8 @@ public sealed class Supervisor : IAsyncDisposable
     /// <summary>`set rate-limit http-compression global KB`: every worker of the current generation takes its share.</summary>
     public async Task SetCompressionRateAsync(long bytesPerSecond)
     {
-        List<WorkerProcess> current;
-        lock (_gate)
-        {
-            _compressionRate = (_generation, bytesPerSecond);
-            current = _workers.FindAll(w => w.Generation == _generation && w.State is WorkerState.Running or WorkerState.Starting);
-        }
-        foreach (var w in current) await w.SendAsync($"{WorkerMessages.CompressionRate} {bytesPerSecond}");
+        lock (_gate) _compressionRate = (_generation, bytesPerSecond);
+        await BroadcastAsync($"{WorkerMessages.CompressionRate} {bytesPerSecond}");
         Log.Info($"compression rate limit: {bytesPerSecond / 1024} kB/s");
     }
 

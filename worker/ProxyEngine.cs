@@ -188,6 +188,40 @@ public sealed class ProxyEngine : IAsyncDisposable
     /// <summary>Client connections in progress (connecting or forwarding).</summary>
     public int ActiveConnections => Volatile.Read(ref _active);
 
+    /// <summary>The global `maxconn` in force: the configured one until `set maxconn global` lowers it.</summary>
+    public long MaxConn => _globalConnections.Limit;
+
+    /// <summary>`disable|enable frontend NAME` (runtime API): stop or resume accepting on its listeners.</summary>
+    internal string? SetFrontendPaused(string frontend, bool paused)
+    {
+        var fe = FindFrontend(frontend);
+        if (fe is null) return $"no frontend {frontend}";
+        fe.Paused = paused;
+        if (!paused) WakePermitWaiter();
+        return null;
+    }
+
+    /// <summary>
+    /// The runtime API's `set maxconn global N` (at most the configured `maxconn`, HAProxy's range) and `set maxconn
+    /// frontend NAME N` (a frontend whose `maxconn` is counted, i.e. set in the config). Returns null, or why not.
+    /// </summary>
+    internal string? SetMaxConn(string? frontend, long value)
+    {
+        if (value < 1 || value > _globalMaxConn) return $"maxconn {value} is outside 1-{_globalMaxConn}";
+        if (frontend is null)
+        {
+            _globalConnections.Limit = value;
+            WakePermitWaiter();   // a raised limit lets parked accept loops look again
+            return null;
+        }
+        var fe = FindFrontend(frontend);
+        if (fe is null) return $"no frontend {frontend}";
+        if (fe.Connections.Limit == 0) return $"frontend {frontend} has no maxconn of its own to change";
+        fe.Connections.Limit = value;
+        WakePermitWaiter();
+        return null;
+    }
+
     /// <summary>Client connections accepted since the engine started.</summary>
     public long TotalConnections => Volatile.Read(ref _total);
 
@@ -403,12 +437,13 @@ public sealed class ProxyEngine : IAsyncDisposable
     }
 
     /// <summary>Whether the instance has room for one more connection, globally and on <paramref name="fe"/> (nothing reserved).</summary>
-    private bool HasConnectionRoom(FrontendRuntime fe) => _globalConnections.HasRoom && fe.Connections.HasRoom;
+    private bool HasConnectionRoom(FrontendRuntime fe) => !fe.Paused && _globalConnections.HasRoom && fe.Connections.HasRoom;
 
     /// <summary>Takes one global and one frontend connection permit (HAProxy `maxconn`), instance-wide; false when either is full.</summary>
     private bool TryTakeConnectionPermit(FrontendRuntime fe)
     {
-        if (!_globalConnections.TryReserve()) return false;
+        // A connection accepted just as its frontend was disabled waits, established and silent, as in the backlog.
+        if (fe.Paused || !_globalConnections.TryReserve()) return false;
         if (fe.Connections.TryReserve()) return true;
         _globalConnections.Release();
         return false;

@@ -46,6 +46,7 @@ public sealed class WorkerHost
         if (!DropPrivileges(config.Global)) return 1;
 
         if (init.CompressionRate is { } compressionRate) engine.Compression.SetRateLimit(compressionRate);
+        foreach (var message in init.RuntimeMessages ?? []) ApplyRuntimeSetting(engine, message); // null from an older supervisor
         foreach (var change in init.ServerOverrides)
             if (ServerOverrides.Apply(engine, change) is { } problem) Log.Warn($"server setting not applied: {problem}");
         // One worker checks; the supervisor relays its verdicts, so all workers agree on every server's health.
@@ -181,10 +182,26 @@ public sealed class WorkerHost
             else if (message.StartsWith(WorkerMessages.CompressionRate + " ", StringComparison.Ordinal)
                 && long.TryParse(message.AsSpan(WorkerMessages.CompressionRate.Length + 1), out long compRate))
                 engine.Compression.SetRateLimit(compRate);
+            else if (message.StartsWith(WorkerMessages.MaxConn + " ", StringComparison.Ordinal)
+                || message.StartsWith(WorkerMessages.Frontend + " ", StringComparison.Ordinal))
+                ApplyRuntimeSetting(engine, message);
             else if (ServerOverride.FromMessage(message) is { } change
                 && ServerOverrides.Apply(engine, change) is { } problem)
                 Log.Warn($"server setting not applied: {problem}");
         }
+    }
+
+    /// <summary>`maxconn global N`, `maxconn frontend NAME N` (`set maxconn`) and `frontend NAME disable|enable`.</summary>
+    private static void ApplyRuntimeSetting(ProxyEngine engine, string message)
+    {
+        string? problem = message.Split(' ') switch
+        {
+            [WorkerMessages.Frontend, var name, ("disable" or "enable") and var action] => engine.SetFrontendPaused(name, action == "disable"),
+            [_, "global", var n] when long.TryParse(n, out long v) => engine.SetMaxConn(null, v),
+            [_, "frontend", var name, var n] when long.TryParse(n, out long v) => engine.SetMaxConn(name, v),
+            _ => "malformed",
+        };
+        if (problem is not null) Log.Warn($"'{message}' not applied: {problem}");
     }
 
     /// <summary>The supervisor's longest line (a `server` setting names a backend and a server); generous on purpose.</summary>

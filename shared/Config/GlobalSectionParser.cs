@@ -23,7 +23,6 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
     private GlobalSettings _settings = GlobalSettings.Default;
     private readonly List<CpuMapEntry> _cpuMaps = [];
     private readonly List<LogTarget> _logs = [];
-    private int _statsSocketLine;
     private int _nbProcLine;
     private readonly ProcessSettingsParser _process = new(diag);
 
@@ -66,7 +65,7 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
                     _settings = _settings with { PidFile = w[1] };
                 break;
             case "stats":
-                ParseStats(line);
+                _settings = StatsSocketParser.Parse(diag, line, _settings);
                 break;
             case "user":
                 if (LineChecks.Exactly(diag, line, 1, "user NAME") && NonEmpty(n, "user", w[1]))
@@ -149,78 +148,6 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
                     ReportOther(line);
                 break;
         }
-    }
-
-    /// <summary>`stats socket PATH [mode OCTAL] [level user|operator|admin]`; other `stats` forms are not supported yet.</summary>
-    private void ParseStats(ConfigLine line)
-    {
-        var w = line.Words;
-        int n = line.Number;
-        if (w.Count < 2 || w[1] != "socket")
-        {
-            diag.Error(n, w.Count < 2 ? "'stats': missing argument, expected 'stats socket PATH [mode OCTAL] [level LEVEL]'"
-                                      : $"'stats {w[1]}' is not supported yet");
-            return;
-        }
-        if (w.Count < 3 || w[2].Length == 0)
-        {
-            diag.Error(n, "'stats socket': missing the socket path");
-            return;
-        }
-        var path = w[2];
-        if (path.Contains('@') || (path.Contains(':') && !path.StartsWith('/')))
-        {
-            diag.Error(n, $"'stats socket': only UNIX socket paths are supported yet, got {ConfigDiagnostics.Quote(path)}");
-            return;
-        }
-        // No `mode`: 0600, because the socket accepts commands that change the running proxy.
-        int mode = Convert.ToInt32("600", 8);
-        string level = "operator";             // HAProxy's default access level (cli.c: ACCESS_LVL_OPER)
-        bool ok = true;
-        for (int i = 3; i < w.Count; i += 2)
-        {
-            var option = w[i];
-            if (option is not ("mode" or "level"))
-            {
-                diag.Error(n, KnownKeywords.BindOptions.Contains(option)
-                    ? $"'stats socket': option '{option}' is not supported yet"
-                    : $"'stats socket': unknown option {ConfigDiagnostics.Quote(option)} (expected 'mode' or 'level')");
-                ok = false;
-                break;
-            }
-            if (i + 1 >= w.Count)
-            {
-                diag.Error(n, $"'stats socket': '{option}' needs a value");
-                ok = false;
-                break;
-            }
-            var value = w[i + 1];
-            if (option == "mode")
-            {
-                if (value.Length is > 0 and <= 4 && value.All(c => c is >= '0' and <= '7'))
-                    mode = Convert.ToInt32(value, 8);
-                else
-                {
-                    diag.Error(n, $"'stats socket': 'mode' expects an octal permission like 600, got {ConfigDiagnostics.Quote(value)}");
-                    ok = false;
-                }
-            }
-            else if (value is "user" or "operator" or "admin")
-                level = value;
-            else
-            {
-                diag.Error(n, $"'stats socket': 'level' expects user, operator or admin, got {ConfigDiagnostics.Quote(value)}");
-                ok = false;
-            }
-        }
-        if (!ok) return;
-        if (_statsSocketLine != 0)
-        {
-            diag.Error(n, $"'stats socket': only one control socket is supported yet (another at line {_statsSocketLine})");
-            return;
-        }
-        _statsSocketLine = n;
-        _settings = _settings with { StatsSocket = new StatsSocketConfig(path, mode, level) };
     }
 
     private bool NonEmpty(int line, string keyword, string value)

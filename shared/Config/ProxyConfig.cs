@@ -30,8 +30,32 @@ public sealed record ProxyConfig(
     }
 }
 
-/// <summary>One `stats socket PATH [mode M] [level L]` line: the control socket.</summary>
-public sealed record StatsSocketConfig(string Path, int Mode, string Level);
+/// <summary>
+/// One `stats socket ADDRESS [mode M] [level L] [uid U] [gid G] [user U] [group G] [expose-fd listeners]` line: a
+/// runtime API socket. <see cref="Path"/> is the Unix path, or the address as written for a TCP or inherited one.
+/// </summary>
+public sealed record StatsSocketConfig(string Path, int Mode, string Level)
+{
+    /// <summary>`ipv4@A:P`, `ipv6@[A]:P` or `A:P`: a TCP socket (no file, so no mode/uid/gid); null for a Unix path.</summary>
+    public System.Net.IPEndPoint? TcpEndPoint { get; init; }
+
+    /// <summary>`fd@N`: a socket inherited from the process that started the supervisor.</summary>
+    public int? InheritedFd { get; init; }
+
+    /// <summary>`uid`/`user`: the socket file's owner; null leaves the supervisor's.</summary>
+    public uint? Uid { get; init; }
+    public string? User { get; init; }
+
+    /// <summary>`gid`/`group`: the socket file's group; null leaves the supervisor's.</summary>
+    public uint? Gid { get; init; }
+    public string? Group { get; init; }
+
+    /// <summary>`expose-fd listeners`: accepted; a reload here already hands the listeners over (the supervisor keeps them).</summary>
+    public bool ExposeFdListeners { get; init; }
+
+    /// <summary>A Unix path (neither TCP nor inherited).</summary>
+    public bool IsUnix => TcpEndPoint is null && InheritedFd is null;
+}
 
 /// <summary>One `cpu-map [auto:]P[-P] C[-C]...` line; process numbers are 1-based as in HAProxy.</summary>
 public sealed record CpuMapEntry(bool Auto, int FirstProcess, int LastProcess, IReadOnlyList<int> Cpus, SourceLocation Location);
@@ -67,6 +91,15 @@ public sealed record GlobalSettings(
     /// <summary>`pp2-never-send-local`: health checks with `send-proxy-v2` send the PROXY command with the check
     /// connection's own addresses instead of LOCAL (HAProxy's behaviour before 2.2, for servers that refuse LOCAL).</summary>
     public bool Pp2NeverSendLocal { get; init; }
+
+    /// <summary>Every `stats socket` line in order (<see cref="StatsSocket"/> is the first Unix one, the one proxyctl uses).</summary>
+    public IReadOnlyList<StatsSocketConfig> StatsSockets { get; init; } = [];
+
+    /// <summary>`stats timeout`: an idle runtime API connection is closed after this (HAProxy's default 10 s).</summary>
+    public TimeSpan StatsTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>`stats maxconn`: runtime API connections served at once, over all sockets (HAProxy's default 10).</summary>
+    public int StatsMaxConn { get; init; } = 10;
 
     /// <summary>`maxcomprate N`: compression input limit in kB/s over the whole instance; 0: none.</summary>
     public int MaxCompRate { get; init; }

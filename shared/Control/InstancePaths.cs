@@ -28,7 +28,10 @@ public static class InstancePaths
         foreach (var line in text.Split('\n'))
         {
             var words = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (words.Length >= 3 && words[0] == "stats" && words[1] == "socket") return words[2];
+            // The first Unix one, as the parsed config's StatsSocket (a TCP or fd@ socket is not proxyctl's).
+            if (words.Length >= 3 && words[0] == "stats" && words[1] == "socket"
+                && (words[2].StartsWith('/') || !(words[2].Contains('@') || words[2].Contains(':'))))
+                return words[2];
         }
         return DefaultControlSocket(configPath);
     }

@@ -1,7 +1,10 @@
+using System.Globalization;
+using System.Net;
+
 namespace Proxy.Shared.Control;
 
 /// <summary>
-/// What an operator set on one server at run time (HAProxy runtime API: `set server BE/SRV state ...`,
+/// What an operator set on one server at run time (HAProxy runtime API: `set server BE/SRV state|weight|addr|check-port`,
 /// `set weight BE/SRV N`, `disable/enable server`). The supervisor keeps these, sends them to every worker
 /// (the `server` channel message), gives them to new workers in <see cref="WorkerInit"/>, and keeps them
 /// across a reload for the servers that still exist.
@@ -10,17 +13,37 @@ namespace Proxy.Shared.Control;
 /// <param name="Weight">0-256; null leaves the configured weight.</param>
 public sealed record ServerOverride(string Backend, string Server, string? State, int? Weight)
 {
+    /// <summary>`set server ... addr A [port P]`: where connections go instead of the `server` line's address.</summary>
+    public IPEndPoint? Address { get; init; }
+
+    /// <summary>`set server ... check-port P`: the health check's port.</summary>
+    public int? CheckPort { get; init; }
+
     public string Key => $"{Backend}/{Server}";
 
-    /// <summary>The channel line: `server BACKEND SERVER STATE|- WEIGHT|-`.</summary>
-    public string ToMessage(string verb = WorkerMessages.Server) => $"{verb} {Backend} {Server} {State ?? "-"} {(Weight is { } w ? w.ToString() : "-")}";
+    /// <summary>
+    /// The channel line: `VERB BACKEND SERVER STATE|- WEIGHT|- ADDRESS|- CHECKPORT|-`; the verb is `server` from the
+    /// supervisor to a worker, `set-server` from a worker's stats page to the supervisor.
+    /// </summary>
+    public string ToMessage(string verb = WorkerMessages.Server) =>
+        $"{verb} {Backend} {Server} {State ?? "-"} {Text(Weight)} {Address?.ToString() ?? "-"} {Text(CheckPort)}";
 
-    /// <summary>Parses <see cref="ToMessage"/>'s output; null when the line is not one.</summary>
+    private static string Text(int? n) => n is { } v ? v.ToString(CultureInfo.InvariantCulture) : "-";
+
+    private static int? Number(string word) =>
+        word != "-" && int.TryParse(word, NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
+
+    /// <summary>Parses <see cref="ToMessage"/>'s output (and the older 5-word form); null when the line is not one.</summary>
     public static ServerOverride? FromMessage(string line, string verb = WorkerMessages.Server)
     {
         var w = line.Split(' ');
-        if (w.Length != 5 || w[0] != verb) return null;
-        int? weight = w[4] == "-" ? null : int.TryParse(w[4], out int n) ? n : null;
-        return new ServerOverride(w[1], w[2], w[3] == "-" ? null : w[3], weight);
+        if (w.Length is not (5 or 7) || w[0] != verb) return null;
+        IPEndPoint? address = null;
+        if (w.Length == 7 && w[5] != "-" && !IPEndPoint.TryParse(w[5], out address)) return null;
+        return new ServerOverride(w[1], w[2], w[3] == "-" ? null : w[3], Number(w[4]))
+        {
+            Address = address,
+            CheckPort = w.Length == 7 ? Number(w[6]) : null,
+        };
     }
 }

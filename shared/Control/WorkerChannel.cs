@@ -81,4 +81,8 @@ public static class WorkerMessages
     public const string Server = "server";             // a ServerOverride to apply (see ServerOverride.ToMessage)
     // `comprate BYTES_PER_SECOND`: `set rate-limit http-compression global`, the instance's limit (each worker takes its share)
     public const string CompressionRate = "comprate";
+    // `maxconn global N` or `maxconn frontend NAME N`: the runtime API's `set maxconn` (kept by the supervisor for new workers)
+    public const string MaxConn = "maxconn";
+    // `frontend NAME disable|enable`: the runtime API's `disable|enable frontend` (kept like `maxconn` for new workers)
+    public const string Frontend = "frontend";
 }

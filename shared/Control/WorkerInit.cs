@@ -34,6 +34,9 @@ public sealed record WorkerInit(
 
     /// <summary>`set rate-limit http-compression global` in force for this generation (bytes/s); null: `maxcomprate`.</summary>
     public long? CompressionRate { get; init; }
+
+    /// <summary>Runtime API settings of this generation other than servers' (`maxconn ...` lines), applied in order at start.</summary>
+    public string[] RuntimeMessages { get; init; } = [];
 }
 
 /// <summary>The listener behind the descriptor at the same index: its frontend and its bind address key.</summary>

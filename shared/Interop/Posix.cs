@@ -26,6 +26,15 @@ public static unsafe class Posix
         if (fd > 2) close(fd);
     }
 
+    /// <summary>chown(2) of <paramref name="path"/>; a null id stays as it is (-1). Returns null, or the errno's text.</summary>
+    public static string? ChangeOwner(string path, uint? uid, uint? gid)
+    {
+        int rv;
+        fixed (byte* p = System.Text.Encoding.UTF8.GetBytes(path + "\0"))
+            rv = chown(p, uid ?? uint.MaxValue, gid ?? uint.MaxValue);
+        return rv == -1 ? Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()) : null;
+    }
+
     /// <summary>The peer's credentials on a connected Unix socket (SO_PEERCRED), or null.</summary>
     public static (int Pid, uint Uid, uint Gid)? PeerCredentials(Socket socket)
     {

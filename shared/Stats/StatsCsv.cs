@@ -13,14 +13,23 @@ public static class StatsCsv
     /// and, with <paramref name="perProcess"/>, one block per worker (pid = its pid). <paramref name="include"/>, when
     /// given, keeps only the rows it accepts (the stats page's `stats scope` and `;up`).
     /// </summary>
-    public static void Write(TextWriter output, StatsSnapshot snapshot, bool perProcess = false, Func<StatsRow, bool>? include = null)
+    public static void Write(TextWriter output, StatsSnapshot snapshot, bool perProcess = false, Func<StatsRow, bool>? include = null) =>
+        Write(output, snapshot, Included(StatsRowOrder.Rows(snapshot, perProcess), include));
+
+    private static IEnumerable<(StatsRow Row, RowIds Ids)> Included(IEnumerable<(StatsRow Row, RowIds Ids)> rows, Func<StatsRow, bool>? include)
+    {
+        foreach (var r in rows)
+            if (include is null || include(r.Row)) yield return r;
+    }
+
+    /// <summary>The CSV of the rows given, in their order (the runtime API's `show stat IID TYPE SID` filters them).</summary>
+    internal static void Write(TextWriter output, StatsSnapshot snapshot, IEnumerable<(StatsRow Row, RowIds Ids)> rows)
     {
         output.Write(Header);
         output.Write('\n');
         var line = new StringBuilder();
-        foreach (var (row, ids) in StatsRowOrder.Rows(snapshot, perProcess))
+        foreach (var (row, ids) in rows)
         {
-            if (include is not null && !include(row)) continue;
             line.Clear();
             for (int c = 0; c < StatsColumns.Names.Count; c++)
             {

@@ -150,8 +150,14 @@ public class GlobalSectionTests
     [TestCase("tune.http.maxhdr 40000", "'tune.http.maxhdr': expected an integer between 1 and 32767")]
     [TestCase("stats socket /s level root", "'stats socket': 'level' expects user, operator or admin")]
     [TestCase("stats socket /s mode 999", "'stats socket': 'mode' expects an octal")]
-    [TestCase("stats socket /s expose-fd listeners", "'stats socket': option 'expose-fd' is not supported yet")]
-    [TestCase("stats timeout 2m", "'stats timeout' is not supported yet")]
+    [TestCase("stats socket /s expose-fd fds", "'stats socket': 'expose-fd' expects 'listeners'")]
+    [TestCase("stats socket /s crt x.pem", "'stats socket': option 'crt' is not supported yet")]
+    [TestCase("stats socket ipv4@nowhere:1", "'stats socket': cannot parse address 'ipv4@nowhere:1'")]
+    [TestCase("stats socket /s uid root", "'stats socket': 'uid' expects a number")]
+    [TestCase("stats timeout soon", "'stats timeout': expected a time")]
+    [TestCase("stats maxconn 0", "'stats maxconn': expected an integer")]
+    [TestCase("stats bind-process 2", "'stats bind-process': the only accepted values are 1, all and odd")]
+    [TestCase("stats enable", "'stats enable' is not supported in the global section")]
     [TestCase("log 127.0.0.1 local9", "'log': unknown facility 'local9'")]
     [TestCase("log 127.0.0.1 local0 loud", "'log': unknown level 'loud'")]
     [TestCase("log 127.0.0.1 format xml local0", "'log': unknown format 'xml'")]
@@ -167,10 +173,42 @@ public class GlobalSectionTests
     }
 
     [Test]
-    public void Parse_TwoStatsSockets_IsAnError()
+    public void Parse_SeveralStatsSockets_EachWithItsLevel_FirstUnixOneIsTheControlSocket()
     {
-        var errors = ParseErrors(Lines("global", "stats socket /a", "stats socket /b"));
-        Assert.That(errors.Single(), Does.StartWith("test.cfg:3: 'stats socket': only one"));
+        var g = ParseGlobal(
+            "stats socket ipv4@127.0.0.1:9999 level user",
+            "stats socket /run/a.sock mode 660 level admin uid 0 gid 0 expose-fd listeners",
+            "stats socket unix@/run/b.sock user nobody group nogroup",
+            "stats socket [::1]:9998",
+            "stats timeout 2m",
+            "stats maxconn 3");
+        Assert.Multiple(() =>
+        {
+            Assert.That(g.StatsSockets.Select(s => s.Level), Is.EqualTo(new[] { "user", "admin", "operator", "operator" }));
+            Assert.That(g.StatsSockets[0].TcpEndPoint, Is.EqualTo(System.Net.IPEndPoint.Parse("127.0.0.1:9999")));
+            Assert.That(g.StatsSockets[3].TcpEndPoint, Is.EqualTo(System.Net.IPEndPoint.Parse("[::1]:9998")));
+            Assert.That(g.StatsSocket!.Path, Is.EqualTo("/run/a.sock"), "proxyctl uses the first Unix socket");
+            Assert.That((g.StatsSocket.Mode, g.StatsSocket.Uid, g.StatsSocket.Gid, g.StatsSocket.ExposeFdListeners),
+                Is.EqualTo((Convert.ToInt32("660", 8), (uint?)0, (uint?)0, true)));
+            Assert.That((g.StatsSockets[2].Path, g.StatsSockets[2].User, g.StatsSockets[2].Group), Is.EqualTo(("/run/b.sock", "nobody", "nogroup")));
+            Assert.That((g.StatsTimeout, g.StatsMaxConn), Is.EqualTo((TimeSpan.FromMinutes(2), 3)));
+        });
+    }
+
+    [Test]
+    public void Parse_StatsDefaults_AreHaproxys()
+    {
+        var g = ParseGlobal("stats socket /s");
+        Assert.That((g.StatsSocket!.Level, g.StatsSocket.Mode, g.StatsTimeout, g.StatsMaxConn),
+            Is.EqualTo(("operator", Convert.ToInt32("600", 8), TimeSpan.FromSeconds(10), 10)));
+    }
+
+    [Test]
+    public void Parse_StatsBindProcess1_WarnsItHasNoEffect()
+    {
+        var result = Parse(Lines("global", "stats bind-process all"));
+        Assert.That(result.IsValid, Is.True);
+        Assert.That(result.Warnings.Single().ToString(), Does.Contain("'stats bind-process' is deprecated and has no effect"));
     }
 
     [Test]

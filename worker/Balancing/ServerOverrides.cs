@@ -21,6 +21,12 @@ internal static class ServerOverrides
             if (weight is < 0 or > 256) return $"weight {weight} is outside 0-256";
             server.SetWeight(weight);
         }
+        if (change.CheckPort is { } checkPort)
+        {
+            if (checkPort is < 1 or > 65535) return $"check port {checkPort} is outside 1-65535";
+            server.SetCheckPort(checkPort);
+        }
+        if (change.Address is { } address) server.SetAddress(address);
         if (change.State is { } state)
         {
             switch (state)

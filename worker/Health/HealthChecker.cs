@@ -21,7 +21,8 @@ internal sealed class HealthChecker
     private readonly ServerRuntime _server;
     private readonly NLog.ILogger _log;
     private readonly Action<string, string, bool>? _changed;
-    private readonly CheckProbe _probe;
+    private volatile CheckProbe _probe;
+    private readonly bool _pp2NeverSendLocal;
     private readonly Lock _gate = new();         // the check loop and passive actions (thread pool); never per request
     private readonly SemaphoreSlim _wake = new(0);
     private readonly int _rise, _fall;
@@ -43,15 +44,31 @@ internal sealed class HealthChecker
         _inter = config.Inter > TimeSpan.Zero ? config.Inter : DefaultInter;
         _fastInter = check.FastInter ?? _inter;
         _downInter = check.DownInter ?? _inter;
-        var ep = server.EndPoint;
-        _probe = new CheckProbe(new IPEndPoint(check.Address ?? ep.Address, check.Port ?? ep.Port), server.Backend.Config.HttpCheck)
-        {
-            ProxyHeader = CheckProxyHeader.For(config, pp2NeverSendLocal),
-        };
+        _pp2NeverSendLocal = pp2NeverSendLocal;
+        _probe = NewProbe();
         // A server that this worker was told is down (a respawned checker) starts at health 0.
         _health = server.IsUp ? _rise : 0;
         server.CheckStats.SetHealth(_health);
     }
+
+    /// <summary>
+    /// The probe's target: `addr`/`port` of the check settings, else the server's (current) address; the runtime API's
+    /// `set server ... check-port` overrides the port.
+    /// </summary>
+    private CheckProbe NewProbe()
+    {
+        var config = _server.Config;
+        var check = config.CheckSettings;
+        var ep = _server.EndPoint;
+        int port = _server.CheckPort ?? check.Port ?? ep.Port;
+        return new CheckProbe(new IPEndPoint(check.Address ?? ep.Address, port), _server.Backend.Config.HttpCheck)
+        {
+            ProxyHeader = CheckProxyHeader.For(config, _pp2NeverSendLocal),
+        };
+    }
+
+    /// <summary>`set server ... addr|check-port`: the next check goes to the new target.</summary>
+    internal void Retarget() => _probe = NewProbe();
 
     /// <summary>HAProxy's srv_getinter(): inter when fully up, downinter when fully down, fastinter while changing.</summary>
     internal TimeSpan CurrentInterval

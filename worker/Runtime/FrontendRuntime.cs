@@ -76,6 +76,17 @@ internal sealed class FrontendRuntime
     /// Limit 0 when the frontend sets none: the global `maxconn` then bounds it alone, as HAProxy's default does.
     /// </summary>
     public SharedCount Connections { get; }
+
+    /// <summary>
+    /// `disable frontend` (runtime API): no new connection is accepted; those that arrive wait in the kernel's backlog
+    /// until `enable frontend` (HAProxy releases the port instead), and the established ones go on.
+    /// </summary>
+    public bool Paused
+    {
+        get => Volatile.Read(ref _paused);
+        set => Volatile.Write(ref _paused, value);
+    }
+    private bool _paused;
     public long ClientTimeoutMs { get; }
     public long ServerTimeoutMs { get; }
     public long ConnectTimeoutMs { get; }

@@ -27,6 +27,7 @@ internal sealed class ServerRuntime
         Counters = new ProxyCounters(CounterKind.Server, backend.Config.Name, config.Name);
         _admin = config.Disabled ? ServerAdminState.Maint : ServerAdminState.Ready;
         _weight = config.Weight;
+        _endPoint = config.EndPoint;
         Passive = new Health.PassiveHealth(this, config.CheckSettings);
     }
 
@@ -35,7 +36,30 @@ internal sealed class ServerRuntime
     /// <summary>Position in the backend's declaration order (HAProxy's server id order, used by `balance first`).</summary>
     public int Index { get; }
     public ProxyCounters Counters { get; }
-    public IPEndPoint EndPoint => Config.EndPoint;
+    /// <summary>Where connections go: the configured address until `set server ... addr` changes it.</summary>
+    public IPEndPoint EndPoint => _endPoint;
+    private volatile IPEndPoint _endPoint;
+
+    /// <summary>`set server ... check-port`: the health check's port, replacing the configured one; null: as configured.</summary>
+    public int? CheckPort { get; private set; }
+
+    /// <summary>
+    /// `set server BE/SRV addr A [port P]`: new connections go to the new address; idle pooled connections to the
+    /// old one are closed (HAProxy: srv_update_addr() then purging the idle connections), and the checker follows.
+    /// </summary>
+    internal void SetAddress(IPEndPoint endPoint)
+    {
+        if (endPoint.Equals(_endPoint)) return;
+        _endPoint = endPoint;
+        Pool.Clear();
+        Checker?.Retarget();
+    }
+
+    internal void SetCheckPort(int port)
+    {
+        CheckPort = port;
+        Checker?.Retarget();
+    }
     public string Name => Config.Name;
     /// <summary>The current weight: the configured one until `set weight` changes it.</summary>
     public int Weight => _weight;

@@ -36,7 +36,7 @@ internal sealed unsafe class SharedCount
     /// <summary>Count <paramref name="index"/> of <paramref name="counts"/> (row <paramref name="row"/> is this worker's); without counts, a count of this process only.</summary>
     public SharedCount(SharedCounts? counts, int row, int index, long limit)
     {
-        Limit = limit;
+        _limit = limit;
         if (counts is null)
         {
             _local = GC.AllocateArray<long>(8, pinned: true);   // a cache line of its own
@@ -51,7 +51,18 @@ internal sealed unsafe class SharedCount
     }
 
     /// <summary>The configured `maxconn` (0: none, every reserve succeeds and nothing is counted).</summary>
-    public long Limit { get; }
+    public long Limit
+    {
+        get => Volatile.Read(ref _limit);
+        // `set maxconn`: only for a count that is kept (a limit above 0 from the start); reservations above a lowered
+        // limit stay until released, as HAProxy's connections above a lowered maxconn do.
+        set
+        {
+            if (_limit == 0 || value <= 0) throw new InvalidOperationException("a count without a limit cannot get one, nor lose it");
+            Volatile.Write(ref _limit, value);
+        }
+    }
+    private long _limit;
 
     /// <summary>Reservations this worker holds.</summary>
     public long Own => Volatile.Read(ref *_own);

@@ -15,7 +15,6 @@ internal sealed class BoardPublisher
 {
     private readonly ProxyEngine _engine;
     private readonly StatsSlot _slot;
-    private readonly int _maxConn;
     private readonly bool _publishesChecks;
     private readonly (ProxyCounters Counters, int Index)[] _map;
     private readonly (ServerRuntime Server, int Index)[] _servers;
@@ -31,7 +30,6 @@ internal sealed class BoardPublisher
         _engine = engine;
         _slot = slot;
         _publishesChecks = engine.RunsHealthChecks;
-        _maxConn = config.Global.MaxConn;
         // Counting threads hold pointers into the mapping until the process ends.
         board.KeepMappedUntilExit();
         var map = new List<(ProxyCounters, int)>();
@@ -146,7 +144,7 @@ internal sealed class BoardPublisher
         long total = _engine.TotalConnections;
         long connRate = (long)((total - _lastTotal) / seconds);
         _lastTotal = total;
-        _slot.SetInfo(InfoField.MaxConn, _maxConn);
+        _slot.SetInfo(InfoField.MaxConn, _engine.MaxConn);
         _slot.SetInfo(InfoField.ConnRate, connRate);
         _slot.RaiseInfoMax(InfoField.ConnRateMax, connRate);
         _slot.SetInfo(InfoField.SessRate, connRate);
