@@ -14,21 +14,19 @@ public enum HttpConnectionMode { KeepAlive, ServerClose, Close }
 /// <summary>`option forwardfor [except NETWORK] [header NAME]`: append the client address to NAME.</summary>
 public sealed record ForwardForOption(string HeaderName, IPNetwork? Except);
 
-/// <summary>ACL criteria implemented (7.3.6 "Fetching HTTP samples", 7.3.3 `src`); Always/Never back the predefined TRUE/FALSE (7.4).</summary>
-public enum AclCriterion { Path, PathBeg, PathEnd, PathReg, Hdr, HdrBeg, Method, Src, Always, Never }
-
 /// <summary>
-/// One `acl NAME CRITERION [flags] VALUE...` line, or an anonymous `{ CRITERION VALUE... }` one.
-/// <paramref name="HeaderName"/> is set for `hdr(NAME)` / `hdr_beg(NAME)`; <paramref name="Networks"/> for `src`.
-/// The ACL matches when any value matches (7.1 "ACL basics").
+/// One `acl NAME CRITERION [flags] [operator] VALUE...` line, or an anonymous `{ ... }` one (7.1 "ACL basics"):
+/// <paramref name="Criterion"/> is the first word as written (a fetch with converters, or a derived name such as
+/// `hdr_beg(host)`), compiled into <paramref name="Expr"/>; the sample matches when any of <paramref name="Values"/>
+/// matches it the way <paramref name="Match"/> says (integer operators already turned into ranges, `-f` files read).
 /// </summary>
 public sealed record AclConfig(
     string Name,
-    AclCriterion Criterion,
-    string? HeaderName,
+    string Criterion,
+    SampleExpr Expr,
+    PatternMatch Match,
     bool IgnoreCase,
     IReadOnlyList<string> Values,
-    IReadOnlyList<IPNetwork> Networks,
     SourceLocation Location);
 
 /// <summary>

@@ -156,7 +156,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             case "acl":
                 // In a frontend, an ACL on a layer-4 criterion (`src`) serves `tcp-request connection` in any mode;
                 // elsewhere, and for the other criteria, ACLs are used only by `mode http` rules.
-                if (_acls.ParseAclLine(proxy, line) is { } acl && !(proxy.IsFrontend && AclParser.IsLayer4(acl.Criterion)))
+                if (_acls.ParseAclLine(proxy, line) is { } acl && !(proxy.IsFrontend && AclParser.IsLayer4(acl)))
                     proxy.FirstHttpOnlyKeyword ??= (n, "acl");
                 break;
             case "use_backend":
@@ -279,7 +279,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             if (_acls.ParseCondition(proxy, line, 4, keyword) is not { } condition) return;
             if (AclParser.FirstLayer7Acl(condition) is { } layer7)
             {
-                diag.Error(n, $"'{keyword}': {AclParser.Describe(layer7)} needs the HTTP request and cannot be evaluated at 'tcp-request connection' (only 'src', TRUE and FALSE can)");
+                diag.Error(n, $"'{keyword}': {AclParser.Describe(layer7)} needs the HTTP request and cannot be evaluated at 'tcp-request connection' (only layer-4 fetches such as 'src', TRUE and FALSE can)");
                 return;
             }
             proxy.ExpectProxyConditions.Add(condition);

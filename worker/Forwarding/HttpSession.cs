@@ -94,6 +94,9 @@ internal sealed partial class HttpSession : ProxySession
         {
             _clientEndPoint = ClientEndPoint;
             _clientIp = _clientEndPoint?.Address;
+            Samples.Client = _clientEndPoint;
+            Samples.Local = FrontendEndPoint;
+            Samples.Backends = _engine.Backends;
             while (await HandleOneRequestAsync().ConfigureAwait(false))
             {
             }
@@ -156,7 +159,11 @@ internal sealed partial class HttpSession : ProxySession
             WriteLog();
             return false;
         }
-        var facts = new HttpRequestFacts(_req, _clientIp);
+        // The request's sample context: its head, the variables of a new transaction (Proxy.Worker.Samples).
+        var facts = Samples;
+        facts.BeginTransaction();
+        facts.Request = _req;
+        facts.Backend = fe.Backend;
 
         // :: Step 1c: the frontend's `http-request deny|return|redirect`: the first that applies answers, nothing is forwarded.
         if (CompiledRequestAction.FirstMatch(fe.Http.RequestActions, facts) is { } feAction)
@@ -171,6 +178,7 @@ internal sealed partial class HttpSession : ProxySession
         {
             if (condition.Evaluate(facts)) { be = target; break; }
         }
+        facts.Backend = be;
         if (be is null)
         {
             SetLogCause('S', 'C');   // no backend: HAProxy's 503 without a server
@@ -232,6 +240,7 @@ internal sealed partial class HttpSession : ProxySession
         byte[] o = _out;
         _out = [];
         if (o.Length > 0) ArrayPool<byte>.Shared.Return(o);
+        Samples.ReleaseBuffers();
     }
 
     /// <summary>Runs a throw-away copy of the body framer over the buffered bytes: false when they break chunk framing.</summary>

@@ -53,11 +53,11 @@ internal sealed class HttpProxyRuntime
     public Proxy.Worker.Compression.CompressionRuntime? Compression { get; }
 
     /// <summary>Bit i set when rule i applies to this request (no condition, or its condition holds).</summary>
-    public static ulong Evaluate(CompiledHeaderRule[] rules, in HttpRequestFacts facts)
+    public static ulong Evaluate(CompiledHeaderRule[] rules, Proxy.Worker.Samples.SampleContext ctx)
     {
         ulong mask = 0;
         for (int i = 0; i < rules.Length; i++)
-            if (rules[i].Condition is not { } c || c.Evaluate(facts)) mask |= 1UL << i;
+            if (rules[i].Condition is not { } c || c.Evaluate(ctx)) mask |= 1UL << i;
         return mask;
     }
 

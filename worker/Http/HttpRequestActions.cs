@@ -47,10 +47,10 @@ internal sealed class CompiledRequestAction
     public byte[]? Response { get; }
 
     /// <summary>The first action whose condition holds for the request, or null.</summary>
-    public static CompiledRequestAction? FirstMatch(CompiledRequestAction[] actions, in HttpRequestFacts facts)
+    public static CompiledRequestAction? FirstMatch(CompiledRequestAction[] actions, Proxy.Worker.Samples.SampleContext ctx)
     {
         foreach (var a in actions)
-            if (a.Condition is not { } c || c.Evaluate(facts)) return a;
+            if (a.Condition is not { } c || c.Evaluate(ctx)) return a;
         return null;
     }
 

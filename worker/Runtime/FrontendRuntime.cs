@@ -14,6 +14,7 @@ internal sealed class FrontendRuntime
     public FrontendRuntime(FrontendConfig config, BackendRuntime? backend, SharedCount connections)
     {
         Config = config;
+        NameBytes = System.Text.Encoding.UTF8.GetBytes(config.Name);
         Backend = backend;
         Counters = new ProxyCounters(CounterKind.Frontend, config.Name);
         Connections = connections;
@@ -36,16 +37,18 @@ internal sealed class FrontendRuntime
 
     private readonly Http.CompiledCondition[] _expectProxyConditions;
 
+    /// <summary>The name as bytes, for the `fe_name` fetch and logs.</summary>
+    public byte[] NameBytes { get; }
+
     /// <summary>
     /// `tcp-request connection expect-proxy layer4 if|unless COND` (4.2): true when a line's condition holds for the
     /// connection's own source address, so the connection must start with a PROXY header. The conditions hold only
     /// layer-4 ACLs (the config refuses others), evaluated with no request head; nothing is allocated.
     /// </summary>
-    public bool ExpectsProxyHeader(System.Net.IPAddress? source)
+    public bool ExpectsProxyHeader(Proxy.Worker.Samples.SampleContext ctx)
     {
-        var facts = Proxy.Worker.Http.HttpRequestFacts.AtConnection(source);
         foreach (var condition in _expectProxyConditions)
-            if (condition.Evaluate(facts)) return true;
+            if (condition.Evaluate(ctx)) return true;
         return false;
     }
 
