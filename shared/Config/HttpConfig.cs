@@ -47,7 +47,11 @@ public sealed record UseBackendRule(string Backend, ConditionConfig Condition, S
 public enum HeaderAction { Set, Add, Delete }
 
 /// <summary>`http-request|http-response set-header|add-header|del-header NAME [VALUE] [if|unless COND]`.</summary>
-public sealed record HeaderRule(HeaderAction Action, string Name, string? Value, ConditionConfig? Condition, SourceLocation Location);
+public sealed record HeaderRule(HeaderAction Action, string Name, string? Value, ConditionConfig? Condition, SourceLocation Location)
+{
+    /// <summary>The value as a log-format string when it has `%` (`%[src]`); null: <see cref="Value"/> is literal.</summary>
+    public LogFormatConfig? Format { get; init; }
+}
 
 /// <summary>The `mode http` settings of one frontend or backend; <see cref="None"/> for a proxy that sets none.</summary>
 public sealed record HttpProxySettings(

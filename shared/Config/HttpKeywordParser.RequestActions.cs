@@ -19,7 +19,9 @@ internal sealed partial class HttpKeywordParser
         {
             "deny" => ParseDeny(line, condAt, what),
             "return" => ParseReturn(line, condAt, what),
-            _ => ParseRedirect(line, condAt, what),
+            "redirect" => ParseRedirect(line, condAt, what),
+            "set-path" or "set-query" or "set-uri" or "set-method" => ParseSetStartLine(line, condAt, action),
+            _ => ParseVariableAction(line, condAt, action),
         };
         if (parsed is null) return;
         ConditionConfig? condition = null;
@@ -110,12 +112,11 @@ internal sealed partial class HttpKeywordParser
         }
         var kind = w[2] switch { "location" => RedirectKind.Location, "prefix" => RedirectKind.Prefix, _ => RedirectKind.Scheme };
         string target = w[3];
-        if (target.Contains('%'))
-        {
-            diag.Error(line.Number, $"'{what}': log-format values ('%') are not supported yet");
+        // 4.4 "redirect": the location or prefix is a log-format string (`location https://%[hdr(host)]%[path]`).
+        LogFormatConfig? format = null;
+        if (target.Contains('%') && kind != RedirectKind.Scheme && (format = ParseValueFormat(line, $"{what} {w[2]}", target)) is null)
             return null;
-        }
-        if (target.AsSpan().IndexOfAny(" \r\n\0\t") >= 0 || (kind == RedirectKind.Scheme && !IsToken(target)))
+        if ((format is null && target.AsSpan().IndexOfAny(" \r\n\0\t") >= 0) || (kind == RedirectKind.Scheme && !IsToken(target)))
         {
             diag.Error(line.Number, $"'{what} {w[2]}': invalid value {ConfigDiagnostics.Quote(target)}");
             return null;
@@ -139,8 +140,87 @@ internal sealed partial class HttpKeywordParser
         }
         return new HttpRequestAction(HttpRequestActionKind.Redirect, code, null, diag.At(line.Number))
         {
-            Redirect = kind, Target = target, DropQuery = dropQuery,
+            Redirect = kind, Target = target, DropQuery = dropQuery, TargetFormat = format,
         };
+    }
+
+    /// <summary>`set-path|set-query|set-uri|set-method FMT` (4.2 "http-request set-path"...): the part of the request line replaced.</summary>
+    private HttpRequestAction? ParseSetStartLine(ConfigLine line, int end, string action)
+    {
+        var w = line.Words;
+        string what = $"http-request {action}";
+        if (end != 3)
+        {
+            diag.Error(line.Number, end < 3 ? $"'{what}': missing value, expected '{what} FMT [if|unless COND]'"
+                : $"'{what}': unexpected {ConfigDiagnostics.Quote(w[3])} (quote a value with spaces)");
+            return null;
+        }
+        if (LogFormatParser.Parse(w[2], acls.Samples, out var error) is not { } format)
+        {
+            diag.Error(line.Number, $"'{what}': {error}");
+            return null;
+        }
+        var kind = action switch
+        {
+            "set-path" => HttpRequestActionKind.SetPath,
+            "set-query" => HttpRequestActionKind.SetQuery,
+            "set-uri" => HttpRequestActionKind.SetUri,
+            _ => HttpRequestActionKind.SetMethod,
+        };
+        return new HttpRequestAction(kind, 0, null, diag.At(line.Number)) { ValueFormat = format };
+    }
+
+    /// <summary>`set-var(NAME) EXPR`, `set-var-fmt(NAME) FMT`, `unset-var(NAME)` (4.2 "http-request set-var").</summary>
+    private HttpRequestAction? ParseVariableAction(ConfigLine line, int end, string action)
+    {
+        var w = line.Words;
+        int open = action.IndexOf('(');
+        string verb = action[..open];
+        string what = $"http-request {verb}";
+        if (!action.EndsWith(')'))
+        {
+            diag.Error(line.Number, $"'{what}': missing ')' after the variable name");
+            return null;
+        }
+        string name = action[(open + 1)..^1];
+        if (name.Contains(','))
+        {
+            // 2.6's set-var conditions (ifexists, ifnotempty...) are HAProxy's, not ours yet.
+            diag.Error(line.Number, $"'{what}': conditions after the variable name are not supported yet");
+            return null;
+        }
+        if (!SampleExprParser.IsVariableName(name))
+        {
+            diag.Error(line.Number, $"'{what}': invalid variable name {ConfigDiagnostics.Quote(name)}, expected 'proc|sess|txn|req|res.NAME'");
+            return null;
+        }
+        if (verb == "unset-var")
+        {
+            if (end != 2)
+            {
+                diag.Error(line.Number, $"'{what}': unexpected {ConfigDiagnostics.Quote(w[2])}");
+                return null;
+            }
+            return new HttpRequestAction(HttpRequestActionKind.UnsetVar, 0, null, diag.At(line.Number)) { Variable = name };
+        }
+        if (end != 3)
+        {
+            diag.Error(line.Number, end < 3 ? $"'{what}': missing {(verb == "set-var" ? "expression" : "format")}, expected '{what}({name}) {(verb == "set-var" ? "EXPR" : "FMT")} [if|unless COND]'"
+                : $"'{what}': unexpected {ConfigDiagnostics.Quote(w[3])}");
+            return null;
+        }
+        string? error;
+        if (verb == "set-var")
+        {
+            if (acls.Samples.ParseWhole(w[2], out error) is { } expr)
+                return new HttpRequestAction(HttpRequestActionKind.SetVar, 0, null, diag.At(line.Number)) { Variable = name, Expr = expr };
+        }
+        else if (LogFormatParser.Parse(w[2], acls.Samples, out error) is { } format)
+        {
+            return new HttpRequestAction(HttpRequestActionKind.SetVar, 0, null, diag.At(line.Number)) { Variable = name, ValueFormat = format };
+        }
+        diag.Error(line.Number, $"'{what}': {error}");
+        return null;
     }
 
     private bool TryStatus(ConfigLine line, string text, HashSet<int> allowed, string what, out int status)

@@ -151,7 +151,25 @@ public sealed record FrontendConfig(
     /// address. Layer-4 ACLs only (`src`, TRUE, FALSE); empty when the unconditional form already covers every bind.
     /// </summary>
     public IReadOnlyList<ConditionConfig> ExpectProxyConditions { get; init; } = [];
+
+    /// <summary>`log-format`: the traffic line's format (8.2.4), replacing httplog/tcplog's; null: the built-in one.</summary>
+    public LogFormatConfig? CustomLogFormat { get; init; }
+
+    /// <summary>`unique-id-format`: each request's unique id (%ID, `unique-id`); null: none.</summary>
+    public LogFormatConfig? UniqueIdFormat { get; init; }
+
+    /// <summary>`unique-id-header`: the request header that carries the unique id to the server; null: none.</summary>
+    public string? UniqueIdHeader { get; init; }
+
+    /// <summary>`capture request header NAME len N`, in order (%hr).</summary>
+    public IReadOnlyList<HeaderCapture> RequestCaptures { get; init; } = [];
+
+    /// <summary>`capture response header NAME len N`, in order (%hs).</summary>
+    public IReadOnlyList<HeaderCapture> ResponseCaptures { get; init; } = [];
 }
+
+/// <summary>`capture request|response header NAME len LENGTH` (4.2 "capture request header").</summary>
+public sealed record HeaderCapture(string Name, int Length);
 
 /// <summary>Directions where `option splice-auto|splice-request|splice-response` allow kernel splicing.</summary>
 [Flags]

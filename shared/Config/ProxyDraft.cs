@@ -57,6 +57,11 @@ internal sealed class ProxyDraft
     public TrafficLogFormat LogFormat { get; set; }   // `option httplog` / `option tcplog`
     public int LogFormatLine { get; set; }            // where it was set (a warning may name it)
     public bool DontLogNull { get; set; }             // `option dontlognull`
+    public LogFormatConfig? CustomLogFormat { get; set; }   // `log-format` (inherited from defaults)
+    public LogFormatConfig? UniqueIdFormat { get; set; }    // `unique-id-format` (inherited from defaults)
+    public string? UniqueIdHeader { get; set; }             // `unique-id-header` (inherited from defaults)
+    public List<HeaderCapture> RequestCaptures { get; } = [];   // `capture request header` (frontends only)
+    public List<HeaderCapture> ResponseCaptures { get; } = [];  // `capture response header`
 
     public List<BindAddress> Binds { get; } = [];
     public bool HasBindLine { get; set; }
@@ -118,6 +123,9 @@ internal sealed class ProxyDraft
         LogFormat = defaults.LogFormat;
         LogFormatLine = defaults.LogFormatLine;
         DontLogNull = defaults.DontLogNull;
+        CustomLogFormat = defaults.CustomLogFormat;
+        UniqueIdFormat = defaults.UniqueIdFormat;
+        UniqueIdHeader = defaults.UniqueIdHeader;
         ConnectionMode = defaults.ConnectionMode;
         ForwardFor = defaults.ForwardFor;
         ErrorFiles = new Dictionary<int, byte[]>(defaults.ErrorFiles);

@@ -38,6 +38,10 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["http-check"] = D | B,
         ["tcp-request"] = F,
         ["compression"] = D | F | B,
+        ["log-format"] = D | F,
+        ["unique-id-format"] = D | F,
+        ["unique-id-header"] = D | F,
+        ["capture"] = F,
     };
 
     // `timeout` kinds and where each one applies (4.2 "timeout ...").
@@ -69,6 +73,8 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     private readonly CompressionParser _compression = new(diag);
 
     private HttpKeywordParser Http => _http ??= new HttpKeywordParser(diag, _acls, bufSize);
+    private LogFormatKeywordParser? _logFormats;
+    private LogFormatKeywordParser LogFormats => _logFormats ??= new LogFormatKeywordParser(diag, _acls.Samples);
 
     /// <summary>Whether <paramref name="keyword"/> is a proxy keyword implemented here (for "not allowed in global").</summary>
     public static bool IsProxyKeyword(string keyword) => KeywordSections.ContainsKey(keyword) && keyword is not "maxconn" and not "log";
@@ -179,6 +185,12 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 break;
             case "compression":
                 _compression.Parse(proxy, line);
+                break;
+            case "log-format":
+            case "unique-id-format":
+            case "unique-id-header":
+            case "capture":
+                LogFormats.Parse(proxy, line);
                 break;
         }
     }

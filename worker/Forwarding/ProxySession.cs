@@ -108,6 +108,7 @@ internal abstract class ProxySession : IThreadPoolWorkItem
                 _frontendEndPoint = result.Destination;
             }
             ProxyAuthority = result.Authority;
+            samples.Client = ClientEndPoint;
             return true;
         }
         Stats.ProxyCounters.Increment(ref fe.Counters.ereq);

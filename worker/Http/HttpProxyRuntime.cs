@@ -11,6 +11,8 @@ internal sealed class CompiledHeaderRule(HeaderRule rule)
     public byte[] Name { get; } = Encoding.ASCII.GetBytes(rule.Name);
     public byte[] Value { get; } = rule.Value is null ? [] : Encoding.UTF8.GetBytes(rule.Value);
     public CompiledCondition? Condition { get; } = rule.Condition is null ? null : new CompiledCondition(rule.Condition);
+    /// <summary>The value as a log-format string (`%[src]`), rendered per request; null: <see cref="Value"/> as is.</summary>
+    public Logging.CompiledLogFormat? Format { get; } = rule.Format is null ? null : new Logging.CompiledLogFormat(rule.Format);
 }
 
 /// <summary>

@@ -19,6 +19,13 @@ internal static class TrafficLogFormatter
     /// <summary>Writes the message for <paramref name="r"/> into <paramref name="dest"/>; returns its length (cut at the end of dest).</summary>
     public static int Format(TrafficLogRecord r, Span<byte> dest)
     {
+        if (r.MessageLength >= 0 && r.ConnectionError is null)
+        {
+            // `log-format`: rendered by the session (its expressions read the request); copied as it is.
+            int n = Math.Min(r.MessageLength, dest.Length);
+            r.Message.AsSpan(0, n).CopyTo(dest);
+            return n;
+        }
         var w = new LogLineWriter(dest);
         bool http = r.Format == TrafficLogFormat.Http;
         // %ci:%cp — IPv6 addresses without brackets, as HAProxy prints them.
@@ -120,6 +127,28 @@ internal static class TrafficLogFormatter
         w.AppendPadded(local.Millisecond, 3);
     }
 
+    /// <summary>`dd/Mmm/yyyy:HH:mm:ss +zzzz`, the date of `%T` and `%Tl` (the Common Log Format's).</summary>
+    public static void AppendClfDate(ref LogLineWriter w, DateTimeOffset when)
+    {
+        w.AppendPadded(when.Day, 2);
+        w.Append('/');
+        w.Append(Months.Slice((when.Month - 1) * 3, 3));
+        w.Append('/');
+        w.AppendPadded(when.Year, 4);
+        w.Append(':');
+        w.AppendPadded(when.Hour, 2);
+        w.Append(':');
+        w.AppendPadded(when.Minute, 2);
+        w.Append(':');
+        w.AppendPadded(when.Second, 2);
+        w.Append(' ');
+        var offset = when.Offset;
+        w.Append(offset < TimeSpan.Zero ? '-' : '+');
+        offset = offset.Duration();
+        w.AppendPadded(offset.Hours, 2);
+        w.AppendPadded(offset.Minutes, 2);
+    }
+
     /// <summary>`Mmm dd HH:mm:ss`, the RFC 3164 timestamp (day padded with a space).</summary>
     public static void AppendRfc3164Date(ref LogLineWriter w, DateTime local)
     {
@@ -163,7 +192,7 @@ internal static class TrafficLogFormatter
     /// The request line as HAProxy logs it (%{+Q}r): control characters, bytes above 126, '"' and '#' become `#XX`,
     /// so a line can neither break the quotes nor the log line.
     /// </summary>
-    private static void AppendEscaped(ref LogLineWriter w, ReadOnlySpan<byte> line)
+    internal static void AppendEscaped(ref LogLineWriter w, ReadOnlySpan<byte> line)
     {
         foreach (byte b in line)
         {

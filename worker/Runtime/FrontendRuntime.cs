@@ -15,6 +15,9 @@ internal sealed class FrontendRuntime
     {
         Config = config;
         NameBytes = System.Text.Encoding.UTF8.GetBytes(config.Name);
+        CustomLogFormat = config.CustomLogFormat is { } lf ? new Logging.CompiledLogFormat(lf) : null;
+        UniqueIdFormat = config.UniqueIdFormat is { } uf ? new Logging.CompiledLogFormat(uf) : null;
+        UniqueIdHeader = config.UniqueIdHeader is { } uh ? System.Text.Encoding.ASCII.GetBytes(uh) : null;
         Backend = backend;
         Counters = new ProxyCounters(CounterKind.Frontend, config.Name);
         Connections = connections;
@@ -39,6 +42,15 @@ internal sealed class FrontendRuntime
 
     /// <summary>The name as bytes, for the `fe_name` fetch and logs.</summary>
     public byte[] NameBytes { get; }
+
+    /// <summary>`log-format` compiled; null: the built-in httplog/tcplog line.</summary>
+    public Logging.CompiledLogFormat? CustomLogFormat { get; }
+
+    /// <summary>`unique-id-format` compiled; null: requests get no unique id.</summary>
+    public Logging.CompiledLogFormat? UniqueIdFormat { get; }
+
+    /// <summary>`unique-id-header` name; null: the id is not sent to the server.</summary>
+    public byte[]? UniqueIdHeader { get; }
 
     /// <summary>
     /// `tcp-request connection expect-proxy layer4 if|unless COND` (4.2): true when a line's condition holds for the

@@ -19,6 +19,7 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
     public const int DefaultScratchBytes = 16384;
 
     private byte[] _scratch = [];
+    private byte[] _value = [];
     private char[] _chars = [];
     private int _used;
     private BackendRuntime? _backend;
@@ -34,6 +35,19 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
     /// <summary>The `sess.` variables (the connection's) and the `txn.`/`req.`/`res.` ones (the request's).</summary>
     public VariableStore SessionVariables { get; } = new();
     public VariableStore TransactionVariables { get; } = new();
+    /// <summary>`capture request|response header`: what the log prints as %hr and %hs.</summary>
+    public HeaderCaptures Captures { get; } = new();
+
+    private byte[] _uniqueId = new byte[128];
+    private int _uniqueIdLength;
+
+    /// <summary>The request's unique id (`unique-id-format`, %ID, the `unique-id` fetch); empty when none.</summary>
+    public ReadOnlySpan<byte> UniqueId => _uniqueId.AsSpan(0, _uniqueIdLength);
+
+    /// <summary>A buffer to render the unique id into, then <see cref="SetUniqueIdLength"/>.</summary>
+    public Span<byte> UniqueIdBuffer => _uniqueId;
+
+    public void SetUniqueIdLength(int length) => _uniqueIdLength = Math.Max(0, length);
 
     /// <summary>The backend chosen for the request (null before `use_backend`); its name is encoded once per change.</summary>
     public BackendRuntime? Backend
@@ -51,7 +65,10 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
     public void BeginTransaction()
     {
         TransactionVariables.Clear();
+        Captures.Clear();
+        RequestLine.Clear();
         Response = null;
+        _uniqueIdLength = 0;
         _used = 0;
     }
 
@@ -64,12 +81,53 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
         }
     }
 
+    /// <summary>
+    /// A second buffer, for a rule's rendered value (set-path, set-var-fmt): rendering uses the scratch space for
+    /// its expressions, so the value cannot live there. Rented and given back with the scratch space.
+    /// </summary>
+    public Span<byte> ValueBuffer
+    {
+        get
+        {
+            if (_value.Length == 0) _value = ArrayPool<byte>.Shared.Rent(scratchBytes);
+            return _value;
+        }
+    }
+
+    /// <summary>`http-request set-method|set-path|set-query|set-uri`: the request line they composed.</summary>
+    public RequestLineRewrite RequestLine { get; } = new();
+
+    /// <summary>The request's target as the rules left it (a rewrite is what later fetches see, as in HAProxy).</summary>
+    public ReadOnlySpan<byte> RequestTarget
+    {
+        get
+        {
+            var line = RequestLine.Line;
+            if (line.IsEmpty) return Request is { } r ? r.Target : default;
+            int sp1 = line.IndexOf((byte)' '), sp2 = line.LastIndexOf((byte)' ');
+            return line[(sp1 + 1)..sp2];
+        }
+    }
+
+    /// <summary>The request's method as the rules left it.</summary>
+    public ReadOnlySpan<byte> RequestMethod
+    {
+        get
+        {
+            var line = RequestLine.Line;
+            if (line.IsEmpty) return Request is { } r ? r.MethodBytes : default;
+            return line[..line.IndexOf((byte)' ')];
+        }
+    }
+
     /// <summary>Gives the scratch space back (its content is no longer needed); it is rented again when next used.</summary>
     public void ReleaseBuffers()
     {
         _used = 0;
         if (_scratch.Length > 0) ArrayPool<byte>.Shared.Return(_scratch);
         if (_chars.Length > 0) ArrayPool<char>.Shared.Return(_chars);
+        if (_value.Length > 0) ArrayPool<byte>.Shared.Return(_value);
+        _value = [];
         _scratch = [];
         _chars = [];
     }

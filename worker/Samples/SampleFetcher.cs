@@ -82,16 +82,17 @@ internal sealed class SampleFetcher
         if (req is null) return false;   // a layer-7 fetch before any request: no sample
         switch (_kind)
         {
-            case SampleFetchKind.Method: s = Sample.OfString(req.MethodBytes); return true;
-            case SampleFetchKind.Path: s = Sample.OfString(HttpTargets.Path(req.Target)); return true;
-            case SampleFetchKind.Url: s = Sample.OfString(req.Target); return true;
+            case SampleFetchKind.Method: s = Sample.OfString(ctx.RequestMethod); return true;
+            case SampleFetchKind.Path: s = Sample.OfString(HttpTargets.Path(ctx.RequestTarget)); return true;
+            case SampleFetchKind.Url: s = Sample.OfString(ctx.RequestTarget); return true;
             case SampleFetchKind.Query:
-                int q = req.Target.IndexOf((byte)'?');
+                var target = ctx.RequestTarget;
+                int q = target.IndexOf((byte)'?');
                 if (q < 0) return false;
-                s = Sample.OfString(req.Target[(q + 1)..]);
+                s = Sample.OfString(target[(q + 1)..]);
                 return true;
             case SampleFetchKind.Base: return TryBase(ctx, req, out s);
-            case SampleFetchKind.UrlParam: return TryUrlParam(req.Target, iteration, out s);
+            case SampleFetchKind.UrlParam: return TryUrlParam(ctx.RequestTarget, iteration, out s);
             case SampleFetchKind.ReqHdr: return TryHeader(req, iteration, splitCommas: true, out s);
             case SampleFetchKind.ReqFhdr: return TryHeader(req, iteration, splitCommas: false, out s);
             case SampleFetchKind.ReqHdrCnt: return Int(HeaderValues.Count(req, _text, splitCommas: true), out s);
@@ -103,6 +104,10 @@ internal sealed class SampleFetcher
                 s = Sample.OfString(req.Version == Http1Version.Http10 ? "1.0"u8 : "1.1"u8);
                 return true;
             case SampleFetchKind.ProtoHttp: s = Sample.OfBool(true); return true;
+            case SampleFetchKind.UniqueId:
+                if (ctx.UniqueId.IsEmpty) return false;
+                s = Sample.OfString(ctx.UniqueId);
+                return true;
         }
         var res = ctx.Response;
         if (res is null) return false;   // a response fetch before the response: no sample
@@ -149,7 +154,7 @@ internal sealed class SampleFetcher
     private static bool TryBase(SampleContext ctx, HttpHead req, out Sample s)
     {
         s = default;
-        var path = HttpTargets.Path(req.Target);
+        var path = HttpTargets.Path(ctx.RequestTarget);
         if (!req.TryGetHeader("Host"u8, out var host))
         {
             s = Sample.OfString(path);

@@ -18,7 +18,7 @@ public enum SampleFetchKind
 {
     Src, SrcPort, Dst, DstPort, FeName, BeName, Method, Path, Url, Query, Base, UrlParam, ReqHdr, ReqHdrCnt, ReqFhdr,
     ReqCook, ReqVer, Status, ResHdr, Var, Str, Int, Bool, AlwaysTrue, AlwaysFalse, Date, Rand, NbSrv, ProtoHttp,
-    ReqHdrVal, ResHdrCnt, Env,
+    ReqHdrVal, ResHdrCnt, Env, UniqueId,
 }
 
 /// <summary>The converters implemented (7.3.1 "Converters").</summary>

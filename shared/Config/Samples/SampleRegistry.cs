@@ -58,6 +58,7 @@ internal static class SampleRegistry
         new("cook", SampleFetchKind.ReqCook, "S", SampleType.Str, SampleNeeds.Request, "cook(NAME)"),
         new("req.ver", SampleFetchKind.ReqVer, "", SampleType.Str, SampleNeeds.Request, "req.ver"),
         new("req_ver", SampleFetchKind.ReqVer, "", SampleType.Str, SampleNeeds.Request, "req_ver"),
+        new("unique-id", SampleFetchKind.UniqueId, "", SampleType.Str, SampleNeeds.Request, "unique-id"),
         new("req.proto_http", SampleFetchKind.ProtoHttp, "", SampleType.Bool, SampleNeeds.Request, "req.proto_http"),
         new("status", SampleFetchKind.Status, "", SampleType.Int, SampleNeeds.Response, "status"),
         new("res.hdr", SampleFetchKind.ResHdr, "Si", SampleType.Str, SampleNeeds.Response, "res.hdr(NAME[,OCCURRENCE])"),
