@@ -134,7 +134,19 @@ internal sealed class ProxyDraft
         HttpCheckEnabled = defaults.HttpCheckEnabled;
         HttpCheck = defaults.HttpCheck;
         FirstHttpCheckLine = defaults.FirstHttpCheckLine;
+        // A named defaults section's ACLs and rules (4.2 "http-request"): its rules run before the proxy's own.
+        foreach (var (name, acls) in defaults.Acls) Acls[name] = [.. acls];
+        RequestRules.AddRange(defaults.RequestRules);
+        ResponseRules.AddRange(defaults.ResponseRules);
+        RequestActions.AddRange(defaults.RequestActions);
+        if (defaults.HasRules) FirstHttpOnlyKeyword ??= defaults.FirstHttpOnlyKeyword;
     }
+
+    /// <summary>Whether this (defaults) section holds http-request/http-response rules that proxies inherit.</summary>
+    public bool HasRules => RequestRules.Count > 0 || ResponseRules.Count > 0 || RequestActions.Count > 0;
+
+    /// <summary>Set on a defaults section with rules once a proxy uses it: frontend and backend capabilities may not both.</summary>
+    public ProxyCapabilities RuleUsers { get; set; }
 
     /// <summary>The model's view of the `mode http` settings.</summary>
     public HttpProxySettings BuildHttp() =>

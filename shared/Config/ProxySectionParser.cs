@@ -30,10 +30,10 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["option"] = D | F | B,
         ["no"] = D | F | B,
         ["log"] = D | F | B,
-        ["acl"] = F | B,
+        ["acl"] = D | F | B,           // defaults: named ones only (4.1 "(!)"), checked below
         ["use_backend"] = F,
-        ["http-request"] = F | B,
-        ["http-response"] = F | B,
+        ["http-request"] = D | F | B,  // defaults: named ones only, as acl
+        ["http-response"] = D | F | B,
         ["errorfile"] = D | F | B,
         ["http-check"] = D | B,
         ["tcp-request"] = F,
@@ -158,6 +158,10 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 }
                 else if (LogLineParser.Parse(diag, line) is { } log)
                     proxy.Logs.Add(log);
+                break;
+            case "acl" or "http-request" or "http-response" when proxy.Capabilities == ProxyCapabilities.Defaults && proxy.Name.Length == 0:
+                // 4.2 "http-request": "only available from named defaults sections, not anonymous ones".
+                diag.Error(n, $"'{keyword}' is only allowed in a named defaults section (defaults NAME), not an anonymous one");
                 break;
             case "acl":
                 // In a frontend, an ACL on a layer-4 criterion (`src`) serves `tcp-request connection` in any mode;
