@@ -41,6 +41,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                     ExpectProxyConditions = p.ExpectProxy ? [] : p.ExpectProxyConditions.ToArray(),
                     CustomLogFormat = p.CustomLogFormat, UniqueIdFormat = p.UniqueIdFormat, UniqueIdHeader = p.UniqueIdHeader,
                     RequestCaptures = p.RequestCaptures.ToArray(), ResponseCaptures = p.ResponseCaptures.ToArray(),
+                    TcpConnectionRules = p.TcpConnectionRules.ToArray(),
                 });
             }
             if (p.IsBackend)

@@ -161,12 +161,18 @@ public sealed record FrontendConfig(
     /// <summary>`unique-id-header`: the request header that carries the unique id to the server; null: none.</summary>
     public string? UniqueIdHeader { get; init; }
 
+    /// <summary>`tcp-request connection accept|reject`, in order: evaluated on the connection's addresses at accept.</summary>
+    public IReadOnlyList<TcpConnectionRule> TcpConnectionRules { get; init; } = [];
+
     /// <summary>`capture request header NAME len N`, in order (%hr).</summary>
     public IReadOnlyList<HeaderCapture> RequestCaptures { get; init; } = [];
 
     /// <summary>`capture response header NAME len N`, in order (%hs).</summary>
     public IReadOnlyList<HeaderCapture> ResponseCaptures { get; init; } = [];
 }
+
+/// <summary>`tcp-request connection accept|reject [if|unless COND]` (4.2): the first whose condition holds decides.</summary>
+public sealed record TcpConnectionRule(bool Reject, ConditionConfig? Condition, SourceLocation Location);
 
 /// <summary>`capture request|response header NAME len LENGTH` (4.2 "capture request header").</summary>
 public sealed record HeaderCapture(string Name, int Length);

@@ -69,6 +69,8 @@ internal sealed class ProxyDraft
     public bool ExpectProxy { get; set; }
     /// <summary>`tcp-request connection expect-proxy layer4 if|unless COND` lines, in order (layer-4 ACLs only).</summary>
     public List<ConditionConfig> ExpectProxyConditions { get; } = [];
+    /// <summary>`tcp-request connection accept|reject [if|unless COND]` lines, in order (layer-4 ACLs only).</summary>
+    public List<TcpConnectionRule> TcpConnectionRules { get; } = [];
     public List<ServerConfig> Servers { get; } = [];
 
     // `mode http` keywords (HttpKeywordParser, AclParser). Connection mode, forwardfor and errorfiles are

@@ -301,8 +301,30 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             proxy.ExpectProxyConditions.Add(condition);
             return;
         }
+        if (w.Count >= 3 && w[1] == "connection" && w[2] is "accept" or "reject")
+        {
+            // `tcp-request connection accept|reject [if|unless COND]` (4.2): layer-4 ACLs only, as for expect-proxy.
+            string rule = $"tcp-request connection {w[2]}";
+            ConditionConfig? cond = null;
+            if (w.Count > 3)
+            {
+                if (w[3] is not ("if" or "unless"))
+                {
+                    diag.Error(n, $"'{rule}': unexpected {ConfigDiagnostics.Quote(w[3])}, expected 'if' or 'unless'");
+                    return;
+                }
+                if ((cond = _acls.ParseCondition(proxy, line, 3, rule)) is null) return;
+                if (AclParser.FirstLayer7Acl(cond) is { } l7)
+                {
+                    diag.Error(n, $"'{rule}': {AclParser.Describe(l7)} needs the HTTP request and cannot be evaluated at 'tcp-request connection' (only layer-4 fetches such as 'src', TRUE and FALSE can)");
+                    return;
+                }
+            }
+            proxy.TcpConnectionRules.Add(new TcpConnectionRule(w[2] == "reject", cond, diag.At(n)));
+            return;
+        }
         var what = w.Count >= 3 ? $"tcp-request {w[1]} {w[2]}" : w.Count == 2 ? $"tcp-request {w[1]}" : "tcp-request";
-        diag.Error(n, $"'{what}' is not supported yet (only 'tcp-request connection expect-proxy layer4')");
+        diag.Error(n, $"'{what}' is not supported yet (only 'tcp-request connection expect-proxy layer4|accept|reject')");
     }
 
     /// <summary>`timeout KIND TIME`, milliseconds when no unit is given.</summary>

@@ -141,4 +141,37 @@ public class RuleLanguageTests
         Assert.That(resp.Status, Is.EqualTo(500), "a path with a space cannot be written");
         Assert.That(app.Requests, Is.Empty);
     }
+
+    [Test]
+    public async Task TcpRequestConnection_FirstMatchingRuleDecides()
+    {
+        await using var app = new HttpOrigin("app");
+        await using var api = new HttpOrigin("api");
+        await using (var proxy = StartFromText(Config(app, api, """
+                tcp-request connection accept if { src 10.0.0.0/8 }
+                tcp-request connection reject if { src 127.0.0.0/8 } { dst_port 1:65535 }
+            """)))
+        {
+            using var c = await proxy.ConnectAsync();
+            HttpMessage? answer;
+            try
+            {
+                await SendAsync(c, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+                answer = await new HttpReader(c).ReadAsync(true, false);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                answer = null;   // reset: closed with the request unread
+            }
+            Assert.That(answer, Is.Null, "closed without an answer");
+            Assert.That(app.Requests, Is.Empty);
+        }
+        await using (var proxy = StartFromText(Config(app, api, """
+                tcp-request connection accept if { src 127.0.0.1 }
+                tcp-request connection reject
+            """)))
+        {
+            Assert.That((await GetAsync(proxy, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")).BodyText, Is.EqualTo("hello from app"));
+        }
+    }
 }

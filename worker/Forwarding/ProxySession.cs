@@ -75,6 +75,8 @@ internal abstract class ProxySession : IThreadPoolWorkItem
         var samples = Samples;
         samples.Client = peer;
         samples.FrontendName = fe.NameBytes;
+        samples.Local = FrontendEndPoint;
+        if (fe.RejectsConnection(samples)) return false;   // `tcp-request connection reject`: closed, not logged
         bool expectProxy = Listener?.Bind.AcceptProxy == true || fe.ExpectsProxyHeader(samples);
         samples.ResetScratch();
         if (!expectProxy)

@@ -33,12 +33,30 @@ internal sealed class FrontendRuntime
         HttpKeepAliveTimeoutMs = Milliseconds.From(config.Timeouts.HttpKeepAlive ?? config.Timeouts.HttpRequest ?? config.Timeouts.Client);
         HttpClientTimeoutMs = Milliseconds.From(config.Timeouts.Client);
         Http = new Http.HttpProxyRuntime(config.Http);
+        _connectionRules = new (bool, Http.CompiledCondition?)[config.TcpConnectionRules.Count];
+        for (int i = 0; i < _connectionRules.Length; i++)
+        {
+            var rule = config.TcpConnectionRules[i];
+            _connectionRules[i] = (rule.Reject, rule.Condition is null ? null : new Http.CompiledCondition(rule.Condition));
+        }
         _expectProxyConditions = new Http.CompiledCondition[config.ExpectProxyConditions.Count];
         for (int i = 0; i < _expectProxyConditions.Length; i++)
             _expectProxyConditions[i] = new Http.CompiledCondition(config.ExpectProxyConditions[i]);
     }
 
     private readonly Http.CompiledCondition[] _expectProxyConditions;
+    private readonly (bool Reject, Http.CompiledCondition? Condition)[] _connectionRules;
+
+    /// <summary>
+    /// `tcp-request connection accept|reject` (4.2): true when the first rule whose condition holds is a reject
+    /// (the connection is closed at once, before any byte is read; nothing is logged, as in HAProxy).
+    /// </summary>
+    public bool RejectsConnection(Proxy.Worker.Samples.SampleContext ctx)
+    {
+        foreach (var (reject, condition) in _connectionRules)
+            if (condition is null || condition.Evaluate(ctx)) return reject;
+        return false;
+    }
 
     /// <summary>The name as bytes, for the `fe_name` fetch and logs.</summary>
     public byte[] NameBytes { get; }
