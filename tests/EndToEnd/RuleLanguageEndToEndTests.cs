@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using NUnit.Framework;
 using Proxy.Tests.Support;
@@ -14,18 +12,8 @@ namespace Proxy.Tests.EndToEnd;
 [TestFixture]
 public sealed class RuleLanguageEndToEndTests
 {
-    private static async Task<string> ExchangeAsync(int port, string request)
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await s.ConnectAsync(IPAddress.Loopback, port);
-        await s.SendAsync(Encoding.ASCII.GetBytes(request), SocketFlags.None);
-        var all = new MemoryStream();
-        var buf = new byte[16384];
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        int n;
-        while ((n = await s.ReceiveAsync(buf, SocketFlags.None, cts.Token)) > 0) all.Write(buf, 0, n);
-        return Encoding.ASCII.GetString(all.ToArray());
-    }
+    private static async Task<string> ExchangeAsync(int port, string request) =>
+        Encoding.ASCII.GetString(await TrafficLogTests.ExchangeAsync(port, request));
 
     private static string? Header(string response, string name) => response.Split("\r\n")
         .FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase))?[(name.Length + 1)..].Trim();

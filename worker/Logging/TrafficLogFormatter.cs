@@ -112,23 +112,13 @@ internal static class TrafficLogFormatter
     /// <summary>`dd/Mmm/yyyy:HH:mm:ss.fff`, HAProxy's log date (local time, milliseconds).</summary>
     public static void AppendLogDate(ref LogLineWriter w, DateTime local)
     {
-        w.AppendPadded(local.Day, 2);
-        w.Append('/');
-        w.Append(Months.Slice((local.Month - 1) * 3, 3));
-        w.Append('/');
-        w.AppendPadded(local.Year, 4);
-        w.Append(':');
-        w.AppendPadded(local.Hour, 2);
-        w.Append(':');
-        w.AppendPadded(local.Minute, 2);
-        w.Append(':');
-        w.AppendPadded(local.Second, 2);
+        AppendDayAndTime(ref w, local);
         w.Append('.');
         w.AppendPadded(local.Millisecond, 3);
     }
 
-    /// <summary>`dd/Mmm/yyyy:HH:mm:ss +zzzz`, the date of `%T` and `%Tl` (the Common Log Format's).</summary>
-    public static void AppendClfDate(ref LogLineWriter w, DateTimeOffset when)
+    /// <summary>`dd/Mmm/yyyy:HH:mm:ss`, the part the log date and the CLF date share.</summary>
+    private static void AppendDayAndTime(ref LogLineWriter w, DateTime when)
     {
         w.AppendPadded(when.Day, 2);
         w.Append('/');
@@ -141,6 +131,12 @@ internal static class TrafficLogFormatter
         w.AppendPadded(when.Minute, 2);
         w.Append(':');
         w.AppendPadded(when.Second, 2);
+    }
+
+    /// <summary>`dd/Mmm/yyyy:HH:mm:ss +zzzz`, the date of `%T` and `%Tl` (the Common Log Format's).</summary>
+    public static void AppendClfDate(ref LogLineWriter w, DateTimeOffset when)
+    {
+        AppendDayAndTime(ref w, when.DateTime);
         w.Append(' ');
         var offset = when.Offset;
         w.Append(offset < TimeSpan.Zero ? '-' : '+');

@@ -122,9 +122,15 @@ internal sealed class SampleConverter
             case SampleConverterKind.Concat:
                 return TryConcat(ctx, input, ref s);
             case SampleConverterKind.Sdbm or SampleConverterKind.Djb2 or SampleConverterKind.Crc32 or SampleConverterKind.Wt6:
-                uint hash = SampleHashes.Hash(_kind, input);
-                if (_hasNumber && _number != 0) hash = SampleHashes.FullAvalanche(hash);
-                s = Sample.OfInt(hash);
+                // The `hash-type` functions (src/hash.c), with `full_hash` as the optional avalanche (7.3.1 "sdbm").
+                var function = _kind switch
+                {
+                    SampleConverterKind.Sdbm => HashFunction.Sdbm,
+                    SampleConverterKind.Djb2 => HashFunction.Djb2,
+                    SampleConverterKind.Crc32 => HashFunction.Crc32,
+                    _ => HashFunction.Wt6,
+                };
+                s = Sample.OfInt(Balancing.HashFunctions.Compute(function, _hasNumber && _number != 0, input));
                 return true;
             case SampleConverterKind.UrlDec:
                 if (!SampleStrings.TryUrlDecode(input, dest, _hasNumber && _number != 0, out n)) return false;
