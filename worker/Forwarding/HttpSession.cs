@@ -141,6 +141,9 @@ internal sealed partial class HttpSession : ProxySession
         }
         if (head != HeadResult.Complete)
         {
+            // No request to read: the log line's expressions see none (a new transaction, no head).
+            Samples.BeginTransaction();
+            Samples.Request = null;
             int status = head == HeadResult.TimedOut ? 408 : HttpParseErrors.StatusCode(_req.Error, HttpMessageKind.Request);
             ProxyCounters.Increment(ref fe.Counters.ereq);
             SetLogCause(head == HeadResult.TimedOut ? 'c' : 'P', 'R');   // 8.5: cR request timeout, PR bad request
