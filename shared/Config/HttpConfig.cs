@@ -46,6 +46,12 @@ public sealed record UseBackendRule(string Backend, ConditionConfig Condition, S
 
 public enum HeaderAction { Set, Add, Delete }
 
+/// <summary>
+/// `http-response deny [deny_status CODE]` (<paramref name="Deny"/>: the response is replaced by the status's page,
+/// 502 by default) or `http-response set-status CODE [reason TEXT]` (4.2), with an optional condition.
+/// </summary>
+public sealed record HttpResponseAction(bool Deny, int Status, string? Reason, ConditionConfig? Condition, SourceLocation Location);
+
 /// <summary>`http-request|http-response set-header|add-header|del-header NAME [VALUE] [if|unless COND]`.</summary>
 public sealed record HeaderRule(HeaderAction Action, string Name, string? Value, ConditionConfig? Condition, SourceLocation Location)
 {
@@ -65,6 +71,9 @@ public sealed record HttpProxySettings(
 
     /// <summary>`use_backend` rules (frontends only), in order.</summary>
     public IReadOnlyList<UseBackendRule> UseBackends { get; init; } = [];
+
+    /// <summary>`http-response deny|set-status`, in order (the backend's before the frontend's, as HAProxy).</summary>
+    public IReadOnlyList<HttpResponseAction> ResponseActions { get; init; } = [];
 
     /// <summary>`http-request deny|return|redirect`, in order: the first whose condition holds answers the request.</summary>
     public IReadOnlyList<HttpRequestAction> RequestActions { get; init; } = [];

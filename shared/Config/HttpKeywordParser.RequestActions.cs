@@ -223,6 +223,40 @@ internal sealed partial class HttpKeywordParser
         return null;
     }
 
+    /// <summary>`http-response deny [deny_status CODE]` (502 by default) and `http-response set-status CODE [reason TEXT]` (4.2).</summary>
+    private void ParseResponseAction(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        string what = $"http-response {w[1]}";
+        int end = IndexOfCondition(w, 2);
+        HttpResponseAction? action = null;
+        if (w[1] == "deny")
+        {
+            if (ParseDeny(line, end, what) is { } deny) action = new HttpResponseAction(true, end > 2 ? deny.Status : 502, null, null, deny.Location);
+        }
+        else if (end is not (3 or 5) || (end == 5 && w[3] != "reason"))
+        {
+            diag.Error(line.Number, $"'{what}': expected '{what} CODE [reason TEXT] [if|unless COND]'");
+        }
+        else if (!int.TryParse(w[2], NumberStyles.None, CultureInfo.InvariantCulture, out int code) || code is < 100 or > 999)
+        {
+            diag.Error(line.Number, $"'{what}': invalid status {ConfigDiagnostics.Quote(w[2])} (expected 100 to 999)");
+        }
+        else if (end == 5 && w[4].AsSpan().IndexOfAny("\r\n\0") >= 0)
+        {
+            diag.Error(line.Number, $"'{what}': the reason must not contain CR, LF or NUL");
+        }
+        else
+        {
+            action = new HttpResponseAction(false, code, end == 5 ? w[4] : null, null, diag.At(line.Number));
+        }
+        if (action is null) return;
+        ConditionConfig? condition = null;
+        if (end < w.Count && (condition = acls.ParseCondition(proxy, line, end, "http-response")) is null) return;
+        proxy.ResponseActions.Add(action with { Condition = condition });
+        MarkHttpOnly(proxy, line.Number, "http-response");
+    }
+
     private bool TryStatus(ConfigLine line, string text, HashSet<int> allowed, string what, out int status)
     {
         if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out status) && allowed.Contains(status)) return true;

@@ -125,6 +125,9 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             case "deny" or "return" or "redirect" or "set-path" or "set-query" or "set-uri" or "set-method" when keyword == "http-request":
                 ParseRequestAction(proxy, line);
                 return;
+            case "deny" or "set-status" when keyword == "http-response":
+                ParseResponseAction(proxy, line);
+                return;
             case var v when keyword == "http-request" && (v.StartsWith("set-var(", StringComparison.Ordinal)
                 || v.StartsWith("set-var-fmt(", StringComparison.Ordinal) || v.StartsWith("unset-var(", StringComparison.Ordinal)):
                 ParseRequestAction(proxy, line);
@@ -132,7 +135,7 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             default:
                 diag.Error(line.Number, keyword == "http-request"
                     ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, deny, return, redirect, set-var, set-var-fmt, unset-var, set-path, set-query, set-uri and set-method)"
-                    : $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header and del-header)");
+                    : $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, deny and set-status)");
                 return;
         }
         if (w.Count < 3)

@@ -84,6 +84,8 @@ internal sealed class ProxyDraft
     public List<UseBackendRule> UseBackends { get; } = [];
     /// <summary>`http-request deny|return|redirect`, in order.</summary>
     public List<HttpRequestAction> RequestActions { get; } = [];
+    /// <summary>`http-response deny|set-status`, in order.</summary>
+    public List<HttpResponseAction> ResponseActions { get; } = [];
     /// <summary>First line of a keyword that needs `mode http`, checked once the section's mode is known.</summary>
     public (int Line, string Keyword)? FirstHttpOnlyKeyword { get; set; }
 
@@ -141,11 +143,12 @@ internal sealed class ProxyDraft
         RequestRules.AddRange(defaults.RequestRules);
         ResponseRules.AddRange(defaults.ResponseRules);
         RequestActions.AddRange(defaults.RequestActions);
+        ResponseActions.AddRange(defaults.ResponseActions);
         if (defaults.HasRules) FirstHttpOnlyKeyword ??= defaults.FirstHttpOnlyKeyword;
     }
 
     /// <summary>Whether this (defaults) section holds http-request/http-response rules that proxies inherit.</summary>
-    public bool HasRules => RequestRules.Count > 0 || ResponseRules.Count > 0 || RequestActions.Count > 0;
+    public bool HasRules => RequestRules.Count > 0 || ResponseRules.Count > 0 || RequestActions.Count > 0 || ResponseActions.Count > 0;
 
     /// <summary>Set on a defaults section with rules once a proxy uses it: frontend and backend capabilities may not both.</summary>
     public ProxyCapabilities RuleUsers { get; set; }
@@ -156,6 +159,7 @@ internal sealed class ProxyDraft
         {
             UseBackends = UseBackends.ToArray(),
             RequestActions = RequestActions.ToArray(),
+            ResponseActions = ResponseActions.ToArray(),
             Compression = CompressionAlgorithms.Count > 0 || CompressionTypes.Count > 0 || CompressionOffload
                 ? new CompressionSettings(CompressionAlgorithms.ToArray(), CompressionTypes.ToArray(), CompressionOffload)
                 : null,

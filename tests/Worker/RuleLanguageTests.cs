@@ -174,4 +174,22 @@ public class RuleLanguageTests
             Assert.That((await GetAsync(proxy, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")).BodyText, Is.EqualTo("hello from app"));
         }
     }
+
+    [Test]
+    public async Task ResponseRules_SetStatusAndDeny()
+    {
+        await using var app = new HttpOrigin("app", m => m.StartLine.Contains("/secret")
+            ? HttpOrigin.Ok("leak", ("X-Internal", "1")) : HttpOrigin.Ok("fine"));
+        await using var api = new HttpOrigin("api");
+        await using var proxy = StartFromText(Config(app, api, """
+                http-response set-status 203 reason Rewritten if { status 200 } { path /ok }
+                http-response deny if { res.hdr(x-internal) -m found }
+                http-response set-header X-Status %[status]
+            """));
+        var ok = await GetAsync(proxy, "GET /ok HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.That((ok.StartLine, ok.BodyText), Is.EqualTo(("HTTP/1.1 203 Rewritten", "fine")));
+        var denied = await GetAsync(proxy, "GET /secret HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.That(denied.Status, Is.EqualTo(502), "http-response deny answers 502 by default");
+        Assert.That(denied.BodyText, Does.Not.Contain("leak"));
+    }
 }

@@ -243,6 +243,15 @@ internal sealed partial class HttpSession
         var facts = Samples;
         facts.Response = _resp;
         facts.Captures.CaptureResponse(_resp);
+        // `http-response deny|set-status` (4.2): the backend's, then the frontend's; a deny replaces the response.
+        int denied = be.Http.RunResponseActions(facts);
+        if (denied == 0) denied = fe.Http.RunResponseActions(facts);
+        if (denied != 0)
+        {
+            SetLogCause('P', 'H');
+            return await FailResponseCloseAsync(be, srv, denied).ConfigureAwait(false);
+        }
+        if (facts.ResponseStatus != 0) status = facts.ResponseStatus;
         ulong beMask = HttpProxyRuntime.Evaluate(be.Http.ResponseRules, facts);
         ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.ResponseRules, facts);
         // :: Compression (HttpSession.Compression.cs): a compressed response gets its own fields and body loop.

@@ -36,6 +36,13 @@ internal sealed class HttpProxyRuntime
         RequestActions = new CompiledRequestAction[settings.RequestActions.Count];
         for (int i = 0; i < RequestActions.Length; i++) RequestActions[i] = new CompiledRequestAction(settings.RequestActions[i]);
         ResponseRules = Compile(settings.ResponseRules);
+        ResponseActions = new (bool, int, byte[], CompiledCondition?)[settings.ResponseActions.Count];
+        for (int i = 0; i < ResponseActions.Length; i++)
+        {
+            var a = settings.ResponseActions[i];
+            ResponseActions[i] = (a.Deny, a.Status, Encoding.ASCII.GetBytes($"HTTP/1.1 {a.Status} {a.Reason ?? CompiledRequestAction.Reason(a.Status)}"),
+                a.Condition is null ? null : new CompiledCondition(a.Condition));
+        }
         ErrorFiles = settings.ErrorFiles;
         Compression = Proxy.Worker.Compression.CompressionRuntime.From(settings.Compression);
     }
@@ -48,6 +55,24 @@ internal sealed class HttpProxyRuntime
     public IPNetwork? ForwardForExcept { get; }
     public CompiledHeaderRule[] RequestRules { get; }
     public CompiledHeaderRule[] ResponseRules { get; }
+    /// <summary>`http-response deny|set-status`, in order: deny or not, the status, set-status's new status line.</summary>
+    public (bool Deny, int Status, byte[] StatusLine, CompiledCondition? Condition)[] ResponseActions { get; }
+
+    /// <summary>
+    /// Runs `http-response deny|set-status` (4.2): returns the status of the first deny whose condition holds (the
+    /// response is then replaced), else 0, after recording the last set-status in <paramref name="ctx"/>.
+    /// </summary>
+    public int RunResponseActions(Samples.SampleContext ctx)
+    {
+        foreach (var (deny, status, line, condition) in ResponseActions)
+        {
+            if (condition is not null && !condition.Evaluate(ctx)) continue;
+            if (deny) return status;
+            ctx.SetResponseStatus(status, line);
+        }
+        return 0;
+    }
+
     /// <summary>`http-request deny|return|redirect`, in order.</summary>
     public CompiledRequestAction[] RequestActions { get; }
     public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; }

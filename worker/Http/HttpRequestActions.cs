@@ -185,7 +185,7 @@ internal sealed class CompiledRequestAction
     }
 
     /// <summary>The reason phrase HAProxy sends with a status it generates.</summary>
-    private static string Reason(int status) => status switch
+    internal static string Reason(int status) => status switch
     {
         200 => "OK", 201 => "Created", 202 => "Accepted", 204 => "No Content", 301 => "Moved Permanently", 302 => "Found",
         303 => "See Other", 304 => "Not Modified", 307 => "Temporary Redirect", 308 => "Permanent Redirect",

@@ -68,6 +68,8 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
         Captures.Clear();
         RequestLine.Clear();
         Response = null;
+        ResponseStatus = 0;
+        _responseStatusLine = [];
         _uniqueIdLength = 0;
         _used = 0;
     }
@@ -96,6 +98,17 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
 
     /// <summary>`http-request set-method|set-path|set-query|set-uri`: the request line they composed.</summary>
     public RequestLineRewrite RequestLine { get; } = new();
+
+    /// <summary>`http-response set-status`: the status line to send (empty: the server's) and its code (0: none).</summary>
+    public ReadOnlySpan<byte> ResponseStatusLine => _responseStatusLine;
+    public int ResponseStatus { get; private set; }
+    private byte[] _responseStatusLine = [];
+
+    public void SetResponseStatus(int status, byte[] line)
+    {
+        ResponseStatus = status;
+        _responseStatusLine = line;
+    }
 
     /// <summary>The request's target as the rules left it (a rewrite is what later fetches see, as in HAProxy).</summary>
     public ReadOnlySpan<byte> RequestTarget
