@@ -5,6 +5,7 @@
 #   run              build, then start the quickstart (two origins behind the proxy) in the foreground
 #   package          build artifacts/packages/*.deb and *.rpm (self-contained) from packaging/
 #   bench [--quick]  build, then benchmark this proxy against HAProxy and the origin alone (perf/README.md);
+#   bench --rules    build, then the same 10 typical rules on both proxies (perf/rules-bench.sh)
 #                    ~4.5 minutes after the build (--quick: ~2.3); writes perf/results/<date>-<host>.md
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -84,6 +85,9 @@ case "$cmd" in
     test) run_tests "$@" ;;
     run) run_quickstart ;;
     package) build && packaging/build-packages.sh "$@" ;;
-    bench) build; "$ROOT/perf/bench.sh" "$@" ;;
+    bench)
+        build
+        # `bench --rules [...]`: the rule language's figure alone (perf/rules-bench.sh), else the six figures.
+        if [[ ${1:-} == --rules ]]; then shift; "$ROOT/perf/rules-bench.sh" "$@"; else "$ROOT/perf/bench.sh" "$@"; fi ;;
     *) echo "usage: $0 [build|test|run|package|bench [--quick]]" >&2; exit 2 ;;
 esac

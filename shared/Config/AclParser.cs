@@ -1,10 +1,9 @@
-using System.Net;
-using System.Text.RegularExpressions;
-
 namespace Proxy.Shared.Config;
 
 /// <summary>
-/// `acl NAME CRITERION [flags] [--] VALUE...` lines and `if|unless COND` conditions (doc/configuration.txt 7.1, 7.2).
+/// `acl NAME CRITERION [flags] [operator] [--] VALUE...` lines and `if|unless COND` conditions (doc/configuration.txt
+/// 7.1, 7.2). A criterion is any sample expression (`hdr(host),lower,map_str(FILE)`) or a derived ACL name
+/// (`hdr_beg(host)` is `hdr(host) -m beg`); flags are HAProxy's: -i, -f FILE, -m METHOD, -n, -u ID, -M, --.
 /// ACLs must be declared before a condition names them, as in HAProxy, so conditions resolve here, at parse time.
 /// </summary>
 internal sealed class AclParser(ConfigDiagnostics diag)
@@ -12,7 +11,18 @@ internal sealed class AclParser(ConfigDiagnostics diag)
     /// <summary>The name of an ACL written `{ ... }` in a condition: not a valid `acl` name, so no declared ACL has it.</summary>
     private const string AnonymousName = "{}";
 
-    private const string Usage = "acl NAME path|path_beg|path_end|path_reg|hdr(NAME)|hdr_beg(NAME)|method|src [-i] [--] VALUE...";
+    private const string Usage = "acl NAME FETCH[,CONVERTER...] [-i] [-f FILE] [-m METHOD] [--] VALUE...";
+
+    // 7.1.1: the derived ACL suffixes and the matching method each one means.
+    private static readonly (string Suffix, PatternMatch Match)[] DerivedSuffixes =
+    [
+        ("_beg", PatternMatch.Beg), ("_end", PatternMatch.End), ("_sub", PatternMatch.Sub), ("_reg", PatternMatch.Reg),
+        ("_dom", PatternMatch.Dom), ("_dir", PatternMatch.Dir), ("_len", PatternMatch.Len), ("_found", PatternMatch.Found),
+        ("_str", PatternMatch.Str), ("_ip", PatternMatch.Ip), ("_int", PatternMatch.Int),
+    ];
+
+    /// <summary>The expression parser, shared with the rules that take expressions (`%[...]`, set-var).</summary>
+    public SampleExprParser Samples { get; } = new();
 
     /// <summary>
     /// `acl NAME CRITERION ...`: adds the ACL to <paramref name="proxy"/> (several lines with one name are ORed)
@@ -40,13 +50,13 @@ internal sealed class AclParser(ConfigDiagnostics diag)
     }
 
     /// <summary>
-    /// True for criteria known when a connection is accepted, before any byte of a request (7.3.3 "Fetching samples at
-    /// Layer 4": `src`; the predefined TRUE/FALSE need nothing): what `tcp-request connection` rules may use.
+    /// True for an ACL whose sample exists when a connection is accepted, before any byte of a request (7.3.3
+    /// "Fetching samples at Layer 4": `src`, `dst_port`...; constants, variables): what `tcp-request connection` rules may use.
     /// </summary>
-    public static bool IsLayer4(AclCriterion criterion) => criterion is AclCriterion.Src or AclCriterion.Always or AclCriterion.Never;
+    public static bool IsLayer4(AclConfig acl) => acl.Expr.Needs == SampleNeeds.Connection;
 
     /// <summary>
-    /// The first ACL of <paramref name="condition"/> that needs the HTTP request (a layer-7 criterion), or null when
+    /// The first ACL of <paramref name="condition"/> that needs the HTTP request (a layer-7 fetch), or null when
     /// all of it can be evaluated on the connection alone.
     /// </summary>
     public static AclConfig? FirstLayer7Acl(ConditionConfig condition)
@@ -54,40 +64,29 @@ internal sealed class AclParser(ConfigDiagnostics diag)
         foreach (var all in condition.AnyOf)
             foreach (var term in all)
                 foreach (var acl in term.Acls)
-                    if (!IsLayer4(acl.Criterion)) return acl;
+                    if (!IsLayer4(acl)) return acl;
         return null;
     }
 
     /// <summary>How a message names <paramref name="acl"/>: `ACL 'NAME' (FETCH)`, or `anonymous ACL (FETCH)` for `{ ... }`.</summary>
-    public static string Describe(AclConfig acl)
-    {
-        var fetch = acl.Criterion switch
-        {
-            AclCriterion.Path => "path",
-            AclCriterion.PathBeg => "path_beg",
-            AclCriterion.PathEnd => "path_end",
-            AclCriterion.PathReg => "path_reg",
-            AclCriterion.Hdr => $"hdr({acl.HeaderName})",
-            AclCriterion.HdrBeg => $"hdr_beg({acl.HeaderName})",
-            AclCriterion.Method => "method",
-            AclCriterion.Src => "src",
-            _ => acl.Name,
-        };
-        return acl.Name == AnonymousName
-            ? $"anonymous ACL ({ConfigDiagnostics.Quote(fetch)})"
-            : $"ACL {ConfigDiagnostics.Quote(acl.Name)} ({ConfigDiagnostics.Quote(fetch)})";
-    }
+    public static string Describe(AclConfig acl) => acl.Name == AnonymousName
+        ? $"anonymous ACL ({ConfigDiagnostics.Quote(acl.Criterion)})"
+        : $"ACL {ConfigDiagnostics.Quote(acl.Name)} ({ConfigDiagnostics.Quote(acl.Criterion)})";
 
     /// <summary>
     /// Parses `if|unless COND` from <paramref name="start"/> to the end of the line; null (reported) on an error.
     /// </summary>
-    public ConditionConfig? ParseCondition(ProxyDraft proxy, ConfigLine line, int start, string keyword)
+    public ConditionConfig? ParseCondition(ProxyDraft proxy, ConfigLine line, int start, string keyword) =>
+        ParseCondition(proxy, line, start, line.Words.Count, keyword);
+
+    /// <summary>`if|unless COND` in words [<paramref name="start"/>, <paramref name="end"/>).</summary>
+    public ConditionConfig? ParseCondition(ProxyDraft proxy, ConfigLine line, int start, int end, string keyword)
     {
         var w = line.Words;
         bool unless = w[start] == "unless";
         var anyOf = new List<IReadOnlyList<AclTerm>>();
         var all = new List<AclTerm>();
-        for (int i = start + 1; i < w.Count; i++)
+        for (int i = start + 1; i < end; i++)
         {
             var word = w[i];
             if (word is "||" or "or")
@@ -104,7 +103,7 @@ internal sealed class AclParser(ConfigDiagnostics diag)
             bool negated = false;
             if (word == "!")
             {
-                if (++i >= w.Count) break;
+                if (++i >= end) break;
                 negated = true;
                 word = w[i];
             }
@@ -116,18 +115,17 @@ internal sealed class AclParser(ConfigDiagnostics diag)
             if (word == "{")
             {
                 // Anonymous ACL: `{ CRITERION [flags] VALUE... }` (7.2), braces being words of their own.
-                int end = i + 1;
-                while (end < w.Count && w[end] != "}") end++;
-                if (end == w.Count) end = -1;
-                if (end < 0)
+                int close = i + 1;
+                while (close < end && w[close] != "}") close++;
+                if (close == end)
                 {
                     diag.Error(line.Number, $"'{keyword}': missing '}}' after an anonymous ACL");
                     return null;
                 }
-                var anon = ParseCriterion(AnonymousName, w, i + 1, end, line.Number, keyword);
+                var anon = ParseCriterion(AnonymousName, w, i + 1, close, line.Number, keyword);
                 if (anon is null) return null;
                 all.Add(new AclTerm(negated, [anon]));
-                i = end;
+                i = close;
                 continue;
             }
             if (!proxy.Acls.TryGetValue(word, out var acls) && Predefined(word, line.Number) is { } predefined)
@@ -149,29 +147,37 @@ internal sealed class AclParser(ConfigDiagnostics diag)
     }
 
     /// <summary>
-    /// HAProxy's predefined ACLs (7.4) that this proxy can evaluate: TRUE, FALSE and the METH_* ones; a declared
-    /// ACL of the same name takes precedence, as in HAProxy.
+    /// HAProxy's predefined ACLs (7.4), written as the `acl` lines they stand for; a declared ACL of the same name
+    /// takes precedence, as in HAProxy.
     /// </summary>
     private AclConfig? Predefined(string name, int line)
     {
-        AclConfig Method(params string[] methods) => new(name, AclCriterion.Method, null, false, methods, [], diag.At(line));
-        return name switch
+        string[]? words = name switch
         {
-            "TRUE" => new AclConfig(name, AclCriterion.Always, null, false, [], [], diag.At(line)),
-            "FALSE" => new AclConfig(name, AclCriterion.Never, null, false, [], [], diag.At(line)),
-            "METH_CONNECT" => Method("CONNECT"),
-            "METH_DELETE" => Method("DELETE"),
-            "METH_GET" => Method("GET", "HEAD"),
-            "METH_HEAD" => Method("HEAD"),
-            "METH_OPTIONS" => Method("OPTIONS"),
-            "METH_POST" => Method("POST"),
-            "METH_PUT" => Method("PUT"),
-            "METH_TRACE" => Method("TRACE"),
+            "TRUE" => ["always_true"],
+            "FALSE" => ["always_false"],
+            "HTTP" => ["req.proto_http"],
+            "HTTP_1.0" => ["req.ver", "1.0"],
+            "HTTP_1.1" => ["req.ver", "1.1"],
+            "HTTP_CONTENT" => ["hdr_val(content-length)", "gt", "0"],
+            "HTTP_URL_ABS" => ["url_reg", "^[^/:]*://"],
+            "HTTP_URL_SLASH" => ["url_beg", "/"],
+            "HTTP_URL_STAR" => ["url", "*"],
+            "LOCALHOST" => ["src", "127.0.0.1/8"],
+            "METH_CONNECT" => ["method", "CONNECT"],
+            "METH_DELETE" => ["method", "DELETE"],
+            "METH_GET" => ["method", "GET", "HEAD"],
+            "METH_HEAD" => ["method", "HEAD"],
+            "METH_OPTIONS" => ["method", "OPTIONS"],
+            "METH_POST" => ["method", "POST"],
+            "METH_PUT" => ["method", "PUT"],
+            "METH_TRACE" => ["method", "TRACE"],
             _ => null,
         };
+        return words is null ? null : ParseCriterion(name, words, 0, words.Length, line, name);
     }
 
-    /// <summary>Parses `CRITERION [flags] [--] VALUE...` in words [from, to).</summary>
+    /// <summary>Parses `CRITERION [flags] [operator] [--] VALUE...` in words [from, to).</summary>
     private AclConfig? ParseCriterion(string name, IReadOnlyList<string> w, int from, int to, int line, string keyword)
     {
         if (from >= to)
@@ -179,108 +185,133 @@ internal sealed class AclParser(ConfigDiagnostics diag)
             diag.Error(line, $"'{keyword}': missing criterion, expected '{Usage}'");
             return null;
         }
-        var fetch = w[from];
-        string? header = null;
-        AclCriterion criterion;
-        if (TryFunction(fetch, "hdr", out header)) criterion = AclCriterion.Hdr;
-        else if (TryFunction(fetch, "hdr_beg", out header)) criterion = AclCriterion.HdrBeg;
-        else
+        var criterion = w[from];
+        if (!TryExpression(criterion, out var expr, out PatternMatch? derived, out string? error))
         {
-            switch (fetch)
-            {
-                case "path": criterion = AclCriterion.Path; break;
-                case "path_beg": criterion = AclCriterion.PathBeg; break;
-                case "path_end": criterion = AclCriterion.PathEnd; break;
-                case "path_reg": criterion = AclCriterion.PathReg; break;
-                case "method": criterion = AclCriterion.Method; break;
-                case "src": criterion = AclCriterion.Src; break;
-                default:
-                    diag.Error(line, fetch.Contains('(') || fetch.Contains('_')
-                        ? $"'{keyword}': criterion {ConfigDiagnostics.Quote(fetch)} is not supported yet"
-                        : $"'{keyword}': unknown criterion {ConfigDiagnostics.Quote(fetch)}, expected '{Usage}'");
-                    return null;
-            }
-        }
-        if (header is not null && (header.Length == 0 || header.Contains(',')))
-        {
-            diag.Error(line, $"'{keyword}': '{fetch}' needs one header name (occurrence arguments are not supported yet)");
+            diag.Error(line, $"'{keyword}': {error}");
             return null;
         }
-
-        bool ignoreCase = false;
+        PatternMatch? method = null;
+        bool ignoreCase = false, mapFiles = false;
+        var values = new List<string>();
         int i = from + 1;
         for (; i < to && w[i].Length > 1 && w[i][0] == '-'; i++)
         {
-            // Pattern flags (7.1.1): -i ignore case, -- end of flags; -m, -f, -n, -u, -M are HAProxy's but not ours yet.
-            if (w[i] == "--") { i++; break; }
-            if (w[i] == "-i") { ignoreCase = true; continue; }
-            diag.Error(line, $"'{keyword}': ACL flag {ConfigDiagnostics.Quote(w[i])} is not supported yet (only -i and --)");
-            return null;
-        }
-        if (i >= to)
-        {
-            diag.Error(line, $"'{keyword}': '{fetch}' needs at least one value");
-            return null;
-        }
-        var values = new List<string>();
-        var networks = new List<IPNetwork>();
-        for (; i < to; i++)
-        {
-            var v = w[i];
-            if (criterion == AclCriterion.Src)
+            // 7.1 "ACL basics": the flags.
+            string flag = w[i];
+            if (flag == "--") { i++; break; }
+            switch (flag)
             {
-                if (!TryNetwork(v, out var net))
-                {
-                    diag.Error(line, $"'{keyword}': 'src' expects an IP address or CIDR network, got {ConfigDiagnostics.Quote(v)}");
-                    return null;
-                }
-                networks.Add(net);
+                case "-i": ignoreCase = true; continue;
+                case "-n": continue;   // no DNS resolution of patterns: this proxy never resolves them anyway
+                case "-u" when i + 1 < to: i++; continue;   // a unique id, for the runtime API's `show acl`: names only
+                case "-m" when i + 1 < to:
+                    if (!SampleRegistry.TryMatch(w[++i], out var m))
+                    {
+                        diag.Error(line, $"'{keyword}': unknown matching method {ConfigDiagnostics.Quote(w[i])} after '-m' (expected str, beg, end, sub, reg, dom, dir, len, found, int, ip or bool)");
+                        return null;
+                    }
+                    if (derived is not null)
+                    {
+                        diag.Error(line, $"'{keyword}': '-m' cannot be used with {ConfigDiagnostics.Quote(criterion)}, which has its own matching method");
+                        return null;
+                    }
+                    method = m;
+                    continue;
+                case "-f" when i + 1 < to:
+                    if (!SampleExprParser.TryReadLines(w[++i], out var lines, out var why))
+                    {
+                        diag.Error(line, $"'{keyword}': '-f': {why}");
+                        return null;
+                    }
+                    values.AddRange(lines);
+                    continue;
+                case "-M":
+                    // -M: the -f files are maps; only their keys are patterns.
+                    mapFiles = true;
+                    continue;
             }
-            else if (criterion == AclCriterion.PathReg && !IsValidRegex(v))
+            diag.Error(line, $"'{keyword}': unknown ACL flag {ConfigDiagnostics.Quote(flag)}{(flag is "-m" or "-f" or "-u" ? " without its argument" : "")} (expected -i, -f FILE, -m METHOD, -n, -u ID, -M or --)");
+            return null;
+        }
+        var match = method ?? derived ?? DefaultMatch(expr!.Output);
+        for (int k = 0; mapFiles && k < values.Count; k++)
+        {
+            int sep = values[k].IndexOfAny([' ', '\t']);
+            if (sep > 0) values[k] = values[k][..sep];
+        }
+        if (match is PatternMatch.Int or PatternMatch.Len && i < to && w[i] is "eq" or "ge" or "gt" or "le" or "lt")
+        {
+            // 7.1.3: one operator, then one value.
+            if (i + 2 != to || !long.TryParse(w[i + 1], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out long n))
             {
-                diag.Error(line, $"'{keyword}': invalid regular expression {ConfigDiagnostics.Quote(v)}");
+                diag.Error(line, $"'{keyword}': operator {ConfigDiagnostics.Quote(w[i])} expects one integer after it");
                 return null;
             }
-            values.Add(v);
+            values.Add(w[i] switch { "eq" => $"{n}", "ge" => $"{n}:", "gt" => $"{n + 1}:", "le" => $":{n}", _ => $":{n - 1}" });
+            i = to;
         }
-        return new AclConfig(name, criterion, header, ignoreCase, values, networks, diag.At(line));
-    }
-
-    /// <summary>`NAME(ARG)`: true with ARG when <paramref name="word"/> calls <paramref name="function"/>.</summary>
-    private static bool TryFunction(string word, string function, out string? argument)
-    {
-        argument = null;
-        if (!word.StartsWith(function + "(", StringComparison.Ordinal) || !word.EndsWith(')')) return false;
-        argument = word[(function.Length + 1)..^1];
-        return true;
-    }
-
-    /// <summary>An address (a host network) or `ADDRESS/PREFIX`, IPv4 or IPv6.</summary>
-    public static bool TryNetwork(string text, out IPNetwork network)
-    {
-        if (text.Contains('/'))
-            return IPNetwork.TryParse(text, out network);
-        if (IPAddress.TryParse(text, out var address))
+        for (; i < to; i++) values.Add(w[i]);
+        if (values.Count == 0 && match is not (PatternMatch.Found or PatternMatch.Bool))
         {
-            network = new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+            diag.Error(line, $"'{keyword}': {ConfigDiagnostics.Quote(criterion)} needs at least one value");
+            return null;
+        }
+        if (values.Count > 0 && match == PatternMatch.Found)
+        {
+            diag.Error(line, $"'{keyword}': '-m found' takes no value, got {ConfigDiagnostics.Quote(values[0])}");
+            return null;
+        }
+        foreach (var v in values)
+        {
+            if (SampleExprParser.CheckPattern(v, match) is { } expected)
+            {
+                diag.Error(line, $"'{keyword}': {ConfigDiagnostics.Quote(criterion)} expects {expected}, got {ConfigDiagnostics.Quote(v)}");
+                return null;
+            }
+        }
+        return new AclConfig(name, criterion, expr!, match, ignoreCase, values, diag.At(line));
+    }
+
+    /// <summary>
+    /// The criterion as an expression; failing that, as a derived ACL (`path_beg` = `path -m beg`, `hdr_reg(x)` =
+    /// `hdr(x) -m reg`); the expression parser's error when neither works.
+    /// </summary>
+    private bool TryExpression(string criterion, out SampleExpr? expr, out PatternMatch? derived, out string? error)
+    {
+        derived = null;
+        expr = Samples.ParseWhole(criterion, out error);
+        if (expr is not null) return true;
+        int end = criterion.IndexOfAny(['(', ',']);
+        string fetch = end < 0 ? criterion : criterion[..end];
+        foreach (var (suffix, match) in DerivedSuffixes)
+        {
+            if (!fetch.EndsWith(suffix, StringComparison.Ordinal) || SampleRegistry.Fetch(fetch[..^suffix.Length]) is null) continue;
+            var baseExpr = Samples.ParseWhole(fetch[..^suffix.Length] + (end < 0 ? "" : criterion[end..]), out var baseError);
+            if (baseExpr is null)
+            {
+                error = baseError;
+                return false;
+            }
+            expr = baseExpr;
+            derived = match;
+            error = null;
             return true;
         }
-        network = default;
         return false;
     }
 
-    private static bool IsValidRegex(string pattern)
+    /// <summary>7.1.1: without -m, the fetch's output type decides (strings exactly, integers by value, addresses by network).</summary>
+    private static PatternMatch DefaultMatch(SampleType output) => output switch
     {
-        try
-        {
-            _ = new Regex(pattern, RegexOptions.CultureInvariant);
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
+        SampleType.Int => PatternMatch.Int,
+        SampleType.Ip => PatternMatch.Ip,
+        SampleType.Bool => PatternMatch.Bool,
+        _ => PatternMatch.Str,
+    };
+
+    /// <summary>An address (a host network) or `ADDRESS/PREFIX`, IPv4 or IPv6.</summary>
+    public static bool TryNetwork(string text, out System.Net.IPNetwork network) => SamplePatterns.TryNetwork(text, out network);
 
     /// <summary>ACL names: upper and lower case letters, digits, '-', '_', '.' and ':' (7.1).</summary>
     private static bool IsValidName(string name)

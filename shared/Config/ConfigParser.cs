@@ -157,6 +157,13 @@ internal sealed class ConfigParser
         var draft = new ProxyDraft { Name = name, Capabilities = caps, Location = _diag.At(line.Number) };
         var defaults = ParseFrom(keyword, line, name.Length > 0 ? 2 : 1) ?? _currentDefaults;
         draft.InheritFrom(defaults);
+        if (defaults.HasRules)
+        {
+            // 4.2 "http-request": a defaults section with rules serves frontends or backends, never both (nor a listen).
+            defaults.RuleUsers |= caps;
+            if ((defaults.RuleUsers & ProxyCapabilities.Listen) == ProxyCapabilities.Listen)
+                _diag.Error(line.Number, $"'{keyword} {name}': defaults section '{defaults.Name}' has http-request/http-response rules, so it cannot serve both frontends and backends (nor a listen section)");
+        }
         if (valid)
             _proxies.Add(draft);
         _proxy = draft;                        // an invalid header still gets its body checked

@@ -42,6 +42,9 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                     // The conditional lines matter only where the header is not already expected on every connection.
                     ExpectProxyConditions = p.ExpectProxy ? [] : p.ExpectProxyConditions.ToArray(),
                     StatsPage = p.Stats?.Build(),
+                    CustomLogFormat = p.CustomLogFormat, UniqueIdFormat = p.UniqueIdFormat, UniqueIdHeader = p.UniqueIdHeader,
+                    RequestCaptures = p.RequestCaptures.ToArray(), ResponseCaptures = p.ResponseCaptures.ToArray(),
+                    TcpConnectionRules = p.TcpConnectionRules.ToArray(),
                 });
             }
             if (p.IsBackend)
@@ -83,6 +86,8 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
     /// </summary>
     private TrafficLogFormat LogFormat(ProxyDraft p)
     {
+        // `log-format` alone turns the traffic log on, in the mode's shape (8.2.4: it replaces httplog/tcplog's format).
+        if (p.CustomLogFormat is not null) return p.Mode == ProxyMode.Http ? TrafficLogFormat.Http : TrafficLogFormat.Tcp;
         if (p.LogFormat != TrafficLogFormat.Http || p.Mode == ProxyMode.Http) return p.LogFormat;
         diag.Warning(p.Location, $"'option httplog' not usable with {Kind(p)} '{p.Name}' (needs 'mode http'), falling back to 'option tcplog' (set at line {p.LogFormatLine})");
         return TrafficLogFormat.Tcp;

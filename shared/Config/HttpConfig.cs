@@ -14,21 +14,19 @@ public enum HttpConnectionMode { KeepAlive, ServerClose, Close }
 /// <summary>`option forwardfor [except NETWORK] [header NAME]`: append the client address to NAME.</summary>
 public sealed record ForwardForOption(string HeaderName, IPNetwork? Except);
 
-/// <summary>ACL criteria implemented (7.3.6 "Fetching HTTP samples", 7.3.3 `src`); Always/Never back the predefined TRUE/FALSE (7.4).</summary>
-public enum AclCriterion { Path, PathBeg, PathEnd, PathReg, Hdr, HdrBeg, Method, Src, Always, Never }
-
 /// <summary>
-/// One `acl NAME CRITERION [flags] VALUE...` line, or an anonymous `{ CRITERION VALUE... }` one.
-/// <paramref name="HeaderName"/> is set for `hdr(NAME)` / `hdr_beg(NAME)`; <paramref name="Networks"/> for `src`.
-/// The ACL matches when any value matches (7.1 "ACL basics").
+/// One `acl NAME CRITERION [flags] [operator] VALUE...` line, or an anonymous `{ ... }` one (7.1 "ACL basics"):
+/// <paramref name="Criterion"/> is the first word as written (a fetch with converters, or a derived name such as
+/// `hdr_beg(host)`), compiled into <paramref name="Expr"/>; the sample matches when any of <paramref name="Values"/>
+/// matches it the way <paramref name="Match"/> says (integer operators already turned into ranges, `-f` files read).
 /// </summary>
 public sealed record AclConfig(
     string Name,
-    AclCriterion Criterion,
-    string? HeaderName,
+    string Criterion,
+    SampleExpr Expr,
+    PatternMatch Match,
     bool IgnoreCase,
     IReadOnlyList<string> Values,
-    IReadOnlyList<IPNetwork> Networks,
     SourceLocation Location);
 
 /// <summary>
@@ -48,8 +46,18 @@ public sealed record UseBackendRule(string Backend, ConditionConfig Condition, S
 
 public enum HeaderAction { Set, Add, Delete }
 
+/// <summary>
+/// `http-response deny [deny_status CODE]` (<paramref name="Deny"/>: the response is replaced by the status's page,
+/// 502 by default) or `http-response set-status CODE [reason TEXT]` (4.2), with an optional condition.
+/// </summary>
+public sealed record HttpResponseAction(bool Deny, int Status, string? Reason, ConditionConfig? Condition, SourceLocation Location);
+
 /// <summary>`http-request|http-response set-header|add-header|del-header NAME [VALUE] [if|unless COND]`.</summary>
-public sealed record HeaderRule(HeaderAction Action, string Name, string? Value, ConditionConfig? Condition, SourceLocation Location);
+public sealed record HeaderRule(HeaderAction Action, string Name, string? Value, ConditionConfig? Condition, SourceLocation Location)
+{
+    /// <summary>The value as a log-format string when it has `%` (`%[src]`); null: <see cref="Value"/> is literal.</summary>
+    public LogFormatConfig? Format { get; init; }
+}
 
 /// <summary>The `mode http` settings of one frontend or backend; <see cref="None"/> for a proxy that sets none.</summary>
 public sealed record HttpProxySettings(
@@ -63,6 +71,9 @@ public sealed record HttpProxySettings(
 
     /// <summary>`use_backend` rules (frontends only), in order.</summary>
     public IReadOnlyList<UseBackendRule> UseBackends { get; init; } = [];
+
+    /// <summary>`http-response deny|set-status`, in order (the backend's before the frontend's, as HAProxy).</summary>
+    public IReadOnlyList<HttpResponseAction> ResponseActions { get; init; } = [];
 
     /// <summary>`http-request deny|return|redirect`, in order: the first whose condition holds answers the request.</summary>
     public IReadOnlyList<HttpRequestAction> RequestActions { get; init; } = [];

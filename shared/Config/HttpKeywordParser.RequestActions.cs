@@ -20,7 +20,9 @@ internal sealed partial class HttpKeywordParser
             "deny" => ParseDeny(line, condAt, what),
             "return" => ParseReturn(line, condAt, what),
             "use-service" => ParseUseService(line, condAt, what),
-            _ => ParseRedirect(line, condAt, what),
+            "redirect" => ParseRedirect(line, condAt, what),
+            "set-path" or "set-query" or "set-uri" or "set-method" => ParseSetStartLine(line, condAt, action),
+            _ => ParseVariableAction(line, condAt, action),
         };
         if (parsed is null) return;
         ConditionConfig? condition = null;
@@ -111,12 +113,11 @@ internal sealed partial class HttpKeywordParser
         }
         var kind = w[2] switch { "location" => RedirectKind.Location, "prefix" => RedirectKind.Prefix, _ => RedirectKind.Scheme };
         string target = w[3];
-        if (target.Contains('%'))
-        {
-            diag.Error(line.Number, $"'{what}': log-format values ('%') are not supported yet");
+        // 4.4 "redirect": the location or prefix is a log-format string (`location https://%[hdr(host)]%[path]`).
+        LogFormatConfig? format = null;
+        if (target.Contains('%') && kind != RedirectKind.Scheme && (format = ParseValueFormat(line, $"{what} {w[2]}", target)) is null)
             return null;
-        }
-        if (target.AsSpan().IndexOfAny(" \r\n\0\t") >= 0 || (kind == RedirectKind.Scheme && !IsToken(target)))
+        if ((format is null && target.AsSpan().IndexOfAny(" \r\n\0\t") >= 0) || (kind == RedirectKind.Scheme && !IsToken(target)))
         {
             diag.Error(line.Number, $"'{what} {w[2]}': invalid value {ConfigDiagnostics.Quote(target)}");
             return null;
@@ -140,7 +141,7 @@ internal sealed partial class HttpKeywordParser
         }
         return new HttpRequestAction(HttpRequestActionKind.Redirect, code, null, diag.At(line.Number))
         {
-            Redirect = kind, Target = target, DropQuery = dropQuery,
+            Redirect = kind, Target = target, DropQuery = dropQuery, TargetFormat = format,
         };
     }
 
@@ -159,6 +160,119 @@ internal sealed partial class HttpKeywordParser
             return null;
         }
         return new HttpRequestAction(HttpRequestActionKind.UseService, 200, null, diag.At(line.Number)) { Service = w[2] };
+    }
+
+    /// <summary>`set-path|set-query|set-uri|set-method FMT` (4.2 "http-request set-path"...): the part of the request line replaced.</summary>
+    private HttpRequestAction? ParseSetStartLine(ConfigLine line, int end, string action)
+    {
+        var w = line.Words;
+        string what = $"http-request {action}";
+        if (end != 3)
+        {
+            diag.Error(line.Number, end < 3 ? $"'{what}': missing value, expected '{what} FMT [if|unless COND]'"
+                : $"'{what}': unexpected {ConfigDiagnostics.Quote(w[3])} (quote a value with spaces)");
+            return null;
+        }
+        if (LogFormatParser.Parse(w[2], acls.Samples, out var error) is not { } format)
+        {
+            diag.Error(line.Number, $"'{what}': {error}");
+            return null;
+        }
+        var kind = action switch
+        {
+            "set-path" => HttpRequestActionKind.SetPath,
+            "set-query" => HttpRequestActionKind.SetQuery,
+            "set-uri" => HttpRequestActionKind.SetUri,
+            _ => HttpRequestActionKind.SetMethod,
+        };
+        return new HttpRequestAction(kind, 0, null, diag.At(line.Number)) { ValueFormat = format };
+    }
+
+    /// <summary>`set-var(NAME) EXPR`, `set-var-fmt(NAME) FMT`, `unset-var(NAME)` (4.2 "http-request set-var").</summary>
+    private HttpRequestAction? ParseVariableAction(ConfigLine line, int end, string action)
+    {
+        var w = line.Words;
+        int open = action.IndexOf('(');
+        string verb = action[..open];
+        string what = $"http-request {verb}";
+        if (!action.EndsWith(')'))
+        {
+            diag.Error(line.Number, $"'{what}': missing ')' after the variable name");
+            return null;
+        }
+        string name = action[(open + 1)..^1];
+        if (name.Contains(','))
+        {
+            // 2.6's set-var conditions (ifexists, ifnotempty...) are HAProxy's, not ours yet.
+            diag.Error(line.Number, $"'{what}': conditions after the variable name are not supported yet");
+            return null;
+        }
+        if (!SampleExprParser.IsVariableName(name))
+        {
+            diag.Error(line.Number, $"'{what}': invalid variable name {ConfigDiagnostics.Quote(name)}, expected 'proc|sess|txn|req|res.NAME'");
+            return null;
+        }
+        if (verb == "unset-var")
+        {
+            if (end != 2)
+            {
+                diag.Error(line.Number, $"'{what}': unexpected {ConfigDiagnostics.Quote(w[2])}");
+                return null;
+            }
+            return new HttpRequestAction(HttpRequestActionKind.UnsetVar, 0, null, diag.At(line.Number)) { Variable = name };
+        }
+        if (end != 3)
+        {
+            diag.Error(line.Number, end < 3 ? $"'{what}': missing {(verb == "set-var" ? "expression" : "format")}, expected '{what}({name}) {(verb == "set-var" ? "EXPR" : "FMT")} [if|unless COND]'"
+                : $"'{what}': unexpected {ConfigDiagnostics.Quote(w[3])}");
+            return null;
+        }
+        string? error;
+        if (verb == "set-var")
+        {
+            if (acls.Samples.ParseWhole(w[2], out error) is { } expr)
+                return new HttpRequestAction(HttpRequestActionKind.SetVar, 0, null, diag.At(line.Number)) { Variable = name, Expr = expr };
+        }
+        else if (LogFormatParser.Parse(w[2], acls.Samples, out error) is { } format)
+        {
+            return new HttpRequestAction(HttpRequestActionKind.SetVar, 0, null, diag.At(line.Number)) { Variable = name, ValueFormat = format };
+        }
+        diag.Error(line.Number, $"'{what}': {error}");
+        return null;
+    }
+
+    /// <summary>`http-response deny [deny_status CODE]` (502 by default) and `http-response set-status CODE [reason TEXT]` (4.2).</summary>
+    private void ParseResponseAction(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        string what = $"http-response {w[1]}";
+        int end = IndexOfCondition(w, 2);
+        HttpResponseAction? action = null;
+        if (w[1] == "deny")
+        {
+            if (ParseDeny(line, end, what) is { } deny) action = new HttpResponseAction(true, end > 2 ? deny.Status : 502, null, null, deny.Location);
+        }
+        else if (end is not (3 or 5) || (end == 5 && w[3] != "reason"))
+        {
+            diag.Error(line.Number, $"'{what}': expected '{what} CODE [reason TEXT] [if|unless COND]'");
+        }
+        else if (!int.TryParse(w[2], NumberStyles.None, CultureInfo.InvariantCulture, out int code) || code is < 100 or > 999)
+        {
+            diag.Error(line.Number, $"'{what}': invalid status {ConfigDiagnostics.Quote(w[2])} (expected 100 to 999)");
+        }
+        else if (end == 5 && w[4].AsSpan().IndexOfAny("\r\n\0") >= 0)
+        {
+            diag.Error(line.Number, $"'{what}': the reason must not contain CR, LF or NUL");
+        }
+        else
+        {
+            action = new HttpResponseAction(false, code, end == 5 ? w[4] : null, null, diag.At(line.Number));
+        }
+        if (action is null) return;
+        ConditionConfig? condition = null;
+        if (end < w.Count && (condition = acls.ParseCondition(proxy, line, end, "http-response")) is null) return;
+        proxy.ResponseActions.Add(action with { Condition = condition });
+        MarkHttpOnly(proxy, line.Number, "http-response");
     }
 
     private bool TryStatus(ConfigLine line, string text, HashSet<int> allowed, string what, out int status)

@@ -122,13 +122,20 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             case "add-header": action = HeaderAction.Add; break;
             case "del-header": action = HeaderAction.Delete; break;
             case "": break;
-            case "deny" or "return" or "redirect" or "use-service" when keyword == "http-request":
+            case "deny" or "return" or "redirect" or "use-service" or "set-path" or "set-query" or "set-uri" or "set-method" when keyword == "http-request":
+                ParseRequestAction(proxy, line);
+                return;
+            case "deny" or "set-status" when keyword == "http-response":
+                ParseResponseAction(proxy, line);
+                return;
+            case var v when keyword == "http-request" && (v.StartsWith("set-var(", StringComparison.Ordinal)
+                || v.StartsWith("set-var-fmt(", StringComparison.Ordinal) || v.StartsWith("unset-var(", StringComparison.Ordinal)):
                 ParseRequestAction(proxy, line);
                 return;
             default:
                 diag.Error(line.Number, keyword == "http-request"
-                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, deny, return, redirect and use-service prometheus-exporter)"
-                    : $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header and del-header)");
+                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, deny, return, redirect, set-var, set-var-fmt, unset-var, set-path, set-query, set-uri, set-method and use-service prometheus-exporter)"
+                    : $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, deny and set-status)");
                 return;
         }
         if (w.Count < 3)
@@ -163,12 +170,6 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
                 return;
             }
             value = w[3];
-            // The value is a log-format string in HAProxy; only literal text is implemented.
-            if (value.Contains('%'))
-            {
-                diag.Error(line.Number, $"'{keyword} {w[1]}': log-format values ('%') are not supported yet");
-                return;
-            }
             foreach (char c in value)
             {
                 if (c is '\r' or '\n' or '\0')
@@ -178,9 +179,12 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
                 }
             }
         }
+        // The value is a log-format string (8.2.4): `%[src]`, `%ci`...; compiled now, rendered per request.
+        LogFormatConfig? format = null;
+        if (value is not null && value.Contains('%') && (format = ParseValueFormat(line, $"{keyword} {w[1]}", value)) is null) return;
         ConditionConfig? condition = null;
         if (condAt < w.Count && (condition = acls.ParseCondition(proxy, line, condAt, keyword)) is null) return;
-        var rule = new HeaderRule(action, w[2], value, condition, diag.At(line.Number));
+        var rule = new HeaderRule(action, w[2], value, condition, diag.At(line.Number)) { Format = format };
         (keyword == "http-request" ? proxy.RequestRules : proxy.ResponseRules).Add(rule);
         MarkHttpOnly(proxy, line.Number, keyword);
     }
@@ -220,6 +224,14 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
         if (BoundedFileReader.TryRead(path, bufSize(), "tune.bufsize", allowFifo: false, out content) is not { } error) return true;
         diag.Error(line.Number, $"'{what}': cannot read {ConfigDiagnostics.Quote(path)}: {error}");
         return false;
+    }
+
+    /// <summary>A rule's log-format value; null (reported) when invalid.</summary>
+    private LogFormatConfig? ParseValueFormat(ConfigLine line, string what, string value)
+    {
+        var format = LogFormatParser.Parse(value, acls.Samples, out var error);
+        if (format is null) diag.Error(line.Number, $"'{what}': {error}");
+        return format;
     }
 
     private static int IndexOfCondition(IReadOnlyList<string> w, int from)

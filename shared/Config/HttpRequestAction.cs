@@ -1,7 +1,7 @@
 namespace Proxy.Shared.Config;
 
 /// <summary>The final `http-request` actions: the proxy answers the request itself and nothing reaches a server.</summary>
-public enum HttpRequestActionKind { Deny, Return, Redirect, UseService }
+public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService }
 
 /// <summary>`http-request redirect location|prefix|scheme` (4.4 "redirect").</summary>
 public enum RedirectKind { Location, Prefix, Scheme }
@@ -24,4 +24,16 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
     public bool DropQuery { get; init; }
     /// <summary>use-service: the service (`prometheus-exporter`, the one HAProxy 2.6 ships).</summary>
     public string? Service { get; init; }
+    /// <summary>redirect location|prefix: the value as a log-format string when it has `%`; null: literal.</summary>
+    public LogFormatConfig? TargetFormat { get; init; }
+    /// <summary>set-var / unset-var: the variable (`txn.name`...).</summary>
+    public string? Variable { get; init; }
+    /// <summary>set-var: the expression whose value the variable takes.</summary>
+    public SampleExpr? Expr { get; init; }
+    /// <summary>set-var-fmt, set-path, set-query, set-uri, set-method: the new value, a log-format string.</summary>
+    public LogFormatConfig? ValueFormat { get; init; }
+
+    /// <summary>The kinds that answer the request themselves; the others act and the rules go on.</summary>
+    public bool IsFinal => Kind is HttpRequestActionKind.Deny or HttpRequestActionKind.Return or HttpRequestActionKind.Redirect
+        or HttpRequestActionKind.UseService;
 }

@@ -199,7 +199,30 @@ public sealed record FrontendConfig(
 
     /// <summary>`stats enable|uri|auth|...` (StatsPageConfig.cs): the statistics page; null: none.</summary>
     public StatsPageConfig? StatsPage { get; init; }
+    /// <summary>`log-format`: the traffic line's format (8.2.4), replacing httplog/tcplog's; null: the built-in one.</summary>
+    public LogFormatConfig? CustomLogFormat { get; init; }
+
+    /// <summary>`unique-id-format`: each request's unique id (%ID, `unique-id`); null: none.</summary>
+    public LogFormatConfig? UniqueIdFormat { get; init; }
+
+    /// <summary>`unique-id-header`: the request header that carries the unique id to the server; null: none.</summary>
+    public string? UniqueIdHeader { get; init; }
+
+    /// <summary>`tcp-request connection accept|reject`, in order: evaluated on the connection's addresses at accept.</summary>
+    public IReadOnlyList<TcpConnectionRule> TcpConnectionRules { get; init; } = [];
+
+    /// <summary>`capture request header NAME len N`, in order (%hr).</summary>
+    public IReadOnlyList<HeaderCapture> RequestCaptures { get; init; } = [];
+
+    /// <summary>`capture response header NAME len N`, in order (%hs).</summary>
+    public IReadOnlyList<HeaderCapture> ResponseCaptures { get; init; } = [];
 }
+
+/// <summary>`tcp-request connection accept|reject [if|unless COND]` (4.2): the first whose condition holds decides.</summary>
+public sealed record TcpConnectionRule(bool Reject, ConditionConfig? Condition, SourceLocation Location);
+
+/// <summary>`capture request|response header NAME len LENGTH` (4.2 "capture request header").</summary>
+public sealed record HeaderCapture(string Name, int Length);
 
 /// <summary>Directions where `option splice-auto|splice-request|splice-response` allow kernel splicing.</summary>
 [Flags]

@@ -57,6 +57,11 @@ internal sealed class ProxyDraft
     public TrafficLogFormat LogFormat { get; set; }   // `option httplog` / `option tcplog`
     public int LogFormatLine { get; set; }            // where it was set (a warning may name it)
     public bool DontLogNull { get; set; }             // `option dontlognull`
+    public LogFormatConfig? CustomLogFormat { get; set; }   // `log-format` (inherited from defaults)
+    public LogFormatConfig? UniqueIdFormat { get; set; }    // `unique-id-format` (inherited from defaults)
+    public string? UniqueIdHeader { get; set; }             // `unique-id-header` (inherited from defaults)
+    public List<HeaderCapture> RequestCaptures { get; } = [];   // `capture request header` (frontends only)
+    public List<HeaderCapture> ResponseCaptures { get; } = [];  // `capture response header`
 
     public List<BindAddress> Binds { get; } = [];
     public bool HasBindLine { get; set; }
@@ -64,6 +69,8 @@ internal sealed class ProxyDraft
     public bool ExpectProxy { get; set; }
     /// <summary>`tcp-request connection expect-proxy layer4 if|unless COND` lines, in order (layer-4 ACLs only).</summary>
     public List<ConditionConfig> ExpectProxyConditions { get; } = [];
+    /// <summary>`tcp-request connection accept|reject [if|unless COND]` lines, in order (layer-4 ACLs only).</summary>
+    public List<TcpConnectionRule> TcpConnectionRules { get; } = [];
     public List<ServerConfig> Servers { get; } = [];
 
     // `mode http` keywords (HttpKeywordParser, AclParser). Connection mode, forwardfor and errorfiles are
@@ -77,6 +84,8 @@ internal sealed class ProxyDraft
     public List<UseBackendRule> UseBackends { get; } = [];
     /// <summary>`http-request deny|return|redirect`, in order.</summary>
     public List<HttpRequestAction> RequestActions { get; } = [];
+    /// <summary>`http-response deny|set-status`, in order.</summary>
+    public List<HttpResponseAction> ResponseActions { get; } = [];
     /// <summary>First line of a keyword that needs `mode http`, checked once the section's mode is known.</summary>
     public (int Line, string Keyword)? FirstHttpOnlyKeyword { get; set; }
 
@@ -129,6 +138,9 @@ internal sealed class ProxyDraft
         LogFormat = defaults.LogFormat;
         LogFormatLine = defaults.LogFormatLine;
         DontLogNull = defaults.DontLogNull;
+        CustomLogFormat = defaults.CustomLogFormat;
+        UniqueIdFormat = defaults.UniqueIdFormat;
+        UniqueIdHeader = defaults.UniqueIdHeader;
         ConnectionMode = defaults.ConnectionMode;
         ForwardFor = defaults.ForwardFor;
         ErrorFiles = new Dictionary<int, byte[]>(defaults.ErrorFiles);
@@ -141,7 +153,20 @@ internal sealed class ProxyDraft
         Disabled = defaults.Disabled;
         ClientTcpKeepAlive = defaults.ClientTcpKeepAlive;
         ServerTcpKeepAlive = defaults.ServerTcpKeepAlive;
+        // A named defaults section's ACLs and rules (4.2 "http-request"): its rules run before the proxy's own.
+        foreach (var (name, acls) in defaults.Acls) Acls[name] = [.. acls];
+        RequestRules.AddRange(defaults.RequestRules);
+        ResponseRules.AddRange(defaults.ResponseRules);
+        RequestActions.AddRange(defaults.RequestActions);
+        ResponseActions.AddRange(defaults.ResponseActions);
+        if (defaults.HasRules) FirstHttpOnlyKeyword ??= defaults.FirstHttpOnlyKeyword;
     }
+
+    /// <summary>Whether this (defaults) section holds http-request/http-response rules that proxies inherit.</summary>
+    public bool HasRules => RequestRules.Count > 0 || ResponseRules.Count > 0 || RequestActions.Count > 0 || ResponseActions.Count > 0;
+
+    /// <summary>Set on a defaults section with rules once a proxy uses it: frontend and backend capabilities may not both.</summary>
+    public ProxyCapabilities RuleUsers { get; set; }
 
     /// <summary>The model's view of the `mode http` settings.</summary>
     public HttpProxySettings BuildHttp() =>
@@ -149,6 +174,7 @@ internal sealed class ProxyDraft
         {
             UseBackends = UseBackends.ToArray(),
             RequestActions = RequestActions.ToArray(),
+            ResponseActions = ResponseActions.ToArray(),
             Compression = CompressionAlgorithms.Count > 0 || CompressionTypes.Count > 0 || CompressionOffload
                 ? new CompressionSettings(CompressionAlgorithms.ToArray(), CompressionTypes.ToArray(), CompressionOffload)
                 : null,

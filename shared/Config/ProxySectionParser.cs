@@ -30,15 +30,19 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["option"] = D | F | B,
         ["no"] = D | F | B,
         ["log"] = D | F | B,
-        ["acl"] = F | B,
+        ["acl"] = D | F | B,           // defaults: named ones only (4.1 "(!)"), checked below
         ["use_backend"] = F,
-        ["http-request"] = F | B,
-        ["http-response"] = F | B,
+        ["http-request"] = D | F | B,  // defaults: named ones only, as acl
+        ["http-response"] = D | F | B,
         ["errorfile"] = D | F | B,
         ["http-check"] = D | B,
         ["tcp-request"] = F,
         ["compression"] = D | F | B,
         ["stats"] = D | F | B,
+        ["log-format"] = D | F,
+        ["unique-id-format"] = D | F,
+        ["unique-id-header"] = D | F,
+        ["capture"] = F,
     };
 
     // `timeout` kinds and where each one applies (4.2 "timeout ...").
@@ -85,6 +89,8 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     private ProxyExtrasParser Extras => _extras ??= new ProxyExtrasParser(diag, _servers);
 
     private HttpKeywordParser Http => _http ??= new HttpKeywordParser(diag, _acls, bufSize);
+    private LogFormatKeywordParser? _logFormats;
+    private LogFormatKeywordParser LogFormats => _logFormats ??= new LogFormatKeywordParser(diag, _acls.Samples);
 
     /// <summary>Whether <paramref name="keyword"/> is a proxy keyword implemented here (for "not allowed in global").</summary>
     public static bool IsProxyKeyword(string keyword) => KeywordSections.ContainsKey(keyword) && keyword is not "maxconn" and not "log" and not "stats";
@@ -169,10 +175,14 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 else if (LogLineParser.Parse(diag, line) is { } log)
                     proxy.Logs.Add(log);
                 break;
+            case "acl" or "http-request" or "http-response" when proxy.Capabilities == ProxyCapabilities.Defaults && proxy.Name.Length == 0:
+                // 4.2 "http-request": "only available from named defaults sections, not anonymous ones".
+                diag.Error(n, $"'{keyword}' is only allowed in a named defaults section (defaults NAME), not an anonymous one");
+                break;
             case "acl":
                 // In a frontend, an ACL on a layer-4 criterion (`src`) serves `tcp-request connection` in any mode;
                 // elsewhere, and for the other criteria, ACLs are used only by `mode http` rules.
-                if (_acls.ParseAclLine(proxy, line) is { } acl && !(proxy.IsFrontend && AclParser.IsLayer4(acl.Criterion)))
+                if (_acls.ParseAclLine(proxy, line) is { } acl && !(proxy.IsFrontend && AclParser.IsLayer4(acl)))
                     proxy.FirstHttpOnlyKeyword ??= (n, "acl");
                 break;
             case "use_backend":
@@ -198,6 +208,12 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 break;
             case "stats":
                 (_stats ??= new StatsPageParser(diag, _acls)).Parse(proxy, line);
+                break;
+            case "log-format":
+            case "unique-id-format":
+            case "unique-id-header":
+            case "capture":
+                LogFormats.Parse(proxy, line);
                 break;
         }
     }
@@ -299,14 +315,36 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             if (_acls.ParseCondition(proxy, line, 4, keyword) is not { } condition) return;
             if (AclParser.FirstLayer7Acl(condition) is { } layer7)
             {
-                diag.Error(n, $"'{keyword}': {AclParser.Describe(layer7)} needs the HTTP request and cannot be evaluated at 'tcp-request connection' (only 'src', TRUE and FALSE can)");
+                diag.Error(n, $"'{keyword}': {AclParser.Describe(layer7)} needs the HTTP request and cannot be evaluated at 'tcp-request connection' (only layer-4 fetches such as 'src', TRUE and FALSE can)");
                 return;
             }
             proxy.ExpectProxyConditions.Add(condition);
             return;
         }
+        if (w.Count >= 3 && w[1] == "connection" && w[2] is "accept" or "reject")
+        {
+            // `tcp-request connection accept|reject [if|unless COND]` (4.2): layer-4 ACLs only, as for expect-proxy.
+            string rule = $"tcp-request connection {w[2]}";
+            ConditionConfig? cond = null;
+            if (w.Count > 3)
+            {
+                if (w[3] is not ("if" or "unless"))
+                {
+                    diag.Error(n, $"'{rule}': unexpected {ConfigDiagnostics.Quote(w[3])}, expected 'if' or 'unless'");
+                    return;
+                }
+                if ((cond = _acls.ParseCondition(proxy, line, 3, rule)) is null) return;
+                if (AclParser.FirstLayer7Acl(cond) is { } l7)
+                {
+                    diag.Error(n, $"'{rule}': {AclParser.Describe(l7)} needs the HTTP request and cannot be evaluated at 'tcp-request connection' (only layer-4 fetches such as 'src', TRUE and FALSE can)");
+                    return;
+                }
+            }
+            proxy.TcpConnectionRules.Add(new TcpConnectionRule(w[2] == "reject", cond, diag.At(n)));
+            return;
+        }
         var what = w.Count >= 3 ? $"tcp-request {w[1]} {w[2]}" : w.Count == 2 ? $"tcp-request {w[1]}" : "tcp-request";
-        diag.Error(n, $"'{what}' is not supported yet (only 'tcp-request connection expect-proxy layer4')");
+        diag.Error(n, $"'{what}' is not supported yet (only 'tcp-request connection expect-proxy layer4|accept|reject')");
     }
 
     /// <summary>`timeout KIND TIME`, milliseconds when no unit is given.</summary>

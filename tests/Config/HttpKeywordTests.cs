@@ -68,10 +68,11 @@ public class HttpKeywordTests
         var first = rule.Condition.AnyOf[0];
         Assert.That(first[0].Acls, Has.Count.EqualTo(2), "two acl lines with one name are ORed");
         Assert.That(first[0].Acls[1].IgnoreCase, Is.True);
-        Assert.That(first[0].Acls[1].HeaderName, Is.EqualTo("host"));
+        Assert.That((first[0].Acls[1].Expr.Fetch.Kind, first[0].Acls[1].Expr.Fetch.Text, first[0].Acls[1].Match),
+            Is.EqualTo((SampleFetchKind.ReqHdr, "host", PatternMatch.Beg)));
         Assert.That(first[1].Negated, Is.True);
-        Assert.That(first[1].Acls[0].Networks, Has.Count.EqualTo(2));
-        Assert.That(rule.Condition.AnyOf[1][0].Acls[0].Criterion, Is.EqualTo(AclCriterion.PathEnd));
+        Assert.That((first[1].Acls[0].Match, first[1].Acls[0].Values.Count), Is.EqualTo((PatternMatch.Ip, 2)));
+        Assert.That((rule.Condition.AnyOf[1][0].Acls[0].Criterion, rule.Condition.AnyOf[1][0].Acls[0].Match), Is.EqualTo(("path_end", PatternMatch.End)));
         Assert.That(rule.Condition.AnyOf[1][1].Acls[0].Values, Is.EqualTo(new[] { "GET", "HEAD" }));
     }
 
@@ -112,17 +113,25 @@ public class HttpKeywordTests
     [TestCase("    use_backend nowhere if { path / }", "test.cfg:8: 'use_backend': no backend named 'nowhere'")]
     [TestCase("    use_backend api when x", "test.cfg:8: 'use_backend': expected 'use_backend BACKEND [if|unless CONDITION]'")]
     [TestCase("    use_backend api if { path /", "test.cfg:8: 'use_backend': missing '}' after an anonymous ACL")]
-    [TestCase("    acl x url_beg /a", "test.cfg:8: 'acl x': criterion 'url_beg' is not supported yet")]
+    [TestCase("    acl x url_bge /a", "test.cfg:8: 'acl x': unknown fetch method 'url_bge'")]
     [TestCase("    acl x path_beg", "test.cfg:8: 'acl x': 'path_beg' needs at least one value")]
-    [TestCase("    acl x path_reg ^(/a", "test.cfg:8: 'acl x': invalid regular expression '^(/a'")]
-    [TestCase("    acl x src 10.0.0.300", "test.cfg:8: 'acl x': 'src' expects an IP address or CIDR network")]
-    [TestCase("    acl x path -m beg /a", "test.cfg:8: 'acl x': ACL flag '-m' is not supported yet")]
+    [TestCase("    acl x path_reg ^(/a", "test.cfg:8: 'acl x': 'path_reg' expects a valid regular expression, got '^(/a'")]
+    [TestCase("    acl x src 10.0.0.300", "test.cfg:8: 'acl x': 'src' expects an IP address or network, got '10.0.0.300'")]
+    [TestCase("    acl x path -m bgn /a", "test.cfg:8: 'acl x': unknown matching method 'bgn' after '-m'")]
+    [TestCase("    acl x path_beg -m beg /a", "test.cfg:8: 'acl x': '-m' cannot be used with 'path_beg'")]
+    [TestCase("    acl x hdr(host),lowr -m found", "test.cfg:8: 'acl x': unknown converter 'lowr'")]
+    [TestCase("    acl x hdr_cnt(host) gt", "test.cfg:8: 'acl x': operator 'gt' expects one integer after it")]
+    [TestCase("    acl x path -z /a", "test.cfg:8: 'acl x': unknown ACL flag '-z'")]
+    [TestCase("    acl x path -f /nonexistent/patterns", "test.cfg:8: 'acl x': '-f': cannot read '/nonexistent/patterns'")]
     [TestCase("    acl x/y path /a", "test.cfg:8: 'acl': invalid name 'x/y'")]
     [TestCase("    http-request set-header X-A", "test.cfg:8: 'http-request set-header': missing value")]
-    [TestCase("    http-request set-header X-A %[src]", "test.cfg:8: 'http-request set-header': log-format values ('%') are not supported yet")]
+    [TestCase("    http-request set-header X-A %[srcx]", "test.cfg:8: 'http-request set-header': in '%[': unknown fetch method 'srcx'")]
+    [TestCase("    http-request set-header X-A %Zz", "test.cfg:8: 'http-request set-header': unknown log-format variable '%Zz'")]
     [TestCase("    http-request set-header X:A b", "test.cfg:8: 'http-request set-header': invalid header name 'X:A'")]
     [TestCase("    http-request auth realm x", "test.cfg:8: 'http-request auth' is not supported yet")]
-    [TestCase("    http-response deny", "test.cfg:8: 'http-response deny' is not supported yet")]
+    [TestCase("    http-response replace-value X a b", "test.cfg:8: 'http-response replace-value' is not supported yet")]
+    [TestCase("    http-response set-status 42", "test.cfg:8: 'http-response set-status': invalid status '42' (expected 100 to 999)")]
+    [TestCase("    http-response set-status 200 why not", "test.cfg:8: 'http-response set-status': expected 'http-response set-status CODE [reason TEXT] [if|unless COND]'")]
     [TestCase("    http-request deny deny_status 999", "test.cfg:8: 'http-request deny': status '999' is not allowed")]
     [TestCase("    http-request deny now", "test.cfg:8: 'http-request deny': unexpected 'now'")]
     [TestCase("    http-request return status 700", "test.cfg:8: 'http-request return': invalid status '700'")]
@@ -172,8 +181,8 @@ public class HttpKeywordTests
         var fe = ParseValid(Http("    use_backend api if METH_POST || FALSE", "    http-request set-header X-A b if TRUE")).Frontends[0];
         var cond = fe.Http.UseBackends[0].Condition;
         Assert.That(cond.AnyOf[0][0].Acls[0].Values, Is.EqualTo(new[] { "POST" }));
-        Assert.That(cond.AnyOf[1][0].Acls[0].Criterion, Is.EqualTo(AclCriterion.Never));
-        Assert.That(fe.Http.RequestRules[0].Condition!.AnyOf[0][0].Acls[0].Criterion, Is.EqualTo(AclCriterion.Always));
+        Assert.That(cond.AnyOf[1][0].Acls[0].Expr.Fetch.Kind, Is.EqualTo(SampleFetchKind.AlwaysFalse));
+        Assert.That(fe.Http.RequestRules[0].Condition!.AnyOf[0][0].Acls[0].Expr.Fetch.Kind, Is.EqualTo(SampleFetchKind.AlwaysTrue));
     }
 
     [Test]

@@ -37,7 +37,7 @@ public class ProxyProtocolConfigTests
         Assert.That(fe.ExpectProxyConditions, Has.Count.EqualTo(2));
         var first = fe.ExpectProxyConditions[0];
         Assert.That((first.Unless, first.AnyOf.Count, first.AnyOf[0][0].Acls[0].Criterion, first.AnyOf[1][0].Acls[0].Criterion),
-            Is.EqualTo((false, 2, AclCriterion.Src, AclCriterion.Src)));
+            Is.EqualTo((false, 2, "src", "src")));
         Assert.That(fe.ExpectProxyConditions[1].Unless, Is.True);
     }
 
@@ -49,7 +49,7 @@ public class ProxyProtocolConfigTests
         var back = JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(init, ControlJsonContext.Default.WorkerInit),
             ControlJsonContext.Default.WorkerInit)!.Config;
         var condition = back.Frontends[0].ExpectProxyConditions.Single();
-        Assert.That((condition.Unless, condition.AnyOf[0][0].Acls[0].Networks.Single().ToString()), Is.EqualTo((true, "10.0.0.0/8")));
+        Assert.That((condition.Unless, condition.AnyOf[0][0].Acls[0].Values.Single(), condition.AnyOf[0][0].Acls[0].Expr.Fetch.Kind), Is.EqualTo((true, "10.0.0.0/8", SampleFetchKind.Src)));
     }
 
     [Test]
@@ -66,7 +66,7 @@ public class ProxyProtocolConfigTests
     public void ExpectProxy_WithALayer7Acl_IsAnErrorNamingIt(string acl, string rule, string name)
     {
         var errors = ParseErrors(Lines("frontend f", "mode http", "bind :80", acl, rule));
-        Assert.That(errors, Is.EqualTo(new[] { $"test.cfg:5: 'tcp-request connection expect-proxy layer4': {name} needs the HTTP request and cannot be evaluated at 'tcp-request connection' (only 'src', TRUE and FALSE can)" }));
+        Assert.That(errors, Is.EqualTo(new[] { $"test.cfg:5: 'tcp-request connection expect-proxy layer4': {name} needs the HTTP request and cannot be evaluated at 'tcp-request connection' (only layer-4 fetches such as 'src', TRUE and FALSE can)" }));
     }
 
     [TestCase("tcp-request connection expect-proxy layer4 if nope", "test.cfg:3: 'tcp-request connection expect-proxy layer4': no ACL named 'nope' is declared before this line")]
@@ -76,8 +76,9 @@ public class ProxyProtocolConfigTests
         Assert.That(ParseErrors(Lines("frontend f", "bind :80", line)), Is.EqualTo(new[] { expected }));
 
     [TestCase("tcp-request connection expect-proxy", "test.cfg:3: 'tcp-request connection expect-proxy': expected 'layer4' after it")]
-    [TestCase("tcp-request connection reject", "test.cfg:3: 'tcp-request connection reject' is not supported yet (only 'tcp-request connection expect-proxy layer4')")]
-    [TestCase("tcp-request inspect-delay 5s", "test.cfg:3: 'tcp-request inspect-delay 5s' is not supported yet (only 'tcp-request connection expect-proxy layer4')")]
+    [TestCase("tcp-request content reject", "test.cfg:3: 'tcp-request content reject' is not supported yet (only 'tcp-request connection expect-proxy layer4|accept|reject')")]
+    [TestCase("tcp-request connection reject if { path /x }", "test.cfg:3: 'tcp-request connection reject': anonymous ACL ('path') needs the HTTP request and cannot be evaluated at 'tcp-request connection' (only layer-4 fetches such as 'src', TRUE and FALSE can)")]
+    [TestCase("tcp-request inspect-delay 5s", "test.cfg:3: 'tcp-request inspect-delay 5s' is not supported yet (only 'tcp-request connection expect-proxy layer4|accept|reject')")]
     public void TcpRequest_OtherForms_AreErrors(string line, string expected) =>
         Assert.That(ParseErrors(Lines("frontend f", "bind :80", line)), Is.EqualTo(new[] { expected }));
 

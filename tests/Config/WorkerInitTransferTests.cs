@@ -131,7 +131,8 @@ public sealed class WorkerInitTransferTests
         var rule = fe.Http.RequestRules.Single();
         Assert.That(rule.Condition!.AnyOf, Has.Count.EqualTo(2));
         Assert.That(rule.Condition.AnyOf[0][1].Negated, Is.True);
-        Assert.That(rule.Condition.AnyOf[0][1].Acls[0].Networks, Is.EqualTo(new[] { IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("192.168.1.1/32") }));
+        Assert.That(rule.Condition.AnyOf[0][1].Acls[0].Values, Is.EqualTo(new[] { "10.0.0.0/8", "192.168.1.1" }));
+        Assert.That((rule.Condition.AnyOf[0][1].Acls[0].Match, rule.Condition.AnyOf[0][1].Acls[0].Expr.Fetch.Kind), Is.EqualTo((PatternMatch.Ip, SampleFetchKind.Src)));
         Assert.That(rule.Condition.AnyOf[1][0].Acls[0].Values, Is.EqualTo(new[] { "^/x[0-9]+$" }));
         Assert.That(fe.Http.UseBackends.Single().Backend, Is.EqualTo("be"));
         var redirect = fe.Http.RequestActions.Single(a => a.Kind == HttpRequestActionKind.Redirect);

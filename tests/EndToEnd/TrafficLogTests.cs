@@ -69,7 +69,7 @@ public sealed partial class TrafficLogTests
     }
 
     /// <summary>Sends <paramref name="request"/> on a new connection and reads to the end; returns what came back.</summary>
-    private static async Task<byte[]> ExchangeAsync(int port, string request)
+    internal static async Task<byte[]> ExchangeAsync(int port, string request)
     {
         using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await s.ConnectAsync(IPAddress.Loopback, port);

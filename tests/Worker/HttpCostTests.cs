@@ -33,10 +33,42 @@ public class HttpCostTests
         }
     });
 
+    /// <summary>
+    /// An expression-heavy frontend (issue 18's bench rules): 5 set-header with `%[...]`, 3 ACL conditions, a map
+    /// lookup and a log-format line, all evaluated per request.
+    /// </summary>
+    private static string RuleHeavyFrontend(string map) => $$"""
+            acl local src 127.0.0.0/8
+            acl host_ok hdr(host),lower -m beg example
+            acl known req.hdr(host),lower,map_str({{map}}) -m found
+            http-request set-header X-Real-IP %[src]
+            http-request set-header X-Host %[req.hdr(host),lower]
+            http-request set-header X-Section %[path,field(2,/)]
+            http-request set-header X-Pool %[req.hdr(host),lower,map_str({{map}},none)]
+            http-request set-header X-Port %[src_port,add(1)] if local host_ok known
+            log-format "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc %ac/%fc/%bc/%sc/%rc %[req.hdr(host),lower] %{+Q}r"
+        """;
+
     /// <param name="httplog">with `option httplog` to a UDP syslog target (the test drains it): logging stays cheap too</param>
-    [TestCase(false)]
-    [TestCase(true)]
-    public async Task KeepAliveRequests_AllocateLittlePerRequest(bool httplog)
+    /// <param name="rules">with <see cref="RuleHeavyFrontend"/>: evaluating expressions allocates nothing either</param>
+    [TestCase(false, false)]
+    [TestCase(true, false)]
+    [TestCase(true, true)]
+    public async Task KeepAliveRequests_AllocateLittlePerRequest(bool httplog, bool rules)
+    {
+        string map = Path.Combine(Path.GetTempPath(), $"cost-{Guid.NewGuid():N}.map");
+        File.WriteAllText(map, "example api\nother web\n");
+        try
+        {
+            await MeasureAsync(httplog, rules ? RuleHeavyFrontend(map) : "");
+        }
+        finally
+        {
+            File.Delete(map);
+        }
+    }
+
+    private static async Task MeasureAsync(bool httplog, string rules)
     {
         await using var origin = FixedOrigin();
         using var syslog = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -57,7 +89,7 @@ public class HttpCostTests
         });
         string logging = httplog ? $"\n    option httplog\n    log 127.0.0.1:{syslogPort} local0" : "";
         await using var proxy = StartFromText(HttpConfig($"    server a 127.0.0.1:{origin.EndPoint.Port}",
-            frontendExtra: "    acl api path_beg /api\n    http-request set-header X-A b if api\n    option forwardfor" + logging));
+            frontendExtra: "    acl api path_beg /api\n    http-request set-header X-A b if api\n    option forwardfor" + logging + "\n" + rules));
         using var c = await proxy.ConnectAsync();
         var request = Encoding.ASCII.GetBytes("GET /api/x HTTP/1.1\r\nHost: example\r\nUser-Agent: t\r\n\r\n");
         var buf = new byte[Response.Length];
@@ -88,7 +120,7 @@ public class HttpCostTests
         }
         long allocated = best;
         // The figures behind the assertion, for before/after comparisons of the request path.
-        TestContext.Out.WriteLine($"httplog={httplog}: {allocated / (double)Requests:F1} B and "
+        TestContext.Out.WriteLine($"httplog={httplog} rules={rules.Length > 0}: {allocated / (double)Requests:F1} B and "
             + $"{bestTicks * 1e6 / System.Diagnostics.Stopwatch.Frequency / Requests:F1} µs per request (best round, whole process)");
         Assert.That(Encoding.ASCII.GetString(buf), Does.EndWith("ok"));
         // Whole process, test client and origin included: well under one small object per request on average.

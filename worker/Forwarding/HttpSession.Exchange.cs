@@ -121,7 +121,11 @@ internal sealed partial class HttpSession
             int n = await _client.ReceiveAsync().ConfigureAwait(false);
             Interlocked.Decrement(ref _clientBusy);
             if (n < 0 || (n == 0 && Volatile.Read(ref _aborted) != 0)) return ClientLeftBody(be, srv);
-            if (n > 0) ProxyCounters.Add(ref _fe.Counters.bin, n);
+            if (n > 0)
+            {
+                ProxyCounters.Add(ref _fe.Counters.bin, n);
+                _tx.BytesIn += n;
+            }
         }
     }
 
@@ -236,14 +240,25 @@ internal sealed partial class HttpSession
         var flags = tunnel ? HttpHeadWriteFlags.KeepUpgrade : HttpHeadWriteFlags.None;
         if (!tunnel && !keepClient) flags |= HttpHeadWriteFlags.ConnectionClose;
         else if (keepClient && _req.Version == Http1Version.Http10) flags |= HttpHeadWriteFlags.ConnectionKeepAlive;
-        var facts = new HttpRequestFacts(_req, _clientIp);
+        var facts = Samples;
+        facts.Response = _resp;
+        facts.Captures.CaptureResponse(_resp);
+        // `http-response deny|set-status` (4.2): the backend's, then the frontend's; a deny replaces the response.
+        int denied = be.Http.RunResponseActions(facts);
+        if (denied == 0) denied = fe.Http.RunResponseActions(facts);
+        if (denied != 0)
+        {
+            SetLogCause('P', 'H');
+            return await FailResponseCloseAsync(be, srv, denied).ConfigureAwait(false);
+        }
+        if (facts.ResponseStatus != 0) status = facts.ResponseStatus;
         ulong beMask = HttpProxyRuntime.Evaluate(be.Http.ResponseRules, facts);
         ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.ResponseRules, facts);
         // :: Compression (HttpSession.Compression.cs): a compressed response gets its own fields and body loop.
         bool compressionBypassed = false;
         byte[]? compressedLines = tunnel ? null : CompressionHead(be, out compressionBypassed);
         if (compressedLines is not null) flags |= HttpHeadWriteFlags.Compress;
-        int length = Http1HeadWriter.Write(_resp, _out, flags, compressedLines, be.Http.ResponseRules, beMask, fe.Http.ResponseRules, feMask);
+        int length = Http1HeadWriter.Write(_resp, _out, flags, compressedLines, be.Http.ResponseRules, beMask, fe.Http.ResponseRules, feMask, facts);
         if (length < 0)
         {
             if (compressedLines is not null) _engine.Compression.Release();

@@ -37,6 +37,7 @@ internal sealed partial class HttpSession : ProxySession
     private IPAddress? _clientIp;
     private byte[] _xffLine = [];            // "X-Forwarded-For: ADDR\r\n", built for the header name last used
     private byte[]? _xffHeader;
+    private byte[] _extraLines = [];         // forwardfor's line then unique-id-header's, when the frontend sets one
     private int _requests;
 
     private readonly HttpServerConnection _server;   // the request's server connection, or the idle one kept for the next
@@ -94,6 +95,10 @@ internal sealed partial class HttpSession : ProxySession
         {
             _clientEndPoint = ClientEndPoint;
             _clientIp = _clientEndPoint?.Address;
+            Samples.Client = _clientEndPoint;
+            Samples.Local = FrontendEndPoint;
+            Samples.Backends = _engine.Backends;
+            Samples.Captures.Configure(fe.Config.RequestCaptures, fe.Config.ResponseCaptures);
             while (await HandleOneRequestAsync().ConfigureAwait(false))
             {
             }
@@ -136,6 +141,9 @@ internal sealed partial class HttpSession : ProxySession
         }
         if (head != HeadResult.Complete)
         {
+            // No request to read: the log line's expressions see none (a new transaction, no head).
+            Samples.BeginTransaction();
+            Samples.Request = null;
             int status = head == HeadResult.TimedOut ? 408 : HttpParseErrors.StatusCode(_req.Error, HttpMessageKind.Request);
             ProxyCounters.Increment(ref fe.Counters.ereq);
             SetLogCause(head == HeadResult.TimedOut ? 'c' : 'P', 'R');   // 8.5: cR request timeout, PR bad request
@@ -156,10 +164,17 @@ internal sealed partial class HttpSession : ProxySession
             WriteLog();
             return false;
         }
-        var facts = new HttpRequestFacts(_req, _clientIp);
+        // The request's sample context: its head, the variables of a new transaction (Proxy.Worker.Samples).
+        var facts = Samples;
+        facts.BeginTransaction();
+        facts.Request = _req;
+        facts.Backend = fe.Backend;
+        facts.Captures.CaptureRequest(_req);
+        // `unique-id-format` (4.2): the request's id, rendered once, before any rule can read it.
+        if (fe.UniqueIdFormat is { } uniqueId) facts.SetUniqueIdLength(uniqueId.Render(facts, null, facts.UniqueIdBuffer));
 
         // :: Step 1c: the frontend's `http-request deny|return|redirect`: the first that applies answers, nothing is forwarded.
-        if (CompiledRequestAction.FirstMatch(fe.Http.RequestActions, facts) is { } feAction)
+        if (CompiledRequestAction.Run(fe.Http.RequestActions, facts) is { } feAction)
         {
             await AnswerLocallyAsync(feAction).ConfigureAwait(false);
             return false;
@@ -177,6 +192,7 @@ internal sealed partial class HttpSession : ProxySession
         {
             if (condition.Evaluate(facts)) { be = target; break; }
         }
+        facts.Backend = be;
         if (be is null)
         {
             SetLogCause('S', 'C');   // no backend: HAProxy's 503 without a server
@@ -185,7 +201,7 @@ internal sealed partial class HttpSession : ProxySession
             return false;
         }
         _tx.EnterBackend(be);
-        if (CompiledRequestAction.FirstMatch(be.Http.RequestActions, facts) is { } beAction)
+        if (CompiledRequestAction.Run(be.Http.RequestActions, facts) is { } beAction)
         {
             await AnswerLocallyAsync(beAction).ConfigureAwait(false);
             return false;
@@ -215,8 +231,8 @@ internal sealed partial class HttpSession : ProxySession
             flags |= HttpHeadWriteFlags.DropAcceptEncoding;
         ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.RequestRules, facts);
         ulong beMask = HttpProxyRuntime.Evaluate(be.Http.RequestRules, facts);
-        int headLength = Http1HeadWriter.Write(_req, _out, flags, ForwardedForLine(fe, be),
-            fe.Http.RequestRules, feMask, be.Http.RequestRules, beMask);
+        int headLength = Http1HeadWriter.Write(_req, _out, flags, ExtraRequestLines(fe, be),
+            fe.Http.RequestRules, feMask, be.Http.RequestRules, beMask, facts);
         if (headLength < 0)
         {
             SetLogCause('P', 'R');
@@ -243,6 +259,7 @@ internal sealed partial class HttpSession : ProxySession
         byte[] o = _out;
         _out = [];
         if (o.Length > 0) ArrayPool<byte>.Shared.Return(o);
+        Samples.ReleaseBuffers();
     }
 
     /// <summary>Runs a throw-away copy of the body framer over the buffered bytes: false when they break chunk framing.</summary>
@@ -302,6 +319,7 @@ internal sealed partial class HttpSession : ProxySession
             if (n > 0)
             {
                 ProxyCounters.Add(ref _fe.Counters.bin, n);
+                _tx.BytesIn += n;
                 continue;
             }
             if (Volatile.Read(ref _clientTimedOut) != 0)
@@ -313,6 +331,21 @@ internal sealed partial class HttpSession : ProxySession
             if (started) SetLogCause('C', 'R');   // 8.5: CR, the client closed in the middle of its request
             return HeadResult.Closed;
         }
+    }
+
+    /// <summary>
+    /// The header lines the proxy adds to the request: forwardfor's, then `unique-id-header`'s (4.2) when the
+    /// frontend sets one, built into a buffer of the session's (grown once, when an id is longer than it).
+    /// </summary>
+    private ReadOnlySpan<byte> ExtraRequestLines(FrontendRuntime fe, BackendRuntime be)
+    {
+        var xff = ForwardedForLine(fe, be);
+        if (fe.UniqueIdHeader is not { } header || Samples.UniqueId.IsEmpty) return xff;
+        int size = xff.Length + header.Length + Samples.UniqueId.Length + 4;
+        if (_extraLines.Length < size) _extraLines = new byte[Math.Max(size, 256)];
+        xff.CopyTo(_extraLines);
+        int n = Http1HeadWriter.AppendHeader(_extraLines, xff.Length, header, Samples.UniqueId);
+        return n < 0 ? xff : _extraLines.AsSpan(0, n);
     }
 
     /// <summary>The forwardfor line for this request, unless the option is off or the client is in its `except` network.</summary>
@@ -364,7 +397,7 @@ internal sealed partial class HttpSession : ProxySession
             default:
                 SetLogCause('L', 'R');
                 if (_out.Length == 0) _out = ArrayPool<byte>.Shared.Rent(_outSize);
-                int length = action.WriteRedirect(_req, _out);
+                int length = action.WriteRedirect(_req, _out, Samples);
                 if (length < 0) await SendErrorAsync(500).ConfigureAwait(false);   // a location longer than the buffer
                 else await SendErrorAsync(action.Status, _out.AsMemory(0, length)).ConfigureAwait(false);
                 break;

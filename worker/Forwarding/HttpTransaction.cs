@@ -36,6 +36,7 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
     public int ConnectMs;                     // Tc, -1 until a connection is attached
     public int Status;                        // status sent to the client, -1 when none
     public long Bytes;                        // bytes sent to the client (%B)
+    public long BytesIn;                      // bytes received from the client (%U)
 
     /// <summary>Starts a request: every per-request field, set when the session begins waiting for its head.</summary>
     public void Reset()
@@ -56,6 +57,7 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
         ConnectMs = -1;
         Status = -1;
         Bytes = 0;
+        BytesIn = 0;
     }
 
     /// <summary>The request's first byte: the date logged and the start of TR and Ta.</summary>
@@ -153,6 +155,8 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
         r.TimeTotal = (int)(now - StartMs);
         r.Status = Status;
         r.Bytes = Bytes;
+        r.BytesUploaded = BytesIn;
+        r.ServerEndPoint = srv?.EndPoint;
         FillEndOfSession(r, activeConnections, fe, be);
         if (HeadMs != 0)
         {
@@ -165,6 +169,8 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
         {
             r.RequestLineLength = -1;   // <BADREQ>
         }
+        // `log-format`: rendered here, where its expressions can read the request (8.2.4).
+        r.MessageLength = fe.CustomLogFormat?.Render(owner.Samples, r, r.Message, cut: true) ?? -1;
         log.Commit(r);
     }
 }

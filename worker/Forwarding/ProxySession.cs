@@ -27,6 +27,12 @@ internal abstract class ProxySession : IThreadPoolWorkItem
 
     internal abstract FrontendRuntime Frontend { get; }
 
+    /// <summary>
+    /// What sample expressions (ACLs, rules, log formats) read on this connection, and their scratch space: one per
+    /// session, reused by every request on it (Proxy.Worker.Samples).
+    /// </summary>
+    internal Samples.SampleContext Samples { get; } = new();
+
     /// <summary>The listener the connection came in on (set by the engine before <see cref="Execute"/>).</summary>
     internal BoundListener? Listener { get; set; }
 
@@ -66,7 +72,14 @@ internal abstract class ProxySession : IThreadPoolWorkItem
         var peer = RemoteEndPointOf(_clientSocket);
         // `accept-proxy` on the bind, or a `tcp-request connection expect-proxy layer4 if|unless COND` holding for the
         // connection's own source address (4.2), evaluated before any byte is read.
-        if (Listener?.Bind.AcceptProxy != true && !fe.ExpectsProxyHeader(peer?.Address))
+        var samples = Samples;
+        samples.Client = peer;
+        samples.FrontendName = fe.NameBytes;
+        samples.Local = FrontendEndPoint;
+        if (fe.RejectsConnection(samples)) return false;   // `tcp-request connection reject`: closed, not logged
+        bool expectProxy = Listener?.Bind.AcceptProxy == true || fe.ExpectsProxyHeader(samples);
+        samples.ResetScratch();
+        if (!expectProxy)
         {
             ClientEndPoint = peer;
             return true;
@@ -97,6 +110,7 @@ internal abstract class ProxySession : IThreadPoolWorkItem
                 _frontendEndPoint = result.Destination;
             }
             ProxyAuthority = result.Authority;
+            samples.Client = ClientEndPoint;
             return true;
         }
         Stats.ProxyCounters.Increment(ref fe.Counters.ereq);

@@ -13,6 +13,7 @@ internal sealed partial class TcpSession
         _logStartMs = nowMs;
         _logStartUtc = DateTime.UtcNow.Ticks;
         _logClient = ClientEndPoint;
+        Samples.Local = FrontendEndPoint;
     }
 
     /// <summary>ctime and ttime of the session's server (rtime 0 in mode tcp, as HAProxy's); sums and a count on the stats board, its backend's are the servers' summed.</summary>
@@ -51,6 +52,10 @@ internal sealed partial class TcpSession
         r.Bytes = _logBytesOut;
         _tx.FillEndOfSession(r, _engine.ActiveConnections, fe, be);
         r.RequestLineLength = -1;
+        r.BytesUploaded = _logBytesIn;
+        r.ServerEndPoint = srv?.EndPoint;
+        // `log-format` (8.2.4): rendered on the session's side, where its expressions can read the connection.
+        r.MessageLength = fe.CustomLogFormat?.Render(Samples, r, r.Message, cut: true) ?? -1;
         log.Commit(r);
     }
 }

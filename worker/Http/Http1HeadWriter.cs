@@ -26,12 +26,17 @@ internal static class Http1HeadWriter
     /// caller answers 500 / 502 as HAProxy does when a rewrite fails).
     /// </summary>
     public static int Write(HttpHead head, Span<byte> destination, HttpHeadWriteFlags flags, ReadOnlySpan<byte> extraHeaderLines,
-        CompiledHeaderRule[] first, ulong firstMask, CompiledHeaderRule[] second, ulong secondMask)
+        CompiledHeaderRule[] first, ulong firstMask, CompiledHeaderRule[] second, ulong secondMask, Samples.SampleContext? samples = null)
     {
         // A rule added earlier is cancelled by a later set/del of the same name.
         Cancel(first, ref firstMask, second, ref secondMask);
         int p = 0;
-        if (!Put(destination, ref p, head.StartLine) || !Put(destination, ref p, "\r\n"u8)) return -1;
+        // `http-request set-path|set-query|set-uri|set-method` (RequestLineRewrite) replace the request line.
+        // `http-response set-status` replaces the status line (never an interim one: the caller passes no context).
+        var startLine = samples is null ? head.StartLine
+            : head.Kind == HttpMessageKind.Request ? (samples.RequestLine.Line.IsEmpty ? head.StartLine : samples.RequestLine.Line)
+            : samples.ResponseStatusLine.IsEmpty ? head.StartLine : samples.ResponseStatusLine;
+        if (!Put(destination, ref p, startLine) || !Put(destination, ref p, "\r\n"u8)) return -1;
         for (int i = 0; i < head.HeaderCount; i++)
         {
             if (IsHopByHop(head, i, flags)) continue;
@@ -52,7 +57,7 @@ internal static class Http1HeadWriter
             if (!PutField(destination, ref p, name, head.GetHeaderValue(i))) return -1;
         }
         if (!Put(destination, ref p, extraHeaderLines)) return -1;
-        if (!PutAdded(destination, ref p, first, firstMask) || !PutAdded(destination, ref p, second, secondMask)) return -1;
+        if (!PutAdded(destination, ref p, first, firstMask, samples) || !PutAdded(destination, ref p, second, secondMask, samples)) return -1;
         if (!Put(destination, ref p, ConnectionLine(flags)) || !Put(destination, ref p, "\r\n"u8)) return -1;
         return p;
     }
@@ -139,11 +144,22 @@ internal static class Http1HeadWriter
         return false;
     }
 
-    private static bool PutAdded(Span<byte> destination, ref int p, CompiledHeaderRule[] rules, ulong mask)
+    private static bool PutAdded(Span<byte> destination, ref int p, CompiledHeaderRule[] rules, ulong mask, Samples.SampleContext? samples)
     {
         for (int i = 0; i < rules.Length; i++)
         {
             if ((mask & (1UL << i)) == 0 || rules[i].Action == HeaderAction.Delete) continue;
+            if (rules[i].Format is { } format && samples is not null)
+            {
+                // A log-format value is rendered in place; one that does not fit, or that a converter left with CR,
+                // LF or NUL (url_dec), fails the rewrite as in HAProxy (the caller answers 500 / 502).
+                if (!Put(destination, ref p, rules[i].Name) || !Put(destination, ref p, ": "u8)) return false;
+                int n = format.Render(samples, null, destination[p..]);
+                if (n < 0 || destination.Slice(p, n).IndexOfAny(HttpChars.InvalidValue) >= 0) return false;
+                p += n;
+                if (!Put(destination, ref p, "\r\n"u8)) return false;
+                continue;
+            }
             if (!PutField(destination, ref p, rules[i].Name, rules[i].Value)) return false;
         }
         return true;

@@ -1,130 +1,37 @@
-using System.Buffers;
-using System.Net;
-using System.Text;
-using System.Text.RegularExpressions;
 using Proxy.Shared.Config;
+using Proxy.Worker.Samples;
 
 namespace Proxy.Worker.Http;
 
 /// <summary>
-/// What ACLs look at: the request head and the client's address (doc/configuration.txt 7.3). The head is null at
-/// `tcp-request connection` time, before any request: the same compiled conditions then run on the address alone, a
-/// layer-7 criterion having no sample and so not matching (as a fetch without a sample in HAProxy; the config admits
-/// only layer-4 ACLs there anyway). One evaluator serves both, with no copy of the AND/OR logic and no allocation.
+/// One `acl` line compiled for matching (doc/configuration.txt 7.1): its sample expression and its patterns. A
+/// fetch with one value per header occurrence or cookie is tried value by value until one matches (7.3.6 "hdr").
+/// Matching allocates nothing. At `tcp-request connection` time the context has no request: a layer-7 fetch then has
+/// no sample and matches nothing (the config admits only layer-4 ACLs there anyway).
 /// </summary>
-internal readonly ref struct HttpRequestFacts(HttpHead? head, IPAddress? client)
+internal sealed class CompiledAcl(AclConfig acl)
 {
-    /// <summary>Facts at accept time: the connection's own source address, no request yet.</summary>
-    public static HttpRequestFacts AtConnection(IPAddress? client) => new(null, client);
+    /// <summary>How many values of a multi-valued fetch an ACL tries (tune.http.maxhdr bounds the headers anyway).</summary>
+    private const int MaxValues = 1024;
 
-    public HttpHead? Head { get; } = head;
-    public IPAddress? Client { get; } = client;
-}
+    private readonly CompiledSampleExpr _expr = new(acl.Expr);
+    private readonly PatternSet _patterns = new(acl.Match, acl.IgnoreCase, acl.Values);
 
-/// <summary>
-/// One `acl` line compiled for matching: values as bytes, regexes built once. Matching allocates nothing
-/// (path_reg matches a span of chars from the pool).
-/// </summary>
-internal sealed class CompiledAcl
-{
-    private readonly AclCriterion _criterion;
-    private readonly byte[]? _header;
-    private readonly bool _ignoreCase;
-    private readonly byte[][] _values;
-    private readonly Regex[] _regexes;
-    private readonly IPNetwork[] _networks;
-
-    public CompiledAcl(AclConfig acl)
+    /// <summary>True when any pattern matches (7.1: the patterns of one ACL are ORed).</summary>
+    public bool Matches(SampleContext ctx)
     {
-        _criterion = acl.Criterion;
-        _header = acl.HeaderName is null ? null : Encoding.ASCII.GetBytes(acl.HeaderName);
-        _ignoreCase = acl.IgnoreCase;
-        _values = new byte[acl.Values.Count][];
-        for (int i = 0; i < _values.Length; i++) _values[i] = Encoding.UTF8.GetBytes(acl.Values[i]);
-        _regexes = [];
-        if (acl.Criterion == AclCriterion.PathReg)
+        if (!_expr.IsMultiValued)
         {
-            var options = RegexOptions.CultureInvariant | (acl.IgnoreCase ? RegexOptions.IgnoreCase : RegexOptions.None);
-            _regexes = new Regex[acl.Values.Count];
-            for (int i = 0; i < _regexes.Length; i++) _regexes[i] = new Regex(acl.Values[i], options);
+            ctx.ResetScratch();
+            return _expr.TryEvaluate(ctx, out var s) && _patterns.Find(ctx, s) >= 0;
         }
-        _networks = [.. acl.Networks];
-    }
-
-    /// <summary>True when any value matches (7.1: the patterns of one ACL are ORed).</summary>
-    public bool Matches(in HttpRequestFacts facts)
-    {
-        switch (_criterion)
+        for (int i = 0; i < MaxValues; i++)
         {
-            case AclCriterion.Always: return true;
-            case AclCriterion.Never: return false;
-            case AclCriterion.Src:
-                if (facts.Client is not { } ip) return false;
-                if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
-                foreach (var n in _networks)
-                    if (n.Contains(ip)) return true;
-                return false;
-        }
-        if (facts.Head is not { } head) return false;   // layer 7 at connection time: no sample
-        switch (_criterion)
-        {
-            case AclCriterion.Path: return AnyValue(HttpTargets.Path(head.Target), Kind.Exact);
-            case AclCriterion.PathBeg: return AnyValue(HttpTargets.Path(head.Target), Kind.Prefix);
-            case AclCriterion.PathEnd: return AnyValue(HttpTargets.Path(head.Target), Kind.Suffix);
-            case AclCriterion.PathReg: return AnyRegex(HttpTargets.Path(head.Target));
-            case AclCriterion.Method: return AnyValue(head.MethodBytes, Kind.Exact);
-            case AclCriterion.Hdr: return AnyHeaderElement(head, Kind.Exact);
-            case AclCriterion.HdrBeg: return AnyHeaderElement(head, Kind.Prefix);
-            default: return false;
-        }
-    }
-
-    private enum Kind { Exact, Prefix, Suffix }
-
-    /// <summary>`hdr(NAME)`: every occurrence, each split on commas (7.3.6 "hdr"), OWS trimmed.</summary>
-    private bool AnyHeaderElement(HttpHead head, Kind kind)
-    {
-        for (int i = head.IndexOfHeader(_header!); i >= 0; i = head.IndexOfHeader(_header!, i + 1))
-        {
-            ReadOnlySpan<byte> value = head.GetHeaderValue(i);
-            while (true)
-            {
-                int comma = value.IndexOf((byte)',');
-                var element = (comma < 0 ? value : value[..comma]).Trim(" \t"u8);
-                if (AnyValue(element, kind)) return true;
-                if (comma < 0) break;
-                value = value[(comma + 1)..];
-            }
+            ctx.ResetScratch();
+            if (!_expr.TryEvaluate(ctx, i, out var s)) return false;
+            if (_patterns.Find(ctx, s) >= 0) return true;
         }
         return false;
-    }
-
-    private bool AnyValue(ReadOnlySpan<byte> sample, Kind kind)
-    {
-        foreach (var v in _values)
-        {
-            if (v.Length > sample.Length || (kind == Kind.Exact && v.Length != sample.Length)) continue;
-            var part = kind == Kind.Suffix ? sample[^v.Length..] : sample[..v.Length];
-            if (_ignoreCase ? Ascii.EqualsIgnoreCase(part, v) : part.SequenceEqual(v)) return true;
-        }
-        return false;
-    }
-
-    private bool AnyRegex(ReadOnlySpan<byte> sample)
-    {
-        char[] rented = ArrayPool<char>.Shared.Rent(Math.Max(sample.Length, 1));
-        try
-        {
-            int n = Encoding.Latin1.GetChars(sample, rented);
-            var chars = rented.AsSpan(0, n);
-            foreach (var r in _regexes)
-                if (r.IsMatch(chars)) return true;
-            return false;
-        }
-        finally
-        {
-            ArrayPool<char>.Shared.Return(rented);
-        }
     }
 }
 
@@ -151,8 +58,8 @@ internal sealed class CompiledCondition
         }
     }
 
-    /// <summary>Evaluates the condition for one request (7.2: `unless` negates the whole result).</summary>
-    public bool Evaluate(in HttpRequestFacts facts)
+    /// <summary>Evaluates the condition (7.2: `unless` negates the whole result).</summary>
+    public bool Evaluate(SampleContext ctx)
     {
         bool result = false;
         foreach (var all in _anyOf)
@@ -162,7 +69,7 @@ internal sealed class CompiledCondition
             {
                 bool any = false;
                 foreach (var acl in acls)
-                    if (acl.Matches(facts)) { any = true; break; }
+                    if (acl.Matches(ctx)) { any = true; break; }
                 if (any == negated) { ok = false; break; }
             }
             if (ok) { result = true; break; }

@@ -11,6 +11,8 @@ internal sealed class CompiledHeaderRule(HeaderRule rule)
     public byte[] Name { get; } = Encoding.ASCII.GetBytes(rule.Name);
     public byte[] Value { get; } = rule.Value is null ? [] : Encoding.UTF8.GetBytes(rule.Value);
     public CompiledCondition? Condition { get; } = rule.Condition is null ? null : new CompiledCondition(rule.Condition);
+    /// <summary>The value as a log-format string (`%[src]`), rendered per request; null: <see cref="Value"/> as is.</summary>
+    public Logging.CompiledLogFormat? Format { get; } = rule.Format is null ? null : new Logging.CompiledLogFormat(rule.Format);
 }
 
 /// <summary>
@@ -34,6 +36,13 @@ internal sealed class HttpProxyRuntime
         RequestActions = new CompiledRequestAction[settings.RequestActions.Count];
         for (int i = 0; i < RequestActions.Length; i++) RequestActions[i] = new CompiledRequestAction(settings.RequestActions[i]);
         ResponseRules = Compile(settings.ResponseRules);
+        ResponseActions = new (bool, int, byte[], CompiledCondition?)[settings.ResponseActions.Count];
+        for (int i = 0; i < ResponseActions.Length; i++)
+        {
+            var a = settings.ResponseActions[i];
+            ResponseActions[i] = (a.Deny, a.Status, Encoding.ASCII.GetBytes($"HTTP/1.1 {a.Status} {a.Reason ?? CompiledRequestAction.Reason(a.Status)}"),
+                a.Condition is null ? null : new CompiledCondition(a.Condition));
+        }
         ErrorFiles = settings.ErrorFiles;
         Compression = Proxy.Worker.Compression.CompressionRuntime.From(settings.Compression);
     }
@@ -46,6 +55,24 @@ internal sealed class HttpProxyRuntime
     public IPNetwork? ForwardForExcept { get; }
     public CompiledHeaderRule[] RequestRules { get; }
     public CompiledHeaderRule[] ResponseRules { get; }
+    /// <summary>`http-response deny|set-status`, in order: deny or not, the status, set-status's new status line.</summary>
+    public (bool Deny, int Status, byte[] StatusLine, CompiledCondition? Condition)[] ResponseActions { get; }
+
+    /// <summary>
+    /// Runs `http-response deny|set-status` (4.2): returns the status of the first deny whose condition holds (the
+    /// response is then replaced), else 0, after recording the last set-status in <paramref name="ctx"/>.
+    /// </summary>
+    public int RunResponseActions(Samples.SampleContext ctx)
+    {
+        foreach (var (deny, status, line, condition) in ResponseActions)
+        {
+            if (condition is not null && !condition.Evaluate(ctx)) continue;
+            if (deny) return status;
+            ctx.SetResponseStatus(status, line);
+        }
+        return 0;
+    }
+
     /// <summary>`http-request deny|return|redirect`, in order.</summary>
     public CompiledRequestAction[] RequestActions { get; }
     public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; }
@@ -53,11 +80,11 @@ internal sealed class HttpProxyRuntime
     public Proxy.Worker.Compression.CompressionRuntime? Compression { get; }
 
     /// <summary>Bit i set when rule i applies to this request (no condition, or its condition holds).</summary>
-    public static ulong Evaluate(CompiledHeaderRule[] rules, in HttpRequestFacts facts)
+    public static ulong Evaluate(CompiledHeaderRule[] rules, Proxy.Worker.Samples.SampleContext ctx)
     {
         ulong mask = 0;
         for (int i = 0; i < rules.Length; i++)
-            if (rules[i].Condition is not { } c || c.Evaluate(facts)) mask |= 1UL << i;
+            if (rules[i].Condition is not { } c || c.Evaluate(ctx)) mask |= 1UL << i;
         return mask;
     }
 

@@ -14,13 +14,25 @@ internal sealed class CompiledRequestAction
     private readonly byte[] _target = [];
     private readonly RedirectKind _redirect;
     private readonly bool _dropQuery;
+    private readonly Logging.CompiledLogFormat? _targetFormat;
     private static readonly byte[] RedirectTail = "\r\ncache-control: no-cache\r\nConnection: close\r\n\r\n"u8.ToArray();
+
+    private readonly Samples.VariableRef _variable;
+    private readonly Samples.CompiledSampleExpr? _expr;
+    private readonly Logging.CompiledLogFormat? _valueFormat;
+
+    /// <summary>What an action that fails to rewrite the request answers (HAProxy's strict-mode: 500).</summary>
+    public static CompiledRequestAction RewriteFailed { get; } = new(new HttpRequestAction(HttpRequestActionKind.Deny, 500, null, new SourceLocation("", 0)));
 
     public CompiledRequestAction(HttpRequestAction action)
     {
         Kind = action.Kind;
         Status = action.Status;
         Condition = action.Condition is null ? null : new CompiledCondition(action.Condition);
+        IsFinal = action.IsFinal;
+        if (action.Variable is { } variable) _variable = Samples.VariableRef.Of(variable);
+        if (action.Expr is { } expr) _expr = new Samples.CompiledSampleExpr(expr);
+        if (action.ValueFormat is { } format) _valueFormat = new Logging.CompiledLogFormat(format);
         switch (action.Kind)
         {
             case HttpRequestActionKind.Return when action.Body is not null || !HttpErrorResponses.HasPage(action.Status):
@@ -36,6 +48,7 @@ internal sealed class CompiledRequestAction
                 _target = Encoding.UTF8.GetBytes(action.Target ?? "");
                 _redirect = action.Redirect;
                 _dropQuery = action.DropQuery;
+                _targetFormat = action.TargetFormat is null ? null : new Logging.CompiledLogFormat(action.TargetFormat);
                 break;
         }
     }
@@ -46,12 +59,55 @@ internal sealed class CompiledRequestAction
     /// <summary>return: the whole response; null when the status's page (or its errorfile) is the answer.</summary>
     public byte[]? Response { get; }
 
-    /// <summary>The first action whose condition holds for the request, or null.</summary>
-    public static CompiledRequestAction? FirstMatch(CompiledRequestAction[] actions, in HttpRequestFacts facts)
+    /// <summary>deny, return, redirect: the action answers the request; the others act and the rules go on.</summary>
+    public bool IsFinal { get; }
+
+    /// <summary>
+    /// Runs the actions in order (4.2 "http-request": the first final one whose condition holds ends the list) and
+    /// returns that final action, <see cref="RewriteFailed"/> when a rewrite failed, or null.
+    /// </summary>
+    public static CompiledRequestAction? Run(CompiledRequestAction[] actions, Samples.SampleContext ctx)
     {
         foreach (var a in actions)
-            if (a.Condition is not { } c || c.Evaluate(facts)) return a;
+        {
+            if (a.Condition is { } c && !c.Evaluate(ctx)) continue;
+            if (a.IsFinal) return a;
+            if (!a.Execute(ctx)) return RewriteFailed;
+        }
         return null;
+    }
+
+    /// <summary>set-var, set-var-fmt, unset-var, set-method, set-path, set-query, set-uri; false when a rewrite failed.</summary>
+    private bool Execute(Samples.SampleContext ctx)
+    {
+        switch (Kind)
+        {
+            case HttpRequestActionKind.UnsetVar:
+                ctx.UnsetVariable(_variable);
+                return true;
+            case HttpRequestActionKind.SetVar when _expr is not null:
+                // 4.2 "set-var": no sample leaves the variable as it was.
+                ctx.ResetScratch();
+                if (_expr.TryEvaluate(ctx, out var s)) ctx.SetVariable(_variable, s);
+                return true;
+        }
+        var value = ctx.ValueBuffer;
+        int n = _valueFormat!.Render(ctx, null, value);
+        if (n < 0) return false;
+        if (Kind == HttpRequestActionKind.SetVar)
+        {
+            ctx.SetVariable(_variable, Samples.Sample.OfString(value[..n]));
+            return true;
+        }
+        if (ctx.Request is not { } request) return false;
+        var part = Kind switch
+        {
+            HttpRequestActionKind.SetMethod => RequestLineRewrite.Part.Method,
+            HttpRequestActionKind.SetPath => RequestLineRewrite.Part.Path,
+            HttpRequestActionKind.SetQuery => RequestLineRewrite.Part.Query,
+            _ => RequestLineRewrite.Part.Uri,
+        };
+        return ctx.RequestLine.Replace(request, part, value[..n]);
     }
 
     /// <summary>
@@ -59,13 +115,14 @@ internal sealed class CompiledRequestAction
     /// not fit. location: the value; prefix: the value then the request's path (and query unless drop-query), a
     /// prefix of "/" giving the path alone; scheme: SCHEME://HOST then the path.
     /// </summary>
-    public int WriteRedirect(HttpHead request, Span<byte> dest)
+    public int WriteRedirect(HttpHead request, Span<byte> dest, Samples.SampleContext? samples = null)
     {
         var w = new SpanWriter(dest);
         w.Put(_redirectHead);
+        if (_targetFormat is not null && samples is not null && !w.PutFormat(_targetFormat, samples)) return -1;
         if (_redirect == RedirectKind.Location)
         {
-            w.Put(_target);
+            if (_targetFormat is null) w.Put(_target);
         }
         else
         {
@@ -77,7 +134,7 @@ internal sealed class CompiledRequestAction
                 w.Put("://"u8);
                 if (request.TryGetHeader("Host"u8, out var host)) w.Put(host);
             }
-            else if (!(_target.Length == 1 && _target[0] == '/'))
+            else if (_targetFormat is null && !(_target.Length == 1 && _target[0] == '/'))
             {
                 w.Put(_target);
             }
@@ -115,10 +172,20 @@ internal sealed class CompiledRequestAction
             if (Overflow || !bytes.TryCopyTo(_dest[Length..])) { Overflow = true; return; }
             Length += bytes.Length;
         }
+
+        /// <summary>A log-format value rendered in place; false when it does not fit or holds CR, LF or NUL.</summary>
+        public bool PutFormat(Logging.CompiledLogFormat format, Samples.SampleContext samples)
+        {
+            if (Overflow) return false;
+            int n = format.Render(samples, null, _dest[Length..]);
+            if (n < 0 || _dest.Slice(Length, n).IndexOfAny(HttpChars.InvalidValue) >= 0) return false;
+            Length += n;
+            return true;
+        }
     }
 
     /// <summary>The reason phrase HAProxy sends with a status it generates.</summary>
-    private static string Reason(int status) => status switch
+    internal static string Reason(int status) => status switch
     {
         200 => "OK", 201 => "Created", 202 => "Accepted", 204 => "No Content", 301 => "Moved Permanently", 302 => "Found",
         303 => "See Other", 304 => "Not Modified", 307 => "Temporary Redirect", 308 => "Permanent Redirect",

@@ -19,6 +19,13 @@ internal static class TrafficLogFormatter
     /// <summary>Writes the message for <paramref name="r"/> into <paramref name="dest"/>; returns its length (cut at the end of dest).</summary>
     public static int Format(TrafficLogRecord r, Span<byte> dest)
     {
+        if (r.MessageLength >= 0 && r.ConnectionError is null)
+        {
+            // `log-format`: rendered by the session (its expressions read the request); copied as it is.
+            int n = Math.Min(r.MessageLength, dest.Length);
+            r.Message.AsSpan(0, n).CopyTo(dest);
+            return n;
+        }
         var w = new LogLineWriter(dest);
         bool http = r.Format == TrafficLogFormat.Http;
         // %ci:%cp — IPv6 addresses without brackets, as HAProxy prints them.
@@ -105,19 +112,37 @@ internal static class TrafficLogFormatter
     /// <summary>`dd/Mmm/yyyy:HH:mm:ss.fff`, HAProxy's log date (local time, milliseconds).</summary>
     public static void AppendLogDate(ref LogLineWriter w, DateTime local)
     {
-        w.AppendPadded(local.Day, 2);
-        w.Append('/');
-        w.Append(Months.Slice((local.Month - 1) * 3, 3));
-        w.Append('/');
-        w.AppendPadded(local.Year, 4);
-        w.Append(':');
-        w.AppendPadded(local.Hour, 2);
-        w.Append(':');
-        w.AppendPadded(local.Minute, 2);
-        w.Append(':');
-        w.AppendPadded(local.Second, 2);
+        AppendDayAndTime(ref w, local);
         w.Append('.');
         w.AppendPadded(local.Millisecond, 3);
+    }
+
+    /// <summary>`dd/Mmm/yyyy:HH:mm:ss`, the part the log date and the CLF date share.</summary>
+    private static void AppendDayAndTime(ref LogLineWriter w, DateTime when)
+    {
+        w.AppendPadded(when.Day, 2);
+        w.Append('/');
+        w.Append(Months.Slice((when.Month - 1) * 3, 3));
+        w.Append('/');
+        w.AppendPadded(when.Year, 4);
+        w.Append(':');
+        w.AppendPadded(when.Hour, 2);
+        w.Append(':');
+        w.AppendPadded(when.Minute, 2);
+        w.Append(':');
+        w.AppendPadded(when.Second, 2);
+    }
+
+    /// <summary>`dd/Mmm/yyyy:HH:mm:ss +zzzz`, the date of `%T` and `%Tl` (the Common Log Format's).</summary>
+    public static void AppendClfDate(ref LogLineWriter w, DateTimeOffset when)
+    {
+        AppendDayAndTime(ref w, when.DateTime);
+        w.Append(' ');
+        var offset = when.Offset;
+        w.Append(offset < TimeSpan.Zero ? '-' : '+');
+        offset = offset.Duration();
+        w.AppendPadded(offset.Hours, 2);
+        w.AppendPadded(offset.Minutes, 2);
     }
 
     /// <summary>`Mmm dd HH:mm:ss`, the RFC 3164 timestamp (day padded with a space).</summary>
@@ -163,7 +188,7 @@ internal static class TrafficLogFormatter
     /// The request line as HAProxy logs it (%{+Q}r): control characters, bytes above 126, '"' and '#' become `#XX`,
     /// so a line can neither break the quotes nor the log line.
     /// </summary>
-    private static void AppendEscaped(ref LogLineWriter w, ReadOnlySpan<byte> line)
+    internal static void AppendEscaped(ref LogLineWriter w, ReadOnlySpan<byte> line)
     {
         foreach (byte b in line)
         {

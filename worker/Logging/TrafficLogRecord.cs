@@ -50,4 +50,14 @@ internal sealed class TrafficLogRecord
     /// </summary>
     public string? ConnectionError;
     public int ListenerId;
+    /// <summary>Bytes received from the client for the request (%U).</summary>
+    public long BytesUploaded;
+    /// <summary>The server's address (%si, %sp); null when none was reached.</summary>
+    public IPEndPoint? ServerEndPoint;
+    /// <summary>
+    /// The frontend's `log-format` line as the session rendered it (expressions are evaluated on the request's
+    /// side); -1 when the line is one of the built-in formats, written by the logger.
+    /// </summary>
+    public int MessageLength = -1;
+    public readonly byte[] Message = new byte[MaxRequestLine];
 }

@@ -14,6 +14,10 @@ internal sealed class FrontendRuntime
     public FrontendRuntime(FrontendConfig config, BackendRuntime? backend, SharedCount connections)
     {
         Config = config;
+        NameBytes = System.Text.Encoding.UTF8.GetBytes(config.Name);
+        CustomLogFormat = config.CustomLogFormat is { } lf ? new Logging.CompiledLogFormat(lf) : null;
+        UniqueIdFormat = config.UniqueIdFormat is { } uf ? new Logging.CompiledLogFormat(uf) : null;
+        UniqueIdHeader = config.UniqueIdHeader is { } uh ? System.Text.Encoding.ASCII.GetBytes(uh) : null;
         Backend = backend;
         Counters = new ProxyCounters(CounterKind.Frontend, config.Name);
         Connections = connections;
@@ -30,23 +34,52 @@ internal sealed class FrontendRuntime
         HttpClientTimeoutMs = Milliseconds.From(config.Timeouts.Client);
         Http = new Http.HttpProxyRuntime(config.Http);
         StatsPage = config.StatsPage is { } stats ? new Http.StatsPageRuntime(stats) : null;
+        _connectionRules = new (bool, Http.CompiledCondition?)[config.TcpConnectionRules.Count];
+        for (int i = 0; i < _connectionRules.Length; i++)
+        {
+            var rule = config.TcpConnectionRules[i];
+            _connectionRules[i] = (rule.Reject, rule.Condition is null ? null : new Http.CompiledCondition(rule.Condition));
+        }
         _expectProxyConditions = new Http.CompiledCondition[config.ExpectProxyConditions.Count];
         for (int i = 0; i < _expectProxyConditions.Length; i++)
             _expectProxyConditions[i] = new Http.CompiledCondition(config.ExpectProxyConditions[i]);
     }
 
     private readonly Http.CompiledCondition[] _expectProxyConditions;
+    private readonly (bool Reject, Http.CompiledCondition? Condition)[] _connectionRules;
+
+    /// <summary>
+    /// `tcp-request connection accept|reject` (4.2): true when the first rule whose condition holds is a reject
+    /// (the connection is closed at once, before any byte is read; nothing is logged, as in HAProxy).
+    /// </summary>
+    public bool RejectsConnection(Proxy.Worker.Samples.SampleContext ctx)
+    {
+        foreach (var (reject, condition) in _connectionRules)
+            if (condition is null || condition.Evaluate(ctx)) return reject;
+        return false;
+    }
+
+    /// <summary>The name as bytes, for the `fe_name` fetch and logs.</summary>
+    public byte[] NameBytes { get; }
+
+    /// <summary>`log-format` compiled; null: the built-in httplog/tcplog line.</summary>
+    public Logging.CompiledLogFormat? CustomLogFormat { get; }
+
+    /// <summary>`unique-id-format` compiled; null: requests get no unique id.</summary>
+    public Logging.CompiledLogFormat? UniqueIdFormat { get; }
+
+    /// <summary>`unique-id-header` name; null: the id is not sent to the server.</summary>
+    public byte[]? UniqueIdHeader { get; }
 
     /// <summary>
     /// `tcp-request connection expect-proxy layer4 if|unless COND` (4.2): true when a line's condition holds for the
     /// connection's own source address, so the connection must start with a PROXY header. The conditions hold only
     /// layer-4 ACLs (the config refuses others), evaluated with no request head; nothing is allocated.
     /// </summary>
-    public bool ExpectsProxyHeader(System.Net.IPAddress? source)
+    public bool ExpectsProxyHeader(Proxy.Worker.Samples.SampleContext ctx)
     {
-        var facts = Proxy.Worker.Http.HttpRequestFacts.AtConnection(source);
         foreach (var condition in _expectProxyConditions)
-            if (condition.Evaluate(facts)) return true;
+            if (condition.Evaluate(ctx)) return true;
         return false;
     }
 

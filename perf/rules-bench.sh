@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The rule language's cost, side by side: this proxy vs HAProxy 2.6 (Debian's), both running the same 10 typical
+# rules in the frontend (issue 18): 5 `http-request set-header` with `%[...]` values, 3 ACL conditions, a map
+# lookup and a `log-format` line (sent to a UDP syslog port), keep-alive `wrk -t1 -c50` on nginx's 64-byte object.
+# Reports requests/s and CPU per request (the proxy's process tree, from /proc, around each run), with and without
+# the rules, so the rules' own cost shows on a shared box.
+#
+# usage: perf/rules-bench.sh [--duration S] [--rounds N]     (after ./build.sh; `./build.sh bench --rules` runs it)
+#   --duration S   seconds per wrk run (default 5)
+#   --rounds N     runs per side, alternated (default 3; the median is reported)
+# env: as perf/bench.sh (PROXY_CPUS ORIGIN_CPUS CLIENT_CPUS, ports BENCH_ORIGIN_PORT BENCH_PROXY_PORT BENCH_HAPROXY_PORT).
+set -euo pipefail
+DURATION=5 ROUNDS=3 CONNS=50
+while (( $# )); do
+    case $1 in
+        --duration) DURATION=$2; shift 2 ;;
+        --rounds) ROUNDS=$2; shift 2 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        *) echo "unknown argument $1 (--help)" >&2; exit 2 ;;
+    esac
+done
+MODE=http
+source "$(dirname "$0")/lib/common.sh"
+OPORT=${BENCH_ORIGIN_PORT:-18080} PPORT=${BENCH_PROXY_PORT:-18081} HPORT=${BENCH_HAPROXY_PORT:-18082}
+PPORT0=$((PPORT + 10)) HPORT0=$((HPORT + 10))   # the same proxies without the rules
+SYSLOG_PORT=${BENCH_SYSLOG_PORT:-18099}          # nothing listens: both proxies send the same datagrams
+WORK=$(mktemp -d /tmp/proxy-rules-bench.XXXXXX)
+trap 'cleanup; rm -rf "$WORK"' EXIT
+ensure_tools
+start_origin "$OPORT"
+
+MAP=$WORK/hosts.map
+printf '127.0.0.1:%s pool_a\n127.0.0.1:%s pool_b\n127.0.0.1:%s pool_c\n127.0.0.1:%s pool_d\n' "$PPORT" "$HPORT" "$PPORT0" "$HPORT0" >"$MAP"
+RULES=$WORK/rules.txt
+cat >"$RULES" <<RULES_EOF
+    log 127.0.0.1:$SYSLOG_PORT local0
+    log-format "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %{+Q}r"
+    capture request header Host len 32
+    acl local src 127.0.0.0/8
+    acl small path_beg /small
+    acl known req.hdr(host),lower,map_str($MAP) -m found
+    http-request set-header X-Real-IP %[src]
+    http-request set-header X-Host %[req.hdr(host),lower]
+    http-request set-header X-Section %[path,field(2,/)]
+    http-request set-header X-Pool %[req.hdr(host),lower,map_str($MAP,none)]
+    http-request set-header X-Port %[src_port] if local small known
+RULES_EOF
+
+start_side() { # start_side proxy|haproxy NAME PORT RULES(0|1)
+    local side=$1 name=$2 port=$3 rules=$4 cfg
+    if [[ $side == proxy ]]; then
+        cfg=$(proxy_cfg "$name")
+        render "$PERF/configs/proxy.cfg.in" "$cfg" "WORK=$WORK" "NAME=$name" "PORT=$port" "ORIGIN_PORT=$OPORT" \
+            "WORKERS=$WORKERS" "PROXY_CPU_MAP=$(proxy_cpu_map)" "MAXCONN=$MAXCONN" "HARD_STOP=$HARD_STOP" "MODE=http"
+    else
+        cfg=$(haproxy_cfg "$name")
+        render "$PERF/configs/haproxy.cfg.in" "$cfg" "WORK=$WORK" "NAME=$name" "PORT=$port" "ORIGIN_PORT=$OPORT" \
+            "WORKERS=$WORKERS" "HAPROXY_CPU_MAP=$(haproxy_cpu_map)" "MAXCONN=$MAXCONN" "HARD_STOP=$HARD_STOP" "MODE=http"
+    fi
+    (( rules )) && sed -i "/^frontend fe/r $RULES" "$cfg"
+    if [[ $side == proxy ]]; then
+        pin "$PROXY_CPUS" "$BIN/proxyctl" start -f "$cfg" >"$WORK/proxy-$name.start.log" 2>&1 \
+            || die "proxyctl start failed: $(cat "$WORK/proxy-$name.start.log")"
+        _started_proxies+=("$cfg")
+    else
+        haproxy -c -q -f "$cfg" || die "haproxy -c failed for $cfg"
+        pin "$PROXY_CPUS" haproxy -W -D -S "$WORK/haproxy-$name-master.sock" -f "$cfg" \
+            >"$WORK/haproxy-$name.start.log" 2>&1 || die "haproxy failed: $(cat "$WORK/haproxy-$name.start.log")"
+        _started_haproxies+=("$name")
+    fi
+    wait_port "$port"
+}
+start_side proxy rules "$PPORT" 1
+start_side haproxy rules "$HPORT" 1
+start_side proxy plain "$PPORT0" 0
+start_side haproxy plain "$HPORT0" 0
+SIDES=(proxy:rules haproxy:rules proxy:plain haproxy:plain)
+port_of() { case $1 in proxy:rules) echo "$PPORT" ;; haproxy:rules) echo "$HPORT" ;; proxy:plain) echo "$PPORT0" ;; *) echo "$HPORT0" ;; esac; }
+pid_of() { if [[ $1 == proxy:* ]]; then proxy_pid "${1#*:}"; else haproxy_pid "${1#*:}"; fi; }
+
+# Each side with rules answers before anything is measured.
+for side in proxy:rules haproxy:rules; do
+    curl -sf -o /dev/null "http://127.0.0.1:$(port_of $side)/small" || die "$side: /small failed"
+done
+
+TCK=$(getconf CLK_TCK)
+declare -A RPS CPU
+for round in $(seq "$ROUNDS"); do
+    for side in "${SIDES[@]}"; do
+        pid=$(pid_of "$side")
+        before=$(cpu_ticks "$pid")
+        r=$(wrk_run "$CLIENT_CPUS" "$WORK/wrk-${side/:/-}-$round.txt" -t1 -c"$CONNS" -d"${DURATION}s" \
+            -s "$PERF/lib/report.lua" "http://127.0.0.1:$(port_of "$side")/small")
+        after=$(cpu_ticks "$pid")
+        requests=$(field requests "$r") us=$(field duration_us "$r")
+        errors=$(( $(field err_read "$r") + $(field err_status "$r") + $(field err_timeout "$r") ))
+        (( errors == 0 )) || log "$side: $errors errors in round $round"
+        rps=$(awk -v n="$requests" -v us="$us" 'BEGIN {printf "%.0f", n / (us / 1e6)}')
+        cpu=$(awk -v t=$((after - before)) -v tck="$TCK" -v n="$requests" 'BEGIN {printf "%.1f", t * 1e6 / tck / n}')
+        log "round $round $side: $rps requests/s, $cpu CPU µs per request"
+        RPS[$side]+="$rps " CPU[$side]+="$cpu "
+    done
+done
+median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+printf '\n| %-14s | %12s | %20s |\n' side "requests/s" "CPU µs per request"
+printf '|----------------|--------------|----------------------|\n'
+declare -A MED
+for side in "${SIDES[@]}"; do
+    MED[$side]=$(median "${RPS[$side]}")
+    printf '| %-14s | %12s | %20s |\n' "$side" "${MED[$side]}" "$(median "${CPU[$side]}")"
+done
+awk -v a="${MED[proxy:rules]}" -v b="${MED[haproxy:rules]}" 'BEGIN {printf "\nwith the 10 rules, proxy / haproxy requests per second: %.2fx\n", a / b}'
+awk -v a="${MED[proxy:plain]}" -v b="${MED[haproxy:plain]}" 'BEGIN {printf "without rules,     proxy / haproxy requests per second: %.2fx\n", a / b}'
+echo "$CONNS keep-alive connections, ${DURATION}s x $ROUNDS round(s) per side, median; proxy CPUs $PROXY_CPUS, origin $ORIGIN_CPUS, client $CLIENT_CPUS; load before: $(cut -d' ' -f1-3 /proc/loadavg)"

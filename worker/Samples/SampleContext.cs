@@ -1,0 +1,192 @@
+using System.Buffers;
+using System.Net;
+using System.Text;
+using Proxy.Worker.Http;
+using Proxy.Worker.Runtime;
+
+namespace Proxy.Worker.Samples;
+
+/// <summary>
+/// What expressions read on one connection (the request and response heads, both addresses, the proxies, the
+/// variables) and the scratch space converters write into, as HAProxy's trash chunks: one per session, reused by
+/// every expression, so evaluating allocates nothing. An expression's result lives until the next one is evaluated
+/// (<see cref="ResetScratch"/>): its user copies it out first. The scratch space is rented when first used and
+/// given back by <see cref="ReleaseBuffers"/> (between requests), so an idle connection holds none.
+/// </summary>
+internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScratchBytes)
+{
+    /// <summary>tune.bufsize's default, the size of HAProxy's trash chunks.</summary>
+    public const int DefaultScratchBytes = 16384;
+
+    private byte[] _scratch = [];
+    private byte[] _value = [];
+    private char[] _chars = [];
+    private int _used;
+    private BackendRuntime? _backend;
+
+    public HttpHead? Request { get; set; }
+    public HttpHead? Response { get; set; }
+    public IPEndPoint? Client { get; set; }
+    public IPEndPoint? Local { get; set; }
+    public byte[] FrontendName { get; set; } = [];
+    public byte[] BackendName { get; private set; } = [];
+    /// <summary>Every backend of the engine, for `nbsrv(NAME)`.</summary>
+    public IReadOnlyList<BackendRuntime> Backends { get; set; } = [];
+    /// <summary>The `sess.` variables (the connection's) and the `txn.`/`req.`/`res.` ones (the request's).</summary>
+    public VariableStore SessionVariables { get; } = new();
+    public VariableStore TransactionVariables { get; } = new();
+    /// <summary>`capture request|response header`: what the log prints as %hr and %hs.</summary>
+    public HeaderCaptures Captures { get; } = new();
+
+    private byte[] _uniqueId = new byte[128];
+    private int _uniqueIdLength;
+
+    /// <summary>The request's unique id (`unique-id-format`, %ID, the `unique-id` fetch); empty when none.</summary>
+    public ReadOnlySpan<byte> UniqueId => _uniqueId.AsSpan(0, _uniqueIdLength);
+
+    /// <summary>A buffer to render the unique id into, then <see cref="SetUniqueIdLength"/>.</summary>
+    public Span<byte> UniqueIdBuffer => _uniqueId;
+
+    public void SetUniqueIdLength(int length) => _uniqueIdLength = Math.Max(0, length);
+
+    /// <summary>The backend chosen for the request (null before `use_backend`); its name is encoded once per change.</summary>
+    public BackendRuntime? Backend
+    {
+        get => _backend;
+        set
+        {
+            if (ReferenceEquals(value, _backend)) return;
+            _backend = value;
+            BackendName = value is null ? [] : Encoding.UTF8.GetBytes(value.Name);
+        }
+    }
+
+    /// <summary>A new request on the connection: its variables are forgotten.</summary>
+    public void BeginTransaction()
+    {
+        TransactionVariables.Clear();
+        Captures.Clear();
+        RequestLine.Clear();
+        Response = null;
+        ResponseStatus = 0;
+        _responseStatusLine = [];
+        _uniqueIdLength = 0;
+        _used = 0;
+    }
+
+    public Span<byte> ScratchFree
+    {
+        get
+        {
+            if (_scratch.Length == 0) _scratch = ArrayPool<byte>.Shared.Rent(scratchBytes);
+            return _scratch.AsSpan(_used);
+        }
+    }
+
+    /// <summary>
+    /// A second buffer, for a rule's rendered value (set-path, set-var-fmt): rendering uses the scratch space for
+    /// its expressions, so the value cannot live there. Rented and given back with the scratch space.
+    /// </summary>
+    public Span<byte> ValueBuffer
+    {
+        get
+        {
+            if (_value.Length == 0) _value = ArrayPool<byte>.Shared.Rent(scratchBytes);
+            return _value;
+        }
+    }
+
+    /// <summary>`http-request set-method|set-path|set-query|set-uri`: the request line they composed.</summary>
+    public RequestLineRewrite RequestLine { get; } = new();
+
+    /// <summary>`http-response set-status`: the status line to send (empty: the server's) and its code (0: none).</summary>
+    public ReadOnlySpan<byte> ResponseStatusLine => _responseStatusLine;
+    public int ResponseStatus { get; private set; }
+    private byte[] _responseStatusLine = [];
+
+    public void SetResponseStatus(int status, byte[] line)
+    {
+        ResponseStatus = status;
+        _responseStatusLine = line;
+    }
+
+    /// <summary>The request's target as the rules left it (a rewrite is what later fetches see, as in HAProxy).</summary>
+    public ReadOnlySpan<byte> RequestTarget
+    {
+        get
+        {
+            var line = RequestLine.Line;
+            if (line.IsEmpty) return Request is { } r ? r.Target : default;
+            int sp1 = line.IndexOf((byte)' '), sp2 = line.LastIndexOf((byte)' ');
+            return line[(sp1 + 1)..sp2];
+        }
+    }
+
+    /// <summary>The request's method as the rules left it.</summary>
+    public ReadOnlySpan<byte> RequestMethod
+    {
+        get
+        {
+            var line = RequestLine.Line;
+            if (line.IsEmpty) return Request is { } r ? r.MethodBytes : default;
+            return line[..line.IndexOf((byte)' ')];
+        }
+    }
+
+    /// <summary>Gives the scratch space back (its content is no longer needed); it is rented again when next used.</summary>
+    public void ReleaseBuffers()
+    {
+        _used = 0;
+        if (_scratch.Length > 0) ArrayPool<byte>.Shared.Return(_scratch);
+        if (_chars.Length > 0) ArrayPool<char>.Shared.Return(_chars);
+        if (_value.Length > 0) ArrayPool<byte>.Shared.Return(_value);
+        _value = [];
+        _scratch = [];
+        _chars = [];
+    }
+
+    /// <summary>Keeps the next <paramref name="length"/> bytes of <see cref="ScratchFree"/> and returns them.</summary>
+    public ReadOnlySpan<byte> Commit(int length)
+    {
+        var kept = _scratch.AsSpan(_used, length);
+        _used += length;
+        return kept;
+    }
+
+    public void ResetScratch() => _used = 0;
+
+    /// <summary>The bytes as chars (Latin-1, one per byte) for a regex, in the context's own char buffer.</summary>
+    public ReadOnlySpan<char> AsChars(ReadOnlySpan<byte> bytes)
+    {
+        if (_chars.Length == 0) _chars = ArrayPool<char>.Shared.Rent(scratchBytes);
+        int n = Math.Min(bytes.Length, _chars.Length);
+        return _chars.AsSpan(0, Encoding.Latin1.GetChars(bytes[..n], _chars));
+    }
+
+    public bool TryGetVariable(VariableRef v, out Sample sample) => v.Scope switch
+    {
+        VariableScope.Process => ProcessVariables.TryGet(v.Id, out sample),
+        VariableScope.Session => SessionVariables.TryGet(v.Id, out sample),
+        _ => TransactionVariables.TryGet(v.Id, out sample),
+    };
+
+    public void SetVariable(VariableRef v, scoped in Sample value)
+    {
+        switch (v.Scope)
+        {
+            case VariableScope.Process: ProcessVariables.Set(v.Id, value); break;
+            case VariableScope.Session: SessionVariables.Set(v.Id, value); break;
+            default: TransactionVariables.Set(v.Id, value); break;
+        }
+    }
+
+    public void UnsetVariable(VariableRef v)
+    {
+        switch (v.Scope)
+        {
+            case VariableScope.Process: ProcessVariables.Unset(v.Id); break;
+            case VariableScope.Session: SessionVariables.Unset(v.Id); break;
+            default: TransactionVariables.Unset(v.Id); break;
+        }
+    }
+}
