@@ -89,6 +89,9 @@ public sealed record GlobalSettings(
     /// <summary>The shortest accepted non-zero watchdog: two heartbeats, so a late timer tick is not a stall.</summary>
     public static readonly TimeSpan MinWorkerWatchdog = TimeSpan.FromSeconds(1);
 
+    /// <summary>TLS globals: `crt-base`, `ca-base`, `ssl-default-*`, `ssl-server-verify` (TlsConfig.cs).</summary>
+    public TlsGlobalSettings Tls { get; init; } = TlsGlobalSettings.Default;
+
     public static GlobalSettings Default { get; } = new(
         MaxConn: 4096, NbProc: null, CpuMaps: [], PidFile: null, StatsSocket: null,
         User: null, Group: null, Chroot: null, Daemon: false, Logs: [],
@@ -119,6 +122,9 @@ public sealed record BindAddress(IPEndPoint? EndPoint, int? InheritedFd, SourceL
     /// <summary>`accept-proxy` (5.1), or `tcp-request connection expect-proxy layer4` in its frontend: every connection
     /// starts with a PROXY protocol header (v1 or v2), whose source address is then the client's.</summary>
     public bool AcceptProxy { get; init; }
+
+    /// <summary>`ssl` and its options (5.1, TlsConfig.cs): connections are TLS, terminated here; null: plain.</summary>
+    public TlsBindConfig? Tls { get; init; }
 }
 
 public sealed record FrontendConfig(
