@@ -194,6 +194,11 @@ internal sealed class AclParser(ConfigDiagnostics diag)
                 case "path_reg": criterion = AclCriterion.PathReg; break;
                 case "method": criterion = AclCriterion.Method; break;
                 case "src": criterion = AclCriterion.Src; break;
+                case "ssl_fc": criterion = AclCriterion.SslFc; break;
+                case "ssl_fc_sni": criterion = AclCriterion.SslFcSni; break;
+                case "ssl_fc_protocol": criterion = AclCriterion.SslFcProtocol; break;
+                case "ssl_fc_alpn": criterion = AclCriterion.SslFcAlpn; break;
+                case "ssl_c_used": criterion = AclCriterion.SslCUsed; break;
                 default:
                     diag.Error(line, fetch.Contains('(') || fetch.Contains('_')
                         ? $"'{keyword}': criterion {ConfigDiagnostics.Quote(fetch)} is not supported yet"
@@ -217,6 +222,9 @@ internal sealed class AclParser(ConfigDiagnostics diag)
             diag.Error(line, $"'{keyword}': ACL flag {ConfigDiagnostics.Quote(w[i])} is not supported yet (only -i and --)");
             return null;
         }
+        // A boolean fetch (7.1.2) matches on its own: `{ ssl_fc }`.
+        if (i >= to && criterion is AclCriterion.SslFc or AclCriterion.SslCUsed)
+            return new AclConfig(name, criterion, null, false, [], [], diag.At(line));
         if (i >= to)
         {
             diag.Error(line, $"'{keyword}': '{fetch}' needs at least one value");

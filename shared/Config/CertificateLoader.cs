@@ -173,7 +173,7 @@ internal static class CertificateLoader
             return null;
         }
         int count = 0;
-        foreach (var crl in PemCrls(Encoding.ASCII.GetString(pem)))
+        foreach (var crl in PemFile.Crls(Encoding.ASCII.GetString(pem)))
         {
             try
             {
@@ -189,18 +189,5 @@ internal static class CertificateLoader
         if (count > 0) return pem;
         diag.Error(at, $"'{keyword}': no CRL in {ConfigDiagnostics.Quote(path)}");
         return null;
-    }
-
-    /// <summary>The DER bytes of each `-----BEGIN X509 CRL-----` block of <paramref name="pem"/>.</summary>
-    public static IEnumerable<byte[]> PemCrls(string pem)
-    {
-        var rest = pem.AsMemory();
-        while (PemEncoding.TryFind(rest.Span, out var fields))
-        {
-            var span = rest.Span;
-            if (span[fields.Label].SequenceEqual("X509 CRL"))
-                yield return Convert.FromBase64String(new string(span[fields.Base64Data]));
-            rest = rest[fields.Location.End..];
-        }
     }
 }

@@ -15,7 +15,9 @@ public enum HttpConnectionMode { KeepAlive, ServerClose, Close }
 public sealed record ForwardForOption(string HeaderName, IPNetwork? Except);
 
 /// <summary>ACL criteria implemented (7.3.6 "Fetching HTTP samples", 7.3.3 `src`); Always/Never back the predefined TRUE/FALSE (7.4).</summary>
-public enum AclCriterion { Path, PathBeg, PathEnd, PathReg, Hdr, HdrBeg, Method, Src, Always, Never }
+public enum AclCriterion { Path, PathBeg, PathEnd, PathReg, Hdr, HdrBeg, Method, Src, Always, Never,
+    // TLS fetches of the client connection (7.3.4): booleans `ssl_fc`, `ssl_c_used`; strings `ssl_fc_sni`, `ssl_fc_protocol`, `ssl_fc_alpn`.
+    SslFc, SslFcSni, SslFcProtocol, SslFcAlpn, SslCUsed }
 
 /// <summary>
 /// One `acl NAME CRITERION [flags] VALUE...` line, or an anonymous `{ CRITERION VALUE... }` one.

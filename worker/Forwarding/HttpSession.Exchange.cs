@@ -236,7 +236,7 @@ internal sealed partial class HttpSession
         var flags = tunnel ? HttpHeadWriteFlags.KeepUpgrade : HttpHeadWriteFlags.None;
         if (!tunnel && !keepClient) flags |= HttpHeadWriteFlags.ConnectionClose;
         else if (keepClient && _req.Version == Http1Version.Http10) flags |= HttpHeadWriteFlags.ConnectionKeepAlive;
-        var facts = new HttpRequestFacts(_req, _clientIp);
+        var facts = new HttpRequestFacts(_req, _clientIp, _client.Tls);
         ulong beMask = HttpProxyRuntime.Evaluate(be.Http.ResponseRules, facts);
         ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.ResponseRules, facts);
         // :: Compression (HttpSession.Compression.cs): a compressed response gets its own fields and body loop.

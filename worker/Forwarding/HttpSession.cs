@@ -77,7 +77,7 @@ internal sealed partial class HttpSession : ProxySession
         _engine.RegisterSession(this);
         // :: The client's address (an `accept-proxy` listener's PROXY header first, before any request byte is read);
         // a failed header closes only this connection, which never became a session.
-        if (!await AcceptClientAsync(_engine).ConfigureAwait(false))
+        if (!await AcceptClientAsync(_engine).ConfigureAwait(false) || !await AcceptTlsAsync().ConfigureAwait(false))
         {
             Abort();
             _engine.UnregisterSession(this);
@@ -87,6 +87,7 @@ internal sealed partial class HttpSession : ProxySession
             _server.Dispose();
             return;
         }
+        if (Tls is { } tls) _client.UseTls(tls);
         SetPhase(PhaseIdle);
         _client.LastActivity = Environment.TickCount64;
         fe.Counters.OpenSession();
@@ -156,7 +157,7 @@ internal sealed partial class HttpSession : ProxySession
             WriteLog();
             return false;
         }
-        var facts = new HttpRequestFacts(_req, _clientIp);
+        var facts = new HttpRequestFacts(_req, _clientIp, _client.Tls);
 
         // :: Step 1c: the frontend's `http-request deny|return|redirect`: the first that applies answers, nothing is forwarded.
         if (CompiledRequestAction.FirstMatch(fe.Http.RequestActions, facts) is { } feAction)

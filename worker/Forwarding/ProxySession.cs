@@ -11,7 +11,7 @@ namespace Proxy.Worker.Forwarding;
 /// It also holds the client's addresses as every part of a session sees them (logs, `src` ACLs, `option forwardfor`,
 /// `balance source`, `send-proxy`): the socket's, or on an `accept-proxy` listener the PROXY header's.
 /// </summary>
-internal abstract class ProxySession : IThreadPoolWorkItem
+internal abstract partial class ProxySession : IThreadPoolWorkItem
 {
     internal int SessionIndex = -1;   // index in the engine's session table
 

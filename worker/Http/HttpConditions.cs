@@ -12,8 +12,11 @@ namespace Proxy.Worker.Http;
 /// layer-7 criterion having no sample and so not matching (as a fetch without a sample in HAProxy; the config admits
 /// only layer-4 ACLs there anyway). One evaluator serves both, with no copy of the AND/OR logic and no allocation.
 /// </summary>
-internal readonly ref struct HttpRequestFacts(HttpHead? head, IPAddress? client)
+internal readonly ref struct HttpRequestFacts(HttpHead? head, IPAddress? client, System.Net.Security.SslStream? tls = null)
 {
+    /// <summary>The client connection's TLS stream (`ssl_fc*` fetches); null on a plain connection.</summary>
+    public System.Net.Security.SslStream? Tls { get; } = tls;
+
     /// <summary>Facts at accept time: the connection's own source address, no request yet.</summary>
     public static HttpRequestFacts AtConnection(IPAddress? client) => new(null, client);
 
@@ -65,6 +68,7 @@ internal sealed class CompiledAcl
                     if (n.Contains(ip)) return true;
                 return false;
         }
+        if (_criterion >= AclCriterion.SslFc) return TlsFetches.Matches(_criterion, facts.Tls, _values, _ignoreCase);
         if (facts.Head is not { } head) return false;   // layer 7 at connection time: no sample
         switch (_criterion)
         {
