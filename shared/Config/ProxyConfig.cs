@@ -188,6 +188,9 @@ public sealed record ServerConfig(
 
     /// <summary>`send-proxy`, `send-proxy-v2[-ssl[-cn]]`, `proxy-v2-options`, `check-send-proxy` (ProxyProtocolConfig.cs).</summary>
     public ServerProxyProtocol ProxyProtocol { get; init; } = ServerProxyProtocol.None;
+
+    /// <summary>`ssl` and its options (5.2, TlsConfig.cs): connections to the server are TLS; null: plain.</summary>
+    public TlsServerConfig? Tls { get; init; }
 }
 
 public sealed record BackendConfig(

@@ -71,7 +71,12 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     private HttpKeywordParser Http => _http ??= new HttpKeywordParser(diag, _acls, bufSize);
 
     /// <summary>The TLS keywords' parser, whose globals (`crt-base`, `ssl-default-bind-*`) a `bind ... ssl` starts from.</summary>
-    public TlsParser Tls { get; init; } = new(diag);
+    public TlsParser Tls
+    {
+        get => _tls ??= new TlsParser(diag);
+        init { _tls = value; _servers.Tls = value; }
+    }
+    private TlsParser? _tls;
 
     /// <summary>Whether <paramref name="keyword"/> is a proxy keyword implemented here (for "not allowed in global").</summary>
     public static bool IsProxyKeyword(string keyword) => KeywordSections.ContainsKey(keyword) && keyword is not "maxconn" and not "log";

@@ -352,6 +352,143 @@ internal sealed class TlsParser(ConfigDiagnostics diag)
     /// <summary>A relative path taken from the base directory (`crt-base`, `ca-base`) as HAProxy does; an absolute one as is.</summary>
     private static string Based(string? baseDir, string path) =>
         baseDir is null || path.StartsWith('/') ? path : Path.Combine(baseDir, path);
+    /// <summary>Whether <paramref name="option"/> is a TLS `server` option (5.2) read here.</summary>
+    public static bool IsServerOption(string option) => option is "ssl" or "no-ssl" or "verify" or "ca-file" or "crt" or "crl-file"
+        or "sni" or "verifyhost" or "no-verifyhost" or "alpn" or "check-ssl" or "no-check-ssl" or "check-sni" or "no-ssl-reuse"
+        or "ssl-reuse" or "ssl-min-ver" or "ssl-max-ver" or "no-sslv3" or "no-tlsv10" or "no-tlsv11" or "no-tlsv12" or "no-tlsv13"
+        or "force-sslv3" or "force-tlsv10" or "force-tlsv11" or "force-tlsv12" or "force-tlsv13" or "ciphers" or "ciphersuites"
+        or "no-tls-tickets" or "curves" or "sigalgs" or "client-sigalgs";
+
+    /// <summary>The `ssl-default-server-*` a server without TLS options of its own starts from.</summary>
+    public ServerTlsDraft NewServerDraft() => new() { Versions = _serverVersions, Options = _settings.DefaultServer };
+
+    /// <summary>Reads one TLS `server` option at <paramref name="i"/> into <paramref name="draft"/>; null after an error.</summary>
+    public ServerTlsDraft? ParseServerOption(ServerTlsDraft draft, string keyword, ConfigLine line, ref int i)
+    {
+        var w = line.Words;
+        int n = line.Number;
+        var option = w[i];
+        var range = draft.Versions;
+        if (TryParseVersionOption(n, keyword, w, ref i, ref range)) return draft with { Versions = range };
+        switch (option)
+        {
+            case "ssl": return draft with { Ssl = true };
+            case "no-ssl": return draft with { Ssl = false };
+            case "no-verifyhost": return draft with { VerifyHost = null };
+            case "check-ssl": return draft with { CheckSsl = true };
+            case "no-check-ssl": return draft with { CheckSsl = false };
+            case "no-ssl-reuse": return draft with { NoSslReuse = true };
+            case "ssl-reuse": return draft with { NoSslReuse = false };
+            case "no-tls-tickets": return draft with { Options = draft.Options with { NoTlsTickets = true } };
+        }
+        if (i + 1 >= w.Count)
+        {
+            diag.Error(n, $"'{keyword}': option '{option}' needs a value");
+            return null;
+        }
+        var value = w[++i];
+        var at = diag.At(n);
+        switch (option)
+        {
+            case "verify":
+                if (value == "none") return draft with { Verify = TlsVerify.None };
+                if (value == "required") return draft with { Verify = TlsVerify.Required };
+                diag.Error(n, $"'{keyword} verify': expected none or required, got {ConfigDiagnostics.Quote(value)}");
+                return null;
+            case "ca-file":
+                return CertificateLoader.LoadCaFile(diag, at, keyword + " ca-file", Based(_settings.CaBase, value)) is { } ca ? draft with { CaFile = ca } : null;
+            case "crl-file":
+                diag.Warning(n, $"'{keyword} crl-file' has no effect here: server certificates are checked against 'ca-file' only (no revocation list)");
+                return draft;
+            case "crt":
+                return CertificateLoader.LoadOne(diag, at, keyword + " crt", Based(_settings.CrtBase, value), [], Now()) is { } crt ? draft with { Certificate = crt } : null;
+            case "sni":
+            case "check-sni":
+                return ParseSni(draft, n, keyword, option, value);
+            case "verifyhost":
+                return draft with { VerifyHost = value };
+            case "alpn":
+                return draft with { Alpn = ParseAlpn(n, keyword + " alpn", value) };
+            case "ciphers":
+            case "ciphersuites":
+                diag.Warning(n, $"'{keyword} {option}' has no effect here: {NoCipherStrings}");
+                return draft;
+            case "curves":
+            case "sigalgs":
+            case "client-sigalgs":
+                diag.Warning(n, $"'{keyword} {option}' has no effect here: .NET's SslStream takes no such list; OpenSSL's defaults apply");
+                return draft;
+        }
+        diag.Error(n, $"'{keyword}': option '{option}' is not supported yet");
+        return null;
+    }
+
+    /// <summary>`sni EXPR` (5.2): a sample expression; supported: `str(NAME)` and `req.hdr(host)` (and `hdr(host)`).</summary>
+    private ServerTlsDraft? ParseSni(ServerTlsDraft draft, int n, string keyword, string option, string value)
+    {
+        if (value.StartsWith("str(", StringComparison.Ordinal) && value.EndsWith(')') && value.Length > 5)
+        {
+            string name = value[4..^1];
+            return option == "sni" ? draft with { Sni = name, SniFromHost = false } : draft with { CheckSni = name };
+        }
+        if (option == "sni" && value is "req.hdr(host)" or "hdr(host)" or "req.hdr(Host)" or "hdr(Host)")
+            return draft with { Sni = null, SniFromHost = true };
+        if (option == "check-sni" && !value.Contains('('))
+            return draft with { CheckSni = value };   // check-sni takes a plain name (5.2)
+        diag.Error(n, $"'{keyword} {option}': only str(NAME){(option == "sni" ? " and req.hdr(host)" : " and a plain name")} are supported yet, got {ConfigDiagnostics.Quote(value)}");
+        return null;
+    }
+
+    /// <summary>A server's TLS settings from its draft; null without `ssl` (or after an error).</summary>
+    /// <param name="checkOverTls">HAProxy would check this server over TLS (5.2 "check-ssl": `check` with `check-ssl`, or with
+    /// `ssl` and neither `port` nor `addr`)</param>
+    public TlsServerConfig? BuildServer(ServerTlsDraft draft, int n, string keyword, bool checkOverTls)
+    {
+        if (checkOverTls && (draft.Ssl || draft.CheckSsl))
+            diag.Warning(n, $"'{keyword}': health checks over TLS are not supported yet: this server's checks connect in clear (a layer-4 check still sees the port; an HTTP check of a TLS port fails: set 'port' to a plain one)");
+        if (!draft.Ssl) return null;
+        var verify = draft.Verify ?? _settings.ServerVerify;
+        if (verify == TlsVerify.Required && draft.CaFile is null)
+        {
+            // HAProxy's own refusal, worded as its message.
+            diag.Error(n, $"'{keyword}': verify is enabled by default but no CA file specified. Set 'ca-file', or an explicit 'verify none' on the line, or 'ssl-server-verify none' in the global section");
+            return null;
+        }
+        if (draft.Versions.Versions == TlsVersions.None)
+        {
+            diag.Error(n, $"'{keyword}': no protocol version is left enabled (check ssl-min-ver, ssl-max-ver and no-*)");
+            return null;
+        }
+        return new TlsServerConfig(draft.Options with { Versions = draft.Versions.Versions })
+        {
+            Verify = verify,
+            CaFile = draft.CaFile,
+            Certificate = draft.Certificate,
+            Sni = draft.Sni,
+            SniFromHost = draft.SniFromHost,
+            VerifyHost = draft.VerifyHost,
+            Alpn = draft.Alpn,
+            NoSslReuse = draft.NoSslReuse,
+        };
+    }
+}
+
+/// <summary>A server's (or default-server's) TLS options while they are read; immutable so `default-server` can be copied.</summary>
+internal sealed record ServerTlsDraft
+{
+    public bool Ssl { get; init; }
+    public bool CheckSsl { get; init; }
+    public bool NoSslReuse { get; init; }
+    public bool SniFromHost { get; init; }
+    public TlsVerify? Verify { get; init; }
+    public byte[]? CaFile { get; init; }
+    public CertificateFile? Certificate { get; init; }
+    public string? Sni { get; init; }
+    public string? CheckSni { get; init; }
+    public string? VerifyHost { get; init; }
+    public IReadOnlyList<string> Alpn { get; init; } = [];
+    public TlsOptions Options { get; init; } = TlsOptions.Default;
+    public VersionRange Versions { get; init; } = VersionRange.Default;
 }
 
 /// <summary>`ssl-min-ver` .. `ssl-max-ver` minus the `no-*` ones.</summary>

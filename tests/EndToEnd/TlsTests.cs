@@ -17,7 +17,8 @@ public sealed class TlsTests
     private OriginProcess _origin = null!;
     private ProxyInstance _proxy = null!;
     private string _site = null!, _client = null!, _revoked = null!;
-    private int _http, _plain, _tcp, _verify;
+    private int _http, _plain, _tcp, _verify, _toNginx, _wrongCa;
+    private NginxOrigin _nginx = null!;
 
     [OneTimeSetUp]
     public void StartProxy()
@@ -29,7 +30,11 @@ public sealed class TlsTests
         _revoked = _pki.Issue("revoked.pem", "mallory", [], client: true);
         _pki.Crl("crl.pem", _revoked);
         _origin = new OriginProcess("tls-origin");
-        (_http, _plain, _tcp, _verify) = (Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free());
+        _nginx = new NginxOrigin(_pki.Issue("nginx.pem", "origin.test", ["origin.test"]));
+        using var otherCa = new TestPki("Other CA");
+        string wrongCa = Path.Combine(_pki.Directory, "wrong-ca.pem");
+        File.Copy(otherCa.CaPath, wrongCa);
+        (_http, _plain, _tcp, _verify, _toNginx, _wrongCa) = (Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free());
         _proxy = new ProxyInstance($$"""
             defaults
                 timeout connect 5s
@@ -60,6 +65,14 @@ public sealed class TlsTests
             backend be_tcp
                 mode tcp
                 server o 127.0.0.1:{{_origin.Port}}
+            listen to_nginx
+                mode http
+                bind 127.0.0.1:{{_toNginx}}
+                server n 127.0.0.1:{{_nginx.TlsPort}} ssl verify required ca-file {{_pki.CaPath}} sni req.hdr(host) verifyhost origin.test
+            listen wrong_ca
+                mode http
+                bind 127.0.0.1:{{_wrongCa}}
+                server n 127.0.0.1:{{_nginx.TlsPort}} ssl verify required ca-file {{wrongCa}} sni str(origin.test)
             """, global: "    nbproc 1\n").Start();
     }
 
@@ -68,6 +81,7 @@ public sealed class TlsTests
     {
         _proxy?.Dispose();
         _origin?.Dispose();
+        _nginx?.Dispose();
         _pki?.Dispose();
     }
 
@@ -129,6 +143,15 @@ public sealed class TlsTests
         // verify optional (the tcp frontend, relaying HTTP bytes): no certificate is fine, a revoked one is not.
         Assert.That(Curl("default.test", _tcp, "/").Stdout, Does.Contain("tls-origin"));
         Assert.That(Curl("default.test", _tcp, "/", "--cert", badCert, "--key", badKey).ExitCode, Is.Not.EqualTo(0));
+    }
+
+    [Test]
+    public void ServerSsl_VerifiesNginxAndSendsTheHostAsSni_WrongCaRefused()
+    {
+        var r = ProcessRunner.Run("curl", ["-s", "-m", "10", "-H", "Host: origin.test", $"http://127.0.0.1:{_toNginx}/"]);
+        Assert.That(r.Stdout, Is.EqualTo("sni=origin.test"), r.All);
+        var refused = ProcessRunner.Run("curl", ["-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", $"http://127.0.0.1:{_wrongCa}/"]);
+        Assert.That(refused.Stdout, Is.EqualTo("503"), "a certificate from another CA is a failed connect");
     }
 
     [Test]

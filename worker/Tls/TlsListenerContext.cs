@@ -134,7 +134,7 @@ internal sealed class TlsListenerContext
     }
 
     /// <summary>The configured versions as SslProtocols; SSLv3, TLS 1.0 and 1.1 are asked for only when enabled.</summary>
-    private static SslProtocols ProtocolsOf(TlsVersions versions)
+    internal static SslProtocols ProtocolsOf(TlsVersions versions)
     {
         var p = SslProtocols.None;
 #pragma warning disable CS0618, SYSLIB0039 // obsolete protocols: only when the configuration enables them (ssl-min-ver)
