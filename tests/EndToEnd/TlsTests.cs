@@ -162,7 +162,7 @@ public sealed class TlsTests
     }
 
     [Test]
-    public void GarbageHandshake_CostsOnlyItsConnection()
+    public async Task GarbageHandshake_CostsOnlyItsConnection_AndIsCounted()
     {
         using (var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
         {
@@ -175,6 +175,20 @@ public sealed class TlsTests
             Assert.That(n, Is.LessThanOrEqualTo(7), "closed (perhaps after an alert), never answered in plain text");
         }
         Assert.That(Curl("default.test", _http, "/").Stdout, Does.Contain("tls-origin"));
+        // Counted on the board: the failed handshake and the completed ones, per frontend (HAProxy's SSL stats module).
+        await Poll.UntilAsync(() => FrontendStat("fe_https", "ssl_failed_handshake") >= 1 && FrontendStat("fe_https", "ssl_sess") >= 1,
+            "ssl_failed_handshake and ssl_sess of fe_https on the board");
+        var info = await Proxy.Shared.Control.ControlClient.SendAsync(_proxy.SocketPath, "show info", TimeSpan.FromSeconds(5));
+        Assert.That(info, Does.Match(@"CumSslConns: [1-9]"));
+    }
+
+    /// <summary>A frontend's column in `proxyctl stats --csv`; -1 when absent or empty.</summary>
+    private long FrontendStat(string frontend, string column)
+    {
+        var lines = _proxy.Ctl("stats", "--csv").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        int index = Array.IndexOf(lines[0].TrimStart('#', ' ').Split(','), column);
+        var row = lines.FirstOrDefault(l => l.StartsWith(frontend + ",FRONTEND,", StringComparison.Ordinal));
+        return index < 0 || row is null || !long.TryParse(row.Split(',')[index], out long v) ? -1 : v;
     }
 
     [Test, Order(100)]

@@ -7,6 +7,8 @@ using Proxy.Worker.Compression;
 using Proxy.Worker.Http;
 using Proxy.Worker.Stats;
 
+using Proxy.Worker.Tls;
+
 namespace Proxy.Worker.Forwarding;
 
 /// <summary>
@@ -112,6 +114,7 @@ internal sealed partial class HttpSession : ProxySession
             SetPhase(PhaseClosed);
             _tx.End();
             fe.Counters.CloseSession();
+            if (Tls is not null) TlsCounters.Closed(fe);
             _engine.UnregisterSession(this);
             // Every operation has completed: the buffers can go back.
             _server.Dispose();

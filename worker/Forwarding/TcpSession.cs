@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using Proxy.Shared.Config;
 using Proxy.Worker.Stats;
 
+using Proxy.Worker.Tls;
+
 namespace Proxy.Worker.Forwarding;
 
 /// <summary>
@@ -93,7 +95,11 @@ internal sealed partial class TcpSession : ProxySession
         finally
         {
             Abort();
-            Tls?.Dispose();   // every operation on it has completed
+            if (Tls is { } tls)
+            {
+                tls.Dispose();   // every operation on it has completed
+                TlsCounters.Closed(fe);
+            }
             // Logged before the counters drop, so the line's connection counts include this session (as HAProxy's).
             if (fe.TrafficLog is { } traffic) WriteLog(traffic);
             CountTimes();
