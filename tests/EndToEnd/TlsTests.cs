@@ -154,6 +154,20 @@ public sealed class TlsTests
         Assert.That(refused.Stdout, Is.EqualTo("503"), "a certificate from another CA is a failed connect");
     }
 
+    [TestCase("-tls1_2")]
+    [TestCase("-tls1_3")]
+    public void Resumption_WithinOneWorker(string version)
+    {
+        // A request is sent and the answer read (-ign_eof), so a TLS 1.3 ticket, which follows the handshake, is received.
+        string session = Path.Combine(_pki.Directory, "session" + version);
+        string run(string args) => ProcessRunner.Run("bash", ["-c",
+            $"printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' | openssl s_client -connect 127.0.0.1:{_http} {version} -ign_eof {args}"],
+            TimeSpan.FromSeconds(20)).Stdout;
+        Assert.That(run($"-sess_out {session}"), Does.Contain("New, TLSv1."));
+        for (int i = 0; i < 3; i++)
+            Assert.That(run($"-sess_in {session}"), Does.Contain("Reused, TLSv1."), $"reconnect {i + 1}");
+    }
+
     [Test]
     public void RedirectSchemeHttps_UnlessSslFc()
     {
