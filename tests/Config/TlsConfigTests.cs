@@ -164,4 +164,31 @@ public class TlsConfigTests
         Assert.That(errors, Has.Some.StartsWith("test.cfg:4: 'bind ssl-min-ver': expected SSLv3"));
         Assert.That(errors, Has.Some.StartsWith("test.cfg:4: 'bind verify': expected none, optional or required"));
     }
+
+    [Test]
+    public void SslFetches_AreAclCriteria_BooleansWithoutValues()
+    {
+        var config = ParseValid(Lines("frontend f", "mode http", "bind :80", "acl tls ssl_fc", "acl named ssl_fc_sni -i www.example.org",
+            "http-request redirect scheme https unless tls || { ssl_c_used } { ssl_fc_protocol TLSv1.3 } { ssl_fc_alpn http/1.1 }",
+            "default_backend b", "backend b", "mode http"));
+        var action = config.Frontends[0].Http.RequestActions.Single();
+        Assert.That(action.Condition!.AnyOf.SelectMany(all => all).SelectMany(t => t.Acls).Select(a => a.Criterion),
+            Is.EqualTo(new[] { AclCriterion.SslFc, AclCriterion.SslCUsed, AclCriterion.SslFcProtocol, AclCriterion.SslFcAlpn }));
+    }
+
+    [Test]
+    public void ServerSsl_OptionsAndHaproxysVerifyError()
+    {
+        var config = ParseValid(Lines("global", $"ca-base {_pki.Directory}", "backend b", "mode http",
+            "server s 127.0.0.1:443 ssl ca-file ca.pem sni req.hdr(host) verifyhost origin.test alpn h2,http/1.1 no-ssl-reuse",
+            "server t 127.0.0.1:443 ssl verify none sni str(t.example)"));
+        var s = config.Backends[0].Servers[0].Tls!;
+        Assert.That((s.Verify, s.SniFromHost, s.VerifyHost, s.Alpn.Single(), s.NoSslReuse), Is.EqualTo((TlsVerify.Required, true, "origin.test", "http/1.1", true)));
+        Assert.That(config.Backends[0].Servers[1].Tls!.Sni, Is.EqualTo("t.example"));
+        var errors = ParseErrors(Lines("backend b", "mode http", "server s 127.0.0.1:443 ssl", "server t 127.0.0.1:443 ssl verify none sni hdr(x-foo)"));
+        Assert.That(errors, Has.Some.StartsWith("test.cfg:3: 'server': verify is enabled by default but no CA file specified"));
+        Assert.That(errors, Has.Some.StartsWith("test.cfg:4: 'server sni': only str(NAME) and req.hdr(host) are supported yet"));
+        var tcp = ParseErrors(Lines("backend b", "mode tcp", "server s 127.0.0.1:443 ssl verify none"));
+        Assert.That(tcp, Has.Some.StartsWith("test.cfg:3: 'server s': 'ssl' to a server is supported in mode http only yet"));
+    }
 }
