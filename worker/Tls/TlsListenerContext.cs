@@ -27,11 +27,7 @@ internal sealed class TlsListenerContext
     {
         _strictSni = config.StrictSni;
         _verify = config.Verify;
-        if (config.CaFile is { } ca)
-        {
-            _trusted = [];
-            _trusted.ImportFromPem(Encoding.ASCII.GetString(ca));
-        }
+        _trusted = TlsCertificates.Trusted(config.CaFile);
         if (config.CrlFile is { } crl)
             foreach (var der in PemFile.Crls(Encoding.ASCII.GetString(crl))) AddRevoked(der);
         var protocols = ProtocolsOf(config.Options.Versions);
@@ -40,15 +36,10 @@ internal sealed class TlsListenerContext
         for (int i = 0; i < config.Certificates.Count; i++)
         {
             var file = config.Certificates[i];
-            string pem = Encoding.ASCII.GetString(file.Pem);
-            var cert = X509Certificate2.CreateFromPem(pem, pem);
-            var all = new X509Certificate2Collection();
-            all.ImportFromPem(pem);
-            var chain = new X509Certificate2Collection();
-            for (int k = 1; k < all.Count; k++) chain.Add(all[k]);
+            var context = TlsCertificates.Context(file.Pem, out var cert);
             _options[i] = new SslServerAuthenticationOptions
             {
-                ServerCertificateContext = SslStreamCertificateContext.Create(cert, chain, offline: true),
+                ServerCertificateContext = context,
                 EnabledSslProtocols = protocols,
                 ApplicationProtocols = alpn,
                 ClientCertificateRequired = _verify != TlsVerify.None,
@@ -92,11 +83,7 @@ internal sealed class TlsListenerContext
     {
         if (certificate is null) return _verify == TlsVerify.Optional;
         using var cert = new X509Certificate2(certificate);
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        if (_trusted is not null) chain.ChainPolicy.CustomTrustStore.AddRange(_trusted);
-        if (!chain.Build(cert)) return false;
+        if (!TlsCertificates.ChainsTo(cert, _trusted)) return false;
         return _revoked.Count == 0 || !_revoked.Contains(RevocationKey(cert.IssuerName.RawData, cert.SerialNumberBytes.Span));
     }
 

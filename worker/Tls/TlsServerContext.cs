@@ -26,20 +26,8 @@ internal sealed class TlsServerContext
     private TlsServerContext(TlsServerConfig config)
     {
         _config = config;
-        if (config.CaFile is { } ca)
-        {
-            _trusted = [];
-            _trusted.ImportFromPem(Encoding.ASCII.GetString(ca));
-        }
-        if (config.Certificate is { } crt)
-        {
-            string pem = Encoding.ASCII.GetString(crt.Pem);
-            var all = new X509Certificate2Collection();
-            all.ImportFromPem(pem);
-            var chain = new X509Certificate2Collection();
-            for (int k = 1; k < all.Count; k++) chain.Add(all[k]);
-            _clientCertificate = SslStreamCertificateContext.Create(X509Certificate2.CreateFromPem(pem, pem), chain, offline: true);
-        }
+        _trusted = TlsCertificates.Trusted(config.CaFile);
+        if (config.Certificate is { } crt) _clientCertificate = TlsCertificates.Context(crt.Pem, out _);
         _alpn = config.Alpn.Count == 0 ? null : config.Alpn.Select(a => new SslApplicationProtocol(a)).ToList();
         _protocols = TlsListenerContext.ProtocolsOf(config.Options.Versions);
     }
@@ -88,11 +76,7 @@ internal sealed class TlsServerContext
         if (_config.Verify == TlsVerify.None) return true;
         if (certificate is null) return false;
         using var cert = new X509Certificate2(certificate);
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        if (_trusted is not null) chain.ChainPolicy.CustomTrustStore.AddRange(_trusted);
-        if (!chain.Build(cert)) return false;
+        if (!TlsCertificates.ChainsTo(cert, _trusted)) return false;
         return expectedName is null || cert.MatchesHostname(expectedName);
     }
 
