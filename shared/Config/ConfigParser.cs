@@ -28,7 +28,7 @@ internal sealed class ConfigParser
     {
         _diag = diag;
         _global = new GlobalSectionParser(diag);
-        _proxyParser = new ProxySectionParser(diag, resolver, () => _global.BufSize);
+        _proxyParser = new ProxySectionParser(diag, resolver, () => _global.BufSize) { Tls = _global.Tls };
     }
 
     /// <summary>Parses every line, then validates; the model is returned only when no error was found.</summary>

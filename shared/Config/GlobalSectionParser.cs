@@ -29,7 +29,10 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
     /// <summary>`tune.bufsize` as set so far: files read while parsing (errorfile) must fit in it, as in HAProxy.</summary>
     public int BufSize => _settings.BufSize;
 
-    public GlobalSettings Build() => _settings with { CpuMaps = _cpuMaps.ToArray(), Logs = _logs.ToArray() };
+    /// <summary>The TLS globals (TlsParser.cs); binds read their defaults from it as they are parsed.</summary>
+    public TlsParser Tls { get; } = new(diag);
+
+    public GlobalSettings Build() => _settings with { CpuMaps = _cpuMaps.ToArray(), Logs = _logs.ToArray(), Tls = Tls.Build() };
 
     public void ParseLine(ConfigLine line)
     {
@@ -144,6 +147,7 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
                     _settings = _settings with { WorkerWatchdog = watchdog };
                 break;
             default:
+                if (Tls.TryParseGlobal(line)) break;
                 if (!_process.TryParse(line, ref _settings, _nbProcLine))
                     ReportOther(line);
                 break;

@@ -130,6 +130,8 @@ public sealed record GlobalSettings(
 
     /// <summary>`log-send-hostname [NAME]`: the host name in the syslog header of traffic log lines; null: the machine's.</summary>
     public string? LogHostname { get; init; }
+    /// <summary>TLS globals: `crt-base`, `ca-base`, `ssl-default-*`, `ssl-server-verify` (TlsConfig.cs).</summary>
+    public TlsGlobalSettings Tls { get; init; } = TlsGlobalSettings.Default;
 
     public static GlobalSettings Default { get; } = new(
         MaxConn: 4096, NbProc: null, CpuMaps: [], PidFile: null, StatsSocket: null,
@@ -161,6 +163,9 @@ public sealed record BindAddress(IPEndPoint? EndPoint, int? InheritedFd, SourceL
     /// <summary>`accept-proxy` (5.1), or `tcp-request connection expect-proxy layer4` in its frontend: every connection
     /// starts with a PROXY protocol header (v1 or v2), whose source address is then the client's.</summary>
     public bool AcceptProxy { get; init; }
+
+    /// <summary>`ssl` and its options (5.1, TlsConfig.cs): connections are TLS, terminated here; null: plain.</summary>
+    public TlsBindConfig? Tls { get; init; }
 }
 
 public sealed record FrontendConfig(
@@ -253,6 +258,9 @@ public sealed record ServerConfig(
 
     /// <summary>`send-proxy`, `send-proxy-v2[-ssl[-cn]]`, `proxy-v2-options`, `check-send-proxy` (ProxyProtocolConfig.cs).</summary>
     public ServerProxyProtocol ProxyProtocol { get; init; } = ServerProxyProtocol.None;
+
+    /// <summary>`ssl` and its options (5.2, TlsConfig.cs): connections to the server are TLS; null: plain.</summary>
+    public TlsServerConfig? Tls { get; init; }
 }
 
 public sealed record BackendConfig(

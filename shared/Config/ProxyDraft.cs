@@ -25,6 +25,9 @@ internal sealed record ServerDefaults(int Weight, int MaxConn, bool Check, TimeS
 
     /// <summary>`send-proxy` and its family (ProxyProtocolConfig.cs).</summary>
     public ServerProxyProtocol ProxyProtocol { get; init; } = ServerProxyProtocol.None;
+
+    /// <summary>`ssl` and its options (TlsParser.cs); null: the `ssl-default-server-*` in force at the server's line.</summary>
+    public ServerTlsDraft? Tls { get; init; }
 }
 
 /// <summary>

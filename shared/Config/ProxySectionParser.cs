@@ -92,6 +92,14 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     private LogFormatKeywordParser? _logFormats;
     private LogFormatKeywordParser LogFormats => _logFormats ??= new LogFormatKeywordParser(diag, _acls.Samples);
 
+    /// <summary>The TLS keywords' parser, whose globals (`crt-base`, `ssl-default-bind-*`) a `bind ... ssl` starts from.</summary>
+    public TlsParser Tls
+    {
+        get => _tls ??= new TlsParser(diag);
+        init { _tls = value; _servers.Tls = value; }
+    }
+    private TlsParser? _tls;
+
     /// <summary>Whether <paramref name="keyword"/> is a proxy keyword implemented here (for "not allowed in global").</summary>
     public static bool IsProxyKeyword(string keyword) => KeywordSections.ContainsKey(keyword) && keyword is not "maxconn" and not "log" and not "stats";
 
@@ -267,11 +275,17 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         var location = diag.At(line.Number);
         var binds = AddressParser.ParseBind(w[1], location, resolver, m => diag.Error(location, m));
         bool acceptProxy = false;
+        var tls = Tls.NewBindDraft();
         for (int i = 2; i < w.Count; i++)
         {
             if (w[i] == "accept-proxy")
             {
                 acceptProxy = true;
+                continue;
+            }
+            if (TlsParser.IsBindOption(w[i]))
+            {
+                if (!Tls.ParseBindOption(tls, line, ref i)) break;
                 continue;
             }
             if (BindExtras.TryParse(diag, line, ref i)) continue;
@@ -281,7 +295,8 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             if (KnownKeywords.BindOptions.Contains(w[i]) && i + 1 < w.Count && !KnownKeywords.BindOptions.Contains(w[i + 1]))
                 i++;                           // skip the option's value, to report the next option and not its value
         }
-        foreach (var b in binds) proxy.Binds.Add(acceptProxy ? b with { AcceptProxy = true } : b);
+        var tlsBind = Tls.BuildBind(tls, line.Number);
+        foreach (var b in binds) proxy.Binds.Add(b with { AcceptProxy = acceptProxy, Tls = tlsBind });
     }
 
     /// <summary>
@@ -444,7 +459,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         if (Extras.TryParse(proxy, line)) return;
         if (KnownKeywords.UnsupportedProxy.Contains(keyword))
             diag.Error(line.Number, $"'{keyword}' is not supported yet");
-        else if (GlobalSectionParser.Keywords.Contains(keyword))
+        else if (GlobalSectionParser.Keywords.Contains(keyword) || TlsParser.GlobalKeywords.Contains(keyword))
             diag.Error(line.Number, $"'{keyword}' is not allowed in {SectionName(proxy)} section (it is a global keyword)");
         else
             diag.Error(line.Number, $"unknown keyword {ConfigDiagnostics.Quote(keyword)} in {SectionName(proxy)} section");

@@ -11,6 +11,9 @@ namespace Proxy.Shared.Config;
 /// </summary>
 internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver resolver)
 {
+    /// <summary>The TLS options' parser (its `ssl-default-server-*`, `ca-base`, `crt-base` in force).</summary>
+    public TlsParser Tls { get; set; } = new(diag);
+
     /// <summary>HAProxy's SRV_UWGHT_MAX: user weights go from 0 (no new traffic) to 256.</summary>
     public const int MaxWeight = 256;
 
@@ -41,7 +44,9 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
         proxy.Servers.Add(new ServerConfig(
             name, HostOf(w[2]), endPoint, settings.Weight, settings.MaxConn, settings.Check, settings.Inter,
             settings.Rise, settings.Fall, settings.Backup, settings.Disabled, diag.At(n))
-        { CheckSettings = settings.CheckSettings, ProxyProtocol = settings.ProxyProtocol });
+        { CheckSettings = settings.CheckSettings, ProxyProtocol = settings.ProxyProtocol,
+          Tls = Tls.BuildServer(settings.Tls ?? Tls.NewServerDraft(), n, "server",
+              settings.Check && (settings.Tls?.CheckSsl == true || (settings.CheckSettings.Port is null && settings.CheckSettings.Address is null))) });
     }
 
     public void ParseDefaultServer(ProxyDraft proxy, ConfigLine line)
@@ -99,6 +104,10 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
                     }
                     i++;
                     diag.Warning(n, $"'{keyword}': option '{option}' has no effect here: {ProxyExtrasParser.ServerOptionsWithoutEffect[option]}");
+                    continue;
+                case var _ when TlsParser.IsServerOption(option):
+                    if (Tls.ParseServerOption(s.Tls ?? Tls.NewServerDraft(), keyword, line, ref i) is not { } tls) return null;
+                    s = s with { Tls = tls };
                     continue;
                 default:
                     diag.Error(n, KnownKeywords.UnsupportedServerOptions.Contains(option)

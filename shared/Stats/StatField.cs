@@ -19,6 +19,8 @@ public enum StatField
     Chkfail, Chkdown, Lastchg, Downtime, Hanafail, CheckStatus, CheckCode, CheckDuration, CheckRise, CheckFall, CheckHealth,
     // HTTP compression (frontends and backends): bytes in and out of the compressor, bytes that bypassed it, responses compressed.
     CompIn, CompOut, CompByp, CompRsp,
+    // TLS on frontends (`bind ... ssl`): handshakes completed, failed, and TLS sessions open now (show info CurrSslConns).
+    SslSess, SslFailedHandshake, SslCur,
 }
 
 /// <summary>
@@ -31,6 +33,8 @@ public enum InfoField
     ConnRate, ConnRateMax, SessRate, SessRateMax, MaxConn,
     // Compression input and output (bytes/s over the last second) and the `maxcomprate` share of each worker (bytes/s).
     CompressBpsIn, CompressBpsOut, CompressBpsRateLim,
+    // TLS handshakes completed per second over the last interval, and its maximum.
+    SslRate, SslRateMax,
 }
 
 /// <summary>How values of several workers (and of gone ones) combine into a total; HAProxy's typed output (9.2) nature letters in brackets.</summary>

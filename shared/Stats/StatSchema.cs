@@ -127,6 +127,11 @@ public static class StatSchema
         None("safe_conn_cur"), None("used_conn_cur"), None("need_conn_est"), None("uweight"),
         // Hidden: the number of requests the four timer sums above cover.
         new("timed", StatCell.Hidden, StatField.Timed, StatKind.Counter, BS, false),
+        // HAProxy's SSL stats module columns (after the standard ones, as its `show stat` prints them). ssl_reused_sess
+        // stays empty: .NET's SslStream does not say whether a handshake resumed a session.
+        Col("ssl_sess", StatField.SslSess, StatKind.Counter, F), None("ssl_reused_sess"),
+        Col("ssl_failed_handshake", StatField.SslFailedHandshake, StatKind.Counter, F),
+        new("ssl_cur", StatCell.Hidden, StatField.SslCur, StatKind.Gauge, F, false),
     ];
 
     private static readonly (string Name, StatKind Kind)[] s_info =
@@ -135,6 +140,7 @@ public static class StatSchema
         ("SessRate", StatKind.Gauge), ("MaxSessRate", StatKind.Max), ("MaxConn", StatKind.Value),
         // Each worker publishes its own rates and its share of the limit: the sums are the instance's.
         ("CompressBpsIn", StatKind.Gauge), ("CompressBpsOut", StatKind.Gauge), ("CompressBpsRateLim", StatKind.Gauge),
+        ("SslRate", StatKind.Gauge), ("MaxSslRate", StatKind.Max),
     ];
 
     private static readonly StatSchemaEntry[] s_byField = IndexByField();

@@ -47,6 +47,10 @@ public static class StatsInfo
             new("CompressBpsIn", Info(InfoField.CompressBpsIn), null),
             new("CompressBpsOut", Info(InfoField.CompressBpsOut), null),
             new("CompressBpsRateLim", Info(InfoField.CompressBpsRateLim), null),
+            new("CurrSslConns", snapshot.CurrSslConns(worker), null),
+            new("CumSslConns", snapshot.CumSslConns(worker), null),
+            new("SslRate", Info(InfoField.SslRate), null),
+            new("MaxSslRate", Info(InfoField.SslRateMax), null),
             new("Stopping", stopping ? 1 : 0, null),
             new("Generation", worker?.Generation ?? snapshot.Generation, null),
         ];

@@ -75,6 +75,11 @@ public sealed class StatsSnapshot
     /// <summary>`show info` CumReq: the frontends' req_tot (HTTP requests received).</summary>
     public long CumReq(StatsWorker? worker = null) => SumOverFrontends(StatField.ReqTot, worker);
 
+    /// <summary>`show info` CurrSslConns and CumSslConns: the frontends' open TLS sessions and completed handshakes.</summary>
+    public long CurrSslConns(StatsWorker? worker = null) => SumOverFrontends(StatField.SslCur, worker);
+
+    public long CumSslConns(StatsWorker? worker = null) => SumOverFrontends(StatField.SslSess, worker);
+
     // The process-wide counts are the frontends' own, counted live on the board: one source, never a second copy.
     private long SumOverFrontends(StatField field, StatsWorker? worker)
     {

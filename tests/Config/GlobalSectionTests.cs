@@ -163,7 +163,7 @@ public class GlobalSectionTests
     [TestCase("log 127.0.0.1 format xml local0", "'log': unknown format 'xml'")]
     [TestCase("log global", "'log global' is only allowed in")]
     [TestCase("thread-groups 2", "'thread-groups' is not supported yet")]
-    [TestCase("tune.ssl.default-dh-param 2048", "'tune.ssl.default-dh-param' is not supported yet")]
+    [TestCase("tune.ssl.capture-buffer-size 64", "'tune.ssl.capture-buffer-size' is not supported yet")]
     [TestCase("bind :80", "'bind' is not allowed in the global section")]
     [TestCase("frobnicate 1", "unknown keyword 'frobnicate' in the global section")]
     public void Parse_BadGlobalLine_ReportsKeywordAndLine(string line, string expected)

@@ -24,10 +24,13 @@ public class StatSchemaTests
     {
         Assert.Multiple(() =>
         {
-            Assert.That(StatsColumns.Names, Has.Count.EqualTo(100));
+            // HAProxy's 100 standard columns, then its SSL stats module's three (as its `show stat` prints module columns).
+            Assert.That(StatsColumns.Names, Has.Count.EqualTo(103));
             Assert.That(StatsColumns.Names[0], Is.EqualTo("pxname"));
             Assert.That(StatsColumns.Names[99], Is.EqualTo("uweight"));
-            Assert.That(StatSchema.Entries.Where(e => e.Cell == StatCell.Hidden).Select(e => e.Field), Is.EqualTo(new StatField?[] { StatField.Timed }));
+            Assert.That(StatsColumns.Names.Skip(100), Is.EqualTo(new[] { "ssl_sess", "ssl_reused_sess", "ssl_failed_handshake" }));
+            Assert.That(StatSchema.Entries.Where(e => e.Cell == StatCell.Hidden).Select(e => e.Field),
+                Is.EqualTo(new StatField?[] { StatField.Timed, StatField.SslCur }), "the timer count, and the open TLS sessions (show info CurrSslConns)");
             Assert.That(StatsCsv.Header, Is.EqualTo("# " + string.Join(',', StatsColumns.Names) + ","));
         });
     }

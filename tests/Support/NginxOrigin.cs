@@ -16,12 +16,23 @@ public sealed class NginxOrigin : IDisposable
     public const string Executable = "/usr/sbin/nginx";
     private readonly Process _process;
 
-    public NginxOrigin()
+    /// <param name="tlsCertificate">a PEM file (certificate, chain, key): nginx also listens with TLS on <see cref="TlsPort"/>,
+    /// answering the SNI it received (`$ssl_server_name`)</param>
+    public NginxOrigin(string? tlsCertificate = null)
     {
         if (!File.Exists(Executable)) Assert.Fail($"{Executable} is missing: apt-get install nginx-light (.ci/run does)");
         Directory = System.IO.Directory.CreateTempSubdirectory("proxy-nginx-").FullName;
         ProxyProtocolPort = Ports.Free();
         PlainPort = Ports.Free();
+        TlsPort = tlsCertificate is null ? 0 : Ports.Free();
+        string tlsServer = tlsCertificate is null ? "" : $$"""
+            server {
+                    listen 127.0.0.1:{{TlsPort}} ssl;
+                    ssl_certificate {{tlsCertificate}};
+                    ssl_certificate_key {{tlsCertificate}};
+                    location / { return 200 "sni=$ssl_server_name"; }
+                }
+            """;
         ErrorLog = Path.Combine(Directory, "error.log");
         string d = Directory;
         File.WriteAllText(Path.Combine(d, "nginx.conf"), $$"""
@@ -47,6 +58,7 @@ public sealed class NginxOrigin : IDisposable
                     listen 127.0.0.1:{{PlainPort}};
                     location / { return 200 "$http_x_forwarded_for"; }
                 }
+                {{tlsServer}}
             }
             """);
         var psi = new ProcessStartInfo(Executable) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -82,6 +94,9 @@ public sealed class NginxOrigin : IDisposable
     public string ErrorLog { get; }
     public int ProxyProtocolPort { get; }
     public int PlainPort { get; }
+
+    /// <summary>The TLS listener's port (0 without a certificate).</summary>
+    public int TlsPort { get; }
 
     public void Dispose()
     {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 
@@ -10,13 +11,14 @@ namespace Proxy.Worker.Forwarding;
 /// SocketOperationPool for its duration, so a connection not moving bytes holds none.
 /// The head parser and the body framer read <see cref="Data"/>; what they take is dropped with <see cref="Consume"/>.
 /// </summary>
-internal sealed class BufferedSocket : IDisposable
+internal sealed partial class BufferedSocket : IDisposable
 {
     private byte[] _buffer;               // empty while idle: see ReceiveAsync
     private readonly int _bufferSize;
     private int _start, _end;
     private bool _lastReadFilled;         // the last receive filled the buffer: more is probably waiting
     private int _disposed;
+    private SslStream? _tls;              // `bind ... ssl`: bytes go through TLS (BufferedSocket.Tls.cs); null: the socket itself
 
     public BufferedSocket(Socket socket, int bufferSize)
     {
@@ -74,6 +76,7 @@ internal sealed class BufferedSocket : IDisposable
             _start = 0;
         }
         if (_buffer.Length > 0 && _end == _buffer.Length) return -1;
+        if (_tls is { } tls) return await ReceiveTlsAsync(tls, expectData).ConfigureAwait(false);
         var op = SocketOperationPool.Rent();
         try
         {
@@ -121,6 +124,7 @@ internal sealed class BufferedSocket : IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> data)
     {
+        if (_tls is { } tls) return await SendTlsAsync(tls, data).ConfigureAwait(false);
         var op = SocketOperationPool.Rent();
         try
         {
@@ -188,6 +192,7 @@ internal sealed class BufferedSocket : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Socket.Dispose();
+        _tls?.Dispose();
         var b = _buffer;
         _buffer = [];
         if (b.Length > 0) ArrayPool<byte>.Shared.Return(b);

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using Proxy.Worker.Http;
+using Proxy.Worker.Stats;
+using Proxy.Worker.Tls;
 
 namespace Proxy.Worker.Forwarding;
 
@@ -47,7 +49,7 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
                 }
                 // A connection that began with a PROXY header carries its client's address: it is the session's alone,
                 // never pooled nor taken from the pool (HAProxy marks such server connections private).
-                if (mayUsePool && !srv.Config.ProxyProtocol.Sends && srv.Pool.TryTake() is { } pooled)
+                if (mayUsePool && !IsPrivate(srv) && srv.Pool.TryTake() is { } pooled)
                 {
                     Volatile.Write(ref _connection, pooled);
                     _owner = srv;
@@ -61,9 +63,21 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
         {
             case ServerConnector.Result.Connected:
                 // Published to the session's abort before the connector lets go of it, so an abort in between still closes it.
-                Volatile.Write(ref _connection, new BufferedSocket(connector.TakeConnection(), bufferSize));
+                var connection = new BufferedSocket(connector.TakeConnection(), bufferSize);
+                Volatile.Write(ref _connection, connection);
                 connector.ForgetConnection();
                 _owner = connector.Server;
+                // `server ... ssl` (5.2): the TLS handshake completes the connect, under `timeout connect`; a failure
+                // is a failed connect (econ, 503 as HAProxy's SC).
+                if (connector.Server!.Config.Tls is not null
+                    && !await TlsServerContext.For(connector.Server.Config).HandshakeAsync(connection, request, be.ConnectTimeoutMs).ConfigureAwait(false))
+                {
+                    ProxyCounters.Increment(ref connector.Server.Counters.econ);
+                    ProxyCounters.Increment(ref be.Counters.econ);
+                    Drop();
+                    tx.SetCause('S', 'C');
+                    return null;
+                }
                 return Attach(tx, connector.Server!, reused: false);
             case ServerConnector.Result.NoServer:
                 tx.SetCause('S', 'C');   // no usable server (or `timeout queue`): HAProxy's 503
@@ -91,9 +105,15 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
         if (Connection is not { } own || _owner is not { } owner) return;
         Volatile.Write(ref _connection, null);
         _owner = null;
-        if (owner.Config.ProxyProtocol.Sends) own.Dispose();   // private: it carries this client's PROXY header
+        if (IsPrivate(owner)) own.Dispose();   // private: it carries this client's PROXY header or SNI
         else owner.Pool.Return(own);
     }
+
+    /// <summary>
+    /// A connection to <paramref name="srv"/> belongs to its session only (HAProxy marks it private): it began with this
+    /// client's PROXY header, or its TLS SNI came from this request's Host (`sni req.hdr(host)`).
+    /// </summary>
+    private static bool IsPrivate(ServerRuntime srv) => srv.Config.ProxyProtocol.Sends || srv.Config.Tls?.SniFromHost == true;
 
     /// <summary>Closes the current connection (failed, not reusable, or `http-server-close`).</summary>
     public void Drop()

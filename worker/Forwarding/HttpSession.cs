@@ -7,6 +7,8 @@ using Proxy.Worker.Compression;
 using Proxy.Worker.Http;
 using Proxy.Worker.Stats;
 
+using Proxy.Worker.Tls;
+
 namespace Proxy.Worker.Forwarding;
 
 /// <summary>
@@ -78,7 +80,7 @@ internal sealed partial class HttpSession : ProxySession
         _engine.RegisterSession(this);
         // :: The client's address (an `accept-proxy` listener's PROXY header first, before any request byte is read);
         // a failed header closes only this connection, which never became a session.
-        if (!await AcceptClientAsync(_engine).ConfigureAwait(false))
+        if (!await AcceptClientAsync(_engine).ConfigureAwait(false) || !await AcceptTlsAsync().ConfigureAwait(false))
         {
             Abort();
             _engine.UnregisterSession(this);
@@ -88,6 +90,7 @@ internal sealed partial class HttpSession : ProxySession
             _server.Dispose();
             return;
         }
+        if (Tls is { } tls) _client.UseTls(tls);
         SetPhase(PhaseIdle);
         _client.LastActivity = Environment.TickCount64;
         fe.Counters.OpenSession();
@@ -97,6 +100,7 @@ internal sealed partial class HttpSession : ProxySession
             _clientIp = _clientEndPoint?.Address;
             Samples.Client = _clientEndPoint;
             Samples.Local = FrontendEndPoint;
+            Samples.Tls = _client.Tls;
             Samples.Backends = _engine.Backends;
             Samples.Captures.Configure(fe.Config.RequestCaptures, fe.Config.ResponseCaptures);
             while (await HandleOneRequestAsync().ConfigureAwait(false))
@@ -116,6 +120,7 @@ internal sealed partial class HttpSession : ProxySession
             SetPhase(PhaseClosed);
             _tx.End();
             fe.Counters.CloseSession();
+            if (Tls is not null) TlsCounters.Closed(fe);
             _engine.UnregisterSession(this);
             // Every operation has completed: the buffers can go back.
             _server.Dispose();

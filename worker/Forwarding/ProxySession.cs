@@ -11,7 +11,7 @@ namespace Proxy.Worker.Forwarding;
 /// It also holds the client's addresses as every part of a session sees them (logs, `src` ACLs, `option forwardfor`,
 /// `balance source`, `send-proxy`): the socket's, or on an `accept-proxy` listener the PROXY header's.
 /// </summary>
-internal abstract class ProxySession : IThreadPoolWorkItem
+internal abstract partial class ProxySession : IThreadPoolWorkItem
 {
     internal int SessionIndex = -1;   // index in the engine's session table
 
@@ -74,6 +74,7 @@ internal abstract class ProxySession : IThreadPoolWorkItem
         // connection's own source address (4.2), evaluated before any byte is read.
         var samples = Samples;
         samples.Client = peer;
+        samples.Tls = null;   // set once the handshake is done (`bind ... ssl`)
         samples.FrontendName = fe.NameBytes;
         samples.Local = FrontendEndPoint;
         if (fe.RejectsConnection(samples)) return false;   // `tcp-request connection reject`: closed, not logged

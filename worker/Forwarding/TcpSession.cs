@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using Proxy.Shared.Config;
 using Proxy.Worker.Stats;
 
+using Proxy.Worker.Tls;
+
 namespace Proxy.Worker.Forwarding;
 
 /// <summary>
@@ -52,7 +54,7 @@ internal sealed partial class TcpSession : ProxySession
         var be = fe.Backend;
         _engine.RegisterSession(this);
         // :: Step 0: the client's address (an `accept-proxy` listener's PROXY header first); a failed header closes only this connection.
-        if (!await AcceptClientAsync(_engine).ConfigureAwait(false))
+        if (!await AcceptClientAsync(_engine).ConfigureAwait(false) || !await AcceptTlsAsync().ConfigureAwait(false))
         {
             Abort();
             _engine.UnregisterSession(this);
@@ -75,8 +77,11 @@ internal sealed partial class TcpSession : ProxySession
             var toServer = new SocketOperation();
             var toClient = new SocketOperation();
             var splice = _engine.Config.Global.NoSplice ? SpliceDirections.None : fe.Config.Splice | be.Config.Splice;
-            Task up = RelayAsync(_client, server, toServer, fromClient: true, (splice & SpliceDirections.Request) != 0);
-            Task down = RelayAsync(server, _client, toClient, fromClient: false, (splice & SpliceDirections.Response) != 0);
+            var tls = Tls;
+            Task up = tls is not null ? RelayFromTlsAsync(tls, server, toServer)
+                : RelayAsync(_client, server, toServer, fromClient: true, (splice & SpliceDirections.Request) != 0);
+            Task down = tls is not null ? RelayToTlsAsync(server, tls, toClient)
+                : RelayAsync(server, _client, toClient, fromClient: false, (splice & SpliceDirections.Response) != 0);
             await up.ConfigureAwait(false);
             await down.ConfigureAwait(false);
             // Both operations have completed: safe to release them.
@@ -90,6 +95,11 @@ internal sealed partial class TcpSession : ProxySession
         finally
         {
             Abort();
+            if (Tls is { } tls)
+            {
+                tls.Dispose();   // every operation on it has completed
+                TlsCounters.Closed(fe);
+            }
             // Logged before the counters drop, so the line's connection counts include this session (as HAProxy's).
             if (fe.TrafficLog is { } traffic) WriteLog(traffic);
             CountTimes();

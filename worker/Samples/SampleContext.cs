@@ -28,6 +28,8 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
     public HttpHead? Response { get; set; }
     public IPEndPoint? Client { get; set; }
     public IPEndPoint? Local { get; set; }
+    /// <summary>The client connection's TLS (`bind ... ssl`); null on a plain connection (the `ssl_fc*` fetches).</summary>
+    public System.Net.Security.SslStream? Tls { get; set; }
     public byte[] FrontendName { get; set; } = [];
     public byte[] BackendName { get; private set; } = [];
     /// <summary>Every backend of the engine, for `nbsrv(NAME)`.</summary>

@@ -73,6 +73,9 @@ internal sealed class SampleFetcher
             case SampleFetchKind.Str: s = Sample.OfString(_text); return true;
             case SampleFetchKind.Int: return Int(_number, out s);
             case SampleFetchKind.Bool: s = Sample.OfBool(_number != 0); return true;
+            case SampleFetchKind.SslFc or SampleFetchKind.SslCUsed or SampleFetchKind.SslFcSni or SampleFetchKind.SslFcProtocol
+                or SampleFetchKind.SslFcAlpn:
+                return TlsSamples.TryFetch(_kind, ctx, out s);
             case SampleFetchKind.AlwaysTrue: s = Sample.OfBool(true); return true;
             case SampleFetchKind.AlwaysFalse: s = Sample.OfBool(false); return true;
             case SampleFetchKind.Date: return Int(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + _number, out s);

@@ -21,7 +21,7 @@ internal sealed class BoardPublisher
     private readonly (BackendRuntime Backend, int Index)[] _backends;
     private readonly long[] _lastStot;
     private readonly long[] _lastReqTot;
-    private long _lastTotal;
+    private long _lastTotal, _lastSsl;
     private long _lastPublishMs;
 
     /// <summary>Call before the engine starts: from here on every counter of <paramref name="engine"/> is on the board.</summary>
@@ -149,6 +149,11 @@ internal sealed class BoardPublisher
         _slot.RaiseInfoMax(InfoField.ConnRateMax, connRate);
         _slot.SetInfo(InfoField.SessRate, connRate);
         _slot.RaiseInfoMax(InfoField.SessRateMax, connRate);
+        long ssl = Tls.TlsCounters.Total;
+        long sslRate = (long)((ssl - _lastSsl) / seconds);
+        _lastSsl = ssl;
+        _slot.SetInfo(InfoField.SslRate, sslRate);
+        _slot.RaiseInfoMax(InfoField.SslRateMax, sslRate);
         _engine.Compression.SampleCpu(now);   // `maxcompcpuusage` compares with the last interval's CPU use
         _engine.Compression.Publish(_slot, now);
         _slot.Heartbeat();

@@ -65,6 +65,9 @@ public sealed unsafe class ProxyCounters
     internal ref long compOut => ref _row[(int)StatField.CompOut];
     internal ref long compByp => ref _row[(int)StatField.CompByp];
     internal ref long compRsp => ref _row[(int)StatField.CompRsp];
+    internal ref long sslSess => ref _row[(int)StatField.SslSess];
+    internal ref long sslFailedHandshake => ref _row[(int)StatField.SslFailedHandshake];
+    internal ref long sslCur => ref _row[(int)StatField.SslCur];
 
     public CounterKind Kind { get; }
     /// <summary>pxname: the frontend or backend name.</summary>

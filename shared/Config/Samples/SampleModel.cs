@@ -19,6 +19,8 @@ public enum SampleFetchKind
     Src, SrcPort, Dst, DstPort, FeName, BeName, Method, Path, Url, Query, Base, UrlParam, ReqHdr, ReqHdrCnt, ReqFhdr,
     ReqCook, ReqVer, Status, ResHdr, Var, Str, Int, Bool, AlwaysTrue, AlwaysFalse, Date, Rand, NbSrv, ProtoHttp,
     ReqHdrVal, ResHdrCnt, Env, UniqueId,
+    // 7.3.4 TLS of the client connection
+    SslFc, SslCUsed, SslFcSni, SslFcProtocol, SslFcAlpn,
 }
 
 /// <summary>The converters implemented (7.3.1 "Converters").</summary>

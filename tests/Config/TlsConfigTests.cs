@@ -1,0 +1,194 @@
+using System.Text.Json;
+using NUnit.Framework;
+using Proxy.Shared.Config;
+using Proxy.Shared.Control;
+using Proxy.Tests.Support;
+using static Proxy.Tests.Config.ConfigTestHelper;
+
+namespace Proxy.Tests.Config;
+
+/// <summary>
+/// TLS keywords (TlsParser.cs, CertificateLoader.cs): `bind ... ssl crt ...` and its options (5.1), the TLS globals
+/// (3.1, 3.2), and every certificate error at FILE:LINE with the path.
+/// </summary>
+public class TlsConfigTests
+{
+    private TestPki _pki = null!;
+    private string _site = null!;
+
+    [OneTimeSetUp]
+    public void MakePki()
+    {
+        _pki = new TestPki();
+        _site = _pki.Issue("site.pem", "site.test", ["site.test", "*.site.test"]);
+    }
+
+    [OneTimeTearDown]
+    public void DropPki() => _pki.Dispose();
+
+    private static string Frontend(string bind, params string[] global) =>
+        Lines([.. (global.Length > 0 ? new[] { "global" }.Concat(global) : []), "frontend f", bind, "default_backend b", "backend b"]);
+
+    [Test]
+    public void BindSsl_LoadsTheCertificateBytesWithDefaults()
+    {
+        var config = ParseValid(Frontend($"bind :443 ssl crt {_site}"));
+        var tls = config.Frontends[0].Binds[0].Tls!;
+        Assert.That(tls.Certificates.Single().Pem, Is.EqualTo(File.ReadAllBytes(_site)));
+        Assert.That((tls.Options.Versions, tls.Verify, tls.StrictSni, tls.Alpn.Count),
+            Is.EqualTo((TlsVersions.TlsV12 | TlsVersions.TlsV13, TlsVerify.None, false, 0)), "HAProxy 2.2+: TLSv1.2 and up");
+    }
+
+    [Test]
+    public void BindSsl_TravelsInTheWorkerModel()
+    {
+        var config = ParseValid(Frontend($"bind :443 ssl crt {_site} alpn http/1.1 strict-sni"));
+        var init = new WorkerInit(0, 1, [0], config, [], "/board", 1, [], RunsHealthChecks: true, DownServers: []);
+        var back = JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(init, ControlJsonContext.Default.WorkerInit),
+            ControlJsonContext.Default.WorkerInit)!.Config.Frontends[0].Binds[0].Tls!;
+        Assert.That((back.Certificates[0].Pem, back.Alpn, back.StrictSni), Is.EqualTo((File.ReadAllBytes(_site), new[] { "http/1.1" }, true)));
+    }
+
+    [Test]
+    public void Versions_MinMaxAndNoOptions_Combine()
+    {
+        var config = ParseValid(Frontend($"bind :443 ssl crt {_site} ssl-min-ver TLSv1.0 no-tlsv11"));
+        Assert.That(config.Frontends[0].Binds[0].Tls!.Options.Versions, Is.EqualTo(TlsVersions.TlsV10 | TlsVersions.TlsV12 | TlsVersions.TlsV13));
+        config = ParseValid(Frontend($"bind :443 ssl crt {_site}", "ssl-default-bind-options ssl-min-ver TLSv1.3 no-tls-tickets"));
+        var tls = config.Frontends[0].Binds[0].Tls!;
+        Assert.That((tls.Options.Versions, tls.Options.NoTlsTickets), Is.EqualTo((TlsVersions.TlsV13, true)));
+        config = ParseValid(Frontend($"bind :443 ssl crt {_site} force-tlsv12"));
+        Assert.That(config.Frontends[0].Binds[0].Tls!.Options.Versions, Is.EqualTo(TlsVersions.TlsV12));
+    }
+
+    [Test]
+    public void Versions_NoneLeft_IsAnError()
+    {
+        var errors = ParseErrors(Frontend($"bind :443 ssl crt {_site} ssl-max-ver TLSv1.3 no-tlsv12 no-tlsv13"));
+        Assert.That(errors, Has.Some.StartsWith("test.cfg:2: ").And.Contains("no protocol version"));
+    }
+
+    [Test]
+    public void Alpn_H2_IsDroppedWithAWarning()
+    {
+        var result = Parse(Frontend($"bind :443 ssl crt {_site} alpn h2,http/1.1"));
+        Assert.That(result.Config!.Frontends[0].Binds[0].Tls!.Alpn, Is.EqualTo(new[] { "http/1.1" }));
+        Assert.That(result.Warnings.Select(w => w.ToString()), Has.Some.StartsWith("test.cfg:2: 'bind alpn': 'h2' is not offered"));
+    }
+
+    [Test]
+    public void CrtBase_AndDirectory_LoadEveryCertificateInNameOrder()
+    {
+        string dir = Path.Combine(_pki.Directory, "certs");
+        Directory.CreateDirectory(dir);
+        File.Copy(_site, Path.Combine(dir, "b.pem"), true);
+        _pki.Issue("certs/a.pem", "a.test", ["a.test"], ecdsa: true, keyApart: true);
+        var config = ParseValid(Frontend("bind :443 ssl crt certs", $"crt-base {_pki.Directory}"));
+        Assert.That(config.Frontends[0].Binds[0].Tls!.Certificates.Select(c => Path.GetFileName(c.Path)), Is.EqualTo(new[] { "a.pem", "b.pem" }),
+            "a.pem.key is the key of a.pem, not a certificate");
+    }
+
+    [Test]
+    public void CrtList_TakesSniFilters()
+    {
+        string list = Path.Combine(_pki.Directory, "list.txt");
+        File.WriteAllText(list, $"# comment\n{_site} www.example.org Other.Example.org\n\n{_site}\n");
+        var config = ParseValid(Frontend($"bind :443 ssl crt-list {list}"));
+        var certs = config.Frontends[0].Binds[0].Tls!.Certificates;
+        Assert.That((certs.Count, certs[0].SniFilters, certs[1].SniFilters.Count), Is.EqualTo((2, new[] { "www.example.org", "other.example.org" }, 0)));
+    }
+
+    [Test]
+    public void CertificateErrors_NameFileLineAndPath()
+    {
+        string missing = Path.Combine(_pki.Directory, "missing.pem");
+        string expired = _pki.Issue("expired.pem", "old.test", ["old.test"], notBefore: DateTimeOffset.UtcNow.AddYears(-2), notAfter: DateTimeOffset.UtcNow.AddDays(-1));
+        string wrongKey = _pki.WithWrongKey(_site, "wrongkey.pem");
+        string noKey = Path.Combine(_pki.Directory, "nokey.pem");
+        File.WriteAllText(noKey, File.ReadAllText(_site)[..File.ReadAllText(_site).IndexOf("-----BEGIN PRIVATE KEY", StringComparison.Ordinal)]);
+        var errors = ParseErrors(Lines("frontend f", $"bind :1 ssl crt {missing}", $"bind :2 ssl crt {expired}", $"bind :3 ssl crt {wrongKey}",
+            $"bind :4 ssl crt {noKey}", "bind :5 ssl", $"bind :6 ssl crt {_site} verify required", "default_backend b", "backend b"));
+        Assert.That(errors, Has.Some.StartsWith($"test.cfg:2: 'bind crt': cannot read certificate '{missing}'"));
+        Assert.That(errors, Has.Some.StartsWith($"test.cfg:3: 'bind crt': certificate '{expired}': expired on"));
+        Assert.That(errors, Has.Some.EqualTo($"test.cfg:4: 'bind crt': certificate '{wrongKey}': the private key does not match the certificate"));
+        Assert.That(errors, Has.Some.StartsWith($"test.cfg:5: 'bind crt': no private key in '{noKey}'"));
+        Assert.That(errors, Has.Some.EqualTo("test.cfg:6: 'bind': 'ssl' needs at least one certificate ('crt' or 'crt-list')"));
+        Assert.That(errors, Has.Some.StartsWith("test.cfg:7: 'bind': 'verify required' needs 'ca-file'"));
+    }
+
+    [Test]
+    public void ClientVerification_CaAndCrl_AreLoaded()
+    {
+        string crl = _pki.Crl("crl.pem");
+        var config = ParseValid(Frontend($"bind :443 ssl crt {_site} ca-file ca.pem verify optional crl-file crl.pem", $"ca-base {_pki.Directory}"));
+        var tls = config.Frontends[0].Binds[0].Tls!;
+        Assert.That((tls.Verify, tls.CaFile, tls.CrlFile), Is.EqualTo((TlsVerify.Optional, File.ReadAllBytes(_pki.CaPath), File.ReadAllBytes(crl))));
+        var errors = ParseErrors(Frontend($"bind :443 ssl crt {_site} ca-file {_site}.nope verify required crl-file {_site}"));
+        Assert.That(errors, Has.Some.StartsWith("test.cfg:2: 'bind ca-file': cannot read CA file"));
+        Assert.That(errors, Has.Some.StartsWith($"test.cfg:2: 'bind crl-file': no CRL in '{_site}'"));
+    }
+
+    [TestCase("ssl-default-bind-ciphers ECDHE+AESGCM", "no effect here")]
+    [TestCase("ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256", "no effect here")]
+    [TestCase("tune.ssl.default-dh-param 2048", "no DH parameters")]
+    [TestCase("tune.ssl.cachesize 20000", "session cache")]
+    [TestCase("tune.ssl.lifetime 600", "session timeout")]
+    [TestCase("tune.ssl.maxrecord 1400", "record size")]
+    [TestCase("maxsslconn 1000", "not enforced yet")]
+    [TestCase("maxsslrate 100", "not enforced yet")]
+    public void GlobalsWithoutEffect_AreWarnedAtTheirLine(string keyword, string reason)
+    {
+        var result = Parse(Frontend($"bind :443 ssl crt {_site}", keyword));
+        Assert.That(result.Errors, Is.Empty);
+        Assert.That(result.Warnings.Select(w => w.ToString()), Has.Some.StartsWith("test.cfg:2: ").And.Contains(reason));
+    }
+
+    [TestCase("ciphers HIGH:!aNULL")]
+    [TestCase("curves X25519:P-256")]
+    [TestCase("prefer-client-ciphers")]
+    [TestCase("tls-ticket-keys /nonexistent")]
+    public void BindOptionsWithoutEffect_AreWarned(string option)
+    {
+        var result = Parse(Frontend($"bind :443 ssl crt {_site} {option}"));
+        Assert.That(result.Errors, Is.Empty);
+        Assert.That(result.Warnings.Select(w => w.ToString()), Has.Some.StartsWith("test.cfg:2: ").And.Contains("has no effect here"));
+    }
+
+    [Test]
+    public void SslServerVerify_AndBadValues()
+    {
+        var config = ParseValid(Frontend($"bind :443 ssl crt {_site}", "ssl-server-verify none"));
+        Assert.That(config.Global.Tls.ServerVerify, Is.EqualTo(TlsVerify.None));
+        var errors = ParseErrors(Frontend($"bind :443 ssl crt {_site} ssl-min-ver TLSv9 verify sometimes", "ssl-server-verify maybe"));
+        Assert.That(errors, Has.Some.StartsWith("test.cfg:2: 'ssl-server-verify': expected none or required"));
+        Assert.That(errors, Has.Some.StartsWith("test.cfg:4: 'bind ssl-min-ver': expected SSLv3"));
+        Assert.That(errors, Has.Some.StartsWith("test.cfg:4: 'bind verify': expected none, optional or required"));
+    }
+
+    [Test]
+    public void SslFetches_AreAclCriteria_BooleansWithoutValues()
+    {
+        var config = ParseValid(Lines("frontend f", "mode http", "bind :80", "acl tls ssl_fc", "acl named ssl_fc_sni -i www.example.org",
+            "http-request redirect scheme https unless tls || { ssl_c_used } { ssl_fc_protocol TLSv1.3 } { ssl_fc_alpn http/1.1 }",
+            "default_backend b", "backend b", "mode http"));
+        var action = config.Frontends[0].Http.RequestActions.Single();
+        Assert.That(action.Condition!.AnyOf.SelectMany(all => all).SelectMany(t => t.Acls).Select(a => a.Expr.Fetch.Kind),
+            Is.EqualTo(new[] { SampleFetchKind.SslFc, SampleFetchKind.SslCUsed, SampleFetchKind.SslFcProtocol, SampleFetchKind.SslFcAlpn }));
+    }
+
+    [Test]
+    public void ServerSsl_OptionsAndHaproxysVerifyError()
+    {
+        var config = ParseValid(Lines("global", $"ca-base {_pki.Directory}", "backend b", "mode http",
+            "server s 127.0.0.1:443 ssl ca-file ca.pem sni req.hdr(host) verifyhost origin.test alpn h2,http/1.1 no-ssl-reuse",
+            "server t 127.0.0.1:443 ssl verify none sni str(t.example)"));
+        var s = config.Backends[0].Servers[0].Tls!;
+        Assert.That((s.Verify, s.SniFromHost, s.VerifyHost, s.Alpn.Single(), s.NoSslReuse), Is.EqualTo((TlsVerify.Required, true, "origin.test", "http/1.1", true)));
+        Assert.That(config.Backends[0].Servers[1].Tls!.Sni, Is.EqualTo("t.example"));
+        var errors = ParseErrors(Lines("backend b", "mode http", "server s 127.0.0.1:443 ssl", "server t 127.0.0.1:443 ssl verify none sni hdr(x-foo)"));
+        Assert.That(errors, Has.Some.StartsWith("test.cfg:3: 'server': verify is enabled by default but no CA file specified"));
+        Assert.That(errors, Has.Some.StartsWith("test.cfg:4: 'server sni': only str(NAME) and req.hdr(host) are supported yet"));
+        var tcp = ParseErrors(Lines("backend b", "mode tcp", "server s 127.0.0.1:443 ssl verify none"));
+        Assert.That(tcp, Has.Some.StartsWith("test.cfg:3: 'server s': 'ssl' to a server is supported in mode http only yet"));
+    }
+}

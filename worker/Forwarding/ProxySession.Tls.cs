@@ -1,0 +1,58 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Security.Authentication;
+using Proxy.Worker.Tls;
+
+namespace Proxy.Worker.Forwarding;
+
+// TLS termination (5.1 "ssl"): the handshake of a `bind ... ssl` listener, after any PROXY header and before the first
+// request byte, under `timeout client` as HAProxy's embryonic session.
+internal abstract partial class ProxySession
+{
+    /// <summary>The client's TLS stream once the handshake succeeded; null on a plain listener. The session owns it.</summary>
+    internal SslStream? Tls { get; private set; }
+
+    /// <summary>
+    /// On a TLS listener, runs the server handshake (certificate by SNI, ALPN, client certificate); true on a plain
+    /// listener or a completed handshake. A failed, garbage or timed-out handshake costs only this connection: it is
+    /// counted (ssl_failed_handshake) and logged as HAProxy logs it ("SSL handshake failure", "Timeout during SSL
+    /// handshake", "Connection closed during SSL handshake"); the caller then only closes.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    protected async ValueTask<bool> AcceptTlsAsync()
+    {
+        if (Listener?.Tls is not { } context) return true;
+        var fe = Frontend;
+        long timeout = fe.HttpClientTimeoutMs;
+        Volatile.Write(ref _handshakeDeadline, timeout > 0 ? Environment.TickCount64 + timeout : long.MaxValue);
+        var ssl = new SslStream(new NetworkStream(_clientSocket, ownsSocket: false), leaveInnerStreamOpen: false);
+        string? failure = null;
+        try
+        {
+            await ssl.AuthenticateAsServerAsync(TlsListenerContext.SelectCallback, context).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // SslStream reports every failure as an exception; none may reach beyond this connection.
+            failure = Volatile.Read(ref _handshakeTimedOut) != 0 ? "Timeout during SSL handshake"
+                : e is AuthenticationException ? "SSL handshake failure"
+                : "Connection closed during SSL handshake";
+        }
+        finally
+        {
+            Volatile.Write(ref _handshakeDeadline, 0);
+        }
+        if (failure is null)
+        {
+            Tls = ssl;
+            TlsCounters.HandshakeDone(fe, ssl);
+            return true;
+        }
+        ssl.Dispose();
+        TlsCounters.HandshakeFailed(fe);
+        if (fe.TrafficLog is { } log && !(fe.Config.DontLogNull && failure[0] == 'C'))
+            log.LogConnectionError(fe, RemoteEndPointOf(_clientSocket), ListenerId, failure);
+        return false;
+    }
+}

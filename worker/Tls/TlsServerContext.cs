@@ -1,0 +1,93 @@
+using System.Net.Security;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Proxy.Shared.Config;
+using Proxy.Worker.Forwarding;
+using Proxy.Worker.Http;
+
+namespace Proxy.Worker.Tls;
+
+/// <summary>
+/// A `server ... ssl` (5.2): the client side of TLS to a server, built once per server from the shipped model. `verify
+/// required` checks the chain against `ca-file` and the name against `verifyhost`, else the SNI sent (HAProxy's rule);
+/// `sni` is a literal or the request's Host; `crt` is presented when asked; `no-ssl-reuse` turns resumption off.
+/// </summary>
+internal sealed class TlsServerContext
+{
+    private static readonly ConditionalWeakTable<ServerConfig, TlsServerContext> Contexts = new();
+
+    private readonly TlsServerConfig _config;
+    private readonly X509Certificate2Collection? _trusted;
+    private readonly SslStreamCertificateContext? _clientCertificate;
+    private readonly List<SslApplicationProtocol>? _alpn;
+    private readonly System.Security.Authentication.SslProtocols _protocols;
+
+    private TlsServerContext(TlsServerConfig config)
+    {
+        _config = config;
+        _trusted = TlsCertificates.Trusted(config.CaFile);
+        if (config.Certificate is { } crt) _clientCertificate = TlsCertificates.Context(crt.Pem, out _);
+        _alpn = config.Alpn.Count == 0 ? null : config.Alpn.Select(a => new SslApplicationProtocol(a)).ToList();
+        _protocols = TlsListenerContext.ProtocolsOf(config.Options.Versions);
+    }
+
+    /// <summary>The context of <paramref name="server"/> (which has `ssl`), made on first use.</summary>
+    public static TlsServerContext For(ServerConfig server) => Contexts.GetValue(server, static s => new TlsServerContext(s.Tls!));
+
+    /// <summary>
+    /// Runs the client handshake on a new server connection under <paramref name="timeoutMs"/> (`timeout connect`, 0:
+    /// none) and makes the connection read and write through it. False when it failed (refused certificate, no
+    /// handshake): the caller drops the connection and answers as for a failed connect.
+    /// </summary>
+    public async ValueTask<bool> HandshakeAsync(BufferedSocket connection, HttpHead? request, long timeoutMs)
+    {
+        string? sni = _config.SniFromHost ? HostOf(request) : _config.Sni;
+        string? expectedName = _config.VerifyHost ?? sni;
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = sni ?? "",
+            EnabledSslProtocols = _protocols,
+            ApplicationProtocols = _alpn,
+            ClientCertificateContext = _clientCertificate,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            AllowTlsResume = !_config.NoSslReuse && !_config.Options.NoTlsTickets,
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => Verify(certificate, expectedName),
+        };
+        var ssl = new SslStream(new System.Net.Sockets.NetworkStream(connection.Socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        using var timeout = timeoutMs > 0 ? new CancellationTokenSource(TimeSpan.FromMilliseconds(timeoutMs)) : null;
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(options, timeout?.Token ?? CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // SslStream reports every failure as an exception: a refused certificate, a reset, the timeout.
+            ssl.Dispose();
+            return false;
+        }
+        connection.UseTls(ssl);
+        return true;
+    }
+
+    /// <summary>`verify required`: chain to `ca-file`, and the name (verifyhost, else the SNI) in the certificate.</summary>
+    private bool Verify(X509Certificate? certificate, string? expectedName)
+    {
+        if (_config.Verify == TlsVerify.None) return true;
+        if (certificate is null) return false;
+        using var cert = new X509Certificate2(certificate);
+        if (!TlsCertificates.ChainsTo(cert, _trusted)) return false;
+        return expectedName is null || cert.MatchesHostname(expectedName);
+    }
+
+    /// <summary>The request's Host without its port (`sni req.hdr(host)`); null without one.</summary>
+    private static string? HostOf(HttpHead? request)
+    {
+        if (request is null) return null;
+        int i = request.IndexOfHeader("host"u8);
+        if (i < 0) return null;
+        var value = request.GetHeaderValue(i).Trim(" \t"u8);
+        if (value.Length > 0 && value[0] != (byte)'[' && value.LastIndexOf((byte)':') is int colon and > 0) value = value[..colon];
+        return value.Length == 0 ? null : Encoding.ASCII.GetString(value);
+    }
+}
