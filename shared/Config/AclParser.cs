@@ -55,6 +55,10 @@ internal sealed class AclParser(ConfigDiagnostics diag)
     /// </summary>
     public static bool IsLayer4(AclConfig acl) => acl.Expr.Needs == SampleNeeds.Connection;
 
+    /// <summary>What a fetch that is not layer 4 waits for, in an error message.</summary>
+    public static string NeedsText(AclConfig acl) =>
+        acl.Expr.Needs == SampleNeeds.Session ? "needs the client's TLS session (known after the handshake)" : "needs the HTTP request";
+
     /// <summary>
     /// The first ACL of <paramref name="condition"/> that needs the HTTP request (a layer-7 fetch), or null when
     /// all of it can be evaluated on the connection alone.

@@ -330,7 +330,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             if (_acls.ParseCondition(proxy, line, 4, keyword) is not { } condition) return;
             if (AclParser.FirstLayer7Acl(condition) is { } layer7)
             {
-                diag.Error(n, $"'{keyword}': {AclParser.Describe(layer7)} needs the HTTP request and cannot be evaluated at 'tcp-request connection' (only layer-4 fetches such as 'src', TRUE and FALSE can)");
+                diag.Error(n, $"'{keyword}': {AclParser.Describe(layer7)} {AclParser.NeedsText(layer7)} and cannot be evaluated at 'tcp-request connection' (only layer-4 fetches such as 'src', TRUE and FALSE can)");
                 return;
             }
             proxy.ExpectProxyConditions.Add(condition);
@@ -351,7 +351,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 if ((cond = _acls.ParseCondition(proxy, line, 3, rule)) is null) return;
                 if (AclParser.FirstLayer7Acl(cond) is { } l7)
                 {
-                    diag.Error(n, $"'{rule}': {AclParser.Describe(l7)} needs the HTTP request and cannot be evaluated at 'tcp-request connection' (only layer-4 fetches such as 'src', TRUE and FALSE can)");
+                    diag.Error(n, $"'{rule}': {AclParser.Describe(l7)} {AclParser.NeedsText(l7)} and cannot be evaluated at 'tcp-request connection' (only layer-4 fetches such as 'src', TRUE and FALSE can)");
                     return;
                 }
             }

@@ -36,7 +36,6 @@ public sealed class CorpusTests
         ["galera-mysql-check.cfg"] = (["mysql-check"], "checks"),
         ["k8s-apiserver-kubeadm.cfg"] = (["ssl-hello-chk"], "checks"),
         ["k8s-apiserver-tcp.cfg"] = (["tcp-check", "maxqueue"], "checks"),
-        ["k8s-keepalived-vip.cfg"] = (["check-ssl", "verify"], "TLS"),
         ["patroni-stats-page.cfg"] = (["on-marked-down"], "checks"),
         ["prometheus-exporter.cfg"] = (["use-service", "no log"], "rules"),
         ["redis-master-tcp-check.cfg"] = (["tcp-check"], "checks"),

@@ -100,7 +100,6 @@ internal sealed partial class HttpSession : ProxySession
             _clientIp = _clientEndPoint?.Address;
             Samples.Client = _clientEndPoint;
             Samples.Local = FrontendEndPoint;
-            Samples.Tls = _client.Tls;
             Samples.Backends = _engine.Backends;
             Samples.Captures.Configure(fe.Config.RequestCaptures, fe.Config.ResponseCaptures);
             while (await HandleOneRequestAsync().ConfigureAwait(false))

@@ -46,6 +46,7 @@ internal abstract partial class ProxySession
         if (failure is null)
         {
             Tls = ssl;
+            Samples.Tls = ssl;   // the `ssl_fc*` fetches, in any mode (rules, log-format)
             TlsCounters.HandshakeDone(fe, ssl);
             return true;
         }

@@ -19,11 +19,15 @@ internal sealed class RequestLineRewrite
 
     /// <summary>
     /// Replaces <paramref name="part"/> of the current line (the received one the first time) with
-    /// <paramref name="value"/>; false when the value holds a space, CR, LF or NUL (the rewrite fails, as HAProxy's).
+    /// <paramref name="value"/>; false (the rewrite fails, as HAProxy's) when the result would not be a request line the
+    /// proxy's own parser accepts: a method that is not a token, a target byte outside what the parser takes for a
+    /// request target (no whitespace, control byte, DEL or non-ASCII: values are often built from headers, and a
+    /// lenient server could split the line elsewhere than the proxy's ACLs did, RFC 9112 3).
     /// </summary>
     public bool Replace(HttpHead request, Part part, ReadOnlySpan<byte> value)
     {
-        if (value.IndexOfAny(" \r\n\0"u8) >= 0 || (part is Part.Method or Part.Uri && value.IsEmpty)) return false;
+        if (part == Part.Method ? !HttpChars.IsToken(value) : value.IndexOfAnyExcept(HttpChars.Target) >= 0) return false;
+        if (part == Part.Uri && value.IsEmpty) return false;
         ReadOnlySpan<byte> current = _length > 0 ? Line : request.StartLine;
         int sp1 = current.IndexOf((byte)' ');
         int sp2 = current.LastIndexOf((byte)' ');
@@ -38,6 +42,8 @@ internal sealed class RequestLineRewrite
             int slash = target[(scheme + 3)..].IndexOf((byte)'/');
             pathStart = slash < 0 ? target.Length : scheme + 3 + slash;
         }
+        // An absolute-form target without a path ("http://host"): a new path must start with '/' or it would join the authority.
+        if (part == Part.Path && pathStart == target.Length && pathStart > 0 && (value.IsEmpty || value[0] != '/')) return false;
         int q = target.IndexOf((byte)'?');
         int pathEnd = q < 0 ? target.Length : q;
         int size = current.Length + value.Length + 2;

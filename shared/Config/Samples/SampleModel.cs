@@ -11,7 +11,14 @@ namespace Proxy.Shared.Config;
 public enum SampleType : byte { Any, Bool, Int, Ip, Str, Bin }
 
 /// <summary>When a fetch has its sample: on the connection (layer 4), with the request, or with the response.</summary>
-public enum SampleNeeds : byte { Connection, Request, Response }
+public enum SampleNeeds : byte
+{
+    Connection,
+    /// <summary>The client session's TLS (7.3.4 `ssl_fc*`): known once the handshake is over, not at accept.</summary>
+    Session,
+    Request,
+    Response,
+}
 
 /// <summary>The sample fetches implemented; <see cref="SampleRegistry"/> names each one and its arguments.</summary>
 public enum SampleFetchKind

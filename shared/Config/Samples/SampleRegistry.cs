@@ -40,11 +40,11 @@ internal static class SampleRegistry
         new("date", SampleFetchKind.Date, "i", SampleType.Int, SampleNeeds.Connection, "date([OFFSET])"),
         new("rand", SampleFetchKind.Rand, "i", SampleType.Int, SampleNeeds.Connection, "rand([RANGE])"),
         // 7.3.4 TLS of the client connection (worker/Samples/TlsSamples.cs)
-        new("ssl_fc", SampleFetchKind.SslFc, "", SampleType.Bool, SampleNeeds.Connection, "ssl_fc"),
-        new("ssl_c_used", SampleFetchKind.SslCUsed, "", SampleType.Bool, SampleNeeds.Connection, "ssl_c_used"),
-        new("ssl_fc_sni", SampleFetchKind.SslFcSni, "", SampleType.Str, SampleNeeds.Connection, "ssl_fc_sni"),
-        new("ssl_fc_protocol", SampleFetchKind.SslFcProtocol, "", SampleType.Str, SampleNeeds.Connection, "ssl_fc_protocol"),
-        new("ssl_fc_alpn", SampleFetchKind.SslFcAlpn, "", SampleType.Str, SampleNeeds.Connection, "ssl_fc_alpn"),
+        new("ssl_fc", SampleFetchKind.SslFc, "", SampleType.Bool, SampleNeeds.Session, "ssl_fc"),
+        new("ssl_c_used", SampleFetchKind.SslCUsed, "", SampleType.Bool, SampleNeeds.Session, "ssl_c_used"),
+        new("ssl_fc_sni", SampleFetchKind.SslFcSni, "", SampleType.Str, SampleNeeds.Session, "ssl_fc_sni"),
+        new("ssl_fc_protocol", SampleFetchKind.SslFcProtocol, "", SampleType.Str, SampleNeeds.Session, "ssl_fc_protocol"),
+        new("ssl_fc_alpn", SampleFetchKind.SslFcAlpn, "", SampleType.Str, SampleNeeds.Session, "ssl_fc_alpn"),
         // 7.3.6 HTTP
         new("method", SampleFetchKind.Method, "", SampleType.Str, SampleNeeds.Request, "method"),
         new("path", SampleFetchKind.Path, "", SampleType.Str, SampleNeeds.Request, "path"),
