@@ -30,6 +30,7 @@ public sealed class Supervisor : IAsyncDisposable
     private long _watchdogCheckedAt = Environment.TickCount64; // the watchdog's previous check (monotonic ms)
     private int _generation = 1;
     private volatile bool _stopping;
+    private TimeSpan _stopDrain;   // the drain time of the stop in progress (set with _stopping)
     private volatile bool _serving; // the first generation is up: reloads may start
 
     public Supervisor(ProxyConfig config, ListenerSet listeners, int[][] cpuPlan, StatsBoard board)
@@ -134,8 +135,10 @@ public sealed class Supervisor : IAsyncDisposable
             RuntimeMessages = RuntimeLines(),
         };
         var worker = _spawner.Spawn(slot, generation, _cpuPlan[slot], init, fds, OnWorkerMessage, OnWorkerExit);
+        bool stopStarted;
         lock (_gate)
         {
+            stopStarted = _stopping;
             _workers.Add(worker);
             _counts.Attach(worker.Pid, generation);
             // Its exit is watched from inside Spawn: one that died at once was reaped before it was listed here,
@@ -147,6 +150,9 @@ public sealed class Supervisor : IAsyncDisposable
             }
         }
         Log.Info($"started worker slot {slot + 1} pid {worker.Pid} on CPU {string.Join(",", _cpuPlan[slot])}");
+        // A stop that began while this worker was being started (a reload or a respawn in flight) drained the workers
+        // it saw; this one is drained too, or the supervisor would wait for it forever.
+        if (stopStarted) _ = worker.DrainAsync(_stopDrain);
         return worker;
     }
 
@@ -455,6 +461,7 @@ public sealed class Supervisor : IAsyncDisposable
         {
             if (_stopping) return;
             _stopping = true;
+            _stopDrain = timeout;
             workers = [.. _workers];
             if (workers.Count == 0) _stopped.TrySetResult();
         }
