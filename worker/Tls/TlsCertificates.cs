@@ -28,13 +28,22 @@ internal static class TlsCertificates
         return trusted;
     }
 
-    /// <summary>Whether the peer's <paramref name="cert"/> chains to one of <paramref name="trusted"/> (revocation is checked apart).</summary>
-    public static bool ChainsTo(X509Certificate2 cert, X509Certificate2Collection? trusted)
+    /// <summary>
+    /// Whether the peer's <paramref name="cert"/> chains to one of <paramref name="trusted"/> (revocation is checked
+    /// apart), through the intermediates the peer sent (<paramref name="sent"/>, the chain SslStream built from the
+    /// handshake): a `ca-file` usually holds only the root, and the server or client sends its intermediate CA.
+    /// </summary>
+    public static bool ChainsTo(X509Certificate2 cert, X509Certificate2Collection? trusted, X509Chain? sent = null)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         if (trusted is not null) chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
+        if (sent is not null)
+        {
+            chain.ChainPolicy.ExtraStore.AddRange(sent.ChainPolicy.ExtraStore);
+            foreach (var element in sent.ChainElements) chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+        }
         return chain.Build(cert);
     }
 }

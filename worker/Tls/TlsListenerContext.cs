@@ -79,11 +79,11 @@ internal sealed class TlsListenerContext
     /// `verify optional|required` with `ca-file` and `crl-file` (5.1): the client's chain must end at one of the CAs,
     /// and its certificate must not be in a CRL. No certificate passes under `optional` only.
     /// </summary>
-    private bool ValidateClient(object sender, X509Certificate? certificate, X509Chain? _, SslPolicyErrors errors)
+    private bool ValidateClient(object sender, X509Certificate? certificate, X509Chain? sent, SslPolicyErrors errors)
     {
         if (certificate is null) return _verify == TlsVerify.Optional;
         using var cert = new X509Certificate2(certificate);
-        if (!TlsCertificates.ChainsTo(cert, _trusted)) return false;
+        if (!TlsCertificates.ChainsTo(cert, _trusted, sent)) return false;
         return _revoked.Count == 0 || !_revoked.Contains(RevocationKey(cert.IssuerName.RawData, cert.SerialNumberBytes.Span));
     }
 

@@ -52,7 +52,7 @@ internal sealed class TlsServerContext
             ClientCertificateContext = _clientCertificate,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             AllowTlsResume = !_config.NoSslReuse && !_config.Options.NoTlsTickets,
-            RemoteCertificateValidationCallback = (_, certificate, _, _) => Verify(certificate, expectedName),
+            RemoteCertificateValidationCallback = (_, certificate, sent, _) => Verify(certificate, sent, expectedName),
         };
         var ssl = new SslStream(new System.Net.Sockets.NetworkStream(connection.Socket, ownsSocket: false), leaveInnerStreamOpen: false);
         using var timeout = timeoutMs > 0 ? new CancellationTokenSource(TimeSpan.FromMilliseconds(timeoutMs)) : null;
@@ -71,12 +71,12 @@ internal sealed class TlsServerContext
     }
 
     /// <summary>`verify required`: chain to `ca-file`, and the name (verifyhost, else the SNI) in the certificate.</summary>
-    private bool Verify(X509Certificate? certificate, string? expectedName)
+    private bool Verify(X509Certificate? certificate, X509Chain? sent, string? expectedName)
     {
         if (_config.Verify == TlsVerify.None) return true;
         if (certificate is null) return false;
         using var cert = new X509Certificate2(certificate);
-        if (!TlsCertificates.ChainsTo(cert, _trusted)) return false;
+        if (!TlsCertificates.ChainsTo(cert, _trusted, sent)) return false;
         return expectedName is null || cert.MatchesHostname(expectedName);
     }
 
