@@ -173,11 +173,21 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
     /// HTTP keywords need `mode http` (HAProxy warns and ignores them in tcp mode; nothing is silently ignored here),
     /// and every `use_backend` must name an existing backend of the same mode.
     /// </summary>
+    /// <summary>At most <see cref="HeaderRule.MaxPerDirection"/> header rules per direction: the first one past it is an error.</summary>
+    private void CheckHeaderRuleCount(ProxyDraft p, List<HeaderRule> rules, string keyword)
+    {
+        if (rules.Count > HeaderRule.MaxPerDirection)
+            diag.Error(rules[HeaderRule.MaxPerDirection].Location,
+                $"'{keyword}': more than {HeaderRule.MaxPerDirection} header rules (set-header, add-header, del-header) in {Kind(p)} '{p.Name}', its defaults' included; at most {HeaderRule.MaxPerDirection} are evaluated here");
+    }
+
     private void CheckHttp(ProxyDraft p, IReadOnlyList<ProxyDraft> proxies)
     {
         if (p.Mode != ProxyMode.Http && p.FirstHttpOnlyKeyword is { } first)
             diag.Error(first.Line, $"'{first.Keyword}' requires 'mode http' ({Kind(p)} '{p.Name}' is in tcp mode)");
         StatsPageParser.CheckMode(diag, p, Kind(p));
+        CheckHeaderRuleCount(p, p.RequestRules, "http-request");
+        CheckHeaderRuleCount(p, p.ResponseRules, "http-response");
         // HAProxy accepts it with "Layer 7 hash not possible for backend 'X' (needs 'mode http'). Falling back to round
         // robin." and balances round robin: so does this model, with the warning at the balance line (perhaps a defaults
         // section's, which a tcp frontend inherits harmlessly: a frontend does not balance).

@@ -55,6 +55,12 @@ public sealed record HttpResponseAction(bool Deny, int Status, string? Reason, C
 /// <summary>`http-request|http-response set-header|add-header|del-header NAME [VALUE] [if|unless COND]`.</summary>
 public sealed record HeaderRule(HeaderAction Action, string Name, string? Value, ConditionConfig? Condition, SourceLocation Location)
 {
+    /// <summary>
+    /// Header rules per direction and proxy (its defaults' included) that a worker evaluates: the active ones are a
+    /// 64-bit mask per request. More is a configuration error (ConfigValidator), never a rule silently dropped.
+    /// </summary>
+    public const int MaxPerDirection = 64;
+
     /// <summary>The value as a log-format string when it has `%` (`%[src]`); null: <see cref="Value"/> is literal.</summary>
     public LogFormatConfig? Format { get; init; }
 }

@@ -60,7 +60,7 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         ["backlog"] = "listeners are opened with a backlog of 4096, capped by net.core.somaxconn",
         ["fullconn"] = "servers have no dynamic limit (`minconn`): `maxconn` applies as written",
         ["id"] = "proxies are numbered in the order of the file on the stats board",
-        ["description"] = "HAProxy shows it only on the stats page, which does not show it here",
+        ["description"] = "only the stats page shows a proxy's description, and the page here does not show it yet",
         ["source"] = "connections to servers leave from the address the kernel picks",
         ["retry-on"] = "a connection is retried only when it fails to open (`retry-on conn-failure`, HAProxy's default)",
         ["http-send-name-header"] = "no header is added with the server's name",

@@ -222,4 +222,18 @@ public class HttpKeywordTests
         Assert.That(ignored.Warnings.Select(w => w.Message), Has.Member("'use_backend' has no effect in backend 'other', which has no frontend capability: ignored"));
         Assert.That(ignored.Config!.Backends[2].Http.UseBackends, Is.Empty);
     }
+    [Test]
+    public void HeaderRules_PastSixtyFourPerDirection_AreAnErrorAtTheFirstOneOver_NeverDropped()
+    {
+        var lines = new List<string> { "frontend f", "mode http", "bind :80", "default_backend b" };
+        for (int i = 0; i < 65; i++) lines.Add($"http-request set-header X-{i} v");
+        lines.AddRange(["backend b", "mode http", "server s 127.0.0.1:9001"]);
+        var result = Parse(string.Join("\n", lines) + "\n");
+        Assert.That(result.Errors.Select(e => e.ToString()), Is.EqualTo(new[]
+        {
+            "test.cfg:69: 'http-request': more than 64 header rules (set-header, add-header, del-header) in frontend 'f', its defaults' included; at most 64 are evaluated here",
+        }));
+        lines.RemoveAt(68);
+        Assert.That(Parse(string.Join("\n", lines) + "\n").Errors, Is.Empty, "64 are fine");
+    }
 }

@@ -22,7 +22,7 @@ internal sealed class CompiledHeaderRule(HeaderRule rule)
 internal sealed class HttpProxyRuntime
 {
     /// <summary>Rules per direction and proxy that are evaluated; the active ones are a 64-bit mask per request.</summary>
-    public const int MaxRules = 64;
+    public const int MaxRules = HeaderRule.MaxPerDirection;
 
     public HttpProxyRuntime(HttpProxySettings settings)
     {
