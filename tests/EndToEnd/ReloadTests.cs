@@ -8,6 +8,7 @@ using Proxy.Tests.Support;
 namespace Proxy.Tests.EndToEnd;
 
 /// <summary>`proxyctl reload` under load: new workers, old ones drained, not one connection failed.</summary>
+[NonParallelizable]
 [TestFixture]
 public sealed class ReloadTests
 {

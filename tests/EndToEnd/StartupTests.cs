@@ -6,6 +6,7 @@ using Proxy.Tests.Support;
 namespace Proxy.Tests.EndToEnd;
 
 /// <summary>Start-up: a configuration with nothing to serve runs, and signals during start-up are handled.</summary>
+[NonParallelizable]
 [TestFixture]
 public sealed class StartupTests
 {

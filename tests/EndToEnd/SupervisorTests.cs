@@ -7,6 +7,7 @@ using Proxy.Tests.Support;
 namespace Proxy.Tests.EndToEnd;
 
 /// <summary>The process model: listeners held by the supervisor, pinned workers, respawn, no orphans.</summary>
+[NonParallelizable]
 [TestFixture]
 public sealed class SupervisorTests
 {

@@ -9,6 +9,7 @@ namespace Proxy.Tests.Packaging;
 /// (packaging/test-packages.sh: builds both packages, lintian, a real dpkg install, start, reload,
 /// remove, purge, rpm --root) takes minutes and needs root, so it runs only with PROXY_PACKAGE_TESTS=1.
 /// </summary>
+[NonParallelizable]
 [TestFixture]
 public sealed class PackageTests
 {
