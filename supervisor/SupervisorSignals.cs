@@ -23,6 +23,10 @@ public sealed class SupervisorSignals : IDisposable
 
     public SupervisorSignals()
     {
+        // Started under `nohup` (SIGHUP ignored) or by a parent that ignores these, the handlers would never run:
+        // HAProxy's master reloads on SIGHUP/SIGUSR2 whatever it inherited, and so does this supervisor.
+        foreach (int signal in new[] { Posix.SIGHUP, Posix.SIGUSR2, Posix.SIGTERM, Posix.SIGINT, Posix.SIGQUIT })
+            Posix.RestoreDefaultAction(signal);
         foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGQUIT })
             _registrations.Add(PosixSignalRegistration.Create(signal, OnStop));
         foreach (var signal in new[] { PosixSignal.SIGHUP, (PosixSignal)Posix.SIGUSR2 })

@@ -55,7 +55,17 @@ public static unsafe class Posix
     /// <summary>Sends a signal; returns false when the process is gone.</summary>
     public static bool Signal(int pid, int signal) => kill(pid, signal) == 0;
 
-    public const int SIGHUP = 1, SIGKILL = 9, SIGUSR2 = 12, SIGTERM = 15;
+    /// <summary>
+    /// Puts <paramref name="signal"/> back to its default action. A signal ignored by whoever started this process (as
+    /// `nohup` ignores SIGHUP) stays ignored across exec, and the .NET runtime then never runs a handler registered
+    /// for it: the supervisor calls this before registering the signals it must act on.
+    /// </summary>
+    public static void RestoreDefaultAction(int signal) => SetSignalAction(signal, 0 /* SIG_DFL */);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "signal")]
+    private static extern nint SetSignalAction(int signum, nint handler);
+
+    public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR2 = 12, SIGTERM = 15;
 
     /// <summary>Sets close-on-exec on a descriptor received from elsewhere, so no child inherits it.</summary>
     public static void SetCloseOnExec(int fd)
