@@ -34,31 +34,13 @@ PAGE=$WORK/origin-$OPORT/www/page.html
 
 # Both configs are perf/configs' ones with the same compression lines added to the frontend.
 COMPRESSION="    compression algo gzip"
-start_side() { # start_side proxy|haproxy
-    local side=$1 cfg port
-    if [[ $side == proxy ]]; then
-        cfg=$(proxy_cfg comp) port=$PPORT
-        render "$PERF/configs/proxy.cfg.in" "$cfg" "WORK=$WORK" "NAME=comp" "PORT=$port" "ORIGIN_PORT=$OPORT" \
-            "WORKERS=$WORKERS" "PROXY_CPU_MAP=$(proxy_cpu_map)" "MAXCONN=$MAXCONN" "HARD_STOP=$HARD_STOP" "MODE=http"
-        sed -i "/^frontend fe/a\\$COMPRESSION" "$cfg"
-        sed -i "/^global/a\\    tune.comp.maxlevel $LEVEL" "$cfg"
-        pin "$PROXY_CPUS" "$BIN/proxyctl" start -f "$cfg" >"$WORK/proxy-comp.start.log" 2>&1 \
-            || die "proxyctl start failed: $(cat "$WORK/proxy-comp.start.log")"
-        _started_proxies+=("$cfg")
-    else
-        cfg=$(haproxy_cfg comp) port=$HPORT
-        render "$PERF/configs/haproxy.cfg.in" "$cfg" "WORK=$WORK" "NAME=comp" "PORT=$port" "ORIGIN_PORT=$OPORT" \
-            "WORKERS=$WORKERS" "HAPROXY_CPU_MAP=$(haproxy_cpu_map)" "MAXCONN=$MAXCONN" "HARD_STOP=$HARD_STOP" "MODE=http"
-        sed -i "/^frontend fe/a\\$COMPRESSION" "$cfg"
-        haproxy -c -q -f "$cfg" || die "haproxy -c failed for $cfg"
-        pin "$PROXY_CPUS" haproxy -W -D -S "$WORK/haproxy-comp-master.sock" -f "$cfg" \
-            >"$WORK/haproxy-comp.start.log" 2>&1 || die "haproxy failed: $(cat "$WORK/haproxy-comp.start.log")"
-        _started_haproxies+=(comp)
-    fi
-    wait_port "$port"
+add_compression() { # the same line on both; the level cap is this proxy's (HAProxy's libslz has one level)
+    sed -i "/^frontend fe/a\\$COMPRESSION" "$2"
+    [[ $1 == proxy ]] && sed -i "/^global/a\\    tune.comp.maxlevel $LEVEL" "$2"
+    return 0
 }
-start_side proxy
-start_side haproxy
+start_side proxy comp "$PPORT" add_compression
+start_side haproxy comp "$HPORT" add_compression
 port_of() { [[ $1 == proxy ]] && echo "$PPORT" || echo "$HPORT"; }
 pid_of() { [[ $1 == proxy ]] && proxy_pid comp || haproxy_pid comp; }
 
@@ -72,21 +54,15 @@ for side in proxy haproxy; do
     SIZE_OF[$side]=$(stat -c %s "$out")
 done
 
-TCK=$(getconf CLK_TCK)
 declare -A BEST_RPS BEST_CPU BEST_BYTES
 for round in $(seq "$ROUNDS"); do
     for side in proxy haproxy; do
         pid=$(pid_of $side)
-        before=$(cpu_ticks "$pid")
-        r=$(wrk_run "$CLIENT_CPUS" "$WORK/wrk-$side-$round.txt" -t1 -c"$CONNS" -d"${DURATION}s" -H 'Accept-Encoding: gzip' \
-            -s "$PERF/lib/report.lua" "http://127.0.0.1:$(port_of $side)/page.html")
-        after=$(cpu_ticks "$pid")
-        requests=$(field requests "$r") us=$(field duration_us "$r") bytes=$(field bytes "$r")
-        errors=$(( $(field err_read "$r") + $(field err_status "$r") + $(field err_timeout "$r") ))
+        read -r rps cpu_us requests bytes errors < <(measure_wrk "$pid" "$WORK/wrk-$side-$round.txt" -t1 -c"$CONNS" \
+            -d"${DURATION}s" -H 'Accept-Encoding: gzip' -s "$PERF/lib/report.lua" "http://127.0.0.1:$(port_of $side)/page.html")
         (( errors == 0 )) || log "$side: $errors errors in round $round"
-        rps=$(awk -v n="$requests" -v us="$us" 'BEGIN {printf "%.0f", n / (us / 1e6)}')
         # CPU ms per MB of input compressed (requests x page size).
-        cpu=$(awk -v t=$((after - before)) -v tck="$TCK" -v n="$requests" -v s="$SIZE" 'BEGIN {printf "%.2f", t * 1000 / tck / (n * s / 1048576)}')
+        cpu=$(awk -v us="$cpu_us" -v s="$SIZE" 'BEGIN {printf "%.2f", us / 1000 / (s / 1048576)}')
         log "round $round $side: $rps responses/s, $(( bytes / (requests > 0 ? requests : 1) )) B per response, $cpu CPU ms per MB compressed"
         if [[ -z ${BEST_RPS[$side]:-} ]] || (( rps > BEST_RPS[$side] )); then
             BEST_RPS[$side]=$rps BEST_CPU[$side]=$cpu BEST_BYTES[$side]=$(( bytes / requests ))

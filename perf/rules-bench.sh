@@ -46,34 +46,11 @@ cat >"$RULES" <<RULES_EOF
     http-request set-header X-Port %[src_port] if local small known
 RULES_EOF
 
-start_side() { # start_side proxy|haproxy NAME PORT RULES(0|1)
-    local side=$1 name=$2 port=$3 rules=$4 cfg
-    if [[ $side == proxy ]]; then
-        cfg=$(proxy_cfg "$name")
-        render "$PERF/configs/proxy.cfg.in" "$cfg" "WORK=$WORK" "NAME=$name" "PORT=$port" "ORIGIN_PORT=$OPORT" \
-            "WORKERS=$WORKERS" "PROXY_CPU_MAP=$(proxy_cpu_map)" "MAXCONN=$MAXCONN" "HARD_STOP=$HARD_STOP" "MODE=http"
-    else
-        cfg=$(haproxy_cfg "$name")
-        render "$PERF/configs/haproxy.cfg.in" "$cfg" "WORK=$WORK" "NAME=$name" "PORT=$port" "ORIGIN_PORT=$OPORT" \
-            "WORKERS=$WORKERS" "HAPROXY_CPU_MAP=$(haproxy_cpu_map)" "MAXCONN=$MAXCONN" "HARD_STOP=$HARD_STOP" "MODE=http"
-    fi
-    (( rules )) && sed -i "/^frontend fe/r $RULES" "$cfg"
-    if [[ $side == proxy ]]; then
-        pin "$PROXY_CPUS" "$BIN/proxyctl" start -f "$cfg" >"$WORK/proxy-$name.start.log" 2>&1 \
-            || die "proxyctl start failed: $(cat "$WORK/proxy-$name.start.log")"
-        _started_proxies+=("$cfg")
-    else
-        haproxy -c -q -f "$cfg" || die "haproxy -c failed for $cfg"
-        pin "$PROXY_CPUS" haproxy -W -D -S "$WORK/haproxy-$name-master.sock" -f "$cfg" \
-            >"$WORK/haproxy-$name.start.log" 2>&1 || die "haproxy failed: $(cat "$WORK/haproxy-$name.start.log")"
-        _started_haproxies+=("$name")
-    fi
-    wait_port "$port"
-}
-start_side proxy rules "$PPORT" 1
-start_side haproxy rules "$HPORT" 1
-start_side proxy plain "$PPORT0" 0
-start_side haproxy plain "$HPORT0" 0
+add_rules() { sed -i "/^frontend fe/r $RULES" "$2"; }
+start_side proxy rules "$PPORT" add_rules
+start_side haproxy rules "$HPORT" add_rules
+start_side proxy plain "$PPORT0"
+start_side haproxy plain "$HPORT0"
 SIDES=(proxy:rules haproxy:rules proxy:plain haproxy:plain)
 port_of() { case $1 in proxy:rules) echo "$PPORT" ;; haproxy:rules) echo "$HPORT" ;; proxy:plain) echo "$PPORT0" ;; *) echo "$HPORT0" ;; esac; }
 pid_of() { if [[ $1 == proxy:* ]]; then proxy_pid "${1#*:}"; else haproxy_pid "${1#*:}"; fi; }
@@ -83,25 +60,16 @@ for side in proxy:rules haproxy:rules; do
     curl -sf -o /dev/null "http://127.0.0.1:$(port_of $side)/small" || die "$side: /small failed"
 done
 
-TCK=$(getconf CLK_TCK)
 declare -A RPS CPU
 for round in $(seq "$ROUNDS"); do
     for side in "${SIDES[@]}"; do
-        pid=$(pid_of "$side")
-        before=$(cpu_ticks "$pid")
-        r=$(wrk_run "$CLIENT_CPUS" "$WORK/wrk-${side/:/-}-$round.txt" -t1 -c"$CONNS" -d"${DURATION}s" \
-            -s "$PERF/lib/report.lua" "http://127.0.0.1:$(port_of "$side")/small")
-        after=$(cpu_ticks "$pid")
-        requests=$(field requests "$r") us=$(field duration_us "$r")
-        errors=$(( $(field err_read "$r") + $(field err_status "$r") + $(field err_timeout "$r") ))
+        read -r rps cpu _ _ errors < <(measure_wrk "$(pid_of "$side")" "$WORK/wrk-${side/:/-}-$round.txt" -t1 -c"$CONNS" \
+            -d"${DURATION}s" -s "$PERF/lib/report.lua" "http://127.0.0.1:$(port_of "$side")/small")
         (( errors == 0 )) || log "$side: $errors errors in round $round"
-        rps=$(awk -v n="$requests" -v us="$us" 'BEGIN {printf "%.0f", n / (us / 1e6)}')
-        cpu=$(awk -v t=$((after - before)) -v tck="$TCK" -v n="$requests" 'BEGIN {printf "%.1f", t * 1e6 / tck / n}')
         log "round $round $side: $rps requests/s, $cpu CPU µs per request"
         RPS[$side]+="$rps " CPU[$side]+="$cpu "
     done
 done
-median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 printf '\n| %-14s | %12s | %20s |\n' side "requests/s" "CPU µs per request"
 printf '|----------------|--------------|----------------------|\n'

@@ -61,6 +61,9 @@ public sealed partial class ControlCommands
         new(["show", "servers", "conn"], "show servers conn [<backend>]", "dump server connections status (all or for a single backend)", CliLevel.User, ShowServersConn),
         new(["show", "servers", "state"], "show servers state [<backend>]", "dump volatile server information (all or for a single backend)", CliLevel.User, ShowServersState),
         new(["show", "sess"], "show sess [id]", "report the list of current sessions (the supervisor sees none: empty)", CliLevel.Operator, ShowSess),
+        new(["show", "ssl", "cert"], "show ssl cert [<certfile>]", "display the SSL certificates used in memory, or the details of a file", CliLevel.Operator,
+            (w, _) => Task.FromResult(w.Length > 4 ? "'show ssl cert' expects at most one file name.\n"
+                : SslCertReport.Render(supervisor.Config, w.Length == 4 ? w[3] : null))),
         new(["show", "stat"], "show stat [json|typed|up|no-maint|all]*", "report counters for each proxy and server ([iid type sid] filters)", CliLevel.User, ShowStat),
         new(["show", "version"], "show version", "show version of the current process", CliLevel.User,
             (_, _) => Task.FromResult(Version + "\n")),

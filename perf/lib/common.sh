@@ -147,6 +147,51 @@ stop_haproxy() { # stop_haproxy NAME
 reload_haproxy() { echo reload | socat - "UNIX-CONNECT:$WORK/haproxy-$1-master.sock" >/dev/null; }
 haproxy_pid() { head -1 "$WORK/haproxy-$1.pid"; }
 
+# --- a side with extra lines -----------------------------------------------------------------------
+# start_side proxy|haproxy NAME PORT [EDIT]: starts one side from perf/configs' template (mode http), after the
+# caller's function EDIT SIDE CFG has added its lines to the rendered config (the rules, compression or TLS
+# benches); HAProxy's copy is checked with `haproxy -c` first. Both are stopped by cleanup.
+start_side() {
+    local side=$1 name=$2 port=$3 edit=${4:-:} cfg
+    port_free "$port" || die "port $port is taken"
+    if [[ $side == proxy ]]; then
+        cfg=$(proxy_cfg "$name")
+        render "$PERF/configs/proxy.cfg.in" "$cfg" "WORK=$WORK" "NAME=$name" "PORT=$port" "ORIGIN_PORT=$OPORT" \
+            "WORKERS=$WORKERS" "PROXY_CPU_MAP=$(proxy_cpu_map)" "MAXCONN=$MAXCONN" "HARD_STOP=$HARD_STOP" "MODE=http"
+        "$edit" "$side" "$cfg"
+        pin "$PROXY_CPUS" "$BIN/proxyctl" start -f "$cfg" >"$WORK/proxy-$name.start.log" 2>&1 \
+            || die "proxyctl start failed: $(cat "$WORK/proxy-$name.start.log")"
+        _started_proxies+=("$cfg")
+    else
+        cfg=$(haproxy_cfg "$name")
+        render "$PERF/configs/haproxy.cfg.in" "$cfg" "WORK=$WORK" "NAME=$name" "PORT=$port" "ORIGIN_PORT=$OPORT" \
+            "WORKERS=$WORKERS" "HAPROXY_CPU_MAP=$(haproxy_cpu_map)" "MAXCONN=$MAXCONN" "HARD_STOP=$HARD_STOP" "MODE=http"
+        "$edit" "$side" "$cfg"
+        haproxy -c -q -f "$cfg" || die "haproxy -c failed for $cfg"
+        pin "$PROXY_CPUS" haproxy -W -D -S "$WORK/haproxy-$name-master.sock" -f "$cfg" \
+            >"$WORK/haproxy-$name.start.log" 2>&1 || die "haproxy failed: $(cat "$WORK/haproxy-$name.start.log")"
+        _started_haproxies+=("$name")
+    fi
+    wait_port "$port"
+}
+
+# measure_wrk PID OUTFILE WRK-ARGS...: one wrk run (give it -s report.lua) between two CPU readings of PID's
+# process tree. Echoes "RPS CPU_US_PER_REQUEST REQUESTS BYTES ERRORS".
+measure_wrk() {
+    local pid=$1 out=$2 before after r requests us; shift 2
+    before=$(cpu_ticks "$pid")
+    r=$(wrk_run "$CLIENT_CPUS" "$out" "$@")
+    after=$(cpu_ticks "$pid")
+    requests=$(field requests "$r") us=$(field duration_us "$r")
+    [[ -n $requests && $requests -gt 0 ]] || { echo "0 0 0 0 1"; return; }
+    awk -v n="$requests" -v us="$us" -v t=$((after - before)) -v tck="$(getconf CLK_TCK)" -v b="$(field bytes "$r")" \
+        -v e=$(( $(field err_read "$r") + $(field err_status "$r") + $(field err_timeout "$r") + $(field err_connect "$r") )) \
+        'BEGIN {printf "%.0f %.1f %d %d %d\n", n / (us / 1e6), t * 1e6 / tck / n, n, b, e}'
+}
+
+# median "1 3 2": the middle value.
+median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
 # --- measuring ------------------------------------------------------------------------------------
 # tree_pids PID: PID and all its descendants.
 tree_pids() {

@@ -4,15 +4,16 @@
 Prints "READY opened=N failed=F" once every connection is open, then holds until --hold seconds
 pass or it is killed (bounded: it always stops by itself). Stdlib only (asyncio).
 
-usage: holdconns.py --port P [--host 127.0.0.1] [-n 5000] [--path /small] [--hold 60]
+usage: holdconns.py --port P [--host 127.0.0.1] [-n 5000] [--path /small] [--hold 60] [--tls]
+(--tls: each connection is a TLS session, the certificate not verified: the TLS bench's idle sessions)
 """
-import argparse, asyncio, resource, sys
+import argparse, asyncio, resource, ssl, sys
 
 
 async def open_one(args, sem, conns, failures):
     async with sem:
         try:
-            r, w = await asyncio.wait_for(asyncio.open_connection(args.host, args.port), 10)
+            r, w = await asyncio.wait_for(asyncio.open_connection(args.host, args.port, ssl=args.ssl), 10)
             w.write(f"GET {args.path} HTTP/1.1\r\nHost: {args.host}\r\n\r\n".encode())
             await w.drain()
             head = await asyncio.wait_for(r.readuntil(b"\r\n\r\n"), 10)
@@ -37,7 +38,13 @@ async def main():
     p.add_argument("--path", default="/small")
     p.add_argument("--hold", type=float, default=60)
     p.add_argument("--parallel", type=int, default=100, help="connections being opened at once")
+    p.add_argument("--tls", action="store_true", help="TLS sessions (no certificate verification)")
     args = p.parse_args()
+    args.ssl = None
+    if args.tls:
+        args.ssl = ssl.create_default_context()
+        args.ssl.check_hostname = False
+        args.ssl.verify_mode = ssl.CERT_NONE
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < args.n + 100:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, args.n + 1000), hard))

@@ -50,7 +50,7 @@ internal static class KnownKeywords
     /// <summary>`option` names (configuration.txt section 4.2, "option ...").</summary>
     public static readonly HashSet<string> UnsupportedOptions =
     [
-        "httpslog", "forwarded",
+        "forwarded",
         "http-pretend-keepalive", "http-buffer-request",
         "http-ignore-probes", "http-no-delay", "http-use-proxy-header", "http-use-htx", "h1-case-adjust-bogus-client",
         "h1-case-adjust-bogus-server", "http-restrict-req-hdr-names", "tcp-check", "ldap-check", "mysql-check",

@@ -74,7 +74,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     internal static readonly string[] ImplementedOptions =
     [
         "redispatch", "allbackups", "httpchk", "httplog", "tcplog", "dontlognull",
-        "http-keep-alive", "http-server-close", "httpclose", "forwardfor",
+        "http-keep-alive", "http-server-close", "httpclose", "forwardfor", "httpslog",
     ];
 
     private readonly ServerLineParser _servers = new(diag, resolver);
@@ -442,6 +442,12 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 ReportMisplaced(diag, proxy, line.Number, $"{prefix} httpchk", D | B);
             else
                 _httpCheck.ParseOption(proxy, line, negated, at);
+            return;
+        }
+        if (name == "httpslog")
+        {
+            if (!Allows(proxy, D | F)) ReportMisplaced(diag, proxy, line.Number, $"{prefix} httpslog", D | F);
+            else LogFormats.ParseHttpsLogOption(proxy, line, negated, at);
             return;
         }
         if (LogOptionParser.TryParse(diag, proxy, line, name, negated, at)) return;

@@ -19,6 +19,7 @@ public sealed class TlsTests
     private string _site = null!, _client = null!, _revoked = null!;
     private int _http, _plain, _tcp, _verify, _toNginx, _wrongCa;
     private NginxOrigin _nginx = null!;
+    private System.Net.Sockets.Socket _syslog = null!;
 
     [OneTimeSetUp]
     public void StartProxy()
@@ -35,6 +36,10 @@ public sealed class TlsTests
         string wrongCa = Path.Combine(_pki.Directory, "wrong-ca.pem");
         File.Copy(otherCa.CaPath, wrongCa);
         (_http, _plain, _tcp, _verify, _toNginx, _wrongCa) = (Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free());
+        // fe_verify's `option httpslog` lines arrive here.
+        _syslog = new System.Net.Sockets.Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 10_000 };
+        _syslog.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        int syslogPort = ((System.Net.IPEndPoint)_syslog.LocalEndPoint!).Port;
         _proxy = new ProxyInstance($$"""
             defaults
                 timeout connect 5s
@@ -58,6 +63,16 @@ public sealed class TlsTests
             frontend fe_verify
                 mode http
                 bind 127.0.0.1:{{_verify}} ssl crt {{_site}} ca-file {{_pki.CaPath}} verify required crl-file {{_pki.Directory}}/crl.pem
+                log 127.0.0.1:{{syslogPort}} local0
+                option httpslog
+                http-response set-header X-DN "%[ssl_c_s_dn]"
+                http-response set-header X-Issuer-DN "%[ssl_c_i_dn]"
+                http-response set-header X-CN %[ssl_c_s_dn(cn)]
+                http-response set-header X-Serial %[ssl_c_serial,hex]
+                http-response set-header X-Verify %[ssl_c_verify]
+                http-response set-header X-Version %[ssl_c_version]
+                http-response set-header X-Cipher %[ssl_fc_cipher]
+                http-response set-header X-Not-After %[ssl_c_notafter]
                 default_backend be_http
             backend be_http
                 mode http
@@ -83,6 +98,7 @@ public sealed class TlsTests
         _origin?.Dispose();
         _nginx?.Dispose();
         _pki?.Dispose();
+        _syslog?.Dispose();
     }
 
     /// <summary>`openssl s_client` with stdin closed (it then sends nothing and quits after the handshake).</summary>
@@ -143,6 +159,61 @@ public sealed class TlsTests
         // verify optional (the tcp frontend, relaying HTTP bytes): no certificate is fine, a revoked one is not.
         Assert.That(Curl("default.test", _tcp, "/").Stdout, Does.Contain("tls-origin"));
         Assert.That(Curl("default.test", _tcp, "/", "--cert", badCert, "--key", badKey).ExitCode, Is.Not.EqualTo(0));
+    }
+
+    /// <summary>What `openssl x509 -noout -OPTION -nameopt compat` prints after its "NAME=" (OpenSSL's one-line DN form).</summary>
+    private static string OpenSslField(string cert, string option)
+    {
+        var r = ProcessRunner.Run("openssl", ["x509", "-in", cert, "-noout", option, "-nameopt", "compat"]);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.All);
+        return r.Stdout.Trim()[(r.Stdout.IndexOf('=') + 1)..];
+    }
+
+    [Test]
+    public void ClientCertificateFetches_AndTheHttpsLog()
+    {
+        var (cert, key) = _pki.Split(_client);
+        var r = Curl("default.test", _verify, "/", "--cert", cert, "--key", key, "--tlsv1.3", "-D", "-", "-o", "/dev/null");
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.All);
+        var headers = r.Stdout.Split("\r\n").Where(l => l.Contains(": ")).ToDictionary(l => l[..l.IndexOf(':')], l => l[(l.IndexOf(':') + 2)..]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(headers["X-DN"], Is.EqualTo(OpenSslField(cert, "-subject")), "ssl_c_s_dn, as OpenSSL's one-line form");
+            Assert.That(headers["X-Issuer-DN"], Is.EqualTo(OpenSslField(cert, "-issuer")), "ssl_c_i_dn");
+            Assert.That(headers["X-CN"], Is.EqualTo("alice"), "ssl_c_s_dn(cn)");
+            Assert.That(headers["X-Serial"], Is.EqualTo(OpenSslField(cert, "-serial")), "ssl_c_serial,hex");
+            Assert.That(headers["X-Verify"], Is.EqualTo("0"), "ssl_c_verify");
+            Assert.That(headers["X-Version"], Is.EqualTo("3"), "ssl_c_version");
+            Assert.That(headers["X-Cipher"], Does.Match("^TLS_(AES_(128|256)_GCM_SHA(256|384)|CHACHA20_POLY1305_SHA256)$"), "ssl_fc_cipher");
+            Assert.That(headers["X-Not-After"], Does.Match(@"^\d{12}Z$"), "ssl_c_notafter, ASN.1 UTCTime");
+        });
+        // The httpslog line: %ft with '~', the error ids (0; ssl_fc_err as 16 hex digits), the SNI, version and cipher.
+        var buf = new byte[4096];
+        string line = "";
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!line.Contains("fe_verify~") && DateTime.UtcNow < deadline)
+            line = System.Text.Encoding.UTF8.GetString(buf, 0, _syslog.Receive(buf));
+        Assert.That(line, Does.Match(@" fe_verify~ be_http/o .* 200 .*""GET / HTTP/1.1"" 0/0000000000000000/0/0/- default.test/TLSv1.3/TLS_\w+$"), line);
+    }
+
+    [Test]
+    public void ShowSslCert_ListsTheLoadedFiles_AndDetailsOne()
+    {
+        var list = _proxy.Ctl("cmd", "show ssl cert");
+        Assert.That(list.ExitCode, Is.EqualTo(0), list.All);
+        Assert.That(list.Stdout, Does.StartWith("# transaction\n# filename\n"));
+        Assert.That(list.Stdout, Does.Contain(_site + "\n").And.Contain(Path.Combine(_pki.Directory, "other.pem") + "\n"));
+        var one = _proxy.Ctl("cmd", $"show ssl cert {_site}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(one.Stdout, Does.Contain($"Filename: {_site}\n").And.Contain("Status: Used\n").And.Contain("Algorithm: RSA2048\n"));
+            Assert.That(one.Stdout, Does.Contain($"Serial: {OpenSslField(_site, "-serial")}\n"));
+            Assert.That(one.Stdout, Does.Contain($"Subject: {OpenSslField(_site, "-subject")}\n"));
+            Assert.That(one.Stdout, Does.Contain($"Issuer: {OpenSslField(_site, "-issuer")}\n"));
+            Assert.That(one.Stdout, Does.Contain("Subject Alternative Name: DNS:default.test\n"));
+            Assert.That(one.Stdout, Does.Match(@"notAfter: [A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d \d{4} GMT\n"));
+            Assert.That(one.Stdout, Does.Contain("Chain Subject: "), "the CA the file carries after the leaf");
+        });
     }
 
     [Test]

@@ -141,6 +141,7 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
         var srv = Server ?? Connector.Server;
         r.Format = TrafficLogFormat.Http;
         r.Frontend = fe.Config.Name;
+        r.Tls = owner.Samples.Tls is not null;
         r.Sinks = fe.LogSinks;
         r.Backend = be?.Name;
         r.Server = srv?.Name;

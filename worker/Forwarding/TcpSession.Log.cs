@@ -36,6 +36,7 @@ internal sealed partial class TcpSession
         var srv = _tx.Server ?? _tx.Connector.Server;
         r.Format = TrafficLogFormat.Tcp;
         r.Frontend = fe.Config.Name;
+        r.Tls = Samples.Tls is not null;
         r.Sinks = fe.LogSinks;
         r.Backend = be?.Name;
         r.Server = srv?.Name;

@@ -122,7 +122,16 @@ internal sealed class CompiledLogFormat
             case LogVariable.ClientPort: AppendAddress(ref w, ctx.Client, true, flags); return;
             case LogVariable.FrontendIp: AppendAddress(ref w, ctx.Local, false, flags); return;
             case LogVariable.FrontendPort: AppendAddress(ref w, ctx.Local, true, flags); return;
-            case LogVariable.FrontendName or LogVariable.FrontendNameTransport: w.Append(ctx.FrontendName); return;
+            case LogVariable.FrontendName: w.Append(ctx.FrontendName); return;
+            case LogVariable.FrontendNameTransport:
+                w.Append(ctx.FrontendName);
+                if (ctx.Tls is not null) w.Append('~');   // 8.2.4 "%ft": frontend_name_transport ('~' suffix for SSL)
+                return;
+            case LogVariable.SslVersion or LogVariable.SslCipher:
+                var name = ctx.Tls is not { } tls ? "" : v == LogVariable.SslVersion
+                    ? TlsSamples.ProtocolName(tls.SslProtocol) : TlsSamples.CipherName(tls.NegotiatedCipherSuite);
+                w.Append(name.Length == 0 ? "-" : name);
+                return;
             case LogVariable.BackendName:
                 w.Append(ctx.Backend is null ? ctx.FrontendName : ctx.BackendName);
                 return;

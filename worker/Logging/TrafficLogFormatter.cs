@@ -54,6 +54,7 @@ internal static class TrafficLogFormatter
             w.Append(error);
             return w.Length;
         }
+        if (r.Tls) w.Append('~');
         w.Append(' ');
         w.Append(r.Backend ?? r.Frontend);
         w.Append('/');

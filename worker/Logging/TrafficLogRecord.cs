@@ -19,6 +19,8 @@ internal sealed class TrafficLogRecord
 
     public TrafficLogFormat Format;
     public string Frontend = "";
+    /// <summary>The client connection is TLS: `%ft` prints the frontend's name with a '~' (8.2.3).</summary>
+    public bool Tls;
     public TrafficLogSink[] Sinks = [];
     /// <summary>Backend name; HAProxy prints the frontend's name when no backend was chosen yet.</summary>
     public string? Backend;

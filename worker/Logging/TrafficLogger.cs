@@ -65,6 +65,7 @@ internal sealed class TrafficLogger : IDisposable
         if (TryBegin() is not { } r) return;
         r.Format = fe.Config.LogFormat;
         r.Frontend = fe.Config.Name;
+        r.Tls = false;   // the prefix of a connection error names the frontend alone
         r.Sinks = fe.LogSinks;
         r.ClientAddress = client?.Address;
         r.ClientPort = client?.Port ?? 0;

@@ -24,5 +24,7 @@ internal ref struct Sample
 
     public static Sample OfString(ReadOnlySpan<byte> value) => new() { Type = SampleType.Str, Bytes = value };
 
+    public static Sample OfBinary(ReadOnlySpan<byte> value) => new() { Type = SampleType.Bin, Bytes = value };
+
     public static Sample OfIp(ReadOnlySpan<byte> address) => new() { Type = SampleType.Ip, Bytes = address };
 }

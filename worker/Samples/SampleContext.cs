@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Proxy.Worker.Http;
 using Proxy.Worker.Runtime;
@@ -29,7 +30,22 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
     public IPEndPoint? Client { get; set; }
     public IPEndPoint? Local { get; set; }
     /// <summary>The client connection's TLS (`bind ... ssl`); null on a plain connection (the `ssl_fc*` fetches).</summary>
-    public System.Net.Security.SslStream? Tls { get; set; }
+    public System.Net.Security.SslStream? Tls
+    {
+        get => _tls;
+        set
+        {
+            _tls = value;
+            _tlsPeer = null;
+        }
+    }
+
+    /// <summary>The client certificate's fields (`ssl_c_*`), rendered on first use; null without a client certificate.</summary>
+    public TlsPeerCertificate? TlsPeer =>
+        _tlsPeer ??= _tls?.RemoteCertificate is { } c ? new TlsPeerCertificate(c as X509Certificate2 ?? new X509Certificate2(c)) : null;
+
+    private System.Net.Security.SslStream? _tls;
+    private TlsPeerCertificate? _tlsPeer;
     public byte[] FrontendName { get; set; } = [];
     public byte[] BackendName { get; private set; } = [];
     /// <summary>Every backend of the engine, for `nbsrv(NAME)`.</summary>

@@ -75,6 +75,13 @@ internal sealed class SampleConverter
             case SampleConverterKind.Map:
                 return TryMap(ctx, ref s);
         }
+        if (_kind == SampleConverterKind.Hex && s.Type == SampleType.Int)
+        {
+            // HAProxy casts an integer to binary as 8 bytes, big-endian (c_int2bin): `ssl_fc_err,hex` is 16 digits.
+            Span<byte> integer = stackalloc byte[8];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(integer, s.Int);
+            return ctx.ScratchFree.Length >= 16 && Str(ctx, WriteHex(integer, ctx.ScratchFree), ref s);
+        }
         if (!SampleText.TryAsBytes(ctx, s, out var input)) return false;
         var dest = ctx.ScratchFree;
         int n;
@@ -95,13 +102,7 @@ internal sealed class SampleConverter
                 return true;
             case SampleConverterKind.Hex:
                 if (dest.Length < input.Length * 2) return false;
-                // 7.3.1 "hex": upper-case digits, two per byte.
-                for (int i = 0; i < input.Length; i++)
-                {
-                    dest[2 * i] = (byte)"0123456789ABCDEF"[input[i] >> 4];
-                    dest[2 * i + 1] = (byte)"0123456789ABCDEF"[input[i] & 15];
-                }
-                return Str(ctx, input.Length * 2, ref s);
+                return Str(ctx, WriteHex(input, dest), ref s);
             case SampleConverterKind.Bytes:
                 if (_number >= input.Length) return false;
                 var slice = input[(int)_number..];
@@ -221,5 +222,16 @@ internal sealed class SampleConverter
         else if (_mapOutput == SampleType.Ip && SampleText.TryAsIp(ctx, Sample.OfString(text), out var ip)) s = Sample.OfIp(ip);
         else s = Sample.OfString(text);
         return true;
+    }
+
+    /// <summary>7.3.1 "hex": upper-case digits, two per byte; returns the length written.</summary>
+    private static int WriteHex(ReadOnlySpan<byte> input, Span<byte> dest)
+    {
+        for (int i = 0; i < input.Length; i++)
+        {
+            dest[2 * i] = (byte)"0123456789ABCDEF"[input[i] >> 4];
+            dest[2 * i + 1] = (byte)"0123456789ABCDEF"[input[i] & 15];
+        }
+        return input.Length * 2;
     }
 }

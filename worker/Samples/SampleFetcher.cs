@@ -74,8 +74,13 @@ internal sealed class SampleFetcher
             case SampleFetchKind.Int: return Int(_number, out s);
             case SampleFetchKind.Bool: s = Sample.OfBool(_number != 0); return true;
             case SampleFetchKind.SslFc or SampleFetchKind.SslCUsed or SampleFetchKind.SslFcSni or SampleFetchKind.SslFcProtocol
-                or SampleFetchKind.SslFcAlpn:
-                return TlsSamples.TryFetch(_kind, ctx, out s);
+                or SampleFetchKind.SslFcAlpn or SampleFetchKind.SslFcCipher or SampleFetchKind.SslCVerify or SampleFetchKind.SslCSDn
+                or SampleFetchKind.SslCIDn or SampleFetchKind.SslCSerial or SampleFetchKind.SslCSha1 or SampleFetchKind.SslCDer
+                or SampleFetchKind.SslCNotBefore or SampleFetchKind.SslCNotAfter or SampleFetchKind.SslCVersion:
+                return TlsSamples.TryFetch(_kind, ctx, _text, _hasNumber ? (int)_number : 1, out s);
+            case SampleFetchKind.FcErr: return Int(0, out s);   // see SampleRegistry: no logged connection has one
+            case SampleFetchKind.SslFcErr or SampleFetchKind.SslCErr or SampleFetchKind.SslCCaErr:
+                return ctx.Tls is not null && Int(0, out s);
             case SampleFetchKind.AlwaysTrue: s = Sample.OfBool(true); return true;
             case SampleFetchKind.AlwaysFalse: s = Sample.OfBool(false); return true;
             case SampleFetchKind.Date: return Int(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + _number, out s);

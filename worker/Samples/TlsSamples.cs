@@ -10,8 +10,11 @@ namespace Proxy.Worker.Samples;
 /// </summary>
 internal static class TlsSamples
 {
-    /// <summary>The fetch's sample; false (no sample) for a string fetch on a plain connection.</summary>
-    public static bool TryFetch(SampleFetchKind kind, SampleContext ctx, out Sample s)
+    /// <summary>
+    /// The fetch's sample; false (no sample) for a string fetch on a plain connection, or a client-certificate fetch
+    /// without one. <paramref name="entry"/> and <paramref name="occurrence"/>: `ssl_c_s_dn(ENTRY,OCC)`'s arguments.
+    /// </summary>
+    public static bool TryFetch(SampleFetchKind kind, SampleContext ctx, ReadOnlySpan<byte> entry, int occurrence, out Sample s)
     {
         s = default;
         SslStream? tls = ctx.Tls;
@@ -19,14 +22,20 @@ internal static class TlsSamples
         {
             case SampleFetchKind.SslFc: s = Sample.OfBool(tls is not null); return true;                          // "made over SSL"
             case SampleFetchKind.SslCUsed: s = Sample.OfBool(tls?.RemoteCertificate is not null); return true;   // a client certificate
+            // The verification's error id, 0 when none: a certificate that failed verification never gets this far
+            // (`verify optional|required` refuse it in the handshake, and this proxy has no `crt-ignore-err`).
+            case SampleFetchKind.SslCVerify: s = Sample.OfInt(0); return tls is not null;
         }
         if (tls is null) return false;
+        if (kind is >= SampleFetchKind.SslCSDn and <= SampleFetchKind.SslCVersion) return TryClientCertificate(kind, ctx, entry, occurrence, out s);
         switch (kind)
         {
             case SampleFetchKind.SslFcSni:
                 return tls.TargetHostName is { Length: > 0 } sni && Ascii(ctx, sni, out s);
             case SampleFetchKind.SslFcProtocol:
                 return ProtocolName(tls.SslProtocol) is { Length: > 0 } name && Ascii(ctx, name, out s);
+            case SampleFetchKind.SslFcCipher:
+                return CipherName(tls.NegotiatedCipherSuite) is { Length: > 0 } cipher && Ascii(ctx, cipher, out s);
             case SampleFetchKind.SslFcAlpn:
                 var alpn = tls.NegotiatedApplicationProtocol.Protocol;
                 if (alpn.IsEmpty) return false;
@@ -36,6 +45,51 @@ internal static class TlsSamples
                 return false;
         }
     }
+
+    private static bool TryClientCertificate(SampleFetchKind kind, SampleContext ctx, ReadOnlySpan<byte> entry, int occurrence, out Sample s)
+    {
+        s = default;
+        if (ctx.TlsPeer is not { } peer) return false;
+        switch (kind)
+        {
+            case SampleFetchKind.SslCSDn or SampleFetchKind.SslCIDn:
+                bool subject = kind == SampleFetchKind.SslCSDn;
+                if (entry.IsEmpty) { s = Sample.OfString(peer.Dn(subject)); return true; }
+                if (peer.DnEntry(subject, entry, occurrence) is not { } value) return false;
+                s = Sample.OfString(value);
+                return true;
+            case SampleFetchKind.SslCSerial: s = Sample.OfBinary(peer.Serial); return true;
+            case SampleFetchKind.SslCSha1: s = Sample.OfBinary(peer.Sha1); return true;
+            case SampleFetchKind.SslCDer: s = Sample.OfBinary(peer.Der); return true;
+            case SampleFetchKind.SslCNotBefore: s = Sample.OfString(peer.NotBefore); return true;
+            case SampleFetchKind.SslCNotAfter: s = Sample.OfString(peer.NotAfter); return true;
+            case SampleFetchKind.SslCVersion: s = Sample.OfInt(peer.Certificate.Version); return true;
+            default: return false;
+        }
+    }
+
+    /// <summary>
+    /// OpenSSL's name of the suite, as `ssl_fc_cipher` returns it: TLS 1.3 suites keep their IANA names
+    /// (TLS_AES_128_GCM_SHA256); the TLS 1.2 ones OpenSSL offers by default have their own (ECDHE-RSA-AES128-GCM-SHA256).
+    /// </summary>
+    public static string CipherName(TlsCipherSuite suite) => suite switch
+    {
+        TlsCipherSuite.TLS_AES_128_GCM_SHA256 => "TLS_AES_128_GCM_SHA256",
+        TlsCipherSuite.TLS_AES_256_GCM_SHA384 => "TLS_AES_256_GCM_SHA384",
+        TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256 => "TLS_CHACHA20_POLY1305_SHA256",
+        TlsCipherSuite.TLS_AES_128_CCM_SHA256 => "TLS_AES_128_CCM_SHA256",
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 => "ECDHE-RSA-AES128-GCM-SHA256",
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 => "ECDHE-RSA-AES256-GCM-SHA384",
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 => "ECDHE-ECDSA-AES128-GCM-SHA256",
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 => "ECDHE-ECDSA-AES256-GCM-SHA384",
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 => "ECDHE-RSA-CHACHA20-POLY1305",
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 => "ECDHE-ECDSA-CHACHA20-POLY1305",
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256 => "ECDHE-RSA-AES128-SHA256",
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384 => "ECDHE-RSA-AES256-SHA384",
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256 => "ECDHE-ECDSA-AES128-SHA256",
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384 => "ECDHE-ECDSA-AES256-SHA384",
+        _ => "",
+    };
 
     /// <summary>OpenSSL's names, as `ssl_fc_protocol` returns them.</summary>
     public static string ProtocolName(SslProtocols protocol) => protocol switch

@@ -44,6 +44,27 @@ internal sealed class LogFormatKeywordParser(ConfigDiagnostics diag, SampleExprP
         }
     }
 
+    /// <summary>
+    /// HAProxy 2.6's `option httpslog` format (doc/configuration.txt 8.2.4, "HTTPS log format"): the HTTP log line plus
+    /// the connection and TLS errors, whether the session was resumed, the SNI, the protocol version and the cipher.
+    /// `ssl_fc_is_resumed` is written `-` (no sample): .NET's SslStream does not say whether a handshake resumed.
+    /// </summary>
+    public const string HttpsLogFormat = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc " +
+        "%sq/%bq %hr %hs %{+Q}r %[fc_err]/%[ssl_fc_err,hex]/%[ssl_c_err]/%[ssl_c_ca_err]/- %[ssl_fc_sni]/%sslv/%sslc";
+
+    /// <summary>`option httpslog` (4.2): the log format above, as a `log-format` line would set it.</summary>
+    public void ParseHttpsLogOption(ProxyDraft proxy, ConfigLine line, bool negated, int at)
+    {
+        var w = line.Words;
+        if (negated || w.Count > at + 1)
+        {
+            diag.Error(line.Number, negated ? "'no option httpslog' is not supported: set another format ('option httplog', 'log-format')"
+                : $"'option httpslog' takes no argument, got {ConfigDiagnostics.Quote(w[at + 1])}");
+            return;
+        }
+        if (ParseFormat(line, "option httpslog", HttpsLogFormat) is { } format) proxy.CustomLogFormat = format;
+    }
+
     /// <summary>A log-format string for <paramref name="keyword"/>; null (reported at the line) when it is invalid.</summary>
     public LogFormatConfig? ParseFormat(ConfigLine line, string keyword, string text)
     {

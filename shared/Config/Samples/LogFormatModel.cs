@@ -12,7 +12,7 @@ public enum LogVariable
     BytesUploaded, CapturedRequestCookie, CapturedResponseCookie, TerminationState, TerminationStateCookie, ActConn,
     FeConn, BeConn, SrvConn, Retries, SrvQueue, BackendQueue, RequestHeaders, RequestHeadersList, ResponseHeaders,
     ResponseHeadersList, RequestLine, Method, Uri, Path, Query, Version, UniqueId, Pid, Date, GmtDate, LocalDate,
-    RequestDate, Milliseconds, Hostname, Timestamp,
+    RequestDate, Milliseconds, Hostname, Timestamp, SslVersion, SslCipher,
 }
 
 /// <summary>`%{+Q}`: quoted; `%{+X}`: numbers in hexadecimal; `%{+E}`: '"', '\\' and ']' escaped (8.2.4 flags).</summary>

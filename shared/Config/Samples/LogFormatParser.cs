@@ -26,6 +26,7 @@ internal static class LogFormatParser
         ["HQ"] = LogVariable.Query, ["HV"] = LogVariable.Version, ["ID"] = LogVariable.UniqueId, ["pid"] = LogVariable.Pid,
         ["t"] = LogVariable.Date, ["T"] = LogVariable.GmtDate, ["Tl"] = LogVariable.LocalDate, ["tr"] = LogVariable.RequestDate,
         ["ms"] = LogVariable.Milliseconds, ["H"] = LogVariable.Hostname, ["Ts"] = LogVariable.Timestamp,
+        ["sslv"] = LogVariable.SslVersion, ["sslc"] = LogVariable.SslCipher,
     };
 
     /// <summary>The format, or null with <paramref name="error"/> (a phrase naming what is wrong).</summary>

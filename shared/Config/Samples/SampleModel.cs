@@ -27,7 +27,8 @@ public enum SampleFetchKind
     ReqCook, ReqVer, Status, ResHdr, Var, Str, Int, Bool, AlwaysTrue, AlwaysFalse, Date, Rand, NbSrv, ProtoHttp,
     ReqHdrVal, ResHdrCnt, Env, UniqueId,
     // 7.3.4 TLS of the client connection
-    SslFc, SslCUsed, SslFcSni, SslFcProtocol, SslFcAlpn,
+    SslFc, SslCUsed, SslFcSni, SslFcProtocol, SslFcAlpn, SslFcCipher, SslCVerify, SslCSDn, SslCIDn, SslCSerial, SslCSha1,
+    SslCDer, SslCNotBefore, SslCNotAfter, SslCVersion, FcErr, SslFcErr, SslCErr, SslCCaErr,
 }
 
 /// <summary>The converters implemented (7.3.1 "Converters").</summary>

@@ -45,6 +45,22 @@ internal static class SampleRegistry
         new("ssl_fc_sni", SampleFetchKind.SslFcSni, "", SampleType.Str, SampleNeeds.Session, "ssl_fc_sni"),
         new("ssl_fc_protocol", SampleFetchKind.SslFcProtocol, "", SampleType.Str, SampleNeeds.Session, "ssl_fc_protocol"),
         new("ssl_fc_alpn", SampleFetchKind.SslFcAlpn, "", SampleType.Str, SampleNeeds.Session, "ssl_fc_alpn"),
+        new("ssl_fc_cipher", SampleFetchKind.SslFcCipher, "", SampleType.Str, SampleNeeds.Session, "ssl_fc_cipher"),
+        new("ssl_c_verify", SampleFetchKind.SslCVerify, "", SampleType.Int, SampleNeeds.Session, "ssl_c_verify"),
+        new("ssl_c_s_dn", SampleFetchKind.SslCSDn, "si", SampleType.Str, SampleNeeds.Session, "ssl_c_s_dn([ENTRY[,OCC]])"),
+        new("ssl_c_i_dn", SampleFetchKind.SslCIDn, "si", SampleType.Str, SampleNeeds.Session, "ssl_c_i_dn([ENTRY[,OCC]])"),
+        new("ssl_c_serial", SampleFetchKind.SslCSerial, "", SampleType.Bin, SampleNeeds.Session, "ssl_c_serial"),
+        new("ssl_c_sha1", SampleFetchKind.SslCSha1, "", SampleType.Bin, SampleNeeds.Session, "ssl_c_sha1"),
+        new("ssl_c_der", SampleFetchKind.SslCDer, "", SampleType.Bin, SampleNeeds.Session, "ssl_c_der"),
+        new("ssl_c_notbefore", SampleFetchKind.SslCNotBefore, "", SampleType.Str, SampleNeeds.Session, "ssl_c_notbefore"),
+        new("ssl_c_notafter", SampleFetchKind.SslCNotAfter, "", SampleType.Str, SampleNeeds.Session, "ssl_c_notafter"),
+        new("ssl_c_version", SampleFetchKind.SslCVersion, "", SampleType.Int, SampleNeeds.Session, "ssl_c_version"),
+        // The error ids of the connection and its handshake: 0 for every connection a rule or log line sees here (a
+        // failed handshake closes the connection first; no `crt-ignore-err`/`ca-ignore-err` lets an error through).
+        new("fc_err", SampleFetchKind.FcErr, "", SampleType.Int, SampleNeeds.Connection, "fc_err"),
+        new("ssl_fc_err", SampleFetchKind.SslFcErr, "", SampleType.Int, SampleNeeds.Session, "ssl_fc_err"),
+        new("ssl_c_err", SampleFetchKind.SslCErr, "", SampleType.Int, SampleNeeds.Session, "ssl_c_err"),
+        new("ssl_c_ca_err", SampleFetchKind.SslCCaErr, "", SampleType.Int, SampleNeeds.Session, "ssl_c_ca_err"),
         // 7.3.6 HTTP
         new("method", SampleFetchKind.Method, "", SampleType.Str, SampleNeeds.Request, "method"),
         new("path", SampleFetchKind.Path, "", SampleType.Str, SampleNeeds.Request, "path"),
