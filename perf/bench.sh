@@ -60,7 +60,7 @@ wrk_args() { # wrk_args WORKLOAD PORT
     local u=http://127.0.0.1:$2
     case $1 in
         ka) echo "-t1 -c50 -d${DURATION}s -s $PERF/lib/report.lua $u/small" ;;
-        close) echo "-t1 -c50 -d${DURATION}s -H Connection:close -s $PERF/lib/report.lua $u/small" ;;
+        close) echo "-t1 -c50 -d${DURATION}s -s $PERF/lib/report.lua $u/small -- close" ;;
         big) echo "-t1 -c10 -d${DURATION}s -s $PERF/lib/report.lua $u/big" ;;
         lat) echo "-t1 -c$LAT_CONNS -d${DURATION}s -s $PERF/lib/paced.lua $u/small -- $LAT_DELAY_MS" ;;
     esac

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # TLS termination, side by side: this proxy vs HAProxy 2.6 (Debian's, on the same OpenSSL), one worker against one
 # thread, `bind ... ssl crt FILE ssl-min-ver TLSv1.3` on both, nginx's plain-HTTP origin behind (issue 16):
-#   1. new TLS sessions/s: wrk -t1 -c50 with `Connection: close` (a full TLS 1.3 handshake per request: wrk never
-#      offers a session to resume), with an RSA 2048 and an ECDSA P-256 certificate; plus CPU per session;
+#   1. new TLS sessions/s: wrk -t1 -c50 with `Connection: close`, a full TLS 1.3 handshake per request (resumption
+#      off on both sides, see add_tls), with an RSA 2048 and an ECDSA P-256 certificate; plus CPU per session;
 #   2. keep-alive requests/s over TLS: wrk -t1 -c50 on the 64-byte object; plus CPU per request;
 #   3. 1 MiB responses over TLS: wrk -t1 -c10, MB/s and CPU per response;
 #   4. memory per idle TLS keep-alive session: RSS growth while N TLS sessions are held (perf/lib/holdconns.py --tls).
@@ -46,7 +46,15 @@ make_cert rsa -newkey rsa:2048
 make_cert ecdsa -newkey ec -pkeyopt ec_paramgen_curve:P-256
 
 CERT=
-add_tls() { sed -i "s|^\(    bind 127.0.0.1:[0-9]*\)\$|\1 ssl crt $CERT ssl-min-ver TLSv1.3|" "$2"; grep -q " ssl crt " "$2" || die "no bind line to add TLS to in $2"; }
+# No resumption on either side, so that every new connection is a full handshake: wrk keeps a connection's TLS
+# session when it reconnects (SSL_clear) and would resume it. `no-tls-tickets` turns tickets off on both; HAProxy
+# also keeps a session-id cache, off with `tune.ssl.cachesize 0` (this proxy has none to turn off: README, TLS).
+add_tls() {
+    sed -i "s|^\(    bind 127.0.0.1:[0-9]*\)\$|\1 ssl crt $CERT ssl-min-ver TLSv1.3 no-tls-tickets|" "$2"
+    grep -q " ssl crt " "$2" || die "no bind line to add TLS to in $2"
+    [[ $1 == haproxy ]] && sed -i "/^global/a\\    tune.ssl.cachesize 0" "$2"
+    return 0
+}
 CERT=$WORK/rsa.pem;   start_side proxy rsa "$PPORT" add_tls;   start_side haproxy rsa "$HPORT" add_tls
 CERT=$WORK/ecdsa.pem; start_side proxy ecdsa "$PPORT_EC" add_tls; start_side haproxy ecdsa "$HPORT_EC" add_tls
 port_of() { case $1 in proxy:rsa) echo "$PPORT" ;; haproxy:rsa) echo "$HPORT" ;; proxy:ecdsa) echo "$PPORT_EC" ;; *) echo "$HPORT_EC" ;; esac; }
@@ -60,15 +68,15 @@ for side in proxy:rsa haproxy:rsa proxy:ecdsa haproxy:ecdsa; do
 done
 
 declare -A RPS CPU MBS
-run_workload() { # run_workload NAME WRK-ARGS-BEFORE-URL PATH SIDES...
-    local workload=$1 args=$2 path=$3 round side rps cpu requests bytes errors; shift 3
+run_workload() { # run_workload NAME WRK-ARGS-BEFORE-URL PATH SCRIPT-ARGS SIDES...
+    local workload=$1 args=$2 path=$3 script_args=$4 round side rps cpu requests bytes errors; shift 4
     local sides=("$@") n=$#
     for round in $(seq "$ROUNDS"); do
         for i in $(seq 0 $((n - 1))); do
             side=${sides[$(( (i + round - 1) % n ))]}
             # shellcheck disable=SC2086 # args holds several wrk options
             read -r rps cpu requests bytes errors < <(measure_wrk "$(pid_of "$side")" "$WORK/wrk-$workload-${side/:/-}-$round.txt" \
-                $args -d"${DURATION}s" -s "$PERF/lib/report.lua" "https://127.0.0.1:$(port_of "$side")$path")
+                $args -d"${DURATION}s" -s "$PERF/lib/report.lua" "https://127.0.0.1:$(port_of "$side")$path" $script_args)
             (( errors == 0 )) || log "$workload $side: $errors errors in round $round"
             local mbs; mbs=$(awk -v b="$bytes" -v d="$DURATION" 'BEGIN {printf "%.0f", b / d / 1e6}')
             log "round $round $workload $side: $rps requests/s, $cpu CPU µs per request, $mbs MB/s"
@@ -76,9 +84,9 @@ run_workload() { # run_workload NAME WRK-ARGS-BEFORE-URL PATH SIDES...
         done
     done
 }
-run_workload handshake "-t1 -c50 -H Connection:close" /small proxy:rsa haproxy:rsa proxy:ecdsa haproxy:ecdsa
-run_workload keepalive "-t1 -c50" /small proxy:rsa haproxy:rsa
-run_workload big "-t1 -c10" /big proxy:rsa haproxy:rsa
+run_workload handshake "-t1 -c50" /small "-- close" proxy:rsa haproxy:rsa proxy:ecdsa haproxy:ecdsa
+run_workload keepalive "-t1 -c50" /small "" proxy:rsa haproxy:rsa
+run_workload big "-t1 -c10" /big "" proxy:rsa haproxy:rsa
 
 # Figure 4: RSS growth of each side while HOLD TLS sessions are held idle, read after 3 s without traffic on both.
 declare -A MEM
@@ -98,11 +106,11 @@ for side in proxy:rsa haproxy:rsa; do
     log "$side: idle $idle kB, $opened TLS sessions held: $held kB, ${MEM[$side]} B per session"
 done
 
-# Did HAProxy's clients resume? (wrk and holdconns never offer a session; this shows it.)
-reuse=$(echo "show info" | socat - "UNIX-CONNECT:$WORK/haproxy-rsa.sock" 2>/dev/null | sed -n 's/^SslFrontendSessionReuse_pct: //p')
+# Full handshakes only: HAProxy's count of them against its TLS connections shows it.
+info=$(echo "show info" | socat - "UNIX-CONNECT:$WORK/haproxy-rsa.sock" 2>/dev/null)
+reuse="$(sed -n 's/^SslFrontendSessionReuse_pct: //p' <<<"$info")% reused, $(sed -n 's/^CumSslConns: //p' <<<"$info") TLS connections"
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", b > 0 ? a / b : 0}'; }
-m() { median "${!1}"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", (b > 0 ? a / b : 0)}'; }
 printf '\n| %-34s | %12s | %12s | %13s |\n' figure "this proxy" "HAProxy 2.6" "proxy/HAProxy"
 printf '|------------------------------------|--------------|--------------|---------------|\n'
 row() { printf '| %-34s | %12s | %12s | %13s |\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
@@ -118,5 +126,5 @@ row "  CPU µs per 1 MiB response" "$(median "${CPU[big:proxy:rsa]}")" "$(median
 row "bytes per idle TLS session" "${MEM[proxy:rsa]}" "${MEM[haproxy:rsa]}"
 echo
 echo "TLS 1.3 only; RSA 2048 and ECDSA P-256 self-signed; ${DURATION}s x $ROUNDS round(s) per side, median; $HOLD idle sessions held;" \
-    "HAProxy's SslFrontendSessionReuse_pct after the run: ${reuse:-?}; proxy CPUs $PROXY_CPUS, origin $ORIGIN_CPUS, client $CLIENT_CPUS;" \
+    "HAProxy rsa side after the run: $reuse; proxy CPUs $PROXY_CPUS, origin $ORIGIN_CPUS, client $CLIENT_CPUS;" \
     "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(openssl version)"

@@ -1,6 +1,13 @@
 -- wrk script: prints one machine-readable line at the end (parsed by perf/lib/common.sh).
 -- errors_status counts responses with status > 399 (wrk's "Non-2xx or 3xx responses");
 -- connect/read/write/timeout are wrk's "Socket errors". Latencies are in microseconds.
+-- `-- close` after the URL: every request carries `Connection: close`, so each one is a new connection. (wrk's own
+-- `-H` drops a header not written "Name: value" with the space, which the benches' word-split argument strings
+-- cannot carry: `-H Connection:close` sent keep-alive requests, measured as "new sessions" before 11-29.)
+init = function(args)
+   if args[1] == "close" then wrk.headers["Connection"] = "close" end
+end
+
 done = function(summary, latency, requests)
    local e = summary.errors
    io.write(string.format(
