@@ -1,0 +1,30 @@
+using Proxy.Shared.Tables;
+
+namespace Proxy.Shared.Config;
+
+/// <summary>`stick-table type ip|ipv6|integer|string|binary` (doc/configuration.txt 4.2 "stick-table").</summary>
+public enum StickKeyType : byte { Ip, Ipv6, Integer, String, Binary }
+
+/// <summary>
+/// One `stick-table type T [len N] size N [expire T] [nopurge] [peers P] [store DATA,...]` line, in the proxy
+/// <paramref name="Name"/> (a table is named by its proxy). <paramref name="KeyLength"/> is the key's bytes (4 for ip
+/// and integer, 16 for ipv6, `len` for string and binary, 32 by default); <paramref name="ExpireMs"/> 0: never.
+/// </summary>
+public sealed record StickTableConfig(string Name, StickKeyType KeyType, int KeyLength, int Size, long ExpireMs, bool NoPurge,
+    string? Peers, IReadOnlyList<StickDataSpec> Store, SourceLocation Location)
+{
+    /// <summary>The type as `show table` prints it (HAProxy's stktable_types[].kw).</summary>
+    public string TypeName => KeyType switch
+    {
+        StickKeyType.Ip => "ip", StickKeyType.Ipv6 => "ipv6", StickKeyType.Integer => "integer",
+        StickKeyType.String => "string", _ => "binary",
+    };
+
+    /// <summary>The store item of <paramref name="type"/>, or null when the table does not store it.</summary>
+    public StickDataSpec? Find(StickDataType type)
+    {
+        foreach (var s in Store)
+            if (s.Type == type) return s;
+        return null;
+    }
+}
