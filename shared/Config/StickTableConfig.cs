@@ -28,3 +28,19 @@ public sealed record StickTableConfig(string Name, StickKeyType KeyType, int Key
         return null;
     }
 }
+
+/// <summary>
+/// `track-sc0|1|2 KEY [table T]` (4.2 "http-request track-sc0", "tcp-request connection track-sc0"): the connection
+/// (or request) is tracked in counter <paramref name="Counter"/> on the entry of KEY in table <paramref name="Table"/>
+/// (the proxy's own when not named).
+/// </summary>
+public sealed record TrackScConfig(int Counter, SampleExpr Key, string Table, SourceLocation Location);
+
+/// <summary>`sc-inc-gpc0|sc-inc-gpc1|sc-inc-gpc|sc-set-gpt0` (4.2 "http-request sc-inc-gpc0").</summary>
+public enum StickActionKind : byte { IncGpc0, IncGpc1, IncGpc, SetGpt0 }
+
+/// <summary>
+/// One of the actions on a tracked counter: <paramref name="Counter"/> is the sc number, <paramref name="Index"/> the
+/// gpc element (`sc-inc-gpc(IDX,SC)`), <paramref name="Value"/> or <paramref name="ValueExpr"/> what sc-set-gpt0 sets.
+/// </summary>
+public sealed record StickActionConfig(StickActionKind Kind, int Counter, int Index, long Value, SampleExpr? ValueExpr);
