@@ -6,6 +6,7 @@
 #   package          build artifacts/packages/*.deb and *.rpm (self-contained) from packaging/
 #   bench [--quick]  build, then benchmark this proxy against HAProxy and the origin alone (perf/README.md);
 #   bench --rules    build, then the same 10 typical rules on both proxies (perf/rules-bench.sh)
+#   bench --stick    build, then `track-sc0 src` + a rate check on both proxies (perf/rules-bench.sh --stick)
 #                    ~4.5 minutes after the build (--quick: ~2.3); writes perf/results/<date>-<host>.md
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -88,6 +89,7 @@ case "$cmd" in
     bench)
         build
         # `bench --rules [...]`: the rule language's figure alone (perf/rules-bench.sh), else the six figures.
-        if [[ ${1:-} == --rules ]]; then shift; "$ROOT/perf/rules-bench.sh" "$@"; else "$ROOT/perf/bench.sh" "$@"; fi ;;
+        if [[ ${1:-} == --rules ]]; then shift; "$ROOT/perf/rules-bench.sh" "$@";
+        elif [[ ${1:-} == --stick ]]; then shift; "$ROOT/perf/rules-bench.sh" --stick "$@"; else "$ROOT/perf/bench.sh" "$@"; fi ;;
     *) echo "usage: $0 [build|test|run|package|bench [--quick]]" >&2; exit 2 ;;
 esac

@@ -21,20 +21,25 @@ public sealed partial class ControlCommands
         var sb = new StringBuilder();
         if (words.Length == 2)
         {
-            foreach (var t in tables.All(config)) AppendHead(sb, t);
+            // HAProxy walks its proxies from the last declared to the first.
+            var all = tables.All(config);
+            for (int i = all.Count - 1; i >= 0; i--) AppendHead(sb, all[i]);
             return Task.FromResult(sb.ToString());
         }
         if (tables.Find(words[2]) is not { } table) return Task.FromResult("No such table\n");
         if (!TryFilters(table, words, 3, out var filter, out var key, out string? error)) return Task.FromResult(error!);
         long now = Environment.TickCount64;
         AppendHead(sb, table);
+        int shown = 0;
         foreach (var e in table.Snapshot(now))
         {
             if (key is not null && !e.Key.AsSpan().SequenceEqual(key)) continue;
             if (filter is { } f && !f.Matches(table.Config, e)) continue;
             AppendEntry(sb, table, e);
+            shown++;
         }
-        return Task.FromResult(sb.ToString());
+        // HAProxy: a key that is not in the table prints nothing, not even the head.
+        return Task.FromResult(key is not null && shown == 0 ? "" : sb.ToString());
     }
 
     private Task<string> ClearTable(string[] words, CliSession session)

@@ -94,6 +94,8 @@ internal static class StickTableParser
             StickKeyType.Ipv6 => 16,
             _ => len > 0 ? len : DefaultKeyLength,
         };
+        // HAProxy keeps (and `show table` prints) the data in its own order of types, whatever the order written.
+        store.Sort((a, b) => a.Type.CompareTo(b.Type));
         var table = new StickTableConfig(proxy.Name, type.Value, keyLength, size, expire, noPurge, peers, store, diag.At(n));
         // The file is sparse, but every entry may be written: a size whose table cannot fit in memory is refused now,
         // not when the supervisor maps it (README "bytes per entry"). Columns: 2 x the CPUs, the most slots a board gets.

@@ -192,6 +192,10 @@ public sealed unsafe class StickTableFile : IDisposable
     /// <summary>Releases: a release store, so every write made under the lock is visible to the next owner.</summary>
     private static void Unlock(int* word) => Volatile.Write(ref *word, 0);
 
+    /// <summary>The bucket whose chain holds the entry, -1 when free. Stored plus one: a never-used (zeroed) entry reads free.</summary>
+    private static int LinkedBucket(byte* e) => Volatile.Read(ref *(int*)(e + EBucket)) - 1;
+    private static void SetLinkedBucket(byte* e, int b) => *(int*)(e + EBucket) = b + 1;
+
     private int* Bucket(int b) => (int*)(_base + Layout.BucketsOffset + (long)b * StickTableLayout.BucketSize);
     private byte* Entry(int index) => _base + Layout.EntriesOffset + (long)index * Layout.EntrySize;
 
@@ -282,7 +286,7 @@ public sealed unsafe class StickTableFile : IDisposable
         }
         int serial = *(int*)(n + ESerial) + 1;
         *(int*)(n + ESerial) = serial;
-        *(int*)(n + EBucket) = b;
+        SetLinkedBucket(n, b);
         *(int*)(n + ENext) = bucket[1];
         bucket[1] = fresh + 1;   // linked last: a killed worker leaves the chain whole
         Interlocked.Increment(ref *(int*)(_base + HUsed));
@@ -311,17 +315,17 @@ public sealed unsafe class StickTableFile : IDisposable
     {
         if ((uint)r.Index >= (uint)Layout.EntryCount) return null;
         byte* e = Entry(r.Index);
-        int b = Volatile.Read(ref *(int*)(e + EBucket));
+        int b = LinkedBucket(e);
         if (b < 0) return null;
         int* bucket = Bucket(b);
         Lock(bucket);
-        if (*(int*)(e + EBucket) == b && *(int*)(e + ESerial) == r.Serial) return e;
+        if (LinkedBucket(e) == b && *(int*)(e + ESerial) == r.Serial) return e;
         Unlock(bucket);
         return null;
     }
 
     /// <summary>Unlocks what <see cref="Enter"/> locked.</summary>
-    public void Release(byte* e) => Unlock(Bucket(*(int*)(e + EBucket)));
+    public void Release(byte* e) => Unlock(Bucket(LinkedBucket(e)));
 
     /// <summary>Renews the expiry of an entered entry (each tracked use, as HAProxy's stktable_touch).</summary>
     public void Renew(byte* e, long now) => Touch(e, now);
@@ -426,7 +430,7 @@ public sealed unsafe class StickTableFile : IDisposable
         Unlock(freeLock);
         if (index >= 0)
         {
-            *(int*)(Entry(index) + EBucket) = -1;
+            SetLinkedBucket(Entry(index), -1);
             return index;
         }
         for (int attempt = 0; attempt < 4; attempt++)
@@ -453,7 +457,7 @@ public sealed unsafe class StickTableFile : IDisposable
         {
             int index = (int)((uint)(start + i) % (uint)Layout.EntryCount);
             byte* e = Entry(index);
-            if (Volatile.Read(ref *(int*)(e + EBucket)) < 0 || ConnCur(e) > 0) continue;
+            if (LinkedBucket(e) < 0 || ConnCur(e) > 0) continue;
             if (Expired(e, now)) return index;
             if (Config.NoPurge) continue;
             long use = Volatile.Read(ref *(long*)(e + ELastUse));
@@ -466,11 +470,11 @@ public sealed unsafe class StickTableFile : IDisposable
     private bool Unlink(int index, long now, bool requireExpired)
     {
         byte* e = Entry(index);
-        int b = Volatile.Read(ref *(int*)(e + EBucket));
+        int b = LinkedBucket(e);
         if (b < 0) return false;
         int* bucket = Bucket(b);
         Lock(bucket);
-        bool ok = *(int*)(e + EBucket) == b && ConnCur(e) == 0 && (!requireExpired || Expired(e, now));
+        bool ok = LinkedBucket(e) == b && ConnCur(e) == 0 && (!requireExpired || Expired(e, now));
         if (ok)
         {
             int* link = bucket + 1;
@@ -480,7 +484,7 @@ public sealed unsafe class StickTableFile : IDisposable
             if (ok)
             {
                 *link = *(int*)(e + ENext);
-                *(int*)(e + EBucket) = -1;
+                SetLinkedBucket(e, -1);
                 Interlocked.Decrement(ref *(int*)(_base + HUsed));
             }
         }
@@ -491,7 +495,7 @@ public sealed unsafe class StickTableFile : IDisposable
     private void Free(int index)
     {
         byte* e = Entry(index);
-        *(int*)(e + EBucket) = -1;
+        SetLinkedBucket(e, -1);
         int* freeLock = (int*)(_base + HFreeLock);
         Lock(freeLock);
         *(int*)(e + ENext) = *(int*)(_base + HFreeHead);
@@ -507,7 +511,7 @@ public sealed unsafe class StickTableFile : IDisposable
         for (int i = 0; i < limit; i++)
         {
             byte* e = Entry(i);
-            if (Volatile.Read(ref *(int*)(e + EBucket)) < 0 || !Expired(e, now)) continue;
+            if (LinkedBucket(e) < 0 || !Expired(e, now)) continue;
             if (Unlink(i, now, requireExpired: true)) { Free(i); freed++; }
         }
         return freed;
@@ -526,7 +530,7 @@ public sealed unsafe class StickTableFile : IDisposable
         int freed = 0;
         int limit = Math.Min(Volatile.Read(ref *(int*)(_base + HNextUnused)), Layout.EntryCount);
         for (int i = 0; i < limit; i++)
-            if (Volatile.Read(ref *(int*)(Entry(i) + EBucket)) >= 0 && Unlink(i, now, requireExpired: false)) { Free(i); freed++; }
+            if (LinkedBucket(Entry(i)) >= 0 && Unlink(i, now, requireExpired: false)) { Free(i); freed++; }
         return freed;
     }
 
@@ -543,7 +547,7 @@ public sealed unsafe class StickTableFile : IDisposable
         {
             byte* e = Entry(i);
             if (Volatile.Read(ref *((int*)(e + off) + column)) == 0) continue;
-            int b = Volatile.Read(ref *(int*)(e + EBucket));
+            int b = LinkedBucket(e);
             if (b < 0) { Volatile.Write(ref *((int*)(e + off) + column), 0); continue; }
             int* bucket = Bucket(b);
             Lock(bucket);
@@ -567,11 +571,11 @@ public sealed unsafe class StickTableFile : IDisposable
         for (int i = 0; i < limit; i++)
         {
             byte* e = Entry(i);
-            int b = Volatile.Read(ref *(int*)(e + EBucket));
+            int b = LinkedBucket(e);
             if (b < 0) continue;
             int* bucket = Bucket(b);
             Lock(bucket);
-            if (*(int*)(e + EBucket) == b && !Expired(e, now))
+            if (LinkedBucket(e) == b && !Expired(e, now))
             {
                 var key = new ReadOnlySpan<byte>(e + EKey, Math.Min((int)*(ushort*)(e + EKeyLength), Layout.KeyLength)).ToArray();
                 long exp = *(long*)(e + EExpire);

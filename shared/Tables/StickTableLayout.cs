@@ -8,7 +8,7 @@ namespace Proxy.Shared.Tables;
 //   [buckets]        BucketCount x (i32 lock word = owner pid or 0, i32 first entry + 1 or 0)
 //   [entries]        EntryCount x EntrySize, 64-byte aligned start
 //
-// An entry: [i32 next + 1][i32 bucket, -1 when free][i32 serial][u16 key length][u16 0][i64 expire tick][i64 last use tick]
+// An entry: [i32 next + 1][i32 bucket + 1, 0 when free][i32 serial][u16 key length][u16 0][i64 expire tick][i64 last use tick]
 //           [key, KeyLength rounded up to 8][data: each stored type at its offset]
 // Data: a value or counter is one i64; a rate is 3 i64 (period start tick, current count, previous count); conn_cur is
 // one i32 per worker slot of the board (Columns), summed on read; gpc(N) is N i64.
