@@ -7,6 +7,7 @@
 #   bench [--quick]  build, then benchmark this proxy against HAProxy and the origin alone (perf/README.md);
 #   bench --rules    build, then the same 10 typical rules on both proxies (perf/rules-bench.sh)
 #   bench --tls      build, then TLS termination on both proxies: handshakes, keep-alive, 1 MiB, memory (perf/tls-bench.sh)
+#   bench --stick    build, then `track-sc0 src` + a rate check on both proxies (perf/rules-bench.sh --stick)
 #                    ~4.5 minutes after the build (--quick: ~2.3); writes perf/results/<date>-<host>.md
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -88,11 +89,12 @@ case "$cmd" in
     package) build && packaging/build-packages.sh "$@" ;;
     bench)
         build
-        # `bench --rules|--tls [...]`: one family's figures alone (perf/rules-bench.sh, perf/tls-bench.sh), else the six figures.
+        # `bench --rules|--stick|--tls [...]`: one family's figures alone (perf/rules-bench.sh, perf/tls-bench.sh), else the six figures.
         case ${1:-} in
             --rules) shift; "$ROOT/perf/rules-bench.sh" "$@" ;;
+            --stick) shift; "$ROOT/perf/rules-bench.sh" --stick "$@" ;;
             --tls) shift; "$ROOT/perf/tls-bench.sh" "$@" ;;
             *) "$ROOT/perf/bench.sh" "$@" ;;
         esac ;;
-    *) echo "usage: $0 [build|test|run|package|bench [--quick|--rules|--tls]]" >&2; exit 2 ;;
+    *) echo "usage: $0 [build|test|run|package|bench [--quick|--rules|--stick|--tls]]" >&2; exit 2 ;;
 esac

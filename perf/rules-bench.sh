@@ -5,17 +5,20 @@
 # Reports requests/s and CPU per request (the proxy's process tree, from /proc, around each run), with and without
 # the rules, so the rules' own cost shows on a shared box.
 #
-# usage: perf/rules-bench.sh [--duration S] [--rounds N]     (after ./build.sh; `./build.sh bench --rules` runs it)
+# usage: perf/rules-bench.sh [--stick] [--duration S] [--rounds N]     (after ./build.sh; `./build.sh bench --rules` runs it)
+#   --stick        instead of the 10 rules, a stick table (issue 19): `http-request track-sc0 src` and a rate check
+#                  (`./build.sh bench --stick`)
 #   --duration S   seconds per wrk run (default 5)
 #   --rounds N     runs per side, alternated (default 3; the median is reported)
 # env: as perf/bench.sh (PROXY_CPUS ORIGIN_CPUS CLIENT_CPUS, ports BENCH_ORIGIN_PORT BENCH_PROXY_PORT BENCH_HAPROXY_PORT).
 set -euo pipefail
-DURATION=5 ROUNDS=3 CONNS=50
+DURATION=5 ROUNDS=3 CONNS=50 STICK=0 LABEL="the 10 rules"
 while (( $# )); do
     case $1 in
+        --stick) STICK=1 LABEL="track-sc0 src + rate check"; shift ;;
         --duration) DURATION=$2; shift 2 ;;
         --rounds) ROUNDS=$2; shift 2 ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "unknown argument $1 (--help)" >&2; exit 2 ;;
     esac
 done
@@ -45,6 +48,14 @@ cat >"$RULES" <<RULES_EOF
     http-request set-header X-Pool %[req.hdr(host),lower,map_str($MAP,none)]
     http-request set-header X-Port %[src_port] if local small known
 RULES_EOF
+if (( STICK )); then
+    # The table every keep-alive request updates (one client: one entry, the worst contention), and a limit never hit.
+    cat >"$RULES" <<STICK_EOF
+    stick-table type ip size 100k expire 30s store http_req_rate(10s),conn_cur
+    http-request track-sc0 src
+    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 100000000 }
+STICK_EOF
+fi
 
 add_rules() { sed -i "/^frontend fe/r $RULES" "$2"; }
 start_side proxy rules "$PPORT" add_rules
@@ -78,6 +89,6 @@ for side in "${SIDES[@]}"; do
     MED[$side]=$(median "${RPS[$side]}")
     printf '| %-14s | %12s | %20s |\n' "$side" "${MED[$side]}" "$(median "${CPU[$side]}")"
 done
-awk -v a="${MED[proxy:rules]}" -v b="${MED[haproxy:rules]}" 'BEGIN {printf "\nwith the 10 rules, proxy / haproxy requests per second: %.2fx\n", a / b}'
+awk -v a="${MED[proxy:rules]}" -v b="${MED[haproxy:rules]}" -v l="$LABEL" 'BEGIN {printf "\nwith %s, proxy / haproxy requests per second: %.2fx\n", l, a / b}'
 awk -v a="${MED[proxy:plain]}" -v b="${MED[haproxy:plain]}" 'BEGIN {printf "without rules,     proxy / haproxy requests per second: %.2fx\n", a / b}'
 echo "$CONNS keep-alive connections, ${DURATION}s x $ROUNDS round(s) per side, median; proxy CPUs $PROXY_CPUS, origin $ORIGIN_CPUS, client $CLIENT_CPUS; load before: $(cut -d' ' -f1-3 /proc/loadavg)"

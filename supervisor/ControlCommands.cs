@@ -69,6 +69,9 @@ public sealed partial class ControlCommands
             (_, _) => Task.FromResult(Version + "\n")),
         new(["show", "workers"], "show workers", "list the workers", CliLevel.User, Status),
         new(["shutdown", "sessions", "server"], "shutdown sessions server <bk>/<srv>", "kill sessions on a server (not supported here)", CliLevel.Admin, NotSupported("shutdown sessions server")),
+        new(["show", "table"], "show table [<table>] [data.<type> <op> <v>] [key <k>]", "report table usage stats or dump this table's contents", CliLevel.Operator, ShowTable),
+        new(["clear", "table"], "clear table <table> [data.<type> <op> <v>] [key <k>]", "remove an entry from a table", CliLevel.Operator, ClearTable),
+        new(["set", "table"], "set table <table> key <k> [data.<type> <v>]*", "update or create a table entry's data", CliLevel.Admin, SetTable),
         new(["user"], "user", "lower the level of the current CLI session to user", CliLevel.User, Lower(CliLevel.User)),
         // The supervisor's own (HAProxy's master CLI has `reload`; `status` and `stop` are proxyctl's).
         new(["status"], "status", "supervisor and workers, as `proxyctl status` prints them", CliLevel.User, Status),

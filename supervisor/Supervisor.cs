@@ -25,6 +25,7 @@ public sealed class Supervisor : IAsyncDisposable
     private ListenerSet _listeners;
     private StatsBoard _board;
     private readonly GenerationCounts _counts = new();   // instance-wide `maxconn` counts, one file per generation
+    private readonly StickTableStore _tables = new();    // stick tables in shared memory, kept over reloads
     private readonly Timer _mirrorSync;
     private readonly Timer _watchdog;
     private long _watchdogCheckedAt = Environment.TickCount64; // the watchdog's previous check (monotonic ms)
@@ -58,6 +59,9 @@ public sealed class Supervisor : IAsyncDisposable
         get { lock (_gate) return _board; }
     }
     public DateTimeOffset StartedAt { get; }
+
+    /// <summary>The stick tables (`show table`, `clear table`, `set table`).</summary>
+    internal StickTableStore Tables => _tables;
     public int Generation => _generation;
     public int SlotCount => _cpuPlan.Length;
     public int ReloadCount { get; private set; }
@@ -78,6 +82,7 @@ public sealed class Supervisor : IAsyncDisposable
     /// <summary>Starts one worker per slot and waits until every one reports ready; throws with the reason otherwise.</summary>
     public async Task StartAsync()
     {
+        lock (_gate) _tables.Apply(Config, _board.Path, _board.SlotCount, starting: true);
         await StartGenerationAsync(_generation);
         _serving = true;
         Log.Info($"{_cpuPlan.Length} worker(s) serving, generation {_generation}");
@@ -251,6 +256,7 @@ public sealed class Supervisor : IAsyncDisposable
             _board.RetireSlot(worker.BoardSlot);
             // Its `maxconn` reservations go back before a respawn takes the slot; an old generation's file goes with its last worker.
             _counts.Retire(worker.Pid, worker.Slot, _generation);
+            _tables.WorkerReaped(worker.BoardSlot);   // its conn_cur cells go back before the board slot is claimed again
             // Respawn only the current generation's worker of that slot, and only when nobody asked it to go.
             respawn = !_stopping && worker.Generation == _generation && worker.State != WorkerState.Draining
                       && !_workers.Exists(w => w.Slot == worker.Slot && w.Generation == _generation);
@@ -306,6 +312,7 @@ public sealed class Supervisor : IAsyncDisposable
                 int needed = _workers.Count + newCpuPlan.Length;
                 int slots = Math.Max(_board.SlotCount, Math.Max(needed, StatsBoard.DefaultSlotCount(newCpuPlan.Length)));
                 _board = _board.Reconfigure(StatObjects.FromConfig(newConfig), slots, _generation + 1);
+                _tables.Apply(newConfig, _board.Path, _board.SlotCount);
                 (Config, _listeners, _cpuPlan) = (newConfig, newListeners, newCpuPlan);
                 _backoff = new CrashBackoff[newCpuPlan.Length];
                 for (int i = 0; i < _backoff.Length; i++) _backoff[i] = new CrashBackoff();
@@ -517,6 +524,7 @@ public sealed class Supervisor : IAsyncDisposable
         {
             _board.Dispose();
             _counts.Dispose();
+            _tables.Dispose();
         }
     }
 }

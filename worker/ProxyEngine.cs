@@ -521,6 +521,7 @@ public sealed class ProxyEngine : IAsyncDisposable
     internal void UnregisterSession(ProxySession session)
     {
         if (session.SessionIndex >= 0) Volatile.Write(ref _sessions[session.SessionIndex], null);
+        session.Samples.Tracker?.EndSession();   // stick counters: conn_cur goes back down
         Interlocked.Decrement(ref _active);
         ReleaseConnectionPermit(session.Frontend);
     }

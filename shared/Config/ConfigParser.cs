@@ -12,11 +12,12 @@ namespace Proxy.Shared.Config;
 /// </summary>
 internal sealed class ConfigParser
 {
-    private enum Section { None, Global, Proxy, Skipped }
+    private enum Section { None, Global, Proxy, Skipped, Peers }
 
     private readonly ConfigDiagnostics _diag;
     private readonly GlobalSectionParser _global;
     private readonly ProxySectionParser _proxyParser;
+    private readonly PeersSectionParser _peers;
     private readonly List<ProxyDraft> _proxies = [];
     private readonly Dictionary<string, ProxyDraft> _namedDefaults = new(StringComparer.Ordinal);
     private ProxyDraft _currentDefaults = NewDefaults("", default);
@@ -29,6 +30,7 @@ internal sealed class ConfigParser
         _diag = diag;
         _global = new GlobalSectionParser(diag);
         _proxyParser = new ProxySectionParser(diag, resolver, () => _global.BufSize) { Tls = _global.Tls };
+        _peers = new PeersSectionParser(diag);
     }
 
     /// <summary>Parses every line, then validates; the model is returned only when no error was found.</summary>
@@ -36,7 +38,7 @@ internal sealed class ConfigParser
     {
         foreach (var line in ConfigTokenizer.Tokenize(text, env, _diag))
         {
-            if (IsSectionKeyword(line.Keyword) || KnownKeywords.UnsupportedSections.Contains(line.Keyword))
+            if (IsSectionKeyword(line.Keyword) || line.Keyword == "peers" || KnownKeywords.UnsupportedSections.Contains(line.Keyword))
             {
                 StartSection(line);
                 continue;
@@ -60,12 +62,16 @@ internal sealed class ConfigParser
                 case Section.Proxy:
                     _proxyParser.ParseLine(_proxy!, line);
                     break;
+                case Section.Peers:
+                    _peers.ParseLine(line);
+                    break;
                 case Section.Skipped:
                     break;                     // inside an unsupported section: its header was the error
             }
         }
 
         var global = _global.Build();
+        _peers.Check(_proxies);
         var config = new ConfigValidator(_diag).Validate(_diag.FileName, global, _proxies);
         return new ConfigResult(_diag.HasErrors ? null : config, _diag.Errors, _diag.Warnings) { Notices = _diag.Notices };
     }
@@ -97,6 +103,10 @@ internal sealed class ConfigParser
                 return;
             case "frontend" or "backend" or "listen":
                 StartProxy(line);
+                return;
+            case "peers":
+                _section = Section.Peers;
+                _peers.Start(line);
                 return;
             default:
                 _diag.Error(line.Number, $"'{keyword}' sections are not supported yet");

@@ -20,6 +20,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
             WarnMissingTimeouts(p);
         }
         CheckCpuMaps(global);
+        var tables = StickTableChecks.Check(diag, proxies);
 
         var frontends = new List<FrontendConfig>();
         var backends = new List<BackendConfig>();
@@ -57,7 +58,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                   StatsPage = p.Stats?.Build(), ServerTcpKeepAlive = p.ServerTcpKeepAlive });
             }
         }
-        return new ProxyConfig(sourcePath, global, frontends, backends);
+        return new ProxyConfig(sourcePath, global, frontends, backends) { Tables = tables };
     }
 
     /// <summary>

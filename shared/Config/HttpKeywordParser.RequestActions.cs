@@ -22,6 +22,7 @@ internal sealed partial class HttpKeywordParser
             "use-service" => ParseUseService(line, condAt, what),
             "redirect" => ParseRedirect(line, condAt, what),
             "set-path" or "set-query" or "set-uri" or "set-method" => ParseSetStartLine(line, condAt, action),
+            _ when IsStickAction(action) => ParseStickAction(proxy, line, condAt, what),
             _ => ParseVariableAction(line, condAt, action),
         };
         if (parsed is null) return;

@@ -132,6 +132,9 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
                 || v.StartsWith("set-var-fmt(", StringComparison.Ordinal) || v.StartsWith("unset-var(", StringComparison.Ordinal)):
                 ParseRequestAction(proxy, line);
                 return;
+            case var v when keyword == "http-request" && IsStickAction(v):
+                ParseRequestAction(proxy, line);
+                return;
             default:
                 diag.Error(line.Number, keyword == "http-request"
                     ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, deny, return, redirect, set-var, set-var-fmt, unset-var, set-path, set-query, set-uri, set-method and use-service prometheus-exporter)"

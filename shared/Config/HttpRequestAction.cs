@@ -1,7 +1,7 @@
 namespace Proxy.Shared.Config;
 
 /// <summary>The final `http-request` actions: the proxy answers the request itself and nothing reaches a server.</summary>
-public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService }
+public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction }
 
 /// <summary>`http-request redirect location|prefix|scheme` (4.4 "redirect").</summary>
 public enum RedirectKind { Location, Prefix, Scheme }
@@ -32,6 +32,11 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
     public SampleExpr? Expr { get; init; }
     /// <summary>set-var-fmt, set-path, set-query, set-uri, set-method: the new value, a log-format string.</summary>
     public LogFormatConfig? ValueFormat { get; init; }
+
+    /// <summary>track-sc0|1|2: what to track and where.</summary>
+    public TrackScConfig? Track { get; init; }
+    /// <summary>sc-inc-gpc0|sc-inc-gpc1|sc-inc-gpc|sc-set-gpt0.</summary>
+    public StickActionConfig? Sticky { get; init; }
 
     /// <summary>The kinds that answer the request themselves; the others act and the rules go on.</summary>
     public bool IsFinal => Kind is HttpRequestActionKind.Deny or HttpRequestActionKind.Return or HttpRequestActionKind.Redirect

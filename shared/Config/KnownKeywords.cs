@@ -10,7 +10,7 @@ internal static class KnownKeywords
     /// <summary>Section keywords other than global, defaults, frontend, backend, listen.</summary>
     public static readonly HashSet<string> UnsupportedSections =
     [
-        "userlist", "peers", "resolvers", "mailers", "program", "http-errors", "ring", "cache", "fcgi-app",
+        "userlist", "resolvers", "mailers", "program", "http-errors", "ring", "cache", "fcgi-app",
         "crt-store", "traces", "log-forward", "acme", "namespace_list",
     ];
 
@@ -35,7 +35,7 @@ internal static class KnownKeywords
     public static readonly HashSet<string> UnsupportedProxy =
     [
         "use-server", "http-after-response",
-        "tcp-response", "stick-table", "stick", "cookie", "dynamic-cookie-key", "capture",
+        "tcp-response", "stick", "cookie", "dynamic-cookie-key", "capture",
         "errorfiles", "errorloc", "errorloc302", "errorloc303", "tcp-check", "monitor-uri", "monitor",
         "redirect", "rate-limit", "hash-balance-factor", "hash-key", "log-format", "log-format-sd",
         "error-log-format", "log-steps", "unique-id-format", "unique-id-header", "server-template",

@@ -22,6 +22,9 @@ public sealed record ProxyConfig(
     /// <summary>The files and directories given with `-f` when more than one (ConfigFiles); empty: <see cref="SourcePath"/> alone.</summary>
     public IReadOnlyList<string> SourcePaths { get; init; } = [];
 
+    /// <summary>`stick-table` lines, one per proxy that has one, named by the proxy (Proxy.Shared.Tables holds them).</summary>
+    public IReadOnlyList<StickTableConfig> Tables { get; init; } = [];
+
     public BackendConfig? FindBackend(string name)
     {
         foreach (var b in Backends)
@@ -224,7 +227,11 @@ public sealed record FrontendConfig(
 }
 
 /// <summary>`tcp-request connection accept|reject [if|unless COND]` (4.2): the first whose condition holds decides.</summary>
-public sealed record TcpConnectionRule(bool Reject, ConditionConfig? Condition, SourceLocation Location);
+public sealed record TcpConnectionRule(bool Reject, ConditionConfig? Condition, SourceLocation Location)
+{
+    /// <summary>`tcp-request connection track-scN KEY [table T]`: tracks and goes on (<see cref="Reject"/> is false).</summary>
+    public TrackScConfig? Track { get; init; }
+}
 
 /// <summary>`capture request|response header NAME len LENGTH` (4.2 "capture request header").</summary>
 public sealed record HeaderCapture(string Name, int Length);

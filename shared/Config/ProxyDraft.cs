@@ -75,6 +75,10 @@ internal sealed class ProxyDraft
     /// <summary>`tcp-request connection accept|reject [if|unless COND]` lines, in order (layer-4 ACLs only).</summary>
     public List<TcpConnectionRule> TcpConnectionRules { get; } = [];
     public List<ServerConfig> Servers { get; } = [];
+    /// <summary>`stick-table`: the proxy's table (not inherited: defaults cannot hold one).</summary>
+    public StickTableConfig? StickTable { get; set; }
+    /// <summary>Tables named by track-sc (and the like) in this section, checked once every proxy is known.</summary>
+    public List<(string Table, SourceLocation At, string What)> TableReferences { get; } = [];
 
     // `mode http` keywords (HttpKeywordParser, AclParser). Connection mode, forwardfor and errorfiles are
     // inherited from defaults; ACLs and rules are not (HAProxy refuses them in an anonymous defaults section).

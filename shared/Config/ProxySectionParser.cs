@@ -43,6 +43,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["unique-id-format"] = D | F,
         ["unique-id-header"] = D | F,
         ["capture"] = F,
+        ["stick-table"] = F | B,
     };
 
     // `timeout` kinds and where each one applies (4.2 "timeout ...").
@@ -223,6 +224,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             case "capture":
                 LogFormats.Parse(proxy, line);
                 break;
+            case "stick-table":
+                StickTableParser.Parse(diag, proxy, line);
+                break;
         }
     }
 
@@ -358,8 +362,44 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             proxy.TcpConnectionRules.Add(new TcpConnectionRule(w[2] == "reject", cond, diag.At(n)));
             return;
         }
+        if (w.Count >= 3 && w[1] is "connection" or "session" && w[2].StartsWith("track-sc", StringComparison.Ordinal))
+        {
+            ParseTcpTrack(proxy, line);
+            return;
+        }
         var what = w.Count >= 3 ? $"tcp-request {w[1]} {w[2]}" : w.Count == 2 ? $"tcp-request {w[1]}" : "tcp-request";
         diag.Error(n, $"'{what}' is not supported yet (only 'tcp-request connection expect-proxy layer4|accept|reject')");
+    }
+
+    /// <summary>
+    /// `tcp-request connection|session track-scN KEY [table T] [if|unless COND]` (4.2): layer-4 keys and ACLs only, as
+    /// HAProxy requires at that point; `session` runs after the PROXY header and TLS, which here is the same point for
+    /// what layer-4 fetches see, so both go to the connection rules, in order.
+    /// </summary>
+    private void ParseTcpTrack(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        string what = $"tcp-request {w[1]} {w[2]}";
+        int end = w.Count;
+        for (int i = 3; i < w.Count; i++)
+            if (w[i] is "if" or "unless") { end = i; break; }
+        if (StickTableParser.ParseTrack(diag, _acls.Samples, proxy, line, 2, end, what) is not { } track) return;
+        if (track.Key.Needs is not SampleNeeds.Connection)
+        {
+            diag.Error(line.Number, $"'{what}': the key '{track.Key.Text}' needs the request and cannot be fetched at 'tcp-request {w[1]}' (only layer-4 fetches such as 'src')");
+            return;
+        }
+        ConditionConfig? cond = null;
+        if (end < w.Count)
+        {
+            if ((cond = _acls.ParseCondition(proxy, line, end, what)) is null) return;
+            if (AclParser.FirstLayer7Acl(cond) is { } l7)
+            {
+                diag.Error(line.Number, $"'{what}': {AclParser.Describe(l7)} {AclParser.NeedsText(l7)} and cannot be evaluated at 'tcp-request {w[1]}' (only layer-4 fetches such as 'src', TRUE and FALSE can)");
+                return;
+            }
+        }
+        proxy.TcpConnectionRules.Add(new TcpConnectionRule(false, cond, diag.At(line.Number)) { Track = track });
     }
 
     /// <summary>`timeout KIND TIME`, milliseconds when no unit is given.</summary>

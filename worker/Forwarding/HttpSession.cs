@@ -264,6 +264,7 @@ internal sealed partial class HttpSession : ProxySession
         _out = [];
         if (o.Length > 0) ArrayPool<byte>.Shared.Return(o);
         Samples.ReleaseBuffers();
+        Samples.Tracker?.EndRequest();   // `http-request track-sc` lasts the request, as HAProxy's stream
     }
 
     /// <summary>Runs a throw-away copy of the body framer over the buffered bytes: false when they break chunk framing.</summary>
@@ -417,6 +418,7 @@ internal sealed partial class HttpSession : ProxySession
         ReadOnlyMemory<byte> message = prepared ?? HttpErrorResponses.Get(status, be?.Http.ErrorFiles, _fe.Http.ErrorFiles);
         _fe.Counters.CountResponse(status);
         if (be is not null) be.Counters.CountResponse(status);
+        if (status is >= 400 and < 500) Samples.Tracker?.CountError(Environment.TickCount64);   // http_err_cnt (4.2 "stick-table")
         ProxyCounters.Add(ref _fe.Counters.bout, message.Length);
         _tx.Status = status;
         _tx.Bytes += message.Length;

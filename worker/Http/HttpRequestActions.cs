@@ -20,6 +20,8 @@ internal sealed class CompiledRequestAction
     private readonly Samples.VariableRef _variable;
     private readonly Samples.CompiledSampleExpr? _expr;
     private readonly Logging.CompiledLogFormat? _valueFormat;
+    private readonly Tables.CompiledTrack? _track;
+    private readonly StickActionConfig? _sticky;
 
     /// <summary>What an action that fails to rewrite the request answers (HAProxy's strict-mode: 500).</summary>
     public static CompiledRequestAction RewriteFailed { get; } = new(new HttpRequestAction(HttpRequestActionKind.Deny, 500, null, new SourceLocation("", 0)));
@@ -33,6 +35,9 @@ internal sealed class CompiledRequestAction
         if (action.Variable is { } variable) _variable = Samples.VariableRef.Of(variable);
         if (action.Expr is { } expr) _expr = new Samples.CompiledSampleExpr(expr);
         if (action.ValueFormat is { } format) _valueFormat = new Logging.CompiledLogFormat(format);
+        if (action.Track is { } track) _track = new Tables.CompiledTrack(track);
+        _sticky = action.Sticky;
+        if (action.Sticky?.ValueExpr is { } gptExpr) _expr = new Samples.CompiledSampleExpr(gptExpr);
         switch (action.Kind)
         {
             case HttpRequestActionKind.Return when action.Body is not null || !HttpErrorResponses.HasPage(action.Status):
@@ -85,6 +90,12 @@ internal sealed class CompiledRequestAction
             case HttpRequestActionKind.UnsetVar:
                 ctx.UnsetVariable(_variable);
                 return true;
+            case HttpRequestActionKind.TrackSc:
+                _track!.Run(ctx, forRequest: true);
+                return true;
+            case HttpRequestActionKind.StickAction:
+                RunStickAction(ctx);
+                return true;
             case HttpRequestActionKind.SetVar when _expr is not null:
                 // 4.2 "set-var": no sample leaves the variable as it was.
                 ctx.ResetScratch();
@@ -108,6 +119,20 @@ internal sealed class CompiledRequestAction
             _ => RequestLineRewrite.Part.Uri,
         };
         return ctx.RequestLine.Replace(request, part, value[..n]);
+    }
+
+    /// <summary>`sc-inc-gpc0|1`, `sc-inc-gpc`, `sc-set-gpt0` on a tracked counter (nothing when it is not tracked).</summary>
+    private void RunStickAction(Samples.SampleContext ctx)
+    {
+        var a = _sticky!;
+        if (ctx.Tracker is not { } tracker || !tracker.IsTracked(a.Counter)) return;
+        long value = a.Value;
+        if (_expr is not null)
+        {
+            ctx.ResetScratch();
+            if (!_expr.TryEvaluate(ctx, out var s) || !Samples.SampleText.TryAsInt(s, out value)) return;
+        }
+        tracker.Apply(a.Kind, a.Counter, a.Index, value, Environment.TickCount64);
     }
 
     /// <summary>

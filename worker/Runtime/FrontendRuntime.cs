@@ -34,11 +34,12 @@ internal sealed class FrontendRuntime
         HttpClientTimeoutMs = Milliseconds.From(config.Timeouts.Client);
         Http = new Http.HttpProxyRuntime(config.Http);
         StatsPage = config.StatsPage is { } stats ? new Http.StatsPageRuntime(stats) : null;
-        _connectionRules = new (bool, Http.CompiledCondition?)[config.TcpConnectionRules.Count];
+        _connectionRules = new (bool, Http.CompiledCondition?, Tables.CompiledTrack?)[config.TcpConnectionRules.Count];
         for (int i = 0; i < _connectionRules.Length; i++)
         {
             var rule = config.TcpConnectionRules[i];
-            _connectionRules[i] = (rule.Reject, rule.Condition is null ? null : new Http.CompiledCondition(rule.Condition));
+            _connectionRules[i] = (rule.Reject, rule.Condition is null ? null : new Http.CompiledCondition(rule.Condition),
+                rule.Track is null ? null : new Tables.CompiledTrack(rule.Track));
         }
         _expectProxyConditions = new Http.CompiledCondition[config.ExpectProxyConditions.Count];
         for (int i = 0; i < _expectProxyConditions.Length; i++)
@@ -46,7 +47,7 @@ internal sealed class FrontendRuntime
     }
 
     private readonly Http.CompiledCondition[] _expectProxyConditions;
-    private readonly (bool Reject, Http.CompiledCondition? Condition)[] _connectionRules;
+    private readonly (bool Reject, Http.CompiledCondition? Condition, Tables.CompiledTrack? Track)[] _connectionRules;
 
     /// <summary>
     /// `tcp-request connection accept|reject` (4.2): true when the first rule whose condition holds is a reject
@@ -54,8 +55,13 @@ internal sealed class FrontendRuntime
     /// </summary>
     public bool RejectsConnection(Proxy.Worker.Samples.SampleContext ctx)
     {
-        foreach (var (reject, condition) in _connectionRules)
-            if (condition is null || condition.Evaluate(ctx)) return reject;
+        foreach (var (reject, condition, track) in _connectionRules)
+        {
+            if (condition is not null && !condition.Evaluate(ctx)) continue;
+            // `track-scN` (4.2 "tcp-request connection track-sc0"): tracks for the connection's life, and the rules go on.
+            if (track is not null) { track.Run(ctx, forRequest: false); continue; }
+            return reject;
+        }
         return false;
     }
 

@@ -53,6 +53,12 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
     /// <summary>The `sess.` variables (the connection's) and the `txn.`/`req.`/`res.` ones (the request's).</summary>
     public VariableStore SessionVariables { get; } = new();
     public VariableStore TransactionVariables { get; } = new();
+    /// <summary>The stick counters this connection tracks (track-sc); null until the first track.</summary>
+    public Tables.StickTracker? Tracker { get; private set; }
+
+    /// <summary>The tracker, made at the first track-sc of the connection.</summary>
+    public Tables.StickTracker EnsureTracker() => Tracker ??= new Tables.StickTracker();
+
     /// <summary>`capture request|response header`: what the log prints as %hr and %hs.</summary>
     public HeaderCaptures Captures { get; } = new();
 
@@ -82,6 +88,7 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
     /// <summary>A new request on the connection: its variables are forgotten.</summary>
     public void BeginTransaction()
     {
+        Tracker?.BeginRequest(Environment.TickCount64);
         TransactionVariables.Clear();
         Captures.Clear();
         RequestLine.Clear();

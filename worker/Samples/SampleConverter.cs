@@ -28,6 +28,7 @@ internal sealed class SampleConverter
     private readonly long[] _mapInts = [];
     private readonly byte[]? _mapDefault;
     private readonly SampleType _mapOutput;
+    private readonly Tables.StickSamples? _stick;
 
     public SampleConverter(SampleConverterStep step)
     {
@@ -49,6 +50,7 @@ internal sealed class SampleConverter
             _variable = VariableRef.Of(variable);
             _hasVariable = true;
         }
+        if (step.Kind == SampleConverterKind.StickTable) _stick = new Tables.StickSamples(step);
         if (step.Map is { } map)
         {
             _map = new PatternSet(map.Match, ignoreCase: false, map.Keys);
@@ -74,6 +76,8 @@ internal sealed class SampleConverter
                 return TryIpMask(ctx, ref s);
             case SampleConverterKind.Map:
                 return TryMap(ctx, ref s);
+            case SampleConverterKind.StickTable:
+                return _stick!.TryConvert(ctx, ref s);
         }
         if (_kind == SampleConverterKind.Hex && s.Type == SampleType.Int)
         {

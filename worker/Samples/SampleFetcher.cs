@@ -16,6 +16,7 @@ internal sealed class SampleFetcher
     private readonly bool _hasNumber;
     private readonly VariableRef _variable;
     private readonly string? _backend;
+    private readonly Tables.StickSamples? _stick;
 
     public SampleFetcher(SampleFetchStep step)
     {
@@ -26,6 +27,8 @@ internal sealed class SampleFetcher
         _hasNumber = step.HasNumber;
         if (step.Kind == SampleFetchKind.Var) _variable = VariableRef.Of(step.Text!);
         if (step.Kind == SampleFetchKind.NbSrv) _backend = step.Text;
+        if (step.Kind is SampleFetchKind.StickCounter or SampleFetchKind.StickSource or SampleFetchKind.TableAvl or SampleFetchKind.TableCnt)
+            _stick = new Tables.StickSamples(step);
         // env(NAME): the worker's environment, inherited from the supervisor, read once here; unset: no sample.
         if (step.Kind == SampleFetchKind.Env && Environment.GetEnvironmentVariable(step.Text!) is { } value)
             _text2 = System.Text.Encoding.UTF8.GetBytes(value);
@@ -81,6 +84,8 @@ internal sealed class SampleFetcher
             case SampleFetchKind.FcErr: return Int(0, out s);   // see SampleRegistry: no logged connection has one
             case SampleFetchKind.SslFcErr or SampleFetchKind.SslCErr or SampleFetchKind.SslCCaErr:
                 return ctx.Tls is not null && Int(0, out s);
+            case SampleFetchKind.StickCounter or SampleFetchKind.StickSource or SampleFetchKind.TableAvl or SampleFetchKind.TableCnt:
+                return _stick!.TryFetch(ctx, out s);
             case SampleFetchKind.AlwaysTrue: s = Sample.OfBool(true); return true;
             case SampleFetchKind.AlwaysFalse: s = Sample.OfBool(false); return true;
             case SampleFetchKind.Date: return Int(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + _number, out s);

@@ -268,6 +268,8 @@ internal sealed class SampleExprParser
                     return null;
                 }
                 return step with { Text = args[0] };
+            case SampleConverterKind.StickTable:
+                return step with { Text = args[0] };
             case SampleConverterKind.Json:
                 if (Arg(0) is { } mode && mode is not ("ascii" or "utf8" or "utf8s" or "utf8p" or "utf8ps"))
                 {

@@ -29,6 +29,8 @@ public enum SampleFetchKind
     // 7.3.4 TLS of the client connection
     SslFc, SslCUsed, SslFcSni, SslFcProtocol, SslFcAlpn, SslFcCipher, SslCVerify, SslCSDn, SslCIDn, SslCSerial, SslCSha1,
     SslCDer, SslCNotBefore, SslCNotAfter, SslCVersion, FcErr, SslFcErr, SslCErr, SslCCaErr,
+    // 7.3.3 stick counters and tables (the name says which data: Proxy.Shared.Tables.StickFetches)
+    StickCounter, StickSource, TableAvl, TableCnt,
 }
 
 /// <summary>The converters implemented (7.3.1 "Converters").</summary>
@@ -36,6 +38,8 @@ public enum SampleConverterKind
 {
     Lower, Upper, Base64, B64Dec, Hex, Bytes, Field, Word, RegSub, IpMask, Concat, Add, Sub, Mul, Div, Mod, Sdbm, Djb2,
     Crc32, Wt6, UrlDec, Length, Map, Json,
+    /// <summary>`table_X(TABLE)`: the input is a key of TABLE (7.3.1).</summary>
+    StickTable,
 }
 
 /// <summary>How a map (`map_<match>`) or an ACL (`-m <match>`) compares a sample with its patterns (7.1.1..7.1.6).</summary>

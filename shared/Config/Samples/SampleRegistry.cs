@@ -115,8 +115,35 @@ internal static class SampleRegistry
         new("length", SampleConverterKind.Length, "", SampleType.Int, "length"),
     ];
 
-    private static readonly Dictionary<string, SampleFetchDef> Fetches = Index(FetchTable, f => f.Name);
-    private static readonly Dictionary<string, SampleConverterDef> Converters = Index(ConverterTable, c => c.Name);
+    private static readonly Dictionary<string, SampleFetchDef> Fetches = Index([.. FetchTable, .. StickFetchDefs()], f => f.Name);
+    private static readonly Dictionary<string, SampleConverterDef> Converters = Index([.. ConverterTable, .. StickConverterDefs()], c => c.Name);
+
+    /// <summary>
+    /// 7.3.3: `sc_X(CTR[,TABLE])`, `sc0_X([TABLE])`..`sc2_X`, `src_X([TABLE])` for each X of
+    /// Proxy.Shared.Tables.StickFetches, and `table_avl([TABLE])`, `table_cnt([TABLE])`. Layer 4: usable in
+    /// `tcp-request connection` rules.
+    /// </summary>
+    private static IEnumerable<SampleFetchDef> StickFetchDefs()
+    {
+        foreach (var (suffix, _, op) in Tables.StickFetches.Table)
+        {
+            var type = op == Tables.StickFetchOp.Tracked ? SampleType.Bool : SampleType.Int;
+            yield return new($"sc_{suffix}", SampleFetchKind.StickCounter, "Is", type, SampleNeeds.Connection, $"sc_{suffix}(CTR[,TABLE])");
+            for (int c = 0; c < 3; c++)
+                yield return new($"sc{c}_{suffix}", SampleFetchKind.StickCounter, "s", type, SampleNeeds.Connection, $"sc{c}_{suffix}([TABLE])");
+            if (op != Tables.StickFetchOp.Tracked)
+                yield return new($"src_{suffix}", SampleFetchKind.StickSource, "s", type, SampleNeeds.Connection, $"src_{suffix}([TABLE])");
+        }
+        yield return new("table_avl", SampleFetchKind.TableAvl, "s", SampleType.Int, SampleNeeds.Connection, "table_avl([TABLE])");
+        yield return new("table_cnt", SampleFetchKind.TableCnt, "s", SampleType.Int, SampleNeeds.Connection, "table_cnt([TABLE])");
+    }
+
+    /// <summary>7.3.1 `table_X(TABLE)`: the input sample is looked up as a key of TABLE.</summary>
+    private static IEnumerable<SampleConverterDef> StickConverterDefs()
+    {
+        foreach (var (suffix, _, _) in Tables.StickFetches.Converters)
+            yield return new($"table_{suffix}", SampleConverterKind.StickTable, "S", SampleType.Int, $"table_{suffix}(TABLE)");
+    }
 
     private static Dictionary<string, T> Index<T>(T[] table, Func<T, string> name)
     {
