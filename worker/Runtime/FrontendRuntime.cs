@@ -40,6 +40,8 @@ internal sealed class FrontendRuntime
             var rule = config.TcpConnectionRules[i];
             _connectionRules[i] = (rule.Reject, rule.Condition is null ? null : new Http.CompiledCondition(rule.Condition));
         }
+        _silentDropRules = new bool[config.TcpConnectionRules.Count];
+        for (int i = 0; i < _silentDropRules.Length; i++) _silentDropRules[i] = config.TcpConnectionRules[i].SilentDrop;
         _expectProxyConditions = new Http.CompiledCondition[config.ExpectProxyConditions.Count];
         for (int i = 0; i < _expectProxyConditions.Length; i++)
             _expectProxyConditions[i] = new Http.CompiledCondition(config.ExpectProxyConditions[i]);
@@ -52,12 +54,23 @@ internal sealed class FrontendRuntime
     /// `tcp-request connection accept|reject` (4.2): true when the first rule whose condition holds is a reject
     /// (the connection is closed at once, before any byte is read; nothing is logged, as in HAProxy).
     /// </summary>
-    public bool RejectsConnection(Proxy.Worker.Samples.SampleContext ctx)
+    public bool RejectsConnection(Proxy.Worker.Samples.SampleContext ctx) => RejectsConnection(ctx, out _);
+
+    /// <summary>As <see cref="RejectsConnection(Proxy.Worker.Samples.SampleContext)"/>; <paramref name="silentDrop"/>: the rule was `silent-drop`.</summary>
+    public bool RejectsConnection(Proxy.Worker.Samples.SampleContext ctx, out bool silentDrop)
     {
-        foreach (var (reject, condition) in _connectionRules)
-            if (condition is null || condition.Evaluate(ctx)) return reject;
+        silentDrop = false;
+        for (int i = 0; i < _connectionRules.Length; i++)
+        {
+            var (reject, condition) = _connectionRules[i];
+            if (condition is not null && !condition.Evaluate(ctx)) continue;
+            silentDrop = _silentDropRules[i];
+            return reject;
+        }
         return false;
     }
+
+    private readonly bool[] _silentDropRules;   // `tcp-request connection silent-drop`, by rule
 
     /// <summary>The name as bytes, for the `fe_name` fetch and logs.</summary>
     public byte[] NameBytes { get; }
