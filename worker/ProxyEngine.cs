@@ -115,6 +115,11 @@ public sealed class ProxyEngine : IAsyncDisposable
             foreach (long t in (ReadOnlySpan<long>)[fe.ClientTimeoutMs, fe.ServerTimeoutMs, fe.ConnectTimeoutMs, fe.HttpRequestTimeoutMs, fe.HttpKeepAliveTimeoutMs])
                 if (t > 0 && t < minTimeout) minTimeout = t;
         }
+        // `timeout tarpit` (HttpSession.TarpitAsync) ends on this tick too.
+        foreach (var fe in _frontends)
+            if (Milliseconds.From(fe.Config.Timeouts.Tarpit) is > 0 and var tarpit && tarpit < minTimeout) minTimeout = tarpit;
+        foreach (var be in _backends)
+            if (Milliseconds.From(be.Config.Timeouts.Tarpit) is > 0 and var tarpit && tarpit < minTimeout) minTimeout = tarpit;
         // A quarter of the shortest timeout: expiry is late by at most 25%, and never scanned more than every 10 ms.
         _timerPeriodMs = Math.Clamp(minTimeout / 4, 10, MaxTimerPeriodMs);
 

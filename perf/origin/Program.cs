@@ -17,7 +17,8 @@ const string Usage = """
       GET /delay/MS     answers after MS milliseconds
       GET /status/CODE  answers CODE
       GET /health       200, or the status written in the --health-file
-    Every response carries X-Origin: NAME, so tests can see which server answered.
+    Every response carries X-Origin: NAME, so tests can see which server answered; X-Seen-Cookie echoes the request's
+    Cookie field when it has one, and `?set-cookie=VALUE` on any route adds `Set-Cookie: VALUE` (persistence tests).
     """;
 
 int port = 8081;
@@ -59,6 +60,9 @@ var app = builder.Build();
 app.Use(async (ctx, next) =>
 {
     ctx.Response.Headers["X-Origin"] = name;
+    if (ctx.Request.Headers.Cookie.Count > 0) ctx.Response.Headers["X-Seen-Cookie"] = ctx.Request.Headers.Cookie.ToString();
+    if (ctx.Request.QueryString.HasValue && ctx.Request.Query.TryGetValue("set-cookie", out var setCookie))
+        ctx.Response.Headers.SetCookie = setCookie.ToString();
     await next(ctx);
 });
 byte[] hello = System.Text.Encoding.UTF8.GetBytes($"hello from {name}\n");

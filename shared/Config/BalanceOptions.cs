@@ -43,4 +43,7 @@ public sealed record BalanceOptions
     public HashFunction HashFunction { get; init; }
     /// <summary>`hash-type METHOD FUNCTION avalanche`: mix the hash once more (HAProxy's full_hash) before using it.</summary>
     public bool HashAvalanche { get; init; }
+    /// <summary>`hash-balance-factor N` (4.2): with `hash-type consistent`, a server whose load would pass N% of the
+    /// average is skipped for the next one on the ring (bounded-load consistent hashing); 0: off.</summary>
+    public int HashBalanceFactor { get; init; }
 }

@@ -162,6 +162,20 @@ internal sealed class BalanceParser(ConfigDiagnostics diag)
         return true;
     }
 
+    /// <summary>`hash-balance-factor N`: 0 (off) or more than 100, as HAProxy requires (4.2).</summary>
+    public void ParseHashBalanceFactor(ProxyDraft proxy, ConfigLine line)
+    {
+        if (!LineChecks.Exactly(diag, line, 1, "hash-balance-factor FACTOR")
+            || !LineChecks.TryInt(diag, line.Number, "hash-balance-factor", line.Words[1], 0, 65535, out int factor)) return;
+        if (factor is > 0 and <= 100)
+        {
+            diag.Error(line.Number, "'hash-balance-factor' must be 0 or greater than 100");
+            return;
+        }
+        proxy.BalanceOptions = proxy.BalanceOptions with { HashBalanceFactor = factor };
+        proxy.HashBalanceFactorLine = line.Number;
+    }
+
     /// <summary>`hash-type map-based|consistent [sdbm|djb2|wt6|crc32 [avalanche]]`; the function defaults to sdbm.</summary>
     public void ParseHashType(ProxyDraft proxy, ConfigLine line)
     {

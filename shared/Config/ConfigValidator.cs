@@ -17,6 +17,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                 CheckFrontend(p, proxies);
             CheckHttp(p, proxies);
             CheckHealthChecks(p);
+            PersistenceParser.Validate(diag, p);
             WarnMissingTimeouts(p);
         }
         CheckCpuMaps(global);
@@ -55,7 +56,8 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                     p.Retries, p.Redispatch, p.Location)
                 { Logs = logs, Http = p.BuildHttp(), BalanceOptions = p.BalanceOptions, AllBackups = p.AllBackups,
                   HttpCheck = p.HttpCheckEnabled ? p.HttpCheck : null, Splice = p.Splice,
-                  StatsPage = p.Stats?.Build(), ServerTcpKeepAlive = p.ServerTcpKeepAlive });
+                  StatsPage = p.Stats?.Build(), ServerTcpKeepAlive = p.ServerTcpKeepAlive,
+                  Persistence = p.BuildPersistence() });
             }
         }
         return new ProxyConfig(sourcePath, global, frontends, backends) { Tables = tables };

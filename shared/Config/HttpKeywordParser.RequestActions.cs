@@ -18,6 +18,12 @@ internal sealed partial class HttpKeywordParser
         HttpRequestAction? parsed = action switch
         {
             "deny" => ParseDeny(line, condAt, what),
+            // 4.2 "http-request tarpit": deny after `timeout tarpit`, 500 by default.
+            "tarpit" => ParseDeny(line, condAt, what) is { } tarpit
+                ? tarpit with { Kind = HttpRequestActionKind.Tarpit, Status = HasDenyStatus(line, condAt) ? tarpit.Status : 500 }
+                : null,
+            // 4.2 "http-request silent-drop": the connection is closed without a response (README, "Tarpit and silent-drop").
+            "silent-drop" => ParseSilentDrop(line, condAt, what),
             "return" => ParseReturn(line, condAt, what),
             "use-service" => ParseUseService(line, condAt, what),
             "redirect" => ParseRedirect(line, condAt, what),
@@ -30,6 +36,23 @@ internal sealed partial class HttpKeywordParser
         if (condAt < w.Count && (condition = acls.ParseCondition(proxy, line, condAt, "http-request")) is null) return;
         proxy.RequestActions.Add(parsed with { Condition = condition });
         MarkHttpOnly(proxy, line.Number, "http-request");
+    }
+
+    private HttpRequestAction? ParseSilentDrop(ConfigLine line, int end, string what)
+    {
+        if (end > 2)
+        {
+            diag.Error(line.Number, $"'{what}': unexpected {ConfigDiagnostics.Quote(line.Words[2])}, expected '{what} [if|unless COND]'");
+            return null;
+        }
+        return new HttpRequestAction(HttpRequestActionKind.SilentDrop, 0, null, diag.At(line.Number));
+    }
+
+    private static bool HasDenyStatus(ConfigLine line, int end)
+    {
+        for (int i = 2; i < end; i++)
+            if (line.Words[i] == "deny_status") return true;
+        return false;
     }
 
     /// <summary>`deny [deny_status CODE]`: 403 by default.</summary>

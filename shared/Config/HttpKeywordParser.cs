@@ -125,6 +125,9 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             case "deny" or "return" or "redirect" or "use-service" or "set-path" or "set-query" or "set-uri" or "set-method" when keyword == "http-request":
                 ParseRequestAction(proxy, line);
                 return;
+            case "tarpit" or "silent-drop" when keyword == "http-request":
+                ParseRequestAction(proxy, line);
+                return;
             case "deny" or "set-status" when keyword == "http-response":
                 ParseResponseAction(proxy, line);
                 return;

@@ -1,7 +1,7 @@
 namespace Proxy.Shared.Config;
 
 /// <summary>The final `http-request` actions: the proxy answers the request itself and nothing reaches a server.</summary>
-public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction }
+public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction, Tarpit, SilentDrop }
 
 /// <summary>`http-request redirect location|prefix|scheme` (4.4 "redirect").</summary>
 public enum RedirectKind { Location, Prefix, Scheme }
@@ -40,5 +40,5 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
 
     /// <summary>The kinds that answer the request themselves; the others act and the rules go on.</summary>
     public bool IsFinal => Kind is HttpRequestActionKind.Deny or HttpRequestActionKind.Return or HttpRequestActionKind.Redirect
-        or HttpRequestActionKind.UseService;
+        or HttpRequestActionKind.UseService or HttpRequestActionKind.Tarpit or HttpRequestActionKind.SilentDrop;
 }

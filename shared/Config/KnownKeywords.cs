@@ -34,13 +34,13 @@ internal static class KnownKeywords
     /// <summary>Proxy keywords (configuration.txt section 4.1 table).</summary>
     public static readonly HashSet<string> UnsupportedProxy =
     [
-        "use-server", "http-after-response",
-        "tcp-response", "stick", "cookie", "dynamic-cookie-key", "capture",
+        "http-after-response",
+        "tcp-response", "stick", "dynamic-cookie-key", "capture",
         "errorfiles", "errorloc", "errorloc302", "errorloc303", "tcp-check", "monitor-uri", "monitor",
-        "redirect", "rate-limit", "hash-balance-factor", "hash-key", "log-format", "log-format-sd",
+        "redirect", "rate-limit", "hash-key", "log-format", "log-format-sd",
         "error-log-format", "log-steps", "unique-id-format", "unique-id-header", "server-template",
         "bind-process", "email-alert", "persist", 
-        "filter", "ignore-persist", "force-persist", "max-session-srv-conns", "http-reuse",
+        "filter", "max-session-srv-conns", "http-reuse",
         "declare", 
         "grace", "http-error", "guid", "external-check", "clitimeout", "contimeout", "srvtimeout",
         "reqadd", "rspadd", "reqrep", "rsprep", "reqdel", "rspdel", "block", "transparent", "http-restrict-req-hdr-names",
@@ -56,7 +56,7 @@ internal static class KnownKeywords
         "h1-case-adjust-bogus-server", "http-restrict-req-hdr-names", "tcp-check", "ldap-check", "mysql-check",
         "pgsql-check", "redis-check", "smtpchk", "ssl-hello-chk", "spop-check", "external-check", 
         "abortonclose", "contstats", "checkcache", 
-        "originalto", "persist", "socket-stats", "tcp-smart-accept",
+        "originalto", "socket-stats", "tcp-smart-accept",
         "tcp-smart-connect", "transparent", "accept-invalid-http-request", "accept-invalid-http-response",
         "accept-unsafe-violations-in-http-request", "accept-unsafe-violations-in-http-response",
         "disable-h2-upgrade", "idle-close-on-response", "http_proxy", "assume-rfc6587-ntf",
@@ -82,7 +82,7 @@ internal static class KnownKeywords
     [
         "agent-check", "agent-send", "agent-inter", "agent-addr", "agent-port", "allow-0rtt", "alpn", "ca-file",
         "check-alpn", "check-proto", "check-ssl", "check-sni", "check-via-socks4", "ciphers",
-        "ciphersuites", "cookie", "crl-file", "crt", "force-sslv3",
+        "ciphersuites", "crl-file", "crt", "force-sslv3",
         "force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13", "init-addr", "init-state", "log-proto",
         "maxqueue", "max-reuse", "minconn", "namespace", "no-agent-check", "no-check", "no-check-ssl",
         "no-ssl", "no-ssl-reuse", "no-sslv3", "no-tls-tickets", "no-tlsv10",

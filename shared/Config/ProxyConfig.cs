@@ -154,6 +154,9 @@ public sealed record Timeouts(
     TimeSpan? Tunnel)
 {
     public static Timeouts None { get; } = new(null, null, null, null, null, null, null, null);
+
+    /// <summary>`timeout tarpit` (4.2): how long `http-request tarpit` holds a request; null: `timeout connect` (HAProxy).</summary>
+    public TimeSpan? Tarpit { get; init; }
 }
 
 /// <summary>One address of a `bind` line: an endpoint, or an inherited descriptor (`fd@N`).</summary>
@@ -231,6 +234,8 @@ public sealed record TcpConnectionRule(bool Reject, ConditionConfig? Condition, 
 {
     /// <summary>`tcp-request connection track-scN KEY [table T]`: tracks and goes on (<see cref="Reject"/> is false).</summary>
     public TrackScConfig? Track { get; init; }
+    /// <summary>`tcp-request connection silent-drop`: a reject whose close sends no FIN (<see cref="Reject"/> is true too).</summary>
+    public bool SilentDrop { get; init; }
 }
 
 /// <summary>`capture request|response header NAME len LENGTH` (4.2 "capture request header").</summary>
@@ -268,6 +273,9 @@ public sealed record ServerConfig(
 
     /// <summary>`ssl` and its options (5.2, TlsConfig.cs): connections to the server are TLS; null: plain.</summary>
     public TlsServerConfig? Tls { get; init; }
+
+    /// <summary>`cookie VALUE` (5.2): the persistence cookie value that designates this server; null: none.</summary>
+    public string? Cookie { get; init; }
 }
 
 public sealed record BackendConfig(
@@ -302,4 +310,7 @@ public sealed record BackendConfig(
     public StatsPageConfig? StatsPage { get; init; }
     /// <summary>`option tcpka|srvtcpka`: SO_KEEPALIVE on the backend's server connections (the kernel's probe timing).</summary>
     public bool ServerTcpKeepAlive { get; init; }
+
+    /// <summary>`cookie`, `option persist`, `force-persist`, `ignore-persist`, `use-server` (PersistenceConfig.cs).</summary>
+    public PersistenceSettings Persistence { get; init; } = PersistenceSettings.None;
 }

@@ -12,7 +12,7 @@ internal enum ProxyCapabilities
 }
 
 /// <summary>The `timeout` family while parsing; <see cref="TimeSpan.Zero"/> is an explicit `timeout X 0` (infinite).</summary>
-internal enum TimeoutKind { Connect, Client, Server, Queue, Check, HttpRequest, HttpKeepAlive, Tunnel }
+internal enum TimeoutKind { Connect, Client, Server, Queue, Check, HttpRequest, HttpKeepAlive, Tunnel, Tarpit }
 
 /// <summary>Server settings a `server` line starts from: HAProxy's built-in values, then `default-server` lines.</summary>
 internal sealed record ServerDefaults(int Weight, int MaxConn, bool Check, TimeSpan Inter, int Rise, int Fall, bool Backup, bool Disabled)
@@ -28,6 +28,9 @@ internal sealed record ServerDefaults(int Weight, int MaxConn, bool Check, TimeS
 
     /// <summary>`ssl` and its options (TlsParser.cs); null: the `ssl-default-server-*` in force at the server's line.</summary>
     public ServerTlsDraft? Tls { get; init; }
+
+    /// <summary>`cookie VALUE` (5.2): the value of the persistence cookie that designates the server; null: none.</summary>
+    public string? Cookie { get; init; }
 }
 
 /// <summary>
@@ -47,6 +50,8 @@ internal sealed class ProxyDraft
     /// <summary>Line and words of the `balance` line in force (perhaps a defaults section's), for the mode check.</summary>
     public (int Line, string Keyword)? BalanceSource { get; set; }
     public bool AllBackups { get; set; }
+    /// <summary>Line of this section's own `hash-balance-factor` (0: none or inherited), for the no-effect warning.</summary>
+    public int HashBalanceFactorLine { get; set; }
     public int? MaxConn { get; set; }                 // null: the global maxconn (frontends)
     public int Retries { get; set; } = 3;             // HAProxy's default `retries`
     public bool Redispatch { get; set; }
@@ -121,6 +126,20 @@ internal sealed class ProxyDraft
     /// <summary>`option tcpka|srvtcpka` (4.2): SO_KEEPALIVE on server connections.</summary>
     public bool ServerTcpKeepAlive { get; set; }
 
+    // Server persistence (PersistenceParser): `cookie` and `option persist` are inherited from defaults; the rules
+    // cannot be written there (4.1).
+    public CookiePersistenceConfig? Cookie { get; set; }
+    public SourceLocation CookieLocation { get; set; }
+    public bool Persist { get; set; }
+    public List<PersistRule> PersistRules { get; } = [];
+    public List<UseServerRule> UseServers { get; } = [];
+
+    /// <summary>The model's view of the persistence settings.</summary>
+    public PersistenceSettings BuildPersistence() =>
+        Cookie is null && !Persist && PersistRules.Count == 0 && UseServers.Count == 0
+            ? PersistenceSettings.None
+            : new(Cookie, Persist, PersistRules.ToArray(), UseServers.ToArray());
+
     public bool IsFrontend => (Capabilities & ProxyCapabilities.Frontend) != 0;
     public bool IsBackend => (Capabilities & ProxyCapabilities.Backend) != 0;
 
@@ -160,6 +179,9 @@ internal sealed class ProxyDraft
         Disabled = defaults.Disabled;
         ClientTcpKeepAlive = defaults.ClientTcpKeepAlive;
         ServerTcpKeepAlive = defaults.ServerTcpKeepAlive;
+        Cookie = defaults.Cookie;
+        CookieLocation = defaults.CookieLocation;
+        Persist = defaults.Persist;
         // A named defaults section's ACLs and rules (4.2 "http-request"): its rules run before the proxy's own.
         foreach (var (name, acls) in defaults.Acls) Acls[name] = [.. acls];
         RequestRules.AddRange(defaults.RequestRules);
@@ -193,6 +215,7 @@ internal sealed class ProxyDraft
         TimeSpan? Get(TimeoutKind k) => Timeouts[(int)k] is { } t && t > TimeSpan.Zero ? t : null;
         return new Timeouts(
             Get(TimeoutKind.Connect), Get(TimeoutKind.Client), Get(TimeoutKind.Server), Get(TimeoutKind.Queue),
-            Get(TimeoutKind.Check), Get(TimeoutKind.HttpRequest), Get(TimeoutKind.HttpKeepAlive), Get(TimeoutKind.Tunnel));
+            Get(TimeoutKind.Check), Get(TimeoutKind.HttpRequest), Get(TimeoutKind.HttpKeepAlive), Get(TimeoutKind.Tunnel))
+        { Tarpit = Get(TimeoutKind.Tarpit) };
     }
 }

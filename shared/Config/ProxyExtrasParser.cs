@@ -51,7 +51,6 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
     {
         ["client-fin"] = D | F,
         ["server-fin"] = D | B,
-        ["tarpit"] = D | F | B,
     };
 
     /// <summary>Why each keyword, option or timeout without an effect here has none (the warning's text).</summary>
@@ -77,7 +76,6 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         ["option log-health-checks"] = "a server's state changes are logged, single check results are not",
         ["timeout client-fin"] = "a half-closed client connection is timed by `timeout client`",
         ["timeout server-fin"] = "a half-closed server connection is timed by `timeout server`",
-        ["timeout tarpit"] = "there is no tarpit action here",
     };
 
     /// <summary>`server`/`default-server` options accepted with a warning (ServerLineParser), and why.</summary>

@@ -44,6 +44,11 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["unique-id-header"] = D | F,
         ["capture"] = F,
         ["stick-table"] = F | B,
+        ["cookie"] = D | B,
+        ["force-persist"] = B,
+        ["ignore-persist"] = B,
+        ["use-server"] = B,
+        ["hash-balance-factor"] = D | B,
     };
 
     // `timeout` kinds and where each one applies (4.2 "timeout ...").
@@ -57,8 +62,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["http-request"] = (TimeoutKind.HttpRequest, D | F | B),
         ["http-keep-alive"] = (TimeoutKind.HttpKeepAlive, D | F | B),
         ["tunnel"] = (TimeoutKind.Tunnel, D | B),
+        ["tarpit"] = (TimeoutKind.Tarpit, D | F | B),
     };
-    private static readonly HashSet<string> UnsupportedTimeouts = ["client-fin", "server-fin", "tarpit", "client-hs"];
+    private static readonly HashSet<string> UnsupportedTimeouts = ["client-fin", "server-fin", "client-hs"];
 
     // `option splice-*` (4.2) and the directions each one enables.
     internal static readonly Dictionary<string, SpliceDirections> SpliceOptions = new(StringComparer.Ordinal)
@@ -75,7 +81,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     internal static readonly string[] ImplementedOptions =
     [
         "redispatch", "allbackups", "httpchk", "httplog", "tcplog", "dontlognull",
-        "http-keep-alive", "http-server-close", "httpclose", "forwardfor", "httpslog",
+        "http-keep-alive", "http-server-close", "httpclose", "forwardfor", "httpslog", "persist",
     ];
 
     private readonly ServerLineParser _servers = new(diag, resolver);
@@ -84,6 +90,8 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     private readonly HttpCheckParser _httpCheck = new(diag);
     private HttpKeywordParser? _http;
     private readonly CompressionParser _compression = new(diag);
+    private PersistenceParser? _persistence;
+    internal PersistenceParser Persistence => _persistence ??= new PersistenceParser(diag, _acls);
     private StatsPageParser? _stats;
     private ProxyExtrasParser? _extras;
 
@@ -227,6 +235,19 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             case "stick-table":
                 StickTableParser.Parse(diag, proxy, line);
                 break;
+            case "cookie":
+                Persistence.ParseCookie(proxy, line);
+                break;
+            case "force-persist":
+            case "ignore-persist":
+                Persistence.ParsePersistRule(proxy, line);
+                break;
+            case "use-server":
+                Persistence.ParseUseServer(proxy, line);
+                break;
+            case "hash-balance-factor":
+                _balance.ParseHashBalanceFactor(proxy, line);
+                break;
         }
     }
 
@@ -340,7 +361,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             proxy.ExpectProxyConditions.Add(condition);
             return;
         }
-        if (w.Count >= 3 && w[1] == "connection" && w[2] is "accept" or "reject")
+        if (w.Count >= 3 && w[1] == "connection" && w[2] is "accept" or "reject" or "silent-drop")
         {
             // `tcp-request connection accept|reject [if|unless COND]` (4.2): layer-4 ACLs only, as for expect-proxy.
             string rule = $"tcp-request connection {w[2]}";
@@ -359,7 +380,8 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                     return;
                 }
             }
-            proxy.TcpConnectionRules.Add(new TcpConnectionRule(w[2] == "reject", cond, diag.At(n)));
+            // `silent-drop` (4.2): a reject that closes without FIN nor reset where Linux allows (worker SilentDrop.cs).
+            proxy.TcpConnectionRules.Add(new TcpConnectionRule(w[2] != "accept", cond, diag.At(n)) { SilentDrop = w[2] == "silent-drop" });
             return;
         }
         if (w.Count >= 3 && w[1] is "connection" or "session" && w[2].StartsWith("track-sc", StringComparison.Ordinal))
@@ -368,7 +390,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             return;
         }
         var what = w.Count >= 3 ? $"tcp-request {w[1]} {w[2]}" : w.Count == 2 ? $"tcp-request {w[1]}" : "tcp-request";
-        diag.Error(n, $"'{what}' is not supported yet (only 'tcp-request connection expect-proxy layer4|accept|reject')");
+        diag.Error(n, $"'{what}' is not supported yet (only 'tcp-request connection expect-proxy layer4|accept|reject|silent-drop')");
     }
 
     /// <summary>
@@ -417,7 +439,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         {
             diag.Error(line.Number, UnsupportedTimeouts.Contains(w[1])
                 ? $"'{keyword}' is not supported yet"
-                : $"'timeout': unknown timeout {ConfigDiagnostics.Quote(w[1])} (expected connect, client, server, queue, check, http-request, http-keep-alive or tunnel)");
+                : $"'timeout': unknown timeout {ConfigDiagnostics.Quote(w[1])} (expected connect, client, server, queue, check, http-request, http-keep-alive, tunnel or tarpit)");
             return;
         }
         if (!Allows(proxy, entry.Sections))
@@ -448,7 +470,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             return;
         }
         var name = w[at];
-        if (name is "redispatch" or "allbackups")
+        if (name is "redispatch" or "allbackups" or "persist")
         {
             if (!Allows(proxy, D | B))
             {
@@ -459,11 +481,13 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             {
                 diag.Error(line.Number, name == "redispatch"
                     ? $"'{prefix} redispatch': an interval is not supported yet, got {ConfigDiagnostics.Quote(w[at + 1])}"
-                    : $"'{prefix} allbackups': unexpected {ConfigDiagnostics.Quote(w[at + 1])}");
+                    : $"'{prefix} {name}': unexpected {ConfigDiagnostics.Quote(w[at + 1])}");
                 return;
             }
             // `option allbackups` (4.2): with every active server down, balance over all backups, not the first one.
+            // `option persist` (4.2): a request whose cookie designates a down server still goes to it.
             if (name == "redispatch") proxy.Redispatch = !negated;
+            else if (name == "persist") proxy.Persist = !negated;
             else proxy.AllBackups = !negated;
             return;
         }

@@ -44,7 +44,7 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
         proxy.Servers.Add(new ServerConfig(
             name, HostOf(w[2]), endPoint, settings.Weight, settings.MaxConn, settings.Check, settings.Inter,
             settings.Rise, settings.Fall, settings.Backup, settings.Disabled, diag.At(n))
-        { CheckSettings = settings.CheckSettings, ProxyProtocol = settings.ProxyProtocol,
+        { CheckSettings = settings.CheckSettings, ProxyProtocol = settings.ProxyProtocol, Cookie = settings.Cookie,
           Tls = Tls.BuildServer(settings.Tls ?? Tls.NewServerDraft(), n, "server",
               settings.Check && (settings.Tls?.CheckSsl == true || (settings.CheckSettings.Port is null && settings.CheckSettings.Address is null))) });
     }
@@ -91,6 +91,20 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
                     }
                     if (ParseProxyV2Options(n, keyword, w[++i]) is not { } v2) return null;
                     s = s with { ProxyProtocol = s.ProxyProtocol with { V2Options = s.ProxyProtocol.V2Options | v2 } };
+                    continue;
+                case "cookie":
+                    // 5.2 "cookie": the value a persistence cookie (4.2 "cookie") carries for this server.
+                    if (i + 1 >= w.Count || w[i + 1].Length == 0)
+                    {
+                        diag.Error(n, $"'{keyword}': option 'cookie' needs a value");
+                        return null;
+                    }
+                    if (!IsCookieValue(w[i + 1]))
+                    {
+                        diag.Error(n, $"'{keyword}': invalid cookie value {ConfigDiagnostics.Quote(w[i + 1])} (RFC 6265 4.1.1: cookie-octets only)");
+                        return null;
+                    }
+                    s = s with { Cookie = w[++i] };
                     continue;
                 case "weight" or "maxconn" or "inter" or "rise" or "fall"
                     or "fastinter" or "downinter" or "port" or "addr" or "observe" or "error-limit" or "on-error":
@@ -246,6 +260,14 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
             return rest[1..close];
         int colon = rest.LastIndexOf(':');
         return colon >= 0 ? rest[..colon] : rest;
+    }
+
+    /// <summary>RFC 6265 4.1.1 cookie-octet: visible ASCII but DQUOTE, comma, semicolon and backslash.</summary>
+    internal static bool IsCookieValue(string value)
+    {
+        foreach (char c in value)
+            if (c is < '!' or > '~' or '"' or ',' or ';' or '\\') return false;
+        return value.Length > 0;
     }
 
     private static string SectionNameOf(ProxyDraft proxy) => proxy.Capabilities == ProxyCapabilities.Listen ? "listen" : "backend";

@@ -49,9 +49,17 @@ internal sealed class BackendQueue
     /// permit goes back with <see cref="Release"/>; no server is answered 503 in mode http, closed in mode tcp
     /// (HAProxy counts econ on the backend either way).
     /// </summary>
-    public QueueTicket? Acquire(IPEndPoint? client, Http.HttpHead? request, out ServerRuntime? server)
+    public QueueTicket? Acquire(IPEndPoint? client, Http.HttpHead? request, out ServerRuntime? server, ServerRuntime? assigned = null)
     {
         server = null;
+        // Persistence (a cookie, `use-server`) names the server, even a down one with `option persist` / `force-persist`;
+        // not counted in lbtot (HAProxy counts load-balanced picks only). A full one falls back to balancing: there
+        // is no per-server queue here (README, "Persistence").
+        if (assigned is not null && (!_hasLimits || TryTakePermit(assigned)))
+        {
+            server = assigned;
+            return null;
+        }
         if (!_hasLimits)
         {
             server = _be.Picker.Pick(client, request, null);

@@ -11,28 +11,46 @@ namespace Proxy.Worker.Balancing;
 /// because it is what stays stable when servers are added to or removed from the file, and 100 points per unit of
 /// weight keep the shares of weight-1 servers within about 10% of their weight (16 gives about 25%).
 /// Immutable: built when the usable set changes, looked up without locks.
+///
+/// `hash-balance-factor N` (4.2, HAProxy's chash_server_is_eligible): a server is skipped for the next one on the
+/// ring while its current sessions reach its share of N% of all the ring's sessions plus this one, shares by weight
+/// (at least one each). Sessions are this worker's own (each worker bounds its own load, as it balances its own).
 /// </summary>
 internal sealed class ConsistentHashRing
 {
     public const int PointsPerWeight = 100;
 
-    public static readonly ConsistentHashRing Empty = new([], [], 0);
+    public static readonly ConsistentHashRing Empty = new([], [], 0, [], 0);
 
     private readonly uint[] _points;            // sorted
     private readonly ServerRuntime[] _owners;   // _owners[i] owns _points[i]
     private readonly int _servers;
+    private readonly ServerRuntime[] _members;  // the usable servers, in backend order
+    private readonly int[] _cumulative;         // by ServerRuntime.Index: the weight of the members before it
+    private readonly int _totalWeight;
+    private readonly int _balanceFactor;        // `hash-balance-factor`, 0: off
 
-    private ConsistentHashRing(uint[] points, ServerRuntime[] owners, int servers)
+    private ConsistentHashRing(uint[] points, ServerRuntime[] owners, int servers, ServerRuntime[] members, int balanceFactor)
     {
         _points = points;
         _owners = owners;
         _servers = servers;
+        _members = members;
+        _balanceFactor = balanceFactor;
+        int maxIndex = 0;
+        foreach (var s in members) maxIndex = Math.Max(maxIndex, s.Index);
+        _cumulative = new int[members.Length == 0 ? 0 : maxIndex + 1];
+        foreach (var s in members)
+        {
+            _cumulative[s.Index] = _totalWeight;
+            _totalWeight += s.Weight;
+        }
     }
 
     public int PointCount => _points.Length;
 
     /// <summary>Builds the ring of <paramref name="servers"/> (all with weight &gt; 0); runs off the request path.</summary>
-    public static ConsistentHashRing Build(ServerRuntime[] servers)
+    public static ConsistentHashRing Build(ServerRuntime[] servers, int balanceFactor = 0)
     {
         if (servers.Length == 0) return Empty;
         long total = 0;
@@ -54,7 +72,7 @@ internal sealed class ConsistentHashRing
         Array.Sort(keys, owners);
         var points = new uint[total];
         for (int i = 0; i < points.Length; i++) points[i] = (uint)(keys[i] >> 32);
-        return new ConsistentHashRing(points, owners, servers.Length);
+        return new ConsistentHashRing(points, owners, servers.Length, servers, balanceFactor);
     }
 
     /// <summary>Returns the owner of the first point at or after <paramref name="hash"/>; when that is <paramref name="exclude"/>
@@ -66,6 +84,7 @@ internal sealed class ConsistentHashRing
         int i = LowerBound(points, hash);
         if (i == points.Length) i = 0;
         var s = _owners[i];
+        if (_balanceFactor > 0) return Bounded(i, exclude);
         if (s != exclude || _servers == 1) return s;
         for (int step = 1; step < points.Length; step++)
         {
@@ -73,6 +92,27 @@ internal sealed class ConsistentHashRing
             if (next != exclude) return next;
         }
         return s;
+    }
+
+    /// <summary>The first owner from point <paramref name="i"/> on that is not <paramref name="exclude"/> and is under its bound; after a whole turn, the first not excluded.</summary>
+    private ServerRuntime Bounded(int i, ServerRuntime? exclude)
+    {
+        long served = 0;
+        foreach (var m in _members) served += m.CurrentSessions;
+        // HAProxy: slots = ceil((served + 1) * factor / 100), shared by weight, the remainder spread by cumulative weight.
+        long slots = ((served + 1) * _balanceFactor + 99) / 100;
+        long perWeight = slots / _totalWeight, remainder = slots % _totalWeight;
+        ServerRuntime? fallback = null;
+        for (int step = 0; step < _points.Length; step++)
+        {
+            var s = _owners[(i + step) % _points.Length];
+            if (s == exclude && _servers > 1) continue;
+            fallback ??= s;
+            long cumulative = _cumulative[s.Index];
+            long mine = s.Weight * perWeight + (cumulative + s.Weight) * remainder / _totalWeight - cumulative * remainder / _totalWeight;
+            if (s.CurrentSessions < Math.Max(1, mine)) return s;
+        }
+        return fallback ?? _owners[i];
     }
 
     // First index whose point is >= hash (points.Length when none).

@@ -22,9 +22,9 @@ internal sealed class HashedServers
     /// <summary>Null for map-based hashing.</summary>
     public ConsistentHashRing? Ring { get; }
 
-    public static HashedServers Build(ServerRuntime[] usable, HashMethod method) =>
+    public static HashedServers Build(ServerRuntime[] usable, HashMethod method, int balanceFactor = 0) =>
         usable.Length == 0 ? Empty
-            : new(WeightedSchedule.Build(usable), method == HashMethod.Consistent ? ConsistentHashRing.Build(usable) : null);
+            : new(WeightedSchedule.Build(usable), method == HashMethod.Consistent ? ConsistentHashRing.Build(usable, balanceFactor) : null);
 
     /// <summary>The server for <paramref name="hash"/>: on the ring when there is one, else the map entry hash mod total weight.</summary>
     public ServerRuntime? ByHash(uint hash, ServerRuntime? exclude) =>

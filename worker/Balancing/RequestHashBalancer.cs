@@ -12,7 +12,7 @@ internal sealed class RequestHashBalancer(BalanceOptions options) : IBalancer
     private volatile HashedServers _servers = HashedServers.Empty;
     private int _next = -1;
 
-    public void Rebuild(ServerRuntime[] usable) => _servers = HashedServers.Build(usable, options.HashMethod);
+    public void Rebuild(ServerRuntime[] usable) => _servers = HashedServers.Build(usable, options.HashMethod, options.HashBalanceFactor);
 
     public ServerRuntime? Pick(in PickContext context, ServerRuntime? exclude)
     {

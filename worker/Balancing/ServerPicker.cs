@@ -32,7 +32,7 @@ internal sealed class ServerPicker
         BalanceAlgorithm.StaticRoundRobin => new StaticRoundRobinBalancer(),
         BalanceAlgorithm.LeastConn => new LeastConnBalancer(),
         BalanceAlgorithm.First => new FirstBalancer(),
-        BalanceAlgorithm.Source => new SourceBalancer(config.BalanceOptions.HashMethod),
+        BalanceAlgorithm.Source => new SourceBalancer(config.BalanceOptions.HashMethod, config.BalanceOptions.HashBalanceFactor),
         BalanceAlgorithm.Random => new RandomBalancer(config.BalanceOptions.RandomDraws),
         BalanceAlgorithm.Uri or BalanceAlgorithm.UrlParam or BalanceAlgorithm.Header => new RequestHashBalancer(config.BalanceOptions),
         _ => throw new NotSupportedException($"balance algorithm '{config.Balance}' is not supported by the engine"),

@@ -10,12 +10,12 @@ namespace Proxy.Worker.Balancing;
 /// servers (map-based, the default) or, with `hash-type consistent`, mixed by full_hash and looked up on the ring.
 /// A client keeps its server while the set is unchanged. Without a client address: round robin, as HAProxy.
 /// </summary>
-internal sealed class SourceBalancer(HashMethod method) : IBalancer
+internal sealed class SourceBalancer(HashMethod method, int balanceFactor = 0) : IBalancer
 {
     private volatile HashedServers _servers = HashedServers.Empty;
     private int _next = -1;
 
-    public void Rebuild(ServerRuntime[] usable) => _servers = HashedServers.Build(usable, method);
+    public void Rebuild(ServerRuntime[] usable) => _servers = HashedServers.Build(usable, method, balanceFactor);
 
     public ServerRuntime? Pick(in PickContext context, ServerRuntime? exclude)
     {

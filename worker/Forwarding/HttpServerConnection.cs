@@ -39,7 +39,7 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
         var srv = fresh;
         if (fresh is null)
         {
-            srv = await connector.AcquirePermitAsync(be, client, request).ConfigureAwait(false);
+            srv = await connector.AcquirePermitAsync(be, client, request, tx.Persistence.Assigned).ConfigureAwait(false);
             if (srv is not null)
             {
                 if (Connection is { } own)
@@ -58,7 +58,7 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
             }
         }
         Drop();
-        var result = await connector.ConnectAsync(be, srv, client, request).ConfigureAwait(false);
+        var result = await connector.ConnectAsync(be, srv, client, request, tx.Persistence.Forced).ConfigureAwait(false);
         switch (result)
         {
             case ServerConnector.Result.Connected:

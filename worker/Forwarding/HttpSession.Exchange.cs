@@ -258,7 +258,8 @@ internal sealed partial class HttpSession
         bool compressionBypassed = false;
         byte[]? compressedLines = tunnel ? null : CompressionHead(be, out compressionBypassed);
         if (compressedLines is not null) flags |= HttpHeadWriteFlags.Compress;
-        int length = Http1HeadWriter.Write(_resp, _out, flags, compressedLines, be.Http.ResponseRules, beMask, fe.Http.ResponseRules, feMask, facts);
+        int length = Http1HeadWriter.Write(_resp, _out, flags, compressedLines, be.Http.ResponseRules, beMask, fe.Http.ResponseRules, feMask, facts,
+            _tx.Persistence.PrepareResponse(srv, _req, _resp));
         if (length < 0)
         {
             if (compressedLines is not null) _engine.Compression.Release();

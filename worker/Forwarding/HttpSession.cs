@@ -23,7 +23,7 @@ namespace Proxy.Worker.Forwarding;
 internal sealed partial class HttpSession : ProxySession
 {
     private const int PhaseIdle = 0, PhaseRequestHead = 1, PhaseConnecting = 2, PhaseExchange = 3, PhaseTunnel = 4,
-        PhaseClosing = 5, PhaseClosed = 6;
+        PhaseClosing = 5, PhaseClosed = 6, PhaseTarpit = 7;
     private const long LingerMs = 1000;   // how long a closing connection may still drain what the client sends
 
     // :: What lives as long as the client connection. A request's own state is in _tx (HttpTransaction), reset per request.
@@ -53,6 +53,8 @@ internal sealed partial class HttpSession : ProxySession
     private int _clientTimedOut, _aborted;
     // The request body broke its framing after the head went out: the server side was cut (see RelayRequestBodyAsync).
     private int _requestRejected;
+    private long _tarpitMs;                  // `timeout tarpit` of the request being tarpitted
+    private int _tarpitExpired;              // set by the timer when it ends the tarpit
 
     public HttpSession(ProxyEngine engine, FrontendRuntime fe, Socket client) : base(client)
     {
@@ -215,6 +217,8 @@ internal sealed partial class HttpSession : ProxySession
             await ServeStatsAsync(beStats, beStats.Admin is { } beAdmin && beAdmin.Evaluate(facts)).ConfigureAwait(false);
             return false;
         }
+        // :: Step 2b: persistence (worker/Persistence): force/ignore-persist, the cookie, use-server.
+        _tx.Persistence.Begin(be.Persistence, facts, _req);
 
         // :: Step 3: connection modes. The stronger option of frontend and backend wins (httpclose > server-close
         // > keep-alive); a request asking to close, an HTTP/1.0 one without keep-alive, or a draining worker closes.
@@ -236,7 +240,7 @@ internal sealed partial class HttpSession : ProxySession
         ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.RequestRules, facts);
         ulong beMask = HttpProxyRuntime.Evaluate(be.Http.RequestRules, facts);
         int headLength = Http1HeadWriter.Write(_req, _out, flags, ExtraRequestLines(fe, be),
-            fe.Http.RequestRules, feMask, be.Http.RequestRules, beMask, facts);
+            fe.Http.RequestRules, feMask, be.Http.RequestRules, beMask, facts, _tx.Persistence.RequestRewrite);
         if (headLength < 0)
         {
             SetLogCause('P', 'R');
@@ -390,6 +394,26 @@ internal sealed partial class HttpSession : ProxySession
                 SetLogCause('P', 'R');
                 await SendErrorAsync(action.Status).ConfigureAwait(false);
                 break;
+            case HttpRequestActionKind.Tarpit:
+                // 4.2 "http-request tarpit": a denied request (dreq, counted at once as HAProxy does), answered with its
+                // status once `timeout tarpit` has passed, unless the client left first (CT rather than PT).
+                ProxyCounters.Increment(ref _fe.Counters.dreq);
+                if (_tx.Backend is { } tarpitBe) ProxyCounters.Increment(ref tarpitBe.Counters.dreq);
+                if (await TarpitAsync().ConfigureAwait(false))
+                {
+                    SetLogCause('P', 'T');
+                    await SendErrorAsync(action.Status).ConfigureAwait(false);
+                }
+                else SetLogCause('C', 'T');
+                break;
+            case HttpRequestActionKind.SilentDrop:
+                // 4.2 "http-request silent-drop": no response, no FIN (SilentDrop.cs); a denied request, logged PR.
+                ProxyCounters.Increment(ref _fe.Counters.dreq);
+                if (_tx.Backend is { } dropBe) ProxyCounters.Increment(ref dropBe.Counters.dreq);
+                SetLogCause('P', 'R');
+                Interlocked.Exchange(ref _aborted, 1);   // nothing more is sent nor read: no lingering close
+                SilentDrop.Close(_client.Socket);
+                break;
             case HttpRequestActionKind.UseService:
                 await ServePrometheusAsync().ConfigureAwait(false);   // logs itself (HttpSession.Stats.cs)
                 return;
@@ -408,6 +432,28 @@ internal sealed partial class HttpSession : ProxySession
                 break;
         }
         WriteLog();
+    }
+
+    /// <summary>
+    /// Holds a tarpitted request for `timeout tarpit` of the proxy whose rule matched (its `timeout connect` when unset,
+    /// as HAProxy; neither: no wait), dropping what the client sends meanwhile; the engine's timer ends the wait
+    /// (<see cref="CheckTimeouts"/>). True when the time ran out, false when the client closed first.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> TarpitAsync()
+    {
+        var timeouts = _tx.Backend?.Config.Timeouts ?? _fe.Config.Timeouts;
+        long ms = Milliseconds.From(timeouts.Tarpit ?? timeouts.Connect);
+        if (ms <= 0) return true;
+        Volatile.Write(ref _tarpitMs, ms);
+        Interlocked.Exchange(ref _tarpitExpired, 0);
+        SetPhase(PhaseTarpit);
+        while (true)
+        {
+            _client.Consume(_client.Buffered);
+            if (await _client.ReceiveAsync().ConfigureAwait(false) > 0) continue;
+            return Volatile.Read(ref _tarpitExpired) != 0;
+        }
     }
 
     /// <summary>Sends a generated response (errorfile or built-in, or <paramref name="message"/>) and counts it; the connection closes after it.</summary>
@@ -513,10 +559,14 @@ internal sealed partial class HttpSession : ProxySession
             case PhaseClosing:
                 if (since >= LingerMs) Abort();
                 break;
+            case PhaseTarpit:
+                // The tarpit's end: the client's receive side is shut, so the session's wait returns and it answers.
+                if (since >= Volatile.Read(ref _tarpitMs) && Interlocked.Exchange(ref _tarpitExpired, 1) == 0) _client.ShutdownReceive();
+                break;
         }
         // A response the proxy generates itself (an error page, `http-request return|redirect|deny`) is sent outside
         // the exchange: `timeout client` bounds that send too, or a client that stops reading would hold the session.
-        if (phase is PhaseIdle or PhaseRequestHead or PhaseConnecting && Volatile.Read(ref _clientBusy) > 0
+        if (phase is PhaseIdle or PhaseRequestHead or PhaseConnecting or PhaseTarpit && Volatile.Read(ref _clientBusy) > 0
             && Expired(now - Math.Max(_client.LastActivity, Volatile.Read(ref _clientWaitSince)), _fe.HttpClientTimeoutMs))
         {
             SetLogCause('c', 'R');

@@ -15,6 +15,8 @@ namespace Proxy.Worker.Forwarding;
 internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : ProxyTransaction(owner)
 {
     public BackendRuntime? Backend;           // chosen by `use_backend` / `default_backend`; null before
+    /// <summary>Cookie persistence and `use-server` for this request (worker/Persistence).</summary>
+    public readonly Persistence.RequestPersistence Persistence = new();
 
     // :: The exchange with the server. Its inactivity timeout (`timeout server`) applies only while a server
     // operation is pending, counted from the start of the wait or the last byte moved, whichever is later.
@@ -43,6 +45,7 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
     {
         Backend = null;
         Server = null;
+        Persistence.Clear();
         Connector.Reset();
         ResetCause();
         ServerTimedOut = 0;

@@ -77,7 +77,17 @@ internal abstract partial class ProxySession : IThreadPoolWorkItem
         samples.Tls = null;   // set once the handshake is done (`bind ... ssl`)
         samples.FrontendName = fe.NameBytes;
         samples.Local = FrontendEndPoint;
-        if (fe.RejectsConnection(samples)) return false;   // `tcp-request connection reject`: closed, not logged
+        if (fe.RejectsConnection(samples, out bool silentDrop))
+        {
+            // `tcp-request connection reject`: closed, not logged. `silent-drop`: closed without FIN, a denied
+            // request for HAProxy's counters (tcp_exec_action_silent_drop counts denied_req).
+            if (silentDrop)
+            {
+                Stats.ProxyCounters.Increment(ref fe.Counters.dreq);
+                SilentDrop.Close(_clientSocket);
+            }
+            return false;
+        }
         bool expectProxy = Listener?.Bind.AcceptProxy == true || fe.ExpectsProxyHeader(samples);
         samples.ResetScratch();
         if (!expectProxy)

@@ -52,13 +52,15 @@ internal sealed class ServerConnector(ProxySession owner)
     /// Gives back the permit held, then takes one on a server of <paramref name="be"/> for a connection or
     /// <paramref name="request"/>: at once without allocating when a server has a free one, else after waiting in the
     /// backend queue. Null when no server is usable, `timeout queue` expired or the session aborted.
+    /// <paramref name="assigned"/>: the server persistence designates (worker/Persistence), taken when it has a free permit.
     /// </summary>
-    public ValueTask<ServerRuntime?> AcquirePermitAsync(BackendRuntime be, IPEndPoint? client, Http.HttpHead? request)
+    public ValueTask<ServerRuntime?> AcquirePermitAsync(BackendRuntime be, IPEndPoint? client, Http.HttpHead? request,
+        ServerRuntime? assigned = null)
     {
         ReleasePermit();
         // Waiting for a permit is not `timeout connect`: only `timeout queue` applies.
         Volatile.Write(ref _deadline, 0);
-        if (be.Queue.Acquire(client, request, out var server) is not { } ticket)
+        if (be.Queue.Acquire(client, request, out var server, assigned) is not { } ticket)
         {
             Permit = server;
             return new(server);
@@ -97,7 +99,8 @@ internal sealed class ServerConnector(ProxySession owner)
     /// NoServer (<paramref name="srv"/> null) and Failed are counted (econ); Aborted: the session is closing.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<Result> ConnectAsync(BackendRuntime be, ServerRuntime? srv, IPEndPoint? client, Http.HttpHead? request)
+    public async ValueTask<Result> ConnectAsync(BackendRuntime be, ServerRuntime? srv, IPEndPoint? client, Http.HttpHead? request,
+        bool forcePersist = false)
     {
         if (srv is null)
         {
@@ -148,7 +151,8 @@ internal sealed class ServerConnector(ProxySession owner)
             ProxyCounters.Increment(ref be.Counters.wretr);
             // `option redispatch` without interval redispatches on the last retry only (HAProxy's default -1).
             // The permit moves with it; with no other server free, the retry stays on this one.
-            if (be.Config.Redispatch && attempt + 1 == retries && be.Queue.TryAcquireOther(client, request, srv) is { } other)
+            // Never under `force-persist` (HAProxy's SF_FORCE_PRST: the request goes to its server or fails).
+            if (be.Config.Redispatch && !forcePersist && attempt + 1 == retries && be.Queue.TryAcquireOther(client, request, srv) is { } other)
             {
                 ReleasePermit();
                 Permit = other;

@@ -26,7 +26,8 @@ internal static class Http1HeadWriter
     /// caller answers 500 / 502 as HAProxy does when a rewrite fails).
     /// </summary>
     public static int Write(HttpHead head, Span<byte> destination, HttpHeadWriteFlags flags, ReadOnlySpan<byte> extraHeaderLines,
-        CompiledHeaderRule[] first, ulong firstMask, CompiledHeaderRule[] second, ulong secondMask, Samples.SampleContext? samples = null)
+        CompiledHeaderRule[] first, ulong firstMask, CompiledHeaderRule[] second, ulong secondMask, Samples.SampleContext? samples = null,
+        Persistence.RequestPersistence? cookies = null)
     {
         // A rule added earlier is cancelled by a later set/del of the same name.
         Cancel(first, ref firstMask, second, ref secondMask);
@@ -42,6 +43,12 @@ internal static class Http1HeadWriter
             if (IsHopByHop(head, i, flags)) continue;
             var name = head.GetHeaderName(i);
             if (Removes(first, firstMask, name) || Removes(second, secondMask, name)) continue;
+            // Cookie persistence (4.2 "cookie"): the Cookie fields to the server, the Set-Cookie ones to the client.
+            if (cookies is not null && Persistence.RequestPersistence.Handles(head.Kind, name))
+            {
+                if (!cookies.WriteField(head.Kind, destination, ref p, name, head.GetHeaderValue(i))) return -1;
+                continue;
+            }
             if ((flags & (HttpHeadWriteFlags.DropAcceptEncoding | HttpHeadWriteFlags.Compress)) != 0)
             {
                 // Compression (worker/Compression): the changes HAProxy's compression filter makes to a head.
@@ -57,6 +64,7 @@ internal static class Http1HeadWriter
             if (!PutField(destination, ref p, name, head.GetHeaderValue(i))) return -1;
         }
         if (!Put(destination, ref p, extraHeaderLines)) return -1;
+        if (cookies is not null && head.Kind == HttpMessageKind.Response && !cookies.PutInserted(destination, ref p)) return -1;
         if (!PutAdded(destination, ref p, first, firstMask, samples) || !PutAdded(destination, ref p, second, secondMask, samples)) return -1;
         if (!Put(destination, ref p, ConnectionLine(flags)) || !Put(destination, ref p, "\r\n"u8)) return -1;
         return p;
@@ -175,10 +183,10 @@ internal static class Http1HeadWriter
         return upgrade ? "Connection: upgrade\r\n"u8 : default;
     }
 
-    private static bool PutField(Span<byte> destination, ref int p, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) =>
+    internal static bool PutField(Span<byte> destination, ref int p, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) =>
         Put(destination, ref p, name) && Put(destination, ref p, ": "u8) && Put(destination, ref p, value) && Put(destination, ref p, "\r\n"u8);
 
-    private static bool Put(Span<byte> destination, ref int p, ReadOnlySpan<byte> bytes)
+    internal static bool Put(Span<byte> destination, ref int p, ReadOnlySpan<byte> bytes)
     {
         if (destination.Length - p < bytes.Length) return false;
         bytes.CopyTo(destination[p..]);

@@ -24,6 +24,7 @@ internal sealed class BackendRuntime
         Queue = new BackendQueue(this);
         Picker = new ServerPicker(this);
         Picker.Rebuild();
+        Persistence = Worker.Persistence.BackendPersistence.Create(this);
         Http = new Http.HttpProxyRuntime(config.Http);
         StatsPage = config.StatsPage is { } stats ? new Http.StatsPageRuntime(stats) : null;
         ConnectTimeoutMs = Milliseconds.From(config.Timeouts.Connect);
@@ -35,6 +36,8 @@ internal sealed class BackendRuntime
     public Http.HttpProxyRuntime Http { get; }
     /// <summary>`stats ...`: the statistics page answered for requests reaching this backend; null: none.</summary>
     public Http.StatsPageRuntime? StatsPage { get; }
+    /// <summary>`cookie`, `use-server` and their rules (worker/Persistence); null: the balancer alone chooses.</summary>
+    public Worker.Persistence.BackendPersistence? Persistence { get; }
     public long ConnectTimeoutMs { get; }
     public long ServerTimeoutMs { get; }
     /// <summary>`timeout tunnel`: replaces client and server timeouts once a connection is upgraded (WebSocket).</summary>

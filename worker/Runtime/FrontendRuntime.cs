@@ -41,6 +41,8 @@ internal sealed class FrontendRuntime
             _connectionRules[i] = (rule.Reject, rule.Condition is null ? null : new Http.CompiledCondition(rule.Condition),
                 rule.Track is null ? null : new Tables.CompiledTrack(rule.Track));
         }
+        _silentDropRules = new bool[config.TcpConnectionRules.Count];
+        for (int i = 0; i < _silentDropRules.Length; i++) _silentDropRules[i] = config.TcpConnectionRules[i].SilentDrop;
         _expectProxyConditions = new Http.CompiledCondition[config.ExpectProxyConditions.Count];
         for (int i = 0; i < _expectProxyConditions.Length; i++)
             _expectProxyConditions[i] = new Http.CompiledCondition(config.ExpectProxyConditions[i]);
@@ -53,17 +55,25 @@ internal sealed class FrontendRuntime
     /// `tcp-request connection accept|reject` (4.2): true when the first rule whose condition holds is a reject
     /// (the connection is closed at once, before any byte is read; nothing is logged, as in HAProxy).
     /// </summary>
-    public bool RejectsConnection(Proxy.Worker.Samples.SampleContext ctx)
+    public bool RejectsConnection(Proxy.Worker.Samples.SampleContext ctx) => RejectsConnection(ctx, out _);
+
+    /// <summary>As <see cref="RejectsConnection(Proxy.Worker.Samples.SampleContext)"/>; <paramref name="silentDrop"/>: the rule was `silent-drop`.</summary>
+    public bool RejectsConnection(Proxy.Worker.Samples.SampleContext ctx, out bool silentDrop)
     {
-        foreach (var (reject, condition, track) in _connectionRules)
+        silentDrop = false;
+        for (int i = 0; i < _connectionRules.Length; i++)
         {
+            var (reject, condition, track) = _connectionRules[i];
             if (condition is not null && !condition.Evaluate(ctx)) continue;
             // `track-scN` (4.2 "tcp-request connection track-sc0"): tracks for the connection's life, and the rules go on.
             if (track is not null) { track.Run(ctx, forRequest: false); continue; }
+            silentDrop = _silentDropRules[i];
             return reject;
         }
         return false;
     }
+
+    private readonly bool[] _silentDropRules;   // `tcp-request connection silent-drop`, by rule
 
     /// <summary>The name as bytes, for the `fe_name` fetch and logs.</summary>
     public byte[] NameBytes { get; }

@@ -207,15 +207,11 @@ internal sealed class SampleFetcher
         bool any = false;
         for (int i = req.IndexOfHeader("Cookie"u8); i >= 0; i = req.IndexOfHeader("Cookie"u8, i + 1))
         {
-            var value = req.GetHeaderValue(i);
-            while (!value.IsEmpty)
+            var cookies = new CookieReader(req.GetHeaderValue(i));
+            while (cookies.TryNext(out var name, out var value))
             {
-                int semi = value.IndexOf((byte)';');
-                var pair = (semi < 0 ? value : value[..semi]).Trim(" \t"u8);
-                value = semi < 0 ? default : value[(semi + 1)..];
-                int eq = pair.IndexOf((byte)'=');
-                if (eq < 0 || !pair[..eq].Trim(" \t"u8).SequenceEqual(_text)) continue;
-                last = pair[(eq + 1)..].Trim(" \t"u8);
+                if (name.IsEmpty || !name.SequenceEqual(_text)) continue;
+                last = value;
                 any = true;
                 if (iteration >= 0 && found++ == iteration)
                 {

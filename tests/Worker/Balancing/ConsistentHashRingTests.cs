@@ -126,4 +126,27 @@ public sealed class ConsistentHashRingTests
         Assert.That(ring.At(uint.MaxValue, null), Is.Not.Null);
         Assert.That(ring.At(uint.MaxValue, null), Is.SameAs(ring.At(0, null)));
     }
+
+    [Test]
+    public void HashBalanceFactor_SkipsAServerOverItsBound_AndSpreadsAHotKey()
+    {
+        var servers = Servers(1, 1, 1);
+        var ring = ConsistentHashRing.Build(servers, balanceFactor: 150);
+        var plain = ConsistentHashRing.Build(servers);
+        uint hot = Hashes[0];
+        var owner = plain.At(hot, null)!;
+        Assert.That(ring.At(hot, null), Is.SameAs(owner), "under its bound the key stays on its server");
+        // One hot key: each pick opens a session on whichever server it gets. 150% of the average caps the owner at
+        // ceil((served + 1) * 1.5 / 3) (HAProxy's chash_server_is_eligible), so the load spreads over the ring.
+        var counts = new Dictionary<ServerRuntime, int>();
+        for (int i = 0; i < 30; i++)
+        {
+            var s = ring.At(hot, null)!;
+            s.Counters.OpenSession();
+            counts[s] = counts.GetValueOrDefault(s) + 1;
+        }
+        Assert.That(counts.Values.Max(), Is.LessThanOrEqualTo(15), "no server above 150% of the average (10)");
+        Assert.That(counts[owner], Is.EqualTo(counts.Values.Max()), "the key's own server takes the most");
+        Assert.That(plain.At(hot, null), Is.SameAs(owner), "without a factor the load is ignored");
+    }
 }
