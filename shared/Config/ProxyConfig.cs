@@ -22,6 +22,9 @@ public sealed record ProxyConfig(
     /// <summary>The files and directories given with `-f` when more than one (ConfigFiles); empty: <see cref="SourcePath"/> alone.</summary>
     public IReadOnlyList<string> SourcePaths { get; init; } = [];
 
+    /// <summary>The `resolvers` sections (5.3.2, ResolversConfig.cs), queried by the supervisor only.</summary>
+    public IReadOnlyList<ResolversConfig> Resolvers { get; init; } = [];
+
     public BackendConfig? FindBackend(string name)
     {
         foreach (var b in Backends)
@@ -261,6 +264,13 @@ public sealed record ServerConfig(
 
     /// <summary>`ssl` and its options (5.2, TlsConfig.cs): connections to the server are TLS; null: plain.</summary>
     public TlsServerConfig? Tls { get; init; }
+
+    /// <summary>`resolvers NAME` and its options (ResolversConfig.cs): the supervisor keeps the address current; null: fixed.</summary>
+    public ServerResolution? Resolution { get; init; }
+
+    /// <summary>No address yet (`init-addr none`, or a template slot without an answer): the server is in
+    /// maintenance until DNS gives it one (HAProxy's RMAINT, "MAINT (resolution)"); its end point is 0.0.0.0:PORT.</summary>
+    public bool Unresolved => EndPoint.Address.Equals(IPAddress.Any);
 }
 
 public sealed record BackendConfig(

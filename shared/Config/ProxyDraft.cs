@@ -28,6 +28,9 @@ internal sealed record ServerDefaults(int Weight, int MaxConn, bool Check, TimeS
 
     /// <summary>`ssl` and its options (TlsParser.cs); null: the `ssl-default-server-*` in force at the server's line.</summary>
     public ServerTlsDraft? Tls { get; init; }
+
+    /// <summary>`init-addr`, `resolvers`, `resolve-prefer`, `resolve-net`, `resolve-opts` (ServerResolutionOptions.cs).</summary>
+    public ServerResolutionDraft Resolution { get; init; } = ServerResolutionDraft.Default;
 }
 
 /// <summary>
