@@ -187,11 +187,14 @@ public sealed partial class ControlCommands
             long health = op == 0 ? 0 : checkedServer && row is not null && row[StatField.CheckHealth] > 0 ? row[StatField.CheckHealth] - 1 : s.Rise;
             int checkState = (checkedServer ? 0x6 : 0) | (s.Disabled && setting?.State is null ? 0x8 : 0);
             var ep = setting?.Address ?? s.EndPoint;
+            // No address from DNS (or `init-addr none`): HAProxy's SRV_ADMF_RMAINT (0x20), resolution maintenance, stopped.
+            if (ep.Address.Equals(System.Net.IPAddress.Any)) (admin, op) = (admin | 0x20, 0);
+            string fqdn = s.Resolution is { IsSrv: false } r ? r.Fqdn : "-", srvRecord = s.Resolution is { IsSrv: true } q ? q.Fqdn : "-";
             int checkPort = setting?.CheckPort ?? s.CheckSettings.Port ?? 0;
             string checkAddr = s.CheckSettings.Address?.ToString() ?? "-";
             var (iid, sid) = ids.TryGetValue(key, out var id) ? id : (0, 0);
             sb.Append(CultureInfo.InvariantCulture,
-                $"{iid} {backendName} {sid} {s.Name} {ep.Address} {op} {admin} {setting?.Weight ?? s.Weight} {s.Weight} {since} {checkStatus} {checkResult} {health} {checkState} 0 0 0 - {ep.Port} - 0 {checkPort} {checkAddr} - 0\n");
+                $"{iid} {backendName} {sid} {s.Name} {ep.Address} {op} {admin} {setting?.Weight ?? s.Weight} {s.Weight} {since} {checkStatus} {checkResult} {health} {checkState} 0 0 0 {fqdn} {ep.Port} {srvRecord} 0 {checkPort} {checkAddr} - 0\n");
         }
         return Task.FromResult(sb.ToString());
     }

@@ -46,6 +46,7 @@ public sealed class Supervisor : IAsyncDisposable
         _backoff = new CrashBackoff[cpuPlan.Length];
         for (int i = 0; i < _backoff.Length; i++) _backoff[i] = new CrashBackoff();
         StartedAt = DateTimeOffset.UtcNow;
+        Resolver = new Dns.ServerResolver(this);
     }
 
     private static readonly TimeSpan MirrorSyncInterval = TimeSpan.FromMilliseconds(250);
@@ -68,6 +69,9 @@ public sealed class Supervisor : IAsyncDisposable
 
     /// <summary>Run-time server settings (`set server`, `set weight`), kept across respawns and reloads.</summary>
     public ServerSettings Servers { get; } = new();
+
+    /// <summary>The `resolvers` sections at work: server names resolved here, changes pushed to every worker (Dns/).</summary>
+    public Dns.ServerResolver Resolver { get; }
     public bool Stopping => _stopping;
 
     /// <summary>Completes when the supervisor has stopped every worker.</summary>
@@ -85,6 +89,7 @@ public sealed class Supervisor : IAsyncDisposable
         lock (_gate) _tables.Apply(Config, _board.Path, _board.SlotCount, starting: true);
         await StartGenerationAsync(_generation);
         _serving = true;
+        Resolver.Start();
         Log.Info($"{_cpuPlan.Length} worker(s) serving, generation {_generation}");
     }
 
@@ -473,6 +478,7 @@ public sealed class Supervisor : IAsyncDisposable
             if (workers.Count == 0) _stopped.TrySetResult();
         }
         Log.Info($"stopping: draining {workers.Count} worker(s), timeout {timeout.TotalSeconds:0.#}s");
+        await Resolver.DisposeAsync();   // no DNS change is pushed to workers that are stopping
         foreach (var w in workers) await w.DrainAsync(timeout);
         // The supervisor's copies are no longer needed: closing them lets the port go once workers close theirs.
         lock (_gate) _listeners.Dispose();

@@ -19,6 +19,12 @@ internal static class AddressParser
     private static readonly HashSet<string> UnsupportedPrefixes =
         ["unix", "abns", "abnsz", "sockpair", "udp", "udp4", "udp6", "quic4", "quic6", "uxst", "uxdg", "rhttp", "tcp", "tcp4", "tcp6", "mptcp", "mptcp4", "mptcp6"];
 
+    /// <summary>
+    /// What a server's resolver returns for `init-addr none` (and an SRV name before its first answer): 0.0.0.0, this
+    /// very instance, so it is not refused as the wildcard. The server starts without an address, in maintenance.
+    /// </summary>
+    internal static readonly IPAddress Unresolved = new([0, 0, 0, 0]);
+
     /// <summary>The resolver used outside tests: `localhost` is always 127.0.0.1 (::1 for ipv6@), then the system's.</summary>
     public static IPAddress? SystemResolver(string host, AddressFamily? family)
     {
@@ -86,7 +92,7 @@ internal static class AddressParser
             error($"'server': relative ports ({ConfigDiagnostics.Quote(portText)}) are not supported yet");
             return null;
         }
-        if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
+        if (!ReferenceEquals(address, Unresolved) && (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)))
         {
             error($"'server': expected a destination address, got the wildcard in {ConfigDiagnostics.Quote(word)}");
             return null;

@@ -12,12 +12,13 @@ namespace Proxy.Shared.Config;
 /// </summary>
 internal sealed class ConfigParser
 {
-    private enum Section { None, Global, Proxy, Skipped, Peers }
+    private enum Section { None, Global, Proxy, Skipped, Peers, Resolvers }
 
     private readonly ConfigDiagnostics _diag;
     private readonly GlobalSectionParser _global;
     private readonly ProxySectionParser _proxyParser;
     private readonly PeersSectionParser _peers;
+    private readonly ResolversSectionParser _resolvers;
     private readonly List<ProxyDraft> _proxies = [];
     private readonly Dictionary<string, ProxyDraft> _namedDefaults = new(StringComparer.Ordinal);
     private ProxyDraft _currentDefaults = NewDefaults("", default);
@@ -31,6 +32,7 @@ internal sealed class ConfigParser
         _global = new GlobalSectionParser(diag);
         _proxyParser = new ProxySectionParser(diag, resolver, () => _global.BufSize) { Tls = _global.Tls };
         _peers = new PeersSectionParser(diag);
+        _resolvers = new ResolversSectionParser(diag, resolver);
     }
 
     /// <summary>Parses every line, then validates; the model is returned only when no error was found.</summary>
@@ -67,16 +69,21 @@ internal sealed class ConfigParser
                     break;
                 case Section.Skipped:
                     break;                     // inside an unsupported section: its header was the error
+                case Section.Resolvers:
+                    _resolvers.ParseLine(line);
+                    break;
             }
         }
 
         var global = _global.Build();
         _peers.Check(_proxies);
-        var config = new ConfigValidator(_diag).Validate(_diag.FileName, global, _proxies);
+        _resolvers.Finish();
+        var config = new ConfigValidator(_diag).Validate(_diag.FileName, global, _proxies) with { Resolvers = _resolvers.Sections };
+        ServerResolutionOptions.CheckReferences(_diag, config);
         return new ConfigResult(_diag.HasErrors ? null : config, _diag.Errors, _diag.Warnings) { Notices = _diag.Notices };
     }
 
-    private static bool IsSectionKeyword(string word) => word is "global" or "defaults" or "frontend" or "backend" or "listen";
+    private static bool IsSectionKeyword(string word) => word is "global" or "defaults" or "frontend" or "backend" or "listen" or "resolvers";
 
     private static ProxyDraft NewDefaults(string name, SourceLocation location) =>
         new() { Name = name, Capabilities = ProxyCapabilities.Defaults, Location = location };
@@ -107,6 +114,9 @@ internal sealed class ConfigParser
             case "peers":
                 _section = Section.Peers;
                 _peers.Start(line);
+                return;
+            case "resolvers":
+                _section = _resolvers.Start(line) ? Section.Resolvers : Section.Skipped;
                 return;
             default:
                 _diag.Error(line.Number, $"'{keyword}' sections are not supported yet");

@@ -10,7 +10,7 @@ internal static class KnownKeywords
     /// <summary>Section keywords other than global, defaults, frontend, backend, listen.</summary>
     public static readonly HashSet<string> UnsupportedSections =
     [
-        "userlist", "resolvers", "mailers", "program", "http-errors", "ring", "cache", "fcgi-app",
+        "userlist", "mailers", "program", "http-errors", "ring", "cache", "fcgi-app",
         "crt-store", "traces", "log-forward", "acme", "namespace_list",
     ];
 
@@ -37,8 +37,8 @@ internal static class KnownKeywords
         "http-after-response",
         "tcp-response", "stick", "dynamic-cookie-key", "capture",
         "errorfiles", "errorloc", "errorloc302", "errorloc303", "tcp-check", "monitor-uri", "monitor",
-        "redirect", "rate-limit", "hash-key", "log-format", "log-format-sd",
-        "error-log-format", "log-steps", "unique-id-format", "unique-id-header", "server-template",
+        "redirect", "rate-limit", "hash-key", "log-format", "log-format-sd", "error-log-format", "log-steps",
+        "unique-id-format", "unique-id-header",
         "bind-process", "email-alert", "persist", 
         "filter", "max-session-srv-conns", "http-reuse",
         "declare", 
@@ -82,13 +82,13 @@ internal static class KnownKeywords
     [
         "agent-check", "agent-send", "agent-inter", "agent-addr", "agent-port", "allow-0rtt", "alpn", "ca-file",
         "check-alpn", "check-proto", "check-ssl", "check-sni", "check-via-socks4", "ciphers",
-        "ciphersuites", "crl-file", "crt", "force-sslv3",
-        "force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13", "init-addr", "init-state", "log-proto",
+        "ciphersuites", "crl-file", "crt", "force-sslv3", "force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13",
+        "init-state", "log-proto",
         "maxqueue", "max-reuse", "minconn", "namespace", "no-agent-check", "no-check", "no-check-ssl",
         "no-ssl", "no-ssl-reuse", "no-sslv3", "no-tls-tickets", "no-tlsv10",
         "no-tlsv11", "no-tlsv12", "no-tlsv13", "no-verifyhost", "no-tfo", "npn",
         "on-marked-down", "on-marked-up", "pool-low-conn", "pool-max-conn", "pool-purge-delay", "proto",
-        "redir", "resolve-opts", "resolve-prefer", "resolve-net", "resolvers",
+        "redir",
         "set-proxy-v2-tlv-fmt", "slowstart", "sni", "source", "ssl",
         "ssl-max-ver", "ssl-min-ver", "ssl-reuse", "stick", "socks4", "tcp-ut", "tfo", "track", "verify", "verifyhost",
         "ws", "curves", "sigalgs", "client-sigalgs", "shard", "hash-key", "guid", "strict-maxconn", "no-backup",

@@ -25,6 +25,9 @@ public sealed record ProxyConfig(
     /// <summary>`stick-table` lines, one per proxy that has one, named by the proxy (Proxy.Shared.Tables holds them).</summary>
     public IReadOnlyList<StickTableConfig> Tables { get; init; } = [];
 
+    /// <summary>The `resolvers` sections (5.3.2, ResolversConfig.cs), queried by the supervisor only.</summary>
+    public IReadOnlyList<ResolversConfig> Resolvers { get; init; } = [];
+
     public BackendConfig? FindBackend(string name)
     {
         foreach (var b in Backends)
@@ -276,6 +279,13 @@ public sealed record ServerConfig(
 
     /// <summary>`cookie VALUE` (5.2): the persistence cookie value that designates this server; null: none.</summary>
     public string? Cookie { get; init; }
+
+    /// <summary>`resolvers NAME` and its options (ResolversConfig.cs): the supervisor keeps the address current; null: fixed.</summary>
+    public ServerResolution? Resolution { get; init; }
+
+    /// <summary>No address yet (`init-addr none`, or a template slot without an answer): the server is in
+    /// maintenance until DNS gives it one (HAProxy's RMAINT, "MAINT (resolution)"); its end point is 0.0.0.0:PORT.</summary>
+    public bool Unresolved => EndPoint.Address.Equals(IPAddress.Any);
 }
 
 public sealed record BackendConfig(

@@ -31,6 +31,9 @@ internal sealed record ServerDefaults(int Weight, int MaxConn, bool Check, TimeS
 
     /// <summary>`cookie VALUE` (5.2): the value of the persistence cookie that designates the server; null: none.</summary>
     public string? Cookie { get; init; }
+
+    /// <summary>`init-addr`, `resolvers`, `resolve-prefer`, `resolve-net`, `resolve-opts` (ServerResolutionOptions.cs).</summary>
+    public ServerResolutionDraft Resolution { get; init; } = ServerResolutionDraft.Default;
 }
 
 /// <summary>

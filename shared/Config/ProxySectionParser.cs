@@ -22,6 +22,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["default_backend"] = D | F,
         ["server"] = B,
         ["default-server"] = D | B,
+        ["server-template"] = B,
         ["balance"] = D | B,
         ["hash-type"] = D | B,
         ["maxconn"] = D | F,
@@ -151,6 +152,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 break;
             case "default-server":
                 _servers.ParseDefaultServer(proxy, line);
+                break;
+            case "server-template":
+                _servers.ParseServerTemplate(proxy, line);
                 break;
             case "balance":
                 _balance.ParseBalance(proxy, line);

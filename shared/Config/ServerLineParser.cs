@@ -26,7 +26,43 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
             diag.Error(n, "'server': missing argument, expected 'server NAME ADDRESS:PORT [options]'");
             return;
         }
-        var name = w[1];
+        var settings = ParseOptions(proxy.DefaultServer, line, 3, "server");
+        AddServer(proxy, n, w[1], w[2], settings, null);
+    }
+
+    /// <summary>
+    /// `server-template PREFIX NUM|FIRST-LAST FQDN[:PORT] [options]` (4.2 "server-template"): servers PREFIX1..PREFIXNUM
+    /// (or PREFIXFIRST..PREFIXLAST) sharing one name; with `resolvers`, DNS answers fill their addresses (and ports,
+    /// from SRV records), and a server without an answer stays in maintenance.
+    /// </summary>
+    public void ParseServerTemplate(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        int n = line.Number;
+        if (w.Count < 4)
+        {
+            diag.Error(n, "'server-template': missing argument, expected 'server-template PREFIX NUM|RANGE FQDN[:PORT] [options]'");
+            return;
+        }
+        int dash = w[2].IndexOf('-');
+        int first = 1, last = 0;
+        bool rangeOk = dash < 0
+            ? IntValue.TryParse(w[2], out last) && last >= 1
+            : IntValue.TryParse(w[2][..dash], out first) && IntValue.TryParse(w[2][(dash + 1)..], out last) && first >= 1 && last >= first;
+        if (!rangeOk || last - first >= 10000)
+        {
+            diag.Error(n, $"'server-template': expected a number of servers or a range FIRST-LAST, got {ConfigDiagnostics.Quote(w[2])}");
+            return;
+        }
+        var settings = ParseOptions(proxy.DefaultServer, line, 4, "server-template");
+        for (int i = first; i <= last; i++)
+            if (!AddServer(proxy, n, w[1] + i.ToString(System.Globalization.CultureInfo.InvariantCulture), w[3], settings, w[1]))
+                return;                       // one message for the line, not one per server
+    }
+
+    /// <summary>Adds one server from its name, address word and options; false after an error.</summary>
+    private bool AddServer(ProxyDraft proxy, int n, string name, string addressWord, ServerDefaults? settings, string? template)
+    {
         bool ok = CheckName(n, name);
         foreach (var existing in proxy.Servers)
         {
@@ -37,16 +73,22 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
                 break;
             }
         }
-        var endPoint = AddressParser.ParseServer(w[2], resolver, m => diag.Error(n, m));
-        var settings = ParseOptions(proxy.DefaultServer, line, 3, "server");
+        var resolution = (settings ?? proxy.DefaultServer).Resolution;
+        var host = HostOf(addressWord);
+        // An SRV name gives the port with each answer: `_svc._tcp.name` alone is a whole address.
+        var endPoint = resolution.Resolvers is not null && host.StartsWith('_') && !addressWord.Contains(':')
+            ? new System.Net.IPEndPoint(AddressParser.Unresolved, 0)
+            : AddressParser.ParseServer(addressWord, ServerResolutionOptions.InitialResolver(resolution, resolver), m => diag.Error(n, m));
         if (!ok || endPoint is null || settings is null)
-            return;
+            return false;
         proxy.Servers.Add(new ServerConfig(
-            name, HostOf(w[2]), endPoint, settings.Weight, settings.MaxConn, settings.Check, settings.Inter,
+            name, host, endPoint, settings.Weight, settings.MaxConn, settings.Check, settings.Inter,
             settings.Rise, settings.Fall, settings.Backup, settings.Disabled, diag.At(n))
         { CheckSettings = settings.CheckSettings, ProxyProtocol = settings.ProxyProtocol, Cookie = settings.Cookie,
           Tls = Tls.BuildServer(settings.Tls ?? Tls.NewServerDraft(), n, "server",
-              settings.Check && (settings.Tls?.CheckSsl == true || (settings.CheckSettings.Port is null && settings.CheckSettings.Address is null))) });
+              settings.Check && (settings.Tls?.CheckSsl == true || (settings.CheckSettings.Port is null && settings.CheckSettings.Address is null))),
+          Resolution = ServerResolutionOptions.Build(diag, n, resolution, host, template) });
+        return true;
     }
 
     public void ParseDefaultServer(ProxyDraft proxy, ConfigLine line)
@@ -105,6 +147,15 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
                         return null;
                     }
                     s = s with { Cookie = w[++i] };
+                    continue;
+                case var _ when ServerResolutionOptions.IsOption(option):
+                    if (i + 1 >= w.Count)
+                    {
+                        diag.Error(n, $"'{keyword}': option '{option}' needs a value");
+                        return null;
+                    }
+                    if (ServerResolutionOptions.Parse(diag, n, keyword, option, w[++i], s.Resolution) is not { } resolution) return null;
+                    s = s with { Resolution = resolution };
                     continue;
                 case "weight" or "maxconn" or "inter" or "rise" or "fall"
                     or "fastinter" or "downinter" or "port" or "addr" or "observe" or "error-limit" or "on-error":

@@ -29,9 +29,6 @@ public sealed class CorpusTests
     {
         // Issue 22's own, not done yet: UNIX/abstract listeners and servers, and a server without a port.
         ["addresses-unix-noport.cfg"] = (["'unix@'", "'abns@'", "missing port"], "addresses (issue 22, left undone)"),
-        ["compose-consul-dns.cfg"] = (["resolvers", "server-template"], "resolvers"),
-        ["compose-resolvers-web.cfg"] = (["resolvers", "cannot resolve host name"], "resolvers"),
-        ["compose-server-template.cfg"] = (["resolvers", "server-template"], "resolvers"),
         ["compose-sticky-web.cfg"] = (["cookie"], "stick"),
         ["galera-mysql-check.cfg"] = (["mysql-check"], "checks"),
         ["k8s-apiserver-kubeadm.cfg"] = (["ssl-hello-chk"], "checks"),

@@ -9,12 +9,17 @@ public sealed class OriginProcess : IDisposable
     private readonly Process _process;
 
     /// <param name="extra">more arguments, e.g. `--health-file PATH`</param>
-    public OriginProcess(string name, params string[] extra)
+    public OriginProcess(string name, params string[] extra) : this(name, "127.0.0.1", Ports.Free(), extra)
+    {
+    }
+
+    /// <summary>An origin on another loopback address (127.0.0.2, ...), e.g. several on one port, told apart by DNS.</summary>
+    public OriginProcess(string name, string address, int port, params string[] extra)
     {
         Name = name;
-        Port = Ports.Free();
+        Port = port;
         var psi = new ProcessStartInfo(Artifacts.Origin) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "--port", Port.ToString(), "--name", name }.Concat(extra)) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "--port", Port.ToString(), "--address", address, "--name", name }.Concat(extra)) psi.ArgumentList.Add(a);
         _process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start proxy-origin");
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, _) => { };
@@ -27,7 +32,7 @@ public sealed class OriginProcess : IDisposable
             try
             {
                 using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                s.Connect("127.0.0.1", Port);
+                s.Connect(address, Port);
                 return;
             }
             catch (SocketException) when (Environment.TickCount64 < deadline && !_process.HasExited)

@@ -114,7 +114,8 @@ internal sealed class HealthChecker
             {
                 // A passive action wakes the wait: the next check comes `fastinter` from now.
                 while (await _wake.WaitAsync(wait, stop).ConfigureAwait(false)) wait = NextWait();
-                await CheckOnceAsync(connectTimeout, totalTimeout, stop).ConfigureAwait(false);
+                // A server without an address (resolution maintenance) is not probed: 0.0.0.0 would reach this host.
+                if (_server.HasAddress) await CheckOnceAsync(connectTimeout, totalTimeout, stop).ConfigureAwait(false);
                 wait = NextWait();
             }
         }

@@ -28,6 +28,7 @@ internal sealed class ServerRuntime
         _admin = config.Disabled ? ServerAdminState.Maint : ServerAdminState.Ready;
         _weight = config.Weight;
         _endPoint = config.EndPoint;
+        _hasAddress = !config.Unresolved;
         Passive = new Health.PassiveHealth(this, config.CheckSettings);
     }
 
@@ -53,7 +54,18 @@ internal sealed class ServerRuntime
         _endPoint = endPoint;
         Pool.Clear();
         Checker?.Retarget();
+        bool has = !endPoint.Address.Equals(IPAddress.Any);
+        if (has == _hasAddress) return;
+        _hasAddress = has;
+        Backend.Picker.Rebuild();
     }
+
+    /// <summary>
+    /// False while the server has no address (0.0.0.0: `init-addr none`, or DNS gave it none): it takes no traffic
+    /// and is not checked, as HAProxy's resolution maintenance (SRV_ADMF_RMAINT); shown as MAINT.
+    /// </summary>
+    public bool HasAddress => _hasAddress;
+    private volatile bool _hasAddress;
 
     internal void SetCheckPort(int port)
     {
@@ -78,7 +90,7 @@ internal sealed class ServerRuntime
     public bool IsUp => _up;
 
     /// <summary>May receive new traffic: ready (not in drain or maintenance), weight above zero, and up.</summary>
-    public bool IsUsable => _admin == ServerAdminState.Ready && _weight > 0 && _up;
+    public bool IsUsable => _admin == ServerAdminState.Ready && _weight > 0 && _up && _hasAddress;
 
     /// <summary>`set server ... state`: drain and maint take no new traffic; connections in progress go on.</summary>
     internal void SetAdminState(ServerAdminState state)

@@ -114,6 +114,7 @@ internal sealed class BoardPublisher
         {
             var status = s.AdminState switch
             {
+                _ when !s.HasAddress => StatStatus.Maint,    // resolution maintenance (ServerRuntime.HasAddress)
                 ServerAdminState.Maint => StatStatus.Maint,
                 ServerAdminState.Drain when s.IsUp => StatStatus.Drain,
                 _ => s.IsUp ? StatStatus.Up : StatStatus.Down,
