@@ -54,7 +54,8 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                     p.Retries, p.Redispatch, p.Location)
                 { Logs = logs, Http = p.BuildHttp(), BalanceOptions = p.BalanceOptions, AllBackups = p.AllBackups,
                   HttpCheck = p.HttpCheckEnabled ? p.HttpCheck : null, Splice = p.Splice,
-                  StatsPage = p.Stats?.Build(), ServerTcpKeepAlive = p.ServerTcpKeepAlive });
+                  StatsPage = p.Stats?.Build(), ServerTcpKeepAlive = p.ServerTcpKeepAlive,
+                  TcpCheck = p.HttpCheckEnabled ? null : TcpCheckParser.Build(p) });
             }
         }
         return new ProxyConfig(sourcePath, global, frontends, backends);
@@ -80,6 +81,9 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
         }
         if (!p.HttpCheckEnabled && p.FirstHttpCheckLine is { } line)
             diag.Warning(line, $"'http-check' has no effect in {Kind(p)} '{p.Name}' without 'option httpchk'");
+        // HAProxy: "... uses tcp-check rules without 'option tcp-check', so the rules are ignored".
+        if (p.TcpCheckOption is not { IsScript: true } && p.TcpCheckRules.Count > 0 && p.FirstTcpCheckLine is { } tcpLine)
+            diag.Warning(tcpLine, $"'tcp-check' rules have no effect in {Kind(p)} '{p.Name}' without 'option tcp-check'");
     }
 
     /// <summary>

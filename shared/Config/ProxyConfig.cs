@@ -295,4 +295,7 @@ public sealed record BackendConfig(
     public StatsPageConfig? StatsPage { get; init; }
     /// <summary>`option tcpka|srvtcpka`: SO_KEEPALIVE on the backend's server connections (the kernel's probe timing).</summary>
     public bool ServerTcpKeepAlive { get; init; }
+
+    /// <summary>`option tcp-check` with its rules, or a protocol check (`option redis-check`...); null: see <see cref="HttpCheck"/>.</summary>
+    public TcpCheckSettings? TcpCheck { get; init; }
 }

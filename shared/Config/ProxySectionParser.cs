@@ -36,6 +36,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["http-response"] = D | F | B,
         ["errorfile"] = D | F | B,
         ["http-check"] = D | B,
+        ["tcp-check"] = D | B,
         ["tcp-request"] = F,
         ["compression"] = D | F | B,
         ["stats"] = D | F | B,
@@ -81,6 +82,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     private readonly AclParser _acls = new(diag);
     private readonly BalanceParser _balance = new(diag);
     private readonly HttpCheckParser _httpCheck = new(diag);
+    private readonly TcpCheckParser _tcpCheck = new(diag);
     private HttpKeywordParser? _http;
     private readonly CompressionParser _compression = new(diag);
     private StatsPageParser? _stats;
@@ -207,6 +209,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 break;
             case "http-check":
                 _httpCheck.ParseHttpCheck(proxy, line);
+                break;
+            case "tcp-check":
+                _tcpCheck.ParseTcpCheck(proxy, line);
                 break;
             case "tcp-request":
                 ParseTcpRequest(proxy, line);
@@ -442,6 +447,14 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 ReportMisplaced(diag, proxy, line.Number, $"{prefix} httpchk", D | B);
             else
                 _httpCheck.ParseOption(proxy, line, negated, at);
+            return;
+        }
+        if (Array.IndexOf(TcpCheckParser.Options, name) >= 0)
+        {
+            if (!Allows(proxy, D | B))
+                ReportMisplaced(diag, proxy, line.Number, $"{prefix} {name}", D | B);
+            else
+                _tcpCheck.TryParseOption(proxy, line, name, negated, at);
             return;
         }
         if (LogOptionParser.TryParse(diag, proxy, line, name, negated, at)) return;
