@@ -57,7 +57,8 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                 { Logs = logs, Http = p.BuildHttp(), BalanceOptions = p.BalanceOptions, AllBackups = p.AllBackups,
                   HttpCheck = p.HttpCheckEnabled ? p.HttpCheck : null, Splice = p.Splice,
                   StatsPage = p.Stats?.Build(), ServerTcpKeepAlive = p.ServerTcpKeepAlive,
-                  Persistence = p.BuildPersistence() });
+                  Persistence = p.BuildPersistence(),
+                  TcpCheck = p.HttpCheckEnabled ? null : TcpCheckParser.Build(p) });
             }
         }
         return new ProxyConfig(sourcePath, global, frontends, backends) { Tables = tables };
@@ -83,6 +84,9 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
         }
         if (!p.HttpCheckEnabled && p.FirstHttpCheckLine is { } line)
             diag.Warning(line, $"'http-check' has no effect in {Kind(p)} '{p.Name}' without 'option httpchk'");
+        // HAProxy: "... uses tcp-check rules without 'option tcp-check', so the rules are ignored".
+        if (p.TcpCheckOption is not { IsScript: true } && p.TcpCheckRules.Count > 0 && p.FirstTcpCheckLine is { } tcpLine)
+            diag.Warning(tcpLine, $"'tcp-check' rules have no effect in {Kind(p)} '{p.Name}' without 'option tcp-check'");
     }
 
     /// <summary>

@@ -41,6 +41,7 @@ internal sealed class HttpCheckParser(ConfigDiagnostics diag)
         };
         if (!CheckToken(line.Number, "option httpchk", "method", method) || !CheckUri(line.Number, "option httpchk", uri)) return;
         proxy.HttpCheckEnabled = true;
+        proxy.TcpCheckOption = null;            // one check kind per backend: the last option wins (PR_O2_CHK_ANY)
         proxy.HttpCheck = proxy.HttpCheck with { Method = method, Uri = uri, Version = version };
     }
 

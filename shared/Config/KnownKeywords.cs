@@ -34,11 +34,9 @@ internal static class KnownKeywords
     /// <summary>Proxy keywords (configuration.txt section 4.1 table).</summary>
     public static readonly HashSet<string> UnsupportedProxy =
     [
-        "http-after-response",
-        "tcp-response", "stick", "dynamic-cookie-key", "capture",
-        "errorfiles", "errorloc", "errorloc302", "errorloc303", "tcp-check", "monitor-uri", "monitor",
-        "redirect", "rate-limit", "hash-key", "log-format", "log-format-sd", "error-log-format", "log-steps",
-        "unique-id-format", "unique-id-header",
+        "http-after-response", "tcp-response", "stick", "dynamic-cookie-key", "capture", "errorfiles", "errorloc",
+        "errorloc302", "errorloc303", "monitor-uri", "monitor", "redirect", "rate-limit", "hash-key", "log-format",
+        "log-format-sd", "error-log-format", "log-steps", "unique-id-format", "unique-id-header",
         "bind-process", "email-alert", "persist", 
         "filter", "max-session-srv-conns", "http-reuse",
         "declare", 
@@ -53,8 +51,8 @@ internal static class KnownKeywords
         "forwarded",
         "http-pretend-keepalive", "http-buffer-request",
         "http-ignore-probes", "http-no-delay", "http-use-proxy-header", "http-use-htx", "h1-case-adjust-bogus-client",
-        "h1-case-adjust-bogus-server", "http-restrict-req-hdr-names", "tcp-check", "ldap-check", "mysql-check",
-        "pgsql-check", "redis-check", "smtpchk", "ssl-hello-chk", "spop-check", "external-check", 
+        "h1-case-adjust-bogus-server", "http-restrict-req-hdr-names",
+        "spop-check", "external-check", 
         "abortonclose", "contstats", "checkcache", 
         "originalto", "socket-stats", "tcp-smart-accept",
         "tcp-smart-connect", "transparent", "accept-invalid-http-request", "accept-invalid-http-response",

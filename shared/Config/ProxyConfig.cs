@@ -323,4 +323,7 @@ public sealed record BackendConfig(
 
     /// <summary>`cookie`, `option persist`, `force-persist`, `ignore-persist`, `use-server` (PersistenceConfig.cs).</summary>
     public PersistenceSettings Persistence { get; init; } = PersistenceSettings.None;
+
+    /// <summary>`option tcp-check` with its rules, or a protocol check (`option redis-check`...); null: see <see cref="HttpCheck"/>.</summary>
+    public TcpCheckSettings? TcpCheck { get; init; }
 }

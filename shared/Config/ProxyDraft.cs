@@ -118,6 +118,15 @@ internal sealed class ProxyDraft
     /// <summary>Whether this section wrote `http-check expect` itself (its first one replaces the inherited rules).</summary>
     public bool HttpCheckOwnExpects { get; set; }
 
+    // `option tcp-check|redis-check|...` and `tcp-check ...` rules (TcpCheckParser), inherited from defaults as in HAProxy.
+    /// <summary>The check option in force (the last one written); null: none, or `option httpchk`.</summary>
+    public TcpCheckSettings? TcpCheckOption { get; set; }
+    public List<TcpCheckRule> TcpCheckRules { get; set; } = [];
+    /// <summary>Whether this section wrote `tcp-check` rules itself (its first one replaces the inherited rules).</summary>
+    public bool TcpCheckOwnRules { get; set; }
+    /// <summary>First `tcp-check` line, for the warning when `option tcp-check` is missing.</summary>
+    public int? FirstTcpCheckLine { get; set; }
+
     /// <summary>`stats ...` lines (StatsPageParser): the defaults' page until the section writes one of its own.</summary>
     public StatsPageDraft? Stats { get; set; }
     /// <summary>`disabled` (4.2): the proxy does not run; `enabled` undoes it. Inherited from a defaults section.</summary>
@@ -178,6 +187,9 @@ internal sealed class ProxyDraft
         HttpCheckEnabled = defaults.HttpCheckEnabled;
         HttpCheck = defaults.HttpCheck;
         FirstHttpCheckLine = defaults.FirstHttpCheckLine;
+        TcpCheckOption = defaults.TcpCheckOption;
+        TcpCheckRules = [.. defaults.TcpCheckRules];
+        FirstTcpCheckLine = defaults.FirstTcpCheckLine;
         Stats = defaults.Stats;
         Disabled = defaults.Disabled;
         ClientTcpKeepAlive = defaults.ClientTcpKeepAlive;

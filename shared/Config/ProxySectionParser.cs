@@ -37,6 +37,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["http-response"] = D | F | B,
         ["errorfile"] = D | F | B,
         ["http-check"] = D | B,
+        ["tcp-check"] = D | B,
         ["tcp-request"] = F,
         ["compression"] = D | F | B,
         ["stats"] = D | F | B,
@@ -89,6 +90,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     private readonly AclParser _acls = new(diag);
     private readonly BalanceParser _balance = new(diag);
     private readonly HttpCheckParser _httpCheck = new(diag);
+    private readonly TcpCheckParser _tcpCheck = new(diag);
     private HttpKeywordParser? _http;
     private readonly CompressionParser _compression = new(diag);
     private PersistenceParser? _persistence;
@@ -220,6 +222,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 break;
             case "http-check":
                 _httpCheck.ParseHttpCheck(proxy, line);
+                break;
+            case "tcp-check":
+                _tcpCheck.ParseTcpCheck(proxy, line);
                 break;
             case "tcp-request":
                 ParseTcpRequest(proxy, line);
@@ -516,6 +521,14 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         {
             if (!Allows(proxy, D | F)) ReportMisplaced(diag, proxy, line.Number, $"{prefix} httpslog", D | F);
             else LogFormats.ParseHttpsLogOption(proxy, line, negated, at);
+            return;
+        }
+        if (Array.IndexOf(TcpCheckParser.Options, name) >= 0)
+        {
+            if (!Allows(proxy, D | B))
+                ReportMisplaced(diag, proxy, line.Number, $"{prefix} {name}", D | B);
+            else
+                _tcpCheck.TryParseOption(proxy, line, name, negated, at);
             return;
         }
         if (LogOptionParser.TryParse(diag, proxy, line, name, negated, at)) return;

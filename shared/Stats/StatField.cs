@@ -65,6 +65,7 @@ public enum StatKind
 public enum CheckStatusCode
 {
     None = 0, Unknown, Init, SockErr, L4Ok, L4Tout, L4Con, L7Ok, L7Okc, L7Tout, L7Rsp, L7Sts, Hana,
+    L6Ok, L6Tout, L6Rsp,    // ssl-hello-chk and `connect ssl` (HAProxy's HCHK_STATUS_L6*)
 }
 
 /// <summary>Words (check_status) and descriptions (check_desc, log "reason:") of <see cref="CheckStatusCode"/>, as HAProxy's check_statuses[].</summary>
@@ -76,6 +77,7 @@ public static class CheckStatusCodes
         ("L4OK", "Layer4 check passed"), ("L4TOUT", "Layer4 timeout"), ("L4CON", "Layer4 connection problem"),
         ("L7OK", "Layer7 check passed"), ("L7OKC", "Layer7 check conditionally passed"), ("L7TOUT", "Layer7 timeout"),
         ("L7RSP", "Layer7 invalid response"), ("L7STS", "Layer7 wrong status"), ("HANA", "Health analyze"),
+        ("L6OK", "Layer6 check passed"), ("L6TOUT", "Layer6 timeout"), ("L6RSP", "Layer6 invalid response"),
     ];
 
     public static string Word(CheckStatusCode code) => (uint)code < (uint)s_names.Length ? s_names[(int)code].Word : "UNK";

@@ -67,7 +67,7 @@ public class KeywordTableTests
             ProxySectionParser.TimeoutKinds.Keys.Select(k => ("timeout " + k, Yes)),
             ProxyExtrasParser.Timeouts.Keys.Select(k => ("timeout " + k, $"accepted, no effect (a warning): {ProxyExtrasParser.NoEffect["timeout " + k]}"))));
         Section(sb, "`option`s", Rows(
-            ProxySectionParser.ImplementedOptions.Concat(ProxySectionParser.SpliceOptions.Keys).Select(k => ("option " + k, Yes)),
+            ProxySectionParser.ImplementedOptions.Concat(ProxySectionParser.SpliceOptions.Keys).Concat(TcpCheckParser.Options).Select(k => ("option " + k, Yes)),
             ProxyExtrasParser.Options.Select(kv => ("option " + kv.Key, kv.Value.Effect is { } e ? $"{Yes}: {e}" : $"accepted, no effect (a warning): {ProxyExtrasParser.NoEffect["option " + kv.Key]}")),
             KnownKeywords.UnsupportedOptions.Select(k => ("option " + k, NotYet))));
         Section(sb, "`bind` options", Rows(

@@ -9,7 +9,14 @@ namespace Proxy.Worker.Health;
 /// <summary>The result of one probe: HAProxy's check status, the HTTP status (0 if none) and the info text of the log line.</summary>
 internal readonly record struct CheckOutcome(CheckStatusCode Status, int Code, string? Info)
 {
-    public bool Passed => Status is CheckStatusCode.L4Ok or CheckStatusCode.L7Ok or CheckStatusCode.L7Okc;
+    public bool Passed => Status is CheckStatusCode.L4Ok or CheckStatusCode.L6Ok or CheckStatusCode.L7Ok or CheckStatusCode.L7Okc;
+}
+
+/// <summary>One kind of active check: a connect, an HTTP request (<see cref="CheckProbe"/>) or a tcp-check script (<see cref="TcpCheckProbe"/>).</summary>
+internal interface IHealthProbe
+{
+    /// <summary>Runs the check once; <paramref name="connectTimeout"/> bounds each connect, <paramref name="totalTimeout"/> the whole check.</summary>
+    Task<CheckOutcome> RunAsync(TimeSpan connectTimeout, TimeSpan totalTimeout, CancellationToken stop);
 }
 
 /// <summary>
@@ -17,7 +24,7 @@ internal readonly record struct CheckOutcome(CheckStatusCode Status, int Code, s
 /// and the response read up to <see cref="MaxResponse"/> bytes, judged by the `http-check expect` rules (default:
 /// 2xx or 3xx). Not the request path: it allocates freely and runs once per `inter` per server, in one worker.
 /// </summary>
-internal sealed class CheckProbe
+internal sealed class CheckProbe : IHealthProbe
 {
     /// <summary>Response bytes kept for `string`/`rstring` rules (HAProxy reads at most one buffer, tune.bufsize).</summary>
     public const int MaxResponse = 16384;
@@ -55,40 +62,8 @@ internal sealed class CheckProbe
         using var total = CancellationTokenSource.CreateLinkedTokenSource(stop);
         total.CancelAfter(totalTimeout);
         using var socket = new Socket(_target.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        using (var connect = CancellationTokenSource.CreateLinkedTokenSource(total.Token))
-        {
-            connect.CancelAfter(connectTimeout);
-            try
-            {
-                await socket.ConnectAsync(_target, connect.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                stop.ThrowIfCancellationRequested();
-                return new CheckOutcome(CheckStatusCode.L4Tout, 0, null);
-            }
-            catch (SocketException e)
-            {
-                return new CheckOutcome(CheckStatusCode.L4Con, 0, e.Message);
-            }
-        }
-        if (ProxyHeader.Send)
-        {
-            try
-            {
-                byte[] header = ProxyHeader.Build(socket.LocalEndPoint as IPEndPoint, socket.RemoteEndPoint as IPEndPoint);
-                await socket.SendAsync(header, SocketFlags.None, total.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                stop.ThrowIfCancellationRequested();
-                return new CheckOutcome(CheckStatusCode.L4Tout, 0, null);
-            }
-            catch (SocketException e)
-            {
-                return new CheckOutcome(CheckStatusCode.L4Con, 0, e.Message);
-            }
-        }
+        if (await CheckConnection.ConnectAsync(socket, _target, ProxyHeader, connectTimeout, total.Token, stop).ConfigureAwait(false) is { } failed)
+            return failed;
         if (_http is null || _request is null) return new CheckOutcome(CheckStatusCode.L4Ok, 0, null);
         try
         {

@@ -21,7 +21,7 @@ internal sealed class HealthChecker
     private readonly ServerRuntime _server;
     private readonly NLog.ILogger _log;
     private readonly Action<string, string, bool>? _changed;
-    private volatile CheckProbe _probe;
+    private volatile IHealthProbe _probe;
     private readonly bool _pp2NeverSendLocal;
     private readonly Lock _gate = new();         // the check loop and passive actions (thread pool); never per request
     private readonly SemaphoreSlim _wake = new(0);
@@ -55,16 +55,17 @@ internal sealed class HealthChecker
     /// The probe's target: `addr`/`port` of the check settings, else the server's (current) address; the runtime API's
     /// `set server ... check-port` overrides the port.
     /// </summary>
-    private CheckProbe NewProbe()
+    private IHealthProbe NewProbe()
     {
         var config = _server.Config;
         var check = config.CheckSettings;
         var ep = _server.EndPoint;
         int port = _server.CheckPort ?? check.Port ?? ep.Port;
-        return new CheckProbe(new IPEndPoint(check.Address ?? ep.Address, port), _server.Backend.Config.HttpCheck)
-        {
-            ProxyHeader = CheckProxyHeader.For(config, _pp2NeverSendLocal),
-        };
+        var target = new IPEndPoint(check.Address ?? ep.Address, port);
+        var header = CheckProxyHeader.For(config, _pp2NeverSendLocal);
+        // `option tcp-check` and the protocol checks run a compiled script; else a connect, or an HTTP request.
+        if (_server.Backend.Config.TcpCheck is { } script) return new TcpCheckProbe(script, target, header);
+        return new CheckProbe(target, _server.Backend.Config.HttpCheck) { ProxyHeader = header };
     }
 
     /// <summary>`set server ... addr|check-port`: the next check goes to the new target.</summary>
