@@ -12,11 +12,12 @@ namespace Proxy.Shared.Config;
 /// </summary>
 internal sealed class ConfigParser
 {
-    private enum Section { None, Global, Proxy, Skipped }
+    private enum Section { None, Global, Proxy, Skipped, UserList }
 
     private readonly ConfigDiagnostics _diag;
     private readonly GlobalSectionParser _global;
     private readonly ProxySectionParser _proxyParser;
+    private readonly UserListParser _userLists;
     private readonly List<ProxyDraft> _proxies = [];
     private readonly Dictionary<string, ProxyDraft> _namedDefaults = new(StringComparer.Ordinal);
     private ProxyDraft _currentDefaults = NewDefaults("", default);
@@ -29,12 +30,17 @@ internal sealed class ConfigParser
         _diag = diag;
         _global = new GlobalSectionParser(diag);
         _proxyParser = new ProxySectionParser(diag, resolver, () => _global.BufSize) { Tls = _global.Tls };
+        _userLists = new UserListParser(diag);
+        _proxyParser.UserLists = _userLists.Lists;
     }
 
     /// <summary>Parses every line, then validates; the model is returned only when no error was found.</summary>
     public ConfigResult Parse(string text, Func<string, string?> env)
     {
-        foreach (var line in ConfigTokenizer.Tokenize(text, env, _diag))
+        var lines = ConfigTokenizer.Tokenize(text, env, _diag).ToList();
+        // `userlist` sections first (3.4): `http_auth(NAME)` may name one written further down, as HAProxy allows.
+        _userLists.ParseAll(lines, k => IsSectionKeyword(k) || KnownKeywords.UnsupportedSections.Contains(k));
+        foreach (var line in lines)
         {
             if (IsSectionKeyword(line.Keyword) || KnownKeywords.UnsupportedSections.Contains(line.Keyword))
             {
@@ -62,6 +68,8 @@ internal sealed class ConfigParser
                     break;
                 case Section.Skipped:
                     break;                     // inside an unsupported section: its header was the error
+                case Section.UserList:
+                    break;                     // read before the proxies (UserListParser)
             }
         }
 
@@ -70,7 +78,7 @@ internal sealed class ConfigParser
         return new ConfigResult(_diag.HasErrors ? null : config, _diag.Errors, _diag.Warnings) { Notices = _diag.Notices };
     }
 
-    private static bool IsSectionKeyword(string word) => word is "global" or "defaults" or "frontend" or "backend" or "listen";
+    private static bool IsSectionKeyword(string word) => word is "global" or "defaults" or "frontend" or "backend" or "listen" or "userlist";
 
     private static ProxyDraft NewDefaults(string name, SourceLocation location) =>
         new() { Name = name, Capabilities = ProxyCapabilities.Defaults, Location = location };
@@ -97,6 +105,9 @@ internal sealed class ConfigParser
                 return;
             case "frontend" or "backend" or "listen":
                 StartProxy(line);
+                return;
+            case "userlist":
+                _section = Section.UserList;
                 return;
             default:
                 _diag.Error(line.Number, $"'{keyword}' sections are not supported yet");

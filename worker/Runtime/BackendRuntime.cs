@@ -24,7 +24,7 @@ internal sealed class BackendRuntime
         Queue = new BackendQueue(this);
         Picker = new ServerPicker(this);
         Picker.Rebuild();
-        Http = new Http.HttpProxyRuntime(config.Http);
+        Http = new Http.HttpProxyRuntime(config.Http, config.Name);
         StatsPage = config.StatsPage is { } stats ? new Http.StatsPageRuntime(stats) : null;
         ConnectTimeoutMs = Milliseconds.From(config.Timeouts.Connect);
         ServerTimeoutMs = Milliseconds.From(config.Timeouts.Server);
