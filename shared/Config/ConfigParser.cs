@@ -12,13 +12,14 @@ namespace Proxy.Shared.Config;
 /// </summary>
 internal sealed class ConfigParser
 {
-    private enum Section { None, Global, Proxy, Skipped, Peers, Resolvers }
+    private enum Section { None, Global, Proxy, Skipped, Peers, Resolvers, UserList }
 
     private readonly ConfigDiagnostics _diag;
     private readonly GlobalSectionParser _global;
     private readonly ProxySectionParser _proxyParser;
     private readonly PeersSectionParser _peers;
     private readonly ResolversSectionParser _resolvers;
+    private readonly UserListParser _userLists;
     private readonly List<ProxyDraft> _proxies = [];
     private readonly Dictionary<string, ProxyDraft> _namedDefaults = new(StringComparer.Ordinal);
     private ProxyDraft _currentDefaults = NewDefaults("", default);
@@ -33,12 +34,17 @@ internal sealed class ConfigParser
         _proxyParser = new ProxySectionParser(diag, resolver, () => _global.BufSize) { Tls = _global.Tls };
         _peers = new PeersSectionParser(diag);
         _resolvers = new ResolversSectionParser(diag, resolver);
+        _userLists = new UserListParser(diag);
+        _proxyParser.UserLists = _userLists.Lists;
     }
 
     /// <summary>Parses every line, then validates; the model is returned only when no error was found.</summary>
     public ConfigResult Parse(string text, Func<string, string?> env)
     {
-        foreach (var line in ConfigTokenizer.Tokenize(text, env, _diag))
+        var lines = ConfigTokenizer.Tokenize(text, env, _diag).ToList();
+        // `userlist` sections first (3.4): `http_auth(NAME)` may name one written further down, as HAProxy allows.
+        _userLists.ParseAll(lines, k => IsSectionKeyword(k) || KnownKeywords.UnsupportedSections.Contains(k));
+        foreach (var line in lines)
         {
             if (IsSectionKeyword(line.Keyword) || line.Keyword == "peers" || KnownKeywords.UnsupportedSections.Contains(line.Keyword))
             {
@@ -72,6 +78,8 @@ internal sealed class ConfigParser
                 case Section.Resolvers:
                     _resolvers.ParseLine(line);
                     break;
+                case Section.UserList:
+                    break;                     // read before the proxies (UserListParser)
             }
         }
 
@@ -83,7 +91,7 @@ internal sealed class ConfigParser
         return new ConfigResult(_diag.HasErrors ? null : config, _diag.Errors, _diag.Warnings) { Notices = _diag.Notices };
     }
 
-    private static bool IsSectionKeyword(string word) => word is "global" or "defaults" or "frontend" or "backend" or "listen" or "resolvers";
+    private static bool IsSectionKeyword(string word) => word is "global" or "defaults" or "frontend" or "backend" or "listen" or "resolvers" or "userlist" or "peers";
 
     private static ProxyDraft NewDefaults(string name, SourceLocation location) =>
         new() { Name = name, Capabilities = ProxyCapabilities.Defaults, Location = location };
@@ -117,6 +125,9 @@ internal sealed class ConfigParser
                 return;
             case "resolvers":
                 _section = _resolvers.Start(line) ? Section.Resolvers : Section.Skipped;
+                return;
+            case "userlist":
+                _section = Section.UserList;
                 return;
             default:
                 _diag.Error(line.Number, $"'{keyword}' sections are not supported yet");

@@ -27,6 +27,7 @@ internal sealed partial class HttpKeywordParser
             "return" => ParseReturn(line, condAt, what),
             "use-service" => ParseUseService(line, condAt, what),
             "redirect" => ParseRedirect(line, condAt, what),
+            "auth" => ParseAuth(line, condAt, what),
             "set-path" or "set-query" or "set-uri" or "set-method" => ParseSetStartLine(line, condAt, action),
             _ when IsStickAction(action) => ParseStickAction(proxy, line, condAt, what),
             _ => ParseVariableAction(line, condAt, action),
@@ -167,6 +168,28 @@ internal sealed partial class HttpKeywordParser
         {
             Redirect = kind, Target = target, DropQuery = dropQuery, TargetFormat = format,
         };
+    }
+
+    /// <summary>
+    /// `auth [realm REALM]` (4.2 "http-request auth"): a 401 whose `WWW-Authenticate: Basic realm="REALM"` invites the
+    /// client to send credentials; without a realm, the proxy's name (HAProxy's px->id, resolved by the worker for the
+    /// proxy that runs the rule, so a rule inherited from `defaults` names its frontend or backend).
+    /// </summary>
+    private HttpRequestAction? ParseAuth(ConfigLine line, int end, string what)
+    {
+        var w = line.Words;
+        if (end is not (2 or 4) || (end == 4 && w[2] != "realm"))
+        {
+            diag.Error(line.Number, $"'{what}': expected '{what} [realm REALM] [if|unless COND]'");
+            return null;
+        }
+        if (end == 4 && w[3].AsSpan().IndexOfAny("\"\r\n\0") >= 0)
+        {
+            // The realm goes between quotes in a header (RFC 7617 2, RFC 9110 5.6.4).
+            diag.Error(line.Number, $"'{what}': the realm must not contain a double quote, CR, LF or NUL");
+            return null;
+        }
+        return new HttpRequestAction(HttpRequestActionKind.Auth, 401, null, diag.At(line.Number)) { Realm = end == 4 ? w[3] : null };
     }
 
     /// <summary>

@@ -122,7 +122,7 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             case "add-header": action = HeaderAction.Add; break;
             case "del-header": action = HeaderAction.Delete; break;
             case "": break;
-            case "deny" or "return" or "redirect" or "use-service" or "set-path" or "set-query" or "set-uri" or "set-method" when keyword == "http-request":
+            case "deny" or "return" or "redirect" or "use-service" or "set-path" or "set-query" or "set-uri" or "set-method" or "auth" when keyword == "http-request":
                 ParseRequestAction(proxy, line);
                 return;
             case "tarpit" or "silent-drop" when keyword == "http-request":
@@ -140,7 +140,7 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
                 return;
             default:
                 diag.Error(line.Number, keyword == "http-request"
-                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, deny, return, redirect, set-var, set-var-fmt, unset-var, set-path, set-query, set-uri, set-method and use-service prometheus-exporter)"
+                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, deny, return, redirect, auth, set-var, set-var-fmt, unset-var, set-path, set-query, set-uri, set-method and use-service prometheus-exporter)"
                     : $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, deny and set-status)");
                 return;
         }

@@ -1,7 +1,7 @@
 namespace Proxy.Shared.Config;
 
 /// <summary>The final `http-request` actions: the proxy answers the request itself and nothing reaches a server.</summary>
-public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction, Tarpit, SilentDrop }
+public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction, Tarpit, SilentDrop, Auth }
 
 /// <summary>`http-request redirect location|prefix|scheme` (4.4 "redirect").</summary>
 public enum RedirectKind { Location, Prefix, Scheme }
@@ -38,7 +38,11 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
     /// <summary>sc-inc-gpc0|sc-inc-gpc1|sc-inc-gpc|sc-set-gpt0.</summary>
     public StickActionConfig? Sticky { get; init; }
 
+    /// <summary>auth: `realm REALM`; null: the name of the proxy whose rule it is (HAProxy's px->id).</summary>
+    public string? Realm { get; init; }
+
     /// <summary>The kinds that answer the request themselves; the others act and the rules go on.</summary>
     public bool IsFinal => Kind is HttpRequestActionKind.Deny or HttpRequestActionKind.Return or HttpRequestActionKind.Redirect
-        or HttpRequestActionKind.UseService or HttpRequestActionKind.Tarpit or HttpRequestActionKind.SilentDrop;
+        or HttpRequestActionKind.UseService or HttpRequestActionKind.Tarpit or HttpRequestActionKind.SilentDrop
+        or HttpRequestActionKind.Auth;
 }

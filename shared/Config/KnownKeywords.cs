@@ -10,7 +10,7 @@ internal static class KnownKeywords
     /// <summary>Section keywords other than global, defaults, frontend, backend, listen.</summary>
     public static readonly HashSet<string> UnsupportedSections =
     [
-        "userlist", "mailers", "program", "http-errors", "ring", "cache", "fcgi-app",
+        "mailers", "program", "http-errors", "ring", "cache", "fcgi-app",
         "crt-store", "traces", "log-forward", "acme", "namespace_list",
     ];
 

@@ -104,6 +104,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     private LogFormatKeywordParser? _logFormats;
     private LogFormatKeywordParser LogFormats => _logFormats ??= new LogFormatKeywordParser(diag, _acls.Samples);
 
+    /// <summary>The `userlist` sections (read before the proxies), for `http_auth(NAME)` and `http_auth_group(NAME)`.</summary>
+    public IReadOnlyDictionary<string, UserListConfig> UserLists { set => _acls.Samples.UserLists = value; }
+
     /// <summary>The TLS keywords' parser, whose globals (`crt-base`, `ssl-default-bind-*`) a `bind ... ssl` starts from.</summary>
     public TlsParser Tls
     {

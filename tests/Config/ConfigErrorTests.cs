@@ -156,7 +156,7 @@ public class ConfigErrorTests
     [TestCase("backend a b", "test.cfg:1: 'backend': unexpected 'b'")]
     [TestCase("listen a/b", "test.cfg:1: 'listen': invalid character '/' in name 'a/b'")]
     [TestCase("global extra", "test.cfg:1: 'global' takes no argument, got 'extra'")]
-    [TestCase("userlist admins", "test.cfg:1: 'userlist' sections are not supported yet")]
+    [TestCase("userlist", "test.cfg:1: 'userlist': missing the userlist name")]
     [TestCase("maxconn 10", "test.cfg:1: 'maxconn' is outside of any section")]
     public void Parse_BadSectionHeader_ReportsIt(string line, string expected)
     {

@@ -417,7 +417,8 @@ internal sealed partial class HttpSession : ProxySession
             case HttpRequestActionKind.UseService:
                 await ServePrometheusAsync().ConfigureAwait(false);   // logs itself (HttpSession.Stats.cs)
                 return;
-            case HttpRequestActionKind.Return:
+            case HttpRequestActionKind.Return or HttpRequestActionKind.Auth:
+                // auth: the 401 with its challenge (4.2 "http-request auth"), prepared with the rule; LR as HAProxy logs it.
                 SetLogCause('L', 'R');
                 // No payload: the status's page (or its errorfile), as HAProxy's default-errorfiles.
                 if (action.Response is { } response) await SendErrorAsync(action.Status, response).ConfigureAwait(false);

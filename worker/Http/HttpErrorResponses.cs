@@ -44,6 +44,26 @@ internal static class HttpErrorResponses
         return Builtin.TryGetValue(status, out var m) ? m : Builtin[500];
     }
 
+    /// <summary>
+    /// `http-request auth` (4.2): the proxy's 401 page (its errorfile, else the built-in one) with every
+    /// WWW-Authenticate field removed and `WWW-Authenticate: Basic realm="REALM"` added last, as HAProxy's
+    /// http_reply_40x_unauthorized does. Built once per rule; an errorfile that is not a CRLF response falls back to the built-in page.
+    /// </summary>
+    public static byte[] WithChallenge(IReadOnlyDictionary<int, byte[]>? errorFiles, string realm)
+    {
+        var page = Get(401, errorFiles, null);
+        int end = page.AsSpan().IndexOf("\r\n\r\n"u8);
+        if (end < 0)
+        {
+            page = Builtin[401];
+            end = page.AsSpan().IndexOf("\r\n\r\n"u8);
+        }
+        var head = Encoding.Latin1.GetString(page, 0, end).Split("\r\n");
+        var kept = head.Where((line, i) => i == 0 || !line.StartsWith("WWW-Authenticate:", StringComparison.OrdinalIgnoreCase));
+        var text = string.Join("\r\n", kept) + $"\r\nWWW-Authenticate: Basic realm=\"{realm}\"";
+        return [.. Encoding.Latin1.GetBytes(text), .. page.AsSpan(end)];
+    }
+
     private static byte[] Build(int status, string reason, string text)
     {
         var body = $"<html><body><h1>{status} {reason}</h1>\n{text}\n</body></html>\n";

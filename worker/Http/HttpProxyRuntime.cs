@@ -24,7 +24,8 @@ internal sealed class HttpProxyRuntime
     /// <summary>Rules per direction and proxy that are evaluated; the active ones are a 64-bit mask per request.</summary>
     public const int MaxRules = HeaderRule.MaxPerDirection;
 
-    public HttpProxyRuntime(HttpProxySettings settings)
+    /// <param name="proxyName">the frontend's or backend's name (`http-request auth`'s default realm)</param>
+    public HttpProxyRuntime(HttpProxySettings settings, string proxyName = "")
     {
         ConnectionMode = settings.ConnectionMode;
         if (settings.ForwardFor is { } ff)
@@ -34,7 +35,7 @@ internal sealed class HttpProxyRuntime
         }
         RequestRules = Compile(settings.RequestRules);
         RequestActions = new CompiledRequestAction[settings.RequestActions.Count];
-        for (int i = 0; i < RequestActions.Length; i++) RequestActions[i] = new CompiledRequestAction(settings.RequestActions[i]);
+        for (int i = 0; i < RequestActions.Length; i++) RequestActions[i] = new CompiledRequestAction(settings.RequestActions[i], proxyName, settings.ErrorFiles);
         ResponseRules = Compile(settings.ResponseRules);
         ResponseActions = new (bool, int, byte[], CompiledCondition?)[settings.ResponseActions.Count];
         for (int i = 0; i < ResponseActions.Length; i++)

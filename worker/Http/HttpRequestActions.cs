@@ -26,7 +26,9 @@ internal sealed class CompiledRequestAction
     /// <summary>What an action that fails to rewrite the request answers (HAProxy's strict-mode: 500).</summary>
     public static CompiledRequestAction RewriteFailed { get; } = new(new HttpRequestAction(HttpRequestActionKind.Deny, 500, null, new SourceLocation("", 0)));
 
-    public CompiledRequestAction(HttpRequestAction action)
+    /// <param name="proxyName">the proxy whose rule it is: `http-request auth`'s realm when it names none</param>
+    /// <param name="errorFiles">that proxy's errorfiles: `http-request auth` answers with its 401 page</param>
+    public CompiledRequestAction(HttpRequestAction action, string proxyName = "", IReadOnlyDictionary<int, byte[]>? errorFiles = null)
     {
         Kind = action.Kind;
         Status = action.Status;
@@ -48,6 +50,9 @@ internal sealed class CompiledRequestAction
                     (action.ContentType is { } type && !noContent ? $"content-type: {type}\r\n" : "") + "cache-control: no-cache\r\nConnection: close\r\n\r\n";
                 Response = [.. Encoding.ASCII.GetBytes(head), .. body];
                 break;
+            case HttpRequestActionKind.Auth:
+                Response = HttpErrorResponses.WithChallenge(errorFiles, action.Realm ?? proxyName);
+                break;
             case HttpRequestActionKind.Redirect:
                 _redirectHead = Encoding.ASCII.GetBytes($"HTTP/1.1 {action.Status} {Reason(action.Status)}\r\ncontent-length: 0\r\nlocation: ");
                 _target = Encoding.UTF8.GetBytes(action.Target ?? "");
@@ -61,7 +66,7 @@ internal sealed class CompiledRequestAction
     public HttpRequestActionKind Kind { get; }
     public int Status { get; }
     public CompiledCondition? Condition { get; }
-    /// <summary>return: the whole response; null when the status's page (or its errorfile) is the answer.</summary>
+    /// <summary>return, auth: the whole response; null when the status's page (or its errorfile) is the answer.</summary>
     public byte[]? Response { get; }
 
     /// <summary>deny, return, redirect: the action answers the request; the others act and the rules go on.</summary>

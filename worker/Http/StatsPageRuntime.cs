@@ -43,11 +43,7 @@ internal sealed class StatsPageRuntime
     public bool Authorized(HttpHead request)
     {
         if (_tokens.Length == 0) return true;
-        if (!request.TryGetHeader("Authorization"u8, out var value)) return false;
-        value = value.Trim((byte)' ');
-        int space = value.IndexOf((byte)' ');
-        if (space <= 0 || !Ascii.EqualsIgnoreCase(value[..space], "Basic"u8)) return false;
-        var token = value[(space + 1)..].Trim((byte)' ');
+        if (!UserListRuntime.TryGetBasicToken(request, out var token)) return false;
         foreach (var t in _tokens)
             if (token.SequenceEqual(t)) return true;
         return false;

@@ -25,7 +25,7 @@ internal sealed class BackendRuntime
         Picker = new ServerPicker(this);
         Picker.Rebuild();
         Persistence = Worker.Persistence.BackendPersistence.Create(this);
-        Http = new Http.HttpProxyRuntime(config.Http);
+        Http = new Http.HttpProxyRuntime(config.Http, config.Name);
         StatsPage = config.StatsPage is { } stats ? new Http.StatsPageRuntime(stats) : null;
         ConnectTimeoutMs = Milliseconds.From(config.Timeouts.Connect);
         ServerTimeoutMs = Milliseconds.From(config.Timeouts.Server);

@@ -32,7 +32,7 @@ internal sealed class FrontendRuntime
         HttpRequestTimeoutMs = Milliseconds.From(config.Timeouts.HttpRequest ?? config.Timeouts.Client);
         HttpKeepAliveTimeoutMs = Milliseconds.From(config.Timeouts.HttpKeepAlive ?? config.Timeouts.HttpRequest ?? config.Timeouts.Client);
         HttpClientTimeoutMs = Milliseconds.From(config.Timeouts.Client);
-        Http = new Http.HttpProxyRuntime(config.Http);
+        Http = new Http.HttpProxyRuntime(config.Http, config.Name);
         StatsPage = config.StatsPage is { } stats ? new Http.StatsPageRuntime(stats) : null;
         _connectionRules = new (bool, Http.CompiledCondition?, Tables.CompiledTrack?)[config.TcpConnectionRules.Count];
         for (int i = 0; i < _connectionRules.Length; i++)

@@ -17,6 +17,7 @@ internal sealed class SampleFetcher
     private readonly VariableRef _variable;
     private readonly string? _backend;
     private readonly Tables.StickSamples? _stick;
+    private readonly UserListRuntime? _users;
 
     public SampleFetcher(SampleFetchStep step)
     {
@@ -29,6 +30,7 @@ internal sealed class SampleFetcher
         if (step.Kind == SampleFetchKind.NbSrv) _backend = step.Text;
         if (step.Kind is SampleFetchKind.StickCounter or SampleFetchKind.StickSource or SampleFetchKind.TableAvl or SampleFetchKind.TableCnt)
             _stick = new Tables.StickSamples(step);
+        if (step.UserList is { } users) _users = new UserListRuntime(users);
         // env(NAME): the worker's environment, inherited from the supervisor, read once here; unset: no sample.
         if (step.Kind == SampleFetchKind.Env && Environment.GetEnvironmentVariable(step.Text!) is { } value)
             _text2 = System.Text.Encoding.UTF8.GetBytes(value);
@@ -42,7 +44,7 @@ internal sealed class SampleFetcher
     /// was given: an ACL then tries each in turn (7.3.6 "hdr": "all occurrences are iterated over until a match").
     /// </summary>
     public bool IsMultiValued => !_hasNumber && _kind is SampleFetchKind.ReqHdr or SampleFetchKind.ResHdr or SampleFetchKind.ReqCook
-        or SampleFetchKind.UrlParam or SampleFetchKind.ReqHdrVal;
+        or SampleFetchKind.UrlParam or SampleFetchKind.ReqHdrVal or SampleFetchKind.HttpAuthGroup;
 
     /// <summary>
     /// Fetches the sample; <paramref name="iteration"/> is -1 for the sample's single value (the last occurrence, as
@@ -117,6 +119,17 @@ internal sealed class SampleFetcher
                 s = Sample.OfString(req.Version == Http1Version.Http10 ? "1.0"u8 : "1.1"u8);
                 return true;
             case SampleFetchKind.ProtoHttp: s = Sample.OfBool(true); return true;
+            case SampleFetchKind.HttpAuth: s = Sample.OfBool(_users!.Authenticate(req) >= 0); return true;
+            case SampleFetchKind.HttpAuthGroup:
+                // 7.3.6 "http_auth_group": the user's name; in an ACL, each of the user's groups in turn, which the
+                // patterns (group names) are matched against, as HAProxy's pat_match_auth.
+                int user = _users!.Authenticate(req);
+                if (user < 0) return false;
+                if (iteration < 0) { s = Sample.OfString(_users.UserName(user)); return true; }
+                var groups = _users.GroupsOf(user);
+                if (iteration >= groups.Length) return false;
+                s = Sample.OfString(groups[iteration]);
+                return true;
             case SampleFetchKind.UniqueId:
                 if (ctx.UniqueId.IsEmpty) return false;
                 s = Sample.OfString(ctx.UniqueId);

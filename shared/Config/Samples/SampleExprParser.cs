@@ -18,6 +18,9 @@ internal sealed class SampleExprParser
 
     private readonly Dictionary<(string, PatternMatch, SampleType), (IReadOnlyList<string>, IReadOnlyList<string>)> _maps = [];
 
+    /// <summary>The `userlist` sections by name (3.4), for `http_auth(NAME)` and `http_auth_group(NAME)`.</summary>
+    public IReadOnlyDictionary<string, UserListConfig> UserLists { get; set; } = new Dictionary<string, UserListConfig>();
+
     /// <summary>
     /// Parses from <paramref name="pos"/> up to the end of <paramref name="text"/> or, outside parentheses, the first
     /// <paramref name="terminator"/> (`]` for `%[...]`; '\0' for none); <paramref name="pos"/> ends on it. Null with
@@ -175,6 +178,14 @@ internal sealed class SampleExprParser
                 or SampleFetchKind.ResHdrCnt or SampleFetchKind.ReqHdrVal when !IsToken(text!):
                 error = $"fetch method {ConfigDiagnostics.Quote(def.Name)} expects a header name, got {ConfigDiagnostics.Quote(text ?? "")}";
                 return null;
+            case SampleFetchKind.HttpAuth or SampleFetchKind.HttpAuthGroup:
+                // 7.3.6 "http_auth": the argument names a `userlist` section, which the step carries to the workers.
+                if (!UserLists.TryGetValue(text ?? "", out var users))
+                {
+                    error = $"fetch method {ConfigDiagnostics.Quote(def.Name)} expects the name of a userlist, and there is no 'userlist {text}'";
+                    return null;
+                }
+                return new SampleFetchStep(def.Kind, def.Name, text, null, 0, false) { UserList = users };
         }
         return new SampleFetchStep(def.Kind, def.Name, text, text2, number, hasNumber);
     }

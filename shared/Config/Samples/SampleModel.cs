@@ -26,6 +26,8 @@ public enum SampleFetchKind
     Src, SrcPort, Dst, DstPort, FeName, BeName, Method, Path, Url, Query, Base, UrlParam, ReqHdr, ReqHdrCnt, ReqFhdr,
     ReqCook, ReqVer, Status, ResHdr, Var, Str, Int, Bool, AlwaysTrue, AlwaysFalse, Date, Rand, NbSrv, ProtoHttp,
     ReqHdrVal, ResHdrCnt, Env, UniqueId,
+    // 7.3.6 `userlist` authentication (3.4)
+    HttpAuth, HttpAuthGroup,
     // 7.3.4 TLS of the client connection
     SslFc, SslCUsed, SslFcSni, SslFcProtocol, SslFcAlpn, SslFcCipher, SslCVerify, SslCSDn, SslCIDn, SslCSerial, SslCSha1,
     SslCDer, SslCNotBefore, SslCNotAfter, SslCVersion, FcErr, SslFcErr, SslCErr, SslCCaErr,
@@ -51,7 +53,11 @@ public enum PatternMatch : byte { Str, Beg, End, Sub, Reg, Dom, Dir, Len, Found,
 /// var's default), <paramref name="Number"/> the integer one (an occurrence, `int()`, date's offset, rand's range);
 /// <paramref name="HasNumber"/> says it was given.
 /// </summary>
-public sealed record SampleFetchStep(SampleFetchKind Kind, string Name, string? Text, string? Text2, long Number, bool HasNumber);
+public sealed record SampleFetchStep(SampleFetchKind Kind, string Name, string? Text, string? Text2, long Number, bool HasNumber)
+{
+    /// <summary>http_auth, http_auth_group: the userlist named by <see cref="Text"/>, resolved at load time.</summary>
+    public UserListConfig? UserList { get; init; }
+}
 
 /// <summary>
 /// One converter, arguments typed. <paramref name="Text"/>/<paramref name="Text2"/>/<paramref name="Text3"/>: string

@@ -81,6 +81,8 @@ internal static class SampleRegistry
         new("req.ver", SampleFetchKind.ReqVer, "", SampleType.Str, SampleNeeds.Request, "req.ver"),
         new("req_ver", SampleFetchKind.ReqVer, "", SampleType.Str, SampleNeeds.Request, "req_ver"),
         new("unique-id", SampleFetchKind.UniqueId, "", SampleType.Str, SampleNeeds.Request, "unique-id"),
+        new("http_auth", SampleFetchKind.HttpAuth, "S", SampleType.Bool, SampleNeeds.Request, "http_auth(USERLIST)"),
+        new("http_auth_group", SampleFetchKind.HttpAuthGroup, "S", SampleType.Str, SampleNeeds.Request, "http_auth_group(USERLIST)"),
         new("req.proto_http", SampleFetchKind.ProtoHttp, "", SampleType.Bool, SampleNeeds.Request, "req.proto_http"),
         new("status", SampleFetchKind.Status, "", SampleType.Int, SampleNeeds.Response, "status"),
         new("res.hdr", SampleFetchKind.ResHdr, "Si", SampleType.Str, SampleNeeds.Response, "res.hdr(NAME[,OCCURRENCE])"),
