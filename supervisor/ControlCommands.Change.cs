@@ -96,7 +96,10 @@ public sealed partial class ControlCommands
         return Reply(await supervisor.SetServerAsync(target, null, w));
     }
 
-    /// <summary>`set rate-limit http-compression global KB` (kB/s); the other rates have no limiter in the workers yet.</summary>
+    /// <summary>
+    /// `set rate-limit http-compression global KB` (kB/s) and `set rate-limit connections|sessions global N` (per second,
+    /// over the instance: each worker takes its share, AcceptRateLimit); `ssl-sessions` has no limiter here yet.
+    /// </summary>
     private async Task<string> SetRateLimitAsync(string[] words, CliSession session)
     {
         switch (words)
@@ -106,8 +109,19 @@ public sealed partial class ControlCommands
                     return "Value out of range.\n";
                 await supervisor.SetCompressionRateAsync(kbps * 1024);
                 return "";
-            case [_, _, "connections" or "sessions" or "ssl-sessions", "global", _]:
-                return $"'set rate-limit {words[2]} global' is not supported by this proxy yet (no `maxconnrate`/`maxsessrate` limiter).\n";
+            case [_, _, "connections" or "sessions", "global", var text]:
+            {
+                // HAProxy reads the value with atoi(): what is not a number is 0, which lifts the limit.
+                long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long rate);
+                if (rate > int.MaxValue) return "Value out of range.\n";
+                string key = $"{Proxy.Shared.Control.WorkerMessages.RateLimit} {words[2]}";
+                await supervisor.ApplyRuntimeSettingAsync(key, $"{key} {rate}");
+                return "";
+            }
+            case [_, _, "connections" or "sessions", "global"]:
+                return "Expects an integer value.\n";
+            case [_, _, "ssl-sessions", "global", _]:
+                return "'set rate-limit ssl-sessions global' is not supported by this proxy yet (no `maxsslrate` limiter).\n";
             default:
                 return "'set rate-limit' only supports :\n" +
                        "   - 'connections global' to set the per-process maximum connection rate\n" +

@@ -88,7 +88,19 @@ public sealed partial class ControlCommands
     /// `show sess`: the sessions live in the workers and the supervisor is not on their path, so it lists none, which is
     /// HAProxy's answer for no session (its own CLI stream aside). The README says so.
     /// </summary>
-    private static Task<string> ShowSess(string[] words, CliSession session) => Task.FromResult("");
+    /// <summary>
+    /// `show sess [ID|all]`: every worker's live sessions, one HAProxy line each (ProxySession.Show.cs in the worker);
+    /// with an ID, that session's line only.
+    /// </summary>
+    private async Task<string> ShowSess(string[] words, CliSession session)
+    {
+        var lines = await supervisor.ShowSessionsAsync();
+        string? id = words.Length > 2 && words[2] != "all" ? words[2] : null;
+        var sb = new StringBuilder();
+        foreach (var line in lines)
+            if (id is null || line.StartsWith(id + ":", StringComparison.Ordinal)) sb.Append(line).Append('\n');
+        return sb.ToString();
+    }
 
     /// <summary>
     /// `show activity`: HAProxy prints per-thread figures as `name: total [ thread1 thread2 ... ]`; here the columns

@@ -27,9 +27,9 @@ public sealed partial class ControlCommands
     [
         // Changing the running proxy needs `level admin`; clear counters (maxima) and the show commands that reveal
         // traffic or the environment need `operator`, as in HAProxy 2.6 (checked against Debian's 2.6.12).
-        new(["add", "server"], "add server <bk>/<srv>", "create a new server (not supported here)", CliLevel.Admin, NotSupported("add server")),
+        new(["add", "server"], "add server <bk>/<srv>", "create a new server", CliLevel.Admin, AddServerAsync),
         new(["clear", "counters"], "clear counters [all]", "clear max statistics counters (or all counters)", CliLevel.Operator, ClearCounters),
-        new(["del", "server"], "del server <bk>/<srv>", "remove a dynamically added server (not supported here)", CliLevel.Admin, NotSupported("del server")),
+        new(["del", "server"], "del server <bk>/<srv>", "remove a server", CliLevel.Admin, DelServerAsync),
         new(["disable", "agent"], "disable agent", "disable agent checks (no agent check here)", CliLevel.Admin, NotSupported("disable agent")),
         new(["disable", "frontend"], "disable frontend <frontend>", "temporarily disable specific frontend", CliLevel.Admin, (w, _) => FrontendAsync(w, pause: true)),
         new(["disable", "health"], "disable health", "disable health checks (not supported here)", CliLevel.Admin, NotSupported("disable health")),
@@ -61,7 +61,7 @@ public sealed partial class ControlCommands
         new(["show", "proc"], "show proc", "list the workers (alias: show workers, status)", CliLevel.User, Status),
         new(["show", "servers", "conn"], "show servers conn [<backend>]", "dump server connections status (all or for a single backend)", CliLevel.User, ShowServersConn),
         new(["show", "servers", "state"], "show servers state [<backend>]", "dump volatile server information (all or for a single backend)", CliLevel.User, ShowServersState),
-        new(["show", "sess"], "show sess [id]", "report the list of current sessions (the supervisor sees none: empty)", CliLevel.Operator, ShowSess),
+        new(["show", "sess"], "show sess [id]", "report the list of current sessions (every worker's)", CliLevel.Operator, ShowSess),
         new(["show", "ssl", "cert"], "show ssl cert [<certfile>]", "display the SSL certificates used in memory, or the details of a file", CliLevel.Operator,
             (w, _) => Task.FromResult(w.Length > 4 ? "'show ssl cert' expects at most one file name.\n"
                 : SslCertReport.Render(supervisor.Config, w.Length == 4 ? w[3] : null))),

@@ -217,6 +217,7 @@ public sealed class Supervisor : IAsyncDisposable
 
     private void OnWorkerMessage(WorkerProcess worker, string line)
     {
+        if (_sessionQueries.OnMessage(line)) return;
         if (line.StartsWith(WorkerMessages.Observe + " ", StringComparison.Ordinal))
         {
             OnObserve(worker, line);
@@ -303,6 +304,43 @@ public sealed class Supervisor : IAsyncDisposable
         await _reloadGate.WaitAsync();
         try
         {
+            return await ReplaceGenerationAsync(newConfig, newCpuPlan, runtimeChange: false);
+        }
+        finally
+        {
+            _reloadGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// `add server` / `del server`: <paramref name="change"/> gets the current model (under the reload gate, so two
+    /// changes never race) and returns the next one, or HAProxy's error. The next model is served by a new generation,
+    /// as a reload starts one, but from this model rather than the file: the board grows or shrinks by the server's row
+    /// (StatsBoard.Reconfigure), every worker gets the server set in its init, and the runtime settings made so far
+    /// (`set maxconn`, `set rate-limit`, `disable frontend`) carry over. Connections in progress finish on the old
+    /// workers. A `reload` reads the file again, so dynamic servers are lost then, as in HAProxy.
+    /// </summary>
+    public async Task<string?> ChangeServersAsync(Func<ProxyConfig, (ProxyConfig? Next, string? Error)> change)
+    {
+        await _reloadGate.WaitAsync();
+        try
+        {
+            if (!_serving) return "the instance is still starting; retry once it serves";
+            var (next, error) = change(Config);
+            if (next is null) return error;
+            var result = await ReplaceGenerationAsync(next, _cpuPlan, runtimeChange: true);
+            return result.Ok ? null : result.Message.TrimEnd();
+        }
+        finally
+        {
+            _reloadGate.Release();
+        }
+    }
+
+    /// <summary>Starts a generation on <paramref name="newConfig"/> and drains the current one; the caller holds the reload gate.</summary>
+    private async Task<ReloadResult> ReplaceGenerationAsync(ProxyConfig newConfig, int[][] newCpuPlan, bool runtimeChange)
+    {
+        {
             if (_stopping) return ReloadResult.Failed("the instance is stopping");
             var (newListeners, errors) = ListenerSet.Bind(newConfig, newCpuPlan.Length, _listeners);
             if (errors.Count > 0) return ReloadResult.Failed(string.Join("\n", errors));
@@ -322,6 +360,8 @@ public sealed class Supervisor : IAsyncDisposable
                 _backoff = new CrashBackoff[newCpuPlan.Length];
                 for (int i = 0; i < _backoff.Length; i++) _backoff[i] = new CrashBackoff();
                 _generation++;
+                // A server added or deleted at run time is no reload: what the runtime API set stays in force.
+                if (runtimeChange) CarryRuntimeSettings(old._generation, _generation);
             }
             try
             {
@@ -333,6 +373,7 @@ public sealed class Supervisor : IAsyncDisposable
                 Log.Error(e, "starting the new generation failed");
                 lock (_gate)
                 {
+                    if (runtimeChange) CarryRuntimeSettings(_generation, old._generation);
                     (Config, _listeners, _cpuPlan, _backoff, _generation) = old;
                     _board = _board.Reconfigure(StatObjects.FromConfig(old.Config), generation: old._generation);
                 }
@@ -340,7 +381,7 @@ public sealed class Supervisor : IAsyncDisposable
                 Log.Error($"reload failed, generation {old._generation} keeps serving: {e.Message}");
                 return ReloadResult.Failed($"new workers failed: {e.Message}");
             }
-            ReloadCount++;
+            if (!runtimeChange) ReloadCount++;
             Servers.KeepOnly(newConfig);
             TimeSpan drain = newConfig.Global.HardStopAfter ?? DefaultDrainTimeout;
             foreach (var w in oldWorkers) await w.DrainAsync(drain);
@@ -348,13 +389,16 @@ public sealed class Supervisor : IAsyncDisposable
             var retired = old._listeners;
             retired.HandOverTo(newListeners);
             _ = CloseWhenGoneAsync(oldWorkers, retired);
-            Log.Info($"reloaded: generation {_generation} serving, {oldWorkers.Count} old worker(s) draining");
+            Log.Info($"{(runtimeChange ? "servers changed at run time" : "reloaded")}: generation {_generation} serving, {oldWorkers.Count} old worker(s) draining");
             return ReloadResult.Succeeded(changes, oldWorkers.Count, _generation);
         }
-        finally
-        {
-            _reloadGate.Release();
-        }
+    }
+
+    // Moves the runtime settings kept for generation `from` to generation `to` (caller holds _gate).
+    private void CarryRuntimeSettings(int from, int to)
+    {
+        if (_runtimeGeneration == from) _runtimeGeneration = to;
+        if (_compressionRate is { } rate && rate.Generation == from) _compressionRate = (to, rate.BytesPerSecond);
     }
 
     /// <summary>
@@ -370,6 +414,16 @@ public sealed class Supervisor : IAsyncDisposable
         Log.Info($"server {target}: state {setting.State ?? "as configured"}, weight {setting.Weight?.ToString() ?? "as configured"}" +
                  $"{(setting.Address is { } a ? $", address {a}" : "")}{(setting.CheckPort is { } p ? $", check port {p}" : "")}");
         return null;
+    }
+
+    private readonly SessionQueries _sessionQueries = new();
+
+    /// <summary>`show sess`: every running worker's live sessions (a draining worker no longer reads its channel).</summary>
+    public Task<List<string>> ShowSessionsAsync()
+    {
+        List<WorkerProcess> running;
+        lock (_gate) running = _workers.FindAll(w => w.State == WorkerState.Running);
+        return _sessionQueries.AskAsync(running);
     }
 
     /// <summary>Sends <paramref name="line"/> to every worker of the current generation (the runtime API's changes).</summary>

@@ -13,7 +13,7 @@ namespace Proxy.Worker;
 /// server selection, connect/retry, bidirectional forwarding, timeouts, health checks and counters.
 /// The engine never owns a listening socket alone: stopping disposes only its own Socket objects.
 /// </summary>
-public sealed class ProxyEngine : IAsyncDisposable
+public sealed partial class ProxyEngine : IAsyncDisposable
 {
     private const long MaxTimerPeriodMs = 100;
     private const int MaxAcceptPerTurn = 64;   // HAProxy's tune.maxaccept default (single process)
@@ -365,6 +365,11 @@ public sealed class ProxyEngine : IAsyncDisposable
                 if (!HasConnectionRoom(fe))
                 {
                     await WaitForConnectionRoomAsync(fe, stop).ConfigureAwait(false);
+                    continue;
+                }
+                if (AcceptRateWait(Environment.TickCount64) is > 0 and var rateWait)
+                {
+                    await Task.Delay(rateWait, stop).ConfigureAwait(false);   // over `maxconnrate`/`maxsessrate`: the queue waits
                     continue;
                 }
                 Socket client;

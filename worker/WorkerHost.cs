@@ -47,6 +47,7 @@ public sealed class WorkerHost
         await using var engine = new ProxyEngine(config, listeners, Log, counts, init.Slot);
         if (!DropPrivileges(config.Global)) return 1;
 
+        engine.SetAcceptRates(config.Global.MaxConnRate, config.Global.MaxSessRate, init.Workers);
         if (init.CompressionRate is { } compressionRate) engine.Compression.SetRateLimit(compressionRate);
         foreach (var message in init.RuntimeMessages ?? []) ApplyRuntimeSetting(engine, message); // null from an older supervisor
         foreach (var change in init.ServerOverrides)
@@ -86,7 +87,7 @@ public sealed class WorkerHost
             c.Cancel = true;
             drainOrder.TrySetResult(OrphanDrainTimeout(config));
         });
-        _ = Task.Run(async () => drainOrder.TrySetResult(await WaitForDrainOrderAsync(channel, config, engine)));
+        _ = Task.Run(async () => drainOrder.TrySetResult(await WaitForDrainOrderAsync(channel, config, engine, init.Slot)));
         TimeSpan drainTimeout = await drainOrder.Task;
         boardSlot.SetState(WorkerSlotState.Draining);
         bool clean = await engine.DrainAsync(drainTimeout);
@@ -150,7 +151,7 @@ public sealed class WorkerHost
     /// Reads the supervisor's messages: applies `server` settings as they come, and returns at `drain MS`
     /// (or at end-of-file: the supervisor died, so drain on our own).
     /// </summary>
-    private static async Task<TimeSpan> WaitForDrainOrderAsync(Socket channel, ProxyConfig config, ProxyEngine engine)
+    private static async Task<TimeSpan> WaitForDrainOrderAsync(Socket channel, ProxyConfig config, ProxyEngine engine, int slot)
     {
         var reader = new ChannelLineReader(channel, MaxSupervisorLine);
         while (true)
@@ -185,11 +186,31 @@ public sealed class WorkerHost
                 && long.TryParse(message.AsSpan(WorkerMessages.CompressionRate.Length + 1), out long compRate))
                 engine.Compression.SetRateLimit(compRate);
             else if (message.StartsWith(WorkerMessages.MaxConn + " ", StringComparison.Ordinal)
-                || message.StartsWith(WorkerMessages.Frontend + " ", StringComparison.Ordinal))
+                || message.StartsWith(WorkerMessages.Frontend + " ", StringComparison.Ordinal)
+                || message.StartsWith(WorkerMessages.RateLimit + " ", StringComparison.Ordinal))
                 ApplyRuntimeSetting(engine, message);
+            else if (message.StartsWith(WorkerMessages.ShowSess + " ", StringComparison.Ordinal))
+                _ = ReplySessionsAsync(channel, engine, slot, message[(WorkerMessages.ShowSess.Length + 1)..]);
             else if (ServerOverride.FromMessage(message) is { } change
                 && ServerOverrides.Apply(engine, change) is { } problem)
                 Log.Warn($"server setting not applied: {problem}");
+        }
+    }
+
+    /// <summary>`show sess`: this worker's sessions, one `sess ID LINE` each, then `sess-end ID`, sent as one write.</summary>
+    private static async Task ReplySessionsAsync(Socket channel, ProxyEngine engine, int slot, string id)
+    {
+        var reply = new System.Text.StringBuilder();
+        foreach (var line in engine.DescribeSessions(slot))
+            reply.Append(WorkerMessages.Sess).Append(' ').Append(id).Append(' ').Append(line).Append('\n');
+        reply.Append(WorkerMessages.SessEnd).Append(' ').Append(id);
+        try
+        {
+            await WorkerChannel.SendLineAsync(channel, reply.ToString(), CancellationToken.None);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The supervisor is gone; nobody asked any more.
         }
     }
 
@@ -199,6 +220,7 @@ public sealed class WorkerHost
         string? problem = message.Split(' ') switch
         {
             [WorkerMessages.Frontend, var name, ("disable" or "enable") and var action] => engine.SetFrontendPaused(name, action == "disable"),
+            [WorkerMessages.RateLimit, var which, var n] when long.TryParse(n, out long v) => engine.SetAcceptRate(which, v),
             [_, "global", var n] when long.TryParse(n, out long v) => engine.SetMaxConn(null, v),
             [_, "frontend", var name, var n] when long.TryParse(n, out long v) => engine.SetMaxConn(name, v),
             _ => "malformed",

@@ -21,6 +21,10 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
         ["resetenv"] = "the lines below see only the named variables",
         ["log-tag"] = "the syslog tag of traffic log lines (default `proxy`)",
         ["log-send-hostname"] = "the host name in the syslog header of traffic log lines (the given name, or the machine's)",
+        ["maxconnrate"] = "connections accepted per second over the instance, each worker taking its share",
+        ["maxsessrate"] = "sessions per second over the instance, each worker taking its share",
+        ["node"] = "the node name `stats show-node` shows when it names none (default: the host name)",
+        ["description"] = "the text `stats show-desc` shows when it gives none",
     };
 
     /// <summary>Keywords accepted with a warning, and why each has no effect here.</summary>
@@ -28,12 +32,8 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
     {
         ["mworker-max-reloads"] = "workers are never reloaded in place: a reload starts new workers and the old ones drain until `hard-stop-after`",
         ["ulimit-n"] = "the supervisor does not change RLIMIT_NOFILE: set LimitNOFILE in the systemd unit (the package's unit does)",
-        ["maxconnrate"] = "no per-second connection rate limit is enforced here; `maxconn` bounds concurrent connections",
-        ["maxsessrate"] = "no per-second session rate limit is enforced here; `maxconn` bounds concurrent connections",
         ["maxpipes"] = "splicing takes its pipes per connection, bounded by `maxconn`, and falls back to copying when the kernel refuses one",
         ["spread-checks"] = "health checks are spread over their first interval at start and not jittered after that",
-        ["node"] = "only the stats page shows it, and here it takes its node name from `stats show-node NAME` (else the host name)",
-        ["description"] = "only the stats page shows it, and here it takes its text from `stats show-desc TEXT`",
         ["server-state-file"] = "server states are not loaded from a file: after a reload, servers start as their configuration says and checks settle them",
         ["tune.maxaccept"] = "each worker accepts as many connections as are ready, bounded by `maxconn`",
         ["tune.maxrewrite"] = "header rewrites do not take room from the request buffer here: `tune.bufsize` bounds the headers as received",
@@ -107,6 +107,18 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
                 if (w.Count < 2) diag.Error(n, "'unsetenv': missing argument, expected 'unsetenv NAME...'");
                 return true;
             case "resetenv":
+                return true;
+            case "node" or "description":
+                // 3.1: several words are one text (HAProxy joins them, as `description`'s doc says).
+                if (w.Count < 2) diag.Error(n, $"'{line.Keyword}': missing argument");
+                else if (line.Keyword == "node") settings = settings with { Node = string.Join(' ', w.Skip(1)) };
+                else settings = settings with { Description = string.Join(' ', w.Skip(1)) };
+                return true;
+            case "maxconnrate" or "maxsessrate":
+                // 3.2 "maxconnrate", "maxsessrate": per second, 0 (the default) for no limit.
+                if (LineChecks.Exactly(diag, line, 1, $"{line.Keyword} NUMBER")
+                    && LineChecks.TryInt(diag, n, line.Keyword, w[1], 0, int.MaxValue, out int rate))
+                    settings = line.Keyword == "maxconnrate" ? settings with { MaxConnRate = rate } : settings with { MaxSessRate = rate };
                 return true;
             case "log-tag":
                 if (LineChecks.Exactly(diag, line, 1, "log-tag STRING"))

@@ -139,6 +139,18 @@ public sealed record GlobalSettings(
     /// <summary>TLS globals: `crt-base`, `ca-base`, `ssl-default-*`, `ssl-server-verify` (TlsConfig.cs).</summary>
     public TlsGlobalSettings Tls { get; init; } = TlsGlobalSettings.Default;
 
+    /// <summary>`maxconnrate N`: connections accepted per second over the instance (each worker takes its share); 0: none.</summary>
+    public int MaxConnRate { get; init; }
+
+    /// <summary>`maxsessrate N`: sessions per second over the instance, counted where connections are accepted here; 0: none.</summary>
+    public int MaxSessRate { get; init; }
+
+    /// <summary>`node NAME`: what `stats show-node` without a name shows; null: the host name (HAProxy's default).</summary>
+    public string? Node { get; init; }
+
+    /// <summary>`description TEXT`: what `stats show-desc` without a text shows; null: nothing.</summary>
+    public string? Description { get; init; }
+
     public static GlobalSettings Default { get; } = new(
         MaxConn: 4096, NbProc: null, CpuMaps: [], PidFile: null, StatsSocket: null,
         User: null, Group: null, Chroot: null, Daemon: false, Logs: [],

@@ -32,10 +32,10 @@ public sealed record StatsPageConfig(
     /// <summary>`stats show-legends`: the info block explains the colours and the columns.</summary>
     public bool ShowLegends { get; init; }
 
-    /// <summary>`stats show-node [NAME]`: the node's name in the page title; null: not shown.</summary>
+    /// <summary>`stats show-node [NAME]`: the node's name in the page title; "": the global `node`; null: not shown.</summary>
     public string? ShowNode { get; init; }
 
-    /// <summary>`stats show-desc [DESCRIPTION]`: a description under the title; null: not shown.</summary>
+    /// <summary>`stats show-desc [DESCRIPTION]`: a description under the title; "": the global `description`; null: not shown.</summary>
     public string? ShowDesc { get; init; }
 }
 

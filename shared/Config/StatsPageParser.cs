@@ -65,12 +65,12 @@ internal sealed class StatsPageParser(ConfigDiagnostics diag, AclParser acls)
                 if (LineChecks.Exactly(diag, line, 0, keyword, keywordWords: 2)) Own(proxy, line).ShowLegends = true;
                 break;
             case "show-node":
-                // Without a name, HAProxy shows the global `node`, which defaults to the host name.
+                // Without a name, HAProxy shows the global `node`, which defaults to the host name ("": the page resolves it).
                 if (w.Count > 3) diag.Error(n, $"'stats show-node': unexpected {ConfigDiagnostics.Quote(w[3])}, expected 'stats show-node [NAME]'");
-                else Own(proxy, line).ShowNode = w.Count == 3 ? w[2] : Environment.MachineName;
+                else Own(proxy, line).ShowNode = w.Count == 3 ? w[2] : "";
                 break;
             case "show-desc":
-                // Without a text, HAProxy shows the global `description` (not a keyword here: empty).
+                // Without a text, HAProxy shows the global `description` ("": the page resolves it).
                 Own(proxy, line).ShowDesc = w.Count > 2 ? string.Join(' ', w.Skip(2)) : "";
                 break;
             case "scope":

@@ -85,4 +85,10 @@ public static class WorkerMessages
     public const string MaxConn = "maxconn";
     // `frontend NAME disable|enable`: the runtime API's `disable|enable frontend` (kept like `maxconn` for new workers)
     public const string Frontend = "frontend";
+    // `show-sess ID`: the runtime API's `show sess`; the worker answers `sess ID LINE` per session, then `sess-end ID`
+    public const string ShowSess = "show-sess";
+    public const string Sess = "sess";                 // worker -> supervisor: one `show sess` line
+    public const string SessEnd = "sess-end";          // worker -> supervisor: the last of them
+    // `ratelimit connections|sessions N`: `set rate-limit ... global` (the instance's rate; kept like `maxconn` for new workers)
+    public const string RateLimit = "ratelimit";
 }

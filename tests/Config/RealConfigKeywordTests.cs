@@ -56,6 +56,28 @@ public class RealConfigKeywordTests
     }
 
     [Test]
+    public void MaxConnRate_MaxSessRate_AreTakenWithoutWarning()
+    {
+        var r = ParseGlobal("maxconnrate 100", "maxsessrate 50");
+        Assert.That((r.Errors.Count, r.Warnings.Count), Is.EqualTo((0, 0)), string.Join("\n", r.Warnings));
+        Assert.That((r.Config!.Global.MaxConnRate, r.Config.Global.MaxSessRate), Is.EqualTo((100, 50)));
+        Assert.That(ParseGlobal("maxconnrate -1").Errors.Select(e => e.ToString()), Has.Some.Contains("maxconnrate"));
+        Assert.That(ParseGlobal("maxsessrate").Errors.Select(e => e.ToString()), Has.Some.Contains("maxsessrate"));
+    }
+
+    [Test]
+    public void NodeAndDescription_FeedTheStatsPageDefaults()
+    {
+        var r = Parse(Lines("global", "node lb1", "description edge balancer") + Lines(
+            "defaults", "mode http", "timeout connect 1s", "timeout client 1s", "timeout server 1s",
+            "listen stats", "bind 127.0.0.1:8404", "stats enable", "stats show-node", "stats show-desc"));
+        Assert.That((r.Errors.Count, r.Warnings.Count), Is.EqualTo((0, 0)), string.Join("\n", r.Errors.Concat(r.Warnings)));
+        Assert.That((r.Config!.Global.Node, r.Config.Global.Description), Is.EqualTo(("lb1", "edge balancer")));
+        var page = r.Config.Frontends.Single(f => f.Name == "stats").StatsPage!;
+        Assert.That((page.ShowNode, page.ShowDesc), Is.EqualTo(("", "")), "empty: the page shows the global ones");
+    }
+
+    [Test]
     public void MasterWorker_IsAcceptedWithoutWarning()
     {
         var r = ParseGlobal("master-worker", "master-worker no-exit-on-failure");
@@ -64,12 +86,8 @@ public class RealConfigKeywordTests
 
     [TestCase("mworker-max-reloads 3")]
     [TestCase("ulimit-n 65536")]
-    [TestCase("maxconnrate 100")]
-    [TestCase("maxsessrate 100")]
     [TestCase("maxpipes 1000")]
     [TestCase("spread-checks 5")]
-    [TestCase("node lb1")]
-    [TestCase("description edge balancer")]
     [TestCase("server-state-file /var/lib/haproxy/state")]
     [TestCase("tune.maxaccept 64")]
     [TestCase("tune.maxrewrite 1024")]

@@ -75,8 +75,8 @@ internal sealed partial class HttpSession
                 contentType = "text/html; charset=utf-8";
                 var view = new StatsPageView
                 {
-                    Uri = config.Uri, HideVersion = config.HideVersion, ShowLegends = config.ShowLegends, Node = config.ShowNode,
-                    Description = config.ShowDesc, Scope = config.Scope, UpOnly = options.UpOnly, NoRefresh = options.NoRefresh,
+                    Uri = config.Uri, HideVersion = config.HideVersion, ShowLegends = config.ShowLegends, Node = config.ShowNode is "" ? _engine.Config.Global.Node ?? Environment.MachineName : config.ShowNode,
+                    Description = config.ShowDesc is "" ? _engine.Config.Global.Description ?? "" : config.ShowDesc, Scope = config.Scope, UpOnly = options.UpOnly, NoRefresh = options.NoRefresh,
                     WorkerSlot = slot, Admin = admin, ActionStatus = options.ActionStatus, ServedByPid = Environment.ProcessId,
                     Version = StatsPageSource.Version,
                 };

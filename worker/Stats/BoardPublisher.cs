@@ -117,7 +117,8 @@ internal sealed class BoardPublisher
                 _ when !s.HasAddress => StatStatus.Maint,    // resolution maintenance (ServerRuntime.HasAddress)
                 ServerAdminState.Maint => StatStatus.Maint,
                 ServerAdminState.Drain when s.IsUp => StatStatus.Drain,
-                _ => s.IsUp ? StatStatus.Up : StatStatus.Down,
+                // HAProxy shows "no check" for a server in service that is not checked (stats.c: SRV_STATS_STATE_NO_CHECK).
+                _ => !s.IsUp ? StatStatus.Down : s.Config.Check ? StatStatus.Up : StatStatus.NoCheck,
             };
             _slot.Set(o, StatField.Status, (long)status);
             _slot.Set(o, StatField.Weight, s.Weight);

@@ -1,0 +1,9 @@
+namespace Proxy.Worker.Forwarding;
+
+// `show sess` (ProxySession.Show.cs): an http session is in the backend its current request chose.
+internal sealed partial class HttpSession
+{
+    internal override Runtime.BackendRuntime? CurrentBackend => _tx.Backend;
+
+    internal override Runtime.ServerRuntime? CurrentServer => _tx.Server;
+}

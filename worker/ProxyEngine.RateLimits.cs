@@ -1,0 +1,43 @@
+using Proxy.Worker.Runtime;
+
+namespace Proxy.Worker;
+
+// `maxconnrate`, `maxsessrate` and `set rate-limit connections|sessions global` (AcceptRateLimit says how they are shared).
+public sealed partial class ProxyEngine
+{
+    private readonly AcceptRateLimit _connectionRate = new();
+    private readonly AcceptRateLimit _sessionRate = new();
+    private int _rateWorkers = 1;
+
+    /// <summary>The instance's limits from the config, and the number of workers that share them.</summary>
+    public void SetAcceptRates(long connectionsPerSecond, long sessionsPerSecond, int workers)
+    {
+        _rateWorkers = Math.Max(1, workers);
+        _connectionRate.Set(connectionsPerSecond, _rateWorkers);
+        _sessionRate.Set(sessionsPerSecond, _rateWorkers);
+    }
+
+    /// <summary>`set rate-limit connections|sessions global N` (0: none); null, or why not.</summary>
+    public string? SetAcceptRate(string which, long perSecond)
+    {
+        if (perSecond < 0) return "negative rate";
+        switch (which)
+        {
+            case "connections": _connectionRate.Set(perSecond, _rateWorkers); return null;
+            case "sessions": _sessionRate.Set(perSecond, _rateWorkers); return null;
+            default: return $"unknown rate '{which}'";
+        }
+    }
+
+    /// <summary>
+    /// 0 when the next connection may be accepted now (counted by both limits), else the milliseconds to wait. A
+    /// session here begins at accept, so `maxsessrate` counts where `maxconnrate` does (HAProxy counts sessions after
+    /// `tcp-request connection` rules: a connection they reject counts here too).
+    /// </summary>
+    private int AcceptRateWait(long now)
+    {
+        int wait = _connectionRate.TryTake(now);
+        if (wait > 0) return wait;
+        return _sessionRate.TryTake(now);
+    }
+}
