@@ -137,7 +137,7 @@ internal sealed class ResolversSectionParser(ConfigDiagnostics diag, HostResolve
         return host.Count(c => c == ':') == 1;
     }
 
-    /// <summary>`parse-resolv-conf`: every `nameserver ADDRESS` line of resolv.conf(5), port 53, named like HAProxy's (`resolvconf:N`... by address).</summary>
+    /// <summary>`parse-resolv-conf`: every `nameserver ADDRESS` line of resolv.conf(5), on port 53, named by its address.</summary>
     private List<NameserverConfig> ReadResolvConf(ResolversConfig r, int n)
     {
         var result = new List<NameserverConfig>();

@@ -142,7 +142,7 @@ public sealed class DnsDiscoveryTests
             a => a.Contains("two") && a.Contains("three"), "round robin over both origins");
         Assert.That(seen, Has.None.EqualTo("503"), "the slot in maintenance takes no traffic");
         var csv = _proxy.Ctl("stats", "--csv").Stdout.Split('\n');
-        Assert.That(csv.Single(l => l.StartsWith("be_pool,web3,")), Does.Contain(",MAINT,"), "a row per server on the stats board");
+        Assert.That(csv.Where(l => l.StartsWith("be_pool,web3,")), Is.Not.Empty.And.All.Contains(",MAINT,"), "a row per server on the stats board");
     }
 
     [Test]
