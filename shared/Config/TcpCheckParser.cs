@@ -195,6 +195,8 @@ internal sealed class TcpCheckParser(ConfigDiagnostics diag)
                 default: rule = rule with { Comment = value }; break;
             }
         }
+        if (rule.Ssl)
+            diag.Warning(n, "'tcp-check connect ssl': the check does not verify the server's certificate here (as 'verify none'); it checks that TLS answers");
         if ((rule.Sni is not null || rule.Alpn is not null) && !rule.Ssl)
             diag.Warning(n, "'tcp-check connect': 'sni' and 'alpn' have no effect without 'ssl'");
         return rule;

@@ -183,7 +183,7 @@ public static class PrometheusExporter
             case Value.CheckStatus:
             {
                 var code = (CheckStatusCode)v;
-                for (var c = CheckStatusCode.Unknown; c <= CheckStatusCode.Hana; c++)
+                for (var c = CheckStatusCode.Unknown; c <= CheckStatusCode.L6Rsp; c++)
                     Line(sb, name, labels + $",state=\"{CheckStatusCodes.Word(c)}\"", c == code ? "1" : "0");
                 break;
             }

@@ -34,7 +34,7 @@ public class ConfigErrorTests
     [TestCase("backend", "balance fastest", "test.cfg:5: 'balance': unknown algorithm 'fastest'")]
     [TestCase("backend", "balance roundrobin extra", "test.cfg:5: 'balance': unexpected 'extra', expected 'balance roundrobin'")]
     [TestCase("backend", "retries many", "test.cfg:5: 'retries': expected an integer")]
-    [TestCase("backend", "option ldap-check", "test.cfg:5: 'option ldap-check' is not supported yet")]
+    [TestCase("backend", "option spop-check", "test.cfg:5: 'option spop-check' is not supported yet")]
     [TestCase("backend", "option frobnicate", "test.cfg:5: 'option': unknown option 'frobnicate'")]
     [TestCase("backend", "no option frobnicate", "test.cfg:5: 'no option': unknown option 'frobnicate'")]
     [TestCase("frontend", "acl is_api path_beg /api", "test.cfg:5: 'acl' requires 'mode http'")]
