@@ -59,6 +59,7 @@ public sealed class DynamicServerTests
     {
         Assert.That(await Cli($"add server be/s2 127.0.0.1:{_e2.Port} weight 1"), Is.EqualTo("New server registered.\n\n"));
         Assert.That(await StatRow("be/s2"), Does.Contain(",MAINT,"), "on the board, in maintenance");
+        Assert.That(await StatRow("be/s1"), Does.Contain(",no check,"), "a server in service without checks: HAProxy's \"no check\"");
         await SendAsync(30);
         Assert.That(_e2.Connections, Is.EqualTo(0), "a new server takes no traffic before `enable server`");
 
