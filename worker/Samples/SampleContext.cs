@@ -35,19 +35,21 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
     /// <summary>Every backend of the engine, for `nbsrv(NAME)`.</summary>
     public IReadOnlyList<BackendRuntime> Backends { get; set; } = [];
     /// <summary>The `sess.` variables (the connection's) and the `txn.`/`req.`/`res.` ones (the request's).</summary>
-    public VariableStore SessionVariables { get; } = new();
-    public VariableStore TransactionVariables { get; } = new();
+    // Created when first used: most sessions use none, and an idle one then holds neither (perf/README.md).
+    public VariableStore SessionVariables => _sessionVariables ??= new();
+    public VariableStore TransactionVariables => _transactionVariables ??= new();
+    private VariableStore? _sessionVariables, _transactionVariables;
     /// <summary>`capture request|response header`: what the log prints as %hr and %hs.</summary>
     public HeaderCaptures Captures { get; } = new();
 
-    private byte[] _uniqueId = new byte[128];
+    private byte[] _uniqueId = [];   // allocated when a frontend with `unique-id-format` first renders one
     private int _uniqueIdLength;
 
     /// <summary>The request's unique id (`unique-id-format`, %ID, the `unique-id` fetch); empty when none.</summary>
     public ReadOnlySpan<byte> UniqueId => _uniqueId.AsSpan(0, _uniqueIdLength);
 
     /// <summary>A buffer to render the unique id into, then <see cref="SetUniqueIdLength"/>.</summary>
-    public Span<byte> UniqueIdBuffer => _uniqueId;
+    public Span<byte> UniqueIdBuffer => _uniqueId.Length > 0 ? _uniqueId : (_uniqueId = new byte[128]);
 
     public void SetUniqueIdLength(int length) => _uniqueIdLength = Math.Max(0, length);
 
@@ -59,14 +61,14 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
         {
             if (ReferenceEquals(value, _backend)) return;
             _backend = value;
-            BackendName = value is null ? [] : Encoding.UTF8.GetBytes(value.Name);
+            BackendName = value is null ? [] : value.NameBytes;
         }
     }
 
     /// <summary>A new request on the connection: its variables are forgotten.</summary>
     public void BeginTransaction()
     {
-        TransactionVariables.Clear();
+        _transactionVariables?.Clear();
         Captures.Clear();
         RequestLine.Clear();
         Response = null;
