@@ -7,7 +7,7 @@
 #   --rounds N         runs of each workload per side, alternated (default 3; median reported)
 #   --duration S       seconds per wrk run (default 5)
 #   --conns N          idle connections for the memory figure, http and tcp (default 4000)
-#   --many N           sessions held at once by two instances of each proxy, figure 7 (default 20000; 0: skip)
+#   --many N           sessions held at once by three instances of each proxy, figure 7 (default 20000; 0: skip)
 #   --out FILE         results file (default perf/results/<date>-<host>[-quick].md)
 #   --skip-reload      --skip-board       leave out figure 6 / the stats board micro-benchmark
 #   --only W[,W...]    A/B mode while optimizing: only these workloads of figures 1-4 (ka, close, big,
@@ -165,37 +165,37 @@ fi
 
 # Figure 7: HELD_MANY idle sessions at once (default 20,000). The open-file limit here is 20,000 per process, hard
 # (ulimit -Hn; root cannot raise it in this container), and a proxied keep-alive session costs the proxy 2 descriptors,
-# so no single process of either proxy can hold 20,000: each side runs two instances (this proxy: supervisor + 1 worker;
-# HAProxy: master + 1 thread) with `option http-server-close` (HAProxy 4.2: the server connection closes after each
-# response; the client connection stays open), so a session holds 1 descriptor in the proxy and none in nginx, and
-# each instance holds half the sessions: 10,000 + ~20 descriptors of 20,000. The clients are two holdconns.py of
-# 10,000 connections each (one per instance). Memory = RSS of both instances (held - idle), per session.
+# so no single process of either proxy can hold 20,000: each side runs MANY_INSTANCES instances (this proxy: supervisor
+# + 1 worker; HAProxy: master + 1 thread) with `option http-server-close` (HAProxy 4.2: the server connection closes
+# after each response; the client connection stays open), so a session holds 1 descriptor in the proxy and none in
+# nginx, and each instance holds its share. One holdconns.py per instance. Memory = RSS of all instances (held - idle), per session.
 measure_many() { # measure_many SIDE
-    local side=$1 half=$((HELD_MANY / 2)) i port base pids=() idle=0 held=0 opened=0 failed=0 hp hps=()
+    local side=$1 n=$MANY_INSTANCES i port base pids=() idle=0 held=0 opened=0 failed=0 hp hps=() each
+    each=$(( (HELD_MANY + n - 1) / n ))
     base=$MANY_HAPROXY_PORT; [[ $side == proxy ]] && base=$MANY_PROXY_PORT
-    for i in 0 1; do
+    for i in $(seq 0 $((n - 1))); do
         port=$((base + i))
-        if [[ $side == proxy ]]; then MODE=http MAXCONN=$((half + 500)) EXTRA_DEFAULTS="option http-server-close" start_proxy "many$i" "$port" "$OPORT"
-        else MODE=http MAXCONN=$((half + 500)) EXTRA_DEFAULTS="option http-server-close" start_haproxy "many$i" "$port" "$OPORT"; fi
+        if [[ $side == proxy ]]; then MODE=http MAXCONN=$((each + 300)) EXTRA_DEFAULTS="option http-server-close" start_proxy "many$i" "$port" "$OPORT"
+        else MODE=http MAXCONN=$((each + 300)) EXTRA_DEFAULTS="option http-server-close" start_haproxy "many$i" "$port" "$OPORT"; fi
         pin "$CLIENT_CPUS" wrk -t1 -c10 -d1s "http://127.0.0.1:$port/small" >/dev/null 2>&1 || true
     done
     sleep 3
-    for i in 0 1; do
+    for i in $(seq 0 $((n - 1))); do
         if [[ $side == proxy ]]; then pids+=("$(proxy_pid "many$i")"); else pids+=("$(haproxy_pid "many$i")"); fi
         idle=$((idle + $(rss_kb "${pids[$i]}")))
     done
-    for i in 0 1; do
+    for i in $(seq 0 $((n - 1))); do
         port=$((base + i))
-        pin "$CLIENT_CPUS" python3 "$PERF/lib/holdconns.py" --port "$port" -n "$half" --hold 180 \
+        pin "$CLIENT_CPUS" python3 "$PERF/lib/holdconns.py" --port "$port" -n "$each" --hold 180 \
             >"$WORK/many-$side-$i.out" 2>"$WORK/many-$side-$i.err" &
         hp=$!; hps+=("$hp"); _started_pids+=("$hp")
     done
-    for i in 0 1; do
+    for i in $(seq 0 $((n - 1))); do
         for _ in $(seq 1200); do grep -qs READY "$WORK/many-$side-$i.out" && break; kill -0 "${hps[$i]}" 2>/dev/null || break; sleep 0.1; done
         grep -q READY "$WORK/many-$side-$i.out" || die "holdconns did not get ready: $(cat "$WORK/many-$side-$i.err")"
     done
     sleep 3
-    for i in 0 1; do
+    for i in $(seq 0 $((n - 1))); do
         held=$((held + $(rss_kb "${pids[$i]}")))
         opened=$((opened + $(sed -n 's/.*opened=\([0-9]*\).*/\1/p' "$WORK/many-$side-$i.out")))
         failed=$((failed + $(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$WORK/many-$side-$i.out")))
@@ -207,9 +207,12 @@ measure_many() { # measure_many SIDE
     record "$side" 1 many failed "$failed"
     record "$side" 1 many per_conn_b "$(awk -v a="$idle" -v b="$held" -v n="$opened" 'BEGIN { printf "%.0f", n ? (b - a) * 1024 / n : 0 }')"
     log "  $opened sessions held by $side ($failed failed): RSS $idle kB idle, $held kB held"
-    for i in 0 1; do if [[ $side == proxy ]]; then stop_proxy "many$i"; else stop_haproxy "many$i"; fi; done
+    for i in $(seq 0 $((n - 1))); do if [[ $side == proxy ]]; then stop_proxy "many$i"; else stop_haproxy "many$i"; fi; done
 }
-MANY_PROXY_PORT=${BENCH_MANY_PROXY_PORT:-18083} MANY_HAPROXY_PORT=${BENCH_MANY_HAPROXY_PORT:-18085}
+MANY_PROXY_PORT=${BENCH_MANY_PROXY_PORT:-18083} MANY_HAPROXY_PORT=${BENCH_MANY_HAPROXY_PORT:-18093}
+# HAProxy sizes its descriptors as 2 per maxconn whatever the options (maxconn 10,500 -> 21,037: "Cannot raise FD
+# limit ... limit is 20000", fatal), so one instance holds at most ~9,980: three instances per side, 6,667 each.
+MANY_INSTANCES=${BENCH_MANY_INSTANCES:-3}
 if (( HELD_MANY > 0 )) && [[ -z $ONLY || $ONLY == *",many,"* ]]; then
     for side in proxy haproxy; do measure_many "$side"; done
 fi

@@ -90,7 +90,7 @@ for mode in ("http", "tcp"):
 many = meta.get("many")
 po, ho = med("proxy", "many", "opened"), med("haproxy", "many", "opened")
 if po is not None or ho is not None:
-    rows.append(f"| 7 | sessions held at once (of {many}; two instances per side, `option http-server-close`) | {fmt(po, 0)} | {fmt(ho, 0)} | n/a | {ratio(po, ho)} | n/a |")
+    rows.append(f"| 7 | sessions held at once (of {many}; three instances per side, `option http-server-close`) | {fmt(po, 0)} | {fmt(ho, 0)} | n/a | {ratio(po, ho)} | n/a |")
     pm, hm = med("proxy", "many", "per_conn_b"), med("haproxy", "many", "per_conn_b")
     rows.append(f"| 7 | &nbsp;&nbsp;memory per session, bytes | {fmt(pm, 0)} | {fmt(hm, 0)} | n/a | {ratio(pm, hm)} | n/a |")
     ph, hh = med("proxy", "many", "held_kb"), med("haproxy", "many", "held_kb")
@@ -185,7 +185,7 @@ Errors over all runs of figures 1-4 (wrk socket errors + non-2xx/3xx): this prox
 {text['wrk_lat']}
 # figure 5 (each mode, fresh instances)
 python3 perf/lib/holdconns.py --port PORT -n {hold} --hold 120
-# figure 7 (two instances per side, `option http-server-close`, one client per instance)
+# figure 7 (three instances per side, `option http-server-close`, one client per instance)
 python3 perf/lib/holdconns.py --port PORT -n {int(many or 0) // 2} --hold 180
 ```
 
