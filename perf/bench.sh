@@ -6,28 +6,30 @@
 #   --mode tcp|http    the proxies' mode (default tcp: the HTTP workloads are tunnelled)
 #   --rounds N         runs of each workload per side, alternated (default 3; median reported)
 #   --duration S       seconds per wrk run (default 5)
-#   --conns N          idle connections for the memory figure (default 5000)
+#   --conns N          idle connections for the memory figure, http and tcp (default 4000)
+#   --many N           sessions held at once by three instances of each proxy, figure 7 (default 20000; 0: skip)
 #   --out FILE         results file (default perf/results/<date>-<host>[-quick].md)
 #   --skip-reload      --skip-board       leave out figure 6 / the stats board micro-benchmark
 #   --only W[,W...]    A/B mode while optimizing: only these workloads of figures 1-4 (ka, close, big,
-#                      lat) and, with `mem`, figure 5; prints the medians, writes no results file
+#                      lat) and, with `mem`, figure 5, with `many`, figure 7; prints the medians, writes no results file
 # env: PROXY_CPUS ORIGIN_CPUS CLIENT_CPUS DIRECT_CLIENT_CPUS WORKERS MAXCONN, ports
 #      BENCH_ORIGIN_PORT (18080) BENCH_PROXY_PORT (18081) BENCH_HAPROXY_PORT (18082).
 set -euo pipefail
-QUICK=0 ROUNDS=3 DURATION=5 HOLD=5000 RELOAD_SECS=15 BOARD_SECS=1 OUT="" SKIP_RELOAD=0 SKIP_BOARD=0 ONLY=""
+QUICK=0 ROUNDS=3 DURATION=5 HOLD=4000 HELD_MANY=20000 RELOAD_SECS=15 BOARD_SECS=1 OUT="" SKIP_RELOAD=0 SKIP_BOARD=0 ONLY=""
 ARGS="$*"
 while (( $# )); do
     case $1 in
-        --quick) QUICK=1 DURATION=2 HOLD=2000 RELOAD_SECS=6 BOARD_SECS=0.3; shift ;;
+        --quick) QUICK=1 DURATION=2 HOLD=2000 HELD_MANY=4000 RELOAD_SECS=6 BOARD_SECS=0.3; shift ;;
         --mode) MODE=$2; shift 2 ;;
         --rounds) ROUNDS=$2; shift 2 ;;
         --duration) DURATION=$2; shift 2 ;;
         --conns) HOLD=$2; shift 2 ;;
+        --many) HELD_MANY=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
         --skip-reload) SKIP_RELOAD=1; shift ;;
         --skip-board) SKIP_BOARD=1; shift ;;
         --only) ONLY=",$2,"; shift 2 ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "unknown argument $1 (--help)" >&2; exit 2 ;;
     esac
 done
@@ -72,9 +74,13 @@ run_one() { # run_one SIDE ROUND WORKLOAD
     local side=$1 round=$2 w=$3 pid t0 t1 r
     pid=$(pid_of "$side")
     t0=$(cpu_ticks "$pid")
+    local cs0 cs1 nthreads
+    cs0=$(ctx_switches "$pid")
     # shellcheck disable=SC2046
     r=$(wrk_run "$(cpus_of "$side")" "$WORK/wrk-$side-$w-$round.out" $(wrk_args "$w" "$(port_of "$side")"))
     t1=$(cpu_ticks "$pid")
+    cs1=$(ctx_switches "$pid")
+    nthreads=$(threads "$pid")
     [[ -n $r ]] || die "wrk gave no result ($side $w): $(tail -5 "$WORK/wrk-$side-$w-$round.out")"
     local req dur bytes errs=0
     req=$(field requests "$r") dur=$(field duration_us "$r") bytes=$(field bytes "$r")
@@ -86,7 +92,11 @@ run_one() { # run_one SIDE ROUND WORKLOAD
     record "$side" "$round" "$w" errors "$errs"
     # CPU the side's processes used per request (direct: the origin's), in microseconds.
     record "$side" "$round" "$w" cpu_us "$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$req" 'BEGIN { printf "%.2f", n ? t * 1e6 / hz / n : 0 }')"
-    log "  round $round $w $side: $(awk -v n="$req" -v d="$dur" 'BEGIN { printf "%.0f req/s", n * 1e6 / d }'), p99 $(field p99_us "$r") us, $errs errors"
+    # Context switches of the side's processes (all threads) per 1,000 requests, and how many threads they run.
+    record "$side" "$round" "$w" csw_vol_per_kreq "$(awk -v a="${cs0% *}" -v b="${cs1% *}" -v n="$req" 'BEGIN { printf "%.1f", n ? (b - a) * 1000 / n : 0 }')"
+    record "$side" "$round" "$w" csw_invol_per_kreq "$(awk -v a="${cs0#* }" -v b="${cs1#* }" -v n="$req" 'BEGIN { printf "%.1f", n ? (b - a) * 1000 / n : 0 }')"
+    record "$side" "$round" "$w" threads "$nthreads"
+    log "  round $round $w $side: $(awk -v n="$req" -v d="$dur" 'BEGIN { printf "%.0f req/s", n * 1e6 / d }'), p99 $(field p99_us "$r") us, $errs errors, CPU $(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$req" 'BEGIN { printf "%.1f", n ? t * 1e6 / hz / n : 0 }') us/request"
 }
 
 # Warm-up (not recorded): every side serves once before measuring.
@@ -105,36 +115,107 @@ for round in $(seq 1 "$ROUNDS"); do
     done
 done
 
-# Figure 5: memory per idle keep-alive session, on freshly started instances.
+# Figure 5: memory per idle keep-alive session, in `mode http` and in `mode tcp` whatever --mode says, on freshly
+# started instances, --rounds times per side (the sides alternated), median reported.
 stop_proxy bench; stop_haproxy bench
-for side in proxy haproxy; do
-    [[ -z $ONLY || $ONLY == *",mem,"* ]] || continue
-    if [[ $side == proxy ]]; then start_proxy bench "$PPORT" "$OPORT"; else start_haproxy bench "$HPORT" "$OPORT"; fi
-    pin "$CLIENT_CPUS" wrk -t1 -c10 -d1s "http://127.0.0.1:$(port_of $side)/small" >/dev/null 2>&1 || true
+measure_memory() { # measure_memory SIDE MODE ROUND: one reading of figure 5
+    local side=$1 mmode=$2 round=$3 w=mem_$2 pid idle held opened failed hp
+    if [[ $side == proxy ]]; then MODE=$mmode start_proxy bench "$PPORT" "$OPORT"; else MODE=$mmode start_haproxy bench "$HPORT" "$OPORT"; fi
+    pin "$CLIENT_CPUS" wrk -t1 -c10 -d1s "http://127.0.0.1:$(port_of "$side")/small" >/dev/null 2>&1 || true
     # Both readings are taken after 3 s without traffic: a quiet worker of this proxy gives back the memory a burst
     # left committed within 1-2 s (worker/MemoryTrimmer.cs); HAProxy is read after the same wait.
     sleep 3
-    pid=$(pid_of $side)
+    pid=$(pid_of "$side")
     idle=$(rss_kb "$pid")
-    pin "$CLIENT_CPUS" python3 "$PERF/lib/holdconns.py" --port "$(port_of $side)" -n "$HOLD" --hold 120 \
-        >"$WORK/hold-$side.out" 2>"$WORK/hold-$side.err" &
-    hp=$!
-    _started_pids+=("$hp")
-    for _ in $(seq 600); do grep -qs READY "$WORK/hold-$side.out" && break; kill -0 "$hp" 2>/dev/null || break; sleep 0.1; done
-    grep -q READY "$WORK/hold-$side.out" || die "holdconns did not get ready: $(cat "$WORK/hold-$side.err")"
+    local attempt rc
+    for attempt in 1 2; do
+        pin "$CLIENT_CPUS" python3 "$PERF/lib/holdconns.py" --port "$(port_of "$side")" -n "$HOLD" --hold 120 \
+            >"$WORK/hold-$side.out" 2>"$WORK/hold-$side.err" &
+        hp=$!
+        _started_pids+=("$hp")
+        for _ in $(seq 600); do grep -qs READY "$WORK/hold-$side.out" && break; kill -0 "$hp" 2>/dev/null || break; sleep 0.1; done
+        grep -q READY "$WORK/hold-$side.out" && break
+        rc=0; wait "$hp" 2>/dev/null || rc=$?
+        # Seen once on the shared box (the client exited at once, nothing on stderr): one more try after a pause.
+        (( attempt == 1 )) || die "holdconns did not get ready (exit $rc): $(cat "$WORK/hold-$side.out" "$WORK/hold-$side.err")"
+        log "  holdconns exited ($rc) before it was ready; trying again"
+        sleep 5
+    done
     sleep 3
     held=$(rss_kb "$pid")
     opened=$(sed -n 's/.*opened=\([0-9]*\).*/\1/p' "$WORK/hold-$side.out")
     failed=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$WORK/hold-$side.out")
     kill "$hp" 2>/dev/null || true; wait "$hp" 2>/dev/null || true
-    record "$side" 1 mem idle_kb "$idle"
-    record "$side" 1 mem held_kb "$held"
-    record "$side" 1 mem opened "$opened"
-    record "$side" 1 mem failed "$failed"
-    record "$side" 1 mem per_conn_b "$(awk -v a="$idle" -v b="$held" -v n="$opened" 'BEGIN { printf "%.0f", n ? (b - a) * 1024 / n : 0 }')"
-    log "  memory $side: idle $idle kB, $opened connections held: $held kB ($failed failed)"
+    record "$side" "$round" "$w" idle_kb "$idle"
+    record "$side" "$round" "$w" held_kb "$held"
+    record "$side" "$round" "$w" opened "$opened"
+    record "$side" "$round" "$w" failed "$failed"
+    record "$side" "$round" "$w" per_conn_b "$(awk -v a="$idle" -v b="$held" -v n="$opened" 'BEGIN { printf "%.0f", n ? (b - a) * 1024 / n : 0 }')"
+    log "  memory $mmode round $round $side: idle $idle kB, $opened connections held: $held kB ($failed failed), $(awk -v a="$idle" -v b="$held" -v n="$opened" 'BEGIN { printf "%.0f", n ? (b - a) * 1024 / n : 0 }') B each"
     if [[ $side == proxy ]]; then stop_proxy bench; else stop_haproxy bench; fi
-done
+}
+if [[ -z $ONLY || $ONLY == *",mem,"* ]]; then
+    for mmode in http tcp; do
+        for round in $(seq 1 "$ROUNDS"); do
+            if (( round % 2 )); then order=(proxy haproxy); else order=(haproxy proxy); fi
+            for side in "${order[@]}"; do measure_memory "$side" "$mmode" "$round"; done
+        done
+    done
+fi
+
+# Figure 7: HELD_MANY idle sessions at once (default 20,000). The open-file limit here is 20,000 per process, hard
+# (ulimit -Hn; root cannot raise it in this container), and a proxied keep-alive session costs the proxy 2 descriptors,
+# so no single process of either proxy can hold 20,000: each side runs MANY_INSTANCES instances (this proxy: supervisor
+# + 1 worker; HAProxy: master + 1 thread) with `option http-server-close` (HAProxy 4.2: the server connection closes
+# after each response; the client connection stays open), so a session holds 1 descriptor in the proxy and none in
+# nginx, and each instance holds its share. One holdconns.py per instance. Memory = RSS of all instances (held - idle), per session.
+measure_many() { # measure_many SIDE
+    local side=$1 n=$MANY_INSTANCES i port base pids=() idle=0 held=0 opened=0 failed=0 hp hps=() each
+    each=$(( (HELD_MANY + n - 1) / n ))
+    base=$MANY_HAPROXY_PORT; [[ $side == proxy ]] && base=$MANY_PROXY_PORT
+    for i in $(seq 0 $((n - 1))); do
+        port=$((base + i))
+        if [[ $side == proxy ]]; then MODE=http MAXCONN=$((each + 300)) EXTRA_DEFAULTS="option http-server-close" start_proxy "many$i" "$port" "$OPORT"
+        else MODE=http MAXCONN=$((each + 300)) EXTRA_DEFAULTS="option http-server-close" start_haproxy "many$i" "$port" "$OPORT"; fi
+        pin "$CLIENT_CPUS" wrk -t1 -c10 -d1s "http://127.0.0.1:$port/small" >/dev/null 2>&1 || true
+    done
+    sleep 3
+    for i in $(seq 0 $((n - 1))); do
+        if [[ $side == proxy ]]; then pids+=("$(proxy_pid "many$i")"); else pids+=("$(haproxy_pid "many$i")"); fi
+        idle=$((idle + $(rss_kb "${pids[$i]}")))
+    done
+    for i in $(seq 0 $((n - 1))); do
+        port=$((base + i))
+        pin "$CLIENT_CPUS" python3 "$PERF/lib/holdconns.py" --port "$port" -n "$each" --hold 180 \
+            >"$WORK/many-$side-$i.out" 2>"$WORK/many-$side-$i.err" &
+        hp=$!; hps+=("$hp"); _started_pids+=("$hp")
+    done
+    for i in $(seq 0 $((n - 1))); do
+        for _ in $(seq 1200); do grep -qs READY "$WORK/many-$side-$i.out" && break; kill -0 "${hps[$i]}" 2>/dev/null || break; sleep 0.1; done
+        grep -q READY "$WORK/many-$side-$i.out" || die "holdconns did not get ready: $(cat "$WORK/many-$side-$i.err")"
+    done
+    sleep 3
+    for i in $(seq 0 $((n - 1))); do
+        held=$((held + $(rss_kb "${pids[$i]}")))
+        opened=$((opened + $(sed -n 's/.*opened=\([0-9]*\).*/\1/p' "$WORK/many-$side-$i.out")))
+        failed=$((failed + $(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$WORK/many-$side-$i.out")))
+    done
+    for hp in "${hps[@]}"; do kill "$hp" 2>/dev/null || true; wait "$hp" 2>/dev/null || true; done
+    record "$side" 1 many idle_kb "$idle"
+    record "$side" 1 many held_kb "$held"
+    record "$side" 1 many opened "$opened"
+    record "$side" 1 many failed "$failed"
+    record "$side" 1 many per_conn_b "$(awk -v a="$idle" -v b="$held" -v n="$opened" 'BEGIN { printf "%.0f", n ? (b - a) * 1024 / n : 0 }')"
+    log "  $opened sessions held by $side ($failed failed): RSS $idle kB idle, $held kB held"
+    for i in $(seq 0 $((n - 1))); do if [[ $side == proxy ]]; then stop_proxy "many$i"; else stop_haproxy "many$i"; fi; done
+}
+MANY_PROXY_PORT=${BENCH_MANY_PROXY_PORT:-18083} MANY_HAPROXY_PORT=${BENCH_MANY_HAPROXY_PORT:-18093}
+# HAProxy sizes its descriptors as 2 per maxconn whatever the options (maxconn 10,500 -> 21,037: "Cannot raise FD
+# limit ... limit is 20000", fatal), so one instance holds at most ~9,980: three instances per side, 6,667 each.
+MANY_INSTANCES=${BENCH_MANY_INSTANCES:-3}
+if (( HELD_MANY > 0 )) && [[ -z $ONLY || $ONLY == *",many,"* ]]; then
+    for side in proxy haproxy; do measure_many "$side"; done
+fi
 
 if [[ -n $ONLY ]]; then
     # A/B mode: the median of each recorded figure per side, no results file.
@@ -172,7 +253,7 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p "$(dirname "$OUT")"
 python3 "$PERF/lib/report.py" --tsv "$TSV" --out "$OUT" \
     --meta "command=./build.sh bench $ARGS" --meta "mode=$MODE" --meta "rounds=$ROUNDS" --meta "duration=$DURATION" \
-    --meta "hold=$HOLD" --meta "reload_secs=$RELOAD_SECS" --meta "workers=$WORKERS" \
+    --meta "hold=$HOLD" --meta "many=$HELD_MANY" --meta "reload_secs=$RELOAD_SECS" --meta "workers=$WORKERS" \
     --meta "proxy_cpus=$PROXY_CPUS" --meta "origin_cpus=$ORIGIN_CPUS" --meta "client_cpus=$CLIENT_CPUS" \
     --meta "direct_client_cpus=$DIRECT_CLIENT_CPUS" --meta "lat_conns=$LAT_CONNS" --meta "lat_delay_ms=$LAT_DELAY_MS" \
     --meta "load_before=$LOAD_BEFORE" --meta "load_after=$LOAD_AFTER" --meta "elapsed_s=$((SECONDS - BEGAN))" \

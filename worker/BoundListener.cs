@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using Proxy.Shared.Config;
 
@@ -11,4 +12,23 @@ public sealed record BoundListener(FrontendConfig Frontend, BindAddress Bind, So
 {
     /// <summary>`bind ... ssl`: certificates and options, built once from the shipped bytes; null on a plain listener.</summary>
     internal Tls.TlsListenerContext? Tls { get; } = Bind.Tls is { } tls ? new Tls.TlsListenerContext(tls) : null;
+
+    /// <summary>
+    /// The local address of every connection accepted here when the listener is bound to one address (not a wildcard):
+    /// a session then reads it here instead of asking the kernel (getsockname per connection, and an endpoint object
+    /// per session: strace and perf/README.md). Null for 0.0.0.0 / ::, where each connection's own address tells.
+    /// </summary>
+    internal IPEndPoint? FixedLocalEndPoint { get; } = SpecificEndPoint(Socket);
+
+    private static IPEndPoint? SpecificEndPoint(Socket socket)
+    {
+        try
+        {
+            return socket.LocalEndPoint is IPEndPoint ep && !ep.Address.Equals(IPAddress.Any) && !ep.Address.Equals(IPAddress.IPv6Any) ? ep : null;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
 }

@@ -32,7 +32,11 @@ internal sealed class MemoryTrimmer
     /// <summary>The engine's: the process's allocation counter and a real collection, sampled every
     /// <see cref="HousekeepingIntervals.TrimCheckMs"/> (PROXY_TRIM_CHECK_MS; 1 s unless a test shortens it).</summary>
     public MemoryTrimmer(long nowMs) : this(nowMs, static () => GC.GetTotalAllocatedBytes(precise: false),
-        static () => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true),
+        static () =>
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            HeapReport.AfterCollection();
+        },
         HousekeepingIntervals.TrimCheckMs)
     {
     }

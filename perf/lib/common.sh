@@ -102,7 +102,7 @@ start_proxy() { # start_proxy NAME PORT ORIGIN_PORT
     cfg=$(proxy_cfg "$name")
     port_free "$port" || die "port $port is taken"
     render "$PERF/configs/proxy.cfg.in" "$cfg" "WORK=$WORK" "NAME=$name" "PORT=$port" "ORIGIN_PORT=$oport" \
-        "WORKERS=$WORKERS" "PROXY_CPU_MAP=$(proxy_cpu_map)" "MAXCONN=$MAXCONN" "HARD_STOP=$HARD_STOP" "MODE=$MODE"
+        "WORKERS=$WORKERS" "PROXY_CPU_MAP=$(proxy_cpu_map)" "MAXCONN=$MAXCONN" "HARD_STOP=$HARD_STOP" "MODE=$MODE" "EXTRA_DEFAULTS=${EXTRA_DEFAULTS:-}"
     # The supervisor inherits PROXY_CPUS from taskset; workers pin themselves from cpu-map.
     pin "$PROXY_CPUS" "$BIN/proxyctl" start -f "$cfg" >"$WORK/proxy-$name.start.log" 2>&1 \
         || die "proxyctl start failed: $(cat "$WORK/proxy-$name.start.log")"
@@ -129,7 +129,7 @@ start_haproxy() { # start_haproxy NAME PORT ORIGIN_PORT
     cfg=$(haproxy_cfg "$name")
     port_free "$port" || die "port $port is taken"
     render "$PERF/configs/haproxy.cfg.in" "$cfg" "WORK=$WORK" "NAME=$name" "PORT=$port" "ORIGIN_PORT=$oport" \
-        "WORKERS=$WORKERS" "HAPROXY_CPU_MAP=$(haproxy_cpu_map)" "MAXCONN=$MAXCONN" "HARD_STOP=$HARD_STOP" "MODE=$MODE"
+        "WORKERS=$WORKERS" "HAPROXY_CPU_MAP=$(haproxy_cpu_map)" "MAXCONN=$MAXCONN" "HARD_STOP=$HARD_STOP" "MODE=$MODE" "EXTRA_DEFAULTS=${EXTRA_DEFAULTS:-}"
     haproxy -c -q -f "$cfg" || die "haproxy -c failed for $cfg"
     pin "$PROXY_CPUS" haproxy -W -D -S "$WORK/haproxy-$name-master.sock" -f "$cfg" \
         >"$WORK/haproxy-$name.start.log" 2>&1 || die "haproxy failed: $(cat "$WORK/haproxy-$name.start.log")"
@@ -157,7 +157,7 @@ start_side() {
     if [[ $side == proxy ]]; then
         cfg=$(proxy_cfg "$name")
         render "$PERF/configs/proxy.cfg.in" "$cfg" "WORK=$WORK" "NAME=$name" "PORT=$port" "ORIGIN_PORT=$OPORT" \
-            "WORKERS=$WORKERS" "PROXY_CPU_MAP=$(proxy_cpu_map)" "MAXCONN=$MAXCONN" "HARD_STOP=$HARD_STOP" "MODE=http"
+            "WORKERS=$WORKERS" "PROXY_CPU_MAP=$(proxy_cpu_map)" "MAXCONN=$MAXCONN" "HARD_STOP=$HARD_STOP" "MODE=http" "EXTRA_DEFAULTS="
         "$edit" "$side" "$cfg"
         pin "$PROXY_CPUS" "$BIN/proxyctl" start -f "$cfg" >"$WORK/proxy-$name.start.log" 2>&1 \
             || die "proxyctl start failed: $(cat "$WORK/proxy-$name.start.log")"
@@ -165,7 +165,7 @@ start_side() {
     else
         cfg=$(haproxy_cfg "$name")
         render "$PERF/configs/haproxy.cfg.in" "$cfg" "WORK=$WORK" "NAME=$name" "PORT=$port" "ORIGIN_PORT=$OPORT" \
-            "WORKERS=$WORKERS" "HAPROXY_CPU_MAP=$(haproxy_cpu_map)" "MAXCONN=$MAXCONN" "HARD_STOP=$HARD_STOP" "MODE=http"
+            "WORKERS=$WORKERS" "HAPROXY_CPU_MAP=$(haproxy_cpu_map)" "MAXCONN=$MAXCONN" "HARD_STOP=$HARD_STOP" "MODE=http" "EXTRA_DEFAULTS="
         "$edit" "$side" "$cfg"
         haproxy -c -q -f "$cfg" || die "haproxy -c failed for $cfg"
         pin "$PROXY_CPUS" haproxy -W -D -S "$WORK/haproxy-$name-master.sock" -f "$cfg" \
@@ -209,6 +209,21 @@ rss_kb() {
     echo "$total"
 }
 
+# threads PID: the threads of PID and its descendants.
+threads() {
+    local total=0 v
+    for p in $(tree_pids "$1"); do
+        v=$(awk '/^Threads:/ {print $2}' "/proc/$p/status" 2>/dev/null) || v=0
+        total=$((total + ${v:-0}))
+    done
+    echo "$total"
+}
+# ctx_switches PID: "VOLUNTARY INVOLUNTARY" context switches of every thread of PID and its descendants.
+ctx_switches() {
+    local p
+    for p in $(tree_pids "$1"); do cat /proc/"$p"/task/*/status 2>/dev/null; done |
+        awk '/^voluntary_ctxt_switches:/ {v += $2} /^nonvoluntary_ctxt_switches:/ {n += $2} END {print v + 0, n + 0}'
+}
 # wrk_run CPUS OUTFILE WRK-ARGS...: runs wrk pinned, keeps its output, echoes the RESULT line's fields.
 wrk_run() {
     local cpus=$1 out=$2; shift 2

@@ -75,15 +75,26 @@ row("3", "&nbsp;&nbsp;CPU per 1 MiB response, µs", ("big", "cpu_us"), 1, lower_
 row("4", f"rate reached in the latency runs, requests/s ({meta.get('lat_conns')} paced connections)", ("lat", "rps"), 0)
 row("4", "p50 latency, ms", ("lat", "p50_ms"), 3, lower_better=True)
 row("4", "p99 latency, ms", ("lat", "p99_ms"), 3, lower_better=True)
+row("1", "&nbsp;&nbsp;context switches per 1,000 keep-alive requests, voluntary", ("ka", "csw_vol_per_kreq"), 1)
+row("1", "&nbsp;&nbsp;context switches per 1,000 keep-alive requests, involuntary", ("ka", "csw_invol_per_kreq"), 1)
+row("1", "&nbsp;&nbsp;threads (all processes of the side)", ("ka", "threads"), 0)
 hold = meta.get("hold")
-for side in ("proxy", "haproxy"):
-    pass
-pm, hm = med("proxy", "mem", "per_conn_b"), med("haproxy", "mem", "per_conn_b")
-rows.append(f"| 5 | memory per idle keep-alive session, bytes (RSS with {hold} held − idle RSS) / opened | {fmt(pm, 0)} | {fmt(hm, 0)} | n/a | {ratio(pm, hm)} | n/a |")
-pi, hi = med("proxy", "mem", "idle_kb"), med("haproxy", "mem", "idle_kb")
-rows.append(f"| 5 | &nbsp;&nbsp;idle RSS, MiB (supervisor + workers; HAProxy master + worker) | {fmt(pi and pi / 1024, 1)} | {fmt(hi and hi / 1024, 1)} | n/a | {ratio(pi, hi)} | n/a |")
-ph, hh = med("proxy", "mem", "held_kb"), med("haproxy", "mem", "held_kb")
-rows.append(f"| 5 | &nbsp;&nbsp;RSS with the connections held, MiB | {fmt(ph and ph / 1024, 1)} | {fmt(hh and hh / 1024, 1)} | n/a | {ratio(ph, hh)} | n/a |")
+for mode in ("http", "tcp"):
+    w = f"mem_{mode}"
+    pm, hm = med("proxy", w, "per_conn_b"), med("haproxy", w, "per_conn_b")
+    rows.append(f"| 5 | memory per idle keep-alive session, `mode {mode}`, bytes (RSS with {hold} held − idle RSS) / opened | {fmt(pm, 0)} | {fmt(hm, 0)} | n/a | {ratio(pm, hm)} | n/a |")
+    pi, hi = med("proxy", w, "idle_kb"), med("haproxy", w, "idle_kb")
+    rows.append(f"| 5 | &nbsp;&nbsp;idle RSS, MiB (supervisor + workers; HAProxy master + worker) | {fmt(pi and pi / 1024, 1)} | {fmt(hi and hi / 1024, 1)} | n/a | {ratio(pi, hi)} | n/a |")
+    ph, hh = med("proxy", w, "held_kb"), med("haproxy", w, "held_kb")
+    rows.append(f"| 5 | &nbsp;&nbsp;RSS with the connections held, MiB | {fmt(ph and ph / 1024, 1)} | {fmt(hh and hh / 1024, 1)} | n/a | {ratio(ph, hh)} | n/a |")
+many = meta.get("many")
+po, ho = med("proxy", "many", "opened"), med("haproxy", "many", "opened")
+if po is not None or ho is not None:
+    rows.append(f"| 7 | sessions held at once (of {many}; three instances per side, `option http-server-close`) | {fmt(po, 0)} | {fmt(ho, 0)} | n/a | {ratio(po, ho)} | n/a |")
+    pm, hm = med("proxy", "many", "per_conn_b"), med("haproxy", "many", "per_conn_b")
+    rows.append(f"| 7 | &nbsp;&nbsp;memory per session, bytes | {fmt(pm, 0)} | {fmt(hm, 0)} | n/a | {ratio(pm, hm)} | n/a |")
+    ph, hh = med("proxy", "many", "held_kb"), med("haproxy", "many", "held_kb")
+    rows.append(f"| 7 | &nbsp;&nbsp;RSS with them held, MiB (both instances) | {fmt(ph and ph / 1024, 1)} | {fmt(hh and hh / 1024, 1)} | n/a | {ratio(ph, hh)} | n/a |")
 for load, label in (("close", "new connection per request"), ("ka", "keep-alive")):
     pf, hf = med("proxy", f"reload_{load}", "failed"), med("haproxy", f"reload_{load}", "failed")
     pr, hr = med("proxy", f"reload_{load}", "requests"), med("haproxy", f"reload_{load}", "requests")
@@ -95,16 +106,21 @@ errs = {s: sum(sum(v) for (side, w, m), v in vals.items() if side == s and m == 
 
 detail = ["| side | workload | metric | " + " | ".join(f"run {r}" for r in range(1, int(meta.get("rounds", 3)) + 1)) + " | median |",
           "|---|---|---|" + "---:|" * (int(meta.get("rounds", 3)) + 1)]
-for w, metrics in (("ka", ("rps", "cpu_us", "errors")), ("close", ("rps", "cpu_us", "errors")), ("big", ("mbps", "cpu_us", "errors")),
-                   ("lat", ("rps", "p50_ms", "p99_ms", "errors"))):
+csw = ("csw_vol_per_kreq", "csw_invol_per_kreq", "threads")
+for w, metrics in (("ka", ("rps", "cpu_us", "errors") + csw), ("close", ("rps", "cpu_us", "errors") + csw),
+                   ("big", ("mbps", "cpu_us", "errors") + csw), ("lat", ("rps", "p50_ms", "p99_ms", "errors")),
+                   ("mem_http", ("idle_kb", "held_kb", "opened", "failed", "per_conn_b")),
+                   ("mem_tcp", ("idle_kb", "held_kb", "opened", "failed", "per_conn_b"))):
     for side in ("proxy", "haproxy", "direct"):
         for m in metrics:
             r = rounds.get((side, w, m), {})
+            if not r:
+                continue
             detail.append(f"| {side} | {w} | {m} | " + " | ".join(fmt(r.get(i), 2) for i in range(1, int(meta.get("rounds", 3)) + 1))
                           + f" | {fmt(med(side, w, m), 2)} |")
 for side in ("proxy", "haproxy"):
     for m in ("idle_kb", "held_kb", "opened", "failed", "per_conn_b"):
-        detail.append(f"| {side} | mem | {m} | {fmt(med(side, 'mem', m), 0)} |" + " |" * (int(meta.get("rounds", 3)) - 1) + " |")
+        detail.append(f"| {side} | many | {m} | {fmt(med(side, 'many', m), 0)} |" + " |" * (int(meta.get("rounds", 3)) - 1) + " |")
 
 board = text.get("board", "").strip()
 board_table = "\n".join(l for l in board.splitlines() if l.startswith("|"))
@@ -167,8 +183,10 @@ Errors over all runs of figures 1-4 (wrk socket errors + non-2xx/3xx): this prox
 {text['wrk_big']}
 # figure 4
 {text['wrk_lat']}
-# figure 5
+# figure 5 (each mode, fresh instances)
 python3 perf/lib/holdconns.py --port PORT -n {hold} --hold 120
+# figure 7 (three instances per side, `option http-server-close`, one client per instance)
+python3 perf/lib/holdconns.py --port PORT -n {int(many or 0) // 2} --hold 180
 ```
 
 ## Configurations

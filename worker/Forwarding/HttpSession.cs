@@ -104,8 +104,14 @@ internal sealed partial class HttpSession : ProxySession
             Samples.Local = FrontendEndPoint;
             Samples.Backends = _engine.Backends;
             Samples.Captures.Configure(fe.Config.RequestCaptures, fe.Config.ResponseCaptures);
-            while (await HandleOneRequestAsync().ConfigureAwait(false))
+            while (true)
             {
+                BeginRequest();
+                // Waiting for a request (the first, or the next on a keep-alive connection): the wait happens here, in
+                // the session's own frame, so an idle session holds this state machine and one socket operation, not
+                // the request's, the head read's and the receive's as well (perf/README.md, "Memory per idle session").
+                if (_client.CanWaitIdle) _client.EndIdleWait(await _client.WaitIdleAsync().ConfigureAwait(false));
+                if (!await HandleOneRequestAsync().ConfigureAwait(false)) break;
             }
             // The session's idle server connection goes back to its server's pool before the sockets close.
             if (_server.Idle && Volatile.Read(ref _aborted) == 0) _server.ReleaseIdle();
@@ -288,22 +294,20 @@ internal sealed partial class HttpSession : ProxySession
 
     private enum HeadResult { Complete, Closed, Invalid, TimedOut }
 
-    /// <summary>Reads and parses the next request head from the client buffer (pipelined bytes first).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<HeadResult> ReadRequestHeadAsync()
+    /// <summary>Starts waiting for the next request: its head and transaction reset, the phase whose timeout applies.</summary>
+    private void BeginRequest()
     {
         _req.Reset(HttpMessageKind.Request);
         _tx.Reset();
+        // Idle between requests: timeout http-keep-alive until the first byte; the first request: timeout http-request.
+        SetPhase(_client.Buffered == 0 && _requests > 0 ? PhaseIdle : PhaseRequestHead);
+    }
+
+    /// <summary>Reads and parses the next request head from the client buffer (pipelined bytes first), after <see cref="BeginRequest"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<HeadResult> ReadRequestHeadAsync()
+    {
         bool started = false;
-        if (_client.Buffered == 0)
-        {
-            // Idle between requests: timeout http-keep-alive until the first byte.
-            SetPhase(_requests == 0 ? PhaseRequestHead : PhaseIdle);
-        }
-        else
-        {
-            SetPhase(PhaseRequestHead);
-        }
         while (true)
         {
             if (_client.Buffered > 0)

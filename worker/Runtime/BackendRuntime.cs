@@ -17,6 +17,7 @@ internal sealed class BackendRuntime
     public BackendRuntime(BackendConfig config, Proxy.Shared.Limits.SharedCounts? counts = null, int row = 0, int firstServerCount = 0)
     {
         Config = config;
+        NameBytes = System.Text.Encoding.UTF8.GetBytes(config.Name);
         Counters = new ProxyCounters(CounterKind.Backend, config.Name);
         var servers = new ServerRuntime[config.Servers.Count];
         for (int i = 0; i < servers.Length; i++) servers[i] = new ServerRuntime(this, config.Servers[i], i, counts, row, firstServerCount + i);
@@ -51,6 +52,8 @@ internal sealed class BackendRuntime
     public ProxyCounters Counters { get; }
     public ServerRuntime[] Servers { get; }
     public string Name => Config.Name;
+    /// <summary>The name in UTF-8, encoded once (the `be_name` fetch and logs read it per request).</summary>
+    public byte[] NameBytes { get; }
 
     /// <summary>chkdown, lastchg and downtime of the backend: transitions to and from having no usable server (HAProxy's backend figures).</summary>
     public Health.CheckStats CheckStats { get; } = new();

@@ -51,8 +51,10 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
     /// <summary>Every backend of the engine, for `nbsrv(NAME)`.</summary>
     public IReadOnlyList<BackendRuntime> Backends { get; set; } = [];
     /// <summary>The `sess.` variables (the connection's) and the `txn.`/`req.`/`res.` ones (the request's).</summary>
-    public VariableStore SessionVariables { get; } = new();
-    public VariableStore TransactionVariables { get; } = new();
+    // Created when first used: most sessions use none, and an idle one then holds neither (perf/README.md).
+    public VariableStore SessionVariables => _sessionVariables ??= new();
+    public VariableStore TransactionVariables => _transactionVariables ??= new();
+    private VariableStore? _sessionVariables, _transactionVariables;
     /// <summary>The stick counters this connection tracks (track-sc); null until the first track.</summary>
     public Tables.StickTracker? Tracker { get; private set; }
 
@@ -62,14 +64,14 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
     /// <summary>`capture request|response header`: what the log prints as %hr and %hs.</summary>
     public HeaderCaptures Captures { get; } = new();
 
-    private byte[] _uniqueId = new byte[128];
+    private byte[] _uniqueId = [];   // allocated when a frontend with `unique-id-format` first renders one
     private int _uniqueIdLength;
 
     /// <summary>The request's unique id (`unique-id-format`, %ID, the `unique-id` fetch); empty when none.</summary>
     public ReadOnlySpan<byte> UniqueId => _uniqueId.AsSpan(0, _uniqueIdLength);
 
     /// <summary>A buffer to render the unique id into, then <see cref="SetUniqueIdLength"/>.</summary>
-    public Span<byte> UniqueIdBuffer => _uniqueId;
+    public Span<byte> UniqueIdBuffer => _uniqueId.Length > 0 ? _uniqueId : (_uniqueId = new byte[128]);
 
     public void SetUniqueIdLength(int length) => _uniqueIdLength = Math.Max(0, length);
 
@@ -81,7 +83,7 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
         {
             if (ReferenceEquals(value, _backend)) return;
             _backend = value;
-            BackendName = value is null ? [] : Encoding.UTF8.GetBytes(value.Name);
+            BackendName = value is null ? [] : value.NameBytes;
         }
     }
 
@@ -89,7 +91,7 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
     public void BeginTransaction()
     {
         Tracker?.BeginRequest(Environment.TickCount64);
-        TransactionVariables.Clear();
+        _transactionVariables?.Clear();
         Captures.Clear();
         RequestLine.Clear();
         Response = null;
