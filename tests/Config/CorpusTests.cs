@@ -32,7 +32,6 @@ public sealed class CorpusTests
         ["compose-consul-dns.cfg"] = (["resolvers", "server-template"], "resolvers"),
         ["compose-resolvers-web.cfg"] = (["resolvers", "cannot resolve host name"], "resolvers"),
         ["compose-server-template.cfg"] = (["resolvers", "server-template"], "resolvers"),
-        ["compose-sticky-web.cfg"] = (["cookie"], "stick"),
         ["galera-mysql-check.cfg"] = (["mysql-check"], "checks"),
         ["k8s-apiserver-kubeadm.cfg"] = (["ssl-hello-chk"], "checks"),
         ["k8s-apiserver-tcp.cfg"] = (["tcp-check", "maxqueue"], "checks"),

@@ -83,7 +83,7 @@ public sealed class TarpitSilentDropTests
         await s.ConnectAsync(IPAddress.Loopback, _port);
         await s.SendAsync(Encoding.ASCII.GetBytes(request), SocketFlags.None);
         var buffer = new byte[4096];
-        var receive = s.ReceiveAsync(buffer, SocketFlags.None).AsTask();
+        var receive = s.ReceiveAsync(buffer, SocketFlags.None);
         long deadline = Environment.TickCount64 + 10_000;
         while (!receive.IsCompleted && Environment.TickCount64 < deadline)
         {
