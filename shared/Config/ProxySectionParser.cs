@@ -402,7 +402,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             return;
         }
         var what = w.Count >= 3 ? $"tcp-request {w[1]} {w[2]}" : w.Count == 2 ? $"tcp-request {w[1]}" : "tcp-request";
-        diag.Error(n, $"'{what}' is not supported yet (only 'tcp-request connection expect-proxy layer4|accept|reject|silent-drop')");
+        diag.Error(n, $"'{what}' is not supported yet (only 'tcp-request connection expect-proxy layer4|accept|reject')");
     }
 
     /// <summary>

@@ -29,7 +29,6 @@ public sealed class CorpusTests
     {
         // Issue 22's own, not done yet: UNIX/abstract listeners and servers, and a server without a port.
         ["addresses-unix-noport.cfg"] = (["'unix@'", "'abns@'", "missing port"], "addresses (issue 22, left undone)"),
-        ["compose-sticky-web.cfg"] = (["cookie"], "stick"),
         ["k8s-apiserver-tcp.cfg"] = (["maxqueue"], "checks"),
         ["patroni-stats-page.cfg"] = (["on-marked-down"], "checks"),
         ["prometheus-exporter.cfg"] = (["use-service", "no log"], "rules"),

@@ -183,7 +183,6 @@ public class RealConfigKeywordTests
 
     [TestCase("timeout client-fin 5s", "timeout client-fin")]
     [TestCase("timeout server-fin 5s", "timeout server-fin")]
-    [TestCase("timeout tarpit 5s", "timeout tarpit")]
     [TestCase("option dontlog-normal", "option dontlog-normal")]
     [TestCase("option log-separate-errors", "option log-separate-errors")]
     [TestCase("option logasap", "option logasap")]

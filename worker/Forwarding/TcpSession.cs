@@ -120,8 +120,16 @@ internal sealed partial class TcpSession : ProxySession
     private async ValueTask<bool> ConnectAsync(BackendRuntime be)
     {
         var connector = _tx.Connector;
-        var srv = await connector.AcquirePermitAsync(be, ClientEndPoint, null).ConfigureAwait(false);
-        var result = await connector.ConnectAsync(be, srv, ClientEndPoint, null).ConfigureAwait(false);
+        // `use-server`, `force-persist` / `ignore-persist` (4.2) work in mode tcp too, on layer-4 facts (worker/Persistence).
+        ServerRuntime? assigned = null;
+        bool forced = false;
+        if (be.Persistence is { } persistence)
+        {
+            forced = persistence.EvaluatePersistRules(Samples) > 0;
+            assigned = persistence.EvaluateUseServer(Samples, forced || persistence.Persist);
+        }
+        var srv = await connector.AcquirePermitAsync(be, ClientEndPoint, null, assigned).ConfigureAwait(false);
+        var result = await connector.ConnectAsync(be, srv, ClientEndPoint, null, forced).ConfigureAwait(false);
         if (result == ServerConnector.Result.NoServer) _tx.SetCause('S', 'C');
         else if (result == ServerConnector.Result.Failed) _tx.SetCause(connector.ConnectTimedOut ? 's' : 'S', 'C');   // 8.5: sC connect timeout, SC refused
         if (result != ServerConnector.Result.Connected) return false;
