@@ -40,7 +40,6 @@ public sealed class CorpusTests
         ["prometheus-exporter.cfg"] = (["use-service", "no log"], "rules"),
         ["redis-master-tcp-check.cfg"] = (["tcp-check"], "checks"),
         ["redis-redis-check.cfg"] = (["redis-check"], "checks"),
-        ["tls-passthrough-sni.cfg"] = (["tcp-request inspect-delay", "tcp-request content", "req_ssl_sni", "'use_backend' requires 'mode http'"], "rules"),
         ["tls-termination-hsts.cfg"] = (["crt-base", "ssl-default-bind-ciphersuites", "ssl-default-server-options", "ssl", "crt"], "TLS"),
         ["tls-web-stats.cfg"] = (["tune.ssl.default-dh-param", "ssl-default-bind-options", "ssl-default-bind-ciphers", "ssl", "crt", "alpn", "ssl_fc", "'stats'"], "TLS, stats, rules"),
     };

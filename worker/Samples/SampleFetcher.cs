@@ -17,6 +17,7 @@ internal sealed class SampleFetcher
     private readonly VariableRef _variable;
     private readonly string? _backend;
     private readonly UserListRuntime? _users;
+    private readonly long _length;   // req.payload's LENGTH
 
     public SampleFetcher(SampleFetchStep step)
     {
@@ -28,6 +29,7 @@ internal sealed class SampleFetcher
         if (step.Kind == SampleFetchKind.Var) _variable = VariableRef.Of(step.Text!);
         if (step.Kind == SampleFetchKind.NbSrv) _backend = step.Text;
         if (step.UserList is { } users) _users = new UserListRuntime(users);
+        if (step.Kind == SampleFetchKind.ReqPayload) _length = long.Parse(step.Text2!, System.Globalization.CultureInfo.InvariantCulture);
         // env(NAME): the worker's environment, inherited from the supervisor, read once here; unset: no sample.
         if (step.Kind == SampleFetchKind.Env && Environment.GetEnvironmentVariable(step.Text!) is { } value)
             _text2 = System.Text.Encoding.UTF8.GetBytes(value);
@@ -78,6 +80,9 @@ internal sealed class SampleFetcher
             case SampleFetchKind.SslFc or SampleFetchKind.SslCUsed or SampleFetchKind.SslFcSni or SampleFetchKind.SslFcProtocol
                 or SampleFetchKind.SslFcAlpn:
                 return TlsSamples.TryFetch(_kind, ctx, out s);
+            case SampleFetchKind.ReqLen or SampleFetchKind.ReqPayload or SampleFetchKind.ReqSslHelloType or SampleFetchKind.ReqSslVer
+                or SampleFetchKind.ReqSslSni:
+                return PayloadSamples.TryFetch(_kind, ctx, _number, _length, out s);
             case SampleFetchKind.AlwaysTrue: s = Sample.OfBool(true); return true;
             case SampleFetchKind.AlwaysFalse: s = Sample.OfBool(false); return true;
             case SampleFetchKind.Date: return Int(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + _number, out s);
