@@ -57,7 +57,9 @@ internal sealed class AclParser(ConfigDiagnostics diag)
 
     /// <summary>What a fetch that is not layer 4 waits for, in an error message.</summary>
     public static string NeedsText(AclConfig acl) =>
-        acl.Expr.Needs == SampleNeeds.Session ? "needs the client's TLS session (known after the handshake)" : "needs the HTTP request";
+        acl.Expr.Needs == SampleNeeds.Session ? "needs the client's TLS session (known after the handshake)"
+        : acl.Expr.Needs == SampleNeeds.Payload ? "needs the bytes the client sends (tcp-request content, with tcp-request inspect-delay)"
+        : "needs the HTTP request";
 
     /// <summary>
     /// The first ACL of <paramref name="condition"/> that needs the HTTP request (a layer-7 fetch), or null when
@@ -69,6 +71,16 @@ internal sealed class AclParser(ConfigDiagnostics diag)
             foreach (var term in all)
                 foreach (var acl in term.Acls)
                     if (!IsLayer4(acl)) return acl;
+        return null;
+    }
+
+    /// <summary>The first ACL of <paramref name="condition"/> that needs an HTTP request or response, or null.</summary>
+    public static AclConfig? FirstHttpAcl(ConditionConfig condition)
+    {
+        foreach (var all in condition.AnyOf)
+            foreach (var term in all)
+                foreach (var acl in term.Acls)
+                    if (acl.Expr.Needs is SampleNeeds.Request or SampleNeeds.Response) return acl;
         return null;
     }
 

@@ -47,6 +47,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                     CustomLogFormat = p.CustomLogFormat, UniqueIdFormat = p.UniqueIdFormat, UniqueIdHeader = p.UniqueIdHeader,
                     RequestCaptures = p.RequestCaptures.ToArray(), ResponseCaptures = p.ResponseCaptures.ToArray(),
                     TcpConnectionRules = p.TcpConnectionRules.ToArray(),
+                    InspectDelay = p.InspectDelay, TcpContentRules = p.TcpContentRules.ToArray(),
                 });
             }
             if (p.IsBackend)

@@ -236,12 +236,12 @@ internal sealed partial class HttpKeywordParser
     }
 
     /// <summary>`set-var(NAME) EXPR`, `set-var-fmt(NAME) FMT`, `unset-var(NAME)` (4.2 "http-request set-var").</summary>
-    private HttpRequestAction? ParseVariableAction(ConfigLine line, int end, string action)
+    internal HttpRequestAction? ParseVariableAction(ConfigLine line, int end, string action, string keyword = "http-request")
     {
         var w = line.Words;
         int open = action.IndexOf('(');
         string verb = action[..open];
-        string what = $"http-request {verb}";
+        string what = $"{keyword} {verb}";
         if (!action.EndsWith(')'))
         {
             diag.Error(line.Number, $"'{what}': missing ')' after the variable name");

@@ -240,6 +240,12 @@ public sealed record FrontendConfig(
     /// <summary>`capture request header NAME len N`, in order (%hr).</summary>
     public IReadOnlyList<HeaderCapture> RequestCaptures { get; init; } = [];
 
+    /// <summary>`tcp-request inspect-delay`: how long `tcp-request content` rules wait for the client's bytes; null: they do not wait.</summary>
+    public TimeSpan? InspectDelay { get; init; }
+
+    /// <summary>`tcp-request content accept|reject|set-var|unset-var`, in order (TcpContentRule.cs).</summary>
+    public IReadOnlyList<TcpContentRule> TcpContentRules { get; init; } = [];
+
     /// <summary>`capture response header NAME len N`, in order (%hs).</summary>
     public IReadOnlyList<HeaderCapture> ResponseCaptures { get; init; } = [];
 }

@@ -82,6 +82,10 @@ internal sealed class ProxyDraft
     public List<ConditionConfig> ExpectProxyConditions { get; } = [];
     /// <summary>`tcp-request connection accept|reject [if|unless COND]` lines, in order (layer-4 ACLs only).</summary>
     public List<TcpConnectionRule> TcpConnectionRules { get; } = [];
+    /// <summary>`tcp-request inspect-delay TIME`; null: content rules do not wait for bytes.</summary>
+    public TimeSpan? InspectDelay { get; set; }
+    /// <summary>`tcp-request content ...` lines, in order.</summary>
+    public List<TcpContentRule> TcpContentRules { get; } = [];
     public List<ServerConfig> Servers { get; } = [];
     /// <summary>`stick-table`: the proxy's table (not inherited: defaults cannot hold one).</summary>
     public StickTableConfig? StickTable { get; set; }
@@ -197,6 +201,7 @@ internal sealed class ProxyDraft
         Cookie = defaults.Cookie;
         CookieLocation = defaults.CookieLocation;
         Persist = defaults.Persist;
+        InspectDelay = defaults.InspectDelay;
         // A named defaults section's ACLs and rules (4.2 "http-request"): its rules run before the proxy's own.
         foreach (var (name, acls) in defaults.Acls) Acls[name] = [.. acls];
         RequestRules.AddRange(defaults.RequestRules);

@@ -102,6 +102,8 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
 
     private HttpKeywordParser Http => _http ??= new HttpKeywordParser(diag, _acls, bufSize);
     private LogFormatKeywordParser? _logFormats;
+    private TcpContentParser? _tcpContent;
+    private TcpContentParser TcpContent => _tcpContent ??= new TcpContentParser(diag, _acls, () => Http);
     private LogFormatKeywordParser LogFormats => _logFormats ??= new LogFormatKeywordParser(diag, _acls.Samples);
 
     /// <summary>The `userlist` sections (read before the proxies), for `http_auth(NAME)` and `http_auth_group(NAME)`.</summary>
@@ -208,12 +210,15 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             case "acl":
                 // In a frontend, an ACL on a layer-4 criterion (`src`) serves `tcp-request connection` in any mode;
                 // elsewhere, and for the other criteria, ACLs are used only by `mode http` rules.
-                if (_acls.ParseAclLine(proxy, line) is { } acl && !(proxy.IsFrontend && AclParser.IsLayer4(acl)))
+                if (_acls.ParseAclLine(proxy, line) is { } acl && !(proxy.IsFrontend && (AclParser.IsLayer4(acl) || acl.Expr.Needs == SampleNeeds.Payload)))
                     proxy.FirstHttpOnlyKeyword ??= (n, "acl");
                 break;
             case "use_backend":
+                // In tcp mode too (4.2 "use_backend"), on layer-4 facts and the client's first bytes (`req.ssl_sni`).
+                int rulesBefore = proxy.UseBackends.Count;
                 Http.ParseUseBackend(proxy, line);
-                proxy.FirstHttpOnlyKeyword ??= (n, "use_backend");
+                if (proxy.UseBackends.Count > rulesBefore && AclParser.FirstHttpAcl(proxy.UseBackends[^1].Condition) is { } httpAcl)
+                    proxy.FirstHttpOnlyKeyword ??= (n, $"use_backend with {AclParser.Describe(httpAcl)}");
                 break;
             case "http-request":
             case "http-response":
@@ -401,8 +406,18 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             ParseTcpTrack(proxy, line);
             return;
         }
+        if (w.Count >= 2 && w[1] == "inspect-delay")
+        {
+            TcpContent.ParseInspectDelay(proxy, line);
+            return;
+        }
+        if (w.Count >= 3 && w[1] == "content")
+        {
+            TcpContent.ParseContent(proxy, line);
+            return;
+        }
         var what = w.Count >= 3 ? $"tcp-request {w[1]} {w[2]}" : w.Count == 2 ? $"tcp-request {w[1]}" : "tcp-request";
-        diag.Error(n, $"'{what}' is not supported yet (only 'tcp-request connection expect-proxy layer4|accept|reject')");
+        diag.Error(n, $"'{what}' is not supported yet (only 'tcp-request connection expect-proxy layer4|accept|reject', 'tcp-request inspect-delay' and 'tcp-request content accept|reject|set-var|set-var-fmt|unset-var')");
     }
 
     /// <summary>

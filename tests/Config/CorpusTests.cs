@@ -32,7 +32,6 @@ public sealed class CorpusTests
         ["k8s-apiserver-tcp.cfg"] = (["maxqueue"], "checks"),
         ["patroni-stats-page.cfg"] = (["on-marked-down"], "checks"),
         ["prometheus-exporter.cfg"] = (["use-service", "no log"], "rules"),
-        ["tls-passthrough-sni.cfg"] = (["tcp-request inspect-delay", "tcp-request content", "req_ssl_sni", "'use_backend' requires 'mode http'"], "rules"),
         ["tls-termination-hsts.cfg"] = (["crt-base", "ssl-default-bind-ciphersuites", "ssl-default-server-options", "ssl", "crt"], "TLS"),
         ["tls-web-stats.cfg"] = (["tune.ssl.default-dh-param", "ssl-default-bind-options", "ssl-default-bind-ciphers", "ssl", "crt", "alpn", "ssl_fc", "'stats'"], "TLS, stats, rules"),
     };

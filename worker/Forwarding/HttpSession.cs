@@ -185,6 +185,18 @@ internal sealed partial class HttpSession : ProxySession
         // `unique-id-format` (4.2): the request's id, rendered once, before any rule can read it.
         if (fe.UniqueIdFormat is { } uniqueId) facts.SetUniqueIdLength(uniqueId.Render(facts, null, facts.UniqueIdBuffer));
 
+        // :: Step 1b': `tcp-request content` (4.2): in mode http, run again with each request, before `http-request`.
+        if (fe.TcpContent is { } content)
+        {
+            int next = 0;
+            if (content.Run(facts, ref next) == TcpContentVerdict.Reject)
+            {
+                ProxyCounters.Increment(ref fe.Counters.dreq);
+                SetLogCause('P', 'R');   // closed without an answer, as HAProxy's reject
+                WriteLog();
+                return false;
+            }
+        }
         // :: Step 1c: the frontend's `http-request deny|return|redirect`: the first that applies answers, nothing is forwarded.
         if (CompiledRequestAction.Run(fe.Http.RequestActions, facts) is { } feAction)
         {

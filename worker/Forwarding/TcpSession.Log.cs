@@ -32,7 +32,7 @@ internal sealed partial class TcpSession
         var fe = _fe;
         if (fe.Config.DontLogNull && _logBytesIn == 0 && _tx.Cause is not ('S' or 's')) return;
         if (log.TryBegin() is not { } r) return;   // queue full: dropped and counted
-        var be = fe.Backend;
+        var be = _be;
         var srv = _tx.Server ?? _tx.Connector.Server;
         r.Format = TrafficLogFormat.Tcp;
         r.Frontend = fe.Config.Name;

@@ -28,6 +28,12 @@ internal sealed partial class TcpSession : ProxySession
     // `timeout client`/`timeout server` apply "when the client [server] is expected to acknowledge or send data".
     private long _clientActivity;
     private long _serverActivity;
+    // The backend: the frontend's default, or the one `use_backend` chose (4.2), with its timeouts.
+    private BackendRuntime? _be;
+    private long _clientTimeoutMs, _serverTimeoutMs;
+    // `tcp-request inspect-delay`: the client's first bytes, read before the backend was chosen, sent to the server first.
+    private byte[] _inspected = [];
+    private int _inspectedLength;
 
     // :: `option tcplog` (doc/configuration.txt 8.2.2): what the line records, written when the session ends.
     private IPEndPoint? _logClient;
@@ -43,6 +49,9 @@ internal sealed partial class TcpSession : ProxySession
         _fe = fe;
         _client = client;
         _tx = new ProxyTransaction(this);
+        _be = fe.Backend;
+        _clientTimeoutMs = fe.ClientTimeoutMs;
+        _serverTimeoutMs = fe.ServerTimeoutMs;
     }
 
     public override void Execute() => _ = RunAsync();
@@ -64,12 +73,33 @@ internal sealed partial class TcpSession : ProxySession
         _clientActivity = now;
         _serverActivity = now;
         fe.Counters.OpenSession();
-        be?.Counters.OpenSession();
+        BackendRuntime? opened = null;
         if (fe.TrafficLog is not null) BeginLog(now);
         try
         {
+            // :: Step 0b: `tcp-request content` (4.2) on the client's first bytes, then `use_backend` (4.2): the
+            // first rule whose condition holds names the backend, else `default_backend`.
+            if (fe.TcpContent is { } content && !await InspectAsync(content).ConfigureAwait(false)) return;
+            foreach (var (condition, target) in fe.UseBackends)
+            {
+                Samples.ResetScratch();
+                if (condition.Evaluate(Samples)) { be = target; break; }
+            }
+            if (!ReferenceEquals(be, fe.Backend)) (_clientTimeoutMs, _serverTimeoutMs) = fe.TcpTimeoutsFor(be);
+            _be = be;
+            opened = be;
+            be?.Counters.OpenSession();
+
             // :: Step 1: choose a server and connect, retrying on failure (`retries`, `option redispatch`).
             if (be is null || !await ConnectAsync(be)) return;
+            // The inspected bytes were the client's first: they reach the server before anything relayed.
+            if (_inspectedLength > 0)
+            {
+                using var first = new SocketOperation();
+                if (!await SendAllAsync(_server!, first, _inspected.AsMemory(0, _inspectedLength)).ConfigureAwait(false)) return;
+                CountReceived(_inspectedLength, fromClient: true);
+            }
+            ReleaseInspected();
 
             // :: Step 2: relay both ways until both directions have ended (FIN) or something aborts. One loop and
             // one reusable operation per direction; the connect's operation carries the client-to-server direction.
@@ -106,10 +136,73 @@ internal sealed partial class TcpSession : ProxySession
             if (_tx.Server is { } srv && Volatile.Read(ref _state) == StateForwarding) srv.Counters.CloseSession();
             Volatile.Write(ref _state, StateClosed);
             _tx.Connector.ReleasePermit();
-            be?.Counters.CloseSession();
+            ReleaseInspected();
+            opened?.Counters.CloseSession();
             fe.Counters.CloseSession();
             _engine.UnregisterSession(this);
         }
+    }
+
+    /// <summary>
+    /// `tcp-request content` rules (4.2): run on what the client has sent, reading more while a rule needs bytes that
+    /// have not come, until the buffer (tune.bufsize) is full, the client shuts its side, or `tcp-request inspect-delay`
+    /// has passed since the connection was accepted; then the rules decide on what is there, as HAProxy's. The bytes
+    /// are kept for the server. False: a rule rejected the connection (closed, logged PR), or the client's socket failed.
+    /// A TLS client connection (`bind ... ssl`) is not read here: its rules see no payload.
+    /// </summary>
+    private async ValueTask<bool> InspectAsync(TcpContentRuntime rules)
+    {
+        var samples = Samples;
+        int next = 0;
+        bool final = rules.InspectDelayMs <= 0 || Tls is not null;
+        long deadline = Environment.TickCount64 + rules.InspectDelayMs;
+        if (!final) _inspected = ArrayPool<byte>.Shared.Rent(_engine.BufferSize);
+        while (true)
+        {
+            final |= _inspectedLength == _inspected.Length;
+            samples.SetPayload(_inspected, _inspectedLength, final);
+            var verdict = rules.Run(samples, ref next);
+            if (verdict == TcpContentVerdict.Accept) return true;
+            if (verdict == TcpContentVerdict.Reject)
+            {
+                // 4.2 "tcp-request content reject": closed at once; HAProxy counts it denied and logs PR.
+                ProxyCounters.Increment(ref _fe.Counters.dreq);
+                _tx.SetCause('P', 'R');
+                return false;
+            }
+            long left = deadline - Environment.TickCount64;
+            if (left <= 0)
+            {
+                final = true;
+                continue;
+            }
+            // The wait is bounded by the delay itself; a cancelled receive leaves the socket usable.
+            using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(left));
+            try
+            {
+                int n = await _client.ReceiveAsync(_inspected.AsMemory(_inspectedLength), SocketFlags.None, cts.Token).ConfigureAwait(false);
+                if (n == 0) final = true;   // the client shut its side: nothing more will come
+                _inspectedLength += n;
+                _clientActivity = Environment.TickCount64;
+            }
+            catch (OperationCanceledException)
+            {
+                final = true;
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                _tx.SetCause('C', 'R');
+                return false;
+            }
+        }
+    }
+
+    private void ReleaseInspected()
+    {
+        Samples.SetPayload([], 0, final: true);
+        if (_inspected.Length > 0) ArrayPool<byte>.Shared.Return(_inspected);
+        _inspected = [];
+        _inspectedLength = 0;
     }
 
     /// <summary>
@@ -232,7 +325,7 @@ internal sealed partial class TcpSession : ProxySession
     private void CountReceived(int n, bool fromClient)
     {
         var fe = _fe;
-        var be = fe.Backend!;
+        var be = _be!;
         var srv = _tx.Server!;
         long now = Environment.TickCount64;
         if (fromClient)
@@ -282,7 +375,7 @@ internal sealed partial class TcpSession : ProxySession
     {
         if (Interlocked.Exchange(ref _aborted, 1) != 0) return;   // consequence of an earlier abort
         var fe = _fe;
-        var be = fe.Backend!;
+        var be = _be!;
         var srv = _tx.Server!;
         _tx.SetCause(clientSide ? 'C' : 'S', 'D');   // 8.5: CD / SD, a side aborted while data flowed
         if (clientSide)
@@ -330,7 +423,7 @@ internal sealed partial class TcpSession : ProxySession
         _tx.Connector.CheckTimeouts(now);   // `timeout queue` while waiting for a permit, `timeout connect` while connecting
         if (Volatile.Read(ref _state) == StateForwarding)
         {
-            long client = _fe.ClientTimeoutMs, server = _fe.ServerTimeoutMs;
+            long client = _clientTimeoutMs, server = _serverTimeoutMs;
             if (client > 0 && now - Volatile.Read(ref _clientActivity) >= client)
             {
                 _tx.SetCause('c', 'D');   // 8.5: cD, `timeout client` while forwarding

@@ -39,6 +39,9 @@ internal sealed class CompiledAcl(AclConfig acl)
 internal sealed class CompiledCondition
 {
     private readonly bool _unless;
+
+    /// <summary>`unless COND`: the condition holds when COND does not.</summary>
+    public bool Unless => _unless;
     private readonly (bool Negated, CompiledAcl[] Acls)[][] _anyOf;
 
     public CompiledCondition(ConditionConfig condition)

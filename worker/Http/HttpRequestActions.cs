@@ -87,6 +87,9 @@ internal sealed class CompiledRequestAction
         return null;
     }
 
+    /// <summary>`tcp-request content set-var|set-var-fmt|unset-var` (Runtime/TcpContentRuntime.cs): the same actions.</summary>
+    internal void ExecuteVariable(Samples.SampleContext ctx) => Execute(ctx);
+
     /// <summary>set-var, set-var-fmt, unset-var, set-method, set-path, set-query, set-uri; false when a rewrite failed.</summary>
     private bool Execute(Samples.SampleContext ctx)
     {

@@ -22,11 +22,9 @@ internal sealed class FrontendRuntime
         Counters = new ProxyCounters(CounterKind.Frontend, config.Name);
         Connections = connections;
         var be = backend?.Config.Timeouts ?? Timeouts.None;
-        // `timeout tunnel` replaces both client and server timeouts once a tcp session is established.
-        var tunnel = be.Tunnel ?? config.Timeouts.Tunnel;
-        ClientTimeoutMs = Milliseconds.From(tunnel ?? config.Timeouts.Client);
-        ServerTimeoutMs = Milliseconds.From(tunnel ?? be.Server);
+        (ClientTimeoutMs, ServerTimeoutMs) = TcpTimeoutsFor(backend);
         ConnectTimeoutMs = Milliseconds.From(be.Connect);
+        TcpContent = config.TcpContentRules.Count > 0 ? new TcpContentRuntime(config) : null;
         // `mode http`: the request head must arrive within `timeout http-request` (else `timeout client`); an idle
         // keep-alive connection waits `timeout http-keep-alive` (else http-request) for the next one (4.2).
         HttpRequestTimeoutMs = Milliseconds.From(config.Timeouts.HttpRequest ?? config.Timeouts.Client);
@@ -47,6 +45,20 @@ internal sealed class FrontendRuntime
         for (int i = 0; i < _expectProxyConditions.Length; i++)
             _expectProxyConditions[i] = new Http.CompiledCondition(config.ExpectProxyConditions[i]);
     }
+
+    /// <summary>
+    /// A tcp session's client and server timeouts with <paramref name="backend"/> (the default one, or the one
+    /// `use_backend` chose): `timeout tunnel` replaces both once the session is established.
+    /// </summary>
+    public (long Client, long Server) TcpTimeoutsFor(BackendRuntime? backend)
+    {
+        var be = backend?.Config.Timeouts ?? Timeouts.None;
+        var tunnel = be.Tunnel ?? Config.Timeouts.Tunnel;
+        return (Milliseconds.From(tunnel ?? Config.Timeouts.Client), Milliseconds.From(tunnel ?? be.Server));
+    }
+
+    /// <summary>`tcp-request content` rules and `tcp-request inspect-delay`; null: none.</summary>
+    public TcpContentRuntime? TcpContent { get; }
 
     private readonly Http.CompiledCondition[] _expectProxyConditions;
     private readonly (bool Reject, Http.CompiledCondition? Condition, Tables.CompiledTrack? Track)[] _connectionRules;

@@ -87,6 +87,29 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
         }
     }
 
+    private byte[] _payload = [];
+    private int _payloadLength;
+
+    /// <summary>
+    /// The bytes `tcp-request inspect-delay` buffered before a backend was chosen (7.3.5 `req.payload`, `req.ssl_sni`...);
+    /// empty where nothing inspects (mode http, or no inspect-delay).
+    /// </summary>
+    public ReadOnlySpan<byte> Payload => _payload.AsSpan(0, _payloadLength);
+
+    /// <summary>True when no more bytes will be buffered (the buffer is full, the client closed, or the delay passed).</summary>
+    public bool PayloadFinal { get; private set; } = true;
+
+    /// <summary>Set by a payload fetch that needed bytes which may still come: the content rules then wait for them.</summary>
+    public bool PayloadIncomplete { get; set; }
+
+    /// <summary>What the content rules see now: <paramref name="length"/> bytes of <paramref name="buffer"/>.</summary>
+    public void SetPayload(byte[] buffer, int length, bool final)
+    {
+        _payload = buffer;
+        _payloadLength = length;
+        PayloadFinal = final;
+    }
+
     /// <summary>A new request on the connection: its variables are forgotten.</summary>
     public void BeginTransaction()
     {

@@ -18,6 +18,7 @@ internal sealed class SampleFetcher
     private readonly string? _backend;
     private readonly Tables.StickSamples? _stick;
     private readonly UserListRuntime? _users;
+    private readonly long _length;   // req.payload's LENGTH
 
     public SampleFetcher(SampleFetchStep step)
     {
@@ -31,6 +32,7 @@ internal sealed class SampleFetcher
         if (step.Kind is SampleFetchKind.StickCounter or SampleFetchKind.StickSource or SampleFetchKind.TableAvl or SampleFetchKind.TableCnt)
             _stick = new Tables.StickSamples(step);
         if (step.UserList is { } users) _users = new UserListRuntime(users);
+        if (step.Kind == SampleFetchKind.ReqPayload) _length = long.Parse(step.Text2!, System.Globalization.CultureInfo.InvariantCulture);
         // env(NAME): the worker's environment, inherited from the supervisor, read once here; unset: no sample.
         if (step.Kind == SampleFetchKind.Env && Environment.GetEnvironmentVariable(step.Text!) is { } value)
             _text2 = System.Text.Encoding.UTF8.GetBytes(value);
@@ -88,6 +90,9 @@ internal sealed class SampleFetcher
                 return ctx.Tls is not null && Int(0, out s);
             case SampleFetchKind.StickCounter or SampleFetchKind.StickSource or SampleFetchKind.TableAvl or SampleFetchKind.TableCnt:
                 return _stick!.TryFetch(ctx, out s);
+            case SampleFetchKind.ReqLen or SampleFetchKind.ReqPayload or SampleFetchKind.ReqSslHelloType or SampleFetchKind.ReqSslVer
+                or SampleFetchKind.ReqSslSni:
+                return PayloadSamples.TryFetch(_kind, ctx, _number, _length, out s);
             case SampleFetchKind.AlwaysTrue: s = Sample.OfBool(true); return true;
             case SampleFetchKind.AlwaysFalse: s = Sample.OfBool(false); return true;
             case SampleFetchKind.Date: return Int(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + _number, out s);

@@ -18,6 +18,8 @@ public enum SampleNeeds : byte
     Session,
     Request,
     Response,
+    /// <summary>The bytes the client sent first (7.3.5, layer 6): buffered by `tcp-request inspect-delay`.</summary>
+    Payload,
 }
 
 /// <summary>The sample fetches implemented; <see cref="SampleRegistry"/> names each one and its arguments.</summary>
@@ -28,6 +30,8 @@ public enum SampleFetchKind
     ReqHdrVal, ResHdrCnt, Env, UniqueId,
     // 7.3.6 `userlist` authentication (3.4)
     HttpAuth, HttpAuthGroup,
+    // 7.3.5 the client's first bytes (worker/Samples/PayloadSamples.cs)
+    ReqLen, ReqPayload, ReqSslHelloType, ReqSslVer, ReqSslSni,
     // 7.3.4 TLS of the client connection
     SslFc, SslCUsed, SslFcSni, SslFcProtocol, SslFcAlpn, SslFcCipher, SslCVerify, SslCSDn, SslCIDn, SslCSerial, SslCSha1,
     SslCDer, SslCNotBefore, SslCNotAfter, SslCVersion, FcErr, SslFcErr, SslCErr, SslCCaErr,

@@ -61,6 +61,16 @@ internal static class SampleRegistry
         new("ssl_fc_err", SampleFetchKind.SslFcErr, "", SampleType.Int, SampleNeeds.Session, "ssl_fc_err"),
         new("ssl_c_err", SampleFetchKind.SslCErr, "", SampleType.Int, SampleNeeds.Session, "ssl_c_err"),
         new("ssl_c_ca_err", SampleFetchKind.SslCCaErr, "", SampleType.Int, SampleNeeds.Session, "ssl_c_ca_err"),
+        // 7.3.5 the client's first bytes, buffered by `tcp-request inspect-delay`
+        new("req.len", SampleFetchKind.ReqLen, "", SampleType.Int, SampleNeeds.Payload, "req.len"),
+        new("req_len", SampleFetchKind.ReqLen, "", SampleType.Int, SampleNeeds.Payload, "req_len"),
+        new("req.payload", SampleFetchKind.ReqPayload, "II", SampleType.Bin, SampleNeeds.Payload, "req.payload(OFFSET,LENGTH)"),
+        new("req.ssl_hello_type", SampleFetchKind.ReqSslHelloType, "", SampleType.Int, SampleNeeds.Payload, "req.ssl_hello_type"),
+        new("req_ssl_hello_type", SampleFetchKind.ReqSslHelloType, "", SampleType.Int, SampleNeeds.Payload, "req_ssl_hello_type"),
+        new("req.ssl_ver", SampleFetchKind.ReqSslVer, "", SampleType.Int, SampleNeeds.Payload, "req.ssl_ver"),
+        new("req_ssl_ver", SampleFetchKind.ReqSslVer, "", SampleType.Int, SampleNeeds.Payload, "req_ssl_ver"),
+        new("req.ssl_sni", SampleFetchKind.ReqSslSni, "", SampleType.Str, SampleNeeds.Payload, "req.ssl_sni"),
+        new("req_ssl_sni", SampleFetchKind.ReqSslSni, "", SampleType.Str, SampleNeeds.Payload, "req_ssl_sni"),
         // 7.3.6 HTTP
         new("method", SampleFetchKind.Method, "", SampleType.Str, SampleNeeds.Request, "method"),
         new("path", SampleFetchKind.Path, "", SampleType.Str, SampleNeeds.Request, "path"),

@@ -1,0 +1,30 @@
+namespace Proxy.Shared.Config;
+
+/// <summary>
+/// What a `tcp-request content` rule does (doc/configuration.txt 4.2 "tcp-request content"): accept and reject end
+/// the rules; set-var and unset-var act and the rules go on.
+/// </summary>
+public enum TcpContentAction
+{
+    Accept,
+    Reject,
+    SetVar,
+    UnsetVar,
+    // Actions on the connection's tracked counters (`track-sc0..2`) belong here too; the stick-table work adds them,
+    // with a case in Proxy.Worker.Runtime.TcpContentRules.Run.
+}
+
+/// <summary>
+/// `tcp-request content accept|reject|set-var(NAME) EXPR|set-var-fmt(NAME) FMT|unset-var(NAME) [if|unless COND]`: in a
+/// frontend, evaluated in order once a connection is accepted (tcp mode: on the bytes `tcp-request inspect-delay`
+/// buffered; http mode: with each request, before the `http-request` rules).
+/// </summary>
+public sealed record TcpContentRule(TcpContentAction Action, ConditionConfig? Condition, SourceLocation Location)
+{
+    /// <summary>set-var / unset-var: the variable (`sess.name`, `txn.name`...).</summary>
+    public string? Variable { get; init; }
+    /// <summary>set-var: the expression whose value the variable takes.</summary>
+    public SampleExpr? Expr { get; init; }
+    /// <summary>set-var-fmt: the value, a log-format string.</summary>
+    public LogFormatConfig? ValueFormat { get; init; }
+}
