@@ -155,7 +155,7 @@ public sealed class StickTableEndToEndTests
             {
                 var buf = new byte[16];
                 int n;
-                try { n = await third.ReceiveAsync(buf, SocketFlags.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10)); }
+                try { n = await third.ReceiveAsync(buf, SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(10)); }
                 catch (SocketException) { n = 0; }
                 Assert.That(n, Is.EqualTo(0), "the third connection is closed");
             }
