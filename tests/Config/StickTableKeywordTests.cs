@@ -84,7 +84,7 @@ public sealed class StickTableKeywordTests
     {
         var result = Parse(Lines("peers mypeers", "  peer other 10.0.0.2:10000") + Http("stick-table type ip size 10 peers mypeers"));
         Assert.That(result.Errors, Is.Empty);
-        Assert.That(result.Warnings, Has.Some.Contains("no entries are exchanged with remote peers"));
+        Assert.That(result.Warnings.Select(w => w.Message), Has.Some.Contains("no entries are exchanged with remote peers"));
     }
 
     [Test]
