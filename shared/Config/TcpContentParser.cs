@@ -46,9 +46,14 @@ internal sealed class TcpContentParser(ConfigDiagnostics diag, AclParser acls, F
                 Variable = variable.Variable, Expr = variable.Expr, ValueFormat = variable.ValueFormat,
             };
         }
+        else if (action.StartsWith("track-sc", StringComparison.Ordinal))
+        {
+            if (StickTableParser.ParseTrack(diag, acls.Samples, proxy, line, 2, condAt, what) is not { } track) return;
+            rule = new TcpContentRule(TcpContentAction.TrackSc, null, diag.At(n)) { Track = track };
+        }
         else
         {
-            diag.Error(n, $"'{what}' is not supported yet (only accept, reject, set-var, set-var-fmt and unset-var)");
+            diag.Error(n, $"'{what}' is not supported yet (only accept, reject, set-var, set-var-fmt, unset-var and track-sc0..2)");
             return;
         }
         ConditionConfig? condition = null;

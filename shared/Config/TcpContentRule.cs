@@ -10,8 +10,8 @@ public enum TcpContentAction
     Reject,
     SetVar,
     UnsetVar,
-    // Actions on the connection's tracked counters (`track-sc0..2`) belong here too; the stick-table work adds them,
-    // with a case in Proxy.Worker.Runtime.TcpContentRules.Run.
+    /// <summary>`track-sc0..2 KEY [table T]`: tracks and goes on (Proxy.Worker.Tables.CompiledTrack).</summary>
+    TrackSc,
 }
 
 /// <summary>
@@ -27,4 +27,6 @@ public sealed record TcpContentRule(TcpContentAction Action, ConditionConfig? Co
     public SampleExpr? Expr { get; init; }
     /// <summary>set-var-fmt: the value, a log-format string.</summary>
     public LogFormatConfig? ValueFormat { get; init; }
+    /// <summary>track-scN: what to track and where.</summary>
+    public TrackScConfig? Track { get; init; }
 }

@@ -20,10 +20,10 @@ public sealed class StickTableEndToEndTests
 {
     private OriginProcess _origin = null!;
     private ProxyInstance _proxy = null!;
-    private int _http, _tcp;
+    private int _http, _tcp, _content;
     private const int Limit = 40;
 
-    internal static string Config(int http, int tcp, int origin) => $"""
+    internal static string Config(int http, int tcp, int origin, int content = 0) => $"""
         defaults
             timeout connect 2s
             timeout client 10s
@@ -43,6 +43,13 @@ public sealed class StickTableEndToEndTests
             tcp-request connection track-sc0 src
             tcp-request connection reject if {"{"} sc0_conn_cur gt 2 {"}"}
             default_backend betcp
+        frontend contentfe
+            mode tcp
+            bind 127.0.0.1:{(content == 0 ? tcp + 1 : content)}
+            stick-table type ip size 1k store conn_cur
+            tcp-request inspect-delay 1s
+            tcp-request content track-sc1 src if {"{"} req.len gt 0 {"}"}
+            default_backend betcp
         backend be
             mode http
             server o 127.0.0.1:{origin}
@@ -55,8 +62,8 @@ public sealed class StickTableEndToEndTests
     public void Start()
     {
         _origin = new OriginProcess("o");
-        (_http, _tcp) = (Ports.Free(), Ports.Free());
-        _proxy = new ProxyInstance(Config(_http, _tcp, _origin.Port)).Start();
+        (_http, _tcp, _content) = (Ports.Free(), Ports.Free(), Ports.Free());
+        _proxy = new ProxyInstance(Config(_http, _tcp, _origin.Port, _content)).Start();
     }
 
     [OneTimeTearDown]
@@ -112,6 +119,15 @@ public sealed class StickTableEndToEndTests
         Assert.That(ok + denied, Is.EqualTo(120));
         string table = await Cli($"show table fe key {Client}");
         Assert.That(table, Does.Match(@$"http_req_cnt=120\b"), table);
+    }
+
+    [Test]
+    public async Task TcpRequestContent_TracksOnceTheFirstBytesCame()
+    {
+        const string Client = "127.0.0.7";
+        // The tcp frontend relays the HTTP bytes to the origin once the content rule ran.
+        Assert.That(await RequestAsync(Client, _content), Is.EqualTo(200));
+        Assert.That(await Cli($"show table contentfe key {Client}"), Does.Contain($"key={Client} "), "tracked by tcp-request content");
     }
 
     [Test]

@@ -16,12 +16,16 @@ internal enum TcpContentVerdict { Accept, Reject, NeedMore }
 /// </summary>
 internal sealed class TcpContentRuntime
 {
-    private readonly (TcpContentAction Action, CompiledCondition? Condition, CompiledRequestAction? Variable)[] _rules;
+    private readonly (TcpContentAction Action, CompiledCondition? Condition, CompiledRequestAction? Variable, Tables.CompiledTrack? Track)[] _rules;
+    // In mode http the rules run with each request, and what they track lasts the request (HAProxy's stream);
+    // in mode tcp they run once and tracking lasts the connection.
+    private readonly bool _perRequest;
 
     public TcpContentRuntime(FrontendConfig config)
     {
         InspectDelayMs = config.InspectDelay is { } d ? (long)d.TotalMilliseconds : 0;
-        _rules = new (TcpContentAction, CompiledCondition?, CompiledRequestAction?)[config.TcpContentRules.Count];
+        _perRequest = config.Mode == ProxyMode.Http;
+        _rules = new (TcpContentAction, CompiledCondition?, CompiledRequestAction?, Tables.CompiledTrack?)[config.TcpContentRules.Count];
         for (int i = 0; i < _rules.Length; i++)
         {
             var r = config.TcpContentRules[i];
@@ -30,7 +34,8 @@ internal sealed class TcpContentRuntime
                 ? new CompiledRequestAction(new HttpRequestAction(r.Action == TcpContentAction.SetVar ? HttpRequestActionKind.SetVar : HttpRequestActionKind.UnsetVar, 0, null, r.Location)
                     { Variable = r.Variable, Expr = r.Expr, ValueFormat = r.ValueFormat })
                 : null;
-            _rules[i] = (r.Action, r.Condition is null ? null : new CompiledCondition(r.Condition), variable);
+            _rules[i] = (r.Action, r.Condition is null ? null : new CompiledCondition(r.Condition), variable,
+                r.Track is null ? null : new Tables.CompiledTrack(r.Track));
         }
     }
 
@@ -44,7 +49,7 @@ internal sealed class TcpContentRuntime
     {
         for (; next < _rules.Length; next++)
         {
-            var (action, condition, variable) = _rules[next];
+            var (action, condition, variable, track) = _rules[next];
             ctx.PayloadIncomplete = false;
             ctx.ResetScratch();
             bool holds = condition is null || condition.Evaluate(ctx);
@@ -56,8 +61,8 @@ internal sealed class TcpContentRuntime
             {
                 case TcpContentAction.Accept: return TcpContentVerdict.Accept;
                 case TcpContentAction.Reject: return TcpContentVerdict.Reject;
+                case TcpContentAction.TrackSc: track!.Run(ctx, forRequest: _perRequest); break;
                 default: variable!.ExecuteVariable(ctx); break;
-                // A per-connection action on tracked counters (track-sc, the stick-table work) is one more case here.
             }
         }
         return TcpContentVerdict.Accept;
