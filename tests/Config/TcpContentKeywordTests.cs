@@ -25,7 +25,7 @@ public sealed class TcpContentKeywordTests
 
     [TestCase("    tcp-request content accept if { hdr(host) -m found }", "test.cfg:4: 'tcp-request content accept with anonymous ACL ('hdr(host)')' requires 'mode http'")]
     [TestCase("    use_backend b if { path_beg /api }", "test.cfg:4: 'use_backend with anonymous ACL ('path_beg')' requires 'mode http'")]
-    [TestCase("    tcp-request content track-sc0 src", "test.cfg:4: 'tcp-request content track-sc0' is not supported yet")]
+    [TestCase("    tcp-request content track-sc0 src", "test.cfg:4: 'tcp-request content track-sc0': no stick table named 'fe'")]
     [TestCase("    tcp-request content accept now", "test.cfg:4: 'tcp-request content accept': unexpected 'now'")]
     [TestCase("    tcp-request inspect-delay soon", "test.cfg:4: 'tcp-request inspect-delay': expected a time")]
     [TestCase("    tcp-request content set-var(txn.x)", "test.cfg:4: 'tcp-request content set-var': missing expression")]
