@@ -422,8 +422,8 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
 
     /// <summary>
     /// `tcp-request connection|session track-scN KEY [table T] [if|unless COND]` (4.2): layer-4 keys and ACLs only, as
-    /// HAProxy requires at that point; `session` runs after the PROXY header and TLS, which here is the same point for
-    /// what layer-4 fetches see, so both go to the connection rules, in order.
+    /// HAProxy requires at that point. `connection` rules run before anything is read; `session` ones once the PROXY
+    /// header (and the TLS handshake) gave the client's address, in their own order (TcpConnectionRule.Session).
     /// </summary>
     private void ParseTcpTrack(ProxyDraft proxy, ConfigLine line)
     {
@@ -448,7 +448,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 return;
             }
         }
-        proxy.TcpConnectionRules.Add(new TcpConnectionRule(false, cond, diag.At(line.Number)) { Track = track });
+        proxy.TcpConnectionRules.Add(new TcpConnectionRule(false, cond, diag.At(line.Number)) { Track = track, Session = w[1] == "session" });
     }
 
     /// <summary>`timeout KIND TIME`, milliseconds when no unit is given.</summary>

@@ -20,10 +20,10 @@ public sealed class StickTableEndToEndTests
 {
     private OriginProcess _origin = null!;
     private ProxyInstance _proxy = null!;
-    private int _http, _tcp, _content;
+    private int _http, _tcp, _content, _proxied;
     private const int Limit = 40;
 
-    internal static string Config(int http, int tcp, int origin, int content = 0) => $"""
+    internal static string Config(int http, int tcp, int origin, int content = 0, int proxied = 0) => $"""
         defaults
             timeout connect 2s
             timeout client 10s
@@ -46,10 +46,16 @@ public sealed class StickTableEndToEndTests
         frontend contentfe
             mode tcp
             bind 127.0.0.1:{(content == 0 ? tcp + 1 : content)}
-            stick-table type ip size 1k store conn_cur
+            stick-table type ip size 1k store conn_cur,bytes_in_cnt,bytes_out_cnt
             tcp-request inspect-delay 1s
             tcp-request content track-sc1 src if {"{"} req.len gt 0 {"}"}
             default_backend betcp
+        frontend proxiedfe
+            mode http
+            bind 127.0.0.1:{(proxied == 0 ? tcp + 2 : proxied)} accept-proxy
+            stick-table type ip size 1k store http_req_cnt,conn_cnt
+            tcp-request session track-sc0 src
+            default_backend be
         backend be
             mode http
             server o 127.0.0.1:{origin}
@@ -62,8 +68,8 @@ public sealed class StickTableEndToEndTests
     public void Start()
     {
         _origin = new OriginProcess("o");
-        (_http, _tcp, _content) = (Ports.Free(), Ports.Free(), Ports.Free());
-        _proxy = new ProxyInstance(Config(_http, _tcp, _origin.Port, _content)).Start();
+        (_http, _tcp, _content, _proxied) = (Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free());
+        _proxy = new ProxyInstance(Config(_http, _tcp, _origin.Port, _content, _proxied)).Start();
     }
 
     [OneTimeTearDown]
@@ -127,7 +133,21 @@ public sealed class StickTableEndToEndTests
         const string Client = "127.0.0.7";
         // The tcp frontend relays the HTTP bytes to the origin once the content rule ran.
         Assert.That(await RequestAsync(Client, _content), Is.EqualTo(200));
-        Assert.That(await Cli($"show table contentfe key {Client}"), Does.Contain($"key={Client} "), "tracked by tcp-request content");
+        string entry = await Cli($"show table contentfe key {Client}");
+        Assert.That(entry, Does.Contain($"key={Client} "), "tracked by tcp-request content");
+        Assert.That(entry, Does.Match(@"bytes_in_cnt=[1-9]\d* bytes_out_cnt=[1-9]\d*"), "the tracked entry counts the bytes both ways");
+    }
+
+    [Test]
+    public async Task TcpRequestSession_TracksTheAddressOfThePROXYHeader()
+    {
+        using var s = await ConnectFromAsync("127.0.0.1", _proxied);
+        await s.SendAsync(Encoding.ASCII.GetBytes("PROXY TCP4 10.9.8.7 127.0.0.1 5555 80\r\nGET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"), SocketFlags.None);
+        var buf = new byte[64];
+        int n = await s.ReceiveAsync(buf, SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(Encoding.ASCII.GetString(buf, 0, n), Does.StartWith("HTTP/1.1 200"));
+        string table = await Cli("show table proxiedfe");
+        Assert.That(table, Does.Contain("key=10.9.8.7 ").And.Not.Contain("key=127.0.0.1 "), "the client of the PROXY header, not the balancer in front");
     }
 
     [Test]

@@ -271,6 +271,7 @@ internal sealed partial class HttpSession : ProxySession
         // :: Step 5: a server connection, the head sent, then body and response both ways at once.
         var outcome = await ExchangeAsync(be, headLength, serverClose, clientKeepAlive, upgrade).ConfigureAwait(false);
         WriteLog();   // before the counters drop, so the line's connection counts include this request (as HAProxy's)
+        Samples.Tracker?.CountBytes(_tx.BytesIn, _tx.Bytes, Environment.TickCount64);   // bytes_in|out of tracked entries
         _tx.CountTimes();
         _tx.End();
         // Between requests the session holds no buffer: the next head is parsed into freshly rented ones.

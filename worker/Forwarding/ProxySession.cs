@@ -93,6 +93,7 @@ internal abstract partial class ProxySession : IThreadPoolWorkItem
         if (!expectProxy)
         {
             ClientEndPoint = peer;
+            fe.RunSessionRules(samples);
             return true;
         }
         long timeout = fe.HttpClientTimeoutMs;   // `timeout client` itself (not tunnel)
@@ -122,6 +123,8 @@ internal abstract partial class ProxySession : IThreadPoolWorkItem
             }
             ProxyAuthority = result.Authority;
             samples.Client = ClientEndPoint;
+            samples.ResetScratch();
+            fe.RunSessionRules(samples);
             return true;
         }
         Stats.ProxyCounters.Increment(ref fe.Counters.ereq);

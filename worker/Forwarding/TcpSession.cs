@@ -332,6 +332,7 @@ internal sealed partial class TcpSession : ProxySession
         {
             _clientActivity = now;
             _logBytesIn += n;
+            Samples.Tracker?.CountBytes(n, 0, now);   // the tracked entries' bytes_in_cnt|rate
             ProxyCounters.Add(ref fe.Counters.bin, n);
             ProxyCounters.Add(ref be.Counters.bin, n);
             ProxyCounters.Add(ref srv.Counters.bin, n);
@@ -340,6 +341,7 @@ internal sealed partial class TcpSession : ProxySession
         {
             _serverActivity = now;
             _logBytesOut += n;
+            Samples.Tracker?.CountBytes(0, n, now);
             ProxyCounters.Add(ref fe.Counters.bout, n);
             ProxyCounters.Add(ref be.Counters.bout, n);
             ProxyCounters.Add(ref srv.Counters.bout, n);

@@ -32,15 +32,18 @@ internal sealed class FrontendRuntime
         HttpClientTimeoutMs = Milliseconds.From(config.Timeouts.Client);
         Http = new Http.HttpProxyRuntime(config.Http, config.Name);
         StatsPage = config.StatsPage is { } stats ? new Http.StatsPageRuntime(stats) : null;
-        _connectionRules = new (bool, Http.CompiledCondition?, Tables.CompiledTrack?)[config.TcpConnectionRules.Count];
+        var connection = config.TcpConnectionRules.Where(r => !r.Session).ToArray();
+        _connectionRules = new (bool, Http.CompiledCondition?, Tables.CompiledTrack?)[connection.Length];
+        _silentDropRules = new bool[connection.Length];
         for (int i = 0; i < _connectionRules.Length; i++)
         {
-            var rule = config.TcpConnectionRules[i];
+            var rule = connection[i];
             _connectionRules[i] = (rule.Reject, rule.Condition is null ? null : new Http.CompiledCondition(rule.Condition),
                 rule.Track is null ? null : new Tables.CompiledTrack(rule.Track));
+            _silentDropRules[i] = rule.SilentDrop;
         }
-        _silentDropRules = new bool[config.TcpConnectionRules.Count];
-        for (int i = 0; i < _silentDropRules.Length; i++) _silentDropRules[i] = config.TcpConnectionRules[i].SilentDrop;
+        _sessionTracks = config.TcpConnectionRules.Where(r => r.Session)
+            .Select(r => (r.Condition is null ? null : new Http.CompiledCondition(r.Condition), new Tables.CompiledTrack(r.Track!))).ToArray();
         _expectProxyConditions = new Http.CompiledCondition[config.ExpectProxyConditions.Count];
         for (int i = 0; i < _expectProxyConditions.Length; i++)
             _expectProxyConditions[i] = new Http.CompiledCondition(config.ExpectProxyConditions[i]);
@@ -86,6 +89,20 @@ internal sealed class FrontendRuntime
     }
 
     private readonly bool[] _silentDropRules;   // `tcp-request connection silent-drop`, by rule
+    private readonly (Http.CompiledCondition? Condition, Tables.CompiledTrack Track)[] _sessionTracks;
+
+    /// <summary>
+    /// `tcp-request session track-scN` (4.2), in order, once the client's address is final (after the PROXY header):
+    /// tracks for the connection's life.
+    /// </summary>
+    public void RunSessionRules(Proxy.Worker.Samples.SampleContext ctx)
+    {
+        foreach (var (condition, track) in _sessionTracks)
+        {
+            if (condition is not null && !condition.Evaluate(ctx)) continue;
+            track.Run(ctx, forRequest: false);
+        }
+    }
 
     /// <summary>The name as bytes, for the `fe_name` fetch and logs.</summary>
     public byte[] NameBytes { get; }
