@@ -1,5 +1,6 @@
 using System.IO.MemoryMappedFiles;
 using Proxy.Shared.Config;
+using Proxy.Shared.Interop;
 
 namespace Proxy.Shared.Limits;
 
@@ -64,43 +65,21 @@ public sealed unsafe class SharedCounts : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         int counts = SharedCountIndex.CountOf(config);
         long size = HeaderSize + RowSize(counts) * rows;
-        // The directory may be /tmp: a name nobody can guess, created with O_EXCL (FileMode.CreateNew, which also
-        // refuses a symlink), so a local user cannot plant the file or a link to another one before root opens it.
-        string temp = $"{path}.new.{Environment.ProcessId}.{Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8))}";
-        var options = new FileStreamOptions
+        return SharedMemoryFile.Create(path, size, (file, view) => new SharedCounts(path, file, view, rows, counts), created =>
         {
-            Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.ReadWrite | FileShare.Delete,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        };
-        var fs = new FileStream(temp, options);
-        try
-        {
-            fs.SetLength(size);
-            var file = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
-            var view = file.CreateViewAccessor(0, size, MemoryMappedFileAccess.ReadWrite);
-            var created = new SharedCounts(path, file, view, rows, counts);
             *(ulong*)(created._base + HMagic) = Magic;
             *(int*)(created._base + HVersion) = Version;
             *(int*)(created._base + HRows) = rows;
             *(int*)(created._base + HCounts) = counts;
             *(long*)(created._base + HRowSize) = RowSize(counts);
             *(long*)(created._base + HFileSize) = size;
-            File.Move(temp, path, overwrite: true);
-            return created;
-        }
-        catch
-        {
-            fs.Dispose();
-            File.Delete(temp);
-            throw;
-        }
+        });
     }
 
     /// <summary>Maps the counts file at <paramref name="path"/> read-write; throws InvalidDataException when it is not one.</summary>
     public static SharedCounts Open(string path)
     {
-        var fs = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-        try
+        return SharedMemoryFile.Open(path, fs =>
         {
             Span<byte> h = stackalloc byte[HeaderSize];
             if (fs.Length < HeaderSize || fs.ReadAtLeast(h, HeaderSize, throwOnEndOfStream: false) < HeaderSize
@@ -111,15 +90,8 @@ public sealed unsafe class SharedCounts : IDisposable
             if (rows < 1 || counts < 1 || BitConverter.ToInt64(h[HRowSize..]) != RowSize(counts)
                 || size != HeaderSize + RowSize(counts) * rows || fs.Length < size)
                 throw new InvalidDataException($"{path}: counts file header does not match its size");
-            var file = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
-            var view = file.CreateViewAccessor(0, size, MemoryMappedFileAccess.ReadWrite);
-            return new SharedCounts(path, file, view, rows, counts);
-        }
-        catch
-        {
-            fs.Dispose();
-            throw;
-        }
+            return SharedMemoryFile.Map(fs, size, (file, view) => new SharedCounts(path, file, view, rows, counts));
+        });
     }
 
     /// <summary>Count <paramref name="count"/> of row <paramref name="row"/>; the same count of row r+1 is <see cref="RowStride"/> values further.</summary>

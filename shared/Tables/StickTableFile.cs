@@ -1,6 +1,7 @@
 using System.IO.MemoryMappedFiles;
 using System.Text;
 using Proxy.Shared.Config;
+using Proxy.Shared.Interop;
 
 namespace Proxy.Shared.Tables;
 
@@ -91,20 +92,9 @@ public sealed unsafe class StickTableFile : IDisposable
 
     private static StickTableFile Create(string path, StickTableConfig config, StickTableLayout layout)
     {
-        // The directory may be /tmp: a name nobody can guess, created with O_EXCL (as SharedCounts.Create).
-        string temp = $"{path}.new.{Environment.ProcessId}.{Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8))}";
-        var options = new FileStreamOptions
+        // Sparse: pages are used as entries are.
+        return SharedMemoryFile.Create(path, layout.FileSize, (file, view) => new StickTableFile(path, file, view, layout, config), created =>
         {
-            Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.ReadWrite | FileShare.Delete,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        };
-        var fs = new FileStream(temp, options);
-        try
-        {
-            fs.SetLength(layout.FileSize);   // sparse: pages are used as entries are
-            var file = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
-            var view = file.CreateViewAccessor(0, layout.FileSize, MemoryMappedFileAccess.ReadWrite);
-            var created = new StickTableFile(path, file, view, layout, config);
             byte* b = created._base;
             *(int*)(b + HVersion) = Version;
             *(int*)(b + HEntrySize) = layout.EntrySize;
@@ -114,22 +104,13 @@ public sealed unsafe class StickTableFile : IDisposable
             int n = Encoding.UTF8.GetBytes(layout.Definition, new Span<byte>(b + HDefinition, StickTableLayout.DefinitionBytes));
             *(int*)(b + HDefinitionLength) = n;
             *(ulong*)(b + HMagic) = Magic;
-            File.Move(temp, path, overwrite: true);
-            return created;
-        }
-        catch
-        {
-            fs.Dispose();
-            File.Delete(temp);
-            throw;
-        }
+        });
     }
 
     /// <summary>Maps the table file at <paramref name="path"/> read-write (a worker, the supervisor at a reload).</summary>
     public static StickTableFile Open(string path, StickTableConfig config)
     {
-        var fs = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-        try
+        return SharedMemoryFile.Open(path, fs =>
         {
             Span<byte> h = stackalloc byte[StickTableLayout.HeaderSize];
             if (fs.Length < StickTableLayout.HeaderSize || fs.ReadAtLeast(h, h.Length, throwOnEndOfStream: false) < h.Length
@@ -142,15 +123,8 @@ public sealed unsafe class StickTableFile : IDisposable
                 || BitConverter.ToInt32(h[HEntrySize..]) != layout.EntrySize || BitConverter.ToInt32(h[HEntryCount..]) != layout.EntryCount
                 || BitConverter.ToInt32(h[HBucketCount..]) != layout.BucketCount || fs.Length < layout.FileSize)
                 throw new InvalidDataException($"{path}: stick table file of another definition");
-            var file = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
-            var view = file.CreateViewAccessor(0, layout.FileSize, MemoryMappedFileAccess.ReadWrite);
-            return new StickTableFile(path, file, view, layout, config);
-        }
-        catch
-        {
-            fs.Dispose();
-            throw;
-        }
+            return SharedMemoryFile.Map(fs, layout.FileSize, (file, view) => new StickTableFile(path, file, view, layout, config));
+        });
     }
 
     /// <summary>A reload kept the file: `expire` and `nopurge` may have changed (they are not part of the layout).</summary>
