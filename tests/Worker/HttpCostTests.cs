@@ -95,13 +95,22 @@ public class HttpCostTests
         var buf = new byte[Response.Length];
 
         // Memory overloads (ValueTask) on the test side, and no per-request Task: what is measured is the proxy.
-        // The figure is whole-process (timers, thread-pool growth, other fixtures' leftovers): the best of six rounds
-        // (best of three read 78 B once in CI, where every other run reads under 30).
+        // The figure is whole-process, so what other fixtures left running (timers, thread-pool growth) counts too:
+        // CI once read 80 B per request here where a run alone reads 0.1 B. Each round is therefore paired with an
+        // idle window of the same process, and the quietest idle rate is taken off the best round.
         const int Warmup = 500, Requests = 2000;
-        long best = long.MaxValue, bestTicks = long.MaxValue;
+        long best = long.MaxValue, bestTicks = 0, fastest = long.MaxValue;
+        double idleBytesPerTick = double.MaxValue;
         for (int round = 0; round < 7; round++)
         {
-            if (round > 0) await Task.Delay(50);
+            if (round > 0)
+            {
+                long idleBefore = GC.GetTotalAllocatedBytes(precise: true);
+                long idleStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+                await Task.Delay(100);
+                long idleTicks = System.Diagnostics.Stopwatch.GetTimestamp() - idleStarted;
+                idleBytesPerTick = Math.Min(idleBytesPerTick, (GC.GetTotalAllocatedBytes(precise: true) - idleBefore) / (double)idleTicks);
+            }
             long before = GC.GetTotalAllocatedBytes(precise: true);
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
             for (int i = 0; i < (round == 0 ? Warmup : Requests); i++)
@@ -115,13 +124,18 @@ public class HttpCostTests
                     got += n;
                 }
             }
-            if (round > 0) best = Math.Min(best, GC.GetTotalAllocatedBytes(precise: true) - before);
-            if (round > 0) bestTicks = Math.Min(bestTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+            long ticks = System.Diagnostics.Stopwatch.GetTimestamp() - started;
+            long bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
+            if (round > 0 && bytes < best) (best, bestTicks) = (bytes, ticks);
+            if (round > 0) fastest = Math.Min(fastest, ticks);
         }
-        long allocated = best;
+        long background = (long)(idleBytesPerTick * bestTicks);
+        TestContext.Out.WriteLine($"best round {best / (double)Requests:F1} B per request; the quietest idle window's rate over "
+            + $"that round {background / (double)Requests:F1} B per request");
+        long allocated = Math.Max(0, best - background);
         // The figures behind the assertion, for before/after comparisons of the request path.
         TestContext.Out.WriteLine($"httplog={httplog} rules={rules.Length > 0}: {allocated / (double)Requests:F1} B and "
-            + $"{bestTicks * 1e6 / System.Diagnostics.Stopwatch.Frequency / Requests:F1} µs per request (best round, whole process)");
+            + $"{fastest * 1e6 / System.Diagnostics.Stopwatch.Frequency / Requests:F1} µs per request (fastest round, whole process)");
         Assert.That(Encoding.ASCII.GetString(buf), Does.EndWith("ok"));
         // Whole process, test client and origin included: well under one small object per request on average.
         Assert.That(allocated / Requests, Is.LessThan(64));
