@@ -17,6 +17,9 @@ public sealed partial class ProxyEngine
         _sessionRate.Set(sessionsPerSecond, _rateWorkers);
     }
 
+    /// <summary>The instance's `maxconnrate` and `maxsessrate` now (0: none), for `show info`.</summary>
+    public (long Connections, long Sessions) AcceptRateLimits => (_connectionRate.InstanceRate, _sessionRate.InstanceRate);
+
     /// <summary>`set rate-limit connections|sessions global N` (0: none); null, or why not.</summary>
     public string? SetAcceptRate(string which, long perSecond)
     {

@@ -35,6 +35,8 @@ public enum InfoField
     CompressBpsIn, CompressBpsOut, CompressBpsRateLim,
     // TLS handshakes completed per second over the last interval, and its maximum.
     SslRate, SslRateMax,
+    // `maxconnrate` / `maxsessrate` or `set rate-limit connections|sessions global`: the instance's limit (0: none).
+    ConnRateLimit, SessRateLimit,
 }
 
 /// <summary>How values of several workers (and of gone ones) combine into a total; HAProxy's typed output (9.2) nature letters in brackets.</summary>

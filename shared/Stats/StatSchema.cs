@@ -141,6 +141,8 @@ public static class StatSchema
         // Each worker publishes its own rates and its share of the limit: the sums are the instance's.
         ("CompressBpsIn", StatKind.Gauge), ("CompressBpsOut", StatKind.Gauge), ("CompressBpsRateLim", StatKind.Gauge),
         ("SslRate", StatKind.Gauge), ("MaxSslRate", StatKind.Max),
+        // Every worker publishes the instance's limit (not its share), so the newest live one's value is the answer.
+        ("ConnRateLimit", StatKind.Value), ("SessRateLimit", StatKind.Value),
     ];
 
     private static readonly StatSchemaEntry[] s_byField = IndexByField();

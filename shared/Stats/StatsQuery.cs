@@ -226,8 +226,8 @@ public static class StatsQuery
         ["Name"] = (0, "POS", "str"), ["Version"] = (1, "POS", "str"), ["Nbproc"] = (4, "CGS", "u32"),
         ["Process_num"] = (5, "KGP", "u32"), ["Pid"] = (6, "SGP", "u32"), ["Uptime"] = (7, "MDP", "str"),
         ["Uptime_sec"] = (8, "MDP", "u32"), ["Maxconn"] = (15, "CLP", "u32"), ["CurrConns"] = (17, "MGP", "u32"),
-        ["CumConns"] = (18, "MCP", "u32"), ["CumReq"] = (19, "MCP", "u32"), ["ConnRate"] = (26, "MRP", "u32"),
-        ["MaxConnRate"] = (28, "MMP", "u32"), ["SessRate"] = (29, "MRP", "u32"), ["MaxSessRate"] = (31, "MRP", "u32"),
+        ["CumConns"] = (18, "MCP", "u32"), ["CumReq"] = (19, "MCP", "u32"), ["ConnRate"] = (26, "MRP", "u32"), ["ConnRateLimit"] = (27, "CLP", "u32"),
+        ["MaxConnRate"] = (28, "MMP", "u32"), ["SessRate"] = (29, "MRP", "u32"), ["SessRateLimit"] = (30, "CLP", "u32"), ["MaxSessRate"] = (31, "MRP", "u32"),
         ["CompressBpsIn"] = (42, "MRP", "u32"), ["CompressBpsOut"] = (43, "MRP", "u32"),
         ["CompressBpsRateLim"] = (44, "CLP", "u32"), ["Stopping"] = (52, "MGP", "u32"),
     };

@@ -75,6 +75,8 @@ public sealed class RuntimeSessionsTests
         Assert.That(await Cli("set rate-limit connections global 4"), Is.EqualTo("\n"));
         try
         {
+            // `show info` prints the instance's limit (not a worker's share), once the workers published it.
+            await Poll.UntilAsync(() => Cli("show info").GetAwaiter().GetResult(), a => a.Contains("\nConnRateLimit: 4\n"), "ConnRateLimit in show info");
             var clock = Stopwatch.StartNew();
             for (int i = 0; i < 12; i++)
                 Assert.That(await TcpClientHelper.RoundTripAsync(_port, [1], TimeSpan.FromSeconds(10)), Has.Length.EqualTo(1));
@@ -87,6 +89,8 @@ public sealed class RuntimeSessionsTests
         }
         Assert.That(await Cli("set rate-limit sessions global"), Is.EqualTo("Expects an integer value.\n\n"));
         Assert.That(await Cli("set rate-limit sessions global 1000"), Is.EqualTo("\n"));
+        await Poll.UntilAsync(() => Cli("show info typed").GetAwaiter().GetResult(), a => a.Contains("\n30.SessRateLimit.1:CLP:u32:1000\n"),
+            "SessRateLimit at HAProxy's position 30 in show info typed");
         Assert.That(await Cli("set rate-limit sessions global 0"), Is.EqualTo("\n"));
     }
 }

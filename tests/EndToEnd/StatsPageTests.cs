@@ -157,9 +157,17 @@ public sealed partial class StatsPageTests
         var csv = await http.GetStringAsync("/stats;csv");
         Assert.That(csv, Does.StartWith("# pxname,svname,qcur,"));
         Assert.That(csv, Does.Contain("\napp,o1,"));
+        // `;json` is HAProxy's typed document (`show stat json`): an array of objects, each an array of fields.
         using var json = JsonDocument.Parse(await http.GetStringAsync("/stats;json"));
-        Assert.That(json.RootElement.GetProperty("workers").GetArrayLength(), Is.EqualTo(2));
-        Assert.That(json.RootElement.GetProperty("stats").EnumerateArray().Any(r => r.GetProperty("svname").GetString() == "o2"), Is.True);
+        static string? Field(JsonElement obj, string name) => obj.EnumerateArray()
+            .Where(f => f.GetProperty("field").GetProperty("name").GetString() == name)
+            .Select(f => f.GetProperty("value").GetProperty("value").ToString()).FirstOrDefault();
+        var o2 = json.RootElement.EnumerateArray().Single(o => Field(o, "pxname") == "app" && Field(o, "svname") == "o2");
+        Assert.That(o2[0].GetProperty("objType").GetString(), Is.EqualTo("Server"));
+        Assert.That(o2[0].GetProperty("processNum").GetInt32(), Is.EqualTo(1), "the instance's totals");
+        using var perWorker = JsonDocument.Parse(await http.GetStringAsync("/stats;json;worker=1"));
+        Assert.That(perWorker.RootElement.EnumerateArray().Select(o => o[0].GetProperty("processNum").GetInt32()).Distinct().Count(),
+            Is.EqualTo(3), "`;worker=N` adds each of the 2 workers' rows (process numbers 2 and 3) to the totals (1)");
     }
 
     [Test, Order(4)]

@@ -58,8 +58,10 @@ internal sealed partial class HttpSession
         int? slot = options.Worker - 1;
         if (options.Json)
         {
+            // HAProxy's page answers `;json` with `show stat json`'s typed document; `;worker=N` adds every worker's rows.
             contentType = "application/json";
-            StatsJson.Write(body, snapshot, perProcess: true, version: config.HideVersion ? "" : StatsPageSource.Version);
+            var filter = new StatsFilter(UpOnly: options.UpOnly, PerProcess: options.Worker is not null);
+            body.Write(Encoding.UTF8.GetBytes(StatsQuery.Json(snapshot, filter)));
         }
         else
         {

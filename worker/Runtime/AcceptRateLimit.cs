@@ -10,6 +10,7 @@ namespace Proxy.Worker.Runtime;
 internal sealed class AcceptRateLimit
 {
     private long _share;          // per second, this worker's; 0: no limit
+    private long _instanceRate;   // per second, the whole instance's, as `show info` ConnRateLimit/SessRateLimit print it
     private long _windowStart;    // Environment.TickCount64 at the window's start
     private long _taken;          // accepts counted in the window
 
@@ -18,7 +19,11 @@ internal sealed class AcceptRateLimit
     {
         long share = instanceRate <= 0 ? 0 : (instanceRate + Math.Max(1, workers) - 1) / Math.Max(1, workers);
         Volatile.Write(ref _share, share);
+        Volatile.Write(ref _instanceRate, Math.Max(0, instanceRate));
     }
+
+    /// <summary>The instance's rate this share was taken from (0: none).</summary>
+    public long InstanceRate => Volatile.Read(ref _instanceRate);
 
     /// <summary>Counts one accept and returns 0, or returns the milliseconds until the window ends (nothing counted).</summary>
     public int TryTake(long now)

@@ -147,6 +147,9 @@ internal sealed class BoardPublisher
         long connRate = (long)((total - _lastTotal) / seconds);
         _lastTotal = total;
         _slot.SetInfo(InfoField.MaxConn, _engine.MaxConn);
+        var (connLimit, sessLimit) = _engine.AcceptRateLimits;
+        _slot.SetInfo(InfoField.ConnRateLimit, connLimit);
+        _slot.SetInfo(InfoField.SessRateLimit, sessLimit);
         _slot.SetInfo(InfoField.ConnRate, connRate);
         _slot.RaiseInfoMax(InfoField.ConnRateMax, connRate);
         _slot.SetInfo(InfoField.SessRate, connRate);
