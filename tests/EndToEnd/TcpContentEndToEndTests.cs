@@ -43,7 +43,7 @@ public sealed class TcpContentEndToEndTests
                 default_backend a
             frontend plain_in
                 bind 127.0.0.1:{{_plain}}
-                tcp-request inspect-delay 1s
+                tcp-request inspect-delay 3s
                 tcp-request content accept if { req.len ge 20 }
                 use_backend two if { req.len ge 20 }
                 default_backend one
@@ -99,7 +99,9 @@ public sealed class TcpContentEndToEndTests
         await s.ConnectAsync(IPAddress.Loopback, _plain);
         for (int i = 0; i < parts.Length; i++)
         {
-            if (i > 0) await Task.Delay(150);   // the client's own pause between its two writes, not a wait for the proxy
+            // The client's own pause between its two writes, not a wait for the proxy; the delay above is 20 times
+            // longer, as a loaded CI box once stretched this pause past a 1 s delay.
+            if (i > 0) await Task.Delay(150);
             await s.SendAsync(Encoding.ASCII.GetBytes(parts[i]), SocketFlags.None);
         }
         var all = new MemoryStream();
