@@ -57,14 +57,43 @@ public sealed partial class ControlCommands
                     ? "'set server <srv> health stopping' is not supported by this proxy yet (no stopping state; use 'state drain').\n"
                     : "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n";
             case "agent":
-                return "agent checks are not enabled on this server.\n";
+                if (!configured.CheckSettings.Agent.Enabled) return "agent checks are not enabled on this server.\n";
+                if (value is not ("up" or "down")) return "'set server <srv> agent' expects 'up' or 'down'.\n";
+                await supervisor.ControlChecksAsync(target, "agent-" + value);
+                return "";
             case "agent-addr" or "agent-port" or "agent-send":
-                return "agent checks are not enabled on this server.\n";
+                return configured.CheckSettings.Agent.Enabled
+                    ? $"'set server <srv> {words[3]}' is not supported by this proxy yet (see README, runtime API).\n"
+                    : "agent checks are not enabled on this server.\n";
             case "check-addr" or "fqdn" or "ssl":
                 return $"'set server <srv> {words[3]}' is not supported by this proxy yet (see README, runtime API).\n";
             default:
                 return SetServerUsage;
         }
+    }
+
+    /// <summary>
+    /// `enable|disable health|agent BE/SRV` (management.txt): the checking worker pauses or resumes the check;
+    /// `enable agent` on a server without `agent-check` is refused as HAProxy 2.6 does.
+    /// </summary>
+    private async Task<string> CheckControlAsync(string[] words, string action)
+    {
+        if (words.Length < 3) return "Require 'backend/server'.\n";
+        var configured = ServerSettings.Configured(supervisor.Config, words[2]);
+        if (configured is null) return "No such server.\n";
+        if (action == "enable-agent" && !configured.CheckSettings.Agent.Enabled)
+            return "Agent was not configured on this server, cannot enable.\n";
+        await supervisor.ControlChecksAsync(words[2], action);
+        return "";
+    }
+
+    /// <summary>`shutdown sessions server BE/SRV`: every worker closes its sessions on the server (logged 'K').</summary>
+    private async Task<string> ShutdownServerSessionsAsync(string[] words, CliSession session)
+    {
+        if (words.Length < 4) return "Require 'backend/server'.\n";
+        if (ServerSettings.Configured(supervisor.Config, words[3]) is null) return "No such server.\n";
+        await supervisor.ShutdownServerSessionsAsync(words[3]);
+        return "";
     }
 
     /// <summary>`set server BE/SRV addr A [port P]`: HAProxy's answer names what changed, "by 'stats socket command'".</summary>

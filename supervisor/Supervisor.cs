@@ -438,6 +438,27 @@ public sealed class Supervisor : IAsyncDisposable
     /// `set server BE/SRV health up|down`: every worker takes the state now, as if the checking worker had reported it,
     /// and a worker started later starts with it; the next check result (if the server is checked) applies again.
     /// </summary>
+    /// <summary>`shutdown sessions server BE/SRV`: every worker closes its sessions on the server.</summary>
+    public Task ShutdownServerSessionsAsync(string target)
+    {
+        int slash = target.IndexOf('/');
+        return BroadcastAsync($"{WorkerMessages.ShutdownSessions} {target[..slash]} {target[(slash + 1)..]}");
+    }
+
+    /// <summary>
+    /// `enable|disable health|agent`, `set server ... agent up|down`: to the checking worker (slot 1 of the current
+    /// generation), which owns the server's checks; its verdicts then reach every worker as usual. Not kept for a
+    /// respawned or reloaded checker, which starts with its checks enabled.
+    /// </summary>
+    public async Task ControlChecksAsync(string target, string action)
+    {
+        int slash = target.IndexOf('/');
+        WorkerProcess? checker;
+        lock (_gate)
+            checker = _workers.Find(w => w.Slot == 0 && w.Generation == _generation && w.State is WorkerState.Running or WorkerState.Starting);
+        if (checker is not null) await checker.SendAsync($"{WorkerMessages.CheckControl} {target[..slash]} {target[(slash + 1)..]} {action}");
+    }
+
     public async Task ForceHealthAsync(string target, bool up)
     {
         int slash = target.IndexOf('/');

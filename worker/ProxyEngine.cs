@@ -257,6 +257,7 @@ public sealed partial class ProxyEngine : IAsyncDisposable
         {
             foreach (var s in be.Servers)
             {
+                StartServerEvents(s);
                 // Passive errors reach the one state machine of the server: its checker here, or, in a worker
                 // that does not check, the checking worker through the supervisor (PassiveErrorLimit).
                 if (s.Passive.Enabled)
@@ -546,6 +547,7 @@ public sealed partial class ProxyEngine : IAsyncDisposable
         // again and queued requests are re-dispatched on every tick (the counts file is polled, not watched).
         WakePermitWaiter();
         foreach (var be in _backends) be.Queue.RetryWaiting();
+        AdvanceSlowStarts(now);
         if (now - _lastPurgeMs >= PoolPurgeDelayMs / 5)
         {
             _lastPurgeMs = now;

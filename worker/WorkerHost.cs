@@ -64,6 +64,9 @@ public sealed class WorkerHost
         // Passive errors seen here go to the checking worker through the supervisor (see ProxyEngine.PassiveErrorLimit).
         engine.PassiveErrorLimit = (backend, server, last) => _ = WorkerChannel.SendLineAsync(
             channel, $"{WorkerMessages.Observe} {backend} {server} {last}", CancellationToken.None);
+        // An agent's weight and state go the same way: the supervisor sets them in every worker.
+        engine.ServerSettingChanged = change => _ = WorkerChannel.SendLineAsync(
+            channel, change.ToMessage(WorkerMessages.SetServer), CancellationToken.None);
         // `stats admin` changes go to the supervisor, which applies them in every worker (as `proxyctl server`).
         engine.StatsSource = new StatsPageSource(board, change => _ = WorkerChannel.SendLineAsync(
             channel, change.ToMessage(WorkerMessages.SetServer), CancellationToken.None));
@@ -182,6 +185,12 @@ public sealed class WorkerHost
             else if (message.StartsWith(WorkerMessages.Observe + " ", StringComparison.Ordinal)
                 && message.Split(' ') is [_, var obsBackend, var obsServer, var last])
                 ServerHealth.ApplyPassive(engine, obsBackend, obsServer, last);
+            else if (message.StartsWith(WorkerMessages.CheckControl + " ", StringComparison.Ordinal)
+                && message.Split(' ') is [_, var ctlBackend, var ctlServer, var action])
+                ServerHealth.Control(engine, ctlBackend, ctlServer, action);
+            else if (message.StartsWith(WorkerMessages.ShutdownSessions + " ", StringComparison.Ordinal)
+                && message.Split(' ') is [_, var killBackend, var killServer])
+                ServerHealth.ShutdownSessions(engine, killBackend, killServer);
             else if (message.StartsWith(WorkerMessages.CompressionRate + " ", StringComparison.Ordinal)
                 && long.TryParse(message.AsSpan(WorkerMessages.CompressionRate.Length + 1), out long compRate))
                 engine.Compression.SetRateLimit(compRate);

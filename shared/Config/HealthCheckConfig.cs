@@ -25,6 +25,18 @@ public sealed record ServerCheckSettings(
 {
     /// <summary>HAProxy's defaults: no fastinter/downinter, no observe, error-limit 10, on-error fail-check.</summary>
     public static ServerCheckSettings Default { get; } = new(null, null, null, null, ObserveMode.None, 10, OnErrorAction.FailCheck);
+
+    /// <summary>`agent-check` and its options (AgentCheckConfig.cs).</summary>
+    public ServerAgentCheck Agent { get; init; } = ServerAgentCheck.None;
+
+    /// <summary>`slowstart T`: after coming back UP, the server's weight grows from 1 to 100% over T; zero: none.</summary>
+    public TimeSpan SlowStart { get; init; }
+
+    /// <summary>`on-marked-down shutdown-sessions`: the server's sessions are cut when it goes DOWN (logged 'D').</summary>
+    public bool ShutdownSessionsOnDown { get; init; }
+
+    /// <summary>`on-marked-up shutdown-backup-sessions`: the backup servers' sessions are cut when this active server comes UP (logged 'U').</summary>
+    public bool ShutdownBackupSessionsOnUp { get; init; }
 }
 
 /// <summary>`http-check expect` matchers implemented here.</summary>

@@ -78,16 +78,16 @@ internal static class KnownKeywords
     /// <summary>`server` / `default-server` options (configuration.txt section 5.2) not implemented yet.</summary>
     public static readonly HashSet<string> UnsupportedServerOptions =
     [
-        "agent-check", "agent-send", "agent-inter", "agent-addr", "agent-port", "allow-0rtt", "alpn", "ca-file",
+        "allow-0rtt", "alpn", "ca-file",
         "check-alpn", "check-proto", "check-ssl", "check-sni", "check-via-socks4", "ciphers",
         "ciphersuites", "crl-file", "crt", "force-sslv3", "force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13",
-        "init-state", "log-proto",
-        "maxqueue", "max-reuse", "minconn", "namespace", "no-agent-check", "no-check", "no-check-ssl",
+        "log-proto",
+        "max-reuse", "minconn", "namespace", "no-check", "no-check-ssl",
         "no-ssl", "no-ssl-reuse", "no-sslv3", "no-tls-tickets", "no-tlsv10",
         "no-tlsv11", "no-tlsv12", "no-tlsv13", "no-verifyhost", "no-tfo", "npn",
-        "on-marked-down", "on-marked-up", "pool-low-conn", "pool-max-conn", "pool-purge-delay", "proto",
+        "pool-low-conn", "pool-max-conn", "pool-purge-delay", "proto",
         "redir",
-        "set-proxy-v2-tlv-fmt", "slowstart", "sni", "source", "ssl",
+        "set-proxy-v2-tlv-fmt", "sni", "source", "ssl",
         "ssl-max-ver", "ssl-min-ver", "ssl-reuse", "stick", "socks4", "tcp-ut", "tfo", "track", "verify", "verifyhost",
         "ws", "curves", "sigalgs", "client-sigalgs", "shard", "hash-key", "guid", "strict-maxconn", "no-backup",
         "enabled", "idle-ping",

@@ -83,6 +83,7 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
     {
         ["id"] = "servers are numbered in the order of the file on the stats board",
         ["minconn"] = "servers have no dynamic limit (`fullconn`): `maxconn` applies as written",
+        ["maxqueue"] = "no request waits in a server's own queue here: one for a full server goes at once to another server or to the backend's queue, as when `maxqueue` is reached",
     };
 
     /// <summary>Parses a keyword line of the table; false when <paramref name="line"/>'s keyword is not one of them.</summary>

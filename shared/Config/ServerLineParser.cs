@@ -160,7 +160,7 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
                 case "weight" or "maxconn" or "inter" or "rise" or "fall"
                     or "fastinter" or "downinter" or "port" or "addr" or "observe" or "error-limit" or "on-error":
                     break;
-                case "id" or "minconn":
+                case "id" or "minconn" or "maxqueue":
                     // Accepted with a warning (ProxyExtrasParser.ServerOptionsWithoutEffect says why); the value is still checked.
                     if (i + 1 >= w.Count || !LineChecks.TryInt(diag, n, $"{keyword} {option}", w[i + 1], 0, int.MaxValue, out _))
                     {
@@ -169,6 +169,10 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
                     }
                     i++;
                     diag.Warning(n, $"'{keyword}': option '{option}' has no effect here: {ProxyExtrasParser.ServerOptionsWithoutEffect[option]}");
+                    continue;
+                case var _ when ServerHealthOptions.IsOption(option):
+                    if (ServerHealthOptions.Parse(diag, resolver, line, keyword, ref i, s.CheckSettings) is not { } health) return null;
+                    s = s with { CheckSettings = health };
                     continue;
                 case var _ when TlsParser.IsServerOption(option):
                     if (Tls.ParseServerOption(s.Tls ?? Tls.NewServerDraft(), keyword, line, ref i) is not { } tls) return null;
@@ -220,6 +224,7 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
                     break;
             }
         }
+        if (ok && !ServerHealthOptions.Validate(diag, n, keyword, start > 1 ? w[1] : null, s.CheckSettings)) ok = false;
         if (ok && keyword == "server" && s.ProxyProtocol.V2Options != ProxyV2Options.None && !s.ProxyProtocol.SendV2)
             diag.Warning(n, "'server': 'proxy-v2-options' has no effect without 'send-proxy-v2': ignored");
         return ok ? s : null;

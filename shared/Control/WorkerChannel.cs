@@ -88,6 +88,10 @@ public static class WorkerMessages
     // `show-sess ID`: the runtime API's `show sess`; the worker answers `sess ID LINE` per session, then `sess-end ID`
     public const string ShowSess = "show-sess";
     public const string Sess = "sess";                 // worker -> supervisor: one `show sess` line
+    // `check-control BACKEND SERVER ACTION`: `enable|disable health|agent`, `set server ... agent up|down` (to the checking worker)
+    public const string CheckControl = "check-control";
+    // `shutdown-sessions BACKEND SERVER`: `shutdown sessions server` (every worker closes its sessions on the server)
+    public const string ShutdownSessions = "shutdown-sessions";
     public const string SessEnd = "sess-end";          // worker -> supervisor: the last of them
     // `ratelimit connections|sessions N`: `set rate-limit ... global` (the instance's rate; kept like `maxconn` for new workers)
     public const string RateLimit = "ratelimit";

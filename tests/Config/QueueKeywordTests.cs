@@ -33,7 +33,7 @@ public class QueueKeywordTests
     [TestCase("server a 10.0.0.1:80 maxconn many", "test.cfg:5: 'server maxconn': expected an integer between 0 and 2147483647, got 'many'")]
     [TestCase("server a 10.0.0.1:80 maxconn", "test.cfg:5: 'server': option 'maxconn' needs a value")]
     [TestCase("default-server maxconn x", "test.cfg:5: 'default-server maxconn': expected an integer between 0 and 2147483647, got 'x'")]
-    [TestCase("server a 10.0.0.1:80 maxqueue 10", "test.cfg:5: 'server': option 'maxqueue' is not supported yet")]
+    [TestCase("server a 10.0.0.1:80 maxqueue x", "test.cfg:5: 'server maxqueue': expected an integer between 0 and 2147483647, got 'x'")]
     [TestCase("server a 10.0.0.1:80 minconn x", "test.cfg:5: 'server minconn': expected an integer between 0 and 2147483647, got 'x'")]
     [TestCase("timeout queue soon", "test.cfg:5: 'timeout queue': expected a time like 5s, got 'soon' (units: us ms s m h d, at most 24d)")]
     public void Mistake_NamesFileLineAndKeyword(string line, string expected)

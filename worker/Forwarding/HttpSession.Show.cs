@@ -6,4 +6,10 @@ internal sealed partial class HttpSession
     internal override Runtime.BackendRuntime? CurrentBackend => _tx.Backend;
 
     internal override Runtime.ServerRuntime? CurrentServer => _tx.Server;
+
+    internal override void Kill(char cause)
+    {
+        _tx.SetCause(cause, _tx.ExchangePhase);
+        Abort();
+    }
 }

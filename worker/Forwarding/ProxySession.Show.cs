@@ -19,6 +19,12 @@ internal abstract partial class ProxySession
     internal abstract Runtime.ServerRuntime? CurrentServer { get; }
 
     /// <summary>
+    /// Closes the session for a server state change or the runtime API, logged with termination code
+    /// <paramref name="cause"/> (8.5: 'D' server marked down, 'U' an active server came up, 'K' `shutdown sessions`).
+    /// </summary>
+    internal abstract void Kill(char cause);
+
+    /// <summary>
     /// HAProxy's line: `0xID: proto=tcpv4 src=ADDR:PORT fe=NAME be=NAME|&lt;NONE&gt; srv=NAME|&lt;none&gt; age=Ns`
     /// (HAProxy's internal task and buffer flags that follow are left out: they describe HAProxy's scheduler).
     /// </summary>

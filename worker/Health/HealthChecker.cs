@@ -115,14 +115,34 @@ internal sealed class HealthChecker
             {
                 // A passive action wakes the wait: the next check comes `fastinter` from now.
                 while (await _wake.WaitAsync(wait, stop).ConfigureAwait(false)) wait = NextWait();
-                // A server without an address (resolution maintenance) is not probed: 0.0.0.0 would reach this host.
-                if (_server.HasAddress) await CheckOnceAsync(connectTimeout, totalTimeout, stop).ConfigureAwait(false);
+                // A server without an address (resolution maintenance) is not probed: 0.0.0.0 would reach this host;
+                // nor one whose checks the runtime API stopped (`disable health`).
+                if (_server.HasAddress && !Paused) await CheckOnceAsync(connectTimeout, totalTimeout, stop).ConfigureAwait(false);
                 wait = NextWait();
             }
         }
         catch (OperationCanceledException)
         {
             // engine stopping
+        }
+    }
+
+    /// <summary>`disable health` (management.txt): no check is sent until `enable health`.</summary>
+    internal bool Paused { get; private set; }
+
+    /// <summary>
+    /// `disable health BE/SRV`: "the last health check result will be ignored. The server will be in unchecked state and
+    /// considered UP unless an auxiliary agent check forces it down"; `enable health` resumes the checks from there.
+    /// </summary>
+    internal void SetPaused(bool paused)
+    {
+        lock (_gate)
+        {
+            Paused = paused;
+            if (!paused) return;
+            _health = _rise + _fall - 1;
+            if (_server.SetCheckVerdict(true))
+                LogChange(_server, _log, _changed, true, new CheckOutcome(CheckStatusCode.None, 0, "health check disabled"), -1);
         }
     }
 
@@ -190,7 +210,7 @@ internal sealed class HealthChecker
         _health++;
         if (_health < _rise) return;
         _health = _rise + _fall - 1;
-        if (_server.SetUp(true)) LogChange(true, outcome, duration);
+        if (_server.SetCheckVerdict(true)) LogChange(_server, _log, _changed, true, outcome, duration);
     }
 
     private void Failed(CheckOutcome outcome, long duration)
@@ -201,29 +221,33 @@ internal sealed class HealthChecker
         _health--;
         if (_health >= _rise) return;
         _health = 0;
-        if (_server.SetUp(false)) LogChange(false, outcome, duration);
+        if (_server.SetCheckVerdict(false)) LogChange(_server, _log, _changed, false, outcome, duration);
     }
 
-    // HAProxy's srv_append_status() and srv_set_stopped()/srv_set_running() messages.
-    private void LogChange(bool up, CheckOutcome outcome, long durationMs)
+    /// <summary>
+    /// Tells <paramref name="changed"/> (the other workers) and logs HAProxy's srv_append_status() and
+    /// srv_set_stopped()/srv_set_running() messages. Shared by the health check and the agent check.
+    /// </summary>
+    internal static void LogChange(ServerRuntime server, NLog.ILogger log, Action<string, string, bool>? changed, bool up,
+        CheckOutcome outcome, long durationMs)
     {
-        var be = _server.Backend;
-        _changed?.Invoke(be.Name, _server.Name, up);
+        var be = server.Backend;
+        changed?.Invoke(be.Name, server.Name, up);
         var reason = CheckStatusCodes.Description(outcome.Status);
         string code = outcome.Code > 0 ? $", code: {outcome.Code}" : "";
         string info = outcome.Info is null ? "" : $", info: \"{outcome.Info}\"";
         string duration = durationMs >= 0 ? $", check duration: {durationMs}ms" : "";
         if (up)
         {
-            _log.Warn($"Server {be.Name}/{_server.Name} is UP, reason: {reason}{code}{info}{duration}. "
+            log.Warn($"Server {be.Name}/{server.Name} is UP, reason: {reason}{code}{info}{duration}. "
                 + $"{be.ActiveUsable} active and {be.BackupUsable} backup servers online. 0 sessions requeued, 0 total in queue.");
         }
         else
         {
-            _log.Warn($"Server {be.Name}/{_server.Name} is DOWN, reason: {reason}{code}{info}{duration}. "
+            log.Warn($"Server {be.Name}/{server.Name} is DOWN, reason: {reason}{code}{info}{duration}. "
                 + $"{be.ActiveUsable} active and {be.BackupUsable} backup servers left. "
-                + $"{_server.CurrentSessions} sessions active, 0 requeued, 0 remaining in queue.");
-            if (be.ActiveUsable == 0 && be.BackupUsable == 0) _log.Error($"backend {be.Name} has no server available!");
+                + $"{server.CurrentSessions} sessions active, 0 requeued, 0 remaining in queue.");
+            if (be.ActiveUsable == 0 && be.BackupUsable == 0) log.Error($"backend {be.Name} has no server available!");
         }
     }
 }

@@ -24,6 +24,37 @@ internal static class ServerHealth
         return true;
     }
 
+    /// <summary>
+    /// The runtime API's check controls (relayed by the supervisor to the checking worker): `disable-health`,
+    /// `enable-health`, `disable-agent`, `enable-agent`, `agent-up`, `agent-down`. Returns false when this worker has
+    /// no such server or no such check.
+    /// </summary>
+    public static bool Control(ProxyEngine engine, string backend, string server, string action)
+    {
+        if (Find(engine, backend, server) is not { } s) return false;
+        switch (action)
+        {
+            case "disable-health" or "enable-health" when s.Checker is { } checker:
+                checker.SetPaused(action == "disable-health");
+                return true;
+            case "disable-agent" or "enable-agent" when s.Agent is { } agent:
+                agent.Paused = action == "disable-agent";
+                return true;
+            case "agent-up" or "agent-down" when s.Agent is { } agent:
+                agent.Force(action == "agent-up");
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>`shutdown sessions server BE/SRV`: this worker's sessions on the server end, logged 'K' (killed by the admin).</summary>
+    public static bool ShutdownSessions(ProxyEngine engine, string backend, string server)
+    {
+        if (Find(engine, backend, server) is not { } s) return false;
+        engine.KillServerSessions(s, 'K');
+        return true;
+    }
+
     private static ServerRuntime? Find(ProxyEngine engine, string backend, string server)
     {
         foreach (var be in engine.Backends)

@@ -27,6 +27,7 @@ internal sealed class ServerRuntime
         Counters = new ProxyCounters(CounterKind.Server, backend.Config.Name, config.Name);
         _admin = config.Disabled ? ServerAdminState.Maint : ServerAdminState.Ready;
         _weight = config.Weight;
+        _effectiveWeight = config.Weight;
         _endPoint = config.EndPoint;
         _hasAddress = !config.Unresolved;
         Passive = new Health.PassiveHealth(this, config.CheckSettings);
@@ -73,14 +74,26 @@ internal sealed class ServerRuntime
         Checker?.Retarget();
     }
     public string Name => Config.Name;
-    /// <summary>The current weight: the configured one until `set weight` changes it.</summary>
-    public int Weight => _weight;
+    /// <summary>
+    /// The effective weight the balancers use: the user weight (configured, `set weight`, an agent's percentage),
+    /// ramped by `slowstart` after the server came back UP.
+    /// </summary>
+    public int Weight => _effectiveWeight;
+    private volatile int _effectiveWeight;
+
+    /// <summary>The user weight (HAProxy's uweight): the configured one until `set weight` or an agent changes it.</summary>
+    public int UserWeight => _weight;
+
+    // `slowstart`: when the ramp began (Environment.TickCount64); 0 when no ramp runs.
+    private long _slowStartSinceMs;
 
     public ServerAdminState AdminState => _admin;
     /// <summary>`observe` / `error-limit`: real traffic reports connect results and responses here.</summary>
     public Health.PassiveHealth Passive { get; }
     /// <summary>chkfail, chkdown, lastchg, downtime and the last check's result (published by the checking worker).</summary>
     public Health.CheckStats CheckStats { get; } = new();
+    /// <summary>The agent check of this server (`agent-check`), in the worker that runs the checks; null elsewhere.</summary>
+    internal Health.AgentChecker? Agent { get; set; }
     /// <summary>The active checker of this server, in the worker that runs the checks; null elsewhere.</summary>
     internal Health.HealthChecker? Checker { get; set; }
     /// <summary>Idle keep-alive connections of `mode http` sessions.</summary>
@@ -105,8 +118,64 @@ internal sealed class ServerRuntime
     {
         if (_weight == weight) return;
         _weight = weight;
+        _effectiveWeight = RampedWeight(Environment.TickCount64);
         Backend.Picker.Rebuild();
     }
+
+    /// <summary>Whether a `slowstart` ramp is running (the engine's timer then calls <see cref="AdvanceSlowStart"/>).</summary>
+    internal bool InSlowStart => Volatile.Read(ref _slowStartSinceMs) != 0;
+
+    /// <summary>Steps the `slowstart` ramp; rebuilds the balancing when the effective weight moved.</summary>
+    internal void AdvanceSlowStart(long nowMs)
+    {
+        int next = RampedWeight(nowMs);
+        if (next == _effectiveWeight) return;
+        _effectiveWeight = next;
+        Backend.Picker.Rebuild();
+    }
+
+    // HAProxy's server_recalc_eweight(): during `slowstart` the weight grows linearly from 1 to the user weight.
+    private int RampedWeight(long nowMs)
+    {
+        long since = Volatile.Read(ref _slowStartSinceMs);
+        long rampMs = (long)Config.CheckSettings.SlowStart.TotalMilliseconds;
+        if (since == 0 || rampMs <= 0) return _weight;
+        long elapsed = nowMs - since;
+        if (elapsed >= rampMs)
+        {
+            Volatile.Write(ref _slowStartSinceMs, 0);
+            return _weight;
+        }
+        if (_weight == 0) return 0;
+        return (int)Math.Max(1, (_weight * elapsed + rampMs - 1) / rampMs);
+    }
+
+    // The checking worker's two verdicts (HAProxy: a server is running when its check and its agent both allow it).
+    private readonly Lock _verdictGate = new();
+    private bool _checkDown, _agentDown;
+
+    /// <summary>The health check's verdict; returns true when the server's state changed.</summary>
+    internal bool SetCheckVerdict(bool up)
+    {
+        lock (_verdictGate)
+        {
+            _checkDown = !up;
+            return SetUp(!_checkDown && !_agentDown);
+        }
+    }
+
+    /// <summary>The agent's `up` or `down|fail|stopped`; returns true when the server's state changed.</summary>
+    internal bool SetAgentVerdict(bool up)
+    {
+        lock (_verdictGate)
+        {
+            _agentDown = !up;
+            return SetUp(!_checkDown && !_agentDown);
+        }
+    }
+
+    /// <summary>Called on every state change but a restored one (this worker's engine: `on-marked-down`, `on-marked-up`).</summary>
+    internal Action<ServerRuntime, bool>? Marked { get; set; }
 
     /// <summary>
     /// Changes the health state; returns true when it actually changed. Called by the health checker, or with the
@@ -119,7 +188,20 @@ internal sealed class ServerRuntime
         _up = up;
         if (restored) CheckStats.Restored(up);
         else CheckStats.Changed(up);
+        // `slowstart` (5.2): "only applies when a server has been previously seen as failed", never at start.
+        if (up && !restored && Config.CheckSettings.SlowStart > TimeSpan.Zero)
+        {
+            long now = Environment.TickCount64;
+            Volatile.Write(ref _slowStartSinceMs, now == 0 ? 1 : now);
+            _effectiveWeight = RampedWeight(now);
+        }
+        else if (!up)
+        {
+            Volatile.Write(ref _slowStartSinceMs, 0);
+            _effectiveWeight = _weight;
+        }
         Backend.Picker.Rebuild(restored);
+        if (!restored) Marked?.Invoke(this, up);
         return true;
     }
 
