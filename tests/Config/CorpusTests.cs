@@ -31,7 +31,6 @@ public sealed class CorpusTests
         ["addresses-unix-noport.cfg"] = (["'unix@'", "'abns@'", "missing port"], "addresses (issue 22, left undone)"),
         ["k8s-apiserver-tcp.cfg"] = (["maxqueue"], "checks"),
         ["patroni-stats-page.cfg"] = (["on-marked-down"], "checks"),
-        ["prometheus-exporter.cfg"] = (["use-service", "no log"], "rules"),
         ["tls-termination-hsts.cfg"] = (["crt-base", "ssl-default-bind-ciphersuites", "ssl-default-server-options", "ssl", "crt"], "TLS"),
         ["tls-web-stats.cfg"] = (["tune.ssl.default-dh-param", "ssl-default-bind-options", "ssl-default-bind-ciphers", "ssl", "crt", "alpn", "ssl_fc", "'stats'"], "TLS, stats, rules"),
     };
