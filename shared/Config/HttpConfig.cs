@@ -12,7 +12,11 @@ namespace Proxy.Shared.Config;
 public enum HttpConnectionMode { KeepAlive, ServerClose, Close }
 
 /// <summary>`option forwardfor [except NETWORK] [header NAME]`: append the client address to NAME.</summary>
-public sealed record ForwardForOption(string HeaderName, IPNetwork? Except);
+public sealed record ForwardForOption(string HeaderName, IPNetwork? Except)
+{
+    /// <summary>`if-none`: the header is added only when the request has none of that name.</summary>
+    public bool IfNone { get; init; }
+}
 
 /// <summary>
 /// One `acl NAME CRITERION [flags] [operator] VALUE...` line, or an anonymous `{ ... }` one (7.1 "ACL basics"):
@@ -44,13 +48,23 @@ public sealed record ConditionConfig(bool Unless, IReadOnlyList<IReadOnlyList<Ac
 /// <summary>`use_backend BACKEND if|unless COND` (4.2 "use_backend"); the first matching rule wins.</summary>
 public sealed record UseBackendRule(string Backend, ConditionConfig Condition, SourceLocation Location);
 
-public enum HeaderAction { Set, Add, Delete }
+/// <summary>
+/// What a header rule does; Replace and ReplaceValue (4.2 "http-request replace-header|replace-value") rewrite the
+/// fields of that name whose value (or, for ReplaceValue, each comma-separated value) the rule's regex matches.
+/// </summary>
+public enum HeaderAction { Set, Add, Delete, Replace, ReplaceValue }
 
 /// <summary>
 /// `http-response deny [deny_status CODE]` (<paramref name="Deny"/>: the response is replaced by the status's page,
 /// 502 by default) or `http-response set-status CODE [reason TEXT]` (4.2), with an optional condition.
 /// </summary>
-public sealed record HttpResponseAction(bool Deny, int Status, string? Reason, ConditionConfig? Condition, SourceLocation Location);
+public sealed record HttpResponseAction(bool Deny, int Status, string? Reason, ConditionConfig? Condition, SourceLocation Location)
+{
+    /// <summary>`http-response allow` (4.2): the proxy's remaining http-response actions are skipped.</summary>
+    public bool Allow { get; init; }
+    /// <summary>`http-response set-var|set-var-fmt|unset-var`: the same action as http-request's; null for the others.</summary>
+    public HttpRequestAction? Variable { get; init; }
+}
 
 /// <summary>`http-request|http-response set-header|add-header|del-header NAME [VALUE] [if|unless COND]`.</summary>
 public sealed record HeaderRule(HeaderAction Action, string Name, string? Value, ConditionConfig? Condition, SourceLocation Location)
@@ -63,6 +77,12 @@ public sealed record HeaderRule(HeaderAction Action, string Name, string? Value,
 
     /// <summary>The value as a log-format string when it has `%` (`%[src]`); null: <see cref="Value"/> is literal.</summary>
     public LogFormatConfig? Format { get; init; }
+
+    /// <summary>replace-header, replace-value: the regex; the value is the replacement, `\N` naming its groups.</summary>
+    public System.Text.RegularExpressions.Regex? Pattern { get; init; }
+
+    /// <summary>Set, Add: the rule writes a field of its own (the others act on the fields received).</summary>
+    public bool Adds => Action is HeaderAction.Set or HeaderAction.Add;
 }
 
 /// <summary>The `mode http` settings of one frontend or backend; <see cref="None"/> for a proxy that sets none.</summary>
@@ -86,4 +106,10 @@ public sealed record HttpProxySettings(
 
     /// <summary>`compression algo|type|offload`; null when the proxy compresses nothing.</summary>
     public CompressionSettings? Compression { get; init; }
+
+    /// <summary>`monitor-uri URI` (4.2, frontends): answered 200 (503 when a `monitor fail` holds), not forwarded nor logged.</summary>
+    public string? MonitorUri { get; init; }
+
+    /// <summary>`monitor fail if|unless COND`, in order: the monitor request fails when any holds.</summary>
+    public IReadOnlyList<ConditionConfig> MonitorFail { get; init; } = [];
 }

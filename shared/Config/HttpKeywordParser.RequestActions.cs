@@ -24,6 +24,8 @@ internal sealed partial class HttpKeywordParser
                 : null,
             // 4.2 "http-request silent-drop": the connection is closed without a response (README, "Tarpit and silent-drop").
             "silent-drop" => ParseSilentDrop(line, condAt, what),
+            // 4.2 "http-request allow": stops the evaluation of this proxy's http-request rules; the request goes on.
+            "allow" => ParseSilentDrop(line, condAt, what) is { } allow ? allow with { Kind = HttpRequestActionKind.Allow } : null,
             "return" => ParseReturn(line, condAt, what),
             "use-service" => ParseUseService(line, condAt, what),
             "redirect" => ParseRedirect(line, condAt, what),
@@ -126,30 +128,36 @@ internal sealed partial class HttpKeywordParser
         return new HttpRequestAction(HttpRequestActionKind.Return, status, null, diag.At(line.Number)) { ContentType = contentType, Body = body };
     }
 
-    /// <summary>`redirect location|prefix|scheme VALUE [code CODE] [drop-query]`: 302 by default.</summary>
-    private HttpRequestAction? ParseRedirect(ConfigLine line, int end, string what)
+    /// <summary>
+    /// `redirect location|prefix|scheme VALUE [code CODE] [drop-query] [append-slash] [set-cookie NAME[=VALUE]]
+    /// [clear-cookie NAME=]` (4.4 "redirect"): 302 by default. <paramref name="at"/> is the index of the type word:
+    /// 2 after `http-request redirect`, 1 after the `redirect` keyword, whose value is literal (HAProxy parses it
+    /// without log-format, http_parse_redirect_rule's use_fmt = 0).
+    /// </summary>
+    private HttpRequestAction? ParseRedirect(ConfigLine line, int end, string what, int at = 2, bool logFormat = true)
     {
         var w = line.Words;
-        const string usage = "expected 'http-request redirect location|prefix|scheme VALUE [code CODE] [drop-query] [if|unless COND]'";
-        if (end < 4 || w[2] is not ("location" or "prefix" or "scheme"))
+        string usage = $"expected '{what} location|prefix|scheme VALUE [code CODE] [drop-query] [append-slash] [set-cookie NAME[=VALUE]] [clear-cookie NAME=] [if|unless COND]'";
+        if (end < at + 2 || w[at] is not ("location" or "prefix" or "scheme"))
         {
             diag.Error(line.Number, $"'{what}': {usage}");
             return null;
         }
-        var kind = w[2] switch { "location" => RedirectKind.Location, "prefix" => RedirectKind.Prefix, _ => RedirectKind.Scheme };
-        string target = w[3];
+        var kind = w[at] switch { "location" => RedirectKind.Location, "prefix" => RedirectKind.Prefix, _ => RedirectKind.Scheme };
+        string target = w[at + 1];
         // 4.4 "redirect": the location or prefix is a log-format string (`location https://%[hdr(host)]%[path]`).
         LogFormatConfig? format = null;
-        if (target.Contains('%') && kind != RedirectKind.Scheme && (format = ParseValueFormat(line, $"{what} {w[2]}", target)) is null)
+        if (logFormat && target.Contains('%') && kind != RedirectKind.Scheme && (format = ParseValueFormat(line, $"{what} {w[at]}", target)) is null)
             return null;
         if ((format is null && target.AsSpan().IndexOfAny(" \r\n\0\t") >= 0) || (kind == RedirectKind.Scheme && !IsToken(target)))
         {
-            diag.Error(line.Number, $"'{what} {w[2]}': invalid value {ConfigDiagnostics.Quote(target)}");
+            diag.Error(line.Number, $"'{what} {w[at]}': invalid value {ConfigDiagnostics.Quote(target)}");
             return null;
         }
         int code = 302;
-        bool dropQuery = false;
-        for (int i = 4; i < end; i++)
+        bool dropQuery = false, appendSlash = false;
+        string? cookie = null;
+        for (int i = at + 2; i < end; i++)
         {
             if (w[i] == "code" && i + 1 < end)
             {
@@ -161,13 +169,48 @@ internal sealed partial class HttpKeywordParser
                 dropQuery = true;
                 continue;
             }
+            if (w[i] == "append-slash")
+            {
+                // 4.4: a slash after the path when it lacks one; HAProxy applies it to prefix and scheme only.
+                if (kind == RedirectKind.Location)
+                    diag.Warning(line.Number, $"'{what}': 'append-slash' has no effect with 'location' (only with 'prefix' and 'scheme')");
+                appendSlash = true;
+                continue;
+            }
+            if (w[i] is "set-cookie" or "clear-cookie" && i + 1 < end)
+            {
+                string value = w[++i];
+                if (value.Length == 0 || value.AsSpan().IndexOfAny("\r\n\0;") >= 0)
+                {
+                    diag.Error(line.Number, $"'{what} {w[i - 1]}': invalid cookie {ConfigDiagnostics.Quote(value)} (expected NAME[=VALUE], without ';', CR, LF or NUL)");
+                    return null;
+                }
+                // HAProxy's exact Set-Cookie values (http_parse_redirect_rule): a clear is the same cookie expired now.
+                cookie = w[i - 1] == "set-cookie" ? $"{value}; path=/;" : $"{value}; path=/; Max-Age=0;";
+                continue;
+            }
             diag.Error(line.Number, $"'{what}': unexpected {ConfigDiagnostics.Quote(w[i])}, {usage}");
             return null;
         }
         return new HttpRequestAction(HttpRequestActionKind.Redirect, code, null, diag.At(line.Number))
         {
-            Redirect = kind, Target = target, DropQuery = dropQuery, TargetFormat = format,
+            Redirect = kind, Target = target, DropQuery = dropQuery, TargetFormat = format, AppendSlash = appendSlash, Cookie = cookie,
         };
+    }
+
+    /// <summary>
+    /// The `redirect` keyword (4.4): a redirect rule of its own list, which HAProxy runs after the proxy's
+    /// `http-request` rules (http_process_req_common), so it is kept apart and appended when the model is built.
+    /// </summary>
+    public void ParseRedirectKeyword(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        int condAt = IndexOfCondition(w, 1);
+        if (ParseRedirect(line, condAt, "redirect", at: 1, logFormat: false) is not { } parsed) return;
+        ConditionConfig? condition = null;
+        if (condAt < w.Count && (condition = acls.ParseCondition(proxy, line, condAt, "redirect")) is null) return;
+        proxy.Redirects.Add(parsed with { Condition = condition });
+        MarkHttpOnly(proxy, line.Number, "redirect");
     }
 
     /// <summary>
@@ -288,7 +331,10 @@ internal sealed partial class HttpKeywordParser
         return null;
     }
 
-    /// <summary>`http-response deny [deny_status CODE]` (502 by default) and `http-response set-status CODE [reason TEXT]` (4.2).</summary>
+    /// <summary>
+    /// `http-response deny [deny_status CODE]` (502 by default), `http-response set-status CODE [reason TEXT]`,
+    /// `http-response allow` and `http-response set-var|set-var-fmt|unset-var` (4.2).
+    /// </summary>
     private void ParseResponseAction(ProxyDraft proxy, ConfigLine line)
     {
         var w = line.Words;
@@ -298,6 +344,17 @@ internal sealed partial class HttpKeywordParser
         if (w[1] == "deny")
         {
             if (ParseDeny(line, end, what) is { } deny) action = new HttpResponseAction(true, end > 2 ? deny.Status : 502, null, null, deny.Location);
+        }
+        else if (w[1] == "allow")
+        {
+            // 4.2 "http-response allow": stops the evaluation of this proxy's http-response actions.
+            if (ParseSilentDrop(line, end, what) is not null) action = new HttpResponseAction(false, 0, null, null, diag.At(line.Number)) { Allow = true };
+        }
+        else if (w[1].Contains('('))
+        {
+            what = $"http-response {w[1][..w[1].IndexOf('(')]}";
+            if (ParseVariableAction(line, end, w[1], "http-response") is { } variable)
+                action = new HttpResponseAction(false, 0, null, null, variable.Location) { Variable = variable };
         }
         else if (end is not (3 or 5) || (end == 5 && w[3] != "reason"))
         {

@@ -51,14 +51,20 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
         }
     }
 
-    /// <summary>`option forwardfor [except NETWORK] [header NAME]`; the header defaults to X-Forwarded-For.</summary>
+    /// <summary>`option forwardfor [except NETWORK] [header NAME] [if-none]`; the header defaults to X-Forwarded-For.</summary>
     private void ParseForwardFor(ProxyDraft proxy, ConfigLine line, int at)
     {
         var w = line.Words;
         string header = "X-Forwarded-For";
         System.Net.IPNetwork? except = null;
+        bool ifNone = false;
         for (int i = at + 1; i < w.Count; i++)
         {
+            if (w[i] == "if-none")
+            {
+                ifNone = true;
+                continue;
+            }
             if (w[i] == "except" && i + 1 < w.Count)
             {
                 if (!AclParser.TryNetwork(w[++i], out var net))
@@ -79,13 +85,11 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             }
             else
             {
-                diag.Error(line.Number, w[i] == "if-none"
-                    ? "'option forwardfor': 'if-none' is not supported yet"
-                    : $"'option forwardfor': unexpected {ConfigDiagnostics.Quote(w[i])}, expected 'option forwardfor [except NETWORK] [header NAME]'");
+                diag.Error(line.Number, $"'option forwardfor': unexpected {ConfigDiagnostics.Quote(w[i])}, expected 'option forwardfor [except NETWORK] [header NAME] [if-none]'");
                 return;
             }
         }
-        proxy.ForwardFor = new ForwardForOption(header, except);
+        proxy.ForwardFor = new ForwardForOption(header, except) { IfNone = ifNone };
         MarkHttpOnly(proxy, line.Number, "option forwardfor");
     }
 
@@ -110,25 +114,57 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
         proxy.ErrorFiles[code] = content;
     }
 
+    /// <summary>
+    /// `errorloc|errorloc302|errorloc303 CODE URL` (4.2): the error HAProxy would generate for CODE becomes a redirect to
+    /// URL, 302 (303 for errorloc303), in HAProxy's bytes; it takes the place of that code's errorfile.
+    /// </summary>
+    public void ParseErrorLoc(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        string keyword = w[0];
+        if (!LineChecks.Exactly(diag, line, 2, $"{keyword} CODE URL")) return;
+        if (!int.TryParse(w[1], System.Globalization.NumberStyles.None, null, out int code) || !ErrorFileCodes.Contains(code))
+        {
+            diag.Error(line.Number, $"'{keyword}': status code {ConfigDiagnostics.Quote(w[1])} cannot be customized (expected one of {string.Join(", ", ErrorFileCodes)})");
+            return;
+        }
+        if (w[2].Length == 0 || w[2].AsSpan().IndexOfAny(" \t\r\n\0") >= 0)
+        {
+            diag.Error(line.Number, $"'{keyword}': invalid URL {ConfigDiagnostics.Quote(w[2])}");
+            return;
+        }
+        string status = keyword == "errorloc303" ? "303 See Other" : "302 Found";
+        proxy.ErrorFiles[code] = System.Text.Encoding.UTF8.GetBytes($"HTTP/1.1 {status}\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: {w[2]}\r\n\r\n");
+    }
+
     /// <summary>`http-request|http-response set-header|add-header|del-header NAME [VALUE] [if|unless COND]`.</summary>
     public void ParseHeaderRule(ProxyDraft proxy, ConfigLine line)
     {
         var w = line.Words;
         var keyword = w[0];
+        // HAProxy's own warning: the `redirect` rules run after every http-request rule (HttpKeywordParser.RequestActions.cs).
+        if (keyword == "http-request" && proxy.Redirects.Count > 0)
+            diag.Warning(line.Number, "a 'http-request' rule placed after a 'redirect' rule will still be processed before");
         HeaderAction action = HeaderAction.Set;
         switch (w.Count < 2 ? "" : w[1])
         {
             case "set-header": action = HeaderAction.Set; break;
             case "add-header": action = HeaderAction.Add; break;
             case "del-header": action = HeaderAction.Delete; break;
+            case "replace-header": action = HeaderAction.Replace; break;
+            case "replace-value": action = HeaderAction.ReplaceValue; break;
             case "": break;
             case "deny" or "return" or "redirect" or "use-service" or "set-path" or "set-query" or "set-uri" or "set-method" or "auth" when keyword == "http-request":
                 ParseRequestAction(proxy, line);
                 return;
-            case "tarpit" or "silent-drop" when keyword == "http-request":
+            case "tarpit" or "silent-drop" or "allow" when keyword == "http-request":
                 ParseRequestAction(proxy, line);
                 return;
-            case "deny" or "set-status" when keyword == "http-response":
+            case "deny" or "set-status" or "allow" when keyword == "http-response":
+                ParseResponseAction(proxy, line);
+                return;
+            case var v when keyword == "http-response" && (v.StartsWith("set-var(", StringComparison.Ordinal)
+                || v.StartsWith("set-var-fmt(", StringComparison.Ordinal) || v.StartsWith("unset-var(", StringComparison.Ordinal)):
                 ParseResponseAction(proxy, line);
                 return;
             case var v when keyword == "http-request" && (v.StartsWith("set-var(", StringComparison.Ordinal)
@@ -140,8 +176,8 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
                 return;
             default:
                 diag.Error(line.Number, keyword == "http-request"
-                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, deny, return, redirect, auth, set-var, set-var-fmt, unset-var, set-path, set-query, set-uri, set-method and use-service prometheus-exporter)"
-                    : $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, deny and set-status)");
+                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, return, redirect, auth, set-var, set-var-fmt, unset-var, set-path, set-query, set-uri, set-method and use-service prometheus-exporter)"
+                    : $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, set-status, set-var, set-var-fmt and unset-var)");
                 return;
         }
         if (w.Count < 3)
@@ -157,6 +193,28 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
         int condAt = IndexOfCondition(w, 3);
         int valueWords = condAt - 3;
         string? value = null;
+        System.Text.RegularExpressions.Regex? pattern = null;
+        if (action is HeaderAction.Replace or HeaderAction.ReplaceValue)
+        {
+            // `replace-header NAME REGEX REPLACE-FMT` (4.2): the regex, then a log-format replacement.
+            if (valueWords != 2)
+            {
+                diag.Error(line.Number, valueWords < 2
+                    ? $"'{keyword} {w[1]}': missing argument, expected '{keyword} {w[1]} NAME REGEX REPLACE-FMT [if|unless COND]'"
+                    : $"'{keyword} {w[1]}': unexpected {ConfigDiagnostics.Quote(w[5])} (quote a value with spaces)");
+                return;
+            }
+            if (!SampleExprParser.TryRegex(w[3], false, out pattern, out var regexError))
+            {
+                diag.Error(line.Number, $"'{keyword} {w[1]}': invalid regex {ConfigDiagnostics.Quote(w[3])}: {regexError}");
+                return;
+            }
+            // The value checks below apply to the replacement.
+            line = line with { Words = [.. w.Take(3), .. w.Skip(4)] };
+            w = line.Words;
+            condAt--;
+            valueWords--;
+        }
         if (action == HeaderAction.Delete)
         {
             if (valueWords > 0)
@@ -190,9 +248,40 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
         if (value is not null && value.Contains('%') && (format = ParseValueFormat(line, $"{keyword} {w[1]}", value)) is null) return;
         ConditionConfig? condition = null;
         if (condAt < w.Count && (condition = acls.ParseCondition(proxy, line, condAt, keyword)) is null) return;
-        var rule = new HeaderRule(action, w[2], value, condition, diag.At(line.Number)) { Format = format };
+        var rule = new HeaderRule(action, w[2], value, condition, diag.At(line.Number)) { Format = format, Pattern = pattern };
         (keyword == "http-request" ? proxy.RequestRules : proxy.ResponseRules).Add(rule);
         MarkHttpOnly(proxy, line.Number, keyword);
+    }
+
+    /// <summary>
+    /// `monitor-uri URI` (4.2): the last one counts; a URI starting with '/' is matched against the path, any other
+    /// against the whole request target. `monitor fail if|unless COND` (4.2): the monitor request fails (503) when
+    /// any of them holds.
+    /// </summary>
+    public void ParseMonitor(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        if (w[0] == "monitor-uri")
+        {
+            if (!LineChecks.Exactly(diag, line, 1, "monitor-uri URI")) return;
+            if (w[1].Length == 0 || w[1].AsSpan().IndexOfAny(" \t\r\n\0") >= 0)
+            {
+                diag.Error(line.Number, $"'monitor-uri': invalid URI {ConfigDiagnostics.Quote(w[1])}");
+                return;
+            }
+            proxy.MonitorUri = w[1];
+        }
+        else
+        {
+            if (w.Count < 4 || w[1] != "fail" || w[2] is not ("if" or "unless"))
+            {
+                diag.Error(line.Number, "'monitor': expected 'monitor fail if|unless CONDITION'");
+                return;
+            }
+            if (acls.ParseCondition(proxy, line, 2, "monitor fail") is not { } condition) return;
+            proxy.MonitorFail.Add(condition);
+        }
+        if (proxy.Capabilities != ProxyCapabilities.Defaults) MarkHttpOnly(proxy, line.Number, w[0] == "monitor" ? "monitor fail" : "monitor-uri");
     }
 
     /// <summary>`use_backend BACKEND if|unless COND` (a rule without a condition is HAProxy's, but always true: use default_backend).</summary>

@@ -1,7 +1,7 @@
 namespace Proxy.Shared.Config;
 
 /// <summary>The final `http-request` actions: the proxy answers the request itself and nothing reaches a server.</summary>
-public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction, Tarpit, SilentDrop, Auth }
+public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction, Tarpit, SilentDrop, Auth, Allow }
 
 /// <summary>`http-request redirect location|prefix|scheme` (4.4 "redirect").</summary>
 public enum RedirectKind { Location, Prefix, Scheme }
@@ -22,6 +22,10 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
     public string? Target { get; init; }
     /// <summary>redirect prefix|scheme: leave the query string out of the location.</summary>
     public bool DropQuery { get; init; }
+    /// <summary>redirect prefix|scheme: a slash after the path when it does not end with one (`append-slash`).</summary>
+    public bool AppendSlash { get; init; }
+    /// <summary>redirect: the whole Set-Cookie value (`set-cookie` / `clear-cookie`, HAProxy's suffixes added); null: none.</summary>
+    public string? Cookie { get; init; }
     /// <summary>use-service: the service (`prometheus-exporter`, the one HAProxy 2.6 ships).</summary>
     public string? Service { get; init; }
     /// <summary>redirect location|prefix: the value as a log-format string when it has `%`; null: literal.</summary>

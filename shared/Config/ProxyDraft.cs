@@ -105,6 +105,11 @@ internal sealed class ProxyDraft
     public List<HttpRequestAction> RequestActions { get; } = [];
     /// <summary>`http-response deny|set-status`, in order.</summary>
     public List<HttpResponseAction> ResponseActions { get; } = [];
+    /// <summary>`monitor-uri` (inherited from defaults) and `monitor fail` conditions (frontends only).</summary>
+    public string? MonitorUri { get; set; }
+    public List<ConditionConfig> MonitorFail { get; } = [];
+    /// <summary>The `redirect` keyword's rules (4.4), run after the `http-request` rules; not allowed in defaults.</summary>
+    public List<HttpRequestAction> Redirects { get; } = [];
     /// <summary>First line of a keyword that needs `mode http`, checked once the section's mode is known.</summary>
     public (int Line, string Keyword)? FirstHttpOnlyKeyword { get; set; }
 
@@ -183,6 +188,7 @@ internal sealed class ProxyDraft
         CustomLogFormat = defaults.CustomLogFormat;
         UniqueIdFormat = defaults.UniqueIdFormat;
         UniqueIdHeader = defaults.UniqueIdHeader;
+        MonitorUri = defaults.MonitorUri;
         ConnectionMode = defaults.ConnectionMode;
         ForwardFor = defaults.ForwardFor;
         ErrorFiles = new Dictionary<int, byte[]>(defaults.ErrorFiles);
@@ -222,7 +228,9 @@ internal sealed class ProxyDraft
         new(ConnectionMode, ForwardFor, RequestRules.ToArray(), ResponseRules.ToArray(), new Dictionary<int, byte[]>(ErrorFiles))
         {
             UseBackends = UseBackends.ToArray(),
-            RequestActions = RequestActions.ToArray(),
+            RequestActions = [.. RequestActions, .. Redirects],
+            MonitorUri = MonitorUri,
+            MonitorFail = MonitorFail.ToArray(),
             ResponseActions = ResponseActions.ToArray(),
             Compression = CompressionAlgorithms.Count > 0 || CompressionTypes.Count > 0 || CompressionOffload
                 ? new CompressionSettings(CompressionAlgorithms.ToArray(), CompressionTypes.ToArray(), CompressionOffload)

@@ -36,6 +36,12 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["http-request"] = D | F | B,  // defaults: named ones only, as acl
         ["http-response"] = D | F | B,
         ["errorfile"] = D | F | B,
+        ["redirect"] = F | B,           // 4.4: not in defaults
+        ["monitor-uri"] = D | F,
+        ["monitor"] = F,
+        ["errorloc"] = D | F | B,
+        ["errorloc302"] = D | F | B,
+        ["errorloc303"] = D | F | B,
         ["http-check"] = D | B,
         ["tcp-check"] = D | B,
         ["tcp-request"] = F,
@@ -189,7 +195,12 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 if (w.Count >= 2 && w[1] == "option")
                     ParseOption(proxy, line, negated: true);
                 else if (w.Count >= 2 && w[1] == "log")
-                    diag.Error(n, "'no log' is not supported yet");
+                {
+                    // `no log` (4.2 "log"): the proxy logs nothing, its defaults' targets and `log global` dropped.
+                    if (!LineChecks.Exactly(diag, line, 0, "no log", keywordWords: 2)) break;
+                    proxy.Logs.Clear();
+                    proxy.LogGlobal = false;
+                }
                 else
                     diag.Error(n, $"'no': expected 'no option NAME', got {ConfigDiagnostics.Quote(string.Join(' ', w))}");
                 break;
@@ -223,6 +234,17 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             case "http-request":
             case "http-response":
                 Http.ParseHeaderRule(proxy, line);
+                break;
+            case "redirect":
+                Http.ParseRedirectKeyword(proxy, line);
+                break;
+            case "monitor-uri":
+            case "monitor":
+                Http.ParseMonitor(proxy, line);
+                break;
+            case "errorloc" or "errorloc302" or "errorloc303":
+                Http.ParseErrorLoc(proxy, line);
+                if (proxy.Capabilities != ProxyCapabilities.Defaults) proxy.FirstHttpOnlyKeyword ??= (n, keyword);
                 break;
             case "errorfile":
                 Http.ParseErrorFile(proxy, line);

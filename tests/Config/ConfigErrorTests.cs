@@ -71,7 +71,7 @@ public class ConfigErrorTests
     [TestCase("backend", "default-server weight -1", "test.cfg:5: 'default-server weight': expected an integer between 0 and 256, got '-1'")]
     [TestCase("listen", "maxconn x", "test.cfg:3: 'maxconn': expected an integer")]
     [TestCase("defaults", "log 127.0.0.1:514", "test.cfg:2: 'log': missing argument")]
-    [TestCase("defaults", "no log", "test.cfg:2: 'no log' is not supported yet")]
+    [TestCase("defaults", "no log now", "test.cfg:2: 'no log': unexpected 'now'")]
     public void Parse_BadProxyLine_ReportsLineKeywordAndExpectation(string section, string line, string expected)
     {
         Assert.That(SingleErrorIn(section, line), Does.StartWith(expected));

@@ -29,7 +29,6 @@ public sealed class CorpusTests
     {
         // Issue 22's own, not done yet: UNIX/abstract listeners and servers, and a server without a port.
         ["addresses-unix-noport.cfg"] = (["'unix@'", "'abns@'", "missing port"], "addresses (issue 22, left undone)"),
-        ["prometheus-exporter.cfg"] = (["use-service", "no log"], "rules"),
         ["tls-termination-hsts.cfg"] = (["crt-base", "ssl-default-bind-ciphersuites", "ssl-default-server-options", "ssl", "crt"], "TLS"),
         ["tls-web-stats.cfg"] = (["tune.ssl.default-dh-param", "ssl-default-bind-options", "ssl-default-bind-ciphers", "ssl", "crt", "alpn", "ssl_fc", "'stats'"], "TLS, stats, rules"),
     };

@@ -96,6 +96,10 @@ public class HttpRequestActionTests
     [TestCase("http-request redirect prefix https://new.example code 308 drop-query", "GET /old?a=1 HTTP/1.1", "308", "https://new.example/old")]
     [TestCase("http-request redirect prefix /", "GET /old?a=1 HTTP/1.1", "302", "/old?a=1")]
     [TestCase("http-request redirect scheme https", "GET /p/q?x HTTP/1.1", "302", "https://www.example.com/p/q?x")]
+    [TestCase("redirect prefix https://new.example drop-query append-slash", "GET /dir?a=1 HTTP/1.1", "302", "https://new.example/dir/")]
+    [TestCase("redirect prefix https://new.example append-slash", "GET /dir/ HTTP/1.1", "302", "https://new.example/dir/")]
+    [TestCase("redirect scheme https code 301 append-slash", "GET /dir HTTP/1.1", "301", "https://www.example.com/dir/")]
+    [TestCase("redirect location /100%25 code 303", "GET /x HTTP/1.1", "303", "/100%25")]
     public async Task Redirect_BuildsTheLocation(string rule, string requestLine, string code, string location)
     {
         await using var app = new HttpOrigin("app");
@@ -107,6 +111,27 @@ public class HttpRequestActionTests
         Assert.That(reply.StartLine, Does.StartWith($"HTTP/1.1 {code} "));
         Assert.That(reply.Header("Location"), Is.EqualTo(location));
         Assert.That(reply.Header("Content-Length"), Is.EqualTo("0"));
+        Assert.That(app.Requests, Is.Empty);
+    }
+
+    [Test]
+    public async Task RedirectKeyword_SetsOrClearsACookie_AndRunsAfterTheHttpRequestRules()
+    {
+        await using var app = new HttpOrigin("app");
+        await using var api = new HttpOrigin("api");
+        await using var proxy = StartFromText(Config(app, api, """
+                redirect location /login set-cookie SEEN=1 if { path /a }
+                redirect location /bye clear-cookie SID= if { path /b }
+                http-request deny if { path /a } { hdr(x-deny) 1 }
+            """));
+
+        var set = await GetAsync(proxy, "GET /a HTTP/1.1\r\nHost: www\r\n\r\n");
+        var clear = await GetAsync(proxy, "GET /b HTTP/1.1\r\nHost: www\r\n\r\n");
+        var denied = await GetAsync(proxy, "GET /a HTTP/1.1\r\nHost: www\r\nX-Deny: 1\r\n\r\n");
+
+        Assert.That((set.StartLine, set.Header("Location"), set.Header("Set-Cookie")), Is.EqualTo(("HTTP/1.1 302 Found", "/login", "SEEN=1; path=/;")));
+        Assert.That((clear.Header("Location"), clear.Header("Set-Cookie")), Is.EqualTo(("/bye", "SID=; path=/; Max-Age=0;")));
+        Assert.That(denied.StartLine, Is.EqualTo("HTTP/1.1 403 Forbidden"), "4.4: the redirect rules run after the http-request rules, whatever their order in the section");
         Assert.That(app.Requests, Is.Empty);
     }
 

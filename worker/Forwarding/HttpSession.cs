@@ -197,6 +197,12 @@ internal sealed partial class HttpSession : ProxySession
                 return false;
             }
         }
+        // :: Step 1b'': `monitor-uri` (4.2): answered before any http-request rule, neither forwarded nor logged.
+        if (fe.Http.IsMonitorRequest(_req.Target))
+        {
+            await SendErrorAsync(fe.Http.MonitorStatus(facts)).ConfigureAwait(false);
+            return false;
+        }
         // :: Step 1c: the frontend's `http-request deny|return|redirect`: the first that applies answers, nothing is forwarded.
         if (CompiledRequestAction.Run(fe.Http.RequestActions, facts) is { } feAction)
         {
@@ -382,6 +388,7 @@ internal sealed partial class HttpSession : ProxySession
         if (http.ForwardForHeader is not { } header || _clientIp is not { } ip) return default;
         if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
         if (http.ForwardForExcept is { } except && except.Contains(ip)) return default;
+        if (http.ForwardForIfNone && _req.TryGetHeader(header, out _)) return default;   // 4.2 "if-none"
         if (!ReferenceEquals(header, _xffHeader))
         {
             Span<byte> text = stackalloc byte[64];

@@ -61,6 +61,13 @@ internal static class Http1HeadWriter
                     continue;
                 }
             }
+            // `replace-header|replace-value` (HeaderReplacer.cs); an interim response (no context) goes as received.
+            if (samples is not null && HeaderReplacer.Applies(first, firstMask, second, secondMask, name))
+            {
+                if (!HeaderReplacer.Write(destination, ref p, name, head.GetHeaderValue(i), first, firstMask, second, secondMask, samples))
+                    return -1;
+                continue;
+            }
             if (!PutField(destination, ref p, name, head.GetHeaderValue(i))) return -1;
         }
         if (!Put(destination, ref p, extraHeaderLines)) return -1;
@@ -131,7 +138,7 @@ internal static class Http1HeadWriter
         {
             var later = j < first.Length ? first[j] : second[j - first.Length];
             bool active = j < first.Length ? (firstMask & (1UL << j)) != 0 : (secondMask & (1UL << (j - first.Length))) != 0;
-            if (!active || later.Action == HeaderAction.Add) continue;
+            if (!active || !later.Removes) continue;
             for (int i = 0; i < j; i++)
             {
                 var earlier = i < first.Length ? first[i] : second[i - first.Length];
@@ -146,7 +153,7 @@ internal static class Http1HeadWriter
     {
         for (int i = 0; i < rules.Length; i++)
         {
-            if ((mask & (1UL << i)) == 0 || rules[i].Action == HeaderAction.Add) continue;
+            if ((mask & (1UL << i)) == 0 || !rules[i].Removes) continue;
             if (Ascii.EqualsIgnoreCase(rules[i].Name, name)) return true;
         }
         return false;
@@ -156,7 +163,7 @@ internal static class Http1HeadWriter
     {
         for (int i = 0; i < rules.Length; i++)
         {
-            if ((mask & (1UL << i)) == 0 || rules[i].Action == HeaderAction.Delete) continue;
+            if ((mask & (1UL << i)) == 0 || !rules[i].Adds) continue;
             if (rules[i].Format is { } format && samples is not null)
             {
                 // A log-format value is rendered in place; one that does not fit, or that a converter left with CR,

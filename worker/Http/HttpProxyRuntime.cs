@@ -13,6 +13,12 @@ internal sealed class CompiledHeaderRule(HeaderRule rule)
     public CompiledCondition? Condition { get; } = rule.Condition is null ? null : new CompiledCondition(rule.Condition);
     /// <summary>The value as a log-format string (`%[src]`), rendered per request; null: <see cref="Value"/> as is.</summary>
     public Logging.CompiledLogFormat? Format { get; } = rule.Format is null ? null : new Logging.CompiledLogFormat(rule.Format);
+    /// <summary>replace-header, replace-value: the regex (HeaderReplacer.cs).</summary>
+    public System.Text.RegularExpressions.Regex? Pattern { get; } = rule.Pattern;
+    /// <summary>Set, Add: writes a field of its own; Delete, Replace, ReplaceValue act on the fields received.</summary>
+    public bool Adds { get; } = rule.Adds;
+    /// <summary>Set, Delete: removes the earlier fields of its name.</summary>
+    public bool Removes { get; } = rule.Action is HeaderAction.Set or HeaderAction.Delete;
 }
 
 /// <summary>
@@ -32,19 +38,23 @@ internal sealed class HttpProxyRuntime
         {
             ForwardForHeader = Encoding.ASCII.GetBytes(ff.HeaderName);
             ForwardForExcept = ff.Except;
+            ForwardForIfNone = ff.IfNone;
         }
         RequestRules = Compile(settings.RequestRules);
         RequestActions = new CompiledRequestAction[settings.RequestActions.Count];
         for (int i = 0; i < RequestActions.Length; i++) RequestActions[i] = new CompiledRequestAction(settings.RequestActions[i], proxyName, settings.ErrorFiles);
         ResponseRules = Compile(settings.ResponseRules);
-        ResponseActions = new (bool, int, byte[], CompiledCondition?)[settings.ResponseActions.Count];
+        ResponseActions = new (bool, int, byte[], CompiledCondition?, bool, CompiledRequestAction?)[settings.ResponseActions.Count];
         for (int i = 0; i < ResponseActions.Length; i++)
         {
             var a = settings.ResponseActions[i];
             ResponseActions[i] = (a.Deny, a.Status, Encoding.ASCII.GetBytes($"HTTP/1.1 {a.Status} {a.Reason ?? CompiledRequestAction.Reason(a.Status)}"),
-                a.Condition is null ? null : new CompiledCondition(a.Condition));
+                a.Condition is null ? null : new CompiledCondition(a.Condition), a.Allow, a.Variable is null ? null : new CompiledRequestAction(a.Variable));
         }
         ErrorFiles = settings.ErrorFiles;
+        MonitorUri = settings.MonitorUri is { } monitor ? Encoding.UTF8.GetBytes(monitor) : null;
+        MonitorFail = new CompiledCondition[settings.MonitorFail.Count];
+        for (int i = 0; i < MonitorFail.Length; i++) MonitorFail[i] = new CompiledCondition(settings.MonitorFail[i]);
         Compression = Proxy.Worker.Compression.CompressionRuntime.From(settings.Compression);
     }
 
@@ -54,10 +64,15 @@ internal sealed class HttpProxyRuntime
     /// <summary>`option forwardfor` header name; null when the option is off.</summary>
     public byte[]? ForwardForHeader { get; }
     public IPNetwork? ForwardForExcept { get; }
+    /// <summary>`option forwardfor if-none`: a request that has the header keeps it and gets none added.</summary>
+    public bool ForwardForIfNone { get; }
     public CompiledHeaderRule[] RequestRules { get; }
     public CompiledHeaderRule[] ResponseRules { get; }
-    /// <summary>`http-response deny|set-status`, in order: deny or not, the status, set-status's new status line.</summary>
-    public (bool Deny, int Status, byte[] StatusLine, CompiledCondition? Condition)[] ResponseActions { get; }
+    /// <summary>
+    /// `http-response deny|set-status|allow|set-var|unset-var`, in order: deny or not, the status, set-status's new
+    /// status line, the condition, allow, the variable action.
+    /// </summary>
+    public (bool Deny, int Status, byte[] StatusLine, CompiledCondition? Condition, bool Allow, CompiledRequestAction? Variable)[] ResponseActions { get; }
 
     /// <summary>
     /// Runs `http-response deny|set-status` (4.2): returns the status of the first deny whose condition holds (the
@@ -65,13 +80,45 @@ internal sealed class HttpProxyRuntime
     /// </summary>
     public int RunResponseActions(Samples.SampleContext ctx)
     {
-        foreach (var (deny, status, line, condition) in ResponseActions)
+        foreach (var (deny, status, line, condition, allow, variable) in ResponseActions)
         {
             if (condition is not null && !condition.Evaluate(ctx)) continue;
+            if (allow) return 0;
+            if (variable is not null)
+            {
+                variable.ExecuteVariable(ctx);
+                continue;
+            }
             if (deny) return status;
             ctx.SetResponseStatus(status, line);
         }
         return 0;
+    }
+
+    /// <summary>`monitor-uri`; null when the proxy has none.</summary>
+    public byte[]? MonitorUri { get; }
+    /// <summary>`monitor fail` conditions.</summary>
+    public CompiledCondition[] MonitorFail { get; }
+
+    /// <summary>
+    /// Whether <paramref name="target"/> is the `monitor-uri` (4.2): a URI starting with '/' is compared with the
+    /// request's path (what HTTP/2 clients' absolute URIs leave), any other with the whole target.
+    /// </summary>
+    public bool IsMonitorRequest(ReadOnlySpan<byte> target)
+    {
+        if (MonitorUri is not { } uri) return false;
+        if (uri.Length == 0 || uri[0] != '/') return target.SequenceEqual(uri);
+        var path = CompiledRequestAction.PathOf(target);
+        if (path.IndexOf((byte)'?') is int q and >= 0) path = path[..q];
+        return path.SequenceEqual(uri);
+    }
+
+    /// <summary>The monitor request's status: 503 when a `monitor fail` condition holds, else 200.</summary>
+    public int MonitorStatus(Samples.SampleContext ctx)
+    {
+        foreach (var condition in MonitorFail)
+            if (condition.Evaluate(ctx)) return 503;
+        return 200;
     }
 
     /// <summary>`http-request deny|return|redirect`, in order.</summary>

@@ -14,8 +14,9 @@ internal sealed class CompiledRequestAction
     private readonly byte[] _target = [];
     private readonly RedirectKind _redirect;
     private readonly bool _dropQuery;
+    private readonly bool _appendSlash;
     private readonly Logging.CompiledLogFormat? _targetFormat;
-    private static readonly byte[] RedirectTail = "\r\ncache-control: no-cache\r\nConnection: close\r\n\r\n"u8.ToArray();
+    private readonly byte[] _redirectTail = [];    // "\r\n[set-cookie: ...\r\n]cache-control: no-cache\r\nConnection: close\r\n\r\n"
 
     private readonly Samples.VariableRef _variable;
     private readonly Samples.CompiledSampleExpr? _expr;
@@ -58,6 +59,9 @@ internal sealed class CompiledRequestAction
                 _target = Encoding.UTF8.GetBytes(action.Target ?? "");
                 _redirect = action.Redirect;
                 _dropQuery = action.DropQuery;
+                _appendSlash = action.AppendSlash;
+                _redirectTail = Encoding.ASCII.GetBytes("\r\n" + (action.Cookie is { } cookie ? $"set-cookie: {cookie}\r\n" : "")
+                    + "cache-control: no-cache\r\nConnection: close\r\n\r\n");
                 _targetFormat = action.TargetFormat is null ? null : new Logging.CompiledLogFormat(action.TargetFormat);
                 break;
         }
@@ -81,13 +85,14 @@ internal sealed class CompiledRequestAction
         foreach (var a in actions)
         {
             if (a.Condition is { } c && !c.Evaluate(ctx)) continue;
+            if (a.Kind == HttpRequestActionKind.Allow) return null;   // 4.2 "allow": this proxy's rules end here
             if (a.IsFinal) return a;
             if (!a.Execute(ctx)) return RewriteFailed;
         }
         return null;
     }
 
-    /// <summary>`tcp-request content set-var|set-var-fmt|unset-var` (Runtime/TcpContentRuntime.cs): the same actions.</summary>
+    /// <summary>`tcp-request content` and `http-response` set-var|set-var-fmt|unset-var (TcpContentRuntime.cs, HttpProxyRuntime): the same actions.</summary>
     internal void ExecuteVariable(Samples.SampleContext ctx) => Execute(ctx);
 
     /// <summary>set-var, set-var-fmt, unset-var, set-method, set-path, set-query, set-uri; false when a rewrite failed.</summary>
@@ -172,8 +177,10 @@ internal sealed class CompiledRequestAction
                 w.Put(_target);
             }
             w.Put(path);
+            // 4.4 "append-slash": after the path (and query, unless dropped), when the location does not end with one.
+            if (_appendSlash && !w.EndsWith((byte)'/')) w.Put("/"u8);
         }
-        w.Put(RedirectTail);
+        w.Put(_redirectTail);
         return w.Overflow ? -1 : w.Length;
     }
 
@@ -199,6 +206,8 @@ internal sealed class CompiledRequestAction
         private readonly Span<byte> _dest = dest;
         public int Length;
         public bool Overflow;
+
+        public readonly bool EndsWith(byte b) => Length > 0 && _dest[Length - 1] == b;
 
         public void Put(scoped ReadOnlySpan<byte> bytes)
         {
