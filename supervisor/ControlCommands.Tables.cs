@@ -35,7 +35,7 @@ public sealed partial class ControlCommands
         {
             if (key is not null && !e.Key.AsSpan().SequenceEqual(key)) continue;
             if (filter is { } f && !f.Matches(table.Config, e)) continue;
-            AppendEntry(sb, table, e);
+            AppendEntry(sb, table, e, config);
             shown++;
         }
         // HAProxy: a key that is not in the table prints nothing, not even the head.
@@ -91,7 +91,7 @@ public sealed partial class ControlCommands
         => sb.Append(CultureInfo.InvariantCulture, $"# table: {t.Config.Name}, type: {t.Config.TypeName}, size:{t.Layout.EntryCount}, used:{t.Used}\n");
 
     /// <summary>`0xADDR: key=K use=N exp=MS DATA=V...` (table_dump_entry_to_buffer); gpc(N) shows gpc0..gpcN-1.</summary>
-    private static void AppendEntry(StringBuilder sb, StickTableFile t, StickTableFile.EntryView e)
+    private static void AppendEntry(StringBuilder sb, StickTableFile t, StickTableFile.EntryView e, ProxyConfig config)
     {
         long trackers = 0;
         int v = 0;
@@ -109,10 +109,33 @@ public sealed partial class ControlCommands
                 for (int k = 0; k < spec.Count; k++) sb.Append(CultureInfo.InvariantCulture, $" gpc{k}={e.Values[v++]}");
                 continue;
             }
+            if (spec.Type == StickDataType.ServerKey)
+            {
+                sb.Append(" server_key=").Append(ServerKeyName(config, t.Config.Name, e.Values[v++]));
+                continue;
+            }
             sb.Append(' ').Append(spec.Shape == StickDataShape.Rate ? $"{spec.Name}({spec.Period})" : spec.Name)
               .Append('=').Append(e.Values[v++].ToString(CultureInfo.InvariantCulture));
         }
         sb.Append('\n');
+    }
+
+    /// <summary>
+    /// server_key as HAProxy prints it, the server's name: the server of a backend whose `stick` rules use the table
+    /// and whose name hashes to <paramref name="hash"/> (StickServerKey); empty when none (never stored, or gone).
+    /// </summary>
+    private static string ServerKeyName(ProxyConfig config, string table, long hash)
+    {
+        if (hash == 0) return "";
+        foreach (var be in config.Backends)
+        {
+            bool uses = false;
+            foreach (var rule in be.StickRules) uses |= rule.Table == table;
+            if (!uses) continue;
+            foreach (var s in be.Servers)
+                if (StickServerKey.Of(s.Name) == hash) return s.Name;
+        }
+        return "";
     }
 
     private static string FormatKey(StickTableConfig t, byte[] key) => t.KeyType switch

@@ -59,6 +59,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                   HttpCheck = p.HttpCheckEnabled ? p.HttpCheck : null, Splice = p.Splice,
                   StatsPage = p.Stats?.Build(), ServerTcpKeepAlive = p.ServerTcpKeepAlive,
                   Persistence = p.BuildPersistence(),
+                  StickRules = p.StickRules.ToArray(),
                   TcpCheck = p.HttpCheckEnabled ? null : TcpCheckParser.Build(p) });
             }
         }

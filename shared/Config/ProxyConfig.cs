@@ -345,6 +345,9 @@ public sealed record BackendConfig(
     /// <summary>`cookie`, `option persist`, `force-persist`, `ignore-persist`, `use-server` (PersistenceConfig.cs).</summary>
     public PersistenceSettings Persistence { get; init; } = PersistenceSettings.None;
 
+    /// <summary>`stick on|match|store-request|store-response` (StickRuleConfig), in order; empty: none.</summary>
+    public IReadOnlyList<StickRuleConfig> StickRules { get; init; } = [];
+
     /// <summary>`option tcp-check` with its rules, or a protocol check (`option redis-check`...); null: see <see cref="HttpCheck"/>.</summary>
     public TcpCheckSettings? TcpCheck { get; init; }
 }

@@ -91,6 +91,8 @@ internal sealed class ProxyDraft
     public StickTableConfig? StickTable { get; set; }
     /// <summary>Tables named by track-sc (and the like) in this section, checked once every proxy is known.</summary>
     public List<(string Table, SourceLocation At, string What)> TableReferences { get; } = [];
+    /// <summary>`stick on|match|store-request|store-response` lines (StickRuleParser), in order.</summary>
+    public List<StickRuleConfig> StickRules { get; } = [];
 
     // `mode http` keywords (HttpKeywordParser, AclParser). Connection mode, forwardfor and errorfiles are
     // inherited from defaults; ACLs and rules are not (HAProxy refuses them in an anonymous defaults section).

@@ -57,6 +57,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["ignore-persist"] = B,
         ["use-server"] = B,
         ["hash-balance-factor"] = D | B,
+        ["stick"] = B,
     };
 
     // `timeout` kinds and where each one applies (4.2 "timeout ...").
@@ -286,6 +287,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 break;
             case "hash-balance-factor":
                 _balance.ParseHashBalanceFactor(proxy, line);
+                break;
+            case "stick":
+                StickRuleParser.Parse(diag, _acls, proxy, line);
                 break;
         }
     }

@@ -44,3 +44,17 @@ public enum StickActionKind : byte { IncGpc0, IncGpc1, IncGpc, SetGpt0 }
 /// gpc element (`sc-inc-gpc(IDX,SC)`), <paramref name="Value"/> or <paramref name="ValueExpr"/> what sc-set-gpt0 sets.
 /// </summary>
 public sealed record StickActionConfig(StickActionKind Kind, int Counter, int Index, long Value, SampleExpr? ValueExpr);
+
+/// <summary>`stick on|match|store-request|store-response` (4.2 "stick match", "stick on", "stick store-request", "stick store-response").</summary>
+public enum StickRuleKind : byte { On, Match, StoreRequest, StoreResponse }
+
+/// <summary>
+/// One `stick KIND KEY [table T] [if|unless COND]` line of a backend: <see cref="StickRuleKind.On"/> matches and stores
+/// (`stick match` + `stick store-request`), KEY is a sample expression, <paramref name="Table"/> the proxy's own table
+/// when not named. The table stores server_id and server_key for it (HAProxy allocates both for every stick rule).
+/// </summary>
+public sealed record StickRuleConfig(StickRuleKind Kind, SampleExpr Key, string Table, ConditionConfig? Condition, SourceLocation Location)
+{
+    public bool Matches => Kind is StickRuleKind.On or StickRuleKind.Match;
+    public bool StoresRequest => Kind is StickRuleKind.On or StickRuleKind.StoreRequest;
+}

@@ -3,12 +3,13 @@ namespace Proxy.Shared.Tables;
 /// <summary>
 /// What a stick table stores per entry (doc/configuration.txt 4.2 "stick-table", `store`): counters (`*_cnt`, gpc),
 /// rates (`*_rate(PERIOD)`, HAProxy's frequency counters), values (gpt0, server_id) and conn_cur, counted per worker
-/// slot (StickTableFile). The names are HAProxy's, and so is the order `show table` prints them in.
+/// slot (StickTableFile). server_key holds a hash of the server's name (HAProxy keeps the name in a dictionary; the
+/// supervisor prints the name back: StickServerKey). The names are HAProxy's, and so is the order `show table` prints them in.
 /// </summary>
 public enum StickDataType : byte
 {
     ServerId, Gpt0, Gpc0, Gpc0Rate, ConnCnt, ConnRate, ConnCur, SessCnt, SessRate, HttpReqCnt, HttpReqRate,
-    HttpErrCnt, HttpErrRate, BytesInCnt, BytesInRate, BytesOutCnt, BytesOutRate, Gpc1, Gpc1Rate, Gpc,
+    HttpErrCnt, HttpErrRate, BytesInCnt, BytesInRate, BytesOutCnt, BytesOutRate, Gpc1, Gpc1Rate, ServerKey, Gpc,
 }
 
 /// <summary>How a data type is held: one 64-bit value, a frequency counter, per-slot conn_cur cells, or gpc's array.</summary>
@@ -41,7 +42,8 @@ public static class StickDataTypes
         ("http_err_cnt", StickDataType.HttpErrCnt), ("http_err_rate", StickDataType.HttpErrRate),
         ("bytes_in_cnt", StickDataType.BytesInCnt), ("bytes_in_rate", StickDataType.BytesInRate),
         ("bytes_out_cnt", StickDataType.BytesOutCnt), ("bytes_out_rate", StickDataType.BytesOutRate),
-        ("gpc1", StickDataType.Gpc1), ("gpc1_rate", StickDataType.Gpc1Rate), ("gpc", StickDataType.Gpc),
+        ("gpc1", StickDataType.Gpc1), ("gpc1_rate", StickDataType.Gpc1Rate), ("server_key", StickDataType.ServerKey),
+        ("gpc", StickDataType.Gpc),
     ];
 
     public static string NameOf(StickDataType type) => Table[(int)type].Name;

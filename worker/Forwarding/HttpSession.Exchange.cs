@@ -267,6 +267,13 @@ internal sealed partial class HttpSession
             return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);
         }
         _tx.CountResponse(be, srv, status);
+        // `stick on|store-request|store-response` (4.2): the server that answered, stored once its response came
+        // (HAProxy's process_store_rules runs on the response).
+        if (be.StickRules is { } stick)
+        {
+            stick.Store(facts, srv, response: false);
+            stick.Store(facts, srv, response: true);
+        }
         if (status is >= 400 and < 500) Samples.Tracker?.CountError(Environment.TickCount64);   // http_err_cnt (4.2 "stick-table")
         srv.Passive.Report(Health.PassiveHealth.ForStatus(status));   // `observe layer7`: 5xx but 501 and 505 are errors
         _tx.Status = status;

@@ -243,6 +243,9 @@ internal sealed partial class HttpSession : ProxySession
         }
         // :: Step 2b: persistence (worker/Persistence): force/ignore-persist, the cookie, use-server.
         _tx.Persistence.Begin(be.Persistence, facts, _req);
+        // `stick match` / `stick on` (4.2) when neither the cookie nor `use-server` chose (HAProxy's process_sticking_rules).
+        if (be.StickRules is { } stick && _tx.Persistence.Assigned is null)
+            _tx.Persistence.AssignSticky(stick.Match(facts, _tx.Persistence.Forced));
 
         // :: Step 3: connection modes. The stronger option of frontend and backend wins (httpclose > server-close
         // > keep-alive); a request asking to close, an HTTP/1.0 one without keep-alive, or a draining worker closes.

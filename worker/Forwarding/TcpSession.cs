@@ -221,6 +221,8 @@ internal sealed partial class TcpSession : ProxySession
             forced = persistence.EvaluatePersistRules(Samples) > 0;
             assigned = persistence.EvaluateUseServer(Samples, forced || persistence.Persist);
         }
+        // `stick match` / `stick on` (4.2), per connection, when `use-server` chose nothing.
+        if (be.StickRules is { } stick && assigned is null) assigned = stick.Match(Samples, forced);
         var srv = await connector.AcquirePermitAsync(be, ClientEndPoint, null, assigned).ConfigureAwait(false);
         var result = await connector.ConnectAsync(be, srv, ClientEndPoint, null, forced).ConfigureAwait(false);
         if (result == ServerConnector.Result.NoServer) _tx.SetCause('S', 'C');
@@ -233,6 +235,13 @@ internal sealed partial class TcpSession : ProxySession
         srv = connector.Server!;
         _tx.Server = srv;
         srv.Counters.OpenSession();
+        // `stick on|store-request|store-response` (4.2): the server connected to (after any redispatch); a response
+        // rule sees what a tcp connection has then (its layer-4 samples; no response payload yet).
+        if (be.StickRules is { } stickStore)
+        {
+            stickStore.Store(Samples, srv, response: false);
+            stickStore.Store(Samples, srv, response: true);
+        }
         long now = Environment.TickCount64;
         _clientActivity = now;
         _serverActivity = now;

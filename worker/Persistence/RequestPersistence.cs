@@ -66,6 +66,17 @@ internal sealed class RequestPersistence
         }
     }
 
+    /// <summary>
+    /// A `stick match` rule found the request's server (StickRules.Match, run when nothing else assigned one): HAProxy
+    /// sets SF_DIRECT|SF_ASSIGNED as for a cookie, so an inserting cookie is not set again.
+    /// </summary>
+    public void AssignSticky(ServerRuntime? server)
+    {
+        if (server is null || Assigned is not null) return;
+        Assigned = server;
+        Direct = true;
+    }
+
     /// <summary>Forgets the previous request (a request that never reaches a backend has no persistence).</summary>
     public void Clear()
     {

@@ -26,6 +26,7 @@ internal sealed class BackendRuntime
         Picker = new ServerPicker(this);
         Picker.Rebuild();
         Persistence = Worker.Persistence.BackendPersistence.Create(this);
+        StickRules = Worker.Persistence.StickRules.Create(this);
         Http = new Http.HttpProxyRuntime(config.Http, config.Name);
         StatsPage = config.StatsPage is { } stats ? new Http.StatsPageRuntime(stats) : null;
         ConnectTimeoutMs = Milliseconds.From(config.Timeouts.Connect);
@@ -39,6 +40,8 @@ internal sealed class BackendRuntime
     public Http.StatsPageRuntime? StatsPage { get; }
     /// <summary>`cookie`, `use-server` and their rules (worker/Persistence); null: the balancer alone chooses.</summary>
     public Worker.Persistence.BackendPersistence? Persistence { get; }
+    /// <summary>`stick on|match|store-request|store-response` (worker/Persistence/StickRules.cs); null: none.</summary>
+    public Worker.Persistence.StickRules? StickRules { get; }
     public long ConnectTimeoutMs { get; }
     public long ServerTimeoutMs { get; }
     /// <summary>`timeout tunnel`: replaces client and server timeouts once a connection is upgraded (WebSocket).</summary>
