@@ -37,7 +37,7 @@ internal static class KnownKeywords
         "http-after-response", "tcp-response", "dynamic-cookie-key", "capture", "errorfiles", "errorloc",
         "errorloc302", "errorloc303", "monitor-uri", "monitor", "redirect", "rate-limit", "hash-key", "log-format",
         "log-format-sd", "error-log-format", "log-steps", "unique-id-format", "unique-id-header",
-        "bind-process", "email-alert", "persist", 
+        "bind-process", "email-alert", 
         "filter", "max-session-srv-conns", "http-reuse",
         "declare", 
         "grace", "http-error", "guid", "external-check", "clitimeout", "contimeout", "srvtimeout",

@@ -100,6 +100,22 @@ internal sealed class PersistenceParser(ConfigDiagnostics diag, AclParser acls)
         proxy.CookieLocation = diag.At(n);
     }
 
+    /// <summary>`persist rdp-cookie[(NAME)]` (4.2): the server an RDP client's `msts` cookie names (default name msts).</summary>
+    public void ParsePersistRdpCookie(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        string arg = w.Count > 1 ? w[1] : "";
+        string name = arg == "rdp-cookie" ? "msts"
+            : arg.StartsWith("rdp-cookie(", StringComparison.Ordinal) && arg.EndsWith(')') && arg.Length > "rdp-cookie()".Length
+                ? arg["rdp-cookie(".Length..^1] : "";
+        if (name.Length == 0 || w.Count > 2)
+        {
+            diag.Error(line.Number, $"'persist': expected 'persist rdp-cookie' or 'persist rdp-cookie(NAME)', got {ConfigDiagnostics.Quote(string.Join(' ', w.Skip(1)))}");
+            return;
+        }
+        proxy.PersistRdpCookie = name;
+    }
+
     /// <summary>`force-persist if|unless COND` and `ignore-persist if|unless COND`: a condition is mandatory (4.2).</summary>
     public void ParsePersistRule(ProxyDraft proxy, ConfigLine line)
     {

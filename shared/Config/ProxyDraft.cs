@@ -93,6 +93,8 @@ internal sealed class ProxyDraft
     public List<(string Table, SourceLocation At, string What)> TableReferences { get; } = [];
     /// <summary>`stick on|match|store-request|store-response` lines (StickRuleParser), in order.</summary>
     public List<StickRuleConfig> StickRules { get; } = [];
+    /// <summary>`persist rdp-cookie[(NAME)]`: the cookie's name; null: none (inherited from defaults).</summary>
+    public string? PersistRdpCookie { get; set; }
 
     // `mode http` keywords (HttpKeywordParser, AclParser). Connection mode, forwardfor and errorfiles are
     // inherited from defaults; ACLs and rules are not (HAProxy refuses them in an anonymous defaults section).
@@ -203,6 +205,7 @@ internal sealed class ProxyDraft
         Cookie = defaults.Cookie;
         CookieLocation = defaults.CookieLocation;
         Persist = defaults.Persist;
+        PersistRdpCookie = defaults.PersistRdpCookie;
         InspectDelay = defaults.InspectDelay;
         // A named defaults section's ACLs and rules (4.2 "http-request"): its rules run before the proxy's own.
         foreach (var (name, acls) in defaults.Acls) Acls[name] = [.. acls];

@@ -52,6 +52,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["use-server"] = B,
         ["hash-balance-factor"] = D | B,
         ["stick"] = B,
+        ["persist"] = D | B,
     };
 
     // `timeout` kinds and where each one applies (4.2 "timeout ...").
@@ -268,6 +269,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 break;
             case "stick":
                 StickRuleParser.Parse(diag, _acls, proxy, line);
+                break;
+            case "persist":
+                Persistence.ParsePersistRdpCookie(proxy, line);
                 break;
         }
     }
