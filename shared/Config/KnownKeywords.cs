@@ -34,7 +34,7 @@ internal static class KnownKeywords
     /// <summary>Proxy keywords (configuration.txt section 4.1 table).</summary>
     public static readonly HashSet<string> UnsupportedProxy =
     [
-        "http-after-response", "tcp-response", "dynamic-cookie-key", "capture", "errorfiles", "errorloc",
+        "http-after-response", "tcp-response", "capture", "errorfiles", "errorloc",
         "errorloc302", "errorloc303", "monitor-uri", "monitor", "redirect", "rate-limit", "hash-key", "log-format",
         "log-format-sd", "error-log-format", "log-steps", "unique-id-format", "unique-id-header",
         "bind-process", "email-alert", 

@@ -53,6 +53,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["hash-balance-factor"] = D | B,
         ["stick"] = B,
         ["persist"] = D | B,
+        ["dynamic-cookie-key"] = D | B,
     };
 
     // `timeout` kinds and where each one applies (4.2 "timeout ...").
@@ -272,6 +273,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 break;
             case "persist":
                 Persistence.ParsePersistRdpCookie(proxy, line);
+                break;
+            case "dynamic-cookie-key":
+                Persistence.ParseDynamicCookieKey(proxy, line);
                 break;
         }
     }
