@@ -100,3 +100,6 @@ public sealed class DisableOptions : RuntimeCommandOptions;
 
 [Verb("clear", HelpText = "Runtime API `clear counters [all]`.")]
 public sealed class ClearOptions : RuntimeCommandOptions;
+
+[Verb("table", HelpText = "Stick tables: show [NAME [data.TYPE OP VALUE] [key KEY]] | clear NAME [data.TYPE OP VALUE] [key KEY] | set NAME key KEY data.TYPE VALUE.")]
+public sealed class TableOptions : RuntimeCommandOptions;

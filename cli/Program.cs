@@ -7,7 +7,7 @@ using Proxy.Cli;
 if (HaproxyFront.IsInvokedAsHaproxy()) return await HaproxyFront.RunAsync(args);
 
 return await Parser.Default.ParseArguments<CheckOptions, StartOptions, StopOptions, StatusOptions, ReloadOptions, StatsOptions, ServerOptions,
-        CmdOptions, ShowOptions, SetOptions, EnableOptions, DisableOptions, ClearOptions>(args)
+        CmdOptions, ShowOptions, SetOptions, EnableOptions, DisableOptions, ClearOptions, TableOptions>(args)
     .MapResult(
         (CheckOptions o) => Task.FromResult(Commands.Check(o)),
         (StartOptions o) => Commands.StartAsync(o),
@@ -22,4 +22,5 @@ return await Parser.Default.ParseArguments<CheckOptions, StartOptions, StopOptio
         (EnableOptions o) => RuntimeCommand.RunAsync(o, "enable"),
         (DisableOptions o) => RuntimeCommand.RunAsync(o, "disable"),
         (ClearOptions o) => RuntimeCommand.RunAsync(o, "clear"),
+        (TableOptions o) => TableCommand.RunAsync(o),
         _ => Task.FromResult(2));

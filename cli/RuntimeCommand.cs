@@ -7,9 +7,12 @@ namespace Proxy.Cli;
 /// </summary>
 public static class RuntimeCommand
 {
-    public static async Task<int> RunAsync(RuntimeCommandOptions o, string? verb)
+    public static Task<int> RunAsync(RuntimeCommandOptions o, string? verb)
+        => RunLineAsync(o, (verb is null ? "" : verb + " ") + string.Join(' ', o.Words));
+
+    /// <summary>Sends <paramref name="command"/> and prints its answer (stderr and exit code 1 for an error).</summary>
+    public static async Task<int> RunLineAsync(InstanceOptions o, string command)
     {
-        string command = (verb is null ? "" : verb + " ") + string.Join(' ', o.Words);
         var (reply, socket) = await Commands.SendToInstanceAsync(o, command);
         if (reply is null)
         {
@@ -33,6 +36,8 @@ public static class RuntimeCommand
         "Permission denied", "Unknown command", "No such", "Require", "Invalid", "usage:", "Can't find", "Value out of range",
         "Absolute weight", "'set ", "'show ", "'add ", "'del ", "'enable ", "'disable ", "'shutdown ", "health checks are not",
         "agent checks are not", "Variable not found", "Expects",
+        // show|clear|set table (cli_parse_table_req and friends)
+        "Missing table name", "Key value expected", "Unable to", "Data type not stored", "Optional argument",
     ];
 
     public static bool IsError(string reply)

@@ -188,6 +188,7 @@ internal sealed class AclParser(ConfigDiagnostics diag)
             "METH_POST" => ["method", "POST"],
             "METH_PUT" => ["method", "PUT"],
             "METH_TRACE" => ["method", "TRACE"],
+            "RDP_COOKIE" => ["req.rdp_cookie_cnt", "gt", "0"],
             _ => null,
         };
         return words is null ? null : ParseCriterion(name, words, 0, words.Length, line, name);

@@ -34,6 +34,8 @@ public sealed record BalanceOptions
     public string? Header { get; init; }
     /// <summary>`balance hdr(NAME) use_domain_only`: hash only the main domain ("1wt" in "haproxy.1wt.eu").</summary>
     public bool UseDomainOnly { get; init; }
+    /// <summary>`balance rdp-cookie[(NAME)]`: the RDP connection request's cookie whose value is hashed (default mstshash).</summary>
+    public string? RdpCookie { get; init; }
     /// <summary>`balance random(N)`: servers drawn before the least loaded of them is taken; HAProxy's default is 2.</summary>
     public int RandomDraws { get; init; } = 2;
 

@@ -20,7 +20,7 @@ internal sealed class BalanceParser(ConfigDiagnostics diag)
     };
 
     // HAProxy's other algorithms: `hash EXPR` (sample expressions), rdp-cookie (needs tcp-request content rules).
-    private static readonly string[] Unsupported = ["hash", "rdp-cookie", "log-hash", "sticky"];
+    private static readonly string[] Unsupported = ["hash", "log-hash", "sticky"];
 
     /// <summary>Upper bound on `random(N)`: HAProxy has none, but each draw costs a look at a server on every pick.</summary>
     public const int MaxDraws = 100;
@@ -70,6 +70,20 @@ internal sealed class BalanceParser(ConfigDiagnostics diag)
             }
             options = options with { UrlParam = w[2] };
         }
+        else if (name == "rdp-cookie" || name.StartsWith("rdp-cookie(", StringComparison.Ordinal))
+        {
+            // 4.2 "balance rdp-cookie(NAME)": the cookie of the RDP connection request (mstshash by default), hashed;
+            // needs `tcp-request inspect-delay` so the request is there when the server is chosen.
+            if (!LineChecks.Exactly(diag, line, 1, "balance rdp-cookie[(NAME)]")) return;
+            algorithm = BalanceAlgorithm.RdpCookie;
+            string cookie = name.Length > "rdp-cookie".Length && name[^1] == ')' ? name["rdp-cookie(".Length..^1] : "";
+            if (name.Length > "rdp-cookie".Length && (name[^1] != ')' || cookie.Length == 0))
+            {
+                diag.Error(n, $"'balance': expected 'rdp-cookie' or 'rdp-cookie(NAME)', got {ConfigDiagnostics.Quote(name)}");
+                return;
+            }
+            options = options with { RdpCookie = cookie.Length == 0 ? "mstshash" : cookie };
+        }
         else if (name.StartsWith("hdr(", StringComparison.Ordinal))
         {
             algorithm = BalanceAlgorithm.Header;
@@ -79,7 +93,7 @@ internal sealed class BalanceParser(ConfigDiagnostics diag)
         {
             diag.Error(n, Array.Exists(Unsupported, u => name == u || name.StartsWith(u + "(", StringComparison.Ordinal))
                 ? $"'balance {name}' is not supported yet"
-                : $"'balance': unknown algorithm {ConfigDiagnostics.Quote(name)} (expected roundrobin, static-rr, leastconn, first, source, random, uri, url_param or hdr(NAME))");
+                : $"'balance': unknown algorithm {ConfigDiagnostics.Quote(name)} (expected roundrobin, static-rr, leastconn, first, source, random, uri, url_param, hdr(NAME) or rdp-cookie)");
             return;
         }
         proxy.Balance = algorithm;

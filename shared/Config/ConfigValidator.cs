@@ -59,7 +59,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                   HttpCheck = p.HttpCheckEnabled ? p.HttpCheck : null, Splice = p.Splice,
                   StatsPage = p.Stats?.Build(), ServerTcpKeepAlive = p.ServerTcpKeepAlive,
                   Persistence = p.BuildPersistence(),
-                  StickRules = p.StickRules.ToArray(),
+                  StickRules = p.StickRules.ToArray(), PersistRdpCookie = p.PersistRdpCookie,
                   TcpCheck = p.HttpCheckEnabled ? null : TcpCheckParser.Build(p) });
             }
         }

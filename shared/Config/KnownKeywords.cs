@@ -34,10 +34,10 @@ internal static class KnownKeywords
     /// <summary>Proxy keywords (configuration.txt section 4.1 table).</summary>
     public static readonly HashSet<string> UnsupportedProxy =
     [
-        "http-after-response", "tcp-response", "dynamic-cookie-key", "capture", "errorfiles",
+        "http-after-response", "tcp-response", "capture", "errorfiles",
         "rate-limit", "hash-key", "log-format",
         "log-format-sd", "error-log-format", "log-steps", "unique-id-format", "unique-id-header",
-        "bind-process", "email-alert", "persist", 
+        "bind-process", "email-alert", 
         "filter", "max-session-srv-conns", "http-reuse",
         "declare", 
         "grace", "http-error", "guid", "external-check", "clitimeout", "contimeout", "srvtimeout",

@@ -23,6 +23,8 @@ public sealed record CookiePersistenceConfig(string Name, CookieMode Mode)
     public IReadOnlyList<string> Attributes { get; init; } = [];
     public int MaxIdleSeconds { get; init; }
     public int MaxLifeSeconds { get; init; }
+    /// <summary>`dynamic`: a server without `cookie VALUE` gets one from `dynamic-cookie-key` and its address (4.2).</summary>
+    public bool Dynamic { get; init; }
 }
 
 /// <summary>`force-persist if COND` (<see cref="Force"/>) or `ignore-persist if COND` (4.2): the first that holds decides.</summary>
@@ -36,6 +38,9 @@ public sealed record PersistenceSettings(CookiePersistenceConfig? Cookie, bool P
     IReadOnlyList<UseServerRule> UseServers)
 {
     public static PersistenceSettings None { get; } = new(null, false, [], []);
+
+    /// <summary>`dynamic-cookie-key KEY` (4.2): the secret of `cookie ... dynamic`; null: none (servers then get no dynamic cookie).</summary>
+    public string? DynamicCookieKey { get; init; }
 
     /// <summary>Whether anything here can choose a request's server before the balancer does.</summary>
     [System.Text.Json.Serialization.JsonIgnore]

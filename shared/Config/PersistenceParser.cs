@@ -3,7 +3,7 @@ namespace Proxy.Shared.Config;
 /// <summary>
 /// Server persistence keywords (doc/configuration.txt 4.2): `cookie`, `force-persist`, `ignore-persist`, `use-server`
 /// and `option persist`. Errors follow HAProxy's checks (cfgparse-listen.c): incompatible modes, `preserve` without
-/// `insert` or `indirect`. `cookie ... dynamic` needs `dynamic-cookie-key` and is not supported yet.
+/// `insert` or `indirect`. `cookie ... dynamic` with `dynamic-cookie-key` gives servers without `cookie` one (worker/Persistence/DynamicCookie.cs).
 /// </summary>
 internal sealed class PersistenceParser(ConfigDiagnostics diag, AclParser acls)
 {
@@ -72,9 +72,7 @@ internal sealed class PersistenceParser(ConfigDiagnostics diag, AclParser acls)
                         c = w[i - 1] == "maxidle" ? c with { MaxIdleSeconds = seconds } : c with { MaxLifeSeconds = seconds };
                     }
                     break;
-                case "dynamic":
-                    diag.Error(n, "'cookie': option 'dynamic' is not supported yet (set each server's 'cookie' value)");
-                    return;
+                case "dynamic": c = c with { Dynamic = true }; break;
                 default:
                     diag.Error(n, $"'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'preserve', 'httponly', 'secure', 'domain', 'maxidle', 'maxlife', 'dynamic' and 'attr' options, got {ConfigDiagnostics.Quote(w[i])}");
                     return;
@@ -98,6 +96,33 @@ internal sealed class PersistenceParser(ConfigDiagnostics diag, AclParser acls)
         var mode = insert ? CookieMode.Insert : rewrite ? CookieMode.Rewrite : prefix ? CookieMode.Prefix : CookieMode.Passive;
         proxy.Cookie = c with { Mode = mode, Domains = domains.ToArray(), Attributes = attrs.ToArray() };
         proxy.CookieLocation = diag.At(n);
+    }
+
+    /// <summary>`persist rdp-cookie[(NAME)]` (4.2): the server an RDP client's `msts` cookie names (default name msts).</summary>
+    public void ParsePersistRdpCookie(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        string arg = w.Count > 1 ? w[1] : "";
+        string name = arg == "rdp-cookie" ? "msts"
+            : arg.StartsWith("rdp-cookie(", StringComparison.Ordinal) && arg.EndsWith(')') && arg.Length > "rdp-cookie()".Length
+                ? arg["rdp-cookie(".Length..^1] : "";
+        if (name.Length == 0 || w.Count > 2)
+        {
+            diag.Error(line.Number, $"'persist': expected 'persist rdp-cookie' or 'persist rdp-cookie(NAME)', got {ConfigDiagnostics.Quote(string.Join(' ', w.Skip(1)))}");
+            return;
+        }
+        proxy.PersistRdpCookie = name;
+    }
+
+    /// <summary>`dynamic-cookie-key KEY` (4.2; defaults, backend, listen): the secret the dynamic cookies are hashed with.</summary>
+    public void ParseDynamicCookieKey(ProxyDraft proxy, ConfigLine line)
+    {
+        if (line.Words.Count != 2 || line.Words[1].Length == 0)
+        {
+            diag.Error(line.Number, "'dynamic-cookie-key' expects exactly one argument, the key");
+            return;
+        }
+        proxy.DynamicCookieKey = line.Words[1];
     }
 
     /// <summary>`force-persist if|unless COND` and `ignore-persist if|unless COND`: a condition is mandatory (4.2).</summary>

@@ -273,7 +273,7 @@ public enum SpliceDirections { None = 0, Request = 1, Response = 2, Both = Reque
 public enum TrafficLogFormat { None, Tcp, Http }
 
 /// <summary>`balance` algorithms (4.2 "balance"); Uri, UrlParam and Header need `mode http`.</summary>
-public enum BalanceAlgorithm { RoundRobin, StaticRoundRobin, LeastConn, First, Source, Random, Uri, UrlParam, Header }
+public enum BalanceAlgorithm { RoundRobin, StaticRoundRobin, LeastConn, First, Source, Random, Uri, UrlParam, Header, RdpCookie }
 
 public sealed record ServerConfig(
     string Name,
@@ -347,6 +347,9 @@ public sealed record BackendConfig(
 
     /// <summary>`stick on|match|store-request|store-response` (StickRuleConfig), in order; empty: none.</summary>
     public IReadOnlyList<StickRuleConfig> StickRules { get; init; } = [];
+
+    /// <summary>`persist rdp-cookie[(NAME)]`: the RDP cookie naming the server (worker/Persistence/RdpCookiePersistence.cs); null: none.</summary>
+    public string? PersistRdpCookie { get; init; }
 
     /// <summary>`option tcp-check` with its rules, or a protocol check (`option redis-check`...); null: see <see cref="HttpCheck"/>.</summary>
     public TcpCheckSettings? TcpCheck { get; init; }

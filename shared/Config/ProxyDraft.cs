@@ -93,6 +93,10 @@ internal sealed class ProxyDraft
     public List<(string Table, SourceLocation At, string What)> TableReferences { get; } = [];
     /// <summary>`stick on|match|store-request|store-response` lines (StickRuleParser), in order.</summary>
     public List<StickRuleConfig> StickRules { get; } = [];
+    /// <summary>`persist rdp-cookie[(NAME)]`: the cookie's name; null: none (inherited from defaults).</summary>
+    public string? PersistRdpCookie { get; set; }
+    /// <summary>`dynamic-cookie-key KEY`; null: none (inherited from defaults).</summary>
+    public string? DynamicCookieKey { get; set; }
 
     // `mode http` keywords (HttpKeywordParser, AclParser). Connection mode, forwardfor and errorfiles are
     // inherited from defaults; ACLs and rules are not (HAProxy refuses them in an anonymous defaults section).
@@ -161,7 +165,7 @@ internal sealed class ProxyDraft
     public PersistenceSettings BuildPersistence() =>
         Cookie is null && !Persist && PersistRules.Count == 0 && UseServers.Count == 0
             ? PersistenceSettings.None
-            : new(Cookie, Persist, PersistRules.ToArray(), UseServers.ToArray());
+            : new(Cookie, Persist, PersistRules.ToArray(), UseServers.ToArray()) { DynamicCookieKey = DynamicCookieKey };
 
     public bool IsFrontend => (Capabilities & ProxyCapabilities.Frontend) != 0;
     public bool IsBackend => (Capabilities & ProxyCapabilities.Backend) != 0;
@@ -209,6 +213,8 @@ internal sealed class ProxyDraft
         Cookie = defaults.Cookie;
         CookieLocation = defaults.CookieLocation;
         Persist = defaults.Persist;
+        PersistRdpCookie = defaults.PersistRdpCookie;
+        DynamicCookieKey = defaults.DynamicCookieKey;
         InspectDelay = defaults.InspectDelay;
         // A named defaults section's ACLs and rules (4.2 "http-request"): its rules run before the proxy's own.
         foreach (var (name, acls) in defaults.Acls) Acls[name] = [.. acls];

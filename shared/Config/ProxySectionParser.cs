@@ -58,6 +58,8 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["use-server"] = B,
         ["hash-balance-factor"] = D | B,
         ["stick"] = B,
+        ["persist"] = D | B,
+        ["dynamic-cookie-key"] = D | B,
     };
 
     // `timeout` kinds and where each one applies (4.2 "timeout ...").
@@ -290,6 +292,12 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 break;
             case "stick":
                 StickRuleParser.Parse(diag, _acls, proxy, line);
+                break;
+            case "persist":
+                Persistence.ParsePersistRdpCookie(proxy, line);
+                break;
+            case "dynamic-cookie-key":
+                Persistence.ParseDynamicCookieKey(proxy, line);
                 break;
         }
     }

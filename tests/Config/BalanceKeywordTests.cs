@@ -138,7 +138,7 @@ public class BalanceKeywordTests
     [TestCase("balance random(2", "test.cfg:4: 'balance': expected 'random' or 'random(DRAWS)', got 'random(2'")]
     [TestCase("balance random(2) x", "test.cfg:4: 'balance': unexpected 'x', expected 'balance random[(DRAWS)]'")]
     [TestCase("balance hash req.cookie(id)", "test.cfg:4: 'balance hash' is not supported yet")]
-    [TestCase("balance rdp-cookie(mstshash)", "test.cfg:4: 'balance rdp-cookie(mstshash)' is not supported yet")]
+    [TestCase("balance sticky", "test.cfg:4: 'balance sticky' is not supported yet")]
     [TestCase("hash-type", "test.cfg:4: 'hash-type': missing argument")]
     [TestCase("hash-type ring", "test.cfg:4: 'hash-type': unknown method 'ring' (expected map-based or consistent)")]
     [TestCase("hash-type consistent md5", "test.cfg:4: 'hash-type': unknown function 'md5' (expected sdbm, djb2, wt6 or crc32)")]

@@ -30,7 +30,7 @@ public class ConfigErrorTests
     [TestCase("defaults", "bind :81", "test.cfg:2: 'bind' is not allowed in a defaults section")]
     [TestCase("frontend", "daemon", "test.cfg:5: 'daemon' is not allowed in a frontend section (it is a global keyword)")]
     [TestCase("frontend", "mode udp", "test.cfg:5: 'mode': expected tcp or http, got 'udp'")]
-    [TestCase("backend", "balance rdp-cookie", "test.cfg:5: 'balance rdp-cookie' is not supported yet")]
+    [TestCase("backend", "balance hash req.cookie(x)", "test.cfg:5: 'balance hash' is not supported yet")]
     [TestCase("backend", "balance fastest", "test.cfg:5: 'balance': unknown algorithm 'fastest'")]
     [TestCase("backend", "balance roundrobin extra", "test.cfg:5: 'balance': unexpected 'extra', expected 'balance roundrobin'")]
     [TestCase("backend", "retries many", "test.cfg:5: 'retries': expected an integer")]

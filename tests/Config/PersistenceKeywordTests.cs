@@ -43,7 +43,7 @@ public class PersistenceKeywordTests
     [TestCase("cookie SRV preserve", "test.cfg:7: 'cookie': 'preserve' requires at least 'insert' or 'indirect'")]
     [TestCase("cookie SRV insert maxidle soon", "test.cfg:7: 'cookie': 'maxidle' expects a time in seconds (a unit may be given), got 'soon'")]
     [TestCase("cookie SRV insert domain", "test.cfg:7: 'cookie': 'domain' requires an argument")]
-    [TestCase("cookie SRV insert dynamic", "test.cfg:7: 'cookie': option 'dynamic' is not supported yet (set each server's 'cookie' value)")]
+    [TestCase("dynamic-cookie-key a b", "test.cfg:7: 'dynamic-cookie-key' expects exactly one argument, the key")]
     [TestCase("cookie SRV insert sometimes", "test.cfg:7: 'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'preserve', 'httponly', 'secure', 'domain', 'maxidle', 'maxlife', 'dynamic' and 'attr' options, got 'sometimes'")]
     [TestCase("server a 10.0.0.1:80 cookie", "test.cfg:7: 'server': option 'cookie' needs a value")]
     [TestCase("server a 10.0.0.1:80 cookie a;b", "test.cfg:7: 'server': invalid cookie value 'a;b' (RFC 6265 4.1.1: cookie-octets only)")]

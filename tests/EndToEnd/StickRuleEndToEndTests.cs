@@ -132,21 +132,21 @@ public sealed class StickRuleEndToEndTests
     }
 
     [Test]
-    public void Config_PassesHaproxyCheck()
+    public async Task Proxyctl_TableShowAndClear()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"stick-rules-{Environment.ProcessId}.cfg");
-        File.WriteAllText(path, Config(1, 2, 3, 4, 5) + "\n");
-        try
-        {
-            using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/sbin/haproxy", $"-c -f {path}")
-                { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            Assert.That(p.ExitCode, Is.EqualTo(0), output);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        const string Client = "127.0.0.45";
+        await OriginFor(Client, _tcp);
+        var shown = _proxy.Ctl("table", "show", "tcpstick", "key", Client);
+        Assert.That(shown.ExitCode, Is.EqualTo(0), shown.Stderr);
+        Assert.That(shown.Stdout, Does.Match($@"^# table: tcpstick, type: ip, size:100, used:\d+\n0x[0-9a-f]+: key={Client.Replace(".", "\\.")} use=0 exp=\d+ server_id=[12] server_key=s[12]\n$"));
+        var cleared = _proxy.Ctl("table", "clear", "tcpstick", "key", Client);
+        Assert.That(cleared.ExitCode, Is.EqualTo(0), cleared.Stderr);
+        Assert.That(_proxy.Ctl("table", "show", "tcpstick", "key", Client).Stdout, Is.Empty, "the entry is gone");
+        var missing = _proxy.Ctl("table", "show", "nope");
+        Assert.That((missing.ExitCode, missing.Stderr), Is.EqualTo((1, "No such table\n")));
+        Assert.That(_proxy.Ctl("table", "list").ExitCode, Is.EqualTo(2), "show, clear or set");
     }
+
+    [Test]
+    public void Config_PassesHaproxyCheck() => HaproxyCheck.AssertAccepts(Config(1, 2, 3, 4, 5));
 }

@@ -49,7 +49,8 @@ internal sealed class BackendQueue
     /// permit goes back with <see cref="Release"/>; no server is answered 503 in mode http, closed in mode tcp
     /// (HAProxy counts econ on the backend either way).
     /// </summary>
-    public QueueTicket? Acquire(IPEndPoint? client, Http.HttpHead? request, out ServerRuntime? server, ServerRuntime? assigned = null)
+    public QueueTicket? Acquire(IPEndPoint? client, Http.HttpHead? request, out ServerRuntime? server, ServerRuntime? assigned = null,
+        ReadOnlySpan<byte> payload = default)
     {
         server = null;
         // Persistence (a cookie, `use-server`) names the server, even a down one with `option persist` / `force-persist`;
@@ -62,13 +63,13 @@ internal sealed class BackendQueue
         }
         if (!_hasLimits)
         {
-            server = _be.Picker.Pick(client, request, null);
+            server = _be.Picker.Pick(client, request, payload, null);
             return null;
         }
         // Requests already waiting go first (HAProxy's assign_server: a queue on the backend means every server is full).
         if (Volatile.Read(ref _be.Counters.qcur) == 0)
         {
-            var picked = _be.Picker.Pick(client, request, null);
+            var picked = _be.Picker.Pick(client, request, payload, null);
             if (picked is null) return null;
             if (TryTakePermit(picked))
             {

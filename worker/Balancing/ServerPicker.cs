@@ -16,6 +16,7 @@ internal sealed class ServerPicker
     private readonly Lock _rebuildLock = new();     // health-check path only, never per connection
     private readonly IBalancer _balancer;
     private readonly RequestHashKey? _requestKey;   // `balance uri|url_param|hdr` only
+    private readonly byte[]? _rdpCookie;            // `balance rdp-cookie(NAME)` only
     private bool _rebuilt;                          // the first rebuild sets the initial state: not a transition
 
     public ServerPicker(BackendRuntime be)
@@ -23,6 +24,7 @@ internal sealed class ServerPicker
         _be = be;
         _balancer = CreateBalancer(be.Config);
         if (RequestHashKey.IsNeeded(be.Config.Balance)) _requestKey = new RequestHashKey(be.Config.Balance, be.Config.BalanceOptions);
+        if (be.Config.Balance == BalanceAlgorithm.RdpCookie) _rdpCookie = System.Text.Encoding.ASCII.GetBytes(be.Config.BalanceOptions.RdpCookie ?? "mstshash");
     }
 
     /// <summary>Returns the balancer of <paramref name="config"/>'s `balance` line; throws NotSupportedException for an unknown one.</summary>
@@ -34,7 +36,8 @@ internal sealed class ServerPicker
         BalanceAlgorithm.First => new FirstBalancer(),
         BalanceAlgorithm.Source => new SourceBalancer(config.BalanceOptions.HashMethod, config.BalanceOptions.HashBalanceFactor),
         BalanceAlgorithm.Random => new RandomBalancer(config.BalanceOptions.RandomDraws),
-        BalanceAlgorithm.Uri or BalanceAlgorithm.UrlParam or BalanceAlgorithm.Header => new RequestHashBalancer(config.BalanceOptions),
+        BalanceAlgorithm.Uri or BalanceAlgorithm.UrlParam or BalanceAlgorithm.Header or BalanceAlgorithm.RdpCookie
+            => new RequestHashBalancer(config.BalanceOptions),
         _ => throw new NotSupportedException($"balance algorithm '{config.Balance}' is not supported by the engine"),
     };
 
@@ -49,6 +52,18 @@ internal sealed class ServerPicker
     {
         if (_requestKey is null || request is null) return Pick(client, exclude);
         bool hasKey = _requestKey.TryGet(request, out var key);
+        return Count(_balancer.Pick(new PickContext(client, key, hasKey), exclude));
+    }
+
+    /// <summary>
+    /// A pick that may hash the client's first bytes: `balance rdp-cookie` (4.2) hashes the RDP cookie of
+    /// <paramref name="payload"/> (what `tcp-request inspect-delay` buffered); without one, round robin (HAProxy's
+    /// get_server_rch returns no server and the caller falls back). Other algorithms: <see cref="Pick(IPEndPoint?, Http.HttpHead?, ServerRuntime?)"/>.
+    /// </summary>
+    public ServerRuntime? Pick(IPEndPoint? client, Http.HttpHead? request, ReadOnlySpan<byte> payload, ServerRuntime? exclude)
+    {
+        if (_rdpCookie is null) return Pick(client, request, exclude);
+        bool hasKey = Samples.RdpCookie.Find(payload, _rdpCookie, out var key) == Samples.RdpCookie.Result.Found && key.Length > 0;
         return Count(_balancer.Pick(new PickContext(client, key, hasKey), exclude));
     }
 

@@ -53,14 +53,15 @@ internal sealed class ServerConnector(ProxySession owner)
     /// <paramref name="request"/>: at once without allocating when a server has a free one, else after waiting in the
     /// backend queue. Null when no server is usable, `timeout queue` expired or the session aborted.
     /// <paramref name="assigned"/>: the server persistence designates (worker/Persistence), taken when it has a free permit.
+    /// <paramref name="payload"/>: the client's first bytes, for `balance rdp-cookie` (mode tcp).
     /// </summary>
     public ValueTask<ServerRuntime?> AcquirePermitAsync(BackendRuntime be, IPEndPoint? client, Http.HttpHead? request,
-        ServerRuntime? assigned = null)
+        ServerRuntime? assigned = null, ReadOnlySpan<byte> payload = default)
     {
         ReleasePermit();
         // Waiting for a permit is not `timeout connect`: only `timeout queue` applies.
         Volatile.Write(ref _deadline, 0);
-        if (be.Queue.Acquire(client, request, out var server, assigned) is not { } ticket)
+        if (be.Queue.Acquire(client, request, out var server, assigned, payload) is not { } ticket)
         {
             Permit = server;
             return new(server);

@@ -221,9 +221,11 @@ internal sealed partial class TcpSession : ProxySession
             forced = persistence.EvaluatePersistRules(Samples) > 0;
             assigned = persistence.EvaluateUseServer(Samples, forced || persistence.Persist);
         }
-        // `stick match` / `stick on` (4.2), per connection, when `use-server` chose nothing.
+        // `persist rdp-cookie` (4.2) then `stick match` (HAProxy's analyser order), when `use-server` chose nothing.
+        var payload = _inspected.AsSpan(0, _inspectedLength);
+        if (be.RdpPersistence is { } rdp && assigned is null) assigned = rdp.Find(payload);
         if (be.StickRules is { } stick && assigned is null) assigned = stick.Match(Samples, forced);
-        var srv = await connector.AcquirePermitAsync(be, ClientEndPoint, null, assigned).ConfigureAwait(false);
+        var srv = await connector.AcquirePermitAsync(be, ClientEndPoint, null, assigned, _inspected.AsSpan(0, _inspectedLength)).ConfigureAwait(false);
         var result = await connector.ConnectAsync(be, srv, ClientEndPoint, null, forced).ConfigureAwait(false);
         if (result == ServerConnector.Result.NoServer) _tx.SetCause('S', 'C');
         else if (result == ServerConnector.Result.Failed) _tx.SetCause(connector.ConnectTimedOut ? 's' : 'S', 'C');   // 8.5: sC connect timeout, SC refused

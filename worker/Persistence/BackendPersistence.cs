@@ -33,6 +33,8 @@ internal sealed class BackendPersistence
         ServerCookies = new byte[]?[be.Servers.Length];
         for (int i = 0; i < be.Servers.Length; i++)
             if (be.Servers[i].Config.Cookie is { } value) ServerCookies[i] = Encoding.ASCII.GetBytes(value);
+            else if (settings.Cookie is { Dynamic: true } && settings.DynamicCookieKey is { } key)
+                ServerCookies[i] = DynamicCookie.For(key, be.Servers[i].EndPoint);
         if (Cookie is { } c2)
         {
             Name = Encoding.ASCII.GetBytes(c2.Name);

@@ -27,6 +27,7 @@ internal sealed class BackendRuntime
         Picker.Rebuild();
         Persistence = Worker.Persistence.BackendPersistence.Create(this);
         StickRules = Worker.Persistence.StickRules.Create(this);
+        RdpPersistence = config.PersistRdpCookie is { } rdp ? new Worker.Persistence.RdpCookiePersistence(this, rdp) : null;
         Http = new Http.HttpProxyRuntime(config.Http, config.Name);
         StatsPage = config.StatsPage is { } stats ? new Http.StatsPageRuntime(stats) : null;
         ConnectTimeoutMs = Milliseconds.From(config.Timeouts.Connect);
@@ -42,6 +43,8 @@ internal sealed class BackendRuntime
     public Worker.Persistence.BackendPersistence? Persistence { get; }
     /// <summary>`stick on|match|store-request|store-response` (worker/Persistence/StickRules.cs); null: none.</summary>
     public Worker.Persistence.StickRules? StickRules { get; }
+    /// <summary>`persist rdp-cookie` (worker/Persistence/RdpCookiePersistence.cs); null: none.</summary>
+    public Worker.Persistence.RdpCookiePersistence? RdpPersistence { get; }
     public long ConnectTimeoutMs { get; }
     public long ServerTimeoutMs { get; }
     /// <summary>`timeout tunnel`: replaces client and server timeouts once a connection is upgraded (WebSocket).</summary>

@@ -46,6 +46,25 @@ internal static class PayloadSamples
         return false;
     }
 
+    /// <summary>
+    /// `req.rdp_cookie([NAME])`: the value of the RDP connection request's cookie (RdpCookie); `req.rdp_cookie_cnt`:
+    /// 1 when there is one, else 0. Too few bytes yet: no sample, the rules wait (HAProxy's SMP_F_MAY_CHANGE).
+    /// </summary>
+    public static bool TryRdpCookie(SampleFetchKind kind, SampleContext ctx, ReadOnlySpan<byte> name, out Sample s)
+    {
+        s = default;
+        var found = RdpCookie.Find(ctx.Payload, name, out var value);
+        if (found == RdpCookie.Result.TooShort && !ctx.PayloadFinal) return Wait(ctx);
+        if (kind == SampleFetchKind.ReqRdpCookieCnt)
+        {
+            s = Sample.OfInt(found == RdpCookie.Result.Found ? 1 : 0);
+            return true;
+        }
+        if (found != RdpCookie.Result.Found) return false;
+        s = Sample.OfString(value);
+        return true;
+    }
+
     /// <summary>More bytes may change the answer: no sample for now, and the rules wait unless the buffer is final.</summary>
     private static bool Wait(SampleContext ctx)
     {

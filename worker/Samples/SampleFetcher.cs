@@ -93,6 +93,8 @@ internal sealed class SampleFetcher
             case SampleFetchKind.ReqLen or SampleFetchKind.ReqPayload or SampleFetchKind.ReqSslHelloType or SampleFetchKind.ReqSslVer
                 or SampleFetchKind.ReqSslSni:
                 return PayloadSamples.TryFetch(_kind, ctx, _number, _length, out s);
+            case SampleFetchKind.ReqRdpCookie or SampleFetchKind.ReqRdpCookieCnt:
+                return PayloadSamples.TryRdpCookie(_kind, ctx, _text, out s);
             case SampleFetchKind.AlwaysTrue: s = Sample.OfBool(true); return true;
             case SampleFetchKind.AlwaysFalse: s = Sample.OfBool(false); return true;
             case SampleFetchKind.Date: return Int(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + _number, out s);

@@ -37,6 +37,8 @@ public enum SampleFetchKind
     SslCDer, SslCNotBefore, SslCNotAfter, SslCVersion, FcErr, SslFcErr, SslCErr, SslCCaErr,
     // 7.3.3 stick counters and tables (the name says which data: Proxy.Shared.Tables.StickFetches)
     StickCounter, StickSource, TableAvl, TableCnt,
+    // 7.3.5 the cookie of an RDP connection request (worker/Samples/RdpCookie.cs)
+    ReqRdpCookie, ReqRdpCookieCnt,
 }
 
 /// <summary>The converters implemented (7.3.1 "Converters").</summary>

@@ -71,6 +71,10 @@ internal static class SampleRegistry
         new("req_ssl_ver", SampleFetchKind.ReqSslVer, "", SampleType.Int, SampleNeeds.Payload, "req_ssl_ver"),
         new("req.ssl_sni", SampleFetchKind.ReqSslSni, "", SampleType.Str, SampleNeeds.Payload, "req.ssl_sni"),
         new("req_ssl_sni", SampleFetchKind.ReqSslSni, "", SampleType.Str, SampleNeeds.Payload, "req_ssl_sni"),
+        new("req.rdp_cookie", SampleFetchKind.ReqRdpCookie, "s", SampleType.Str, SampleNeeds.Payload, "req.rdp_cookie([NAME])"),
+        new("rdp_cookie", SampleFetchKind.ReqRdpCookie, "s", SampleType.Str, SampleNeeds.Payload, "rdp_cookie([NAME])"),
+        new("req.rdp_cookie_cnt", SampleFetchKind.ReqRdpCookieCnt, "s", SampleType.Int, SampleNeeds.Payload, "req.rdp_cookie_cnt([NAME])"),
+        new("rdp_cookie_cnt", SampleFetchKind.ReqRdpCookieCnt, "s", SampleType.Int, SampleNeeds.Payload, "rdp_cookie_cnt([NAME])"),
         // 7.3.6 HTTP
         new("method", SampleFetchKind.Method, "", SampleType.Str, SampleNeeds.Request, "method"),
         new("path", SampleFetchKind.Path, "", SampleType.Str, SampleNeeds.Request, "path"),
