@@ -63,6 +63,7 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
         ["tune.fd.edge-triggered"] = "the .NET socket engine chooses its own epoll mode",
         ["tune.sched.low-latency"] = "the worker's event loop has no task classes to prioritise",
         ["tune.listener.multi-queue"] = "each worker accepts from its own listening socket already",
+        ["noreuseport"] = "listeners need SO_REUSEPORT here: each worker has its own socket on every `bind` (a second instance is still refused: the supervisor checks the port is free first)",
     };
 
     /// <summary>Whether <paramref name="keyword"/> is one of this parser's.</summary>
@@ -168,6 +169,8 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
                 if (w.Count == 3 && w[1] == "origin") return true;
                 diag.Error(n, "'default-path': expected 'default-path current|config|parent|origin PATH'");
                 return false;
+            case "noreuseport":
+                return LineChecks.Exactly(diag, line, 0, "noreuseport");
             case "tune.idle-pool.shared":
                 if (!LineChecks.Exactly(diag, line, 1, "tune.idle-pool.shared on|off")) return false;
                 if (w[1] is "on" or "off") return true;

@@ -92,6 +92,7 @@ public class RealConfigKeywordTests
     [TestCase("tune.maxrewrite 1024")]
     [TestCase("tune.idle-pool.shared on")]
     [TestCase("tune.h2.max-concurrent-streams 100")]
+    [TestCase("noreuseport")]
     public void GlobalKeywordWithoutEffect_IsAWarningAtItsLine(string line)
     {
         AssertWarned(ParseGlobal("maxconn 10", line), 3, line.Split(' ')[0]);
@@ -186,6 +187,8 @@ public class RealConfigKeywordTests
     [TestCase("option log-separate-errors", "option log-separate-errors")]
     [TestCase("option logasap", "option logasap")]
     [TestCase("option nolinger", "option nolinger")]
+    [TestCase("option tcp-smart-accept", "option tcp-smart-accept")]
+    [TestCase("option tcp-smart-connect", "option tcp-smart-connect")]
     [TestCase("option independent-streams", "option independent-streams")]
     [TestCase("option prefer-last-server", "option prefer-last-server")]
     [TestCase("option log-health-checks", "option log-health-checks")]
