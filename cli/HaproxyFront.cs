@@ -39,6 +39,7 @@ internal static partial class HaproxyFront
         public int Version;                    // 1: -v, 2: -vv
         public string? PidFile, Condition;
         public readonly List<int> OldPids = [];
+        public bool TerminateOld;              // -st rather than -sf
         public readonly List<string> Notes = [];
     }
 
@@ -91,6 +92,9 @@ internal static partial class HaproxyFront
         foreach (var file in o.Files) { supervisorArgs.Add("-f"); supervisorArgs.Add(Path.GetFullPath(file)); }
         if (o.PidFile is { } pid) { supervisorArgs.Add("--pidfile"); supervisorArgs.Add(Path.GetFullPath(pid)); }
         if (o.SystemdNotify) supervisorArgs.Add("--sd-notify");
+        // Old processes that are not this configuration's supervisor (an older instance, HAProxy itself): the new one
+        // shares their listeners and, once it serves, sends them SIGUSR1 (-sf) or SIGTERM (-st), as HAProxy does.
+        foreach (int old in o.OldPids) { supervisorArgs.Add(o.TerminateOld ? "--terminate" : "--finish"); supervisorArgs.Add(old.ToString(System.Globalization.CultureInfo.InvariantCulture)); }
         if (daemon) return await Commands.StartSupervisorAsync(supervisorArgs, foreground: false);
         // In the foreground the supervisor takes this process's place (execv): systemd's main PID, signals and exit
         // status are the supervisor's own, as with HAProxy's master.
@@ -168,6 +172,7 @@ internal static partial class HaproxyFront
                     o.PidFile = pidFile;
                     break;
                 case "-sf" or "-st":
+                    o.TerminateOld = a == "-st";
                     while (i + 1 < args.Length && int.TryParse(args[i + 1], out int pid)) { o.OldPids.Add(pid); i++; }
                     break;
                 case "-x":

@@ -39,7 +39,9 @@ public sealed class ControlServer : IDisposable
     /// one, else a path derived from the config file: owner-only, level admin). A stale file from a dead instance is
     /// replaced; a live instance is an error. Throws on the first socket that cannot be opened, closing the others.
     /// </summary>
-    public static ControlServer Open(ProxyConfig config, ControlCommands commands)
+    /// <param name="replaceLiveSockets">`haproxy -sf|-st` naming another process: a socket file it still answers on is
+    /// replaced (HAProxy renames its new one over it) rather than refused as another instance's.</param>
+    public static ControlServer Open(ProxyConfig config, ControlCommands commands, bool replaceLiveSockets = false)
     {
         var global = config.Global;
         var server = new ControlServer(commands, global.StatsMaxConn, global.StatsTimeout);
@@ -48,7 +50,7 @@ public sealed class ControlServer : IDisposable
             sockets.Insert(0, new StatsSocketConfig(InstancePaths.ControlSocket(config), Convert.ToInt32("600", 8), "admin"));
         try
         {
-            foreach (var s in sockets) server._listeners.Add((Bind(s), s));
+            foreach (var s in sockets) server._listeners.Add((Bind(s, replaceLiveSockets), s));
         }
         catch
         {
@@ -59,7 +61,7 @@ public sealed class ControlServer : IDisposable
         return server;
     }
 
-    private static Socket Bind(StatsSocketConfig config)
+    private static Socket Bind(StatsSocketConfig config, bool replaceLive)
     {
         if (config.TcpEndPoint is { } ep)
         {
@@ -88,7 +90,7 @@ public sealed class ControlServer : IDisposable
         string path = config.Path;
         if (File.Exists(path))
         {
-            if (IsAlive(path)) throw new IOException($"another instance is already running on control socket {path}");
+            if (!replaceLive && UnixSocketFiles.Answers(path)) throw new IOException($"another instance is already running on control socket {path}");
             File.Delete(path);
         }
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -96,14 +98,8 @@ public sealed class ControlServer : IDisposable
         try
         {
             socket.Bind(new UnixDomainSocketEndPoint(path));
-            File.SetUnixFileMode(path, (UnixFileMode)config.Mode);
-            // `uid`/`gid` win over `user`/`group`, which name them (HAProxy's bind options of a Unix socket).
-            if (Privileges.Resolve(config.User, config.Group, out uint? uid, out uint? gid) is { } unknown)
-                throw new IOException($"stats socket {path}: {unknown}");
-            uid = config.Uid ?? uid;
-            gid = config.Gid ?? (config.Group is null ? null : gid);
-            if ((uid ?? gid) is not null && Posix.ChangeOwner(path, uid, gid) is { } error)
-                throw new IOException($"stats socket {path}: cannot change its owner: {error}");
+            if (UnixSocketFiles.SetModeAndOwner(path, config.Mode, config.Uid, config.User, config.Gid, config.Group) is { } error)
+                throw new IOException($"stats socket {path}: {error}");
             socket.Listen(64);
             return socket;
         }
@@ -114,19 +110,6 @@ public sealed class ControlServer : IDisposable
         }
     }
 
-    private static bool IsAlive(string path)
-    {
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 
     private async Task AcceptLoopAsync(Socket listener, StatsSocketConfig config)
     {

@@ -27,7 +27,9 @@ public sealed class ListenerSet : IDisposable
     /// are reused, not re-bound, so their accept queues carry over; <paramref name="previous"/> is left
     /// untouched until the caller commits (<see cref="HandOverTo"/>) or rolls back (<see cref="DisposeExcept"/>).
     /// </summary>
-    public static (ListenerSet Set, List<string> Errors) Bind(ProxyConfig config, int slots, ListenerSet? previous = null)
+    /// <param name="shareWithOthers">`haproxy -sf|-st` naming another process: an address it listens on is shared
+    /// (SO_REUSEPORT) and a UNIX socket file it answers on replaced, as HAProxy's new process does, instead of refused.</param>
+    public static (ListenerSet Set, List<string> Errors) Bind(ProxyConfig config, int slots, ListenerSet? previous = null, bool shareWithOthers = false)
     {
         var set = new ListenerSet();
         var errors = new List<string>();
@@ -46,6 +48,14 @@ public sealed class ListenerSet : IDisposable
                         sockets[slot] = reused.PerSlot[slot];
                         continue;
                     }
+                    if (bind.UnixPath is { } path)
+                    {
+                        // A UNIX listener has no SO_REUSEPORT group: one socket that all slots share, like fd@.
+                        if (slot == 0) error = TryBindUnix(bind, path, shareWithOthers, out sockets[0]!);
+                        else sockets[slot] = sockets[0];
+                        if (slot == 0 && error is null) fresh.Add(sockets[0]);
+                        continue;
+                    }
                     if (bind.InheritedFd is { } fd)
                     {
                         // `fd@N`: one inherited socket that all slots share; it cannot be multiplied.
@@ -53,8 +63,8 @@ public sealed class ListenerSet : IDisposable
                         if (slot == 0) fresh.Add(sockets[0]);
                         continue;
                     }
-                    if (slot == 0 && reused is null) error = ProbeFree(bind.EndPoint!);
-                    if (error is null) error = TryBindOne(bind.EndPoint!, out sockets[slot]!);
+                    if (slot == 0 && reused is null && !shareWithOthers) error = ProbeFree(bind.EndPoint!);
+                    if (error is null) error = TryBindOne(bind.EndPoint!, bind.Backlog ?? DefaultBacklog, out sockets[slot]!);
                     if (error is null) fresh.Add(sockets[slot]);
                 }
                 if (error is not null)
@@ -159,7 +169,10 @@ public sealed class ListenerSet : IDisposable
         _ => e.Message,
     };
 
-    private static string? TryBindOne(IPEndPoint endPoint, out Socket? socket)
+    /// <summary>listen(2)'s queue without `backlog` (capped by net.core.somaxconn). HAProxy's is the frontend's maxconn.</summary>
+    private const int DefaultBacklog = 4096;
+
+    private static string? TryBindOne(IPEndPoint endPoint, int backlog, out Socket? socket)
     {
         socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -168,7 +181,7 @@ public sealed class ListenerSet : IDisposable
             int rc = Posix.SetSocketOption(socket, Posix.SolSocket, Posix.SoReusePort, 1);
             if (rc != 0) return $"setsockopt(SO_REUSEPORT) failed (errno {rc})";
             socket.Bind(endPoint);
-            socket.Listen(4096); // capped by net.core.somaxconn
+            socket.Listen(backlog);
             return null;
         }
         catch (SocketException e)
@@ -176,6 +189,39 @@ public sealed class ListenerSet : IDisposable
             socket.Dispose();
             socket = null;
             return Describe(e);
+        }
+    }
+
+    /// <summary>
+    /// Binds `unix@PATH` / `abns@NAME` and applies the bind's `mode`/`uid`/`gid`/`user`/`group` to the file. A file
+    /// left by a stopped process is replaced (HAProxy renames its new socket over it); one that a live process still
+    /// answers on is "Address already in use", as a TCP port is, so a second instance never steals the traffic.
+    /// </summary>
+    private static string? TryBindUnix(BindAddress bind, string path, bool replaceLive, out Socket? socket)
+    {
+        socket = null;
+        bool isFile = !UnixAddress.IsAbstract(path);
+        if (isFile && File.Exists(path))
+        {
+            if (!replaceLive && UnixSocketFiles.Answers(path)) return "Address already in use";
+            try { File.Delete(path); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return e.Message; }
+        }
+        var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            s.Bind(UnixAddress.EndPoint(path));
+            if (isFile && bind.UnixFile is { } file
+                && UnixSocketFiles.SetModeAndOwner(path, file.Mode, file.Uid, file.User, file.Gid, file.Group) is { } fileError)
+                throw new IOException(fileError);
+            s.Listen(bind.Backlog ?? DefaultBacklog);
+            socket = s;
+            return null;
+        }
+        catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
+        {
+            s.Dispose();
+            return e is SocketException se ? Describe(se) : e.Message;
         }
     }
 

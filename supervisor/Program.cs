@@ -6,7 +6,7 @@ using Proxy.Shared.Logging;
 using Proxy.Shared.Stats;
 using Proxy.Supervisor;
 
-// proxy-supervisor -f FILE|DIR [-f FILE|DIR]... [--daemon] [--pidfile PATH] [--sd-notify]
+// proxy-supervisor -f FILE|DIR [-f FILE|DIR]... [--daemon] [--pidfile PATH] [--sd-notify] [--finish PID]... [--terminate PID]...
 // Started by `proxyctl start` (or systemd, or `haproxy`, cli/HaproxyFront.cs). With --daemon it detaches from the
 // terminal once every worker serves: it prints `READY <pid>` on stdout for proxyctl, then points its stdio at
 // /dev/null. Several -f are read as one configuration (ConfigFiles). --pidfile is HAProxy's `-p` (it wins over
@@ -15,6 +15,10 @@ using Proxy.Supervisor;
 var configPaths = new List<string>();
 bool daemon = false, sdNotify = false;
 string? pidFileArgument = null;
+// `haproxy -sf|-st PID...` whose PIDs are another process (an older instance, HAProxy itself): their listeners are
+// shared (SO_REUSEPORT) rather than refused, and once every worker serves they get SIGUSR1 (-sf: finish and exit) or
+// SIGTERM (-st), as HAProxy's new process signals the old ones (doc/management.txt 3 "-sf", "-st").
+var takeOver = new List<(int Pid, int Signal)>();
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -23,6 +27,10 @@ for (int i = 0; i < args.Length; i++)
         case "--daemon": daemon = true; break;
         case "--pidfile" when i + 1 < args.Length: pidFileArgument = args[++i]; break;
         case "--sd-notify": sdNotify = true; break;
+        case "--finish" or "--terminate" when i + 1 < args.Length && int.TryParse(args[i + 1], out int oldPid) && oldPid > 0:
+            takeOver.Add((oldPid, args[i] == "--finish" ? Posix.SIGUSR1 : Posix.SIGTERM));
+            i++;
+            break;
         default:
             Console.Error.WriteLine($"proxy-supervisor: unknown argument '{args[i]}'\nusage: proxy-supervisor -f FILE [--daemon] [--pidfile PATH] [--sd-notify]");
             return 2;
@@ -57,6 +65,8 @@ if (pidFileArgument is not null) config = config with { Global = config.Global w
     && ownerUid is { } ownerU && ownerGid is { } ownerG ? (ownerU, ownerG) : null;
 LogSetup.ConfigureSupervisor(config.Global.Logs, logFileOwner);
 
+FileDescriptorLimit.Apply(config.Global.UlimitN, log);
+
 if (StartupChecks.Run(config) is { Count: > 0 } problems)
 {
     foreach (var p in problems) Console.Error.WriteLine(p);
@@ -74,7 +84,7 @@ if (daemon) Posix.CreateSession();
 WorkerSpawner.ForwardStdout = !daemon;
 
 int[][] cpuPlan = CpuPlan.Compute(config.Global, CpuAffinity.AllowedCpus());
-var (listeners, bindErrors) = ListenerSet.Bind(config, cpuPlan.Length);
+var (listeners, bindErrors) = ListenerSet.Bind(config, cpuPlan.Length, shareWithOthers: takeOver.Count > 0);
 if (bindErrors.Count > 0)
 {
     foreach (var e in bindErrors) Console.Error.WriteLine(e);
@@ -106,7 +116,7 @@ ControlServer control;
 string controlPath = InstancePaths.ControlSocket(config);
 try
 {
-    control = ControlServer.Open(config, new ControlCommands(supervisor, RequestStop));
+    control = ControlServer.Open(config, new ControlCommands(supervisor, RequestStop), replaceLiveSockets: takeOver.Count > 0);
 }
 catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
 {
@@ -144,6 +154,10 @@ signals.Serving(async () =>
     var r = await supervisor.ReloadFromFileAsync();
     if (r.Ok) log.Info(r.Message.TrimEnd()); else log.Error("reload failed: " + r.Message);
 });
+
+foreach (var (oldPid, signal) in takeOver)
+    if (oldPid != Environment.ProcessId && !Posix.Signal(oldPid, signal))
+        log.Warn($"cannot signal the old process {oldPid} (gone already, or not ours)");
 
 if (sdNotify) SystemdNotify.Send($"READY=1\nMAINPID={Environment.ProcessId}");
 if (daemon)

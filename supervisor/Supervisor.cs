@@ -363,6 +363,7 @@ public sealed class Supervisor : IAsyncDisposable
                 // A server added or deleted at run time is no reload: what the runtime API set stays in force.
                 if (runtimeChange) CarryRuntimeSettings(old._generation, _generation);
             }
+            FileDescriptorLimit.Apply(newConfig.Global.UlimitN, Log);   // the new workers inherit it
             try
             {
                 await StartGenerationAsync(_generation);

@@ -7,7 +7,8 @@ namespace Proxy.Supervisor;
 /// <summary>
 /// The supervisor's signal handlers, installed before anything else runs (config parsing, binding, starting workers),
 /// so a signal during start-up is never the runtime's default (SIGTERM would kill the supervisor with status 143 and
-/// leave its workers to find out alone). SIGTERM, SIGINT and SIGQUIT ask for a graceful stop, whenever they come;
+/// leave its workers to find out alone). SIGTERM, SIGINT and SIGQUIT ask for a graceful stop, whenever they come, and
+/// so does SIGUSR1 (HAProxy's soft stop, which a process started with `haproxy -sf PID` sends to PID);
 /// SIGHUP and SIGUSR2 (HAProxy's master) reload the config file, and one that comes while starting is queued: it runs
 /// once every worker serves, so a file edited during start-up is not missed.
 /// </summary>
@@ -25,9 +26,9 @@ public sealed class SupervisorSignals : IDisposable
     {
         // Started under `nohup` (SIGHUP ignored) or by a parent that ignores these, the handlers would never run:
         // HAProxy's master reloads on SIGHUP/SIGUSR2 whatever it inherited, and so does this supervisor.
-        foreach (int signal in new[] { Posix.SIGHUP, Posix.SIGUSR2, Posix.SIGTERM, Posix.SIGINT, Posix.SIGQUIT })
+        foreach (int signal in new[] { Posix.SIGHUP, Posix.SIGUSR2, Posix.SIGTERM, Posix.SIGINT, Posix.SIGQUIT, Posix.SIGUSR1 })
             Posix.RestoreDefaultAction(signal);
-        foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGQUIT })
+        foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGQUIT, (PosixSignal)Posix.SIGUSR1 })
             _registrations.Add(PosixSignalRegistration.Create(signal, OnStop));
         foreach (var signal in new[] { PosixSignal.SIGHUP, (PosixSignal)Posix.SIGUSR2 })
             _registrations.Add(PosixSignalRegistration.Create(signal, OnReload));

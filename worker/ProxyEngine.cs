@@ -389,7 +389,8 @@ public sealed partial class ProxyEngine : IAsyncDisposable
                     await Task.Delay(10, stop).ConfigureAwait(false);
                     continue;
                 }
-                if (!TrySetNoDelay(client, fe.Config.ClientTcpKeepAlive))
+                // A UNIX listener's connections have neither TCP option (setting one fails with EOPNOTSUPP).
+                if (listener.Bind.UnixPath is null && !TrySetNoDelay(client, fe.Config.ClientTcpKeepAlive))
                 {
                     client.Dispose();   // reset before we could touch it
                     continue;

@@ -10,14 +10,15 @@ internal delegate IPAddress? HostResolver(string host, AddressFamily? family);
 /// Addresses of `bind` and `server` lines (doc/configuration.txt 11 "Address formats"):
 /// `[ipv4@|ipv6@]HOST:PORT`, IPv6 as `[::1]:80` or `::1:80` (the last colon separates the port),
 /// `*:80` or `:80` for any IPv4 address, `fd@N` for an inherited descriptor (bind only), and for
-/// `bind` a port range `:8000-8002` giving one listener per port. Host names are resolved once,
-/// at parse time, as HAProxy's libc resolution does (`init-addr libc`).
+/// `bind` a port range `:8000-8002` giving one listener per port, `unix@PATH`, `/PATH` and `abns@NAME` (UnixAddress),
+/// and for `server` an address without a port (or with `+N`/`-N`): the port the client connected to (plus N).
+/// Host names are resolved once, at parse time, as HAProxy's libc resolution does (`init-addr libc`).
 /// </summary>
 internal static class AddressParser
 {
     // Families HAProxy knows that this proxy does not implement yet: rejected by name, never misread.
     private static readonly HashSet<string> UnsupportedPrefixes =
-        ["unix", "abns", "abnsz", "sockpair", "udp", "udp4", "udp6", "quic4", "quic6", "uxst", "uxdg", "rhttp", "tcp", "tcp4", "tcp6", "mptcp", "mptcp4", "mptcp6"];
+        ["abnsz", "sockpair", "udp", "udp4", "udp6", "quic4", "quic6", "uxst", "uxdg", "rhttp", "tcp", "tcp4", "tcp6", "mptcp", "mptcp4", "mptcp6"];
 
     /// <summary>
     /// What a server's resolver returns for `init-addr none` (and an SRV name before its first answer): 0.0.0.0, this
@@ -51,6 +52,11 @@ internal static class AddressParser
         var result = new List<BindAddress>();
         foreach (var item in word.Split(','))
         {
+            if (UnixAddress.TryParse("bind", item, error, out var unixPath))
+            {
+                if (unixPath is not null) result.Add(new BindAddress(null, null, location) { UnixPath = unixPath });
+                continue;
+            }
             if (item.StartsWith("fd@", StringComparison.Ordinal))
             {
                 if (IntValue.TryParse(item[3..], out int fd))
@@ -100,9 +106,37 @@ internal static class AddressParser
         return TryPort("server", portText, error, out int port) ? new IPEndPoint(address, port) : null;
     }
 
-    /// <summary>Splits `[family@]HOST:PORT` and resolves HOST; the port text is returned unparsed.</summary>
+    /// <summary>
+    /// Parses a `server` address: `HOST:PORT`, a UNIX one, or `HOST`, `HOST:+N`, `HOST:-N` whose port is the one the
+    /// client connected to (plus or minus N; HAProxy's port mapping, 5.2 "server ... <address>"). Null after an error.
+    /// </summary>
+    public static ServerAddress? ParseServerAddress(string word, HostResolver resolve, Action<string> error)
+    {
+        if (UnixAddress.TryParse("server", word, error, out var unixPath))
+            return unixPath is null ? null : new ServerAddress(new IPEndPoint(IPAddress.None, 0), unixPath, false, 0);
+        if (word.StartsWith("fd@", StringComparison.Ordinal))
+            return ParseServer(word, resolve, error) is { } never ? new ServerAddress(never, null, false, 0) : null;
+        if (!TrySplit("server", word, resolve, error, out var address, out var portText, allowNoPort: true))
+            return null;
+        if (portText.Length > 0 && portText[0] is not ('+' or '-'))
+            return ParseServer(word, resolve, error) is { } fixedPort ? new ServerAddress(fixedPort, null, false, 0) : null;
+        int offset = 0;
+        if (portText.Length > 0 && (!IntValue.TryParse(portText[1..], out offset) || offset > 65535))
+        {
+            error($"'server': expected a port offset +N or -N (0-65535), got {ConfigDiagnostics.Quote(portText)}");
+            return null;
+        }
+        if (!ReferenceEquals(address, Unresolved) && (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)))
+        {
+            error($"'server': expected a destination address, got the wildcard in {ConfigDiagnostics.Quote(word)}");
+            return null;
+        }
+        return new ServerAddress(new IPEndPoint(address, 0), null, true, portText.StartsWith('-') ? -offset : offset);
+    }
+
+    /// <summary>Splits `[family@]HOST:PORT` and resolves HOST; the port text is returned unparsed (empty only with <paramref name="allowNoPort"/>).</summary>
     private static bool TrySplit(string keyword, string item, HostResolver resolve, Action<string> error,
-        out IPAddress address, out string portText)
+        out IPAddress address, out string portText, bool allowNoPort = false)
     {
         address = IPAddress.None;
         portText = "";
@@ -125,7 +159,7 @@ internal static class AddressParser
         }
         if (rest.StartsWith('/'))
         {
-            error($"'{keyword}': UNIX socket addresses are not supported yet, got {ConfigDiagnostics.Quote(item)}");
+            error($"'{keyword}': expected an IP address, got the UNIX socket path {ConfigDiagnostics.Quote(item)}");
             return false;
         }
 
@@ -145,6 +179,11 @@ internal static class AddressParser
         else
         {
             int colon = rest.LastIndexOf(':');
+            if (colon < 0 && allowNoPort && !rest.Contains(':'))
+            {
+                colon = rest.Length;
+                rest += ":";
+            }
             if (colon < 0)
             {
                 error($"'{keyword}': missing port in {ConfigDiagnostics.Quote(item)} (expected ADDRESS:PORT)");
@@ -153,7 +192,7 @@ internal static class AddressParser
             host = rest[..colon];
             portText = rest[(colon + 1)..];
         }
-        if (portText.Length == 0)
+        if (portText.Length == 0 && !allowNoPort)
         {
             error($"'{keyword}': missing port in {ConfigDiagnostics.Quote(item)} (expected ADDRESS:PORT)");
             return false;
@@ -235,3 +274,9 @@ internal static class AddressParser
         return true;
     }
 }
+
+/// <summary>
+/// A parsed `server` address: an IP end point (port 0 when <paramref name="ClientPort"/>), or a UNIX socket
+/// (<paramref name="UnixPath"/>, UnixAddress's form; the end point is then 255.255.255.255:0, never connected to).
+/// </summary>
+internal sealed record ServerAddress(IPEndPoint EndPoint, string? UnixPath, bool ClientPort, int PortOffset);

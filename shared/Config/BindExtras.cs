@@ -16,7 +16,7 @@ internal static class BindExtras
         ["tfo"] = (false, "TCP Fast Open is not enabled on listeners"),
         ["interface"] = (true, "listeners are not bound to an interface (SO_BINDTODEVICE)"),
         ["mss"] = (true, "listeners keep the kernel's MSS"),
-        ["backlog"] = (true, "listeners are opened with a backlog of 4096, capped by net.core.somaxconn"),
+        ["backlog"] = (true, null),           // ProxySectionParser.ParseBind: the listen(2) queue
         ["maxconn"] = (true, "the frontend's `maxconn` bounds its connections, not each listener's"),
         ["name"] = (true, "listeners are not shown by name on the stats board"),
         ["id"] = (true, "listeners are not numbered on the stats board"),

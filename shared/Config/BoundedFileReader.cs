@@ -23,6 +23,7 @@ internal static unsafe class BoundedFileReader
     public static string? TryRead(string path, int maxBytes, string limitName, bool allowFifo, out byte[] content)
     {
         content = [];
+        path = DefaultPath.Resolve(path);   // `default-path` of the configuration being parsed
         if (path.Length == 0 || path.Contains('\0')) return "not a file name";
         // O_NONBLOCK: opening a FIFO with no writer, or a device, must not hang the parse. O_NOCTTY: opening a
         // terminal must not make it ours. O_CLOEXEC: no worker started meanwhile inherits it. A FIFO that may be read

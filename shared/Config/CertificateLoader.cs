@@ -26,6 +26,7 @@ internal static class CertificateLoader
     public static List<CertificateFile> LoadCrt(ConfigDiagnostics diag, SourceLocation at, string keyword, string path, IReadOnlyList<string> sniFilters, DateTime now)
     {
         var loaded = new List<CertificateFile>();
+        path = DefaultPath.Resolve(path);   // `default-path`: the directory and the `.key` beside a file are looked up from it
         if (Directory.Exists(path))
         {
             string[] files;
@@ -55,6 +56,7 @@ internal static class CertificateLoader
     /// <summary>One certificate file (plus PATH.key when it holds no key), checked; null after an error.</summary>
     public static CertificateFile? LoadOne(ConfigDiagnostics diag, SourceLocation at, string keyword, string path, IReadOnlyList<string> sniFilters, DateTime now)
     {
+        path = DefaultPath.Resolve(path);
         if (BoundedFileReader.TryRead(path, MaxPemBytes, "the certificate size limit", allowFifo: false, out byte[] pem) is { } error)
         {
             diag.Error(at, $"'{keyword}': cannot read certificate {ConfigDiagnostics.Quote(path)}: {error}");

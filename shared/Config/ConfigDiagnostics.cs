@@ -17,7 +17,19 @@ internal sealed class ConfigDiagnostics(string fileName)
     public IReadOnlyList<ConfigError> Notices => _notices;
     public bool HasErrors => _errors.Count > 0;
 
-    public SourceLocation At(int line) => new(FileName, line);
+    /// <summary>
+    /// Where each file starts in the text parsed, when several files are parsed as one (HAProxy's `-f` given more than
+    /// once, ConfigFiles): a line of the joined text is reported as its own FILE:LINE. One file: just <see cref="FileName"/>.
+    /// </summary>
+    public IReadOnlyList<(int FirstLine, string File)> Files { get; init; } = [(1, fileName)];
+
+    /// <summary>The file and line that line <paramref name="line"/> of the text parsed came from.</summary>
+    public SourceLocation At(int line)
+    {
+        var (first, file) = Files[0];
+        for (int i = 1; i < Files.Count && Files[i].FirstLine <= line; i++) (first, file) = Files[i];
+        return new(file, line <= 0 ? line : line - first + 1);
+    }
 
     public void Error(int line, string message) => _errors.Add(new ConfigError(At(line), message));
     public void Error(SourceLocation location, string message) => _errors.Add(new ConfigError(location, message));

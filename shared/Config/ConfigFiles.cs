@@ -63,14 +63,13 @@ public static class ConfigFiles
             if (content.Length > 0 && content[^1] != '\n') text.Append('\n');
             line += content.Count(ch => ch == '\n') + (content.Length > 0 && content[^1] != '\n' ? 1 : 0);
         }
-        var result = ConfigLoader.Parse(text.ToString(), files[0], Environment.GetEnvironmentVariable);
-        ConfigError Relocate(ConfigError e)
-        {
-            var (first, file) = starts.LastOrDefault(s => s.FirstLine <= e.Location.Line);
-            return file is null ? e : e with { Location = new SourceLocation(file, e.Location.Line - first + 1) };
-        }
-        var allErrors = errors.Concat(result.Errors.Select(Relocate)).ToList();
+        if (starts.Count == 0)
+            return new ConfigResult(null, errors, []);
+        // Each line is reported as its own FILE:LINE, and each file starts outside any section and from the working
+        // directory (`default-path`), as HAProxy reads one file after the other (ConfigParser).
+        var result = ConfigLoader.Parse(text.ToString(), starts[0].File, Environment.GetEnvironmentVariable, AddressParser.SystemResolver, starts);
+        var allErrors = errors.Concat(result.Errors).ToList();
         return new ConfigResult(allErrors.Count > 0 ? null : result.Config! with { SourcePaths = [.. paths] },
-            allErrors, result.Warnings.Select(Relocate).ToList()) { Notices = result.Notices.Select(Relocate).ToList() };
+            allErrors, result.Warnings) { Notices = result.Notices };
     }
 }

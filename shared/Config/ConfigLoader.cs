@@ -68,9 +68,10 @@ public static class ConfigLoader
         Parse(text, fileName, env, AddressParser.SystemResolver);
 
     /// <summary>The same, with the host name resolver supplied (tests use one that needs no DNS).</summary>
-    internal static ConfigResult Parse(string text, string fileName, Func<string, string?>? env, HostResolver resolver)
+    internal static ConfigResult Parse(string text, string fileName, Func<string, string?>? env, HostResolver resolver,
+        IReadOnlyList<(int FirstLine, string File)>? files = null)
     {
-        var diag = new ConfigDiagnostics(fileName);
+        var diag = new ConfigDiagnostics(fileName) { Files = files ?? [(1, fileName)] };
         return new ConfigParser(diag, resolver).Parse(text ?? "", env ?? Environment.GetEnvironmentVariable);
     }
 }

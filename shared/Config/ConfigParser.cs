@@ -44,8 +44,28 @@ internal sealed class ConfigParser
         var lines = ConfigTokenizer.Tokenize(text, env, _diag).ToList();
         // `userlist` sections first (3.4): `http_auth(NAME)` may name one written further down, as HAProxy allows.
         _userLists.ParseAll(lines, k => IsSectionKeyword(k) || KnownKeywords.UnsupportedSections.Contains(k));
+        try
+        {
+            ParseLines(lines);
+        }
+        finally
+        {
+            DefaultPath.Reset();   // what a `default-path` set ends with the parse
+        }
+
+        var global = _global.Build();
+        _peers.Check(_proxies);
+        _resolvers.Finish();
+        var config = new ConfigValidator(_diag).Validate(_diag.FileName, global, _proxies) with { Resolvers = _resolvers.Sections };
+        ServerResolutionOptions.CheckReferences(_diag, config);
+        return new ConfigResult(_diag.HasErrors ? null : config, _diag.Errors, _diag.Warnings) { Notices = _diag.Notices };
+    }
+
+    private void ParseLines(List<ConfigLine> lines)
+    {
         foreach (var line in lines)
         {
+            StartFileIfNew(line.Number);
             if (IsSectionKeyword(line.Keyword) || line.Keyword == "peers" || KnownKeywords.UnsupportedSections.Contains(line.Keyword))
             {
                 StartSection(line);
@@ -82,13 +102,22 @@ internal sealed class ConfigParser
                     break;                     // read before the proxies (UserListParser)
             }
         }
+    }
 
-        var global = _global.Build();
-        _peers.Check(_proxies);
-        _resolvers.Finish();
-        var config = new ConfigValidator(_diag).Validate(_diag.FileName, global, _proxies) with { Resolvers = _resolvers.Sections };
-        ServerResolutionOptions.CheckReferences(_diag, config);
-        return new ConfigResult(_diag.HasErrors ? null : config, _diag.Errors, _diag.Warnings) { Notices = _diag.Notices };
+    private int _fileIndex;
+
+    /// <summary>
+    /// Several files (`-f` more than once) are read one after the other, as HAProxy's readcfgfile() does: each starts
+    /// outside any section, and from the working directory (`default-path` holds to the end of its own file).
+    /// </summary>
+    private void StartFileIfNew(int lineNumber)
+    {
+        var files = _diag.Files;
+        if (_fileIndex + 1 >= files.Count || files[_fileIndex + 1].FirstLine > lineNumber) return;
+        while (_fileIndex + 1 < files.Count && files[_fileIndex + 1].FirstLine <= lineNumber) _fileIndex++;
+        _section = Section.None;
+        _proxy = null;
+        DefaultPath.Reset();
     }
 
     private static bool IsSectionKeyword(string word) => word is "global" or "defaults" or "frontend" or "backend" or "listen" or "resolvers" or "userlist" or "peers";

@@ -239,8 +239,8 @@ internal static class ConfigTokenizer
 
         string? value = name switch
         {
-            ".LINE" => lineNumber.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ".FILE" => diag.FileName,
+            ".LINE" => diag.At(lineNumber).Line.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ".FILE" => diag.At(lineNumber).File,
             _ when name.StartsWith('.') => null,
             _ => env(name),
         };

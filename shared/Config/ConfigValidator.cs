@@ -35,12 +35,13 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                 var defaultBackend = p.DefaultBackend ?? (p.IsBackend ? p.Name : null);
                 // `tcp-request connection expect-proxy layer4` is `accept-proxy` on every bind of the frontend (4.2).
                 var binds = p.ExpectProxy ? p.Binds.ConvertAll(b => b with { AcceptProxy = true }).ToArray() : p.Binds.ToArray();
+                if (p.Backlog is { } backlog) binds = Array.ConvertAll(binds, b => b.Backlog is null ? b with { Backlog = backlog } : b);
                 if (p.Disabled) binds = [];    // `disabled`: the frontend listens nowhere
                 frontends.Add(new FrontendConfig(p.Name, p.Mode, binds, defaultBackend,
                     p.MaxConn ?? global.MaxConn, timeouts, p.Location)
                 {
                     Logs = logs, Http = p.BuildHttp(), LogFormat = LogFormat(p), DontLogNull = p.DontLogNull, Splice = p.Splice,
-                    ClientTcpKeepAlive = p.ClientTcpKeepAlive,
+                    ClientTcpKeepAlive = p.ClientTcpKeepAlive, LogTag = p.LogTag,
                     // The conditional lines matter only where the header is not already expected on every connection.
                     ExpectProxyConditions = p.ExpectProxy ? [] : p.ExpectProxyConditions.ToArray(),
                     StatsPage = p.Stats?.Build(),

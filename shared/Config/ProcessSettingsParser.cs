@@ -25,13 +25,14 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
         ["maxsessrate"] = "sessions per second over the instance, each worker taking its share",
         ["node"] = "the node name `stats show-node` shows when it names none (default: the host name)",
         ["description"] = "the text `stats show-desc` shows when it gives none",
+        ["ulimit-n"] = "RLIMIT_NOFILE of the supervisor and its workers (soft limit; above the hard one only where allowed, else capped with a warning)",
+        ["default-path"] = "where relative file names of the lines below resolve from (errorfile, crt, crt-base, ca-file, `-f` pattern files...), up to the end of its file",
     };
 
     /// <summary>Keywords accepted with a warning, and why each has no effect here.</summary>
     public static readonly Dictionary<string, string> NoEffect = new(StringComparer.Ordinal)
     {
         ["mworker-max-reloads"] = "workers are never reloaded in place: a reload starts new workers and the old ones drain until `hard-stop-after`",
-        ["ulimit-n"] = "the supervisor does not change RLIMIT_NOFILE: set LimitNOFILE in the systemd unit (the package's unit does)",
         ["maxpipes"] = "splicing takes its pipes per connection, bounded by `maxconn`, and falls back to copying when the kernel refuses one",
         ["spread-checks"] = "health checks are spread over their first interval at start and not jittered after that",
         ["server-state-file"] = "server states are not loaded from a file: after a reload, servers start as their configuration says and checks settle them",
@@ -62,7 +63,7 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
         ["tune.fd.edge-triggered"] = "the .NET socket engine chooses its own epoll mode",
         ["tune.sched.low-latency"] = "the worker's event loop has no task classes to prioritise",
         ["tune.listener.multi-queue"] = "each worker accepts from its own listening socket already",
-        ["default-path"] = "relative paths (errorfile, ...) resolve from the working directory, as with `default-path current`",
+        ["noreuseport"] = "listeners need SO_REUSEPORT here: each worker has its own socket on every `bind` (a second instance is still refused: the supervisor checks the port is free first)",
     };
 
     /// <summary>Whether <paramref name="keyword"/> is one of this parser's.</summary>
@@ -124,6 +125,16 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
                 if (LineChecks.Exactly(diag, line, 1, "log-tag STRING"))
                     settings = settings with { LogTag = w[1] };
                 return true;
+            case "ulimit-n":
+                // 3.1: the supervisor's RLIMIT_NOFILE, which its workers inherit (supervisor/FileDescriptorLimit.cs).
+                if (LineChecks.Exactly(diag, line, 1, "ulimit-n NUMBER")
+                    && LineChecks.TryInt(diag, n, "ulimit-n", w[1], 1, int.MaxValue, out int files))
+                    settings = settings with { UlimitN = files };
+                return true;
+            case "default-path":
+                // 3.1: the directory relative file names of the lines below resolve from (DefaultPath).
+                if (CheckNoEffectArguments(line)) DefaultPath.Set(w[1], w.Count == 3 ? w[2] : null, diag.At(n).File);
+                return true;
             case "log-send-hostname":
                 if (w.Count > 2)
                     diag.Error(n, $"'log-send-hostname': unexpected {ConfigDiagnostics.Quote(w[2])}, expected 'log-send-hostname [NAME]'");
@@ -132,8 +143,7 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
                 return true;
         }
         if (!NoEffect.TryGetValue(line.Keyword, out var reason)) return false;
-        // `default-path current` is what happens here anyway.
-        if (CheckNoEffectArguments(line) && !(line.Keyword == "default-path" && w.Count == 2 && w[1] == "current"))
+        if (CheckNoEffectArguments(line))
             diag.Warning(n, $"'{line.Keyword}' has no effect here: {reason}");
         return true;
     }
@@ -159,6 +169,8 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
                 if (w.Count == 3 && w[1] == "origin") return true;
                 diag.Error(n, "'default-path': expected 'default-path current|config|parent|origin PATH'");
                 return false;
+            case "noreuseport":
+                return LineChecks.Exactly(diag, line, 0, "noreuseport");
             case "tune.idle-pool.shared":
                 if (!LineChecks.Exactly(diag, line, 1, "tune.idle-pool.shared on|off")) return false;
                 if (w[1] is "on" or "off") return true;

@@ -139,6 +139,9 @@ public sealed record GlobalSettings(
     /// <summary>TLS globals: `crt-base`, `ca-base`, `ssl-default-*`, `ssl-server-verify` (TlsConfig.cs).</summary>
     public TlsGlobalSettings Tls { get; init; } = TlsGlobalSettings.Default;
 
+    /// <summary>`ulimit-n N`: RLIMIT_NOFILE the supervisor sets for itself and its workers; null: the inherited one.</summary>
+    public int? UlimitN { get; init; }
+
     /// <summary>`maxconnrate N`: connections accepted per second over the instance (each worker takes its share); 0: none.</summary>
     public int MaxConnRate { get; init; }
 
@@ -179,7 +182,16 @@ public sealed record BindAddress(IPEndPoint? EndPoint, int? InheritedFd, SourceL
 {
     /// <summary>Stable name used to match listeners across reloads and on the stats board.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public string Key => InheritedFd is { } fd ? $"fd@{fd}" : EndPoint!.ToString();
+    public string Key => InheritedFd is { } fd ? $"fd@{fd}" : UnixPath is { } path ? UnixAddress.Display(path) : EndPoint!.ToString();
+
+    /// <summary>`unix@PATH`, `/PATH` or `abns@NAME` (UnixAddress's form): a UNIX stream listener, shared by every worker; null: IP or fd@.</summary>
+    public string? UnixPath { get; init; }
+
+    /// <summary>`backlog N` of the bind, else of its frontend (5.1, 4.2): the listen(2) queue; null: 4096 (ListenerSet).</summary>
+    public int? Backlog { get; init; }
+
+    /// <summary>`mode`, `uid`/`user`, `gid`/`group` of a UNIX listener's file (5.1); null: the umask's and the supervisor's.</summary>
+    public UnixSocketFile? UnixFile { get; init; }
 
     /// <summary>`accept-proxy` (5.1), or `tcp-request connection expect-proxy layer4` in its frontend: every connection
     /// starts with a PROXY protocol header (v1 or v2), whose source address is then the client's.</summary>
@@ -188,6 +200,9 @@ public sealed record BindAddress(IPEndPoint? EndPoint, int? InheritedFd, SourceL
     /// <summary>`ssl` and its options (5.1, TlsConfig.cs): connections are TLS, terminated here; null: plain.</summary>
     public TlsBindConfig? Tls { get; init; }
 }
+
+/// <summary>A UNIX listener's file: `mode OCTAL`, `uid N`/`user NAME`, `gid N`/`group NAME` (5.1; uid/gid win over names).</summary>
+public sealed record UnixSocketFile(int? Mode, uint? Uid, string? User, uint? Gid, string? Group);
 
 public sealed record FrontendConfig(
     string Name,
@@ -215,6 +230,9 @@ public sealed record FrontendConfig(
 
     /// <summary>`option tcpka|clitcpka`: SO_KEEPALIVE on the frontend's client connections (the kernel's probe timing).</summary>
     public bool ClientTcpKeepAlive { get; init; }
+
+    /// <summary>`log-tag NAME` of the frontend (or its defaults): the syslog tag of its traffic log lines; null: the global `log-tag`.</summary>
+    public string? LogTag { get; init; }
 
     /// <summary>
     /// `tcp-request connection expect-proxy layer4 if|unless COND` (4.2): a connection on a bind without
@@ -306,7 +324,14 @@ public sealed record ServerConfig(
 
     /// <summary>No address yet (`init-addr none`, or a template slot without an answer): the server is in
     /// maintenance until DNS gives it one (HAProxy's RMAINT, "MAINT (resolution)"); its end point is 0.0.0.0:PORT.</summary>
-    public bool Unresolved => EndPoint.Address.Equals(IPAddress.Any);
+    public bool Unresolved => UnixPath is null && EndPoint.Address.Equals(IPAddress.Any);
+
+    /// <summary>`unix@PATH` or `abns@NAME` (UnixAddress's form): connections go to this UNIX socket, not to <see cref="EndPoint"/>.</summary>
+    public string? UnixPath { get; init; }
+
+    /// <summary>No port in the address (5.2): connections go to the port the client connected to, plus <see cref="PortOffset"/> (`+N`/`-N`).</summary>
+    public bool ClientPort { get; init; }
+    public int PortOffset { get; init; }
 }
 
 public sealed record BackendConfig(

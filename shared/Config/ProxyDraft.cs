@@ -150,6 +150,12 @@ internal sealed class ProxyDraft
     /// <summary>`option tcpka|clitcpka` (4.2): SO_KEEPALIVE on client connections.</summary>
     public bool ClientTcpKeepAlive { get; set; }
 
+    /// <summary>`backlog N` (4.2): the listen(2) queue of the binds that set none; null: ListenerSet's default.</summary>
+    public int? Backlog { get; set; }
+
+    /// <summary>`log-tag NAME` (4.2): the syslog tag of this frontend's traffic log lines; null: the global one.</summary>
+    public string? LogTag { get; set; }
+
     /// <summary>`option tcpka|srvtcpka` (4.2): SO_KEEPALIVE on server connections.</summary>
     public bool ServerTcpKeepAlive { get; set; }
 
@@ -209,6 +215,8 @@ internal sealed class ProxyDraft
         Stats = defaults.Stats;
         Disabled = defaults.Disabled;
         ClientTcpKeepAlive = defaults.ClientTcpKeepAlive;
+        LogTag = defaults.LogTag;
+        Backlog = defaults.Backlog;
         ServerTcpKeepAlive = defaults.ServerTcpKeepAlive;
         Cookie = defaults.Cookie;
         CookieLocation = defaults.CookieLocation;

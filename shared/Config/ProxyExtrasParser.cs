@@ -18,7 +18,7 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         ["enabled"] = (D | F | B, "the default: the proxy runs"),
         ["disabled"] = (D | F | B, "the proxy does not run: a frontend listens nowhere, a backend has no server (503)"),
         ["dispatch"] = (B, "the backend's one server (`dispatch ADDRESS:PORT` is `server dispatch ADDRESS:PORT`)"),
-        ["backlog"] = (D | F, null),
+        ["backlog"] = (D | F, "the listen(2) queue of the frontend's binds that set no `backlog` of their own"),
         ["fullconn"] = (D | B, null),
         ["id"] = (F | B, null),
         ["description"] = (F | B, null),
@@ -28,7 +28,7 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         ["max-keep-alive-queue"] = (D | B, null),
         ["load-server-state-from-file"] = (D | B, null),
         ["server-state-file-name"] = (D | B, null),
-        ["log-tag"] = (D | F | B, null),
+        ["log-tag"] = (D | F | B, "the syslog tag of the frontend's traffic log lines (a backend's changes nothing: it logs no traffic here)"),
     };
 
     /// <summary>`option NAME`s: where each may appear, and what it does here (null: the warning in <see cref="NoEffect"/>).</summary>
@@ -41,6 +41,8 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         ["log-separate-errors"] = (D | F, null),
         ["logasap"] = (D | F, null),
         ["nolinger"] = (D | F | B, null),
+        ["tcp-smart-accept"] = (D | F, null),
+        ["tcp-smart-connect"] = (D | B, null),
         ["independent-streams"] = (D | F | B, null),
         ["prefer-last-server"] = (D | B, null),
         ["log-health-checks"] = (D | B, null),
@@ -56,7 +58,6 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
     /// <summary>Why each keyword, option or timeout without an effect here has none (the warning's text).</summary>
     public static readonly Dictionary<string, string> NoEffect = new(StringComparer.Ordinal)
     {
-        ["backlog"] = "listeners are opened with a backlog of 4096, capped by net.core.somaxconn",
         ["fullconn"] = "servers have no dynamic limit (`minconn`): `maxconn` applies as written",
         ["id"] = "proxies are numbered in the order of the file on the stats board",
         ["description"] = "only the stats page shows a proxy's description, and the page here does not show it yet",
@@ -66,11 +67,12 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         ["max-keep-alive-queue"] = "a request never waits in a queue for a kept-alive server connection here",
         ["load-server-state-from-file"] = "server states are not loaded from a file: servers start as their configuration says",
         ["server-state-file-name"] = "server states are not loaded from a file: servers start as their configuration says",
-        ["log-tag"] = "traffic log lines carry the global `log-tag`, not a proxy's",
         ["option dontlog-normal"] = "every connection is logged, not only those with an error",
         ["option log-separate-errors"] = "errors are logged at the same level as other lines",
         ["option logasap"] = "a line is logged when the connection ends, with its full byte counts",
         ["option nolinger"] = "connections are closed with the kernel's default linger",
+        ["option tcp-smart-accept"] = "connections are accepted as soon as the handshake completes (no TCP_DEFER_ACCEPT)",
+        ["option tcp-smart-connect"] = "server connections send their first data after the handshake's last ACK (no TCP_QUICKACK delay)",
         ["option independent-streams"] = "a timeout here is reset by traffic in either direction",
         ["option prefer-last-server"] = "each request is balanced on its own (an idle connection to its server is reused)",
         ["option log-health-checks"] = "a server's state changes are logged, single check results are not",
@@ -119,7 +121,13 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
                 // `retry-on conn-failure` alone is what happens here anyway; anything more asks for what is not done.
                 if (w.Count == 2 && w[1] is "conn-failure" or "none") return true;
                 break;
-            case "id" or "backlog" or "fullconn" or "max-keep-alive-queue":
+            case "backlog":
+                // 4.2 "backlog": the listen(2) queue of the frontend's binds that set none themselves (ListenerSet).
+                if (LineChecks.Exactly(diag, line, 1, "backlog NUMBER")
+                    && LineChecks.TryInt(diag, n, "backlog", w[1], 1, int.MaxValue, out int backlog))
+                    proxy.Backlog = backlog;
+                return true;
+            case "id" or "fullconn" or "max-keep-alive-queue":
                 if (!LineChecks.Exactly(diag, line, 1, $"{line.Keyword} NUMBER")
                     || !LineChecks.TryInt(diag, n, line.Keyword, w[1], 0, int.MaxValue, out _)) return true;
                 break;
@@ -132,7 +140,11 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
                 // `source 0.0.0.0` (or `::`) with nothing after it is the kernel's choice: the default, so it holds here.
                 if (w.Count == 2 && w[1] is "0.0.0.0" or "::" or "*") return true;
                 break;
-            case "description" or "log-tag" or "load-server-state-from-file" or "server-state-file-name":
+            case "log-tag":
+                // 4.2 "log-tag": the tag of the proxy's log lines (a frontend's traffic logs here; a backend logs none).
+                if (LineChecks.Exactly(diag, line, 1, "log-tag NAME")) proxy.LogTag = w[1];
+                return true;
+            case "description" or "load-server-state-from-file" or "server-state-file-name":
                 if (w.Count < 2)
                 {
                     diag.Error(n, $"'{line.Keyword}': missing argument");

@@ -352,11 +352,28 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         var binds = AddressParser.ParseBind(w[1], location, resolver, m => diag.Error(location, m));
         bool acceptProxy = false;
         var tls = Tls.NewBindDraft();
+        UnixSocketFile? unixFile = null;
+        int? backlog = null;
         for (int i = 2; i < w.Count; i++)
         {
             if (w[i] == "accept-proxy")
             {
                 acceptProxy = true;
+                continue;
+            }
+            if (w[i] == "backlog" && i + 1 < w.Count)
+            {
+                // 5.1 "backlog": this listener's listen(2) queue (BindExtras checks the number).
+                int at = i;
+                BindExtras.TryParse(diag, line, ref i);
+                if (IntValue.TryParse(w[at + 1], out int queue) && queue > 0) backlog = queue;
+                continue;
+            }
+            if (UnixBindOptions.IsOption(w[i]))
+            {
+                var file = unixFile ?? new UnixSocketFile(null, null, null, null, null);
+                if (!UnixBindOptions.TryParse(diag, line, ref i, ref file)) break;
+                unixFile = file;
                 continue;
             }
             if (TlsParser.IsBindOption(w[i]))
@@ -372,7 +389,10 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 i++;                           // skip the option's value, to report the next option and not its value
         }
         var tlsBind = Tls.BuildBind(tls, line.Number);
-        foreach (var b in binds) proxy.Binds.Add(b with { AcceptProxy = acceptProxy, Tls = tlsBind });
+        // HAProxy applies them to UNIX sockets only (5.1 "mode": "UNIX sockets only"); elsewhere they change nothing.
+        if (unixFile is not null && binds.Any(b => b.UnixPath is null || UnixAddress.IsAbstract(b.UnixPath)))
+            diag.Warning(line.Number, "'bind': mode, uid, gid, user and group apply to a UNIX socket file only; ignored for the other addresses of this line");
+        foreach (var b in binds) proxy.Binds.Add(b with { AcceptProxy = acceptProxy, Tls = tlsBind, Backlog = backlog, UnixFile = b.UnixPath is null ? null : unixFile });
     }
 
     /// <summary>

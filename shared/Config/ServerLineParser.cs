@@ -76,18 +76,41 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
         var resolution = (settings ?? proxy.DefaultServer).Resolution;
         var host = HostOf(addressWord);
         // An SRV name gives the port with each answer: `_svc._tcp.name` alone is a whole address.
-        var endPoint = resolution.Resolvers is not null && host.StartsWith('_') && !addressWord.Contains(':')
-            ? new System.Net.IPEndPoint(AddressParser.Unresolved, 0)
-            : AddressParser.ParseServer(addressWord, ServerResolutionOptions.InitialResolver(resolution, resolver), m => diag.Error(n, m));
-        if (!ok || endPoint is null || settings is null)
+        var address = resolution.Resolvers is not null && host.StartsWith('_') && !addressWord.Contains(':')
+            ? new ServerAddress(new System.Net.IPEndPoint(AddressParser.Unresolved, 0), null, false, 0)
+            : AddressParser.ParseServerAddress(addressWord, ServerResolutionOptions.InitialResolver(resolution, resolver), m => diag.Error(n, m));
+        if (!ok || address is null || settings is null)
             return false;
+        if (address.UnixPath is not null) host = UnixAddress.Display(address.UnixPath);
+        if (!CheckTarget(n, name, address, settings)) return false;
         proxy.Servers.Add(new ServerConfig(
-            name, host, endPoint, settings.Weight, settings.MaxConn, settings.Check, settings.Inter,
+            name, host, address.EndPoint, settings.Weight, settings.MaxConn, settings.Check, settings.Inter,
             settings.Rise, settings.Fall, settings.Backup, settings.Disabled, diag.At(n))
         { CheckSettings = settings.CheckSettings, ProxyProtocol = settings.ProxyProtocol, Cookie = settings.Cookie,
           Tls = Tls.BuildServer(settings.Tls ?? Tls.NewServerDraft(), n, "server",
               settings.Check && (settings.Tls?.CheckSsl == true || (settings.CheckSettings.Port is null && settings.CheckSettings.Address is null))),
-          Resolution = ServerResolutionOptions.Build(diag, n, resolution, host, template) });
+          Resolution = address.UnixPath is null ? ServerResolutionOptions.Build(diag, n, resolution, host, template) : null,
+          UnixPath = address.UnixPath, ClientPort = address.ClientPort, PortOffset = address.PortOffset });
+        return true;
+    }
+
+    /// <summary>
+    /// A checked server needs a place to check: HAProxy refuses a server without a port and without `port` ("has
+    /// neither service port nor check port"). A UNIX socket server is checked here only at its `addr`/`port`.
+    /// </summary>
+    private bool CheckTarget(int n, string name, ServerAddress address, ServerDefaults settings)
+    {
+        if (!settings.Check) return true;
+        if (address.ClientPort && settings.CheckSettings.Port is null)
+        {
+            diag.Error(n, $"'server {name}': server has neither service port nor check port (add 'port N' for its health check)");
+            return false;
+        }
+        if (address.UnixPath is not null && settings.CheckSettings.Address is null)
+        {
+            diag.Error(n, $"'server {name}': health checks of a UNIX socket server are not supported yet (give the check an 'addr' and 'port', or drop 'check')");
+            return false;
+        }
         return true;
     }
 

@@ -65,7 +65,7 @@ public static unsafe class Posix
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "signal")]
     private static extern nint SetSignalAction(int signum, nint handler);
 
-    public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR2 = 12, SIGTERM = 15;
+    public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15;
 
     /// <summary>Sets close-on-exec on a descriptor received from elsewhere, so no child inherits it.</summary>
     public static void SetCloseOnExec(int fd)

@@ -85,7 +85,6 @@ public class RealConfigKeywordTests
     }
 
     [TestCase("mworker-max-reloads 3")]
-    [TestCase("ulimit-n 65536")]
     [TestCase("maxpipes 1000")]
     [TestCase("spread-checks 5")]
     [TestCase("server-state-file /var/lib/haproxy/state")]
@@ -93,6 +92,7 @@ public class RealConfigKeywordTests
     [TestCase("tune.maxrewrite 1024")]
     [TestCase("tune.idle-pool.shared on")]
     [TestCase("tune.h2.max-concurrent-streams 100")]
+    [TestCase("noreuseport")]
     public void GlobalKeywordWithoutEffect_IsAWarningAtItsLine(string line)
     {
         AssertWarned(ParseGlobal("maxconn 10", line), 3, line.Split(' ')[0]);
@@ -187,10 +187,11 @@ public class RealConfigKeywordTests
     [TestCase("option log-separate-errors", "option log-separate-errors")]
     [TestCase("option logasap", "option logasap")]
     [TestCase("option nolinger", "option nolinger")]
+    [TestCase("option tcp-smart-accept", "option tcp-smart-accept")]
+    [TestCase("option tcp-smart-connect", "option tcp-smart-connect")]
     [TestCase("option independent-streams", "option independent-streams")]
     [TestCase("option prefer-last-server", "option prefer-last-server")]
     [TestCase("option log-health-checks", "option log-health-checks")]
-    [TestCase("backlog 1024", "backlog")]
     [TestCase("fullconn 100", "fullconn")]
     [TestCase("retry-on conn-failure 503", "retry-on")]
     [TestCase("max-keep-alive-queue 10", "max-keep-alive-queue")]
@@ -256,9 +257,34 @@ public class RealConfigKeywordTests
             "default_backend be", "backend be", "server s1 127.0.0.1:80"));
         Assert.That(r.Errors, Is.Empty, string.Join('\n', r.Errors));
         var warnings = r.Warnings.Select(w => w.ToString()).ToList();
-        foreach (var option in new[] { "name", "id", "backlog", "maxconn", "defer-accept", "tfo", "mss", "interface", "process", "thread", "transparent" })
+        foreach (var option in new[] { "name", "id", "maxconn", "defer-accept", "tfo", "mss", "interface", "process", "thread", "transparent" })
             Assert.That(warnings, Has.Some.StartsWith($"test.cfg:7: 'bind': option '{option}' has no effect here"), option);
-        Assert.That(warnings, Has.None.Contains("'v6only'"));
+        Assert.That(warnings, Has.None.Contains("'v6only'").And.None.Contains("'backlog'"));
+    }
+
+    [Test]
+    public void Backlog_OfTheBind_WinsOverTheProxys_InheritedFromDefaults()
+    {
+        var fe = ParseValid(Lines("defaults", "mode http", "backlog 50") + AllTimeouts + Lines(
+            "frontend fe", "bind 127.0.0.1:8080 backlog 7", "bind 127.0.0.1:8081",
+            "default_backend be", "backend be", "server s1 127.0.0.1:80")).Frontends.Single();
+        Assert.That(fe.Binds.Select(b => b.Backlog), Is.EqualTo(new int?[] { 7, 50 }));
+    }
+
+    [Test]
+    public void UlimitN_IsKeptForTheSupervisor()
+    {
+        Assert.That(ParseValid(Lines("global", "ulimit-n 65536") + Tail).Global.UlimitN, Is.EqualTo(65536));
+        Assert.That(ParseGlobal("ulimit-n lots").Errors.Select(e => e.ToString()), Has.Some.StartsWith("test.cfg:2: 'ulimit-n'"));
+    }
+
+    [Test]
+    public void ProxyLogTag_IsTheFrontends_InheritedFromDefaults()
+    {
+        var config = ParseValid(Lines("defaults", "mode http", "log-tag from-defaults") + AllTimeouts + Lines(
+            "frontend a", "bind 127.0.0.1:8080", "default_backend be",
+            "frontend b", "log-tag own", "bind 127.0.0.1:8081", "default_backend be", "backend be", "server s1 127.0.0.1:80"));
+        Assert.That(config.Frontends.Select(f => f.LogTag), Is.EqualTo(new[] { "from-defaults", "own" }));
     }
 
     [Test]

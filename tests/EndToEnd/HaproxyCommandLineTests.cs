@@ -124,4 +124,56 @@ public sealed class HaproxyCommandLineTests
             await Poll.UntilAsync(() => !Posix.ProcessExists(pid), "the supervisor gone after SIGTERM");
         }
     }
+
+    /// <summary>
+    /// `-sf PID` naming another process, here a real HAProxy 2.6 serving the same port: the new instance shares the port
+    /// (SO_REUSEPORT) instead of refusing it, then sends HAProxy SIGUSR1 once it serves, and HAProxy finishes and exits,
+    /// as with HAProxy's own legacy reload. `-st` sends SIGTERM (a `sleep` stands for the old process there).
+    /// </summary>
+    [Test]
+    public async Task SfWithAForeignPid_SharesTheListeners_ThenSoftStopsThatProcess()
+    {
+        using var origin = new OriginProcess("after-haproxy");
+        int port = Ports.Free();
+        string haproxyPidFile = Path.Combine(_dir, "real-haproxy.pid");
+        string haproxyConfig = Write("real-haproxy.cfg", string.Format(Proxies, port, origin.Port));
+        var old = ProcessRunner.Run("/usr/sbin/haproxy", ["-D", "-f", haproxyConfig, "-p", haproxyPidFile]);
+        Assert.That(old.ExitCode, Is.EqualTo(0), old.All);
+        int haproxyPid = int.Parse(File.ReadAllText(haproxyPidFile).Trim());
+        string pidFile = Path.Combine(_dir, "takeover.pid");
+        string config = Write("takeover.cfg",
+            $"global\n    nbthread 1\n    stats socket {Path.Combine(_dir, "takeover.sock")} mode 600 level admin\n" +
+            string.Format(Proxies, port, origin.Port));
+        int pid = 0;
+        try
+        {
+            var start = Haproxy("-D", "-f", config, "-p", pidFile, "-sf", haproxyPid.ToString());
+            Assert.That(start.ExitCode, Is.EqualTo(0), start.All);
+            pid = int.Parse(File.ReadAllText(pidFile).Trim());
+            await Poll.UntilAsync(() => !Posix.ProcessExists(haproxyPid), "HAProxy gone after the SIGUSR1 of -sf");
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+            Assert.That(await http.GetStringAsync($"http://127.0.0.1:{port}/"), Is.EqualTo("hello from after-haproxy\n"));
+
+            using var sleeper = System.Diagnostics.Process.Start("sleep", "60");
+            string second = Write("terminate.cfg",
+                $"global\n    nbthread 1\n    stats socket {Path.Combine(_dir, "terminate.sock")} mode 600 level admin\n    pidfile {Path.Combine(_dir, "terminate.pid")}\n" +
+                string.Format(Proxies, port, origin.Port));
+            var st = Haproxy("-D", "-f", second, "-st", sleeper.Id.ToString());
+            Assert.That(st.ExitCode, Is.EqualTo(0), st.All);
+            Assert.That(sleeper.WaitForExit(20_000), Is.True, "the -st process got SIGTERM");
+            Assert.That(sleeper.ExitCode, Is.EqualTo(128 + Posix.SIGTERM));
+            int secondPid = int.Parse(File.ReadAllText(Path.Combine(_dir, "terminate.pid")).Trim());
+            Posix.Signal(secondPid, Posix.SIGTERM);
+            await Poll.UntilAsync(() => !Posix.ProcessExists(secondPid), "the second supervisor gone after SIGTERM");
+        }
+        finally
+        {
+            if (Posix.ProcessExists(haproxyPid)) Posix.Signal(haproxyPid, Posix.SIGKILL);
+            if (pid > 0)
+            {
+                Posix.Signal(pid, Posix.SIGTERM);
+                await Poll.UntilAsync(() => !Posix.ProcessExists(pid), "the supervisor gone after SIGTERM");
+            }
+        }
+    }
 }

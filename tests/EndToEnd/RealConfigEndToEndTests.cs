@@ -18,7 +18,7 @@ public sealed class RealConfigEndToEndTests
     private OriginProcess _origin = null!;
     private ProxyInstance _proxy = null!;
     private Socket _syslog = null!;
-    private int _upgradedPort, _routedPort, _dispatchPort, _disabledPort, _keepAlivePort;
+    private int _upgradedPort, _routedPort, _dispatchPort, _disabledPort, _keepAlivePort, _taggedPort, _bindBacklogPort, _proxyBacklogPort;
 
     [OneTimeSetUp]
     public void StartInstance()
@@ -28,8 +28,11 @@ public sealed class RealConfigEndToEndTests
         _syslog.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         int syslogPort = ((IPEndPoint)_syslog.LocalEndPoint!).Port;
         (_upgradedPort, _routedPort, _dispatchPort, _disabledPort, _keepAlivePort) = (Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free());
+        _taggedPort = Ports.Free();
+        (_bindBacklogPort, _proxyBacklogPort) = (Ports.Free(), Ports.Free());
         string global =
             "    nbthread 2\n" +
+            "    ulimit-n 4000\n" +
             $"    setenv ROUTED_PORT {_routedPort}\n" +
             "    log-tag edge-lb\n" +
             "    log-send-hostname lb-under-test\n" +
@@ -42,9 +45,11 @@ public sealed class RealConfigEndToEndTests
             "frontend never\n    bind 127.0.0.1:1\n" +
             ".endif\n" +
             "frontend routed\n    mode http\n    bind 127.0.0.1:$ROUTED_PORT\n    use_backend web\n" +
+            $"frontend tagged\n    mode http\n    option httplog\n    log-tag front-tag\n    bind 127.0.0.1:{_taggedPort}\n    default_backend web\n" +
             $"frontend off\n    mode http\n    disabled\n    bind 127.0.0.1:{_disabledPort}\n    default_backend web\n" +
             $"backend web\n    mode http\n    balance\n    server o 127.0.0.1:{_origin.Port}\n" +
             $"listen relay\n    mode tcp\n    bind 127.0.0.1:{_dispatchPort}\n    dispatch 127.0.0.1:{_origin.Port}\n" +
+            $"listen queued\n    mode tcp\n    backlog 9\n    bind 127.0.0.1:{_bindBacklogPort} backlog 7\n    bind 127.0.0.1:{_proxyBacklogPort}\n    server o 127.0.0.1:{_origin.Port}\n" +
             $"listen keepalive\n    mode tcp\n    option tcpka\n    bind 127.0.0.1:{_keepAlivePort}\n    server o 127.0.0.1:{_origin.Port}\n";
         _proxy = new ProxyInstance(body, global).Start();
     }
@@ -82,6 +87,27 @@ public sealed class RealConfigEndToEndTests
             line = Encoding.UTF8.GetString(buffer, 0, n);
         } while (!line.Contains(" upgraded ", StringComparison.Ordinal));
         Assert.That(line, Does.Match(@"^<\d+>\w{3} [ \d]\d \d\d:\d\d:\d\d lb-under-test edge-lb\[\d+\]: "), line);
+    }
+
+    private async Task<string> SyslogLineAsync(string frontend)
+    {
+        var buffer = new byte[65536];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        string line;
+        do
+        {
+            int n = await _syslog.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+            line = Encoding.UTF8.GetString(buffer, 0, n);
+        } while (!line.Contains($" {frontend} ", StringComparison.Ordinal) && !line.Contains($" {frontend}~ ", StringComparison.Ordinal));
+        return line;
+    }
+
+    [Test]
+    public async Task ProxyLogTag_TagsThatFrontendsLines()
+    {
+        Assert.That(await GetAsync(_taggedPort), Is.EqualTo("hello from real\n"));
+        var line = await SyslogLineAsync("tagged");
+        Assert.That(line, Does.Match(@"^<\d+>\w{3} [ \d]\d \d\d:\d\d:\d\d lb-under-test front-tag\[\d+\]: "), line);
     }
 
     [Test]
@@ -126,5 +152,31 @@ public sealed class RealConfigEndToEndTests
         int plainPort = ((IPEndPoint)plain.LocalEndPoint!).Port;
         var line = await Poll.UntilAsync(() => Established($"( sport = :{_routedPort} and dport = :{plainPort} )"), l => l.Length > 0, "the routed connection accepted");
         Assert.That(line, Does.Not.Contain("keepalive"));
+    }
+
+    /// <summary>`ss -ltnH`: the listening sockets on that port; Send-Q (the 3rd column) is a listener's backlog.</summary>
+    private static List<string> ListenQueues(int port) =>
+        ProcessRunner.Run("ss", ["-ltnH", $"( sport = :{port} )"]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2]).ToList();
+
+    [Test]
+    public void Backlog_OfTheBind_ElseOfTheProxy_IsTheListenQueue()
+    {
+        // One SO_REUSEPORT socket per worker (nbthread 2), each with the backlog.
+        Assert.That(ListenQueues(_bindBacklogPort), Is.EqualTo(new[] { "7", "7" }));
+        Assert.That(ListenQueues(_proxyBacklogPort), Is.EqualTo(new[] { "9", "9" }));
+        // Without `backlog`: 4096, which the kernel caps at net.core.somaxconn.
+        string fallback = Math.Min(4096, int.Parse(File.ReadAllText("/proc/sys/net/core/somaxconn").Trim())).ToString();
+        Assert.That(ListenQueues(_routedPort), Is.EqualTo(new[] { fallback, fallback }));
+    }
+
+    [Test]
+    public void UlimitN_IsTheWorkersOpenFileLimit()
+    {
+        foreach (var worker in _proxy.Workers())
+        {
+            var line = File.ReadAllLines($"/proc/{worker.Pid}/limits").Single(l => l.StartsWith("Max open files", StringComparison.Ordinal));
+            Assert.That(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3], Is.EqualTo("4000"), line);
+        }
     }
 }

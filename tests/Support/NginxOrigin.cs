@@ -8,7 +8,7 @@ namespace Proxy.Tests.Support;
 /// A real nginx (Debian's package, /usr/sbin/nginx) as an origin, with its own config and prefix in a temporary folder:
 /// `daemon off`, one process, error log to a file there, on two free ports of 127.0.0.1. <see cref="ProxyProtocolPort"/>
 /// listens with `proxy_protocol` and answers `$proxy_protocol_addr` (the address a PROXY header gave it; empty for a
-/// LOCAL one); <see cref="PlainPort"/> answers the X-Forwarded-For it received. Killed on dispose (and by Leftovers when
+/// LOCAL one); <see cref="PlainPort"/> answers the X-Forwarded-For it received, <see cref="UnixSocket"/> the request's URI. Killed on dispose (and by Leftovers when
 /// a timed-out test never disposes it). The package's own site is never started: only this config is.
 /// </summary>
 public sealed class NginxOrigin : IDisposable
@@ -58,6 +58,10 @@ public sealed class NginxOrigin : IDisposable
                     listen 127.0.0.1:{{PlainPort}};
                     location / { return 200 "$http_x_forwarded_for"; }
                 }
+                server {
+                    listen unix:{{d}}/origin.sock;
+                    location / { return 200 "unix socket $request_uri"; }
+                }
                 {{tlsServer}}
             }
             """);
@@ -94,6 +98,9 @@ public sealed class NginxOrigin : IDisposable
     public string ErrorLog { get; }
     public int ProxyProtocolPort { get; }
     public int PlainPort { get; }
+
+    /// <summary>A UNIX socket nginx listens on too, answering "unix socket URI".</summary>
+    public string UnixSocket => Path.Combine(Directory, "origin.sock");
 
     /// <summary>The TLS listener's port (0 without a certificate).</summary>
     public int TlsPort { get; }

@@ -115,9 +115,10 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
 
     /// <summary>
     /// A connection to <paramref name="srv"/> belongs to its session only (HAProxy marks it private): it began with this
-    /// client's PROXY header, or its TLS SNI came from this request's Host (`sni req.hdr(host)`).
+    /// client's PROXY header, or its TLS SNI came from this request's Host (`sni req.hdr(host)`), or its port is the one
+    /// this client connected to (a server without a port: another client may have come in on another port).
     /// </summary>
-    private static bool IsPrivate(ServerRuntime srv) => srv.Config.ProxyProtocol.Sends || srv.Config.Tls?.SniFromHost == true;
+    private static bool IsPrivate(ServerRuntime srv) => srv.Config.ProxyProtocol.Sends || srv.Config.Tls?.SniFromHost == true || srv.Config.ClientPort;
 
     /// <summary>Closes the current connection (failed, not reusable, or `http-server-close`).</summary>
     public void Drop()

@@ -146,6 +146,7 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
         r.Frontend = fe.Config.Name;
         r.Tls = owner.Samples.Tls is not null;
         r.Sinks = fe.LogSinks;
+        r.TagPid = fe.LogTagPid;
         r.Backend = be?.Name;
         r.Server = srv?.Name;
         r.ClientAddress = client?.Address;

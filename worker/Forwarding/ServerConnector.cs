@@ -114,9 +114,8 @@ internal sealed class ServerConnector(ProxySession owner)
         for (int attempt = 0; ; attempt++)
         {
             if (attempt == 0) StartedMs = Environment.TickCount64;
-            var socket = new Socket(srv.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            // `option tcpka|srvtcpka` (4.2): the kernel probes an idle server connection.
-            if (be.Config.ServerTcpKeepAlive) socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            var target = srv.ConnectTarget(owner.FrontendEndPoint);
+            var socket = NewSocket(target, be.Config.ServerTcpKeepAlive);
             Volatile.Write(ref _attempt, socket);
             long timeout = be.ConnectTimeoutMs;
             Volatile.Write(ref _timedOut, 0);   // the log's sC / SC is about the last attempt
@@ -126,7 +125,7 @@ internal sealed class ServerConnector(ProxySession owner)
                 DisposeAttempt();
                 return Result.Aborted;
             }
-            SocketError error = await ConnectOnceAsync(socket, srv).ConfigureAwait(false);
+            SocketError error = target is null ? SocketError.AddressNotAvailable : await ConnectOnceAsync(socket, target).ConfigureAwait(false);
             // `send-proxy` / `send-proxy-v2` (5.2): the header goes first, within the attempt (a server that resets
             // before taking it is a failed connect, retried like one).
             if (error == SocketError.Success && srv.Config.ProxyProtocol.Sends && !owner.IsAborted)
@@ -165,13 +164,25 @@ internal sealed class ServerConnector(ProxySession owner)
         }
     }
 
+    /// <summary>
+    /// A stream socket for <paramref name="target"/>: TCP with Nagle off and, with `option tcpka|srvtcpka` (4.2), the
+    /// kernel's keep-alive probes; a UNIX one (`unix@`/`abns@` servers) has neither option.
+    /// </summary>
+    private static Socket NewSocket(EndPoint? target, bool keepAlive)
+    {
+        if (target is UnixDomainSocketEndPoint) return new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var socket = new Socket(target?.AddressFamily ?? AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (keepAlive) socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+        return socket;
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<SocketError> ConnectOnceAsync(Socket socket, ServerRuntime srv)
+    private static async ValueTask<SocketError> ConnectOnceAsync(Socket socket, EndPoint target)
     {
         var op = SocketOperationPool.Rent();
         try
         {
-            return await op.ConnectAsync(socket, srv.EndPoint).ConfigureAwait(false);
+            return await op.ConnectAsync(socket, target).ConfigureAwait(false);
         }
         finally
         {

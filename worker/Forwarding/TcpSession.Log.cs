@@ -38,6 +38,7 @@ internal sealed partial class TcpSession
         r.Frontend = fe.Config.Name;
         r.Tls = Samples.Tls is not null;
         r.Sinks = fe.LogSinks;
+        r.TagPid = fe.LogTagPid;
         r.Backend = be?.Name;
         r.Server = srv?.Name;
         r.ClientAddress = _logClient?.Address;

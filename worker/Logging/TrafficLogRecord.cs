@@ -22,6 +22,8 @@ internal sealed class TrafficLogRecord
     /// <summary>The client connection is TLS: `%ft` prints the frontend's name with a '~' (8.2.3).</summary>
     public bool Tls;
     public TrafficLogSink[] Sinks = [];
+    /// <summary>The frontend's `log-tag` and the pid, as the line's TAG (FrontendRuntime.LogTagPid); null: the global one.</summary>
+    public byte[]? TagPid;
     /// <summary>Backend name; HAProxy prints the frontend's name when no backend was chosen yet.</summary>
     public string? Backend;
     /// <summary>Server name; null prints `&lt;NOSRV&gt;` (no server reached).</summary>

@@ -66,6 +66,7 @@ internal sealed class TrafficLogRing
     public void Release(TrafficLogRecord entry)
     {
         entry.Sinks = [];
+        entry.TagPid = null;
         Volatile.Write(ref entry.Sequence, _head + _entries.Length);
         _head++;
     }

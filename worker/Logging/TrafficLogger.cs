@@ -67,6 +67,7 @@ internal sealed class TrafficLogger : IDisposable
         r.Frontend = fe.Config.Name;
         r.Tls = false;   // the prefix of a connection error names the frontend alone
         r.Sinks = fe.LogSinks;
+        r.TagPid = fe.LogTagPid;
         r.ClientAddress = client?.Address;
         r.ClientPort = client?.Port ?? 0;
         r.DateUtcTicks = DateTime.UtcNow.Ticks;
@@ -108,7 +109,7 @@ internal sealed class TrafficLogger : IDisposable
         var message = _message.AsSpan(0, length);
         foreach (var sink in record.Sinks)
         {
-            int n = Frame(sink, message, _line, _hostname, _tagPid, DateTimeOffset.Now);
+            int n = Frame(sink, message, _line, _hostname, record.TagPid ?? _tagPid, DateTimeOffset.Now);
             sink.Send(_line.AsSpan(0, n));
         }
     }

@@ -18,6 +18,7 @@ internal sealed class FrontendRuntime
         CustomLogFormat = config.CustomLogFormat is { } lf ? new Logging.CompiledLogFormat(lf) : null;
         UniqueIdFormat = config.UniqueIdFormat is { } uf ? new Logging.CompiledLogFormat(uf) : null;
         UniqueIdHeader = config.UniqueIdHeader is { } uh ? System.Text.Encoding.ASCII.GetBytes(uh) : null;
+        LogTagPid = config.LogTag is { } tag ? System.Text.Encoding.UTF8.GetBytes($"{tag}[{Environment.ProcessId}]") : null;
         Backend = backend;
         Counters = new ProxyCounters(CounterKind.Frontend, config.Name);
         Connections = connections;
@@ -145,6 +146,9 @@ internal sealed class FrontendRuntime
     public Logging.TrafficLogger? TrafficLog { get; set; }
     /// <summary>Where this frontend's traffic lines go (set with <see cref="TrafficLog"/>).</summary>
     public Logging.TrafficLogSink[] LogSinks { get; set; } = [];
+
+    /// <summary>`log-tag` of the frontend with this worker's pid, the TAG of its syslog lines ("TAG[PID]"); null: the global tag.</summary>
+    public byte[]? LogTagPid { get; }
 
     public FrontendConfig Config { get; }
     public BackendRuntime? Backend { get; }

@@ -29,6 +29,7 @@ internal sealed class ServerRuntime
         _weight = config.Weight;
         _effectiveWeight = config.Weight;
         _endPoint = config.EndPoint;
+        _unixEndPoint = config.UnixPath is { } path ? UnixAddress.EndPoint(path) : null;
         _hasAddress = !config.Unresolved;
         Passive = new Health.PassiveHealth(this, config.CheckSettings);
     }
@@ -41,6 +42,30 @@ internal sealed class ServerRuntime
     /// <summary>Where connections go: the configured address until `set server ... addr` changes it.</summary>
     public IPEndPoint EndPoint => _endPoint;
     private volatile IPEndPoint _endPoint;
+
+    /// <summary>`unix@`/`abns@` servers: the socket every connection goes to; null for an IP server.</summary>
+    private readonly System.Net.Sockets.UnixDomainSocketEndPoint? _unixEndPoint;
+    private volatile IPEndPoint? _mappedEndPoint;   // a port-mapped server's last target, reused while the port is the same
+
+    /// <summary>
+    /// Where a connection for a client that reached <paramref name="frontend"/> goes: the UNIX socket, the server's
+    /// address, or for a server without a port that address with the client's destination port (plus its offset,
+    /// 5.2). Null when that port is unknown (a UNIX listener) or out of range: the connect fails. The mapped end
+    /// point is kept while the port stays the same, so a frontend with one port allocates it once.
+    /// </summary>
+    public EndPoint? ConnectTarget(IPEndPoint? frontend)
+    {
+        if (_unixEndPoint is { } unix) return unix;
+        var fixedTarget = _endPoint;
+        if (!Config.ClientPort) return fixedTarget;
+        if (frontend is null) return null;
+        int port = frontend.Port + Config.PortOffset;
+        if (port is < 1 or > 65535) return null;
+        if (_mappedEndPoint is { } last && last.Port == port && last.Address.Equals(fixedTarget.Address)) return last;
+        var mapped = new IPEndPoint(fixedTarget.Address, port);
+        _mappedEndPoint = mapped;
+        return mapped;
+    }
 
     /// <summary>`set server ... check-port`: the health check's port, replacing the configured one; null: as configured.</summary>
     public int? CheckPort { get; private set; }
