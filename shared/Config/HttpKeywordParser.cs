@@ -154,7 +154,7 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             case "replace-header": action = HeaderAction.Replace; break;
             case "replace-value": action = HeaderAction.ReplaceValue; break;
             case "": break;
-            case "deny" or "return" or "redirect" or "use-service" or "set-path" or "set-query" or "set-uri" or "set-method" or "auth" when keyword == "http-request":
+            case "deny" or "return" or "redirect" or "use-service" or "set-path" or "set-pathq" or "set-query" or "set-uri" or "set-method" or "auth" when keyword == "http-request":
                 ParseRequestAction(proxy, line);
                 return;
             case "tarpit" or "silent-drop" or "allow" when keyword == "http-request":
@@ -176,7 +176,7 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
                 return;
             default:
                 diag.Error(line.Number, keyword == "http-request"
-                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, return, redirect, auth, set-var, set-var-fmt, unset-var, set-path, set-query, set-uri, set-method and use-service prometheus-exporter)"
+                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, return, redirect, auth, set-var, set-var-fmt, unset-var, set-path, set-pathq, set-query, set-uri, set-method and use-service prometheus-exporter)"
                     : $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, set-status, set-var, set-var-fmt and unset-var)");
                 return;
         }

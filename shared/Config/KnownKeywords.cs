@@ -50,7 +50,7 @@ internal static class KnownKeywords
     [
         "forwarded",
         "http-pretend-keepalive", "http-buffer-request",
-        "http-ignore-probes", "http-no-delay", "http-use-proxy-header", "http-use-htx", "h1-case-adjust-bogus-client",
+        "http-no-delay", "http-use-proxy-header", "http-use-htx", "h1-case-adjust-bogus-client",
         "h1-case-adjust-bogus-server", "http-restrict-req-hdr-names",
         "spop-check", "external-check", 
         "abortonclose", "contstats", "checkcache", 

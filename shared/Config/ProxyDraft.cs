@@ -68,6 +68,7 @@ internal sealed class ProxyDraft
     public TrafficLogFormat LogFormat { get; set; }   // `option httplog` / `option tcplog`
     public int LogFormatLine { get; set; }            // where it was set (a warning may name it)
     public bool DontLogNull { get; set; }             // `option dontlognull`
+    public bool IgnoreProbes { get; set; }            // `option http-ignore-probes`
     public LogFormatConfig? CustomLogFormat { get; set; }   // `log-format` (inherited from defaults)
     public LogFormatConfig? UniqueIdFormat { get; set; }    // `unique-id-format` (inherited from defaults)
     public string? UniqueIdHeader { get; set; }             // `unique-id-header` (inherited from defaults)
@@ -185,6 +186,7 @@ internal sealed class ProxyDraft
         LogFormat = defaults.LogFormat;
         LogFormatLine = defaults.LogFormatLine;
         DontLogNull = defaults.DontLogNull;
+        IgnoreProbes = defaults.IgnoreProbes;
         CustomLogFormat = defaults.CustomLogFormat;
         UniqueIdFormat = defaults.UniqueIdFormat;
         UniqueIdHeader = defaults.UniqueIdHeader;

@@ -153,6 +153,8 @@ internal sealed partial class HttpSession : ProxySession
         }
         if (head != HeadResult.Complete)
         {
+            // `option http-ignore-probes` (4.2): a browser's pre-connection that sent nothing closes silently.
+            if (!_tx.RequestSeen && fe.Config.IgnoreProbes) return false;
             // No request to read: the log line's expressions see none (a new transaction, no head).
             Samples.BeginTransaction();
             Samples.Request = null;
