@@ -38,29 +38,38 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
                 MarkHttpOnly(proxy, line.Number, $"option {name}");
                 return true;
             case "forwardfor":
+            case "originalto":
                 if (negated)
                 {
-                    if (w.Count > at + 1) diag.Error(line.Number, $"'no option forwardfor': unexpected {ConfigDiagnostics.Quote(w[at + 1])}");
-                    else proxy.ForwardFor = null;
+                    if (w.Count > at + 1) diag.Error(line.Number, $"'no option {name}': unexpected {ConfigDiagnostics.Quote(w[at + 1])}");
+                    else if (name == "forwardfor") proxy.ForwardFor = null;
+                    else proxy.OriginalTo = null;
                     return true;
                 }
-                ParseForwardFor(proxy, line, at);
+                if (ParseForwardFor(line, at, name) is not { } option) return true;
+                if (name == "forwardfor") proxy.ForwardFor = option;
+                else proxy.OriginalTo = option;
+                MarkHttpOnly(proxy, line.Number, $"option {name}");
                 return true;
             default:
                 return false;
         }
     }
 
-    /// <summary>`option forwardfor [except NETWORK] [header NAME] [if-none]`; the header defaults to X-Forwarded-For.</summary>
-    private void ParseForwardFor(ProxyDraft proxy, ConfigLine line, int at)
+    /// <summary>
+    /// `option forwardfor [except NETWORK] [header NAME] [if-none]` (the header defaults to X-Forwarded-For) and
+    /// `option originalto [except NETWORK] [header NAME]` (X-Original-To); null (reported) when invalid.
+    /// </summary>
+    private ForwardForOption? ParseForwardFor(ConfigLine line, int at, string name)
     {
         var w = line.Words;
-        string header = "X-Forwarded-For";
+        string header = name == "forwardfor" ? "X-Forwarded-For" : "X-Original-To";
+        string usage = name == "forwardfor" ? "option forwardfor [except NETWORK] [header NAME] [if-none]" : "option originalto [except NETWORK] [header NAME]";
         System.Net.IPNetwork? except = null;
         bool ifNone = false;
         for (int i = at + 1; i < w.Count; i++)
         {
-            if (w[i] == "if-none")
+            if (w[i] == "if-none" && name == "forwardfor")
             {
                 ifNone = true;
                 continue;
@@ -69,8 +78,8 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             {
                 if (!AclParser.TryNetwork(w[++i], out var net))
                 {
-                    diag.Error(line.Number, $"'option forwardfor': 'except' expects a network like 10.0.0.0/8, got {ConfigDiagnostics.Quote(w[i])}");
-                    return;
+                    diag.Error(line.Number, $"'option {name}': 'except' expects a network like 10.0.0.0/8, got {ConfigDiagnostics.Quote(w[i])}");
+                    return null;
                 }
                 except = net;
             }
@@ -78,19 +87,18 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             {
                 if (!IsToken(w[++i]))
                 {
-                    diag.Error(line.Number, $"'option forwardfor': invalid header name {ConfigDiagnostics.Quote(w[i])}");
-                    return;
+                    diag.Error(line.Number, $"'option {name}': invalid header name {ConfigDiagnostics.Quote(w[i])}");
+                    return null;
                 }
                 header = w[i];
             }
             else
             {
-                diag.Error(line.Number, $"'option forwardfor': unexpected {ConfigDiagnostics.Quote(w[i])}, expected 'option forwardfor [except NETWORK] [header NAME] [if-none]'");
-                return;
+                diag.Error(line.Number, $"'option {name}': unexpected {ConfigDiagnostics.Quote(w[i])}, expected '{usage}'");
+                return null;
             }
         }
-        proxy.ForwardFor = new ForwardForOption(header, except) { IfNone = ifNone };
-        MarkHttpOnly(proxy, line.Number, "option forwardfor");
+        return new ForwardForOption(header, except) { IfNone = ifNone };
     }
 
     /// <summary>`errorfile CODE FILE`: the file is a complete HTTP response, read now (an error if it cannot be).</summary>

@@ -54,7 +54,7 @@ internal static class KnownKeywords
         "h1-case-adjust-bogus-server", "http-restrict-req-hdr-names",
         "spop-check", "external-check", 
         "abortonclose", "contstats", "checkcache", 
-        "originalto", "socket-stats", "tcp-smart-accept",
+        "socket-stats", "tcp-smart-accept",
         "tcp-smart-connect", "transparent", "accept-invalid-http-request", "accept-invalid-http-response",
         "accept-unsafe-violations-in-http-request", "accept-unsafe-violations-in-http-response",
         "disable-h2-upgrade", "idle-close-on-response", "http_proxy", "assume-rfc6587-ntf",

@@ -97,6 +97,7 @@ internal sealed class ProxyDraft
     // inherited from defaults; ACLs and rules are not (HAProxy refuses them in an anonymous defaults section).
     public HttpConnectionMode ConnectionMode { get; set; } = HttpConnectionMode.KeepAlive;
     public ForwardForOption? ForwardFor { get; set; }
+    public ForwardForOption? OriginalTo { get; set; }   // `option originalto`, inherited as forwardfor
     public Dictionary<int, byte[]> ErrorFiles { get; private set; } = [];
     public Dictionary<string, List<AclConfig>> Acls { get; } = new(StringComparer.Ordinal);
     public List<HeaderRule> RequestRules { get; } = [];
@@ -193,6 +194,7 @@ internal sealed class ProxyDraft
         MonitorUri = defaults.MonitorUri;
         ConnectionMode = defaults.ConnectionMode;
         ForwardFor = defaults.ForwardFor;
+        OriginalTo = defaults.OriginalTo;
         ErrorFiles = new Dictionary<int, byte[]>(defaults.ErrorFiles);
         CompressionAlgorithms = [.. defaults.CompressionAlgorithms];
         CompressionTypes = [.. defaults.CompressionTypes];
@@ -232,6 +234,7 @@ internal sealed class ProxyDraft
             UseBackends = UseBackends.ToArray(),
             RequestActions = [.. RequestActions, .. Redirects],
             MonitorUri = MonitorUri,
+            OriginalTo = OriginalTo,
             MonitorFail = MonitorFail.ToArray(),
             ResponseActions = ResponseActions.ToArray(),
             Compression = CompressionAlgorithms.Count > 0 || CompressionTypes.Count > 0 || CompressionOffload
