@@ -287,6 +287,9 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
                 return;
             }
             if (acls.ParseCondition(proxy, line, 2, "monitor fail") is not { } condition) return;
+            // HAProxy's own warning: monitor requests are answered before any http-request rule (HttpSession).
+            if (proxy.RequestActions.Count > 0 || proxy.RequestRules.Count > 0)
+                diag.Warning(line.Number, "a 'monitor fail' rule placed after an 'http-request' rule will still be processed before");
             proxy.MonitorFail.Add(condition);
         }
         if (proxy.Capabilities != ProxyCapabilities.Defaults) MarkHttpOnly(proxy, line.Number, w[0] == "monitor" ? "monitor fail" : "monitor-uri");
