@@ -40,7 +40,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                 frontends.Add(new FrontendConfig(p.Name, p.Mode, binds, defaultBackend,
                     p.MaxConn ?? global.MaxConn, timeouts, p.Location)
                 {
-                    Logs = logs, Http = p.BuildHttp(), LogFormat = LogFormat(p), DontLogNull = p.DontLogNull, Splice = p.Splice,
+                    Logs = logs, Http = p.BuildHttp(), LogFormat = LogFormat(p), DontLogNull = p.DontLogNull, IgnoreProbes = p.IgnoreProbes, Splice = p.Splice,
                     ClientTcpKeepAlive = p.ClientTcpKeepAlive, LogTag = p.LogTag,
                     // The conditional lines matter only where the header is not already expected on every connection.
                     ExpectProxyConditions = p.ExpectProxy ? [] : p.ExpectProxyConditions.ToArray(),

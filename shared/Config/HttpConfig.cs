@@ -107,6 +107,9 @@ public sealed record HttpProxySettings(
     /// <summary>`compression algo|type|offload`; null when the proxy compresses nothing.</summary>
     public CompressionSettings? Compression { get; init; }
 
+    /// <summary>`option originalto [except NETWORK] [header NAME]` (4.2): the address the client connected to, IPv4 only as HAProxy 2.6.</summary>
+    public ForwardForOption? OriginalTo { get; init; }
+
     /// <summary>`monitor-uri URI` (4.2, frontends): answered 200 (503 when a `monitor fail` holds), not forwarded nor logged.</summary>
     public string? MonitorUri { get; init; }
 

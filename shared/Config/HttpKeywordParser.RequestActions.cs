@@ -30,7 +30,7 @@ internal sealed partial class HttpKeywordParser
             "use-service" => ParseUseService(line, condAt, what),
             "redirect" => ParseRedirect(line, condAt, what),
             "auth" => ParseAuth(line, condAt, what),
-            "set-path" or "set-query" or "set-uri" or "set-method" => ParseSetStartLine(line, condAt, action),
+            "set-path" or "set-pathq" or "set-query" or "set-uri" or "set-method" => ParseSetStartLine(line, condAt, action),
             _ when IsStickAction(action) => ParseStickAction(proxy, line, condAt, what),
             _ => ParseVariableAction(line, condAt, action),
         };
@@ -271,6 +271,7 @@ internal sealed partial class HttpKeywordParser
         var kind = action switch
         {
             "set-path" => HttpRequestActionKind.SetPath,
+            "set-pathq" => HttpRequestActionKind.SetPathQ,
             "set-query" => HttpRequestActionKind.SetQuery,
             "set-uri" => HttpRequestActionKind.SetUri,
             _ => HttpRequestActionKind.SetMethod,

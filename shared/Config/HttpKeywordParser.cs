@@ -38,29 +38,38 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
                 MarkHttpOnly(proxy, line.Number, $"option {name}");
                 return true;
             case "forwardfor":
+            case "originalto":
                 if (negated)
                 {
-                    if (w.Count > at + 1) diag.Error(line.Number, $"'no option forwardfor': unexpected {ConfigDiagnostics.Quote(w[at + 1])}");
-                    else proxy.ForwardFor = null;
+                    if (w.Count > at + 1) diag.Error(line.Number, $"'no option {name}': unexpected {ConfigDiagnostics.Quote(w[at + 1])}");
+                    else if (name == "forwardfor") proxy.ForwardFor = null;
+                    else proxy.OriginalTo = null;
                     return true;
                 }
-                ParseForwardFor(proxy, line, at);
+                if (ParseForwardFor(line, at, name) is not { } option) return true;
+                if (name == "forwardfor") proxy.ForwardFor = option;
+                else proxy.OriginalTo = option;
+                MarkHttpOnly(proxy, line.Number, $"option {name}");
                 return true;
             default:
                 return false;
         }
     }
 
-    /// <summary>`option forwardfor [except NETWORK] [header NAME] [if-none]`; the header defaults to X-Forwarded-For.</summary>
-    private void ParseForwardFor(ProxyDraft proxy, ConfigLine line, int at)
+    /// <summary>
+    /// `option forwardfor [except NETWORK] [header NAME] [if-none]` (the header defaults to X-Forwarded-For) and
+    /// `option originalto [except NETWORK] [header NAME]` (X-Original-To); null (reported) when invalid.
+    /// </summary>
+    private ForwardForOption? ParseForwardFor(ConfigLine line, int at, string name)
     {
         var w = line.Words;
-        string header = "X-Forwarded-For";
+        string header = name == "forwardfor" ? "X-Forwarded-For" : "X-Original-To";
+        string usage = name == "forwardfor" ? "option forwardfor [except NETWORK] [header NAME] [if-none]" : "option originalto [except NETWORK] [header NAME]";
         System.Net.IPNetwork? except = null;
         bool ifNone = false;
         for (int i = at + 1; i < w.Count; i++)
         {
-            if (w[i] == "if-none")
+            if (w[i] == "if-none" && name == "forwardfor")
             {
                 ifNone = true;
                 continue;
@@ -69,8 +78,8 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             {
                 if (!AclParser.TryNetwork(w[++i], out var net))
                 {
-                    diag.Error(line.Number, $"'option forwardfor': 'except' expects a network like 10.0.0.0/8, got {ConfigDiagnostics.Quote(w[i])}");
-                    return;
+                    diag.Error(line.Number, $"'option {name}': 'except' expects a network like 10.0.0.0/8, got {ConfigDiagnostics.Quote(w[i])}");
+                    return null;
                 }
                 except = net;
             }
@@ -78,19 +87,18 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             {
                 if (!IsToken(w[++i]))
                 {
-                    diag.Error(line.Number, $"'option forwardfor': invalid header name {ConfigDiagnostics.Quote(w[i])}");
-                    return;
+                    diag.Error(line.Number, $"'option {name}': invalid header name {ConfigDiagnostics.Quote(w[i])}");
+                    return null;
                 }
                 header = w[i];
             }
             else
             {
-                diag.Error(line.Number, $"'option forwardfor': unexpected {ConfigDiagnostics.Quote(w[i])}, expected 'option forwardfor [except NETWORK] [header NAME] [if-none]'");
-                return;
+                diag.Error(line.Number, $"'option {name}': unexpected {ConfigDiagnostics.Quote(w[i])}, expected '{usage}'");
+                return null;
             }
         }
-        proxy.ForwardFor = new ForwardForOption(header, except) { IfNone = ifNone };
-        MarkHttpOnly(proxy, line.Number, "option forwardfor");
+        return new ForwardForOption(header, except) { IfNone = ifNone };
     }
 
     /// <summary>`errorfile CODE FILE`: the file is a complete HTTP response, read now (an error if it cannot be).</summary>
@@ -154,7 +162,7 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             case "replace-header": action = HeaderAction.Replace; break;
             case "replace-value": action = HeaderAction.ReplaceValue; break;
             case "": break;
-            case "deny" or "return" or "redirect" or "use-service" or "set-path" or "set-query" or "set-uri" or "set-method" or "auth" when keyword == "http-request":
+            case "deny" or "return" or "redirect" or "use-service" or "set-path" or "set-pathq" or "set-query" or "set-uri" or "set-method" or "auth" when keyword == "http-request":
                 ParseRequestAction(proxy, line);
                 return;
             case "tarpit" or "silent-drop" or "allow" when keyword == "http-request":
@@ -176,7 +184,7 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
                 return;
             default:
                 diag.Error(line.Number, keyword == "http-request"
-                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, return, redirect, auth, set-var, set-var-fmt, unset-var, set-path, set-query, set-uri, set-method and use-service prometheus-exporter)"
+                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, return, redirect, auth, set-var, set-var-fmt, unset-var, set-path, set-pathq, set-query, set-uri, set-method and use-service prometheus-exporter)"
                     : $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, set-status, set-var, set-var-fmt and unset-var)");
                 return;
         }
@@ -279,6 +287,9 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
                 return;
             }
             if (acls.ParseCondition(proxy, line, 2, "monitor fail") is not { } condition) return;
+            // HAProxy's own warning: monitor requests are answered before any http-request rule (HttpSession).
+            if (proxy.RequestActions.Count > 0 || proxy.RequestRules.Count > 0)
+                diag.Warning(line.Number, "a 'monitor fail' rule placed after an 'http-request' rule will still be processed before");
             proxy.MonitorFail.Add(condition);
         }
         if (proxy.Capabilities != ProxyCapabilities.Defaults) MarkHttpOnly(proxy, line.Number, w[0] == "monitor" ? "monitor fail" : "monitor-uri");

@@ -1,7 +1,7 @@
 namespace Proxy.Shared.Config;
 
 /// <summary>The final `http-request` actions: the proxy answers the request itself and nothing reaches a server.</summary>
-public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction, Tarpit, SilentDrop, Auth, Allow }
+public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction, Tarpit, SilentDrop, Auth, Allow, SetPathQ }
 
 /// <summary>`http-request redirect location|prefix|scheme` (4.4 "redirect").</summary>
 public enum RedirectKind { Location, Prefix, Scheme }

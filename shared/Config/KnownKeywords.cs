@@ -50,11 +50,11 @@ internal static class KnownKeywords
     [
         "forwarded",
         "http-pretend-keepalive", "http-buffer-request",
-        "http-ignore-probes", "http-no-delay", "http-use-proxy-header", "http-use-htx", "h1-case-adjust-bogus-client",
+        "http-no-delay", "http-use-proxy-header", "http-use-htx", "h1-case-adjust-bogus-client",
         "h1-case-adjust-bogus-server", "http-restrict-req-hdr-names",
         "spop-check", "external-check", 
         "abortonclose", "contstats", "checkcache", 
-        "originalto", "socket-stats",
+        "socket-stats",
         "transparent", "accept-invalid-http-request", "accept-invalid-http-response",
         "accept-unsafe-violations-in-http-request", "accept-unsafe-violations-in-http-response",
         "disable-h2-upgrade", "idle-close-on-response", "http_proxy", "assume-rfc6587-ntf",

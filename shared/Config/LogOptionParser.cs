@@ -11,7 +11,7 @@ internal static class LogOptionParser
     /// <summary>Handles the log options; false when <paramref name="name"/> is not one of them.</summary>
     public static bool TryParse(ConfigDiagnostics diag, ProxyDraft proxy, ConfigLine line, string name, bool negated, int at)
     {
-        if (name is not ("httplog" or "tcplog" or "dontlognull")) return false;
+        if (name is not ("httplog" or "tcplog" or "dontlognull" or "http-ignore-probes")) return false;
         var w = line.Words;
         var keyword = (negated ? "no option " : "option ") + name;
         if (!ProxySectionParser.Allows(proxy, ProxyCapabilities.Defaults | ProxyCapabilities.Frontend))
@@ -32,6 +32,10 @@ internal static class LogOptionParser
         {
             case "dontlognull":
                 proxy.DontLogNull = !negated;
+                break;
+            case "http-ignore-probes":
+                // 4.2: a connection closed or timed out before sending a byte gets no 400/408, no log, no error counted.
+                proxy.IgnoreProbes = !negated;
                 break;
             default:
                 // The last of httplog / tcplog wins, as in HAProxy (each one replaces the log format); `no option X`

@@ -222,6 +222,9 @@ public sealed record FrontendConfig(
     /// <summary>`option dontlognull`: connections on which the client sent nothing are not logged.</summary>
     public bool DontLogNull { get; init; }
 
+    /// <summary>`option http-ignore-probes` (4.2): a connection that sent nothing closes silently (no 400/408, log nor error count).</summary>
+    public bool IgnoreProbes { get; init; }
+
     /// <summary>`mode http` settings: connection mode, forwardfor, header rules, errorfiles, use_backend rules.</summary>
     public HttpProxySettings Http { get; init; } = HttpProxySettings.None;
 

@@ -68,6 +68,7 @@ internal sealed class ProxyDraft
     public TrafficLogFormat LogFormat { get; set; }   // `option httplog` / `option tcplog`
     public int LogFormatLine { get; set; }            // where it was set (a warning may name it)
     public bool DontLogNull { get; set; }             // `option dontlognull`
+    public bool IgnoreProbes { get; set; }            // `option http-ignore-probes`
     public LogFormatConfig? CustomLogFormat { get; set; }   // `log-format` (inherited from defaults)
     public LogFormatConfig? UniqueIdFormat { get; set; }    // `unique-id-format` (inherited from defaults)
     public string? UniqueIdHeader { get; set; }             // `unique-id-header` (inherited from defaults)
@@ -102,6 +103,7 @@ internal sealed class ProxyDraft
     // inherited from defaults; ACLs and rules are not (HAProxy refuses them in an anonymous defaults section).
     public HttpConnectionMode ConnectionMode { get; set; } = HttpConnectionMode.KeepAlive;
     public ForwardForOption? ForwardFor { get; set; }
+    public ForwardForOption? OriginalTo { get; set; }   // `option originalto`, inherited as forwardfor
     public Dictionary<int, byte[]> ErrorFiles { get; private set; } = [];
     public Dictionary<string, List<AclConfig>> Acls { get; } = new(StringComparer.Ordinal);
     public List<HeaderRule> RequestRules { get; } = [];
@@ -197,12 +199,14 @@ internal sealed class ProxyDraft
         LogFormat = defaults.LogFormat;
         LogFormatLine = defaults.LogFormatLine;
         DontLogNull = defaults.DontLogNull;
+        IgnoreProbes = defaults.IgnoreProbes;
         CustomLogFormat = defaults.CustomLogFormat;
         UniqueIdFormat = defaults.UniqueIdFormat;
         UniqueIdHeader = defaults.UniqueIdHeader;
         MonitorUri = defaults.MonitorUri;
         ConnectionMode = defaults.ConnectionMode;
         ForwardFor = defaults.ForwardFor;
+        OriginalTo = defaults.OriginalTo;
         ErrorFiles = new Dictionary<int, byte[]>(defaults.ErrorFiles);
         CompressionAlgorithms = [.. defaults.CompressionAlgorithms];
         CompressionTypes = [.. defaults.CompressionTypes];
@@ -246,6 +250,7 @@ internal sealed class ProxyDraft
             UseBackends = UseBackends.ToArray(),
             RequestActions = [.. RequestActions, .. Redirects],
             MonitorUri = MonitorUri,
+            OriginalTo = OriginalTo,
             MonitorFail = MonitorFail.ToArray(),
             ResponseActions = ResponseActions.ToArray(),
             Compression = CompressionAlgorithms.Count > 0 || CompressionTypes.Count > 0 || CompressionOffload

@@ -93,6 +93,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     [
         "redispatch", "allbackups", "httpchk", "httplog", "tcplog", "dontlognull",
         "http-keep-alive", "http-server-close", "httpclose", "forwardfor", "httpslog", "persist",
+        "http-ignore-probes", "originalto",
     ];
 
     private readonly ServerLineParser _servers = new(diag, resolver);

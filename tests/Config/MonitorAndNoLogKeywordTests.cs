@@ -56,6 +56,14 @@ public class MonitorAndNoLogKeywordTests
     }
 
     [Test]
+    public void MonitorFail_AfterAnHttpRequestRule_WarnsAsHaproxy()
+    {
+        var result = Parse(Config("option httplog", "    http-request deny if { path /x }", "    monitor fail if TRUE"));
+        Assert.That(result.Warnings.Select(w => w.ToString()),
+            Has.Member("test.cfg:13: a 'monitor fail' rule placed after an 'http-request' rule will still be processed before"));
+    }
+
+    [Test]
     public void NoLog_DropsTheInheritedTargets_AndALaterLogLineAddsAgain()
     {
         var config = ParseValid(Config("option httplog", "    no log"));

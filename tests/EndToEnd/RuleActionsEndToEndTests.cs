@@ -71,7 +71,7 @@ public sealed class RuleActionsEndToEndTests
     public void TheConfig_PassesHaproxyCheck()
     {
         string file = Path.Combine(_dir, "haproxy.cfg");
-        File.WriteAllText(file, ConfigText);
+        File.WriteAllText(file, ConfigText + "\n");   // HAProxy refuses a last line without LF
         var r = ProcessRunner.Run("/usr/sbin/haproxy", ["-c", "-f", file]);
         Assert.That(r.ExitCode, Is.EqualTo(0), r.All);
     }

@@ -62,10 +62,11 @@ public class HeaderReplaceAndAllowTests
                 timeout server 10s
             frontend fe
                 bind BIND
+                http-request set-var(txn.keep) req.hdr(x-keep)
                 http-request allow if { src 127.0.0.0/8 } { hdr(x-trusted) 1 }
                 http-request deny
                 http-response set-var(res.origin) res.hdr(x-origin)
-                http-response allow if { res.hdr(x-origin) -m found } { var(res.origin) -m str app } { req.hdr(x-keep) 1 }
+                http-response allow if { res.hdr(x-origin) -m found } { var(res.origin) -m str app } { var(txn.keep) -m str 1 }
                 http-response set-status 299
                 http-response set-var-fmt(txn.mark) "seen %[var(res.origin)]"
                 http-response set-header X-Mark %[var(txn.mark)]

@@ -39,7 +39,9 @@ internal sealed partial class HttpSession : ProxySession
     private IPAddress? _clientIp;
     private byte[] _xffLine = [];            // "X-Forwarded-For: ADDR\r\n", built for the header name last used
     private byte[]? _xffHeader;
-    private byte[] _extraLines = [];         // forwardfor's line then unique-id-header's, when the frontend sets one
+    private byte[] _extraLines = [];         // forwardfor's line, originalto's, then unique-id-header's, when the frontend sets one
+    private byte[] _originalToLine = [];     // "X-Original-To: ADDR\r\n", built for the header name last used
+    private byte[]? _originalToHeader;
     private int _requests;
 
     private readonly HttpServerConnection _server;   // the request's server connection, or the idle one kept for the next
@@ -153,6 +155,8 @@ internal sealed partial class HttpSession : ProxySession
         }
         if (head != HeadResult.Complete)
         {
+            // `option http-ignore-probes` (4.2): a browser's pre-connection that sent nothing closes silently.
+            if (!_tx.RequestSeen && fe.Config.IgnoreProbes) return false;
             // No request to read: the log line's expressions see none (a new transaction, no head).
             Samples.BeginTransaction();
             Samples.Request = null;
@@ -375,12 +379,46 @@ internal sealed partial class HttpSession : ProxySession
     private ReadOnlySpan<byte> ExtraRequestLines(FrontendRuntime fe, BackendRuntime be)
     {
         var xff = ForwardedForLine(fe, be);
-        if (fe.UniqueIdHeader is not { } header || Samples.UniqueId.IsEmpty) return xff;
-        int size = xff.Length + header.Length + Samples.UniqueId.Length + 4;
+        var originalTo = OriginalToLine(fe, be);
+        bool uniqueId = fe.UniqueIdHeader is not null && !Samples.UniqueId.IsEmpty;
+        if (originalTo.IsEmpty && !uniqueId) return xff;
+        int size = xff.Length + originalTo.Length + (uniqueId ? fe.UniqueIdHeader!.Length + Samples.UniqueId.Length + 4 : 0);
         if (_extraLines.Length < size) _extraLines = new byte[Math.Max(size, 256)];
         xff.CopyTo(_extraLines);
-        int n = Http1HeadWriter.AppendHeader(_extraLines, xff.Length, header, Samples.UniqueId);
-        return n < 0 ? xff : _extraLines.AsSpan(0, n);
+        originalTo.CopyTo(_extraLines.AsSpan(xff.Length));
+        int n = xff.Length + originalTo.Length;
+        if (uniqueId && Http1HeadWriter.AppendHeader(_extraLines, n, fe.UniqueIdHeader, Samples.UniqueId) is int end and >= 0) n = end;
+        return _extraLines.AsSpan(0, n);
+    }
+
+    /// <summary>
+    /// `option originalto` (4.2): the address the client connected to, unless it is in the `except` network; HAProxy
+    /// 2.6 adds it for an IPv4 destination only. The backend's setting takes precedence, as forwardfor's.
+    /// </summary>
+    private ReadOnlySpan<byte> OriginalToLine(FrontendRuntime fe, BackendRuntime be)
+    {
+        var http = be.Http.OriginalToHeader is not null ? be.Http : fe.Http;
+        if (http.OriginalToHeader is not { } header || Samples.Local?.Address is not { } ip) return default;
+        if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
+        if (ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork) return default;
+        if (http.OriginalToExcept is { } except && except.Contains(ip)) return default;
+        return AddressLine(header, ip, ref _originalToLine, ref _originalToHeader);
+    }
+
+    /// <summary>"NAME: ADDR\r\n", kept in <paramref name="line"/> for the connection (built again only for another header name).</summary>
+    private static ReadOnlySpan<byte> AddressLine(byte[] header, System.Net.IPAddress ip, ref byte[] line, ref byte[]? lineHeader)
+    {
+        if (!ReferenceEquals(header, lineHeader))
+        {
+            Span<byte> text = stackalloc byte[64];
+            if (!ip.TryFormat(text, out int written)) return default;
+            var built = new byte[header.Length + written + 4];
+            int n = Http1HeadWriter.AppendHeader(built, 0, header, text[..written]);
+            if (n < 0) return default;
+            line = built;
+            lineHeader = header;
+        }
+        return line;
     }
 
     /// <summary>The forwardfor line for this request, unless the option is off or the client is in its `except` network.</summary>
@@ -392,17 +430,7 @@ internal sealed partial class HttpSession : ProxySession
         if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
         if (http.ForwardForExcept is { } except && except.Contains(ip)) return default;
         if (http.ForwardForIfNone && _req.TryGetHeader(header, out _)) return default;   // 4.2 "if-none"
-        if (!ReferenceEquals(header, _xffHeader))
-        {
-            Span<byte> text = stackalloc byte[64];
-            if (!ip.TryFormat(text, out int written)) return default;
-            var line = new byte[header.Length + written + 4];
-            int n = Http1HeadWriter.AppendHeader(line, 0, header, text[..written]);
-            if (n < 0) return default;
-            _xffLine = line;
-            _xffHeader = header;
-        }
-        return _xffLine;
+        return AddressLine(header, ip, ref _xffLine, ref _xffHeader);
     }
 
     /// <summary>

@@ -40,6 +40,11 @@ internal sealed class HttpProxyRuntime
             ForwardForExcept = ff.Except;
             ForwardForIfNone = ff.IfNone;
         }
+        if (settings.OriginalTo is { } ot)
+        {
+            OriginalToHeader = Encoding.ASCII.GetBytes(ot.HeaderName);
+            OriginalToExcept = ot.Except;
+        }
         RequestRules = Compile(settings.RequestRules);
         RequestActions = new CompiledRequestAction[settings.RequestActions.Count];
         for (int i = 0; i < RequestActions.Length; i++) RequestActions[i] = new CompiledRequestAction(settings.RequestActions[i], proxyName, settings.ErrorFiles);
@@ -66,6 +71,9 @@ internal sealed class HttpProxyRuntime
     public IPNetwork? ForwardForExcept { get; }
     /// <summary>`option forwardfor if-none`: a request that has the header keeps it and gets none added.</summary>
     public bool ForwardForIfNone { get; }
+    /// <summary>`option originalto` header name; null when the option is off.</summary>
+    public byte[]? OriginalToHeader { get; }
+    public IPNetwork? OriginalToExcept { get; }
     public CompiledHeaderRule[] RequestRules { get; }
     public CompiledHeaderRule[] ResponseRules { get; }
     /// <summary>

@@ -128,6 +128,7 @@ internal sealed class CompiledRequestAction
         {
             HttpRequestActionKind.SetMethod => RequestLineRewrite.Part.Method,
             HttpRequestActionKind.SetPath => RequestLineRewrite.Part.Path,
+            HttpRequestActionKind.SetPathQ => RequestLineRewrite.Part.PathQuery,
             HttpRequestActionKind.SetQuery => RequestLineRewrite.Part.Query,
             _ => RequestLineRewrite.Part.Uri,
         };

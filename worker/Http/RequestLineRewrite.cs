@@ -1,7 +1,7 @@
 namespace Proxy.Worker.Http;
 
 /// <summary>
-/// `http-request set-method|set-path|set-query|set-uri` (doc/configuration.txt 4.2): the request line the server
+/// `http-request set-method|set-path|set-pathq|set-query|set-uri` (doc/configuration.txt 4.2): the request line the server
 /// gets, composed into a buffer of the session's (grown once, when a line is longer than it) from the received one
 /// and the parts the rules replaced. Empty when no rule rewrote anything.
 /// </summary>
@@ -15,7 +15,7 @@ internal sealed class RequestLineRewrite
 
     public void Clear() => _length = 0;
 
-    public enum Part { Method, Path, Query, Uri }
+    public enum Part { Method, Path, Query, Uri, PathQuery }
 
     /// <summary>
     /// Replaces <paramref name="part"/> of the current line (the received one the first time) with
@@ -43,7 +43,7 @@ internal sealed class RequestLineRewrite
             pathStart = slash < 0 ? target.Length : scheme + 3 + slash;
         }
         // An absolute-form target without a path ("http://host"): a new path must start with '/' or it would join the authority.
-        if (part == Part.Path && pathStart == target.Length && pathStart > 0 && (value.IsEmpty || value[0] != '/')) return false;
+        if (part is Part.Path or Part.PathQuery && pathStart == target.Length && pathStart > 0 && (value.IsEmpty || value[0] != '/')) return false;
         int q = target.IndexOf((byte)'?');
         int pathEnd = q < 0 ? target.Length : q;
         int size = current.Length + value.Length + 2;
@@ -65,6 +65,11 @@ internal sealed class RequestLineRewrite
                 Put(next, ref p, target[..pathStart]);
                 Put(next, ref p, value);
                 Put(next, ref p, target[pathEnd..]);
+                break;
+            case Part.PathQuery:
+                // set-pathq: the path and the query, the absolute form's scheme and authority kept.
+                Put(next, ref p, target[..pathStart]);
+                Put(next, ref p, value);
                 break;
             case Part.Query:
                 Put(next, ref p, target[..pathEnd]);
