@@ -91,7 +91,7 @@ internal sealed class ConfigParser
         return new ConfigResult(_diag.HasErrors ? null : config, _diag.Errors, _diag.Warnings) { Notices = _diag.Notices };
     }
 
-    private static bool IsSectionKeyword(string word) => word is "global" or "defaults" or "frontend" or "backend" or "listen" or "resolvers" or "userlist" or "peers";
+    private static bool IsSectionKeyword(string word) => word is "global" or "defaults" or "frontend" or "backend" or "listen" or "resolvers" or "userlist" or "peers" or "mailers";
 
     private static ProxyDraft NewDefaults(string name, SourceLocation location) =>
         new() { Name = name, Capabilities = ProxyCapabilities.Defaults, Location = location };
@@ -128,6 +128,11 @@ internal sealed class ConfigParser
                 return;
             case "userlist":
                 _section = Section.UserList;
+                return;
+            case "mailers":
+                // 3.6 "Mailers": the section is read (its `mailer` and `timeout mail` lines are not used): no mail is sent.
+                _diag.Warning(line.Number, "'mailers' has no effect here: no mail is sent (email alerts are not implemented; server state changes are only logged)");
+                _section = Section.Skipped;
                 return;
             default:
                 _diag.Error(line.Number, $"'{keyword}' sections are not supported yet");

@@ -29,6 +29,7 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         ["load-server-state-from-file"] = (D | B, null),
         ["server-state-file-name"] = (D | B, null),
         ["log-tag"] = (D | F | B, null),
+        ["email-alert"] = (D | F | B, null),
     };
 
     /// <summary>`option NAME`s: where each may appear, and what it does here (null: the warning in <see cref="NoEffect"/>).</summary>
@@ -43,7 +44,7 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         ["nolinger"] = (D | F | B, null),
         ["independent-streams"] = (D | F | B, null),
         ["prefer-last-server"] = (D | B, null),
-        ["log-health-checks"] = (D | B, null),
+        ["log-health-checks"] = (D | B, "each check result that moves a server's health is logged (`Health check for server BE/SRV succeeded|failed, ..., status: N/M UP|DOWN.`)"),
     };
 
     /// <summary>`timeout KIND`s accepted with a warning, and where each may appear.</summary>
@@ -67,13 +68,13 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         ["load-server-state-from-file"] = "server states are not loaded from a file: servers start as their configuration says",
         ["server-state-file-name"] = "server states are not loaded from a file: servers start as their configuration says",
         ["log-tag"] = "traffic log lines carry the global `log-tag`, not a proxy's",
+        ["email-alert"] = "no mail is sent here: server state changes are only logged",
         ["option dontlog-normal"] = "every connection is logged, not only those with an error",
         ["option log-separate-errors"] = "errors are logged at the same level as other lines",
         ["option logasap"] = "a line is logged when the connection ends, with its full byte counts",
         ["option nolinger"] = "connections are closed with the kernel's default linger",
         ["option independent-streams"] = "a timeout here is reset by traffic in either direction",
         ["option prefer-last-server"] = "each request is balanced on its own (an idle connection to its server is reused)",
-        ["option log-health-checks"] = "a server's state changes are logged, single check results are not",
         ["timeout client-fin"] = "a half-closed client connection is timed by `timeout client`",
         ["timeout server-fin"] = "a half-closed server connection is timed by `timeout server`",
     };
@@ -132,6 +133,14 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
                 // `source 0.0.0.0` (or `::`) with nothing after it is the kernel's choice: the default, so it holds here.
                 if (w.Count == 2 && w[1] is "0.0.0.0" or "::" or "*") return true;
                 break;
+            case "email-alert":
+                // 4.2 "email-alert from|level|mailers|myhostname|to VALUE": checked as HAProxy does, then the warning.
+                if (w.Count != 3 || w[1] is not ("from" or "level" or "mailers" or "myhostname" or "to"))
+                {
+                    diag.Error(n, "'email-alert': expected 'email-alert from|level|mailers|myhostname|to VALUE'");
+                    return true;
+                }
+                break;
             case "description" or "log-tag" or "load-server-state-from-file" or "server-state-file-name":
                 if (w.Count < 2)
                 {
@@ -172,6 +181,9 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
                 return true;
             case "srvtcpka":
                 proxy.ServerTcpKeepAlive = !negated;
+                return true;
+            case "log-health-checks":
+                proxy.LogHealthChecks = !negated;
                 return true;
         }
         // `no option X` asks for what happens here anyway.

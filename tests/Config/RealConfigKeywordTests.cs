@@ -87,7 +87,6 @@ public class RealConfigKeywordTests
     [TestCase("mworker-max-reloads 3")]
     [TestCase("ulimit-n 65536")]
     [TestCase("maxpipes 1000")]
-    [TestCase("spread-checks 5")]
     [TestCase("server-state-file /var/lib/haproxy/state")]
     [TestCase("tune.maxaccept 64")]
     [TestCase("tune.maxrewrite 1024")]
@@ -189,7 +188,6 @@ public class RealConfigKeywordTests
     [TestCase("option nolinger", "option nolinger")]
     [TestCase("option independent-streams", "option independent-streams")]
     [TestCase("option prefer-last-server", "option prefer-last-server")]
-    [TestCase("option log-health-checks", "option log-health-checks")]
     [TestCase("backlog 1024", "backlog")]
     [TestCase("fullconn 100", "fullconn")]
     [TestCase("retry-on conn-failure 503", "retry-on")]
@@ -203,6 +201,7 @@ public class RealConfigKeywordTests
     }
 
     [TestCase("no option tcpka")]
+    [TestCase("option log-health-checks")]
     [TestCase("retry-on conn-failure")]
     [TestCase("source 0.0.0.0")]
     [TestCase("enabled")]
