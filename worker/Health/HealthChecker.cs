@@ -69,8 +69,34 @@ internal sealed class HealthChecker
         var header = CheckProxyHeader.For(config, _pp2NeverSendLocal);
         // `option tcp-check` and the protocol checks run a compiled script; else a connect, or an HTTP request.
         if (_server.Backend.Config.TcpCheck is { } script) return new TcpCheckProbe(script, target, header);
-        return new CheckProbe(target, _server.Backend.Config.HttpCheck) { ProxyHeader = header };
+        return new CheckProbe(target, _server.Backend.Config.HttpCheck) { ProxyHeader = header, ServerState = ServerStateHeader };
     }
+
+    /// <summary>
+    /// `http-check send-state` (4.2): HAProxy's X-Haproxy-Server-State value (src/tcpcheck.c httpchk_build_status_header):
+    /// `UP|DOWN [N/M]; address=A; port=P; name=BE/SRV; node=NODE; weight=W/TOTAL; scur=CUR/BACKEND; qcur=Q`, N/M shown
+    /// while the health is moving (towards `fall` while up, `rise` while down).
+    /// </summary>
+    private string ServerStateHeader()
+    {
+        var be = _server.Backend;
+        string state;
+        lock (_gate)
+        {
+            bool up = _server.IsUp;
+            state = up
+                ? (_health == _rise + _fall - 1 ? "UP" : $"UP {_health - _rise + 1}/{_fall}")
+                : (_health == 0 ? "DOWN" : $"DOWN {_health}/{_rise}");
+        }
+        int total = 0;
+        foreach (var s in be.Servers) if (s.IsUsable && !s.Config.Backup) total += s.Weight;
+        var ep = _server.EndPoint;
+        string node = s_nodeName ??= System.Net.Dns.GetHostName();
+        return $"{state}; address={ep.Address}; port={ep.Port}; name={be.Name}/{_server.Name}; node={node}; "
+            + $"weight={_server.Weight}/{total}; scur={_server.CurrentSessions}/{be.Counters.CurrentSessions}; qcur=0";
+    }
+
+    private static string? s_nodeName;   // HAProxy's default `node`: the host name
 
     /// <summary>`set server ... addr|check-port`: the next check goes to the new target.</summary>
     internal void Retarget() => _probe = NewProbe();
