@@ -20,7 +20,7 @@ public sealed partial class ProxyEngine
     {
         server.Marked = OnServerMarked;
         if (!RunsHealthChecks || !server.Config.CheckSettings.Agent.Enabled || server.Config.Disabled) return;
-        var agent = new AgentChecker(server, Log, HealthChanged, ApplyServerSetting);
+        var agent = new AgentChecker(server, Log, HealthChanged, ApplyServerSetting, _config.Global.SpreadChecks);
         server.Agent = agent;
         _tasks.Add(Task.Run(() => agent.RunAsync(_checksStop.Token)));
     }

@@ -267,7 +267,7 @@ public sealed partial class ProxyEngine : IAsyncDisposable
                         : (srv, last) => PassiveErrorLimit?.Invoke(srv.Backend.Name, srv.Name, last);
                 }
                 if (!RunsHealthChecks || !s.Config.Check || s.Config.Disabled) continue;
-                var checker = new HealthChecker(s, Log, HealthChanged, _config.Global.Pp2NeverSendLocal);
+                var checker = new HealthChecker(s, Log, HealthChanged, _config.Global.Pp2NeverSendLocal, _config.Global.SpreadChecks);
                 s.Checker = checker;
                 _tasks.Add(Task.Run(() => checker.RunAsync(_checksStop.Token)));
             }

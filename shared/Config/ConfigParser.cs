@@ -120,7 +120,7 @@ internal sealed class ConfigParser
         DefaultPath.Reset();
     }
 
-    private static bool IsSectionKeyword(string word) => word is "global" or "defaults" or "frontend" or "backend" or "listen" or "resolvers" or "userlist" or "peers";
+    private static bool IsSectionKeyword(string word) => word is "global" or "defaults" or "frontend" or "backend" or "listen" or "resolvers" or "userlist" or "peers" or "mailers";
 
     private static ProxyDraft NewDefaults(string name, SourceLocation location) =>
         new() { Name = name, Capabilities = ProxyCapabilities.Defaults, Location = location };
@@ -157,6 +157,11 @@ internal sealed class ConfigParser
                 return;
             case "userlist":
                 _section = Section.UserList;
+                return;
+            case "mailers":
+                // 3.6 "Mailers": the section is read (its `mailer` and `timeout mail` lines are not used): no mail is sent.
+                _diag.Warning(line.Number, "'mailers' has no effect here: no mail is sent (email alerts are not implemented; server state changes are only logged)");
+                _section = Section.Skipped;
                 return;
             default:
                 _diag.Error(line.Number, $"'{keyword}' sections are not supported yet");

@@ -57,6 +57,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                 backends.Add(new BackendConfig(p.Name, p.Mode, p.Balance, p.Disabled ? [] : p.Servers.ToArray(), timeouts,
                     p.Retries, p.Redispatch, p.Location)
                 { Logs = logs, Http = p.BuildHttp(), BalanceOptions = p.BalanceOptions, AllBackups = p.AllBackups,
+                  LogHealthChecks = p.LogHealthChecks,
                   HttpCheck = p.HttpCheckEnabled ? p.HttpCheck : null, Splice = p.Splice,
                   StatsPage = p.Stats?.Build(), ServerTcpKeepAlive = p.ServerTcpKeepAlive,
                   Persistence = p.BuildPersistence(),

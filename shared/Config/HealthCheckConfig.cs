@@ -58,4 +58,7 @@ public sealed record HttpCheckSettings(string Method, string Uri, string Version
 {
     /// <summary>HAProxy's request when `option httpchk` has no argument: `OPTIONS / HTTP/1.0`.</summary>
     public static HttpCheckSettings Default { get; } = new("OPTIONS", "/", "HTTP/1.0", [], null, []);
+
+    /// <summary>`http-check send-state` (4.2): each check request carries HAProxy's X-Haproxy-Server-State header.</summary>
+    public bool SendState { get; init; }
 }

@@ -10,7 +10,7 @@ internal static class KnownKeywords
     /// <summary>Section keywords other than global, defaults, frontend, backend, listen.</summary>
     public static readonly HashSet<string> UnsupportedSections =
     [
-        "mailers", "program", "http-errors", "ring", "cache", "fcgi-app",
+        "program", "http-errors", "ring", "cache", "fcgi-app",
         "crt-store", "traces", "log-forward", "acme", "namespace_list",
     ];
 
@@ -37,12 +37,12 @@ internal static class KnownKeywords
         "http-after-response", "tcp-response", "capture", "errorfiles",
         "rate-limit", "hash-key", "log-format",
         "log-format-sd", "error-log-format", "log-steps", "unique-id-format", "unique-id-header",
-        "bind-process", "email-alert", 
+        "bind-process",
         "filter", "max-session-srv-conns", "http-reuse",
         "declare", 
         "grace", "http-error", "guid", "external-check", "clitimeout", "contimeout", "srvtimeout",
         "reqadd", "rspadd", "reqrep", "rsprep", "reqdel", "rspdel", "block", "transparent", "http-restrict-req-hdr-names",
-        "use-fcgi-app", "email-alert", "external-check", "quic-initial",
+        "use-fcgi-app", "external-check", "quic-initial",
     ];
 
     /// <summary>`option` names (configuration.txt section 4.2, "option ...").</summary>

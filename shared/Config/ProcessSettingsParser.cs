@@ -27,6 +27,7 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
         ["description"] = "the text `stats show-desc` shows when it gives none",
         ["ulimit-n"] = "RLIMIT_NOFILE of the supervisor and its workers (soft limit; above the hard one only where allowed, else capped with a warning)",
         ["default-path"] = "where relative file names of the lines below resolve from (errorfile, crt, crt-base, ca-file, `-f` pattern files...), up to the end of its file",
+        ["spread-checks"] = "each health and agent check interval moves by a random share of up to N% (0-50) either way",
     };
 
     /// <summary>Keywords accepted with a warning, and why each has no effect here.</summary>
@@ -34,7 +35,6 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
     {
         ["mworker-max-reloads"] = "workers are never reloaded in place: a reload starts new workers and the old ones drain until `hard-stop-after`",
         ["maxpipes"] = "splicing takes its pipes per connection, bounded by `maxconn`, and falls back to copying when the kernel refuses one",
-        ["spread-checks"] = "health checks are spread over their first interval at start and not jittered after that",
         ["server-state-file"] = "server states are not loaded from a file: after a reload, servers start as their configuration says and checks settle them",
         ["tune.maxaccept"] = "each worker accepts as many connections as are ready, bounded by `maxconn`",
         ["tune.maxrewrite"] = "header rewrites do not take room from the request buffer here: `tune.bufsize` bounds the headers as received",
@@ -120,6 +120,12 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
                 if (LineChecks.Exactly(diag, line, 1, $"{line.Keyword} NUMBER")
                     && LineChecks.TryInt(diag, n, line.Keyword, w[1], 0, int.MaxValue, out int rate))
                     settings = line.Keyword == "maxconnrate" ? settings with { MaxConnRate = rate } : settings with { MaxSessRate = rate };
+                return true;
+            case "spread-checks":
+                // 3.2 "spread-checks <0..50, in percent>": each check interval is moved by up to this share either way.
+                if (LineChecks.Exactly(diag, line, 1, "spread-checks PERCENT")
+                    && LineChecks.TryInt(diag, n, line.Keyword, w[1], 0, 50, out int spread))
+                    settings = settings with { SpreadChecks = spread };
                 return true;
             case "log-tag":
                 if (LineChecks.Exactly(diag, line, 1, "log-tag STRING"))

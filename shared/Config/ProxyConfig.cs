@@ -98,6 +98,9 @@ public sealed record GlobalSettings(
     /// connection's own addresses instead of LOCAL (HAProxy's behaviour before 2.2, for servers that refuse LOCAL).</summary>
     public bool Pp2NeverSendLocal { get; init; }
 
+    /// <summary>`spread-checks N` (3.2): each health and agent check interval is moved by a random share of up to N% either way.</summary>
+    public int SpreadChecks { get; init; }
+
     /// <summary>Every `stats socket` line in order (<see cref="StatsSocket"/> is the first Unix one, the one proxyctl uses).</summary>
     public IReadOnlyList<StatsSocketConfig> StatsSockets { get; init; } = [];
 
@@ -358,6 +361,9 @@ public sealed record BackendConfig(
 
     /// <summary>`option allbackups`: with no active server left, balance over every usable backup, not only the first.</summary>
     public bool AllBackups { get; init; }
+
+    /// <summary>`option log-health-checks` (4.2): each check result that moves a server's health is logged.</summary>
+    public bool LogHealthChecks { get; init; }
 
     /// <summary>`option httpchk` and its `http-check` rules; null: the checks are layer 4 connects.</summary>
     public HttpCheckSettings? HttpCheck { get; init; }

@@ -53,6 +53,8 @@ internal sealed class ProxyDraft
     /// <summary>Line and words of the `balance` line in force (perhaps a defaults section's), for the mode check.</summary>
     public (int Line, string Keyword)? BalanceSource { get; set; }
     public bool AllBackups { get; set; }
+    /// <summary>`option log-health-checks` (4.2).</summary>
+    public bool LogHealthChecks { get; set; }
     /// <summary>Line of this section's own `hash-balance-factor` (0: none or inherited), for the no-effect warning.</summary>
     public int HashBalanceFactorLine { get; set; }
     public int? MaxConn { get; set; }                 // null: the global maxconn (frontends)
@@ -186,6 +188,7 @@ internal sealed class ProxyDraft
         BalanceOptions = defaults.BalanceOptions;
         BalanceSource = defaults.BalanceSource;
         AllBackups = defaults.AllBackups;
+        LogHealthChecks = defaults.LogHealthChecks;
         MaxConn = defaults.MaxConn;
         Retries = defaults.Retries;
         Redispatch = defaults.Redispatch;

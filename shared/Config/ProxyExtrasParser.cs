@@ -29,6 +29,7 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         ["load-server-state-from-file"] = (D | B, null),
         ["server-state-file-name"] = (D | B, null),
         ["log-tag"] = (D | F | B, "the syslog tag of the frontend's traffic log lines (a backend's changes nothing: it logs no traffic here)"),
+        ["email-alert"] = (D | F | B, null),
     };
 
     /// <summary>`option NAME`s: where each may appear, and what it does here (null: the warning in <see cref="NoEffect"/>).</summary>
@@ -45,7 +46,7 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         ["tcp-smart-connect"] = (D | B, null),
         ["independent-streams"] = (D | F | B, null),
         ["prefer-last-server"] = (D | B, null),
-        ["log-health-checks"] = (D | B, null),
+        ["log-health-checks"] = (D | B, "each check result that moves a server's health is logged (`Health check for server BE/SRV succeeded|failed, ..., status: N/M UP|DOWN.`)"),
     };
 
     /// <summary>`timeout KIND`s accepted with a warning, and where each may appear.</summary>
@@ -67,6 +68,7 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         ["max-keep-alive-queue"] = "a request never waits in a queue for a kept-alive server connection here",
         ["load-server-state-from-file"] = "server states are not loaded from a file: servers start as their configuration says",
         ["server-state-file-name"] = "server states are not loaded from a file: servers start as their configuration says",
+        ["email-alert"] = "no mail is sent here: server state changes are only logged",
         ["option dontlog-normal"] = "every connection is logged, not only those with an error",
         ["option log-separate-errors"] = "errors are logged at the same level as other lines",
         ["option logasap"] = "a line is logged when the connection ends, with its full byte counts",
@@ -75,7 +77,6 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         ["option tcp-smart-connect"] = "server connections send their first data after the handshake's last ACK (no TCP_QUICKACK delay)",
         ["option independent-streams"] = "a timeout here is reset by traffic in either direction",
         ["option prefer-last-server"] = "each request is balanced on its own (an idle connection to its server is reused)",
-        ["option log-health-checks"] = "a server's state changes are logged, single check results are not",
         ["timeout client-fin"] = "a half-closed client connection is timed by `timeout client`",
         ["timeout server-fin"] = "a half-closed server connection is timed by `timeout server`",
     };
@@ -144,6 +145,14 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
                 // 4.2 "log-tag": the tag of the proxy's log lines (a frontend's traffic logs here; a backend logs none).
                 if (LineChecks.Exactly(diag, line, 1, "log-tag NAME")) proxy.LogTag = w[1];
                 return true;
+            case "email-alert":
+                // 4.2 "email-alert from|level|mailers|myhostname|to VALUE": checked as HAProxy does, then the warning.
+                if (w.Count != 3 || w[1] is not ("from" or "level" or "mailers" or "myhostname" or "to"))
+                {
+                    diag.Error(n, "'email-alert': expected 'email-alert from|level|mailers|myhostname|to VALUE'");
+                    return true;
+                }
+                break;
             case "description" or "load-server-state-from-file" or "server-state-file-name":
                 if (w.Count < 2)
                 {
@@ -184,6 +193,9 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
                 return true;
             case "srvtcpka":
                 proxy.ServerTcpKeepAlive = !negated;
+                return true;
+            case "log-health-checks":
+                proxy.LogHealthChecks = !negated;
                 return true;
         }
         // `no option X` asks for what happens here anyway.

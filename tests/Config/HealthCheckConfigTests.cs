@@ -119,7 +119,7 @@ public class HealthCheckConfigTests
     [TestCase("    server s1 127.0.0.1:80 check error-limit 0", "test.cfg:5: 'server error-limit': expected an integer between 1 and 2147483647, got '0'")]
     [TestCase("    server s1 127.0.0.1:80 check on-error explode", "test.cfg:5: 'server on-error': expected fastinter, fail-check, sudden-death or mark-down, got 'explode'")]
     [TestCase("    default-server on-error", "test.cfg:5: 'default-server': option 'on-error' needs a value")]
-    [TestCase("    server s1 127.0.0.1:80 check agent-check", "test.cfg:5: 'server': option 'agent-check' is not supported yet")]
+    [TestCase("    server s1 127.0.0.1:80 check agent-check", "test.cfg:5: 'server': 'agent-check' on server 's1' needs 'agent-port' (the agent's TCP port)")]
     [TestCase("    server s1 127.0.0.1:80 observe layer7", "test.cfg:5: 'server s1': 'observe' needs 'check' (the active check brings the server back up)")]
     [TestCase("    option httpchk GET /a HTTP/1.1 extra", "test.cfg:5: 'option httpchk': unexpected 'extra', expected 'option httpchk [METHOD] [URI] [VERSION]'")]
     [TestCase("    option httpchk G(T /", "test.cfg:5: 'option httpchk': invalid method 'G(T'")]

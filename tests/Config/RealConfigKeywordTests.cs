@@ -86,7 +86,6 @@ public class RealConfigKeywordTests
 
     [TestCase("mworker-max-reloads 3")]
     [TestCase("maxpipes 1000")]
-    [TestCase("spread-checks 5")]
     [TestCase("server-state-file /var/lib/haproxy/state")]
     [TestCase("tune.maxaccept 64")]
     [TestCase("tune.maxrewrite 1024")]
@@ -191,7 +190,6 @@ public class RealConfigKeywordTests
     [TestCase("option tcp-smart-connect", "option tcp-smart-connect")]
     [TestCase("option independent-streams", "option independent-streams")]
     [TestCase("option prefer-last-server", "option prefer-last-server")]
-    [TestCase("option log-health-checks", "option log-health-checks")]
     [TestCase("fullconn 100", "fullconn")]
     [TestCase("retry-on conn-failure 503", "retry-on")]
     [TestCase("max-keep-alive-queue 10", "max-keep-alive-queue")]
@@ -204,6 +202,7 @@ public class RealConfigKeywordTests
     }
 
     [TestCase("no option tcpka")]
+    [TestCase("option log-health-checks")]
     [TestCase("retry-on conn-failure")]
     [TestCase("source 0.0.0.0")]
     [TestCase("enabled")]

@@ -15,7 +15,9 @@ namespace Proxy.Worker.Health;
 /// sets them in every worker and keeps them for later ones, as `set server` does). A failed connection changes
 /// nothing: "connectivity is tested by the regular health check".
 /// </summary>
-internal sealed class AgentChecker(ServerRuntime server, NLog.ILogger log, Action<string, string, bool>? changed, Action<ServerOverride> apply)
+/// <param name="spreadChecks">global `spread-checks`: each interval moves by up to this percentage either way</param>
+internal sealed class AgentChecker(ServerRuntime server, NLog.ILogger log, Action<string, string, bool>? changed, Action<ServerOverride> apply,
+    int spreadChecks = 0)
 {
     private const int MaxReply = 1024;
     private int? _refusedMaxConn;     // the last `maxconn:N` that was logged as not applied
@@ -31,7 +33,7 @@ internal sealed class AgentChecker(ServerRuntime server, NLog.ILogger log, Actio
             while (!stop.IsCancellationRequested)
             {
                 if (server.HasAddress && !Paused) await CheckOnceAsync(stop).ConfigureAwait(false);
-                await Task.Delay(interval, stop).ConfigureAwait(false);
+                await Task.Delay(CheckSpread.Apply(interval, spreadChecks), stop).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)

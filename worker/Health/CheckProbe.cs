@@ -32,6 +32,7 @@ internal sealed class CheckProbe : IHealthProbe
     private readonly IPEndPoint _target;
     private readonly HttpCheckSettings? _http;
     private readonly byte[]? _request;
+    private readonly string? _head, _tail;     // the request around X-Haproxy-Server-State (`http-check send-state`)
     private readonly bool _needsBody;
 
     public CheckProbe(IPEndPoint target, HttpCheckSettings? http)
@@ -43,15 +44,18 @@ internal sealed class CheckProbe : IHealthProbe
         sb.Append(http.Method).Append(' ').Append(http.Uri).Append(' ').Append(http.Version).Append("\r\n");
         foreach (var (name, value) in http.Headers) sb.Append(name).Append(": ").Append(value).Append("\r\n");
         if (http.Body is { } body) sb.Append("Content-Length: ").Append(Encoding.UTF8.GetByteCount(body)).Append("\r\n");
-        sb.Append("Connection: close\r\n\r\n");
-        if (http.Body is { } b) sb.Append(b);
-        _request = Encoding.UTF8.GetBytes(sb.ToString());
+        _head = sb.ToString();
+        _tail = "Connection: close\r\n\r\n" + http.Body;
+        _request = Encoding.UTF8.GetBytes(_head + _tail);
         foreach (var e in http.Expects)
             if (e.Match is HttpCheckMatch.String or HttpCheckMatch.RString) _needsBody = true;
     }
 
     /// <summary>The PROXY header each check starts with (`check-send-proxy`, or the server's `send-proxy*`), or none.</summary>
     public CheckProxyHeader ProxyHeader { get; init; }
+
+    /// <summary>`http-check send-state`: the X-Haproxy-Server-State value of the next check; null: no such header.</summary>
+    public Func<string>? ServerState { get; init; }
 
     /// <summary>The address checked: `addr` and `port` when given, else the server's.</summary>
     public IPEndPoint Target => _target;
@@ -68,7 +72,10 @@ internal sealed class CheckProbe : IHealthProbe
         try
         {
             socket.NoDelay = true;
-            await socket.SendAsync(_request, SocketFlags.None, total.Token).ConfigureAwait(false);
+            var request = ServerState is { } state && _http.SendState
+                ? Encoding.UTF8.GetBytes($"{_head}X-Haproxy-Server-State: {state()}\r\n{_tail}")
+                : _request;
+            await socket.SendAsync(request, SocketFlags.None, total.Token).ConfigureAwait(false);
             var buffer = new byte[MaxResponse];
             int got = 0;
             while (got < buffer.Length)

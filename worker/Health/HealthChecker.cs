@@ -28,12 +28,16 @@ internal sealed class HealthChecker
     private readonly int _rise, _fall;
     private readonly TimeSpan _inter, _fastInter, _downInter;
     private int _health;
-    private bool _fastOnce;                      // a passive action asked for the next check at fastinter
+    private bool _fastOnce;
+    private readonly int _spreadChecks;                      // a passive action asked for the next check at fastinter
 
     /// <param name="changed">told of each transition (backend, server, up), so the worker can share it</param>
     /// <param name="pp2NeverSendLocal">global `pp2-never-send-local`: a v2 check header says PROXY, not LOCAL</param>
-    public HealthChecker(ServerRuntime server, NLog.ILogger log, Action<string, string, bool>? changed = null, bool pp2NeverSendLocal = false)
+    /// <param name="spreadChecks">global `spread-checks`: each interval moves by up to this percentage either way</param>
+    public HealthChecker(ServerRuntime server, NLog.ILogger log, Action<string, string, bool>? changed = null, bool pp2NeverSendLocal = false,
+        int spreadChecks = 0)
     {
+        _spreadChecks = spreadChecks;
         _server = server;
         _log = log;
         _changed = changed;
@@ -65,8 +69,34 @@ internal sealed class HealthChecker
         var header = CheckProxyHeader.For(config, _pp2NeverSendLocal);
         // `option tcp-check` and the protocol checks run a compiled script; else a connect, or an HTTP request.
         if (_server.Backend.Config.TcpCheck is { } script) return new TcpCheckProbe(script, target, header);
-        return new CheckProbe(target, _server.Backend.Config.HttpCheck) { ProxyHeader = header };
+        return new CheckProbe(target, _server.Backend.Config.HttpCheck) { ProxyHeader = header, ServerState = ServerStateHeader };
     }
+
+    /// <summary>
+    /// `http-check send-state` (4.2): HAProxy's X-Haproxy-Server-State value (src/tcpcheck.c httpchk_build_status_header):
+    /// `UP|DOWN [N/M]; address=A; port=P; name=BE/SRV; node=NODE; weight=W/TOTAL; scur=CUR/BACKEND; qcur=Q`, N/M shown
+    /// while the health is moving (towards `fall` while up, `rise` while down).
+    /// </summary>
+    private string ServerStateHeader()
+    {
+        var be = _server.Backend;
+        string state;
+        lock (_gate)
+        {
+            bool up = _server.IsUp;
+            state = up
+                ? (_health == _rise + _fall - 1 ? "UP" : $"UP {_health - _rise + 1}/{_fall}")
+                : (_health == 0 ? "DOWN" : $"DOWN {_health}/{_rise}");
+        }
+        int total = 0;
+        foreach (var s in be.Servers) if (s.IsUsable && !s.Config.Backup) total += s.Weight;
+        var ep = _server.EndPoint;
+        string node = s_nodeName ??= System.Net.Dns.GetHostName();
+        return $"{state}; address={ep.Address}; port={ep.Port}; name={be.Name}/{_server.Name}; node={node}; "
+            + $"weight={_server.Weight}/{total}; scur={_server.CurrentSessions}/{be.Counters.CurrentSessions}; qcur=0";
+    }
+
+    private static string? s_nodeName;   // HAProxy's default `node`: the host name
 
     /// <summary>`set server ... addr|check-port`: the next check goes to the new target.</summary>
     internal void Retarget() => _probe = NewProbe();
@@ -92,10 +122,13 @@ internal sealed class HealthChecker
         var interval = CurrentInterval;
         lock (_gate)
         {
-            if (!_fastOnce) return interval;
-            _fastOnce = false;
-            return _fastInter < interval ? _fastInter : interval;
+            if (_fastOnce)
+            {
+                _fastOnce = false;
+                if (_fastInter < interval) interval = _fastInter;
+            }
         }
+        return CheckSpread.Apply(interval, _spreadChecks);
     }
 
     /// <summary>Runs checks until <paramref name="stop"/> is cancelled; never throws.</summary>
@@ -208,8 +241,9 @@ internal sealed class HealthChecker
     {
         if (_health >= _rise + _fall - 1) return;
         _health++;
+        if (_health >= _rise) _health = _rise + _fall - 1;
+        LogResult(true, outcome, duration);
         if (_health < _rise) return;
-        _health = _rise + _fall - 1;
         if (_server.SetCheckVerdict(true)) LogChange(_server, _log, _changed, true, outcome, duration);
     }
 
@@ -219,9 +253,28 @@ internal sealed class HealthChecker
         if (_health <= 0) return;
         _server.CheckStats.CountFailedCheck();
         _health--;
+        if (_health < _rise) _health = 0;
+        LogResult(false, outcome, duration);
         if (_health >= _rise) return;
-        _health = 0;
         if (_server.SetCheckVerdict(false)) LogChange(_server, _log, _changed, false, outcome, duration);
+    }
+
+    /// <summary>
+    /// `option log-health-checks` (4.2): a result that moved the health counter, with HAProxy's wording
+    /// (src/check.c set_server_check_status: `status: N/M UP|DOWN`, counted towards `fall` while up, `rise` while down).
+    /// </summary>
+    private void LogResult(bool passed, CheckOutcome outcome, long durationMs)
+    {
+        if (!_server.Backend.Config.LogHealthChecks) return;
+        bool up = _health >= _rise;
+        int n = up ? _health - _rise + 1 : _health;
+        int of = up ? _fall : _rise;
+        string state = up ? (_server.UserWeight > 0 ? "UP" : "DRAIN") : "DOWN";
+        string code = outcome.Code > 0 ? $", code: {outcome.Code}" : "";
+        string info = outcome.Info is null ? "" : $", info: \"{outcome.Info}\"";
+        string duration = durationMs >= 0 ? $", check duration: {durationMs}ms" : "";
+        _log.Warn($"Health check for server {_server.Backend.Name}/{_server.Name} {(passed ? "succeeded" : "failed")}, "
+            + $"reason: {CheckStatusCodes.Description(outcome.Status)}{code}{info}{duration}, status: {n}/{of} {state}.");
     }
 
     /// <summary>
