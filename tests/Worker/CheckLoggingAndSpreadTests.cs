@@ -52,7 +52,9 @@ public class CheckLoggingAndSpreadTests
                 server s1 127.0.0.1:{closed} check inter 100ms rise 2 fall 2
             """, log);
         // A server starts at health `rise` (HAProxy's too), so its first failure takes it down: status 0/2 DOWN.
-        await Poll.UntilAsync(() => memory.Logs.Any(l => l.Contains("status: 0/2 DOWN.")), "the check that takes s1 down logged");
+        // The state change's own line follows the check's line: wait for both.
+        await Poll.UntilAsync(() => memory.Logs.Any(l => l.Contains("status: 0/2 DOWN."))
+            && memory.Logs.Any(l => l.StartsWith("Server be/s1 is DOWN", StringComparison.Ordinal)), "the check that takes s1 down logged");
         Assert.That(memory.Logs, Has.Some.Matches<string>(l =>
             l.StartsWith("Health check for server be/s1 failed, reason: Layer4 connection problem, info: \"", StringComparison.Ordinal)
             && l.Contains("\", check duration: ", StringComparison.Ordinal)
