@@ -65,6 +65,7 @@ internal static partial class HaproxyFront
             return Failure;
         }
         var result = ConfigFiles.Load(o.Files);
+        o.Quiet |= result.Config?.Global.Quiet == true;   // the global `quiet` is the file's `-q`
         if (!o.Quiet || !result.IsValid)
         {
             foreach (var n in result.Notices) Console.Error.WriteLine($"[NOTICE]   : {n}");

@@ -51,7 +51,9 @@ var result = configPaths.Count == 1 && !Directory.Exists(configPaths[0])
     ? ConfigLoader.Load(Path.GetFullPath(configPaths[0]))
     : ConfigFiles.Load(configPaths.ConvertAll(Path.GetFullPath));
 foreach (var notice in result.Notices) log.Info(notice.ToString());
-foreach (var warning in result.Warnings) log.Warn(warning.ToString());
+// `quiet` (3.1): no start-up message; errors are still printed, as HAProxy prints its alerts.
+if (result.Config?.Global.Quiet != true)
+    foreach (var warning in result.Warnings) log.Warn(warning.ToString());
 if (!result.IsValid)
 {
     foreach (var error in result.Errors) Console.Error.WriteLine(error.ToString());

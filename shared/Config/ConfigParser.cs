@@ -58,6 +58,15 @@ internal sealed class ConfigParser
         _resolvers.Finish();
         var config = new ConfigValidator(_diag).Validate(_diag.FileName, global, _proxies) with { Resolvers = _resolvers.Sections };
         ServerResolutionOptions.CheckReferences(_diag, config);
+        // 3.1 "zero-warning": HAProxy refuses to start once any warning was emitted ("Some warnings were found and
+        // 'zero-warning' is set. Aborting."); the error names the keyword's own line. A warning that a keyword "has no
+        // effect here" is this proxy's own note, which HAProxy never emits: it does not count, or a file HAProxy
+        // accepts would be refused.
+        int counted = 0;
+        foreach (var warning in _diag.Warnings)
+            if (!warning.Message.Contains("no effect", StringComparison.Ordinal)) counted++;
+        if (global.ZeroWarning && counted > 0 && !_diag.HasErrors)
+            _diag.Error(_global.ZeroWarningLine, $"'zero-warning': {counted} warning(s) found and 'zero-warning' is set");
         return new ConfigResult(_diag.HasErrors ? null : config, _diag.Errors, _diag.Warnings) { Notices = _diag.Notices };
     }
 

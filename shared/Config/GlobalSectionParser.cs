@@ -32,6 +32,9 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
     /// <summary>The TLS globals (TlsParser.cs); binds read their defaults from it as they are parsed.</summary>
     public TlsParser Tls { get; } = new(diag);
 
+    /// <summary>The line of `zero-warning` (0: none).</summary>
+    public int ZeroWarningLine => _process.ZeroWarningLine;
+
     public GlobalSettings Build() => _settings with { CpuMaps = _cpuMaps.ToArray(), Logs = _logs.ToArray(), Tls = Tls.Build() };
 
     public void ParseLine(ConfigLine line)

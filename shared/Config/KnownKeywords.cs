@@ -22,7 +22,6 @@ internal static class KnownKeywords
         "lua-load", "lua-load-per-thread", "lua-prepend-path", 
         "h1-case-adjust", "h1-case-adjust-file", "localpeer", "numa-cpu-mapping", "busy-polling", "max-spread-checks",
         "maxsslconn", "maxsslrate", 
-        "quiet", "zero-warning", "insecure-fork-wanted", "insecure-setuid-wanted",
         "expose-experimental-directives", "set-dumpable", "external-check", "unix-bind", 
         "server-state-base", "noepoll", "nopoll", "nokqueue", "noevports", "nogetaddrinfo",
         "profiling.tasks", "profiling.memory", "debug", "strict-limits", "issuers-chain-path",

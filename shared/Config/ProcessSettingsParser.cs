@@ -21,6 +21,8 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
         ["resetenv"] = "the lines below see only the named variables",
         ["log-tag"] = "the syslog tag of traffic log lines (default `proxy`)",
         ["log-send-hostname"] = "the host name in the syslog header of traffic log lines (the given name, or the machine's)",
+        ["quiet"] = "no message at start-up: the supervisor logs no configuration warning and `haproxy -c` prints nothing (as `-q`)",
+        ["zero-warning"] = "a configuration that draws a warning is refused (`check` fails, `start` and `reload` do not go ahead); this proxy's own \"has no effect here\" notes do not count, as HAProxy emits none",
         ["maxconnrate"] = "connections accepted per second over the instance, each worker taking its share",
         ["maxsessrate"] = "sessions per second over the instance, each worker taking its share",
         ["node"] = "the node name `stats show-node` shows when it names none (default: the host name)",
@@ -63,6 +65,8 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
         ["tune.fd.edge-triggered"] = "the .NET socket engine chooses its own epoll mode",
         ["tune.sched.low-latency"] = "the worker's event loop has no task classes to prioritise",
         ["tune.listener.multi-queue"] = "each worker accepts from its own listening socket already",
+        ["insecure-fork-wanted"] = "nothing here forbids a worker to fork: there is no restriction to lift",
+        ["insecure-setuid-wanted"] = "nothing here forbids a setuid program: there is no restriction to lift",
         ["noreuseport"] = "listeners need SO_REUSEPORT here: each worker has its own socket on every `bind` (a second instance is still refused: the supervisor checks the port is free first)",
     };
 
@@ -127,6 +131,16 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
                     && LineChecks.TryInt(diag, n, line.Keyword, w[1], 0, 50, out int spread))
                     settings = settings with { SpreadChecks = spread };
                 return true;
+            case "quiet":
+                if (LineChecks.Exactly(diag, line, 0, "quiet")) settings = settings with { Quiet = true };
+                return true;
+            case "zero-warning":
+                if (LineChecks.Exactly(diag, line, 0, "zero-warning"))
+                {
+                    settings = settings with { ZeroWarning = true };
+                    ZeroWarningLine = n;
+                }
+                return true;
             case "log-tag":
                 if (LineChecks.Exactly(diag, line, 1, "log-tag STRING"))
                     settings = settings with { LogTag = w[1] };
@@ -154,6 +168,9 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
         return true;
     }
 
+    /// <summary>The line of `zero-warning` (0: none), where the error it raises is reported.</summary>
+    public int ZeroWarningLine { get; private set; }
+
     /// <summary>The line's number of the `nbthread` read so far (0: none), for `nbproc` to refuse both.</summary>
     public int NbThreadLine => _nbThreadLine;
 
@@ -175,8 +192,8 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
                 if (w.Count == 3 && w[1] == "origin") return true;
                 diag.Error(n, "'default-path': expected 'default-path current|config|parent|origin PATH'");
                 return false;
-            case "noreuseport":
-                return LineChecks.Exactly(diag, line, 0, "noreuseport");
+            case "noreuseport" or "insecure-fork-wanted" or "insecure-setuid-wanted":
+                return LineChecks.Exactly(diag, line, 0, line.Keyword);
             case "tune.idle-pool.shared":
                 if (!LineChecks.Exactly(diag, line, 1, "tune.idle-pool.shared on|off")) return false;
                 if (w[1] is "on" or "off") return true;

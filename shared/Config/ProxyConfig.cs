@@ -101,6 +101,12 @@ public sealed record GlobalSettings(
     /// <summary>`spread-checks N` (3.2): each health and agent check interval is moved by a random share of up to N% either way.</summary>
     public int SpreadChecks { get; init; }
 
+    /// <summary>`quiet` (3.1): no message at start-up, as the command line's `-q`.</summary>
+    public bool Quiet { get; init; }
+
+    /// <summary>`zero-warning` (3.1): a configuration that draws any warning is refused, as an error would refuse it.</summary>
+    public bool ZeroWarning { get; init; }
+
     /// <summary>Every `stats socket` line in order (<see cref="StatsSocket"/> is the first Unix one, the one proxyctl uses).</summary>
     public IReadOnlyList<StatsSocketConfig> StatsSockets { get; init; } = [];
 

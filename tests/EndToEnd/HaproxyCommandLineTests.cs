@@ -66,6 +66,26 @@ public sealed class HaproxyCommandLineTests
     }
 
     [Test]
+    public void GlobalQuietAndZeroWarning_AnswerAsHaproxy26Does()
+    {
+        // As Debian's HAProxy 2.6.12 answers the same files: `quiet` is the file's -q (nothing printed, exit 0);
+        // `zero-warning` turns a warning into a refusal (exit 1).
+        string quiet = Write("quiet.cfg", "global\n    quiet\n    insecure-fork-wanted\n" + string.Format(Proxies, 8006, 8007));
+        var q = Haproxy("-c", "-f", quiet);
+        Assert.That((q.ExitCode, q.All.Trim()), Is.EqualTo((0, "")), q.All);
+        // HAProxy's own warning (a backend without `timeout connect`) refuses the file; this proxy's "has no effect
+        // here" notes (maxpipes) do not, since HAProxy accepts that file.
+        string noConnectTimeout = string.Format(Proxies, 8008, 8009).Replace("    timeout connect 5s\n", "");
+        string strict = Write("strict.cfg", "global\n    zero-warning\n" + noConnectTimeout);
+        var z = Haproxy("-c", "-f", strict);
+        Assert.That(z.ExitCode, Is.EqualTo(1), z.All);
+        Assert.That(z.Stderr, Does.Contain("[WARNING]").And.Contain("timeout connect")
+            .And.Contain("[ALERT]").And.Contain("strict.cfg:2: 'zero-warning'"), z.All);
+        var notes = Haproxy("-c", "-f", Write("strict-ok.cfg", "global\n    zero-warning\n    maxpipes 100\n" + string.Format(Proxies, 8010, 8011)));
+        Assert.That(notes.ExitCode, Is.EqualTo(0), notes.All);
+    }
+
+    [Test]
     public void Check_SeveralFilesAndADirectory_ReadAsOne_WithEachFilesOwnLines()
     {
         string conf = Path.Combine(_dir, "conf.d");
