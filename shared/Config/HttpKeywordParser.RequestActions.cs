@@ -30,6 +30,7 @@ internal sealed partial class HttpKeywordParser
             "use-service" => ParseUseService(line, condAt, what),
             "redirect" => ParseRedirect(line, condAt, what),
             "auth" => ParseAuth(line, condAt, what),
+            "set-log-level" => ParseSetLogLevel(line, condAt, what),
             "set-path" or "set-pathq" or "set-query" or "set-uri" or "set-method" => ParseSetStartLine(line, condAt, action),
             _ when IsStickAction(action) => ParseStickAction(proxy, line, condAt, what),
             _ => ParseVariableAction(line, condAt, action),
@@ -235,6 +236,26 @@ internal sealed partial class HttpKeywordParser
         return new HttpRequestAction(HttpRequestActionKind.Auth, 401, null, diag.At(line.Number)) { Realm = end == 4 ? w[3] : null };
     }
 
+    private static readonly string[] LogLevels = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", "silent"];
+
+    /// <summary>
+    /// `set-log-level LEVEL` (4.2 "http-request set-log-level"): the request's log line is sent at LEVEL, one of the
+    /// syslog levels, or not at all with `silent`.
+    /// </summary>
+    private HttpRequestAction? ParseSetLogLevel(ConfigLine line, int end, string what)
+    {
+        var w = line.Words;
+        int level = end == 3 ? Array.IndexOf(LogLevels, w[2]) : -1;
+        if (level < 0)
+        {
+            diag.Error(line.Number, end == 3
+                ? $"'{what}': unknown level {ConfigDiagnostics.Quote(w[2])} (expected {string.Join(", ", LogLevels)})"
+                : $"'{what}': expected '{what} LEVEL [if|unless COND]'");
+            return null;
+        }
+        return new HttpRequestAction(HttpRequestActionKind.SetLogLevel, 0, null, diag.At(line.Number)) { LogLevel = level };
+    }
+
     /// <summary>
     /// `use-service prometheus-exporter` (4.2 "http-request use-service", addons/promex): the worker answers with the
     /// board's metrics (Proxy.Shared.Stats.PrometheusExporter). The one service HAProxy 2.6 builds in.
@@ -345,6 +366,20 @@ internal sealed partial class HttpKeywordParser
         if (w[1] == "deny")
         {
             if (ParseDeny(line, end, what) is { } deny) action = new HttpResponseAction(true, end > 2 ? deny.Status : 502, null, null, deny.Location);
+        }
+        else if (w[1] is "return" or "redirect")
+        {
+            // 4.2 "http-response return|redirect": the server's response is dropped and this one sent instead; a
+            // redirect in a response may only be 'location' (HAProxy's own check, http_parse_redirect_rule).
+            var answer = w[1] == "return" ? ParseReturn(line, end, what) : ParseRedirect(line, end, what);
+            if (answer is { Kind: HttpRequestActionKind.Redirect, Redirect: not RedirectKind.Location })
+                diag.Error(line.Number, $"'{what}': a response only supports the redirect type 'location'");
+            else if (answer is not null)
+                action = new HttpResponseAction(false, answer.Status, null, null, answer.Location) { Answer = answer };
+        }
+        else if (w[1] == "set-log-level")
+        {
+            if (ParseSetLogLevel(line, end, what) is { } level) action = new HttpResponseAction(false, 0, null, null, level.Location) { Variable = level };
         }
         else if (w[1] == "allow")
         {

@@ -1,7 +1,7 @@
 namespace Proxy.Shared.Config;
 
 /// <summary>The final `http-request` actions: the proxy answers the request itself and nothing reaches a server.</summary>
-public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction, Tarpit, SilentDrop, Auth, Allow, SetPathQ }
+public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction, Tarpit, SilentDrop, Auth, Allow, SetPathQ, SetLogLevel }
 
 /// <summary>`http-request redirect location|prefix|scheme` (4.4 "redirect").</summary>
 public enum RedirectKind { Location, Prefix, Scheme }
@@ -41,6 +41,10 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
     public TrackScConfig? Track { get; init; }
     /// <summary>sc-inc-gpc0|sc-inc-gpc1|sc-inc-gpc|sc-set-gpt0.</summary>
     public StickActionConfig? Sticky { get; init; }
+
+    /// <summary>set-log-level: the syslog severity of the request's log line, 0 (emerg) to 7 (debug); <see cref="SilentLogLevel"/>: no line.</summary>
+    public int LogLevel { get; init; }
+    public const int SilentLogLevel = 8;
 
     /// <summary>auth: `realm REALM`; null: the name of the proxy whose rule it is (HAProxy's px->id).</summary>
     public string? Realm { get; init; }

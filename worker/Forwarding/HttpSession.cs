@@ -439,7 +439,8 @@ internal sealed partial class HttpSession : ProxySession
     /// dreq counted), LR for return and redirect.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask AnswerLocallyAsync(CompiledRequestAction action)
+    /// <param name="log">false for an `http-response return|redirect`, whose exchange logs the request itself</param>
+    private async ValueTask AnswerLocallyAsync(CompiledRequestAction action, bool log = true)
     {
         switch (action.Kind)
         {
@@ -487,7 +488,7 @@ internal sealed partial class HttpSession : ProxySession
                 else await SendErrorAsync(action.Status, _out.AsMemory(0, length)).ConfigureAwait(false);
                 break;
         }
-        WriteLog();
+        if (log) WriteLog();
     }
 
     /// <summary>

@@ -23,6 +23,7 @@ internal sealed class CompiledRequestAction
     private readonly Logging.CompiledLogFormat? _valueFormat;
     private readonly Tables.CompiledTrack? _track;
     private readonly StickActionConfig? _sticky;
+    private readonly int _logLevel;
 
     /// <summary>What an action that fails to rewrite the request answers (HAProxy's strict-mode: 500).</summary>
     public static CompiledRequestAction RewriteFailed { get; } = new(new HttpRequestAction(HttpRequestActionKind.Deny, 500, null, new SourceLocation("", 0)));
@@ -40,6 +41,7 @@ internal sealed class CompiledRequestAction
         if (action.ValueFormat is { } format) _valueFormat = new Logging.CompiledLogFormat(format);
         if (action.Track is { } track) _track = new Tables.CompiledTrack(track);
         _sticky = action.Sticky;
+        _logLevel = action.LogLevel;
         if (action.Sticky?.ValueExpr is { } gptExpr) _expr = new Samples.CompiledSampleExpr(gptExpr);
         switch (action.Kind)
         {
@@ -95,7 +97,7 @@ internal sealed class CompiledRequestAction
     /// <summary>`tcp-request content` and `http-response` set-var|set-var-fmt|unset-var (TcpContentRuntime.cs, HttpProxyRuntime): the same actions.</summary>
     internal void ExecuteVariable(Samples.SampleContext ctx) => Execute(ctx);
 
-    /// <summary>set-var, set-var-fmt, unset-var, set-method, set-path, set-query, set-uri; false when a rewrite failed.</summary>
+    /// <summary>set-var, set-var-fmt, unset-var, set-log-level, set-method, set-path, set-query, set-uri; false when a rewrite failed.</summary>
     private bool Execute(Samples.SampleContext ctx)
     {
         switch (Kind)
@@ -108,6 +110,9 @@ internal sealed class CompiledRequestAction
                 return true;
             case HttpRequestActionKind.StickAction:
                 RunStickAction(ctx);
+                return true;
+            case HttpRequestActionKind.SetLogLevel:
+                ctx.LogLevel = _logLevel;
                 return true;
             case HttpRequestActionKind.SetVar when _expr is not null:
                 // 4.2 "set-var": no sample leaves the variable as it was.

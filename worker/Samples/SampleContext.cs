@@ -110,9 +110,16 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
         PayloadFinal = final;
     }
 
+    /// <summary>
+    /// `set-log-level` (4.2): the syslog severity of this request's log line, 0..7, HttpRequestAction.SilentLogLevel
+    /// for none; -1: the default (info).
+    /// </summary>
+    public int LogLevel = -1;
+
     /// <summary>A new request on the connection: its variables are forgotten.</summary>
     public void BeginTransaction()
     {
+        LogLevel = -1;
         Tracker?.BeginRequest(Environment.TickCount64);
         _transactionVariables?.Clear();
         Captures.Clear();
