@@ -31,6 +31,7 @@ internal sealed partial class HttpKeywordParser
             "redirect" => ParseRedirect(line, condAt, what),
             "auth" => ParseAuth(line, condAt, what),
             "set-log-level" => ParseSetLogLevel(line, condAt, what),
+            "set-src" => ParseSetSrc(line, condAt, what),
             "set-path" or "set-pathq" or "set-query" or "set-uri" or "set-method" => ParseSetStartLine(line, condAt, action),
             _ when IsStickAction(action) => ParseStickAction(proxy, line, condAt, what),
             _ => ParseVariableAction(line, condAt, action),
@@ -234,6 +235,27 @@ internal sealed partial class HttpKeywordParser
             return null;
         }
         return new HttpRequestAction(HttpRequestActionKind.Auth, 401, null, diag.At(line.Number)) { Realm = end == 4 ? w[3] : null };
+    }
+
+    /// <summary>
+    /// `set-src EXPR` (4.2 "http-request set-src"): the request's source address becomes the expression's (an address,
+    /// or a string holding one), the port kept; without one the source stays as it was.
+    /// </summary>
+    private HttpRequestAction? ParseSetSrc(ConfigLine line, int end, string what)
+    {
+        var w = line.Words;
+        if (end != 3)
+        {
+            diag.Error(line.Number, end < 3 ? $"'{what}': missing expression, expected '{what} EXPR [if|unless COND]'"
+                : $"'{what}': unexpected {ConfigDiagnostics.Quote(w[3])}");
+            return null;
+        }
+        if (acls.Samples.ParseWhole(w[2], out var error) is not { } expr)
+        {
+            diag.Error(line.Number, $"'{what}': {error}");
+            return null;
+        }
+        return new HttpRequestAction(HttpRequestActionKind.SetSrc, 0, null, diag.At(line.Number)) { Expr = expr };
     }
 
     private static readonly string[] LogLevels = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", "silent"];

@@ -8,7 +8,7 @@ using static Proxy.Tests.Worker.HttpTestKit;
 namespace Proxy.Tests.Worker;
 
 /// <summary>
-/// `http-response return|redirect` and `http-request|http-response set-log-level` through one engine
+/// `http-response return|redirect`, `http-request|http-response set-log-level` and `http-request set-src` through one engine
 /// (doc/configuration.txt 4.2); each config passes HAProxy 2.6's `haproxy -c` too.
 /// </summary>
 public class ResponseAnswerAndLogLevelTests
@@ -128,6 +128,55 @@ public class ResponseAnswerAndLogLevelTests
         Assert.That(lines[2], Does.StartWith("<134>").And.Contain("GET / "));
         Assert.That(await errors.NextAsync(), Does.StartWith("<131>").And.Contain("GET /bad "));
         Assert.That(errors.Pending, Is.Zero, "an 'err' target receives only lines at least that important");
+        HaproxyCheck.AssertAccepts(config.Replace("BIND", "127.0.0.1:8080"));
+    }
+
+    [Test]
+    public async Task SetSrc_IsTheSourceOfFetchesForwardforAndTheLog_ForThatRequestOnly()
+    {
+        await using var app = new HttpOrigin("app");
+        using var all = new Syslog();
+        // 4.2's example: the address a proxy in front puts in a header, trusted from the local network only.
+        string config = $$"""
+            defaults
+                mode http
+                timeout connect 1s
+                timeout client 10s
+                timeout server 10s
+            frontend fe
+                bind BIND
+                option httplog
+                option forwardfor
+                log 127.0.0.1:{{all.Port}} local0
+                http-request set-src hdr(x-real-ip) if { src 127.0.0.0/8 } { req.hdr(x-real-ip) -m found }
+                http-request set-header X-Seen %[src]:%[src_port]
+                default_backend app
+            backend app
+                server a 127.0.0.1:{{app.EndPoint.Port}}
+
+            """;
+        await using var proxy = StartFromText(config);
+
+        using (var c = await proxy.ConnectAsync())
+        {
+            var reader = new HttpReader(c);
+            await SendAsync(c, "GET /a HTTP/1.1\r\nHost: www\r\nX-Real-IP: 192.0.2.7\r\n\r\n");
+            await reader.ReadAsync(true);
+            await SendAsync(c, "GET /b HTTP/1.1\r\nHost: www\r\nX-Real-IP: not-an-address\r\n\r\n");
+            await reader.ReadAsync(true);
+            await SendAsync(c, "GET /c HTTP/1.1\r\nHost: www\r\n\r\n");
+            await reader.ReadAsync(true);
+        }
+
+        var seen = app.Requests.Select(r => r.Request).ToList();
+        int port = int.Parse(seen[2].Header("X-Seen")!.Split(':')[1]);
+        Assert.That((seen[0].Header("X-Seen"), seen[0].Header("X-Forwarded-For")), Is.EqualTo(($"192.0.2.7:{port}", "192.0.2.7")),
+            "the address replaced, the connection's port kept");
+        Assert.That(seen[1].Header("X-Seen"), Is.EqualTo($"127.0.0.1:{port}"), "no address: the source stays as it was");
+        Assert.That((seen[2].Header("X-Seen"), seen[2].Header("X-Forwarded-For")), Is.EqualTo(($"127.0.0.1:{port}", "127.0.0.1")),
+            "the next request on the connection starts from the connection's address");
+        Assert.That(await all.NextAsync(), Does.Contain($"]: 192.0.2.7:{port} [").And.Contain("GET /a "));
+        Assert.That(await all.NextAsync(), Does.Contain($"]: 127.0.0.1:{port} [").And.Contain("GET /b "));
         HaproxyCheck.AssertAccepts(config.Replace("BIND", "127.0.0.1:8080"));
     }
 }

@@ -114,6 +114,11 @@ internal sealed class CompiledRequestAction
             case HttpRequestActionKind.SetLogLevel:
                 ctx.LogLevel = _logLevel;
                 return true;
+            case HttpRequestActionKind.SetSrc:
+                // 4.2 "set-src": no address leaves the source as it was.
+                ctx.ResetScratch();
+                if (_expr!.TryEvaluate(ctx, out var src) && Samples.SampleText.TryAsIp(ctx, src, out var address)) ctx.SetSource(address);
+                return true;
             case HttpRequestActionKind.SetVar when _expr is not null:
                 // 4.2 "set-var": no sample leaves the variable as it was.
                 ctx.ResetScratch();
