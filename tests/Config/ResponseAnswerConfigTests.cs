@@ -1,5 +1,7 @@
+using System.Text.Json;
 using NUnit.Framework;
 using Proxy.Shared.Config;
+using Proxy.Shared.Control;
 using static Proxy.Tests.Config.ConfigTestHelper;
 
 namespace Proxy.Tests.Config;
@@ -38,6 +40,24 @@ public class ResponseAnswerConfigTests
             Is.EqualTo((HttpRequestActionKind.Return, 404, "text/html", true)));
         Assert.That((r[1].Answer!.Kind, r[1].Answer!.Status, r[1].Answer!.TargetFormat is not null), Is.EqualTo((HttpRequestActionKind.Redirect, 308, true)));
         Assert.That((r[2].Variable!.Kind, r[2].Variable!.LogLevel), Is.EqualTo((HttpRequestActionKind.SetLogLevel, 4)));
+    }
+
+    [Test]
+    public void TheActions_TravelToTheWorkers()
+    {
+        var config = ParseValid(Http(
+            "    http-request set-src hdr(x-real-ip)",
+            "    http-request set-log-level err",
+            "    http-response redirect location /x code 303 if { status 404 }"));
+        var init = new WorkerInit(0, 1, [0], config, [new ListenerRef("web", "127.0.0.1:8080")], "/board", 3, [], RunsHealthChecks: false, DownServers: []);
+        var back = JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(init, ControlJsonContext.Default.WorkerInit),
+            ControlJsonContext.Default.WorkerInit)!.Config.Frontends[0].Http;
+
+        Assert.That((back.RequestActions[0].Kind, back.RequestActions[0].Expr is not null), Is.EqualTo((HttpRequestActionKind.SetSrc, true)));
+        Assert.That((back.RequestActions[1].Kind, back.RequestActions[1].LogLevel), Is.EqualTo((HttpRequestActionKind.SetLogLevel, 3)));
+        var answer = back.ResponseActions[0].Answer!;
+        Assert.That((answer.Kind, answer.Status, answer.Target, back.ResponseActions[0].Condition is not null),
+            Is.EqualTo((HttpRequestActionKind.Redirect, 303, "/x", true)));
     }
 
     // HAProxy 2.6: "response only supports redirect type 'location'".
