@@ -102,7 +102,10 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
     }
 
     /// <summary>`errorfile CODE FILE`: the file is a complete HTTP response, read now (an error if it cannot be).</summary>
-    public void ParseErrorFile(ProxyDraft proxy, ConfigLine line)
+    public void ParseErrorFile(ProxyDraft proxy, ConfigLine line) => ParseErrorFile(proxy.ErrorFiles, line);
+
+    /// <summary>`errorfile CODE FILE` into <paramref name="pages"/>: a proxy's, or an `http-errors` section's.</summary>
+    private void ParseErrorFile(Dictionary<int, byte[]> pages, ConfigLine line)
     {
         var w = line.Words;
         if (!LineChecks.Exactly(diag, line, 2, "errorfile CODE FILE")) return;
@@ -119,7 +122,7 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             diag.Error(line.Number, $"'errorfile {code}': {ConfigDiagnostics.Quote(w[2])} must hold a complete HTTP response starting with 'HTTP/'");
             return;
         }
-        proxy.ErrorFiles[code] = content;
+        pages[code] = content;
     }
 
     /// <summary>

@@ -65,6 +65,7 @@ public class ResponseAnswerConfigTests
     [TestCase("    http-response return status 200 string x", "test.cfg:8: 'http-response return': a payload ('string' or 'file') needs a 'content-type'")]
     [TestCase("    http-request set-log-level loud", "test.cfg:8: 'http-request set-log-level': unknown level 'loud'")]
     [TestCase("    http-response set-log-level", "test.cfg:8: 'http-response set-log-level': expected 'http-response set-log-level LEVEL [if|unless COND]'")]
+    [TestCase("    errorfiles nowhere", "test.cfg:8: 'errorfiles': no 'http-errors' section named 'nowhere' above this line")]
     [TestCase("    http-request set-src", "test.cfg:8: 'http-request set-src': missing expression, expected 'http-request set-src EXPR [if|unless COND]'")]
     [TestCase("    http-request set-src hdr(x) extra", "test.cfg:8: 'http-request set-src': unexpected 'extra'")]
     [TestCase("    http-request set-src srcx", "test.cfg:8: 'http-request set-src': unknown fetch method 'srcx'")]
@@ -73,5 +74,16 @@ public class ResponseAnswerConfigTests
         var errors = ParseErrors(Http(line));
         Assert.That(errors, Has.Count.EqualTo(1), string.Join("\n", errors));
         Assert.That(errors[0], Does.StartWith(expected));
+    }
+
+    [Test]
+    public void HttpErrors_OnlyErrorfileLines_AndErrorfilesCodesAreChecked()
+    {
+        var errors = ParseErrors(Lines("http-errors site", "    errorfile 404 /dev/null", "    errorloc 404 /x", "http-errors site",
+            "defaults", "    mode http", "    timeout connect 5s", "    timeout client 30s", "    timeout server 30s",
+            "frontend web", "    bind 127.0.0.1:8080", "    errorfiles site 999", "    default_backend app", "backend app", "    server s1 127.0.0.1:9001"));
+        Assert.That(errors, Has.Some.StartWith("test.cfg:3: 'errorloc': unknown keyword in an 'http-errors' section"));
+        Assert.That(errors, Has.Some.StartWith("test.cfg:4: 'http-errors': a section named 'site' already exists"));
+        Assert.That(errors, Has.Some.StartWith("test.cfg:12: 'errorfiles': status code '999' cannot be customized"));
     }
 }

@@ -179,4 +179,42 @@ public class ResponseAnswerAndLogLevelTests
         Assert.That(await all.NextAsync(), Does.Contain($"]: 127.0.0.1:{port} [").And.Contain("GET /b "));
         HaproxyCheck.AssertAccepts(config.Replace("BIND", "127.0.0.1:8080"));
     }
+
+    [Test]
+    public async Task HttpErrorsSections_AreImportedByErrorfiles_InTheOrderOfTheLines()
+    {
+        string dir = Directory.CreateTempSubdirectory("proxy-http-errors-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "403.http"), "HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 9\r\n\r\nsite-403\n");
+            File.WriteAllText(Path.Combine(dir, "503.http"), "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 9\r\n\r\nsite-503\n");
+            File.WriteAllText(Path.Combine(dir, "own503.http"), "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 8\r\n\r\nown-503\n");
+            string config = $$"""
+                http-errors site
+                    errorfile 403 {{dir}}/403.http
+                    errorfile 503 {{dir}}/503.http
+                defaults
+                    mode http
+                    timeout connect 1s
+                    timeout client 10s
+                    timeout server 10s
+                frontend fe
+                    bind BIND
+                    errorfiles site
+                    errorfile 503 {{dir}}/own503.http
+                    http-request deny if { path /no }
+                    http-request deny deny_status 503 if { path /busy }
+
+                """;
+            await using var proxy = StartFromText(config);
+
+            Assert.That((await GetAsync(proxy, "/no")).BodyText, Is.EqualTo("site-403\n"));
+            Assert.That((await GetAsync(proxy, "/busy")).BodyText, Is.EqualTo("own-503\n"), "the errorfile line after errorfiles wins");
+            HaproxyCheck.AssertAccepts(config.Replace("BIND", "127.0.0.1:8080"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
