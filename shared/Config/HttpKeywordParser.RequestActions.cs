@@ -85,6 +85,8 @@ internal sealed partial class HttpKeywordParser
         int status = 200;
         string? contentType = null;
         byte[]? body = null;
+        byte[]? whole = null;                       // errorfile: a whole response
+        Dictionary<int, byte[]>? section = null;    // errorfiles: the section's page for the status
         for (int i = 2; i < end; i++)
         {
             string arg = i + 1 < end ? w[i + 1] : "";
@@ -116,10 +118,37 @@ internal sealed partial class HttpKeywordParser
                     body = content;
                     i++;
                     break;
+                case "errorfile" when arg.Length > 0:
+                    // 4.2 "http-request return": the file is a whole HTTP response, as for the `errorfile` keyword.
+                    if (!TryReadFile(line, arg, what, out var response)) return null;
+                    if (!response.AsSpan().StartsWith("HTTP/"u8))
+                    {
+                        diag.Error(line.Number, $"'{what} errorfile': {ConfigDiagnostics.Quote(arg)} must hold a complete HTTP response starting with 'HTTP/'");
+                        return null;
+                    }
+                    whole = response;
+                    i++;
+                    break;
+                case "errorfiles" when arg.Length > 0:
+                    if (!HttpErrors.TryGetValue(arg, out section))
+                    {
+                        diag.Error(line.Number, $"'{what} errorfiles': no 'http-errors' section named {ConfigDiagnostics.Quote(arg)} above this line");
+                        return null;
+                    }
+                    i++;
+                    break;
+                case "default-errorfiles":
+                    break;   // the status's page: what a return without payload sends anyway
                 default:
-                    diag.Error(line.Number, $"'{what}': unexpected {ConfigDiagnostics.Quote(w[i])}, expected '{what} [status CODE] [content-type TYPE] [string TEXT | file PATH] [if|unless COND]'");
+                    diag.Error(line.Number, $"'{what}': unexpected {ConfigDiagnostics.Quote(w[i])}, expected '{what} [status CODE] [content-type TYPE] [string TEXT | file PATH | errorfile PATH | errorfiles NAME | default-errorfiles] [if|unless COND]'");
                     return null;
             }
+        }
+        if (section is not null) section.TryGetValue(status, out whole);   // none for the status: its default page
+        if ((whole is not null || section is not null) && contentType is not null)
+        {
+            diag.Error(line.Number, $"'{what}': 'content-type' cannot be used with 'errorfile' or 'errorfiles' (the file holds the whole response)");
+            return null;
         }
         if (body is { Length: > 0 } && contentType is null)
         {
@@ -127,7 +156,7 @@ internal sealed partial class HttpKeywordParser
             diag.Error(line.Number, $"'{what}': a payload ('string' or 'file') needs a 'content-type'");
             return null;
         }
-        return new HttpRequestAction(HttpRequestActionKind.Return, status, null, diag.At(line.Number)) { ContentType = contentType, Body = body };
+        return new HttpRequestAction(HttpRequestActionKind.Return, status, null, diag.At(line.Number)) { ContentType = contentType, Body = body, WholeResponse = whole };
     }
 
     /// <summary>

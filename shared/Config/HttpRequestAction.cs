@@ -17,6 +17,8 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
     public string? ContentType { get; init; }
     /// <summary>return: the payload (`string` or the file's bytes, read at parse time); null: the status's built-in page.</summary>
     public byte[]? Body { get; init; }
+    /// <summary>return `errorfile PATH` or `errorfiles NAME`: the whole response, sent as it is; null: none.</summary>
+    public byte[]? WholeResponse { get; init; }
     public RedirectKind Redirect { get; init; }
     /// <summary>redirect: the location, prefix or scheme.</summary>
     public string? Target { get; init; }

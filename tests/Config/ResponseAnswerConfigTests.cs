@@ -65,6 +65,8 @@ public class ResponseAnswerConfigTests
     [TestCase("    http-response return status 200 string x", "test.cfg:8: 'http-response return': a payload ('string' or 'file') needs a 'content-type'")]
     [TestCase("    http-request set-log-level loud", "test.cfg:8: 'http-request set-log-level': unknown level 'loud'")]
     [TestCase("    http-response set-log-level", "test.cfg:8: 'http-response set-log-level': expected 'http-response set-log-level LEVEL [if|unless COND]'")]
+    [TestCase("    http-request return errorfiles nowhere", "test.cfg:8: 'http-request return errorfiles': no 'http-errors' section named 'nowhere' above this line")]
+    [TestCase("    http-request return content-type text/plain errorfile /dev/null", "test.cfg:8: 'http-request return errorfile': '/dev/null' must hold a complete HTTP response")]
     [TestCase("    errorfiles nowhere", "test.cfg:8: 'errorfiles': no 'http-errors' section named 'nowhere' above this line")]
     [TestCase("    http-request set-src", "test.cfg:8: 'http-request set-src': missing expression, expected 'http-request set-src EXPR [if|unless COND]'")]
     [TestCase("    http-request set-src hdr(x) extra", "test.cfg:8: 'http-request set-src': unexpected 'extra'")]

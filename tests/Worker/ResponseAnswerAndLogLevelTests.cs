@@ -204,12 +204,17 @@ public class ResponseAnswerAndLogLevelTests
                     errorfile 503 {{dir}}/own503.http
                     http-request deny if { path /no }
                     http-request deny deny_status 503 if { path /busy }
+                    http-request return status 403 errorfiles site if { path /page }
+                    http-request return errorfile {{dir}}/own503.http if { path /file }
 
                 """;
             await using var proxy = StartFromText(config);
 
             Assert.That((await GetAsync(proxy, "/no")).BodyText, Is.EqualTo("site-403\n"));
             Assert.That((await GetAsync(proxy, "/busy")).BodyText, Is.EqualTo("own-503\n"), "the errorfile line after errorfiles wins");
+            Assert.That((await GetAsync(proxy, "/page")).BodyText, Is.EqualTo("site-403\n"), "return ... errorfiles: the section's page for the status");
+            var file = await GetAsync(proxy, "/file");
+            Assert.That((file.Status, file.BodyText), Is.EqualTo((503, "own-503\n")), "return ... errorfile: the whole response as written");
             HaproxyCheck.AssertAccepts(config.Replace("BIND", "127.0.0.1:8080"));
         }
         finally

@@ -45,6 +45,9 @@ internal sealed class CompiledRequestAction
         if (action.Sticky?.ValueExpr is { } gptExpr) _expr = new Samples.CompiledSampleExpr(gptExpr);
         switch (action.Kind)
         {
+            case HttpRequestActionKind.Return when action.WholeResponse is { } whole:
+                Response = whole;   // `errorfile` / `errorfiles` (4.2 "http-request return"): sent as it is
+                break;
             case HttpRequestActionKind.Return when action.Body is not null || !HttpErrorResponses.HasPage(action.Status):
                 // RFC 9110 8.6, 15.3.5, 15.4.5: a 204 or 304 has no content and no Content-Length.
                 bool noContent = action.Status is 204 or 304;
