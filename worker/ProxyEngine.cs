@@ -148,7 +148,6 @@ public sealed partial class ProxyEngine : IAsyncDisposable
             foreach (var target in fe.Config.Logs)
             {
                 var sink = new TrafficLogSink(target);
-                if (!sink.Accepts) continue;
                 if (sinks.TryGetValue(sink.Key, out var shared)) sink = shared;
                 else sinks.Add(sink.Key, sink);
                 if (!mine.Contains(sink)) mine.Add(sink);

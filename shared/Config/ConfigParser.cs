@@ -12,7 +12,7 @@ namespace Proxy.Shared.Config;
 /// </summary>
 internal sealed class ConfigParser
 {
-    private enum Section { None, Global, Proxy, Skipped, Peers, Resolvers, UserList }
+    private enum Section { None, Global, Proxy, Skipped, Peers, Resolvers, UserList, HttpErrors }
 
     private readonly ConfigDiagnostics _diag;
     private readonly GlobalSectionParser _global;
@@ -26,6 +26,7 @@ internal sealed class ConfigParser
 
     private Section _section = Section.None;
     private ProxyDraft? _proxy;
+    private Dictionary<int, byte[]>? _httpErrors;   // the `http-errors` section being read
 
     public ConfigParser(ConfigDiagnostics diag, HostResolver resolver)
     {
@@ -109,6 +110,9 @@ internal sealed class ConfigParser
                     break;
                 case Section.UserList:
                     break;                     // read before the proxies (UserListParser)
+                case Section.HttpErrors:
+                    _proxyParser.Http.ParseHttpErrorsLine(_httpErrors!, line);
+                    break;
             }
         }
     }
@@ -129,7 +133,7 @@ internal sealed class ConfigParser
         DefaultPath.Reset();
     }
 
-    private static bool IsSectionKeyword(string word) => word is "global" or "defaults" or "frontend" or "backend" or "listen" or "resolvers" or "userlist" or "peers" or "mailers";
+    private static bool IsSectionKeyword(string word) => word is "global" or "defaults" or "frontend" or "backend" or "listen" or "resolvers" or "userlist" or "peers" or "mailers" or "http-errors";
 
     private static ProxyDraft NewDefaults(string name, SourceLocation location) =>
         new() { Name = name, Capabilities = ProxyCapabilities.Defaults, Location = location };
@@ -171,6 +175,10 @@ internal sealed class ConfigParser
                 // 3.6 "Mailers": the section is read (its `mailer` and `timeout mail` lines are not used): no mail is sent.
                 _diag.Warning(line.Number, "'mailers' has no effect here: no mail is sent (email alerts are not implemented; server state changes are only logged)");
                 _section = Section.Skipped;
+                return;
+            case "http-errors":
+                _httpErrors = _proxyParser.Http.StartHttpErrors(line);
+                _section = _httpErrors is null ? Section.Skipped : Section.HttpErrors;
                 return;
             default:
                 _diag.Error(line.Number, $"'{keyword}' sections are not supported yet");

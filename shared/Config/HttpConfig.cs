@@ -62,8 +62,10 @@ public sealed record HttpResponseAction(bool Deny, int Status, string? Reason, C
 {
     /// <summary>`http-response allow` (4.2): the proxy's remaining http-response actions are skipped.</summary>
     public bool Allow { get; init; }
-    /// <summary>`http-response set-var|set-var-fmt|unset-var`: the same action as http-request's; null for the others.</summary>
+    /// <summary>`http-response set-var|set-var-fmt|unset-var|set-log-level`: the same action as http-request's; null for the others.</summary>
     public HttpRequestAction? Variable { get; init; }
+    /// <summary>`http-response return|redirect` (4.2): the response sent in place of the server's; null for the others.</summary>
+    public HttpRequestAction? Answer { get; init; }
 }
 
 /// <summary>`http-request|http-response set-header|add-header|del-header NAME [VALUE] [if|unless COND]`.</summary>

@@ -30,6 +30,8 @@ internal sealed partial class HttpKeywordParser
             "use-service" => ParseUseService(line, condAt, what),
             "redirect" => ParseRedirect(line, condAt, what),
             "auth" => ParseAuth(line, condAt, what),
+            "set-log-level" => ParseSetLogLevel(line, condAt, what),
+            "set-src" => ParseSetSrc(line, condAt, what),
             "set-path" or "set-pathq" or "set-query" or "set-uri" or "set-method" => ParseSetStartLine(line, condAt, action),
             _ when IsStickAction(action) => ParseStickAction(proxy, line, condAt, what),
             _ => ParseVariableAction(line, condAt, action),
@@ -83,6 +85,8 @@ internal sealed partial class HttpKeywordParser
         int status = 200;
         string? contentType = null;
         byte[]? body = null;
+        byte[]? whole = null;                       // errorfile: a whole response
+        Dictionary<int, byte[]>? section = null;    // errorfiles: the section's page for the status
         for (int i = 2; i < end; i++)
         {
             string arg = i + 1 < end ? w[i + 1] : "";
@@ -114,10 +118,37 @@ internal sealed partial class HttpKeywordParser
                     body = content;
                     i++;
                     break;
+                case "errorfile" when arg.Length > 0:
+                    // 4.2 "http-request return": the file is a whole HTTP response, as for the `errorfile` keyword.
+                    if (!TryReadFile(line, arg, what, out var response)) return null;
+                    if (!response.AsSpan().StartsWith("HTTP/"u8))
+                    {
+                        diag.Error(line.Number, $"'{what} errorfile': {ConfigDiagnostics.Quote(arg)} must hold a complete HTTP response starting with 'HTTP/'");
+                        return null;
+                    }
+                    whole = response;
+                    i++;
+                    break;
+                case "errorfiles" when arg.Length > 0:
+                    if (!HttpErrors.TryGetValue(arg, out section))
+                    {
+                        diag.Error(line.Number, $"'{what} errorfiles': no 'http-errors' section named {ConfigDiagnostics.Quote(arg)} above this line");
+                        return null;
+                    }
+                    i++;
+                    break;
+                case "default-errorfiles":
+                    break;   // the status's page: what a return without payload sends anyway
                 default:
-                    diag.Error(line.Number, $"'{what}': unexpected {ConfigDiagnostics.Quote(w[i])}, expected '{what} [status CODE] [content-type TYPE] [string TEXT | file PATH] [if|unless COND]'");
+                    diag.Error(line.Number, $"'{what}': unexpected {ConfigDiagnostics.Quote(w[i])}, expected '{what} [status CODE] [content-type TYPE] [string TEXT | file PATH | errorfile PATH | errorfiles NAME | default-errorfiles] [if|unless COND]'");
                     return null;
             }
+        }
+        if (section is not null) section.TryGetValue(status, out whole);   // none for the status: its default page
+        if ((whole is not null || section is not null) && contentType is not null)
+        {
+            diag.Error(line.Number, $"'{what}': 'content-type' cannot be used with 'errorfile' or 'errorfiles' (the file holds the whole response)");
+            return null;
         }
         if (body is { Length: > 0 } && contentType is null)
         {
@@ -125,7 +156,7 @@ internal sealed partial class HttpKeywordParser
             diag.Error(line.Number, $"'{what}': a payload ('string' or 'file') needs a 'content-type'");
             return null;
         }
-        return new HttpRequestAction(HttpRequestActionKind.Return, status, null, diag.At(line.Number)) { ContentType = contentType, Body = body };
+        return new HttpRequestAction(HttpRequestActionKind.Return, status, null, diag.At(line.Number)) { ContentType = contentType, Body = body, WholeResponse = whole };
     }
 
     /// <summary>
@@ -233,6 +264,47 @@ internal sealed partial class HttpKeywordParser
             return null;
         }
         return new HttpRequestAction(HttpRequestActionKind.Auth, 401, null, diag.At(line.Number)) { Realm = end == 4 ? w[3] : null };
+    }
+
+    /// <summary>
+    /// `set-src EXPR` (4.2 "http-request set-src"): the request's source address becomes the expression's (an address,
+    /// or a string holding one), the port kept; without one the source stays as it was.
+    /// </summary>
+    private HttpRequestAction? ParseSetSrc(ConfigLine line, int end, string what)
+    {
+        var w = line.Words;
+        if (end != 3)
+        {
+            diag.Error(line.Number, end < 3 ? $"'{what}': missing expression, expected '{what} EXPR [if|unless COND]'"
+                : $"'{what}': unexpected {ConfigDiagnostics.Quote(w[3])}");
+            return null;
+        }
+        if (acls.Samples.ParseWhole(w[2], out var error) is not { } expr)
+        {
+            diag.Error(line.Number, $"'{what}': {error}");
+            return null;
+        }
+        return new HttpRequestAction(HttpRequestActionKind.SetSrc, 0, null, diag.At(line.Number)) { Expr = expr };
+    }
+
+    private static readonly string[] LogLevels = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", "silent"];
+
+    /// <summary>
+    /// `set-log-level LEVEL` (4.2 "http-request set-log-level"): the request's log line is sent at LEVEL, one of the
+    /// syslog levels, or not at all with `silent`.
+    /// </summary>
+    private HttpRequestAction? ParseSetLogLevel(ConfigLine line, int end, string what)
+    {
+        var w = line.Words;
+        int level = end == 3 ? Array.IndexOf(LogLevels, w[2]) : -1;
+        if (level < 0)
+        {
+            diag.Error(line.Number, end == 3
+                ? $"'{what}': unknown level {ConfigDiagnostics.Quote(w[2])} (expected {string.Join(", ", LogLevels)})"
+                : $"'{what}': expected '{what} LEVEL [if|unless COND]'");
+            return null;
+        }
+        return new HttpRequestAction(HttpRequestActionKind.SetLogLevel, 0, null, diag.At(line.Number)) { LogLevel = level };
     }
 
     /// <summary>
@@ -345,6 +417,20 @@ internal sealed partial class HttpKeywordParser
         if (w[1] == "deny")
         {
             if (ParseDeny(line, end, what) is { } deny) action = new HttpResponseAction(true, end > 2 ? deny.Status : 502, null, null, deny.Location);
+        }
+        else if (w[1] is "return" or "redirect")
+        {
+            // 4.2 "http-response return|redirect": the server's response is dropped and this one sent instead; a
+            // redirect in a response may only be 'location' (HAProxy's own check, http_parse_redirect_rule).
+            var answer = w[1] == "return" ? ParseReturn(line, end, what) : ParseRedirect(line, end, what);
+            if (answer is { Kind: HttpRequestActionKind.Redirect, Redirect: not RedirectKind.Location })
+                diag.Error(line.Number, $"'{what}': a response only supports the redirect type 'location'");
+            else if (answer is not null)
+                action = new HttpResponseAction(false, answer.Status, null, null, answer.Location) { Answer = answer };
+        }
+        else if (w[1] == "set-log-level")
+        {
+            if (ParseSetLogLevel(line, end, what) is { } level) action = new HttpResponseAction(false, 0, null, null, level.Location) { Variable = level };
         }
         else if (w[1] == "allow")
         {

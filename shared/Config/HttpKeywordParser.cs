@@ -102,7 +102,10 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
     }
 
     /// <summary>`errorfile CODE FILE`: the file is a complete HTTP response, read now (an error if it cannot be).</summary>
-    public void ParseErrorFile(ProxyDraft proxy, ConfigLine line)
+    public void ParseErrorFile(ProxyDraft proxy, ConfigLine line) => ParseErrorFile(proxy.ErrorFiles, line);
+
+    /// <summary>`errorfile CODE FILE` into <paramref name="pages"/>: a proxy's, or an `http-errors` section's.</summary>
+    private void ParseErrorFile(Dictionary<int, byte[]> pages, ConfigLine line)
     {
         var w = line.Words;
         if (!LineChecks.Exactly(diag, line, 2, "errorfile CODE FILE")) return;
@@ -119,7 +122,7 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             diag.Error(line.Number, $"'errorfile {code}': {ConfigDiagnostics.Quote(w[2])} must hold a complete HTTP response starting with 'HTTP/'");
             return;
         }
-        proxy.ErrorFiles[code] = content;
+        pages[code] = content;
     }
 
     /// <summary>
@@ -165,10 +168,10 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             case "deny" or "return" or "redirect" or "use-service" or "set-path" or "set-pathq" or "set-query" or "set-uri" or "set-method" or "auth" when keyword == "http-request":
                 ParseRequestAction(proxy, line);
                 return;
-            case "tarpit" or "silent-drop" or "allow" when keyword == "http-request":
+            case "tarpit" or "silent-drop" or "allow" or "set-log-level" or "set-src" when keyword == "http-request":
                 ParseRequestAction(proxy, line);
                 return;
-            case "deny" or "set-status" or "allow" when keyword == "http-response":
+            case "deny" or "set-status" or "allow" or "return" or "redirect" or "set-log-level" when keyword == "http-response":
                 ParseResponseAction(proxy, line);
                 return;
             case var v when keyword == "http-response" && (v.StartsWith("set-var(", StringComparison.Ordinal)
@@ -184,8 +187,8 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
                 return;
             default:
                 diag.Error(line.Number, keyword == "http-request"
-                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, return, redirect, auth, set-var, set-var-fmt, unset-var, set-path, set-pathq, set-query, set-uri, set-method and use-service prometheus-exporter)"
-                    : $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, set-status, set-var, set-var-fmt and unset-var)");
+                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, return, redirect, auth, set-log-level, set-src, set-var, set-var-fmt, unset-var, set-path, set-pathq, set-query, set-uri, set-method and use-service prometheus-exporter)"
+                    : $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, return, redirect, set-status, set-log-level, set-var, set-var-fmt and unset-var)");
                 return;
         }
         if (w.Count < 3)

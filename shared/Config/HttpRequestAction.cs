@@ -1,7 +1,7 @@
 namespace Proxy.Shared.Config;
 
 /// <summary>The final `http-request` actions: the proxy answers the request itself and nothing reaches a server.</summary>
-public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction, Tarpit, SilentDrop, Auth, Allow, SetPathQ }
+public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction, Tarpit, SilentDrop, Auth, Allow, SetPathQ, SetLogLevel, SetSrc }
 
 /// <summary>`http-request redirect location|prefix|scheme` (4.4 "redirect").</summary>
 public enum RedirectKind { Location, Prefix, Scheme }
@@ -17,6 +17,8 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
     public string? ContentType { get; init; }
     /// <summary>return: the payload (`string` or the file's bytes, read at parse time); null: the status's built-in page.</summary>
     public byte[]? Body { get; init; }
+    /// <summary>return `errorfile PATH` or `errorfiles NAME`: the whole response, sent as it is; null: none.</summary>
+    public byte[]? WholeResponse { get; init; }
     public RedirectKind Redirect { get; init; }
     /// <summary>redirect: the location, prefix or scheme.</summary>
     public string? Target { get; init; }
@@ -32,7 +34,7 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
     public LogFormatConfig? TargetFormat { get; init; }
     /// <summary>set-var / unset-var: the variable (`txn.name`...).</summary>
     public string? Variable { get; init; }
-    /// <summary>set-var: the expression whose value the variable takes.</summary>
+    /// <summary>set-var: the expression whose value the variable takes; set-src: the new source address.</summary>
     public SampleExpr? Expr { get; init; }
     /// <summary>set-var-fmt, set-path, set-query, set-uri, set-method: the new value, a log-format string.</summary>
     public LogFormatConfig? ValueFormat { get; init; }
@@ -41,6 +43,10 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
     public TrackScConfig? Track { get; init; }
     /// <summary>sc-inc-gpc0|sc-inc-gpc1|sc-inc-gpc|sc-set-gpt0.</summary>
     public StickActionConfig? Sticky { get; init; }
+
+    /// <summary>set-log-level: the syslog severity of the request's log line, 0 (emerg) to 7 (debug); <see cref="SilentLogLevel"/>: no line.</summary>
+    public int LogLevel { get; init; }
+    public const int SilentLogLevel = 8;
 
     /// <summary>auth: `realm REALM`; null: the name of the proxy whose rule it is (HAProxy's px->id).</summary>
     public string? Realm { get; init; }

@@ -10,7 +10,7 @@ internal static class KnownKeywords
     /// <summary>Section keywords other than global, defaults, frontend, backend, listen.</summary>
     public static readonly HashSet<string> UnsupportedSections =
     [
-        "program", "http-errors", "ring", "cache", "fcgi-app",
+        "program", "ring", "cache", "fcgi-app",
         "crt-store", "traces", "log-forward", "acme", "namespace_list",
     ];
 
@@ -33,7 +33,7 @@ internal static class KnownKeywords
     /// <summary>Proxy keywords (configuration.txt section 4.1 table).</summary>
     public static readonly HashSet<string> UnsupportedProxy =
     [
-        "http-after-response", "tcp-response", "capture", "errorfiles",
+        "http-after-response", "tcp-response", "capture",
         "rate-limit", "hash-key", "log-format",
         "log-format-sd", "error-log-format", "log-steps", "unique-id-format", "unique-id-header",
         "bind-process",

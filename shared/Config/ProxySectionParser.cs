@@ -36,6 +36,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["http-request"] = D | F | B,  // defaults: named ones only, as acl
         ["http-response"] = D | F | B,
         ["errorfile"] = D | F | B,
+        ["errorfiles"] = D | F | B,
         ["redirect"] = F | B,           // 4.4: not in defaults
         ["monitor-uri"] = D | F,
         ["monitor"] = F,
@@ -110,7 +111,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
 
     private ProxyExtrasParser Extras => _extras ??= new ProxyExtrasParser(diag, _servers);
 
-    private HttpKeywordParser Http => _http ??= new HttpKeywordParser(diag, _acls, bufSize);
+    internal HttpKeywordParser Http => _http ??= new HttpKeywordParser(diag, _acls, bufSize);
     private LogFormatKeywordParser? _logFormats;
     private TcpContentParser? _tcpContent;
     private TcpContentParser TcpContent => _tcpContent ??= new TcpContentParser(diag, _acls, () => Http);
@@ -248,6 +249,10 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 break;
             case "errorloc" or "errorloc302" or "errorloc303":
                 Http.ParseErrorLoc(proxy, line);
+                if (proxy.Capabilities != ProxyCapabilities.Defaults) proxy.FirstHttpOnlyKeyword ??= (n, keyword);
+                break;
+            case "errorfiles":
+                Http.ParseErrorFiles(proxy, line);
                 if (proxy.Capabilities != ProxyCapabilities.Defaults) proxy.FirstHttpOnlyKeyword ??= (n, keyword);
                 break;
             case "errorfile":

@@ -180,7 +180,7 @@ public class TrafficLogFormatTests
     public void Sink_Level_DecidesWhetherInfoTrafficGoesThere(string? level, bool accepts)
     {
         using var sink = new TrafficLogSink(new LogTarget("127.0.0.1:514", "local0", level, "rfc3164"));
-        Assert.That(sink.Accepts, Is.EqualTo(accepts));
+        Assert.That(sink.Accepts(), Is.EqualTo(accepts));
     }
 
     [Test]

@@ -243,9 +243,20 @@ internal sealed partial class HttpSession
         var facts = Samples;
         facts.Response = _resp;
         facts.Captures.CaptureResponse(_resp);
-        // `http-response deny|set-status` (4.2): the backend's, then the frontend's; a deny replaces the response.
-        int denied = be.Http.RunResponseActions(facts);
-        if (denied == 0) denied = fe.Http.RunResponseActions(facts);
+        // `http-response deny|set-status|return|redirect` (4.2): the backend's, then the frontend's; a deny, return or
+        // redirect replaces the response.
+        int denied = be.Http.RunResponseActions(facts, out var answer);
+        if (denied == 0) denied = fe.Http.RunResponseActions(facts, out answer);
+        if (answer is not null)
+        {
+            // The server's response goes no further: its connection closes (4.2 "http-response redirect"), and the
+            // answer is logged LH as HAProxy's http_reply_message and http_apply_redirect_rule do on a response.
+            srv.Counters.CountResponse(status);
+            _server.Drop();
+            SetLogCause('L', 'H');
+            await AnswerLocallyAsync(answer, log: false).ConfigureAwait(false);
+            return ResponseOutcome.Close;
+        }
         if (denied != 0)
         {
             SetLogCause('P', 'H');

@@ -36,12 +36,13 @@ internal sealed partial class HttpSession : ProxySession
     private byte[] _out = [];                // composed heads (tune.bufsize plus room for added fields), rented per request
     private readonly int _outSize;
     private IPEndPoint? _clientEndPoint;
-    private IPAddress? _clientIp;
     private byte[] _xffLine = [];            // "X-Forwarded-For: ADDR\r\n", built for the header name last used
     private byte[]? _xffHeader;
+    private IPAddress? _xffAddress;
     private byte[] _extraLines = [];         // forwardfor's line, originalto's, then unique-id-header's, when the frontend sets one
     private byte[] _originalToLine = [];     // "X-Original-To: ADDR\r\n", built for the header name last used
     private byte[]? _originalToHeader;
+    private IPAddress? _originalToAddress;
     private int _requests;
 
     private readonly HttpServerConnection _server;   // the request's server connection, or the idle one kept for the next
@@ -101,7 +102,6 @@ internal sealed partial class HttpSession : ProxySession
         try
         {
             _clientEndPoint = ClientEndPoint;
-            _clientIp = _clientEndPoint?.Address;
             Samples.Client = _clientEndPoint;
             Samples.Local = FrontendEndPoint;
             Samples.Backends = _engine.Backends;
@@ -402,13 +402,17 @@ internal sealed partial class HttpSession : ProxySession
         if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
         if (ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork) return default;
         if (http.OriginalToExcept is { } except && except.Contains(ip)) return default;
-        return AddressLine(header, ip, ref _originalToLine, ref _originalToHeader);
+        return AddressLine(header, ip, ref _originalToLine, ref _originalToHeader, ref _originalToAddress);
     }
 
-    /// <summary>"NAME: ADDR\r\n", kept in <paramref name="line"/> for the connection (built again only for another header name).</summary>
-    private static ReadOnlySpan<byte> AddressLine(byte[] header, System.Net.IPAddress ip, ref byte[] line, ref byte[]? lineHeader)
+    /// <summary>
+    /// "NAME: ADDR\r\n", kept in <paramref name="line"/> for the connection (built again only for another header name,
+    /// or another address: `http-request set-src`).
+    /// </summary>
+    private static ReadOnlySpan<byte> AddressLine(byte[] header, System.Net.IPAddress ip, ref byte[] line, ref byte[]? lineHeader,
+        ref System.Net.IPAddress? lineAddress)
     {
-        if (!ReferenceEquals(header, lineHeader))
+        if (!ReferenceEquals(header, lineHeader) || !ip.Equals(lineAddress))
         {
             Span<byte> text = stackalloc byte[64];
             if (!ip.TryFormat(text, out int written)) return default;
@@ -417,6 +421,7 @@ internal sealed partial class HttpSession : ProxySession
             if (n < 0) return default;
             line = built;
             lineHeader = header;
+            lineAddress = ip;
         }
         return line;
     }
@@ -426,11 +431,11 @@ internal sealed partial class HttpSession : ProxySession
     {
         // 4.2 "option forwardfor": the backend's setting (its header name) takes precedence over the frontend's.
         var http = be.Http.ForwardForHeader is not null ? be.Http : fe.Http;
-        if (http.ForwardForHeader is not { } header || _clientIp is not { } ip) return default;
+        if (http.ForwardForHeader is not { } header || Samples.Client?.Address is not { } ip) return default;
         if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
         if (http.ForwardForExcept is { } except && except.Contains(ip)) return default;
         if (http.ForwardForIfNone && _req.TryGetHeader(header, out _)) return default;   // 4.2 "if-none"
-        return AddressLine(header, ip, ref _xffLine, ref _xffHeader);
+        return AddressLine(header, ip, ref _xffLine, ref _xffHeader, ref _xffAddress);
     }
 
     /// <summary>
@@ -439,7 +444,8 @@ internal sealed partial class HttpSession : ProxySession
     /// dreq counted), LR for return and redirect.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask AnswerLocallyAsync(CompiledRequestAction action)
+    /// <param name="log">false for an `http-response return|redirect`, whose exchange logs the request itself</param>
+    private async ValueTask AnswerLocallyAsync(CompiledRequestAction action, bool log = true)
     {
         switch (action.Kind)
         {
@@ -487,7 +493,7 @@ internal sealed partial class HttpSession : ProxySession
                 else await SendErrorAsync(action.Status, _out.AsMemory(0, length)).ConfigureAwait(false);
                 break;
         }
-        WriteLog();
+        if (log) WriteLog();
     }
 
     /// <summary>
@@ -550,7 +556,7 @@ internal sealed partial class HttpSession : ProxySession
 
     private void SetLogCause(char cause, char phase) => _tx.SetCause(cause, phase);
 
-    private void WriteLog() => _tx.WriteLog(_req, _clientEndPoint, _engine.ActiveConnections);
+    private void WriteLog() => _tx.WriteLog(_req, Samples.Client, _engine.ActiveConnections);   // set-src's address when it ran
 
     private void SetPhase(int phase)
     {

@@ -138,7 +138,10 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
     /// <summary>Queues the request's httplog line when the frontend logs traffic (a full queue drops it, counted).</summary>
     public void WriteLog(HttpHead request, IPEndPoint? client, int activeConnections)
     {
-        if (fe.TrafficLog is not { } log || log.TryBegin() is not { } r) return;
+        // `set-log-level silent` (4.2): no line for this request.
+        int level = owner.Samples.LogLevel;
+        if (level == HttpRequestAction.SilentLogLevel || fe.TrafficLog is not { } log || log.TryBegin() is not { } r) return;
+        r.Level = level;
         long now = Environment.TickCount64;
         var be = Backend;
         var srv = Server ?? Connector.Server;

@@ -203,9 +203,11 @@ internal sealed class ServerConnector(ProxySession owner)
         var op = SocketOperationPool.Rent();
         try
         {
+            // The request's source (`http-request set-src` when it ran), as HAProxy's make_proxy_line takes the stream's.
+            var source = owner.Samples.Client ?? owner.ClientEndPoint;
             int length = pp.SendV2
-                ? ProxyHeaderWriter.WriteV2(buffer, owner.ClientEndPoint, owner.FrontendEndPoint, local: false, pp.V2Options, owner.ProxyAuthority)
-                : ProxyHeaderWriter.WriteV1(buffer, owner.ClientEndPoint, owner.FrontendEndPoint);
+                ? ProxyHeaderWriter.WriteV2(buffer, source, owner.FrontendEndPoint, local: false, pp.V2Options, owner.ProxyAuthority)
+                : ProxyHeaderWriter.WriteV1(buffer, source, owner.FrontendEndPoint);
             var data = buffer.AsMemory(0, length);
             while (!data.IsEmpty)
             {

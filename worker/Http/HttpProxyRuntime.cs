@@ -54,7 +54,8 @@ internal sealed class HttpProxyRuntime
         {
             var a = settings.ResponseActions[i];
             ResponseActions[i] = (a.Deny, a.Status, Encoding.ASCII.GetBytes($"HTTP/1.1 {a.Status} {a.Reason ?? CompiledRequestAction.Reason(a.Status)}"),
-                a.Condition is null ? null : new CompiledCondition(a.Condition), a.Allow, a.Variable is null ? null : new CompiledRequestAction(a.Variable));
+                a.Condition is null ? null : new CompiledCondition(a.Condition), a.Allow,
+                (a.Variable ?? a.Answer) is { } action ? new CompiledRequestAction(action, proxyName, settings.ErrorFiles) : null);
         }
         ErrorFiles = settings.ErrorFiles;
         MonitorUri = settings.MonitorUri is { } monitor ? Encoding.UTF8.GetBytes(monitor) : null;
@@ -77,24 +78,31 @@ internal sealed class HttpProxyRuntime
     public CompiledHeaderRule[] RequestRules { get; }
     public CompiledHeaderRule[] ResponseRules { get; }
     /// <summary>
-    /// `http-response deny|set-status|allow|set-var|unset-var`, in order: deny or not, the status, set-status's new
-    /// status line, the condition, allow, the variable action.
+    /// `http-response deny|set-status|allow|set-var|unset-var|return|redirect`, in order: deny or not, the status,
+    /// set-status's new status line, the condition, allow, the variable action or the return|redirect answer.
     /// </summary>
-    public (bool Deny, int Status, byte[] StatusLine, CompiledCondition? Condition, bool Allow, CompiledRequestAction? Variable)[] ResponseActions { get; }
+    public (bool Deny, int Status, byte[] StatusLine, CompiledCondition? Condition, bool Allow, CompiledRequestAction? Action)[] ResponseActions { get; }
 
     /// <summary>
-    /// Runs `http-response deny|set-status` (4.2): returns the status of the first deny whose condition holds (the
-    /// response is then replaced), else 0, after recording the last set-status in <paramref name="ctx"/>.
+    /// Runs `http-response deny|set-status|return|redirect` (4.2): returns the status of the first deny, return or
+    /// redirect whose condition holds (the response is then replaced: by the status's page for a deny, by
+    /// <paramref name="answer"/> for the others), else 0, after recording the last set-status in <paramref name="ctx"/>.
     /// </summary>
-    public int RunResponseActions(Samples.SampleContext ctx)
+    public int RunResponseActions(Samples.SampleContext ctx, out CompiledRequestAction? answer)
     {
-        foreach (var (deny, status, line, condition, allow, variable) in ResponseActions)
+        answer = null;
+        foreach (var (deny, status, line, condition, allow, action) in ResponseActions)
         {
             if (condition is not null && !condition.Evaluate(ctx)) continue;
             if (allow) return 0;
-            if (variable is not null)
+            if (action is { IsFinal: true })
             {
-                variable.ExecuteVariable(ctx);
+                answer = action;
+                return action.Status;
+            }
+            if (action is not null)
+            {
+                action.ExecuteVariable(ctx);
                 continue;
             }
             if (deny) return status;

@@ -23,6 +23,7 @@ internal sealed class CompiledRequestAction
     private readonly Logging.CompiledLogFormat? _valueFormat;
     private readonly Tables.CompiledTrack? _track;
     private readonly StickActionConfig? _sticky;
+    private readonly int _logLevel;
 
     /// <summary>What an action that fails to rewrite the request answers (HAProxy's strict-mode: 500).</summary>
     public static CompiledRequestAction RewriteFailed { get; } = new(new HttpRequestAction(HttpRequestActionKind.Deny, 500, null, new SourceLocation("", 0)));
@@ -40,9 +41,13 @@ internal sealed class CompiledRequestAction
         if (action.ValueFormat is { } format) _valueFormat = new Logging.CompiledLogFormat(format);
         if (action.Track is { } track) _track = new Tables.CompiledTrack(track);
         _sticky = action.Sticky;
+        _logLevel = action.LogLevel;
         if (action.Sticky?.ValueExpr is { } gptExpr) _expr = new Samples.CompiledSampleExpr(gptExpr);
         switch (action.Kind)
         {
+            case HttpRequestActionKind.Return when action.WholeResponse is { } whole:
+                Response = whole;   // `errorfile` / `errorfiles` (4.2 "http-request return"): sent as it is
+                break;
             case HttpRequestActionKind.Return when action.Body is not null || !HttpErrorResponses.HasPage(action.Status):
                 // RFC 9110 8.6, 15.3.5, 15.4.5: a 204 or 304 has no content and no Content-Length.
                 bool noContent = action.Status is 204 or 304;
@@ -95,7 +100,7 @@ internal sealed class CompiledRequestAction
     /// <summary>`tcp-request content` and `http-response` set-var|set-var-fmt|unset-var (TcpContentRuntime.cs, HttpProxyRuntime): the same actions.</summary>
     internal void ExecuteVariable(Samples.SampleContext ctx) => Execute(ctx);
 
-    /// <summary>set-var, set-var-fmt, unset-var, set-method, set-path, set-query, set-uri; false when a rewrite failed.</summary>
+    /// <summary>set-var, set-var-fmt, unset-var, set-log-level, set-method, set-path, set-query, set-uri; false when a rewrite failed.</summary>
     private bool Execute(Samples.SampleContext ctx)
     {
         switch (Kind)
@@ -108,6 +113,14 @@ internal sealed class CompiledRequestAction
                 return true;
             case HttpRequestActionKind.StickAction:
                 RunStickAction(ctx);
+                return true;
+            case HttpRequestActionKind.SetLogLevel:
+                ctx.LogLevel = _logLevel;
+                return true;
+            case HttpRequestActionKind.SetSrc:
+                // 4.2 "set-src": no address leaves the source as it was.
+                ctx.ResetScratch();
+                if (_expr!.TryEvaluate(ctx, out var src) && Samples.SampleText.TryAsIp(ctx, src, out var address)) ctx.SetSource(address);
                 return true;
             case HttpRequestActionKind.SetVar when _expr is not null:
                 // 4.2 "set-var": no sample leaves the variable as it was.

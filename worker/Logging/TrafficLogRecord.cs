@@ -18,6 +18,8 @@ internal sealed class TrafficLogRecord
     internal long Position;          // ring position this entry was claimed at
 
     public TrafficLogFormat Format;
+    /// <summary>`set-log-level` (4.2): the line's syslog severity, 0..7; -1: info, as every traffic line.</summary>
+    public int Level = -1;
     public string Frontend = "";
     /// <summary>The client connection is TLS: `%ft` prints the frontend's name with a '~' (8.2.3).</summary>
     public bool Tls;

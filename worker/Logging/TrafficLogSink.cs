@@ -30,6 +30,8 @@ internal sealed class TrafficLogSink : IDisposable
     private Socket? _socket;
     private long _nextConnectMs;
     private long _failed;
+    private readonly int _level;       // `LEVEL`: the least important severity sent
+    private readonly int _minLevel;    // `MINLEVEL`
 
     public TrafficLogSink(LogTarget config)
     {
@@ -39,11 +41,10 @@ internal sealed class TrafficLogSink : IDisposable
         MaxLength = config.MaxLength ?? DefaultMaxLength;
         Facility = Math.Max(0, Array.IndexOf(Facilities, config.Facility));
         // `LEVEL` is the least important level sent: info traffic goes only where it is info or debug.
-        int level = config.Level is null ? 7 : Array.IndexOf(Levels, config.Level);
-        Accepts = level >= Info;
+        _level = config.Level is null ? 7 : Array.IndexOf(Levels, config.Level);
         // `MINLEVEL` raises less important messages to it (only debug is below info).
-        int min = config.MinLevel is null ? 0 : Array.IndexOf(Levels, config.MinLevel);
-        Severity = Math.Max(Info, min);
+        _minLevel = config.MinLevel is null ? 0 : Array.IndexOf(Levels, config.MinLevel);
+        Severity = Math.Max(Info, _minLevel);
         switch (config.Target)
         {
             case "stdout":
@@ -70,8 +71,11 @@ internal sealed class TrafficLogSink : IDisposable
     public int Facility { get; }
     /// <summary>The syslog severity sent: info, or `MINLEVEL` when that is less important.</summary>
     public int Severity { get; }
-    /// <summary>Whether the line's `LEVEL` lets info messages through.</summary>
-    public bool Accepts { get; }
+    /// <summary>Whether the line's `LEVEL` lets messages of <paramref name="level"/> (`set-log-level`; -1: info) through.</summary>
+    public bool Accepts(int level = -1) => (level < 0 ? Info : level) <= _level;
+
+    /// <summary>The syslog severity sent for <paramref name="level"/> (-1: info), raised to `MINLEVEL`.</summary>
+    public int SeverityOf(int level) => level < 0 ? Severity : Math.Max(level, _minLevel);
     /// <summary>Whether lines end with a newline (a stream or a file), rather than being one datagram each.</summary>
     public bool IsStream => _stream is not null || _file is not null;
     /// <summary>Lines that could not be sent (target down or full).</summary>

@@ -84,6 +84,7 @@ internal sealed class TrafficLogger : IDisposable
             {
                 Write(record);
                 record.ConnectionError = null;
+                record.Level = -1;
                 _ring.Release(record);
                 continue;
             }
@@ -109,7 +110,9 @@ internal sealed class TrafficLogger : IDisposable
         var message = _message.AsSpan(0, length);
         foreach (var sink in record.Sinks)
         {
-            int n = Frame(sink, message, _line, _hostname, record.TagPid ?? _tagPid, DateTimeOffset.Now);
+            // A target's `LEVEL` lets through what is at least that important (4.2 "log").
+            if (!sink.Accepts(record.Level)) continue;
+            int n = Frame(sink, message, _line, _hostname, record.TagPid ?? _tagPid, DateTimeOffset.Now, record.Level);
             sink.Send(_line.AsSpan(0, n));
         }
     }
@@ -120,11 +123,12 @@ internal sealed class TrafficLogger : IDisposable
     /// local is rfc3164 without it.
     /// </summary>
     internal static int Frame(TrafficLogSink sink, ReadOnlySpan<byte> message, Span<byte> dest, ReadOnlySpan<byte> hostname,
-        ReadOnlySpan<byte> tagPid, DateTimeOffset now)
+        ReadOnlySpan<byte> tagPid, DateTimeOffset now, int level = -1)
     {
         int max = Math.Min(sink.MaxLength, dest.Length - 1);
         var w = new LogLineWriter(dest[..max]);
-        int pri = sink.Facility * 8 + sink.Severity;
+        int severity = sink.SeverityOf(level);
+        int pri = sink.Facility * 8 + severity;
         switch (sink.Format)
         {
             case "rfc3164":
@@ -163,12 +167,12 @@ internal sealed class TrafficLogger : IDisposable
                 break;
             case "short":
                 w.Append('<');
-                w.Append(sink.Severity);
+                w.Append(severity);
                 w.Append('>');
                 break;
             case "timed":
                 w.Append('<');
-                w.Append(sink.Severity);
+                w.Append(severity);
                 w.Append('>');
                 TrafficLogFormatter.AppendIsoDate(ref w, now);
                 w.Append(' ');

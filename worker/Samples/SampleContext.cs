@@ -27,7 +27,41 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
 
     public HttpHead? Request { get; set; }
     public HttpHead? Response { get; set; }
-    public IPEndPoint? Client { get; set; }
+    /// <summary>
+    /// The client's address as fetches (`src`, `src_port`), `%ci`, stick-table keys, the log line and `option
+    /// forwardfor` see it: the connection's, or for the rest of this request the one `http-request set-src` gave.
+    /// </summary>
+    public IPEndPoint? Client
+    {
+        get => _source ?? _client;
+        set
+        {
+            _client = value;
+            _source = null;
+        }
+    }
+
+    private IPEndPoint? _client;
+    private IPEndPoint? _source;
+    private IPEndPoint? _lastSource;   // the last set-src address of this session, reused while it repeats
+
+    /// <summary>
+    /// `http-request set-src` (4.2): <paramref name="address"/> (4 or 16 bytes) with the connection's port, until the
+    /// next request. A client sending the same address on each request (the usual X-Forwarded-For) costs one object
+    /// per session, not one per request.
+    /// </summary>
+    public void SetSource(ReadOnlySpan<byte> address)
+    {
+        int port = _client?.Port ?? 0;
+        Span<byte> last = stackalloc byte[16];
+        if (_lastSource is not { } previous || previous.Port != port || !previous.Address.TryWriteBytes(last, out int n)
+            || !last[..n].SequenceEqual(address))
+        {
+            previous = new IPEndPoint(new IPAddress(address), port);
+            _lastSource = previous;
+        }
+        _source = previous;
+    }
     public IPEndPoint? Local { get; set; }
     /// <summary>The client connection's TLS (`bind ... ssl`); null on a plain connection (the `ssl_fc*` fetches).</summary>
     public System.Net.Security.SslStream? Tls
@@ -110,9 +144,17 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
         PayloadFinal = final;
     }
 
+    /// <summary>
+    /// `set-log-level` (4.2): the syslog severity of this request's log line, 0..7, HttpRequestAction.SilentLogLevel
+    /// for none; -1: the default (info).
+    /// </summary>
+    public int LogLevel = -1;
+
     /// <summary>A new request on the connection: its variables are forgotten.</summary>
     public void BeginTransaction()
     {
+        LogLevel = -1;
+        _source = null;
         Tracker?.BeginRequest(Environment.TickCount64);
         _transactionVariables?.Clear();
         Captures.Clear();
