@@ -48,14 +48,13 @@ public sealed partial class ControlCommands
                 return Reply(await supervisor.SetServerAsync(target, null, null, checkPort: port));
             case "health":
                 // HAProxy forces the health state now; the next check result applies again (its checker keeps running).
-                if (value is "up" or "down")
+                // `stopping` is NOLB, the state `http-check disable-on-404` gives (no new load-balanced traffic).
+                if (value is "up" or "down" or "stopping")
                 {
-                    await supervisor.ForceHealthAsync(target, value == "up");
+                    await supervisor.ForceHealthAsync(target, value == "stopping" ? "nolb" : value);
                     return "";
                 }
-                return value == "stopping"
-                    ? "'set server <srv> health stopping' is not supported by this proxy yet (no stopping state; use 'state drain').\n"
-                    : "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n";
+                return "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n";
             case "agent":
                 if (!configured.CheckSettings.Agent.Enabled) return "agent checks are not enabled on this server.\n";
                 if (value is not ("up" or "down")) return "'set server <srv> agent' expects 'up' or 'down'.\n";

@@ -139,6 +139,7 @@ public sealed class Supervisor : IAsyncDisposable
         var init = new WorkerInit(slot, generation, _cpuPlan[slot], Config, refs, _board.Path, boardSlot.Index,
             Servers.For(Config), RunsHealthChecks: slot == 0, DownServers: DownServers())
         {
+            NolbServers = NolbServers(),
             Workers = _cpuPlan.Length,
             CountsPath = countsPath,
             CompressionRate = _compressionRate is { } rate && rate.Generation == generation ? rate.BytesPerSecond : null,
@@ -172,6 +173,7 @@ public sealed class Supervisor : IAsyncDisposable
     /// `inter`, not once per worker; a respawned or reloaded worker starts from this state.
     /// </summary>
     private readonly Dictionary<string, bool> _health = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _nolb = new(StringComparer.Ordinal);   // `http-check disable-on-404`: UP but stopping
 
     private string[] DownServers()
     {
@@ -184,14 +186,22 @@ public sealed class Supervisor : IAsyncDisposable
         }
     }
 
+    private string[] NolbServers()
+    {
+        lock (_gate)
+            return [.. _nolb];
+    }
+
     private void OnHealth(WorkerProcess from, string line)
     {
-        if (line.Split(' ') is not [_, var backend, var server, "up" or "down"] || from.Slot != 0) return;
+        if (line.Split(' ') is not [_, var backend, var server, var state] || state is not ("up" or "down" or "nolb") || from.Slot != 0) return;
         List<WorkerProcess> others;
         lock (_gate)
         {
             if (from.Generation != _generation) return; // a draining generation's checks are not authoritative
-            _health[$"{backend}/{server}"] = line.EndsWith(" up", StringComparison.Ordinal);
+            _health[$"{backend}/{server}"] = state != "down";
+            if (state == "nolb") _nolb.Add($"{backend}/{server}");
+            else _nolb.Remove($"{backend}/{server}");
             others = _workers.FindAll(w => w != from && w.Generation == _generation && w.State is WorkerState.Running or WorkerState.Starting);
         }
         foreach (var w in others) _ = w.SendAsync(line);
@@ -460,12 +470,18 @@ public sealed class Supervisor : IAsyncDisposable
         if (checker is not null) await checker.SendAsync($"{WorkerMessages.CheckControl} {target[..slash]} {target[(slash + 1)..]} {action}");
     }
 
-    public async Task ForceHealthAsync(string target, bool up)
+    /// <summary>`set server BE/SRV health up|stopping|down`: <paramref name="state"/> is the `health` message's up, nolb or down.</summary>
+    public async Task ForceHealthAsync(string target, string state)
     {
         int slash = target.IndexOf('/');
-        lock (_gate) _health[target] = up;
-        await BroadcastAsync($"{WorkerMessages.Health} {target[..slash]} {target[(slash + 1)..]} {(up ? "up" : "down")}");
-        Log.Info($"server {target}: health forced {(up ? "up" : "down")}");
+        lock (_gate)
+        {
+            _health[target] = state != "down";
+            if (state == "nolb") _nolb.Add(target);
+            else _nolb.Remove(target);
+        }
+        await BroadcastAsync($"{WorkerMessages.Health} {target[..slash]} {target[(slash + 1)..]} {state}");
+        Log.Info($"server {target}: health forced {state}");
     }
 
     // Runtime API settings other than servers' (`set maxconn`), by what they set, for the generation they were made in:

@@ -68,6 +68,7 @@ public sealed partial class ProxyEngine : IAsyncDisposable
         _globalConnections = new SharedCount(counts, row, SharedCountIndex.Global, _globalMaxConn);
         for (int i = 0; i < _backends.Length; i++)
             _backends[i] = new BackendRuntime(config.Backends[i], counts, row, SharedCountIndex.FirstServer(config, i));
+        LinkTrackers();
 
         _frontends = new FrontendRuntime[config.Frontends.Count];
         for (int i = 0; i < _frontends.Length; i++)
@@ -172,6 +173,22 @@ public sealed partial class ProxyEngine : IAsyncDisposable
     /// <summary>This worker's share of the global compression limits and its compression rates (worker/Compression).</summary>
     internal Compression.CompressionLimits Compression { get; }
     internal IReadOnlyList<BackendRuntime> Backends => _backends;
+
+    // `track [BE/]SRV` (5.2): each tracked server tells its trackers of every state change (ServerRuntime.SetUp).
+    private void LinkTrackers()
+    {
+        foreach (var be in _backends)
+            foreach (var s in be.Servers)
+            {
+                if (s.Config.CheckSettings.Track is not { } track) continue;
+                int slash = track.IndexOf('/');
+                var owner = slash < 0 ? be : FindBackend(track[..slash]);
+                string name = track[(slash + 1)..];
+                if (owner is null) continue;
+                foreach (var target in owner.Servers)
+                    if (target.Name == name) target.Trackers.Add(s);
+            }
+    }
     /// <summary>Set once accepting stops (drain): HTTP sessions then close after the response in progress.</summary>
     internal bool IsStopping => Volatile.Read(ref _stopped) != 0;
 
@@ -238,6 +255,9 @@ public sealed partial class ProxyEngine : IAsyncDisposable
     /// <summary>Called when a health check of this engine changes a server's state: (backend, server, up).</summary>
     public Action<string, string, bool>? HealthChanged { get; set; }
 
+    /// <summary>Called when `http-check disable-on-404` moves an UP server into or out of NOLB: (backend, server, stopping).</summary>
+    public Action<string, string, bool>? StoppingChanged { get; set; }
+
     /// <summary>
     /// In a worker that does not run the checks: `error-limit` consecutive passive errors of a server were seen here
     /// (backend, server, last event); the worker forwards them to the checking worker, which applies `on-error`.
@@ -266,7 +286,10 @@ public sealed partial class ProxyEngine : IAsyncDisposable
                         : (srv, last) => PassiveErrorLimit?.Invoke(srv.Backend.Name, srv.Name, last);
                 }
                 if (!RunsHealthChecks || !s.Config.Check || s.Config.Disabled) continue;
-                var checker = new HealthChecker(s, Log, HealthChanged, _config.Global.Pp2NeverSendLocal, _config.Global.SpreadChecks);
+                var checker = new HealthChecker(s, Log, HealthChanged, _config.Global.Pp2NeverSendLocal, _config.Global.SpreadChecks)
+                {
+                    StoppingChanged = StoppingChanged,
+                };
                 s.Checker = checker;
                 _tasks.Add(Task.Run(() => checker.RunAsync(_checksStop.Token)));
             }

@@ -58,9 +58,17 @@ public sealed class WorkerHost
             int slash = key.IndexOf('/');
             if (slash > 0) ServerHealth.Apply(engine, key[..slash], key[(slash + 1)..], up: false, restored: true);
         }
+        foreach (var key in init.NolbServers)
+        {
+            int slash = key.IndexOf('/');
+            if (slash > 0) ServerHealth.Apply(engine, key[..slash], key[(slash + 1)..], "nolb");
+        }
         engine.RunsHealthChecks = init.RunsHealthChecks;
         engine.HealthChanged = (backend, server, up) => _ = WorkerChannel.SendLineAsync(
             channel, $"{WorkerMessages.Health} {backend} {server} {(up ? "up" : "down")}", CancellationToken.None);
+        // `http-check disable-on-404`: NOLB and back go the same way ("up" leaves NOLB, "down" leaves it too).
+        engine.StoppingChanged = (backend, server, stopping) => _ = WorkerChannel.SendLineAsync(
+            channel, $"{WorkerMessages.Health} {backend} {server} {(stopping ? "nolb" : "up")}", CancellationToken.None);
         // Passive errors seen here go to the checking worker through the supervisor (see ProxyEngine.PassiveErrorLimit).
         engine.PassiveErrorLimit = (backend, server, last) => _ = WorkerChannel.SendLineAsync(
             channel, $"{WorkerMessages.Observe} {backend} {server} {last}", CancellationToken.None);
@@ -181,7 +189,7 @@ public sealed class WorkerHost
             }
             if (message.StartsWith(WorkerMessages.Health + " ", StringComparison.Ordinal)
                 && message.Split(' ') is [_, var backend, var server, var state])
-                ServerHealth.Apply(engine, backend, server, state == "up");
+                ServerHealth.Apply(engine, backend, server, state);
             else if (message.StartsWith(WorkerMessages.Observe + " ", StringComparison.Ordinal)
                 && message.Split(' ') is [_, var obsBackend, var obsServer, var last])
                 ServerHealth.ApplyPassive(engine, obsBackend, obsServer, last);

@@ -17,6 +17,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                 CheckFrontend(p, proxies);
             CheckHttp(p, proxies);
             CheckHealthChecks(p);
+            CheckTracking(p, proxies);
             PersistenceParser.Validate(diag, p);
             WarnMissingTimeouts(p);
         }
@@ -91,6 +92,67 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
         // HAProxy: "... uses tcp-check rules without 'option tcp-check', so the rules are ignored".
         if (p.TcpCheckOption is not { IsScript: true } && p.TcpCheckRules.Count > 0 && p.FirstTcpCheckLine is { } tcpLine)
             diag.Warning(tcpLine, $"'tcp-check' rules have no effect in {Kind(p)} '{p.Name}' without 'option tcp-check'");
+    }
+
+    /// <summary>
+    /// `track [BE/]SRV` (5.2), with HAProxy 2.6's errors (src/server.c srv_apply_track): no `check` beside it, the
+    /// backend and server must exist, the tracked one must check (or agent-check, or track in turn), and no loop.
+    /// </summary>
+    private void CheckTracking(ProxyDraft p, IReadOnlyList<ProxyDraft> proxies)
+    {
+        if (!p.IsBackend) return;
+        foreach (var s in p.Servers)
+        {
+            if (s.CheckSettings.Track is not { } track) continue;
+            string who = $"'server {p.Name}/{s.Name}'";
+            if (s.Check)
+            {
+                diag.Error(s.Location, $"{who}: unable to enable checks and tracking at the same time!");
+                continue;
+            }
+            if (FindTracked(p, track, proxies, out var missing) is not { } target)
+            {
+                diag.Error(s.Location, $"{who}: {missing}");
+                continue;
+            }
+            var (targetProxy, tracked) = target;
+            if (!tracked.Check && !tracked.CheckSettings.Agent.Enabled && tracked.CheckSettings.Track is null)
+            {
+                diag.Error(s.Location, $"{who}: unable to use {targetProxy.Name}/{tracked.Name} for tracking as it does not have any check nor agent enabled.");
+                continue;
+            }
+            // Follow the chain: coming back to this server is a loop (bounded: a chain cannot be longer than all servers).
+            var cur = target;
+            for (int hops = 0; hops <= proxies.Sum(x => x.Servers.Count) && cur.Server.CheckSettings.Track is { } next; hops++)
+            {
+                if (ReferenceEquals(cur.Server, s)) break;
+                if (FindTracked(cur.Proxy, next, proxies, out _) is not { } after) break;
+                cur = after;
+            }
+            if (ReferenceEquals(cur.Server, s))
+                diag.Error(s.Location, $"{who}: unable to track {targetProxy.Name}/{tracked.Name} as it belongs to a tracking chain looping back to {p.Name}/{s.Name}.");
+        }
+    }
+
+    // `[BE/]SRV` as `track` writes it, from a server of backend <paramref name="p"/>; null with HAProxy's message.
+    private static (ProxyDraft Proxy, ServerConfig Server)? FindTracked(ProxyDraft p, string track, IReadOnlyList<ProxyDraft> proxies, out string missing)
+    {
+        int slash = track.IndexOf('/');
+        string backend = slash >= 0 ? track[..slash] : p.Name, server = track[(slash + 1)..];
+        missing = "";
+        var proxy = slash < 0 ? p : proxies.FirstOrDefault(x => x.IsBackend && x.Name == backend);
+        if (proxy is null)
+        {
+            missing = $"unable to find required proxy '{backend}' for tracking.";
+            return null;
+        }
+        var found = proxy.Servers.FirstOrDefault(x => x.Name == server);
+        if (found is null)
+        {
+            missing = $"unable to find required server '{server}' for tracking.";
+            return null;
+        }
+        return (proxy, found);
     }
 
     /// <summary>

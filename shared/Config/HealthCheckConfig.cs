@@ -23,6 +23,12 @@ public sealed record ServerCheckSettings(
     int ErrorLimit,
     OnErrorAction OnError)
 {
+    /// <summary>
+    /// `track [BE/]SRV` (5.2): the server takes the state of that one (which has `check`, `agent-check` or tracks in
+    /// turn) and runs no check itself; as written, the backend defaulting to the server's own (ConfigValidator resolves it).
+    /// </summary>
+    public string? Track { get; init; }
+
     /// <summary>HAProxy's defaults: no fastinter/downinter, no observe, error-limit 10, on-error fail-check.</summary>
     public static ServerCheckSettings Default { get; } = new(null, null, null, null, ObserveMode.None, 10, OnErrorAction.FailCheck);
 
@@ -61,4 +67,10 @@ public sealed record HttpCheckSettings(string Method, string Uri, string Version
 
     /// <summary>`http-check send-state` (4.2): each check request carries HAProxy's X-Haproxy-Server-State header.</summary>
     public bool SendState { get; init; }
+
+    /// <summary>
+    /// `http-check disable-on-404` (4.2): a 404 answer is a conditional pass (L7OKC): an UP server goes to NOLB (no new
+    /// load-balanced traffic, persistent traffic still goes), and a 2xx/3xx brings it back. Takes precedence over `expect`.
+    /// </summary>
+    public bool DisableOn404 { get; init; }
 }

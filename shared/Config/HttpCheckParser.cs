@@ -10,7 +10,7 @@ namespace Proxy.Shared.Config;
 internal sealed class HttpCheckParser(ConfigDiagnostics diag)
 {
     // http-check actions and expect options HAProxy has that are not implemented here.
-    private static readonly HashSet<string> UnsupportedActions = ["connect", "comment", "disable-on-404", "set-var", "set-var-fmt", "unset-var"];
+    private static readonly HashSet<string> UnsupportedActions = ["connect", "comment", "set-var", "set-var-fmt", "unset-var"];
     private static readonly HashSet<string> UnsupportedExpectOptions =
         ["min-recv", "comment", "ok-status", "error-status", "tout-status", "on-success", "on-error", "status-code", "hdr", "fhdr", "custom"];
     private static readonly HashSet<string> UnsupportedSendOptions = ["uri-lf", "body-lf", "comment"];
@@ -68,6 +68,11 @@ internal sealed class HttpCheckParser(ConfigDiagnostics diag)
                 // 4.2 "http-check send-state": each check request carries the X-Haproxy-Server-State header.
                 if (LineChecks.Exactly(diag, line, 0, "http-check send-state", keywordWords: 2))
                     proxy.HttpCheck = proxy.HttpCheck with { SendState = true };
+                return;
+            case "disable-on-404":
+                // 4.2 "http-check disable-on-404": a 404 takes an UP server to NOLB; 2xx/3xx brings it back.
+                if (LineChecks.Exactly(diag, line, 0, "http-check disable-on-404", keywordWords: 2))
+                    proxy.HttpCheck = proxy.HttpCheck with { DisableOn404 = true };
                 return;
         }
         diag.Error(n, UnsupportedActions.Contains(w[1])

@@ -87,7 +87,7 @@ internal static class KnownKeywords
         "pool-low-conn", "pool-max-conn", "pool-purge-delay", "proto",
         "redir",
         "set-proxy-v2-tlv-fmt", "sni", "source", "ssl",
-        "ssl-max-ver", "ssl-min-ver", "ssl-reuse", "stick", "socks4", "tcp-ut", "tfo", "track", "verify", "verifyhost",
+        "ssl-max-ver", "ssl-min-ver", "ssl-reuse", "stick", "socks4", "tcp-ut", "tfo", "verify", "verifyhost",
         "ws", "curves", "sigalgs", "client-sigalgs", "shard", "hash-key", "guid", "strict-maxconn", "no-backup",
         "enabled", "idle-ping",
     ];

@@ -8,7 +8,7 @@ namespace Proxy.Shared.Config;
 internal static class ServerHealthOptions
 {
     public static bool IsOption(string option) => option is "agent-check" or "no-agent-check" or "agent-port" or "agent-inter"
-        or "agent-send" or "agent-addr" or "slowstart" or "on-marked-down" or "on-marked-up";
+        or "agent-send" or "agent-addr" or "slowstart" or "on-marked-down" or "on-marked-up" or "track";
 
     /// <summary>Parses <paramref name="i"/>'s option (and its value, advancing <paramref name="i"/>).</summary>
     public static ServerCheckSettings? Parse(ConfigDiagnostics diag, HostResolver resolver, ConfigLine line, string keyword,
@@ -53,6 +53,9 @@ internal static class ServerHealthOptions
                 }
                 return c with { Agent = agent with { Address = address } };
             }
+            case "track":
+                // 5.2 "track [<backend>/]<server>": checked against the other servers once all sections are read.
+                return c with { Track = value };
             case "slowstart":
                 // A negative or bad time is an error; 0 disables it (HAProxy: "slowstart 0").
                 return LineChecks.TryTime(diag, n, name, value, out var slow) ? c with { SlowStart = slow } : null;

@@ -37,6 +37,9 @@ public sealed record WorkerInit(
 
     /// <summary>Runtime API settings of this generation other than servers' (`maxconn ...` lines), applied in order at start.</summary>
     public string[] RuntimeMessages { get; init; } = [];
+
+    /// <summary>`backend/server` of servers in NOLB (`http-check disable-on-404` saw a 404), known so far.</summary>
+    public string[] NolbServers { get; init; } = [];
 }
 
 /// <summary>The listener behind the descriptor at the same index: its frontend and its bind address key.</summary>

@@ -68,7 +68,7 @@ public class ConfigErrorTests
     [TestCase("backend", "server s 10.0.0.1:80 inter never", "test.cfg:5: 'server inter': expected a time like 5s, got 'never'")]
     [TestCase("backend", "server s 10.0.0.1:80 inter 0", "test.cfg:5: 'server inter': the interval must be above zero")]
     [TestCase("backend", "server s 10.0.0.1:80 rise 0", "test.cfg:5: 'server rise': expected an integer between 1")]
-    [TestCase("backend", "server s 10.0.0.1:80 track t", "test.cfg:5: 'server': option 'track' is not supported yet")]
+    [TestCase("backend", "server s 10.0.0.1:80 tfo", "test.cfg:5: 'server': option 'tfo' is not supported yet")]
     [TestCase("backend", "server s 10.0.0.1:80 turbo", "test.cfg:5: 'server': unknown option 'turbo'")]
     [TestCase("backend", "default-server weight -1", "test.cfg:5: 'default-server weight': expected an integer between 0 and 256, got '-1'")]
     [TestCase("listen", "maxconn x", "test.cfg:3: 'maxconn': expected an integer")]

@@ -124,7 +124,6 @@ public class HealthCheckConfigTests
     [TestCase("    option httpchk GET /a HTTP/1.1 extra", "test.cfg:5: 'option httpchk': unexpected 'extra', expected 'option httpchk [METHOD] [URI] [VERSION]'")]
     [TestCase("    option httpchk G(T /", "test.cfg:5: 'option httpchk': invalid method 'G(T'")]
     [TestCase("    http-check", "test.cfg:5: 'http-check': missing argument, expected 'http-check send|expect ...'")]
-    [TestCase("    http-check disable-on-404", "test.cfg:5: 'http-check disable-on-404' is not supported yet")]
     [TestCase("    http-check fly", "test.cfg:5: 'http-check': unknown action 'fly' (expected send or expect)")]
     [TestCase("    http-check send meth", "test.cfg:5: 'http-check send': option 'meth' needs a value")]
     [TestCase("    http-check send hdr Host", "test.cfg:5: 'http-check send': option 'hdr' needs a name and a value")]

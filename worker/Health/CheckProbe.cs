@@ -125,6 +125,8 @@ internal sealed class CheckProbe : IHealthProbe
             || !int.TryParse(statusLine.AsSpan(9, 3), out int code) || code < 100 || (statusLine.Length > 12 && statusLine[12] != ' '))
             return new CheckOutcome(CheckStatusCode.L7Rsp, 0, data.Length == 0 ? "Empty response" : "Invalid HTTP response");
         string reason = statusLine.Length > 13 ? statusLine[13..] : "";
+        // `http-check disable-on-404` has precedence over the expect rules: a 404 conditionally passes (HAProxy's L7OKCD).
+        if (code == 404 && _http!.DisableOn404) return new CheckOutcome(CheckStatusCode.L7Okc, code, reason.Length > 0 ? reason : null);
         var expects = _http!.Expects;
         if (expects.Count == 0)
         {

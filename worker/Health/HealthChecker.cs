@@ -195,7 +195,8 @@ internal sealed class HealthChecker
         long duration = watch.ElapsedMilliseconds;
         lock (_gate)
         {
-            if (outcome.Passed) Succeeded(outcome, duration);
+            if (outcome.Status == CheckStatusCode.L7Okc) ConditionallyPassed(outcome, duration);
+            else if (outcome.Passed) Succeeded(outcome, duration);
             else Failed(outcome, duration);
             _server.CheckStats.Checked(outcome.Status, outcome.Code, duration, _health);
         }
@@ -237,8 +238,37 @@ internal sealed class HealthChecker
         _wake.Release();
     }
 
+    /// <summary>Told when this checker moves the server into or out of NOLB (backend, server, stopping).</summary>
+    internal Action<string, string, bool>? StoppingChanged { get; init; }
+
+    /// <summary>
+    /// HAProxy's CHK_RES_CONDPASS (`http-check disable-on-404` saw a 404, L7OKC): an UP server keeps its health and
+    /// goes to NOLB (check_notify_stopping); "a stopped server will stay stopped even if it replies 404s" (4.2).
+    /// </summary>
+    private void ConditionallyPassed(CheckOutcome outcome, long duration)
+    {
+        if (!_server.IsUp) return;
+        if (_health < _rise + _fall - 1)
+        {
+            _health = _rise + _fall - 1;
+            LogResult(true, outcome, duration);
+        }
+        if (!_server.SetStopping(true)) return;
+        StoppingChanged?.Invoke(_server.Backend.Name, _server.Name, true);
+        _log.Warn($"Server {_server.Backend.Name}/{_server.Name} is stopping, reason: {CheckStatusCodes.Description(outcome.Status)}, code: {outcome.Code}"
+            + $"{(outcome.Info is null ? "" : $", info: \"{outcome.Info}\"")}, check duration: {duration}ms. "
+            + $"{_server.Backend.ActiveUsable} active and {_server.Backend.BackupUsable} backup servers online. 0 sessions requeued, 0 total in queue.");
+    }
+
     private void Succeeded(CheckOutcome outcome, long duration)
     {
+        // A 2xx/3xx again after a 404: "it will immediately be reinserted into the farm" (4.2 disable-on-404).
+        if (_server.IsUp && _server.SetStopping(false))
+        {
+            StoppingChanged?.Invoke(_server.Backend.Name, _server.Name, false);
+            _log.Warn($"Server {_server.Backend.Name}/{_server.Name} is UP, reason: {CheckStatusCodes.Description(outcome.Status)}, code: {outcome.Code}, "
+                + $"check duration: {duration}ms. {_server.Backend.ActiveUsable} active and {_server.Backend.BackupUsable} backup servers online.");
+        }
         if (_health >= _rise + _fall - 1) return;
         _health++;
         if (_health >= _rise) _health = _rise + _fall - 1;

@@ -12,6 +12,15 @@ internal static class ServerHealth
         return true;
     }
 
+    /// <summary>A relayed `health` message's state: `up`, `down`, or `nolb` (UP, stopping: `http-check disable-on-404`).</summary>
+    public static bool Apply(ProxyEngine engine, string backend, string server, string state)
+    {
+        if (Find(engine, backend, server) is not { } s) return false;
+        s.SetUp(state != "down");
+        s.SetStopping(state == "nolb");
+        return true;
+    }
+
     /// <summary>
     /// `error-limit` passive errors another worker saw (relayed by the supervisor to the checking worker): applies
     /// `on-error` through the server's checker. Returns false when this worker has no such server or checker.

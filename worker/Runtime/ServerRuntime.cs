@@ -127,8 +127,28 @@ internal sealed class ServerRuntime
     /// <summary>False once the health check saw `fall` consecutive failures; true again after `rise` successes.</summary>
     public bool IsUp => _up;
 
-    /// <summary>May receive new traffic: ready (not in drain or maintenance), weight above zero, and up.</summary>
-    public bool IsUsable => _admin == ServerAdminState.Ready && _weight > 0 && _up && _hasAddress;
+    /// <summary>May receive new traffic: ready (not in drain or maintenance), weight above zero, up and not stopping.</summary>
+    public bool IsUsable => _admin == ServerAdminState.Ready && _weight > 0 && _up && !_stopping && _hasAddress;
+
+    /// <summary>
+    /// HAProxy's SRV_ST_STOPPING (NOLB): `http-check disable-on-404` saw a 404 while the server was UP. It takes no new
+    /// load-balanced traffic; persistent traffic still reaches it (BackendPersistence.IsRunning looks at IsUp only).
+    /// </summary>
+    public bool IsStopping => _stopping;
+
+    /// <summary>The servers whose `track` names this one (linked once by the engine; config validation rules out loops).</summary>
+    internal List<ServerRuntime> Trackers { get; } = [];
+    private volatile bool _stopping;
+
+    /// <summary>Enters or leaves NOLB; returns true when it changed. Going DOWN leaves it (HAProxy: STOPPED).</summary>
+    internal bool SetStopping(bool stopping)
+    {
+        if (_stopping == stopping) return false;
+        _stopping = stopping;
+        Backend.Picker.Rebuild();
+        foreach (var t in Trackers) t.SetStopping(stopping);
+        return true;
+    }
 
     /// <summary>`set server ... state`: drain and maint take no new traffic; connections in progress go on.</summary>
     internal void SetAdminState(ServerAdminState state)
@@ -211,6 +231,7 @@ internal sealed class ServerRuntime
     {
         if (_up == up) return false;
         _up = up;
+        if (!up) _stopping = false;
         if (restored) CheckStats.Restored(up);
         else CheckStats.Changed(up);
         // `slowstart` (5.2): "only applies when a server has been previously seen as failed", never at start.
@@ -227,6 +248,8 @@ internal sealed class ServerRuntime
         }
         Backend.Picker.Rebuild(restored);
         if (!restored) Marked?.Invoke(this, up);
+        // `track`: the servers tracking this one take its state (HAProxy's srv_propagate_status), in every worker.
+        foreach (var t in Trackers) t.SetUp(up, restored);
         return true;
     }
 

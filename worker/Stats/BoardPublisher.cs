@@ -117,8 +117,11 @@ internal sealed class BoardPublisher
                 _ when !s.HasAddress => StatStatus.Maint,    // resolution maintenance (ServerRuntime.HasAddress)
                 ServerAdminState.Maint => StatStatus.Maint,
                 ServerAdminState.Drain when s.IsUp => StatStatus.Drain,
+                // `http-check disable-on-404`: HAProxy's stats.c shows a stopping server as "NOLB".
+                _ when s.IsUp && s.IsStopping => StatStatus.Nolb,
                 // HAProxy shows "no check" for a server in service that is not checked (stats.c: SRV_STATS_STATE_NO_CHECK).
-                _ => !s.IsUp ? StatStatus.Down : s.Config.Check ? StatStatus.Up : StatStatus.NoCheck,
+                // A `track`ing server shows its tracked server's check state (stats.c follows sv->track).
+                _ => !s.IsUp ? StatStatus.Down : s.Config.Check || s.Config.CheckSettings.Track is not null ? StatStatus.Up : StatStatus.NoCheck,
             };
             _slot.Set(o, StatField.Status, (long)status);
             _slot.Set(o, StatField.Weight, s.Weight);
