@@ -63,9 +63,11 @@ internal static class Http1HeadParser
             reader.Advance(take);
             if (lf < 0) continue;
 
+            int lineStart = head._lineStart;
             HttpParseStatus status = ProcessLine(head);
             if (status != HttpParseStatus.NeedMoreData)
             {
+                if (status == HttpParseStatus.Error) head.ErrorOffset = lineStart;
                 consumed = examined = reader.Position;
                 return status;
             }
@@ -81,6 +83,7 @@ internal static class Http1HeadParser
     private static HttpParseStatus Fail(HttpHead head, HttpParseError error, SequencePosition at, out SequencePosition consumed, out SequencePosition examined)
     {
         head.Error = error;
+        head.ErrorOffset = head._length;
         consumed = examined = at;
         return HttpParseStatus.Error;
     }
