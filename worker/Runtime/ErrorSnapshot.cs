@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using Proxy.Worker.Http;
 
@@ -17,7 +18,7 @@ internal sealed class ErrorSnapshot
     private ErrorSnapshot(byte[] bytes, int position, IPEndPoint? source, string? otherProxy, string? server)
     {
         UnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        EventId = Interlocked.Increment(ref s_events);
+        EventId = Interlocked.Increment(ref s_events) - 1;   // HAProxy numbers events from #0 (error_snapshot_id++)
         Bytes = bytes;
         Position = position;
         Source = source;
@@ -30,7 +31,7 @@ internal sealed class ErrorSnapshot
 
     public long UnixMs { get; }
     public int EventId { get; }
-    /// <summary>The head's first bytes (at most <see cref="MaxBytes"/>) up to and including the refused line.</summary>
+    /// <summary>The head's first bytes (at most <see cref="MaxBytes"/>) and what followed them in the input buffer.</summary>
     public byte[] Bytes { get; }
     public int Position { get; }
     public IPEndPoint? Source { get; }
@@ -38,11 +39,17 @@ internal sealed class ErrorSnapshot
     public string? OtherProxy { get; }
     public string? Server { get; }
 
-    /// <summary>A copy of <paramref name="head"/>'s bytes and where its parser refused it.</summary>
-    public static ErrorSnapshot Capture(HttpHead head, IPEndPoint? source, string? otherProxy, string? server)
+    /// <summary>
+    /// A copy of <paramref name="head"/>'s bytes, then of the <paramref name="rest"/> received after the refused line (as
+    /// HAProxy copies its whole input buffer), and where the parser refused it.
+    /// </summary>
+    public static ErrorSnapshot Capture(HttpHead head, ReadOnlySequence<byte> rest, IPEndPoint? source, string? otherProxy, string? server)
     {
-        int length = head.Length;
-        var bytes = head.Buffer.AsSpan(0, Math.Min(length, MaxBytes)).ToArray();
-        return new ErrorSnapshot(bytes, Math.Min(head.ErrorOffset, length), source, otherProxy, server);
+        int length = Math.Min(head.Length, MaxBytes);
+        int more = (int)Math.Min(rest.Length, MaxBytes - length);
+        var bytes = new byte[length + more];
+        head.Buffer.AsSpan(0, length).CopyTo(bytes);
+        rest.Slice(0, more).CopyTo(bytes.AsSpan(length));
+        return new ErrorSnapshot(bytes, Math.Min(head.ErrorOffset, head.Length), source, otherProxy, server);
     }
 }
