@@ -78,16 +78,27 @@ public sealed partial class ControlCommands
     }
 
     /// <summary>
-    /// `show errors`: HAProxy keeps a copy of the last invalid request and response of each proxy; the workers here
-    /// count them (ereq, eresp) but keep no copy, so the answer is HAProxy's for no capture.
+    /// `show errors [&lt;iid&gt;|&lt;proxy&gt;] [request|response]`: the workers keep the last invalid request head of each
+    /// frontend and response head of each backend (ErrorSnapshot); ErrorsReport prints the newest of each as HAProxy does.
+    /// As HAProxy's cli_parse_show_errors: a proxy that is neither a name nor a non-zero number is "No such proxy.",
+    /// -1 means all.
     /// </summary>
-    private static Task<string> ShowErrors(string[] words, CliSession session) =>
-        Task.FromResult(string.Create(CultureInfo.InvariantCulture, $"Total events captured on [{DateTime.Now:dd/MMM/yyyy:HH:mm:ss.fff}] : 0\n"));
+    private async Task<string> ShowErrors(string[] words, CliSession session)
+    {
+        var ids = StatsQuery.Ids(supervisor.Board.Snapshot());
+        int iid = -1;
+        if (words.Length > 2)
+        {
+            if (ids.TryGetValue(words[2] + "/FRONTEND", out var fe)) iid = fe.Iid;
+            else if (ids.TryGetValue(words[2] + "/BACKEND", out var be)) iid = be.Iid;
+            else if (!int.TryParse(words[2], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out iid) || iid == 0)
+                return "No such proxy.\n";
+        }
+        string? only = words.Length > 3 && words[3] is "request" or "response" ? words[3] : null;
+        var lines = await supervisor.ShowErrorsAsync();
+        return ErrorsReport.Format(lines, ids, iid, only, supervisor.Config.Global.BufSize, DateTime.Now);
+    }
 
-    /// <summary>
-    /// `show sess`: the sessions live in the workers and the supervisor is not on their path, so it lists none, which is
-    /// HAProxy's answer for no session (its own CLI stream aside). The README says so.
-    /// </summary>
     /// <summary>
     /// `show sess [ID|all]`: every worker's live sessions, one HAProxy line each (ProxySession.Show.cs in the worker);
     /// with an ID, that session's line only.

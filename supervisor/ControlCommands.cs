@@ -55,7 +55,7 @@ public sealed partial class ControlCommands
         new(["show", "cli", "level"], "show cli level", "display the level of the current CLI session", CliLevel.User,
             (_, s) => Task.FromResult(s.Level.ToString().ToLowerInvariant() + "\n")),
         new(["show", "env"], "show env [var]", "dump environment variables known to the process", CliLevel.Operator, ShowEnv),
-        new(["show", "errors"], "show errors [<px>] [request|response]", "report last request and/or response errors for each proxy (none captured here)", CliLevel.Operator, ShowErrors),
+        new(["show", "errors"], "show errors [<px>] [request|response]", "report last request and/or response errors for each proxy", CliLevel.Operator, ShowErrors),
         new(["show", "info"], "show info [json|typed]*", "report information about the running process", CliLevel.User, ShowInfo),
         new(["show", "resolvers"], "show resolvers [id]", "dumps counters from all resolvers section and associated name servers", CliLevel.User, ShowResolvers),
         new(["show", "proc"], "show proc", "list the workers (alias: show workers, status)", CliLevel.User, Status),

@@ -4,7 +4,7 @@ using Proxy.Shared.Control;
 namespace Proxy.Supervisor;
 
 /// <summary>
-/// `show sess` across workers: the supervisor sends `show-sess ID` to each running worker of the current generation
+/// `show sess` (and `show errors`) across workers: the supervisor sends `show-sess ID` (`show-errors ID`) to each running worker of the current generation
 /// and gathers the `sess ID LINE` answers until every one has sent `sess-end ID`, or a short deadline passes (a worker
 /// that does not answer in time is left out rather than holding the command).
 /// </summary>
@@ -26,8 +26,8 @@ public sealed class SessionQueries
         }
     }
 
-    /// <summary>Asks <paramref name="workers"/> for their sessions; their lines, in the order they came.</summary>
-    public async Task<List<string>> AskAsync(IReadOnlyList<WorkerProcess> workers)
+    /// <summary>Asks <paramref name="workers"/> for their sessions (or <paramref name="request"/>); their lines, in the order they came.</summary>
+    public async Task<List<string>> AskAsync(IReadOnlyList<WorkerProcess> workers, string request = WorkerMessages.ShowSess)
     {
         int id = Interlocked.Increment(ref _nextId);
         var query = new Query(workers.Count);
@@ -35,7 +35,7 @@ public sealed class SessionQueries
         _open[id] = query;
         try
         {
-            foreach (var w in workers) await w.SendAsync($"{WorkerMessages.ShowSess} {id}");
+            foreach (var w in workers) await w.SendAsync($"{request} {id}");
             await Task.WhenAny(query.Done.Task, Task.Delay(Deadline));
         }
         finally

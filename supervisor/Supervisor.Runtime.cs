@@ -32,11 +32,14 @@ public sealed partial class Supervisor
     private readonly SessionQueries _sessionQueries = new();
 
     /// <summary>`show sess`: every running worker's live sessions (a draining worker no longer reads its channel).</summary>
-    public Task<List<string>> ShowSessionsAsync()
+    public Task<List<string>> ShowSessionsAsync() => _sessionQueries.AskAsync(RunningWorkers());
+
+    /// <summary>`show errors`: every running worker's captured events (ProxyEngine.DescribeErrors lines).</summary>
+    public Task<List<string>> ShowErrorsAsync() => _sessionQueries.AskAsync(RunningWorkers(), WorkerMessages.ShowErrors);
+
+    private List<WorkerProcess> RunningWorkers()
     {
-        List<WorkerProcess> running;
-        lock (_gate) running = _workers.FindAll(w => w.State == WorkerState.Running);
-        return _sessionQueries.AskAsync(running);
+        lock (_gate) return _workers.FindAll(w => w.State == WorkerState.Running);
     }
 
     /// <summary>Sends <paramref name="line"/> to every worker of the current generation (the runtime API's changes).</summary>

@@ -207,18 +207,20 @@ public sealed class WorkerHost
                 || message.StartsWith(WorkerMessages.RateLimit + " ", StringComparison.Ordinal))
                 ApplyRuntimeSetting(engine, message);
             else if (message.StartsWith(WorkerMessages.ShowSess + " ", StringComparison.Ordinal))
-                _ = ReplySessionsAsync(channel, engine, slot, message[(WorkerMessages.ShowSess.Length + 1)..]);
+                _ = ReplyLinesAsync(channel, engine.DescribeSessions(slot), message[(WorkerMessages.ShowSess.Length + 1)..]);
+            else if (message.StartsWith(WorkerMessages.ShowErrors + " ", StringComparison.Ordinal))
+                _ = ReplyLinesAsync(channel, engine.DescribeErrors(), message[(WorkerMessages.ShowErrors.Length + 1)..]);
             else if (ServerOverride.FromMessage(message) is { } change
                 && ServerOverrides.Apply(engine, change) is { } problem)
                 Log.Warn($"server setting not applied: {problem}");
         }
     }
 
-    /// <summary>`show sess`: this worker's sessions, one `sess ID LINE` each, then `sess-end ID`, sent as one write.</summary>
-    private static async Task ReplySessionsAsync(Socket channel, ProxyEngine engine, int slot, string id)
+    /// <summary>A `show sess` or `show errors` query's answer: one `sess ID LINE` each, then `sess-end ID`, sent as one write.</summary>
+    private static async Task ReplyLinesAsync(Socket channel, List<string> lines, string id)
     {
         var reply = new System.Text.StringBuilder();
-        foreach (var line in engine.DescribeSessions(slot))
+        foreach (var line in lines)
             reply.Append(WorkerMessages.Sess).Append(' ').Append(id).Append(' ').Append(line).Append('\n');
         reply.Append(WorkerMessages.SessEnd).Append(' ').Append(id);
         try

@@ -87,7 +87,9 @@ public static class WorkerMessages
     public const string Frontend = "frontend";
     // `show-sess ID`: the runtime API's `show sess`; the worker answers `sess ID LINE` per session, then `sess-end ID`
     public const string ShowSess = "show-sess";
-    public const string Sess = "sess";                 // worker -> supervisor: one `show sess` line
+    public const string Sess = "sess";                 // worker -> supervisor: one `show sess` (or `show errors`) line
+    // `show-errors ID`: the runtime API's `show errors`; the worker answers like `show-sess` (ProxyEngine.DescribeErrors)
+    public const string ShowErrors = "show-errors";
     // `check-control BACKEND SERVER ACTION`: `enable|disable health|agent`, `set server ... agent up|down` (to the checking worker)
     public const string CheckControl = "check-control";
     // `shutdown-sessions BACKEND SERVER`: `shutdown sessions server` (every worker closes its sessions on the server)

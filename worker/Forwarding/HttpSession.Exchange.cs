@@ -171,6 +171,7 @@ internal sealed partial class HttpSession
                     if (st == HttpParseStatus.Error)
                     {
                         SetLogCause('P', 'H');   // 8.5: PH, invalid response blocked
+                        Volatile.Write(ref be.LastResponseError, ErrorSnapshot.Capture(_resp, conn.Data, ClientEndPoint, fe.Config.Name, srv.Name));
                         return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);   // never forward a bad response
                     }
                 }

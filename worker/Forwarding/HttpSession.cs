@@ -163,6 +163,8 @@ internal sealed partial class HttpSession : ProxySession
             int status = head == HeadResult.TimedOut ? 408 : HttpParseErrors.StatusCode(_req.Error, HttpMessageKind.Request);
             ProxyCounters.Increment(ref fe.Counters.ereq);
             SetLogCause(head == HeadResult.TimedOut ? 'c' : 'P', 'R');   // 8.5: cR request timeout, PR bad request
+            if (head == HeadResult.Invalid)
+                Volatile.Write(ref fe.LastRequestError, ErrorSnapshot.Capture(_req, _client.Data, ClientEndPoint, null, null));   // `show errors`
             if (head == HeadResult.TimedOut || head == HeadResult.Invalid) await SendErrorAsync(status).ConfigureAwait(false);
             // `option dontlognull`: a connection that sent nothing before `timeout http-request` is not logged.
             if (_tx.RequestSeen || !fe.Config.DontLogNull) WriteLog();

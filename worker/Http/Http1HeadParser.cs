@@ -63,9 +63,12 @@ internal static class Http1HeadParser
             reader.Advance(take);
             if (lf < 0) continue;
 
+            int lineStart = head._lineStart;
             HttpParseStatus status = ProcessLine(head);
             if (status != HttpParseStatus.NeedMoreData)
             {
+                // The refused byte where the line's check knows it (a header's name or value), else the line's start.
+                if (status == HttpParseStatus.Error && head.ErrorOffset < lineStart) head.ErrorOffset = lineStart;
                 consumed = examined = reader.Position;
                 return status;
             }
@@ -81,6 +84,7 @@ internal static class Http1HeadParser
     private static HttpParseStatus Fail(HttpHead head, HttpParseError error, SequencePosition at, out SequencePosition consumed, out SequencePosition examined)
     {
         head.Error = error;
+        head.ErrorOffset = head._length;
         consumed = examined = at;
         return HttpParseStatus.Error;
     }
@@ -216,11 +220,19 @@ internal static class Http1HeadParser
         ReadOnlySpan<byte> name = line[..colon];
         int bad = name.IndexOfAnyExcept(HttpChars.Token);
         if (bad >= 0)
+        {
+            head.ErrorOffset = offset + bad;   // `show errors`: "error at position", the refused byte as HAProxy
             return name[bad] is (byte)' ' or (byte)'\t' && HttpChars.IsToken(name[..bad]) && HttpChars.TrimOws(name[bad..]).Length == 0
                 ? HttpParseError.WhitespaceBeforeColon
                 : HttpParseError.InvalidHeaderName;
+        }
         ReadOnlySpan<byte> raw = line[(colon + 1)..];
-        if (raw.IndexOfAny(HttpChars.InvalidValue) >= 0) return HttpParseError.InvalidHeaderValue;
+        int invalid = raw.IndexOfAny(HttpChars.InvalidValue);
+        if (invalid >= 0)
+        {
+            head.ErrorOffset = offset + colon + 1 + invalid;
+            return HttpParseError.InvalidHeaderValue;
+        }
 
         if (head._headerCount == head.MaxHeaders) return HttpParseError.TooManyHeaders;
         int vs = 0, ve = raw.Length;

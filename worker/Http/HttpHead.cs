@@ -56,6 +56,11 @@ public sealed class HttpHead : IDisposable
     public Http1Method RequestMethod { get; private set; }
 
     public HttpParseError Error { get; internal set; }
+    /// <summary>After an error: where in <see cref="Buffer"/>[..<see cref="Length"/>] the parser refused the head (the
+    /// refused byte of a header line, else the start of the refused line, or the end of the bytes when the head grew too large), for `show errors`.</summary>
+    public int ErrorOffset { get; internal set; }
+    /// <summary>How many head bytes <see cref="Buffer"/> holds so far.</summary>
+    public int Length => _length;
     public Http1Method Method { get; internal set; }
     public Http1Version Version { get; internal set; }
     public int StatusCode { get; internal set; }
@@ -130,6 +135,7 @@ public sealed class HttpHead : IDisposable
         Kind = kind;
         RequestMethod = requestMethod;
         _length = _lineStart = _startLineStart = _startLineLength = _headerCount = 0;
+        ErrorOffset = 0;
         _startLineDone = false;
         _methodLength = _targetStart = _targetLength = _reasonStart = _reasonLength = 0;
         _hostCount = 0;

@@ -51,6 +51,9 @@ internal sealed class BackendRuntime
     public long TunnelTimeoutMs { get; }
 
     public BackendConfig Config { get; }
+
+    /// <summary>The last response head refused here (`show errors`), replaced whole on the error path.</summary>
+    public ErrorSnapshot? LastResponseError;
     /// <summary>Server `maxconn` permits and the queue of requests waiting for one (`timeout queue`).</summary>
     public BackendQueue Queue { get; }
     /// <summary>The usable servers and the `balance` algorithm over them (Balancing/ServerPicker.cs).</summary>

@@ -151,6 +151,9 @@ internal sealed class FrontendRuntime
     public byte[]? LogTagPid { get; }
 
     public FrontendConfig Config { get; }
+
+    /// <summary>The last request head refused here (`show errors`), replaced whole on the error path.</summary>
+    public ErrorSnapshot? LastRequestError;
     public BackendRuntime? Backend { get; }
     public ProxyCounters Counters { get; }
     /// <summary>
