@@ -16,8 +16,17 @@ internal static class ServerHealth
     public static bool Apply(ProxyEngine engine, string backend, string server, string state)
     {
         if (Find(engine, backend, server) is not { } s) return false;
-        s.SetUp(state != "down");
-        s.SetStopping(state == "nolb");
+        // Stopping first when entering NOLB: between the two picker rebuilds the server must never look fully usable.
+        if (state == "nolb")
+        {
+            s.SetStopping(true);
+            s.SetUp(true);
+        }
+        else
+        {
+            s.SetUp(state != "down");
+            s.SetStopping(false);
+        }
         return true;
     }
 

@@ -118,15 +118,14 @@ internal sealed class HttpProxyRuntime
 
     /// <summary>
     /// Whether <paramref name="target"/> is the `monitor-uri` (4.2): a URI starting with '/' is compared with the
-    /// request's path (what HTTP/2 clients' absolute URIs leave), any other with the whole target.
+    /// request's path and query (what absolute URIs leave: HAProxy 2.6's http_parse_path() keeps the query, so
+    /// `/health?x=1` is not `/health`), any other with the whole target.
     /// </summary>
     public bool IsMonitorRequest(ReadOnlySpan<byte> target)
     {
         if (MonitorUri is not { } uri) return false;
         if (uri.Length == 0 || uri[0] != '/') return target.SequenceEqual(uri);
-        var path = CompiledRequestAction.PathOf(target);
-        if (path.IndexOf((byte)'?') is int q and >= 0) path = path[..q];
-        return path.SequenceEqual(uri);
+        return CompiledRequestAction.PathOf(target).SequenceEqual(uri) || target.SequenceEqual(uri);
     }
 
     /// <summary>The monitor request's status: 503 when a `monitor fail` condition holds, else 200.</summary>
