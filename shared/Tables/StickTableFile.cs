@@ -19,7 +19,7 @@ public readonly record struct StickRef(int Index, int Serial)
 /// and reloads whose definition is unchanged (<see cref="StickTableLayout.Definition"/>).
 /// Time is <see cref="Environment.TickCount64"/> (CLOCK_MONOTONIC ms, the same in every process of the machine).
 /// </summary>
-public sealed unsafe class StickTableFile : IDisposable
+public sealed unsafe partial class StickTableFile : IDisposable
 {
     private const ulong Magic = 0x31424C544B435453;   // "STCKTBL1"
     private const int Version = 1;
@@ -303,91 +303,6 @@ public sealed unsafe class StickTableFile : IDisposable
 
     /// <summary>Renews the expiry of an entered entry (each tracked use, as HAProxy's stktable_touch).</summary>
     public void Renew(byte* e, long now) => Touch(e, now);
-
-    // ---- data (entry entered) ---------------------------------------------------------------------------------------
-
-    public bool Stores(StickDataType type) => Layout.OffsetOf(type) >= 0;
-
-    /// <summary>Counts <paramref name="n"/> on <paramref name="type"/>: adds to a counter, a rate, or gpc element <paramref name="element"/>.</summary>
-    public void Add(byte* e, StickDataType type, long now, long n, int element = 0)
-    {
-        int off = Layout.OffsetOf(type);
-        if (off < 0) return;
-        var spec = Config.Find(type)!.Value;
-        switch (spec.Shape)
-        {
-            case StickDataShape.Rate: FreqCounter.Add((long*)(e + off), spec.Period, now, n); break;
-            case StickDataShape.Array: if ((uint)element < (uint)spec.Count) ((long*)(e + off))[element] += n; break;
-            case StickDataShape.PerSlot: break;   // conn_cur: AddConnCur
-            default: *(long*)(e + off) += n; break;
-        }
-    }
-
-    /// <summary>The value of <paramref name="type"/> as `show table` and the fetches read it; conn_cur summed over slots.</summary>
-    public long Read(byte* e, StickDataType type, long now, int element = 0)
-    {
-        int off = Layout.OffsetOf(type);
-        if (off < 0) return 0;
-        var spec = Config.Find(type)!.Value;
-        return spec.Shape switch
-        {
-            StickDataShape.Rate => FreqCounter.Read((long*)(e + off), spec.Period, now),
-            StickDataShape.Array => (uint)element < (uint)spec.Count ? ((long*)(e + off))[element] : 0,
-            StickDataShape.PerSlot => ConnCur(e),
-            _ => *(long*)(e + off),
-        };
-    }
-
-    /// <summary>Sets <paramref name="type"/> (gpt0, server_id, a counter; `set table`); conn_cur goes to column 0, the others to 0.</summary>
-    public void Set(byte* e, StickDataType type, long now, long value, int element = 0)
-    {
-        int off = Layout.OffsetOf(type);
-        if (off < 0) return;
-        var spec = Config.Find(type)!.Value;
-        switch (spec.Shape)
-        {
-            case StickDataShape.Rate: FreqCounter.Set((long*)(e + off), spec.Period, now, value); break;
-            case StickDataShape.Array: if ((uint)element < (uint)spec.Count) ((long*)(e + off))[element] = value; break;
-            case StickDataShape.PerSlot:
-                new Span<int>(e + off, Layout.Columns).Clear();
-                *(int*)(e + off) = (int)Math.Clamp(value, 0, int.MaxValue);
-                break;
-            default: *(long*)(e + off) = value; break;
-        }
-    }
-
-    /// <summary>conn_cur of worker slot <paramref name="column"/> moves by <paramref name="delta"/> (never below 0).</summary>
-    public void AddConnCur(byte* e, int column, int delta)
-    {
-        int off = Layout.OffsetOf(StickDataType.ConnCur);
-        if (off < 0 || (uint)column >= (uint)Layout.Columns) return;
-        int* cell = (int*)(e + off) + column;
-        *cell = Math.Max(0, *cell + delta);
-    }
-
-    private int ConnCur(byte* e)
-    {
-        int off = Layout.OffsetOf(StickDataType.ConnCur);
-        if (off < 0) return 0;
-        int sum = 0;
-        for (int c = 0; c < Layout.Columns; c++) sum += ((int*)(e + off))[c];
-        return sum;
-    }
-
-    private void ClearData(byte* e)
-    {
-        int dataStart = EKey + ((Layout.KeyLength + 7) & ~7);
-        int off = Layout.OffsetOf(StickDataType.ConnCur);
-        if (off < 0)
-        {
-            new Span<byte>(e + dataStart, Layout.EntrySize - dataStart).Clear();
-            return;
-        }
-        // conn_cur is what trackers hold: it stays, the rest starts again.
-        int cells = ((Layout.Columns * 4) + 7) & ~7;
-        new Span<byte>(e + dataStart, off - dataStart).Clear();
-        new Span<byte>(e + off + cells, Layout.EntrySize - off - cells).Clear();
-    }
 
     // ---- allocation, eviction, purge --------------------------------------------------------------------------------
 
