@@ -32,6 +32,7 @@ internal sealed partial class HttpKeywordParser
             "auth" => ParseAuth(line, condAt, what),
             "set-log-level" => ParseSetLogLevel(line, condAt, what),
             "set-src" => ParseSetSrc(line, condAt, what),
+            "capture" => ParseCapture(proxy, line, 2, condAt, what, response: false),
             "set-path" or "set-pathq" or "set-query" or "set-uri" or "set-method" => ParseSetStartLine(line, condAt, action),
             _ when IsStickAction(action) => ParseStickAction(proxy, line, condAt, what),
             _ => ParseVariableAction(line, condAt, action),
@@ -431,6 +432,11 @@ internal sealed partial class HttpKeywordParser
         else if (w[1] == "set-log-level")
         {
             if (ParseSetLogLevel(line, end, what) is { } level) action = new HttpResponseAction(false, 0, null, null, level.Location) { Variable = level };
+        }
+        else if (w[1] == "capture")
+        {
+            if (ParseCapture(proxy, line, 2, end, what, response: true) is { } capture)
+                action = new HttpResponseAction(false, 0, null, null, capture.Location) { Variable = capture };
         }
         else if (w[1] == "allow")
         {

@@ -1,7 +1,7 @@
 namespace Proxy.Shared.Config;
 
 /// <summary>The final `http-request` actions: the proxy answers the request itself and nothing reaches a server.</summary>
-public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction, Tarpit, SilentDrop, Auth, Allow, SetPathQ, SetLogLevel, SetSrc }
+public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction, Tarpit, SilentDrop, Auth, Allow, SetPathQ, SetLogLevel, SetSrc, Capture }
 
 /// <summary>`http-request redirect location|prefix|scheme` (4.4 "redirect").</summary>
 public enum RedirectKind { Location, Prefix, Scheme }
@@ -47,6 +47,11 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
     /// <summary>set-log-level: the syslog severity of the request's log line, 0 (emerg) to 7 (debug); <see cref="SilentLogLevel"/>: no line.</summary>
     public int LogLevel { get; init; }
     public const int SilentLogLevel = 8;
+
+    /// <summary>capture (`http-request|http-response capture`, `tcp-request content capture`): the slot it fills, 0-based.</summary>
+    public int CaptureSlot { get; init; }
+    /// <summary>capture: a response slot (`http-response capture`) rather than a request slot.</summary>
+    public bool CaptureResponse { get; init; }
 
     /// <summary>auth: `realm REALM`; null: the name of the proxy whose rule it is (HAProxy's px->id).</summary>
     public string? Realm { get; init; }

@@ -38,7 +38,6 @@ internal static class KnownKeywords
         "log-format-sd", "error-log-format", "log-steps", "unique-id-format", "unique-id-header",
         "bind-process",
         "filter", "max-session-srv-conns", "http-reuse",
-        "declare", 
         "grace", "http-error", "guid", "external-check", "clitimeout", "contimeout", "srvtimeout",
         "reqadd", "rspadd", "reqrep", "rsprep", "reqdel", "rspdel", "block", "transparent", "http-restrict-req-hdr-names",
         "use-fcgi-app", "external-check", "quic-initial",

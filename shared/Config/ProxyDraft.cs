@@ -76,6 +76,7 @@ internal sealed class ProxyDraft
     public string? UniqueIdHeader { get; set; }             // `unique-id-header` (inherited from defaults)
     public List<HeaderCapture> RequestCaptures { get; } = [];   // `capture request header` (frontends only)
     public List<HeaderCapture> ResponseCaptures { get; } = [];  // `capture response header`
+    public CookieCapture? CookieCapture { get; set; }           // `capture cookie` (frontends only)
 
     public List<BindAddress> Binds { get; } = [];
     public bool HasBindLine { get; set; }

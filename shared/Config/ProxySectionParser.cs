@@ -52,6 +52,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["unique-id-format"] = D | F,
         ["unique-id-header"] = D | F,
         ["capture"] = F,
+        ["declare"] = F | B,            // `declare capture` (4.2): an error in a backend, as HAProxy (LogFormatKeywordParser)
         ["stick-table"] = F | B,
         ["cookie"] = D | B,
         ["force-persist"] = B,
@@ -278,6 +279,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             case "unique-id-format":
             case "unique-id-header":
             case "capture":
+            case "declare":
                 LogFormats.Parse(proxy, line);
                 break;
             case "stick-table":

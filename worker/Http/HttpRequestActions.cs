@@ -24,6 +24,8 @@ internal sealed class CompiledRequestAction
     private readonly Tables.CompiledTrack? _track;
     private readonly StickActionConfig? _sticky;
     private readonly int _logLevel;
+    private readonly int _captureSlot;
+    private readonly bool _captureResponse;
 
     /// <summary>What an action that fails to rewrite the request answers (HAProxy's strict-mode: 500).</summary>
     public static CompiledRequestAction RewriteFailed { get; } = new(new HttpRequestAction(HttpRequestActionKind.Deny, 500, null, new SourceLocation("", 0)));
@@ -42,6 +44,8 @@ internal sealed class CompiledRequestAction
         if (action.Track is { } track) _track = new Tables.CompiledTrack(track);
         _sticky = action.Sticky;
         _logLevel = action.LogLevel;
+        _captureSlot = action.CaptureSlot;
+        _captureResponse = action.CaptureResponse;
         if (action.Sticky?.ValueExpr is { } gptExpr) _expr = new Samples.CompiledSampleExpr(gptExpr);
         switch (action.Kind)
         {
@@ -100,7 +104,7 @@ internal sealed class CompiledRequestAction
     /// <summary>`tcp-request content` and `http-response` set-var|set-var-fmt|unset-var (TcpContentRuntime.cs, HttpProxyRuntime): the same actions.</summary>
     internal void ExecuteVariable(Samples.SampleContext ctx) => Execute(ctx);
 
-    /// <summary>set-var, set-var-fmt, unset-var, set-log-level, set-method, set-path, set-query, set-uri; false when a rewrite failed.</summary>
+    /// <summary>set-var, set-var-fmt, unset-var, set-log-level, capture, set-method, set-path, set-query, set-uri; false when a rewrite failed.</summary>
     private bool Execute(Samples.SampleContext ctx)
     {
         switch (Kind)
@@ -121,6 +125,12 @@ internal sealed class CompiledRequestAction
                 // 4.2 "set-src": no address leaves the source as it was.
                 ctx.ResetScratch();
                 if (_expr!.TryEvaluate(ctx, out var src) && Samples.SampleText.TryAsIp(ctx, src, out var address)) ctx.SetSource(address);
+                return true;
+            case HttpRequestActionKind.Capture:
+                // 4.2 "http-request capture": the sample as a string into its slot; no sample leaves the slot as it was.
+                ctx.ResetScratch();
+                if (_expr!.TryEvaluate(ctx, out var captured) && Samples.SampleText.TryAsBytes(ctx, captured, out var text))
+                    ctx.Captures.Set(_captureResponse, _captureSlot, text);
                 return true;
             case HttpRequestActionKind.SetVar when _expr is not null:
                 // 4.2 "set-var": no sample leaves the variable as it was.

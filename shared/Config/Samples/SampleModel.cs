@@ -39,6 +39,8 @@ public enum SampleFetchKind
     StickCounter, StickSource, TableAvl, TableCnt,
     // 7.3.5 the cookie of an RDP connection request (worker/Samples/RdpCookie.cs)
     ReqRdpCookie, ReqRdpCookieCnt,
+    // 7.3.6 the capture slots (`capture request|response header`, `declare capture`, `http-request capture`...)
+    CaptureReqHdr, CaptureResHdr,
 }
 
 /// <summary>The converters implemented (7.3.1 "Converters").</summary>

@@ -102,6 +102,10 @@ internal static class SampleRegistry
         new("res.hdr", SampleFetchKind.ResHdr, "Si", SampleType.Str, SampleNeeds.Response, "res.hdr(NAME[,OCCURRENCE])"),
         new("shdr", SampleFetchKind.ResHdr, "Si", SampleType.Str, SampleNeeds.Response, "shdr(NAME[,OCCURRENCE])"),
         new("res.hdr_cnt", SampleFetchKind.ResHdrCnt, "S", SampleType.Int, SampleNeeds.Response, "res.hdr_cnt(NAME)"),
+        // The capture slots, 0 the first declared (worker/Samples/HeaderCaptures.cs); `tcp-request content capture`
+        // fills request slots before any HTTP request, so capture.req.hdr needs only the connection.
+        new("capture.req.hdr", SampleFetchKind.CaptureReqHdr, "I", SampleType.Str, SampleNeeds.Connection, "capture.req.hdr(INDEX)"),
+        new("capture.res.hdr", SampleFetchKind.CaptureResHdr, "I", SampleType.Str, SampleNeeds.Response, "capture.res.hdr(INDEX)"),
     ];
 
     private static readonly SampleConverterDef[] ConverterTable =
