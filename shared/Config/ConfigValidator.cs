@@ -47,6 +47,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                     ExpectProxyConditions = p.ExpectProxy ? [] : p.ExpectProxyConditions.ToArray(),
                     StatsPage = p.Stats?.Build(),
                     CustomLogFormat = p.CustomLogFormat ?? CapturingHttpLog(p), UniqueIdFormat = p.UniqueIdFormat, UniqueIdHeader = p.UniqueIdHeader,
+                    StructuredDataFormat = p.StructuredDataFormat,
                     RequestCaptures = p.RequestCaptures.ToArray(), ResponseCaptures = p.ResponseCaptures.ToArray(), CookieCapture = p.CookieCapture,
                     TcpConnectionRules = p.TcpConnectionRules.ToArray(),
                     InspectDelay = p.InspectDelay, TcpContentRules = p.TcpContentRules.ToArray(),

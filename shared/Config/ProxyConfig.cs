@@ -261,6 +261,9 @@ public sealed record FrontendConfig(
     /// <summary>`unique-id-format`: each request's unique id (%ID, `unique-id`); null: none.</summary>
     public LogFormatConfig? UniqueIdFormat { get; init; }
 
+    /// <summary>`log-format-sd`: the RFC 5424 STRUCTURED-DATA of each traffic line sent in `format rfc5424`; null: `-`.</summary>
+    public LogFormatConfig? StructuredDataFormat { get; init; }
+
     /// <summary>`unique-id-header`: the request header that carries the unique id to the server; null: none.</summary>
     public string? UniqueIdHeader { get; init; }
 

@@ -49,6 +49,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["compression"] = D | F | B,
         ["stats"] = D | F | B,
         ["log-format"] = D | F,
+        ["log-format-sd"] = D | F,
         ["unique-id-format"] = D | F,
         ["unique-id-header"] = D | F,
         ["capture"] = F,
@@ -276,6 +277,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 (_stats ??= new StatsPageParser(diag, _acls)).Parse(proxy, line);
                 break;
             case "log-format":
+            case "log-format-sd":
             case "unique-id-format":
             case "unique-id-header":
             case "capture":

@@ -132,6 +132,16 @@ public class HttpLogFormatOptionTests
     }
 
     [Test]
+    public void LogFormatSd_InheritedFromDefaults_AndReplacedByTheFrontends()
+    {
+        var config = ParseValid("defaults\n    mode http\n    log-format-sd [a@1\\ s=\\\"%ST\\\"]\nfrontend fe\n    bind :80\n    default_backend be\n" +
+            "frontend fe2\n    bind :81\n    log-format-sd \"%{+Q,+E}o [b@2 h=%[capture.req.hdr(0)]]\"\n    default_backend be\nbackend be\n    server s 127.0.0.1:81\n");
+        Assert.That(config.Frontends[0].StructuredDataFormat!.Text, Is.EqualTo("[a@1 s=\"%ST\"]"));
+        Assert.That(config.Frontends[1].StructuredDataFormat!.Nodes.Single(n => n.Expr is not null).Flags, Is.EqualTo(LogFormatFlags.Quote | LogFormatFlags.Escape));
+        Assert.That(config.Frontends[0].CustomLogFormat, Is.Null, "log-format-sd does not turn the traffic log on");
+    }
+
+    [Test]
     public void HttpLog_WithCaptures_LogsThroughItsBuiltInFormat()
     {
         var fe = ParseValid(Http("    option httplog", "    capture cookie S len 9")).Frontends[0];

@@ -4,6 +4,7 @@ namespace Proxy.Shared.Config;
 
 /// <summary>
 /// The proxy keywords that take a log-format string or feed the log (doc/configuration.txt 4.2): `log-format FMT`,
+/// `log-format-sd FMT` (RFC 5424 structured data),
 /// `unique-id-format FMT`, `unique-id-header NAME`, `capture request|response header NAME len N`, `capture cookie NAME
 /// len N`, `declare capture request|response len N`.
 /// </summary>
@@ -24,6 +25,7 @@ internal sealed class LogFormatKeywordParser(ConfigDiagnostics diag, SampleExprP
         switch (w[0])
         {
             case "log-format":
+            case "log-format-sd":
             case "unique-id-format":
                 if (w.Count != 2)
                 {
@@ -34,6 +36,7 @@ internal sealed class LogFormatKeywordParser(ConfigDiagnostics diag, SampleExprP
                 }
                 if (ParseFormat(line, w[0], w[1]) is not { } format) return;
                 if (w[0] == "log-format") proxy.CustomLogFormat = format;
+                else if (w[0] == "log-format-sd") proxy.StructuredDataFormat = format;
                 else proxy.UniqueIdFormat = format;
                 return;
             case "unique-id-header":
