@@ -129,7 +129,7 @@ public class HttpKeywordTests
     [TestCase("    http-request set-header X-A %Zz", "test.cfg:8: 'http-request set-header': unknown log-format variable '%Zz'")]
     [TestCase("    http-request set-header X:A b", "test.cfg:8: 'http-request set-header': invalid header name 'X:A'")]
     [TestCase("    http-request set-mark 1", "test.cfg:8: 'http-request set-mark' is not supported yet")]
-    [TestCase("    http-response capture res.hdr(x) id 0", "test.cfg:8: 'http-response capture' is not supported yet")]
+    [TestCase("    http-response set-map(x.map) a b", "test.cfg:8: 'http-response set-map(x.map)' is not supported yet")]
     [TestCase("    http-response set-status 42", "test.cfg:8: 'http-response set-status': invalid status '42' (expected 100 to 999)")]
     [TestCase("    http-response set-status 200 why not", "test.cfg:8: 'http-response set-status': expected 'http-response set-status CODE [reason TEXT] [if|unless COND]'")]
     [TestCase("    http-request deny deny_status 999", "test.cfg:8: 'http-request deny': status '999' is not allowed")]
