@@ -17,6 +17,10 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
     public string? ContentType { get; init; }
     /// <summary>return: the payload (`string` or the file's bytes, read at parse time); null: the status's built-in page.</summary>
     public byte[]? Body { get; init; }
+    /// <summary>return `lf-string FMT` or `lf-file PATH`: the payload, a log-format rendered per request; null: none.</summary>
+    public LogFormatConfig? BodyFormat { get; init; }
+    /// <summary>return `hdr NAME FMT`, in order: header lines rendered per request; null: none.</summary>
+    public IReadOnlyList<ReturnHeader>? Headers { get; init; }
     /// <summary>return `errorfile PATH` or `errorfiles NAME`: the whole response, sent as it is; null: none.</summary>
     public byte[]? WholeResponse { get; init; }
     public RedirectKind Redirect { get; init; }
@@ -61,3 +65,6 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
         or HttpRequestActionKind.UseService or HttpRequestActionKind.Tarpit or HttpRequestActionKind.SilentDrop
         or HttpRequestActionKind.Auth;
 }
+
+/// <summary>`http-request|http-response return ... hdr NAME FMT` (4.2): one header line of the answer.</summary>
+public sealed record ReturnHeader(string Name, LogFormatConfig Value);

@@ -135,7 +135,7 @@ public class HttpKeywordTests
     [TestCase("    http-request deny deny_status 999", "test.cfg:8: 'http-request deny': status '999' is not allowed")]
     [TestCase("    http-request deny now", "test.cfg:8: 'http-request deny': unexpected 'now'")]
     [TestCase("    http-request return status 700", "test.cfg:8: 'http-request return': invalid status '700'")]
-    [TestCase("    http-request return string ok", "test.cfg:8: 'http-request return': a payload ('string' or 'file') needs a 'content-type'")]
+    [TestCase("    http-request return string ok", "test.cfg:8: 'http-request return': a payload ('string', 'file', 'lf-string' or 'lf-file') needs a 'content-type'")]
     [TestCase("    http-request return content-type text/plain file /nonexistent/x", "test.cfg:8: 'http-request return': cannot read '/nonexistent/x'")]
     [TestCase("    http-request redirect location", "test.cfg:8: 'http-request redirect': expected 'http-request redirect location|prefix|scheme VALUE")]
     [TestCase("    http-request redirect elsewhere /x", "test.cfg:8: 'http-request redirect': expected")]

@@ -48,6 +48,7 @@ public sealed partial class TrafficLogTests
                 declare capture response len 10
                 http-response capture res.hdr(x-origin),upper id 0
                 http-response set-header X-Cap "%[capture.req.hdr(2)]/%[capture.res.hdr(0)]"
+                http-request return status 201 content-type text/plain lf-string "hello %[req.hdr(x-name)] from %f" hdr X-Who "%[src]:%[capture.req.hdr(0)]" if { path /hello }
                 default_backend app
             frontend clf
                 bind 127.0.0.1:{{clf}}
@@ -69,8 +70,13 @@ public sealed partial class TrafficLogTests
             "GET /?set-cookie=SRVNEW%3D1%3B%20path%3D%2F HTTP/1.1\r\nHost: h\r\nCookie: SRVID=s1\r\nx-b: bb\r\nConnection: close\r\n\r\n"));
         Assert.That(clfAnswer, Does.StartWith("HTTP/1.1 200"));
 
-        var lines = await syslog.ReceiveAsync(2, TimeSpan.FromSeconds(10));
-        Assert.That(lines, Has.Count.EqualTo(2), string.Join("\n", lines));
+        // 4.2 "http-request return ... lf-string FMT hdr NAME FMT": rendered for each request.
+        var hello = Encoding.ASCII.GetString(await ExchangeAsync(web, "GET /hello HTTP/1.1\r\nHost: h1\r\nx-name: Ann\r\nConnection: close\r\n\r\n"));
+        Assert.That(hello, Does.StartWith("HTTP/1.1 201 Created\r\n").And.Contain("\r\ncontent-length: 18\r\n").And.Contain("\r\nX-Who: 127.0.0.1:h1\r\n")
+            .And.EndWith("\r\n\r\nhello Ann from web"));
+
+        var lines = await syslog.ReceiveAsync(3, TimeSpan.FromSeconds(10));
+        Assert.That(lines, Has.Count.EqualTo(3), string.Join("\n", lines));
         var http = lines.Select(l => CapturingHttpLogLine().Match(l)).SingleOrDefault(m => m.Success);
         Assert.That(http, Is.Not.Null, "no httplog line with captures: " + string.Join("\n", lines));
         // HAProxy: the first cookie whose name starts with SESS, cut at 12; the backend's `id 1` rule fills the

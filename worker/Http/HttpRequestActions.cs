@@ -24,6 +24,14 @@ internal sealed class CompiledRequestAction
     private readonly Tables.CompiledTrack? _track;
     private readonly StickActionConfig? _sticky;
     private readonly int _logLevel;
+
+    // return with `lf-string|lf-file` or `hdr` (4.2): the parts around what is rendered per request.
+    private readonly byte[] _returnHead = [];         // "HTTP/1.1 200 OK\r\n"
+    private readonly byte[] _returnContentType = [];  // "content-type: TYPE\r\n"
+    private readonly byte[] _returnBody = [];         // `string` / `file`: the literal payload
+    private readonly Logging.CompiledLogFormat? _returnBodyFormat;
+    private readonly (byte[] Name, Logging.CompiledLogFormat Value)[] _returnHeaders = [];
+    private readonly bool _returnNoContent;
     private readonly int _captureSlot;
     private readonly bool _captureResponse;
 
@@ -49,6 +57,17 @@ internal sealed class CompiledRequestAction
         if (action.Sticky?.ValueExpr is { } gptExpr) _expr = new Samples.CompiledSampleExpr(gptExpr);
         switch (action.Kind)
         {
+            case HttpRequestActionKind.Return when action.BodyFormat is not null || action.Headers is not null:
+                // Rendered per request (WriteAnswer); RFC 9110 8.6, 15.3.5, 15.4.5: a 204 or 304 has no content.
+                RendersPerRequest = true;
+                _returnNoContent = action.Status is 204 or 304;
+                _returnHead = Encoding.ASCII.GetBytes($"HTTP/1.1 {action.Status} {Reason(action.Status)}\r\n");
+                _returnContentType = action.ContentType is { } returnType && !_returnNoContent ? Encoding.ASCII.GetBytes($"content-type: {returnType}\r\n") : [];
+                _returnBody = action.Body ?? [];
+                _returnBodyFormat = action.BodyFormat is null ? null : new Logging.CompiledLogFormat(action.BodyFormat);
+                _returnHeaders = action.Headers is null ? []
+                    : [.. action.Headers.Select(h => (Encoding.ASCII.GetBytes(h.Name), new Logging.CompiledLogFormat(h.Value)))];
+                break;
             case HttpRequestActionKind.Return when action.WholeResponse is { } whole:
                 Response = whole;   // `errorfile` / `errorfiles` (4.2 "http-request return"): sent as it is
                 break;
@@ -81,6 +100,9 @@ internal sealed class CompiledRequestAction
     public CompiledCondition? Condition { get; }
     /// <summary>return, auth: the whole response; null when the status's page (or its errorfile) is the answer.</summary>
     public byte[]? Response { get; }
+
+    /// <summary>return with `lf-string`, `lf-file` or `hdr`: the answer is written per request (<see cref="WriteAnswer"/>), as a redirect's.</summary>
+    public bool RendersPerRequest { get; }
 
     /// <summary>deny, return, redirect: the action answers the request; the others act and the rules go on.</summary>
     public bool IsFinal { get; }
@@ -172,6 +194,53 @@ internal sealed class CompiledRequestAction
         tracker.Apply(a.Kind, a.Counter, a.Index, value, Environment.TickCount64);
     }
 
+    /// <summary>A return or redirect answer for <paramref name="request"/> into <paramref name="dest"/>; its length, or -1 when it does not fit.</summary>
+    public int WriteAnswer(HttpHead request, Span<byte> dest, Samples.SampleContext samples) =>
+        Kind == HttpRequestActionKind.Return ? WriteReturn(dest, samples) : WriteRedirect(request, dest, samples);
+
+    /// <summary>
+    /// `return ... lf-string FMT | lf-file PATH` and `hdr NAME FMT` (4.2 "http-request return"): the payload rendered
+    /// first (into a pooled buffer, for its length), then the head with Content-Length and the `hdr` lines, then the
+    /// payload; -1 when it does not fit in <paramref name="dest"/> (a header value with CR, LF or NUL fails too).
+    /// </summary>
+    private int WriteReturn(Span<byte> dest, Samples.SampleContext samples)
+    {
+        byte[] rendered = _returnBodyFormat is null || _returnNoContent ? [] : System.Buffers.ArrayPool<byte>.Shared.Rent(dest.Length);
+        try
+        {
+            ReadOnlySpan<byte> body = _returnNoContent ? default : _returnBody;
+            if (rendered.Length > 0)
+            {
+                int n = _returnBodyFormat!.Render(samples, null, rendered);
+                if (n < 0) return -1;
+                body = rendered.AsSpan(0, n);
+            }
+            var w = new SpanWriter(dest);
+            w.Put(_returnHead);
+            if (!_returnNoContent)
+            {
+                w.Put("content-length: "u8);
+                w.PutNumber(body.Length);
+                w.Put("\r\n"u8);
+                w.Put(_returnContentType);
+            }
+            foreach (var (name, value) in _returnHeaders)
+            {
+                w.Put(name);
+                w.Put(": "u8);
+                if (!w.PutFormat(value, samples)) return -1;
+                w.Put("\r\n"u8);
+            }
+            w.Put("cache-control: no-cache\r\nConnection: close\r\n\r\n"u8);
+            w.Put(body);
+            return w.Overflow ? -1 : w.Length;
+        }
+        finally
+        {
+            if (rendered.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(rendered);
+        }
+    }
+
     /// <summary>
     /// Writes the redirect for <paramref name="request"/> into <paramref name="dest"/>; its length, or -1 when it does
     /// not fit. location: the value; prefix: the value then the request's path (and query unless drop-query), a
@@ -232,6 +301,12 @@ internal sealed class CompiledRequestAction
         public bool Overflow;
 
         public readonly bool EndsWith(byte b) => Length > 0 && _dest[Length - 1] == b;
+
+        public void PutNumber(int value)
+        {
+            if (Overflow || !value.TryFormat(_dest[Length..], out int n, default, System.Globalization.CultureInfo.InvariantCulture)) { Overflow = true; return; }
+            Length += n;
+        }
 
         public void Put(scoped ReadOnlySpan<byte> bytes)
         {
