@@ -11,7 +11,7 @@ namespace Proxy.Tests.Config;
 /// </summary>
 public class CaptureKeywordTests
 {
-    private static string Http(params string[] lines) =>
+    internal static string Http(params string[] lines) =>
         "defaults\n    mode http\nfrontend fe\n    bind :80\n" + string.Concat(lines.Select(l => l + "\n")) + "    default_backend be\nbackend be\n    server s 127.0.0.1:81\n";
 
     [Test]
@@ -68,6 +68,14 @@ public class CaptureKeywordTests
     }
 
     [Test]
+    public void CaptureConverters_ParseWithTheirSlot()
+    {
+        var fe = ParseValid(Http("    declare capture request len 8", "    http-request set-var(txn.h) req.hdr(host),capture-req(0),lower")).Frontends[0];
+        var converters = fe.Http.RequestActions.Single().Expr!.Converters;
+        Assert.That(converters.Select(c => (c.Kind, c.Number)), Is.EqualTo(new[] { (SampleConverterKind.CaptureReq, 0L), (SampleConverterKind.Lower, 0L) }));
+    }
+
+    [Test]
     public void CaptureFetches_ParseWithTheirIndex()
     {
         var fe = ParseValid(Http("    log-format \"%[capture.req.hdr(0)] %[capture.res.hdr(1),lower]\"")).Frontends[0];
@@ -105,8 +113,7 @@ public class CaptureKeywordTests
 /// <summary>`option httplog clf` and `option httplog` with captures (4.2, 8.2.3): built-in formats as log-formats.</summary>
 public class HttpLogFormatOptionTests
 {
-    private static string Http(params string[] lines) =>
-        "defaults\n    mode http\nfrontend fe\n    bind :80\n" + string.Concat(lines.Select(l => l + "\n")) + "    default_backend be\nbackend be\n    server s 127.0.0.1:81\n";
+    private static string Http(params string[] lines) => CaptureKeywordTests.Http(lines);
 
     [Test]
     public void HttpLogClf_IsHAProxysClfFormat_WithOFlagsAppliedToLaterVariables()

@@ -47,7 +47,7 @@ public enum SampleFetchKind
 public enum SampleConverterKind
 {
     Lower, Upper, Base64, B64Dec, Hex, Bytes, Field, Word, RegSub, IpMask, Concat, Add, Sub, Mul, Div, Mod, Sdbm, Djb2,
-    Crc32, Wt6, UrlDec, Length, Map, Json,
+    Crc32, Wt6, UrlDec, Length, Map, Json, CaptureReq, CaptureRes,
     /// <summary>`table_X(TABLE)`: the input is a key of TABLE (7.3.1).</summary>
     StickTable,
 }

@@ -133,6 +133,9 @@ internal static class SampleRegistry
         new("wt6", SampleConverterKind.Wt6, "i", SampleType.Int, "wt6([AVALANCHE])"),
         new("url_dec", SampleConverterKind.UrlDec, "i", SampleType.Str, "url_dec([IN_FORM])"),
         new("length", SampleConverterKind.Length, "", SampleType.Int, "length"),
+        // 7.3.1 "capture-req(ID)", "capture-res(ID)": the string into capture slot ID, and on unchanged.
+        new("capture-req", SampleConverterKind.CaptureReq, "I", SampleType.Str, "capture-req(ID)"),
+        new("capture-res", SampleConverterKind.CaptureRes, "I", SampleType.Str, "capture-res(ID)"),
     ];
 
     private static readonly Dictionary<string, SampleFetchDef> Fetches = Index([.. FetchTable, .. StickFetchDefs()], f => f.Name);
