@@ -46,8 +46,9 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                     // The conditional lines matter only where the header is not already expected on every connection.
                     ExpectProxyConditions = p.ExpectProxy ? [] : p.ExpectProxyConditions.ToArray(),
                     StatsPage = p.Stats?.Build(),
-                    CustomLogFormat = p.CustomLogFormat, UniqueIdFormat = p.UniqueIdFormat, UniqueIdHeader = p.UniqueIdHeader,
-                    RequestCaptures = p.RequestCaptures.ToArray(), ResponseCaptures = p.ResponseCaptures.ToArray(),
+                    CustomLogFormat = p.CustomLogFormat ?? CapturingHttpLog(p), UniqueIdFormat = p.UniqueIdFormat, UniqueIdHeader = p.UniqueIdHeader,
+                    StructuredDataFormat = p.StructuredDataFormat,
+                    RequestCaptures = p.RequestCaptures.ToArray(), ResponseCaptures = p.ResponseCaptures.ToArray(), CookieCapture = p.CookieCapture,
                     TcpConnectionRules = p.TcpConnectionRules.ToArray(),
                     InspectDelay = p.InspectDelay, TcpContentRules = p.TcpContentRules.ToArray(),
                 });
@@ -159,6 +160,15 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
     /// `option httplog` needs `mode http`: HAProxy then falls back to `option tcplog` with a warning ("needs
     /// 'mode http'. Falling back to 'option tcplog'"), which is done here too (a defaults section often sets it).
     /// </summary>
+    /// <summary>
+    /// `option httplog` in a frontend that captures (4.2 "capture ..."): its built-in format as a log-format, so the
+    /// captures print in %CC %CS %hr %hs; null for the others, which the built-in line serves.
+    /// </summary>
+    private static LogFormatConfig? CapturingHttpLog(ProxyDraft p) =>
+        p.LogFormat == TrafficLogFormat.Http && p.Mode == ProxyMode.Http
+        && (p.RequestCaptures.Count > 0 || p.ResponseCaptures.Count > 0 || p.CookieCapture is not null)
+            ? LogFormatKeywordParser.BuiltIn(LogFormatKeywordParser.HttpLogFormat) : null;
+
     private TrafficLogFormat LogFormat(ProxyDraft p)
     {
         // `log-format` alone turns the traffic log on, in the mode's shape (8.2.4: it replaces httplog/tcplog's format).

@@ -32,6 +32,7 @@ internal sealed partial class HttpKeywordParser
             "auth" => ParseAuth(line, condAt, what),
             "set-log-level" => ParseSetLogLevel(line, condAt, what),
             "set-src" => ParseSetSrc(line, condAt, what),
+            "capture" => ParseCapture(proxy, line, 2, condAt, what, response: false),
             "set-path" or "set-pathq" or "set-query" or "set-uri" or "set-method" => ParseSetStartLine(line, condAt, action),
             _ when IsStickAction(action) => ParseStickAction(proxy, line, condAt, what),
             _ => ParseVariableAction(line, condAt, action),
@@ -86,6 +87,8 @@ internal sealed partial class HttpKeywordParser
         string? contentType = null;
         byte[]? body = null;
         byte[]? whole = null;                       // errorfile: a whole response
+        LogFormatConfig? bodyFormat = null;         // lf-string, lf-file: the payload, a log-format per request
+        List<ReturnHeader>? headers = null;         // hdr NAME FMT
         Dictionary<int, byte[]>? section = null;    // errorfiles: the section's page for the status
         for (int i = 2; i < end; i++)
         {
@@ -137,10 +140,37 @@ internal sealed partial class HttpKeywordParser
                     }
                     i++;
                     break;
+                case "lf-string" when arg.Length > 0 || i + 1 < end:
+                    if ((bodyFormat = ParseValueFormat(line, $"{what} lf-string", arg)) is null) return null;
+                    i++;
+                    break;
+                case "lf-file" when arg.Length > 0:
+                    // 4.2 "http-request return": the file's content is a log-format string, evaluated per request.
+                    if (!TryReadFile(line, arg, what, out var template)) return null;
+                    if ((bodyFormat = ParseValueFormat(line, $"{what} lf-file", System.Text.Encoding.UTF8.GetString(template))) is null) return null;
+                    i++;
+                    break;
+                case "hdr" when i + 2 < end:
+                    if (!IsToken(w[i + 1]) || w[i + 1].Equals("content-length", StringComparison.OrdinalIgnoreCase)
+                        || w[i + 1].Equals("content-type", StringComparison.OrdinalIgnoreCase))
+                    {
+                        // HAProxy: "'%s' header not allowed (use 'content-type' param instead)", and no content-length.
+                        diag.Error(line.Number, $"'{what} hdr': header {ConfigDiagnostics.Quote(w[i + 1])} not allowed");
+                        return null;
+                    }
+                    if (w[i + 2].AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
+                    {
+                        diag.Error(line.Number, $"'{what} hdr': the value must not contain CR, LF or NUL");
+                        return null;
+                    }
+                    if (ParseValueFormat(line, $"{what} hdr", w[i + 2]) is not { } value) return null;
+                    (headers ??= []).Add(new ReturnHeader(w[i + 1], value));
+                    i += 2;
+                    break;
                 case "default-errorfiles":
                     break;   // the status's page: what a return without payload sends anyway
                 default:
-                    diag.Error(line.Number, $"'{what}': unexpected {ConfigDiagnostics.Quote(w[i])}, expected '{what} [status CODE] [content-type TYPE] [string TEXT | file PATH | errorfile PATH | errorfiles NAME | default-errorfiles] [if|unless COND]'");
+                    diag.Error(line.Number, $"'{what}': unexpected {ConfigDiagnostics.Quote(w[i])}, expected '{what} [status CODE] [content-type TYPE] [string TEXT | file PATH | lf-string FMT | lf-file PATH | errorfile PATH | errorfiles NAME | default-errorfiles] [hdr NAME FMT]... [if|unless COND]'");
                     return null;
             }
         }
@@ -150,13 +180,24 @@ internal sealed partial class HttpKeywordParser
             diag.Error(line.Number, $"'{what}': 'content-type' cannot be used with 'errorfile' or 'errorfiles' (the file holds the whole response)");
             return null;
         }
-        if (body is { Length: > 0 } && contentType is null)
+        if ((body is { Length: > 0 } || bodyFormat is not null) && contentType is null)
         {
             // 4.2 "http-request return": a payload needs its type.
-            diag.Error(line.Number, $"'{what}': a payload ('string' or 'file') needs a 'content-type'");
+            diag.Error(line.Number, $"'{what}': a payload ('string', 'file', 'lf-string' or 'lf-file') needs a 'content-type'");
             return null;
         }
-        return new HttpRequestAction(HttpRequestActionKind.Return, status, null, diag.At(line.Number)) { ContentType = contentType, Body = body, WholeResponse = whole };
+        if (headers is not null && (whole is not null || section is not null))
+        {
+            diag.Error(line.Number, $"'{what}': 'hdr' cannot be used with 'errorfile' or 'errorfiles' (the file holds the whole response)");
+            return null;
+        }
+        if (bodyFormat is not null && body is not null)
+        {
+            diag.Error(line.Number, $"'{what}': one payload only ('string', 'file', 'lf-string' or 'lf-file')");
+            return null;
+        }
+        return new HttpRequestAction(HttpRequestActionKind.Return, status, null, diag.At(line.Number))
+            { ContentType = contentType, Body = body, WholeResponse = whole, BodyFormat = bodyFormat, Headers = headers };
     }
 
     /// <summary>
@@ -431,6 +472,11 @@ internal sealed partial class HttpKeywordParser
         else if (w[1] == "set-log-level")
         {
             if (ParseSetLogLevel(line, end, what) is { } level) action = new HttpResponseAction(false, 0, null, null, level.Location) { Variable = level };
+        }
+        else if (w[1] == "capture")
+        {
+            if (ParseCapture(proxy, line, 2, end, what, response: true) is { } capture)
+                action = new HttpResponseAction(false, 0, null, null, capture.Location) { Variable = capture };
         }
         else if (w[1] == "allow")
         {

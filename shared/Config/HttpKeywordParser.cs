@@ -168,10 +168,10 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             case "deny" or "return" or "redirect" or "use-service" or "set-path" or "set-pathq" or "set-query" or "set-uri" or "set-method" or "auth" when keyword == "http-request":
                 ParseRequestAction(proxy, line);
                 return;
-            case "tarpit" or "silent-drop" or "allow" or "set-log-level" or "set-src" when keyword == "http-request":
+            case "tarpit" or "silent-drop" or "allow" or "set-log-level" or "set-src" or "capture" when keyword == "http-request":
                 ParseRequestAction(proxy, line);
                 return;
-            case "deny" or "set-status" or "allow" or "return" or "redirect" or "set-log-level" when keyword == "http-response":
+            case "deny" or "set-status" or "allow" or "return" or "redirect" or "set-log-level" or "capture" when keyword == "http-response":
                 ParseResponseAction(proxy, line);
                 return;
             case var v when keyword == "http-response" && (v.StartsWith("set-var(", StringComparison.Ordinal)
@@ -187,8 +187,8 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
                 return;
             default:
                 diag.Error(line.Number, keyword == "http-request"
-                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, return, redirect, auth, set-log-level, set-src, set-var, set-var-fmt, unset-var, set-path, set-pathq, set-query, set-uri, set-method and use-service prometheus-exporter)"
-                    : $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, return, redirect, set-status, set-log-level, set-var, set-var-fmt and unset-var)");
+                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, return, redirect, auth, set-log-level, set-src, capture, set-var, set-var-fmt, unset-var, set-path, set-pathq, set-query, set-uri, set-method and use-service prometheus-exporter)"
+                    : $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, return, redirect, set-status, set-log-level, capture, set-var, set-var-fmt and unset-var)");
                 return;
         }
         if (w.Count < 3)

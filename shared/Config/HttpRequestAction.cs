@@ -1,7 +1,7 @@
 namespace Proxy.Shared.Config;
 
 /// <summary>The final `http-request` actions: the proxy answers the request itself and nothing reaches a server.</summary>
-public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction, Tarpit, SilentDrop, Auth, Allow, SetPathQ, SetLogLevel, SetSrc }
+public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction, Tarpit, SilentDrop, Auth, Allow, SetPathQ, SetLogLevel, SetSrc, Capture }
 
 /// <summary>`http-request redirect location|prefix|scheme` (4.4 "redirect").</summary>
 public enum RedirectKind { Location, Prefix, Scheme }
@@ -17,6 +17,10 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
     public string? ContentType { get; init; }
     /// <summary>return: the payload (`string` or the file's bytes, read at parse time); null: the status's built-in page.</summary>
     public byte[]? Body { get; init; }
+    /// <summary>return `lf-string FMT` or `lf-file PATH`: the payload, a log-format rendered per request; null: none.</summary>
+    public LogFormatConfig? BodyFormat { get; init; }
+    /// <summary>return `hdr NAME FMT`, in order: header lines rendered per request; null: none.</summary>
+    public IReadOnlyList<ReturnHeader>? Headers { get; init; }
     /// <summary>return `errorfile PATH` or `errorfiles NAME`: the whole response, sent as it is; null: none.</summary>
     public byte[]? WholeResponse { get; init; }
     public RedirectKind Redirect { get; init; }
@@ -48,6 +52,11 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
     public int LogLevel { get; init; }
     public const int SilentLogLevel = 8;
 
+    /// <summary>capture (`http-request|http-response capture`, `tcp-request content capture`): the slot it fills, 0-based.</summary>
+    public int CaptureSlot { get; init; }
+    /// <summary>capture: a response slot (`http-response capture`) rather than a request slot.</summary>
+    public bool CaptureResponse { get; init; }
+
     /// <summary>auth: `realm REALM`; null: the name of the proxy whose rule it is (HAProxy's px->id).</summary>
     public string? Realm { get; init; }
 
@@ -56,3 +65,6 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
         or HttpRequestActionKind.UseService or HttpRequestActionKind.Tarpit or HttpRequestActionKind.SilentDrop
         or HttpRequestActionKind.Auth;
 }
+
+/// <summary>`http-request|http-response return ... hdr NAME FMT` (4.2): one header line of the answer.</summary>
+public sealed record ReturnHeader(string Name, LogFormatConfig Value);

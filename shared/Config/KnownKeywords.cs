@@ -35,10 +35,9 @@ internal static class KnownKeywords
     [
         "http-after-response", "tcp-response", "capture",
         "rate-limit", "hash-key", "log-format",
-        "log-format-sd", "error-log-format", "log-steps", "unique-id-format", "unique-id-header",
+        "error-log-format", "log-steps", "unique-id-format", "unique-id-header",
         "bind-process",
         "filter", "max-session-srv-conns", "http-reuse",
-        "declare", 
         "grace", "http-error", "guid", "external-check", "clitimeout", "contimeout", "srvtimeout",
         "reqadd", "rspadd", "reqrep", "rsprep", "reqdel", "rspdel", "block", "transparent", "http-restrict-req-hdr-names",
         "use-fcgi-app", "external-check", "quic-initial",

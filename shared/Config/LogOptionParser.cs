@@ -20,11 +20,12 @@ internal static class LogOptionParser
             ProxySectionParser.ReportMisplaced(diag, proxy, line.Number, keyword, ProxyCapabilities.Defaults | ProxyCapabilities.Frontend);
             return true;
         }
-        if (w.Count > at + 1)
+        // `option httplog clf` (4.2): HAProxy's Common Log Format variant, a built-in log-format.
+        bool clf = name == "httplog" && !negated && w.Count == at + 2 && w[at + 1] == "clf";
+        if (w.Count > at + 1 && !clf)
         {
-            // `option httplog clf` is HAProxy's Common Log Format variant.
-            diag.Error(line.Number, name == "httplog" && w[at + 1] == "clf" && !negated
-                ? "'option httplog clf' is not supported yet"
+            diag.Error(line.Number, name == "httplog" && !negated
+                ? $"'{keyword}' only supports option 'clf', got {ConfigDiagnostics.Quote(w[at + 1])}"
                 : $"'{keyword}': unexpected {ConfigDiagnostics.Quote(w[at + 1])}");
             return true;
         }
@@ -45,6 +46,8 @@ internal static class LogOptionParser
                 {
                     proxy.LogFormat = format;
                     proxy.LogFormatLine = line.Number;
+                    // 4.2 "option httplog": it overrides any previous `log-format` (and clears `clf`), as tcplog does.
+                    proxy.CustomLogFormat = clf ? LogFormatKeywordParser.BuiltIn(LogFormatKeywordParser.ClfLogFormat) : null;
                 }
                 else if (proxy.LogFormat == format)
                 {

@@ -55,7 +55,7 @@ internal sealed class ProcessSettingsParser(ConfigDiagnostics diag)
         ["tune.runqueue-depth"] = "the worker's event loop has no run queue to size",
         ["tune.pattern.cache-size"] = "ACL patterns are matched without an LRU cache",
         ["tune.idletimer"] = "the HTTP/1 parser needs no idle timer",
-        ["tune.http.cookielen"] = "cookies are not captured here",
+        ["tune.http.cookielen"] = "`capture cookie` keeps at most 63 characters here, HAProxy's default",
         ["tune.http.logurilen"] = "the logged URI is bounded by the log line's `len`",
         ["tune.vars.global-max-size"] = "variables are not bounded by a byte budget here: each session's store holds what its rules set",
         ["tune.vars.proc-max-size"] = "variables are not bounded by a byte budget here: each session's store holds what its rules set",

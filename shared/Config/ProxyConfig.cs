@@ -261,6 +261,9 @@ public sealed record FrontendConfig(
     /// <summary>`unique-id-format`: each request's unique id (%ID, `unique-id`); null: none.</summary>
     public LogFormatConfig? UniqueIdFormat { get; init; }
 
+    /// <summary>`log-format-sd`: the RFC 5424 STRUCTURED-DATA of each traffic line sent in `format rfc5424`; null: `-`.</summary>
+    public LogFormatConfig? StructuredDataFormat { get; init; }
+
     /// <summary>`unique-id-header`: the request header that carries the unique id to the server; null: none.</summary>
     public string? UniqueIdHeader { get; init; }
 
@@ -278,6 +281,9 @@ public sealed record FrontendConfig(
 
     /// <summary>`capture response header NAME len N`, in order (%hs).</summary>
     public IReadOnlyList<HeaderCapture> ResponseCaptures { get; init; } = [];
+
+    /// <summary>`capture cookie NAME len N` (%CC, %CS); null: none.</summary>
+    public CookieCapture? CookieCapture { get; init; }
 }
 
 /// <summary>`tcp-request connection accept|reject [if|unless COND]` (4.2): the first whose condition holds decides.</summary>
@@ -292,8 +298,18 @@ public sealed record TcpConnectionRule(bool Reject, ConditionConfig? Condition, 
     public bool SilentDrop { get; init; }
 }
 
-/// <summary>`capture request|response header NAME len LENGTH` (4.2 "capture request header").</summary>
+/// <summary>
+/// A request or response capture slot (4.2 "capture request header"): `capture request|response header NAME len
+/// LENGTH` fills it with a header; a slot with an empty <see cref="Name"/> comes from `declare capture`,
+/// `http-request capture SAMPLE len N` or `tcp-request content capture SAMPLE len N` and is filled by those rules.
+/// </summary>
 public sealed record HeaderCapture(string Name, int Length);
+
+/// <summary>
+/// `capture cookie NAME len LENGTH` (4.2): the first request cookie and the first response Set-Cookie whose name
+/// starts with <see cref="Name"/>, captured as `name=value` cut at <see cref="Length"/> (%CC, %CS).
+/// </summary>
+public sealed record CookieCapture(string Name, int Length);
 
 /// <summary>Directions where `option splice-auto|splice-request|splice-response` allow kernel splicing.</summary>
 [Flags]

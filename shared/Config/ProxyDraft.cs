@@ -73,9 +73,11 @@ internal sealed class ProxyDraft
     public bool IgnoreProbes { get; set; }            // `option http-ignore-probes`
     public LogFormatConfig? CustomLogFormat { get; set; }   // `log-format` (inherited from defaults)
     public LogFormatConfig? UniqueIdFormat { get; set; }    // `unique-id-format` (inherited from defaults)
+    public LogFormatConfig? StructuredDataFormat { get; set; }   // `log-format-sd` (inherited from defaults)
     public string? UniqueIdHeader { get; set; }             // `unique-id-header` (inherited from defaults)
     public List<HeaderCapture> RequestCaptures { get; } = [];   // `capture request header` (frontends only)
     public List<HeaderCapture> ResponseCaptures { get; } = [];  // `capture response header`
+    public CookieCapture? CookieCapture { get; set; }           // `capture cookie` (frontends only)
 
     public List<BindAddress> Binds { get; } = [];
     public bool HasBindLine { get; set; }
@@ -205,6 +207,7 @@ internal sealed class ProxyDraft
         IgnoreProbes = defaults.IgnoreProbes;
         CustomLogFormat = defaults.CustomLogFormat;
         UniqueIdFormat = defaults.UniqueIdFormat;
+        StructuredDataFormat = defaults.StructuredDataFormat;
         UniqueIdHeader = defaults.UniqueIdHeader;
         MonitorUri = defaults.MonitorUri;
         ConnectionMode = defaults.ConnectionMode;

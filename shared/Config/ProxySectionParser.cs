@@ -49,9 +49,11 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["compression"] = D | F | B,
         ["stats"] = D | F | B,
         ["log-format"] = D | F,
+        ["log-format-sd"] = D | F,
         ["unique-id-format"] = D | F,
         ["unique-id-header"] = D | F,
         ["capture"] = F,
+        ["declare"] = F | B,            // `declare capture` (4.2): an error in a backend, as HAProxy (LogFormatKeywordParser)
         ["stick-table"] = F | B,
         ["cookie"] = D | B,
         ["force-persist"] = B,
@@ -275,9 +277,11 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 (_stats ??= new StatsPageParser(diag, _acls)).Parse(proxy, line);
                 break;
             case "log-format":
+            case "log-format-sd":
             case "unique-id-format":
             case "unique-id-header":
             case "capture":
+            case "declare":
                 LogFormats.Parse(proxy, line);
                 break;
             case "stick-table":

@@ -3,7 +3,7 @@ namespace Proxy.Shared.Config;
 /// <summary>
 /// `tcp-request inspect-delay TIME` and `tcp-request content ACTION [if|unless COND]` (doc/configuration.txt 4.2):
 /// the rules that decide on a connection from what its client sends first (a TLS ClientHello's SNI, a protocol's
-/// first bytes) before a backend is chosen. Actions: accept, reject, set-var(NAME) EXPR, set-var-fmt(NAME) FMT,
+/// first bytes) before a backend is chosen. Actions: accept, reject, capture SAMPLE len N, set-var(NAME) EXPR, set-var-fmt(NAME) FMT,
 /// unset-var(NAME); the variable actions are parsed as `http-request`'s (HttpKeywordParser).
 /// </summary>
 internal sealed class TcpContentParser(ConfigDiagnostics diag, AclParser acls, Func<HttpKeywordParser> http)
@@ -46,6 +46,12 @@ internal sealed class TcpContentParser(ConfigDiagnostics diag, AclParser acls, F
                 Variable = variable.Variable, Expr = variable.Expr, ValueFormat = variable.ValueFormat,
             };
         }
+        else if (action == "capture")
+        {
+            // 4.2 "tcp-request content capture SAMPLE len LENGTH": a new request capture slot, as `http-request capture`.
+            if (http().ParseCapture(proxy, line, 3, condAt, what, response: false, idAllowed: false) is not { } capture) return;
+            rule = new TcpContentRule(TcpContentAction.Capture, null, diag.At(n)) { Expr = capture.Expr, CaptureSlot = capture.CaptureSlot };
+        }
         else if (action.StartsWith("track-sc", StringComparison.Ordinal))
         {
             if (StickTableParser.ParseTrack(diag, acls.Samples, proxy, line, 2, condAt, what) is not { } track) return;
@@ -53,7 +59,7 @@ internal sealed class TcpContentParser(ConfigDiagnostics diag, AclParser acls, F
         }
         else
         {
-            diag.Error(n, $"'{what}' is not supported yet (only accept, reject, set-var, set-var-fmt, unset-var and track-sc0..2)");
+            diag.Error(n, $"'{what}' is not supported yet (only accept, reject, capture, set-var, set-var-fmt, unset-var and track-sc0..2)");
             return;
         }
         ConditionConfig? condition = null;

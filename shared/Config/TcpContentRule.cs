@@ -12,6 +12,8 @@ public enum TcpContentAction
     UnsetVar,
     /// <summary>`track-sc0..2 KEY [table T]`: tracks and goes on (Proxy.Worker.Tables.CompiledTrack).</summary>
     TrackSc,
+    /// <summary>`capture SAMPLE len N`: fills its request capture slot and goes on.</summary>
+    Capture,
 }
 
 /// <summary>
@@ -23,10 +25,12 @@ public sealed record TcpContentRule(TcpContentAction Action, ConditionConfig? Co
 {
     /// <summary>set-var / unset-var: the variable (`sess.name`, `txn.name`...).</summary>
     public string? Variable { get; init; }
-    /// <summary>set-var: the expression whose value the variable takes.</summary>
+    /// <summary>set-var: the expression whose value the variable takes; capture: the sample captured.</summary>
     public SampleExpr? Expr { get; init; }
     /// <summary>set-var-fmt: the value, a log-format string.</summary>
     public LogFormatConfig? ValueFormat { get; init; }
     /// <summary>track-scN: what to track and where.</summary>
     public TrackScConfig? Track { get; init; }
+    /// <summary>capture: the request capture slot the rule declared (FrontendConfig.RequestCaptures).</summary>
+    public int CaptureSlot { get; init; }
 }

@@ -51,7 +51,6 @@ public class LogFormatKeywordTests
     [TestCase("    unique-id-header X:Y", "test.cfg:5: 'unique-id-header': invalid header name 'X:Y'")]
     [TestCase("    capture request header Host", "test.cfg:5: 'capture': expected 'capture request|response header NAME len LENGTH'")]
     [TestCase("    capture request header Host len 0", "test.cfg:5: 'capture request header': 'len' expects 1 to 65535, got '0'")]
-    [TestCase("    capture cookie SID len 10", "test.cfg:5: 'capture cookie' is not supported yet")]
     [TestCase("    http-request redirect location /%[nope]", "test.cfg:5: 'http-request redirect location': in '%[': unknown fetch method 'nope'")]
     public void BadLine_ReportsFileLineAndWhatWasExpected(string line, string expected)
     {

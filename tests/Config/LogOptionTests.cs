@@ -80,7 +80,7 @@ public class LogOptionTests
         Assert.That(result.Warnings.Select(w => w.ToString()), Has.Some.StartsWith(expected).And.Some.EndsWith("which has no frontend capability: ignored"));
     }
 
-    [TestCase("    option httplog clf", "test.cfg:11: 'option httplog clf' is not supported yet")]
+    [TestCase("    option httplog csv", "test.cfg:11: 'option httplog' only supports option 'clf', got 'csv'")]
     [TestCase("    option tcplog extra", "test.cfg:11: 'option tcplog': unexpected 'extra'")]
     [TestCase("    option dontlog-normal now", "test.cfg:11: 'option dontlog-normal' takes no argument, got 'now'")]
     public void LogOptions_BadArguments_NameLineAndKeyword(string line, string expected)

@@ -62,7 +62,7 @@ public class ResponseAnswerConfigTests
 
     // HAProxy 2.6: "response only supports redirect type 'location'".
     [TestCase("    http-response redirect prefix /x", "test.cfg:8: 'http-response redirect': a response only supports the redirect type 'location'")]
-    [TestCase("    http-response return status 200 string x", "test.cfg:8: 'http-response return': a payload ('string' or 'file') needs a 'content-type'")]
+    [TestCase("    http-response return status 200 string x", "test.cfg:8: 'http-response return': a payload ('string', 'file', 'lf-string' or 'lf-file') needs a 'content-type'")]
     [TestCase("    http-request set-log-level loud", "test.cfg:8: 'http-request set-log-level': unknown level 'loud'")]
     [TestCase("    http-response set-log-level", "test.cfg:8: 'http-response set-log-level': expected 'http-response set-log-level LEVEL [if|unless COND]'")]
     [TestCase("    http-request return errorfiles nowhere", "test.cfg:8: 'http-request return errorfiles': no 'http-errors' section named 'nowhere' above this line")]

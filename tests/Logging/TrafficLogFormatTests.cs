@@ -154,6 +154,20 @@ public class TrafficLogFormatTests
     }
 
     [Test]
+    public void Frame_Rfc5424_WithStructuredData_PutsItAfterTheMsgId()
+    {
+        // HAProxy 2.6.12, `log stdout format rfc5424` and `log-format-sd`: "<134>1 DATE - haproxy PID - [exampleSDID@1234 status="200"] MSG".
+        using var sink = new TrafficLogSink(new LogTarget("127.0.0.1:514", "local0", null, "rfc5424"));
+        var dest = new byte[1000];
+        int n = TrafficLogger.Frame(sink, "msg text"u8, dest, "host"u8, "proxy[42]"u8, Now, structuredData: "[exampleSDID@1234 status=\"200\"]"u8);
+        Assert.That(Encoding.UTF8.GetString(dest, 0, n),
+            Is.EqualTo($"<134>1 2026-11-05T09:10:11.123000+00:00 host proxy {Environment.ProcessId} - [exampleSDID@1234 status=\"200\"] msg text"));
+        using var other = new TrafficLogSink(new LogTarget("127.0.0.1:514", "local0", null, "rfc3164"));
+        n = TrafficLogger.Frame(other, "msg text"u8, dest, "host"u8, "proxy[42]"u8, Now, structuredData: "[x@1]"u8);
+        Assert.That(Encoding.UTF8.GetString(dest, 0, n), Does.Not.Contain("[x@1]"), "only rfc5424 targets carry it");
+    }
+
+    [Test]
     public void Frame_FacilityAndMinLevel_SetPriority()
     {
         Assert.That(Frame("priority", facility: "daemon"), Is.EqualTo("<30>msg text"));        // 3 * 8 + 6

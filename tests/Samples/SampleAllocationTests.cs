@@ -34,7 +34,7 @@ public class SampleAllocationTests
                     http-request set-header X-Real-IP %[src] if local img host many sid
                     http-request set-header X-Pool "%[req.hdr(host),lower,map_str({{map}},none)] %[src,ipmask(24)] %[path,field(2,/),upper]"
                     http-request set-header X-Hash %[req.hdr(host),djb2,mod(7)]-%[urlp(id),add(1)]-%[str(abc),base64]
-                    log-format "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc %{+Q}r %[req.hdr(host),lower] %hr %HM %HP"
+                    log-format "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %{+Q}r %[req.hdr(host),lower] %hr %HM %HP"
                     default_backend be
                 backend be
                     mode http
@@ -45,7 +45,7 @@ public class SampleAllocationTests
             var line = new CompiledLogFormat(fe.CustomLogFormat!);
             using var t = new SampleTestContext();
             var ctx = t.Context;
-            ctx.Captures.Configure([new HeaderCapture("Host", 10)], []);
+            ctx.Captures.Configure(fe with { RequestCaptures = [new HeaderCapture("Host", 10)], CookieCapture = new CookieCapture("SID", 20) });
             var record = new TrafficLogRecord { Server = "s", Status = 200, RequestLineLength = 0 };
             var dest = new byte[4096];
 
@@ -54,6 +54,7 @@ public class SampleAllocationTests
                 long total = 0;
                 ctx.BeginTransaction();
                 ctx.Captures.CaptureRequest(ctx.Request!);
+                ctx.Captures.CaptureRequestCookie(ctx.Request!);
                 foreach (var c in conditions) total += c.Evaluate(ctx) ? 1 : 0;
                 foreach (var v in values) total += v.Render(ctx, null, dest);
                 total += line.Render(ctx, record, dest, cut: true);

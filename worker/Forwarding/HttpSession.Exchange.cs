@@ -263,6 +263,8 @@ internal sealed partial class HttpSession
             SetLogCause('P', 'H');
             return await FailResponseCloseAsync(be, srv, denied).ConfigureAwait(false);
         }
+        // `capture cookie` (4.2): the server's Set-Cookie, once the response rules passed (http_process_res_common).
+        facts.Captures.CaptureResponseCookie(_resp);
         if (facts.ResponseStatus != 0) status = facts.ResponseStatus;
         ulong beMask = HttpProxyRuntime.Evaluate(be.Http.ResponseRules, facts);
         ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.ResponseRules, facts);

@@ -54,7 +54,7 @@ internal sealed partial class HttpSession : ProxySession
             case HttpRequestActionKind.UseService:
                 await ServePrometheusAsync().ConfigureAwait(false);   // logs itself (HttpSession.Stats.cs)
                 return;
-            case HttpRequestActionKind.Return or HttpRequestActionKind.Auth:
+            case HttpRequestActionKind.Return or HttpRequestActionKind.Auth when !action.RendersPerRequest:
                 // auth: the 401 with its challenge (4.2 "http-request auth"), prepared with the rule; LR as HAProxy logs it.
                 SetLogCause('L', 'R');
                 // No payload: the status's page (or its errorfile), as HAProxy's default-errorfiles.
@@ -64,8 +64,8 @@ internal sealed partial class HttpSession : ProxySession
             default:
                 SetLogCause('L', 'R');
                 if (_out.Length == 0) _out = ArrayPool<byte>.Shared.Rent(_outSize);
-                int length = action.WriteRedirect(_req, _out, Samples);
-                if (length < 0) await SendErrorAsync(500).ConfigureAwait(false);   // a location longer than the buffer
+                int length = action.WriteAnswer(_req, _out, Samples);   // a redirect, or a return rendered per request
+                if (length < 0) await SendErrorAsync(500).ConfigureAwait(false);   // an answer longer than the buffer
                 else await SendErrorAsync(action.Status, _out.AsMemory(0, length)).ConfigureAwait(false);
                 break;
         }

@@ -105,7 +105,7 @@ internal sealed partial class HttpSession : ProxySession
             Samples.Client = _clientEndPoint;
             Samples.Local = FrontendEndPoint;
             Samples.Backends = _engine.Backends;
-            Samples.Captures.Configure(fe.Config.RequestCaptures, fe.Config.ResponseCaptures);
+            Samples.Captures.Configure(fe.Config);
             while (true)
             {
                 BeginRequest();
@@ -247,6 +247,8 @@ internal sealed partial class HttpSession : ProxySession
             await ServeStatsAsync(beStats, beStats.Admin is { } beAdmin && beAdmin.Evaluate(facts)).ConfigureAwait(false);
             return false;
         }
+        // `capture cookie` (4.2): read once the request rules passed, as HAProxy's http_process_request does.
+        facts.Captures.CaptureRequestCookie(_req);
         // :: Step 2b: persistence (worker/Persistence): force/ignore-persist, the cookie, use-server.
         _tx.Persistence.Begin(be.Persistence, facts, _req);
         // `stick match` / `stick on` (4.2) when neither the cookie nor `use-server` chose (HAProxy's process_sticking_rules).

@@ -179,6 +179,7 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
         }
         // `log-format`: rendered here, where its expressions can read the request (8.2.4).
         r.MessageLength = fe.CustomLogFormat?.Render(owner.Samples, r, r.Message, cut: true) ?? -1;
+        r.RenderStructuredData(fe.StructuredDataFormat, owner.Samples);
         log.Commit(r);
     }
 }

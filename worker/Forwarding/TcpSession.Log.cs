@@ -58,6 +58,7 @@ internal sealed partial class TcpSession
         r.ServerEndPoint = srv?.EndPoint;
         // `log-format` (8.2.4): rendered on the session's side, where its expressions can read the connection.
         r.MessageLength = fe.CustomLogFormat?.Render(Samples, r, r.Message, cut: true) ?? -1;
+        r.RenderStructuredData(fe.StructuredDataFormat, Samples);
         log.Commit(r);
     }
 }

@@ -25,6 +25,16 @@ internal sealed class CompiledRequestAction
     private readonly StickActionConfig? _sticky;
     private readonly int _logLevel;
 
+    // return with `lf-string|lf-file` or `hdr` (4.2): the parts around what is rendered per request.
+    private readonly byte[] _returnHead = [];         // "HTTP/1.1 200 OK\r\n"
+    private readonly byte[] _returnContentType = [];  // "content-type: TYPE\r\n"
+    private readonly byte[] _returnBody = [];         // `string` / `file`: the literal payload
+    private readonly Logging.CompiledLogFormat? _returnBodyFormat;
+    private readonly (byte[] Name, Logging.CompiledLogFormat Value)[] _returnHeaders = [];
+    private readonly bool _returnNoContent;
+    private readonly int _captureSlot;
+    private readonly bool _captureResponse;
+
     /// <summary>What an action that fails to rewrite the request answers (HAProxy's strict-mode: 500).</summary>
     public static CompiledRequestAction RewriteFailed { get; } = new(new HttpRequestAction(HttpRequestActionKind.Deny, 500, null, new SourceLocation("", 0)));
 
@@ -42,9 +52,22 @@ internal sealed class CompiledRequestAction
         if (action.Track is { } track) _track = new Tables.CompiledTrack(track);
         _sticky = action.Sticky;
         _logLevel = action.LogLevel;
+        _captureSlot = action.CaptureSlot;
+        _captureResponse = action.CaptureResponse;
         if (action.Sticky?.ValueExpr is { } gptExpr) _expr = new Samples.CompiledSampleExpr(gptExpr);
         switch (action.Kind)
         {
+            case HttpRequestActionKind.Return when action.BodyFormat is not null || action.Headers is not null:
+                // Rendered per request (WriteAnswer); RFC 9110 8.6, 15.3.5, 15.4.5: a 204 or 304 has no content.
+                RendersPerRequest = true;
+                _returnNoContent = action.Status is 204 or 304;
+                _returnHead = Encoding.ASCII.GetBytes($"HTTP/1.1 {action.Status} {Reason(action.Status)}\r\n");
+                _returnContentType = action.ContentType is { } returnType && !_returnNoContent ? Encoding.ASCII.GetBytes($"content-type: {returnType}\r\n") : [];
+                _returnBody = action.Body ?? [];
+                _returnBodyFormat = action.BodyFormat is null ? null : new Logging.CompiledLogFormat(action.BodyFormat);
+                _returnHeaders = action.Headers is null ? []
+                    : [.. action.Headers.Select(h => (Encoding.ASCII.GetBytes(h.Name), new Logging.CompiledLogFormat(h.Value)))];
+                break;
             case HttpRequestActionKind.Return when action.WholeResponse is { } whole:
                 Response = whole;   // `errorfile` / `errorfiles` (4.2 "http-request return"): sent as it is
                 break;
@@ -78,6 +101,9 @@ internal sealed class CompiledRequestAction
     /// <summary>return, auth: the whole response; null when the status's page (or its errorfile) is the answer.</summary>
     public byte[]? Response { get; }
 
+    /// <summary>return with `lf-string`, `lf-file` or `hdr`: the answer is written per request (<see cref="WriteAnswer"/>), as a redirect's.</summary>
+    public bool RendersPerRequest { get; }
+
     /// <summary>deny, return, redirect: the action answers the request; the others act and the rules go on.</summary>
     public bool IsFinal { get; }
 
@@ -100,7 +126,7 @@ internal sealed class CompiledRequestAction
     /// <summary>`tcp-request content` and `http-response` set-var|set-var-fmt|unset-var (TcpContentRuntime.cs, HttpProxyRuntime): the same actions.</summary>
     internal void ExecuteVariable(Samples.SampleContext ctx) => Execute(ctx);
 
-    /// <summary>set-var, set-var-fmt, unset-var, set-log-level, set-method, set-path, set-query, set-uri; false when a rewrite failed.</summary>
+    /// <summary>set-var, set-var-fmt, unset-var, set-log-level, capture, set-method, set-path, set-query, set-uri; false when a rewrite failed.</summary>
     private bool Execute(Samples.SampleContext ctx)
     {
         switch (Kind)
@@ -121,6 +147,12 @@ internal sealed class CompiledRequestAction
                 // 4.2 "set-src": no address leaves the source as it was.
                 ctx.ResetScratch();
                 if (_expr!.TryEvaluate(ctx, out var src) && Samples.SampleText.TryAsIp(ctx, src, out var address)) ctx.SetSource(address);
+                return true;
+            case HttpRequestActionKind.Capture:
+                // 4.2 "http-request capture": the sample as a string into its slot; no sample leaves the slot as it was.
+                ctx.ResetScratch();
+                if (_expr!.TryEvaluate(ctx, out var captured) && Samples.SampleText.TryAsBytes(ctx, captured, out var text))
+                    ctx.Captures.Set(_captureResponse, _captureSlot, text);
                 return true;
             case HttpRequestActionKind.SetVar when _expr is not null:
                 // 4.2 "set-var": no sample leaves the variable as it was.
@@ -160,6 +192,53 @@ internal sealed class CompiledRequestAction
             if (!_expr.TryEvaluate(ctx, out var s) || !Samples.SampleText.TryAsInt(s, out value)) return;
         }
         tracker.Apply(a.Kind, a.Counter, a.Index, value, Environment.TickCount64);
+    }
+
+    /// <summary>A return or redirect answer for <paramref name="request"/> into <paramref name="dest"/>; its length, or -1 when it does not fit.</summary>
+    public int WriteAnswer(HttpHead request, Span<byte> dest, Samples.SampleContext samples) =>
+        Kind == HttpRequestActionKind.Return ? WriteReturn(dest, samples) : WriteRedirect(request, dest, samples);
+
+    /// <summary>
+    /// `return ... lf-string FMT | lf-file PATH` and `hdr NAME FMT` (4.2 "http-request return"): the payload rendered
+    /// first (into a pooled buffer, for its length), then the head with Content-Length and the `hdr` lines, then the
+    /// payload; -1 when it does not fit in <paramref name="dest"/> (a header value with CR, LF or NUL fails too).
+    /// </summary>
+    private int WriteReturn(Span<byte> dest, Samples.SampleContext samples)
+    {
+        byte[] rendered = _returnBodyFormat is null || _returnNoContent ? [] : System.Buffers.ArrayPool<byte>.Shared.Rent(dest.Length);
+        try
+        {
+            ReadOnlySpan<byte> body = _returnNoContent ? default : _returnBody;
+            if (rendered.Length > 0)
+            {
+                int n = _returnBodyFormat!.Render(samples, null, rendered);
+                if (n < 0) return -1;
+                body = rendered.AsSpan(0, n);
+            }
+            var w = new SpanWriter(dest);
+            w.Put(_returnHead);
+            if (!_returnNoContent)
+            {
+                w.Put("content-length: "u8);
+                w.PutNumber(body.Length);
+                w.Put("\r\n"u8);
+                w.Put(_returnContentType);
+            }
+            foreach (var (name, value) in _returnHeaders)
+            {
+                w.Put(name);
+                w.Put(": "u8);
+                if (!w.PutFormat(value, samples)) return -1;
+                w.Put("\r\n"u8);
+            }
+            w.Put("cache-control: no-cache\r\nConnection: close\r\n\r\n"u8);
+            w.Put(body);
+            return w.Overflow ? -1 : w.Length;
+        }
+        finally
+        {
+            if (rendered.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(rendered);
+        }
     }
 
     /// <summary>
@@ -222,6 +301,12 @@ internal sealed class CompiledRequestAction
         public bool Overflow;
 
         public readonly bool EndsWith(byte b) => Length > 0 && _dest[Length - 1] == b;
+
+        public void PutNumber(int value)
+        {
+            if (Overflow || !value.TryFormat(_dest[Length..], out int n, default, System.Globalization.CultureInfo.InvariantCulture)) { Overflow = true; return; }
+            Length += n;
+        }
 
         public void Put(scoped ReadOnlySpan<byte> bytes)
         {

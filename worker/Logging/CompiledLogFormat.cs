@@ -14,21 +14,55 @@ namespace Proxy.Worker.Logging;
 /// </summary>
 internal sealed class CompiledLogFormat
 {
-    private readonly (byte[] Literal, LogVariable Variable, CompiledSampleExpr? Expr, LogFormatFlags Flags, bool IsLiteral)[] _nodes;
+    private readonly (byte[] Literal, LogVariable Variable, CompiledSampleExpr? Expr, LogFormatFlags Flags, NodeKind Kind)[] _nodes;
     private static readonly byte[] HostName = Encoding.UTF8.GetBytes(Environment.MachineName);
+
+    private enum NodeKind : byte { Literal, Separator, Variable, Expr }
 
     public CompiledLogFormat(LogFormatConfig format)
     {
-        _nodes = new (byte[], LogVariable, CompiledSampleExpr?, LogFormatFlags, bool)[format.Nodes.Count];
-        for (int i = 0; i < _nodes.Length; i++)
+        var nodes = new List<(byte[], LogVariable, CompiledSampleExpr?, LogFormatFlags, NodeKind)>(format.Nodes.Count);
+        foreach (var n in format.Nodes)
         {
-            var n = format.Nodes[i];
-            _nodes[i] = n.Literal is { } text
-                ? (Encoding.UTF8.GetBytes(text), default, null, LogFormatFlags.None, true)
-                : ([], n.Variable, n.Expr is null ? null : new CompiledSampleExpr(n.Expr), n.Flags, false);
+            if (n.Literal is { } text)
+            {
+                // 8.2.4: "spaces are considered as delimiters and are merged": each run of spaces is one separator.
+                int start = 0;
+                while (start < text.Length)
+                {
+                    bool space = text[start] == ' ';
+                    int end = start;
+                    while (end < text.Length && (text[end] == ' ') == space) end++;
+                    nodes.Add(space ? ([], default, null, LogFormatFlags.None, NodeKind.Separator)
+                        : (Encoding.UTF8.GetBytes(text[start..end]), default, null, LogFormatFlags.None, NodeKind.Literal));
+                    start = end;
+                }
+            }
+            else if (n.Expr is not null)
+            {
+                nodes.Add(([], default, new CompiledSampleExpr(n.Expr), n.Flags, NodeKind.Expr));
+            }
+            else
+            {
+                // HAProxy quotes only its text fields (lf_text): numbers, ports, dates and states stay bare under
+                // `%{+Q}` (and under `%{+Q}o`, as `option httplog clf` has it).
+                var flags = IsText(n.Variable) || IsCaptureList(n.Variable) ? n.Flags : n.Flags & ~LogFormatFlags.Quote;
+                nodes.Add(([], n.Variable, null, flags, NodeKind.Variable));
+            }
         }
+        _nodes = [.. nodes];
         Text = format.Text;
     }
+
+    private static bool IsText(LogVariable v) => v is LogVariable.ClientIp or LogVariable.FrontendIp or LogVariable.ServerIp
+        or LogVariable.FrontendName or LogVariable.FrontendNameTransport or LogVariable.BackendName or LogVariable.ServerName
+        or LogVariable.CapturedRequestCookie or LogVariable.CapturedResponseCookie or LogVariable.RequestLine
+        or LogVariable.Method or LogVariable.Uri or LogVariable.Path or LogVariable.Query or LogVariable.Version
+        or LogVariable.UniqueId or LogVariable.Hostname or LogVariable.SslVersion or LogVariable.SslCipher;
+
+    /// <summary>%hr %hs %hrl %hsl: nothing at all when the frontend captures nothing; they quote themselves.</summary>
+    private static bool IsCaptureList(LogVariable v) => v is LogVariable.RequestHeaders or LogVariable.RequestHeadersList
+        or LogVariable.ResponseHeaders or LogVariable.ResponseHeadersList;
 
     public string Text { get; }
 
@@ -40,14 +74,25 @@ internal sealed class CompiledLogFormat
     public int Render(SampleContext ctx, TrafficLogRecord? record, Span<byte> dest, bool cut = false)
     {
         var w = new LogLineWriter(dest);
-        foreach (var (literal, variable, expr, flags, isLiteral) in _nodes)
+        // HAProxy's sess_build_logline: a separator is written only after something else was, so a field that
+        // prints nothing (%hr without captures) takes no space, and neither do leading spaces.
+        bool afterSeparator = true;
+        foreach (var (literal, variable, expr, flags, kind) in _nodes)
         {
-            if (isLiteral)
+            if (kind == NodeKind.Separator)
             {
-                w.Append(literal);
+                if (!afterSeparator) w.Append(' ');
+                afterSeparator = true;
                 continue;
             }
-            bool quote = (flags & LogFormatFlags.Quote) != 0;
+            int before = w.Length;
+            if (kind == NodeKind.Literal)
+            {
+                w.Append(literal);
+                afterSeparator = false;
+                continue;
+            }
+            bool quote = (flags & LogFormatFlags.Quote) != 0 && !IsCaptureList(variable);
             if (quote) w.Append('"');
             if (expr is not null)
             {
@@ -62,6 +107,7 @@ internal sealed class CompiledLogFormat
                 AppendVariable(ref w, variable, flags, ctx, record);
             }
             if (quote) w.Append('"');
+            if (w.Length != before) afterSeparator = false;
             if (w.Length == dest.Length) return cut ? w.Length : -1;
         }
         return w.Length;
@@ -149,7 +195,11 @@ internal sealed class CompiledLogFormat
             case LogVariable.Status: AppendNumber(ref w, r?.Status ?? ctx.Response?.StatusCode ?? -1, flags); return;
             case LogVariable.BytesRead: AppendNumber(ref w, r?.Bytes ?? 0, flags); return;
             case LogVariable.BytesUploaded: AppendNumber(ref w, r?.BytesUploaded ?? 0, flags); return;
-            case LogVariable.CapturedRequestCookie or LogVariable.CapturedResponseCookie: w.Append('-'); return;
+            case LogVariable.CapturedRequestCookie or LogVariable.CapturedResponseCookie:
+                // `capture cookie` (4.2): `-` when none was captured (or the frontend captures none), as HAProxy's lf_text.
+                if (ctx.Captures.TryGetCookie(v == LogVariable.CapturedResponseCookie, out var cookie)) AppendText(ref w, cookie, flags);
+                else if ((flags & LogFormatFlags.Quote) == 0) w.Append('-');
+                return;
             case LogVariable.TerminationState or LogVariable.TerminationStateCookie:
                 w.Append(r is null || r.Cause == '\0' ? '-' : r.Cause);
                 w.Append(r is null || r.Phase == '\0' ? '-' : r.Phase);
@@ -165,10 +215,10 @@ internal sealed class CompiledLogFormat
                 return;
             case LogVariable.SrvQueue or LogVariable.BackendQueue: AppendNumber(ref w, 0, flags); return;
             case LogVariable.RequestHeaders or LogVariable.RequestHeadersList:
-                ctx.Captures.AppendRequest(ref w, v == LogVariable.RequestHeadersList);
+                ctx.Captures.AppendRequest(ref w, v == LogVariable.RequestHeadersList, (flags & LogFormatFlags.Quote) != 0);
                 return;
             case LogVariable.ResponseHeaders or LogVariable.ResponseHeadersList:
-                ctx.Captures.AppendResponse(ref w, v == LogVariable.ResponseHeadersList);
+                ctx.Captures.AppendResponse(ref w, v == LogVariable.ResponseHeadersList, (flags & LogFormatFlags.Quote) != 0);
                 return;
             case LogVariable.UniqueId:
                 if (ctx.UniqueId.IsEmpty) w.Append('-');

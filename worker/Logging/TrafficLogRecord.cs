@@ -66,4 +66,21 @@ internal sealed class TrafficLogRecord
     /// </summary>
     public int MessageLength = -1;
     public readonly byte[] Message = new byte[MaxRequestLine];
+
+    /// <summary>
+    /// `log-format-sd` (4.2) as the session rendered it: RFC 5424's STRUCTURED-DATA (6.3), written by rfc5424 targets
+    /// after the MSGID; 0 when the frontend has none (`-` is written). The buffer is made the first time a record
+    /// carries one, then reused with the record.
+    /// </summary>
+    public int StructuredDataLength;
+    public byte[] StructuredData = [];
+
+    /// <summary>Renders <paramref name="format"/> (the frontend's `log-format-sd`, null for none) for this record.</summary>
+    public void RenderStructuredData(CompiledLogFormat? format, Samples.SampleContext ctx)
+    {
+        StructuredDataLength = 0;
+        if (format is null) return;
+        if (StructuredData.Length == 0) StructuredData = new byte[MaxRequestLine];
+        StructuredDataLength = Math.Max(0, format.Render(ctx, this, StructuredData, cut: true));
+    }
 }

@@ -73,6 +73,7 @@ internal sealed class TrafficLogger : IDisposable
         r.DateUtcTicks = DateTime.UtcNow.Ticks;
         r.ListenerId = listenerId;
         r.ConnectionError = message;
+        r.StructuredDataLength = 0;
         Commit(r);
     }
 
@@ -112,7 +113,8 @@ internal sealed class TrafficLogger : IDisposable
         {
             // A target's `LEVEL` lets through what is at least that important (4.2 "log").
             if (!sink.Accepts(record.Level)) continue;
-            int n = Frame(sink, message, _line, _hostname, record.TagPid ?? _tagPid, DateTimeOffset.Now, record.Level);
+            int n = Frame(sink, message, _line, _hostname, record.TagPid ?? _tagPid, DateTimeOffset.Now, record.Level,
+                record.StructuredData.AsSpan(0, record.StructuredDataLength));
             sink.Send(_line.AsSpan(0, n));
         }
     }
@@ -120,10 +122,11 @@ internal sealed class TrafficLogger : IDisposable
     /// <summary>
     /// One line for <paramref name="sink"/>: the header of its `format` (4.2 "log"), the message, cut at its `len`;
     /// a newline after it on stdout/stderr. rfc3164 carries the host name (HAProxy sends it with `log-send-hostname`),
-    /// local is rfc3164 without it.
+    /// local is rfc3164 without it. rfc5424 writes <paramref name="structuredData"/> (`log-format-sd`) after the MSGID,
+    /// `-` when there is none (RFC 5424 6.3, NILVALUE), as HAProxy's __send_log.
     /// </summary>
     internal static int Frame(TrafficLogSink sink, ReadOnlySpan<byte> message, Span<byte> dest, ReadOnlySpan<byte> hostname,
-        ReadOnlySpan<byte> tagPid, DateTimeOffset now, int level = -1)
+        ReadOnlySpan<byte> tagPid, DateTimeOffset now, int level = -1, ReadOnlySpan<byte> structuredData = default)
     {
         int max = Math.Min(sink.MaxLength, dest.Length - 1);
         var w = new LogLineWriter(dest[..max]);
@@ -158,7 +161,10 @@ internal sealed class TrafficLogger : IDisposable
                 w.Append(open < 0 ? tagPid : tagPid[..open]);   // APP-NAME: the tag (`log-tag`), without "[pid]"
                 w.Append(' ');
                 w.Append(Environment.ProcessId);
-                w.Append(" - - "u8);
+                w.Append(" - "u8);   // MSGID
+                if (structuredData.IsEmpty) w.Append('-');
+                else w.Append(structuredData);
+                w.Append(' ');
                 break;
             case "priority":
                 w.Append('<');

@@ -17,6 +17,7 @@ internal sealed class FrontendRuntime
         NameBytes = System.Text.Encoding.UTF8.GetBytes(config.Name);
         CustomLogFormat = config.CustomLogFormat is { } lf ? new Logging.CompiledLogFormat(lf) : null;
         UniqueIdFormat = config.UniqueIdFormat is { } uf ? new Logging.CompiledLogFormat(uf) : null;
+        StructuredDataFormat = config.StructuredDataFormat is { } sd ? new Logging.CompiledLogFormat(sd) : null;
         UniqueIdHeader = config.UniqueIdHeader is { } uh ? System.Text.Encoding.ASCII.GetBytes(uh) : null;
         LogTagPid = config.LogTag is { } tag ? System.Text.Encoding.UTF8.GetBytes($"{tag}[{Environment.ProcessId}]") : null;
         Backend = backend;
@@ -110,6 +111,8 @@ internal sealed class FrontendRuntime
 
     /// <summary>`log-format` compiled; null: the built-in httplog/tcplog line.</summary>
     public Logging.CompiledLogFormat? CustomLogFormat { get; }
+    /// <summary>`log-format-sd`: the STRUCTURED-DATA of the frontend's rfc5424 lines; null: none (`-`).</summary>
+    public Logging.CompiledLogFormat? StructuredDataFormat { get; }
 
     /// <summary>`unique-id-format` compiled; null: requests get no unique id.</summary>
     public Logging.CompiledLogFormat? UniqueIdFormat { get; }

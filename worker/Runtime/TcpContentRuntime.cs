@@ -29,11 +29,16 @@ internal sealed class TcpContentRuntime
         for (int i = 0; i < _rules.Length; i++)
         {
             var r = config.TcpContentRules[i];
-            // set-var and unset-var run as `http-request set-var` does (one implementation of the variable actions).
-            CompiledRequestAction? variable = r.Action is TcpContentAction.SetVar or TcpContentAction.UnsetVar
-                ? new CompiledRequestAction(new HttpRequestAction(r.Action == TcpContentAction.SetVar ? HttpRequestActionKind.SetVar : HttpRequestActionKind.UnsetVar, 0, null, r.Location)
-                    { Variable = r.Variable, Expr = r.Expr, ValueFormat = r.ValueFormat })
-                : null;
+            // set-var, unset-var and capture run as `http-request set-var|capture` do (one implementation of each action).
+            CompiledRequestAction? variable = r.Action switch
+            {
+                TcpContentAction.SetVar or TcpContentAction.UnsetVar => new CompiledRequestAction(new HttpRequestAction(
+                    r.Action == TcpContentAction.SetVar ? HttpRequestActionKind.SetVar : HttpRequestActionKind.UnsetVar, 0, null, r.Location)
+                    { Variable = r.Variable, Expr = r.Expr, ValueFormat = r.ValueFormat }),
+                TcpContentAction.Capture => new CompiledRequestAction(new HttpRequestAction(HttpRequestActionKind.Capture, 0, null, r.Location)
+                    { Expr = r.Expr, CaptureSlot = r.CaptureSlot }),
+                _ => null,
+            };
             _rules[i] = (r.Action, r.Condition is null ? null : new CompiledCondition(r.Condition), variable,
                 r.Track is null ? null : new Tables.CompiledTrack(r.Track));
         }

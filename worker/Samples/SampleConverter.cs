@@ -143,6 +143,11 @@ internal sealed class SampleConverter
             case SampleConverterKind.Length:
                 s = Sample.OfInt(input.Length);
                 return true;
+            case SampleConverterKind.CaptureReq or SampleConverterKind.CaptureRes:
+                // A slot the frontend does not have is left alone, as HAProxy does at run time.
+                ctx.Captures.Set(_kind == SampleConverterKind.CaptureRes, (int)_number, input);
+                s = Sample.OfString(input);
+                return true;
             case SampleConverterKind.Json:
                 if (!SampleStrings.TryJsonEscape(input, dest, out n)) return false;
                 return Str(ctx, n, ref s);

@@ -95,6 +95,10 @@ internal sealed class SampleFetcher
                 return PayloadSamples.TryFetch(_kind, ctx, _number, _length, out s);
             case SampleFetchKind.ReqRdpCookie or SampleFetchKind.ReqRdpCookieCnt:
                 return PayloadSamples.TryRdpCookie(_kind, ctx, _text, out s);
+            case SampleFetchKind.CaptureReqHdr or SampleFetchKind.CaptureResHdr:
+                if (!ctx.Captures.TryGet(_kind == SampleFetchKind.CaptureResHdr, (int)_number, out var captured)) return false;
+                s = Sample.OfString(captured);
+                return true;
             case SampleFetchKind.AlwaysTrue: s = Sample.OfBool(true); return true;
             case SampleFetchKind.AlwaysFalse: s = Sample.OfBool(false); return true;
             case SampleFetchKind.Date: return Int(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + _number, out s);

@@ -27,6 +27,8 @@ internal static class LogFormatParser
         ["t"] = LogVariable.Date, ["T"] = LogVariable.GmtDate, ["Tl"] = LogVariable.LocalDate, ["tr"] = LogVariable.RequestDate,
         ["ms"] = LogVariable.Milliseconds, ["H"] = LogVariable.Hostname, ["Ts"] = LogVariable.Timestamp,
         ["sslv"] = LogVariable.SslVersion, ["sslc"] = LogVariable.SslCipher,
+        // The request's date in GMT / local time, CLF style; here the request's date is the one %T and %Tl print.
+        ["trg"] = LogVariable.GmtDate, ["trl"] = LogVariable.LocalDate,
     };
 
     /// <summary>The format, or null with <paramref name="error"/> (a phrase naming what is wrong).</summary>
@@ -34,6 +36,7 @@ internal static class LogFormatParser
     {
         error = null;
         var nodes = new List<LogFormatNode>();
+        var defaultFlags = LogFormatFlags.None;   // `%{...}o` (8.2.4): the flags every later variable starts from
         var literal = new StringBuilder();
         void Flush()
         {
@@ -56,7 +59,7 @@ internal static class LogFormatParser
                 continue;
             }
             int p = i + 1;
-            var flags = LogFormatFlags.None;
+            var flags = defaultFlags;
             if (p < text.Length && text[p] == '{')
             {
                 int close = text.IndexOf('}', p);
@@ -99,6 +102,12 @@ internal static class LogFormatParser
             int start = p;
             while (p < text.Length && char.IsAsciiLetter(text[p])) p++;
             string name = text[start..p];
+            if (name == "o")
+            {
+                defaultFlags = flags;
+                i = p - 1;
+                continue;
+            }
             if (!Variables.TryGetValue(name, out var variable))
             {
                 error = name.Length == 0

@@ -39,13 +39,15 @@ public enum SampleFetchKind
     StickCounter, StickSource, TableAvl, TableCnt,
     // 7.3.5 the cookie of an RDP connection request (worker/Samples/RdpCookie.cs)
     ReqRdpCookie, ReqRdpCookieCnt,
+    // 7.3.6 the capture slots (`capture request|response header`, `declare capture`, `http-request capture`...)
+    CaptureReqHdr, CaptureResHdr,
 }
 
 /// <summary>The converters implemented (7.3.1 "Converters").</summary>
 public enum SampleConverterKind
 {
     Lower, Upper, Base64, B64Dec, Hex, Bytes, Field, Word, RegSub, IpMask, Concat, Add, Sub, Mul, Div, Mod, Sdbm, Djb2,
-    Crc32, Wt6, UrlDec, Length, Map, Json,
+    Crc32, Wt6, UrlDec, Length, Map, Json, CaptureReq, CaptureRes,
     /// <summary>`table_X(TABLE)`: the input is a key of TABLE (7.3.1).</summary>
     StickTable,
 }

@@ -102,6 +102,10 @@ internal static class SampleRegistry
         new("res.hdr", SampleFetchKind.ResHdr, "Si", SampleType.Str, SampleNeeds.Response, "res.hdr(NAME[,OCCURRENCE])"),
         new("shdr", SampleFetchKind.ResHdr, "Si", SampleType.Str, SampleNeeds.Response, "shdr(NAME[,OCCURRENCE])"),
         new("res.hdr_cnt", SampleFetchKind.ResHdrCnt, "S", SampleType.Int, SampleNeeds.Response, "res.hdr_cnt(NAME)"),
+        // The capture slots, 0 the first declared (worker/Samples/HeaderCaptures.cs); `tcp-request content capture`
+        // fills request slots before any HTTP request, so capture.req.hdr needs only the connection.
+        new("capture.req.hdr", SampleFetchKind.CaptureReqHdr, "I", SampleType.Str, SampleNeeds.Connection, "capture.req.hdr(INDEX)"),
+        new("capture.res.hdr", SampleFetchKind.CaptureResHdr, "I", SampleType.Str, SampleNeeds.Response, "capture.res.hdr(INDEX)"),
     ];
 
     private static readonly SampleConverterDef[] ConverterTable =
@@ -129,6 +133,9 @@ internal static class SampleRegistry
         new("wt6", SampleConverterKind.Wt6, "i", SampleType.Int, "wt6([AVALANCHE])"),
         new("url_dec", SampleConverterKind.UrlDec, "i", SampleType.Str, "url_dec([IN_FORM])"),
         new("length", SampleConverterKind.Length, "", SampleType.Int, "length"),
+        // 7.3.1 "capture-req(ID)", "capture-res(ID)": the string into capture slot ID, and on unchanged.
+        new("capture-req", SampleConverterKind.CaptureReq, "I", SampleType.Str, "capture-req(ID)"),
+        new("capture-res", SampleConverterKind.CaptureRes, "I", SampleType.Str, "capture-res(ID)"),
     ];
 
     private static readonly Dictionary<string, SampleFetchDef> Fetches = Index([.. FetchTable, .. StickFetchDefs()], f => f.Name);
