@@ -63,7 +63,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                   StatsPage = p.Stats?.Build(), ServerTcpKeepAlive = p.ServerTcpKeepAlive,
                   Persistence = p.BuildPersistence(),
                   StickRules = p.StickRules.ToArray(), PersistRdpCookie = p.PersistRdpCookie,
-                  TcpCheck = p.HttpCheckEnabled ? null : TcpCheckParser.Build(p) });
+                  TcpCheck = p.HttpCheckEnabled ? null : TcpCheckParser.Build(p), HttpReuse = p.HttpReuse });
             }
         }
         return new ProxyConfig(sourcePath, global, frontends, backends) { Tables = tables };

@@ -37,7 +37,7 @@ internal static class KnownKeywords
         "rate-limit", "hash-key", "log-format",
         "log-format-sd", "error-log-format", "log-steps", "unique-id-format", "unique-id-header",
         "bind-process",
-        "filter", "max-session-srv-conns", "http-reuse",
+        "filter", "max-session-srv-conns",
         "declare", 
         "grace", "http-error", "guid", "external-check", "clitimeout", "contimeout", "srvtimeout",
         "reqadd", "rspadd", "reqrep", "rsprep", "reqdel", "rspdel", "block", "transparent", "http-restrict-req-hdr-names",

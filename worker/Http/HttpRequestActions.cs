@@ -83,14 +83,22 @@ internal sealed class CompiledRequestAction
 
     /// <summary>
     /// Runs the actions in order (4.2 "http-request": the first final one whose condition holds ends the list) and
-    /// returns that final action, <see cref="RewriteFailed"/> when a rewrite failed, or null.
+    /// returns that final action, <see cref="RewriteFailed"/> when a rewrite failed, or null. <paramref name="allowedAt"/>
+    /// is the index of the `allow` that ended the list, -1 when none did (the header rules written after it are then
+    /// skipped too: <see cref="HttpProxyRuntime.RequestRulesBefore"/>).
     /// </summary>
-    public static CompiledRequestAction? Run(CompiledRequestAction[] actions, Samples.SampleContext ctx)
+    public static CompiledRequestAction? Run(CompiledRequestAction[] actions, Samples.SampleContext ctx, out int allowedAt)
     {
-        foreach (var a in actions)
+        allowedAt = -1;
+        for (int i = 0; i < actions.Length; i++)
         {
+            var a = actions[i];
             if (a.Condition is { } c && !c.Evaluate(ctx)) continue;
-            if (a.Kind == HttpRequestActionKind.Allow) return null;   // 4.2 "allow": this proxy's rules end here
+            if (a.Kind == HttpRequestActionKind.Allow)
+            {
+                allowedAt = i;   // 4.2 "allow": this proxy's rules end here
+                return null;
+            }
             if (a.IsFinal) return a;
             if (!a.Execute(ctx)) return RewriteFailed;
         }

@@ -387,7 +387,7 @@ internal sealed class SampleExprParser
     {
         try
         {
-            regex = new Regex(pattern, RegexOptions.CultureInvariant | (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None));
+            regex = new Regex(pattern, RegexOptions.CultureInvariant | (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None), RegexLimits.MatchTimeout);
             error = null;
             return true;
         }
