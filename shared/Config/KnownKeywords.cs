@@ -33,7 +33,7 @@ internal static class KnownKeywords
     /// <summary>Proxy keywords (configuration.txt section 4.1 table).</summary>
     public static readonly HashSet<string> UnsupportedProxy =
     [
-        "http-after-response", "tcp-response", "capture",
+        "capture",
         "rate-limit", "hash-key", "log-format",
         "log-format-sd", "error-log-format", "log-steps", "unique-id-format", "unique-id-header",
         "bind-process",

@@ -88,6 +88,9 @@ internal sealed class ProxyDraft
     public List<TcpConnectionRule> TcpConnectionRules { get; } = [];
     /// <summary>`tcp-request inspect-delay TIME`; null: content rules do not wait for bytes.</summary>
     public TimeSpan? InspectDelay { get; set; }
+    /// <summary>`tcp-response inspect-delay` and `tcp-response content` rules (backends).</summary>
+    public TimeSpan? ResponseInspectDelay { get; set; }
+    public List<TcpResponseRule> TcpResponseRules { get; } = [];
     /// <summary>`tcp-request content ...` lines, in order.</summary>
     public List<TcpContentRule> TcpContentRules { get; } = [];
     public List<ServerConfig> Servers { get; } = [];

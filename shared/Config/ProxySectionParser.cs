@@ -63,6 +63,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["persist"] = D | B,
         ["dynamic-cookie-key"] = D | B,
         ["http-reuse"] = D | B,
+        ["tcp-response"] = B,
     };
 
     // `timeout` kinds and where each one applies (4.2 "timeout ...").
@@ -116,6 +117,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     internal HttpKeywordParser Http => _http ??= new HttpKeywordParser(diag, _acls, bufSize);
     private LogFormatKeywordParser? _logFormats;
     private TcpContentParser? _tcpContent;
+    private TcpResponseParser? _tcpResponse;
     private TcpContentParser TcpContent => _tcpContent ??= new TcpContentParser(diag, _acls, () => Http);
     private LogFormatKeywordParser LogFormats => _logFormats ??= new LogFormatKeywordParser(diag, _acls.Samples);
 
@@ -285,6 +287,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 break;
             case "tcp-request":
                 ParseTcpRequest(proxy, line);
+                break;
+            case "tcp-response":
+                (_tcpResponse ??= new TcpResponseParser(diag, _acls)).Parse(proxy, line);
                 break;
             case "compression":
                 _compression.Parse(proxy, line);

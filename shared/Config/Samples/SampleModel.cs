@@ -39,6 +39,8 @@ public enum SampleFetchKind
     StickCounter, StickSource, TableAvl, TableCnt,
     // 7.3.5 the cookie of an RDP connection request (worker/Samples/RdpCookie.cs)
     ReqRdpCookie, ReqRdpCookieCnt,
+    // 7.3.5 the server's first bytes, for `tcp-response content` (worker/Forwarding/TcpSession.ResponseInspection.cs)
+    ResLen, ResPayload,
 }
 
 /// <summary>The converters implemented (7.3.1 "Converters").</summary>
