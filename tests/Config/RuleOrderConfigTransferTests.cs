@@ -7,7 +7,7 @@ using static Proxy.Tests.Config.ConfigTestHelper;
 namespace Proxy.Tests.Config;
 
 /// <summary>
-/// What the workers need of `http-after-response`, `http-reuse`, the rules' places in the file (an `allow` ends the
+/// What the workers need of `http-after-response`, `http-reuse`, `tcp-response`, the rules' places in the file (an `allow` ends the
 /// header rules written after it) and the regexes' match timeout reaches them through WorkerInit's JSON.
 /// </summary>
 public sealed class RuleOrderConfigTransferTests
@@ -35,6 +35,11 @@ public sealed class RuleOrderConfigTransferTests
             backend be
                 http-reuse always
                 server a 127.0.0.1:80
+            backend tcpbe
+                mode tcp
+                tcp-response inspect-delay 2s
+                tcp-response content reject if { res.payload(0,3) -m str BAD }
+                server a 127.0.0.1:80
             """));
 
         var fe = back.Frontends[0].Http;
@@ -44,5 +49,8 @@ public sealed class RuleOrderConfigTransferTests
         Assert.That(fe.ResponseRules, Is.Empty, "the after-response rules are theirs alone");
         Assert.That(fe.RequestRules.Single().Location.Line, Is.GreaterThan(fe.RequestActions.Single().Location.Line));
         Assert.That(fe.RequestRules.Single().Pattern!.MatchTimeout, Is.EqualTo(RegexLimits.MatchTimeout));
+        var tcp = back.FindBackend("tcpbe")!;
+        Assert.That((tcp.ResponseInspectDelay, tcp.TcpResponseRules.Single().Action), Is.EqualTo(((TimeSpan?)TimeSpan.FromSeconds(2), TcpResponseAction.Reject)));
+        Assert.That(tcp.TcpResponseRules[0].Condition!.AnyOf[0][0].Acls[0].Expr.Fetch.Kind, Is.EqualTo(SampleFetchKind.ResPayload));
     }
 }

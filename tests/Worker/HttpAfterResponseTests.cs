@@ -86,7 +86,7 @@ public class HttpAfterResponseTests
         var noServer = await GetAsync(proxy, "GET /none HTTP/1.1\r\nHost: www\r\n\r\n");
 
         Assert.That((deny.Status, deny.Header("X-After"), deny.Header("X-Response")), Is.EqualTo((403, "403", (string?)null)));
-        Assert.That(teapot.Status, Is.EqualTo(418), "set-status on a deny's answer");
+        Assert.That(teapot.StartLine, Is.EqualTo("HTTP/1.1 418 I'm a teapot"), "set-status on a deny's answer, HAProxy's reason");
         Assert.That((answered.Status, answered.Header("X-After"), answered.BodyText), Is.EqualTo((200, "200", "ok")));
         Assert.That((redirect.Status, redirect.Header("X-After"), redirect.Header("Location")), Is.EqualTo((302, "302", "/elsewhere")));
         Assert.That((noServer.Status, noServer.Header("X-After")), Is.EqualTo((503, "503")));

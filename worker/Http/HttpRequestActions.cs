@@ -254,7 +254,7 @@ internal sealed class CompiledRequestAction
         200 => "OK", 201 => "Created", 202 => "Accepted", 204 => "No Content", 301 => "Moved Permanently", 302 => "Found",
         303 => "See Other", 304 => "Not Modified", 307 => "Temporary Redirect", 308 => "Permanent Redirect",
         400 => "Bad Request", 401 => "Unauthorized", 403 => "Forbidden", 404 => "Not Found", 405 => "Method Not Allowed",
-        407 => "Proxy Authentication Required", 408 => "Request Timeout", 410 => "Gone", 413 => "Payload Too Large",
+        407 => "Proxy Authentication Required", 408 => "Request Timeout", 410 => "Gone", 413 => "Payload Too Large", 418 => "I'm a teapot",
         421 => "Misdirected Request", 422 => "Unprocessable Content", 425 => "Too Early", 429 => "Too Many Requests",
         500 => "Internal Server Error", 501 => "Not Implemented", 502 => "Bad Gateway", 503 => "Service Unavailable",
         504 => "Gateway Timeout",
