@@ -35,7 +35,7 @@ internal sealed partial class HttpSession : ProxySession
             var facts = Samples;
             var received = facts.Response;
             facts.Response = parsed;   // `status`, `res.hdr` read the response these rules rewrite
-            if (be is not null && be.Config.Location == fe.Config.Location) be = null;   // a `listen`: one proxy, its rules once
+            if (be is not null && be.IsSectionOf(fe)) be = null;   // a `listen`: one proxy, its rules once
             ulong beKept = ~0UL;
             be?.Http.RunAfterResponseActions(facts, out beKept);
             fe.Http.RunAfterResponseActions(facts, out ulong feKept);

@@ -247,8 +247,9 @@ internal sealed partial class HttpSession
         // `http-response deny|set-status|return|redirect` (4.2): the backend's, then the frontend's; a deny, return or
         // redirect replaces the response.
         ulong feKept = ~0UL;
+        bool listen = be.IsSectionOf(fe);   // one proxy: its rules once
         int denied = be.Http.RunResponseActions(facts, out var answer, out ulong beKept);
-        if (denied == 0) denied = fe.Http.RunResponseActions(facts, out answer, out feKept);
+        if (denied == 0 && !listen) denied = fe.Http.RunResponseActions(facts, out answer, out feKept);
         if (answer is not null)
         {
             // The server's response goes no further: its connection closes (4.2 "http-response redirect"), and the
@@ -267,7 +268,7 @@ internal sealed partial class HttpSession
         if (facts.ResponseStatus != 0) status = facts.ResponseStatus;
         // An `http-response allow` also ends the header rules written after it (4.2: the rules run in file order).
         ulong beMask = HttpProxyRuntime.Evaluate(be.Http.ResponseRules, facts) & beKept;
-        ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.ResponseRules, facts) & feKept;
+        ulong feMask = listen ? 0 : HttpProxyRuntime.Evaluate(fe.Http.ResponseRules, facts) & feKept;
         // :: Compression (HttpSession.Compression.cs): a compressed response gets its own fields and body loop.
         bool compressionBypassed = false;
         byte[]? compressedLines = tunnel ? null : CompressionHead(be, out compressionBypassed);

@@ -237,7 +237,10 @@ internal sealed partial class HttpSession : ProxySession
             return false;
         }
         _tx.EnterBackend(be);
-        if (CompiledRequestAction.Run(be.Http.RequestActions, facts, out int beAllowedAt) is { } beAction)
+        // A `listen` section is one proxy: its rules ran above, as the frontend's.
+        bool listen = be.IsSectionOf(fe);
+        int beAllowedAt = -1;
+        if (!listen && CompiledRequestAction.Run(be.Http.RequestActions, facts, out beAllowedAt) is { } beAction)
         {
             await AnswerLocallyAsync(beAction).ConfigureAwait(false);
             return false;
@@ -272,7 +275,7 @@ internal sealed partial class HttpSession : ProxySession
             flags |= HttpHeadWriteFlags.DropAcceptEncoding;
         // An `http-request allow` also ends the header rules written after it (4.2: the rules run in file order).
         ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.RequestRules, facts) & fe.Http.RequestRulesBefore(feAllowedAt);
-        ulong beMask = HttpProxyRuntime.Evaluate(be.Http.RequestRules, facts) & be.Http.RequestRulesBefore(beAllowedAt);
+        ulong beMask = listen ? 0 : HttpProxyRuntime.Evaluate(be.Http.RequestRules, facts) & be.Http.RequestRulesBefore(beAllowedAt);
         int headLength = Http1HeadWriter.Write(_req, _out, flags, ExtraRequestLines(fe, be),
             fe.Http.RequestRules, feMask, be.Http.RequestRules, beMask, facts, _tx.Persistence.RequestRewrite);
         if (headLength < 0)

@@ -40,6 +40,12 @@ internal sealed class BackendRuntime
     public Http.HttpProxyRuntime Http { get; }
     /// <summary>`stats ...`: the statistics page answered for requests reaching this backend; null: none.</summary>
     public Http.StatsPageRuntime? StatsPage { get; }
+    /// <summary>
+    /// Whether this backend is <paramref name="fe"/> itself (a `listen` section): one proxy, whose http rules run once,
+    /// as the frontend's (HAProxy runs a backend's rules only when it is not the frontend).
+    /// </summary>
+    public bool IsSectionOf(FrontendRuntime fe) => Config.Location == fe.Config.Location && Config.Name == fe.Config.Name;
+
     /// <summary>`tcp-response content` rules (mode tcp); null: none.</summary>
     public TcpResponseRuntime? TcpResponse { get; }
     /// <summary>`cookie`, `use-server` and their rules (worker/Persistence); null: the balancer alone chooses.</summary>
