@@ -19,6 +19,9 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
             CheckHealthChecks(p);
             CheckTracking(p, proxies);
             PersistenceParser.Validate(diag, p);
+            // `tcp-response content` runs on a tcp relay here; HAProxy's mode http evaluation of them is not made yet.
+            if (p.Mode == ProxyMode.Http && p.TcpResponseRules.Count > 0)
+                diag.Error(p.TcpResponseRules[0].Location, $"'tcp-response content' is supported in mode tcp only yet ({Kind(p)} '{p.Name}' is in http mode)");
             WarnMissingTimeouts(p);
         }
         CheckCpuMaps(global);
@@ -64,7 +67,8 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                   StatsPage = p.Stats?.Build(), ServerTcpKeepAlive = p.ServerTcpKeepAlive,
                   Persistence = p.BuildPersistence(),
                   StickRules = p.StickRules.ToArray(), PersistRdpCookie = p.PersistRdpCookie,
-                  TcpCheck = p.HttpCheckEnabled ? null : TcpCheckParser.Build(p) });
+                  TcpCheck = p.HttpCheckEnabled ? null : TcpCheckParser.Build(p), HttpReuse = p.HttpReuse,
+                  TcpResponseRules = p.TcpResponseRules.ToArray(), ResponseInspectDelay = p.ResponseInspectDelay });
             }
         }
         return new ProxyConfig(sourcePath, global, frontends, backends) { Tables = tables };

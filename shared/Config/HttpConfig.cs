@@ -117,4 +117,13 @@ public sealed record HttpProxySettings(
 
     /// <summary>`monitor fail if|unless COND`, in order: the monitor request fails when any holds.</summary>
     public IReadOnlyList<ConditionConfig> MonitorFail { get; init; } = [];
+
+    /// <summary>
+    /// `http-after-response set-header|add-header|del-header|replace-header|replace-value` (4.2): applied after the
+    /// http-response rules, to the server's responses and to the proxy's own answers alike.
+    /// </summary>
+    public IReadOnlyList<HeaderRule> AfterResponseRules { get; init; } = [];
+
+    /// <summary>`http-after-response set-status|set-var|set-var-fmt|unset-var|allow` (4.2), in order.</summary>
+    public IReadOnlyList<HttpResponseAction> AfterResponseActions { get; init; } = [];
 }

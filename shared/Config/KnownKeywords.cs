@@ -33,11 +33,11 @@ internal static class KnownKeywords
     /// <summary>Proxy keywords (configuration.txt section 4.1 table).</summary>
     public static readonly HashSet<string> UnsupportedProxy =
     [
-        "http-after-response", "tcp-response", "capture",
+        "capture",
         "rate-limit", "hash-key", "log-format",
         "error-log-format", "log-steps", "unique-id-format", "unique-id-header",
         "bind-process",
-        "filter", "max-session-srv-conns", "http-reuse",
+        "filter", "max-session-srv-conns",
         "grace", "http-error", "guid", "external-check", "clitimeout", "contimeout", "srvtimeout",
         "reqadd", "rspadd", "reqrep", "rsprep", "reqdel", "rspdel", "block", "transparent", "http-restrict-req-hdr-names",
         "use-fcgi-app", "external-check", "quic-initial",

@@ -409,4 +409,19 @@ public sealed record BackendConfig(
 
     /// <summary>`option tcp-check` with its rules, or a protocol check (`option redis-check`...); null: see <see cref="HttpCheck"/>.</summary>
     public TcpCheckSettings? TcpCheck { get; init; }
+
+    /// <summary>`tcp-response content` rules (4.2), in order; empty: the server's bytes are relayed as they come.</summary>
+    public IReadOnlyList<TcpResponseRule> TcpResponseRules { get; init; } = [];
+    /// <summary>`tcp-response inspect-delay`: how long the rules may wait for the server's bytes; null: they decide on what is there.</summary>
+    public TimeSpan? ResponseInspectDelay { get; init; }
+
+    /// <summary>`http-reuse never|safe|aggressive|always` (4.2): which requests may take another session's idle server connection.</summary>
+    public HttpReuseMode HttpReuse { get; init; } = HttpReuseMode.Safe;
 }
+
+/// <summary>
+/// `http-reuse` (4.2): Never, idle server connections stay with their session; Safe (the default), a session's
+/// first request gets a connection of its own, later ones may take an idle one; Aggressive, a first request may take
+/// one that was already reused once (the server proved it keeps connections); Always, any request may take any.
+/// </summary>
+public enum HttpReuseMode { Safe, Never, Aggressive, Always }

@@ -59,6 +59,7 @@ internal sealed class ProxyDraft
     public int HashBalanceFactorLine { get; set; }
     public int? MaxConn { get; set; }                 // null: the global maxconn (frontends)
     public int Retries { get; set; } = 3;             // HAProxy's default `retries`
+    public HttpReuseMode HttpReuse { get; set; } = HttpReuseMode.Safe;   // `http-reuse`, HAProxy's default safe
     public bool Redispatch { get; set; }
     public SpliceDirections Splice { get; set; }
     public TimeSpan?[] Timeouts { get; private set; } = new TimeSpan?[Enum.GetValues<TimeoutKind>().Length];
@@ -89,6 +90,9 @@ internal sealed class ProxyDraft
     public List<TcpConnectionRule> TcpConnectionRules { get; } = [];
     /// <summary>`tcp-request inspect-delay TIME`; null: content rules do not wait for bytes.</summary>
     public TimeSpan? InspectDelay { get; set; }
+    /// <summary>`tcp-response inspect-delay` and `tcp-response content` rules (backends).</summary>
+    public TimeSpan? ResponseInspectDelay { get; set; }
+    public List<TcpResponseRule> TcpResponseRules { get; } = [];
     /// <summary>`tcp-request content ...` lines, in order.</summary>
     public List<TcpContentRule> TcpContentRules { get; } = [];
     public List<ServerConfig> Servers { get; } = [];
@@ -117,6 +121,9 @@ internal sealed class ProxyDraft
     public List<HttpRequestAction> RequestActions { get; } = [];
     /// <summary>`http-response deny|set-status`, in order.</summary>
     public List<HttpResponseAction> ResponseActions { get; } = [];
+    /// <summary>`http-after-response` header rules and actions, in order.</summary>
+    public List<HeaderRule> AfterResponseRules { get; } = [];
+    public List<HttpResponseAction> AfterResponseActions { get; } = [];
     /// <summary>`monitor-uri` (inherited from defaults) and `monitor fail` conditions (frontends only).</summary>
     public string? MonitorUri { get; set; }
     public List<ConditionConfig> MonitorFail { get; } = [];
@@ -193,6 +200,7 @@ internal sealed class ProxyDraft
         LogHealthChecks = defaults.LogHealthChecks;
         MaxConn = defaults.MaxConn;
         Retries = defaults.Retries;
+        HttpReuse = defaults.HttpReuse;
         Redispatch = defaults.Redispatch;
         Splice = defaults.Splice;
         Timeouts = (TimeSpan?[])defaults.Timeouts.Clone();
@@ -240,11 +248,14 @@ internal sealed class ProxyDraft
         ResponseRules.AddRange(defaults.ResponseRules);
         RequestActions.AddRange(defaults.RequestActions);
         ResponseActions.AddRange(defaults.ResponseActions);
+        AfterResponseRules.AddRange(defaults.AfterResponseRules);
+        AfterResponseActions.AddRange(defaults.AfterResponseActions);
         if (defaults.HasRules) FirstHttpOnlyKeyword ??= defaults.FirstHttpOnlyKeyword;
     }
 
     /// <summary>Whether this (defaults) section holds http-request/http-response rules that proxies inherit.</summary>
-    public bool HasRules => RequestRules.Count > 0 || ResponseRules.Count > 0 || RequestActions.Count > 0 || ResponseActions.Count > 0;
+    public bool HasRules => RequestRules.Count > 0 || ResponseRules.Count > 0 || RequestActions.Count > 0 || ResponseActions.Count > 0
+        || AfterResponseRules.Count > 0 || AfterResponseActions.Count > 0;
 
     /// <summary>Set on a defaults section with rules once a proxy uses it: frontend and backend capabilities may not both.</summary>
     public ProxyCapabilities RuleUsers { get; set; }
@@ -259,6 +270,8 @@ internal sealed class ProxyDraft
             OriginalTo = OriginalTo,
             MonitorFail = MonitorFail.ToArray(),
             ResponseActions = ResponseActions.ToArray(),
+            AfterResponseRules = AfterResponseRules.ToArray(),
+            AfterResponseActions = AfterResponseActions.ToArray(),
             Compression = CompressionAlgorithms.Count > 0 || CompressionTypes.Count > 0 || CompressionOffload
                 ? new CompressionSettings(CompressionAlgorithms.ToArray(), CompressionTypes.ToArray(), CompressionOffload)
                 : null,

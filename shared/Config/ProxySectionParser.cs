@@ -35,6 +35,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["use_backend"] = F,
         ["http-request"] = D | F | B,  // defaults: named ones only, as acl
         ["http-response"] = D | F | B,
+        ["http-after-response"] = D | F | B,
         ["errorfile"] = D | F | B,
         ["errorfiles"] = D | F | B,
         ["redirect"] = F | B,           // 4.4: not in defaults
@@ -63,6 +64,8 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
         ["stick"] = B,
         ["persist"] = D | B,
         ["dynamic-cookie-key"] = D | B,
+        ["http-reuse"] = D | B,
+        ["tcp-response"] = B,
     };
 
     // `timeout` kinds and where each one applies (4.2 "timeout ...").
@@ -116,6 +119,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
     internal HttpKeywordParser Http => _http ??= new HttpKeywordParser(diag, _acls, bufSize);
     private LogFormatKeywordParser? _logFormats;
     private TcpContentParser? _tcpContent;
+    private TcpResponseParser? _tcpResponse;
     private TcpContentParser TcpContent => _tcpContent ??= new TcpContentParser(diag, _acls, () => Http);
     private LogFormatKeywordParser LogFormats => _logFormats ??= new LogFormatKeywordParser(diag, _acls.Samples);
 
@@ -190,6 +194,19 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             case "timeout":
                 ParseTimeout(proxy, line);
                 break;
+            case "http-reuse":
+                // `http-reuse never|safe|aggressive|always` (4.2): idle server connections shared between sessions.
+                if (LineChecks.Exactly(diag, line, 1, "http-reuse never|safe|aggressive|always"))
+                {
+                    HttpReuseMode? reuse = w[1] switch
+                    {
+                        "never" => HttpReuseMode.Never, "safe" => HttpReuseMode.Safe,
+                        "aggressive" => HttpReuseMode.Aggressive, "always" => HttpReuseMode.Always, _ => null,
+                    };
+                    if (reuse is { } mode) proxy.HttpReuse = mode;
+                    else diag.Error(n, $"'http-reuse' expects 'never', 'safe', 'aggressive' or 'always', got {ConfigDiagnostics.Quote(w[1])}");
+                }
+                break;
             case "retries":
                 // `retries N`: connection attempts to a server after the first fails.
                 if (LineChecks.Exactly(diag, line, 1, "retries NUMBER") && LineChecks.TryInt(diag, n, "retries", w[1], 0, 1000, out int retries))
@@ -221,7 +238,7 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 else if (LogLineParser.Parse(diag, line) is { } log)
                     proxy.Logs.Add(log);
                 break;
-            case "acl" or "http-request" or "http-response" when proxy.Capabilities == ProxyCapabilities.Defaults && proxy.Name.Length == 0:
+            case "acl" or "http-request" or "http-response" or "http-after-response" when proxy.Capabilities == ProxyCapabilities.Defaults && proxy.Name.Length == 0:
                 // 4.2 "http-request": "only available from named defaults sections, not anonymous ones".
                 diag.Error(n, $"'{keyword}' is only allowed in a named defaults section (defaults NAME), not an anonymous one");
                 break;
@@ -241,6 +258,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
             case "http-request":
             case "http-response":
                 Http.ParseHeaderRule(proxy, line);
+                break;
+            case "http-after-response":
+                Http.ParseAfterResponse(proxy, line);
                 break;
             case "redirect":
                 Http.ParseRedirectKeyword(proxy, line);
@@ -269,6 +289,9 @@ internal sealed class ProxySectionParser(ConfigDiagnostics diag, HostResolver re
                 break;
             case "tcp-request":
                 ParseTcpRequest(proxy, line);
+                break;
+            case "tcp-response":
+                (_tcpResponse ??= new TcpResponseParser(diag, _acls)).Parse(proxy, line);
                 break;
             case "compression":
                 _compression.Parse(proxy, line);

@@ -132,7 +132,7 @@ public class ResponseAnswerAndLogLevelTests
     }
 
     [Test]
-    public async Task SetSrc_IsTheSourceOfFetchesForwardforAndTheLog_ForThatRequestOnly()
+    public async Task SetSrc_IsTheSourceOfFetchesForwardforAndTheLog_ForTheRestOfTheConnection()
     {
         await using var app = new HttpOrigin("app");
         using var all = new Syslog();
@@ -172,11 +172,13 @@ public class ResponseAnswerAndLogLevelTests
         int port = int.Parse(seen[2].Header("X-Seen")!.Split(':')[1]);
         Assert.That((seen[0].Header("X-Seen"), seen[0].Header("X-Forwarded-For")), Is.EqualTo(($"192.0.2.7:{port}", "192.0.2.7")),
             "the address replaced, the connection's port kept");
-        Assert.That(seen[1].Header("X-Seen"), Is.EqualTo($"127.0.0.1:{port}"), "no address: the source stays as it was");
-        Assert.That((seen[2].Header("X-Seen"), seen[2].Header("X-Forwarded-For")), Is.EqualTo(($"127.0.0.1:{port}", "127.0.0.1")),
-            "the next request on the connection starts from the connection's address");
+        // HAProxy rewrites the session's source: the later requests of the connection keep it (and `src 127.0.0.0/8`
+        // no longer holds for them, so the rule does not run again).
+        Assert.That(seen[1].Header("X-Seen"), Is.EqualTo($"192.0.2.7:{port}"), "the source stays as it was");
+        Assert.That((seen[2].Header("X-Seen"), seen[2].Header("X-Forwarded-For")), Is.EqualTo(($"192.0.2.7:{port}", "192.0.2.7")),
+            "the next request on the connection keeps the address set-src gave");
         Assert.That(await all.NextAsync(), Does.Contain($"]: 192.0.2.7:{port} [").And.Contain("GET /a "));
-        Assert.That(await all.NextAsync(), Does.Contain($"]: 127.0.0.1:{port} [").And.Contain("GET /b "));
+        Assert.That(await all.NextAsync(), Does.Contain($"]: 192.0.2.7:{port} [").And.Contain("GET /b "));
         HaproxyCheck.AssertAccepts(config.Replace("BIND", "127.0.0.1:8080"));
     }
 

@@ -33,6 +33,8 @@ internal sealed partial class BufferedSocket : IDisposable
     public Socket Socket { get; }
     /// <summary>Environment.TickCount64 of the last byte received from or accepted by the peer.</summary>
     public long LastActivity;
+    /// <summary>A server connection that served a request after its first (`http-reuse aggressive` takes only those first).</summary>
+    public bool Reused;
     /// <summary>Set when the peer sent FIN (a receive returned 0).</summary>
     public bool ReceivedEof { get; private set; }
 

@@ -8,9 +8,9 @@ namespace Proxy.Worker.Forwarding;
 
 /// <summary>
 /// The server side of an http session: the connection of the request in progress, or the idle one the session keeps
-/// for its next request (`http-reuse safe`), and the server it goes to. A request gets one from
-/// <see cref="AcquireAsync"/>: its own idle connection when the balancer picked that server again, else (not for a
-/// session's first request) an idle one from the server's pool (ServerConnectionPool), else a new one through the
+/// for its next request, and the server it goes to. A request gets one from <see cref="AcquireAsync"/>: its own idle
+/// connection when the balancer picked that server again, else (as the backend's `http-reuse` allows: by default not
+/// for a session's first request) an idle one from the server's pool (ServerConnectionPool), else a new one through the
 /// transaction's <see cref="ServerConnector"/>. The session's timer and abort read <see cref="Connection"/>.
 /// </summary>
 internal sealed class HttpServerConnection(int bufferSize) : IDisposable
@@ -24,17 +24,22 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
     /// <summary>The connection is idle, its last response fully read: it may serve the session's next request.</summary>
     public bool Idle;
 
+    private bool _unshared;   // `http-reuse never`: the idle connection is closed, never given to the pool
+
     /// <summary>
     /// Makes <see cref="Connection"/> a connection to a server of <paramref name="be"/> for the request of
     /// <paramref name="tx"/>. The request first takes a `maxconn` permit (waiting in the backend queue when every
     /// server is full). <paramref name="fresh"/> forces a new connection to <paramref name="fresh"/>, keeping its
     /// permit (a reused one failed before any response byte). Returns whether the connection was reused, or null
     /// when no server could be reached (after `timeout queue` too: 503), the termination state recorded.
+    /// <paramref name="firstRequest"/>: the session's first request, which `http-reuse` (4.2) may keep from the pool.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool?> AcquireAsync(HttpTransaction tx, BackendRuntime be, ServerRuntime? fresh, IPEndPoint? client,
-        HttpHead request, bool mayUsePool)
+        HttpHead request, bool firstRequest)
     {
+        var reuse = be.Config.HttpReuse;
+        _unshared = reuse == Shared.Config.HttpReuseMode.Never;
         var connector = tx.Connector;
         var srv = fresh;
         if (fresh is null)
@@ -53,7 +58,7 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
                 }
                 // A connection that began with a PROXY header carries its client's address: it is the session's alone,
                 // never pooled nor taken from the pool (HAProxy marks such server connections private).
-                if (mayUsePool && !IsPrivate(srv) && srv.Pool.TryTake() is { } pooled)
+                if (MayTake(reuse, firstRequest, out bool provenOnly) && !IsPrivate(srv) && srv.Pool.TryTake(provenOnly) is { } pooled)
                 {
                     Volatile.Write(ref _connection, pooled);
                     _owner = srv;
@@ -94,11 +99,28 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether a request may take an idle connection of the server's pool (4.2 "http-reuse"): never, no; safe, not
+    /// the session's first request; aggressive, a first request only one already reused (<paramref name="provenOnly"/>);
+    /// always, yes.
+    /// </summary>
+    private static bool MayTake(Shared.Config.HttpReuseMode reuse, bool firstRequest, out bool provenOnly)
+    {
+        provenOnly = firstRequest && reuse == Shared.Config.HttpReuseMode.Aggressive;
+        return reuse switch
+        {
+            Shared.Config.HttpReuseMode.Never => false,
+            Shared.Config.HttpReuseMode.Safe => !firstRequest,
+            _ => true,
+        };
+    }
+
     /// <summary>Counts the request on <paramref name="srv"/> (HttpTransaction.Attach) and returns <paramref name="reused"/>.</summary>
     private bool Attach(HttpTransaction tx, ServerRuntime srv, bool reused)
     {
         long now = Environment.TickCount64;
         _connection!.LastActivity = now;
+        if (reused) _connection.Reused = true;   // `http-reuse aggressive`: the server kept it for a second request
         tx.Attach(srv, reused, now);
         return reused;
     }
@@ -109,7 +131,7 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
         if (Connection is not { } own || _owner is not { } owner) return;
         Volatile.Write(ref _connection, null);
         _owner = null;
-        if (IsPrivate(owner)) own.Dispose();   // private: it carries this client's PROXY header or SNI
+        if (_unshared || IsPrivate(owner)) own.Dispose();   // private: `http-reuse never`, or it carries this client's PROXY header or SNI
         else owner.Pool.Return(own);
     }
 

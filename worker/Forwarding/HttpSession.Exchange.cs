@@ -25,7 +25,7 @@ internal sealed partial class HttpSession
         {
             _server.Idle = false;
             SetPhase(PhaseConnecting);
-            bool? reused = await _server.AcquireAsync(tx, be, fresh, ClientEndPoint, _req, mayUsePool: _requests > 1).ConfigureAwait(false);
+            bool? reused = await _server.AcquireAsync(tx, be, fresh, ClientEndPoint, _req, firstRequest: _requests == 1).ConfigureAwait(false);
             if (reused is null || _server.Connection is not { } conn)
             {
                 if (Volatile.Read(ref _aborted) != 0)
@@ -246,8 +246,10 @@ internal sealed partial class HttpSession
         facts.Captures.CaptureResponse(_resp);
         // `http-response deny|set-status|return|redirect` (4.2): the backend's, then the frontend's; a deny, return or
         // redirect replaces the response.
-        int denied = be.Http.RunResponseActions(facts, out var answer);
-        if (denied == 0) denied = fe.Http.RunResponseActions(facts, out answer);
+        ulong feKept = ~0UL;
+        bool listen = be.IsSectionOf(fe);   // one proxy: its rules once
+        int denied = be.Http.RunResponseActions(facts, out var answer, out ulong beKept);
+        if (denied == 0 && !listen) denied = fe.Http.RunResponseActions(facts, out answer, out feKept);
         if (answer is not null)
         {
             // The server's response goes no further: its connection closes (4.2 "http-response redirect"), and the
@@ -266,8 +268,9 @@ internal sealed partial class HttpSession
         // `capture cookie` (4.2): the server's Set-Cookie, once the response rules passed (http_process_res_common).
         facts.Captures.CaptureResponseCookie(_resp);
         if (facts.ResponseStatus != 0) status = facts.ResponseStatus;
-        ulong beMask = HttpProxyRuntime.Evaluate(be.Http.ResponseRules, facts);
-        ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.ResponseRules, facts);
+        // An `http-response allow` also ends the header rules written after it (4.2: the rules run in file order).
+        ulong beMask = HttpProxyRuntime.Evaluate(be.Http.ResponseRules, facts) & beKept;
+        ulong feMask = listen ? 0 : HttpProxyRuntime.Evaluate(fe.Http.ResponseRules, facts) & feKept;
         // :: Compression (HttpSession.Compression.cs): a compressed response gets its own fields and body loop.
         bool compressionBypassed = false;
         byte[]? compressedLines = tunnel ? null : CompressionHead(be, out compressionBypassed);
@@ -279,6 +282,18 @@ internal sealed partial class HttpSession
             if (compressedLines is not null) _engine.Compression.Release();
             SetLogCause('P', 'H');   // a response rewrite that does not fit
             return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);
+        }
+        // `http-after-response` (HttpSession.AfterResponse.cs): the last rewrite, after the http-response rules.
+        if (HasAfterResponse(fe, be))
+        {
+            length = RewriteAfterResponse(fe, be, _out.AsMemory(0, length), _out, flags, out _);
+            if (length < 0)
+            {
+                if (compressedLines is not null) _engine.Compression.Release();
+                SetLogCause('P', 'H');
+                return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);
+            }
+            if (facts.ResponseStatus != 0) status = facts.ResponseStatus;
         }
         _tx.CountResponse(be, srv, status);
         // `stick on|store-request|store-response` (4.2): the server that answered, stored once its response came

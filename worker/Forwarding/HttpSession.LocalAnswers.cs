@@ -100,6 +100,24 @@ internal sealed partial class HttpSession : ProxySession
     {
         var be = _tx.Backend;
         ReadOnlyMemory<byte> message = prepared ?? HttpErrorResponses.Get(status, be?.Http.ErrorFiles, _fe.Http.ErrorFiles);
+        byte[]? rewritten = null;
+        if (HasAfterResponse(_fe, be) && !message.IsEmpty)
+        {
+            // `http-after-response` applies to the proxy's own answers too (4.2), unlike http-response.
+            rewritten = ArrayPool<byte>.Shared.Rent(message.Length + _outSize);
+            int before = Samples.ResponseStatus;
+            int length = AfterResponseAnswer(be, message, rewritten);
+            if (length >= 0)
+            {
+                message = rewritten.AsMemory(0, length);
+                if (Samples.ResponseStatus != before) status = Samples.ResponseStatus;
+            }
+            else
+            {
+                status = 500;   // a rewrite that failed: HAProxy's 500 in its place, as it is
+                message = HttpErrorResponses.Get(500, be?.Http.ErrorFiles, _fe.Http.ErrorFiles);
+            }
+        }
         _fe.Counters.CountResponse(status);
         if (be is not null) be.Counters.CountResponse(status);
         if (status is >= 400 and < 500) Samples.Tracker?.CountError(Environment.TickCount64);   // http_err_cnt (4.2 "stick-table")
@@ -109,6 +127,26 @@ internal sealed partial class HttpSession : ProxySession
         EnterWait(ref _clientBusy, ref _clientWaitSince);
         await _client.SendAsync(message).ConfigureAwait(false);
         Interlocked.Decrement(ref _clientBusy);
+        if (rewritten is not null) ArrayPool<byte>.Shared.Return(rewritten);
+    }
+
+    /// <summary>
+    /// A local answer through `http-after-response` into <paramref name="destination"/>: its head rewritten, its body
+    /// after; the length, or -1 when a rewrite failed or it does not fit. An answer with no response head (an errorfile
+    /// that is not one) is copied as it is.
+    /// </summary>
+    private int AfterResponseAnswer(Runtime.BackendRuntime? be, ReadOnlyMemory<byte> message, Span<byte> destination)
+    {
+        int head = RewriteAfterResponse(_fe, be, message, destination, HttpHeadWriteFlags.ConnectionClose, out int headLength);
+        if (head == -2)
+        {
+            message.Span.CopyTo(destination);
+            return message.Length;
+        }
+        var body = message.Span[headLength..];
+        if (head < 0 || destination.Length - head < body.Length) return -1;
+        body.CopyTo(destination[head..]);
+        return head + body.Length;
     }
 
     /// <summary>

@@ -210,7 +210,7 @@ internal sealed partial class HttpSession : ProxySession
             return false;
         }
         // :: Step 1c: the frontend's `http-request deny|return|redirect`: the first that applies answers, nothing is forwarded.
-        if (CompiledRequestAction.Run(fe.Http.RequestActions, facts) is { } feAction)
+        if (CompiledRequestAction.Run(fe.Http.RequestActions, facts, out int feAllowedAt) is { } feAction)
         {
             await AnswerLocallyAsync(feAction).ConfigureAwait(false);
             return false;
@@ -237,7 +237,10 @@ internal sealed partial class HttpSession : ProxySession
             return false;
         }
         _tx.EnterBackend(be);
-        if (CompiledRequestAction.Run(be.Http.RequestActions, facts) is { } beAction)
+        // A `listen` section is one proxy: its rules ran above, as the frontend's.
+        bool listen = be.IsSectionOf(fe);
+        int beAllowedAt = -1;
+        if (!listen && CompiledRequestAction.Run(be.Http.RequestActions, facts, out beAllowedAt) is { } beAction)
         {
             await AnswerLocallyAsync(beAction).ConfigureAwait(false);
             return false;
@@ -272,8 +275,9 @@ internal sealed partial class HttpSession : ProxySession
         _tx.Compression = CompressionNegotiation.SelectAlgorithm(_req, fe.Http.Compression, be.Http.Compression);
         if (_tx.Compression is not null && CompressionNegotiation.Offloads(fe.Http.Compression, be.Http.Compression))
             flags |= HttpHeadWriteFlags.DropAcceptEncoding;
-        ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.RequestRules, facts);
-        ulong beMask = HttpProxyRuntime.Evaluate(be.Http.RequestRules, facts);
+        // An `http-request allow` also ends the header rules written after it (4.2: the rules run in file order).
+        ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.RequestRules, facts) & fe.Http.RequestRulesBefore(feAllowedAt);
+        ulong beMask = listen ? 0 : HttpProxyRuntime.Evaluate(be.Http.RequestRules, facts) & be.Http.RequestRulesBefore(beAllowedAt);
         int headLength = Http1HeadWriter.Write(_req, _out, flags, ExtraRequestLines(fe, be),
             fe.Http.RequestRules, feMask, be.Http.RequestRules, beMask, facts, _tx.Persistence.RequestRewrite);
         if (headLength < 0)

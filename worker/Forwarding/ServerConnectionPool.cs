@@ -4,8 +4,8 @@ namespace Proxy.Worker.Forwarding;
 
 /// <summary>
 /// Idle keep-alive connections to one server, shared by the worker's HTTP sessions (HAProxy's idle connection
-/// pool with `http-reuse safe`: only a connection whose previous response was completely read comes back here,
-/// and a session's first request never takes one). Lock-free; a connection found dead on the way out is closed.
+/// pool: only a connection whose previous response was completely read comes back here; the backend's `http-reuse`
+/// says which requests may take one, HttpServerConnection). Lock-free; a connection found dead on the way out is closed.
 /// </summary>
 internal sealed class ServerConnectionPool
 {
@@ -29,14 +29,24 @@ internal sealed class ServerConnectionPool
         _idle.Enqueue(connection);
     }
 
-    /// <summary>Takes the oldest idle connection still alive (no FIN, no stray bytes), or null.</summary>
-    public BufferedSocket? TryTake()
+    /// <summary>
+    /// Takes the oldest idle connection still alive (no FIN, no stray bytes), or null. <paramref name="provenOnly"/>
+    /// (`http-reuse aggressive`, a session's first request): only one already reused; the others met on the way go
+    /// back at the tail (at most once each), which leaves them for <see cref="Purge"/> a little later.
+    /// </summary>
+    public BufferedSocket? TryTake(bool provenOnly = false)
     {
-        while (_idle.TryDequeue(out var c))
+        for (int skipped = 0; _idle.TryDequeue(out var c);)
         {
             Interlocked.Decrement(ref _count);
-            if (c.IsIdleAlive()) return c;
-            c.Dispose();
+            if (!c.IsIdleAlive())
+            {
+                c.Dispose();
+                continue;
+            }
+            if (!provenOnly || c.Reused) return c;
+            Return(c);
+            if (++skipped >= Volatile.Read(ref _count)) return null;
         }
         return null;
     }

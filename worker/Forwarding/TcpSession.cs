@@ -111,6 +111,15 @@ internal sealed partial class TcpSession : ProxySession
             var tls = Tls;
             Task up = tls is not null ? RelayFromTlsAsync(tls, server, toServer)
                 : RelayAsync(_client, server, toServer, fromClient: true, (splice & SpliceDirections.Request) != 0);
+            // :: Step 1b: `tcp-response content` (TcpSession.ResponseInspection.cs) on the server's first bytes.
+            if (be.TcpResponse is { } responseRules && !await InspectResponseAsync(responseRules, server, toClient, tls).ConfigureAwait(false))
+            {
+                Abort();
+                await up.ConfigureAwait(false);
+                toClient.Dispose();
+                toServer.Dispose();
+                return;
+            }
             Task down = tls is not null ? RelayToTlsAsync(server, tls, toClient)
                 : RelayAsync(server, _client, toClient, fromClient: false, (splice & SpliceDirections.Response) != 0);
             await up.ConfigureAwait(false);

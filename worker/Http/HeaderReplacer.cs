@@ -34,7 +34,21 @@ internal static class HeaderReplacer
         // The value lives in the outgoing head from here on: each rule reads it there and writes its result back.
         int start = p;
         if (!Http1HeadWriter.Put(destination, ref p, value)) return false;
-        for (int k = 0; k < first.Length + second.Length; k++)
+        if (!Rewrite(destination, start, ref p, name, first, firstMask, second, secondMask, 0, ctx)) return false;
+        if (destination[start..p].IndexOfAny(HttpChars.InvalidValue) >= 0) return false;
+        return Http1HeadWriter.Put(destination, ref p, "\r\n"u8);
+    }
+
+    /// <summary>
+    /// Applies the active replace rules naming <paramref name="name"/>, from the one at combined index
+    /// <paramref name="from"/> on (the first proxy's rules, then the second's), to the value at
+    /// destination[start..p], in place. A field a set-header|add-header wrote passes the index after its own rule,
+    /// so only the replace rules written after it see it (4.2: the rules apply in order on the message).
+    /// </summary>
+    public static bool Rewrite(Span<byte> destination, int start, ref int p, ReadOnlySpan<byte> name,
+        CompiledHeaderRule[] first, ulong firstMask, CompiledHeaderRule[] second, ulong secondMask, int from, Samples.SampleContext ctx)
+    {
+        for (int k = from; k < first.Length + second.Length; k++)
         {
             bool inFirst = k < first.Length;
             var rule = inFirst ? first[k] : second[k - first.Length];
@@ -44,8 +58,7 @@ internal static class HeaderReplacer
             if (length < 0) return false;
             p = start + length;
         }
-        if (destination[start..p].IndexOfAny(HttpChars.InvalidValue) >= 0) return false;
-        return Http1HeadWriter.Put(destination, ref p, "\r\n"u8);
+        return true;
     }
 
     /// <summary>One rule on <paramref name="current"/>; the result goes to <paramref name="output"/> (which may overlap it).</summary>
@@ -93,6 +106,19 @@ internal static class HeaderReplacer
 
     /// <summary>The value replaced when the regex matches in it (HAProxy's exp_replace: `\N` is group N, `\\` a backslash), else as is.</summary>
     private static bool ReplaceOne(Regex regex, ReadOnlySpan<byte> value, ReadOnlySpan<byte> replacement, Span<byte> dest, ref int p,
+        Samples.SampleContext ctx)
+    {
+        try
+        {
+            return Replace(regex, value, replacement, dest, ref p, ctx);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return false;   // past RegexLimits.MatchTimeout: a failed rewrite (the caller answers 500 / 502)
+        }
+    }
+
+    private static bool Replace(Regex regex, ReadOnlySpan<byte> value, ReadOnlySpan<byte> replacement, Span<byte> dest, ref int p,
         Samples.SampleContext ctx)
     {
         var chars = ctx.AsChars(value);

@@ -72,7 +72,7 @@ internal static class Http1HeadWriter
         }
         if (!Put(destination, ref p, extraHeaderLines)) return -1;
         if (cookies is not null && head.Kind == HttpMessageKind.Response && !cookies.PutInserted(destination, ref p)) return -1;
-        if (!PutAdded(destination, ref p, first, firstMask, samples) || !PutAdded(destination, ref p, second, secondMask, samples)) return -1;
+        if (!PutAdded(destination, ref p, first, firstMask, second, secondMask, samples)) return -1;
         if (!Put(destination, ref p, ConnectionLine(flags)) || !Put(destination, ref p, "\r\n"u8)) return -1;
         return p;
     }
@@ -159,23 +159,32 @@ internal static class Http1HeadWriter
         return false;
     }
 
-    private static bool PutAdded(Span<byte> destination, ref int p, CompiledHeaderRule[] rules, ulong mask, Samples.SampleContext? samples)
+    /// <summary>
+    /// The fields set-header|add-header write, the first proxy's rules then the second's; the replace rules written
+    /// after a rule rewrite the value it added (4.2: rules apply in order on the message).
+    /// </summary>
+    private static bool PutAdded(Span<byte> destination, ref int p, CompiledHeaderRule[] first, ulong firstMask, CompiledHeaderRule[] second,
+        ulong secondMask, Samples.SampleContext? samples)
     {
-        for (int i = 0; i < rules.Length; i++)
+        for (int k = 0; k < first.Length + second.Length; k++)
         {
-            if ((mask & (1UL << i)) == 0 || !rules[i].Adds) continue;
-            if (rules[i].Format is { } format && samples is not null)
+            bool inFirst = k < first.Length;
+            var rule = inFirst ? first[k] : second[k - first.Length];
+            if (((inFirst ? firstMask : secondMask) & (1UL << (inFirst ? k : k - first.Length))) == 0 || !rule.Adds) continue;
+            if (!Put(destination, ref p, rule.Name) || !Put(destination, ref p, ": "u8)) return false;
+            int start = p;
+            if (rule.Format is { } format && samples is not null)
             {
                 // A log-format value is rendered in place; one that does not fit, or that a converter left with CR,
                 // LF or NUL (url_dec), fails the rewrite as in HAProxy (the caller answers 500 / 502).
-                if (!Put(destination, ref p, rules[i].Name) || !Put(destination, ref p, ": "u8)) return false;
                 int n = format.Render(samples, null, destination[p..]);
-                if (n < 0 || destination.Slice(p, n).IndexOfAny(HttpChars.InvalidValue) >= 0) return false;
+                if (n < 0) return false;
                 p += n;
-                if (!Put(destination, ref p, "\r\n"u8)) return false;
-                continue;
             }
-            if (!PutField(destination, ref p, rules[i].Name, rules[i].Value)) return false;
+            else if (!Put(destination, ref p, rule.Value)) return false;
+            if (samples is not null && !HeaderReplacer.Rewrite(destination, start, ref p, rule.Name, first, firstMask, second, secondMask, k + 1, samples))
+                return false;
+            if (destination[start..p].IndexOfAny(HttpChars.InvalidValue) >= 0 || !Put(destination, ref p, "\r\n"u8)) return false;
         }
         return true;
     }

@@ -49,14 +49,13 @@ internal sealed class HttpProxyRuntime
         RequestActions = new CompiledRequestAction[settings.RequestActions.Count];
         for (int i = 0; i < RequestActions.Length; i++) RequestActions[i] = new CompiledRequestAction(settings.RequestActions[i], proxyName, settings.ErrorFiles);
         ResponseRules = Compile(settings.ResponseRules);
-        ResponseActions = new (bool, int, byte[], CompiledCondition?, bool, CompiledRequestAction?)[settings.ResponseActions.Count];
-        for (int i = 0; i < ResponseActions.Length; i++)
-        {
-            var a = settings.ResponseActions[i];
-            ResponseActions[i] = (a.Deny, a.Status, Encoding.ASCII.GetBytes($"HTTP/1.1 {a.Status} {a.Reason ?? CompiledRequestAction.Reason(a.Status)}"),
-                a.Condition is null ? null : new CompiledCondition(a.Condition), a.Allow,
-                (a.Variable ?? a.Answer) is { } action ? new CompiledRequestAction(action, proxyName, settings.ErrorFiles) : null);
-        }
+        ResponseActions = CompileResponseActions(settings.ResponseActions, proxyName, settings.ErrorFiles);
+        AfterResponseRules = Compile(settings.AfterResponseRules);
+        AfterResponseActions = CompileResponseActions(settings.AfterResponseActions, proxyName, settings.ErrorFiles);
+        HasAfterResponse = AfterResponseRules.Length > 0 || AfterResponseActions.Length > 0;
+        _requestRulesBefore = RulesBeforeEach(settings.RequestRules, settings.RequestActions, a => a.Kind == HttpRequestActionKind.Allow ? a.Location : null);
+        _responseRulesBefore = RulesBeforeEach(settings.ResponseRules, settings.ResponseActions, a => a.Allow ? a.Location : null);
+        _afterRulesBefore = RulesBeforeEach(settings.AfterResponseRules, settings.AfterResponseActions, a => a.Allow ? a.Location : null);
         ErrorFiles = settings.ErrorFiles;
         MonitorUri = settings.MonitorUri is { } monitor ? Encoding.UTF8.GetBytes(monitor) : null;
         MonitorFail = new CompiledCondition[settings.MonitorFail.Count];
@@ -83,18 +82,58 @@ internal sealed class HttpProxyRuntime
     /// </summary>
     public (bool Deny, int Status, byte[] StatusLine, CompiledCondition? Condition, bool Allow, CompiledRequestAction? Action)[] ResponseActions { get; }
 
+    /// <summary>`http-after-response` header rules (4.2): after the http-response ones, on every response sent.</summary>
+    public CompiledHeaderRule[] AfterResponseRules { get; }
+    /// <summary>`http-after-response set-status|set-var|set-var-fmt|unset-var|allow`, as <see cref="ResponseActions"/>.</summary>
+    public (bool Deny, int Status, byte[] StatusLine, CompiledCondition? Condition, bool Allow, CompiledRequestAction? Action)[] AfterResponseActions { get; }
+    /// <summary>Whether the proxy has any `http-after-response` rule (a response then takes a second rewrite).</summary>
+    public bool HasAfterResponse { get; }
+
+    /// <summary>
+    /// Runs `http-after-response set-status|set-var|unset-var|allow` (4.2); <paramref name="headerRules"/>: the
+    /// after-response header rules that still apply (those written after an `allow` that ran do not).
+    /// </summary>
+    public void RunAfterResponseActions(Samples.SampleContext ctx, out ulong headerRules) =>
+        Run(AfterResponseActions, _afterRulesBefore, ctx, out _, out headerRules);
+
+    private static (bool, int, byte[], CompiledCondition?, bool, CompiledRequestAction?)[] CompileResponseActions(
+        IReadOnlyList<HttpResponseAction> actions, string proxyName, IReadOnlyDictionary<int, byte[]> errorFiles)
+    {
+        var compiled = new (bool, int, byte[], CompiledCondition?, bool, CompiledRequestAction?)[actions.Count];
+        for (int i = 0; i < compiled.Length; i++)
+        {
+            var a = actions[i];
+            compiled[i] = (a.Deny, a.Status, Encoding.ASCII.GetBytes($"HTTP/1.1 {a.Status} {a.Reason ?? CompiledRequestAction.Reason(a.Status)}"),
+                a.Condition is null ? null : new CompiledCondition(a.Condition), a.Allow,
+                (a.Variable ?? a.Answer) is { } action ? new CompiledRequestAction(action, proxyName, errorFiles) : null);
+        }
+        return compiled;
+    }
+
     /// <summary>
     /// Runs `http-response deny|set-status|return|redirect` (4.2): returns the status of the first deny, return or
     /// redirect whose condition holds (the response is then replaced: by the status's page for a deny, by
     /// <paramref name="answer"/> for the others), else 0, after recording the last set-status in <paramref name="ctx"/>.
     /// </summary>
-    public int RunResponseActions(Samples.SampleContext ctx, out CompiledRequestAction? answer)
+    /// <paramref name="headerRules"/>: the response header rules that still apply, all but those written after the
+    /// `http-response allow` that ended the list (4.2 "allow": no further http-response rule of this proxy runs).
+    public int RunResponseActions(Samples.SampleContext ctx, out CompiledRequestAction? answer, out ulong headerRules) =>
+        Run(ResponseActions, _responseRulesBefore, ctx, out answer, out headerRules);
+
+    private static int Run((bool Deny, int Status, byte[] StatusLine, CompiledCondition? Condition, bool Allow, CompiledRequestAction? Action)[] actions,
+        ulong[] rulesBefore, Samples.SampleContext ctx, out CompiledRequestAction? answer, out ulong headerRules)
     {
         answer = null;
-        foreach (var (deny, status, line, condition, allow, action) in ResponseActions)
+        headerRules = ~0UL;
+        for (int i = 0; i < actions.Length; i++)
         {
+            var (deny, status, line, condition, allow, action) = actions[i];
             if (condition is not null && !condition.Evaluate(ctx)) continue;
-            if (allow) return 0;
+            if (allow)
+            {
+                headerRules = rulesBefore[i];
+                return 0;
+            }
             if (action is { IsFinal: true })
             {
                 answer = action;
@@ -141,6 +180,34 @@ internal sealed class HttpProxyRuntime
     public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; }
     /// <summary>`compression algo|type|offload`; null when the proxy compresses nothing.</summary>
     public Proxy.Worker.Compression.CompressionRuntime? Compression { get; }
+
+    private readonly ulong[] _requestRulesBefore;
+    private readonly ulong[] _responseRulesBefore;
+    private readonly ulong[] _afterRulesBefore;
+
+    /// <summary>
+    /// The request header rules still to apply after `http-request allow` number <paramref name="allowedAt"/> (the
+    /// index <see cref="CompiledRequestAction.Run"/> gives; -1: no allow, all of them): those written before it.
+    /// </summary>
+    public ulong RequestRulesBefore(int allowedAt) => allowedAt < 0 ? ~0UL : _requestRulesBefore[allowedAt];
+
+    /// <summary>
+    /// For each action, the mask of the header rules written before it (4.2: http-request and http-response rules run
+    /// in the order of the file, so an `allow` ends the header rules after it as well as the actions). Rules of the
+    /// proxy's defaults come first; a rule in another file than the action is before it (the defaults' file).
+    /// </summary>
+    private static ulong[] RulesBeforeEach<TAction>(IReadOnlyList<HeaderRule> rules, IReadOnlyList<TAction> actions, Func<TAction, SourceLocation?> allowAt)
+    {
+        var before = new ulong[actions.Count];
+        for (int i = 0; i < before.Length; i++)
+        {
+            before[i] = ~0UL;
+            if (allowAt(actions[i]) is not { } at) continue;
+            for (int j = 0; j < rules.Count && j < MaxRules; j++)
+                if (rules[j].Location.File == at.File && rules[j].Location.Line > at.Line) before[i] &= ~(1UL << j);
+        }
+        return before;
+    }
 
     /// <summary>Bit i set when rule i applies to this request (no condition, or its condition holds).</summary>
     public static ulong Evaluate(CompiledHeaderRule[] rules, Proxy.Worker.Samples.SampleContext ctx)

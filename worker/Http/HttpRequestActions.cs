@@ -109,14 +109,22 @@ internal sealed class CompiledRequestAction
 
     /// <summary>
     /// Runs the actions in order (4.2 "http-request": the first final one whose condition holds ends the list) and
-    /// returns that final action, <see cref="RewriteFailed"/> when a rewrite failed, or null.
+    /// returns that final action, <see cref="RewriteFailed"/> when a rewrite failed, or null. <paramref name="allowedAt"/>
+    /// is the index of the `allow` that ended the list, -1 when none did (the header rules written after it are then
+    /// skipped too: <see cref="HttpProxyRuntime.RequestRulesBefore"/>).
     /// </summary>
-    public static CompiledRequestAction? Run(CompiledRequestAction[] actions, Samples.SampleContext ctx)
+    public static CompiledRequestAction? Run(CompiledRequestAction[] actions, Samples.SampleContext ctx, out int allowedAt)
     {
-        foreach (var a in actions)
+        allowedAt = -1;
+        for (int i = 0; i < actions.Length; i++)
         {
+            var a = actions[i];
             if (a.Condition is { } c && !c.Evaluate(ctx)) continue;
-            if (a.Kind == HttpRequestActionKind.Allow) return null;   // 4.2 "allow": this proxy's rules end here
+            if (a.Kind == HttpRequestActionKind.Allow)
+            {
+                allowedAt = i;   // 4.2 "allow": this proxy's rules end here
+                return null;
+            }
             if (a.IsFinal) return a;
             if (!a.Execute(ctx)) return RewriteFailed;
         }
@@ -331,7 +339,7 @@ internal sealed class CompiledRequestAction
         200 => "OK", 201 => "Created", 202 => "Accepted", 204 => "No Content", 301 => "Moved Permanently", 302 => "Found",
         303 => "See Other", 304 => "Not Modified", 307 => "Temporary Redirect", 308 => "Permanent Redirect",
         400 => "Bad Request", 401 => "Unauthorized", 403 => "Forbidden", 404 => "Not Found", 405 => "Method Not Allowed",
-        407 => "Proxy Authentication Required", 408 => "Request Timeout", 410 => "Gone", 413 => "Payload Too Large",
+        407 => "Proxy Authentication Required", 408 => "Request Timeout", 410 => "Gone", 413 => "Payload Too Large", 418 => "I'm a teapot",
         421 => "Misdirected Request", 422 => "Unprocessable Content", 425 => "Too Early", 429 => "Too Many Requests",
         500 => "Internal Server Error", 501 => "Not Implemented", 502 => "Bad Gateway", 503 => "Service Unavailable",
         504 => "Gateway Timeout",

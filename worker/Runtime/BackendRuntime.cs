@@ -30,6 +30,7 @@ internal sealed class BackendRuntime
         RdpPersistence = config.PersistRdpCookie is { } rdp ? new Worker.Persistence.RdpCookiePersistence(this, rdp) : null;
         Http = new Http.HttpProxyRuntime(config.Http, config.Name);
         StatsPage = config.StatsPage is { } stats ? new Http.StatsPageRuntime(stats) : null;
+        TcpResponse = config.TcpResponseRules.Count > 0 ? new TcpResponseRuntime(config) : null;
         ConnectTimeoutMs = Milliseconds.From(config.Timeouts.Connect);
         ServerTimeoutMs = Milliseconds.From(config.Timeouts.Server);
         TunnelTimeoutMs = Milliseconds.From(config.Timeouts.Tunnel);
@@ -39,6 +40,14 @@ internal sealed class BackendRuntime
     public Http.HttpProxyRuntime Http { get; }
     /// <summary>`stats ...`: the statistics page answered for requests reaching this backend; null: none.</summary>
     public Http.StatsPageRuntime? StatsPage { get; }
+    /// <summary>
+    /// Whether this backend is <paramref name="fe"/> itself (a `listen` section): one proxy, whose http rules run once,
+    /// as the frontend's (HAProxy runs a backend's rules only when it is not the frontend).
+    /// </summary>
+    public bool IsSectionOf(FrontendRuntime fe) => Config.Location == fe.Config.Location && Config.Name == fe.Config.Name;
+
+    /// <summary>`tcp-response content` rules (mode tcp); null: none.</summary>
+    public TcpResponseRuntime? TcpResponse { get; }
     /// <summary>`cookie`, `use-server` and their rules (worker/Persistence); null: the balancer alone chooses.</summary>
     public Worker.Persistence.BackendPersistence? Persistence { get; }
     /// <summary>`stick on|match|store-request|store-response` (worker/Persistence/StickRules.cs); null: none.</summary>

@@ -43,7 +43,7 @@ internal sealed class PatternSet
             case PatternMatch.Reg:
                 var options = RegexOptions.CultureInvariant | (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None);
                 _regexes = new Regex[patterns.Count];
-                for (int i = 0; i < _regexes.Length; i++) _regexes[i] = new Regex(patterns[i], options);
+                for (int i = 0; i < _regexes.Length; i++) _regexes[i] = new Regex(patterns[i], options, RegexLimits.MatchTimeout);
                 break;
             case PatternMatch.Int or PatternMatch.Len:
                 _ranges = new (long, long)[patterns.Count];
@@ -59,6 +59,19 @@ internal sealed class PatternSet
     }
 
     public int Count => _bytes.Length;
+
+    /// <summary>A regex on a client's value: one that runs past its match timeout does not match (RegexLimits.MatchTimeout).</summary>
+    private static bool IsMatch(Regex regex, ReadOnlySpan<char> chars)
+    {
+        try
+        {
+            return regex.IsMatch(chars);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>The index of the first pattern <paramref name="s"/> matches, or -1 (always -1 without a sample).</summary>
     public int Find(SampleContext ctx, scoped in Sample s)
@@ -86,7 +99,7 @@ internal sealed class PatternSet
             case PatternMatch.Reg:
                 var chars = ctx.AsChars(text);
                 for (int r = 0; r < _regexes.Length; r++)
-                    if (_regexes[r].IsMatch(chars)) return r;
+                    if (IsMatch(_regexes[r], chars)) return r;
                 return -1;
         }
         for (int p = 0; p < _bytes.Length; p++)

@@ -23,12 +23,14 @@ internal static class PayloadSamples
         var data = ctx.Payload;
         switch (kind)
         {
-            case SampleFetchKind.ReqLen:
+            // res.len, res.payload: the same on the server's bytes, which `tcp-response content` rules see in the
+            // context's payload (the client's are no longer there: they went to the server before the relay began).
+            case SampleFetchKind.ReqLen or SampleFetchKind.ResLen:
                 // HAProxy marks it SMP_F_MAY_CHANGE: `accept if { req.len ge 20 }` waits for 20 bytes.
                 if (!ctx.PayloadFinal) ctx.PayloadIncomplete = true;
                 s = Sample.OfInt(data.Length);
                 return true;
-            case SampleFetchKind.ReqPayload:
+            case SampleFetchKind.ReqPayload or SampleFetchKind.ResPayload:
                 // 7.3.5 "req.payload": LENGTH 0 takes everything buffered from OFFSET on.
                 if (length == 0 ? data.Length < offset : data.Length < offset + length) return Wait(ctx);
                 s = new Sample { Type = SampleType.Bin, Bytes = length == 0 ? data[(int)offset..] : data.Slice((int)offset, (int)length) };

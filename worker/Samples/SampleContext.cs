@@ -29,7 +29,8 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
     public HttpHead? Response { get; set; }
     /// <summary>
     /// The client's address as fetches (`src`, `src_port`), `%ci`, stick-table keys, the log line and `option
-    /// forwardfor` see it: the connection's, or for the rest of this request the one `http-request set-src` gave.
+    /// forwardfor` see it: the connection's, or from then on the one `http-request set-src` gave (HAProxy rewrites the
+    /// session's source: the later requests of a kept-alive connection keep it).
     /// </summary>
     public IPEndPoint? Client
     {
@@ -46,8 +47,8 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
     private IPEndPoint? _lastSource;   // the last set-src address of this session, reused while it repeats
 
     /// <summary>
-    /// `http-request set-src` (4.2): <paramref name="address"/> (4 or 16 bytes) with the connection's port, until the
-    /// next request. A client sending the same address on each request (the usual X-Forwarded-For) costs one object
+    /// `http-request set-src` (4.2): <paramref name="address"/> (4 or 16 bytes) with the connection's port, for the rest
+    /// of the connection (until another set-src). A client sending the same address on each request (the usual X-Forwarded-For) costs one object
     /// per session, not one per request.
     /// </summary>
     public void SetSource(ReadOnlySpan<byte> address)
@@ -154,7 +155,6 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
     public void BeginTransaction()
     {
         LogLevel = -1;
-        _source = null;
         Tracker?.BeginRequest(Environment.TickCount64);
         _transactionVariables?.Clear();
         Captures.Clear();

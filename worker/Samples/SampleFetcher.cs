@@ -32,7 +32,7 @@ internal sealed class SampleFetcher
         if (step.Kind is SampleFetchKind.StickCounter or SampleFetchKind.StickSource or SampleFetchKind.TableAvl or SampleFetchKind.TableCnt)
             _stick = new Tables.StickSamples(step);
         if (step.UserList is { } users) _users = new UserListRuntime(users);
-        if (step.Kind == SampleFetchKind.ReqPayload) _length = long.Parse(step.Text2!, System.Globalization.CultureInfo.InvariantCulture);
+        if (step.Kind is SampleFetchKind.ReqPayload or SampleFetchKind.ResPayload) _length = long.Parse(step.Text2!, System.Globalization.CultureInfo.InvariantCulture);
         // env(NAME): the worker's environment, inherited from the supervisor, read once here; unset: no sample.
         if (step.Kind == SampleFetchKind.Env && Environment.GetEnvironmentVariable(step.Text!) is { } value)
             _text2 = System.Text.Encoding.UTF8.GetBytes(value);
@@ -91,6 +91,7 @@ internal sealed class SampleFetcher
             case SampleFetchKind.StickCounter or SampleFetchKind.StickSource or SampleFetchKind.TableAvl or SampleFetchKind.TableCnt:
                 return _stick!.TryFetch(ctx, out s);
             case SampleFetchKind.ReqLen or SampleFetchKind.ReqPayload or SampleFetchKind.ReqSslHelloType or SampleFetchKind.ReqSslVer
+                or SampleFetchKind.ResLen or SampleFetchKind.ResPayload
                 or SampleFetchKind.ReqSslSni:
                 return PayloadSamples.TryFetch(_kind, ctx, _number, _length, out s);
             case SampleFetchKind.ReqRdpCookie or SampleFetchKind.ReqRdpCookieCnt:

@@ -85,6 +85,19 @@ internal static class SampleStrings
     public static bool TryRegSub(SampleContext ctx, ReadOnlySpan<byte> input, Regex regex, byte[] subst, bool global, out int length)
     {
         length = 0;
+        try
+        {
+            return RegSub(ctx, input, regex, subst, global, out length);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return false;   // past RegexLimits.MatchTimeout: no sample, as a regsub that failed
+        }
+    }
+
+    private static bool RegSub(SampleContext ctx, ReadOnlySpan<byte> input, Regex regex, byte[] subst, bool global, out int length)
+    {
+        length = 0;
         var chars = ctx.AsChars(input);
         if (chars.Length < input.Length) return false;
         var dest = ctx.ScratchFree;

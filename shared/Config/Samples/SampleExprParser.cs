@@ -178,8 +178,8 @@ internal sealed class SampleExprParser
                 or SampleFetchKind.ResHdrCnt or SampleFetchKind.ReqHdrVal when !IsToken(text!):
                 error = $"fetch method {ConfigDiagnostics.Quote(def.Name)} expects a header name, got {ConfigDiagnostics.Quote(text ?? "")}";
                 return null;
-            case SampleFetchKind.ReqPayload when number < 0 || !long.TryParse(text2, NumberStyles.None, CultureInfo.InvariantCulture, out _):
-                error = $"fetch method 'req.payload' expects a non-negative offset and length ('{def.Usage}')";
+            case SampleFetchKind.ReqPayload or SampleFetchKind.ResPayload when number < 0 || !long.TryParse(text2, NumberStyles.None, CultureInfo.InvariantCulture, out _):
+                error = $"fetch method {ConfigDiagnostics.Quote(def.Name)} expects a non-negative offset and length ('{def.Usage}')";
                 return null;
             case SampleFetchKind.HttpAuth or SampleFetchKind.HttpAuthGroup:
                 // 7.3.6 "http_auth": the argument names a `userlist` section, which the step carries to the workers.
@@ -387,7 +387,7 @@ internal sealed class SampleExprParser
     {
         try
         {
-            regex = new Regex(pattern, RegexOptions.CultureInvariant | (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None));
+            regex = new Regex(pattern, RegexOptions.CultureInvariant | (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None), RegexLimits.MatchTimeout);
             error = null;
             return true;
         }

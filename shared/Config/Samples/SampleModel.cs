@@ -41,6 +41,8 @@ public enum SampleFetchKind
     ReqRdpCookie, ReqRdpCookieCnt,
     // 7.3.6 the capture slots (`capture request|response header`, `declare capture`, `http-request capture`...)
     CaptureReqHdr, CaptureResHdr,
+    // 7.3.5 the server's first bytes, for `tcp-response content` (worker/Forwarding/TcpSession.ResponseInspection.cs)
+    ResLen, ResPayload,
 }
 
 /// <summary>The converters implemented (7.3.1 "Converters").</summary>

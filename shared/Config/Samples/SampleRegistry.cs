@@ -65,6 +65,8 @@ internal static class SampleRegistry
         new("req.len", SampleFetchKind.ReqLen, "", SampleType.Int, SampleNeeds.Payload, "req.len"),
         new("req_len", SampleFetchKind.ReqLen, "", SampleType.Int, SampleNeeds.Payload, "req_len"),
         new("req.payload", SampleFetchKind.ReqPayload, "II", SampleType.Bin, SampleNeeds.Payload, "req.payload(OFFSET,LENGTH)"),
+        new("res.len", SampleFetchKind.ResLen, "", SampleType.Int, SampleNeeds.Payload, "res.len"),
+        new("res.payload", SampleFetchKind.ResPayload, "II", SampleType.Bin, SampleNeeds.Payload, "res.payload(OFFSET,LENGTH)"),
         new("req.ssl_hello_type", SampleFetchKind.ReqSslHelloType, "", SampleType.Int, SampleNeeds.Payload, "req.ssl_hello_type"),
         new("req_ssl_hello_type", SampleFetchKind.ReqSslHelloType, "", SampleType.Int, SampleNeeds.Payload, "req_ssl_hello_type"),
         new("req.ssl_ver", SampleFetchKind.ReqSslVer, "", SampleType.Int, SampleNeeds.Payload, "req.ssl_ver"),
