@@ -63,7 +63,8 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                   StatsPage = p.Stats?.Build(), ServerTcpKeepAlive = p.ServerTcpKeepAlive,
                   Persistence = p.BuildPersistence(),
                   StickRules = p.StickRules.ToArray(), PersistRdpCookie = p.PersistRdpCookie,
-                  TcpCheck = p.HttpCheckEnabled ? null : TcpCheckParser.Build(p) });
+                  TcpCheck = p.HttpCheckEnabled ? null : TcpCheckParser.Build(p),
+                  FullConn = FullConnDefaults.Of(p, proxies, global) });
             }
         }
         return new ProxyConfig(sourcePath, global, frontends, backends) { Tables = tables };

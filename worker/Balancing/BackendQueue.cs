@@ -191,8 +191,8 @@ internal sealed class BackendQueue
         }
     }
 
-    /// <summary>Takes one permit of <paramref name="server"/> if the instance has a free one (always, for a server without maxconn).</summary>
-    private static bool TryTakePermit(ServerRuntime server) => server.Permits.TryReserve();
+    /// <summary>Takes one permit of <paramref name="server"/> if the instance has a free one under its dynamic limit (always, for a server without maxconn).</summary>
+    private static bool TryTakePermit(ServerRuntime server) => server.TryTakePermit();
 
     /// <summary>
     /// A server that may take new traffic now (the active ones when any is usable, else the first usable backup, as

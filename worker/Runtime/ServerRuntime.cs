@@ -23,11 +23,12 @@ internal sealed class ServerRuntime
         Config = config;
         Index = index;
         MaxConn = config.MaxConn;
+        MinConn = config.MinConn is > 0 and var min && min < config.MaxConn ? min : config.MaxConn;
         Permits = new SharedCount(counts, row, countIndex, config.MaxConn);
         Counters = new ProxyCounters(CounterKind.Server, backend.Config.Name, config.Name);
         _admin = config.Disabled ? ServerAdminState.Maint : ServerAdminState.Ready;
         _weight = config.Weight;
-        _effectiveWeight = config.Weight;
+        _weightState = (uint)config.Weight;
         _endPoint = config.EndPoint;
         _unixEndPoint = config.UnixPath is { } path ? UnixAddress.EndPoint(path) : null;
         _hasAddress = !config.Unresolved;
@@ -103,8 +104,12 @@ internal sealed class ServerRuntime
     /// The effective weight the balancers use: the user weight (configured, `set weight`, an agent's percentage),
     /// ramped by `slowstart` after the server came back UP.
     /// </summary>
-    public int Weight => _effectiveWeight;
-    private volatile int _effectiveWeight;
+    public int Weight => (int)(uint)Volatile.Read(ref _weightState);
+
+    // The effective weight (low 32 bits) and a version (high 32 bits) bumped by every change of its inputs (user
+    // weight, ramp start): a ramp step computed from older inputs fails its compare-and-swap instead of overwriting
+    // what a `set weight` or a DOWN just published (see PublishWeight).
+    private long _weightState;
 
     /// <summary>The user weight (HAProxy's uweight): the configured one until `set weight` or an agent changes it.</summary>
     public int UserWeight => _weight;
@@ -163,7 +168,7 @@ internal sealed class ServerRuntime
     {
         if (_weight == weight) return;
         _weight = weight;
-        _effectiveWeight = RampedWeight(Environment.TickCount64);
+        PublishWeight(Environment.TickCount64, inputsChanged: true);
         Backend.Picker.Rebuild();
     }
 
@@ -173,10 +178,26 @@ internal sealed class ServerRuntime
     /// <summary>Steps the `slowstart` ramp; rebuilds the balancing when the effective weight moved.</summary>
     internal void AdvanceSlowStart(long nowMs)
     {
-        int next = RampedWeight(nowMs);
-        if (next == _effectiveWeight) return;
-        _effectiveWeight = next;
-        Backend.Picker.Rebuild();
+        if (PublishWeight(nowMs, inputsChanged: false)) Backend.Picker.Rebuild();
+    }
+
+    /// <summary>
+    /// Computes the effective weight from the current inputs and publishes it; true when it changed. A writer of the
+    /// inputs (<paramref name="inputsChanged"/>: `set weight`, UP, DOWN) bumps the version; the timer's step does not,
+    /// so a step whose inputs were read before such a write loses the compare-and-swap and recomputes from the new
+    /// ones. Whoever publishes last has read the inputs after every write published before it: no stale weight stays.
+    /// </summary>
+    private bool PublishWeight(long nowMs, bool inputsChanged)
+    {
+        while (true)
+        {
+            long seen = Volatile.Read(ref _weightState);
+            int next = RampedWeight(nowMs);
+            int before = (int)(uint)seen;
+            if (!inputsChanged && next == before) return false;
+            long version = (seen >> 32) + (inputsChanged ? 1 : 0);
+            if (Interlocked.CompareExchange(ref _weightState, (version << 32) | (uint)next, seen) == seen) return next != before;
+        }
     }
 
     // HAProxy's server_recalc_eweight(): during `slowstart` the weight grows linearly from 1 to the user weight.
@@ -188,7 +209,8 @@ internal sealed class ServerRuntime
         long elapsed = nowMs - since;
         if (elapsed >= rampMs)
         {
-            Volatile.Write(ref _slowStartSinceMs, 0);
+            // Only the ramp that was read ends: a new one started meanwhile (UP again) stays.
+            Interlocked.CompareExchange(ref _slowStartSinceMs, 0, since);
             return _weight;
         }
         if (_weight == 0) return 0;
@@ -239,12 +261,12 @@ internal sealed class ServerRuntime
         {
             long now = Environment.TickCount64;
             Volatile.Write(ref _slowStartSinceMs, now == 0 ? 1 : now);
-            _effectiveWeight = RampedWeight(now);
+            PublishWeight(now, inputsChanged: true);
         }
         else if (!up)
         {
             Volatile.Write(ref _slowStartSinceMs, 0);
-            _effectiveWeight = _weight;
+            PublishWeight(Environment.TickCount64, inputsChanged: true);
         }
         Backend.Picker.Rebuild(restored);
         if (!restored) Marked?.Invoke(this, up);
@@ -256,9 +278,38 @@ internal sealed class ServerRuntime
     /// <summary>
     /// The server's `maxconn` (0: unlimited), for the whole instance: every worker reserves in <see cref="Permits"/>,
     /// so the server never works on more than this many requests (mode http) or connections (mode tcp) at once,
-    /// as with HAProxy's threads sharing srv->served.
+    /// as with HAProxy's threads sharing srv->served. <see cref="DynamicMaxConn"/> may allow fewer.
     /// </summary>
     public int MaxConn { get; }
+
+    /// <summary>`minconn` (5.2) as the config leaves it: equal to <see cref="MaxConn"/> unless the limit is dynamic.</summary>
+    public int MinConn { get; }
+
+    /// <summary>
+    /// HAProxy 2.6's srv_dynamic_maxconn(): the limit in force now. With `minconn` below `maxconn`, it grows with the
+    /// backend's load across workers (beconn) as max(minconn, beconn * maxconn / fullconn), reaching maxconn at
+    /// `fullconn`; during a `slowstart` ramp it is scaled by the ramp's progress, never below 1. No allocation, no lock.
+    /// </summary>
+    internal long DynamicMaxConn(long nowMs)
+    {
+        long max = MaxConn;
+        if (MinConn < max && Backend.Load is { } load)
+        {
+            long beconn = load.InUse;
+            if (beconn < Backend.Config.FullConn) max = Math.Max(MinConn, beconn * max / Backend.Config.FullConn);
+        }
+        long since = Volatile.Read(ref _slowStartSinceMs);
+        long rampMs = (long)Config.CheckSettings.SlowStart.TotalMilliseconds;
+        if (since != 0 && nowMs >= since && nowMs - since < rampMs)
+            max = Math.Max(1, max * (100 * (nowMs - since) / rampMs) / 100);
+        return max;
+    }
+
+    /// <summary>Takes one of the server's permits if the instance holds fewer than <see cref="DynamicMaxConn"/> (always, without `maxconn`).</summary>
+    internal bool TryTakePermit() => MaxConn == 0 || Permits.TryReserve(DynamicMaxConn(Environment.TickCount64));
+
+    /// <summary>Whether a permit would be free now (no permit taken: `balance first` looks before it picks).</summary>
+    internal bool HasRoom => MaxConn == 0 || Permits.InUse < DynamicMaxConn(Environment.TickCount64);
 
     /// <summary>`maxconn` permits held by requests (mode http) or connections (mode tcp), counted instance-wide;
     /// idle pooled server connections hold none (HAProxy's `served`). Only BackendQueue reserves and releases.</summary>
