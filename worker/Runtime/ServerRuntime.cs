@@ -168,7 +168,7 @@ internal sealed class ServerRuntime
     {
         if (_weight == weight) return;
         _weight = weight;
-        PublishWeight(Environment.TickCount64, inputsChanged: true);
+        PublishWeight(Environment.TickCount64);
         Backend.Picker.Rebuild();
     }
 
@@ -178,25 +178,50 @@ internal sealed class ServerRuntime
     /// <summary>Steps the `slowstart` ramp; rebuilds the balancing when the effective weight moved.</summary>
     internal void AdvanceSlowStart(long nowMs)
     {
-        if (PublishWeight(nowMs, inputsChanged: false)) Backend.Picker.Rebuild();
+        while (true)
+        {
+            var step = ComputeStep(nowMs);
+            if (step.Weight == (int)(uint)step.Seen) return;
+            if (TryPublishStep(step))
+            {
+                Backend.Picker.Rebuild();
+                return;
+            }
+            // Lost to a `set weight`, UP or DOWN published meanwhile: computed again from the new inputs.
+        }
+    }
+
+    /// <summary>A ramp step: the published state it was computed against, and the effective weight it computed.</summary>
+    internal readonly record struct WeightStep(long Seen, int Weight);
+
+    /// <summary>The timer's read half: the ramped weight now, with the state it replaces.</summary>
+    internal WeightStep ComputeStep(long nowMs)
+    {
+        long seen = Volatile.Read(ref _weightState);
+        return new WeightStep(seen, RampedWeight(nowMs));
+    }
+
+    /// <summary>The timer's write half: publishes <paramref name="step"/> unless any change was published since it was computed.</summary>
+    internal bool TryPublishStep(WeightStep step)
+    {
+        long next = (step.Seen & ~0xFFFFFFFFL) | (uint)step.Weight;   // same version: a step changes no input
+        return Interlocked.CompareExchange(ref _weightState, next, step.Seen) == step.Seen;
     }
 
     /// <summary>
-    /// Computes the effective weight from the current inputs and publishes it; true when it changed. A writer of the
-    /// inputs (<paramref name="inputsChanged"/>: `set weight`, UP, DOWN) bumps the version; the timer's step does not,
-    /// so a step whose inputs were read before such a write loses the compare-and-swap and recomputes from the new
-    /// ones. Whoever publishes last has read the inputs after every write published before it: no stale weight stays.
+    /// After a writer changed the inputs (`set weight`, UP, DOWN): computes the effective weight and publishes it with
+    /// the version bumped, so a ramp step computed before (<see cref="TryPublishStep"/>) loses its compare-and-swap and
+    /// is computed again from the new inputs. Whoever publishes last has read the inputs after every write published
+    /// before it: no stale weight stays. Two writers racing each other retry the same way.
     /// </summary>
-    private bool PublishWeight(long nowMs, bool inputsChanged)
+    private void PublishWeight(long nowMs)
     {
         while (true)
         {
             long seen = Volatile.Read(ref _weightState);
             int next = RampedWeight(nowMs);
-            int before = (int)(uint)seen;
-            if (!inputsChanged && next == before) return false;
-            long version = (seen >> 32) + (inputsChanged ? 1 : 0);
-            if (Interlocked.CompareExchange(ref _weightState, (version << 32) | (uint)next, seen) == seen) return next != before;
+            long version = (seen >> 32) + 1;
+            if (Interlocked.CompareExchange(ref _weightState, (version << 32) | (uint)next, seen) == seen) return;
         }
     }
 
@@ -261,12 +286,12 @@ internal sealed class ServerRuntime
         {
             long now = Environment.TickCount64;
             Volatile.Write(ref _slowStartSinceMs, now == 0 ? 1 : now);
-            PublishWeight(now, inputsChanged: true);
+            PublishWeight(now);
         }
         else if (!up)
         {
             Volatile.Write(ref _slowStartSinceMs, 0);
-            PublishWeight(Environment.TickCount64, inputsChanged: true);
+            PublishWeight(Environment.TickCount64);
         }
         Backend.Picker.Rebuild(restored);
         if (!restored) Marked?.Invoke(this, up);
