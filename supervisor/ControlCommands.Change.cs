@@ -116,6 +116,26 @@ public sealed partial class ControlCommands
         return answer + " by 'stats socket command'\n";
     }
 
+    /// <summary>
+    /// `set maxconn server BE/SRV N` (management.txt 9.3), with HAProxy 2.6's answers (server_parse_maxconn_change_request):
+    /// every worker takes it (a `server` message); a static limit (minconn = maxconn) moves both, as HAProxy.
+    /// </summary>
+    private async Task<string> SetServerMaxConnAsync(string[] words, CliSession session)
+    {
+        if (words.Length < 4) return "Require 'backend/server'.\n";
+        string target = words[3];
+        if (ServerSettings.Configured(supervisor.Config, target) is null)
+            return Reply(supervisor.Servers.Set(supervisor.Config, target, null, null).Error);   // HAProxy's "No such ..." answers
+        if (words.Length < 5 || words[4].Length == 0) return "Require <maxconn>.\n";
+        string text = words[4];
+        int digits = text.StartsWith('-') || text.StartsWith('+') ? 1 : 0;
+        while (digits < text.Length && char.IsAsciiDigit(text[digits])) digits++;
+        if (digits == 0 || (digits == 1 && !char.IsAsciiDigit(text[0]))) return "maxconn string empty or preceded by garbage\n";
+        if (digits < text.Length) return "Trailing garbage in maxconn string\n";
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value)) return "Value out of range.\n";
+        return Reply(await supervisor.SetServerAsync(target, null, null, maxConn: value));
+    }
+
     private async Task<string> SetWeightAsync(string target, string weight)
     {
         if (ServerSettings.ParseWeight(weight, supervisor.Config, target) is not { } w)

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using NUnit.Framework;
+using Proxy.Shared.Control;
 using Proxy.Tests.Support;
 using Proxy.Tests.Worker;
 
@@ -78,6 +79,44 @@ public sealed class DynamicMaxConnEndToEndTests
     }
 
     /// <summary>
+    /// `set maxconn server BE/SRV N` (management.txt 9.3): every worker takes the new limit (the server is counted
+    /// across workers), `show stat`'s slim shows it, and mistakes get HAProxy 2.6's answers.
+    /// </summary>
+    [Test]
+    public async Task SetMaxConnServer_TakesEffectInEveryWorker_SlimShowsIt_MistakesGetHaproxysAnswers()
+    {
+        await using var origin = new GatedOrigin();
+        int port = Ports.Free();
+        var body = Body(port, origin.Port).Replace("minconn 1 maxconn 4", "maxconn 1");
+        using var proxy = new ProxyInstance(body).Start();   // nbproc 2
+        Task<string> Cli(string command) => ControlClient.SendAsync(proxy.SocketPath, command, TimeSpan.FromSeconds(10));
+
+        Assert.That(await Cli("set maxconn server be/s 3"), Is.EqualTo("\n"));
+        await Poll.UntilAsync(() => Field(proxy.Ctl("stats", "--csv").Stdout, "s", "slim") == 3, "slim 3 on the board");
+        var clients = Enumerable.Range(0, 5)
+            .Select(_ => new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(20) }).ToList();
+        try
+        {
+            var requests = clients.Select(c => c.GetAsync("/")).ToList();
+            var state = await Poll.UntilAsync(() => (origin.Busy, Queued(proxy.Ctl("stats", "--csv").Stdout)), st => st == (3, 2),
+                "3 requests at the server (the new maxconn, over both workers), 2 queued");
+            Assert.That(state, Is.EqualTo((3, 2)));
+            origin.Open();
+            foreach (var r in await Task.WhenAll(requests)) Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(origin.MaxBusy, Is.EqualTo(3));
+        }
+        finally
+        {
+            origin.Open();
+            foreach (var c in clients) c.Dispose();
+        }
+        Assert.That(await Cli("set maxconn server be/nope 3"), Is.EqualTo("No such server.\n\n"));
+        Assert.That(await Cli("set maxconn server be/s"), Is.EqualTo("Require <maxconn>.\n\n"));
+        Assert.That(await Cli("set maxconn server be/s x"), Is.EqualTo("maxconn string empty or preceded by garbage\n\n"));
+        Assert.That(await Cli("set maxconn server be/s 3x"), Is.EqualTo("Trailing garbage in maxconn string\n\n"));
+    }
+
+    /// <summary>
     /// Sends <see cref="Requests"/> requests at once and waits until the split between the server and the queue is
     /// what <paramref name="first"/> expects; then lets them end one at a time, noting (at the server, queued) after each:
     /// never more at the server than the limit at the load before that request left (HAProxy counts the leaving one
@@ -114,15 +153,18 @@ public sealed class DynamicMaxConnEndToEndTests
     }
 
     /// <summary>qcur of backend `be` in a `show stat` CSV (HAProxy's, or `proxyctl stats --csv`).</summary>
-    private static int Queued(string csv)
+    private static int Queued(string csv) => Field(csv, "BACKEND", "qcur");
+
+    /// <summary>Column <paramref name="name"/> of row be/<paramref name="svname"/> in a `show stat` CSV; -1 when absent.</summary>
+    private static int Field(string csv, string svname, string name)
     {
         var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         if (lines.Length == 0) return -1;
-        int column = Array.IndexOf(lines[0].TrimStart('#', ' ').Split(','), "qcur");
+        int column = Array.IndexOf(lines[0].TrimStart('#', ' ').Split(','), name);
         foreach (var line in lines.Skip(1))
         {
             var cells = line.Split(',');
-            if (cells[0] == "be" && cells[1] == "BACKEND") return int.Parse(cells[column]);
+            if (cells[0] == "be" && cells[1] == svname && column >= 0 && int.TryParse(cells[column], out int v)) return v;
         }
         return -1;
     }
@@ -137,49 +179,5 @@ public sealed class DynamicMaxConnEndToEndTests
         int n;
         while ((n = s.Receive(buf)) > 0) all.Write(buf, 0, n);
         return Encoding.UTF8.GetString(all.ToArray());
-    }
-
-    /// <summary>An HTTP origin that holds every request until it is released, counting how many it holds at once.</summary>
-    private sealed class GatedOrigin : IAsyncDisposable
-    {
-        private readonly TestServer _server;
-        private readonly SemaphoreSlim _releases = new(0);
-        private volatile bool _open;
-        private int _busy, _maxBusy;
-
-        public GatedOrigin()
-        {
-            _server = new TestServer(async s =>
-            {
-                var reader = new HttpReader(s);
-                while (await reader.ReadAsync(isResponse: false) is not null)
-                {
-                    int busy = Interlocked.Increment(ref _busy);
-                    int max;
-                    while (busy > (max = Volatile.Read(ref _maxBusy)) && Interlocked.CompareExchange(ref _maxBusy, busy, max) != max) { }
-                    if (!_open) await _releases.WaitAsync(TimeSpan.FromSeconds(30));
-                    Interlocked.Decrement(ref _busy);
-                    await s.SendAsync(HttpOrigin.Ok("done"), SocketFlags.None);
-                }
-            });
-        }
-
-        public int Port => _server.EndPoint.Port;
-        public int Busy => Volatile.Read(ref _busy);
-        public int MaxBusy => Volatile.Read(ref _maxBusy);
-        /// <summary>Lets one held request (the first to wake) be answered.</summary>
-        public void ReleaseOne() => _releases.Release();
-        /// <summary>Answers every held request and every later one at once.</summary>
-        public void Open()
-        {
-            _open = true;
-            _releases.Release(Requests);
-        }
-        public async ValueTask DisposeAsync()
-        {
-            Open();
-            await _server.DisposeAsync();
-            _releases.Dispose();
-        }
     }
 }

@@ -27,6 +27,8 @@ internal static class ServerOverrides
             server.SetCheckPort(checkPort);
         }
         if (change.Address is { } address) server.SetAddress(address);
+        if (change.MaxConn is { } maxConn && maxConn != server.MaxConn && server.SetMaxConn(maxConn) is { } refused)
+            return $"maxconn not applied: {refused}";
         if (change.State is { } state)
         {
             switch (state)

@@ -108,11 +108,17 @@ internal sealed class AgentChecker(ServerRuntime server, NLog.ILogger log, Actio
             else if (weight != server.UserWeight)
                 apply(new ServerOverride(be.Name, server.Name, null, weight));
         }
-        if (reply.MaxConn is { } maxConn && maxConn != _refusedMaxConn)
+        if (reply.MaxConn is { } maxConn && maxConn != server.MaxConn)
         {
-            // Said once per value: a server's maxconn is fixed for the instance's shared counts here.
-            _refusedMaxConn = maxConn;
-            log.Warn($"agent-check of server {be.Name}/{server.Name}: 'maxconn:{maxConn}' not applied: a server's maxconn cannot change at run time here");
+            // 5.2 "agent-check" `maxconn:N`: as `set maxconn server`, for every worker (through the supervisor). A server
+            // without `maxconn` in the config is not counted here: said once per value.
+            if (server.CountsPermits || maxConn == 0)
+                apply(new ServerOverride(be.Name, server.Name, null, null) { MaxConn = maxConn });
+            else if (maxConn != _refusedMaxConn)
+            {
+                _refusedMaxConn = maxConn;
+                log.Warn($"agent-check of server {be.Name}/{server.Name}: 'maxconn:{maxConn}' not applied: the server has no maxconn in the configuration, so its connections are not counted here");
+            }
         }
     }
 

@@ -22,8 +22,8 @@ internal sealed class ServerRuntime
         Backend = backend;
         Config = config;
         Index = index;
-        MaxConn = config.MaxConn;
-        MinConn = config.MinConn is > 0 and var min && min < config.MaxConn ? min : config.MaxConn;
+        _maxConn = config.MaxConn;
+        _minConn = config.MinConn is > 0 and var min && min < config.MaxConn ? min : config.MaxConn;
         Permits = new SharedCount(counts, row, countIndex, config.MaxConn);
         Counters = new ProxyCounters(CounterKind.Server, backend.Config.Name, config.Name);
         _admin = config.Disabled ? ServerAdminState.Maint : ServerAdminState.Ready;
@@ -303,12 +303,33 @@ internal sealed class ServerRuntime
     /// <summary>
     /// The server's `maxconn` (0: unlimited), for the whole instance: every worker reserves in <see cref="Permits"/>,
     /// so the server never works on more than this many requests (mode http) or connections (mode tcp) at once,
-    /// as with HAProxy's threads sharing srv->served. <see cref="DynamicMaxConn"/> may allow fewer.
+    /// as with HAProxy's threads sharing srv->served. <see cref="DynamicMaxConn"/> may allow fewer. `set maxconn
+    /// server` and an agent's `maxconn:N` change it (<see cref="SetMaxConn"/>).
     /// </summary>
-    public int MaxConn { get; }
+    public int MaxConn => _maxConn;
+    private volatile int _maxConn;
 
     /// <summary>`minconn` (5.2) as the config leaves it: equal to <see cref="MaxConn"/> unless the limit is dynamic.</summary>
-    public int MinConn { get; }
+    public int MinConn => _minConn;
+    private volatile int _minConn;
+
+    /// <summary>Whether <see cref="Permits"/> are counted: the server had a `maxconn` in the config (the counts file has its count).</summary>
+    internal bool CountsPermits => Config.MaxConn > 0;
+
+    /// <summary>
+    /// `set maxconn server BE/SRV N` / an agent's `maxconn:N`, as HAProxy's server_parse_maxconn_change_request(): a
+    /// static limit (minconn = maxconn) moves both, a dynamic one only maxconn; 0 lifts the limit. Requests above a
+    /// lowered limit go on (as HAProxy's); a raised one lets queued requests in at once. Null, or why not applied.
+    /// </summary>
+    internal string? SetMaxConn(int value)
+    {
+        if (value < 0) return $"maxconn {value} is negative";
+        if (value > 0 && !CountsPermits) return "the server has no maxconn in the config: its connections are not counted";
+        if (_minConn == _maxConn) _minConn = value;
+        _maxConn = value;
+        Backend.Queue.Dispatch(this);
+        return null;
+    }
 
     /// <summary>
     /// HAProxy 2.6's srv_dynamic_maxconn(): the limit in force now. With `minconn` below `maxconn`, it grows with the
@@ -318,7 +339,7 @@ internal sealed class ServerRuntime
     internal long DynamicMaxConn(long nowMs)
     {
         long max = MaxConn;
-        if (MinConn < max && Backend.Load is { } load)
+        if (MinConn != max && Backend.Load is { } load)
         {
             long beconn = load.InUse;
             if (beconn < Backend.Config.FullConn) max = Math.Max(MinConn, beconn * max / Backend.Config.FullConn);
@@ -331,10 +352,13 @@ internal sealed class ServerRuntime
     }
 
     /// <summary>Takes one of the server's permits if the instance holds fewer than <see cref="DynamicMaxConn"/> (always, without `maxconn`).</summary>
-    internal bool TryTakePermit() => MaxConn == 0 || Permits.TryReserve(DynamicMaxConn(Environment.TickCount64));
+    internal bool TryTakePermit() => !CountsPermits || Permits.TryReserve(LimitNow());
 
     /// <summary>Whether a permit would be free now (no permit taken: `balance first` looks before it picks).</summary>
-    internal bool HasRoom => MaxConn == 0 || Permits.InUse < DynamicMaxConn(Environment.TickCount64);
+    internal bool HasRoom => !CountsPermits || Permits.InUse < LimitNow();
+
+    // A counted server whose limit was lifted at run time (`set maxconn server ... 0`) keeps counting, without limit.
+    private long LimitNow() => MaxConn == 0 ? long.MaxValue : DynamicMaxConn(Environment.TickCount64);
 
     /// <summary>`maxconn` permits held by requests (mode http) or connections (mode tcp), counted instance-wide;
     /// idle pooled server connections hold none (HAProxy's `served`). Only BackendQueue reserves and releases.</summary>
