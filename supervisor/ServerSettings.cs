@@ -16,7 +16,7 @@ public sealed class ServerSettings
 
     /// <summary>Validates a change against <paramref name="config"/> and records it; returns the merged setting, or an error.</summary>
     public (ServerOverride? Setting, string? Error) Set(ProxyConfig config, string target, string? state, int? weight,
-        System.Net.IPEndPoint? address = null, int? checkPort = null, int? maxConn = null)
+        System.Net.IPEndPoint? address = null, int? checkPort = null, int? maxConn = null, AgentTarget? agent = null)
     {
         int slash = target.IndexOf('/');
         if (slash <= 0 || slash == target.Length - 1) return (null, "Require 'backend/server'.");
@@ -40,11 +40,17 @@ public sealed class ServerSettings
                 Address = address ?? old?.Address,
                 CheckPort = checkPort ?? old?.CheckPort,
                 MaxConn = maxConn ?? old?.MaxConn,
+                AgentAddress = agent?.Address ?? old?.AgentAddress,
+                AgentPort = agent?.Port ?? old?.AgentPort,
+                AgentSend = agent?.Send ?? old?.AgentSend,
             };
             _byKey[target] = merged;
             return (merged, null);
         }
     }
+
+    /// <summary>`set server ... agent-addr|agent-port|agent-send`: what changes of the agent check's target (null: unchanged).</summary>
+    public sealed record AgentTarget(System.Net.IPAddress? Address, int? Port, string? Send);
 
     /// <summary>`set weight BE/SRV N` or `N%` (of the configured weight, as HAProxy's `set weight`).</summary>
     public static int? ParseWeight(string text, ProxyConfig config, string target)

@@ -45,7 +45,7 @@ public sealed class DynamicMaxConnEndToEndTests
         await using var origin = new GatedOrigin();
         int port = Ports.Free();
         using var proxy = new ProxyInstance(Body(port, origin.Port)).Start();   // nbproc 2
-        var ours = await HoldThenReleaseOneByOneAsync(origin, port, () => Queued(proxy.Ctl("stats", "--csv").Stdout),
+        var ours = await HoldThenReleaseOneByOneAsync(origin, port, () => Queued(ShowStat(proxy.SocketPath)),
             first: s => s == (Limit(Requests), Requests - Limit(Requests)));
 
         // The same lines in HAProxy 2.6 (2 threads), its `show stat` read from its stats socket.
@@ -92,13 +92,13 @@ public sealed class DynamicMaxConnEndToEndTests
         Task<string> Cli(string command) => ControlClient.SendAsync(proxy.SocketPath, command, TimeSpan.FromSeconds(10));
 
         Assert.That(await Cli("set maxconn server be/s 3"), Is.EqualTo("\n"));
-        await Poll.UntilAsync(() => Field(proxy.Ctl("stats", "--csv").Stdout, "s", "slim") == 3, "slim 3 on the board");
+        await Poll.UntilAsync(() => Field(ShowStat(proxy.SocketPath), "s", "slim") == 3, "slim 3 on the board");
         var clients = Enumerable.Range(0, 5)
-            .Select(_ => new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(20) }).ToList();
+            .Select(_ => new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(80) }).ToList();
         try
         {
             var requests = clients.Select(c => c.GetAsync("/")).ToList();
-            var state = await Poll.UntilAsync(() => (origin.Busy, Queued(proxy.Ctl("stats", "--csv").Stdout)), st => st == (3, 2),
+            var state = await Poll.UntilAsync(() => (origin.Busy, Queued(ShowStat(proxy.SocketPath))), st => st == (3, 2),
                 "3 requests at the server (the new maxconn, over both workers), 2 queued");
             Assert.That(state, Is.EqualTo((3, 2)));
             origin.Open();
@@ -126,7 +126,7 @@ public sealed class DynamicMaxConnEndToEndTests
         Func<int> queued, Func<(int Busy, int Queued), bool> first)
     {
         var clients = Enumerable.Range(0, Requests)
-            .Select(_ => new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(20) }).ToList();
+            .Select(_ => new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(80) }).ToList();
         var seen = new List<(int Busy, int Queued)>();
         try
         {

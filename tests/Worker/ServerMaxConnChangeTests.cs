@@ -73,7 +73,7 @@ public class ServerMaxConnChangeTests
     public void ChannelLine_CarriesMaxConn_AndOlderFormsStillParse()
     {
         var change = new ServerOverride("be", "s", null, null) { MaxConn = 7 };
-        Assert.That(change.ToMessage(), Is.EqualTo("server be s - - - - 7"));
+        Assert.That(change.ToMessage(), Is.EqualTo("server be s - - - - 7 - - -"));
         Assert.That(ServerOverride.FromMessage(change.ToMessage()), Is.EqualTo(change));
         Assert.That(ServerOverride.FromMessage("server be s drain 3 - -")!.MaxConn, Is.Null);
         Assert.That(ServerOverride.FromMessage("server be s drain 3")!.Weight, Is.EqualTo(3));

@@ -52,7 +52,9 @@ internal sealed class AgentChecker(ServerRuntime server, NLog.ILogger log, Actio
     internal async Task CheckOnceAsync(CancellationToken stop)
     {
         var agent = server.Config.CheckSettings.Agent;
-        var target = new IPEndPoint(agent.Address ?? server.EndPoint.Address, agent.Port ?? server.EndPoint.Port);
+        // `set server ... agent-addr|agent-port|agent-send` replace the configured values from the next check on.
+        var (setAddress, setPort, setSend) = server.AgentTarget;
+        var target = new IPEndPoint(setAddress ?? agent.Address ?? server.EndPoint.Address, setPort ?? agent.Port ?? server.EndPoint.Port);
         // "agent-inter" also serves as the timeout when "timeout check" is not set.
         var timeout = server.Backend.Config.Timeouts.Check ?? agent.Interval;
         var watch = Stopwatch.StartNew();
@@ -65,7 +67,7 @@ internal sealed class AgentChecker(ServerRuntime server, NLog.ILogger log, Actio
                 return;
             try
             {
-                if (agent.Send is { Length: > 0 } send)
+                if ((setSend ?? agent.Send) is { Length: > 0 } send)
                     await socket.SendAsync(Encoding.Latin1.GetBytes(send), SocketFlags.None, total.Token).ConfigureAwait(false);
                 var buffer = new byte[MaxReply];
                 int got = 0;

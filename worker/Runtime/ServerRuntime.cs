@@ -68,6 +68,21 @@ internal sealed class ServerRuntime
         return mapped;
     }
 
+    /// <summary>`set server ... agent-addr|agent-port|agent-send`: the agent check's target and string, each replacing the
+    /// configured one (null: as configured); the agent check reads them at each check.</summary>
+    internal AgentTargetOverride AgentTarget => _agentTarget;
+    private volatile AgentTargetOverride _agentTarget = new(null, null, null);
+
+    /// <summary>Replaces what is given, keeps the rest; one reference swap, so a check reads all three of one change.</summary>
+    internal void SetAgentTarget(IPAddress? address, int? port, string? send)
+    {
+        var old = _agentTarget;
+        _agentTarget = new AgentTargetOverride(address ?? old.Address, port ?? old.Port, send ?? old.Send);
+    }
+
+    /// <summary>The agent check's run-time address, port and string (null: as configured).</summary>
+    internal sealed record AgentTargetOverride(IPAddress? Address, int? Port, string? Send);
+
     /// <summary>`set server ... check-port`: the health check's port, replacing the configured one; null: as configured.</summary>
     public int? CheckPort { get; private set; }
 
