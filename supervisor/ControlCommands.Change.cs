@@ -61,9 +61,7 @@ public sealed partial class ControlCommands
                 await supervisor.ControlChecksAsync(target, "agent-" + value);
                 return "";
             case "agent-addr" or "agent-port" or "agent-send":
-                return configured.CheckSettings.Agent.Enabled
-                    ? $"'set server <srv> {words[3]}' is not supported by this proxy yet (see README, runtime API).\n"
-                    : "agent checks are not enabled on this server.\n";
+                return await SetAgentTargetAsync(target, configured, words);
             case "check-addr" or "fqdn" or "ssl":
                 return $"'set server <srv> {words[3]}' is not supported by this proxy yet (see README, runtime API).\n";
             default:
@@ -114,6 +112,60 @@ public sealed partial class ControlCommands
         string answer = address.Equals(current.Address) ? "" : $"IP changed from '{current.Address}' to '{address}'";
         if (port != current.Port) answer += (answer.Length > 0 ? ", " : "") + $"port changed from '{current.Port}' to '{port}'";
         return answer + " by 'stats socket command'\n";
+    }
+
+    /// <summary>
+    /// `set server BE/SRV agent-addr A [port P] | agent-port P | agent-send STRING` (management.txt 9.3), with HAProxy
+    /// 2.6's answers (cli_parse_set_server, srv_update_agent_addr_port): the checking worker's agent check connects to
+    /// the new address or port and sends the new string from its next check; kept as `set server` is.
+    /// </summary>
+    private async Task<string> SetAgentTargetAsync(string target, Proxy.Shared.Config.ServerConfig configured, string[] words)
+    {
+        string? value = words.Length > 4 ? words[4] : null;
+        bool enabled = configured.CheckSettings.Agent.Enabled;
+        if (words[3] == "agent-send")
+        {
+            if (!enabled) return "agent checks are not enabled on this server.\n";
+            return Reply(await supervisor.SetServerAsync(target, null, null, agent: new(null, null, value ?? "")));
+        }
+        if (string.IsNullOrEmpty(value))
+            return words[3] == "agent-addr"
+                ? "set server <b>/<s> agent-addr requires an address and optionally a port.\n"
+                : "set server <b>/<s> agent-port requires a port.\n";
+        string? addressText = words[3] == "agent-addr" ? value : null;
+        string? portText = words[3] == "agent-port" ? value : words.Length > 6 && words[5] == "port" ? words[6] : null;
+        // srv_update_agent_addr_port(): its warnings end without a newline (cli_msg), as here.
+        if (!enabled) return "agent checks are not enabled on this server";
+        System.Net.IPAddress? address = null;
+        if (addressText is not null && !System.Net.IPAddress.TryParse(addressText, out address)) return $"invalid addr '{addressText}'";
+        int? port = null;
+        if (portText is not null)
+        {
+            if (!int.TryParse(portText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int p)) return "provided port is not an integer";
+            if (p is < 0 or > 65535) return "provided port is invalid";
+            port = p;
+        }
+        return Reply(await supervisor.SetServerAsync(target, null, null, agent: new(address, port, null)));
+    }
+
+    /// <summary>
+    /// `set maxconn server BE/SRV N` (management.txt 9.3), with HAProxy 2.6's answers (server_parse_maxconn_change_request):
+    /// every worker takes it (a `server` message); a static limit (minconn = maxconn) moves both, as HAProxy.
+    /// </summary>
+    private async Task<string> SetServerMaxConnAsync(string[] words, CliSession session)
+    {
+        if (words.Length < 4) return "Require 'backend/server'.\n";
+        string target = words[3];
+        if (ServerSettings.Configured(supervisor.Config, target) is null)
+            return Reply(supervisor.Servers.Set(supervisor.Config, target, null, null).Error);   // HAProxy's "No such ..." answers
+        if (words.Length < 5 || words[4].Length == 0) return "Require <maxconn>.\n";
+        string text = words[4];
+        int digits = text.StartsWith('-') || text.StartsWith('+') ? 1 : 0;
+        while (digits < text.Length && char.IsAsciiDigit(text[digits])) digits++;
+        if (digits == 0 || (digits == 1 && !char.IsAsciiDigit(text[0]))) return "maxconn string empty or preceded by garbage\n";
+        if (digits < text.Length) return "Trailing garbage in maxconn string\n";
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value)) return "Value out of range.\n";
+        return Reply(await supervisor.SetServerAsync(target, null, null, maxConn: value));
     }
 
     private async Task<string> SetWeightAsync(string target, string weight)

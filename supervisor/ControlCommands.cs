@@ -44,7 +44,7 @@ public sealed partial class ControlCommands
         new(["operator"], "operator", "lower the level of the current CLI session to operator", CliLevel.Operator, Lower(CliLevel.Operator)),
         new(["set", "maxconn", "frontend"], "set maxconn frontend <frontend> <value>", "change a frontend's maxconn setting", CliLevel.Admin, SetMaxConnAsync),
         new(["set", "maxconn", "global"], "set maxconn global <value>", "change the instance's maxconn setting (at most the configured one)", CliLevel.Admin, SetMaxConnAsync),
-        new(["set", "maxconn", "server"], "set maxconn server <bk>/<srv>", "change a server's maxconn setting (not supported here)", CliLevel.Admin, NotSupported("set maxconn server")),
+        new(["set", "maxconn", "server"], "set maxconn server <bk>/<srv>", "change a server's maxconn setting", CliLevel.Admin, SetServerMaxConnAsync),
         new(["set", "rate-limit"], "set rate-limit <setting> <value>", "change a rate limiting value", CliLevel.Admin, SetRateLimitAsync),
         new(["set", "server"], "set server <bk>/<srv> [opts]", "change a server's state, weight, address or check port", CliLevel.Admin, SetServerAsync),
         new(["set", "timeout"], "set timeout [cli] <delay>", "change a timeout setting", CliLevel.User, SetTimeout),

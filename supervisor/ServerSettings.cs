@@ -16,7 +16,7 @@ public sealed class ServerSettings
 
     /// <summary>Validates a change against <paramref name="config"/> and records it; returns the merged setting, or an error.</summary>
     public (ServerOverride? Setting, string? Error) Set(ProxyConfig config, string target, string? state, int? weight,
-        System.Net.IPEndPoint? address = null, int? checkPort = null)
+        System.Net.IPEndPoint? address = null, int? checkPort = null, int? maxConn = null, AgentTarget? agent = null)
     {
         int slash = target.IndexOf('/');
         if (slash <= 0 || slash == target.Length - 1) return (null, "Require 'backend/server'.");
@@ -28,6 +28,10 @@ public sealed class ServerSettings
         if (sc is null) return (null, "No such server.");
         if (state is not null and not ("ready" or "drain" or "maint")) return (null, "'set server <srv> state' expects 'ready', 'drain' and 'maint'.");
         if (weight is < 0 or > 256) return (null, "Invalid weight: it must be between 0 and 256.");
+        // A server without `maxconn` in the config has no count in the shared counts file: a limit cannot start here.
+        if (maxConn is > 0 && sc.MaxConn == 0)
+            return (null, "This server has no maxconn in the configuration: its connections are not counted here, so none can be set at run time.");
+        if (maxConn is < 0) return (null, "Value out of range.");
         lock (_gate)
         {
             _byKey.TryGetValue(target, out var old);
@@ -35,11 +39,18 @@ public sealed class ServerSettings
             {
                 Address = address ?? old?.Address,
                 CheckPort = checkPort ?? old?.CheckPort,
+                MaxConn = maxConn ?? old?.MaxConn,
+                AgentAddress = agent?.Address ?? old?.AgentAddress,
+                AgentPort = agent?.Port ?? old?.AgentPort,
+                AgentSend = agent?.Send ?? old?.AgentSend,
             };
             _byKey[target] = merged;
             return (merged, null);
         }
     }
+
+    /// <summary>`set server ... agent-addr|agent-port|agent-send`: what changes of the agent check's target (null: unchanged).</summary>
+    public sealed record AgentTarget(System.Net.IPAddress? Address, int? Port, string? Send);
 
     /// <summary>`set weight BE/SRV N` or `N%` (of the configured weight, as HAProxy's `set weight`).</summary>
     public static int? ParseWeight(string text, ProxyConfig config, string target)

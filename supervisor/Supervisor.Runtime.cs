@@ -19,13 +19,14 @@ public sealed partial class Supervisor
     /// setting for workers started later. Returns null, or the error in HAProxy's words.
     /// </summary>
     public async Task<string?> SetServerAsync(string target, string? state, int? weight,
-        System.Net.IPEndPoint? address = null, int? checkPort = null)
+        System.Net.IPEndPoint? address = null, int? checkPort = null, int? maxConn = null, ServerSettings.AgentTarget? agent = null)
     {
-        var (setting, error) = Servers.Set(Config, target, state, weight, address, checkPort);
+        var (setting, error) = Servers.Set(Config, target, state, weight, address, checkPort, maxConn, agent);
         if (setting is null) return error;
         await BroadcastAsync(setting.ToMessage());
         Log.Info($"server {target}: state {setting.State ?? "as configured"}, weight {setting.Weight?.ToString() ?? "as configured"}" +
-                 $"{(setting.Address is { } a ? $", address {a}" : "")}{(setting.CheckPort is { } p ? $", check port {p}" : "")}");
+                 $"{(setting.Address is { } a ? $", address {a}" : "")}{(setting.CheckPort is { } p ? $", check port {p}" : "")}" +
+                 $"{(setting.MaxConn is { } m ? $", maxconn {m}" : "")}");
         return null;
     }
 

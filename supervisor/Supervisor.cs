@@ -243,8 +243,8 @@ public sealed partial class Supervisor : IAsyncDisposable
         {
             _ = Task.Run(async () =>
             {
-                if (await SetServerAsync(change.Key, change.State, change.Weight) is { } error)
-                    Log.Warn($"stats page: server {change.Key} not changed: {error.Trim()}");
+                if (await SetServerAsync(change.Key, change.State, change.Weight, maxConn: change.MaxConn) is { } error)
+                    Log.Warn($"server {change.Key} not changed (stats page or agent check): {error.Trim()}");
             });
             return;
         }

@@ -67,7 +67,7 @@ public sealed partial class ProxyEngine : IAsyncDisposable
         _backends = new BackendRuntime[config.Backends.Count];
         _globalConnections = new SharedCount(counts, row, SharedCountIndex.Global, _globalMaxConn);
         for (int i = 0; i < _backends.Length; i++)
-            _backends[i] = new BackendRuntime(config.Backends[i], counts, row, SharedCountIndex.FirstServer(config, i));
+            _backends[i] = new BackendRuntime(config.Backends[i], counts, row, SharedCountIndex.FirstServer(config, i), SharedCountIndex.Backend(config, i));
         LinkTrackers();
 
         _frontends = new FrontendRuntime[config.Frontends.Count];

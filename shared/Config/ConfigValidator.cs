@@ -68,7 +68,8 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                   Persistence = p.BuildPersistence(),
                   StickRules = p.StickRules.ToArray(), PersistRdpCookie = p.PersistRdpCookie,
                   TcpCheck = p.HttpCheckEnabled ? null : TcpCheckParser.Build(p), HttpReuse = p.HttpReuse,
-                  TcpResponseRules = p.TcpResponseRules.ToArray(), ResponseInspectDelay = p.ResponseInspectDelay });
+                  TcpResponseRules = p.TcpResponseRules.ToArray(), ResponseInspectDelay = p.ResponseInspectDelay,
+                  FullConn = FullConnDefaults.Of(p, proxies, global) });
             }
         }
         return new ProxyConfig(sourcePath, global, frontends, backends) { Tables = tables };

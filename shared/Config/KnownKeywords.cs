@@ -80,7 +80,7 @@ internal static class KnownKeywords
         "check-alpn", "check-proto", "check-ssl", "check-sni", "check-via-socks4", "ciphers",
         "ciphersuites", "crl-file", "crt", "force-sslv3", "force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13",
         "log-proto",
-        "max-reuse", "minconn", "namespace", "no-check", "no-check-ssl",
+        "max-reuse", "namespace", "no-check", "no-check-ssl",
         "no-ssl", "no-ssl-reuse", "no-sslv3", "no-tls-tickets", "no-tlsv10",
         "no-tlsv11", "no-tlsv12", "no-tlsv13", "no-verifyhost", "no-tfo", "npn",
         "pool-low-conn", "pool-max-conn", "pool-purge-delay", "proto",

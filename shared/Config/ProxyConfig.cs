@@ -360,6 +360,10 @@ public sealed record ServerConfig(
     /// <summary>No port in the address (5.2): connections go to the port the client connected to, plus <see cref="PortOffset"/> (`+N`/`-N`).</summary>
     public bool ClientPort { get; init; }
     public int PortOffset { get; init; }
+
+    /// <summary>`minconn` (5.2), as HAProxy's srv_minmax_conn_apply() leaves it: <see cref="MaxConn"/> when unset or
+    /// above it (then MaxConn is raised to it); below MaxConn, the limit is dynamic (ServerRuntime.DynamicMaxConn).</summary>
+    public int MinConn { get; init; }
 }
 
 public sealed record BackendConfig(
@@ -417,6 +421,10 @@ public sealed record BackendConfig(
 
     /// <summary>`http-reuse never|safe|aggressive|always` (4.2): which requests may take another session's idle server connection.</summary>
     public HttpReuseMode HttpReuse { get; init; } = HttpReuseMode.Safe;
+
+    /// <summary>`fullconn` (4.2), or HAProxy's default when unset (FullConnDefaults): the backend load (requests or
+    /// connections in it, across workers) at which its servers' dynamic limit reaches their `maxconn`; at least 1.</summary>
+    public int FullConn { get; init; } = 1;
 }
 
 /// <summary>

@@ -34,6 +34,9 @@ internal sealed record ServerDefaults(int Weight, int MaxConn, bool Check, TimeS
 
     /// <summary>`init-addr`, `resolvers`, `resolve-prefer`, `resolve-net`, `resolve-opts` (ServerResolutionOptions.cs).</summary>
     public ServerResolutionDraft Resolution { get; init; } = ServerResolutionDraft.Default;
+
+    /// <summary>`minconn N` (5.2): the server's limit while its backend is far below `fullconn`; 0: unset.</summary>
+    public int MinConn { get; init; }
 }
 
 /// <summary>
@@ -165,6 +168,8 @@ internal sealed class ProxyDraft
 
     /// <summary>`backlog N` (4.2): the listen(2) queue of the binds that set none; null: ListenerSet's default.</summary>
     public int? Backlog { get; set; }
+    /// <summary>`fullconn N` (4.2): the backend load at which servers reach their `maxconn`; 0: unset (FullConnDefaults computes it).</summary>
+    public int FullConn { get; set; }
 
     /// <summary>`log-tag NAME` (4.2): the syslog tag of this frontend's traffic log lines; null: the global one.</summary>
     public string? LogTag { get; set; }
@@ -235,6 +240,7 @@ internal sealed class ProxyDraft
         ClientTcpKeepAlive = defaults.ClientTcpKeepAlive;
         LogTag = defaults.LogTag;
         Backlog = defaults.Backlog;
+        FullConn = defaults.FullConn;
         ServerTcpKeepAlive = defaults.ServerTcpKeepAlive;
         Cookie = defaults.Cookie;
         CookieLocation = defaults.CookieLocation;

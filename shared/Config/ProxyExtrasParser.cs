@@ -19,7 +19,7 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         ["disabled"] = (D | F | B, "the proxy does not run: a frontend listens nowhere, a backend has no server (503)"),
         ["dispatch"] = (B, "the backend's one server (`dispatch ADDRESS:PORT` is `server dispatch ADDRESS:PORT`)"),
         ["backlog"] = (D | F, "the listen(2) queue of the frontend's binds that set no `backlog` of their own"),
-        ["fullconn"] = (D | B, null),
+        ["fullconn"] = (D | B, "the backend load at which servers reach their `maxconn` (with `minconn`: a dynamic limit); unset: 10% of the maxconn of the frontends that reach the backend"),
         ["id"] = (F | B, null),
         ["description"] = (F | B, null),
         ["source"] = (D | B, null),
@@ -59,7 +59,6 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
     /// <summary>Why each keyword, option or timeout without an effect here has none (the warning's text).</summary>
     public static readonly Dictionary<string, string> NoEffect = new(StringComparer.Ordinal)
     {
-        ["fullconn"] = "servers have no dynamic limit (`minconn`): `maxconn` applies as written",
         ["id"] = "proxies are numbered in the order of the file on the stats board",
         ["description"] = "only the stats page shows a proxy's description, and the page here does not show it yet",
         ["source"] = "connections to servers leave from the address the kernel picks",
@@ -85,7 +84,6 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
     public static readonly Dictionary<string, string> ServerOptionsWithoutEffect = new(StringComparer.Ordinal)
     {
         ["id"] = "servers are numbered in the order of the file on the stats board",
-        ["minconn"] = "servers have no dynamic limit (`fullconn`): `maxconn` applies as written",
         ["maxqueue"] = "no request waits in a server's own queue here: one for a full server goes at once to another server or to the backend's queue, as when `maxqueue` is reached",
     };
 
@@ -128,7 +126,13 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
                     && LineChecks.TryInt(diag, n, "backlog", w[1], 1, int.MaxValue, out int backlog))
                     proxy.Backlog = backlog;
                 return true;
-            case "id" or "fullconn" or "max-keep-alive-queue":
+            case "fullconn":
+                // 4.2 "fullconn": servers with `minconn` below `maxconn` scale between the two up to this backend load.
+                if (LineChecks.Exactly(diag, line, 1, "fullconn NUMBER")
+                    && LineChecks.TryInt(diag, n, "fullconn", w[1], 0, int.MaxValue, out int fullConn))
+                    proxy.FullConn = fullConn;
+                return true;
+            case "id" or "max-keep-alive-queue":
                 if (!LineChecks.Exactly(diag, line, 1, $"{line.Keyword} NUMBER")
                     || !LineChecks.TryInt(diag, n, line.Keyword, w[1], 0, int.MaxValue, out _)) return true;
                 break;

@@ -84,15 +84,21 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
         if (address.UnixPath is not null) host = UnixAddress.Display(address.UnixPath);
         if (!CheckTarget(n, name, address, settings)) return false;
         proxy.Servers.Add(new ServerConfig(
-            name, host, address.EndPoint, settings.Weight, settings.MaxConn, settings.Check, settings.Inter,
+            name, host, address.EndPoint, settings.Weight, Math.Max(settings.MaxConn, settings.MinConn), settings.Check, settings.Inter,
             settings.Rise, settings.Fall, settings.Backup, settings.Disabled, diag.At(n))
-        { CheckSettings = settings.CheckSettings, ProxyProtocol = settings.ProxyProtocol, Cookie = settings.Cookie,
+        { MinConn = MinConnOf(settings), CheckSettings = settings.CheckSettings, ProxyProtocol = settings.ProxyProtocol, Cookie = settings.Cookie,
           Tls = Tls.BuildServer(settings.Tls ?? Tls.NewServerDraft(), n, "server",
               settings.Check && (settings.Tls?.CheckSsl == true || (settings.CheckSettings.Port is null && settings.CheckSettings.Address is null))),
           Resolution = address.UnixPath is null ? ServerResolutionOptions.Build(diag, n, resolution, host, template) : null,
           UnixPath = address.UnixPath, ClientPort = address.ClientPort, PortOffset = address.PortOffset });
         return true;
     }
+
+    /// <summary>
+    /// HAProxy's srv_minmax_conn_apply(): `minconn` alone, or above `maxconn`, is the static limit (maxconn is raised
+    /// to it); `maxconn` alone is its own floor. So MinConn &lt; MaxConn only when the limit is dynamic.
+    /// </summary>
+    private static int MinConnOf(ServerDefaults s) => s.MinConn == 0 || s.MinConn > s.MaxConn ? Math.Max(s.MaxConn, s.MinConn) : s.MinConn;
 
     /// <summary>
     /// A checked server needs a place to check: HAProxy refuses a server without a port and without `port` ("has
@@ -183,7 +189,17 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
                 case "weight" or "maxconn" or "inter" or "rise" or "fall"
                     or "fastinter" or "downinter" or "port" or "addr" or "observe" or "error-limit" or "on-error":
                     break;
-                case "id" or "minconn" or "maxqueue":
+                case "minconn":
+                    // 5.2 "minconn": the dynamic limit's floor (ServerRuntime.DynamicMaxConn), with `fullconn`.
+                    if (i + 1 >= w.Count)
+                    {
+                        diag.Error(n, $"'{keyword}': option 'minconn' needs a value");
+                        return null;
+                    }
+                    if (!LineChecks.TryInt(diag, n, $"{keyword} minconn", w[++i], 0, int.MaxValue, out int minConn)) return null;
+                    s = s with { MinConn = minConn };
+                    continue;
+                case "id" or "maxqueue":
                     // Accepted with a warning (ProxyExtrasParser.ServerOptionsWithoutEffect says why); the value is still checked.
                     if (i + 1 >= w.Count || !LineChecks.TryInt(diag, n, $"{keyword} {option}", w[i + 1], 0, int.MaxValue, out _))
                     {

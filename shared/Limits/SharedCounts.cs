@@ -10,7 +10,7 @@ namespace Proxy.Shared.Limits;
 //   [row 0][row 1]...[row rowCount-1]     one row per worker slot, countCount i64, rounded up to 64 B
 //
 // Count k of a row (SharedCountIndex): 0 the global maxconn, then each frontend's, then each server's, in
-// configuration order. Row r is written only by the worker of slot r (Interlocked, from any of its threads) and
+// configuration order, then each backend's current load (HAProxy's beconn, which `minconn`/`fullconn` scale by). Row r is written only by the worker of slot r (Interlocked, from any of its threads) and
 // zeroed by the supervisor once that worker is reaped; what the instance has in use is the sum over the rows.
 // Rows start on 64-byte cache lines, so two workers never write the same line.
 
@@ -132,7 +132,7 @@ public sealed unsafe class SharedCounts : IDisposable
     }
 }
 
-/// <summary>Where each `maxconn` is in a counts row: global, then frontends, then servers, in configuration order.</summary>
+/// <summary>Where each `maxconn` is in a counts row: global, then frontends, then servers, in configuration order, then backends' loads.</summary>
 public static class SharedCountIndex
 {
     public const int Global = 0;
@@ -147,6 +147,12 @@ public static class SharedCountIndex
         return k;
     }
 
+    /// <summary>
+    /// The current load of backend <paramref name="backendIndex"/> (HAProxy's beconn: the requests, or tcp
+    /// connections, in it), after every server's count.
+    /// </summary>
+    public static int Backend(ProxyConfig config, int backendIndex) => FirstServer(config, config.Backends.Count) + backendIndex;
+
     /// <summary>Counts per row for <paramref name="config"/>.</summary>
-    public static int CountOf(ProxyConfig config) => FirstServer(config, config.Backends.Count);
+    public static int CountOf(ProxyConfig config) => Backend(config, config.Backends.Count);
 }

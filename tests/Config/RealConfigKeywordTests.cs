@@ -190,7 +190,6 @@ public class RealConfigKeywordTests
     [TestCase("option tcp-smart-connect", "option tcp-smart-connect")]
     [TestCase("option independent-streams", "option independent-streams")]
     [TestCase("option prefer-last-server", "option prefer-last-server")]
-    [TestCase("fullconn 100", "fullconn")]
     [TestCase("retry-on conn-failure 503", "retry-on")]
     [TestCase("max-keep-alive-queue 10", "max-keep-alive-queue")]
     [TestCase("load-server-state-from-file global", "load-server-state-from-file")]

@@ -15,59 +15,8 @@ namespace Proxy.Tests.EndToEnd;
 [TestFixture]
 public sealed class AgentCheckEndToEndTests
 {
-    /// <summary>An agent: answers <see cref="Reply"/> to each connection, keeps what the proxy sent (`agent-send`).</summary>
-    private sealed class Agent : IDisposable
-    {
-        private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        private readonly CancellationTokenSource _stop = new();
-        public volatile string Reply = "up\n";
-        public volatile string Received = "";
-
-        public Agent()
-        {
-            _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            _listener.Listen(64);
-            _ = AcceptLoopAsync();
-        }
-
-        public int Port => ((IPEndPoint)_listener.LocalEndPoint!).Port;
-
-        private async Task AcceptLoopAsync()
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                Socket c;
-                try { c = await _listener.AcceptAsync(_stop.Token); }
-                catch (Exception) { return; }
-                _ = AnswerAsync(c);
-            }
-        }
-
-        private async Task AnswerAsync(Socket c)
-        {
-            using (c)
-            {
-                try
-                {
-                    await c.SendAsync(Encoding.ASCII.GetBytes(Reply), SocketFlags.None);
-                    var buffer = new byte[256];
-                    using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                    int n = await c.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
-                    if (n > 0) Received = Encoding.ASCII.GetString(buffer, 0, n);
-                }
-                catch (Exception e) when (e is SocketException or OperationCanceledException) { }
-            }
-        }
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _listener.Dispose();
-        }
-    }
-
     private EchoServer _e1 = null!, _e2 = null!, _e3 = null!, _e4 = null!;
-    private Agent _a1 = null!, _a2 = null!;
+    private TestAgent _a1 = null!, _a2 = null!;
     private ProxyInstance _proxy = null!;
     private int _port, _markedPort, _closedPort;
 
@@ -98,7 +47,7 @@ public sealed class AgentCheckEndToEndTests
     public void Start()
     {
         (_e1, _e2, _e3, _e4) = (new EchoServer(), new EchoServer(), new EchoServer(), new EchoServer());
-        (_a1, _a2) = (new Agent(), new Agent());
+        (_a1, _a2) = (new TestAgent(), new TestAgent());
         (_port, _markedPort, _closedPort) = (Ports.Free(), Ports.Free(), Ports.Free());
         _proxy = new ProxyInstance(Config()).Start();
     }

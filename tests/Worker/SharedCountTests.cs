@@ -59,7 +59,8 @@ public sealed class SharedCountTests
         var config = Config();
         Assert.That((SharedCountIndex.Global, SharedCountIndex.Frontend(0), SharedCountIndex.Frontend(1)), Is.EqualTo((0, 1, 2)));
         Assert.That((SharedCountIndex.FirstServer(config, 0), SharedCountIndex.FirstServer(config, 1)), Is.EqualTo((3, 5)));
-        Assert.That(SharedCountIndex.CountOf(config), Is.EqualTo(6));
+        Assert.That((SharedCountIndex.Backend(config, 0), SharedCountIndex.Backend(config, 1)), Is.EqualTo((6, 7)), "backends' loads come last");
+        Assert.That(SharedCountIndex.CountOf(config), Is.EqualTo(8));
     }
 
     [Test]

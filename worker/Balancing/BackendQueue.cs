@@ -32,7 +32,7 @@ internal sealed class BackendQueue
     public BackendQueue(BackendRuntime be)
     {
         _be = be;
-        foreach (var s in be.Servers) _hasLimits |= s.MaxConn > 0;
+        foreach (var s in be.Servers) _hasLimits |= s.CountsPermits;
         // `timeout queue`, else `timeout connect` (HAProxy, for compatibility with versions that had no queue timeout).
         _timeoutMs = Milliseconds.From(be.Config.Timeouts.Queue ?? be.Config.Timeouts.Connect);
     }
@@ -114,7 +114,7 @@ internal sealed class BackendQueue
     /// <summary>Gives back the permit of <paramref name="server"/> (a connection or request ended) and hands it to the queue head.</summary>
     public void Release(ServerRuntime server)
     {
-        if (server.MaxConn == 0) return;
+        if (!server.CountsPermits) return;
         server.Permits.Release();
         if (!_tickets.IsEmpty) Dispatch(server);
     }
@@ -183,7 +183,7 @@ internal sealed class BackendQueue
             // Only this thread dequeues, so the head is still the ticket just peeked (or one behind it was claimed meanwhile).
             if (!_tickets.TryDequeue(out var ticket) || !ticket.TryGrant(server))
             {
-                if (server.MaxConn > 0) server.Permits.Release();   // claimed meanwhile: the permit goes back
+                if (server.CountsPermits) server.Permits.Release();   // claimed meanwhile: the permit goes back
                 continue;
             }
             ProxyCounters.Increment(ref server.Counters.lbtot);
@@ -191,8 +191,8 @@ internal sealed class BackendQueue
         }
     }
 
-    /// <summary>Takes one permit of <paramref name="server"/> if the instance has a free one (always, for a server without maxconn).</summary>
-    private static bool TryTakePermit(ServerRuntime server) => server.Permits.TryReserve();
+    /// <summary>Takes one permit of <paramref name="server"/> if the instance has a free one under its dynamic limit (always, for a server without maxconn).</summary>
+    private static bool TryTakePermit(ServerRuntime server) => server.TryTakePermit();
 
     /// <summary>
     /// A server that may take new traffic now (the active ones when any is usable, else the first usable backup, as

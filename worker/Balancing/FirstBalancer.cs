@@ -19,7 +19,7 @@ internal sealed class FirstBalancer : IBalancer
             if (s == exclude && servers.Length > 1) continue;
             fallback ??= s;
             // The server's maxconn counted instance-wide (BackendQueue enforces it): every worker fills the same servers first.
-            if (s.MaxConn == 0 || s.Permits.InUse < s.MaxConn) return s;
+            if (s.HasRoom) return s;
         }
         return fallback;
     }

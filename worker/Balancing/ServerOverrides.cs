@@ -27,6 +27,10 @@ internal static class ServerOverrides
             server.SetCheckPort(checkPort);
         }
         if (change.Address is { } address) server.SetAddress(address);
+        if (change.AgentAddress is not null || change.AgentPort is not null || change.AgentSend is not null)
+            server.SetAgentTarget(change.AgentAddress, change.AgentPort, change.AgentSend);
+        if (change.MaxConn is { } maxConn && maxConn != server.MaxConn && server.SetMaxConn(maxConn) is { } refused)
+            return $"maxconn not applied: {refused}";
         if (change.State is { } state)
         {
             switch (state)

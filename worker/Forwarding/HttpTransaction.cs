@@ -78,7 +78,7 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
     public void EnterBackend(BackendRuntime be)
     {
         Backend = be;
-        be.Counters.OpenSession();
+        be.Enter();
         ProxyCounters.Increment(ref be.Counters.reqTot);
     }
 
@@ -112,7 +112,7 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
     {
         Connector.ReleasePermit();
         if (Server is { } srv) { srv.Counters.CloseSession(); Server = null; }
-        if (Backend is { } be) { be.Counters.CloseSession(); Backend = null; }
+        if (Backend is { } be) { be.Leave(); Backend = null; }
     }
 
     public void CountResponse(BackendRuntime be, ServerRuntime srv, int status)

@@ -89,7 +89,7 @@ internal sealed partial class TcpSession : ProxySession
             if (!ReferenceEquals(be, fe.Backend)) (_clientTimeoutMs, _serverTimeoutMs) = fe.TcpTimeoutsFor(be);
             _be = be;
             opened = be;
-            be?.Counters.OpenSession();
+            be?.Enter();
 
             // :: Step 1: choose a server and connect, retrying on failure (`retries`, `option redispatch`).
             if (be is null || !await ConnectAsync(be)) return;
@@ -147,7 +147,7 @@ internal sealed partial class TcpSession : ProxySession
             Volatile.Write(ref _state, StateClosed);
             _tx.Connector.ReleasePermit();
             ReleaseInspected();
-            opened?.Counters.CloseSession();
+            opened?.Leave();
             fe.Counters.CloseSession();
             _engine.UnregisterSession(this);
         }

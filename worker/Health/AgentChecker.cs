@@ -52,7 +52,9 @@ internal sealed class AgentChecker(ServerRuntime server, NLog.ILogger log, Actio
     internal async Task CheckOnceAsync(CancellationToken stop)
     {
         var agent = server.Config.CheckSettings.Agent;
-        var target = new IPEndPoint(agent.Address ?? server.EndPoint.Address, agent.Port ?? server.EndPoint.Port);
+        // `set server ... agent-addr|agent-port|agent-send` replace the configured values from the next check on.
+        var (setAddress, setPort, setSend) = server.AgentTarget;
+        var target = new IPEndPoint(setAddress ?? agent.Address ?? server.EndPoint.Address, setPort ?? agent.Port ?? server.EndPoint.Port);
         // "agent-inter" also serves as the timeout when "timeout check" is not set.
         var timeout = server.Backend.Config.Timeouts.Check ?? agent.Interval;
         var watch = Stopwatch.StartNew();
@@ -65,7 +67,7 @@ internal sealed class AgentChecker(ServerRuntime server, NLog.ILogger log, Actio
                 return;
             try
             {
-                if (agent.Send is { Length: > 0 } send)
+                if ((setSend ?? agent.Send) is { Length: > 0 } send)
                     await socket.SendAsync(Encoding.Latin1.GetBytes(send), SocketFlags.None, total.Token).ConfigureAwait(false);
                 var buffer = new byte[MaxReply];
                 int got = 0;
@@ -108,11 +110,17 @@ internal sealed class AgentChecker(ServerRuntime server, NLog.ILogger log, Actio
             else if (weight != server.UserWeight)
                 apply(new ServerOverride(be.Name, server.Name, null, weight));
         }
-        if (reply.MaxConn is { } maxConn && maxConn != _refusedMaxConn)
+        if (reply.MaxConn is { } maxConn && maxConn != server.MaxConn)
         {
-            // Said once per value: a server's maxconn is fixed for the instance's shared counts here.
-            _refusedMaxConn = maxConn;
-            log.Warn($"agent-check of server {be.Name}/{server.Name}: 'maxconn:{maxConn}' not applied: a server's maxconn cannot change at run time here");
+            // 5.2 "agent-check" `maxconn:N`: as `set maxconn server`, for every worker (through the supervisor). A server
+            // without `maxconn` in the config is not counted here: said once per value.
+            if (server.CountsPermits || maxConn == 0)
+                apply(new ServerOverride(be.Name, server.Name, null, null) { MaxConn = maxConn });
+            else if (maxConn != _refusedMaxConn)
+            {
+                _refusedMaxConn = maxConn;
+                log.Warn($"agent-check of server {be.Name}/{server.Name}: 'maxconn:{maxConn}' not applied: the server has no maxconn in the configuration, so its connections are not counted here");
+            }
         }
     }
 

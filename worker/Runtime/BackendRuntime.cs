@@ -14,14 +14,22 @@ internal sealed class BackendRuntime
     /// <paramref name="counts"/>: the instance's `maxconn` counts file (null: this process only), <paramref name="row"/>
     /// this worker's row in it, <paramref name="firstServerCount"/> the count of the first server (SharedCountIndex).
     /// </summary>
-    public BackendRuntime(BackendConfig config, Proxy.Shared.Limits.SharedCounts? counts = null, int row = 0, int firstServerCount = 0)
+    public BackendRuntime(BackendConfig config, Proxy.Shared.Limits.SharedCounts? counts = null, int row = 0, int firstServerCount = 0,
+        int loadCount = 0)
     {
         Config = config;
         NameBytes = System.Text.Encoding.UTF8.GetBytes(config.Name);
         Counters = new ProxyCounters(CounterKind.Backend, config.Name);
         var servers = new ServerRuntime[config.Servers.Count];
-        for (int i = 0; i < servers.Length; i++) servers[i] = new ServerRuntime(this, config.Servers[i], i, counts, row, firstServerCount + i);
+        bool dynamicLimits = false;
+        for (int i = 0; i < servers.Length; i++)
+        {
+            servers[i] = new ServerRuntime(this, config.Servers[i], i, counts, row, firstServerCount + i);
+            dynamicLimits |= servers[i].MinConn < servers[i].MaxConn;
+        }
         Servers = servers;
+        // beconn is counted only where a server's limit reads it (`minconn` below `maxconn`): no cost elsewhere.
+        if (dynamicLimits) Load = new SharedCount(counts, row, loadCount, 0);
         Queue = new BackendQueue(this);
         Picker = new ServerPicker(this);
         Picker.Rebuild();
@@ -34,6 +42,26 @@ internal sealed class BackendRuntime
         ConnectTimeoutMs = Milliseconds.From(config.Timeouts.Connect);
         ServerTimeoutMs = Milliseconds.From(config.Timeouts.Server);
         TunnelTimeoutMs = Milliseconds.From(config.Timeouts.Tunnel);
+    }
+
+    /// <summary>
+    /// HAProxy's beconn across workers: the requests (mode http) or connections (mode tcp) in the backend, queued
+    /// ones included, which `minconn`/`fullconn` scale a server's limit by; null when no server's limit is dynamic.
+    /// </summary>
+    internal SharedCount? Load { get; }
+
+    /// <summary>A request or connection enters the backend (HAProxy's stream_set_backend): scur, smax, stot, and the load.</summary>
+    public void Enter()
+    {
+        Counters.OpenSession();
+        Load?.Enter();
+    }
+
+    /// <summary>It leaves the backend: the counts <see cref="Enter"/> took are given back.</summary>
+    public void Leave()
+    {
+        Counters.CloseSession();
+        Load?.Leave();
     }
 
     /// <summary>`mode http` settings: connection mode, forwardfor, header rules, errorfiles.</summary>

@@ -22,12 +22,13 @@ internal sealed class ServerRuntime
         Backend = backend;
         Config = config;
         Index = index;
-        MaxConn = config.MaxConn;
+        _maxConn = config.MaxConn;
+        _minConn = config.MinConn is > 0 and var min && min < config.MaxConn ? min : config.MaxConn;
         Permits = new SharedCount(counts, row, countIndex, config.MaxConn);
         Counters = new ProxyCounters(CounterKind.Server, backend.Config.Name, config.Name);
         _admin = config.Disabled ? ServerAdminState.Maint : ServerAdminState.Ready;
         _weight = config.Weight;
-        _effectiveWeight = config.Weight;
+        _weightState = (uint)config.Weight;
         _endPoint = config.EndPoint;
         _unixEndPoint = config.UnixPath is { } path ? UnixAddress.EndPoint(path) : null;
         _hasAddress = !config.Unresolved;
@@ -67,6 +68,21 @@ internal sealed class ServerRuntime
         return mapped;
     }
 
+    /// <summary>`set server ... agent-addr|agent-port|agent-send`: the agent check's target and string, each replacing the
+    /// configured one (null: as configured); the agent check reads them at each check.</summary>
+    internal AgentTargetOverride AgentTarget => _agentTarget;
+    private volatile AgentTargetOverride _agentTarget = new(null, null, null);
+
+    /// <summary>Replaces what is given, keeps the rest; one reference swap, so a check reads all three of one change.</summary>
+    internal void SetAgentTarget(IPAddress? address, int? port, string? send)
+    {
+        var old = _agentTarget;
+        _agentTarget = new AgentTargetOverride(address ?? old.Address, port ?? old.Port, send ?? old.Send);
+    }
+
+    /// <summary>The agent check's run-time address, port and string (null: as configured).</summary>
+    internal sealed record AgentTargetOverride(IPAddress? Address, int? Port, string? Send);
+
     /// <summary>`set server ... check-port`: the health check's port, replacing the configured one; null: as configured.</summary>
     public int? CheckPort { get; private set; }
 
@@ -103,8 +119,12 @@ internal sealed class ServerRuntime
     /// The effective weight the balancers use: the user weight (configured, `set weight`, an agent's percentage),
     /// ramped by `slowstart` after the server came back UP.
     /// </summary>
-    public int Weight => _effectiveWeight;
-    private volatile int _effectiveWeight;
+    public int Weight => (int)(uint)Volatile.Read(ref _weightState);
+
+    // The effective weight (low 32 bits) and a version (high 32 bits) bumped by every change of its inputs (user
+    // weight, ramp start): a ramp step computed from older inputs fails its compare-and-swap instead of overwriting
+    // what a `set weight` or a DOWN just published (see PublishWeight).
+    private long _weightState;
 
     /// <summary>The user weight (HAProxy's uweight): the configured one until `set weight` or an agent changes it.</summary>
     public int UserWeight => _weight;
@@ -163,7 +183,7 @@ internal sealed class ServerRuntime
     {
         if (_weight == weight) return;
         _weight = weight;
-        _effectiveWeight = RampedWeight(Environment.TickCount64);
+        PublishWeight(Environment.TickCount64);
         Backend.Picker.Rebuild();
     }
 
@@ -173,10 +193,51 @@ internal sealed class ServerRuntime
     /// <summary>Steps the `slowstart` ramp; rebuilds the balancing when the effective weight moved.</summary>
     internal void AdvanceSlowStart(long nowMs)
     {
-        int next = RampedWeight(nowMs);
-        if (next == _effectiveWeight) return;
-        _effectiveWeight = next;
-        Backend.Picker.Rebuild();
+        while (true)
+        {
+            var step = ComputeStep(nowMs);
+            if (step.Weight == (int)(uint)step.Seen) return;
+            if (TryPublishStep(step))
+            {
+                Backend.Picker.Rebuild();
+                return;
+            }
+            // Lost to a `set weight`, UP or DOWN published meanwhile: computed again from the new inputs.
+        }
+    }
+
+    /// <summary>A ramp step: the published state it was computed against, and the effective weight it computed.</summary>
+    internal readonly record struct WeightStep(long Seen, int Weight);
+
+    /// <summary>The timer's read half: the ramped weight now, with the state it replaces.</summary>
+    internal WeightStep ComputeStep(long nowMs)
+    {
+        long seen = Volatile.Read(ref _weightState);
+        return new WeightStep(seen, RampedWeight(nowMs));
+    }
+
+    /// <summary>The timer's write half: publishes <paramref name="step"/> unless any change was published since it was computed.</summary>
+    internal bool TryPublishStep(WeightStep step)
+    {
+        long next = (step.Seen & ~0xFFFFFFFFL) | (uint)step.Weight;   // same version: a step changes no input
+        return Interlocked.CompareExchange(ref _weightState, next, step.Seen) == step.Seen;
+    }
+
+    /// <summary>
+    /// After a writer changed the inputs (`set weight`, UP, DOWN): computes the effective weight and publishes it with
+    /// the version bumped, so a ramp step computed before (<see cref="TryPublishStep"/>) loses its compare-and-swap and
+    /// is computed again from the new inputs. Whoever publishes last has read the inputs after every write published
+    /// before it: no stale weight stays. Two writers racing each other retry the same way.
+    /// </summary>
+    private void PublishWeight(long nowMs)
+    {
+        while (true)
+        {
+            long seen = Volatile.Read(ref _weightState);
+            int next = RampedWeight(nowMs);
+            long version = (seen >> 32) + 1;
+            if (Interlocked.CompareExchange(ref _weightState, (version << 32) | (uint)next, seen) == seen) return;
+        }
     }
 
     // HAProxy's server_recalc_eweight(): during `slowstart` the weight grows linearly from 1 to the user weight.
@@ -188,7 +249,8 @@ internal sealed class ServerRuntime
         long elapsed = nowMs - since;
         if (elapsed >= rampMs)
         {
-            Volatile.Write(ref _slowStartSinceMs, 0);
+            // Only the ramp that was read ends: a new one started meanwhile (UP again) stays.
+            Interlocked.CompareExchange(ref _slowStartSinceMs, 0, since);
             return _weight;
         }
         if (_weight == 0) return 0;
@@ -239,12 +301,12 @@ internal sealed class ServerRuntime
         {
             long now = Environment.TickCount64;
             Volatile.Write(ref _slowStartSinceMs, now == 0 ? 1 : now);
-            _effectiveWeight = RampedWeight(now);
+            PublishWeight(now);
         }
         else if (!up)
         {
             Volatile.Write(ref _slowStartSinceMs, 0);
-            _effectiveWeight = _weight;
+            PublishWeight(Environment.TickCount64);
         }
         Backend.Picker.Rebuild(restored);
         if (!restored) Marked?.Invoke(this, up);
@@ -256,9 +318,62 @@ internal sealed class ServerRuntime
     /// <summary>
     /// The server's `maxconn` (0: unlimited), for the whole instance: every worker reserves in <see cref="Permits"/>,
     /// so the server never works on more than this many requests (mode http) or connections (mode tcp) at once,
-    /// as with HAProxy's threads sharing srv->served.
+    /// as with HAProxy's threads sharing srv->served. <see cref="DynamicMaxConn"/> may allow fewer. `set maxconn
+    /// server` and an agent's `maxconn:N` change it (<see cref="SetMaxConn"/>).
     /// </summary>
-    public int MaxConn { get; }
+    public int MaxConn => _maxConn;
+    private volatile int _maxConn;
+
+    /// <summary>`minconn` (5.2) as the config leaves it: equal to <see cref="MaxConn"/> unless the limit is dynamic.</summary>
+    public int MinConn => _minConn;
+    private volatile int _minConn;
+
+    /// <summary>Whether <see cref="Permits"/> are counted: the server had a `maxconn` in the config (the counts file has its count).</summary>
+    internal bool CountsPermits => Config.MaxConn > 0;
+
+    /// <summary>
+    /// `set maxconn server BE/SRV N` / an agent's `maxconn:N`, as HAProxy's server_parse_maxconn_change_request(): a
+    /// static limit (minconn = maxconn) moves both, a dynamic one only maxconn; 0 lifts the limit. Requests above a
+    /// lowered limit go on (as HAProxy's); a raised one lets queued requests in at once. Null, or why not applied.
+    /// </summary>
+    internal string? SetMaxConn(int value)
+    {
+        if (value < 0) return $"maxconn {value} is negative";
+        if (value > 0 && !CountsPermits) return "the server has no maxconn in the config: its connections are not counted";
+        if (_minConn == _maxConn) _minConn = value;
+        _maxConn = value;
+        Backend.Queue.Dispatch(this);
+        return null;
+    }
+
+    /// <summary>
+    /// HAProxy 2.6's srv_dynamic_maxconn(): the limit in force now. With `minconn` below `maxconn`, it grows with the
+    /// backend's load across workers (beconn) as max(minconn, beconn * maxconn / fullconn), reaching maxconn at
+    /// `fullconn`; during a `slowstart` ramp it is scaled by the ramp's progress, never below 1. No allocation, no lock.
+    /// </summary>
+    internal long DynamicMaxConn(long nowMs)
+    {
+        long max = MaxConn;
+        if (MinConn != max && Backend.Load is { } load)
+        {
+            long beconn = load.InUse;
+            if (beconn < Backend.Config.FullConn) max = Math.Max(MinConn, beconn * max / Backend.Config.FullConn);
+        }
+        long since = Volatile.Read(ref _slowStartSinceMs);
+        long rampMs = (long)Config.CheckSettings.SlowStart.TotalMilliseconds;
+        if (since != 0 && nowMs >= since && nowMs - since < rampMs)
+            max = Math.Max(1, max * (100 * (nowMs - since) / rampMs) / 100);
+        return max;
+    }
+
+    /// <summary>Takes one of the server's permits if the instance holds fewer than <see cref="DynamicMaxConn"/> (always, without `maxconn`).</summary>
+    internal bool TryTakePermit() => !CountsPermits || Permits.TryReserve(LimitNow());
+
+    /// <summary>Whether a permit would be free now (no permit taken: `balance first` looks before it picks).</summary>
+    internal bool HasRoom => !CountsPermits || Permits.InUse < LimitNow();
+
+    // A counted server whose limit was lifted at run time (`set maxconn server ... 0`) keeps counting, without limit.
+    private long LimitNow() => MaxConn == 0 ? long.MaxValue : DynamicMaxConn(Environment.TickCount64);
 
     /// <summary>`maxconn` permits held by requests (mode http) or connections (mode tcp), counted instance-wide;
     /// idle pooled server connections hold none (HAProxy's `served`). Only BackendQueue reserves and releases.</summary>

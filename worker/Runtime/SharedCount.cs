@@ -83,14 +83,25 @@ internal sealed unsafe class SharedCount
     public bool HasRoom => Limit == 0 || InUse < Limit;
 
     /// <summary>Takes one reservation if the instance has fewer than <see cref="Limit"/>; false when full.</summary>
-    public bool TryReserve()
+    public bool TryReserve() => Limit == 0 || TryReserve(Limit);
+
+    /// <summary>
+    /// Takes one reservation if the instance has fewer than <paramref name="limit"/> (a server's dynamic maxconn,
+    /// at most <see cref="Limit"/>: `minconn`/`fullconn`, `slowstart`); false when full. Only for a kept count (Limit above 0).
+    /// </summary>
+    public bool TryReserve(long limit)
     {
-        if (Limit == 0) return true;
         Interlocked.Increment(ref *_own);
-        if (InUse <= Limit) return true;
+        if (InUse <= limit) return true;
         Interlocked.Decrement(ref *_own);
         return false;
     }
+
+    /// <summary>Counts one more unconditionally (a load, not a limit: a backend's beconn); <see cref="Leave"/> takes it back.</summary>
+    public void Enter() => Interlocked.Increment(ref *_own);
+
+    /// <summary>Takes back one <see cref="Enter"/> of this worker.</summary>
+    public void Leave() => Interlocked.Decrement(ref *_own);
 
     /// <summary>Gives back one reservation taken by <see cref="TryReserve"/> in this worker.</summary>
     public void Release()

@@ -127,7 +127,7 @@ internal sealed class BoardPublisher
             _slot.Set(o, StatField.Weight, s.Weight);
             _slot.Set(o, StatField.Act, s.Config.Backup ? 0 : 1);
             _slot.Set(o, StatField.Bck, s.Config.Backup ? 1 : 0);
-            _slot.Set(o, StatField.Slim, s.Config.MaxConn);
+            _slot.Set(o, StatField.Slim, s.MaxConn);
             if (_publishesChecks) PublishChecks(o, s);
         }
         foreach (var (be, o) in _backends)
