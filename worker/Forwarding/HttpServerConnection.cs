@@ -31,7 +31,7 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
     /// permit (a reused one failed before any response byte). Returns whether the connection was reused, or null
     /// when no server could be reached (after `timeout queue` too: 503), the termination state recorded.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     public async ValueTask<bool?> AcquireAsync(HttpTransaction tx, BackendRuntime be, ServerRuntime? fresh, IPEndPoint? client,
         HttpHead request, bool mayUsePool)
     {

@@ -77,7 +77,7 @@ internal sealed partial class HttpSession : ProxySession
     /// as HAProxy; neither: no wait), dropping what the client sends meanwhile; the engine's timer ends the wait
     /// (<see cref="CheckTimeouts"/>). True when the time ran out, false when the client closed first.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     private async ValueTask<bool> TarpitAsync()
     {
         var timeouts = _tx.Backend?.Config.Timeouts ?? _fe.Config.Timeouts;

@@ -141,7 +141,7 @@ internal sealed partial class HttpSession : ProxySession
     }
 
     /// <summary>One request and its response; true when the client connection may carry another one.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     private async ValueTask<bool> HandleOneRequestAsync()
     {
         var fe = _fe;
@@ -332,7 +332,7 @@ internal sealed partial class HttpSession : ProxySession
     }
 
     /// <summary>Reads and parses the next request head from the client buffer (pipelined bytes first), after <see cref="BeginRequest"/>.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     private async ValueTask<HeadResult> ReadRequestHeadAsync()
     {
         bool started = false;
