@@ -56,6 +56,40 @@ public class ThreadCachedValueTaskMethodBuilderTests
         throw new InvalidDataException("from the method");
     }
 
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder))]
+    private static async ValueTask StoreAsync(Trigger? trigger, int[] into, bool fail)
+    {
+        int v = trigger is null ? 1 : await trigger.Wait().ConfigureAwait(false);
+        if (fail) throw new InvalidDataException("from the method");
+        into[0] = v;
+    }
+
+    [Test]
+    public void PlainValueTaskMethods_CompleteFailAndReuseTheirBoxes()
+    {
+        var into = new int[1];
+        Assert.That(StoreAsync(null, into, false).IsCompletedSuccessfully && into[0] == 1, Is.True);
+        Assert.That(() => StoreAsync(null, into, true).GetAwaiter().GetResult(), Throws.InstanceOf<InvalidDataException>());
+        var trigger = new Trigger();
+        var failing = StoreAsync(trigger, into, true);
+        trigger.Fire(5);
+        Assert.That(() => failing.GetAwaiter().GetResult(), Throws.InstanceOf<InvalidDataException>());
+
+        var triggers = new Trigger[16];
+        for (int i = 0; i < triggers.Length; i++) triggers[i] = new Trigger();
+        var pending = new ValueTask[triggers.Length];
+        long allocated = 0;
+        for (int round = 0; round < 2; round++)   // the first round fills the cache
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < triggers.Length; i++) pending[i] = StoreAsync(triggers[i], into, false);
+            for (int i = 0; i < triggers.Length; i++) triggers[i].Fire(i + 10);
+            for (int i = 0; i < triggers.Length; i++) pending[i].GetAwaiter().GetResult();
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        Assert.That((into[0], allocated), Is.EqualTo((25, 0L)));
+    }
+
     [Test]
     public void SynchronousCompletion_ReturnsTheResult_AndLeaksNoAsyncLocal()
     {

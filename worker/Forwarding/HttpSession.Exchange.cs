@@ -346,7 +346,7 @@ internal sealed partial class HttpSession
     }
 
     /// <summary>After a 101 (or 2xx to CONNECT): bytes both ways unchanged until both ends close, under `timeout tunnel`.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder))]
     private async ValueTask TunnelAsync(BufferedSocket server, BackendRuntime be, ServerRuntime srv)
     {
         SetPhase(PhaseTunnel);

@@ -71,6 +71,13 @@ public struct ThreadCachedValueTaskMethodBuilder<TResult>
         }
     }
 
+    /// <summary>The non-generic builder's ValueTask (the result is ignored).</summary>
+    internal readonly ValueTask AsValueTask()
+    {
+        if (_box is { } box) return new ValueTask(box, box.Version);
+        return _exception is null ? ValueTask.CompletedTask : ValueTask.FromException(_exception);
+    }
+
     public void AwaitOnCompleted<TAwaiter, TStateMachine>(ref TAwaiter awaiter, ref TStateMachine stateMachine)
         where TAwaiter : INotifyCompletion
         where TStateMachine : IAsyncStateMachine
@@ -99,7 +106,7 @@ public struct ThreadCachedValueTaskMethodBuilder<TResult>
     }
 
     /// <summary>The ValueTask's source: a method's state while it is suspended.</summary>
-    private abstract class Box : IValueTaskSource<TResult>
+    private abstract class Box : IValueTaskSource<TResult>, IValueTaskSource
     {
         protected ManualResetValueTaskSourceCore<TResult> Core;
 
@@ -112,6 +119,8 @@ public struct ThreadCachedValueTaskMethodBuilder<TResult>
             => Core.OnCompleted(continuation, state, token, flags);
 
         public abstract TResult GetResult(short token);
+
+        void IValueTaskSource.GetResult(short token) => GetResult(token);
     }
 
     private sealed class Box<TStateMachine> : Box where TStateMachine : IAsyncStateMachine
@@ -163,4 +172,37 @@ public struct ThreadCachedValueTaskMethodBuilder<TResult>
             }
         }
     }
+}
+
+/// <summary>The same for async methods that return a plain ValueTask.</summary>
+[StructLayout(LayoutKind.Auto)]
+public struct ThreadCachedValueTaskMethodBuilder
+{
+    private ThreadCachedValueTaskMethodBuilder<bool> _inner;
+
+    public static ThreadCachedValueTaskMethodBuilder Create() => default;
+
+    public readonly void Start<TStateMachine>(ref TStateMachine stateMachine) where TStateMachine : IAsyncStateMachine
+        => _inner.Start(ref stateMachine);
+
+    public readonly void SetStateMachine(IAsyncStateMachine stateMachine)
+    {
+        // Only used with boxed state machines, which this builder boxes itself.
+    }
+
+    public void SetResult() => _inner.SetResult(true);
+
+    public void SetException(Exception exception) => _inner.SetException(exception);
+
+    public readonly ValueTask Task => _inner.AsValueTask();
+
+    public void AwaitOnCompleted<TAwaiter, TStateMachine>(ref TAwaiter awaiter, ref TStateMachine stateMachine)
+        where TAwaiter : INotifyCompletion
+        where TStateMachine : IAsyncStateMachine
+        => _inner.AwaitOnCompleted(ref awaiter, ref stateMachine);
+
+    public void AwaitUnsafeOnCompleted<TAwaiter, TStateMachine>(ref TAwaiter awaiter, ref TStateMachine stateMachine)
+        where TAwaiter : ICriticalNotifyCompletion
+        where TStateMachine : IAsyncStateMachine
+        => _inner.AwaitUnsafeOnCompleted(ref awaiter, ref stateMachine);
 }
