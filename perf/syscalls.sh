@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Syscalls per request, this proxy's worker against HAProxy's worker: `strace -c -f -p PID` attached during one wrk run
-# per side and workload (keep-alive, `Connection: close`), the counts divided by the requests wrk made. See perf/README.md.
+# per side and workload (keep-alive, `Connection: close`), the counts divided by the requests wrk made; also the worker's
+# minor page faults per request (/proc/PID/stat: memory touched for the first time, e.g. fresh GC heap). See perf/README.md.
 # usage: perf/syscalls.sh [--mode http|tcp] [--duration S] [--conns N]      (after ./build.sh; BIN=... for another build)
 set -euo pipefail
 DURATION=3 CONNS=10
@@ -33,14 +34,17 @@ for w in ka close; do
     for side in proxy haproxy; do
         if [[ $side == proxy ]]; then port=$PPORT pid=$(worker_of "$(proxy_pid sys)"); else port=$HPORT pid=$(worker_of "$(haproxy_pid sys)"); fi
         extra=(); [[ $w == close ]] && extra=(-H "Connection: close")
+        f0=$(awk '{print $10}' "/proc/$pid/stat")
         strace -c -f -p "$pid" -o "$WORK/strace-$side-$w.txt" &
         sp=$!
         sleep 1
         r=$(wrk_run "$CLIENT_CPUS" "$WORK/wrk-$side-$w.out" -t1 -c"$CONNS" -d"${DURATION}s" "${extra[@]}" -s "$PERF/lib/report.lua" "http://127.0.0.1:$port/small")
         kill -INT "$sp"; wait "$sp" 2>/dev/null || true
+        f1=$(awk '{print $10}' "/proc/$pid/stat")
         req=$(field requests "$r")
         echo "== $side $w: $req requests; syscalls per request (strace -c -f -p worker)"
         awk -v n="$req" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" { printf "  %-16s %6.2f\n", $NF, $4 / n; t += $4 }
             END { printf "  %-16s %6.2f\n", "total", t / n }' "$WORK/strace-$side-$w.txt"
+        awk -v n="$req" -v f=$((f1 - f0)) 'BEGIN { printf "  %-16s %6.3f\n", "(minor faults)", f / n }'
     done
 done

@@ -8,7 +8,7 @@ namespace Proxy.Tests.Worker;
 /// <summary>An idle connection keeps no buffer reachable: neither its receive buffer nor the last ones its operations used.</summary>
 public class BufferedSocketTests
 {
-    private static async Task<(Socket a, Socket b)> ConnectedPairAsync()
+    internal static async Task<(Socket a, Socket b)> ConnectedPairAsync()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));

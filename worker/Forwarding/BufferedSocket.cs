@@ -92,7 +92,7 @@ internal sealed partial class BufferedSocket : IDisposable
     /// may stay idle (a client between requests); measured with strace on the http keep-alive bench it was one of four
     /// recv calls per request.
     /// </param>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReceiveAsync(bool expectData = false)
     {
         if (_start == _end)
@@ -161,7 +161,7 @@ internal sealed partial class BufferedSocket : IDisposable
     }
 
     /// <summary>Sends all of <paramref name="data"/>; false on any socket error.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     public async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> data)
     {
         if (_tls is { } tls) return await SendTlsAsync(tls, data).ConfigureAwait(false);
@@ -183,7 +183,7 @@ internal sealed partial class BufferedSocket : IDisposable
     }
 
     /// <summary>Sends the first <paramref name="count"/> buffered bytes (body relayed unchanged) and consumes them.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     public async ValueTask<bool> RelayToAsync(BufferedSocket destination, long count)
     {
         bool ok = await destination.SendAsync(_buffer.AsMemory(_start, (int)count)).ConfigureAwait(false);

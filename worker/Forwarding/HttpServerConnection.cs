@@ -34,7 +34,7 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
     /// when no server could be reached (after `timeout queue` too: 503), the termination state recorded.
     /// <paramref name="firstRequest"/>: the session's first request, which `http-reuse` (4.2) may keep from the pool.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     public async ValueTask<bool?> AcquireAsync(HttpTransaction tx, BackendRuntime be, ServerRuntime? fresh, IPEndPoint? client,
         HttpHead request, bool firstRequest)
     {

@@ -57,7 +57,7 @@ internal sealed partial class HttpSession
     /// arrives, in chunks: what was read is flushed to the client before waiting for the server again, so a slow body
     /// still streams.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     private async ValueTask<ResponseOutcome> CompressBodyAsync(BufferedSocket conn, BackendRuntime be, ServerRuntime srv,
         int headLength, bool keepClient)
     {

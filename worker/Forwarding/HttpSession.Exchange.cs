@@ -12,7 +12,7 @@ internal sealed partial class HttpSession
     private enum BodyResult { Done, ClientError, ServerError, Invalid }
 
     /// <summary>Sends the composed head (<see cref="_out"/>) and runs the exchange; true when the client connection stays open.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ExchangeAsync(BackendRuntime be, int headLength, bool serverClose, bool clientKeepAlive, bool upgrade)
     {
         var tx = _tx;
@@ -86,7 +86,7 @@ internal sealed partial class HttpSession
     }
 
     /// <summary>Streams the request body to the server as it arrives, chunk framing included (HttpBodyFramer).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     private async ValueTask<BodyResult> RelayRequestBodyAsync(BufferedSocket server, BackendRuntime be, ServerRuntime srv)
     {
         while (true)
@@ -150,7 +150,7 @@ internal sealed partial class HttpSession
     /// Reads the response head (forwarding 1xx interim ones), answers 502/504 when there is none, then sends the head
     /// with the response rules applied and streams the body, or tunnels after a 101.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     private async ValueTask<ResponseOutcome> ForwardResponseAsync(BufferedSocket conn, BackendRuntime be, ServerRuntime srv,
         bool clientKeepAlive, bool retryable, bool upgrade)
     {
@@ -363,7 +363,7 @@ internal sealed partial class HttpSession
     }
 
     /// <summary>After a 101 (or 2xx to CONNECT): bytes both ways unchanged until both ends close, under `timeout tunnel`.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder))]
     private async ValueTask TunnelAsync(BufferedSocket server, BackendRuntime be, ServerRuntime srv)
     {
         SetPhase(PhaseTunnel);
@@ -387,7 +387,7 @@ internal sealed partial class HttpSession
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     private async ValueTask<bool> SendToClientAsync(ReadOnlyMemory<byte> data)
     {
         EnterWait(ref _clientBusy, ref _clientWaitSince);

@@ -20,7 +20,7 @@ internal sealed partial class HttpSession : ProxySession
     /// dreq counted), LR for return and redirect.
     /// </summary>
     /// <param name="log">false for an `http-response return|redirect`, whose exchange logs the request itself</param>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder))]
     private async ValueTask AnswerLocallyAsync(CompiledRequestAction action, bool log = true)
     {
         switch (action.Kind)
@@ -77,7 +77,7 @@ internal sealed partial class HttpSession : ProxySession
     /// as HAProxy; neither: no wait), dropping what the client sends meanwhile; the engine's timer ends the wait
     /// (<see cref="CheckTimeouts"/>). True when the time ran out, false when the client closed first.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     private async ValueTask<bool> TarpitAsync()
     {
         var timeouts = _tx.Backend?.Config.Timeouts ?? _fe.Config.Timeouts;
@@ -95,7 +95,7 @@ internal sealed partial class HttpSession : ProxySession
     }
 
     /// <summary>Sends a generated response (errorfile or built-in, or <paramref name="message"/>) and counts it; the connection closes after it.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder))]
     private async ValueTask SendErrorAsync(int status, ReadOnlyMemory<byte>? prepared = null)
     {
         var be = _tx.Backend;
@@ -153,7 +153,7 @@ internal sealed partial class HttpSession : ProxySession
     /// Closes gracefully: FIN first, then reads and drops what the client still sends for up to a second, so that a
     /// response is not destroyed by a reset caused by unread request bytes (RFC 9112 9.6).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder))]
     private async ValueTask LingerCloseAsync()
     {
         if (Volatile.Read(ref _aborted) != 0) return;

@@ -22,7 +22,7 @@ internal sealed partial class HttpSession
     private static readonly Encoding Utf8NoBom = new UTF8Encoding(false);
 
     /// <summary>`stats uri` matched in <paramref name="page"/>'s proxy: authentication, then the admin form or the page.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder))]
     private async ValueTask ServeStatsAsync(StatsPageRuntime page, bool admin)
     {
         SetLogCause('L', 'R');
@@ -158,7 +158,7 @@ internal sealed partial class HttpSession
     }
 
     /// <summary>`http-request use-service prometheus-exporter`: the board in Prometheus' text format (PrometheusExporter).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder))]
     private async ValueTask ServePrometheusAsync()
     {
         SetLogCause('L', 'R');

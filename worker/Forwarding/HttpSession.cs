@@ -106,9 +106,21 @@ internal sealed partial class HttpSession : ProxySession
             Samples.Local = FrontendEndPoint;
             Samples.Backends = _engine.Backends;
             Samples.Captures.Configure(fe.Config);
+            bool first = true;
             while (true)
             {
                 BeginRequest();
+                if (first)
+                {
+                    first = false;
+                    // The first request is usually queued already: read it without waiting (BufferedSocket.FirstRead.cs).
+                    int n = _client.TryReceiveQueued();
+                    if (n > 0)
+                    {
+                        ProxyCounters.Add(ref fe.Counters.bin, n);
+                        _tx.BytesIn += n;
+                    }
+                }
                 // Waiting for a request (the first, or the next on a keep-alive connection): the wait happens here, in
                 // the session's own frame, so an idle session holds this state machine and one socket operation, not
                 // the request's, the head read's and the receive's as well (perf/README.md, "Memory per idle session").
@@ -141,7 +153,7 @@ internal sealed partial class HttpSession : ProxySession
     }
 
     /// <summary>One request and its response; true when the client connection may carry another one.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     private async ValueTask<bool> HandleOneRequestAsync()
     {
         var fe = _fe;
@@ -338,7 +350,7 @@ internal sealed partial class HttpSession : ProxySession
     }
 
     /// <summary>Reads and parses the next request head from the client buffer (pipelined bytes first), after <see cref="BeginRequest"/>.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     private async ValueTask<HeadResult> ReadRequestHeadAsync()
     {
         bool started = false;

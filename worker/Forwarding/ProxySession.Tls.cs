@@ -19,7 +19,7 @@ internal abstract partial class ProxySession
     /// counted (ssl_failed_handshake) and logged as HAProxy logs it ("SSL handshake failure", "Timeout during SSL
     /// handshake", "Connection closed during SSL handshake"); the caller then only closes.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     protected async ValueTask<bool> AcceptTlsAsync()
     {
         if (Listener?.Tls is not { } context) return true;

@@ -65,7 +65,7 @@ internal abstract partial class ProxySession : IThreadPoolWorkItem
     /// the socket. Returns false when the header failed: the failure is counted (the frontend's ereq, the column HAProxy's
     /// stats have for errors on the client's side) and logged as HAProxy logs it; the caller then only closes.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     protected async ValueTask<bool> AcceptClientAsync(ProxyEngine engine)
     {
         var fe = Frontend;

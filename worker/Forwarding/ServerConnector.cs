@@ -69,7 +69,7 @@ internal sealed class ServerConnector(ProxySession owner)
         return WaitAsync(ticket);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     private async ValueTask<ServerRuntime?> WaitAsync(QueueTicket ticket)
     {
         Volatile.Write(ref _queued, ticket);   // from here the engine's timer expires it and an abort cancels it
@@ -99,7 +99,7 @@ internal sealed class ServerConnector(ProxySession owner)
     /// Connected: <see cref="TakeConnection"/> hands over the socket and <see cref="Server"/> says where it goes.
     /// NoServer (<paramref name="srv"/> null) and Failed are counted (econ); Aborted: the session is closing.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     public async ValueTask<Result> ConnectAsync(BackendRuntime be, ServerRuntime? srv, IPEndPoint? client, Http.HttpHead? request,
         bool forcePersist = false)
     {
@@ -176,7 +176,7 @@ internal sealed class ServerConnector(ProxySession owner)
         return socket;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     private static async ValueTask<SocketError> ConnectOnceAsync(Socket socket, EndPoint target)
     {
         var op = SocketOperationPool.Rent();
@@ -195,7 +195,7 @@ internal sealed class ServerConnector(ProxySession owner)
     /// it reached: the socket's, or those of the client's own PROXY header. A client connection always has both, so v2
     /// sends the PROXY command (LOCAL is for health checks, CheckProbe).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     private async ValueTask<SocketError> SendProxyHeaderAsync(Socket socket, ServerRuntime srv)
     {
         var pp = srv.Config.ProxyProtocol;

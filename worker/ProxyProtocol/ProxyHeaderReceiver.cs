@@ -47,7 +47,7 @@ internal static class ProxyHeaderReceiver
     };
 
     /// <summary>Receives and consumes the header; <paramref name="maxLength"/> bounds it (tune.bufsize, as HAProxy's one buffer).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     public static async ValueTask<ProxyHandshake> ReceiveAsync(Socket socket, int maxLength)
     {
         var op = SocketOperationPool.Rent();
@@ -99,7 +99,7 @@ internal static class ProxyHeaderReceiver
     private static ProxyHandshake Fail(ProxyHandshakeError error) => new(error, false, null, null, null);
 
     /// <summary>Takes <paramref name="target"/>.Length bytes already seen by a peek off the socket (they are queued: no wait).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     private static async ValueTask<bool> ConsumeAsync(Socket socket, SocketOperation op, Memory<byte> target)
     {
         while (!target.IsEmpty)
