@@ -42,6 +42,12 @@ public sealed class WorkerHost
         // The generation's `maxconn` counts, shared by its workers: limits hold for the instance, not per worker.
         using var counts = init.CountsPath is { } countsPath ? SharedCounts.Open(countsPath) : null;
         counts?.KeepMappedUntilExit();   // counting threads hold pointers into the mapping
+        if (counts is not null && counts.CountCount < SharedCountIndex.CountOf(config))
+        {
+            // The file was sized by a supervisor that read this configuration differently: counting past its end would fault.
+            Log.Error($"{init.CountsPath}: {counts.CountCount} maxconn counts per worker, the configuration needs {SharedCountIndex.CountOf(config)}");
+            return 1;
+        }
         // Stick tables (shared/Tables): the supervisor's files beside the board; this worker's conn_cur cells are its board slot's.
         Tables.StickTables.Open(config, init.BoardPath, init.BoardSlot, Log);
         await using var engine = new ProxyEngine(config, listeners, Log, counts, init.Slot);

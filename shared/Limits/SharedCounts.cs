@@ -24,7 +24,8 @@ namespace Proxy.Shared.Limits;
 public sealed unsafe class SharedCounts : IDisposable
 {
     private const ulong Magic = 0x31544E434D585250;   // "PRXMCNT1" read as little-endian bytes
-    private const int Version = 1;
+    // 2: a count per backend (beconn, for `minconn`/`fullconn`) follows the servers' counts.
+    private const int Version = 2;
     private const int HeaderSize = 64;
     private const int HMagic = 0, HVersion = 8, HRows = 12, HCounts = 16, HRowSize = 24, HFileSize = 32;
 
@@ -84,7 +85,7 @@ public sealed unsafe class SharedCounts : IDisposable
             Span<byte> h = stackalloc byte[HeaderSize];
             if (fs.Length < HeaderSize || fs.ReadAtLeast(h, HeaderSize, throwOnEndOfStream: false) < HeaderSize
                 || BitConverter.ToUInt64(h[HMagic..]) != Magic || BitConverter.ToInt32(h[HVersion..]) != Version)
-                throw new InvalidDataException($"{path}: not a maxconn counts file");
+                throw new InvalidDataException($"{path}: not a maxconn counts file of version {Version} (a supervisor and worker of different versions?)");
             int rows = BitConverter.ToInt32(h[HRows..]), counts = BitConverter.ToInt32(h[HCounts..]);
             long size = BitConverter.ToInt64(h[HFileSize..]);
             if (rows < 1 || counts < 1 || BitConverter.ToInt64(h[HRowSize..]) != RowSize(counts)

@@ -56,6 +56,22 @@ public class BufferedSocketFirstReadTests
     }
 
     [Test]
+    public async Task PeerReset_ReadsNothing_AndTheNextReceiveFails_NotAnEof()
+    {
+        var (a, b) = await BufferedSocketTests.ConnectedPairAsync();
+        using var conn = new BufferedSocket(a, 16384);
+        b.LingerState = new LingerOption(true, 0);   // close with RST
+        b.Dispose();
+        await Poll.UntilAsync(() => a.Poll(0, SelectMode.SelectRead), "the RST queued on the accepted side");
+
+        // The reset is consumed by this read: it must come back as the next receive's failure, not as a clean close.
+        Assert.That(conn.TryReceiveQueued(), Is.EqualTo(0));
+        Assert.That(conn.CanWaitIdle, Is.False);
+        Assert.That(await conn.ReceiveAsync(), Is.EqualTo(-1));
+        Assert.That(conn.ReceivedEof, Is.False);
+    }
+
+    [Test]
     public async Task ClosedSocket_ReadsNothing()
     {
         var (a, b) = await BufferedSocketTests.ConnectedPairAsync();

@@ -139,6 +139,27 @@ public class ThreadCachedValueTaskMethodBuilderTests
         Assert.That(vt.GetAwaiter().GetResult(), Is.EqualTo(2));
         // The box went back to the cache and its version moved on: the stale ValueTask cannot read it again.
         Assert.That(() => vt.GetAwaiter().GetResult(), Throws.InvalidOperationException);
+        // The stale read did not give the box back a second time: two calls in flight get two boxes, not one shared.
+        Trigger t1 = new(), t2 = new();
+        var a = AddOneAsync(t1, 0);
+        var b = AddOneAsync(t2, 0);
+        t1.Fire(10);
+        t2.Fire(20);
+        Assert.That((a.Result, b.Result), Is.EqualTo((11, 21)));
+    }
+
+    [Test]
+    public void EarlyGetResult_Fails_AndTheCallStillCompletes()
+    {
+        var trigger = new Trigger();
+        var vt = AddOneAsync(trigger, 0);
+        // Read before completion: it throws, and must not recycle the box the suspended call still runs in.
+        Assert.That(() => vt.GetAwaiter().GetResult(), Throws.InvalidOperationException);
+        Trigger other = new();
+        var second = AddOneAsync(other, 0);
+        trigger.Fire(5);
+        other.Fire(7);
+        Assert.That((vt.Result, second.Result), Is.EqualTo((6, 8)));
     }
 
     [Test]

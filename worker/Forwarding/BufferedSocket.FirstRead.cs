@@ -12,8 +12,8 @@ internal sealed partial class BufferedSocket
     /// wait cost two receives (.NET's zero-byte receive is a 1-byte MSG_PEEK, then the real read): strace counted 5.5
     /// recvfrom per `Connection: close` request against HAProxy's 3.1 (perf/README.md, "issue 15, second pass").
     /// Returns the bytes read (and buffered, as <see cref="ReceiveAsync"/> would), or 0 when nothing was read: nothing
-    /// queued yet, EOF, an error, TLS, or bytes already buffered. Then nothing has changed, and the usual wait and
-    /// receive see the EOF or the error themselves. The descriptor is used directly, outside .NET's socket engine,
+    /// queued yet, EOF, an error, TLS, or bytes already buffered. Then the usual wait and receive see the EOF, or the
+    /// error kept for them. The descriptor is used directly, outside .NET's socket engine,
     /// which has no such read; MSG_DONTWAIT keeps the call non-blocking whatever mode the descriptor is in.
     /// </summary>
     public unsafe int TryReceiveQueued()
@@ -28,12 +28,17 @@ internal sealed partial class BufferedSocket
             if (_buffer.Length == 0) _buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
             _start = _end = 0;
             long n;
+            int error = 0;
             fixed (byte* p = _buffer)
             {
                 n = LibC.recv((int)handle.DangerousGetHandle(), p, (size_t)_buffer.Length, LibC.MSG_DONTWAIT);
+                if (n < 0) error = LibC.errno;
             }
             if (n <= 0)
             {
+                // A reset read here is consumed (the next read would see a plain EOF): keep it for the next receive,
+                // as a failed idle wait, so the session ends as a reset, not as a clean close.
+                if (n < 0 && error != LibC.EAGAIN && error != LibC.EINTR) _idleWait = IdleFailed;
                 ReleaseBufferIfEmpty();
                 return 0;
             }

@@ -52,9 +52,10 @@ internal sealed partial class BufferedSocket : IDisposable
 
     /// <summary>
     /// Whether <see cref="WaitIdleAsync"/> applies: nothing buffered, no TLS, and the last read did not fill the buffer
-    /// (when it did, more is probably queued and the next receive reads it at once).
+    /// (when it did, more is probably queued and the next receive reads it at once), and no failure is kept for the
+    /// next receive (BufferedSocket.FirstRead.cs).
     /// </summary>
-    public bool CanWaitIdle => _start == _end && _tls is null && !_lastReadFilled;
+    public bool CanWaitIdle => _start == _end && _tls is null && !_lastReadFilled && _idleWait != IdleFailed;
 
     /// <summary>
     /// Waits, holding no buffer, until the peer sends something, closes or resets (a zero-byte receive), then

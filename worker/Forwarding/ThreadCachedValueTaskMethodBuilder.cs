@@ -157,6 +157,9 @@ public struct ThreadCachedValueTaskMethodBuilder<TResult>
 
         public override TResult GetResult(short token)
         {
+            // A stale token (a second await) or an early call (before completion) throws here, and must not recycle a box
+            // that its true owner still awaits or runs: only the one valid GetResult gives the box back.
+            if (token != Core.Version || Core.GetStatus(token) == ValueTaskSourceStatus.Pending) return Core.GetResult(token);
             try
             {
                 return Core.GetResult(token);
