@@ -79,6 +79,20 @@ internal sealed partial class HttpKeywordParser
         return new HttpRequestAction(HttpRequestActionKind.Deny, status, null, diag.At(line.Number));
     }
 
+    /// <summary>
+    /// Why a `hdr NAME` of `return` is dropped, or null when it is sent. Connection is this proxy's own difference:
+    /// HAProxy 2.6 keeps it, here the answer's Connection line is the one the session writes (close or keep-alive),
+    /// and a second one would contradict it.
+    /// </summary>
+    private static string? ReturnDroppedHeader(string name)
+    {
+        if (name.Equals("content-length", StringComparison.OrdinalIgnoreCase)) return "the length is the payload's";
+        if (name.Equals("transfer-encoding", StringComparison.OrdinalIgnoreCase)) return "the reply is framed by its content-length";
+        if (name.Equals("content-type", StringComparison.OrdinalIgnoreCase)) return "use the 'content-type' argument";
+        if (name.Equals("connection", StringComparison.OrdinalIgnoreCase)) return "the proxy's own Connection header decides";
+        return null;
+    }
+
     /// <summary>`return [status CODE] [content-type TYPE] [string TEXT | file PATH]`: 200 and the status's page by default.</summary>
     private HttpRequestAction? ParseReturn(ConfigLine line, int end, string what)
     {
@@ -151,12 +165,19 @@ internal sealed partial class HttpKeywordParser
                     i++;
                     break;
                 case "hdr" when i + 2 < end:
-                    if (!IsToken(w[i + 1]) || w[i + 1].Equals("content-length", StringComparison.OrdinalIgnoreCase)
-                        || w[i + 1].Equals("content-type", StringComparison.OrdinalIgnoreCase))
+                    if (!IsToken(w[i + 1]))
                     {
-                        // HAProxy: "'%s' header not allowed (use 'content-type' param instead)", and no content-length.
                         diag.Error(line.Number, $"'{what} hdr': header {ConfigDiagnostics.Quote(w[i + 1])} not allowed");
                         return null;
+                    }
+                    if (ReturnDroppedHeader(w[i + 1]) is { } why)
+                    {
+                        // HAProxy 2.6 (http_parse_http_reply) warns "header '%s' always ignored by the http reply" for
+                        // content-length, transfer-encoding and content-type: the reply frames itself, and a second
+                        // framing header would make the answer ambiguous.
+                        diag.Warning(line.Number, $"'{what} hdr': header {ConfigDiagnostics.Quote(w[i + 1])} always ignored by the http reply ({why})");
+                        i += 2;
+                        break;
                     }
                     if (w[i + 2].AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
                     {

@@ -69,6 +69,8 @@ internal sealed class TcpContentParser(ConfigDiagnostics diag, AclParser acls, F
             // In tcp mode nothing parses HTTP before the backend: an ACL on the request needs `mode http`.
             if (AclParser.FirstHttpAcl(condition) is { } l7) proxy.FirstHttpOnlyKeyword ??= (n, $"{what} with {AclParser.Describe(l7)}");
         }
+        // res.len/res.payload would read the client's bytes here (PayloadDirection).
+        if (!PayloadDirection.Check(diag, n, what, response: false, condition, rule.Expr, rule.Track?.Key)) return;
         proxy.TcpContentRules.Add(rule with { Condition = condition });
     }
 }

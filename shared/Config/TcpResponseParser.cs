@@ -49,6 +49,8 @@ internal sealed class TcpResponseParser(ConfigDiagnostics diag, AclParser acls)
                 return;
             }
             if ((condition = acls.ParseCondition(proxy, line, 3, what)) is null) return;
+            // req.* would read the server's bytes here (PayloadDirection).
+            if (!PayloadDirection.Check(diag, n, what, response: true, condition)) return;
         }
         proxy.TcpResponseRules.Add(new TcpResponseRule(act, condition, diag.At(n)));
     }

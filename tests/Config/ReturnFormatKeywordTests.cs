@@ -41,11 +41,27 @@ public class ReturnFormatKeywordTests
     [TestCase("    http-request return lf-string %[src]", "test.cfg:5: 'http-request return': a payload ('string', 'file', 'lf-string' or 'lf-file') needs a 'content-type'")]
     [TestCase("    http-request return content-type t lf-string %[nope]", "test.cfg:5: 'http-request return lf-string': in '%[': unknown fetch method 'nope'")]
     [TestCase("    http-request return content-type t string a lf-string b", "test.cfg:5: 'http-request return': one payload only")]
-    [TestCase("    http-request return hdr content-length 3", "test.cfg:5: 'http-request return hdr': header 'content-length' not allowed")]
+    [TestCase("    http-request return hdr X:A 3", "test.cfg:5: 'http-request return hdr': header 'X:A' not allowed")]
     [TestCase("    http-request return errorfile /dev/null hdr X-A b", "test.cfg:5: 'http-request return")]
     public void BadReturn_IsAnError(string line, string expected)
     {
         var errors = ParseErrors(Http(line));
         Assert.That(errors, Has.Some.StartsWith(expected), string.Join("\n", errors));
+    }
+
+    // HAProxy 2.6 warns "header '%s' always ignored by the http reply" for the first three and keeps Connection; here
+    // Connection is dropped too (the session writes its own), so no answer is framed twice or says two things.
+    [TestCase("content-length", "3")]
+    [TestCase("Transfer-Encoding", "chunked")]
+    [TestCase("content-type", "text/html")]
+    [TestCase("Connection", "keep-alive")]
+    public void FramingHeadersGivenWithHdr_AreDroppedWithAWarningAtTheirLine(string name, string value)
+    {
+        var result = Parse(Http($"    http-request return status 200 content-type text/plain string ok hdr {name} {value} hdr X-Kept 1"));
+        Assert.That(result.Errors, Is.Empty);
+        var action = result.Config!.Frontends[0].Http.RequestActions.Single();
+        Assert.That(action.Headers!.Select(h => h.Name), Is.EqualTo(new[] { "X-Kept" }), "the framing header is not sent");
+        Assert.That(action.ContentType, Is.EqualTo("text/plain"));
+        Assert.That(result.Warnings.Select(w => w.ToString()), Has.Some.StartsWith($"test.cfg:5: 'http-request return hdr': header '{name}' always ignored by the http reply"));
     }
 }

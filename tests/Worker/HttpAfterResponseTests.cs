@@ -132,6 +132,27 @@ public class HttpAfterResponseTests
         Assert.That(reply.Count("X-Once"), Is.EqualTo(1));
     }
 
+    [Test]
+    public async Task AResponseGrownPastMaxhdrByHttpResponseRules_StillGetsTheAfterResponseRules()
+    {
+        // tune.http.maxhdr (101) - 1 received fields: Content-Length and 99 more. The http-response rules take the
+        // written head past the limit meant for received heads, which the after-response pass must not apply.
+        var fields = Enumerable.Range(0, Proxy.Worker.Http.HttpHead.DefaultMaxHeaders - 2).Select(i => ($"X-F{i}", "v")).ToArray();
+        await using var app = new HttpOrigin("app", _ => HttpOrigin.Ok("body", fields));
+        await using var proxy = StartChecked(Config(app.EndPoint.Port, """
+                http-response add-header X-Added 1
+                http-response add-header X-Added-Too 1
+                http-after-response add-header X-After 1
+            """));
+
+        var reply = await GetAsync(proxy, "GET / HTTP/1.1\r\nHost: www\r\n\r\n");
+
+        Assert.That(reply.Status, Is.EqualTo(200), "a valid server response, not a 502");
+        Assert.That((reply.Header("X-Added"), reply.Header("X-Added-Too"), reply.Header("X-After")), Is.EqualTo(("1", "1", "1")));
+        Assert.That(reply.Header($"X-F{Proxy.Worker.Http.HttpHead.DefaultMaxHeaders - 3}"), Is.EqualTo("v"));
+        Assert.That(reply.BodyText, Is.EqualTo("body"));
+    }
+
     [TestCase("http-after-response deny", "'http-after-response deny' is not supported")]
     [TestCase("http-after-response", "'http-after-response': missing action")]
     [TestCase("http-after-response set-header", "missing argument")]

@@ -25,15 +25,21 @@ internal sealed partial class HttpSession : ProxySession
     private int RewriteAfterResponse(FrontendRuntime fe, BackendRuntime? be, ReadOnlyMemory<byte> head, Span<byte> destination,
         HttpHeadWriteFlags flags, out int headLength)
     {
-        var parsed = _afterHead ??= new HttpHead();
+        // The head was written by the proxy, not received: tune.bufsize and tune.http.maxhdr bound what a server may
+        // send, and a head grown past them by `http-response add-header` or compression is still a valid answer. So
+        // the head that parses it again is as large as this head (a line per LF at most), grown when one is larger.
+        int lines = head.Span.Count((byte)'\n');
+        var parsed = _afterHead;
+        if (parsed is null || parsed.MaxHeadSize < head.Length || parsed.MaxHeaders < lines)
+            _afterHead = parsed = new HttpHead(Math.Max(head.Length, HttpHead.DefaultMaxHeadSize), Math.Max(lines, HttpHead.DefaultMaxHeaders));
         parsed.Reset(HttpMessageKind.Response);
         headLength = 0;
+        var facts = Samples;
+        var received = facts.Response;
         try
         {
             if (Http1ResponseParser.Parse(parsed, new ReadOnlySequence<byte>(head), out var consumed, out _) != HttpParseStatus.Complete) return -2;
             headLength = (int)new ReadOnlySequence<byte>(head).Slice(0, consumed).Length;
-            var facts = Samples;
-            var received = facts.Response;
             facts.Response = parsed;   // `status`, `res.hdr` read the response these rules rewrite
             if (be is not null && be.IsSectionOf(fe)) be = null;   // a `listen`: one proxy, its rules once
             ulong beKept = ~0UL;
@@ -44,12 +50,11 @@ internal sealed partial class HttpSession : ProxySession
             ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.AfterResponseRules, facts) & feKept;
             // The Connection line and Upgrade as the first pass wrote them; the compression changes are made already.
             flags &= HttpHeadWriteFlags.KeepUpgrade | HttpHeadWriteFlags.ConnectionClose | HttpHeadWriteFlags.ConnectionKeepAlive;
-            int length = Http1HeadWriter.Write(parsed, destination, flags, default, beRules, beMask, fe.Http.AfterResponseRules, feMask, facts);
-            facts.Response = received;
-            return length;
+            return Http1HeadWriter.Write(parsed, destination, flags, default, beRules, beMask, fe.Http.AfterResponseRules, feMask, facts);
         }
         finally
         {
+            facts.Response = received;   // also when a rule threw: the log and the next rules read the received head
             parsed.ReleaseBuffer();
         }
     }
