@@ -35,6 +35,8 @@ internal sealed partial class BufferedSocket : IDisposable
     public long LastActivity;
     /// <summary>A server connection that served a request after its first (`http-reuse aggressive` takes only those first).</summary>
     public bool Reused;
+    /// <summary>A server connection that offered NTLM/Negotiate (ConnectionBoundAuth): its session's alone, never pooled.</summary>
+    public bool Private;
     /// <summary>Set when the peer sent FIN (a receive returned 0).</summary>
     public bool ReceivedEof { get; private set; }
 

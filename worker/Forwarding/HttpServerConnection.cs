@@ -44,7 +44,11 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
         var srv = fresh;
         if (fresh is null)
         {
-            srv = await connector.AcquirePermitAsync(be, client, request, tx.Persistence.Assigned).ConfigureAwait(false);
+            // A connection that offered NTLM/Negotiate keeps its session on its server while that server is usable
+            // (HAProxy's SESS_FL_PREFER_LAST in assign_server); persistence still comes first.
+            var assigned = tx.Persistence.Assigned
+                ?? (Connection is { Private: true } && _owner is { IsUsable: true } last && last.Backend == be ? last : null);
+            srv = await connector.AcquirePermitAsync(be, client, request, assigned).ConfigureAwait(false);
             if (srv is not null)
             {
                 if (Connection is { } own)
@@ -131,7 +135,8 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
         if (Connection is not { } own || _owner is not { } owner) return;
         Volatile.Write(ref _connection, null);
         _owner = null;
-        if (_unshared || IsPrivate(owner)) own.Dispose();   // private: `http-reuse never`, or it carries this client's PROXY header or SNI
+        // private: `http-reuse never`, or it carries this client's PROXY header or SNI, or its NTLM/Negotiate authentication
+        if (_unshared || own.Private || IsPrivate(owner)) own.Dispose();
         else owner.Pool.Return(own);
     }
 

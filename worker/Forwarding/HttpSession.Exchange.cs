@@ -211,6 +211,7 @@ internal sealed partial class HttpSession
 
         int status = _resp.StatusCode;
         _tx.ResponseMs = Environment.TickCount64;
+        if (ConnectionBoundAuth.Offered(_resp, status)) conn.Private = true;   // before http-response rules, as HAProxy
         bool tunnel = _resp.BodyFraming == HttpBodyFraming.Tunnel;
         if (status == 101 && !upgrade)
         {

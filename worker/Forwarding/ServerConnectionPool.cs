@@ -12,7 +12,11 @@ internal sealed class ServerConnectionPool
     /// <summary>Idle connections kept per server and worker (HAProxy's `pool-max-conn` is unlimited by default).</summary>
     public const int MaxIdle = 64;
 
-    private readonly ConcurrentQueue<BufferedSocket> _idle = new();
+    // Two FIFO queues, by whether the connection was already reused (BufferedSocket.Reused, fixed while it waits
+    // here): `http-reuse aggressive` takes from the proven one alone without reordering the other, and each stays
+    // oldest first, which Purge relies on.
+    private readonly ConcurrentQueue<BufferedSocket> _proven = new();
+    private readonly ConcurrentQueue<BufferedSocket> _unproven = new();
     private int _count;
 
     public int IdleCount => Volatile.Read(ref _count);
@@ -26,29 +30,31 @@ internal sealed class ServerConnectionPool
             connection.Dispose();
             return;
         }
-        _idle.Enqueue(connection);
+        (connection.Reused ? _proven : _unproven).Enqueue(connection);
     }
 
     /// <summary>
     /// Takes the oldest idle connection still alive (no FIN, no stray bytes), or null. <paramref name="provenOnly"/>
-    /// (`http-reuse aggressive`, a session's first request): only one already reused; the others met on the way go
-    /// back at the tail (at most once each), which leaves them for <see cref="Purge"/> a little later.
+    /// (`http-reuse aggressive`, a session's first request): only one already reused.
     /// </summary>
     public BufferedSocket? TryTake(bool provenOnly = false)
     {
-        for (int skipped = 0; _idle.TryDequeue(out var c);)
+        while (provenOnly ? _proven.TryDequeue(out var c) : TryDequeueOldest(out c))
         {
             Interlocked.Decrement(ref _count);
-            if (!c.IsIdleAlive())
-            {
-                c.Dispose();
-                continue;
-            }
-            if (!provenOnly || c.Reused) return c;
-            Return(c);
-            if (++skipped >= Volatile.Read(ref _count)) return null;
+            if (c.IsIdleAlive()) return c;
+            c.Dispose();
         }
         return null;
+    }
+
+    /// <summary>The older of the two heads (a race with another taker may yield the other one: still an idle connection).</summary>
+    private bool TryDequeueOldest(out BufferedSocket c)
+    {
+        bool hasProven = _proven.TryPeek(out var p);
+        bool hasUnproven = _unproven.TryPeek(out var u);
+        var first = hasProven && (!hasUnproven || p!.LastActivity <= u!.LastActivity) ? _proven : _unproven;
+        return first.TryDequeue(out c!) || (first == _proven ? _unproven : _proven).TryDequeue(out c!);
     }
 
     /// <summary>
@@ -58,13 +64,19 @@ internal sealed class ServerConnectionPool
     /// </summary>
     public void Purge(long now, long maxIdleMs)
     {
-        for (int n = Volatile.Read(ref _count); n > 0 && _idle.TryPeek(out var oldest); n--)
+        Purge(_proven, now, maxIdleMs);
+        Purge(_unproven, now, maxIdleMs);
+    }
+
+    private void Purge(ConcurrentQueue<BufferedSocket> idle, long now, long maxIdleMs)
+    {
+        for (int n = Volatile.Read(ref _count); n > 0 && idle.TryPeek(out var oldest); n--)
         {
             if (now - oldest.LastActivity < maxIdleMs) return;   // FIFO: the rest are younger
-            if (!_idle.TryDequeue(out var c)) return;
+            if (!idle.TryDequeue(out var c)) return;
             if (now - c.LastActivity < maxIdleMs)
             {
-                _idle.Enqueue(c);   // a taker got the old one first; this one is young, put it back
+                idle.Enqueue(c);   // a taker got the old one first; this one is young, put it back
                 return;
             }
             Interlocked.Decrement(ref _count);
@@ -75,7 +87,7 @@ internal sealed class ServerConnectionPool
     /// <summary>Closes every idle connection (engine disposal).</summary>
     public void Clear()
     {
-        while (_idle.TryDequeue(out var c))
+        while (_proven.TryDequeue(out var c) || _unproven.TryDequeue(out c))
         {
             Interlocked.Decrement(ref _count);
             c.Dispose();
