@@ -12,11 +12,32 @@ namespace Proxy.Tests.EndToEnd;
 /// <summary>
 /// `compression` through the real supervisor and (Native AOT) workers: bodies decoded and compared byte for byte,
 /// each of HAProxy's rules that leave a response as it is, `compression offload`, and `maxcomprate` with
-/// `set rate-limit http-compression global`.
+/// `set rate-limit http-compression global`. The tests that only read through the proxy share one instance (one
+/// worker); the one with two workers and the one that changes a limit at run time start their own.
 /// </summary>
 [TestFixture]
 public sealed class CompressionTests
 {
+    private HttpOrigin _origin = null!;
+    private ProxyInstance _proxy = null!;
+    private int _port, _offloadPort;
+
+    [OneTimeSetUp]
+    public void StartSharedProxy()
+    {
+        _origin = new HttpOrigin("o", Respond);
+        _port = Ports.Free();
+        _offloadPort = Ports.Free();
+        _proxy = new ProxyInstance(Config(_port, Ports.Free(), _offloadPort, _origin), "    nbproc 1\n").Start();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopSharedProxy()
+    {
+        _proxy?.Dispose();
+        if (_origin is not null) await _origin.DisposeAsync();
+    }
+
     /// <summary>A 120 KB text page, different on every line (so it compresses like real HTML, not like one repeated byte).</summary>
     internal static readonly byte[] Page = MakePage(120 * 1024);
 
@@ -200,10 +221,7 @@ public sealed class CompressionTests
     [TestCase("/page", "gzip;q=0", "gzip refused with q=0")]
     public async Task BypassRule_ThroughRealWorkers_ResponseUnchanged(string path, string? accept, string rule)
     {
-        await using var origin = new HttpOrigin("o", Respond);
-        int port = Ports.Free(), rawPort = Ports.Free(), offloadPort = Ports.Free();
-        using var proxy = new ProxyInstance(Config(port, rawPort, offloadPort, origin), "    nbproc 1\n").Start();
-        using var http = Client(port);
+        using var http = Client(_port);
         var expected = Respond(new HttpMessage($"GET {path} HTTP/1.1", [], []));
         var (r, body) = await GetAsync(http, path, accept);
         Assert.That(ContentEncoding(r), Is.Not.EqualTo("gzip"), rule);
@@ -215,9 +233,7 @@ public sealed class CompressionTests
     [Test]
     public async Task HeadAndHttp10_ThroughRealWorkers_NotCompressed()
     {
-        await using var origin = new HttpOrigin("o", Respond);
-        int port = Ports.Free(), rawPort = Ports.Free(), offloadPort = Ports.Free();
-        using var proxy = new ProxyInstance(Config(port, rawPort, offloadPort, origin), "    nbproc 1\n").Start();
+        int port = _port;
 
         // HEAD: the head tells the length of what GET would send, unchanged.
         using (var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
@@ -244,17 +260,15 @@ public sealed class CompressionTests
     [Test]
     public async Task Offload_ThroughRealWorkers_ServerNeverSeesAcceptEncoding()
     {
-        await using var origin = new HttpOrigin("o", Respond);
-        int port = Ports.Free(), rawPort = Ports.Free(), offloadPort = Ports.Free();
-        using var proxy = new ProxyInstance(Config(port, rawPort, offloadPort, origin), "    nbproc 1\n").Start();
-        using (var off = Client(offloadPort))
+        int before = _origin.Requests.Count;   // the origin is shared: this test's requests are the ones after these
+        using (var off = Client(_offloadPort))
         {
             var (r, body) = await GetAsync(off, "/page", "gzip, br");
             Assert.That(Decode("gzip", body), Is.EqualTo(Page));
         }
-        using (var web = Client(port))
+        using (var web = Client(_port))
             await GetAsync(web, "/page", "gzip, br");
-        var requests = origin.Requests;
+        var requests = _origin.Requests.Skip(before).ToList();
         Assert.That(requests, Has.Count.EqualTo(2));
         Assert.That(requests[0].Request.Header("Accept-Encoding"), Is.Null, "offload: removed");
         Assert.That(requests[1].Request.Header("Accept-Encoding"), Is.EqualTo("gzip, br"), "no offload: forwarded");

@@ -12,10 +12,19 @@ namespace Proxy.Tests.EndToEnd;
 /// The PROXY protocol through the real supervisor and workers, against real peers: curl's `--haproxy-protocol` (v1)
 /// and hand-written v1/v2 headers into `accept-proxy`, and nginx listening with `proxy_protocol` behind `send-proxy`,
 /// `send-proxy-v2` and `check-send-proxy`, answering the address its PROXY header carried.
+/// One nginx serves every test (each test has its own proxy instance); the fixture runs beside others, as it times
+/// nothing but `timeout client` against a generous window.
 /// </summary>
-[NonParallelizable]
 public sealed class ProxyProtocolTests
 {
+    private NginxOrigin _nginx = null!;
+
+    [OneTimeSetUp]
+    public void StartNginx() => _nginx = new NginxOrigin();
+
+    [OneTimeTearDown]
+    public void StopNginx() => _nginx.Dispose();
+
     private static byte[] A(string text) => Encoding.ASCII.GetBytes(text);
 
     private static byte[] V2Header(string src, int sport, string dst, int dport) =>
@@ -111,7 +120,6 @@ public sealed class ProxyProtocolTests
     [Test]
     public async Task AcceptProxy_Curl_HaproxyProtocol_IsServed_AndAPlainRequestIsNot()
     {
-        using var nginx = new NginxOrigin();
         int port = Ports.Free();
         using var proxy = new ProxyInstance($"""
             defaults
@@ -124,7 +132,7 @@ public sealed class ProxyProtocolTests
                 option forwardfor
                 default_backend be
             backend be
-                server s 127.0.0.1:{nginx.PlainPort}
+                server s 127.0.0.1:{_nginx.PlainPort}
             """, global: "    nbproc 1\n").Start();
         var ok = ProcessRunner.Run("curl", ["-s", "-m", "10", "--haproxy-protocol", $"http://127.0.0.1:{port}/"]);
         Assert.That((ok.ExitCode, ok.Stdout), Is.EqualTo((0, "127.0.0.1")), "curl's v1 header accepted; its source forwarded: " + ok.All);
@@ -137,7 +145,6 @@ public sealed class ProxyProtocolTests
     [Test]
     public async Task AcceptProxy_HeaderSource_IsTheClient_ForForwardforAclsAndLogs()
     {
-        using var nginx = new NginxOrigin();
         using var syslog = new Syslog();
         int port = Ports.Free();
         using var proxy = new ProxyInstance($"""
@@ -155,7 +162,7 @@ public sealed class ProxyProtocolTests
                 http-request deny if banned
                 default_backend be
             backend be
-                server s 127.0.0.1:{nginx.PlainPort}
+                server s 127.0.0.1:{_nginx.PlainPort}
             """, global: $"    nbproc 1\n    log 127.0.0.1:{syslog.Port} local0\n").Start();
         const string Get = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 
@@ -181,7 +188,6 @@ public sealed class ProxyProtocolTests
     [Test]
     public async Task AcceptProxy_HeaderArrivingInPieces_IsAssembled_AndTheRequestAfterItIsIntact()
     {
-        using var nginx = new NginxOrigin();
         int port = Ports.Free();
         using var proxy = new ProxyInstance($"""
             defaults
@@ -194,7 +200,7 @@ public sealed class ProxyProtocolTests
                 option forwardfor
                 default_backend be
             backend be
-                server s 127.0.0.1:{nginx.PlainPort}
+                server s 127.0.0.1:{_nginx.PlainPort}
             """, global: "    nbproc 1\n").Start();
         // v2 with a NOOP TLV, cut at the signature, inside the length, inside the addresses, and sent with the request's
         // first bytes: every piece is read once and the request begins exactly after the header.
@@ -225,7 +231,6 @@ public sealed class ProxyProtocolTests
     [TestCase("send-proxy-v2-ssl-cn proxy-v2-options crc32c,authority,unique-id")]
     public void SendProxy_NginxSeesTheClientAddress(string options)
     {
-        using var nginx = new NginxOrigin();
         int port = Ports.Free();
         using var proxy = new ProxyInstance($"""
             defaults
@@ -237,19 +242,18 @@ public sealed class ProxyProtocolTests
                 bind 127.0.0.1:{port}
                 default_backend be
             backend be
-                server s 127.0.0.1:{nginx.ProxyProtocolPort} {options}
+                server s 127.0.0.1:{_nginx.ProxyProtocolPort} {options}
             """, global: "    nbproc 1\n").Start();
         // Two requests on one keep-alive client connection: the server connection (and its header) serves both.
         var r = ProcessRunner.Run("curl", ["-s", "-m", "10", $"http://127.0.0.1:{port}/a", "--next", "-s", $"http://127.0.0.1:{port}/b"]);
         Assert.That((r.ExitCode, r.Stdout), Is.EqualTo((0, "127.0.0.1127.0.0.1")), "nginx's $proxy_protocol_addr: " + r.All
-            + "\nnginx: " + File.ReadAllText(nginx.ErrorLog));
+            + "\nnginx: " + File.ReadAllText(_nginx.ErrorLog));
     }
 
     [TestCase("send-proxy")]
     [TestCase("send-proxy-v2")]
     public async Task AcceptProxy_ToSendProxy_PassesTheOriginalClientOn_InTcpMode(string option)
     {
-        using var nginx = new NginxOrigin();
         int port = Ports.Free();
         using var proxy = new ProxyInstance($"""
             defaults
@@ -262,7 +266,7 @@ public sealed class ProxyProtocolTests
                 default_backend be
             backend be
                 balance source
-                server s 127.0.0.1:{nginx.ProxyProtocolPort} {option}
+                server s 127.0.0.1:{_nginx.ProxyProtocolPort} {option}
             """, global: "    nbproc 1\n").Start();
         var answer = await ExchangeAsync(port, A("PROXY TCP4 203.0.113.50 127.0.0.1 41000 80\r\nGET / HTTP/1.0\r\n\r\n"));
         Assert.That(Body(answer), Is.EqualTo("203.0.113.50"), "the client's header address, passed on: " + answer);
@@ -271,9 +275,9 @@ public sealed class ProxyProtocolTests
     [Test]
     public async Task CheckSendProxy_AgainstNginxWithProxyProtocol()
     {
-        using var nginx = new NginxOrigin();
         int port = Ports.Free();
-        int pp = nginx.ProxyProtocolPort;
+        int pp = _nginx.ProxyProtocolPort;
+        long errorLogBefore = new FileInfo(_nginx.ErrorLog).Length;   // nginx is shared: only this test's lines count
         using var proxy = new ProxyInstance($"""
             defaults
                 mode http
@@ -295,13 +299,12 @@ public sealed class ProxyProtocolTests
         await Poll.UntilAsync(() => CsvRow(proxy, "be", "v1")?["check_status"] == "L7OK", "v1 checked with a PROXY v1 header");
         await Poll.UntilAsync(() => CsvRow(proxy, "be", "v2")?["check_status"] == "L7OK", "v2 checked with a PROXY v2 LOCAL header");
         await Poll.UntilAsync(() => CsvRow(proxy, "be", "bare")?["status"] == "DOWN", "bare (no header) refused by nginx");
-        Assert.That(File.ReadAllText(nginx.ErrorLog), Does.Contain("broken header"), "nginx saw a request without a PROXY header");
+        Assert.That(File.ReadAllText(_nginx.ErrorLog)[(int)errorLogBefore..], Does.Contain("broken header"), "nginx saw a request without a PROXY header");
     }
 
     [Test]
     public async Task ExpectProxy_WithCondition_ExpectsTheHeaderOnlyFromSourcesWhereItHolds()
     {
-        using var nginx = new NginxOrigin();
         int ifPort = Ports.Free();
         int unlessPort = Ports.Free();
         const string IfRule = "tcp-request connection expect-proxy layer4 if { src 127.0.0.1 }";   // braces: kept out of the interpolation
@@ -322,7 +325,7 @@ public sealed class ProxyProtocolTests
                 tcp-request connection expect-proxy layer4 unless local
                 default_backend be
             backend be
-                server s 127.0.0.1:{nginx.PlainPort}
+                server s 127.0.0.1:{_nginx.PlainPort}
             """, global: "    nbproc 1\n").Start();
         const string Get = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
         const string Header = "PROXY TCP4 203.0.113.7 127.0.0.1 40001 80\r\n";
@@ -350,23 +353,23 @@ public sealed class ProxyProtocolTests
     [Test]
     public async Task MalformedHeader_ClosesOnlyThatConnection_IsCountedLogged_AndNeverReachesAServer()
     {
-        using var nginx = new NginxOrigin();
         using var syslog = new Syslog();
         int port = Ports.Free();
+        // 30 s: the good connection idles through every poll below, each a proxyctl run (seconds on a loaded box).
         using var proxy = new ProxyInstance($"""
             defaults
                 mode tcp
                 log global
                 option tcplog
                 timeout connect 2s
-                timeout client 5s
-                timeout server 5s
+                timeout client 30s
+                timeout server 30s
             frontend fe
                 bind 127.0.0.1:{port}
                 tcp-request connection expect-proxy layer4
                 default_backend be
             backend be
-                server s 127.0.0.1:{nginx.PlainPort}
+                server s 127.0.0.1:{_nginx.PlainPort}
             """, global: $"    nbproc 1\n    log 127.0.0.1:{syslog.Port} local0\n").Start();
         // A good connection held open across the bad ones.
         using var good = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

@@ -8,9 +8,9 @@ namespace Proxy.Tests.EndToEnd;
 /// TLS termination (`bind ... ssl`) through the real supervisor and worker, with curl and `openssl s_client` as clients
 /// and a CA the fixture makes: SNI selection and the default certificate, `strict-sni`, ALPN, client certificates
 /// (required and optional, with a CRL), TLS 1.1 refused, `mode tcp` over TLS, `redirect scheme https unless { ssl_fc }`,
-/// a garbage handshake costing only its connection, and a reload that serves a renewed certificate. One instance for all.
+/// a garbage handshake costing only its connection, and a reload that serves a renewed certificate. One instance for all;
+/// the fixture runs beside others (it times nothing).
 /// </summary>
-[NonParallelizable]
 public sealed class TlsTests
 {
     private TestPki _pki = null!;
