@@ -64,7 +64,7 @@ public sealed class PackageTests
         if (!PackageBuild.Wanted)
             Assert.Ignore("set PROXY_PACKAGE_TESTS=1 to run packaging/test-packages.sh (minutes; root for the dpkg part)");
         // The packages are built while the rest of the suite runs (PackageBuild, started with the run): wait for it here.
-        var build = PackageBuild.Start();
+        var build = PackageBuild.AtNormalPriority();
         Assert.That(await Task.WhenAny(build, Task.Delay(TimeSpan.FromMinutes(7))), Is.SameAs(build), "build-packages.sh did not finish in time");
         var built = await build;
         TestContext.Out.WriteLine(built.All);
