@@ -12,18 +12,83 @@ namespace Proxy.Tests.EndToEnd;
 /// The PROXY protocol through the real supervisor and workers, against real peers: curl's `--haproxy-protocol` (v1)
 /// and hand-written v1/v2 headers into `accept-proxy`, and nginx listening with `proxy_protocol` behind `send-proxy`,
 /// `send-proxy-v2` and `check-send-proxy`, answering the address its PROXY header carried.
-/// One nginx serves every test (each test has its own proxy instance); the fixture runs beside others, as it times
-/// nothing but `timeout client` against a generous window.
+/// One nginx serves every test, and one instance the tests that only pass traffic (each on its own frontend); a test
+/// that reads counters or logs starts its own. The fixture runs beside others: it times nothing but `timeout client`
+/// against a generous window.
 /// </summary>
 public sealed class ProxyProtocolTests
 {
     private NginxOrigin _nginx = null!;
+    private ProxyInstance _shared = null!;
+    private int _curlPort, _piecesPort;
+    private readonly Dictionary<string, int> _sendProxyPorts = [];
+    private readonly Dictionary<string, int> _tcpSendProxyPorts = [];
+
+    private static readonly string[] SendProxyOptions =
+        ["send-proxy", "send-proxy-v2", "send-proxy-v2-ssl-cn proxy-v2-options crc32c,authority,unique-id"];
+
+    private static readonly string[] TcpSendProxyOptions = ["send-proxy", "send-proxy-v2"];
 
     [OneTimeSetUp]
-    public void StartNginx() => _nginx = new NginxOrigin();
+    public void Start()
+    {
+        _nginx = new NginxOrigin();
+        _curlPort = Ports.Free();
+        _piecesPort = Ports.Free();
+        var config = new StringBuilder($"""
+            defaults
+                mode http
+                timeout connect 2s
+                timeout client 5s
+                timeout server 5s
+            frontend fe_curl
+                bind 127.0.0.1:{_curlPort} accept-proxy
+                option forwardfor
+                default_backend be
+            frontend fe_pieces
+                bind 127.0.0.1:{_piecesPort} accept-proxy
+                option forwardfor
+                default_backend be
+            backend be
+                server s 127.0.0.1:{_nginx.PlainPort}
+
+            """);
+        for (int i = 0; i < SendProxyOptions.Length; i++)
+        {
+            _sendProxyPorts[SendProxyOptions[i]] = Ports.Free();
+            config.Append($"""
+                frontend fe_send{i}
+                    bind 127.0.0.1:{_sendProxyPorts[SendProxyOptions[i]]}
+                    default_backend be_send{i}
+                backend be_send{i}
+                    server s 127.0.0.1:{_nginx.ProxyProtocolPort} {SendProxyOptions[i]}
+
+                """);
+        }
+        for (int i = 0; i < TcpSendProxyOptions.Length; i++)
+        {
+            _tcpSendProxyPorts[TcpSendProxyOptions[i]] = Ports.Free();
+            config.Append($"""
+                frontend fe_tcp{i}
+                    mode tcp
+                    bind 127.0.0.1:{_tcpSendProxyPorts[TcpSendProxyOptions[i]]} accept-proxy
+                    default_backend be_tcp{i}
+                backend be_tcp{i}
+                    mode tcp
+                    balance source
+                    server s 127.0.0.1:{_nginx.ProxyProtocolPort} {TcpSendProxyOptions[i]}
+
+                """);
+        }
+        _shared = new ProxyInstance(config.ToString(), global: "    nbproc 1\n").Start();
+    }
 
     [OneTimeTearDown]
-    public void StopNginx() => _nginx.Dispose();
+    public void Stop()
+    {
+        _shared?.Dispose();
+        _nginx?.Dispose();
+    }
 
     private static byte[] A(string text) => Encoding.ASCII.GetBytes(text);
 
@@ -120,26 +185,13 @@ public sealed class ProxyProtocolTests
     [Test]
     public async Task AcceptProxy_Curl_HaproxyProtocol_IsServed_AndAPlainRequestIsNot()
     {
-        int port = Ports.Free();
-        using var proxy = new ProxyInstance($"""
-            defaults
-                mode http
-                timeout connect 2s
-                timeout client 5s
-                timeout server 5s
-            frontend fe
-                bind 127.0.0.1:{port} accept-proxy
-                option forwardfor
-                default_backend be
-            backend be
-                server s 127.0.0.1:{_nginx.PlainPort}
-            """, global: "    nbproc 1\n").Start();
+        int port = _curlPort;
         var ok = ProcessRunner.Run("curl", ["-s", "-m", "10", "--haproxy-protocol", $"http://127.0.0.1:{port}/"]);
         Assert.That((ok.ExitCode, ok.Stdout), Is.EqualTo((0, "127.0.0.1")), "curl's v1 header accepted; its source forwarded: " + ok.All);
         var plain = ProcessRunner.Run("curl", ["-s", "-m", "10", $"http://127.0.0.1:{port}/"]);
         // Closed without a reply; the request left unread makes the close a reset (56) rather than a FIN (52), as HAProxy's.
         Assert.That(plain.ExitCode, Is.AnyOf(52, 56), "no PROXY header: closed without a reply: " + plain.All);
-        await Poll.UntilAsync(() => CsvRow(proxy, "fe", "FRONTEND")?["ereq"] == "1", "the failed header counted in the frontend's ereq");
+        await Poll.UntilAsync(() => CsvRow(_shared, "fe_curl", "FRONTEND")?["ereq"] == "1", "the failed header counted in the frontend's ereq");
     }
 
     [Test]
@@ -188,20 +240,7 @@ public sealed class ProxyProtocolTests
     [Test]
     public async Task AcceptProxy_HeaderArrivingInPieces_IsAssembled_AndTheRequestAfterItIsIntact()
     {
-        int port = Ports.Free();
-        using var proxy = new ProxyInstance($"""
-            defaults
-                mode http
-                timeout connect 2s
-                timeout client 5s
-                timeout server 5s
-            frontend fe
-                bind 127.0.0.1:{port} accept-proxy
-                option forwardfor
-                default_backend be
-            backend be
-                server s 127.0.0.1:{_nginx.PlainPort}
-            """, global: "    nbproc 1\n").Start();
+        int port = _piecesPort;
         // v2 with a NOOP TLV, cut at the signature, inside the length, inside the addresses, and sent with the request's
         // first bytes: every piece is read once and the request begins exactly after the header.
         byte[] header = ProxyHeaderParserTests.V2(0x21, 0x11, ProxyHeaderParserTests.Inet4("192.0.2.77", 5555, "127.0.0.1", 80), (0x04, new byte[40]));
@@ -231,19 +270,7 @@ public sealed class ProxyProtocolTests
     [TestCase("send-proxy-v2-ssl-cn proxy-v2-options crc32c,authority,unique-id")]
     public void SendProxy_NginxSeesTheClientAddress(string options)
     {
-        int port = Ports.Free();
-        using var proxy = new ProxyInstance($"""
-            defaults
-                mode http
-                timeout connect 2s
-                timeout client 5s
-                timeout server 5s
-            frontend fe
-                bind 127.0.0.1:{port}
-                default_backend be
-            backend be
-                server s 127.0.0.1:{_nginx.ProxyProtocolPort} {options}
-            """, global: "    nbproc 1\n").Start();
+        int port = _sendProxyPorts[options];
         // Two requests on one keep-alive client connection: the server connection (and its header) serves both.
         var r = ProcessRunner.Run("curl", ["-s", "-m", "10", $"http://127.0.0.1:{port}/a", "--next", "-s", $"http://127.0.0.1:{port}/b"]);
         Assert.That((r.ExitCode, r.Stdout), Is.EqualTo((0, "127.0.0.1127.0.0.1")), "nginx's $proxy_protocol_addr: " + r.All
@@ -254,20 +281,7 @@ public sealed class ProxyProtocolTests
     [TestCase("send-proxy-v2")]
     public async Task AcceptProxy_ToSendProxy_PassesTheOriginalClientOn_InTcpMode(string option)
     {
-        int port = Ports.Free();
-        using var proxy = new ProxyInstance($"""
-            defaults
-                mode tcp
-                timeout connect 2s
-                timeout client 5s
-                timeout server 5s
-            frontend fe
-                bind 127.0.0.1:{port} accept-proxy
-                default_backend be
-            backend be
-                balance source
-                server s 127.0.0.1:{_nginx.ProxyProtocolPort} {option}
-            """, global: "    nbproc 1\n").Start();
+        int port = _tcpSendProxyPorts[option];
         var answer = await ExchangeAsync(port, A("PROXY TCP4 203.0.113.50 127.0.0.1 41000 80\r\nGET / HTTP/1.0\r\n\r\n"));
         Assert.That(Body(answer), Is.EqualTo("203.0.113.50"), "the client's header address, passed on: " + answer);
     }
