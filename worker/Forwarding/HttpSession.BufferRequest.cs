@@ -30,8 +30,15 @@ internal sealed partial class HttpSession
     [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     private async ValueTask<bool> BufferRequestBodyAsync()
     {
-        if (_req.BodyFraming is not (HttpBodyFraming.ContentLength or HttpBodyFraming.Chunked) || _req.Method == Http1Method.Connect)
+        if (_req.BodyFraming is not (HttpBodyFraming.ContentLength or HttpBodyFraming.Chunked) || _req.Method == Http1Method.Connect
+            || (_req.BodyFraming == HttpBodyFraming.ContentLength && _req.ContentLength == 0))
             return true;
+        if (_req.ExpectsContinue && _req.Version == Http1Version.Http11)
+        {
+            // Before looking at what came: HAProxy answers it whenever it waits for a body (http_wait_for_msg_body).
+            _continueSent = true;
+            if (!await SendToClientAsync(ContinueBytes).ConfigureAwait(false)) return ClientLeftBuffering(reset: true);
+        }
         int limit = Math.Max(0, _engine.BufferSize - Math.Min(RewriteReserve, _engine.BufferSize / 2) - _req.Length);
         var framer = default(HttpBodyFramer);
         framer.Reset(_req);
@@ -50,11 +57,6 @@ internal sealed partial class HttpSession
                 WriteLog();
                 return false;
             }
-            if (_req.ExpectsContinue && !_continueSent && _req.Version == Http1Version.Http11)
-            {
-                _continueSent = true;
-                if (!await SendToClientAsync(ContinueBytes).ConfigureAwait(false)) return ClientLeftBuffering(reset: true);
-            }
             if (st == HttpBodyStatus.Error) return ClientLeftBuffering(reset: false);   // FIN in the middle of the body
             int n = await _client.ReceiveAsync().ConfigureAwait(false);
             if (n > 0)
@@ -66,7 +68,7 @@ internal sealed partial class HttpSession
             if (Volatile.Read(ref _clientTimedOut) != 0)
             {
                 // Measured with haproxy 2.6.12: 408, "cR--", Tr -1, the frontend as backend.
-                _tx.HeadMs = 0;
+                _tx.BodyAbandoned = true;
                 ProxyCounters.Increment(ref _fe.Counters.ereq);
                 SetLogCause('c', 'R');
                 await SendErrorAsync(408).ConfigureAwait(false);
@@ -83,7 +85,6 @@ internal sealed partial class HttpSession
     private bool ClientLeftBuffering(bool reset)
     {
         if (!reset) ProxyCounters.Increment(ref _fe.Counters.cliAbrt);
-        _tx.HeadMs = 0;
         SetLogCause('C', 'R');
         WriteLog();
         return false;
