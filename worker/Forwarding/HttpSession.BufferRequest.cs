@@ -59,12 +59,7 @@ internal sealed partial class HttpSession
             }
             if (st == HttpBodyStatus.Error) return ClientLeftBuffering(reset: false);   // FIN in the middle of the body
             int n = await _client.ReceiveAsync().ConfigureAwait(false);
-            if (n > 0)
-            {
-                ProxyCounters.Add(ref _fe.Counters.bin, n);
-                _tx.BytesIn += n;
-                continue;
-            }
+            if (CountReceived(n)) continue;
             if (Volatile.Read(ref _clientTimedOut) != 0)
             {
                 // Measured with haproxy 2.6.12: 408, "cR--", Tr -1, the frontend as backend.
@@ -88,5 +83,14 @@ internal sealed partial class HttpSession
         SetLogCause('C', 'R');
         WriteLog();
         return false;
+    }
+
+    /// <summary>Counts <paramref name="n"/> bytes just received from the client (bin, the log's %U); false when none came.</summary>
+    private bool CountReceived(int n)
+    {
+        if (n <= 0) return false;
+        ProxyCounters.Add(ref _fe.Counters.bin, n);
+        _tx.BytesIn += n;
+        return true;
     }
 }

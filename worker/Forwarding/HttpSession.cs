@@ -391,12 +391,7 @@ internal sealed partial class HttpSession : ProxySession
                 if (st == HttpParseStatus.Error) return HeadResult.Invalid;
             }
             int n = await _client.ReceiveAsync().ConfigureAwait(false);
-            if (n > 0)
-            {
-                ProxyCounters.Add(ref _fe.Counters.bin, n);
-                _tx.BytesIn += n;
-                continue;
-            }
+            if (CountReceived(n)) continue;
             if (Volatile.Read(ref _clientTimedOut) != 0)
             {
                 // An idle keep-alive connection just closes; a first or partial request gets 408 (4.2 "timeout http-request").
