@@ -15,23 +15,10 @@ public class BackendBufferRequestTests
     public async Task BackendOption_TheBackendsRulesSeeTheWholeBody_TheFrontendsWhatCameWithTheHead()
     {
         await using var app = new HttpOrigin("app");
-        await using var proxy = StartFromText($$"""
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 10s
-                timeout server 10s
-            frontend fe
-                bind BIND
-                http-request set-var(txn.fe_len) req.body_len
-                default_backend app
-            backend app
-                option http-buffer-request
-                http-request set-header X-Fe-Len %[var(txn.fe_len)]
-                http-request set-header X-Be-Len %[req.body_len]
-                http-request set-header X-Be-Param %[req.body_param(b)]
-                server a 127.0.0.1:{{app.EndPoint.Port}}
-            """);
+        await using var proxy = StartFromText(HttpConfig(Server("a", app),
+            frontendExtra: "    http-request set-var(txn.fe_len) req.body_len",
+            backendExtra: "    option http-buffer-request\n    http-request set-header X-Fe-Len %[var(txn.fe_len)]\n" +
+                "    http-request set-header X-Be-Len %[req.body_len]\n    http-request set-header X-Be-Param %[req.body_param(b)]"));
         using var c = await proxy.ConnectAsync();
         await SendAsync(c, "POST /f HTTP/1.1\r\nHost: www\r\nContent-Length: 11\r\n\r\na=1&");
         await Task.Delay(200);   // the rest later: the frontend's rules have run on the first 4 bytes by then
