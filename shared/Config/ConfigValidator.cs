@@ -69,7 +69,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                   StickRules = p.StickRules.ToArray(), PersistRdpCookie = p.PersistRdpCookie,
                   TcpCheck = p.HttpCheckEnabled ? null : TcpCheckParser.Build(p), HttpReuse = p.HttpReuse,
                   TcpResponseRules = p.TcpResponseRules.ToArray(), ResponseInspectDelay = p.ResponseInspectDelay,
-                  FullConn = FullConnDefaults.Of(p, proxies, global) });
+                  FullConn = FullConnDefaults.Of(p, proxies, global), AbortOnClose = p.AbortOnClose });
             }
         }
         return new ProxyConfig(sourcePath, global, frontends, backends) { Tables = tables };

@@ -126,4 +126,10 @@ public sealed record HttpProxySettings(
 
     /// <summary>`http-after-response set-status|set-var|set-var-fmt|unset-var|allow` (4.2), in order.</summary>
     public IReadOnlyList<HttpResponseAction> AfterResponseActions { get; init; } = [];
+
+    /// <summary>
+    /// `option http-buffer-request` (4.2): the request body is waited for (whole, or until the buffer is full, or
+    /// `timeout http-request`) before this proxy's `http-request` rules run and a server is chosen.
+    /// </summary>
+    public bool BufferRequest { get; init; }
 }

@@ -47,11 +47,11 @@ internal static class KnownKeywords
     public static readonly HashSet<string> UnsupportedOptions =
     [
         "forwarded",
-        "http-pretend-keepalive", "http-buffer-request",
+        "http-pretend-keepalive",
         "http-no-delay", "http-use-proxy-header", "http-use-htx", "h1-case-adjust-bogus-client",
         "h1-case-adjust-bogus-server", "http-restrict-req-hdr-names",
         "spop-check", "external-check", 
-        "abortonclose", "contstats", "checkcache", 
+        "contstats", "checkcache", 
         "socket-stats",
         "transparent", "accept-invalid-http-request", "accept-invalid-http-response",
         "accept-unsafe-violations-in-http-request", "accept-unsafe-violations-in-http-response",

@@ -419,6 +419,9 @@ public sealed record BackendConfig(
     /// <summary>`tcp-response inspect-delay`: how long the rules may wait for the server's bytes; null: they decide on what is there.</summary>
     public TimeSpan? ResponseInspectDelay { get; init; }
 
+    /// <summary>`option abortonclose` (4.2): a request whose client closed is dropped while queued or connecting (CQ, CC).</summary>
+    public bool AbortOnClose { get; init; }
+
     /// <summary>`http-reuse never|safe|aggressive|always` (4.2): which requests may take another session's idle server connection.</summary>
     public HttpReuseMode HttpReuse { get; init; } = HttpReuseMode.Safe;
 

@@ -177,6 +177,11 @@ internal sealed class ProxyDraft
     /// <summary>`option tcpka|srvtcpka` (4.2): SO_KEEPALIVE on server connections.</summary>
     public bool ServerTcpKeepAlive { get; set; }
 
+    /// <summary>`option http-buffer-request` (4.2): the request body is waited for before the proxy's rules run.</summary>
+    public bool BufferRequest { get; set; }
+    /// <summary>`option abortonclose` (4.2): a request whose client closed is dropped while queued or connecting.</summary>
+    public bool AbortOnClose { get; set; }
+
     // Server persistence (PersistenceParser): `cookie` and `option persist` are inherited from defaults; the rules
     // cannot be written there (4.1).
     public CookiePersistenceConfig? Cookie { get; set; }
@@ -248,6 +253,8 @@ internal sealed class ProxyDraft
         PersistRdpCookie = defaults.PersistRdpCookie;
         DynamicCookieKey = defaults.DynamicCookieKey;
         InspectDelay = defaults.InspectDelay;
+        BufferRequest = defaults.BufferRequest;
+        AbortOnClose = defaults.AbortOnClose;
         // A named defaults section's ACLs and rules (4.2 "http-request"): its rules run before the proxy's own.
         foreach (var (name, acls) in defaults.Acls) Acls[name] = [.. acls];
         RequestRules.AddRange(defaults.RequestRules);
@@ -281,6 +288,7 @@ internal sealed class ProxyDraft
             Compression = CompressionAlgorithms.Count > 0 || CompressionTypes.Count > 0 || CompressionOffload
                 ? new CompressionSettings(CompressionAlgorithms.ToArray(), CompressionTypes.ToArray(), CompressionOffload)
                 : null,
+            BufferRequest = BufferRequest,
         };
 
     /// <summary>The model's view of the timeouts: `0` means no timeout, the same as unset (HAProxy).</summary>

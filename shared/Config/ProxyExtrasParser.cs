@@ -47,6 +47,8 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         ["independent-streams"] = (D | F | B, null),
         ["prefer-last-server"] = (D | B, null),
         ["log-health-checks"] = (D | B, "each check result that moves a server's health is logged (`Health check for server BE/SRV succeeded|failed, ..., status: N/M UP|DOWN.`)"),
+        ["http-buffer-request"] = (D | F | B, "the request body is waited for (whole, until the buffer is full, or `timeout http-request`: 408) before the proxy's http-request rules run and a server is chosen; `req.body` then sees it"),
+        ["abortonclose"] = (D | B, "a request whose client closed (FIN or reset) is dropped while it waits in the queue (CQ) or for its server connection (CC), never sent"),
     };
 
     /// <summary>`timeout KIND`s accepted with a warning, and where each may appear.</summary>
@@ -200,6 +202,15 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
                 return true;
             case "log-health-checks":
                 proxy.LogHealthChecks = !negated;
+                return true;
+            case "http-buffer-request":
+                // HttpSession.BufferRequestBodyAsync: in a frontend before its rules, in a backend after use_backend (4.2).
+                proxy.BufferRequest = !negated;
+                if (!negated && proxy.Capabilities != ProxyCapabilities.Defaults) proxy.FirstHttpOnlyKeyword ??= (line.Number, keyword);
+                return true;
+            case "abortonclose":
+                // HttpSession.WatchClientClose: the client's close is looked for while the request is queued or connecting.
+                proxy.AbortOnClose = !negated;
                 return true;
         }
         // `no option X` asks for what happens here anyway.

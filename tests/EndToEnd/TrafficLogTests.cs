@@ -28,7 +28,7 @@ public sealed partial class TrafficLogTests
     private static partial Regex TcpLogLine();
 
     /// <summary>A UDP socket on 127.0.0.1 playing syslog server.</summary>
-    private sealed class SyslogReceiver : IDisposable
+    internal sealed class SyslogReceiver : IDisposable
     {
         private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
 

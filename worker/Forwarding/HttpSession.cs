@@ -199,6 +199,7 @@ internal sealed partial class HttpSession : ProxySession
         facts.BeginTransaction();
         facts.Request = _req;
         facts.Backend = fe.Backend;
+        facts.Body.Show(_client.DataMemory, _req);   // `req.body*`: what came with the head, until the body is relayed
         facts.Captures.CaptureRequest(_req);
         // `unique-id-format` (4.2): the request's id, rendered once, before any rule can read it.
         if (fe.UniqueIdFormat is { } uniqueId) facts.SetUniqueIdLength(uniqueId.Render(facts, null, facts.UniqueIdBuffer));
@@ -220,6 +221,12 @@ internal sealed partial class HttpSession : ProxySession
         {
             await SendErrorAsync(fe.Http.MonitorStatus(facts)).ConfigureAwait(false);
             return false;
+        }
+        // :: Step 1b''': `option http-buffer-request` (HttpSession.BufferRequest.cs): the body, before the rules see it.
+        if (fe.Config.Http.BufferRequest)
+        {
+            if (!await BufferRequestBodyAsync().ConfigureAwait(false)) return false;
+            facts.Body.Show(_client.DataMemory, _req);
         }
         // :: Step 1c: the frontend's `http-request deny|return|redirect`: the first that applies answers, nothing is forwarded.
         if (CompiledRequestAction.Run(fe.Http.RequestActions, facts, out int feAllowedAt) is { } feAction)
@@ -251,6 +258,12 @@ internal sealed partial class HttpSession : ProxySession
         _tx.EnterBackend(be);
         // A `listen` section is one proxy: its rules ran above, as the frontend's.
         bool listen = be.IsSectionOf(fe);
+        // A backend's `option http-buffer-request` waits once it is chosen, before its rules (HAProxy's stream_set_backend).
+        if (!listen && be.Config.Http.BufferRequest && !fe.Config.Http.BufferRequest)
+        {
+            if (!await BufferRequestBodyAsync().ConfigureAwait(false)) return false;
+            facts.Body.Show(_client.DataMemory, _req);
+        }
         int beAllowedAt = -1;
         if (!listen && CompiledRequestAction.Run(be.Http.RequestActions, facts, out beAllowedAt) is { } beAction)
         {
@@ -282,6 +295,7 @@ internal sealed partial class HttpSession : ProxySession
         var flags = upgrade ? HttpHeadWriteFlags.KeepUpgrade : HttpHeadWriteFlags.None;
         if (serverClose) flags |= HttpHeadWriteFlags.ConnectionClose;
         else if (_req.Version == Http1Version.Http10) flags |= HttpHeadWriteFlags.ConnectionKeepAlive;
+        if (_continueSent) flags |= HttpHeadWriteFlags.DropExpectContinue;   // answered here (BufferRequestBodyAsync)
         // Compression (4.2 "compression"): the algorithm is chosen on the request, as `compression offload` then
         // keeps Accept-Encoding from the server.
         _tx.Compression = CompressionNegotiation.SelectAlgorithm(_req, fe.Http.Compression, be.Http.Compression);
@@ -302,6 +316,7 @@ internal sealed partial class HttpSession : ProxySession
         }
 
         // :: Step 5: a server connection, the head sent, then body and response both ways at once.
+        facts.Body.Hide();   // the relay consumes the buffer from here
         var outcome = await ExchangeAsync(be, headLength, serverClose, clientKeepAlive, upgrade).ConfigureAwait(false);
         WriteLog();   // before the counters drop, so the line's connection counts include this request (as HAProxy's)
         Samples.Tracker?.CountBytes(_tx.BytesIn, _tx.Bytes, Environment.TickCount64);   // bytes_in|out of tracked entries
@@ -345,6 +360,7 @@ internal sealed partial class HttpSession : ProxySession
     {
         _req.Reset(HttpMessageKind.Request);
         _tx.Reset();
+        _continueSent = false;
         // Idle between requests: timeout http-keep-alive until the first byte; the first request: timeout http-request.
         SetPhase(_client.Buffered == 0 && _requests > 0 ? PhaseIdle : PhaseRequestHead);
     }
@@ -375,12 +391,7 @@ internal sealed partial class HttpSession : ProxySession
                 if (st == HttpParseStatus.Error) return HeadResult.Invalid;
             }
             int n = await _client.ReceiveAsync().ConfigureAwait(false);
-            if (n > 0)
-            {
-                ProxyCounters.Add(ref _fe.Counters.bin, n);
-                _tx.BytesIn += n;
-                continue;
-            }
+            if (CountReceived(n)) continue;
             if (Volatile.Read(ref _clientTimedOut) != 0)
             {
                 // An idle keep-alive connection just closes; a first or partial request gets 408 (4.2 "timeout http-request").
@@ -435,6 +446,14 @@ internal sealed partial class HttpSession : ProxySession
                 break;
             case PhaseRequestHead:
                 if (Expired(since, _fe.HttpRequestTimeoutMs)) ExpireClient();
+                break;
+            case PhaseConnecting:
+                // `option abortonclose` (4.2): a client that closed while its request waits for a server drops it (CQ, CC).
+                if (_tx.Backend is { Config.AbortOnClose: true } && Volatile.Read(ref _aborted) == 0 && ClientCloseWatch.HasClosed(_client.Socket))
+                {
+                    SetLogCause('C', ClientCloseWatch.Phase(_tx.Connector));
+                    Abort();
+                }
                 break;
             case PhaseExchange:
                 var tx = _tx;

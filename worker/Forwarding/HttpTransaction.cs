@@ -34,6 +34,7 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
     public long StartMs, StartUtc;            // first byte of the request (%tr), TickCount64 and UTC ticks
     public bool RequestSeen;                  // a byte of this request arrived
     public long HeadMs;                       // head complete (TR); 0: not yet
+    public bool BodyAbandoned;                // `option http-buffer-request` waited in vain: TR is -1, as HAProxy's
     public long ReadyMs, ResponseMs;          // a connection attached; the response head arrived (0: not yet)
     public int ConnectMs;                     // Tc, -1 until a connection is attached
     public int Status;                        // status sent to the client, -1 when none
@@ -55,6 +56,7 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
         StartUtc = 0;
         RequestSeen = false;
         HeadMs = 0;
+        BodyAbandoned = false;
         ReadyMs = 0;
         ResponseMs = 0;
         ConnectMs = -1;
@@ -155,7 +157,7 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
         r.ClientAddress = client?.Address;
         r.ClientPort = client?.Port ?? 0;
         r.DateUtcTicks = StartUtc != 0 ? StartUtc : DateTime.UtcNow.Ticks - (now - StartMs) * TimeSpan.TicksPerMillisecond;
-        r.TimeRequest = HeadMs != 0 ? (int)(HeadMs - StartMs) : -1;
+        r.TimeRequest = HeadMs != 0 && !BodyAbandoned ? (int)(HeadMs - StartMs) : -1;
         // Tw: nothing queues here, so 0 once a server was chosen (HAProxy: -1 when the queue was never reached).
         r.TimeQueue = srv is not null ? 0 : -1;
         r.TimeConnect = ConnectMs;

@@ -458,5 +458,12 @@ internal sealed partial class TcpSession : ProxySession
                 Abort();
             }
         }
+        // `option abortonclose` (4.2): a client that closed while the backend's queue or connect held it (CQ, CC).
+        else if (Volatile.Read(ref _state) == StateConnecting && _be is { Config.AbortOnClose: true } && Volatile.Read(ref _aborted) == 0
+                 && ClientCloseWatch.HasClosed(_client))
+        {
+            _tx.SetCause('C', ClientCloseWatch.Phase(_tx.Connector));
+            Abort();
+        }
     }
 }

@@ -103,10 +103,12 @@ internal static class Http1HeadWriter
                 return true;
             case HttpKnownHeader.Upgrade:
                 return (flags & HttpHeadWriteFlags.KeepUpgrade) == 0;
+            case HttpKnownHeader.Expect:
+                // Answered by the proxy (HAProxy's http_handle_expect_hdr removes it): the server must not send a 100 too.
+                return (flags & HttpHeadWriteFlags.DropExpectContinue) != 0 && Ascii.EqualsIgnoreCase(head.GetHeaderValue(index), "100-continue"u8);
             case HttpKnownHeader.Host:
             case HttpKnownHeader.ContentLength:
             case HttpKnownHeader.TransferEncoding:
-            case HttpKnownHeader.Expect:
                 return false;
             default:
                 return head.IsListedInConnection(head.GetHeaderName(index));

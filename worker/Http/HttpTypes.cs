@@ -97,6 +97,7 @@ public enum HttpHeadWriteFlags : byte
     ConnectionKeepAlive = 8,     // add "Connection: keep-alive" (HTTP/1.0 peers)
     DropAcceptEncoding = 16,     // `compression offload`: the server never sees Accept-Encoding
     Compress = 32,               // a compressed response: no Content-Length nor Transfer-Encoding (re-framed), ETag weakened
+    DropExpectContinue = 64,     // the proxy answered `Expect: 100-continue` itself (option http-buffer-request)
 }
 
 internal enum HttpKnownHeader : byte

@@ -96,6 +96,9 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
     /// <summary>The tracker, made at the first track-sc of the connection.</summary>
     public Tables.StickTracker EnsureTracker() => Tracker ??= new Tables.StickTracker();
 
+    /// <summary>The request body the `req.body*` fetches see (7.3.6), shown by the session while the request's rules run.</summary>
+    public RequestBodyView Body { get; } = new();
+
     /// <summary>`capture request|response header`: what the log prints as %hr and %hs.</summary>
     public HeaderCaptures Captures { get; } = new();
 
@@ -164,6 +167,7 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
         _responseStatusLine = [];
         _uniqueIdLength = 0;
         _used = 0;
+        Body.Hide();
     }
 
     public Span<byte> ScratchFree
@@ -235,6 +239,7 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
         _value = [];
         _scratch = [];
         _chars = [];
+        Body.Release();
     }
 
     /// <summary>Keeps the next <paramref name="length"/> bytes of <see cref="ScratchFree"/> and returns them.</summary>

@@ -46,7 +46,7 @@ internal sealed class SampleFetcher
     /// was given: an ACL then tries each in turn (7.3.6 "hdr": "all occurrences are iterated over until a match").
     /// </summary>
     public bool IsMultiValued => !_hasNumber && _kind is SampleFetchKind.ReqHdr or SampleFetchKind.ResHdr or SampleFetchKind.ReqCook
-        or SampleFetchKind.UrlParam or SampleFetchKind.ReqHdrVal or SampleFetchKind.HttpAuthGroup;
+        or SampleFetchKind.UrlParam or SampleFetchKind.ReqHdrVal or SampleFetchKind.HttpAuthGroup or SampleFetchKind.ReqBodyParam;
 
     /// <summary>
     /// Fetches the sample; <paramref name="iteration"/> is -1 for the sample's single value (the last occurrence, as
@@ -142,6 +142,8 @@ internal sealed class SampleFetcher
                 if (iteration >= groups.Length) return false;
                 s = Sample.OfString(groups[iteration]);
                 return true;
+            case SampleFetchKind.ReqBody or SampleFetchKind.ReqBodyLen or SampleFetchKind.ReqBodySize or SampleFetchKind.ReqBodyParam:
+                return TryBody(ctx.Body, iteration, out s);
             case SampleFetchKind.UniqueId:
                 if (ctx.UniqueId.IsEmpty) return false;
                 s = Sample.OfString(ctx.UniqueId);
@@ -259,21 +261,48 @@ internal sealed class SampleFetcher
         var query = target[(q + 1)..];
         int hash = query.IndexOf((byte)'#');
         if (hash >= 0) query = query[..hash];
-        ReadOnlySpan<byte> delims = _text2.Length > 0 ? _text2 : "&"u8;
+        return TryParam(query, _text, _text2.Length > 0 ? _text2 : "&"u8, iteration, out s);
+    }
+
+    /// <summary>
+    /// The value of parameter <paramref name="name"/> (any one when empty) in `NAME=VALUE` pairs separated by one of
+    /// <paramref name="delims"/>: the first, or the n-th for an ACL; not URL-decoded (7.3.6 "url_param", "req.body_param").
+    /// </summary>
+    private static bool TryParam(ReadOnlySpan<byte> query, ReadOnlySpan<byte> name, ReadOnlySpan<byte> delims, int iteration, out Sample s)
+    {
+        s = default;
         int found = 0, wanted = Math.Max(iteration, 0);
         while (true)
         {
             int end = query.IndexOfAny(delims);
             var pair = end < 0 ? query : query[..end];
             int eq = pair.IndexOf((byte)'=');
-            var name = eq < 0 ? pair : pair[..eq];
-            if (pair.Length > 0 && (_text.Length == 0 || name.SequenceEqual(_text)) && found++ == wanted)
+            var key = eq < 0 ? pair : pair[..eq];
+            if (pair.Length > 0 && (name.Length == 0 || key.SequenceEqual(name)) && found++ == wanted)
             {
                 s = Sample.OfString(eq < 0 ? default : pair[(eq + 1)..]);
                 return true;
             }
             if (end < 0) return false;
             query = query[(end + 1)..];
+        }
+    }
+
+    /// <summary>
+    /// 7.3.6 `req.body`, `req.body_len`, `req.body_size`, `req.body_param([NAME])`: what the client's buffer holds of
+    /// the body while the request's rules run (all of it after `option http-buffer-request`, when it fit); no sample
+    /// once the body is being relayed.
+    /// </summary>
+    private bool TryBody(RequestBodyView body, int iteration, out Sample s)
+    {
+        s = default;
+        if (!body.Visible) return false;
+        switch (_kind)
+        {
+            case SampleFetchKind.ReqBody: s = Sample.OfBinary(body.Available); return true;
+            case SampleFetchKind.ReqBodyLen: return Int(body.Available.Length, out s);
+            case SampleFetchKind.ReqBodySize: return Int(body.AdvertisedSize, out s);
+            default: return TryParam(body.Available, _text, "&"u8, iteration, out s);
         }
     }
 }

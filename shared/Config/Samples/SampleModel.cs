@@ -43,6 +43,8 @@ public enum SampleFetchKind
     CaptureReqHdr, CaptureResHdr,
     // 7.3.5 the server's first bytes, for `tcp-response content` (worker/Forwarding/TcpSession.ResponseInspection.cs)
     ResLen, ResPayload,
+    // 7.3.6 the request body the client's buffer holds (worker/Samples/RequestBodyView.cs, `option http-buffer-request`)
+    ReqBody, ReqBodyLen, ReqBodySize, ReqBodyParam,
 }
 
 /// <summary>The converters implemented (7.3.1 "Converters").</summary>

@@ -108,6 +108,12 @@ internal static class SampleRegistry
         // fills request slots before any HTTP request, so capture.req.hdr needs only the connection.
         new("capture.req.hdr", SampleFetchKind.CaptureReqHdr, "I", SampleType.Str, SampleNeeds.Connection, "capture.req.hdr(INDEX)"),
         new("capture.res.hdr", SampleFetchKind.CaptureResHdr, "I", SampleType.Str, SampleNeeds.Response, "capture.res.hdr(INDEX)"),
+        // 7.3.6 the request body as buffered (all of it with `option http-buffer-request`, when it fits); 2.6 takes
+        // only a NAME for req.body_param (its `,i` flag came later).
+        new("req.body", SampleFetchKind.ReqBody, "", SampleType.Bin, SampleNeeds.Request, "req.body"),
+        new("req.body_len", SampleFetchKind.ReqBodyLen, "", SampleType.Int, SampleNeeds.Request, "req.body_len"),
+        new("req.body_size", SampleFetchKind.ReqBodySize, "", SampleType.Int, SampleNeeds.Request, "req.body_size"),
+        new("req.body_param", SampleFetchKind.ReqBodyParam, "s", SampleType.Str, SampleNeeds.Request, "req.body_param([NAME])"),
     ];
 
     private static readonly SampleConverterDef[] ConverterTable =
