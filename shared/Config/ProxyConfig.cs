@@ -148,6 +148,9 @@ public sealed record GlobalSettings(
     /// <summary>TLS globals: `crt-base`, `ca-base`, `ssl-default-*`, `ssl-server-verify` (TlsConfig.cs).</summary>
     public TlsGlobalSettings Tls { get; init; } = TlsGlobalSettings.Default;
 
+    /// <summary>`set-var|set-var-fmt proc.NAME ...` (3.1), in order: each worker sets them before any traffic (GlobalVariableParser.cs).</summary>
+    public IReadOnlyList<HttpRequestAction> Variables { get; init; } = [];
+
     /// <summary>`ulimit-n N`: RLIMIT_NOFILE the supervisor sets for itself and its workers; null: the inherited one.</summary>
     public int? UlimitN { get; init; }
 
