@@ -70,8 +70,8 @@ internal sealed class GlobalVariableParser(ConfigDiagnostics diag)
         {
             if (c.Kind is SampleConverterKind.CaptureReq or SampleConverterKind.CaptureRes or SampleConverterKind.StickTable)
                 return $"converter {ConfigDiagnostics.Quote(c.Name)} needs traffic, none of which is available in the global section";
-            // add()..mod() name a variable in their Text, concat() in its Text2.
-            string? v = c.Kind is SampleConverterKind.Concat ? c.Text2
+            // add()..mod() and set-var() name a variable in their Text, concat() in its Text2.
+            string? v = c.Kind is SampleConverterKind.Concat ? c.Text2 : c.Kind is SampleConverterKind.SetVar ? c.Text
                 : c.Kind is SampleConverterKind.Add or SampleConverterKind.Sub or SampleConverterKind.Mul or SampleConverterKind.Div
                     or SampleConverterKind.Mod ? c.Text : null;
             if (v is not null && !v.StartsWith("proc.", StringComparison.Ordinal))

@@ -42,6 +42,8 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
     public SampleExpr? Expr { get; init; }
     /// <summary>set-var-fmt, set-path, set-query, set-uri, set-method: the new value, a log-format string.</summary>
     public LogFormatConfig? ValueFormat { get; init; }
+    /// <summary>set-var, set-var-fmt: `set-var(NAME,COND...)`'s conditions (2.6); None: always set.</summary>
+    public VarSetConditions VarConditions { get; init; }
 
     /// <summary>track-sc0|1|2: what to track and where.</summary>
     public TrackScConfig? Track { get; init; }

@@ -43,7 +43,7 @@ internal sealed class TcpContentParser(ConfigDiagnostics diag, AclParser acls, F
             if (http().ParseVariableAction(shifted, condAt - 1, action, "tcp-request content") is not { } variable) return;
             rule = new TcpContentRule(variable.Kind == HttpRequestActionKind.UnsetVar ? TcpContentAction.UnsetVar : TcpContentAction.SetVar, null, diag.At(n))
             {
-                Variable = variable.Variable, Expr = variable.Expr, ValueFormat = variable.ValueFormat,
+                Variable = variable.Variable, Expr = variable.Expr, ValueFormat = variable.ValueFormat, VarConditions = variable.VarConditions,
             };
         }
         else if (action == "capture")

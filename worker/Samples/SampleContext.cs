@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Proxy.Shared.Config;
 using Proxy.Worker.Http;
 using Proxy.Worker.Runtime;
 
@@ -270,6 +271,31 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
             case VariableScope.Session: SessionVariables.Set(v.Id, value); break;
             default: TransactionVariables.Set(v.Id, value); break;
         }
+    }
+
+    /// <summary>
+    /// `set-var(NAME,COND...)` (2.6, VarSetConditions.cs): sets the variable when every condition holds, as HAProxy's
+    /// var_set decides; true when it was set (the `set-var()` converter passes its input on only then).
+    /// </summary>
+    public bool SetVariableIf(VariableRef v, scoped in Sample value, VarSetConditions when)
+    {
+        if (when != VarSetConditions.None)
+        {
+            bool set = TryGetVariable(v, out var old);
+            // proc variables exist from the configuration on; the others while they hold a value (unset-var removes them).
+            bool exists = set || v.Scope == VariableScope.Process;
+            bool text = value.Type is SampleType.Str or SampleType.Bin;
+            if (((when & VarSetConditions.IfExists) != 0 && !exists) || ((when & VarSetConditions.IfNotExists) != 0 && exists)
+                || ((when & VarSetConditions.IfSet) != 0 && !set) || ((when & VarSetConditions.IfNotSet) != 0 && set)
+                || ((when & VarSetConditions.IfEmpty) != 0 && !(text && value.Bytes.IsEmpty))
+                || ((when & VarSetConditions.IfNotEmpty) != 0 && text && value.Bytes.IsEmpty))
+                return false;
+            if (set && old.Type == SampleType.Int && value.Type == SampleType.Int
+                && (((when & VarSetConditions.IfGt) != 0 && old.Int <= value.Int) || ((when & VarSetConditions.IfLt) != 0 && old.Int >= value.Int)))
+                return false;
+        }
+        SetVariable(v, value);
+        return true;
     }
 
     public void UnsetVariable(VariableRef v)
