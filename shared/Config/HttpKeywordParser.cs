@@ -313,13 +313,11 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             diag.Error(line.Number, "'use_backend': expected 'use_backend BACKEND [if|unless CONDITION]'");
             return;
         }
-        if (w[1].Contains('%'))
-        {
-            diag.Error(line.Number, "'use_backend': log-format backend names are not supported yet");
-            return;
-        }
+        // 4.2: "a log-format string resolving to a backend name", resolved at run time (worker/Runtime/DynamicBackendName.cs).
+        LogFormatConfig? nameFormat = null;
+        if (w[1].Contains('%') && (nameFormat = ParseValueFormat(line, "use_backend", w[1])) is null) return;
         if (acls.ParseCondition(proxy, line, 2, "use_backend") is { } condition)
-            proxy.UseBackends.Add(new UseBackendRule(w[1], condition, diag.At(line.Number)));
+            proxy.UseBackends.Add(new UseBackendRule(w[1], condition, diag.At(line.Number)) { NameFormat = nameFormat is { IsConstant: false } ? nameFormat : null });
     }
 
     /// <summary>

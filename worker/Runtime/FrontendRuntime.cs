@@ -139,8 +139,26 @@ internal sealed class FrontendRuntime
     public Http.HttpProxyRuntime Http { get; }
     /// <summary>`stats enable|uri|auth...`: the statistics page this frontend answers; null: none.</summary>
     public Http.StatsPageRuntime? StatsPage { get; }
-    /// <summary>`use_backend` rules compiled against the engine's backends (set once by the engine, before Start).</summary>
-    public (Http.CompiledCondition Condition, BackendRuntime Backend)[] UseBackends { get; set; } = [];
+    /// <summary>
+    /// `use_backend` rules compiled against the engine's backends (set once by the engine, before Start): the backend,
+    /// or for a log-format name (4.2) the name resolved per request.
+    /// </summary>
+    public (Http.CompiledCondition Condition, BackendRuntime? Backend, DynamicBackendName? Name)[] UseBackends { get; set; } = [];
+
+    /// <summary>
+    /// 4.2 "use_backend": the backend of the first rule whose condition holds, else <see cref="Backend"/>; a log-format
+    /// name that names no backend of this mode falls to the default backend, no other rule evaluated.
+    /// </summary>
+    public BackendRuntime? ChooseBackend(Samples.SampleContext ctx, bool resetScratch)
+    {
+        foreach (var (condition, target, name) in UseBackends)
+        {
+            if (resetScratch) ctx.ResetScratch();
+            if (!condition.Evaluate(ctx)) continue;
+            return target ?? name!.Resolve(ctx) ?? Backend;
+        }
+        return Backend;
+    }
 
     /// <summary>
     /// The engine's traffic logger when this frontend logs traffic (`option httplog|tcplog` and at least one `log`
