@@ -32,6 +32,9 @@ internal sealed partial class HttpKeywordParser
             "auth" => ParseAuth(line, condAt, what),
             "set-log-level" => ParseSetLogLevel(line, condAt, what),
             "set-src" => ParseSetSrc(line, condAt, what),
+            // 4.2 "http-request set-dst|set-dst-port": the session's destination, as set-src its source.
+            "set-dst" or "set-dst-port" => ParseSetSrc(line, condAt, what) is { } dst
+                ? dst with { Kind = action == "set-dst" ? HttpRequestActionKind.SetDst : HttpRequestActionKind.SetDstPort } : null,
             "capture" => ParseCapture(proxy, line, 2, condAt, what, response: false),
             "set-path" or "set-pathq" or "set-query" or "set-uri" or "set-method" => ParseSetStartLine(line, condAt, action),
             _ when IsStickAction(action) => ParseStickAction(proxy, line, condAt, what),
@@ -190,7 +193,7 @@ internal sealed partial class HttpKeywordParser
     /// `set-src EXPR` (4.2 "http-request set-src"): the request's source address becomes the expression's (an address,
     /// or a string holding one), the port kept; without one the source stays as it was.
     /// </summary>
-    private HttpRequestAction? ParseSetSrc(ConfigLine line, int end, string what)
+    internal HttpRequestAction? ParseSetSrc(ConfigLine line, int end, string what)
     {
         var w = line.Words;
         if (end != 3)

@@ -168,7 +168,7 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             case "deny" or "return" or "redirect" or "use-service" or "set-path" or "set-pathq" or "set-query" or "set-uri" or "set-method" or "auth" when keyword == "http-request":
                 ParseRequestAction(proxy, line);
                 return;
-            case "tarpit" or "silent-drop" or "allow" or "set-log-level" or "set-src" or "capture" when keyword == "http-request":
+            case "tarpit" or "silent-drop" or "allow" or "set-log-level" or "set-src" or "set-dst" or "set-dst-port" or "capture" when keyword == "http-request":
                 ParseRequestAction(proxy, line);
                 return;
             case "deny" or "set-status" or "allow" or "return" or "redirect" or "set-log-level" or "capture" when keyword == "http-response":
@@ -187,7 +187,7 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
                 return;
             default:
                 diag.Error(line.Number, keyword == "http-request"
-                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, return, redirect, auth, set-log-level, set-src, capture, set-var, set-var-fmt, unset-var, set-path, set-pathq, set-query, set-uri, set-method and use-service prometheus-exporter)"
+                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, return, redirect, auth, set-log-level, set-src, set-dst, set-dst-port, capture, set-var, set-var-fmt, unset-var, set-path, set-pathq, set-query, set-uri, set-method and use-service prometheus-exporter)"
                     : $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, return, redirect, set-status, set-log-level, capture, set-var, set-var-fmt and unset-var)");
                 return;
         }

@@ -14,6 +14,9 @@ public enum TcpContentAction
     TrackSc,
     /// <summary>`capture SAMPLE len N`: fills its request capture slot and goes on.</summary>
     Capture,
+    /// <summary>`set-dst EXPR`, `set-dst-port EXPR`: the session's destination address or port, and goes on.</summary>
+    SetDst,
+    SetDstPort,
 }
 
 /// <summary>

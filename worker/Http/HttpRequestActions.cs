@@ -158,6 +158,16 @@ internal sealed class CompiledRequestAction
                 ctx.ResetScratch();
                 if (_expr!.TryEvaluate(ctx, out var src) && Samples.SampleText.TryAsIp(ctx, src, out var address)) ctx.SetSource(address);
                 return true;
+            case HttpRequestActionKind.SetDst:
+                // 4.2 "set-dst": like set-src, no address leaves the destination as it was.
+                ctx.ResetScratch();
+                if (_expr!.TryEvaluate(ctx, out var dst) && Samples.SampleText.TryAsIp(ctx, dst, out var dstAddress)) ctx.SetDestination(dstAddress);
+                return true;
+            case HttpRequestActionKind.SetDstPort:
+                ctx.ResetScratch();
+                if (_expr!.TryEvaluate(ctx, out var dstPort) && Samples.SampleText.TryAsInt(dstPort, out long port) && port is >= 0 and <= 65535)
+                    ctx.SetDestinationPort((int)port);
+                return true;
             case HttpRequestActionKind.Capture:
                 // 4.2 "http-request capture": the sample as a string into its slot; no sample leaves the slot as it was.
                 ctx.ResetScratch();

@@ -37,12 +37,14 @@ internal sealed class FrontendRuntime
         var connection = config.TcpConnectionRules.Where(r => !r.Session).ToArray();
         _connectionRules = new (bool, Http.CompiledCondition?, Tables.CompiledTrack?)[connection.Length];
         _silentDropRules = new bool[connection.Length];
+        _connectionActions = new Http.CompiledRequestAction?[connection.Length];
         for (int i = 0; i < _connectionRules.Length; i++)
         {
             var rule = connection[i];
             _connectionRules[i] = (rule.Reject, rule.Condition is null ? null : new Http.CompiledCondition(rule.Condition),
                 rule.Track is null ? null : new Tables.CompiledTrack(rule.Track));
             _silentDropRules[i] = rule.SilentDrop;
+            if (rule.Action is { } action) _connectionActions[i] = new Http.CompiledRequestAction(action);
         }
         _sessionTracks = config.TcpConnectionRules.Where(r => r.Session)
             .Select(r => (r.Condition is null ? null : new Http.CompiledCondition(r.Condition), new Tables.CompiledTrack(r.Track!))).ToArray();
@@ -84,6 +86,8 @@ internal sealed class FrontendRuntime
             if (condition is not null && !condition.Evaluate(ctx)) continue;
             // `track-scN` (4.2 "tcp-request connection track-sc0"): tracks for the connection's life, and the rules go on.
             if (track is not null) { track.Run(ctx, forRequest: false); continue; }
+            // `set-dst|set-dst-port` (4.2): the destination rewritten, and the rules go on.
+            if (_connectionActions[i] is { } action) { action.ExecuteVariable(ctx); continue; }
             silentDrop = _silentDropRules[i];
             return reject;
         }
@@ -91,6 +95,7 @@ internal sealed class FrontendRuntime
     }
 
     private readonly bool[] _silentDropRules;   // `tcp-request connection silent-drop`, by rule
+    private readonly Http.CompiledRequestAction?[] _connectionActions;   // `tcp-request connection set-dst|set-dst-port`, by rule
     private readonly (Http.CompiledCondition? Condition, Tables.CompiledTrack Track)[] _sessionTracks;
 
     /// <summary>

@@ -65,6 +65,29 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
         _source = previous;
     }
     public IPEndPoint? Local { get; set; }
+
+    /// <summary>
+    /// `set-dst` / `set-dst-port` (4.2): the session's destination once a rule rewrote it (null: never), which <see
+    /// cref="Local"/> then holds too; the session connects a port-less server and writes `send-proxy` with it.
+    /// </summary>
+    public IPEndPoint? Destination { get; private set; }
+
+    /// <summary>`set-dst` (4.2): <paramref name="address"/> (4 or 16 bytes), the destination port kept ("when the address family allows it").</summary>
+    public void SetDestination(ReadOnlySpan<byte> address)
+    {
+        var current = Local;
+        Span<byte> bytes = stackalloc byte[16];
+        if (current is not null && current.Address.TryWriteBytes(bytes, out int n) && bytes[..n].SequenceEqual(address)) return;
+        Destination = Local = new IPEndPoint(new IPAddress(address), current?.Port ?? 0);
+    }
+
+    /// <summary>`set-dst-port` (4.2): the destination port, the address kept.</summary>
+    public void SetDestinationPort(int port)
+    {
+        var current = Local;
+        if (current is not null && current.Port == port) return;
+        Destination = Local = new IPEndPoint(current?.Address ?? IPAddress.Any, port);
+    }
     /// <summary>The client connection's TLS (`bind ... ssl`); null on a plain connection (the `ssl_fc*` fetches).</summary>
     public System.Net.Security.SslStream? Tls
     {
