@@ -8,7 +8,7 @@ namespace Proxy.Tests.EndToEnd;
 /// Issue 18's leftovers through the real supervisor and one worker, one instance: `global set-var|set-var-fmt` (3.1)
 /// read by a rule, set-var conditions (2.6) on the actions and the converter, and `use_backend` with a log-format
 /// name (4.2), an unknown name falling to the default backend; `http-request set-dst|set-dst-port` seen by `dst`,
-/// `%fi:%fp` and a port-less server; `http-after-response` on the stats page and the Prometheus exporter. The same
+/// `%fi:%fp` and a port-less server; `http-after-response` on the stats page and the Prometheus exporter; `dresp` counting an `http-response deny`. The same
 /// config passes `haproxy -c`, and HAProxy 2.6 answers these requests alike.
 /// </summary>
 [TestFixture]
@@ -45,6 +45,7 @@ public sealed class RuleLeftoversEndToEndTests
         backend be_a from plain
             server o1 127.0.0.1:{{_a.Port}}
         backend be_b from plain
+            http-response deny if { path /denied }
             server o2 127.0.0.1:{{_b.Port}}
         backend be_port from plain
             server o3 127.0.0.1
@@ -132,5 +133,17 @@ public sealed class RuleLeftoversEndToEndTests
         var r = await ExchangeAsync($"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         Assert.That(r, Does.StartWith("HTTP/1.1 200"));
         Assert.That(Header(r, "X-After"), Is.EqualTo("100"), "http-after-response applies to the proxy's applets (2.6)");
+    }
+
+    [Test]
+    public async Task HttpResponseDeny_CountedInDresp_OnFrontendBackendAndServer()
+    {
+        var denied = await ExchangeAsync("GET /denied HTTP/1.1\r\nHost: x\r\nX-To: b\r\nConnection: close\r\n\r\n");
+        Assert.That(denied, Does.StartWith("HTTP/1.1 502"));
+        var csv = Body(await ExchangeAsync("GET /stats;csv HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).Split('\n');
+        int column = Array.IndexOf(csv[0][2..].Split(','), "dresp");
+        string Cell(string proxy, string name) => csv.Single(l => l.StartsWith($"{proxy},{name},", StringComparison.Ordinal)).Split(',')[column];
+        Assert.That((Cell("web", "FRONTEND"), Cell("be_b", "BACKEND"), Cell("be_b", "o2"), Cell("be_a", "BACKEND")),
+            Is.EqualTo(("1", "1", "1", "0")));
     }
 }
