@@ -84,11 +84,13 @@ public sealed partial class ProxyEngine : IAsyncDisposable
             long feLimit = fe.MaxConn > 0 && fe.MaxConn < _globalMaxConn ? fe.MaxConn : 0;
             _frontends[i] = new FrontendRuntime(fe, be, new SharedCount(counts, row, SharedCountIndex.Frontend(i), feLimit));
             var rules = fe.Http.UseBackends;
-            var compiled = new (Http.CompiledCondition, BackendRuntime)[rules.Count];
+            var compiled = new (Http.CompiledCondition, BackendRuntime?, DynamicBackendName?)[rules.Count];
             for (int r = 0; r < rules.Count; r++)
             {
-                compiled[r] = (new Http.CompiledCondition(rules[r].Condition), FindBackend(rules[r].Backend)
-                    ?? throw new ArgumentException($"frontend '{fe.Name}' uses unknown backend '{rules[r].Backend}'", nameof(config)));
+                compiled[r] = rules[r].NameFormat is { } nameFormat
+                    ? (new Http.CompiledCondition(rules[r].Condition), null, new DynamicBackendName(nameFormat, _backends, fe.Mode))
+                    : (new Http.CompiledCondition(rules[r].Condition), FindBackend(rules[r].Backend)
+                        ?? throw new ArgumentException($"frontend '{fe.Name}' uses unknown backend '{rules[r].Backend}'", nameof(config)), null);
             }
             _frontends[i].UseBackends = compiled;
         }

@@ -50,6 +50,7 @@ public sealed class WorkerHost
         }
         // Stick tables (shared/Tables): the supervisor's files beside the board; this worker's conn_cur cells are its board slot's.
         Tables.StickTables.Open(config, init.BoardPath, init.BoardSlot, Log);
+        Samples.GlobalVariables.Apply(config.Global.Variables);   // `global set-var` (3.1): before any rule runs
         await using var engine = new ProxyEngine(config, listeners, Log, counts, init.Slot);
         if (!DropPrivileges(config.Global)) return 1;
 

@@ -287,6 +287,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
         }
         foreach (var rule in p.UseBackends)
         {
+            if (rule.NameFormat is not null) continue;   // 4.2: a log-format name "may not be checked at configuration time"
             var target = proxies.FirstOrDefault(q => q.Name == rule.Backend && q.IsBackend);
             if (target is null)
                 diag.Error(rule.Location, $"'use_backend': no backend named {ConfigDiagnostics.Quote(rule.Backend)} (used by {Kind(p)} '{p.Name}')");

@@ -12,6 +12,7 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
         "maxconn", "nbproc", "cpu-map", "pidfile", "stats", "user", "group", "chroot", "daemon", "log",
         "hard-stop-after", "nosplice", "pp2-never-send-local", "tune.bufsize", "tune.http.maxhdr", "worker-watchdog",
         "maxcomprate", "maxcompcpuusage", "maxzlibmem", "tune.comp.maxlevel",
+        "set-var", "set-var-fmt",
     ];
 
     /// <summary>HAProxy's LONGBITS-era limit was 64 processes; a workload wanting more is past this design.</summary>
@@ -25,6 +26,7 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
     private readonly List<LogTarget> _logs = [];
     private int _nbProcLine;
     private readonly ProcessSettingsParser _process = new(diag);
+    private readonly GlobalVariableParser _variables = new(diag);
 
     /// <summary>`tune.bufsize` as set so far: files read while parsing (errorfile) must fit in it, as in HAProxy.</summary>
     public int BufSize => _settings.BufSize;
@@ -35,7 +37,7 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
     /// <summary>The line of `zero-warning` (0: none).</summary>
     public int ZeroWarningLine => _process.ZeroWarningLine;
 
-    public GlobalSettings Build() => _settings with { CpuMaps = _cpuMaps.ToArray(), Logs = _logs.ToArray(), Tls = Tls.Build() };
+    public GlobalSettings Build() => _settings with { CpuMaps = _cpuMaps.ToArray(), Logs = _logs.ToArray(), Tls = Tls.Build(), Variables = _variables.Build() };
 
     public void ParseLine(ConfigLine line)
     {
@@ -148,6 +150,10 @@ internal sealed class GlobalSectionParser(ConfigDiagnostics diag)
                     diag.Error(n, $"'worker-watchdog': expected 0 (off) or at least {GlobalSettings.MinWorkerWatchdog.TotalSeconds:0}s (workers beat every 500ms), got {ConfigDiagnostics.Quote(w[1])}");
                 else
                     _settings = _settings with { WorkerWatchdog = watchdog };
+                break;
+            case "set-var" or "set-var-fmt":
+                // 3.1: process-wide variables set once, before any traffic (GlobalVariableParser.cs).
+                _variables.ParseLine(line);
                 break;
             default:
                 if (Tls.TryParseGlobal(line)) break;

@@ -46,7 +46,14 @@ public sealed record AclTerm(bool Negated, IReadOnlyList<AclConfig> Acls);
 public sealed record ConditionConfig(bool Unless, IReadOnlyList<IReadOnlyList<AclTerm>> AnyOf);
 
 /// <summary>`use_backend BACKEND if|unless COND` (4.2 "use_backend"); the first matching rule wins.</summary>
-public sealed record UseBackendRule(string Backend, ConditionConfig Condition, SourceLocation Location);
+public sealed record UseBackendRule(string Backend, ConditionConfig Condition, SourceLocation Location)
+{
+    /// <summary>
+    /// A backend name written as a log-format string (`use_backend be_%[req.hdr(host),lower]`): looked up at run time
+    /// for each request; null: <see cref="Backend"/> is the name, checked at load time.
+    /// </summary>
+    public LogFormatConfig? NameFormat { get; init; }
+}
 
 /// <summary>
 /// What a header rule does; Replace and ReplaceValue (4.2 "http-request replace-header|replace-value") rewrite the

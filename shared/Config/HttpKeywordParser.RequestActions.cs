@@ -32,6 +32,9 @@ internal sealed partial class HttpKeywordParser
             "auth" => ParseAuth(line, condAt, what),
             "set-log-level" => ParseSetLogLevel(line, condAt, what),
             "set-src" => ParseSetSrc(line, condAt, what),
+            // 4.2 "http-request set-dst|set-dst-port": the session's destination, as set-src its source.
+            "set-dst" or "set-dst-port" => ParseSetSrc(line, condAt, what) is { } dst
+                ? dst with { Kind = action == "set-dst" ? HttpRequestActionKind.SetDst : HttpRequestActionKind.SetDstPort } : null,
             "capture" => ParseCapture(proxy, line, 2, condAt, what, response: false),
             "set-path" or "set-pathq" or "set-query" or "set-uri" or "set-method" => ParseSetStartLine(line, condAt, action),
             _ when IsStickAction(action) => ParseStickAction(proxy, line, condAt, what),
@@ -190,7 +193,7 @@ internal sealed partial class HttpKeywordParser
     /// `set-src EXPR` (4.2 "http-request set-src"): the request's source address becomes the expression's (an address,
     /// or a string holding one), the port kept; without one the source stays as it was.
     /// </summary>
-    private HttpRequestAction? ParseSetSrc(ConfigLine line, int end, string what)
+    internal HttpRequestAction? ParseSetSrc(ConfigLine line, int end, string what)
     {
         var w = line.Words;
         if (end != 3)
@@ -283,11 +286,15 @@ internal sealed partial class HttpKeywordParser
             diag.Error(line.Number, $"'{what}': missing ')' after the variable name");
             return null;
         }
-        string name = action[(open + 1)..^1];
-        if (name.Contains(','))
+        // 2.6: `set-var(NAME,COND...)`, the variable set only when its conditions hold (VarSetConditions.cs).
+        if (!VarSetConditionsParser.TrySplit(action[(open + 1)..^1], out string name, out var conditions, out string? condError))
         {
-            // 2.6's set-var conditions (ifexists, ifnotempty...) are HAProxy's, not ours yet.
-            diag.Error(line.Number, $"'{what}': conditions after the variable name are not supported yet");
+            diag.Error(line.Number, $"'{what}': {condError}");
+            return null;
+        }
+        if (verb == "unset-var" && action.Contains(','))
+        {
+            diag.Error(line.Number, $"'{what}': unset-var does not expect parameters after the variable name; only set-var and set-var-fmt take conditions");
             return null;
         }
         if (!SampleExprParser.IsVariableName(name))
@@ -314,11 +321,11 @@ internal sealed partial class HttpKeywordParser
         if (verb == "set-var")
         {
             if (acls.Samples.ParseWhole(w[2], out error) is { } expr)
-                return new HttpRequestAction(HttpRequestActionKind.SetVar, 0, null, diag.At(line.Number)) { Variable = name, Expr = expr };
+                return new HttpRequestAction(HttpRequestActionKind.SetVar, 0, null, diag.At(line.Number)) { Variable = name, Expr = expr, VarConditions = conditions };
         }
         else if (LogFormatParser.Parse(w[2], acls.Samples, out error) is { } format)
         {
-            return new HttpRequestAction(HttpRequestActionKind.SetVar, 0, null, diag.At(line.Number)) { Variable = name, ValueFormat = format };
+            return new HttpRequestAction(HttpRequestActionKind.SetVar, 0, null, diag.At(line.Number)) { Variable = name, ValueFormat = format, VarConditions = conditions };
         }
         diag.Error(line.Number, $"'{what}': {error}");
         return null;

@@ -168,7 +168,7 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             case "deny" or "return" or "redirect" or "use-service" or "set-path" or "set-pathq" or "set-query" or "set-uri" or "set-method" or "auth" when keyword == "http-request":
                 ParseRequestAction(proxy, line);
                 return;
-            case "tarpit" or "silent-drop" or "allow" or "set-log-level" or "set-src" or "capture" when keyword == "http-request":
+            case "tarpit" or "silent-drop" or "allow" or "set-log-level" or "set-src" or "set-dst" or "set-dst-port" or "capture" when keyword == "http-request":
                 ParseRequestAction(proxy, line);
                 return;
             case "deny" or "set-status" or "allow" or "return" or "redirect" or "set-log-level" or "capture" when keyword == "http-response":
@@ -187,7 +187,7 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
                 return;
             default:
                 diag.Error(line.Number, keyword == "http-request"
-                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, return, redirect, auth, set-log-level, set-src, capture, set-var, set-var-fmt, unset-var, set-path, set-pathq, set-query, set-uri, set-method and use-service prometheus-exporter)"
+                    ? $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, return, redirect, auth, set-log-level, set-src, set-dst, set-dst-port, capture, set-var, set-var-fmt, unset-var, set-path, set-pathq, set-query, set-uri, set-method and use-service prometheus-exporter)"
                     : $"'{keyword} {w[1]}' is not supported yet (only set-header, add-header, del-header, replace-header, replace-value, allow, deny, return, redirect, set-status, set-log-level, capture, set-var, set-var-fmt and unset-var)");
                 return;
         }
@@ -313,13 +313,11 @@ internal sealed partial class HttpKeywordParser(ConfigDiagnostics diag, AclParse
             diag.Error(line.Number, "'use_backend': expected 'use_backend BACKEND [if|unless CONDITION]'");
             return;
         }
-        if (w[1].Contains('%'))
-        {
-            diag.Error(line.Number, "'use_backend': log-format backend names are not supported yet");
-            return;
-        }
+        // 4.2: "a log-format string resolving to a backend name", resolved at run time (worker/Runtime/DynamicBackendName.cs).
+        LogFormatConfig? nameFormat = null;
+        if (w[1].Contains('%') && (nameFormat = ParseValueFormat(line, "use_backend", w[1])) is null) return;
         if (acls.ParseCondition(proxy, line, 2, "use_backend") is { } condition)
-            proxy.UseBackends.Add(new UseBackendRule(w[1], condition, diag.At(line.Number)));
+            proxy.UseBackends.Add(new UseBackendRule(w[1], condition, diag.At(line.Number)) { NameFormat = nameFormat is { IsConstant: false } ? nameFormat : null });
     }
 
     /// <summary>

@@ -1,7 +1,7 @@
 namespace Proxy.Shared.Config;
 
 /// <summary>The final `http-request` actions: the proxy answers the request itself and nothing reaches a server.</summary>
-public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction, Tarpit, SilentDrop, Auth, Allow, SetPathQ, SetLogLevel, SetSrc, Capture }
+public enum HttpRequestActionKind { Deny, Return, Redirect, SetVar, UnsetVar, SetPath, SetQuery, SetUri, SetMethod, UseService, TrackSc, StickAction, Tarpit, SilentDrop, Auth, Allow, SetPathQ, SetLogLevel, SetSrc, Capture, SetDst, SetDstPort }
 
 /// <summary>`http-request redirect location|prefix|scheme` (4.4 "redirect").</summary>
 public enum RedirectKind { Location, Prefix, Scheme }
@@ -38,10 +38,12 @@ public sealed record HttpRequestAction(HttpRequestActionKind Kind, int Status, C
     public LogFormatConfig? TargetFormat { get; init; }
     /// <summary>set-var / unset-var: the variable (`txn.name`...).</summary>
     public string? Variable { get; init; }
-    /// <summary>set-var: the expression whose value the variable takes; set-src: the new source address.</summary>
+    /// <summary>set-var: the expression whose value the variable takes; set-src, set-dst, set-dst-port: the new address or port.</summary>
     public SampleExpr? Expr { get; init; }
     /// <summary>set-var-fmt, set-path, set-query, set-uri, set-method: the new value, a log-format string.</summary>
     public LogFormatConfig? ValueFormat { get; init; }
+    /// <summary>set-var, set-var-fmt: `set-var(NAME,COND...)`'s conditions (2.6); None: always set.</summary>
+    public VarSetConditions VarConditions { get; init; }
 
     /// <summary>track-sc0|1|2: what to track and where.</summary>
     public TrackScConfig? Track { get; init; }

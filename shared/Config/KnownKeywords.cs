@@ -27,7 +27,7 @@ internal static class KnownKeywords
         "profiling.tasks", "profiling.memory", "debug", "strict-limits", "issuers-chain-path",
         "cluster-secret", "httpclient.resolvers.id", "hard-stop-after-grace", "grace", "close-spread-time",
         "fd-hard-limit", "log-format", "stats", "limited-quic", "anonkey", "ocsp-update.mode",
-        "set-var", "set-var-fmt", "deviceatlas-json-file", "51degrees-data-file", "wurfl-data-file", "harden.reject-privileged-ports.tcp",
+        "deviceatlas-json-file", "51degrees-data-file", "wurfl-data-file", "harden.reject-privileged-ports.tcp",
     ];
 
     /// <summary>Proxy keywords (configuration.txt section 4.1 table).</summary>

@@ -148,6 +148,9 @@ public sealed record GlobalSettings(
     /// <summary>TLS globals: `crt-base`, `ca-base`, `ssl-default-*`, `ssl-server-verify` (TlsConfig.cs).</summary>
     public TlsGlobalSettings Tls { get; init; } = TlsGlobalSettings.Default;
 
+    /// <summary>`set-var|set-var-fmt proc.NAME ...` (3.1), in order: each worker sets them before any traffic (GlobalVariableParser.cs).</summary>
+    public IReadOnlyList<HttpRequestAction> Variables { get; init; } = [];
+
     /// <summary>`ulimit-n N`: RLIMIT_NOFILE the supervisor sets for itself and its workers; null: the inherited one.</summary>
     public int? UlimitN { get; init; }
 
@@ -291,6 +294,8 @@ public sealed record TcpConnectionRule(bool Reject, ConditionConfig? Condition, 
 {
     /// <summary>`tcp-request connection track-scN KEY [table T]`: tracks and goes on (<see cref="Reject"/> is false).</summary>
     public TrackScConfig? Track { get; init; }
+    /// <summary>`tcp-request connection set-dst|set-dst-port EXPR`: run as http-request's, and the rules go on (<see cref="Reject"/> is false).</summary>
+    public HttpRequestAction? Action { get; init; }
     /// <summary>`tcp-request session track-scN`: run after the PROXY header (and the TLS handshake), once the client's
     /// address is known, not with the connection rules (HAProxy's session rules).</summary>
     public bool Session { get; init; }

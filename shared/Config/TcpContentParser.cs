@@ -43,8 +43,15 @@ internal sealed class TcpContentParser(ConfigDiagnostics diag, AclParser acls, F
             if (http().ParseVariableAction(shifted, condAt - 1, action, "tcp-request content") is not { } variable) return;
             rule = new TcpContentRule(variable.Kind == HttpRequestActionKind.UnsetVar ? TcpContentAction.UnsetVar : TcpContentAction.SetVar, null, diag.At(n))
             {
-                Variable = variable.Variable, Expr = variable.Expr, ValueFormat = variable.ValueFormat,
+                Variable = variable.Variable, Expr = variable.Expr, ValueFormat = variable.ValueFormat, VarConditions = variable.VarConditions,
             };
+        }
+        else if (action is "set-dst" or "set-dst-port")
+        {
+            // 4.2 "tcp-request content set-dst|set-dst-port EXPR": parsed as `http-request set-dst`.
+            var shifted = line with { Words = [.. w.Skip(1).Take(condAt - 1)] };
+            if (http().ParseSetSrc(shifted, condAt - 1, what) is not { } dst) return;
+            rule = new TcpContentRule(action == "set-dst" ? TcpContentAction.SetDst : TcpContentAction.SetDstPort, null, diag.At(n)) { Expr = dst.Expr };
         }
         else if (action == "capture")
         {
@@ -59,7 +66,7 @@ internal sealed class TcpContentParser(ConfigDiagnostics diag, AclParser acls, F
         }
         else
         {
-            diag.Error(n, $"'{what}' is not supported yet (only accept, reject, capture, set-var, set-var-fmt, unset-var and track-sc0..2)");
+            diag.Error(n, $"'{what}' is not supported yet (only accept, reject, capture, set-var, set-var-fmt, unset-var, set-dst, set-dst-port and track-sc0..2)");
             return;
         }
         ConditionConfig? condition = null;

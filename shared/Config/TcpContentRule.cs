@@ -14,6 +14,9 @@ public enum TcpContentAction
     TrackSc,
     /// <summary>`capture SAMPLE len N`: fills its request capture slot and goes on.</summary>
     Capture,
+    /// <summary>`set-dst EXPR`, `set-dst-port EXPR`: the session's destination address or port, and goes on.</summary>
+    SetDst,
+    SetDstPort,
 }
 
 /// <summary>
@@ -29,6 +32,8 @@ public sealed record TcpContentRule(TcpContentAction Action, ConditionConfig? Co
     public SampleExpr? Expr { get; init; }
     /// <summary>set-var-fmt: the value, a log-format string.</summary>
     public LogFormatConfig? ValueFormat { get; init; }
+    /// <summary>set-var, set-var-fmt: `set-var(NAME,COND...)`'s conditions (2.6).</summary>
+    public VarSetConditions VarConditions { get; init; }
     /// <summary>track-scN: what to track and where.</summary>
     public TrackScConfig? Track { get; init; }
     /// <summary>capture: the request capture slot the rule declared (FrontendConfig.RequestCaptures).</summary>

@@ -69,6 +69,11 @@ internal sealed class TcpRequestParser(ConfigDiagnostics diag, AclParser acls, F
             proxy.TcpConnectionRules.Add(new TcpConnectionRule(w[2] != "accept", cond, diag.At(n)) { SilentDrop = w[2] == "silent-drop" });
             return;
         }
+        if (w.Count >= 3 && w[1] == "connection" && w[2] is "set-dst" or "set-dst-port")
+        {
+            ParseConnectionDestination(proxy, line);
+            return;
+        }
         if (w.Count >= 3 && w[1] is "connection" or "session" && w[2].StartsWith("track-sc", StringComparison.Ordinal))
         {
             ParseTrack(proxy, line);
@@ -85,7 +90,39 @@ internal sealed class TcpRequestParser(ConfigDiagnostics diag, AclParser acls, F
             return;
         }
         var what = w.Count >= 3 ? $"tcp-request {w[1]} {w[2]}" : w.Count == 2 ? $"tcp-request {w[1]}" : "tcp-request";
-        diag.Error(n, $"'{what}' is not supported yet (only 'tcp-request connection expect-proxy layer4|accept|reject', 'tcp-request inspect-delay' and 'tcp-request content accept|reject|set-var|set-var-fmt|unset-var')");
+        diag.Error(n, $"'{what}' is not supported yet (only 'tcp-request connection expect-proxy layer4|accept|reject|set-dst|set-dst-port', 'tcp-request inspect-delay' and 'tcp-request content accept|reject|set-var|set-var-fmt|unset-var|set-dst|set-dst-port')");
+    }
+
+    /// <summary>
+    /// `tcp-request connection set-dst|set-dst-port EXPR [if|unless COND]` (4.2): the destination rewritten at accept,
+    /// from layer-4 facts only (the expression's fetch and the condition's ACLs), as HAProxy refuses others there.
+    /// </summary>
+    private void ParseConnectionDestination(ProxyDraft proxy, ConfigLine line)
+    {
+        var w = line.Words;
+        int n = line.Number;
+        string what = $"tcp-request connection {w[2]}";
+        int condAt = 3;
+        while (condAt < w.Count && w[condAt] is not ("if" or "unless")) condAt++;
+        var shifted = line with { Words = [.. w.Skip(1).Take(condAt - 1)] };
+        if (http().ParseSetSrc(shifted, condAt - 1, what) is not { } action) return;
+        if (action.Expr!.Needs != SampleNeeds.Connection)
+        {
+            diag.Error(n, $"'{what}': fetch method {ConfigDiagnostics.Quote(action.Expr.Fetch.Name)} cannot be evaluated at 'tcp-request connection' (only layer-4 fetches such as 'src' and 'dst' can)");
+            return;
+        }
+        ConditionConfig? cond = null;
+        if (condAt < w.Count)
+        {
+            if ((cond = acls.ParseCondition(proxy, line, condAt, what)) is null) return;
+            if (AclParser.FirstLayer7Acl(cond) is { } l7)
+            {
+                diag.Error(n, $"'{what}': {AclParser.Describe(l7)} {AclParser.NeedsText(l7)} and cannot be evaluated at 'tcp-request connection' (only layer-4 fetches such as 'src', TRUE and FALSE can)");
+                return;
+            }
+        }
+        var kind = w[2] == "set-dst" ? HttpRequestActionKind.SetDst : HttpRequestActionKind.SetDstPort;
+        proxy.TcpConnectionRules.Add(new TcpConnectionRule(false, cond, diag.At(n)) { Action = action with { Kind = kind } });
     }
 
     /// <summary>

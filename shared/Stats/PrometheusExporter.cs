@@ -34,6 +34,7 @@ public static class PrometheusExporter
         new("bytes_in_total", StatField.Bin, true, "FBS", "Total number of request bytes since process started"),
         new("bytes_out_total", StatField.Bout, true, "FBS", "Total number of response bytes since process started"),
         new("requests_denied_total", StatField.Dreq, true, "FB", "Total number of denied requests since process started"),
+        new("responses_denied_total", StatField.Dresp, true, "FBS", "Total number of denied responses since process started"),
         new("request_errors_total", StatField.Ereq, true, "F", "Total number of invalid requests since process started"),
         new("connection_errors_total", StatField.Econ, true, "BS", "Total number of failed connections to server since the worker process started"),
         new("response_errors_total", StatField.Eresp, true, "BS", "Total number of invalid responses since the worker process started"),

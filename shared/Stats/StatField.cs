@@ -21,6 +21,8 @@ public enum StatField
     CompIn, CompOut, CompByp, CompRsp,
     // TLS on frontends (`bind ... ssl`): handshakes completed, failed, and TLS sessions open now (show info CurrSslConns).
     SslSess, SslFailedHandshake, SslCur,
+    // Responses denied (`http-response deny`, `tcp-response content reject`): frontends, backends and servers.
+    Dresp,
 }
 
 /// <summary>

@@ -45,7 +45,8 @@ public sealed record StatSchemaEntry(string Name, StatCell Cell, StatField? Fiel
 /// </summary>
 /// <remarks>
 /// Listeners (`option socket-stats` rows) are not counted per listener here, so counters carry no L: their cells
-/// are empty rather than a 0 that would claim nothing happened. dresp is empty: no rule here denies a response.
+/// are empty rather than a 0 that would claim nothing happened. dresp counts `http-response deny` and
+/// `tcp-response content reject` on the frontend, the backend and the server, as HAProxy's denied_resp.
 /// As HAProxy, the HTTP counters show for proxies in mode http only, and a server's check counters when it is checked.
 /// </remarks>
 public static class StatSchema
@@ -75,7 +76,7 @@ public static class StatSchema
         Col("slim", StatField.Slim, StatKind.Value, FBS, table: true, cell: StatCell.Positive),
         Col("stot", StatField.Stot, StatKind.Counter, FBS, table: true),
         Col("bin", StatField.Bin, StatKind.Counter, FBS, table: true), Col("bout", StatField.Bout, StatKind.Counter, FBS, table: true),
-        Col("dreq", StatField.Dreq, StatKind.Counter, FB), None("dresp"),
+        Col("dreq", StatField.Dreq, StatKind.Counter, FB), Col("dresp", StatField.Dresp, StatKind.Counter, FBS),
         Col("ereq", StatField.Ereq, StatKind.Counter, F, table: true),
         Col("econ", StatField.Econ, StatKind.Counter, BS, table: true), Col("eresp", StatField.Eresp, StatKind.Counter, BS, table: true),
         Col("wretr", StatField.Wretr, StatKind.Counter, BS), Col("wredis", StatField.Wredis, StatKind.Counter, BS),

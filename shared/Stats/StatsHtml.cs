@@ -249,7 +249,7 @@ public static class StatsHtml
         // Bytes: In Out
         Td(o, row, StatField.Bin); Td(o, row, StatField.Bout);
         // Denied: Req Resp
-        Td(o, row, StatField.Dreq); Empty(o);
+        Td(o, row, StatField.Dreq); Td(o, row, StatField.Dresp);
         // Errors: Req Conn Resp
         Td(o, row, StatField.Ereq); Td(o, row, StatField.Econ); Td(o, row, StatField.Eresp);
         // Warnings: Retr Redis

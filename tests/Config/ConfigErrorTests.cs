@@ -38,7 +38,7 @@ public class ConfigErrorTests
     [TestCase("backend", "option frobnicate", "test.cfg:5: 'option': unknown option 'frobnicate'")]
     [TestCase("backend", "no option frobnicate", "test.cfg:5: 'no option': unknown option 'frobnicate'")]
     [TestCase("frontend", "acl is_api path_beg /api", "test.cfg:5: 'acl' requires 'mode http'")]
-    [TestCase("frontend", "tcp-request content set-dst ipv4(10.0.0.1)", "test.cfg:5: 'tcp-request content set-dst' is not supported yet (only accept, reject, capture, set-var, set-var-fmt, unset-var and track-sc0..2)")]
+    [TestCase("frontend", "tcp-request content set-priority-class int(1)", "test.cfg:5: 'tcp-request content set-priority-class' is not supported yet (only accept, reject, capture, set-var, set-var-fmt, unset-var, set-dst, set-dst-port and track-sc0..2)")]
     [TestCase("frontend", "http-request deny", "test.cfg:5: 'http-request' requires 'mode http' (frontend 'f' is in tcp mode)")]
     [TestCase("frontend", "frobnicate", "test.cfg:5: unknown keyword 'frobnicate' in a frontend section")]
     [TestCase("frontend", "bind :81 nice 10", "test.cfg:5: 'bind': option 'nice' is not supported yet")]

@@ -76,10 +76,10 @@ public class ProxyProtocolConfigTests
         Assert.That(ParseErrors(Lines("frontend f", "bind :80", line)), Is.EqualTo(new[] { expected }));
 
     [TestCase("tcp-request connection expect-proxy", "test.cfg:3: 'tcp-request connection expect-proxy': expected 'layer4' after it")]
-    [TestCase("tcp-request content set-dst ipv4(10.0.0.1)", "test.cfg:3: 'tcp-request content set-dst' is not supported yet (only accept, reject, capture, set-var, set-var-fmt, unset-var and track-sc0..2)")]
+    [TestCase("tcp-request content set-priority-class int(1)", "test.cfg:3: 'tcp-request content set-priority-class' is not supported yet (only accept, reject, capture, set-var, set-var-fmt, unset-var, set-dst, set-dst-port and track-sc0..2)")]
     [TestCase("tcp-request connection reject if { path /x }", "test.cfg:3: 'tcp-request connection reject': anonymous ACL ('path') needs the HTTP request and cannot be evaluated at 'tcp-request connection' (only layer-4 fetches such as 'src', TRUE and FALSE can)")]
     [TestCase("tcp-request connection reject unless { ssl_fc }", "test.cfg:3: 'tcp-request connection reject': anonymous ACL ('ssl_fc') needs the client's TLS session (known after the handshake) and cannot be evaluated at 'tcp-request connection' (only layer-4 fetches such as 'src', TRUE and FALSE can)")]
-    [TestCase("tcp-request session accept", "test.cfg:3: 'tcp-request session accept' is not supported yet (only 'tcp-request connection expect-proxy layer4|accept|reject', 'tcp-request inspect-delay' and 'tcp-request content accept|reject|set-var|set-var-fmt|unset-var')")]
+    [TestCase("tcp-request session accept", "test.cfg:3: 'tcp-request session accept' is not supported yet (only 'tcp-request connection expect-proxy layer4|accept|reject|set-dst|set-dst-port', 'tcp-request inspect-delay' and 'tcp-request content accept|reject|set-var|set-var-fmt|unset-var|set-dst|set-dst-port')")]
     public void TcpRequest_OtherForms_AreErrors(string line, string expected) =>
         Assert.That(ParseErrors(Lines("frontend f", "bind :80", line)), Is.EqualTo(new[] { expected }));
 

@@ -263,6 +263,10 @@ internal sealed partial class HttpSession
         }
         if (denied != 0)
         {
+            // dresp (management.txt 9.1 field 11): the frontend's, the backend's and the server's, as HAProxy counts denied_resp.
+            ProxyCounters.Increment(ref fe.Counters.dresp);
+            ProxyCounters.Increment(ref be.Counters.dresp);
+            ProxyCounters.Increment(ref srv.Counters.dresp);
             SetLogCause('P', 'H');
             return await FailResponseCloseAsync(be, srv, denied).ConfigureAwait(false);
         }

@@ -242,11 +242,7 @@ internal sealed partial class HttpSession : ProxySession
         }
 
         // :: Step 2: the backend: first matching `use_backend` rule, else `default_backend` (4.2 "use_backend").
-        var be = fe.Backend;
-        foreach (var (condition, target) in fe.UseBackends)
-        {
-            if (condition.Evaluate(facts)) { be = target; break; }
-        }
+        var be = fe.ChooseBackend(facts, resetScratch: false);
         facts.Backend = be;
         if (be is null)
         {

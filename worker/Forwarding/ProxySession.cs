@@ -43,7 +43,8 @@ internal abstract partial class ProxySession : IThreadPoolWorkItem
     internal IPEndPoint? ClientEndPoint { get; private set; }
 
     /// <summary>The address the client connected to: the PROXY header's destination, else the socket's own (read when first asked).</summary>
-    internal IPEndPoint? FrontendEndPoint => _frontendEndPoint ??= Listener?.FixedLocalEndPoint ?? LocalEndPointOf(_clientSocket);
+    /// `set-dst|set-dst-port` (4.2) rewrite it for the rest of the session: rules, logs and the server connection see theirs.
+    internal IPEndPoint? FrontendEndPoint => Samples.Destination ?? (_frontendEndPoint ??= Listener?.FixedLocalEndPoint ?? LocalEndPointOf(_clientSocket));
 
     /// <summary>The client's PROXY v2 authority TLV, passed on by `proxy-v2-options authority`; null when it sent none.</summary>
     internal byte[]? ProxyAuthority { get; private set; }

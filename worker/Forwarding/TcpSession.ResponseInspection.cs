@@ -58,7 +58,11 @@ internal sealed partial class TcpSession : ProxySession
         samples.SetPayload([], 0, final: true);
         if (verdict == TcpResponseVerdict.Reject)
         {
-            // 4.2 "tcp-response content reject": both connections closed at once, nothing of the server's sent.
+            // 4.2 "tcp-response content reject": both connections closed at once, nothing of the server's sent; a
+            // denied response for the frontend, the backend and the server (dresp, HAProxy's denied_resp).
+            Stats.ProxyCounters.Increment(ref _fe.Counters.dresp);
+            if (_be is { } be) Stats.ProxyCounters.Increment(ref be.Counters.dresp);
+            if (_tx.Server is { } srv) Stats.ProxyCounters.Increment(ref srv.Counters.dresp);
             _tx.SetCause('P', 'D');
             return false;
         }

@@ -81,11 +81,7 @@ internal sealed partial class TcpSession : ProxySession
             // :: Step 0b: `tcp-request content` (4.2) on the client's first bytes, then `use_backend` (4.2): the
             // first rule whose condition holds names the backend, else `default_backend`.
             if (fe.TcpContent is { } content && !await InspectAsync(content).ConfigureAwait(false)) return;
-            foreach (var (condition, target) in fe.UseBackends)
-            {
-                Samples.ResetScratch();
-                if (condition.Evaluate(Samples)) { be = target; break; }
-            }
+            be = fe.ChooseBackend(Samples, resetScratch: true);
             if (!ReferenceEquals(be, fe.Backend)) (_clientTimeoutMs, _serverTimeoutMs) = fe.TcpTimeoutsFor(be);
             _be = be;
             opened = be;

@@ -19,6 +19,7 @@ internal sealed class CompiledRequestAction
     private readonly byte[] _redirectTail = [];    // "\r\n[set-cookie: ...\r\n]cache-control: no-cache\r\nConnection: close\r\n\r\n"
 
     private readonly Samples.VariableRef _variable;
+    private readonly VarSetConditions _varConditions;
     private readonly Samples.CompiledSampleExpr? _expr;
     private readonly Logging.CompiledLogFormat? _valueFormat;
     private readonly Tables.CompiledTrack? _track;
@@ -47,6 +48,7 @@ internal sealed class CompiledRequestAction
         Condition = action.Condition is null ? null : new CompiledCondition(action.Condition);
         IsFinal = action.IsFinal;
         if (action.Variable is { } variable) _variable = Samples.VariableRef.Of(variable);
+        _varConditions = action.VarConditions;
         if (action.Expr is { } expr) _expr = new Samples.CompiledSampleExpr(expr);
         if (action.ValueFormat is { } format) _valueFormat = new Logging.CompiledLogFormat(format);
         if (action.Track is { } track) _track = new Tables.CompiledTrack(track);
@@ -156,6 +158,16 @@ internal sealed class CompiledRequestAction
                 ctx.ResetScratch();
                 if (_expr!.TryEvaluate(ctx, out var src) && Samples.SampleText.TryAsIp(ctx, src, out var address)) ctx.SetSource(address);
                 return true;
+            case HttpRequestActionKind.SetDst:
+                // 4.2 "set-dst": like set-src, no address leaves the destination as it was.
+                ctx.ResetScratch();
+                if (_expr!.TryEvaluate(ctx, out var dst) && Samples.SampleText.TryAsIp(ctx, dst, out var dstAddress)) ctx.SetDestination(dstAddress);
+                return true;
+            case HttpRequestActionKind.SetDstPort:
+                ctx.ResetScratch();
+                if (_expr!.TryEvaluate(ctx, out var dstPort) && Samples.SampleText.TryAsInt(dstPort, out long port) && port is >= 0 and <= 65535)
+                    ctx.SetDestinationPort((int)port);
+                return true;
             case HttpRequestActionKind.Capture:
                 // 4.2 "http-request capture": the sample as a string into its slot; no sample leaves the slot as it was.
                 ctx.ResetScratch();
@@ -165,7 +177,7 @@ internal sealed class CompiledRequestAction
             case HttpRequestActionKind.SetVar when _expr is not null:
                 // 4.2 "set-var": no sample leaves the variable as it was.
                 ctx.ResetScratch();
-                if (_expr.TryEvaluate(ctx, out var s)) ctx.SetVariable(_variable, s);
+                if (_expr.TryEvaluate(ctx, out var s)) ctx.SetVariableIf(_variable, s, _varConditions);
                 return true;
         }
         var value = ctx.ValueBuffer;
@@ -173,7 +185,7 @@ internal sealed class CompiledRequestAction
         if (n < 0) return false;
         if (Kind == HttpRequestActionKind.SetVar)
         {
-            ctx.SetVariable(_variable, Samples.Sample.OfString(value[..n]));
+            ctx.SetVariableIf(_variable, Samples.Sample.OfString(value[..n]), _varConditions);
             return true;
         }
         if (ctx.Request is not { } request) return false;

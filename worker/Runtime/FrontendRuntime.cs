@@ -37,12 +37,14 @@ internal sealed class FrontendRuntime
         var connection = config.TcpConnectionRules.Where(r => !r.Session).ToArray();
         _connectionRules = new (bool, Http.CompiledCondition?, Tables.CompiledTrack?)[connection.Length];
         _silentDropRules = new bool[connection.Length];
+        _connectionActions = new Http.CompiledRequestAction?[connection.Length];
         for (int i = 0; i < _connectionRules.Length; i++)
         {
             var rule = connection[i];
             _connectionRules[i] = (rule.Reject, rule.Condition is null ? null : new Http.CompiledCondition(rule.Condition),
                 rule.Track is null ? null : new Tables.CompiledTrack(rule.Track));
             _silentDropRules[i] = rule.SilentDrop;
+            if (rule.Action is { } action) _connectionActions[i] = new Http.CompiledRequestAction(action);
         }
         _sessionTracks = config.TcpConnectionRules.Where(r => r.Session)
             .Select(r => (r.Condition is null ? null : new Http.CompiledCondition(r.Condition), new Tables.CompiledTrack(r.Track!))).ToArray();
@@ -84,6 +86,8 @@ internal sealed class FrontendRuntime
             if (condition is not null && !condition.Evaluate(ctx)) continue;
             // `track-scN` (4.2 "tcp-request connection track-sc0"): tracks for the connection's life, and the rules go on.
             if (track is not null) { track.Run(ctx, forRequest: false); continue; }
+            // `set-dst|set-dst-port` (4.2): the destination rewritten, and the rules go on.
+            if (_connectionActions[i] is { } action) { action.ExecuteVariable(ctx); continue; }
             silentDrop = _silentDropRules[i];
             return reject;
         }
@@ -91,6 +95,7 @@ internal sealed class FrontendRuntime
     }
 
     private readonly bool[] _silentDropRules;   // `tcp-request connection silent-drop`, by rule
+    private readonly Http.CompiledRequestAction?[] _connectionActions;   // `tcp-request connection set-dst|set-dst-port`, by rule
     private readonly (Http.CompiledCondition? Condition, Tables.CompiledTrack Track)[] _sessionTracks;
 
     /// <summary>
@@ -139,8 +144,26 @@ internal sealed class FrontendRuntime
     public Http.HttpProxyRuntime Http { get; }
     /// <summary>`stats enable|uri|auth...`: the statistics page this frontend answers; null: none.</summary>
     public Http.StatsPageRuntime? StatsPage { get; }
-    /// <summary>`use_backend` rules compiled against the engine's backends (set once by the engine, before Start).</summary>
-    public (Http.CompiledCondition Condition, BackendRuntime Backend)[] UseBackends { get; set; } = [];
+    /// <summary>
+    /// `use_backend` rules compiled against the engine's backends (set once by the engine, before Start): the backend,
+    /// or for a log-format name (4.2) the name resolved per request.
+    /// </summary>
+    public (Http.CompiledCondition Condition, BackendRuntime? Backend, DynamicBackendName? Name)[] UseBackends { get; set; } = [];
+
+    /// <summary>
+    /// 4.2 "use_backend": the backend of the first rule whose condition holds, else <see cref="Backend"/>; a log-format
+    /// name that names no backend of this mode falls to the default backend, no other rule evaluated.
+    /// </summary>
+    public BackendRuntime? ChooseBackend(Samples.SampleContext ctx, bool resetScratch)
+    {
+        foreach (var (condition, target, name) in UseBackends)
+        {
+            if (resetScratch) ctx.ResetScratch();
+            if (!condition.Evaluate(ctx)) continue;
+            return target ?? name!.Resolve(ctx) ?? Backend;
+        }
+        return Backend;
+    }
 
     /// <summary>
     /// The engine's traffic logger when this frontend logs traffic (`option httplog|tcplog` and at least one `log`

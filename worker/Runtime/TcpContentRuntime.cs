@@ -34,7 +34,10 @@ internal sealed class TcpContentRuntime
             {
                 TcpContentAction.SetVar or TcpContentAction.UnsetVar => new CompiledRequestAction(new HttpRequestAction(
                     r.Action == TcpContentAction.SetVar ? HttpRequestActionKind.SetVar : HttpRequestActionKind.UnsetVar, 0, null, r.Location)
-                    { Variable = r.Variable, Expr = r.Expr, ValueFormat = r.ValueFormat }),
+                    { Variable = r.Variable, Expr = r.Expr, ValueFormat = r.ValueFormat, VarConditions = r.VarConditions }),
+                TcpContentAction.SetDst or TcpContentAction.SetDstPort => new CompiledRequestAction(new HttpRequestAction(
+                    r.Action == TcpContentAction.SetDst ? HttpRequestActionKind.SetDst : HttpRequestActionKind.SetDstPort, 0, null, r.Location)
+                    { Expr = r.Expr }),
                 TcpContentAction.Capture => new CompiledRequestAction(new HttpRequestAction(HttpRequestActionKind.Capture, 0, null, r.Location)
                     { Expr = r.Expr, CaptureSlot = r.CaptureSlot }),
                 _ => null,

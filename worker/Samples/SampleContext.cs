@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Proxy.Shared.Config;
 using Proxy.Worker.Http;
 using Proxy.Worker.Runtime;
 
@@ -64,6 +65,29 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
         _source = previous;
     }
     public IPEndPoint? Local { get; set; }
+
+    /// <summary>
+    /// `set-dst` / `set-dst-port` (4.2): the session's destination once a rule rewrote it (null: never), which <see
+    /// cref="Local"/> then holds too; the session connects a port-less server and writes `send-proxy` with it.
+    /// </summary>
+    public IPEndPoint? Destination { get; private set; }
+
+    /// <summary>`set-dst` (4.2): <paramref name="address"/> (4 or 16 bytes), the destination port kept ("when the address family allows it").</summary>
+    public void SetDestination(ReadOnlySpan<byte> address)
+    {
+        var current = Local;
+        Span<byte> bytes = stackalloc byte[16];
+        if (current is not null && current.Address.TryWriteBytes(bytes, out int n) && bytes[..n].SequenceEqual(address)) return;
+        Destination = Local = new IPEndPoint(new IPAddress(address), current?.Port ?? 0);
+    }
+
+    /// <summary>`set-dst-port` (4.2): the destination port, the address kept.</summary>
+    public void SetDestinationPort(int port)
+    {
+        var current = Local;
+        if (current is not null && current.Port == port) return;
+        Destination = Local = new IPEndPoint(current?.Address ?? IPAddress.Any, port);
+    }
     /// <summary>The client connection's TLS (`bind ... ssl`); null on a plain connection (the `ssl_fc*` fetches).</summary>
     public System.Net.Security.SslStream? Tls
     {
@@ -275,6 +299,31 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
             case VariableScope.Session: SessionVariables.Set(v.Id, value); break;
             default: TransactionVariables.Set(v.Id, value); break;
         }
+    }
+
+    /// <summary>
+    /// `set-var(NAME,COND...)` (2.6, VarSetConditions.cs): sets the variable when every condition holds, as HAProxy's
+    /// var_set decides; true when it was set (the `set-var()` converter passes its input on only then).
+    /// </summary>
+    public bool SetVariableIf(VariableRef v, scoped in Sample value, VarSetConditions when)
+    {
+        if (when != VarSetConditions.None)
+        {
+            bool set = TryGetVariable(v, out var old);
+            // proc variables exist from the configuration on; the others while they hold a value (unset-var removes them).
+            bool exists = set || v.Scope == VariableScope.Process;
+            bool text = value.Type is SampleType.Str or SampleType.Bin;
+            if (((when & VarSetConditions.IfExists) != 0 && !exists) || ((when & VarSetConditions.IfNotExists) != 0 && exists)
+                || ((when & VarSetConditions.IfSet) != 0 && !set) || ((when & VarSetConditions.IfNotSet) != 0 && set)
+                || ((when & VarSetConditions.IfEmpty) != 0 && !(text && value.Bytes.IsEmpty))
+                || ((when & VarSetConditions.IfNotEmpty) != 0 && text && value.Bytes.IsEmpty))
+                return false;
+            if (set && old.Type == SampleType.Int && value.Type == SampleType.Int
+                && (((when & VarSetConditions.IfGt) != 0 && old.Int <= value.Int) || ((when & VarSetConditions.IfLt) != 0 && old.Int >= value.Int)))
+                return false;
+        }
+        SetVariable(v, value);
+        return true;
     }
 
     public void UnsetVariable(VariableRef v)

@@ -41,8 +41,9 @@ internal sealed class SampleConverter
         _regex = step.Regex;
         _global = step.Global;
         _mask6 = step.Mask6;
-        // The variable: concat's second argument, or the arithmetic converters' argument when not an integer.
+        // The variable: concat's second argument, set-var's first, or the arithmetic converters' argument when not an integer.
         string? variable = step.Kind == SampleConverterKind.Concat ? step.Text2
+            : step.Kind == SampleConverterKind.SetVar ? step.Text
             : step.Kind is SampleConverterKind.Add or SampleConverterKind.Sub or SampleConverterKind.Mul or SampleConverterKind.Div or SampleConverterKind.Mod && !step.HasNumber ? step.Text
             : null;
         if (variable is not null)
@@ -78,6 +79,9 @@ internal sealed class SampleConverter
                 return TryMap(ctx, ref s);
             case SampleConverterKind.StickTable:
                 return _stick!.TryConvert(ctx, ref s);
+            case SampleConverterKind.SetVar:
+                // 7.3.1 "set-var": no sample unless the variable was set (its conditions held), as HAProxy's smp_conv_store.
+                return ctx.SetVariableIf(_variable, s, (VarSetConditions)_number);
         }
         if (_kind == SampleConverterKind.Hex && s.Type == SampleType.Int)
         {

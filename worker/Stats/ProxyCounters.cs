@@ -60,6 +60,7 @@ public sealed unsafe class ProxyCounters
     internal ref long hrspOther => ref _row[(int)StatField.HrspOther];
     internal ref long ereq => ref _row[(int)StatField.Ereq];
     internal ref long dreq => ref _row[(int)StatField.Dreq];
+    internal ref long dresp => ref _row[(int)StatField.Dresp];
     // HTTP compression (worker/Compression).
     internal ref long compIn => ref _row[(int)StatField.CompIn];
     internal ref long compOut => ref _row[(int)StatField.CompOut];

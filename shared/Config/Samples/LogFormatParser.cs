@@ -31,6 +31,14 @@ internal static class LogFormatParser
         ["trg"] = LogVariable.GmtDate, ["trl"] = LogVariable.LocalDate,
     };
 
+    /// <summary>The name a variable is written with (its first one: `%T`, not `%trg`), for messages.</summary>
+    public static string NameOf(LogVariable variable)
+    {
+        foreach (var (name, v) in Variables)
+            if (v == variable) return name;
+        return variable.ToString();
+    }
+
     /// <summary>The format, or null with <paramref name="error"/> (a phrase naming what is wrong).</summary>
     public static LogFormatConfig? Parse(string text, SampleExprParser samples, out string? error)
     {

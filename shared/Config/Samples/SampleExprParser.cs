@@ -284,6 +284,25 @@ internal sealed class SampleExprParser
                 return step with { Text = args[0] };
             case SampleConverterKind.StickTable:
                 return step with { Text = args[0] };
+            case SampleConverterKind.SetVar:
+                if (!IsVariableName(args[0]))
+                {
+                    error = $"converter 'set-var' expects a variable name 'proc|sess|txn|req|res.NAME' ('{def.Usage}'), got {ConfigDiagnostics.Quote(args[0])}";
+                    return null;
+                }
+                var conditions = VarSetConditions.None;
+                for (int i = 1; i < args.Count; i++)
+                {
+                    if (args[i].Length == 0) continue;
+                    if (!VarSetConditionsParser.TryParse(args[i], out var c))
+                    {
+                        error = $"converter 'set-var': unknown condition \"{args[i]}\"";
+                        return null;
+                    }
+                    conditions |= c;
+                }
+                output = input;   // the input passes on unchanged
+                return step with { Text = args[0], Number = (long)conditions };
             case SampleConverterKind.Json:
                 if (Arg(0) is { } mode && mode is not ("ascii" or "utf8" or "utf8s" or "utf8p" or "utf8ps"))
                 {

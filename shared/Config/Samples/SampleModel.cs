@@ -54,6 +54,8 @@ public enum SampleConverterKind
     Crc32, Wt6, UrlDec, Length, Map, Json, CaptureReq, CaptureRes,
     /// <summary>`table_X(TABLE)`: the input is a key of TABLE (7.3.1).</summary>
     StickTable,
+    /// <summary>`set-var(NAME[,COND...])` (7.3.1): the input into a variable, passed on when it was set.</summary>
+    SetVar,
 }
 
 /// <summary>How a map (`map_<match>`) or an ACL (`-m <match>`) compares a sample with its patterns (7.1.1..7.1.6).</summary>

@@ -144,6 +144,8 @@ internal static class SampleRegistry
         // 7.3.1 "capture-req(ID)", "capture-res(ID)": the string into capture slot ID, and on unchanged.
         new("capture-req", SampleConverterKind.CaptureReq, "I", SampleType.Str, "capture-req(ID)"),
         new("capture-res", SampleConverterKind.CaptureRes, "I", SampleType.Str, "capture-res(ID)"),
+        // 7.3.1 "set-var(<var>[,<cond>...])": at most four conditions (HAProxy's converters take five arguments).
+        new("set-var", SampleConverterKind.SetVar, "Sssss", SampleType.Any, "set-var(VARIABLE[,CONDITION...])"),
     ];
 
     private static readonly Dictionary<string, SampleFetchDef> Fetches = Index([.. FetchTable, .. StickFetchDefs()], f => f.Name);
