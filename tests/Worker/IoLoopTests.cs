@@ -191,3 +191,55 @@ public class IoLoopTests
         }
     }
 }
+
+/// <summary>A server connection's connect on the loop (ServerConnector for plain `mode http` servers).</summary>
+public class IoLoopConnectTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
+
+    [Test]
+    public async Task Connect_ToAListener_Succeeds_AndTheConnectionCarriesBytes()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        listener.Listen(1);
+        using var conn = new BufferedSocket(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), 16384);
+        Assert.That(conn.UseIoLoop(), Is.True);
+        Assert.That(await conn.ConnectAsync(listener.LocalEndPoint!).AsTask().WaitAsync(Limit), Is.EqualTo(SocketError.Success));
+        using var peer = await listener.AcceptAsync();
+        Assert.That(await conn.SendAsync(new byte[] { 7 }).AsTask().WaitAsync(Limit), Is.True);
+        var one = new byte[1];
+        Assert.That(await peer.ReceiveAsync(one.AsMemory(), SocketFlags.None).AsTask().WaitAsync(Limit), Is.EqualTo(1));
+        // The response is parked for first (nothing can be queued before the connection existed), then read.
+        var receive = conn.ReceiveAsync(expectData: true);
+        peer.Send([8, 9]);
+        Assert.That(await receive.AsTask().WaitAsync(Limit), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task Connect_ToAClosedPort_IsRefused_AsAValue()
+    {
+        int port;
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            probe.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));   // bound, never listening: refused
+            port = ((System.Net.IPEndPoint)probe.LocalEndPoint!).Port;
+            using var conn = new BufferedSocket(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), 16384);
+            Assert.That(conn.UseIoLoop(), Is.True);
+            var result = await conn.ConnectAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port)).AsTask().WaitAsync(Limit);
+            Assert.That(result, Is.EqualTo(SocketError.ConnectionRefused));
+        }
+    }
+
+    [Test]
+    public async Task CloseWhileConnecting_FailsTheParkedConnect()
+    {
+        // 192.0.2.1 (TEST-NET-1, RFC 5737) is not routed: the connect stays in progress until closed, as under
+        // `timeout connect`. Where the box has no route at all, the connect fails at once instead: also a failure.
+        using var conn = new BufferedSocket(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), 16384);
+        Assert.That(conn.UseIoLoop(), Is.True);
+        var connect = conn.ConnectAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Parse("192.0.2.1"), 9));
+        conn.Close();
+        Assert.That(await connect.AsTask().WaitAsync(Limit), Is.Not.EqualTo(SocketError.Success));
+    }
+}

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Proxy.Worker.Io;
@@ -126,6 +127,92 @@ internal sealed partial class BufferedSocket
             if (error != LibC.EINTR) return false;   // EPIPE, ECONNRESET, or closed by an abort
         }
         return true;
+    }
+
+    /// <summary>
+    /// Connects this socket (new, on the loop) to <paramref name="target"/>: O_NONBLOCK with one fcntl(F_SETFL) (connect
+    /// has no MSG_DONTWAIT), connect, park on EPOLLOUT while in progress, then getsockopt(SO_ERROR) for the outcome.
+    /// Returns Success or the failure as a SocketError; OperationAborted when closed meanwhile (`timeout connect`, abort).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
+    public async ValueTask<SocketError> ConnectAsync(EndPoint target)
+    {
+        var io = _io!;
+        int seen = io.Write.Sequence;
+        int error = StartConnect(target.Serialize());
+        if (error == 0) return SocketError.Success;
+        if (error != LibC.EINPROGRESS) return ErrorOf(error);
+        if (AddToLoop(io) != 0) return SocketError.OperationAborted;
+        // In the epoll set before the connection exists: any byte the server sends is a read event after this count,
+        // so the first receive (the response) may park without trying (see _drained).
+        int readSeen = io.Read.Sequence;
+        if (await io.Write.WaitAsync(seen, io, _ioGeneration).ConfigureAwait(false) != SocketError.Success) return SocketError.OperationAborted;
+        error = PendingError();
+        if (error != 0) return ErrorOf(error);
+        _drained = true;
+        _readSeen = readSeen;
+        return SocketError.Success;
+    }
+
+    private unsafe int StartConnect(SocketAddress address)
+    {
+        var handle = Socket.SafeHandle;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int fd = (int)handle.DangerousGetHandle();
+            // A new socket's status flags are O_RDWR only: F_SETFL with O_NONBLOCK alone needs no F_GETFL first.
+            if (LibC.fcntl(fd, LibC.F_SETFL, LibC.O_NONBLOCK) != 0) return LibC.errno;
+            fixed (byte* p = address.Buffer.Span)
+            {
+                return LibC.connect(fd, (sockaddr*)p, (socklen_t)address.Size) == 0 ? 0 : LibC.errno;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            return LibC.EBADF;
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>getsockopt(SO_ERROR): the outcome of a connect that was in progress; 0 when it succeeded.</summary>
+    private unsafe int PendingError()
+    {
+        var handle = Socket.SafeHandle;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int value = 0;
+            socklen_t length = sizeof(int);
+            if (LibC.getsockopt((int)handle.DangerousGetHandle(), LibC.SOL_SOCKET, LibC.SO_ERROR, &value, &length) != 0) return LibC.errno;
+            return value;
+        }
+        catch (ObjectDisposedException)
+        {
+            return LibC.EBADF;
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>A connect's errno as the SocketError .NET's engine would have reported.</summary>
+    private static SocketError ErrorOf(int errno)
+    {
+        if (errno == LibC.ECONNREFUSED) return SocketError.ConnectionRefused;
+        if (errno == LibC.ETIMEDOUT) return SocketError.TimedOut;
+        if (errno == LibC.EHOSTUNREACH) return SocketError.HostUnreachable;
+        if (errno == LibC.ENETUNREACH) return SocketError.NetworkUnreachable;
+        if (errno == LibC.EADDRNOTAVAIL) return SocketError.AddressNotAvailable;
+        if (errno == LibC.ECONNRESET) return SocketError.ConnectionReset;
+        if (errno == LibC.EBADF) return SocketError.OperationAborted;
+        return SocketError.SocketError;
     }
 
     private unsafe long Recv(Span<byte> into, out int error)
