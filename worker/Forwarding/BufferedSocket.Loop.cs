@@ -30,6 +30,9 @@ internal sealed partial class BufferedSocket
         if (_tls is not null || !IoLoop.Enabled || IoLoop.Shared is not { } loop) return false;
         var io = loop.Rent();
         _ioGeneration = io.Generation;
+        // The entry's counts go on from its earlier lendings: start from where they are (not in the epoll set yet,
+        // they cannot move for this socket before it is added).
+        _readSeen = io.Read.Sequence;
         _io = io;
         return true;
     }
