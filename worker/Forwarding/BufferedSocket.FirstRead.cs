@@ -29,10 +29,17 @@ internal sealed partial class BufferedSocket
             _start = _end = 0;
             long n;
             int error = 0;
+            int seen = _io?.Read.Sequence ?? 0;
             fixed (byte* p = _buffer)
             {
                 n = LibC.recv((int)handle.DangerousGetHandle(), p, (size_t)_buffer.Length, LibC.MSG_DONTWAIT);
                 if (n < 0) error = LibC.errno;
+            }
+            if (_io is not null)
+            {
+                // On the worker's loop: a short read or EAGAIN means drained, the next wait parks without trying.
+                _drained = n < 0 ? error == LibC.EAGAIN : n > 0 && n < _buffer.Length;
+                _readSeen = seen;
             }
             if (n <= 0)
             {

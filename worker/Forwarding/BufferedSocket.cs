@@ -68,6 +68,7 @@ internal sealed partial class BufferedSocket : IDisposable
     /// </summary>
     public ValueTask<SocketError> WaitIdleAsync()
     {
+        if (_io is { } io) return WaitIdleOnLoop(io);
         ReleaseBufferIfEmpty();
         var op = SocketOperationPool.Rent();
         _idleOp = op;
@@ -83,6 +84,7 @@ internal sealed partial class BufferedSocket : IDisposable
             SocketOperationPool.Return(op);
         }
         _idleWait = result == SocketError.Success ? IdleReadable : IdleFailed;
+        _drained = false;   // on the loop: woken by a read event, the receive tries at once
     }
 
     /// <summary>
@@ -120,6 +122,8 @@ internal sealed partial class BufferedSocket : IDisposable
         int idleWait = _idleWait;
         _idleWait = IdleNone;
         if (idleWait == IdleFailed) return -1;
+        if (_io is { } io)
+            return await ReceiveOnLoopAsync(io, waitFirst: _start == _end && !_lastReadFilled && !expectData && idleWait == IdleNone).ConfigureAwait(false);
         var op = SocketOperationPool.Rent();
         try
         {
@@ -168,6 +172,7 @@ internal sealed partial class BufferedSocket : IDisposable
     public async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> data)
     {
         if (_tls is { } tls) return await SendTlsAsync(tls, data).ConfigureAwait(false);
+        if (_io is { } io) return await SendOnLoopAsync(io, data).ConfigureAwait(false);
         var op = SocketOperationPool.Rent();
         try
         {
@@ -232,13 +237,19 @@ internal sealed partial class BufferedSocket : IDisposable
     }
 
     /// <summary>Closes the socket only (pending operations fail); the buffers stay until <see cref="Dispose"/>.</summary>
-    public void Close() => Socket.Dispose();
+    public void Close()
+    {
+        _io?.Close(_ioGeneration);   // first: a parked receive or send fails now (a closed descriptor leaves epoll silently)
+        Socket.Dispose();
+    }
 
     /// <summary>Closes the socket and returns the buffer; call once no operation is pending.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _io?.Close(_ioGeneration);
         Socket.Dispose();
+        _io?.Return(_ioGeneration);
         _tls?.Dispose();
         var b = _buffer;
         _buffer = [];

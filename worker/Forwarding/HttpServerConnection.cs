@@ -71,12 +71,12 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
             }
         }
         Drop();
-        var result = await connector.ConnectAsync(be, srv, client, request, tx.Persistence.Forced).ConfigureAwait(false);
+        var result = await connector.ConnectAsync(be, srv, client, request, tx.Persistence.Forced, loopBufferSize: bufferSize).ConfigureAwait(false);
         switch (result)
         {
             case ServerConnector.Result.Connected:
                 // Published to the session's abort before the connector lets go of it, so an abort in between still closes it.
-                var connection = new BufferedSocket(connector.TakeConnection(), bufferSize);
+                var connection = connector.TakeConnection(bufferSize);   // plain servers: on the worker's loop (worker/Io)
                 Volatile.Write(ref _connection, connection);
                 connector.ForgetConnection();
                 _owner = connector.Server;

@@ -96,6 +96,7 @@ internal sealed partial class HttpSession : ProxySession
             return;
         }
         if (Tls is { } tls) _client.UseTls(tls);
+        else if (!ClientOnDotNetEngine) _client.UseIoLoop();   // plain: the worker's own epoll loop (worker/Io)
         SetPhase(PhaseIdle);
         _client.LastActivity = Environment.TickCount64;
         fe.Counters.OpenSession();

@@ -66,6 +66,12 @@ internal abstract partial class ProxySession : IThreadPoolWorkItem
     /// the socket. Returns false when the header failed: the failure is counted (the frontend's ereq, the column HAProxy's
     /// stats have for errors on the client's side) and logged as HAProxy logs it; the caller then only closes.
     /// </summary>
+    /// <summary>
+    /// The client socket went through .NET's socket engine (the `accept-proxy` header): it may not move to the
+    /// worker's own loop (worker/Io), a socket lives in exactly one engine.
+    /// </summary>
+    protected bool ClientOnDotNetEngine { get; private set; }
+
     [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     protected async ValueTask<bool> AcceptClientAsync(ProxyEngine engine)
     {
@@ -101,6 +107,7 @@ internal abstract partial class ProxySession : IThreadPoolWorkItem
         // No `timeout client`: the header may take forever, as in HAProxy; the deadline still marks the wait.
         Volatile.Write(ref _handshakeDeadline, timeout > 0 ? Environment.TickCount64 + timeout : long.MaxValue);
         ProxyHandshake result;
+        ClientOnDotNetEngine = true;   // the header is read through .NET's socket engine: the socket stays there
         try
         {
             result = await ProxyHeaderReceiver.ReceiveAsync(_clientSocket, engine.BufferSize).ConfigureAwait(false);

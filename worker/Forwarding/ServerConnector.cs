@@ -23,6 +23,7 @@ internal sealed class ServerConnector(ProxySession owner)
 
     private QueueTicket? _queued;      // set while waiting in a backend queue for a permit
     private Socket? _attempt;          // the socket being connected, or connected and not yet taken by the session
+    private BufferedSocket? _attemptOnLoop;   // the same socket when it connects on the worker's loop (worker/Io), else null
     private long _deadline;            // `timeout connect` of the attempt in progress (TickCount64); 0: none
     private int _timedOut;             // the last attempt ended by `timeout connect` (the log's sC rather than SC)
 
@@ -98,10 +99,13 @@ internal sealed class ServerConnector(ProxySession owner)
     /// last retry goes to another server with a free permit (HAProxy's default interval), else stays on this one.
     /// Connected: <see cref="TakeConnection"/> hands over the socket and <see cref="Server"/> says where it goes.
     /// NoServer (<paramref name="srv"/> null) and Failed are counted (econ); Aborted: the session is closing.
+    /// <paramref name="loopBufferSize"/> (a `mode http` session's connection): a server without `ssl` is connected on the
+    /// worker's own loop (worker/Io), the socket wrapped in a BufferedSocket of that buffer size
+    /// (<see cref="TakeConnection(int)"/>); 0: .NET's socket engine (mode tcp).
     /// </summary>
     [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     public async ValueTask<Result> ConnectAsync(BackendRuntime be, ServerRuntime? srv, IPEndPoint? client, Http.HttpHead? request,
-        bool forcePersist = false)
+        bool forcePersist = false, int loopBufferSize = 0)
     {
         if (srv is null)
         {
@@ -116,6 +120,9 @@ internal sealed class ServerConnector(ProxySession owner)
             if (attempt == 0) StartedMs = Environment.TickCount64;
             var target = srv.ConnectTarget(owner.FrontendEndPoint);
             var socket = NewSocket(target, be.Config.ServerTcpKeepAlive);
+            var onLoop = loopBufferSize > 0 && target is not null && srv.Config.Tls is null ? OnLoop(socket, loopBufferSize) : null;
+            // Both published before _deadline: the timer that reads the deadline sees them (release / acquire).
+            Volatile.Write(ref _attemptOnLoop, onLoop);
             Volatile.Write(ref _attempt, socket);
             long timeout = be.ConnectTimeoutMs;
             Volatile.Write(ref _timedOut, 0);   // the log's sC / SC is about the last attempt
@@ -125,11 +132,13 @@ internal sealed class ServerConnector(ProxySession owner)
                 DisposeAttempt();
                 return Result.Aborted;
             }
-            SocketError error = target is null ? SocketError.AddressNotAvailable : await ConnectOnceAsync(socket, target).ConfigureAwait(false);
+            SocketError error = target is null ? SocketError.AddressNotAvailable
+                : onLoop is not null ? await onLoop.ConnectAsync(target).ConfigureAwait(false)
+                : await ConnectOnceAsync(socket, target).ConfigureAwait(false);
             // `send-proxy` / `send-proxy-v2` (5.2): the header goes first, within the attempt (a server that resets
             // before taking it is a failed connect, retried like one).
             if (error == SocketError.Success && srv.Config.ProxyProtocol.Sends && !owner.IsAborted)
-                error = await SendProxyHeaderAsync(socket, srv).ConfigureAwait(false);
+                error = await SendProxyHeaderAsync(socket, onLoop, srv).ConfigureAwait(false);
             Volatile.Write(ref _deadline, 0);
             if (error == SocketError.Success && !owner.IsAborted)
             {
@@ -168,6 +177,13 @@ internal sealed class ServerConnector(ProxySession owner)
     /// A stream socket for <paramref name="target"/>: TCP with Nagle off and, with `option tcpka|srvtcpka` (4.2), the
     /// kernel's keep-alive probes; a UNIX one (`unix@`/`abns@` servers) has neither option.
     /// </summary>
+    /// <summary>The new socket on the worker's loop; null when the loop is off (PROXY_IO_LOOP=0): .NET's engine connects it.</summary>
+    private static BufferedSocket? OnLoop(Socket socket, int bufferSize)
+    {
+        var connection = new BufferedSocket(socket, bufferSize);
+        return connection.UseIoLoop() ? connection : null;
+    }
+
     private static Socket NewSocket(EndPoint? target, bool keepAlive)
     {
         if (target is UnixDomainSocketEndPoint) return new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -196,11 +212,11 @@ internal sealed class ServerConnector(ProxySession owner)
     /// sends the PROXY command (LOCAL is for health checks, CheckProbe).
     /// </summary>
     [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
-    private async ValueTask<SocketError> SendProxyHeaderAsync(Socket socket, ServerRuntime srv)
+    private async ValueTask<SocketError> SendProxyHeaderAsync(Socket socket, BufferedSocket? onLoop, ServerRuntime srv)
     {
         var pp = srv.Config.ProxyProtocol;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(ProxyHeaderWriter.MaxLength);
-        var op = SocketOperationPool.Rent();
+        SocketOperation? op = null;
         try
         {
             // The request's source (`http-request set-src` when it ran), as HAProxy's make_proxy_line takes the stream's.
@@ -209,6 +225,8 @@ internal sealed class ServerConnector(ProxySession owner)
                 ? ProxyHeaderWriter.WriteV2(buffer, source, owner.FrontendEndPoint, local: false, pp.V2Options, owner.ProxyAuthority)
                 : ProxyHeaderWriter.WriteV1(buffer, source, owner.FrontendEndPoint);
             var data = buffer.AsMemory(0, length);
+            if (onLoop is not null) return await onLoop.SendAsync(data).ConfigureAwait(false) ? SocketError.Success : SocketError.ConnectionReset;
+            op = SocketOperationPool.Rent();
             while (!data.IsEmpty)
             {
                 var error = await op.SendAsync(socket, data).ConfigureAwait(false);
@@ -219,8 +237,11 @@ internal sealed class ServerConnector(ProxySession owner)
         }
         finally
         {
-            op.Clear();
-            SocketOperationPool.Return(op);
+            if (op is not null)
+            {
+                op.Clear();
+                SocketOperationPool.Return(op);
+            }
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
@@ -228,8 +249,18 @@ internal sealed class ServerConnector(ProxySession owner)
     /// <summary>The connected socket; the caller publishes it to its own abort first, then calls <see cref="ForgetConnection"/>.</summary>
     public Socket TakeConnection() => Volatile.Read(ref _attempt)!;
 
+    /// <summary>
+    /// The connected socket as a BufferedSocket of <paramref name="bufferSize"/>: the one it connected on the worker's
+    /// loop with, else a new one on .NET's engine. Published to the session's abort first, then <see cref="ForgetConnection"/>.
+    /// </summary>
+    public BufferedSocket TakeConnection(int bufferSize) => Volatile.Read(ref _attemptOnLoop) ?? new BufferedSocket(TakeConnection(), bufferSize);
+
     /// <summary>The session owns the connection now: this connector's abort no longer closes it.</summary>
-    public void ForgetConnection() => Volatile.Write(ref _attempt, null);
+    public void ForgetConnection()
+    {
+        Volatile.Write(ref _attemptOnLoop, null);
+        Volatile.Write(ref _attempt, null);
+    }
 
     /// <summary>Called by the engine's timer: `timeout queue` for a queued request, `timeout connect` for an attempt.</summary>
     public void CheckTimeouts(long now)
@@ -239,7 +270,7 @@ internal sealed class ServerConnector(ProxySession owner)
         if (deadline != 0 && now >= deadline)
         {
             Volatile.Write(ref _timedOut, 1);
-            Volatile.Read(ref _attempt)?.Dispose();   // fails this attempt only
+            CloseAttempt();   // fails this attempt only
         }
     }
 
@@ -247,11 +278,19 @@ internal sealed class ServerConnector(ProxySession owner)
     public void Abort()
     {
         Volatile.Read(ref _queued)?.Cancel();
+        CloseAttempt();
+    }
+
+    /// <summary>Closes the attempt's socket; on the loop, its parked connect fails first (BufferedSocket.Close).</summary>
+    private void CloseAttempt()
+    {
+        Volatile.Read(ref _attemptOnLoop)?.Close();
         Volatile.Read(ref _attempt)?.Dispose();
     }
 
     private void DisposeAttempt()
     {
+        Interlocked.Exchange(ref _attemptOnLoop, null)?.Dispose();   // gives its loop registration back too
         if (Interlocked.Exchange(ref _attempt, null) is { } socket) socket.Dispose();
     }
 }

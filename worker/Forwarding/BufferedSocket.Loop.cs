@@ -1,0 +1,290 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using Proxy.Worker.Io;
+using Tmds.Linux;
+
+namespace Proxy.Worker.Forwarding;
+
+// The worker's own readiness loop as a BufferedSocket's transport (worker/Io, issue 15): a plain socket given to
+// UseIoLoop is read and written with recv/send(MSG_DONTWAIT) and waits through its IoRegistration; .NET's socket
+// engine never sees it (no SocketAsyncContext, no O_NONBLOCK fcntl, no receive tried before each wait, no MSG_PEEK
+// for the idle wait). Same contract as the .NET path: counts, 0 at EOF, -1 / false on any error, no exceptions.
+internal sealed partial class BufferedSocket
+{
+    private IoRegistration? _io;   // set by UseIoLoop: this socket lives in the worker's loop, never in .NET's engine
+    private int _ioGeneration;     // the lending of _io this socket holds
+    // The last receive found the queue empty (a short read or EAGAIN) as of the read-event count _readSeen, taken
+    // before that syscall: the next receive waits for a later event first instead of trying (edge-triggered, as
+    // HAProxy), so no recv returns EAGAIN in the steady state.
+    private bool _drained;
+    private int _readSeen;
+
+    /// <summary>
+    /// Moves this plain socket to the worker's loop (before any I/O through .NET's engine ever touched it); false when
+    /// the loop is off (PROXY_IO_LOOP=0) or could not start, and the socket stays on .NET's engine.
+    /// </summary>
+    public bool UseIoLoop()
+    {
+        if (_tls is not null || !IoLoop.Enabled || IoLoop.Shared is not { } loop) return false;
+        var io = loop.Rent();
+        _ioGeneration = io.Generation;
+        // The entry's counts go on from its earlier lendings: start from where they are (not in the epoll set yet,
+        // they cannot move for this socket before it is added).
+        _readSeen = io.Read.Sequence;
+        _io = io;
+        return true;
+    }
+
+    /// <summary>Whether this socket is served by the worker's loop.</summary>
+    internal bool OnIoLoop => _io is not null;
+
+    /// <summary>The idle wait on the loop: parks on readability holding no buffer; the receive after it reads at once.</summary>
+    private ValueTask<SocketError> WaitIdleOnLoop(IoRegistration io)
+    {
+        ReleaseBufferIfEmpty();
+        // Not known empty (and already in the epoll set): the receive tries at once.
+        if (!_drained && io.Added) return new(SocketError.Success);
+        return WaitReadable(io);
+    }
+
+    /// <summary>Parks until a read event after <see cref="_readSeen"/> (the socket joins the epoll set first if needed).</summary>
+    private ValueTask<SocketError> WaitReadable(IoRegistration io)
+    {
+        if (!io.Added && AddToLoop(io) != 0) return new(SocketError.OperationAborted);
+        return io.Read.WaitAsync(_readSeen, io, _ioGeneration);
+    }
+
+    /// <summary>The receive of <see cref="ReceiveAsync"/> on the loop, after its buffer bookkeeping.</summary>
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReceiveOnLoopAsync(IoRegistration io, bool waitFirst)
+    {
+        if (waitFirst && (_drained || !io.Added))
+        {
+            // Idle (no idle wait ran before): wait without a buffer, as WaitIdleAsync does.
+            if (await WaitReadable(io).ConfigureAwait(false) != SocketError.Success) return -1;
+            _drained = false;
+        }
+        if (_buffer.Length == 0)
+        {
+            if (Volatile.Read(ref _disposed) != 0) return -1;
+            _buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+        }
+        while (true)
+        {
+            if (_drained)
+            {
+                if (await WaitReadable(io).ConfigureAwait(false) != SocketError.Success) return -1;
+                _drained = false;
+            }
+            int seen = io.Read.Sequence;
+            int room = _buffer.Length - _end;
+            long n = Recv(_buffer.AsSpan(_end), out int error);
+            if (n > 0)
+            {
+                // A read that filled the room: more is probably queued, the next receive tries at once (see ReceiveAsync).
+                _lastReadFilled = n == room;
+                _drained = !_lastReadFilled;
+                _readSeen = seen;
+                _end += (int)n;
+                LastActivity = Environment.TickCount64;
+                return (int)n;
+            }
+            if (n == 0)
+            {
+                _lastReadFilled = false;
+                ReceivedEof = true;
+                return 0;
+            }
+            if (error == LibC.EAGAIN)
+            {
+                _drained = true;
+                _readSeen = seen;
+                continue;
+            }
+            if (error != LibC.EINTR) return -1;   // a reset (ECONNRESET), or closed by an abort
+        }
+    }
+
+    /// <summary>The send of <see cref="SendAsync"/> on the loop: parks on EPOLLOUT only when the socket buffer is full.</summary>
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> SendOnLoopAsync(IoRegistration io, ReadOnlyMemory<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            int seen = io.Write.Sequence;
+            long n = Send(data.Span, out int error);
+            if (n > 0)
+            {
+                data = data[(int)n..];
+                LastActivity = Environment.TickCount64;
+                continue;
+            }
+            if (error == LibC.EAGAIN)
+            {
+                if (!io.Added && AddToLoop(io) != 0) return false;
+                if (await io.Write.WaitAsync(seen, io, _ioGeneration).ConfigureAwait(false) != SocketError.Success) return false;
+                continue;
+            }
+            if (error != LibC.EINTR) return false;   // EPIPE, ECONNRESET, or closed by an abort
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Connects this socket (new, on the loop) to <paramref name="target"/>: O_NONBLOCK with one fcntl(F_SETFL) (connect
+    /// has no MSG_DONTWAIT), connect, park on EPOLLOUT while in progress, then getsockopt(SO_ERROR) for the outcome.
+    /// Returns Success or the failure as a SocketError; OperationAborted when closed meanwhile (`timeout connect`, abort).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
+    public async ValueTask<SocketError> ConnectAsync(EndPoint target)
+    {
+        var io = _io!;
+        int seen = io.Write.Sequence;
+        int error = StartConnect(target.Serialize());
+        if (error == 0) return SocketError.Success;
+        if (error != LibC.EINPROGRESS) return ErrorOf(error);
+        if (AddToLoop(io) != 0) return SocketError.OperationAborted;
+        // In the epoll set before the connection exists: any byte the server sends is a read event after this count,
+        // so the first receive (the response) may park without trying (see _drained).
+        int readSeen = io.Read.Sequence;
+        if (await io.Write.WaitAsync(seen, io, _ioGeneration).ConfigureAwait(false) != SocketError.Success) return SocketError.OperationAborted;
+        error = PendingError();
+        if (error != 0) return ErrorOf(error);
+        _drained = true;
+        _readSeen = readSeen;
+        return SocketError.Success;
+    }
+
+    private unsafe int StartConnect(SocketAddress address)
+    {
+        var handle = Socket.SafeHandle;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int fd = (int)handle.DangerousGetHandle();
+            // A new socket's status flags are O_RDWR only: F_SETFL with O_NONBLOCK alone needs no F_GETFL first.
+            if (LibC.fcntl(fd, LibC.F_SETFL, LibC.O_NONBLOCK) != 0) return LibC.errno;
+            fixed (byte* p = address.Buffer.Span)
+            {
+                return LibC.connect(fd, (sockaddr*)p, (socklen_t)address.Size) == 0 ? 0 : LibC.errno;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            return LibC.EBADF;
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>getsockopt(SO_ERROR): the outcome of a connect that was in progress; 0 when it succeeded.</summary>
+    private unsafe int PendingError()
+    {
+        var handle = Socket.SafeHandle;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int value = 0;
+            socklen_t length = sizeof(int);
+            if (LibC.getsockopt((int)handle.DangerousGetHandle(), LibC.SOL_SOCKET, LibC.SO_ERROR, &value, &length) != 0) return LibC.errno;
+            return value;
+        }
+        catch (ObjectDisposedException)
+        {
+            return LibC.EBADF;
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>A connect's errno as the SocketError .NET's engine would have reported.</summary>
+    private static SocketError ErrorOf(int errno)
+    {
+        if (errno == LibC.ECONNREFUSED) return SocketError.ConnectionRefused;
+        if (errno == LibC.ETIMEDOUT) return SocketError.TimedOut;
+        if (errno == LibC.EHOSTUNREACH) return SocketError.HostUnreachable;
+        if (errno == LibC.ENETUNREACH) return SocketError.NetworkUnreachable;
+        if (errno == LibC.EADDRNOTAVAIL) return SocketError.AddressNotAvailable;
+        if (errno == LibC.ECONNRESET) return SocketError.ConnectionReset;
+        if (errno == LibC.EBADF) return SocketError.OperationAborted;
+        return SocketError.SocketError;
+    }
+
+    private unsafe long Recv(Span<byte> into, out int error)
+    {
+        var handle = Socket.SafeHandle;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);   // a close from another thread waits for this call: never a reused descriptor
+            fixed (byte* p = into)
+            {
+                long n = LibC.recv((int)handle.DangerousGetHandle(), p, (size_t)into.Length, LibC.MSG_DONTWAIT);
+                error = n < 0 ? LibC.errno : 0;
+                return n;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            error = LibC.EBADF;   // closed by an abort before this call
+            return -1;
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    private unsafe long Send(ReadOnlySpan<byte> data, out int error)
+    {
+        var handle = Socket.SafeHandle;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            fixed (byte* p = data)
+            {
+                long n = LibC.send((int)handle.DangerousGetHandle(), p, (size_t)data.Length, LibC.MSG_DONTWAIT | LibC.MSG_NOSIGNAL);
+                error = n < 0 ? LibC.errno : 0;
+                return n;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            error = LibC.EBADF;
+            return -1;
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>Adds the descriptor to the loop's epoll set, held so that it cannot be a reused number; 0 or an errno.</summary>
+    private int AddToLoop(IoRegistration io)
+    {
+        var handle = Socket.SafeHandle;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            return io.TryAdd((int)handle.DangerousGetHandle(), _ioGeneration);
+        }
+        catch (ObjectDisposedException)
+        {
+            return LibC.EBADF;
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using Tmds.Linux;
+
+namespace Proxy.Worker.Io;
+
+/// <summary>
+/// A socket's place in the worker's <see cref="IoLoop"/>: an entry of its registration table, lent to one connection
+/// for its lifetime (<see cref="IoLoop.Rent"/>) and then to later ones, so a connection allocates nothing here.
+/// The socket joins the epoll set the first time an operation must wait (<see cref="TryAdd"/>), once, edge-triggered
+/// for both directions. Each lending is a generation: the epoll event carries (index, generation), and an event or a
+/// close for an older generation does nothing.
+/// </summary>
+internal sealed class IoRegistration
+{
+    public readonly IoWaiter Read = new();
+    public readonly IoWaiter Write = new();
+    internal readonly int Index;
+    private readonly IoLoop _loop;
+    private int _state;   // generation << 1 | 1 when closed (or not lent)
+    private bool _added;  // the descriptor of this generation is in the epoll set (touched by the owner only)
+
+    internal IoRegistration(IoLoop loop, int index)
+    {
+        _loop = loop;
+        Index = index;
+        _state = 1;
+    }
+
+    /// <summary>The current lending's generation: the owner keeps it and passes it back to every call.</summary>
+    public int Generation => Volatile.Read(ref _state) >> 1;
+
+    /// <summary>Whether the socket is in the epoll set already (events count only from then on).</summary>
+    public bool Added => _added;
+
+    /// <summary>A new lending (under the loop's table lock): the next generation, open, not in the epoll set.</summary>
+    internal void Open()
+    {
+        Volatile.Write(ref _state, ((Volatile.Read(ref _state) >> 1) + 1) << 1);
+        _added = false;
+    }
+
+    /// <summary>Closed by <see cref="Close"/>, or lent to another connection since.</summary>
+    public bool IsClosed(int generation)
+    {
+        int s = Volatile.Read(ref _state);
+        return (s & 1) != 0 || s >> 1 != generation;
+    }
+
+    /// <summary>
+    /// Adds <paramref name="fd"/> to the epoll set (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET). Call with the descriptor held
+    /// (SafeHandle.DangerousAddRef) so it cannot be a reused number. An edge-triggered add reports the readiness already
+    /// there, so bytes that arrived before it still wake the wait that follows. Returns 0 or an errno.
+    /// </summary>
+    public int TryAdd(int fd, int generation)
+    {
+        if (_added) return 0;
+        int error = _loop.Add(fd, Index, generation);
+        if (error == 0) _added = true;
+        return error;
+    }
+
+    /// <summary>
+    /// Marks this lending closed and fails its parked operations: the owner calls it before closing the descriptor
+    /// (a closed descriptor leaves the epoll set silently, and nothing would wake them). Any thread; idempotent.
+    /// </summary>
+    public void Close(int generation)
+    {
+        while (true)
+        {
+            int s = Volatile.Read(ref _state);
+            if ((s & 1) != 0 || s >> 1 != generation) return;
+            if (Interlocked.CompareExchange(ref _state, s | 1, s) == s) break;
+        }
+        Read.WakeForClose();
+        Write.WakeForClose();
+    }
+
+    /// <summary>Closes this lending and gives the entry back to the loop; the owner's last call.</summary>
+    public void Return(int generation)
+    {
+        Close(generation);
+        _loop.Return(this);
+    }
+
+    /// <summary>An epoll event for (this entry, <paramref name="generation"/>), on the loop thread.</summary>
+    internal void OnEvent(int generation, int events)
+    {
+        if (Volatile.Read(ref _state) >> 1 != generation) return;   // for an earlier lending: its socket is gone
+        int error = LibC.EPOLLHUP | LibC.EPOLLERR;
+        if ((events & (LibC.EPOLLIN | LibC.EPOLLRDHUP | error)) != 0) Read.Signal();
+        if ((events & (LibC.EPOLLOUT | error)) != 0) Write.Signal();
+    }
+}
