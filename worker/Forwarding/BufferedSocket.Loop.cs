@@ -40,6 +40,9 @@ internal sealed partial class BufferedSocket
     /// <summary>Whether this socket is served by the worker's loop.</summary>
     internal bool OnIoLoop => _io is not null;
 
+    /// <summary>The loop entry and lending this socket holds (tests inject readiness events through it).</summary>
+    internal (IoRegistration? Registration, int Generation) IoLending => (_io, _ioGeneration);
+
     /// <summary>The idle wait on the loop: parks on readability holding no buffer; the receive after it reads at once.</summary>
     private ValueTask<SocketError> WaitIdleOnLoop(IoRegistration io)
     {

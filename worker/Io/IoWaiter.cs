@@ -53,7 +53,7 @@ internal sealed class IoWaiter : IValueTaskSource<SocketError>
     internal void Signal(int generation)
     {
         Interlocked.Increment(ref _sequence);
-        if (Volatile.Read(ref _parked) == generation && Interlocked.CompareExchange(ref _parked, 0, generation) == generation)
+        if (generation != 0 && Volatile.Read(ref _parked) == generation && Interlocked.CompareExchange(ref _parked, 0, generation) == generation)
             _core.SetResult(SocketError.Success);
     }
 
@@ -64,7 +64,7 @@ internal sealed class IoWaiter : IValueTaskSource<SocketError>
     /// </summary>
     internal void WakeForClose(int generation)
     {
-        if (Interlocked.CompareExchange(ref _parked, 0, generation) != generation) return;
+        if (generation == 0 || Interlocked.CompareExchange(ref _parked, 0, generation) != generation) return;
         _core.RunContinuationsAsynchronously = true;
         _core.SetResult(SocketError.OperationAborted);
     }
