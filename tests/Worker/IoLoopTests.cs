@@ -190,6 +190,63 @@ public class IoLoopTests
             registration.Return(generation);
         }
     }
+
+    [Test]
+    public void Waiter_AWakeForAnotherGeneration_NeverCompletesTheParkedOne()
+    {
+        // A close (or event) of lending G that lost the race to the owner's return must not complete the operation
+        // lending G+1 parked on the same entry: the waiter completes only for the generation that parked.
+        var registration = IoLoop.Shared!.Rent();
+        int generation = registration.Generation;
+        try
+        {
+            var wait = registration.Write.WaitAsync(registration.Write.Sequence, registration, generation);
+            Assert.That(wait.IsCompleted, Is.False);
+            registration.Write.WakeForClose(generation + 1);
+            registration.Write.Signal(generation + 1);
+            Assert.That(wait.IsCompleted, Is.False, "a wake for another generation left the parked operation alone");
+            registration.Write.WakeForClose(generation);
+            var task = wait.AsTask();
+            Assert.That(task.Wait(Limit), Is.True);
+            Assert.That(task.Result, Is.EqualTo(SocketError.OperationAborted));
+        }
+        finally
+        {
+            registration.Return(generation);
+        }
+    }
+
+    [Test]
+    public void Return_WhileAnOperationIsStillParked_KeepsTheEntryOutOfTheTable()
+    {
+        // Returned with a parked read whose result is not taken yet: lending the entry again would reset the waiter
+        // under that continuation. The entry goes back only once the result is taken.
+        var loop = IoLoop.Shared!;
+        var registration = loop.Rent();
+        int generation = registration.Generation;
+        var wait = registration.Read.WaitAsync(registration.Read.Sequence, registration, generation);
+        registration.Return(generation);   // the close completes the park; its result is not taken yet
+        var next = loop.Rent();
+        try
+        {
+            Assert.That(next, Is.Not.SameAs(registration), "an entry with an untaken result is not lent again");
+        }
+        finally
+        {
+            next.Return(next.Generation);
+        }
+        var task = wait.AsTask();
+        Assert.That(task.Wait(Limit), Is.True);
+        Assert.That(task.Result, Is.EqualTo(SocketError.OperationAborted));
+    }
+
+    [Test]
+    public void AnEpollAddFailure_IsNoBufferSpace_NotAnAbort()
+    {
+        Assert.That(BufferedSocket.AddError(Tmds.Linux.LibC.ENOSPC), Is.EqualTo(SocketError.NoBufferSpaceAvailable));
+        Assert.That(BufferedSocket.AddError(Tmds.Linux.LibC.ENOMEM), Is.EqualTo(SocketError.NoBufferSpaceAvailable));
+        Assert.That(BufferedSocket.AddError(Tmds.Linux.LibC.EBADF), Is.EqualTo(SocketError.OperationAborted));
+    }
 }
 
 /// <summary>A server connection's connect on the loop (ServerConnector for plain `mode http` servers).</summary>
@@ -241,5 +298,29 @@ public class IoLoopConnectTests
         var connect = conn.ConnectAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Parse("192.0.2.1"), 9));
         conn.Close();
         Assert.That(await connect.AsTask().WaitAsync(Limit), Is.Not.EqualTo(SocketError.Success));
+    }
+
+    [Test]
+    public async Task ASpuriousWriteWake_DuringAConnect_DoesNotMakeItLookFinished()
+    {
+        // A listener whose accept queue is full drops the next SYN: that connect stays in SYN_SENT, where SO_ERROR is
+        // 0. A stale EPOLLOUT wake (from an earlier lending of the entry) must not report it connected.
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        listener.Listen(1);   // the queue holds two: fill it
+        using var fill1 = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        using var fill2 = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        fill1.Connect(listener.LocalEndPoint!);
+        fill2.Connect(listener.LocalEndPoint!);
+        var conn = new BufferedSocket(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), 16384);
+        Assert.That(conn.UseIoLoop(), Is.True);
+        var connect = conn.ConnectAsync(listener.LocalEndPoint!);
+        Assert.That(connect.IsCompleted, Is.False, "setup: the accept queue is full, the SYN is dropped");
+        var (registration, generation) = conn.IoLending;
+        registration!.OnEvent(generation, Tmds.Linux.LibC.EPOLLOUT);   // runs the connect's continuation inline
+        Assert.That(connect.IsCompleted, Is.False, "still in SYN_SENT: the connect parks again");
+        conn.Close();
+        Assert.That(await connect.AsTask().WaitAsync(Limit), Is.EqualTo(SocketError.OperationAborted));
+        conn.Dispose();
     }
 }

@@ -33,12 +33,15 @@ internal sealed partial class BufferedSocket
         // The entry's counts go on from its earlier lendings: start from where they are (not in the epoll set yet,
         // they cannot move for this socket before it is added).
         _readSeen = io.Read.Sequence;
-        _io = io;
+        Volatile.Write(ref _io, io);   // after _ioGeneration: the engine's timer reads _io, then _ioGeneration (Close)
         return true;
     }
 
     /// <summary>Whether this socket is served by the worker's loop.</summary>
     internal bool OnIoLoop => _io is not null;
+
+    /// <summary>The loop entry and lending this socket holds (tests inject readiness events through it).</summary>
+    internal (IoRegistration? Registration, int Generation) IoLending => (_io, _ioGeneration);
 
     /// <summary>The idle wait on the loop: parks on readability holding no buffer; the receive after it reads at once.</summary>
     private ValueTask<SocketError> WaitIdleOnLoop(IoRegistration io)
@@ -52,7 +55,7 @@ internal sealed partial class BufferedSocket
     /// <summary>Parks until a read event after <see cref="_readSeen"/> (the socket joins the epoll set first if needed).</summary>
     private ValueTask<SocketError> WaitReadable(IoRegistration io)
     {
-        if (!io.Added && AddToLoop(io) != 0) return new(SocketError.OperationAborted);
+        if (!io.Added && AddToLoop(io) is int error and not 0) return new(AddError(error));
         return io.Read.WaitAsync(_readSeen, io, _ioGeneration);
     }
 
@@ -123,7 +126,11 @@ internal sealed partial class BufferedSocket
             }
             if (error == LibC.EAGAIN)
             {
-                if (!io.Added && AddToLoop(io) != 0) return false;
+                if (!io.Added && AddToLoop(io) is int addError and not 0)
+                {
+                    AddError(addError);   // logged once; the send fails as before
+                    return false;
+                }
                 if (await io.Write.WaitAsync(seen, io, _ioGeneration).ConfigureAwait(false) != SocketError.Success) return false;
                 continue;
             }
@@ -142,16 +149,27 @@ internal sealed partial class BufferedSocket
     {
         var io = _io!;
         int seen = io.Write.Sequence;
+        // Read before connect(): the server's first bytes (or FIN) may arrive before the epoll ADD below, which then
+        // reports them as a read event; taken after it, that event would be "already seen" and the first receive,
+        // parking without trying (see _drained), would never wake.
+        int readSeen = io.Read.Sequence;
         int error = StartConnect(target.Serialize());
         if (error == 0) return SocketError.Success;
         if (error != LibC.EINPROGRESS) return ErrorOf(error);
-        if (AddToLoop(io) != 0) return SocketError.OperationAborted;
-        // In the epoll set before the connection exists: any byte the server sends is a read event after this count,
-        // so the first receive (the response) may park without trying (see _drained).
-        int readSeen = io.Read.Sequence;
-        if (await io.Write.WaitAsync(seen, io, _ioGeneration).ConfigureAwait(false) != SocketError.Success) return SocketError.OperationAborted;
-        error = PendingError();
-        if (error != 0) return ErrorOf(error);
+        error = AddToLoop(io);
+        if (error != 0) return AddError(error);
+        while (true)
+        {
+            if (await io.Write.WaitAsync(seen, io, _ioGeneration).ConfigureAwait(false) != SocketError.Success) return SocketError.OperationAborted;
+            seen = io.Write.Sequence;   // before the checks: an event after them wakes the next park
+            error = PendingError();
+            if (error != 0) return ErrorOf(error);
+            // SO_ERROR 0 also while still in progress (SYN_SENT): a wake is no proof the connect ended (a spurious or
+            // stale one), so it counts only once the socket has a peer; else park again.
+            error = PeerError();
+            if (error == 0) break;
+            if (error != LibC.ENOTCONN) return ErrorOf(error);
+        }
         _drained = true;
         _readSeen = readSeen;
         return SocketError.Success;
@@ -203,6 +221,42 @@ internal sealed partial class BufferedSocket
         {
             if (added) handle.DangerousRelease();
         }
+    }
+
+    /// <summary>getpeername(): 0 once the socket is connected, ENOTCONN while its connect is still in progress.</summary>
+    private unsafe int PeerError()
+    {
+        var handle = Socket.SafeHandle;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            byte* address = stackalloc byte[128];   // sockaddr_storage: the address itself is not needed
+            socklen_t length = 128;
+            return LibC.getpeername((int)handle.DangerousGetHandle(), (sockaddr*)address, &length) == 0 ? 0 : LibC.errno;
+        }
+        catch (ObjectDisposedException)
+        {
+            return LibC.EBADF;
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    private static int s_addErrorLogged;
+
+    /// <summary>
+    /// An epoll ADD that failed: ENOSPC (fs.epoll.max_user_watches) or ENOMEM is the kernel's limit, reported as
+    /// NoBufferSpaceAvailable and logged once per worker, not as an abort; EBADF (closed by an abort) is an abort.
+    /// </summary>
+    internal static SocketError AddError(int errno)
+    {
+        if (errno == LibC.EBADF) return SocketError.OperationAborted;
+        if (Interlocked.Exchange(ref s_addErrorLogged, 1) == 0)
+            NLog.LogManager.GetLogger("worker").Warn($"io-loop: epoll_ctl(ADD) failed, errno {errno} (fs.epoll.max_user_watches or memory): connections fail");
+        return errno == LibC.ENOSPC || errno == LibC.ENOMEM ? SocketError.NoBufferSpaceAvailable : SocketError.SocketError;
     }
 
     /// <summary>A connect's errno as the SocketError .NET's engine would have reported.</summary>

@@ -284,8 +284,12 @@ internal sealed class ServerConnector(ProxySession owner)
     /// <summary>Closes the attempt's socket; on the loop, its parked connect fails first (BufferedSocket.Close).</summary>
     private void CloseAttempt()
     {
+        // _attempt first: ConnectAsync publishes _attemptOnLoop, then _attempt, so the new _attempt read here (acquire)
+        // comes with its _attemptOnLoop, and the parked connect fails before the socket closes. The other order could
+        // pair the new socket with the previous attempt's null and dispose it under a parked connect that never wakes.
+        var socket = Volatile.Read(ref _attempt);
         Volatile.Read(ref _attemptOnLoop)?.Close();
-        Volatile.Read(ref _attempt)?.Dispose();
+        socket?.Dispose();
     }
 
     private void DisposeAttempt()

@@ -118,7 +118,18 @@ internal sealed unsafe class IoLoop
                 ulong data = events[i].data.u64;
                 int index = (int)(uint)data;
                 if ((uint)index < (uint)table.Length && table[index] is { } registration)
-                    registration.OnEvent((int)(data >> 32), events[i].events);
+                {
+                    try
+                    {
+                        registration.OnEvent((int)(data >> 32), events[i].events);
+                    }
+                    catch (Exception e)
+                    {
+                        // A continuation runs inline here: an exception escaping it would end this thread silently and
+                        // with it every loop socket of the worker. Fail loudly instead (the supervisor restarts the worker).
+                        Environment.FailFast("io-loop: an inline continuation threw", e);
+                    }
+                }
             }
         }
     }

@@ -11,11 +11,12 @@ namespace Proxy.Worker.Io;
 /// </summary>
 internal sealed class IoRegistration
 {
-    public readonly IoWaiter Read = new();
-    public readonly IoWaiter Write = new();
+    public readonly IoWaiter Read;
+    public readonly IoWaiter Write;
     internal readonly int Index;
     private readonly IoLoop _loop;
     private int _state;   // generation << 1 | 1 when closed (or not lent)
+    private int _holds;   // the owner's hold (until Return) plus one per operation whose result is not yet taken
     private bool _added;  // the descriptor of this generation is in the epoll set (touched by the owner only)
 
     internal IoRegistration(IoLoop loop, int index)
@@ -23,6 +24,8 @@ internal sealed class IoRegistration
         _loop = loop;
         Index = index;
         _state = 1;
+        Read = new IoWaiter(this);
+        Write = new IoWaiter(this);
     }
 
     /// <summary>The current lending's generation: the owner keeps it and passes it back to every call.</summary>
@@ -34,8 +37,11 @@ internal sealed class IoRegistration
     /// <summary>A new lending (under the loop's table lock): the next generation, open, not in the epoll set.</summary>
     internal void Open()
     {
-        Volatile.Write(ref _state, ((Volatile.Read(ref _state) >> 1) + 1) << 1);
+        // Generations start at 1 and skip 0 when they wrap: a waiter's _parked uses 0 for "none".
+        int next = (Volatile.Read(ref _state) >> 1) + 1 & int.MaxValue >> 1;
+        Volatile.Write(ref _state, (next == 0 ? 1 : next) << 1);
         _added = false;
+        Volatile.Write(ref _holds, 1);
     }
 
     /// <summary>Closed by <see cref="Close"/>, or lent to another connection since.</summary>
@@ -70,23 +76,39 @@ internal sealed class IoRegistration
             if ((s & 1) != 0 || s >> 1 != generation) return;
             if (Interlocked.CompareExchange(ref _state, s | 1, s) == s) break;
         }
-        Read.WakeForClose();
-        Write.WakeForClose();
+        Read.WakeForClose(generation);
+        Write.WakeForClose(generation);
     }
 
-    /// <summary>Closes this lending and gives the entry back to the loop; the owner's last call.</summary>
+    /// <summary>
+    /// Closes this lending and gives the entry back to the loop; the owner's last call. An operation still parked or
+    /// woken but not yet resumed holds the entry: it goes back to the table when that operation takes its result,
+    /// never while a continuation could still read a waiter that a next lending reset.
+    /// </summary>
     public void Return(int generation)
     {
         Close(generation);
-        _loop.Return(this);
+        Release();
+    }
+
+    /// <summary>An operation parks (<see cref="IoWaiter.WaitAsync"/>): the entry stays out of the table until its result is taken.</summary>
+    internal void Hold() => Interlocked.Increment(ref _holds);
+
+    /// <summary>The owner returned the entry, or a parked operation took its result: the last one gives it back.</summary>
+    internal void Release()
+    {
+        if (Interlocked.Decrement(ref _holds) == 0) _loop.Return(this);
     }
 
     /// <summary>An epoll event for (this entry, <paramref name="generation"/>), on the loop thread.</summary>
     internal void OnEvent(int generation, int events)
     {
-        if (Volatile.Read(ref _state) >> 1 != generation) return;   // for an earlier lending: its socket is gone
+        // For an earlier lending: its socket is gone. Checked again before the second wake: the first one runs its
+        // continuation inline, which may end the connection, return the entry and let a new lending park here.
+        if (Volatile.Read(ref _state) >> 1 != generation) return;
         int error = LibC.EPOLLHUP | LibC.EPOLLERR;
-        if ((events & (LibC.EPOLLIN | LibC.EPOLLRDHUP | error)) != 0) Read.Signal();
-        if ((events & (LibC.EPOLLOUT | error)) != 0) Write.Signal();
+        if ((events & (LibC.EPOLLIN | LibC.EPOLLRDHUP | error)) != 0) Read.Signal(generation);
+        if (Volatile.Read(ref _state) >> 1 != generation) return;
+        if ((events & (LibC.EPOLLOUT | error)) != 0) Write.Signal(generation);
     }
 }
