@@ -10,8 +10,8 @@ namespace Proxy.Tests.Worker;
 /// </summary>
 public class ProxyHeaderSetDstTests
 {
-    [TestCase("tcp-request connection set-dst ipv4(10.9.9.9)", "192.0.2.8:2222")]
-    [TestCase("http-request set-dst ipv4(10.9.9.9)", "10.9.9.9:2222")]
+    [TestCase("tcp-request connection set-dst src", "192.0.2.8:2222")]     // src: the socket's peer then, 127.0.0.1
+    [TestCase("http-request set-dst src", "198.51.100.7:2222")]    // src: the header's source by then
     public async Task ConnectionSetDst_TheProxyHeadersDestinationWins_ALaterSetDstWinsOverIt(string rule, string expected)
     {
         await using var app = new HttpOrigin("app");
