@@ -45,6 +45,10 @@ public class RequestBodySampleTests
     [TestCase("3;ext=1\r\na=1\r\n4\r\n&b", "a=1&b")]
     [TestCase("3\r\na=1\r\n0\r\nTrailer: x\r\n\r\n", "a=1")]
     [TestCase("", "")]
+    [TestCase("10000000000000003\r\nabc\r\n0\r\n\r\n", "")]            // 17 hex digits: wrapped to 3 before
+    [TestCase("3\r\na=1\r\nFFFFFFFFFFFFFFFFF\r\nxyz\r\n", "a=1")]       // wrapped negative: threw in the rule pass
+    [TestCase("3\r\na=1\r\n80000000\r\nxyz", "a=1")]                    // int.MaxValue + 1
+    [TestCase("00000000000000000000003\r\nabc\r\n0\r\n\r\n", "abc")]   // leading zeros are not significant
     public void ChunkedBody_IsSeenDechunked(string buffered, string expected)
     {
         using var t = With("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", buffered, out _);

@@ -28,4 +28,20 @@ public class BackendBufferRequestTests
         Assert.That((seen.Header("X-Fe-Len"), seen.Header("X-Be-Len"), seen.Header("X-Be-Param"), seen.BodyText),
             Is.EqualTo(("4", "11", "22222", "a=1&b=22222")));
     }
+
+    [Test]
+    public async Task BackendOption_WaitsWithTheBackendsHttpRequestTimeout_NotTheFrontends()
+    {
+        // HAProxy's http_wait_for_request_body waits s->be->timeout.httpreq: the backend's once use_backend set it.
+        await using var app = new HttpOrigin("app");
+        await using var proxy = StartFromText(HttpConfig(Server("a", app),
+            frontendExtra: "    timeout http-request 20s",
+            backendExtra: "    option http-buffer-request\n    timeout http-request 300ms"));
+        using var c = await proxy.ConnectAsync();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await SendAsync(c, "POST /f HTTP/1.1\r\nHost: www\r\nContent-Length: 11\r\n\r\na=1&");
+        var answer = await new HttpReader(c).ReadAsync(true).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.That((answer!.Status, started.Elapsed < TimeSpan.FromSeconds(5)), Is.EqualTo((408, true)));
+        Assert.That(app.Requests, Is.Empty);
+    }
 }

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using Proxy.Shared.Config;
 using Proxy.Worker.Compression;
 using Proxy.Worker.Http;
+using Proxy.Worker.Runtime;
 using Proxy.Worker.Stats;
 
 using Proxy.Worker.Tls;
@@ -442,7 +443,7 @@ internal sealed partial class HttpSession : ProxySession
                 if (drained || Expired(since, _fe.HttpKeepAliveTimeoutMs)) ExpireClient();
                 break;
             case PhaseRequestHead:
-                if (Expired(since, _fe.HttpRequestTimeoutMs)) ExpireClient();
+                if (Expired(since, RequestTimeoutMs(_tx.Backend))) ExpireClient();
                 break;
             case PhaseConnecting:
                 // `option abortonclose` (4.2): a client that closed while its request waits for a server drops it (CQ, CC).
@@ -489,6 +490,14 @@ internal sealed partial class HttpSession : ProxySession
             Abort();
         }
     }
+
+    /// <summary>
+    /// `timeout http-request` while the request (head, then a buffered body) is awaited: the frontend's until a backend
+    /// is chosen, then the backend's (HAProxy's s->be->timeout.httpreq, which is the frontend until stream_set_backend);
+    /// a backend without one leaves only `timeout client`, as HAProxy's unset httpreq leaves the channel's read timeout.
+    /// </summary>
+    private long RequestTimeoutMs(BackendRuntime? be) =>
+        be is null ? _fe.HttpRequestTimeoutMs : be.HttpRequestTimeoutMs > 0 ? be.HttpRequestTimeoutMs : _fe.HttpClientTimeoutMs;
 
     private static bool Expired(long elapsed, long timeoutMs) => timeoutMs > 0 && elapsed >= timeoutMs;
 

@@ -44,6 +44,8 @@ internal abstract partial class ProxySession : IThreadPoolWorkItem
 
     /// <summary>The address the client connected to: the PROXY header's destination, else the socket's own (read when first asked).</summary>
     /// `set-dst|set-dst-port` (4.2) rewrite it for the rest of the session: rules, logs and the server connection see theirs.
+    /// A `tcp-request connection` one runs before the PROXY header is read, so the header's destination replaces it
+    /// (<see cref="AcceptClientAsync"/>); a later one (session, content, http-request) wins over the header.
     internal IPEndPoint? FrontendEndPoint => Samples.Destination ?? (_frontendEndPoint ??= Listener?.FixedLocalEndPoint ?? LocalEndPointOf(_clientSocket));
 
     /// <summary>The client's PROXY v2 authority TLV, passed on by `proxy-v2-options authority`; null when it sent none.</summary>
@@ -128,6 +130,8 @@ internal abstract partial class ProxySession : IThreadPoolWorkItem
             {
                 ClientEndPoint = result.Source;
                 _frontendEndPoint = result.Destination;
+                samples.ForgetDestination();   // a connection-level set-dst ran before the header: the header wins
+                samples.Local = FrontendEndPoint;
             }
             ProxyAuthority = result.Authority;
             samples.Client = ClientEndPoint;

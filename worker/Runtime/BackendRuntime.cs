@@ -42,6 +42,7 @@ internal sealed class BackendRuntime
         ConnectTimeoutMs = Milliseconds.From(config.Timeouts.Connect);
         ServerTimeoutMs = Milliseconds.From(config.Timeouts.Server);
         TunnelTimeoutMs = Milliseconds.From(config.Timeouts.Tunnel);
+        HttpRequestTimeoutMs = Milliseconds.From(config.Timeouts.HttpRequest);
     }
 
     /// <summary>
@@ -86,6 +87,12 @@ internal sealed class BackendRuntime
     public long ServerTimeoutMs { get; }
     /// <summary>`timeout tunnel`: replaces client and server timeouts once a connection is upgraded (WebSocket).</summary>
     public long TunnelTimeoutMs { get; }
+
+    /// <summary>
+    /// `timeout http-request` of this backend (0: none set): what a backend's `option http-buffer-request` waits with,
+    /// as HAProxy's http_wait_for_request_body uses s->be->timeout.httpreq once the backend is set.
+    /// </summary>
+    public long HttpRequestTimeoutMs { get; }
 
     public BackendConfig Config { get; }
 

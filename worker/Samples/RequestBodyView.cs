@@ -76,9 +76,11 @@ internal sealed class RequestBodyView
 internal static class ChunkedData
 {
     /// <summary>
-    /// Copies the chunk data of <paramref name="raw"/> (already checked by HttpBodyFramer) into
-    /// <paramref name="destination"/>, up to the last chunk or the first incomplete framing line; returns the length.
-    /// A chunk cut by the end of <paramref name="raw"/> gives the part present.
+    /// Copies the chunk data of <paramref name="raw"/> into <paramref name="destination"/>, up to the last chunk or
+    /// the first incomplete framing line; returns the length. A chunk cut by the end of <paramref name="raw"/> gives
+    /// the part present. The bytes are the client's, unchecked: without `option http-buffer-request` the body framer
+    /// has not seen them yet, so a chunk size past int.MaxValue (which would also wrap the sum) ends the data there,
+    /// as an invalid chunk; the framer refuses it when the body is relayed.
     /// </summary>
     public static int Decode(ReadOnlySpan<byte> raw, Span<byte> destination)
     {
@@ -93,6 +95,7 @@ internal static class ChunkedData
                 int h = b is >= (byte)'0' and <= (byte)'9' ? b - '0' : (b | 0x20) is >= 'a' and <= 'f' ? (b | 0x20) - 'a' + 10 : -1;
                 if (h < 0) break;   // extensions, blanks, CR
                 size = size * 16 + h;
+                if (size > int.MaxValue) return written;   // a chunk no buffer holds: invalid, no data from it
             }
             if (size == 0) return written;   // the last chunk: trailers are not data
             raw = raw[(lf + 1)..];

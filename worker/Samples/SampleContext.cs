@@ -81,6 +81,12 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
         Destination = Local = new IPEndPoint(new IPAddress(address), current?.Port ?? 0);
     }
 
+    /// <summary>
+    /// Drops a `tcp-request connection set-dst|set-dst-port`: an `accept-proxy` header read after those rules brings
+    /// the destination that counts (HAProxy's conn_recv_proxy overwrites the connection's dst the rules had set).
+    /// </summary>
+    public void ForgetDestination() => Destination = null;
+
     /// <summary>`set-dst-port` (4.2): the destination port, the address kept.</summary>
     public void SetDestinationPort(int port)
     {
