@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
@@ -72,7 +71,7 @@ internal sealed partial class BufferedSocket
         if (_buffer.Length == 0)
         {
             if (Volatile.Read(ref _disposed) != 0) return -1;
-            _buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+            _buffer = ThreadArrayPool<byte>.Rent(_bufferSize);
         }
         while (true)
         {

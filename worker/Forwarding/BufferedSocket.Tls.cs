@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.Security;
 
 namespace Proxy.Worker.Forwarding;
@@ -24,7 +23,7 @@ internal sealed partial class BufferedSocket
             if (_buffer.Length == 0)
             {
                 if (Volatile.Read(ref _disposed) != 0) return -1;
-                _buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+                _buffer = ThreadArrayPool<byte>.Rent(_bufferSize);
             }
             int room = _buffer.Length - _end;
             int n = await tls.ReadAsync(_buffer.AsMemory(_end)).ConfigureAwait(false);

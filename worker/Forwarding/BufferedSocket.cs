@@ -107,7 +107,7 @@ internal sealed partial class BufferedSocket : IDisposable
             {
                 // Nothing buffered: give the buffer back while waiting, so an idle keep-alive connection (client or
                 // pooled server) holds no receive buffer (Kestrel's WaitForDataBeforeAllocatingBuffer).
-                ArrayPool<byte>.Shared.Return(_buffer);
+                ThreadArrayPool<byte>.Return(_buffer);
                 _buffer = [];
             }
         }
@@ -135,7 +135,7 @@ internal sealed partial class BufferedSocket : IDisposable
             if (_buffer.Length == 0)
             {
                 if (Volatile.Read(ref _disposed) != 0) return -1;
-                _buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+                _buffer = ThreadArrayPool<byte>.Rent(_bufferSize);
             }
             int room = _buffer.Length - _end;
             if (await op.ReceiveAsync(Socket, _buffer.AsMemory(_end)).ConfigureAwait(false) != SocketError.Success) return -1;
@@ -163,7 +163,7 @@ internal sealed partial class BufferedSocket : IDisposable
     {
         if (_start != _end || _buffer.Length == 0) return;
         _start = _end = 0;
-        ArrayPool<byte>.Shared.Return(_buffer);
+        ThreadArrayPool<byte>.Return(_buffer);
         _buffer = [];
     }
 
@@ -253,6 +253,6 @@ internal sealed partial class BufferedSocket : IDisposable
         _tls?.Dispose();
         var b = _buffer;
         _buffer = [];
-        if (b.Length > 0) ArrayPool<byte>.Shared.Return(b);
+        if (b.Length > 0) ThreadArrayPool<byte>.Return(b);
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
@@ -63,7 +62,7 @@ internal sealed partial class HttpSession : ProxySession
                 break;
             default:
                 SetLogCause('L', 'R');
-                if (_out.Length == 0) _out = ArrayPool<byte>.Shared.Rent(_outSize);
+                if (_out.Length == 0) _out = ThreadArrayPool<byte>.Rent(_outSize);
                 int length = action.WriteAnswer(_req, _out, Samples);   // a redirect, or a return rendered per request
                 if (length < 0) await SendErrorAsync(500).ConfigureAwait(false);   // an answer longer than the buffer
                 else await SendErrorAsync(action.Status, _out.AsMemory(0, length)).ConfigureAwait(false);
@@ -104,7 +103,7 @@ internal sealed partial class HttpSession : ProxySession
         if (HasAfterResponse(_fe, be) && !message.IsEmpty)
         {
             // `http-after-response` applies to the proxy's own answers too (4.2), unlike http-response.
-            rewritten = ArrayPool<byte>.Shared.Rent(message.Length + _outSize);
+            rewritten = ThreadArrayPool<byte>.Rent(message.Length + _outSize);
             int before = Samples.ResponseStatus;
             int length = AfterResponseAnswer(be, message, rewritten);
             if (length >= 0)
@@ -127,7 +126,7 @@ internal sealed partial class HttpSession : ProxySession
         EnterWait(ref _clientBusy, ref _clientWaitSince);
         await _client.SendAsync(message).ConfigureAwait(false);
         Interlocked.Decrement(ref _clientBusy);
-        if (rewritten is not null) ArrayPool<byte>.Shared.Return(rewritten);
+        if (rewritten is not null) ThreadArrayPool<byte>.Return(rewritten);
     }
 
     /// <summary>

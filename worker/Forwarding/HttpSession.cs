@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
@@ -289,7 +288,7 @@ internal sealed partial class HttpSession : ProxySession
         bool serverClose = mode != HttpConnectionMode.KeepAlive;
 
         // :: Step 4: the head for the server: hop-by-hop fields removed (RFC 9110 7.6.1), forwardfor, header rules.
-        if (_out.Length == 0) _out = ArrayPool<byte>.Shared.Rent(_outSize);
+        if (_out.Length == 0) _out = ThreadArrayPool<byte>.Rent(_outSize);
         var flags = upgrade ? HttpHeadWriteFlags.KeepUpgrade : HttpHeadWriteFlags.None;
         if (serverClose) flags |= HttpHeadWriteFlags.ConnectionClose;
         else if (_req.Version == Http1Version.Http10) flags |= HttpHeadWriteFlags.ConnectionKeepAlive;
@@ -331,7 +330,7 @@ internal sealed partial class HttpSession : ProxySession
         _resp.ReleaseBuffer();
         byte[] o = _out;
         _out = [];
-        if (o.Length > 0) ArrayPool<byte>.Shared.Return(o);
+        if (o.Length > 0) ThreadArrayPool<byte>.Return(o);
         Samples.ReleaseBuffers();
         Samples.Tracker?.EndRequest();   // `http-request track-sc` lasts the request, as HAProxy's stream
     }

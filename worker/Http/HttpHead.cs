@@ -1,4 +1,4 @@
-using System.Buffers;
+using Proxy.Worker.Forwarding;
 using System.Text;
 
 namespace Proxy.Worker.Http;
@@ -160,16 +160,16 @@ public sealed class HttpHead : IDisposable
     {
         byte[] b = _buffer;
         _buffer = [];
-        if (b.Length > 0) ArrayPool<byte>.Shared.Return(b);
+        if (b.Length > 0) ThreadArrayPool<byte>.Return(b);
         // The header table too (tune.http.maxhdr entries, 2 KB by default): measured with 5,000 idle keep-alive
         // sessions, keeping it cost 4 KB per session (request and response heads).
         var h = _headers;
         _headers = [];
-        if (h.Length > 0) ArrayPool<HttpHeaderEntry>.Shared.Return(h);
+        if (h.Length > 0) ThreadArrayPool<HttpHeaderEntry>.Return(h);
     }
 
-    internal byte[] Buffer => _buffer.Length > 0 ? _buffer : (_buffer = ArrayPool<byte>.Shared.Rent(MaxHeadSize));
-    internal HttpHeaderEntry[] Headers => _headers.Length > 0 ? _headers : (_headers = ArrayPool<HttpHeaderEntry>.Shared.Rent(_maxHeaders));
+    internal byte[] Buffer => _buffer.Length > 0 ? _buffer : (_buffer = ThreadArrayPool<byte>.Rent(MaxHeadSize));
+    internal HttpHeaderEntry[] Headers => _headers.Length > 0 ? _headers : (_headers = ThreadArrayPool<HttpHeaderEntry>.Rent(_maxHeaders));
 
     internal ref readonly HttpHeaderEntry Entry(int index)
     {
