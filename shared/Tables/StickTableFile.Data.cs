@@ -14,7 +14,7 @@ public sealed unsafe partial class StickTableFile
     {
         int off = Layout.OffsetOf(type);
         if (off < 0) return;
-        var spec = Config.Find(type)!.Value;
+        var spec = Layout.SpecOf(type);
         switch (spec.Shape)
         {
             case StickDataShape.Rate: FreqCounter.Add((long*)(e + off), spec.Period, now, n); break;
@@ -29,7 +29,7 @@ public sealed unsafe partial class StickTableFile
     {
         int off = Layout.OffsetOf(type);
         if (off < 0) return 0;
-        var spec = Config.Find(type)!.Value;
+        var spec = Layout.SpecOf(type);
         return spec.Shape switch
         {
             StickDataShape.Rate => FreqCounter.Read((long*)(e + off), spec.Period, now),
@@ -44,7 +44,7 @@ public sealed unsafe partial class StickTableFile
     {
         int off = Layout.OffsetOf(type);
         if (off < 0) return;
-        var spec = Config.Find(type)!.Value;
+        var spec = Layout.SpecOf(type);
         switch (spec.Shape)
         {
             case StickDataShape.Rate: FreqCounter.Set((long*)(e + off), spec.Period, now, value); break;

@@ -224,6 +224,18 @@ public sealed unsafe partial class StickTableFile : IDisposable
     /// </summary>
     public StickRef Acquire(ReadOnlySpan<byte> key, long now)
     {
+        byte* e = AcquireEntered(key, now, out var r);
+        if (e != null) Release(e);
+        return r;
+    }
+
+    /// <summary>
+    /// <see cref="Acquire"/>, the entry left entered (as <see cref="Enter"/>: its bucket locked, pair with <see
+    /// cref="Release"/>) so a tracker counts on it in the same hold; null (nothing locked) when the table is full and
+    /// nothing can go, or the entry went again at once (<paramref name="r"/> may then still name it).
+    /// </summary>
+    public byte* AcquireEntered(ReadOnlySpan<byte> key, long now, out StickRef r)
+    {
         if (key.Length > Layout.KeyLength) key = key[..Layout.KeyLength];
         int b = BucketOf(key);
         int* bucket = Bucket(b);
@@ -234,14 +246,14 @@ public sealed unsafe partial class StickTableFile : IDisposable
             byte* e = Entry(found);
             if (Expired(e, now) && ConnCur(e) == 0) ClearData(e);   // expired, not yet purged: starts again
             Touch(e, now);
-            var r = new StickRef(found, *(int*)(e + ESerial));
-            Unlock(bucket);
-            return r;
+            r = new StickRef(found, *(int*)(e + ESerial));
+            return e;
         }
         Unlock(bucket);
         // Allocate outside the bucket lock: eviction takes another bucket's lock, and two locks never nest.
         int fresh = Allocate(now);
-        if (fresh < 0) return StickRef.None;
+        r = StickRef.None;
+        if (fresh < 0) return null;
         byte* n = Entry(fresh);
         *(ushort*)(n + EKeyLength) = (ushort)key.Length;
         key.CopyTo(new Span<byte>(n + EKey, Layout.KeyLength));
@@ -253,10 +265,10 @@ public sealed unsafe partial class StickTableFile : IDisposable
         {
             byte* e = Entry(found);
             Touch(e, now);
-            var r = new StickRef(found, *(int*)(e + ESerial));
+            r = new StickRef(found, *(int*)(e + ESerial));
             Unlock(bucket);
-            Free(fresh);
-            return r;
+            Free(fresh);   // the free list's lock is never taken under a bucket's
+            return Enter(r);
         }
         int serial = *(int*)(n + ESerial) + 1;
         *(int*)(n + ESerial) = serial;
@@ -264,8 +276,8 @@ public sealed unsafe partial class StickTableFile : IDisposable
         *(int*)(n + ENext) = bucket[1];
         bucket[1] = fresh + 1;   // linked last: a killed worker leaves the chain whole
         Interlocked.Increment(ref *(int*)(_base + HUsed));
-        Unlock(bucket);
-        return new StickRef(fresh, serial);
+        r = new StickRef(fresh, serial);
+        return n;
     }
 
     /// <summary>The live, unexpired entry of <paramref name="key"/>, or <see cref="StickRef.None"/> (the `src_*` fetches do not create).</summary>

@@ -23,6 +23,9 @@ public sealed class StickTableLayout
     public const int DefinitionBytes = 256;
 
     private readonly int[] _offsets = new int[Enum.GetValues<StickDataType>().Length];
+    // Each stored type's spec by type (its shape, period, count), so an update finds it by index: the store list's
+    // enumerator allocated on every Add and Read (issue 19).
+    private readonly StickDataSpec[] _specs = new StickDataSpec[Enum.GetValues<StickDataType>().Length];
 
     public StickTableLayout(StickTableConfig table, int columns)
     {
@@ -37,6 +40,8 @@ public sealed class StickTableLayout
         foreach (var spec in table.Store)
         {
             _offsets[(int)spec.Type] = at;
+            _specs[(int)spec.Type] = spec;
+            StoredMask |= 1u << (int)spec.Type;
             at += spec.Shape switch
             {
                 StickDataShape.Rate => 24,
@@ -66,6 +71,18 @@ public sealed class StickTableLayout
 
     /// <summary>The offset of <paramref name="type"/> in an entry, -1 when the table does not store it.</summary>
     public int OffsetOf(StickDataType type) => _offsets[(int)type];
+
+    /// <summary>The store item of <paramref name="type"/> (meaningful where <see cref="OffsetOf"/> is not -1).</summary>
+    public StickDataSpec SpecOf(StickDataType type) => _specs[(int)type];
+
+    /// <summary>Bit N set when the table stores the type of value N.</summary>
+    public uint StoredMask { get; }
+
+    /// <summary>True when the table stores any of the types in <paramref name="mask"/> (<see cref="MaskOf"/>).</summary>
+    public bool StoresAny(uint mask) => (StoredMask & mask) != 0;
+
+    /// <summary>The bit of each of <paramref name="a"/> and <paramref name="b"/> in <see cref="StoredMask"/>.</summary>
+    public static uint MaskOf(StickDataType a, StickDataType b) => (1u << (int)a) | (1u << (int)b);
 
     /// <summary>The bytes a table of <paramref name="table"/>'s definition maps (what `size` costs, README "bytes per entry").</summary>
     public static long BytesFor(StickTableConfig table, int columns) => new StickTableLayout(table, columns).FileSize;

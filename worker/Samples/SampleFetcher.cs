@@ -170,16 +170,26 @@ internal sealed class SampleFetcher
     {
         s = default;
         if (endPoint is null) return false;
-        var dest = ctx.ScratchFree;
-        if (dest.Length < 16 || !endPoint.Address.TryWriteBytes(dest, out int n)) return false;
+        int n = WriteAddress(endPoint.Address, ctx.ScratchFree);
+        if (n < 0) return false;
+        s = Sample.OfIp(ctx.Commit(n));
+        return true;
+    }
+
+    /// <summary>
+    /// The address's bytes as `src`/`dst` give them into <paramref name="dest"/> (16 bytes at least): 4 for IPv4, 16
+    /// for IPv6; -1 when there is no room.
+    /// </summary>
+    internal static int WriteAddress(System.Net.IPAddress address, Span<byte> dest)
+    {
+        if (dest.Length < 16 || !address.TryWriteBytes(dest, out int n)) return -1;
         // An IPv4 client on a dual-stack socket is ::ffff:a.b.c.d: HAProxy reports it as IPv4.
         if (n == 16 && dest[..10].IndexOfAnyExcept((byte)0) < 0 && dest[10] == 0xFF && dest[11] == 0xFF)
         {
             dest.Slice(12, 4).CopyTo(dest);
             n = 4;
         }
-        s = Sample.OfIp(ctx.Commit(n));
-        return true;
+        return n;
     }
 
     private int UsableServers(SampleContext ctx)

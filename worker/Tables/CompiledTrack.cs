@@ -10,6 +10,9 @@ namespace Proxy.Worker.Tables;
 internal sealed class CompiledTrack(TrackScConfig config)
 {
     private readonly CompiledSampleExpr _key = new(config.Key);
+    // `track-scN src` (the usual key): the client's address is written straight into the key, not through the
+    // session's scratch space, which a fetch would rent (16 KiB from the shared pool) on every request (issue 19).
+    private readonly bool _plainSource = config.Key.Fetch.Kind == SampleFetchKind.Src && config.Key.Converters.Count == 0;
     private Shared.Tables.StickTableFile? _table;
 
     public int Counter => config.Counter;
@@ -23,11 +26,22 @@ internal sealed class CompiledTrack(TrackScConfig config)
         if (ctx.Tracker is { } existing && existing.IsTracked(config.Counter)) return;
         var table = _table ??= StickTables.Find(config.Table);
         if (table is null) return;
-        ctx.ResetScratch();
-        if (!_key.TryEvaluate(ctx, out var s)) return;
         Span<byte> key = stackalloc byte[256];
         if (table.Layout.KeyLength > key.Length) return;
-        int n = StickKey.Write(ctx, s, table.Config.KeyType, table.Layout.KeyLength, key);
+        ctx.ResetScratch();   // a string key's text is written there
+        int n;
+        if (_plainSource)
+        {
+            Span<byte> address = stackalloc byte[16];
+            int length = ctx.Client is { } client ? SampleFetcher.WriteAddress(client.Address, address) : -1;
+            if (length < 0) return;
+            n = StickKey.Write(ctx, Sample.OfIp(address[..length]), table.Config.KeyType, table.Layout.KeyLength, key);
+        }
+        else
+        {
+            if (!_key.TryEvaluate(ctx, out var s)) return;
+            n = StickKey.Write(ctx, s, table.Config.KeyType, table.Layout.KeyLength, key);
+        }
         if (n < 0) return;
         ctx.EnsureTracker().Track(config.Counter, table, key[..n], forRequest, Environment.TickCount64);
     }

@@ -17,6 +17,11 @@ internal sealed unsafe class StickTracker
     private readonly StickRef[] _refs = [StickRef.None, StickRef.None, StickRef.None];
     private readonly bool[] _forRequest = new bool[Counters];
 
+    // What each count updates: a table storing none of them is not entered (no bucket lock taken for nothing).
+    private static readonly uint ErrorTypes = StickTableLayout.MaskOf(StickDataType.HttpErrCnt, StickDataType.HttpErrRate);
+    private static readonly uint ByteTypes = StickTableLayout.MaskOf(StickDataType.BytesInCnt, StickDataType.BytesInRate)
+        | StickTableLayout.MaskOf(StickDataType.BytesOutCnt, StickDataType.BytesOutRate);
+
     public bool IsTracked(int counter) => _tables[counter] is not null;
     public StickTableFile? TableOf(int counter) => _tables[counter];
     public StickRef RefOf(int counter) => _refs[counter];
@@ -29,10 +34,9 @@ internal sealed unsafe class StickTracker
     public void Track(int counter, StickTableFile table, ReadOnlySpan<byte> key, bool forRequest, long now)
     {
         if (_tables[counter] is not null) return;
-        var r = table.Acquire(key, now);
-        if (r.IsNone) return;   // full and nothing could go: not tracked, as HAProxy when stktable_get_entry fails
-        byte* e = table.Enter(r);
-        if (e == null) return;
+        // One bucket lock hold finds (or makes) the entry and counts on it.
+        byte* e = table.AcquireEntered(key, now, out var r);
+        if (e == null) return;   // full and nothing could go: not tracked, as HAProxy when stktable_get_entry fails
         table.AddConnCur(e, StickTables.Column, 1);
         if (!forRequest)
         {
@@ -73,7 +77,7 @@ internal sealed unsafe class StickTracker
     {
         for (int c = 0; c < Counters; c++)
         {
-            if (_tables[c] is not { } table) continue;
+            if (_tables[c] is not { } table || !table.Layout.StoresAny(ErrorTypes)) continue;
             byte* e = table.Enter(_refs[c]);
             if (e == null) continue;
             table.Add(e, StickDataType.HttpErrCnt, now, 1);
@@ -87,7 +91,7 @@ internal sealed unsafe class StickTracker
     {
         for (int c = 0; c < Counters; c++)
         {
-            if (_tables[c] is not { } table) continue;
+            if (_tables[c] is not { } table || !table.Layout.StoresAny(ByteTypes)) continue;
             byte* e = table.Enter(_refs[c]);
             if (e == null) continue;
             table.Add(e, StickDataType.BytesInCnt, now, inBytes);
