@@ -242,12 +242,14 @@ internal sealed class CompiledLogFormat
                 return;
         }
         long ticks = r?.DateUtcTicks ?? DateTime.UtcNow.Ticks;
+        if (v is LogVariable.Date or LogVariable.RequestDate)
+        {
+            LocalDateCache.Current.AppendLogDate(ref w, ticks);
+            return;
+        }
         var utc = new DateTime(ticks, DateTimeKind.Utc);
         switch (v)
         {
-            case LogVariable.Date or LogVariable.RequestDate:
-                TrafficLogFormatter.AppendLogDate(ref w, utc.ToLocalTime());
-                return;
             case LogVariable.GmtDate or LogVariable.LocalDate:
                 // `%T` / `%Tl`: dd/Mmm/yyyy:HH:mm:ss +zzzz (8.2.4), GMT or local.
                 var when = v == LogVariable.GmtDate ? new DateTimeOffset(utc) : new DateTimeOffset(utc.ToLocalTime());

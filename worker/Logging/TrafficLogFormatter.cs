@@ -42,7 +42,7 @@ internal static class TrafficLogFormatter
         w.Append(':');
         w.Append(r.ClientPort);
         w.Append(" ["u8);
-        AppendLogDate(ref w, new DateTime(r.DateUtcTicks, DateTimeKind.Utc).ToLocalTime());
+        LocalDateCache.Current.AppendLogDate(ref w, r.DateUtcTicks);
         w.Append("] "u8);
         w.Append(r.Frontend);
         if (r.ConnectionError is { } error)
@@ -110,16 +110,8 @@ internal static class TrafficLogFormatter
         return w.Length;
     }
 
-    /// <summary>`dd/Mmm/yyyy:HH:mm:ss.fff`, HAProxy's log date (local time, milliseconds).</summary>
-    public static void AppendLogDate(ref LogLineWriter w, DateTime local)
-    {
-        AppendDayAndTime(ref w, local);
-        w.Append('.');
-        w.AppendPadded(local.Millisecond, 3);
-    }
-
     /// <summary>`dd/Mmm/yyyy:HH:mm:ss`, the part the log date and the CLF date share.</summary>
-    private static void AppendDayAndTime(ref LogLineWriter w, DateTime when)
+    internal static void AppendDayAndTime(ref LogLineWriter w, DateTime when)
     {
         w.AppendPadded(when.Day, 2);
         w.Append('/');

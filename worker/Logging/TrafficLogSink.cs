@@ -28,6 +28,7 @@ internal sealed class TrafficLogSink : IDisposable
     private readonly Stream? _stream;            // stdout/stderr
     private readonly LogFile? _file;             // a path that is not a Unix socket
     private Socket? _socket;
+    private readonly DatagramBatch? _batch;     // datagram targets: the lines the logger queued (Queue, Flush)
     private long _nextConnectMs;
     private long _failed;
     private readonly int _level;       // `LEVEL`: the least important severity sent
@@ -60,7 +61,37 @@ internal sealed class TrafficLogSink : IDisposable
                 _endPoint = config.Target.StartsWith('/') ? new UnixDomainSocketEndPoint(config.Target)
                     : IPEndPoint.TryParse(config.Target, out var ep) ? (ep.Port == 0 ? new IPEndPoint(ep.Address, 514) : ep)
                     : new IPEndPoint(IPAddress.Loopback, 514);
+                _batch = new DatagramBatch(MaxLength);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Sends one whole line, or for a datagram target queues it (sent when the batch is full, or by <see
+    /// cref="Flush"/>, which the logger calls once it has no more lines at hand). Never throws.
+    /// </summary>
+    public void Queue(ReadOnlySpan<byte> line)
+    {
+        if (_batch is null)
+        {
+            Send(line);
+            return;
+        }
+        _batch.Add(line);
+        if (_batch.IsFull) Flush();
+    }
+
+    /// <summary>Sends the queued lines, one datagram each, in one system call.</summary>
+    public void Flush()
+    {
+        if (_batch is null || _batch.Count == 0) return;
+        var socket = _socket ?? Connect();
+        _failed += _batch.Flush(socket?.SafeHandle, udp: _endPoint is not UnixDomainSocketEndPoint, out int hardError);
+        // A Unix socket whose reader restarted (syslogd) refuses until reconnected.
+        if (hardError != 0 && socket is not null)
+        {
+            socket.Dispose();
+            _socket = null;
         }
     }
 
@@ -149,6 +180,7 @@ internal sealed class TrafficLogSink : IDisposable
 
     public void Dispose()
     {
+        Flush();
         _file?.Dispose();
         _socket?.Dispose();
         _socket = null;

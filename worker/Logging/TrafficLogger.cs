@@ -6,8 +6,8 @@ namespace Proxy.Worker.Logging;
 /// <summary>
 /// Per-request (`option httplog`) and per-connection (`option tcplog`) logs of one engine. Sessions claim a record
 /// of the lock-free ring (<see cref="TrafficLogRing"/>), fill it and commit it; one background thread formats each
-/// record once, frames it per target (syslog header, `len`) and sends it. The request path therefore never formats,
-/// never does I/O and never waits: a full ring drops the line and counts it.
+/// record once, frames it per target (syslog header, `len`) and sends it (datagrams in batches, DatagramBatch). The
+/// request path therefore never formats, never does I/O and never waits: a full ring drops the line and counts it.
 ///
 /// Why not an NLog target: NLog's logger call renders layouts and builds a LogEventInfo (allocations) on the
 /// calling thread, and its async wrapper queues behind a lock; the process log (rare events) keeps NLog, traffic
@@ -89,6 +89,8 @@ internal sealed class TrafficLogger : IDisposable
                 _ring.Release(record);
                 continue;
             }
+            // No more lines at hand: what the datagram targets queued goes out now, in one system call each.
+            foreach (var sink in _sinks) sink.Flush();
             if (_stopping) break;
             ReportDrops();
             Volatile.Write(ref _sleeping, 1);
@@ -109,13 +111,14 @@ internal sealed class TrafficLogger : IDisposable
     {
         int length = TrafficLogFormatter.Format(record, _message);
         var message = _message.AsSpan(0, length);
+        var now = LocalDateCache.Current.ToLocal(DateTime.UtcNow.Ticks);   // DateTimeOffset.Now, without its time-zone lookup
         foreach (var sink in record.Sinks)
         {
             // A target's `LEVEL` lets through what is at least that important (4.2 "log").
             if (!sink.Accepts(record.Level)) continue;
-            int n = Frame(sink, message, _line, _hostname, record.TagPid ?? _tagPid, DateTimeOffset.Now, record.Level,
+            int n = Frame(sink, message, _line, _hostname, record.TagPid ?? _tagPid, now, record.Level,
                 record.StructuredData.AsSpan(0, record.StructuredDataLength));
-            sink.Send(_line.AsSpan(0, n));
+            sink.Queue(_line.AsSpan(0, n));
         }
     }
 

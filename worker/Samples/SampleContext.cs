@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -10,19 +9,27 @@ namespace Proxy.Worker.Samples;
 
 /// <summary>
 /// What expressions read on one connection (the request and response heads, both addresses, the proxies, the
-/// variables) and the scratch space converters write into, as HAProxy's trash chunks: one per session, reused by
-/// every expression, so evaluating allocates nothing. An expression's result lives until the next one is evaluated
-/// (<see cref="ResetScratch"/>): its user copies it out first. The scratch space is rented when first used and
-/// given back by <see cref="ReleaseBuffers"/> (between requests), so an idle connection holds none.
+/// variables) and the scratch space converters write into, as HAProxy's trash chunks: one per thread, shared by
+/// every session that thread runs and reused by every expression, so evaluating allocates nothing. An expression's
+/// result lives until the next one is evaluated (<see cref="ResetScratch"/>): its user copies it out first.
 /// </summary>
-internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScratchBytes)
+/// <remarks>
+/// Why per thread and not per session (issue 18): a session held its scratch (rented) from its rules to its log
+/// line, across the server's answer, so 50 requests in flight held 50 and the shared pool, which keeps far fewer,
+/// fell through to its locked stacks and to new arrays (and the gen0 collections after them). What is written into
+/// the scratch is only ever seen through spans (<see cref="Sample"/> is a ref struct), which cannot outlive an
+/// await: a session gives the thread up only after its spans are gone, so the next session on that thread may
+/// overwrite the space, as HAProxy's threads share their trash chunks between streams. A session that resumes on
+/// another thread (.NET's engine, PROXY_IO_LOOP=0) uses that thread's buffers from then on.
+/// </remarks>
+internal sealed class SampleContext
 {
     /// <summary>tune.bufsize's default, the size of HAProxy's trash chunks.</summary>
     public const int DefaultScratchBytes = 16384;
 
-    private byte[] _scratch = [];
-    private byte[] _value = [];
-    private char[] _chars = [];
+    [ThreadStatic] private static byte[]? t_scratch;
+    [ThreadStatic] private static byte[]? t_value;
+    [ThreadStatic] private static char[]? t_chars;
     private int _used;
     private BackendRuntime? _backend;
 
@@ -200,27 +207,16 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
         Body.Hide();
     }
 
-    public Span<byte> ScratchFree
-    {
-        get
-        {
-            if (_scratch.Length == 0) _scratch = ArrayPool<byte>.Shared.Rent(scratchBytes);
-            return _scratch.AsSpan(_used);
-        }
-    }
+    public Span<byte> ScratchFree => Scratch.AsSpan(_used);
+
+    /// <summary>The thread's scratch space, made the first time the thread evaluates an expression.</summary>
+    private static byte[] Scratch => t_scratch ??= new byte[DefaultScratchBytes];
 
     /// <summary>
     /// A second buffer, for a rule's rendered value (set-path, set-var-fmt): rendering uses the scratch space for
-    /// its expressions, so the value cannot live there. Rented and given back with the scratch space.
+    /// its expressions, so the value cannot live there. The thread's, as the scratch space.
     /// </summary>
-    public Span<byte> ValueBuffer
-    {
-        get
-        {
-            if (_value.Length == 0) _value = ArrayPool<byte>.Shared.Rent(scratchBytes);
-            return _value;
-        }
-    }
+    public Span<byte> ValueBuffer => t_value ??= new byte[DefaultScratchBytes];
 
     /// <summary>`http-request set-method|set-path|set-query|set-uri`: the request line they composed.</summary>
     public RequestLineRewrite RequestLine { get; } = new();
@@ -259,23 +255,17 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
         }
     }
 
-    /// <summary>Gives the scratch space back (its content is no longer needed); it is rented again when next used.</summary>
+    /// <summary>The request is over: its scratch content is no longer needed, and the body view lets its buffer go.</summary>
     public void ReleaseBuffers()
     {
         _used = 0;
-        if (_scratch.Length > 0) ArrayPool<byte>.Shared.Return(_scratch);
-        if (_chars.Length > 0) ArrayPool<char>.Shared.Return(_chars);
-        if (_value.Length > 0) ArrayPool<byte>.Shared.Return(_value);
-        _value = [];
-        _scratch = [];
-        _chars = [];
         Body.Release();
     }
 
     /// <summary>Keeps the next <paramref name="length"/> bytes of <see cref="ScratchFree"/> and returns them.</summary>
     public ReadOnlySpan<byte> Commit(int length)
     {
-        var kept = _scratch.AsSpan(_used, length);
+        var kept = Scratch.AsSpan(_used, length);
         _used += length;
         return kept;
     }
@@ -285,9 +275,9 @@ internal sealed class SampleContext(int scratchBytes = SampleContext.DefaultScra
     /// <summary>The bytes as chars (Latin-1, one per byte) for a regex, in the context's own char buffer.</summary>
     public ReadOnlySpan<char> AsChars(ReadOnlySpan<byte> bytes)
     {
-        if (_chars.Length == 0) _chars = ArrayPool<char>.Shared.Rent(scratchBytes);
-        int n = Math.Min(bytes.Length, _chars.Length);
-        return _chars.AsSpan(0, Encoding.Latin1.GetChars(bytes[..n], _chars));
+        var chars = t_chars ??= new char[DefaultScratchBytes];
+        int n = Math.Min(bytes.Length, chars.Length);
+        return chars.AsSpan(0, Encoding.Latin1.GetChars(bytes[..n], chars));
     }
 
     public bool TryGetVariable(VariableRef v, out Sample sample) => v.Scope switch
