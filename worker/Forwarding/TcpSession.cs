@@ -48,7 +48,7 @@ internal sealed partial class TcpSession : ProxySession
         _engine = engine;
         _fe = fe;
         _client = client;
-        _tx = new ProxyTransaction(this);
+        _tx = new ProxyTransaction(new ServerConnector(this));
         _be = fe.Backend;
         _clientTimeoutMs = fe.ClientTimeoutMs;
         _serverTimeoutMs = fe.ServerTimeoutMs;
