@@ -103,7 +103,7 @@ internal sealed partial class HttpSession : ProxySession
             Samples.Client = _clientEndPoint;
             Samples.Local = FrontendEndPoint;
             Samples.Backends = _engine.Backends;
-            Samples.Captures.Configure(fe.Config);
+            Samples.ConfigureCaptures(fe.Config);
             bool first = true;
             while (true)
             {
@@ -206,7 +206,7 @@ internal sealed partial class HttpSession : ProxySession
         facts.Request = _req;
         facts.Backend = fe.Backend;
         facts.Body.Show(_client.DataMemory, _req);   // `req.body*`: what came with the head, until the body is relayed
-        facts.Captures.CaptureRequest(_req);
+        facts.CapturesIfAny?.CaptureRequest(_req);
         // `unique-id-format` (4.2): the request's id, rendered once, before any rule can read it.
         if (fe.UniqueIdFormat is { } uniqueId) facts.SetUniqueIdLength(uniqueId.Render(facts, null, facts.UniqueIdBuffer));
 
@@ -278,7 +278,7 @@ internal sealed partial class HttpSession : ProxySession
             return false;
         }
         // `capture cookie` (4.2): read once the request rules passed, as HAProxy's http_process_request does.
-        facts.Captures.CaptureRequestCookie(_req);
+        facts.CapturesIfAny?.CaptureRequestCookie(_req);
         // :: Step 2b: persistence (worker/Persistence): force/ignore-persist, the cookie, use-server.
         _tx.Persistence.Begin(be.Persistence, facts, _req);
         // `stick match` / `stick on` (4.2) when neither the cookie nor `use-server` chose (HAProxy's process_sticking_rules).
