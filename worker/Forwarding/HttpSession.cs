@@ -97,6 +97,7 @@ internal sealed partial class HttpSession : ProxySession
         SetPhase(PhaseIdle);
         _client.LastActivity = Environment.TickCount64;
         fe.Counters.OpenSession();
+        bool failed = false;
         try
         {
             _clientEndPoint = ClientEndPoint;
@@ -140,6 +141,7 @@ internal sealed partial class HttpSession : ProxySession
         }
         catch (Exception e)
         {
+            failed = true;
             _engine.Log.Error(e, "http session on frontend {0} failed unexpectedly", fe.Config.Name);
         }
         finally
@@ -154,7 +156,8 @@ internal sealed partial class HttpSession : ProxySession
             _server.Dispose();
             _client.Dispose();
             ReleaseRequestBuffers();
-            if (Transaction is not null) ReturnTransaction();
+            // After a failure an operation of the request might still hold the transaction: it is left to the GC.
+            if (Transaction is not null && !failed) ReturnTransaction();
         }
     }
 
