@@ -25,4 +25,12 @@ public sealed partial class ProxyEngine
         }
         return lines;
     }
+
+    /// <summary>This worker's live sessions, read as <see cref="DescribeSessions"/> reads them (tests).</summary>
+    internal IEnumerable<Forwarding.ProxySession> LiveSessions()
+    {
+        var sessions = _sessions;
+        for (int i = 0; i < sessions.Length; i++)
+            if (Volatile.Read(ref sessions[i]) is { } session) yield return session;
+    }
 }

@@ -15,6 +15,21 @@ namespace Proxy.Worker.Forwarding;
 internal sealed partial class HttpSession : ProxySession
 {
     /// <summary>
+    /// The lines built for this session, made at its first request that adds one: a session of a frontend that adds
+    /// none holds one field instead of seven (perf/README.md, "Memory per idle session").
+    /// </summary>
+    private sealed class AddedLines
+    {
+        public byte[] Extra = [];                  // forwardfor's line, originalto's, then unique-id-header's
+        public byte[] ForwardedFor = [];           // "X-Forwarded-For: ADDR\r\n", built for the header name last used
+        public byte[]? ForwardedForHeader;
+        public IPAddress? ForwardedForAddress;
+        public byte[] OriginalTo = [];             // "X-Original-To: ADDR\r\n", built for the header name last used
+        public byte[]? OriginalToHeader;
+        public IPAddress? OriginalToAddress;
+    }
+
+    /// <summary>
     /// The header lines the proxy adds to the request: forwardfor's, then `unique-id-header`'s (4.2) when the
     /// frontend sets one, built into a buffer of the session's (grown once, when an id is longer than it).
     /// </summary>
@@ -25,12 +40,13 @@ internal sealed partial class HttpSession : ProxySession
         bool uniqueId = fe.UniqueIdHeader is not null && !Samples.UniqueId.IsEmpty;
         if (originalTo.IsEmpty && !uniqueId) return xff;
         int size = xff.Length + originalTo.Length + (uniqueId ? fe.UniqueIdHeader!.Length + Samples.UniqueId.Length + 4 : 0);
-        if (_extraLines.Length < size) _extraLines = new byte[Math.Max(size, 256)];
-        xff.CopyTo(_extraLines);
-        originalTo.CopyTo(_extraLines.AsSpan(xff.Length));
+        var lines = _addedLines ??= new AddedLines();
+        if (lines.Extra.Length < size) lines.Extra = new byte[Math.Max(size, 256)];
+        xff.CopyTo(lines.Extra);
+        originalTo.CopyTo(lines.Extra.AsSpan(xff.Length));
         int n = xff.Length + originalTo.Length;
-        if (uniqueId && Http1HeadWriter.AppendHeader(_extraLines, n, fe.UniqueIdHeader, Samples.UniqueId) is int end and >= 0) n = end;
-        return _extraLines.AsSpan(0, n);
+        if (uniqueId && Http1HeadWriter.AppendHeader(lines.Extra, n, fe.UniqueIdHeader, Samples.UniqueId) is int end and >= 0) n = end;
+        return lines.Extra.AsSpan(0, n);
     }
 
     /// <summary>
@@ -44,7 +60,8 @@ internal sealed partial class HttpSession : ProxySession
         if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
         if (ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork) return default;
         if (http.OriginalToExcept is { } except && except.Contains(ip)) return default;
-        return AddressLine(header, ip, ref _originalToLine, ref _originalToHeader, ref _originalToAddress);
+        var lines = _addedLines ??= new AddedLines();
+        return AddressLine(header, ip, ref lines.OriginalTo, ref lines.OriginalToHeader, ref lines.OriginalToAddress);
     }
 
     /// <summary>
@@ -77,6 +94,7 @@ internal sealed partial class HttpSession : ProxySession
         if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
         if (http.ForwardForExcept is { } except && except.Contains(ip)) return default;
         if (http.ForwardForIfNone && _req.TryGetHeader(header, out _)) return default;   // 4.2 "if-none"
-        return AddressLine(header, ip, ref _xffLine, ref _xffHeader, ref _xffAddress);
+        var lines = _addedLines ??= new AddedLines();
+        return AddressLine(header, ip, ref lines.ForwardedFor, ref lines.ForwardedForHeader, ref lines.ForwardedForAddress);
     }
 }

@@ -244,7 +244,7 @@ internal sealed partial class HttpSession
         else if (keepClient && _req.Version == Http1Version.Http10) flags |= HttpHeadWriteFlags.ConnectionKeepAlive;
         var facts = Samples;
         facts.Response = _resp;
-        facts.Captures.CaptureResponse(_resp);
+        facts.CapturesIfAny?.CaptureResponse(_resp);
         // `http-response deny|set-status|return|redirect` (4.2): the backend's, then the frontend's; a deny, return or
         // redirect replaces the response.
         ulong feKept = ~0UL;
@@ -271,7 +271,7 @@ internal sealed partial class HttpSession
             return await FailResponseCloseAsync(be, srv, denied).ConfigureAwait(false);
         }
         // `capture cookie` (4.2): the server's Set-Cookie, once the response rules passed (http_process_res_common).
-        facts.Captures.CaptureResponseCookie(_resp);
+        facts.CapturesIfAny?.CaptureResponseCookie(_resp);
         if (facts.ResponseStatus != 0) status = facts.ResponseStatus;
         // An `http-response allow` also ends the header rules written after it (4.2: the rules run in file order).
         ulong beMask = HttpProxyRuntime.Evaluate(be.Http.ResponseRules, facts) & beKept;

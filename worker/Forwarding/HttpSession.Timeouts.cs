@@ -14,7 +14,7 @@ internal sealed partial class HttpSession
     internal override void CheckTimeouts(long now)
     {
         if (CheckHandshakeTimeout(now)) return;   // `timeout client` for an `accept-proxy` header
-        _tx.Connector.CheckTimeouts(now);   // `timeout queue` while waiting for a permit, `timeout connect` while connecting
+        _connector.CheckTimeouts(now);   // `timeout queue` while waiting for a permit, `timeout connect` while connecting
         int phase = Volatile.Read(ref _phase);
         long since = now - Volatile.Read(ref _phaseStart);
         switch (phase)
@@ -25,18 +25,18 @@ internal sealed partial class HttpSession
                 if (drained || Expired(since, _fe.HttpKeepAliveTimeoutMs)) ExpireClient();
                 break;
             case PhaseRequestHead:
-                if (Expired(since, RequestTimeoutMs(_tx.Backend))) ExpireClient();
+                if (Expired(since, RequestTimeoutMs(Transaction?.Backend))) ExpireClient();
                 break;
             case PhaseConnecting:
                 // `option abortonclose` (4.2): a client that closed while its request waits for a server drops it (CQ, CC).
-                if (_tx.Backend is { Config.AbortOnClose: true } && Volatile.Read(ref _aborted) == 0 && ClientCloseWatch.HasClosed(_client.Socket))
+                if (Transaction?.Backend is { Config.AbortOnClose: true } && Volatile.Read(ref _aborted) == 0 && ClientCloseWatch.HasClosed(_client.Socket))
                 {
-                    SetLogCause('C', ClientCloseWatch.Phase(_tx.Connector));
+                    SetLogCause('C', ClientCloseWatch.Phase(_connector));
                     Abort();
                 }
                 break;
             case PhaseExchange:
-                var tx = _tx;
+                if (Transaction is not { } tx) break;   // the request ended meanwhile
                 if (Volatile.Read(ref tx.ServerBusy) > 0 && _server.Connection is { } server
                     && Expired(now - Math.Max(server.LastActivity, Volatile.Read(ref tx.ServerWaitSince)), Volatile.Read(ref tx.ServerTimeoutMs)))
                 {
@@ -51,7 +51,8 @@ internal sealed partial class HttpSession
                 }
                 break;
             case PhaseTunnel:
-                long tunnel = Volatile.Read(ref _tx.TunnelTimeoutMs);
+                if (Transaction is not { } tunnelTx) break;
+                long tunnel = Volatile.Read(ref tunnelTx.TunnelTimeoutMs);
                 long last = Math.Max(_client.LastActivity, _server.Connection?.LastActivity ?? 0);
                 if (Expired(now - Math.Max(last, Volatile.Read(ref _phaseStart)), tunnel)) Abort();
                 break;

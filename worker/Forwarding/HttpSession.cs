@@ -26,23 +26,22 @@ internal sealed partial class HttpSession : ProxySession
         PhaseClosing = 5, PhaseClosed = 6, PhaseTarpit = 7;
     private const long LingerMs = 1000;   // how long a closing connection may still drain what the client sends
 
-    // :: What lives as long as the client connection. A request's own state is in _tx (HttpTransaction), reset per request.
+    // :: What lives as long as the client connection. A request's own state is in _tx (HttpTransaction), with its
+    // heads _req and _resp: rented from HttpTransactionPool for each request and given back when it has ended, so the
+    // three are null while the session waits idle between requests (only the session's own code reads them then not;
+    // the timer, `show sess` and Abort read `Transaction`, which may be null).
     private readonly ProxyEngine _engine;
     private readonly FrontendRuntime _fe;
     private readonly BufferedSocket _client;
-    private readonly HttpHead _req;
-    private readonly HttpHead _resp;
-    private readonly HttpTransaction _tx;
+    private HttpHead _req = null!;
+    private HttpHead _resp = null!;
+    private HttpTransaction _tx = null!;
+    private readonly ServerConnector _connector;   // the session's, lent to each request's transaction
+    private readonly int _maxHeaders;              // tune.http.maxhdr, for the heads of rented transactions
     private byte[] _out = [];                // composed heads (tune.bufsize plus room for added fields), rented per request
     private readonly int _outSize;
     private IPEndPoint? _clientEndPoint;
-    private byte[] _xffLine = [];            // "X-Forwarded-For: ADDR\r\n", built for the header name last used
-    private byte[]? _xffHeader;
-    private IPAddress? _xffAddress;
-    private byte[] _extraLines = [];         // forwardfor's line, originalto's, then unique-id-header's, when the frontend sets one
-    private byte[] _originalToLine = [];     // "X-Original-To: ADDR\r\n", built for the header name last used
-    private byte[]? _originalToHeader;
-    private IPAddress? _originalToAddress;
+    private AddedLines? _addedLines;         // the header lines the proxy adds (HttpSession.AddedHeaders.cs), made at first use
     private int _requests;
 
     private readonly HttpServerConnection _server;   // the request's server connection, or the idle one kept for the next
@@ -65,10 +64,9 @@ internal sealed partial class HttpSession : ProxySession
         _fe = fe;
         int size = engine.BufferSize;
         _client = new BufferedSocket(client, size);
-        _req = new HttpHead(size, engine.Config.Global.MaxHeaders > 0 ? engine.Config.Global.MaxHeaders : HttpHead.DefaultMaxHeaders);
-        _resp = new HttpHead(size, _req.MaxHeaders);
+        _maxHeaders = engine.Config.Global.MaxHeaders > 0 ? engine.Config.Global.MaxHeaders : HttpHead.DefaultMaxHeaders;
         _outSize = size + 4096;
-        _tx = new HttpTransaction(this, fe);
+        _connector = new ServerConnector(this);
         _server = new HttpServerConnection(size);
     }
 
@@ -90,8 +88,6 @@ internal sealed partial class HttpSession : ProxySession
             Abort();
             _engine.UnregisterSession(this);
             _client.Dispose();
-            _req.Dispose();
-            _resp.Dispose();
             _server.Dispose();
             return;
         }
@@ -100,13 +96,14 @@ internal sealed partial class HttpSession : ProxySession
         SetPhase(PhaseIdle);
         _client.LastActivity = Environment.TickCount64;
         fe.Counters.OpenSession();
+        bool failed = false;
         try
         {
             _clientEndPoint = ClientEndPoint;
             Samples.Client = _clientEndPoint;
             Samples.Local = FrontendEndPoint;
             Samples.Backends = _engine.Backends;
-            Samples.Captures.Configure(fe.Config);
+            Samples.ConfigureCaptures(fe.Config);
             bool first = true;
             while (true)
             {
@@ -125,7 +122,16 @@ internal sealed partial class HttpSession : ProxySession
                 // Waiting for a request (the first, or the next on a keep-alive connection): the wait happens here, in
                 // the session's own frame, so an idle session holds this state machine and one socket operation, not
                 // the request's, the head read's and the receive's as well (perf/README.md, "Memory per idle session").
-                if (_client.CanWaitIdle) _client.EndIdleWait(await _client.WaitIdleAsync().ConfigureAwait(false));
+                if (_client.CanWaitIdle)
+                {
+                    // Between requests the transaction and its heads go back to the pool while the client is silent,
+                    // and come back when its next bytes (or its close) arrive. The first request keeps its own: it
+                    // was started at the connection's start, which its log line and `timeout http-request` count from.
+                    bool idle = _requests > 0;
+                    if (idle) ReturnTransaction();
+                    _client.EndIdleWait(await _client.WaitIdleAsync().ConfigureAwait(false));
+                    if (idle) BeginRequest();
+                }
                 if (!await HandleOneRequestAsync().ConfigureAwait(false)) break;
             }
             // The session's idle server connection goes back to its server's pool before the sockets close.
@@ -134,22 +140,23 @@ internal sealed partial class HttpSession : ProxySession
         }
         catch (Exception e)
         {
+            failed = true;
             _engine.Log.Error(e, "http session on frontend {0} failed unexpectedly", fe.Config.Name);
         }
         finally
         {
             Abort();
             SetPhase(PhaseClosed);
-            _tx.End();
+            Transaction?.End();
             fe.Counters.CloseSession();
             if (Tls is not null) TlsCounters.Closed(fe);
             _engine.UnregisterSession(this);
             // Every operation has completed: the buffers can go back.
             _server.Dispose();
             _client.Dispose();
-            _req.Dispose();
-            _resp.Dispose();
             ReleaseRequestBuffers();
+            // After a failure an operation of the request might still hold the transaction: it is left to the GC.
+            if (Transaction is not null && !failed) ReturnTransaction();
         }
     }
 
@@ -201,7 +208,7 @@ internal sealed partial class HttpSession : ProxySession
         facts.Request = _req;
         facts.Backend = fe.Backend;
         facts.Body.Show(_client.DataMemory, _req);   // `req.body*`: what came with the head, until the body is relayed
-        facts.Captures.CaptureRequest(_req);
+        facts.CapturesIfAny?.CaptureRequest(_req);
         // `unique-id-format` (4.2): the request's id, rendered once, before any rule can read it.
         if (fe.UniqueIdFormat is { } uniqueId) facts.SetUniqueIdLength(uniqueId.Render(facts, null, facts.UniqueIdBuffer));
 
@@ -273,7 +280,7 @@ internal sealed partial class HttpSession : ProxySession
             return false;
         }
         // `capture cookie` (4.2): read once the request rules passed, as HAProxy's http_process_request does.
-        facts.Captures.CaptureRequestCookie(_req);
+        facts.CapturesIfAny?.CaptureRequestCookie(_req);
         // :: Step 2b: persistence (worker/Persistence): force/ignore-persist, the cookie, use-server.
         _tx.Persistence.Begin(be.Persistence, facts, _req);
         // `stick match` / `stick on` (4.2) when neither the cookie nor `use-server` chose (HAProxy's process_sticking_rules).
@@ -326,8 +333,11 @@ internal sealed partial class HttpSession : ProxySession
 
     private void ReleaseRequestBuffers()
     {
-        _req.ReleaseBuffer();
-        _resp.ReleaseBuffer();
+        if (Transaction is { } tx)
+        {
+            tx.Request.ReleaseBuffer();
+            tx.Response.ReleaseBuffer();
+        }
         byte[] o = _out;
         _out = [];
         if (o.Length > 0) ThreadArrayPool<byte>.Return(o);
@@ -352,9 +362,23 @@ internal sealed partial class HttpSession : ProxySession
 
     private enum HeadResult { Complete, Closed, Invalid, TimedOut }
 
-    /// <summary>Starts waiting for the next request: its head and transaction reset, the phase whose timeout applies.</summary>
+    /// <summary>
+    /// The session's transaction, or null between requests; what other threads (the engine's timer, `show sess`, an
+    /// abort) read. One they read just before the session gave it back may already serve another session's request:
+    /// they only read it or record a cause, and the timer's checks compare times that the new request has reset.
+    /// </summary>
+    private HttpTransaction? Transaction => Volatile.Read(ref _tx);
+
+    /// <summary>Starts waiting for the next request: a transaction rented if the session has none, its head and state reset, the phase whose timeout applies.</summary>
     private void BeginRequest()
     {
+        if (Transaction is null)
+        {
+            var tx = HttpTransactionPool.Rent(this, _fe, _connector, _engine.BufferSize, _maxHeaders);
+            _req = tx.Request;
+            _resp = tx.Response;
+            Volatile.Write(ref _tx, tx);
+        }
         _req.Reset(HttpMessageKind.Request);
         _tx.Reset();
         _continueSent = false;
@@ -400,7 +424,22 @@ internal sealed partial class HttpSession : ProxySession
         }
     }
 
-    private void SetLogCause(char cause, char phase) => _tx.SetCause(cause, phase);
+    private void SetLogCause(char cause, char phase) => Transaction?.SetCause(cause, phase);
+
+    /// <summary>
+    /// Gives the ended request's transaction and heads back to the pool (their buffers already released), so the idle
+    /// session holds none; the sample context forgets the heads it pointed at.
+    /// </summary>
+    private void ReturnTransaction()
+    {
+        var tx = _tx;
+        Volatile.Write(ref _tx, null!);
+        _req = null!;
+        _resp = null!;
+        Samples.Request = null;
+        Samples.Response = null;
+        HttpTransactionPool.Return(tx);
+    }
 
     private void WriteLog() => _tx.WriteLog(_req, Samples.Client, _engine.ActiveConnections);   // set-src's address when it ran
 
@@ -414,7 +453,7 @@ internal sealed partial class HttpSession : ProxySession
     internal override void Abort()
     {
         Interlocked.Exchange(ref _aborted, 1);
-        _tx.Connector.Abort();
+        _connector.Abort();
         _client.Close();
         _server.Connection?.Close();
     }

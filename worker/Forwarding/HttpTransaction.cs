@@ -8,12 +8,40 @@ namespace Proxy.Worker.Forwarding;
 /// <summary>
 /// One request of an http session and its response (HAProxy's txn): its backend and server, the permit and connect
 /// (<see cref="ProxyTransaction.Connector"/>), the body framers, the server-side timers, and what `option httplog`
-/// (doc/configuration.txt 8.2.3) records for its line. The session owns one and reuses it: <see cref="Reset"/>
-/// is the one place a request's state starts from, <see cref="End"/> the one place its counts end. Plain fields,
+/// (doc/configuration.txt 8.2.3) records for its line, and the request and response heads. A session rents one from
+/// <see cref="HttpTransactionPool"/> when a request's first bytes arrive and gives it back when the response has
+/// ended, so an idle keep-alive session holds none (HAProxy's idle session keeps only its connection, h1c and session;
+/// perf/README.md, "Memory per idle session"): <see cref="Reset"/> is the one place a request's state starts from,
+/// <see cref="End"/> the one place its counts end. Plain fields,
 /// no allocation, no lock; the log line is queued by <see cref="WriteLog"/> and formatted on the logger's thread.
 /// </summary>
-internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : ProxyTransaction(owner)
+internal sealed class HttpTransaction : ProxyTransaction
 {
+    private HttpSession _owner;
+    private FrontendRuntime _fe;
+
+    public HttpTransaction(HttpSession owner, FrontendRuntime fe, ServerConnector connector, int maxHeadSize, int maxHeaders)
+        : base(connector)
+    {
+        _owner = owner;
+        _fe = fe;
+        Request = new HttpHead(maxHeadSize, maxHeaders);
+        Response = new HttpHead(maxHeadSize, maxHeaders);
+    }
+
+    /// <summary>The request head (parsed into a buffer rented per message, HttpHead.ReleaseBuffer).</summary>
+    public readonly HttpHead Request;
+    /// <summary>The response head.</summary>
+    public readonly HttpHead Response;
+
+    /// <summary>Lends this transaction, taken from the pool, to <paramref name="owner"/>'s next request.</summary>
+    public void Bind(HttpSession owner, FrontendRuntime fe, ServerConnector connector)
+    {
+        _owner = owner;
+        _fe = fe;
+        Connector = connector;
+    }
+
     public BackendRuntime? Backend;           // chosen by `use_backend` / `default_backend`; null before
     /// <summary>Cookie persistence and `use-server` for this request (worker/Persistence).</summary>
     public readonly Persistence.RequestPersistence Persistence = new();
@@ -70,7 +98,7 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
     {
         RequestSeen = true;
         StartMs = Environment.TickCount64;
-        if (fe.TrafficLog is not null) StartUtc = DateTime.UtcNow.Ticks;
+        if (_fe.TrafficLog is not null) StartUtc = DateTime.UtcNow.Ticks;
     }
 
     /// <summary>The phase of an exchange for the termination state: waiting for the response head (H), or its data (D).</summary>
@@ -119,7 +147,7 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
 
     public void CountResponse(BackendRuntime be, ServerRuntime srv, int status)
     {
-        fe.Counters.CountResponse(status);
+        _fe.Counters.CountResponse(status);
         be.Counters.CountResponse(status);
         srv.Counters.CountResponse(status);
     }
@@ -132,7 +160,7 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
 
     public void CountOut(BackendRuntime be, ServerRuntime srv, long n)
     {
-        ProxyCounters.Add(ref fe.Counters.bout, n);
+        ProxyCounters.Add(ref _fe.Counters.bout, n);
         ProxyCounters.Add(ref be.Counters.bout, n);
         ProxyCounters.Add(ref srv.Counters.bout, n);
     }
@@ -141,17 +169,17 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
     public void WriteLog(HttpHead request, IPEndPoint? client, int activeConnections)
     {
         // `set-log-level silent` (4.2): no line for this request.
-        int level = owner.Samples.LogLevel;
-        if (level == HttpRequestAction.SilentLogLevel || fe.TrafficLog is not { } log || log.TryBegin() is not { } r) return;
+        int level = _owner.Samples.LogLevel;
+        if (level == HttpRequestAction.SilentLogLevel || _fe.TrafficLog is not { } log || log.TryBegin() is not { } r) return;
         r.Level = level;
         long now = Environment.TickCount64;
         var be = Backend;
         var srv = Server ?? Connector.Server;
         r.Format = TrafficLogFormat.Http;
-        r.Frontend = fe.Config.Name;
-        r.Tls = owner.Samples.Tls is not null;
-        r.Sinks = fe.LogSinks;
-        r.TagPid = fe.LogTagPid;
+        r.Frontend = _fe.Config.Name;
+        r.Tls = _owner.Samples.Tls is not null;
+        r.Sinks = _fe.LogSinks;
+        r.TagPid = _fe.LogTagPid;
         r.Backend = be?.Name;
         r.Server = srv?.Name;
         r.ClientAddress = client?.Address;
@@ -167,7 +195,7 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
         r.Bytes = Bytes;
         r.BytesUploaded = BytesIn;
         r.ServerEndPoint = srv?.EndPoint;
-        FillEndOfSession(r, activeConnections, fe, be);
+        FillEndOfSession(r, activeConnections, _fe, be);
         if (HeadMs != 0)
         {
             var line = request.StartLine;
@@ -180,8 +208,8 @@ internal sealed class HttpTransaction(HttpSession owner, FrontendRuntime fe) : P
             r.RequestLineLength = -1;   // <BADREQ>
         }
         // `log-format`: rendered here, where its expressions can read the request (8.2.4).
-        r.MessageLength = fe.CustomLogFormat?.Render(owner.Samples, r, r.Message, cut: true) ?? -1;
-        r.RenderStructuredData(fe.StructuredDataFormat, owner.Samples);
+        r.MessageLength = _fe.CustomLogFormat?.Render(_owner.Samples, r, r.Message, cut: true) ?? -1;
+        r.RenderStructuredData(_fe.StructuredDataFormat, _owner.Samples);
         log.Commit(r);
     }
 }

@@ -4,15 +4,16 @@ namespace Proxy.Worker.Forwarding;
 
 /// <summary>
 /// What one forwarded transaction holds whatever its mode: a tcp session has one for the whole connection, an http
-/// session one it reuses for each request (<see cref="HttpTransaction"/>, reset in one place). It owns the way to a
-/// server (<see cref="Connector"/>: permit, connect, retries), the server counted for it, and the termination
-/// state of its log line (doc/configuration.txt 8.5).
+/// session one per request, rented from a pool (<see cref="HttpTransaction"/>, reset in one place). It uses its
+/// session's way to a server (<see cref="Connector"/>: permit, connect, retries), and holds the server counted for it
+/// and the termination state of its log line (doc/configuration.txt 8.5).
 /// </summary>
-internal class ProxyTransaction(ProxySession owner)
+internal class ProxyTransaction(ServerConnector connector)
 {
     private int _cause;   // termination state (8.5): cause | phase << 16, first wins; 0: normal end
 
-    public ServerConnector Connector { get; } = new(owner);
+    /// <summary>The session's connector (it stays with the session: its abort and timers must never reach another's).</summary>
+    public ServerConnector Connector { get; private protected set; } = connector;
     /// <summary>The server this transaction is counted on (scur, which `leastconn` reads); null before a connection.</summary>
     public ServerRuntime? Server;
 

@@ -6,41 +6,20 @@ namespace Proxy.Worker.Forwarding;
 /// client holds only the one its zero-byte wait uses, and an idle server connection none. Measured with 5,000 idle
 /// keep-alive sessions (dotnet-gcdump), two operations per connection (send and receive, each a SocketAsyncEventArgs
 /// with its completion delegate, ~340 B) were about 1 KB per session.
-/// One stack per thread, without locks: with inline socket completions a worker's I/O continuations run on its one
-/// epoll thread, so rent and return almost always meet on the same stack; an operation returned on another thread
-/// simply joins that thread's stack.
+/// One stack per thread, without locks (ThreadCachedPool): with inline socket completions a worker's I/O continuations
+/// run on its one epoll thread, so rent and return almost always meet on the same stack.
 /// </summary>
 internal static class SocketOperationPool
 {
     /// <summary>Spare operations kept per thread; one returned beyond that is disposed.</summary>
     private const int MaxPerThread = 256;
 
-    [ThreadStatic] private static SocketOperation?[]? t_stack;
-    [ThreadStatic] private static int t_count;
-
-    public static SocketOperation Rent()
-    {
-        var stack = t_stack;
-        if (stack is not null && t_count > 0)
-        {
-            int i = --t_count;
-            var op = stack[i]!;
-            stack[i] = null;
-            return op;
-        }
-        return new SocketOperation();
-    }
+    public static SocketOperation Rent() => ThreadCachedPool<SocketOperation>.TryRent() ?? new SocketOperation();
 
     /// <summary>Takes back an operation that has completed; it forgets the buffer and end point it last used.</summary>
     public static void Return(SocketOperation op)
     {
         op.Clear();
-        var stack = t_stack ??= new SocketOperation?[MaxPerThread];
-        if (t_count == stack.Length)
-        {
-            op.Dispose();
-            return;
-        }
-        stack[t_count++] = op;
+        if (!ThreadCachedPool<SocketOperation>.TryReturn(op, MaxPerThread)) op.Dispose();
     }
 }

@@ -48,7 +48,7 @@ internal sealed partial class TcpSession : ProxySession
         _engine = engine;
         _fe = fe;
         _client = client;
-        _tx = new ProxyTransaction(this);
+        _tx = new ProxyTransaction(new ServerConnector(this));
         _be = fe.Backend;
         _clientTimeoutMs = fe.ClientTimeoutMs;
         _serverTimeoutMs = fe.ServerTimeoutMs;
@@ -75,7 +75,7 @@ internal sealed partial class TcpSession : ProxySession
         fe.Counters.OpenSession();
         BackendRuntime? opened = null;
         if (fe.TrafficLog is not null) BeginLog(now);
-        Samples.Captures.Configure(fe.Config);   // `tcp-request content capture` slots (%hr in a log-format)
+        Samples.ConfigureCaptures(fe.Config);   // `tcp-request content capture` slots (%hr in a log-format)
         try
         {
             // :: Step 0b: `tcp-request content` (4.2) on the client's first bytes, then `use_backend` (4.2): the

@@ -37,8 +37,9 @@ internal sealed class HeaderCaptures
         _configured = frontend;
         _request = Build(frontend.RequestCaptures);
         _response = Build(frontend.ResponseCaptures);
-        _requestLengths = new int[_request.Length];
-        _responseLengths = new int[_response.Length];
+        // A frontend without captures (the usual case) shares the empty arrays: four fewer objects per session (96 B).
+        _requestLengths = _request.Length == 0 ? [] : new int[_request.Length];
+        _responseLengths = _response.Length == 0 ? [] : new int[_response.Length];
         var cookie = frontend.CookieCapture;
         _cookieName = cookie is null ? [] : Encoding.ASCII.GetBytes(cookie.Name);
         _requestCookie = cookie is null ? [] : new byte[cookie.Length];
@@ -48,6 +49,7 @@ internal sealed class HeaderCaptures
 
     private static (byte[], byte[])[] Build(IReadOnlyList<HeaderCapture> captures)
     {
+        if (captures.Count == 0) return [];
         var built = new (byte[], byte[])[captures.Count];
         for (int i = 0; i < built.Length; i++) built[i] = (Encoding.ASCII.GetBytes(captures[i].Name), new byte[captures[i].Length]);
         return built;

@@ -136,8 +136,22 @@ internal sealed class SampleContext
     /// <summary>The request body the `req.body*` fetches see (7.3.6), shown by the session while the request's rules run.</summary>
     public RequestBodyView Body { get; } = new();
 
-    /// <summary>`capture request|response header`: what the log prints as %hr and %hs.</summary>
-    public HeaderCaptures Captures { get; } = new();
+    /// <summary>`capture request|response header`: what the log prints as %hr and %hs (made when first asked for).</summary>
+    public HeaderCaptures Captures => _captures ??= new HeaderCaptures();
+
+    /// <summary>The captures when this session has any; null for a frontend that declares none, whose sessions then hold no capture object.</summary>
+    public HeaderCaptures? CapturesIfAny => _captures;
+    private HeaderCaptures? _captures;
+
+    /// <summary>
+    /// Sets the frontend's capture slots (once per session). A frontend without any (`capture`, `declare capture`,
+    /// `capture cookie`) makes none: one object fewer per idle session (perf/README.md, "Memory per idle session").
+    /// </summary>
+    public void ConfigureCaptures(FrontendConfig frontend)
+    {
+        if (_captures is null && frontend.RequestCaptures.Count == 0 && frontend.ResponseCaptures.Count == 0 && frontend.CookieCapture is null) return;
+        Captures.Configure(frontend);
+    }
 
     private byte[] _uniqueId = [];   // allocated when a frontend with `unique-id-format` first renders one
     private int _uniqueIdLength;
@@ -197,7 +211,7 @@ internal sealed class SampleContext
         LogLevel = -1;
         Tracker?.BeginRequest(Environment.TickCount64);
         _transactionVariables?.Clear();
-        Captures.Clear();
+        _captures?.Clear();
         RequestLine.Clear();
         Response = null;
         ResponseStatus = 0;
