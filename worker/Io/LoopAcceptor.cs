@@ -47,16 +47,16 @@ internal sealed unsafe class LoopAcceptor
         var handle = listener.SafeHandle;
         bool added = false;
         handle.DangerousAddRef(ref added);   // released by Dispose: the descriptor outlives every accept4 on it
-        try
-        {
-            listener.Blocking = false;
-        }
-        catch (SocketException)
+        int fd = (int)handle.DangerousGetHandle();
+        // fcntl, not Socket.Blocking = false: .NET copies the listener's Blocking into every accepted Socket
+        // (UpdateAcceptSocket), which would then cost each connection two fcntl of its own.
+        int flags = LibC.fcntl(fd, LibC.F_GETFL, 0);
+        if (flags < 0 || ((flags & LibC.O_NONBLOCK) == 0 && LibC.fcntl(fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK) != 0))
         {
             handle.DangerousRelease();
             return null;
         }
-        return new LoopAcceptor(listener, loop.Rent(), (int)handle.DangerousGetHandle());
+        return new LoopAcceptor(listener, loop.Rent(), fd);
     }
 
     /// <summary>The read-event count: read it before <see cref="TryAccept"/>, give it to <see cref="WaitAsync"/> when that found nothing.</summary>
