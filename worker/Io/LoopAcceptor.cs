@@ -83,13 +83,12 @@ internal sealed unsafe class LoopAcceptor
 
     /// <summary>
     /// Parks until the listener is readable after <paramref name="seen"/> (Success: accept again) or <see cref="Stop"/>
-    /// (OperationAborted). The listener joins the epoll set on the first wait; an add refused for the kernel's limits
-    /// (ENOSPC, ENOMEM) is NoBufferSpaceAvailable.
+    /// (OperationAborted). The listener joins the epoll set on the first wait; an add refused (the kernel's limits:
+    /// ENOSPC, ENOMEM) is NoBufferSpaceAvailable, which the accept loop logs and retries after a pause.
     /// </summary>
     public ValueTask<SocketError> WaitAsync(int seen)
     {
-        if (!_io.Added && _io.TryAdd(_fd, _generation) is int error and not 0)
-            return new(error == LibC.EBADF ? SocketError.OperationAborted : SocketError.NoBufferSpaceAvailable);
+        if (!_io.Added && _io.TryAdd(_fd, _generation) != 0) return new(SocketError.NoBufferSpaceAvailable);
         return _io.Read.WaitAsync(seen, _io, _generation);
     }
 
