@@ -29,6 +29,15 @@ public class LoopAcceptorTests
         return client;
     }
 
+    /// <summary>Finds the queue empty (EAGAIN) and parks on it, as the accept loop does.</summary>
+    private static ValueTask<SocketError> ParkOnEmpty(LoopAcceptor acceptor)
+    {
+        int seen = acceptor.Sequence;
+        Assert.That(acceptor.TryAccept(out int error), Is.Null);
+        Assert.That(error, Is.EqualTo(Tmds.Linux.LibC.EAGAIN), "the listener is non-blocking: an empty queue never blocks the loop");
+        return acceptor.WaitAsync(seen);
+    }
+
     [Test]
     public void AcceptsEveryQueuedConnection_ThenEagain_WithEachPeersAddress()
     {
@@ -65,26 +74,16 @@ public class LoopAcceptorTests
     public async Task AParkedWait_WakesOnANewConnection_ManyTimes()
     {
         using var listener = Listen();
-        var acceptor = LoopAcceptor.TryCreate(listener)!;
-        try
+        using var acceptor = LoopAcceptor.TryCreate(listener)!;
+        // Each round: the queue is empty, the wait parks, and the next connection must wake it (edge-triggered:
+        // a missed edge would hang here). The client connects right away, racing the park.
+        for (int i = 0; i < 50; i++)
         {
-            // Each round: the queue is empty, the wait parks, and the next connection must wake it (edge-triggered:
-            // a missed edge would hang here). The client connects right away, racing the park.
-            for (int i = 0; i < 50; i++)
-            {
-                int seen = acceptor.Sequence;
-                Assert.That(acceptor.TryAccept(out int error), Is.Null);
-                Assert.That(error, Is.EqualTo(Tmds.Linux.LibC.EAGAIN));
-                var wait = acceptor.WaitAsync(seen);
-                using var client = Connect(listener);
-                Assert.That(await wait.AsTask().WaitAsync(Limit), Is.EqualTo(SocketError.Success), $"round {i}");
-                using var accepted = acceptor.TryAccept(out error);
-                Assert.That(accepted, Is.Not.Null, $"round {i}: errno {error}");
-            }
-        }
-        finally
-        {
-            acceptor.Dispose();
+            var wait = ParkOnEmpty(acceptor);
+            using var client = Connect(listener);
+            Assert.That(await wait.AsTask().WaitAsync(Limit), Is.EqualTo(SocketError.Success), $"round {i}");
+            using var accepted = acceptor.TryAccept(out int error);
+            Assert.That(accepted, Is.Not.Null, $"round {i}: errno {error}");
         }
     }
 
@@ -92,21 +91,12 @@ public class LoopAcceptorTests
     public async Task Stop_FailsAParkedWait_AndEveryLaterOne()
     {
         using var listener = Listen();
-        var acceptor = LoopAcceptor.TryCreate(listener)!;
-        try
-        {
-            int seen = acceptor.Sequence;
-            Assert.That(acceptor.TryAccept(out _), Is.Null);
-            var wait = acceptor.WaitAsync(seen);
-            Assert.That(wait.IsCompleted, Is.False, "nothing queued: the wait parks");
-            await Task.Run(acceptor.Stop);
-            Assert.That(await wait.AsTask().WaitAsync(Limit), Is.EqualTo(SocketError.OperationAborted));
-            Assert.That(acceptor.WaitAsync(acceptor.Sequence).Result, Is.EqualTo(SocketError.OperationAborted));
-        }
-        finally
-        {
-            acceptor.Dispose();
-        }
+        using var acceptor = LoopAcceptor.TryCreate(listener)!;
+        var wait = ParkOnEmpty(acceptor);
+        Assert.That(wait.IsCompleted, Is.False, "nothing queued: the wait parks");
+        await Task.Run(acceptor.Stop);
+        Assert.That(await wait.AsTask().WaitAsync(Limit), Is.EqualTo(SocketError.OperationAborted));
+        Assert.That(acceptor.WaitAsync(acceptor.Sequence).Result, Is.EqualTo(SocketError.OperationAborted));
     }
 
     [Test]
@@ -115,9 +105,7 @@ public class LoopAcceptorTests
         using var listener = Listen();
         var acceptor = LoopAcceptor.TryCreate(listener)!;
         int fd = (int)listener.SafeHandle.DangerousGetHandle();
-        int seen = acceptor.Sequence;
-        Assert.That(acceptor.TryAccept(out _), Is.Null);
-        var wait = acceptor.WaitAsync(seen);   // joins the epoll set
+        var wait = ParkOnEmpty(acceptor);   // joins the epoll set
         Assert.That(EpollWatches(fd), Is.True, "the listener is in the loop's epoll set while it accepts");
         acceptor.Stop();
         Assert.That(await wait.AsTask().WaitAsync(Limit), Is.EqualTo(SocketError.OperationAborted));

@@ -17,7 +17,7 @@ namespace Proxy.Worker.Io;
 /// no syscall); its descriptor is left blocking, as .NET's accept leaves it: the loop reads and writes with
 /// MSG_DONTWAIT, and a socket that moves to .NET's engine (an `expect-proxy` rule) is made non-blocking there.
 /// </summary>
-internal sealed unsafe class LoopAcceptor
+internal sealed unsafe class LoopAcceptor : IDisposable
 {
     private const int AddressSize = 128;   // sizeof(struct sockaddr_storage)
 
