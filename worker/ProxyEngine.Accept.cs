@@ -2,7 +2,9 @@ using System.Net.Sockets;
 using Proxy.Shared.Config;
 using Proxy.Shared.Limits;
 using Proxy.Worker.Forwarding;
+using Proxy.Worker.Io;
 using Proxy.Worker.Runtime;
+using Tmds.Linux;
 
 namespace Proxy.Worker;
 
@@ -17,6 +19,10 @@ public sealed partial class ProxyEngine
         var socket = listener.Socket;
         int acceptedInTurn = 0;
         int listenerId = fe.Config.Binds is var binds && binds.Count > 0 ? IndexOfBind(binds, listener.Bind) + 1 : 0;
+        // A listener whose sessions live on the worker's loop is accepted there too (worker/Io/LoopAcceptor.cs); the
+        // others (mode tcp, `ssl`, `accept-proxy`, UNIX sockets), or every one with PROXY_IO_LOOP=0, through .NET's engine.
+        var onLoop = AcceptsOnLoop(listener, fe) ? LoopAcceptor.TryCreate(socket) : null;
+        var stopRegistration = onLoop is null ? default : stop.UnsafeRegister(static a => ((LoopAcceptor)a!).Stop(), onLoop);
         try
         {
             while (!stop.IsCancellationRequested)
@@ -42,7 +48,29 @@ public sealed partial class ProxyEngine
                     continue;
                 }
                 Socket client;
-                try
+                if (onLoop is not null)
+                {
+                    int seen = onLoop.Sequence;
+                    if (onLoop.TryAccept(out int error) is { } accepted)
+                    {
+                        client = accepted;
+                    }
+                    else
+                    {
+                        if (error == LibC.EAGAIN)
+                        {
+                            acceptedInTurn = 0;   // the backlog is empty: a new turn starts with the wake-up
+                            // Success: look again (room, rate, accept); OperationAborted: stopping, the loop's test ends it.
+                            if (await onLoop.WaitAsync(seen).ConfigureAwait(false) is SocketError.Success or SocketError.OperationAborted) continue;
+                            error = LibC.ENOSPC;   // the epoll set refused the listener (the kernel's limits)
+                        }
+                        if (error == LibC.ECONNABORTED) continue;   // reset while queued: the client's business
+                        Log.Warn($"frontend {fe.Config.Name}: accept on {listener.Bind.Key} failed: errno {error}");
+                        await Task.Delay(10, stop).ConfigureAwait(false);
+                        continue;
+                    }
+                }
+                else try
                 {
                     var accept = socket.AcceptAsync(stop);
                     if (!accept.IsCompleted) acceptedInTurn = 0;   // the backlog was empty: a new turn starts with the wake-up
@@ -93,10 +121,20 @@ public sealed partial class ProxyEngine
         }
         finally
         {
+            stopRegistration.Dispose();
+            onLoop?.Dispose();   // out of the loop's epoll set before the descriptor closes
             // Only now, with no accept pending on it, close the worker's descriptor (never the supervisor's).
             SharedListener.ReleaseWorkerCopy(socket, Log);
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="listener"/>'s connections start on the worker's loop: plain `mode http` without
+    /// `accept-proxy` (HttpSession then moves the client socket to the loop, unless a `tcp-request connection
+    /// expect-proxy` rule reads a PROXY header through .NET's engine first).
+    /// </summary>
+    private static bool AcceptsOnLoop(BoundListener listener, FrontendRuntime fe)
+        => fe.Config.Mode == ProxyMode.Http && listener.Tls is null && !listener.Bind.AcceptProxy && listener.Bind.UnixPath is null;
 
     /// <summary>
     /// Sets TCP_NODELAY (a proxy must not add Nagle delays to what it relays) and, with `option tcpka|clitcpka`,

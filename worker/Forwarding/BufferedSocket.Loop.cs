@@ -143,8 +143,11 @@ internal sealed partial class BufferedSocket
     /// has no MSG_DONTWAIT), connect, park on EPOLLOUT while in progress, then getsockopt(SO_ERROR) for the outcome.
     /// Returns Success or the failure as a SocketError; OperationAborted when closed meanwhile (`timeout connect`, abort).
     /// </summary>
+    public ValueTask<SocketError> ConnectAsync(EndPoint target) => ConnectAsync(target.Serialize());
+
+    /// <summary>The same, to an address already serialized (a server's, cached: ServerRuntime.SocketAddressOf).</summary>
     [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
-    public async ValueTask<SocketError> ConnectAsync(EndPoint target)
+    public async ValueTask<SocketError> ConnectAsync(SocketAddress target)
     {
         var io = _io!;
         int seen = io.Write.Sequence;
@@ -152,7 +155,7 @@ internal sealed partial class BufferedSocket
         // reports them as a read event; taken after it, that event would be "already seen" and the first receive,
         // parking without trying (see _drained), would never wake.
         int readSeen = io.Read.Sequence;
-        int error = StartConnect(target.Serialize());
+        int error = StartConnect(target);
         if (error == 0) return SocketError.Success;
         if (error != LibC.EINPROGRESS) return ErrorOf(error);
         error = AddToLoop(io);

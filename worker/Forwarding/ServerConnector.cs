@@ -133,7 +133,7 @@ internal sealed class ServerConnector(ProxySession owner)
                 return Result.Aborted;
             }
             SocketError error = target is null ? SocketError.AddressNotAvailable
-                : onLoop is not null ? await onLoop.ConnectAsync(target).ConfigureAwait(false)
+                : onLoop is not null ? await onLoop.ConnectAsync(srv.SocketAddressOf(target)).ConfigureAwait(false)
                 : await ConnectOnceAsync(socket, target).ConfigureAwait(false);
             // `send-proxy` / `send-proxy-v2` (5.2): the header goes first, within the attempt (a server that resets
             // before taking it is a failed connect, retried like one).

@@ -101,6 +101,12 @@ internal sealed unsafe class IoLoop
         return LibC.epoll_ctl(_epoll, LibC.EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : LibC.errno;
     }
 
+    /// <summary>
+    /// epoll_ctl(DEL) of <paramref name="fd"/>: only for a descriptor whose open file outlives its close here (a shared
+    /// listener, <see cref="LoopAcceptor.Dispose"/>); any other socket leaves the set when it is closed.
+    /// </summary>
+    internal void Remove(int fd) => LibC.epoll_ctl(_epoll, LibC.EPOLL_CTL_DEL, fd, null);
+
     private void Run()
     {
         var events = (epoll_event*)NativeMemory.Alloc(MaxEvents, (nuint)sizeof(epoll_event));

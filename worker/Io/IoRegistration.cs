@@ -15,6 +15,9 @@ internal sealed class IoRegistration
     public readonly IoWaiter Write;
     internal readonly int Index;
     private readonly IoLoop _loop;
+
+    /// <summary>The loop this entry belongs to.</summary>
+    internal IoLoop Loop => _loop;
     private int _state;   // generation << 1 | 1 when closed (or not lent)
     private int _holds;   // the owner's hold (until Return) plus one per operation whose result is not yet taken
     private bool _added;  // the descriptor of this generation is in the epoll set (touched by the owner only)

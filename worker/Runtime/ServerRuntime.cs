@@ -47,6 +47,22 @@ internal sealed class ServerRuntime
     /// <summary>`unix@`/`abns@` servers: the socket every connection goes to; null for an IP server.</summary>
     private readonly System.Net.Sockets.UnixDomainSocketEndPoint? _unixEndPoint;
     private volatile IPEndPoint? _mappedEndPoint;   // a port-mapped server's last target, reused while the port is the same
+    private volatile SerializedTarget? _serialized;  // the last target connected to, as a sockaddr
+
+    /// <summary>
+    /// <paramref name="target"/> (from <see cref="ConnectTarget"/>) as the sockaddr connect() takes, serialized once per
+    /// target rather than per connect (issue 15): a new address (`set server addr`, a DNS answer, another mapped port)
+    /// is a new EndPoint object, which misses the cache and replaces it. Read-only once made: shared by every connect.
+    /// </summary>
+    public SocketAddress SocketAddressOf(EndPoint target)
+    {
+        if (_serialized is { } last && ReferenceEquals(last.Target, target)) return last.Address;
+        var made = new SerializedTarget(target, target.Serialize());
+        _serialized = made;
+        return made.Address;
+    }
+
+    private sealed record SerializedTarget(EndPoint Target, SocketAddress Address);
 
     /// <summary>
     /// Where a connection for a client that reached <paramref name="frontend"/> goes: the UNIX socket, the server's
