@@ -34,6 +34,7 @@ internal sealed class MemoryTrimmer
     public MemoryTrimmer(long nowMs) : this(nowMs, static () => GC.GetTotalAllocatedBytes(precise: false),
         static () =>
         {
+            Forwarding.ThreadArrayPool.TrimAll();   // the loop's spare buffers, kept since the last burst
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             HeapReport.AfterCollection();
         },

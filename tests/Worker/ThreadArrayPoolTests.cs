@@ -11,6 +11,12 @@ public class ThreadArrayPoolTests
     private struct Byte2 { }
     private struct Byte3 { }
     private struct Byte4 { }
+    private struct Byte5 { }
+    private struct Byte6 { }
+
+    // NUnit's threads: each test marks the one it runs on, as the worker's loop marks itself.
+    [SetUp]
+    public void UseThePoolOnThisThread() => ThreadArrayPool.UseOnThisThread();
 
     [Test]
     public void Rent_RoundsUpToAPowerOfTwo_FromSixteen()
@@ -33,7 +39,7 @@ public class ThreadArrayPoolTests
         Assert.That(ThreadArrayPool<Byte2>.Rent(10000), Is.SameAs(b));
         Assert.That(ThreadArrayPool<Byte2>.Rent(16384), Is.SameAs(a));
 
-        // Another thread has its own stacks: an array returned here is not lent there.
+        // Another thread (not marked: it uses ArrayPool.Shared) does not see this thread's stacks.
         ThreadArrayPool<Byte2>.Return(a);
         Byte2[]? there = null;
         var t = new Thread(() => there = ThreadArrayPool<Byte2>.Rent(16384));
@@ -78,5 +84,35 @@ public class ThreadArrayPoolTests
             for (int i = 0; i < warm.Length; i++) ThreadArrayPool<Byte4>.Return(warm[i]);
         }
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void AnUnmarkedThread_KeepsNoStacks_ItsArraysGoToTheSharedPool()
+    {
+        Byte5[]? returned = null, lentAfterMarking = null;
+        var t = new Thread(() =>
+        {
+            returned = ThreadArrayPool<Byte5>.Rent(4096);
+            ThreadArrayPool<Byte5>.Return(returned);
+            // Had the unmarked thread kept the array in stacks of its own, marking it would lend it from there.
+            ThreadArrayPool.UseOnThisThread();
+            lentAfterMarking = ThreadArrayPool<Byte5>.Rent(4096);
+        });
+        t.Start();
+        Assert.That(t.Join(TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(returned, Has.Length.EqualTo(4096));
+        Assert.That(lentAfterMarking, Is.Not.SameAs(returned));
+    }
+
+    [Test]
+    public void TrimAll_DropsWhatEveryThreadKeeps_AndThePoolKeepsWorking()
+    {
+        var a = ThreadArrayPool<Byte6>.Rent(16384);
+        ThreadArrayPool<Byte6>.Return(a);
+        ThreadArrayPool.TrimAll();   // as the worker's MemoryTrimmer does once traffic stopped
+        var b = ThreadArrayPool<Byte6>.Rent(16384);
+        Assert.That(b, Is.Not.SameAs(a));
+        ThreadArrayPool<Byte6>.Return(b);
+        Assert.That(ThreadArrayPool<Byte6>.Rent(16384), Is.SameAs(b));
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Proxy.Worker.Forwarding;
 using Tmds.Linux;
 
 namespace Proxy.Worker.Io;
@@ -109,6 +110,7 @@ internal sealed unsafe class IoLoop
 
     private void Run()
     {
+        ThreadArrayPool.UseOnThisThread();   // sessions' buffers come and go on this thread
         var events = (epoll_event*)NativeMemory.Alloc(MaxEvents, (nuint)sizeof(epoll_event));
         while (true)
         {
