@@ -127,7 +127,7 @@ internal sealed partial class HttpSession
                 }
                 else if (n < 0 || Volatile.Read(ref _aborted) != 0)
                 {
-                    SetLogCause(Volatile.Read(ref _tx.ServerTimedOut) != 0 ? 's' : 'S', 'D');   // 8.5: sD / SD during the body
+                    SetLogCause(Volatile.Read(ref _serverTimedOut) != 0 ? 's' : 'S', 'D');   // 8.5: sD / SD during the body
                     ProxyCounters.Increment(ref be.Counters.srvAbrt);
                     ProxyCounters.Increment(ref srv.Counters.srvAbrt);
                     Abort();

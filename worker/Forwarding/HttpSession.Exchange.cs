@@ -37,7 +37,7 @@ internal sealed partial class HttpSession
                 return false;
             }
             var srv = tx.Server!;
-            Interlocked.Exchange(ref tx.ServerTimedOut, 0);
+            Interlocked.Exchange(ref _serverTimedOut, 0);
             SetPhase(PhaseExchange);
             // A reused connection may have been closed by the server meanwhile: a request without body is retried
             // once on a new connection when nothing came back (HAProxy's `retry-on conn-failure empty-response`).
@@ -48,15 +48,28 @@ internal sealed partial class HttpSession
             if (!headSent)
             {
                 if (retryable && Volatile.Read(ref _aborted) == 0) { fresh = srv; continue; }
-                SetLogCause(Volatile.Read(ref _tx.ServerTimedOut) != 0 ? 's' : 'S', 'H');
-                return await FailResponseAsync(be, srv, Volatile.Read(ref _tx.ServerTimedOut) != 0 ? 504 : 502).ConfigureAwait(false);
+                SetLogCause(Volatile.Read(ref _serverTimedOut) != 0 ? 's' : 'S', 'H');
+                return await FailResponseAsync(be, srv, Volatile.Read(ref _serverTimedOut) != 0 ? 504 : 502).ConfigureAwait(false);
             }
             HttpTransaction.CountIn(be, srv, headLength);
 
             tx.RequestBodyFramed = !hasBody;
             tx.RequestBody.Reset(_req);
             ValueTask<BodyResult> body = hasBody ? RelayRequestBodyAsync(conn, be, srv) : new(BodyResult.Done);
-            var outcome = await ForwardResponseAsync(conn, be, srv, clientKeepAlive, retryable, upgrade).ConfigureAwait(false);
+            ResponseOutcome outcome;
+            try
+            {
+                outcome = await ForwardResponseAsync(conn, be, srv, clientKeepAlive, retryable, upgrade).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // An unexpected failure of the response side: the body relay may still be receiving into the client's
+                // buffer and sending from it. It is ended and awaited before the session's failure path gives the
+                // buffers back (RunAsync), or a late receive would write into an array already lent elsewhere.
+                Abort();
+                await AwaitQuietly(body).ConfigureAwait(false);
+                throw;
+            }
             if (!tx.RequestBodyFramed)
             {
                 // The response ended (or failed) before the request body: the rest of it would be read as the next
@@ -82,6 +95,19 @@ internal sealed partial class HttpSession
             }
             else _server.Drop();
             return outcome == ResponseOutcome.KeepAlive && bodyResult == BodyResult.Done;
+        }
+    }
+
+    /// <summary>Waits for <paramref name="body"/> after an abort; its own failure is the abort's consequence, already reported.</summary>
+    private static async ValueTask AwaitQuietly(ValueTask<BodyResult> body)
+    {
+        try
+        {
+            await body.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The failure that aborted the exchange is the one logged (RunAsync).
         }
     }
 
@@ -190,7 +216,7 @@ internal sealed partial class HttpSession
                     await SendErrorAsync(400).ConfigureAwait(false);
                     return ResponseOutcome.Close;
                 }
-                if (Volatile.Read(ref _tx.ServerTimedOut) != 0)
+                if (Volatile.Read(ref _serverTimedOut) != 0)
                 {
                     SetLogCause('s', 'H');   // 8.5: sH, `timeout server` before the response head
                     return await FailResponseCloseAsync(be, srv, 504).ConfigureAwait(false);
@@ -355,7 +381,7 @@ internal sealed partial class HttpSession
             if (n > 0) _tx.CountOut(be, srv, n);
             else if (n < 0 || Volatile.Read(ref _aborted) != 0)
             {
-                SetLogCause(Volatile.Read(ref _tx.ServerTimedOut) != 0 ? 's' : 'S', 'D');   // 8.5: sD / SD during the body
+                SetLogCause(Volatile.Read(ref _serverTimedOut) != 0 ? 's' : 'S', 'D');   // 8.5: sD / SD during the body
                 if (Volatile.Read(ref _requestRejected) == 0)   // else the proxy cut the server for the client's broken body
                 {
                     ProxyCounters.Increment(ref be.Counters.srvAbrt);

@@ -25,11 +25,11 @@ internal sealed partial class HttpSession
                 if (drained || Expired(since, _fe.HttpKeepAliveTimeoutMs)) ExpireClient();
                 break;
             case PhaseRequestHead:
-                if (Expired(since, RequestTimeoutMs(Transaction?.Backend))) ExpireClient();
+                if (Expired(since, RequestTimeoutMs(CurrentBackend))) ExpireClient();
                 break;
             case PhaseConnecting:
                 // `option abortonclose` (4.2): a client that closed while its request waits for a server drops it (CQ, CC).
-                if (Transaction?.Backend is { Config.AbortOnClose: true } && Volatile.Read(ref _aborted) == 0 && ClientCloseWatch.HasClosed(_client.Socket))
+                if (CurrentBackend is { Config.AbortOnClose: true } && Volatile.Read(ref _aborted) == 0 && ClientCloseWatch.HasClosed(_client.Socket))
                 {
                     SetLogCause('C', ClientCloseWatch.Phase(_connector));
                     Abort();
@@ -37,22 +37,29 @@ internal sealed partial class HttpSession
                 break;
             case PhaseExchange:
                 if (Transaction is not { } tx) break;   // the request ended meanwhile
-                if (Volatile.Read(ref tx.ServerBusy) > 0 && _server.Connection is { } server
-                    && Expired(now - Math.Max(server.LastActivity, Volatile.Read(ref tx.ServerWaitSince)), Volatile.Read(ref tx.ServerTimeoutMs)))
+                int lease = Volatile.Read(ref tx.Lease);
+                bool serverBusy = Volatile.Read(ref tx.ServerBusy) > 0;
+                long serverWaitSince = Volatile.Read(ref tx.ServerWaitSince), serverTimeoutMs = Volatile.Read(ref tx.ServerTimeoutMs);
+                char exchangePhase = tx.ExchangePhase;
+                if (!StillHolds(tx, lease)) break;   // given back meanwhile: what was read may be another session's
+                if (serverBusy && _server.Connection is { } server
+                    && Expired(now - Math.Max(server.LastActivity, serverWaitSince), serverTimeoutMs))
                 {
-                    Interlocked.Exchange(ref tx.ServerTimedOut, 1);
+                    Interlocked.Exchange(ref _serverTimedOut, 1);
                     server.Close();
                 }
                 if (Volatile.Read(ref _clientBusy) > 0
                     && Expired(now - Math.Max(_client.LastActivity, Volatile.Read(ref _clientWaitSince)), _fe.HttpClientTimeoutMs))
                 {
-                    SetLogCause('c', tx.ExchangePhase);   // 8.5: cD (cH before the response head), `timeout client`
+                    SetLogCause('c', exchangePhase);   // 8.5: cD (cH before the response head), `timeout client`
                     Abort();
                 }
                 break;
             case PhaseTunnel:
                 if (Transaction is not { } tunnelTx) break;
+                int tunnelLease = Volatile.Read(ref tunnelTx.Lease);
                 long tunnel = Volatile.Read(ref tunnelTx.TunnelTimeoutMs);
+                if (!StillHolds(tunnelTx, tunnelLease)) break;
                 long last = Math.Max(_client.LastActivity, _server.Connection?.LastActivity ?? 0);
                 if (Expired(now - Math.Max(last, Volatile.Read(ref _phaseStart)), tunnel)) Abort();
                 break;

@@ -53,6 +53,10 @@ internal sealed partial class HttpSession : ProxySession
     private int _clientBusy;
     private long _clientWaitSince;
     private int _clientTimedOut, _aborted;
+    // What other threads record about the current request lives here, never on the transaction, which may serve
+    // another session's request by the time they write (HttpTransactionPool); both are reset with each request.
+    private int _cause;                      // termination state (8.5): cause | phase << 16, first wins; 0: normal end
+    private int _serverTimedOut;             // the timer closed the server side (`timeout server`)
     // The request body broke its framing after the head went out: the server side was cut (see RelayRequestBodyAsync).
     private int _requestRejected;
     private long _tarpitMs;                  // `timeout tarpit` of the request being tarpitted
@@ -107,30 +111,35 @@ internal sealed partial class HttpSession : ProxySession
             bool first = true;
             while (true)
             {
-                BeginRequest();
+                // Waiting for a request (the first, or the next on a keep-alive connection): the wait happens here, in
+                // the session's own frame, so an idle session holds this state machine and one socket operation, not
+                // the request's, the head read's and the receive's as well (perf/README.md, "Memory per idle session").
                 if (first)
                 {
                     first = false;
-                    // The first request is usually queued already: read it without waiting (BufferedSocket.FirstRead.cs).
+                    // The first request keeps its transaction while it waits: it was started at the connection's
+                    // start, which its log line and `timeout http-request` count from.
+                    BeginRequest();
+                    // It is usually queued already: read it without waiting (BufferedSocket.FirstRead.cs).
                     int n = _client.TryReceiveQueued();
                     if (n > 0)
                     {
                         ProxyCounters.Add(ref fe.Counters.bin, n);
                         _tx.BytesIn += n;
                     }
+                    if (_client.CanWaitIdle) _client.EndIdleWait(await _client.WaitIdleAsync().ConfigureAwait(false));
                 }
-                // Waiting for a request (the first, or the next on a keep-alive connection): the wait happens here, in
-                // the session's own frame, so an idle session holds this state machine and one socket operation, not
-                // the request's, the head read's and the receive's as well (perf/README.md, "Memory per idle session").
-                if (_client.CanWaitIdle)
+                else
                 {
-                    // Between requests the transaction and its heads go back to the pool while the client is silent,
-                    // and come back when its next bytes (or its close) arrive. The first request keeps its own: it
-                    // was started at the connection's start, which its log line and `timeout http-request` count from.
-                    bool idle = _requests > 0;
-                    if (idle) ReturnTransaction();
-                    _client.EndIdleWait(await _client.WaitIdleAsync().ConfigureAwait(false));
-                    if (idle) BeginRequest();
+                    // Between requests the transaction and its heads go back to the pool while the client is silent
+                    // (`timeout http-keep-alive`), and a reset one comes back when its next bytes (or its close) arrive.
+                    if (_client.CanWaitIdle)
+                    {
+                        SetPhase(PhaseIdle);
+                        ReturnTransaction();
+                        _client.EndIdleWait(await _client.WaitIdleAsync().ConfigureAwait(false));
+                    }
+                    BeginRequest();
                 }
                 if (!await HandleOneRequestAsync().ConfigureAwait(false)) break;
             }
@@ -365,9 +374,17 @@ internal sealed partial class HttpSession : ProxySession
     /// <summary>
     /// The session's transaction, or null between requests; what other threads (the engine's timer, `show sess`, an
     /// abort) read. One they read just before the session gave it back may already serve another session's request:
-    /// they only read it or record a cause, and the timer's checks compare times that the new request has reset.
+    /// they never write to it (causes go to the session), and check what they read with <see cref="StillHolds"/>.
     /// </summary>
     private HttpTransaction? Transaction => Volatile.Read(ref _tx);
+
+    /// <summary>
+    /// Whether <paramref name="tx"/>, read from <see cref="Transaction"/> by another thread with its
+    /// <see cref="HttpTransaction.Lease"/> read next, is still this session's under that lease: only then is what
+    /// that thread read from it in between this session's request, not another session's (HttpTransactionPool).
+    /// </summary>
+    private bool StillHolds(HttpTransaction tx, int lease) =>
+        ReferenceEquals(Transaction, tx) && Volatile.Read(ref tx.Lease) == lease;
 
     /// <summary>Starts waiting for the next request: a transaction rented if the session has none, its head and state reset, the phase whose timeout applies.</summary>
     private void BeginRequest()
@@ -381,6 +398,8 @@ internal sealed partial class HttpSession : ProxySession
         }
         _req.Reset(HttpMessageKind.Request);
         _tx.Reset();
+        Volatile.Write(ref _cause, 0);
+        Volatile.Write(ref _serverTimedOut, 0);
         _continueSent = false;
         // Idle between requests: timeout http-keep-alive until the first byte; the first request: timeout http-request.
         SetPhase(_client.Buffered == 0 && _requests > 0 ? PhaseIdle : PhaseRequestHead);
@@ -424,7 +443,11 @@ internal sealed partial class HttpSession : ProxySession
         }
     }
 
-    private void SetLogCause(char cause, char phase) => Transaction?.SetCause(cause, phase);
+    /// <summary>Records why the current request ends (8.5): the first cause only, what follows an abort is its consequence.</summary>
+    internal void SetLogCause(char cause, char phase) => Interlocked.CompareExchange(ref _cause, cause | (phase << 16), 0);
+
+    /// <summary>The current request's termination state so far, cause | phase &lt;&lt; 16 (0: none); its log line reads it.</summary>
+    internal int CauseWord => Volatile.Read(ref _cause);
 
     /// <summary>
     /// Gives the ended request's transaction and heads back to the pool (their buffers already released), so the idle

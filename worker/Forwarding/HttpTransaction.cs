@@ -34,13 +34,41 @@ internal sealed class HttpTransaction : ProxyTransaction
     /// <summary>The response head.</summary>
     public readonly HttpHead Response;
 
+    /// <summary>
+    /// Counts the times this transaction was lent (<see cref="Bind"/>): another thread that reads it through its
+    /// session checks that the lease did not change meanwhile (HttpSession.StillHolds).
+    /// </summary>
+    public int Lease;
+
     /// <summary>Lends this transaction, taken from the pool, to <paramref name="owner"/>'s next request.</summary>
     public void Bind(HttpSession owner, FrontendRuntime fe, ServerConnector connector)
     {
+        Volatile.Write(ref Lease, Lease + 1);   // written by the session's thread only
         _owner = owner;
         _fe = fe;
         Connector = connector;
     }
+
+    /// <summary>
+    /// Forgets the session it was lent to, before it goes back to the pool: a pooled transaction must not keep a
+    /// closed session (its sockets' objects, its sample context, its frontend's) alive until it is lent again.
+    /// </summary>
+    public void Unbind()
+    {
+        _owner = null!;
+        _fe = null!;
+        Connector = null!;
+        Persistence.Clear();
+        Backend = null;
+        Server = null;
+        Compression = null;
+    }
+
+    // The termination state is the session's (HttpSession.SetLogCause), reset with each request: the timer and
+    // `shutdown session` record one there, never on a transaction that another session may be using already.
+    public override void SetCause(char cause, char phase) => _owner.SetLogCause(cause, phase);
+
+    protected override int CauseWord => _owner.CauseWord;
 
     public BackendRuntime? Backend;           // chosen by `use_backend` / `default_backend`; null before
     /// <summary>Cookie persistence and `use-server` for this request (worker/Persistence).</summary>
@@ -50,7 +78,6 @@ internal sealed class HttpTransaction : ProxyTransaction
     // operation is pending, counted from the start of the wait or the last byte moved, whichever is later.
     public int ServerBusy;
     public long ServerWaitSince;
-    public int ServerTimedOut;
     public long ServerTimeoutMs, TunnelTimeoutMs;
     public HttpBodyFramer RequestBody;
     public HttpBodyFramer ResponseBody;
@@ -76,8 +103,6 @@ internal sealed class HttpTransaction : ProxyTransaction
         Server = null;
         Persistence.Clear();
         Connector.Reset();
-        ResetCause();
-        ServerTimedOut = 0;
         RequestBodyFramed = false;
         Compression = null;
         StartMs = Environment.TickCount64;

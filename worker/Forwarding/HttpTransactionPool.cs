@@ -26,5 +26,9 @@ internal static class HttpTransactionPool
     }
 
     /// <summary>Takes back a transaction whose request has ended (<see cref="HttpTransaction.End"/>, buffers released).</summary>
-    public static void Return(HttpTransaction tx) => ThreadCachedPool<HttpTransaction>.TryReturn(tx, MaxPerThread);
+    public static void Return(HttpTransaction tx)
+    {
+        tx.Unbind();
+        ThreadCachedPool<HttpTransaction>.TryReturn(tx, MaxPerThread);
+    }
 }

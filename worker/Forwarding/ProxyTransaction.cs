@@ -6,7 +6,8 @@ namespace Proxy.Worker.Forwarding;
 /// What one forwarded transaction holds whatever its mode: a tcp session has one for the whole connection, an http
 /// session one per request, rented from a pool (<see cref="HttpTransaction"/>, reset in one place). It uses its
 /// session's way to a server (<see cref="Connector"/>: permit, connect, retries), and holds the server counted for it
-/// and the termination state of its log line (doc/configuration.txt 8.5).
+/// and the termination state of its log line (doc/configuration.txt 8.5; an http session keeps its request's itself,
+/// so that no other thread writes to a transaction that may be lent to another session by then: HttpTransaction).
 /// </summary>
 internal class ProxyTransaction(ServerConnector connector)
 {
@@ -18,17 +19,18 @@ internal class ProxyTransaction(ServerConnector connector)
     public ServerRuntime? Server;
 
     /// <summary>Records why the transaction ends: the first cause only, what follows an abort is its consequence.</summary>
-    public void SetCause(char cause, char phase) => Interlocked.CompareExchange(ref _cause, cause | (phase << 16), 0);
+    public virtual void SetCause(char cause, char phase) => Interlocked.CompareExchange(ref _cause, cause | (phase << 16), 0);
 
     /// <summary>The cause recorded so far ('S', 'C', ...), 0 for none.</summary>
-    public char Cause => (char)(Volatile.Read(ref _cause) & 0xFFFF);
+    public char Cause => (char)(CauseWord & 0xFFFF);
 
-    protected void ResetCause() => Volatile.Write(ref _cause, 0);
+    /// <summary>The termination state recorded so far, cause | phase &lt;&lt; 16 (0: none).</summary>
+    protected virtual int CauseWord => Volatile.Read(ref _cause);
 
     /// <summary>The log line's termination state, connection counts and retries, the same in tcplog and httplog.</summary>
     public void FillEndOfSession(TrafficLogRecord r, int activeConnections, FrontendRuntime fe, BackendRuntime? be)
     {
-        int cause = Volatile.Read(ref _cause);
+        int cause = CauseWord;
         r.Cause = cause == 0 ? '-' : (char)(cause & 0xFFFF);
         r.Phase = cause == 0 ? '-' : (char)(cause >> 16);
         r.ActConn = activeConnections;
