@@ -22,6 +22,8 @@ public sealed partial class ProxyEngine
         // A listener whose sessions live on the worker's loop is accepted there too (worker/Io/LoopAcceptor.cs); the
         // others (mode tcp, `ssl`, `accept-proxy`, UNIX sockets), or every one with PROXY_IO_LOOP=0, through .NET's engine.
         var onLoop = AcceptsOnLoop(listener, fe) ? LoopAcceptor.TryCreate(socket) : null;
+        if (onLoop is null && LoopAcceptor.AcceptSocketsMissing && AcceptsOnLoop(listener, fe))
+            Log.Warn($"frontend {fe.Config.Name}: {listener.Bind.Key} accepted through .NET's engine: this runtime lacks Socket.CreateAcceptSocket");
         var stopRegistration = onLoop is null ? default : stop.UnsafeRegister(static a => ((LoopAcceptor)a!).Stop(), onLoop);
         var failures = new AcceptFailures();
         try

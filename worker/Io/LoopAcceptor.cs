@@ -93,6 +93,9 @@ internal sealed unsafe class LoopAcceptor : IDisposable
     // Once per process (0: not probed, 1: yes, -1: no); a race only probes twice.
     private static int s_canCreateAcceptSockets;
 
+    /// <summary>Whether the probe found Socket.CreateAcceptSocket missing (the accept loop says so in the process log).</summary>
+    public static bool AcceptSocketsMissing => Volatile.Read(ref s_canCreateAcceptSockets) < 0;
+
     /// <summary>
     /// Whether .NET's private Socket.CreateAcceptSocket is there (an UnsafeAccessor binds by name at the first call:
     /// a servicing update renaming it would throw MissingMethodException at the first accept, and the accept loop
