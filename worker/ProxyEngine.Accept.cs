@@ -22,7 +22,10 @@ public sealed partial class ProxyEngine
         // A listener whose sessions live on the worker's loop is accepted there too (worker/Io/LoopAcceptor.cs); the
         // others (mode tcp, `ssl`, `accept-proxy`, UNIX sockets), or every one with PROXY_IO_LOOP=0, through .NET's engine.
         var onLoop = AcceptsOnLoop(listener, fe) ? LoopAcceptor.TryCreate(socket) : null;
+        if (onLoop is null && LoopAcceptor.AcceptSocketsMissing && AcceptsOnLoop(listener, fe))
+            Log.Warn($"frontend {fe.Config.Name}: {listener.Bind.Key} accepted through .NET's engine: this runtime lacks Socket.CreateAcceptSocket");
         var stopRegistration = onLoop is null ? default : stop.UnsafeRegister(static a => ((LoopAcceptor)a!).Stop(), onLoop);
+        var failures = new AcceptFailures();
         try
         {
             while (!stop.IsCancellationRequested)
@@ -65,8 +68,7 @@ public sealed partial class ProxyEngine
                             error = LibC.ENOSPC;   // the epoll set refused the listener (the kernel's limits)
                         }
                         if (error == LibC.ECONNABORTED) continue;   // reset while queued: the client's business
-                        Log.Warn($"frontend {fe.Config.Name}: accept on {listener.Bind.Key} failed: errno {error}");
-                        await Task.Delay(10, stop).ConfigureAwait(false);
+                        await Task.Delay(AcceptFailed(fe, listener, ref failures, $"errno {error}"), stop).ConfigureAwait(false);
                         continue;
                     }
                 }
@@ -81,10 +83,10 @@ public sealed partial class ProxyEngine
                     // A connection reset while queued (ECONNABORTED) is the client's business, as in HAProxy;
                     // EMFILE/ENFILE/ENOBUFS are logged and retried after a short pause so the loop does not spin.
                     if (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset) continue;
-                    Log.Warn($"frontend {fe.Config.Name}: accept on {listener.Bind.Key} failed: {e.SocketErrorCode}");
-                    await Task.Delay(10, stop).ConfigureAwait(false);
+                    await Task.Delay(AcceptFailed(fe, listener, ref failures, e.SocketErrorCode.ToString()), stop).ConfigureAwait(false);
                     continue;
                 }
+                failures.Succeeded();
                 // A UNIX listener's connections have neither TCP option (setting one fails with EOPNOTSUPP).
                 if (listener.Bind.UnixPath is null && !TrySetNoDelay(client, fe.Config.ClientTcpKeepAlive))
                 {
@@ -126,6 +128,18 @@ public sealed partial class ProxyEngine
             // Only now, with no accept pending on it, close the worker's descriptor (never the supervisor's).
             SharedListener.ReleaseWorkerCopy(socket, Log);
         }
+    }
+
+    /// <summary>
+    /// Counts a failed accept on <paramref name="listener"/> and returns the pause before the next try; logs it when
+    /// <see cref="AcceptFailures"/> says so (the first, then at most one a minute with the count of those left out).
+    /// </summary>
+    private int AcceptFailed(FrontendRuntime fe, BoundListener listener, ref AcceptFailures failures, string error)
+    {
+        if (!failures.Fail(Environment.TickCount64, out int pauseMs, out long leftOut)) return pauseMs;
+        string line = $"frontend {fe.Config.Name}: accept on {listener.Bind.Key} failed: {error}";
+        Log.Warn(leftOut == 0 ? line : $"{line} ({leftOut} more failures since the last such line)");
+        return pauseMs;
     }
 
     /// <summary>

@@ -5,6 +5,7 @@ namespace Proxy.Shared.Tables;
 /// rates (`*_rate(PERIOD)`, HAProxy's frequency counters), values (gpt0, server_id) and conn_cur, counted per worker
 /// slot (StickTableFile). server_key holds a hash of the server's name (HAProxy keeps the name in a dictionary; the
 /// supervisor prints the name back: StickServerKey). The names are HAProxy's, and so is the order `show table` prints them in.
+/// At most 32 members: StickTableLayout.StoredMask has one bit per type (StickTableLayoutMaskTests checks).
 /// </summary>
 public enum StickDataType : byte
 {

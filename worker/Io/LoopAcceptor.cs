@@ -14,7 +14,7 @@ namespace Proxy.Worker.Io;
 /// no epoll thread of its own to wake per connection, no SocketAsyncContext, no hop to start the session.
 /// The accepted connection still becomes a .NET <see cref="Socket"/> (the session's type), built exactly as .NET's
 /// own accept builds it (Socket.CreateAcceptSocket: the listener's family and type, the peer from accept4's address,
-/// no syscall); its descriptor is left blocking, as .NET's accept leaves it: the loop reads and writes with
+/// no syscall; probed once, and without it the listener stays with .NET's engine); its descriptor is left blocking, as .NET's accept leaves it: the loop reads and writes with
 /// MSG_DONTWAIT, and a socket that moves to .NET's engine (an `expect-proxy` rule) is made non-blocking there.
 /// </summary>
 internal sealed unsafe class LoopAcceptor : IDisposable
@@ -43,7 +43,7 @@ internal sealed unsafe class LoopAcceptor : IDisposable
     /// </summary>
     public static LoopAcceptor? TryCreate(Socket listener)
     {
-        if (!IoLoop.Enabled || IoLoop.Shared is not { } loop) return null;
+        if (!IoLoop.Enabled || !CanCreateAcceptSockets(listener) || IoLoop.Shared is not { } loop) return null;
         var handle = listener.SafeHandle;
         bool added = false;
         handle.DangerousAddRef(ref added);   // released by Dispose: the descriptor outlives every accept4 on it
@@ -78,7 +78,62 @@ internal sealed unsafe class LoopAcceptor : IDisposable
         }
         while (error == LibC.EINTR);
         if (fd < 0) return null;
-        return CreateAcceptSocket(_listener, new SafeSocketHandle(fd, ownsHandle: true), PeerOf(address, length));
+        var handle = new SafeSocketHandle(fd, ownsHandle: true);
+        try
+        {
+            return CreateAcceptSocket(_listener, handle, PeerOf(address, length));
+        }
+        catch
+        {
+            handle.Dispose();   // closed now, not by the finalizer
+            throw;
+        }
+    }
+
+    // Once per process (0: not probed, 1: yes, -1: no); a race only probes twice.
+    private static int s_canCreateAcceptSockets;
+
+    /// <summary>Whether the probe found Socket.CreateAcceptSocket missing (the accept loop says so in the process log).</summary>
+    public static bool AcceptSocketsMissing => Volatile.Read(ref s_canCreateAcceptSockets) < 0;
+
+    /// <summary>
+    /// Whether .NET's private Socket.CreateAcceptSocket is there (an UnsafeAccessor binds by name at the first call:
+    /// a servicing update renaming it would throw MissingMethodException at the first accept, and the accept loop
+    /// would stop that listener for good). Without it the listener is accepted through .NET's engine, as before.
+    /// </summary>
+    private static bool CanCreateAcceptSockets(Socket listener)
+    {
+        int known = Volatile.Read(ref s_canCreateAcceptSockets);
+        if (known != 0) return known > 0;
+        // Out of descriptors, nothing is learned (not remembered): the loop's accepts will fail the same way.
+        if (Probe(listener, static (l, h, peer) => CreateAcceptSocket(l, h, peer)) is not { } found) return true;
+        Volatile.Write(ref s_canCreateAcceptSockets, found ? 1 : -1);
+        return found;
+    }
+
+    /// <summary>
+    /// Builds one socket with <paramref name="create"/> over a fresh unconnected descriptor (closed again): false when
+    /// the constructor is missing (MissingMethodException) or fails in any other way (the accept loop would meet the
+    /// same at each accept), null when no descriptor could be had to try.
+    /// </summary>
+    internal static bool? Probe(Socket listener, Func<Socket, SafeSocketHandle, EndPoint?, Socket> create)
+    {
+        int fd = LibC.socket(LibC.AF_INET, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
+        if (fd < 0) return null;
+        var handle = new SafeSocketHandle(fd, ownsHandle: true);
+        try
+        {
+            create(listener, handle, null).Dispose();
+            return true;
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+        finally
+        {
+            handle.Dispose();
+        }
     }
 
     /// <summary>

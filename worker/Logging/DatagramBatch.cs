@@ -33,12 +33,22 @@ internal sealed unsafe partial class DatagramBatch
 
     public bool IsFull => _count == _lengths.Length;
 
-    /// <summary>Queues one line (cut to the slot, which the framing already respects); the caller flushes when full.</summary>
-    public void Add(ReadOnlySpan<byte> line)
+    /// <summary>Queues one line (cut to the slot, which the framing already respects); false when full (the line is not queued).</summary>
+    public bool Add(ReadOnlySpan<byte> line)
     {
+        if (IsFull) return false;
         int n = Math.Min(line.Length, _slotSize);
         line[..n].CopyTo(_bytes.AsSpan(_count * _slotSize, _slotSize));
         _lengths[_count++] = n;
+        return true;
+    }
+
+    /// <summary>Empties the batch; returns how many lines that loses.</summary>
+    public int Clear()
+    {
+        int count = _count;
+        _count = 0;
+        return count;
     }
 
     [LibraryImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
@@ -53,18 +63,17 @@ internal sealed unsafe partial class DatagramBatch
     }
 
     /// <summary>
-    /// Sends the queued lines on <paramref name="socket"/> (connected, non-blocking; null: none, all lost) and empties the batch. Returns
-    /// how many were lost; <paramref name="hardError"/> is the errno that stopped it for good (0: none), as opposed to
-    /// a full buffer (EAGAIN, ENOBUFS: the rest is dropped, as a syslog daemon that cannot keep up loses lines in
-    /// HAProxy) or, on UDP (<paramref name="udp"/>), one refused line (a port unreachable reported on a later send:
-    /// that line alone is lost, the socket stays good).
+    /// Sends the queued lines on <paramref name="socket"/> (connected, non-blocking; null: none, all lost). Returns how
+    /// many were lost; <paramref name="hardError"/> is the errno that stopped it for good (0: none; else the rest is
+    /// lost). A full buffer (EAGAIN, ENOBUFS: the reader is behind) keeps the unsent lines, in order, for the next flush
+    /// (the batch's room bounds them; the caller decides when they have waited too long); on UDP (<paramref name="udp"/>)
+    /// a refused line (a port unreachable reported on a later send) is lost alone and the socket stays good.
     /// </summary>
     public int Flush(SafeSocketHandle? socket, bool udp, out int hardError)
     {
         hardError = 0;
         int count = _count, sent = 0, lost = 0;
-        _count = 0;
-        if (count == 0 || socket is null) return count;
+        if (count == 0 || socket is null) return Clear();
         bool referenced = false;
         try
         {
@@ -86,21 +95,19 @@ internal sealed unsafe partial class DatagramBatch
                     int rv = SendMmsg(fd, messages + sent, (uint)(count - sent), MSG_DONTWAIT | MSG_NOSIGNAL);
                     if (rv > 0)
                     {
+                        // Fewer than asked: the next one failed (sendmmsg reports only what went out, not why): the
+                        // next call starts with it and meets the error again (a full buffer) or sends it (a port
+                        // unreachable, which the failed try consumed).
                         sent += rv;
-                        // Fewer than asked: the next one failed (sendmmsg reports only what went out). It is lost, as
-                        // a failed sendto loses its line (a port unreachable reported on it, or a full buffer, which
-                        // the next call then reports).
-                        if (sent < count)
-                        {
-                            lost++;
-                            sent++;
-                        }
                         continue;
                     }
                     int errno = rv == -1 ? Marshal.GetLastPInvokeError() : EAGAIN;
                     if (errno == EINTR) continue;
                     if (errno == EAGAIN || errno == ENOBUFS)
-                        return lost + count - sent;
+                    {
+                        Keep(sent);
+                        return lost;
+                    }
                     if (udp)
                     {
                         lost++;
@@ -108,14 +115,28 @@ internal sealed unsafe partial class DatagramBatch
                         continue;
                     }
                     hardError = errno;
+                    _count = 0;
                     return lost + count - sent;
                 }
             }
+            _count = 0;
             return lost;
         }
         finally
         {
             if (referenced) socket.DangerousRelease();
         }
+    }
+
+    /// <summary>Drops the first <paramref name="sent"/> lines (gone out): the rest moves to the front, in order.</summary>
+    private void Keep(int sent)
+    {
+        int kept = _count - sent;
+        if (sent > 0)
+        {
+            _bytes.AsSpan(sent * _slotSize, kept * _slotSize).CopyTo(_bytes);
+            _lengths.AsSpan(sent, kept).CopyTo(_lengths);
+        }
+        _count = kept;
     }
 }

@@ -16,6 +16,11 @@ internal sealed class TrafficLogSink : IDisposable
 {
     private const int DefaultMaxLength = 1024;        // HAProxy's default `len`
     private const long ReconnectIntervalMs = 1000;
+    /// <summary>The longest a datagram line waits in its batch (and between tries while the reader is behind).</summary>
+    public const long MaxDelayMs = 10;
+    /// <summary>How long lines a full buffer kept are tried again, none going out, before they count as lost (the reader is stuck).</summary>
+    public const long MaxKeepMs = 1000;
+    private const long NotStuck = long.MinValue;
     private const int Info = 6;                       // syslog severity of traffic logs ("info")
 
     private static readonly string[] Facilities =
@@ -30,6 +35,8 @@ internal sealed class TrafficLogSink : IDisposable
     private Socket? _socket;
     private readonly DatagramBatch? _batch;     // datagram targets: the lines the logger queued (Queue, Flush)
     private long _nextConnectMs;
+    private long _queuedSinceMs;                 // when the batch's oldest line was queued (or last tried)
+    private long _stuckSinceMs = NotStuck;       // the first of the tries in a row that sent nothing (a full buffer)
     private long _failed;
     private readonly int _level;       // `LEVEL`: the least important severity sent
     private readonly int _minLevel;    // `MINLEVEL`
@@ -67,24 +74,51 @@ internal sealed class TrafficLogSink : IDisposable
     }
 
     /// <summary>
-    /// Sends one whole line, or for a datagram target queues it (sent when the batch is full, or by <see
-    /// cref="Flush"/>, which the logger calls once it has no more lines at hand). Never throws.
+    /// Sends one whole line, or for a datagram target queues it (sent when the batch is full, by <see cref="Flush()"/>,
+    /// which the logger calls once it has no more lines at hand, or by <see cref="FlushIfDue"/> once it waited <see
+    /// cref="MaxDelayMs"/>). A line that finds the batch still full of lines the reader has no room for is lost
+    /// (counted), as a syslog daemon that cannot keep up loses lines in HAProxy. Never throws.
     /// </summary>
-    public void Queue(ReadOnlySpan<byte> line)
+    public void Queue(ReadOnlySpan<byte> line) => Queue(line, Environment.TickCount64);
+
+    /// <inheritdoc cref="Queue(ReadOnlySpan{byte})"/>
+    /// <param name="nowMs">Environment.TickCount64</param>
+    public void Queue(ReadOnlySpan<byte> line, long nowMs)
     {
         if (_batch is null)
         {
             Send(line);
             return;
         }
-        _batch.Add(line);
-        if (_batch.IsFull) Flush();
+        if (_batch.IsFull) FlushIfDue(nowMs);   // lines kept from a full buffer: tried again at most every MaxDelayMs
+        if (_batch.Count == 0) _queuedSinceMs = nowMs;
+        if (!_batch.Add(line))
+        {
+            _failed++;
+            return;
+        }
+        if (_batch.IsFull) Flush(nowMs);
+    }
+
+    /// <summary>Whether lines wait in the batch (the logger then wakes within <see cref="MaxDelayMs"/> to send them).</summary>
+    public bool HasQueued => _batch is { Count: > 0 };
+
+    /// <summary>Sends the queued lines when the oldest has waited <see cref="MaxDelayMs"/>: a sink with few lines
+    /// does not wait for its batch to fill while the logger is busy with others' lines.</summary>
+    public void FlushIfDue(long nowMs)
+    {
+        if (_batch is { Count: > 0 } && nowMs - _queuedSinceMs >= MaxDelayMs) Flush(nowMs);
     }
 
     /// <summary>Sends the queued lines, one datagram each, in one system call.</summary>
-    public void Flush()
+    public void Flush() => Flush(Environment.TickCount64);
+
+    /// <inheritdoc cref="Flush()"/>
+    /// <param name="nowMs">Environment.TickCount64</param>
+    internal void Flush(long nowMs)
     {
         if (_batch is null || _batch.Count == 0) return;
+        int before = _batch.Count;
         var socket = _socket ?? Connect();
         _failed += _batch.Flush(socket?.SafeHandle, udp: _endPoint is not UnixDomainSocketEndPoint, out int hardError);
         // A Unix socket whose reader restarted (syslogd) refuses until reconnected.
@@ -92,6 +126,20 @@ internal sealed class TrafficLogSink : IDisposable
         {
             socket.Dispose();
             _socket = null;
+        }
+        if (_batch.Count == 0)
+        {
+            _stuckSinceMs = NotStuck;
+            return;
+        }
+        // A full buffer kept the rest: tried again MaxDelayMs from now, lost once the reader took none for MaxKeepMs.
+        _queuedSinceMs = nowMs;
+        if (_batch.Count < before) _stuckSinceMs = NotStuck;   // some went out: the reader is slow, not stuck
+        else if (_stuckSinceMs == NotStuck) _stuckSinceMs = nowMs;
+        else if (nowMs - _stuckSinceMs >= MaxKeepMs)
+        {
+            _failed += _batch.Clear();
+            _stuckSinceMs = NotStuck;
         }
     }
 
@@ -181,6 +229,7 @@ internal sealed class TrafficLogSink : IDisposable
     public void Dispose()
     {
         Flush();
+        _failed += _batch?.Clear() ?? 0;   // what a full buffer still kept
         _file?.Dispose();
         _socket?.Dispose();
         _socket = null;

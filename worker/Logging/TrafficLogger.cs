@@ -83,14 +83,23 @@ internal sealed class TrafficLogger : IDisposable
         {
             if (_ring.TryPeek() is { } record)
             {
-                Write(record);
+                long nowMs = Environment.TickCount64;
+                Write(record, nowMs);
                 record.ConnectionError = null;
                 record.Level = -1;
                 _ring.Release(record);
+                // While lines keep coming, a target's batch may not fill (its frontends are quiet, or it keeps lines
+                // a full buffer refused): what waited TrafficLogSink.MaxDelayMs goes out now.
+                foreach (var sink in _sinks) sink.FlushIfDue(nowMs);
                 continue;
             }
             // No more lines at hand: what the datagram targets queued goes out now, in one system call each.
-            foreach (var sink in _sinks) sink.Flush();
+            bool queued = false;
+            foreach (var sink in _sinks)
+            {
+                sink.Flush();
+                queued |= sink.HasQueued;
+            }
             if (_stopping) break;
             ReportDrops();
             Volatile.Write(ref _sleeping, 1);
@@ -100,14 +109,15 @@ internal sealed class TrafficLogger : IDisposable
                 Volatile.Write(ref _sleeping, 0);
                 continue;
             }
-            _wake.Wait(250);
+            // Lines a full buffer kept are tried again soon (TrafficLogSink drops them once the reader is stuck).
+            _wake.Wait(queued ? (int)TrafficLogSink.MaxDelayMs : 250);
             Volatile.Write(ref _sleeping, 0);
         }
         foreach (var s in _sinks) s.Dispose();
     }
 
     /// <summary>Formats <paramref name="record"/> once, then sends it to each of its frontend's targets.</summary>
-    private void Write(TrafficLogRecord record)
+    private void Write(TrafficLogRecord record, long nowMs)
     {
         int length = TrafficLogFormatter.Format(record, _message);
         var message = _message.AsSpan(0, length);
@@ -118,7 +128,7 @@ internal sealed class TrafficLogger : IDisposable
             if (!sink.Accepts(record.Level)) continue;
             int n = Frame(sink, message, _line, _hostname, record.TagPid ?? _tagPid, now, record.Level,
                 record.StructuredData.AsSpan(0, record.StructuredDataLength));
-            sink.Queue(_line.AsSpan(0, n));
+            sink.Queue(_line.AsSpan(0, n), nowMs);
         }
     }
 
