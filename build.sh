@@ -59,6 +59,15 @@ run_tests() {
             echo "the test run did not complete (see above: a test hung, or the test host crashed)"
             failed=1
         fi
+        # Name each failed test and its message's first line here, at the end: CI keeps only the output's tail.
+        if [[ ${failed:-0} -gt 0 ]]; then
+            echo "failed tests:"
+            # One record per result; the message's lines joined, cut at 300 characters.
+            awk 'BEGIN { RS = "<UnitTestResult " } /^[^>]*outcome="Failed"/ {
+                    match($0, /testName="[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11); gsub(/&quot;/, "\"", name)
+                    msg = ""; if (match($0, /<Message>[^<]*/)) msg = substr($0, RSTART + 9, RLENGTH - 9); gsub(/[ \t]*\n[ \t]*/, " | ", msg)
+                    print "  " name ": " substr(msg, 1, 300) }' "$trx"
+        fi
         echo "${passed:-0} passed, ${failed:-0} failed"
     else
         echo "0 passed, 1 failed"

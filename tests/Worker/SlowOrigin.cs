@@ -11,7 +11,9 @@ internal sealed class SlowOrigin : IAsyncDisposable
     private readonly TestServer _server;
     private int _busy, _maxBusy, _requests;
 
-    public SlowOrigin(int delayMs)
+    /// <param name="hold">when given, every request also waits for it: a test releases the server once it has seen
+    /// what it looks for, with no timing window to miss.</param>
+    public SlowOrigin(int delayMs, Task? hold = null)
     {
         _server = new TestServer(async s =>
         {
@@ -21,6 +23,7 @@ internal sealed class SlowOrigin : IAsyncDisposable
                 int busy = Interlocked.Increment(ref _busy);
                 int max;
                 while (busy > (max = Volatile.Read(ref _maxBusy)) && Interlocked.CompareExchange(ref _maxBusy, busy, max) != max) { }
+                if (hold is not null) await hold;
                 await Task.Delay(delayMs);
                 Interlocked.Decrement(ref _busy);
                 Interlocked.Increment(ref _requests);
