@@ -70,4 +70,35 @@ public class BufferedSocketTests
         Assert.That(conn.Buffered, Is.EqualTo(2));
         Assert.That(conn.Data.FirstSpan.ToArray(), Is.EqualTo(new byte[] { 9, 9 }));
     }
+
+    [Test]
+    public async Task BulkReceives_TakeBiggerBuffersWhileReadsFill_AndOtherReceivesGoBackToBufsize()
+    {
+        var (a, b) = await ConnectedPairAsync();
+        using var peer = b;
+        using var conn = new BufferedSocket(a, 4096);
+        var body = new byte[64 * 1024];
+        for (int i = 0; i < body.Length; i++) body[i] = (byte)(i * 7);
+        // All queued before the first read (loopback's socket buffers hold it), so each read fills what it is given.
+        Assert.That(await peer.SendAsync(body.AsMemory(), SocketFlags.None), Is.EqualTo(body.Length));
+
+        var got = new List<byte>();
+        var capacities = new List<int>();
+        while (got.Count < body.Length)
+        {
+            int n = await conn.ReceiveAsync(bulk: true);
+            Assert.That(n, Is.GreaterThan(0));
+            capacities.Add(conn.BufferCapacity);
+            got.AddRange(conn.DataMemory.ToArray());
+            conn.Consume(conn.Buffered);
+        }
+        Assert.That(got.ToArray(), Is.EqualTo(body), "every byte, in order");
+        Assert.That(capacities[0], Is.EqualTo(4096), "the first read: tune.bufsize");
+        Assert.That(capacities[1], Is.EqualTo(4096 * BufferedSocket.BulkFactor), "once a read filled the buffer");
+
+        // A read for a parser (a head) never gets more than tune.bufsize.
+        await peer.SendAsync(new byte[] { 1, 2, 3 }.AsMemory(), SocketFlags.None);
+        Assert.That(await conn.ReceiveAsync(expectData: true), Is.EqualTo(3));
+        Assert.That(conn.BufferCapacity, Is.EqualTo(4096));
+    }
 }

@@ -24,7 +24,7 @@ internal sealed partial class BufferedSocket
         try
         {
             handle.DangerousAddRef(ref added);   // an abort closing the socket meanwhile waits for this call
-            if (_buffer.Length == 0) _buffer = ThreadArrayPool<byte>.Rent(_bufferSize);
+            if (_buffer.Length == 0) _buffer = RentBuffer();
             _start = _end = 0;
             long n;
             int error = 0;

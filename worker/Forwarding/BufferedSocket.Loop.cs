@@ -71,7 +71,7 @@ internal sealed partial class BufferedSocket
         if (_buffer.Length == 0)
         {
             if (Volatile.Read(ref _disposed) != 0) return -1;
-            _buffer = ThreadArrayPool<byte>.Rent(_bufferSize);
+            _buffer = RentBuffer();
         }
         while (true)
         {

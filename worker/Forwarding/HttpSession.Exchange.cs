@@ -376,7 +376,7 @@ internal sealed partial class HttpSession
             if (bodyState == HttpBodyStatus.Complete) return keepClient ? ResponseOutcome.KeepAlive : ResponseOutcome.Close;
             if (bodyState == HttpBodyStatus.Error) return ResponseBodyFailed(be, srv);
             EnterWait(ref _tx.ServerBusy, ref _tx.ServerWaitSince);
-            int n = await conn.ReceiveAsync().ConfigureAwait(false);
+            int n = await conn.ReceiveAsync(bulk: true).ConfigureAwait(false);
             Interlocked.Decrement(ref _tx.ServerBusy);
             if (n > 0) _tx.CountOut(be, srv, n);
             else if (n < 0 || Volatile.Read(ref _aborted) != 0)
@@ -412,7 +412,7 @@ internal sealed partial class HttpSession
             int buffered = from.Buffered;
             if (buffered > 0 && !await from.RelayToAsync(to, buffered).ConfigureAwait(false)) { Abort(); return; }
             if (to == _client) _tx.Bytes += buffered;   // one pump writes it: the server-to-client one
-            int n = await from.ReceiveAsync().ConfigureAwait(false);
+            int n = await from.ReceiveAsync(bulk: true).ConfigureAwait(false);
             if (n == 0) { to.ShutdownSend(); return; }
             if (n < 0) { Abort(); return; }
         }
