@@ -301,10 +301,12 @@ public class IoLoopConnectTests
     }
 
     [Test]
-    public async Task ASpuriousWriteWake_DuringAConnect_DoesNotMakeItLookFinished()
+    public async Task AnErrorWake_DuringAConnect_AsksTheKernel_AndParksAgainWhileInProgress()
     {
         // A listener whose accept queue is full drops the next SYN: that connect stays in SYN_SENT, where SO_ERROR is
-        // 0. A stale EPOLLOUT wake (from an earlier lending of the entry) must not report it connected.
+        // 0. EPOLLOUT alone ends a connect without a syscall (the kernel gives a SYN_SENT socket no EPOLLOUT, and an
+        // earlier lending's events never reach this one: IoRegistration's generations); any other wake asks the
+        // kernel (SO_ERROR, then getpeername), which says the connect is still in progress: it parks again.
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
         listener.Listen(1);   // the queue holds two: fill it
@@ -317,7 +319,7 @@ public class IoLoopConnectTests
         var connect = conn.ConnectAsync(listener.LocalEndPoint!);
         Assert.That(connect.IsCompleted, Is.False, "setup: the accept queue is full, the SYN is dropped");
         var (registration, generation) = conn.IoLending;
-        registration!.OnEvent(generation, Tmds.Linux.LibC.EPOLLOUT);   // runs the connect's continuation inline
+        registration!.OnEvent(generation, Tmds.Linux.LibC.EPOLLERR);   // runs the connect's continuation inline
         Assert.That(connect.IsCompleted, Is.False, "still in SYN_SENT: the connect parks again");
         conn.Close();
         Assert.That(await connect.AsTask().WaitAsync(Limit), Is.EqualTo(SocketError.OperationAborted));

@@ -164,6 +164,9 @@ internal sealed partial class BufferedSocket
         {
             if (await io.Write.WaitAsync(seen, io, _ioGeneration).ConfigureAwait(false) != SocketError.Success) return SocketError.OperationAborted;
             seen = io.Write.Sequence;   // before the checks: an event after them wakes the next park
+            // EPOLLOUT without EPOLLERR or EPOLLHUP: connected, no syscall to ask (HAProxy's sock_conn_check). A socket
+            // in SYN_SENT reports neither, so such a wake is the connect's own; anything else asks the kernel below.
+            if ((io.WriteEvents & (LibC.EPOLLOUT | LibC.EPOLLERR | LibC.EPOLLHUP)) == LibC.EPOLLOUT) break;
             error = PendingError();
             if (error != 0) return ErrorOf(error);
             // SO_ERROR 0 also while still in progress (SYN_SENT): a wake is no proof the connect ended (a spurious or

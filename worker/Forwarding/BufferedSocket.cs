@@ -38,6 +38,8 @@ internal sealed partial class BufferedSocket : IDisposable
     public bool Reused;
     /// <summary>A server connection that offered NTLM/Negotiate (ConnectionBoundAuth): its session's alone, never pooled.</summary>
     public bool Private;
+    /// <summary>A TCP server connection: closed before the server's FIN was read, it sends a reset (ServerCloseReset).</summary>
+    public bool ResetOnClose;
     /// <summary>Set when the peer sent FIN (a receive returned 0).</summary>
     public bool ReceivedEof { get; private set; }
 
@@ -258,6 +260,7 @@ internal sealed partial class BufferedSocket : IDisposable
     public void Close()
     {
         _io?.Close(_ioGeneration);   // first: a parked receive or send fails now (a closed descriptor leaves epoll silently)
+        if (ResetOnClose && !ReceivedEof) ServerCloseReset.Arm(Socket);
         Socket.Dispose();
     }
 
@@ -266,6 +269,7 @@ internal sealed partial class BufferedSocket : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _io?.Close(_ioGeneration);
+        if (ResetOnClose && !ReceivedEof) ServerCloseReset.Arm(Socket);
         Socket.Dispose();
         _io?.Return(_ioGeneration);
         _tls?.Dispose();

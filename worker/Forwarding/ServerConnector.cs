@@ -252,8 +252,14 @@ internal sealed class ServerConnector(ProxySession owner)
     /// <summary>
     /// The connected socket as a BufferedSocket of <paramref name="bufferSize"/>: the one it connected on the worker's
     /// loop with, else a new one on .NET's engine. Published to the session's abort first, then <see cref="ForgetConnection"/>.
+    /// A TCP one closes with a reset unless the server closed first (ServerCloseReset).
     /// </summary>
-    public BufferedSocket TakeConnection(int bufferSize) => Volatile.Read(ref _attemptOnLoop) ?? new BufferedSocket(TakeConnection(), bufferSize);
+    public BufferedSocket TakeConnection(int bufferSize)
+    {
+        var connection = Volatile.Read(ref _attemptOnLoop) ?? new BufferedSocket(TakeConnection(), bufferSize);
+        connection.ResetOnClose = connection.Socket.ProtocolType == ProtocolType.Tcp;   // not a UNIX server
+        return connection;
+    }
 
     /// <summary>The session owns the connection now: this connector's abort no longer closes it.</summary>
     public void ForgetConnection()

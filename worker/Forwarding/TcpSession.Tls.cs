@@ -78,7 +78,7 @@ internal sealed partial class TcpSession
                     break;
                 }
                 int n = op.BytesTransferred;
-                if (n == 0) { eof = true; break; }
+                if (n == 0) { eof = true; Volatile.Write(ref _serverSentFin, 1); break; }
                 CountReceived(n, fromClient: false);
                 try
                 {

@@ -24,6 +24,7 @@ internal sealed partial class TcpSession : ProxySession
     private Socket? _server;
     private int _state;
     private int _aborted;
+    private int _serverSentFin;                // the server's FIN was read: its connection closes normally (ServerCloseReset)
     // Environment.TickCount64 of the last byte moved on each side, received from it or accepted by it: HAProxy's
     // `timeout client`/`timeout server` apply "when the client [server] is expected to acknowledge or send data".
     private long _clientActivity;
@@ -300,7 +301,12 @@ internal sealed partial class TcpSession : ProxySession
                     n = SpliceRelay.Move(source, destination, ref buffer, out int spilled);
                     if (n == SpliceRelay.WouldBlock) { waitFirst = true; continue; }
                     if (n == SpliceRelay.Failed) { OnIoError(fromClient, receiving: true); break; }
-                    if (n == 0) { eof = true; break; }
+                    if (n == 0)
+                    {
+                        eof = true;
+                        if (!fromClient) Volatile.Write(ref _serverSentFin, 1);
+                        break;
+                    }
                     waitFirst = n < bufferSize;
                     CountReceived(n, fromClient);
                     if (spilled > 0 && !await SendAllAsync(destination, op, buffer.AsMemory(0, spilled)).ConfigureAwait(false))
@@ -316,7 +322,12 @@ internal sealed partial class TcpSession : ProxySession
                 error = await op.ReceiveAsync(source, buffer).ConfigureAwait(false);
                 if (error != SocketError.Success) { OnIoError(fromClient, receiving: true); break; }
                 n = op.BytesTransferred;
-                if (n == 0) { eof = true; break; }   // FIN from this side
+                if (n == 0)   // FIN from this side
+                {
+                    eof = true;
+                    if (!fromClient) Volatile.Write(ref _serverSentFin, 1);
+                    break;
+                }
                 // A read that filled the buffer means more is probably queued: skip the zero-byte wait (one syscall
                 // fewer per buffer in bulk transfers); a short read means the socket is drained, so wait first again.
                 waitFirst = n < buffer.Length;
@@ -429,7 +440,12 @@ internal sealed partial class TcpSession : ProxySession
     private void CloseSockets()
     {
         _client.Dispose();
-        Volatile.Read(ref _server)?.Dispose();
+        if (Volatile.Read(ref _server) is { } server)
+        {
+            // Closed before the server's FIN: a reset, as HAProxy's server connections (ServerCloseReset).
+            if (Volatile.Read(ref _serverSentFin) == 0 && server.ProtocolType == ProtocolType.Tcp) ServerCloseReset.Arm(server);
+            server.Dispose();
+        }
     }
 
     /// <summary>

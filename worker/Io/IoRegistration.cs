@@ -21,6 +21,7 @@ internal sealed class IoRegistration
     private int _state;   // generation << 1 | 1 when closed (or not lent)
     private int _holds;   // the owner's hold (until Return) plus one per operation whose result is not yet taken
     private bool _added;  // the descriptor of this generation is in the epoll set (touched by the owner only)
+    private int _writeEvents;   // the epoll flags of this lending's write wake-ups so far, or-ed (loop thread only)
 
     internal IoRegistration(IoLoop loop, int index)
     {
@@ -34,6 +35,12 @@ internal sealed class IoRegistration
     /// <summary>The current lending's generation: the owner keeps it and passes it back to every call.</summary>
     public int Generation => Volatile.Read(ref _state) >> 1;
 
+    /// <summary>
+    /// The epoll flags of this lending's write wake-ups so far (EPOLLOUT, EPOLLERR, EPOLLHUP), or-ed; read on the loop
+    /// thread, where they are written. A connect that woke with EPOLLOUT alone has succeeded (BufferedSocket.ConnectAsync).
+    /// </summary>
+    public int WriteEvents => _writeEvents;
+
     /// <summary>Whether the socket is in the epoll set already (events count only from then on).</summary>
     public bool Added => _added;
 
@@ -44,6 +51,7 @@ internal sealed class IoRegistration
         int next = (Volatile.Read(ref _state) >> 1) + 1 & int.MaxValue >> 1;
         Volatile.Write(ref _state, (next == 0 ? 1 : next) << 1);
         _added = false;
+        _writeEvents = 0;
         Volatile.Write(ref _holds, 1);
     }
 
@@ -112,6 +120,10 @@ internal sealed class IoRegistration
         int error = LibC.EPOLLHUP | LibC.EPOLLERR;
         if ((events & (LibC.EPOLLIN | LibC.EPOLLRDHUP | error)) != 0) Read.Signal(generation);
         if (Volatile.Read(ref _state) >> 1 != generation) return;
-        if ((events & (LibC.EPOLLOUT | error)) != 0) Write.Signal(generation);
+        if ((events & (LibC.EPOLLOUT | error)) != 0)
+        {
+            _writeEvents |= events & (LibC.EPOLLOUT | error);
+            Write.Signal(generation);
+        }
     }
 }
