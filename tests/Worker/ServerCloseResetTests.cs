@@ -86,7 +86,7 @@ public class ServerCloseResetTests
             backend be
                 server s 127.0.0.1:{origin.EndPoint.Port}
             """);
-        var c = await proxy.ConnectAsync();
+        using var c = await proxy.ConnectAsync();
         await c.SendAsync(new byte[] { 1 }, SocketFlags.None);
         await relayed.Task.WaitAsync(Limit);
         c.LingerState = new LingerOption(true, 0);
@@ -95,12 +95,13 @@ public class ServerCloseResetTests
     }
 
     [Test]
-    public async Task Tcp_ClientHalfCloses_TheServerSeesTheRelayedFin()
+    public async Task Tcp_ServerClosesFirst_ThenTheClient_TheServerSeesAFin()
     {
         var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var origin = new TestServer(async s =>
         {
-            if (await s.ReceiveAsync(new byte[16], SocketFlags.None) <= 0) return;
+            await s.SendAsync(new byte[] { 7 }, SocketFlags.None);
+            s.Shutdown(SocketShutdown.Send);   // the server's FIN first: the proxy's close of this side stays orderly
             seen.TrySetResult(await NextReceiveAsync(s));
         });
         await using var proxy = StartFromText($"""
@@ -116,8 +117,10 @@ public class ServerCloseResetTests
                 server s 127.0.0.1:{origin.EndPoint.Port}
             """);
         using var c = await proxy.ConnectAsync();
-        await c.SendAsync(new byte[] { 1 }, SocketFlags.None);
+        var got = new byte[8];
+        Assert.That(await c.ReceiveAsync(got, SocketFlags.None).WaitAsync(Limit), Is.EqualTo(1));
+        Assert.That(await c.ReceiveAsync(got, SocketFlags.None).WaitAsync(Limit), Is.EqualTo(0), "the server's FIN, relayed");
         c.Shutdown(SocketShutdown.Send);
-        Assert.That(await seen.Task.WaitAsync(Limit), Is.EqualTo("FIN"), "a FIN is relayed as a FIN, never as a reset");
+        Assert.That(await seen.Task.WaitAsync(Limit), Is.EqualTo("FIN"), "the client's FIN reaches the server as a FIN, never as a reset");
     }
 }

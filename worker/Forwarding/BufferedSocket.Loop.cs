@@ -36,6 +36,9 @@ internal sealed partial class BufferedSocket
         return true;
     }
 
+    /// <summary>Whether the peer's FIN (or a hang-up) has been seen, by a receive or by the loop's events.</summary>
+    private bool PeerClosed => ReceivedEof || (_io is { } io && io.PeerClosedIn(_ioGeneration));
+
     /// <summary>Whether this socket is served by the worker's loop.</summary>
     internal bool OnIoLoop => _io is not null;
 
@@ -130,6 +133,7 @@ internal sealed partial class BufferedSocket
                     AddError(addError);   // logged once; the send fails as before
                     return false;
                 }
+                SendWaited = true;
                 if (await io.Write.WaitAsync(seen, io, _ioGeneration).ConfigureAwait(false) != SocketError.Success) return false;
                 continue;
             }
@@ -140,7 +144,8 @@ internal sealed partial class BufferedSocket
 
     /// <summary>
     /// Connects this socket (new, on the loop) to <paramref name="target"/>: O_NONBLOCK with one fcntl(F_SETFL) (connect
-    /// has no MSG_DONTWAIT), connect, park on EPOLLOUT while in progress, then getsockopt(SO_ERROR) for the outcome.
+    /// has no MSG_DONTWAIT), connect, park on EPOLLOUT while in progress; a wake with EPOLLOUT alone is the success,
+    /// any other asks the kernel (getsockopt(SO_ERROR), then getpeername).
     /// Returns Success or the failure as a SocketError; OperationAborted when closed meanwhile (`timeout connect`, abort).
     /// </summary>
     public ValueTask<SocketError> ConnectAsync(EndPoint target) => ConnectAsync(target.Serialize());
@@ -164,13 +169,14 @@ internal sealed partial class BufferedSocket
         {
             if (await io.Write.WaitAsync(seen, io, _ioGeneration).ConfigureAwait(false) != SocketError.Success) return SocketError.OperationAborted;
             seen = io.Write.Sequence;   // before the checks: an event after them wakes the next park
-            // EPOLLOUT without EPOLLERR or EPOLLHUP: connected, no syscall to ask (HAProxy's sock_conn_check). A socket
-            // in SYN_SENT reports neither, so such a wake is the connect's own; anything else asks the kernel below.
-            if ((io.WriteEvents & (LibC.EPOLLOUT | LibC.EPOLLERR | LibC.EPOLLHUP)) == LibC.EPOLLOUT) break;
+            // EPOLLOUT without EPOLLERR or EPOLLHUP for this lending: connected, no syscall to ask (HAProxy's
+            // sock_conn_check). The kernel gives a socket in SYN_SENT no EPOLLOUT, and an earlier lending's flags never
+            // count here (IoRegistration tags them with their generation); anything else asks the kernel below.
+            if ((io.WriteEventsOf(_ioGeneration) & (LibC.EPOLLOUT | LibC.EPOLLERR | LibC.EPOLLHUP)) == LibC.EPOLLOUT) break;
             error = PendingError();
             if (error != 0) return ErrorOf(error);
-            // SO_ERROR 0 also while still in progress (SYN_SENT): a wake is no proof the connect ended (a spurious or
-            // stale one), so it counts only once the socket has a peer; else park again.
+            // SO_ERROR 0 also while still in progress (SYN_SENT): a wake that was not EPOLLOUT alone is no proof the
+            // connect ended (an earlier lending's count moved it), so it counts only once the socket has a peer; else park again.
             error = PeerError();
             if (error == 0) break;
             if (error != LibC.ENOTCONN) return ErrorOf(error);

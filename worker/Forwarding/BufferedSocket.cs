@@ -6,8 +6,8 @@ using System.Runtime.CompilerServices;
 namespace Proxy.Worker.Forwarding;
 
 /// <summary>
-/// One side of an HTTP session: a socket, a receive buffer of tune.bufsize bytes holding the unconsumed bytes
-/// [Start, End). Each receive or send borrows a SocketOperation (errors are values, not exceptions) from
+/// One side of an HTTP session: a socket, a receive buffer of tune.bufsize bytes (or a bulk one while relaying a
+/// body: ReceiveAsync) holding the unconsumed bytes [Start, End). Each receive or send borrows a SocketOperation (errors are values, not exceptions) from
 /// SocketOperationPool for its duration, so a connection not moving bytes holds none.
 /// The head parser and the body framer read <see cref="Data"/>; what they take is dropped with <see cref="Consume"/>.
 /// </summary>
@@ -18,6 +18,7 @@ internal sealed partial class BufferedSocket : IDisposable
     private int _start, _end;
     private bool _lastReadFilled;         // the last receive filled the buffer: more is probably waiting
     private bool _bulkBuffer;             // _buffer is a bulk one (BulkFactor times tune.bufsize): see ReceiveAsync's `bulk`
+    private bool _relayWaited;            // the last RelayToAsync's send had to wait for the destination
     private int _disposed;
     private SslStream? _tls;              // `bind ... ssl`: bytes go through TLS (BufferedSocket.Tls.cs); null: the socket itself
     private SocketOperation? _idleOp;     // the zero-byte receive of WaitIdleAsync, until EndIdleWait
@@ -38,8 +39,10 @@ internal sealed partial class BufferedSocket : IDisposable
     public bool Reused;
     /// <summary>A server connection that offered NTLM/Negotiate (ConnectionBoundAuth): its session's alone, never pooled.</summary>
     public bool Private;
-    /// <summary>A TCP server connection: closed before the server's FIN was read, it sends a reset (ServerCloseReset).</summary>
+    /// <summary>A TCP server connection: closed before the server's FIN was seen, it sends a reset (ServerCloseReset).</summary>
     public bool ResetOnClose;
+    /// <summary>A send on the loop had to wait for room (EAGAIN) since the flag was last cleared: the peer reads slowly.</summary>
+    internal bool SendWaited;
     /// <summary>Set when the peer sent FIN (a receive returned 0).</summary>
     public bool ReceivedEof { get; private set; }
 
@@ -117,7 +120,10 @@ internal sealed partial class BufferedSocket : IDisposable
             // Nothing buffered: give the buffer back while waiting, so an idle keep-alive connection (client or pooled
             // server) holds no receive buffer (Kestrel's WaitForDataBeforeAllocatingBuffer); and swap it when the next
             // read wants the other size.
-            bool wantBulk = bulk && _lastReadFilled;
+            // Not through TLS (SslStream returns about one 16 KB record per read: a bulk read would rarely fill), and
+            // not while the destination is slow (its last relayed send had to wait): a slow reader holds one
+            // tune.bufsize buffer per direction, as HAProxy's, not a bulk one (review finding).
+            bool wantBulk = bulk && _lastReadFilled && _tls is null && !_relayWaited;
             if (_buffer.Length > 0 && ((!_lastReadFilled && !expectData) || wantBulk != _bulkBuffer))
             {
                 ThreadArrayPool<byte>.Return(_buffer);
@@ -214,7 +220,9 @@ internal sealed partial class BufferedSocket : IDisposable
     [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     public async ValueTask<bool> RelayToAsync(BufferedSocket destination, long count)
     {
+        destination.SendWaited = false;
         bool ok = await destination.SendAsync(_buffer.AsMemory(_start, (int)count)).ConfigureAwait(false);
+        _relayWaited = destination.SendWaited;
         _start += (int)count;
         return ok;
     }
@@ -260,7 +268,7 @@ internal sealed partial class BufferedSocket : IDisposable
     public void Close()
     {
         _io?.Close(_ioGeneration);   // first: a parked receive or send fails now (a closed descriptor leaves epoll silently)
-        if (ResetOnClose && !ReceivedEof) ServerCloseReset.Arm(Socket);
+        if (ResetOnClose && !PeerClosed) ServerCloseReset.Arm(Socket);
         Socket.Dispose();
     }
 
@@ -269,7 +277,7 @@ internal sealed partial class BufferedSocket : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _io?.Close(_ioGeneration);
-        if (ResetOnClose && !ReceivedEof) ServerCloseReset.Arm(Socket);
+        if (ResetOnClose && !PeerClosed) ServerCloseReset.Arm(Socket);
         Socket.Dispose();
         _io?.Return(_ioGeneration);
         _tls?.Dispose();

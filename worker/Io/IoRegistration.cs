@@ -21,7 +21,12 @@ internal sealed class IoRegistration
     private int _state;   // generation << 1 | 1 when closed (or not lent)
     private int _holds;   // the owner's hold (until Return) plus one per operation whose result is not yet taken
     private bool _added;  // the descriptor of this generation is in the epoll set (touched by the owner only)
-    private int _writeEvents;   // the epoll flags of this lending's write wake-ups so far, or-ed (loop thread only)
+    // The epoll flags seen so far, or-ed, tagged with their lending's generation (generation << 32 | flags): written by
+    // the loop thread only, and a value whose tag is not the reader's generation is an earlier lending's and reads as
+    // none. The tag, not a reset in Open, keeps them apart: OnEvent may still be or-ing an earlier lending's flags when
+    // another thread lends the entry again (review finding).
+    private long _writeEvents;   // EPOLLOUT, EPOLLERR, EPOLLHUP
+    private long _readHangups;   // EPOLLRDHUP, EPOLLHUP: the peer's FIN (or more) has arrived
 
     internal IoRegistration(IoLoop loop, int index)
     {
@@ -36,10 +41,25 @@ internal sealed class IoRegistration
     public int Generation => Volatile.Read(ref _state) >> 1;
 
     /// <summary>
-    /// The epoll flags of this lending's write wake-ups so far (EPOLLOUT, EPOLLERR, EPOLLHUP), or-ed; read on the loop
-    /// thread, where they are written. A connect that woke with EPOLLOUT alone has succeeded (BufferedSocket.ConnectAsync).
+    /// The epoll flags of lending <paramref name="generation"/>'s write wake-ups so far (EPOLLOUT, EPOLLERR, EPOLLHUP),
+    /// or-ed; 0 before any. A connect that woke with EPOLLOUT alone has succeeded (BufferedSocket.ConnectAsync).
     /// </summary>
-    public int WriteEvents => _writeEvents;
+    public int WriteEventsOf(int generation) => FlagsOf(ref _writeEvents, generation);
+
+    /// <summary>Whether lending <paramref name="generation"/> saw EPOLLRDHUP or EPOLLHUP: the peer closed its side.</summary>
+    public bool PeerClosedIn(int generation) => FlagsOf(ref _readHangups, generation) != 0;
+
+    private static int FlagsOf(ref long tagged, int generation)
+    {
+        long v = Volatile.Read(ref tagged);
+        return (int)(v >> 32) == generation ? (int)v : 0;
+    }
+
+    /// <summary>Ors <paramref name="flags"/> into <paramref name="tagged"/> for <paramref name="generation"/> (loop thread only: no other writer).</summary>
+    private static void Record(ref long tagged, int generation, int flags)
+    {
+        Volatile.Write(ref tagged, (long)generation << 32 | (uint)(FlagsOf(ref tagged, generation) | flags));
+    }
 
     /// <summary>Whether the socket is in the epoll set already (events count only from then on).</summary>
     public bool Added => _added;
@@ -51,7 +71,6 @@ internal sealed class IoRegistration
         int next = (Volatile.Read(ref _state) >> 1) + 1 & int.MaxValue >> 1;
         Volatile.Write(ref _state, (next == 0 ? 1 : next) << 1);
         _added = false;
-        _writeEvents = 0;
         Volatile.Write(ref _holds, 1);
     }
 
@@ -118,11 +137,15 @@ internal sealed class IoRegistration
         // continuation inline, which may end the connection, return the entry and let a new lending park here.
         if (Volatile.Read(ref _state) >> 1 != generation) return;
         int error = LibC.EPOLLHUP | LibC.EPOLLERR;
-        if ((events & (LibC.EPOLLIN | LibC.EPOLLRDHUP | error)) != 0) Read.Signal(generation);
+        if ((events & (LibC.EPOLLIN | LibC.EPOLLRDHUP | error)) != 0)
+        {
+            if ((events & (LibC.EPOLLRDHUP | LibC.EPOLLHUP)) != 0) Record(ref _readHangups, generation, events & (LibC.EPOLLRDHUP | LibC.EPOLLHUP));
+            Read.Signal(generation);
+        }
         if (Volatile.Read(ref _state) >> 1 != generation) return;
         if ((events & (LibC.EPOLLOUT | error)) != 0)
         {
-            _writeEvents |= events & (LibC.EPOLLOUT | error);
+            Record(ref _writeEvents, generation, events & (LibC.EPOLLOUT | error));
             Write.Signal(generation);
         }
     }
