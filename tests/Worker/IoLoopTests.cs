@@ -217,6 +217,32 @@ public class IoLoopTests
     }
 
     [Test]
+    public void EventFlags_CountOnlyForTheLendingTheyCameFor()
+    {
+        // A connect trusts EPOLLOUT alone without asking the kernel, and a server connection whose peer hung up closes
+        // without a reset: flags the loop recorded for lending G (it may still be or-ing them when another thread lends
+        // the entry again) must read as none for any other lending.
+        var registration = IoLoop.Shared!.Rent();
+        int generation = registration.Generation;
+        try
+        {
+            Assert.That(registration.WriteEventsOf(generation), Is.Zero);
+            Assert.That(registration.PeerClosedIn(generation), Is.False);
+            registration.OnEvent(generation, Tmds.Linux.LibC.EPOLLOUT | Tmds.Linux.LibC.EPOLLRDHUP);
+            Assert.That(registration.WriteEventsOf(generation), Is.EqualTo(Tmds.Linux.LibC.EPOLLOUT));
+            Assert.That(registration.PeerClosedIn(generation), Is.True);
+            Assert.That(registration.WriteEventsOf(generation + 1), Is.Zero, "another lending's flags read as none");
+            Assert.That(registration.PeerClosedIn(generation + 1), Is.False);
+            registration.OnEvent(generation, Tmds.Linux.LibC.EPOLLERR);
+            Assert.That(registration.WriteEventsOf(generation), Is.EqualTo(Tmds.Linux.LibC.EPOLLOUT | Tmds.Linux.LibC.EPOLLERR), "or-ed");
+        }
+        finally
+        {
+            registration.Return(generation);
+        }
+    }
+
+    [Test]
     public void Return_WhileAnOperationIsStillParked_KeepsTheEntryOutOfTheTable()
     {
         // Returned with a parked read whose result is not taken yet: lending the entry again would reset the waiter
