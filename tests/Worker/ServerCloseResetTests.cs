@@ -26,6 +26,20 @@ public class ServerCloseResetTests
         }
     }
 
+    /// <summary>A `mode tcp` frontend relaying to one server on <paramref name="port"/>.</summary>
+    private static string TcpConfig(int port) => $"""
+        defaults
+            mode tcp
+            timeout connect 1s
+            timeout client 10s
+            timeout server 10s
+        frontend fe
+            bind BIND
+            default_backend be
+        backend be
+            server s 127.0.0.1:{port}
+        """;
+
     [Test]
     public async Task Http_ProxyClosesFirst_TheServerSeesAReset()
     {
@@ -74,18 +88,7 @@ public class ServerCloseResetTests
             relayed.TrySetResult();
             seen.TrySetResult(await NextReceiveAsync(s));
         });
-        await using var proxy = StartFromText($"""
-            defaults
-                mode tcp
-                timeout connect 1s
-                timeout client 10s
-                timeout server 10s
-            frontend fe
-                bind BIND
-                default_backend be
-            backend be
-                server s 127.0.0.1:{origin.EndPoint.Port}
-            """);
+        await using var proxy = StartFromText(TcpConfig(origin.EndPoint.Port));
         using var c = await proxy.ConnectAsync();
         await c.SendAsync(new byte[] { 1 }, SocketFlags.None);
         await relayed.Task.WaitAsync(Limit);
@@ -103,19 +106,9 @@ public class ServerCloseResetTests
             await s.SendAsync(new byte[] { 7 }, SocketFlags.None);
             s.Shutdown(SocketShutdown.Send);   // the server's FIN first: the proxy's close of this side stays orderly
             seen.TrySetResult(await NextReceiveAsync(s));
+            s.Dispose();   // the session ends at once: the engine's disposal has nothing to wait for
         });
-        await using var proxy = StartFromText($"""
-            defaults
-                mode tcp
-                timeout connect 1s
-                timeout client 10s
-                timeout server 10s
-            frontend fe
-                bind BIND
-                default_backend be
-            backend be
-                server s 127.0.0.1:{origin.EndPoint.Port}
-            """);
+        await using var proxy = StartFromText(TcpConfig(origin.EndPoint.Port));
         using var c = await proxy.ConnectAsync();
         var got = new byte[8];
         Assert.That(await c.ReceiveAsync(got, SocketFlags.None).WaitAsync(Limit), Is.EqualTo(1));
