@@ -4,26 +4,21 @@ namespace Proxy.Worker.Forwarding;
 // control thread: a transaction the session gave back meanwhile counts for nothing (StillHolds).
 internal sealed partial class HttpSession
 {
-    internal override Runtime.BackendRuntime? CurrentBackend
-    {
-        get
-        {
-            if (Transaction is not { } tx) return null;
-            int lease = Volatile.Read(ref tx.Lease);
-            var be = tx.Backend;
-            return StillHolds(tx, lease) ? be : null;
-        }
-    }
+    internal override Runtime.BackendRuntime? CurrentBackend => TryReadHeld(static tx => tx.Backend, out var be) ? be : null;
 
-    internal override Runtime.ServerRuntime? CurrentServer
+    internal override Runtime.ServerRuntime? CurrentServer => TryReadHeld(static tx => tx.Server, out var srv) ? srv : null;
+
+    /// <summary>
+    /// Reads one field of the current transaction from another thread: false when the session holds none, or gave back
+    /// the one read meanwhile (its lease moved), whose fields may be another session's request by now.
+    /// </summary>
+    private bool TryReadHeld<T>(Func<HttpTransaction, T> read, out T value)
     {
-        get
-        {
-            if (Transaction is not { } tx) return null;
-            int lease = Volatile.Read(ref tx.Lease);
-            var srv = tx.Server;
-            return StillHolds(tx, lease) ? srv : null;
-        }
+        value = default!;
+        if (Transaction is not { } tx) return false;
+        int lease = Volatile.Read(ref tx.Lease);
+        value = read(tx);
+        return StillHolds(tx, lease);
     }
 
     /// <summary>Whether the session holds a transaction now: between requests it has given it back (tests).</summary>
@@ -33,13 +28,7 @@ internal sealed partial class HttpSession
     {
         // The cause goes to the session, never to a transaction read here that may serve another session's request
         // by now; an idle session's is forgotten when its next request begins (no request to log).
-        char phase = 'R';
-        if (Transaction is { } tx)
-        {
-            int lease = Volatile.Read(ref tx.Lease);
-            char exchange = tx.ExchangePhase;
-            if (StillHolds(tx, lease)) phase = exchange;
-        }
+        char phase = TryReadHeld(static tx => tx.ExchangePhase, out char exchange) ? exchange : 'R';
         SetLogCause(cause, phase);
         Abort();
     }
