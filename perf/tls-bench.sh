@@ -47,12 +47,12 @@ make_cert ecdsa -newkey ec -pkeyopt ec_paramgen_curve:P-256
 
 CERT=
 # No resumption on either side, so that every new connection is a full handshake: wrk keeps a connection's TLS
-# session when it reconnects (SSL_clear) and would resume it. `no-tls-tickets` turns tickets off on both; HAProxy
-# also keeps a session-id cache, off with `tune.ssl.cachesize 0` (this proxy has none to turn off: README, TLS).
+# session when it reconnects (SSL_clear) and would resume it. `no-tls-tickets` turns tickets off and
+# `tune.ssl.cachesize 0` the session-id cache, on both (README, TLS: this proxy sets both on SslStream's context).
 add_tls() {
     sed -i "s|^\(    bind 127.0.0.1:[0-9]*\)\$|\1 ssl crt $CERT ssl-min-ver TLSv1.3 no-tls-tickets|" "$2"
     grep -q " ssl crt " "$2" || die "no bind line to add TLS to in $2"
-    [[ $1 == haproxy ]] && sed -i "/^global/a\\    tune.ssl.cachesize 0" "$2"
+    sed -i "/^global/a\\    tune.ssl.cachesize 0" "$2"
     return 0
 }
 CERT=$WORK/rsa.pem;   start_side proxy rsa "$PPORT" add_tls;   start_side haproxy rsa "$HPORT" add_tls

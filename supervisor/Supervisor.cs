@@ -30,6 +30,7 @@ public sealed partial class Supervisor : IAsyncDisposable
     private readonly Timer _watchdog;
     private long _watchdogCheckedAt = Environment.TickCount64; // the watchdog's previous check (monotonic ms)
     private int _generation = 1;
+    private readonly TicketKeyRing _ticketKeys = new();
     private volatile bool _stopping;
     private TimeSpan _stopDrain;   // the drain time of the stop in progress (set with _stopping)
     private volatile bool _serving; // the first generation is up: reloads may start
@@ -144,6 +145,7 @@ public sealed partial class Supervisor : IAsyncDisposable
             CountsPath = countsPath,
             CompressionRate = _compressionRate is { } rate && rate.Generation == generation ? rate.BytesPerSecond : null,
             RuntimeMessages = RuntimeLines(),
+            TicketKeys = _ticketKeys.For(generation),
         };
         var worker = _spawner.Spawn(slot, generation, _cpuPlan[slot], init, fds, OnWorkerMessage, OnWorkerExit);
         bool stopStarted;

@@ -33,6 +33,8 @@ public sealed class WorkerHost
 
         // The supervisor's model, resolved there once: this process never opens the config file nor asks DNS.
         var config = init.Config;
+        // Before the listeners: their TLS contexts are configured as they are built (ticket keys, session cache).
+        Tls.TlsContexts.Setup(config.Global.Tls, init.TicketKeys ?? []);   // null from an older supervisor
         var listeners = AdoptListeners(config, init, fds);
         // The board is opened before dropping privileges: it belongs to the supervisor's user.
         using var board = StatsBoard.Open(init.BoardPath);

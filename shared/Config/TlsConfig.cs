@@ -33,7 +33,7 @@ public sealed record TlsOptions
     /// <summary>`ssl-min-ver` / `ssl-max-ver` / `no-*` / `force-*` combined. HAProxy 2.2+ defaults to TLSv1.2 and up.</summary>
     public TlsVersions Versions { get; init; } = TlsVersions.TlsV12 | TlsVersions.TlsV13;
 
-    /// <summary>`no-tls-tickets`: no RFC 5077 session tickets (and, here, no resumption at all: see README).</summary>
+    /// <summary>`no-tls-tickets`: no RFC 5077 session tickets; sessions resume from the worker's session cache only.</summary>
     public bool NoTlsTickets { get; init; }
 
     /// <summary>`ciphers` (TLS 1.2 and below, OpenSSL syntax) as written; see TlsParser for why it has no effect here.</summary>
@@ -62,6 +62,12 @@ public sealed record TlsBindConfig(IReadOnlyList<CertificateFile> Certificates, 
 
     /// <summary>`strict-sni`: a client sending no SNI or an unknown one is refused instead of getting the default certificate.</summary>
     public bool StrictSni { get; init; }
+
+    /// <summary>
+    /// `tls-ticket-keys FILE`: the session ticket keys as the file lists them (48 or 80 bytes each, at least 3; the last
+    /// three decrypt, the one before the last encrypts); null: the instance's keys, which the supervisor makes.
+    /// </summary>
+    public IReadOnlyList<byte[]>? TicketKeys { get; init; }
 }
 
 /// <summary>A `server ... ssl` connection's TLS settings (5.2).</summary>
@@ -112,6 +118,12 @@ public sealed record TlsGlobalSettings
 
     /// <summary>`ssl-server-verify none|required` (default required).</summary>
     public TlsVerify ServerVerify { get; init; } = TlsVerify.Required;
+
+    /// <summary>`tune.ssl.cachesize`: sessions kept for resumption without a ticket (per worker here); 0: no cache. HAProxy's default.</summary>
+    public int SessionCacheSize { get; init; } = 20000;
+
+    /// <summary>`tune.ssl.lifetime`: how long a session may be resumed, in seconds (default 300).</summary>
+    public int SessionLifetimeSeconds { get; init; } = 300;
 
     public static TlsGlobalSettings Default { get; } = new();
 }

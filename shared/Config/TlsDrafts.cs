@@ -48,4 +48,5 @@ internal sealed class BindTlsDraft
     public TlsVerify Verify;
     public byte[]? CaFile, CrlFile;
     public List<string> Alpn = [];
+    public List<byte[]>? TicketKeys;
 }

@@ -91,12 +91,13 @@ internal sealed class TlsParser(ConfigDiagnostics diag)
                     diag.Warning(n, "'tune.ssl.default-dh-param' has no effect here: .NET's SslStream sets no DH parameters, so no DHE suite is offered (ECDHE only, which testssl.sh rates better)");
                 return true;
             case "tune.ssl.cachesize":
-                if (LineChecks.Exactly(diag, line, 1, "tune.ssl.cachesize NUMBER") && LineChecks.TryInt(diag, n, line.Keyword, w[1], 0, int.MaxValue, out _))
-                    diag.Warning(n, "'tune.ssl.cachesize' has no effect here: .NET's SslStream keeps its own OpenSSL session cache per process and sets its size itself; resumption uses session tickets (README, TLS)");
+                if (LineChecks.Exactly(diag, line, 1, "tune.ssl.cachesize NUMBER") && LineChecks.TryInt(diag, n, line.Keyword, w[1], 0, int.MaxValue, out int size))
+                    _settings = _settings with { SessionCacheSize = size };
                 return true;
             case "tune.ssl.lifetime":
-                if (LineChecks.Exactly(diag, line, 1, "tune.ssl.lifetime TIME") && LineChecks.TryTime(diag, n, line.Keyword, w[1], out _))
-                    diag.Warning(n, "'tune.ssl.lifetime' has no effect here: .NET's SslStream does not expose OpenSSL's session timeout (its default, 300s, applies)");
+                // HAProxy reads it in seconds by default (parse_time_err with TIME_UNIT_S).
+                if (LineChecks.Exactly(diag, line, 1, "tune.ssl.lifetime TIME") && LineChecks.TryTime(diag, n, line.Keyword, SecondsByDefault(w[1]), out var lifetime))
+                    _settings = _settings with { SessionLifetimeSeconds = (int)Math.Clamp(lifetime.TotalSeconds, 0, int.MaxValue) };
                 return true;
             case "tune.ssl.maxrecord":
                 if (LineChecks.Exactly(diag, line, 1, "tune.ssl.maxrecord SIZE") && LineChecks.TryInt(diag, n, line.Keyword, w[1], 0, 16384, out _))
@@ -110,6 +111,49 @@ internal sealed class TlsParser(ConfigDiagnostics diag)
             default:
                 return false;
         }
+    }
+
+    /// <summary>A bare number is seconds (HAProxy's unit for `tune.ssl.lifetime`); a suffixed one keeps its unit.</summary>
+    private static string SecondsByDefault(string text) => text.Length > 0 && char.IsAsciiDigit(text[^1]) ? text + "s" : text;
+
+    /// <summary>
+    /// `tls-ticket-keys FILE` (5.1): one base64 key a line, 48 or 80 bytes, all the same size, at least 3 (HAProxy's
+    /// TLS_TICKETS_NO), as `haproxy -c` requires; null after an error (reported at the bind's line).
+    /// </summary>
+    private List<byte[]>? LoadTicketKeys(SourceLocation at, string path)
+    {
+        if (BoundedFileReader.TryRead(path, 1 << 20, "the ticket key file size limit", allowFifo: false, out byte[] bytes) is { } error)
+        {
+            diag.Error(at, $"'bind tls-ticket-keys': cannot read {ConfigDiagnostics.Quote(path)}: {error}");
+            return null;
+        }
+        var keys = new List<byte[]>();
+        int lineNumber = 0;
+        foreach (var raw in System.Text.Encoding.ASCII.GetString(bytes).Split('\n'))
+        {
+            lineNumber++;
+            var text = raw.Trim();
+            if (text.Length == 0) continue;
+            byte[] key;
+            try
+            {
+                key = Convert.FromBase64String(text);
+            }
+            catch (FormatException)
+            {
+                diag.Error(at, $"'bind tls-ticket-keys': {ConfigDiagnostics.Quote(path)} line {lineNumber}: not base64");
+                return null;
+            }
+            if (key.Length is not (48 or 80) || (keys.Count > 0 && key.Length != keys[0].Length))
+            {
+                diag.Error(at, $"'bind tls-ticket-keys': {ConfigDiagnostics.Quote(path)}: wrong sized key on line {lineNumber} (48 or 80 bytes, all alike)");
+                return null;
+            }
+            keys.Add(key);
+        }
+        if (keys.Count >= 3) return keys;
+        diag.Error(at, $"'bind tls-ticket-keys': {ConfigDiagnostics.Quote(path)}: please supply at least 3 keys (found {keys.Count})");
+        return null;
     }
 
     private void SetDefault(bool bind, Func<TlsOptions, TlsOptions> change) =>
@@ -199,7 +243,7 @@ internal sealed class TlsParser(ConfigDiagnostics diag)
                 diag.Warning(n, $"'bind {option}' has no effect here: .NET's SslStream takes no signature algorithm list; OpenSSL's defaults apply");
                 return true;
             case "tls-ticket-keys":
-                diag.Warning(n, "'bind tls-ticket-keys' has no effect here: .NET's SslStream does not expose OpenSSL's ticket key callback, so each worker keeps its own ticket keys (README, TLS: resumption)");
+                draft.TicketKeys = LoadTicketKeys(at, value);
                 return true;
         }
         diag.Error(n, $"'bind': option '{option}' is not supported yet");
@@ -289,6 +333,7 @@ internal sealed class TlsParser(ConfigDiagnostics diag)
             CaFile = draft.CaFile,
             CrlFile = draft.CrlFile,
             StrictSni = draft.StrictSni,
+            TicketKeys = draft.TicketKeys,
         };
     }
 

@@ -40,6 +40,12 @@ public sealed record WorkerInit(
 
     /// <summary>`backend/server` of servers in NOLB (`http-check disable-on-404` saw a 404), known so far.</summary>
     public string[] NolbServers { get; init; } = [];
+
+    /// <summary>
+    /// The instance's TLS session ticket keys for this generation (Proxy.Supervisor.TicketKeyRing, HAProxy's 80-byte
+    /// layout, the encrypting one in the middle): the same in every worker, so a client resumes on any of them.
+    /// </summary>
+    public byte[][] TicketKeys { get; init; } = [];
 }
 
 /// <summary>The listener behind the descriptor at the same index: its frontend and its bind address key.</summary>

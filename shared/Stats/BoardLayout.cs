@@ -16,7 +16,7 @@ namespace Proxy.Shared.Stats;
 internal readonly record struct BoardLayout(int ObjectCount, int SlotCount, int FieldCount, int InfoCount)
 {
     public const ulong Magic = 0x3144524F42585250; // "PRXBORD1" read as little-endian bytes
-    public const int Version = 6;   // 2: health-check fields (hanafail, check_*); 3: workers count in place, timer sums, StatSchema order, object mode; 4: comp_* and CompressBps*; 5: ssl_* and SslRate; 6: dresp
+    public const int Version = 7;   // 2: health-check fields (hanafail, check_*); 3: workers count in place, timer sums, StatSchema order, object mode; 4: comp_* and CompressBps*; 5: ssl_* and SslRate; 6: dresp; 7: ssl_reused_sess, SslFrontendKeyRate
     public const int HeaderSize = 256;
     public const int ObjectEntrySize = 256;
     public const int ObjectNameBytes = ObjectEntrySize - 8;

@@ -20,7 +20,7 @@ public enum StatField
     // HTTP compression (frontends and backends): bytes in and out of the compressor, bytes that bypassed it, responses compressed.
     CompIn, CompOut, CompByp, CompRsp,
     // TLS on frontends (`bind ... ssl`): handshakes completed, failed, and TLS sessions open now (show info CurrSslConns).
-    SslSess, SslFailedHandshake, SslCur,
+    SslSess, SslReusedSess, SslFailedHandshake, SslCur,
     // Responses denied (`http-response deny`, `tcp-response content reject`): frontends, backends and servers.
     Dresp,
 }
@@ -39,6 +39,8 @@ public enum InfoField
     SslRate, SslRateMax,
     // `maxconnrate` / `maxsessrate` or `set rate-limit connections|sessions global`: the instance's limit (0: none).
     ConnRateLimit, SessRateLimit,
+    // Full TLS handshakes (those that did not resume a session: HAProxy's key computations) per second, and its maximum.
+    SslKeyRate, SslKeyRateMax,
 }
 
 /// <summary>How values of several workers (and of gone ones) combine into a total; HAProxy's typed output (9.2) nature letters in brackets.</summary>

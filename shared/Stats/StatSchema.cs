@@ -128,9 +128,8 @@ public static class StatSchema
         None("safe_conn_cur"), None("used_conn_cur"), None("need_conn_est"), None("uweight"),
         // Hidden: the number of requests the four timer sums above cover.
         new("timed", StatCell.Hidden, StatField.Timed, StatKind.Counter, BS, false),
-        // HAProxy's SSL stats module columns (after the standard ones, as its `show stat` prints them). ssl_reused_sess
-        // stays empty: .NET's SslStream does not say whether a handshake resumed a session.
-        Col("ssl_sess", StatField.SslSess, StatKind.Counter, F), None("ssl_reused_sess"),
+        // HAProxy's SSL stats module columns (after the standard ones, as its `show stat` prints them).
+        Col("ssl_sess", StatField.SslSess, StatKind.Counter, F), Col("ssl_reused_sess", StatField.SslReusedSess, StatKind.Counter, F),
         Col("ssl_failed_handshake", StatField.SslFailedHandshake, StatKind.Counter, F),
         new("ssl_cur", StatCell.Hidden, StatField.SslCur, StatKind.Gauge, F, false),
     ];
@@ -144,6 +143,7 @@ public static class StatSchema
         ("SslRate", StatKind.Gauge), ("MaxSslRate", StatKind.Max),
         // Every worker publishes the instance's limit (not its share), so the newest live one's value is the answer.
         ("ConnRateLimit", StatKind.Value), ("SessRateLimit", StatKind.Value),
+        ("SslFrontendKeyRate", StatKind.Gauge), ("SslFrontendMaxKeyRate", StatKind.Max),
     ];
 
     private static readonly StatSchemaEntry[] s_byField = IndexByField();

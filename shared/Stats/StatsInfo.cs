@@ -53,6 +53,10 @@ public static class StatsInfo
             new("CumSslConns", snapshot.CumSslConns(worker), null),
             new("SslRate", Info(InfoField.SslRate), null),
             new("MaxSslRate", Info(InfoField.SslRateMax), null),
+            new("SslFrontendKeyRate", Info(InfoField.SslKeyRate), null),
+            new("SslFrontendMaxKeyRate", Info(InfoField.SslKeyRateMax), null),
+            // HAProxy's: the share of this second's handshakes that resumed a session.
+            new("SslFrontendSessionReuse_pct", Info(InfoField.SslRate) is var rate and > 0 ? 100 - Info(InfoField.SslKeyRate) * 100 / rate : 0, null),
             new("Stopping", stopping ? 1 : 0, null),
             new("Generation", worker?.Generation ?? snapshot.Generation, null),
         ];

@@ -131,8 +131,6 @@ public class TlsConfigTests
     [TestCase("ssl-default-bind-ciphers ECDHE+AESGCM", "no effect here")]
     [TestCase("ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256", "no effect here")]
     [TestCase("tune.ssl.default-dh-param 2048", "no DH parameters")]
-    [TestCase("tune.ssl.cachesize 20000", "session cache")]
-    [TestCase("tune.ssl.lifetime 600", "session timeout")]
     [TestCase("tune.ssl.maxrecord 1400", "record size")]
     [TestCase("maxsslconn 1000", "not enforced yet")]
     [TestCase("maxsslrate 100", "not enforced yet")]
@@ -146,12 +144,42 @@ public class TlsConfigTests
     [TestCase("ciphers HIGH:!aNULL")]
     [TestCase("curves X25519:P-256")]
     [TestCase("prefer-client-ciphers")]
-    [TestCase("tls-ticket-keys /nonexistent")]
     public void BindOptionsWithoutEffect_AreWarned(string option)
     {
         var result = Parse(Frontend($"bind :443 ssl crt {_site} {option}"));
         Assert.That(result.Errors, Is.Empty);
         Assert.That(result.Warnings.Select(w => w.ToString()), Has.Some.StartsWith("test.cfg:2: ").And.Contains("has no effect here"));
+    }
+
+    [Test]
+    public void SessionCacheSizeAndLifetime_TakeEffect_SecondsByDefault()
+    {
+        var defaults = ParseValid(Frontend($"bind :443 ssl crt {_site}")).Global.Tls;
+        Assert.That((defaults.SessionCacheSize, defaults.SessionLifetimeSeconds), Is.EqualTo((20000, 300)), "HAProxy's defaults");
+        var result = Parse(Frontend($"bind :443 ssl crt {_site}", "tune.ssl.cachesize 0", "tune.ssl.lifetime 600"));
+        Assert.That(result.Errors, Is.Empty);
+        Assert.That(result.Warnings.Select(w => w.ToString()), Has.None.Contains("tune.ssl"), "both take effect");
+        var tls = result.Config!.Global.Tls;
+        Assert.That((tls.SessionCacheSize, tls.SessionLifetimeSeconds), Is.EqualTo((0, 600)));
+        Assert.That(ParseValid(Frontend($"bind :443 ssl crt {_site}", "tune.ssl.lifetime 10m")).Global.Tls.SessionLifetimeSeconds, Is.EqualTo(600));
+    }
+
+    [Test]
+    public void TlsTicketKeys_AsHAProxyReadsThem()
+    {
+        static string Keys(params int[] sizes) => string.Join("\n", sizes.Select(n => Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(n)))) + "\n";
+        string good = Path.Combine(_pki.Directory, "keys"), two = Path.Combine(_pki.Directory, "keys2"), mixed = Path.Combine(_pki.Directory, "keys-mixed");
+        File.WriteAllText(good, Keys(80, 80, 80, 80));
+        File.WriteAllText(two, Keys(48, 48));
+        File.WriteAllText(mixed, Keys(80, 48, 80));
+        var tls = ParseValid(Frontend($"bind :443 ssl crt {_site} tls-ticket-keys {good}")).Frontends[0].Binds[0].Tls!;
+        Assert.That(tls.TicketKeys!.Select(Convert.ToBase64String), Is.EqualTo(File.ReadAllLines(good).Where(l => l.Length > 0)), "every key, in order");
+        Assert.That(ParseErrors(Frontend($"bind :443 ssl crt {_site} tls-ticket-keys {two}")),
+            Has.Some.StartsWith("test.cfg:2: 'bind tls-ticket-keys': ").And.Contains("at least 3 keys"));
+        Assert.That(ParseErrors(Frontend($"bind :443 ssl crt {_site} tls-ticket-keys {mixed}")),
+            Has.Some.StartsWith("test.cfg:2: 'bind tls-ticket-keys': ").And.Contains("wrong sized key on line 2"));
+        Assert.That(ParseErrors(Frontend($"bind :443 ssl crt {_site} tls-ticket-keys {good}.nope")),
+            Has.Some.StartsWith("test.cfg:2: 'bind tls-ticket-keys': cannot read"));
     }
 
     [Test]

@@ -193,7 +193,7 @@ public sealed class TlsTests
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (!line.Contains("fe_verify~") && DateTime.UtcNow < deadline)
             line = System.Text.Encoding.UTF8.GetString(buf, 0, _syslog.Receive(buf));
-        Assert.That(line, Does.Match(@" fe_verify~ be_http/o .* 200 .*""GET / HTTP/1.1"" 0/0000000000000000/0/0/- default.test/TLSv1.3/TLS_\w+$"), line);
+        Assert.That(line, Does.Match(@" fe_verify~ be_http/o .* 200 .*""GET / HTTP/1.1"" 0/0000000000000000/0/0/0 default.test/TLSv1.3/TLS_\w+$"), line);
     }
 
     [Test]

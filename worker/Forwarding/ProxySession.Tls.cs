@@ -47,7 +47,8 @@ internal abstract partial class ProxySession
         {
             Tls = ssl;
             Samples.Tls = ssl;   // the `ssl_fc*` fetches, in any mode (rules, log-format)
-            TlsCounters.HandshakeDone(fe, ssl);
+            Samples.TlsResumed = TlsContexts.AfterHandshake(ssl, context.NoTickets, context.TicketKeys);
+            TlsCounters.HandshakeDone(fe, Samples.TlsResumed);
             return true;
         }
         ssl.Dispose();

@@ -109,8 +109,12 @@ internal sealed class SampleContext
         {
             _tls = value;
             _tlsPeer = null;
+            TlsResumed = false;
         }
     }
+
+    /// <summary>Whether the client's TLS handshake resumed a session (`ssl_fc_is_resumed`).</summary>
+    public bool TlsResumed { get; set; }
 
     /// <summary>The client certificate's fields (`ssl_c_*`), rendered on first use; null without a client certificate.</summary>
     public TlsPeerCertificate? TlsPeer =>

@@ -85,6 +85,9 @@ internal sealed class SampleFetcher
                 or SampleFetchKind.SslCIDn or SampleFetchKind.SslCSerial or SampleFetchKind.SslCSha1 or SampleFetchKind.SslCDer
                 or SampleFetchKind.SslCNotBefore or SampleFetchKind.SslCNotAfter or SampleFetchKind.SslCVersion:
                 return TlsSamples.TryFetch(_kind, ctx, _text, _hasNumber ? (int)_number : 1, out s);
+            case SampleFetchKind.SslFcIsResumed:   // a session resumed from the cache or a ticket (TlsContexts)
+                s = Sample.OfBool(ctx.TlsResumed);
+                return ctx.Tls is not null;
             case SampleFetchKind.FcErr: return Int(0, out s);   // see SampleRegistry: no logged connection has one
             case SampleFetchKind.SslFcErr or SampleFetchKind.SslCErr or SampleFetchKind.SslCCaErr:
                 return ctx.Tls is not null && Int(0, out s);

@@ -21,7 +21,7 @@ internal sealed class BoardPublisher
     private readonly (BackendRuntime Backend, int Index)[] _backends;
     private readonly long[] _lastStot;
     private readonly long[] _lastReqTot;
-    private long _lastTotal, _lastSsl;
+    private long _lastTotal, _lastSsl, _lastSslKeys;
     private long _lastPublishMs;
 
     /// <summary>Call before the engine starts: from here on every counter of <paramref name="engine"/> is on the board.</summary>
@@ -162,6 +162,11 @@ internal sealed class BoardPublisher
         _lastSsl = ssl;
         _slot.SetInfo(InfoField.SslRate, sslRate);
         _slot.RaiseInfoMax(InfoField.SslRateMax, sslRate);
+        long keys = Tls.TlsCounters.FullHandshakes;
+        long keyRate = (long)((keys - _lastSslKeys) / seconds);
+        _lastSslKeys = keys;
+        _slot.SetInfo(InfoField.SslKeyRate, keyRate);
+        _slot.RaiseInfoMax(InfoField.SslKeyRateMax, keyRate);
         _engine.Compression.SampleCpu(now);   // `maxcompcpuusage` compares with the last interval's CPU use
         _engine.Compression.Publish(_slot, now);
         _slot.Heartbeat();

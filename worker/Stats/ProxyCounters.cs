@@ -67,6 +67,7 @@ public sealed unsafe class ProxyCounters
     internal ref long compByp => ref _row[(int)StatField.CompByp];
     internal ref long compRsp => ref _row[(int)StatField.CompRsp];
     internal ref long sslSess => ref _row[(int)StatField.SslSess];
+    internal ref long sslReusedSess => ref _row[(int)StatField.SslReusedSess];
     internal ref long sslFailedHandshake => ref _row[(int)StatField.SslFailedHandshake];
     internal ref long sslCur => ref _row[(int)StatField.SslCur];
 

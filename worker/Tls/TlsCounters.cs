@@ -1,23 +1,28 @@
-using System.Net.Security;
 using Proxy.Worker.Runtime;
 using Proxy.Worker.Stats;
 
 namespace Proxy.Worker.Tls;
 
 /// <summary>
-/// Counts TLS on the frontend's board row: ssl_sess (handshakes completed), ssl_failed_handshake, and the open TLS
-/// sessions behind `show info` CurrSslConns; <see cref="Total"/> feeds SslRate.
+/// Counts TLS on the frontend's board row: ssl_sess (handshakes completed), ssl_reused_sess (those that resumed a
+/// session), ssl_failed_handshake, and the open TLS sessions behind `show info` CurrSslConns; <see cref="Total"/> feeds
+/// SslRate and <see cref="FullHandshakes"/> SslFrontendKeyRate.
 /// </summary>
 internal static class TlsCounters
 {
-    private static long s_total;
+    private static long s_total, s_full;
 
     /// <summary>Handshakes completed by this worker, for the publisher's SslRate.</summary>
     public static long Total => Volatile.Read(ref s_total);
 
-    public static void HandshakeDone(FrontendRuntime fe, SslStream ssl)
+    /// <summary>Completed handshakes that did not resume a session (a key computation each), for SslFrontendKeyRate.</summary>
+    public static long FullHandshakes => Volatile.Read(ref s_full);
+
+    public static void HandshakeDone(FrontendRuntime fe, bool resumed)
     {
         Interlocked.Increment(ref s_total);
+        if (resumed) ProxyCounters.Increment(ref fe.Counters.sslReusedSess);
+        else Interlocked.Increment(ref s_full);
         ProxyCounters.Increment(ref fe.Counters.sslSess);
         ProxyCounters.Increment(ref fe.Counters.sslCur);
     }

@@ -23,11 +23,19 @@ internal sealed class TlsListenerContext
     private readonly HashSet<string> _revoked = new(StringComparer.Ordinal);   // issuer DN (hex) + '/' + serial (hex)
     private readonly TlsVerify _verify;
 
+    /// <summary>`no-tls-tickets`: set on the listener's OpenSSL contexts (TlsContexts), not through SslStream.</summary>
+    public bool NoTickets { get; }
+
+    /// <summary>The ticket keys of the listener's contexts (TlsTicketKeys.Allocate): its `tls-ticket-keys`, else the instance's.</summary>
+    public nint TicketKeys { get; }
+
     public TlsListenerContext(TlsBindConfig config)
     {
         _strictSni = config.StrictSni;
         _verify = config.Verify;
         _trusted = TlsCertificates.Trusted(config.CaFile);
+        NoTickets = config.Options.NoTlsTickets;
+        TicketKeys = TlsContexts.KeysFor(config.TicketKeys);
         if (config.CrlFile is { } crl)
             foreach (var der in PemFile.Crls(Encoding.ASCII.GetString(crl))) AddRevoked(der);
         var protocols = ProtocolsOf(config.Options.Versions);
@@ -45,9 +53,11 @@ internal sealed class TlsListenerContext
                 ClientCertificateRequired = _verify != TlsVerify.None,
                 RemoteCertificateValidationCallback = _verify != TlsVerify.None ? ValidateClient : null,
                 CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                // `no-tls-tickets`: SslStream has one switch for resumption (tickets and its session cache).
-                AllowTlsResume = !config.Options.NoTlsTickets,
+                // Always on: off, SslStream would build a new OpenSSL context for each handshake (TlsContexts says
+                // why); `no-tls-tickets` and the session cache are set on the context instead.
+                AllowTlsResume = true,
             };
+            TlsContexts.WarmUp(_options[i], NoTickets, TicketKeys);
             var names = file.SniFilters.Count > 0 ? file.SniFilters : NamesOf(cert);
             foreach (var name in names)
             {

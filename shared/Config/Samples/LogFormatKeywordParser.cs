@@ -60,10 +60,9 @@ internal sealed class LogFormatKeywordParser(ConfigDiagnostics diag, SampleExprP
     /// <summary>
     /// HAProxy 2.6's `option httpslog` format (doc/configuration.txt 8.2.4, "HTTPS log format"): the HTTP log line plus
     /// the connection and TLS errors, whether the session was resumed, the SNI, the protocol version and the cipher.
-    /// `ssl_fc_is_resumed` is written `-` (no sample): .NET's SslStream does not say whether a handshake resumed.
     /// </summary>
     public const string HttpsLogFormat = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc " +
-        "%sq/%bq %hr %hs %{+Q}r %[fc_err]/%[ssl_fc_err,hex]/%[ssl_c_err]/%[ssl_c_ca_err]/- %[ssl_fc_sni]/%sslv/%sslc";
+        "%sq/%bq %hr %hs %{+Q}r %[fc_err]/%[ssl_fc_err,hex]/%[ssl_c_err]/%[ssl_c_ca_err]/%[ssl_fc_is_resumed] %[ssl_fc_sni]/%sslv/%sslc";
 
     /// <summary>
     /// `option httplog` (doc/configuration.txt 8.2.3, "strict equivalent of option httplog"): what a frontend that

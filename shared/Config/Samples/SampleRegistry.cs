@@ -46,6 +46,7 @@ internal static class SampleRegistry
         new("ssl_fc_protocol", SampleFetchKind.SslFcProtocol, "", SampleType.Str, SampleNeeds.Session, "ssl_fc_protocol"),
         new("ssl_fc_alpn", SampleFetchKind.SslFcAlpn, "", SampleType.Str, SampleNeeds.Session, "ssl_fc_alpn"),
         new("ssl_fc_cipher", SampleFetchKind.SslFcCipher, "", SampleType.Str, SampleNeeds.Session, "ssl_fc_cipher"),
+        new("ssl_fc_is_resumed", SampleFetchKind.SslFcIsResumed, "", SampleType.Bool, SampleNeeds.Session, "ssl_fc_is_resumed"),
         new("ssl_c_verify", SampleFetchKind.SslCVerify, "", SampleType.Int, SampleNeeds.Session, "ssl_c_verify"),
         new("ssl_c_s_dn", SampleFetchKind.SslCSDn, "si", SampleType.Str, SampleNeeds.Session, "ssl_c_s_dn([ENTRY[,OCC]])"),
         new("ssl_c_i_dn", SampleFetchKind.SslCIDn, "si", SampleType.Str, SampleNeeds.Session, "ssl_c_i_dn([ENTRY[,OCC]])"),
