@@ -20,7 +20,7 @@ public sealed partial class ProxyEngine
         int acceptedInTurn = 0;
         int listenerId = fe.Config.Binds is var binds && binds.Count > 0 ? IndexOfBind(binds, listener.Bind) + 1 : 0;
         // A listener whose sessions live on the worker's loop is accepted there too (worker/Io/LoopAcceptor.cs); the
-        // others (mode tcp, `ssl`, `accept-proxy`, UNIX sockets), or every one with PROXY_IO_LOOP=0, through .NET's engine.
+        // others (mode tcp, `accept-proxy`, UNIX sockets), or every one with PROXY_IO_LOOP=0, through .NET's engine.
         var onLoop = AcceptsOnLoop(listener, fe) ? LoopAcceptor.TryCreate(socket) : null;
         if (onLoop is null && LoopAcceptor.AcceptSocketsMissing && AcceptsOnLoop(listener, fe))
             Log.Warn($"frontend {fe.Config.Name}: {listener.Bind.Key} accepted through .NET's engine: this runtime lacks Socket.CreateAcceptSocket");
@@ -143,12 +143,12 @@ public sealed partial class ProxyEngine
     }
 
     /// <summary>
-    /// Whether <paramref name="listener"/>'s connections start on the worker's loop: plain `mode http` without
+    /// Whether <paramref name="listener"/>'s connections start on the worker's loop: `mode http` (plain or `ssl`) without
     /// `accept-proxy` (HttpSession then moves the client socket to the loop, unless a `tcp-request connection
     /// expect-proxy` rule reads a PROXY header through .NET's engine first).
     /// </summary>
     private static bool AcceptsOnLoop(BoundListener listener, FrontendRuntime fe)
-        => fe.Config.Mode == ProxyMode.Http && listener.Tls is null && !listener.Bind.AcceptProxy && listener.Bind.UnixPath is null;
+        => fe.Config.Mode == ProxyMode.Http && !listener.Bind.AcceptProxy && listener.Bind.UnixPath is null;
 
     /// <summary>
     /// Sets TCP_NODELAY (a proxy must not add Nagle delays to what it relays) and, with `option tcpka|clitcpka`,

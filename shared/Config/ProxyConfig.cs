@@ -349,6 +349,12 @@ public sealed record ServerConfig(
     /// <summary>`ssl` and its options (5.2, TlsConfig.cs): connections to the server are TLS; null: plain.</summary>
     public TlsServerConfig? Tls { get; init; }
 
+    /// <summary>
+    /// The TLS of this server's health checks (5.2 `check-ssl`): with `check`, the server's `ssl` settings when it has
+    /// `ssl` and neither `port` nor `addr`, or when `check-ssl` is set (even without `ssl`); null: checks in clear.
+    /// </summary>
+    public TlsServerConfig? CheckTls { get; init; }
+
     /// <summary>`cookie VALUE` (5.2): the persistence cookie value that designates this server; null: none.</summary>
     public string? Cookie { get; init; }
 

@@ -83,12 +83,14 @@ internal sealed class ServerLineParser(ConfigDiagnostics diag, HostResolver reso
             return false;
         if (address.UnixPath is not null) host = UnixAddress.Display(address.UnixPath);
         if (!CheckTarget(n, name, address, settings)) return false;
+        var tls = Tls.BuildServer(settings.Tls ?? Tls.NewServerDraft(), n, "server",
+            settings.Check && (settings.Tls?.CheckSsl == true || (settings.CheckSettings.Port is null && settings.CheckSettings.Address is null)),
+            out var checkTls);
         proxy.Servers.Add(new ServerConfig(
             name, host, address.EndPoint, settings.Weight, Math.Max(settings.MaxConn, settings.MinConn), settings.Check, settings.Inter,
             settings.Rise, settings.Fall, settings.Backup, settings.Disabled, diag.At(n))
         { MinConn = MinConnOf(settings), CheckSettings = settings.CheckSettings, ProxyProtocol = settings.ProxyProtocol, Cookie = settings.Cookie,
-          Tls = Tls.BuildServer(settings.Tls ?? Tls.NewServerDraft(), n, "server",
-              settings.Check && (settings.Tls?.CheckSsl == true || (settings.CheckSettings.Port is null && settings.CheckSettings.Address is null))),
+          Tls = tls, CheckTls = checkTls,
           Resolution = address.UnixPath is null ? ServerResolutionOptions.Build(diag, n, resolution, host, template) : null,
           UnixPath = address.UnixPath, ClientPort = address.ClientPort, PortOffset = address.PortOffset });
         return true;

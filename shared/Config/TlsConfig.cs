@@ -36,11 +36,23 @@ public sealed record TlsOptions
     /// <summary>`no-tls-tickets`: no RFC 5077 session tickets; sessions resume from the worker's session cache only.</summary>
     public bool NoTlsTickets { get; init; }
 
-    /// <summary>`ciphers` (TLS 1.2 and below, OpenSSL syntax) as written; see TlsParser for why it has no effect here.</summary>
+    /// <summary>`ciphers` (TLS 1.2 and below, OpenSSL syntax) as written; null: the platform's default.</summary>
     public string? Ciphers { get; init; }
 
-    /// <summary>`ciphersuites` (TLS 1.3, IANA names) as written.</summary>
+    /// <summary>`ciphersuites` (TLS 1.3, OpenSSL's names) as written; null: the platform's default.</summary>
     public string? CipherSuites { get; init; }
+
+    /// <summary>`curves` (or `ecdhe`, one curve): the key exchange groups offered, in order; null: OpenSSL's.</summary>
+    public string? Curves { get; init; }
+
+    /// <summary>`sigalgs`: the signature algorithms of the handshake; null: OpenSSL's.</summary>
+    public string? Sigalgs { get; init; }
+
+    /// <summary>`client-sigalgs`: those asked of a client certificate; null: OpenSSL's.</summary>
+    public string? ClientSigalgs { get; init; }
+
+    /// <summary>`prefer-client-ciphers`: the client's order decides; else the server's (HAProxy's default).</summary>
+    public bool PreferClientCiphers { get; init; }
 
     public static TlsOptions Default { get; } = new();
 }
@@ -96,6 +108,9 @@ public sealed record TlsServerConfig(TlsOptions Options)
 
     /// <summary>`no-ssl-reuse`: every connection makes a full handshake.</summary>
     public bool NoSslReuse { get; init; }
+
+    /// <summary>`check-sni NAME`: the SNI of health checks over TLS (checks never send the traffic's `sni`); null: none.</summary>
+    public string? CheckSni { get; init; }
 }
 
 /// <summary>Global TLS settings (3.1, 3.2): bases for relative paths and the defaults binds and servers start from.</summary>

@@ -18,11 +18,13 @@ internal sealed class TlsParser(ConfigDiagnostics diag)
         "crt-base", "ca-base", "ssl-default-bind-options", "ssl-default-bind-ciphers", "ssl-default-bind-ciphersuites",
         "ssl-default-server-options", "ssl-default-server-ciphers", "ssl-default-server-ciphersuites", "ssl-server-verify",
         "tune.ssl.default-dh-param", "tune.ssl.cachesize", "tune.ssl.lifetime", "tune.ssl.maxrecord", "maxsslconn", "maxsslrate",
+        "ssl-default-bind-curves",
     ];
 
     private const string NoCipherStrings =
-        ".NET's SslStream takes no OpenSSL cipher string (only IANA suite names, which it cannot mix with OpenSSL's); the "
-        + "platform OpenSSL policy applies (Debian: /etc/ssl/openssl.cnf, SECLEVEL 2, forward-secret suites only)";
+        ".NET's SslStream takes no OpenSSL cipher string for its connections to servers (only IANA suite names, which it "
+        + "cannot mix with OpenSSL's); the platform OpenSSL policy applies (Debian: /etc/ssl/openssl.cnf, SECLEVEL 2, "
+        + "forward-secret suites only). On `bind` lines they take effect";
 
     private TlsGlobalSettings _settings = TlsGlobalSettings.Default;
     private VersionRange _bindVersions = VersionRange.Default, _serverVersions = VersionRange.Default;
@@ -57,7 +59,7 @@ internal sealed class TlsParser(ConfigDiagnostics diag)
                     switch (w[i])
                     {
                         case "no-tls-tickets": options = options with { NoTlsTickets = true }; break;
-                        case "prefer-client-ciphers" when bind: WarnPreferClient(n); break;
+                        case "prefer-client-ciphers" when bind: options = options with { PreferClientCiphers = true }; break;
                         case "strict-sni" when bind: _settings = _settings with { DefaultStrictSni = true }; break;
                         default: diag.Error(n, $"'{line.Keyword}': unknown or unsupported option {ConfigDiagnostics.Quote(w[i])}"); break;
                     }
@@ -71,15 +73,22 @@ internal sealed class TlsParser(ConfigDiagnostics diag)
             case "ssl-default-bind-ciphers":
             case "ssl-default-server-ciphers":
                 if (!LineChecks.Exactly(diag, line, 1, $"{line.Keyword} CIPHERS")) return true;
-                diag.Warning(n, $"'{line.Keyword}' has no effect here: {NoCipherStrings}");
+                if (line.Keyword.Contains("-server-")) diag.Warning(n, $"'{line.Keyword}' has no effect here: {NoCipherStrings}");
+                else if (!CheckList(n, line.Keyword, "ciphers", w[1])) return true;
                 SetDefault(line.Keyword.Contains("-bind-"), o => o with { Ciphers = w[1] });
                 return true;
             case "ssl-default-bind-ciphersuites":
             case "ssl-default-server-ciphersuites":
                 if (!LineChecks.Exactly(diag, line, 1, $"{line.Keyword} CIPHERSUITES")) return true;
-                diag.Warning(n, $"'{line.Keyword}' has no effect here: {NoCipherStrings}");
+                if (line.Keyword.Contains("-server-")) diag.Warning(n, $"'{line.Keyword}' has no effect here: {NoCipherStrings}");
+                else if (!CheckList(n, line.Keyword, "ciphersuites", w[1])) return true;
                 SetDefault(line.Keyword.Contains("-bind-"), o => o with { CipherSuites = w[1] });
                 return true;
+            case "ssl-default-bind-curves":
+                if (LineChecks.Exactly(diag, line, 1, $"{line.Keyword} CURVES") && CheckList(n, line.Keyword, "curves", w[1]))
+                    SetDefault(true, o => o with { Curves = w[1] });
+                return true;
+
             case "ssl-server-verify":
                 if (!LineChecks.Exactly(diag, line, 1, "ssl-server-verify none|required")) return true;
                 if (w[1] == "none") _settings = _settings with { ServerVerify = TlsVerify.None };
@@ -159,8 +168,13 @@ internal sealed class TlsParser(ConfigDiagnostics diag)
     private void SetDefault(bool bind, Func<TlsOptions, TlsOptions> change) =>
         _settings = bind ? _settings with { DefaultBind = change(_settings.DefaultBind) } : _settings with { DefaultServer = change(_settings.DefaultServer) };
 
-    private void WarnPreferClient(int n) =>
-        diag.Warning(n, "'prefer-client-ciphers' has no effect here: .NET's SslStream leaves the suite choice to OpenSSL's default order");
+    /// <summary>A TLS list OpenSSL must take (OpenSslListCheck); false after the error at line <paramref name="n"/>.</summary>
+    private bool CheckList(int n, string keyword, string kind, string value)
+    {
+        if (OpenSslListCheck.Check(kind, value) is not { } error) return true;
+        diag.Error(n, $"'{keyword}': {error}");
+        return false;
+    }
 
     /// <summary>Whether <paramref name="option"/> is a TLS `bind` option (5.1), so the bind parser hands it here.</summary>
     public static bool IsBindOption(string option) => option is "ssl" or "crt" or "crt-list" or "ca-file" or "verify" or "crl-file"
@@ -185,7 +199,7 @@ internal sealed class TlsParser(ConfigDiagnostics diag)
             case "ssl": draft.Ssl = true; return true;
             case "no-tls-tickets": draft.Options = draft.Options with { NoTlsTickets = true }; return true;
             case "strict-sni": draft.StrictSni = true; return true;
-            case "prefer-client-ciphers": WarnPreferClient(n); return true;
+            case "prefer-client-ciphers": draft.Options = draft.Options with { PreferClientCiphers = true }; return true;
             case "no-alpn": draft.Alpn = []; return true;
             case "no-ca-names":
                 diag.Warning(n, "'bind no-ca-names' has no effect here: .NET's SslStream sends no CA names in its certificate request anyway");
@@ -229,18 +243,22 @@ internal sealed class TlsParser(ConfigDiagnostics diag)
             case "npn":
                 diag.Warning(n, "'bind npn' has no effect here: NPN was replaced by ALPN (RFC 7301) and .NET's SslStream does not offer it");
                 return true;
+            // Set on the listener's OpenSSL contexts by the worker (worker/Tls/TlsContexts.cs), checked here as OpenSSL takes them.
             case "ciphers":
             case "ciphersuites":
-                diag.Warning(n, $"'bind {option}' has no effect here: {NoCipherStrings}");
-                draft.Options = option == "ciphers" ? draft.Options with { Ciphers = value } : draft.Options with { CipherSuites = value };
-                return true;
             case "curves":
             case "ecdhe":
-                diag.Warning(n, $"'bind {option}' has no effect here: .NET's SslStream takes no curve list; OpenSSL's default groups apply (X25519, P-256, P-384, P-521...)");
-                return true;
             case "sigalgs":
             case "client-sigalgs":
-                diag.Warning(n, $"'bind {option}' has no effect here: .NET's SslStream takes no signature algorithm list; OpenSSL's defaults apply");
+                if (!CheckList(n, "bind " + option, option, value)) return true;
+                draft.Options = option switch
+                {
+                    "ciphers" => draft.Options with { Ciphers = value },
+                    "ciphersuites" => draft.Options with { CipherSuites = value },
+                    "curves" or "ecdhe" => draft.Options with { Curves = value },
+                    "sigalgs" => draft.Options with { Sigalgs = value },
+                    _ => draft.Options with { ClientSigalgs = value },
+                };
                 return true;
             case "tls-ticket-keys":
                 draft.TicketKeys = LoadTicketKeys(at, value);
@@ -484,14 +502,17 @@ internal sealed class TlsParser(ConfigDiagnostics diag)
         return null;
     }
 
-    /// <summary>A server's TLS settings from its draft; null without `ssl` (or after an error).</summary>
-    /// <param name="checkOverTls">HAProxy would check this server over TLS (5.2 "check-ssl": `check` with `check-ssl`, or with
-    /// `ssl` and neither `port` nor `addr`)</param>
-    public TlsServerConfig? BuildServer(ServerTlsDraft draft, int n, string keyword, bool checkOverTls)
+    /// <summary>
+    /// A server's TLS settings from its draft; null without `ssl` (or after an error). <paramref name="checkTls"/>: the
+    /// TLS of its health checks, the same settings (with `check-sni`), when HAProxy would check it over TLS.
+    /// </summary>
+    /// <param name="checkOverTls">The checks would use TLS if the server had it: `check` with `check-ssl`, or with
+    /// neither `port` nor `addr` (5.2 "check-ssl")</param>
+    public TlsServerConfig? BuildServer(ServerTlsDraft draft, int n, string keyword, bool checkOverTls, out TlsServerConfig? checkTls)
     {
-        if (checkOverTls && (draft.Ssl || draft.CheckSsl))
-            diag.Warning(n, $"'{keyword}': health checks over TLS are not supported yet: this server's checks connect in clear (a layer-4 check still sees the port; an HTTP check of a TLS port fails: set 'port' to a plain one)");
-        if (!draft.Ssl) return null;
+        checkTls = null;
+        bool checksOverTls = checkOverTls && (draft.Ssl || draft.CheckSsl);
+        if (!draft.Ssl && !checksOverTls) return null;
         var verify = draft.Verify ?? _settings.ServerVerify;
         if (verify == TlsVerify.Required && draft.CaFile is null)
         {
@@ -504,7 +525,7 @@ internal sealed class TlsParser(ConfigDiagnostics diag)
             diag.Error(n, $"'{keyword}': no protocol version is left enabled (check ssl-min-ver, ssl-max-ver and no-*)");
             return null;
         }
-        return new TlsServerConfig(draft.Options with { Versions = draft.Versions.Versions })
+        var built = new TlsServerConfig(draft.Options with { Versions = draft.Versions.Versions })
         {
             Verify = verify,
             CaFile = draft.CaFile,
@@ -514,6 +535,9 @@ internal sealed class TlsParser(ConfigDiagnostics diag)
             VerifyHost = draft.VerifyHost,
             Alpn = draft.Alpn,
             NoSslReuse = draft.NoSslReuse,
+            CheckSni = draft.CheckSni,
         };
+        if (checksOverTls) checkTls = built;
+        return draft.Ssl ? built : null;
     }
 }

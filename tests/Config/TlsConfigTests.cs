@@ -128,8 +128,8 @@ public class TlsConfigTests
         Assert.That(errors, Has.Some.StartsWith($"test.cfg:2: 'bind crl-file': no CRL in '{_site}'"));
     }
 
-    [TestCase("ssl-default-bind-ciphers ECDHE+AESGCM", "no effect here")]
-    [TestCase("ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256", "no effect here")]
+    [TestCase("ssl-default-server-ciphers ECDHE+AESGCM", "no effect here")]
+    [TestCase("ssl-default-server-ciphersuites TLS_AES_128_GCM_SHA256", "no effect here")]
     [TestCase("tune.ssl.default-dh-param 2048", "no DH parameters")]
     [TestCase("tune.ssl.maxrecord 1400", "record size")]
     [TestCase("maxsslconn 1000", "not enforced yet")]
@@ -141,14 +141,21 @@ public class TlsConfigTests
         Assert.That(result.Warnings.Select(w => w.ToString()), Has.Some.StartsWith("test.cfg:2: ").And.Contains(reason));
     }
 
-    [TestCase("ciphers HIGH:!aNULL")]
-    [TestCase("curves X25519:P-256")]
-    [TestCase("prefer-client-ciphers")]
-    public void BindOptionsWithoutEffect_AreWarned(string option)
+    [Test]
+    public void CipherCurveAndSignatureLists_AreCheckedAsOpenSslTakesThem()
     {
-        var result = Parse(Frontend($"bind :443 ssl crt {_site} {option}"));
-        Assert.That(result.Errors, Is.Empty);
-        Assert.That(result.Warnings.Select(w => w.ToString()), Has.Some.StartsWith("test.cfg:2: ").And.Contains("has no effect here"));
+        var options = ParseValid(Frontend($"bind :443 ssl crt {_site} ciphers ECDHE-RSA-AES128-GCM-SHA256 ciphersuites TLS_CHACHA20_POLY1305_SHA256 "
+            + "curves X25519:P-256 sigalgs RSA-PSS+SHA256:ECDSA+SHA256 client-sigalgs ECDSA+SHA256 prefer-client-ciphers")).Frontends[0].Binds[0].Tls!.Options;
+        Assert.That((options.Ciphers, options.CipherSuites, options.Curves, options.Sigalgs, options.ClientSigalgs, options.PreferClientCiphers),
+            Is.EqualTo(("ECDHE-RSA-AES128-GCM-SHA256", "TLS_CHACHA20_POLY1305_SHA256", "X25519:P-256", "RSA-PSS+SHA256:ECDSA+SHA256", "ECDSA+SHA256", true)));
+        var defaults = ParseValid(Frontend($"bind :443 ssl crt {_site}", "ssl-default-bind-ciphers ECDHE+AESGCM",
+            "ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256", "ssl-default-bind-curves P-384", "ssl-default-bind-options prefer-client-ciphers")).Frontends[0].Binds[0].Tls!.Options;
+        Assert.That((defaults.Ciphers, defaults.CipherSuites, defaults.Curves, defaults.PreferClientCiphers), Is.EqualTo(("ECDHE+AESGCM", "TLS_AES_128_GCM_SHA256", "P-384", true)));
+        var errors = ParseErrors(Frontend($"bind :443 ssl crt {_site} ciphers NOSUCHCIPHER curves P-999 sigalgs RSA+NOPE", "ssl-default-bind-curves nocurve"));
+        Assert.That(errors, Has.Some.StartsWith("test.cfg:2: 'ssl-default-bind-curves': OpenSSL refuses 'nocurve'"));
+        Assert.That(errors, Has.Some.StartsWith("test.cfg:4: 'bind ciphers': OpenSSL refuses 'NOSUCHCIPHER'"));
+        Assert.That(errors, Has.Some.StartsWith("test.cfg:4: 'bind curves': OpenSSL refuses 'P-999'"));
+        Assert.That(errors, Has.Some.StartsWith("test.cfg:4: 'bind sigalgs': OpenSSL refuses 'RSA+NOPE'"));
     }
 
     [Test]
@@ -180,6 +187,22 @@ public class TlsConfigTests
             Has.Some.StartsWith("test.cfg:2: 'bind tls-ticket-keys': ").And.Contains("wrong sized key on line 2"));
         Assert.That(ParseErrors(Frontend($"bind :443 ssl crt {_site} tls-ticket-keys {good}.nope")),
             Has.Some.StartsWith("test.cfg:2: 'bind tls-ticket-keys': cannot read"));
+    }
+
+    [Test]
+    public void HealthChecks_OverTls_WhereHAProxyDoes()
+    {
+        ServerConfig Server(string options) =>
+            ParseValid(Lines("backend b", "mode http", $"server s 127.0.0.1:443 {options}")).Backends[0].Servers[0];
+        var plain = Server($"ssl ca-file {_pki.CaPath} check check-sni site.test");
+        Assert.That((plain.CheckTls, plain.CheckTls?.CheckSni), Is.EqualTo((plain.Tls, "site.test")), "ssl, no port/addr: the checks use the server's TLS");
+        Assert.That(Server("ssl verify none check port 80").CheckTls, Is.Null, "an explicit port: checks in clear");
+        Assert.That(Server("ssl verify none check addr 127.0.0.2").CheckTls, Is.Null, "an explicit addr: checks in clear");
+        var forced = Server("check check-ssl verify none port 8443");
+        Assert.That((forced.Tls, forced.CheckTls?.Verify), Is.EqualTo(((TlsServerConfig?)null, (TlsVerify?)TlsVerify.None)), "check-ssl alone: TLS for checks only");
+        Assert.That(Server("ssl verify none").CheckTls, Is.Null, "no check");
+        Assert.That(ParseErrors(Lines("backend b", "server s 127.0.0.1:443 check check-ssl")),
+            Has.Some.StartsWith("test.cfg:2: ").And.Contains("verify is enabled by default but no CA file specified"), "haproxy -c refuses it too");
     }
 
     [Test]

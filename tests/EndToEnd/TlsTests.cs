@@ -88,6 +88,22 @@ public sealed class TlsTests
                 mode http
                 bind 127.0.0.1:{{_wrongCa}}
                 server n 127.0.0.1:{{_nginx.TlsPort}} ssl verify required ca-file {{wrongCa}} sni str(origin.test)
+            backend chk_http
+                mode http
+                option httpchk GET /
+                http-check expect string sni=origin.test
+                server n 127.0.0.1:{{_nginx.TlsPort}} ssl verify required ca-file {{_pki.CaPath}} check check-sni origin.test inter 300ms
+            backend chk_wrong_ca
+                mode http
+                option httpchk GET /
+                server n 127.0.0.1:{{_nginx.TlsPort}} ssl verify required ca-file {{wrongCa}} check check-sni origin.test inter 300ms
+            backend chk_layer6
+                mode tcp
+                server n 127.0.0.1:{{_nginx.TlsPort}} check-ssl verify none check inter 300ms
+            backend chk_clear_port
+                mode http
+                option httpchk GET /
+                server n 127.0.0.1:{{_nginx.TlsPort}} ssl verify none check port {{_nginx.PlainPort}} inter 300ms
             """, global: "    nbproc 1\n").Start();
     }
 
@@ -223,6 +239,25 @@ public sealed class TlsTests
         Assert.That(r.Stdout, Is.EqualTo("sni=origin.test"), r.All);
         var refused = ProcessRunner.Run("curl", ["-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", $"http://127.0.0.1:{_wrongCa}/"]);
         Assert.That(refused.Stdout, Is.EqualTo("503"), "a certificate from another CA is a failed connect");
+    }
+
+    [Test]
+    public async Task HealthChecks_OverTls_AsHAProxyDecides()
+    {
+        // `ssl` without `port`: the check is a TLS handshake (check-sni sent, the certificate verified), then the request.
+        await Poll.UntilAsync(() => CheckStatus("chk_http") == "L7OK", "chk_http L7OK over TLS (nginx answers sni=origin.test)");
+        await Poll.UntilAsync(() => CheckStatus("chk_wrong_ca") == "L6RSP", "chk_wrong_ca L6RSP: the certificate does not chain to its ca-file");
+        await Poll.UntilAsync(() => CheckStatus("chk_layer6") == "L6OK", "chk_layer6 L6OK: check-ssl without ssl, a layer-6 check");
+        await Poll.UntilAsync(() => CheckStatus("chk_clear_port") == "L7OK", "chk_clear_port L7OK: with `port`, the check is in clear");
+    }
+
+    /// <summary>check_status of the server `n` of <paramref name="backend"/> in `proxyctl stats --csv`.</summary>
+    private string CheckStatus(string backend)
+    {
+        var lines = _proxy.Ctl("stats", "--csv").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        int index = Array.IndexOf(lines[0].TrimStart('#', ' ').Split(','), "check_status");
+        var row = lines.FirstOrDefault(l => l.StartsWith(backend + ",n,", StringComparison.Ordinal));
+        return index < 0 || row is null ? "" : row.Split(',')[index];
     }
 
     [TestCase("-tls1_2")]

@@ -21,8 +21,12 @@ public class StatsRenderTests
         int web1 = _board.IndexOf("app/web1");
         a.Add(web1, StatField.Stot, 10);
         b.Add(web1, StatField.Stot, 5);
+        // Value fields (status, weight) come from the newest live slot: every worker of a generation writes them, and
+        // which of two slots claimed in the same generation is the newer depends on the clock between the two claims.
         a.Set(web1, StatField.Status, (long)StatStatus.Up);
+        b.Set(web1, StatField.Status, (long)StatStatus.Up);
         a.Set(web1, StatField.Weight, 3);
+        b.Set(web1, StatField.Weight, 3);
         a.Add(_board.IndexOf("www/FRONTEND"), StatField.Scur, 2);
         a.Add(_board.IndexOf("www/FRONTEND"), StatField.ReqTot, 100);
     }

@@ -87,7 +87,11 @@ internal sealed partial class HttpSession : ProxySession
         _engine.RegisterSession(this);
         // :: The client's address (an `accept-proxy` listener's PROXY header first, before any request byte is read);
         // a failed header closes only this connection, which never became a session.
-        if (!await AcceptClientAsync(_engine).ConfigureAwait(false) || !await AcceptTlsAsync().ConfigureAwait(false))
+        bool accepted = await AcceptClientAsync(_engine).ConfigureAwait(false);
+        // TLS records travel through the worker's loop too (BufferedSocket.TlsTransport.cs), unless a PROXY header was
+        // read through .NET's engine first.
+        if (accepted && Listener?.Tls is not null && !ClientOnDotNetEngine) _client.UseIoLoop();
+        if (!accepted || !await AcceptTlsAsync(_client.OnIoLoop ? _client.TlsTransport : null).ConfigureAwait(false))
         {
             Abort();
             _engine.UnregisterSession(this);

@@ -15,18 +15,19 @@ internal abstract partial class ProxySession
 
     /// <summary>
     /// On a TLS listener, runs the server handshake (certificate by SNI, ALPN, client certificate); true on a plain
-    /// listener or a completed handshake. A failed, garbage or timed-out handshake costs only this connection: it is
+    /// listener or a completed handshake. <paramref name="transport"/>: the stream under the TLS records when the socket
+    /// is on the worker's loop (BufferedSocket.TlsTransport); else a NetworkStream through .NET's engine. A failed, garbage or timed-out handshake costs only this connection: it is
     /// counted (ssl_failed_handshake) and logged as HAProxy logs it ("SSL handshake failure", "Timeout during SSL
     /// handshake", "Connection closed during SSL handshake"); the caller then only closes.
     /// </summary>
     [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
-    protected async ValueTask<bool> AcceptTlsAsync()
+    protected async ValueTask<bool> AcceptTlsAsync(Stream? transport = null)
     {
         if (Listener?.Tls is not { } context) return true;
         var fe = Frontend;
         long timeout = fe.HttpClientTimeoutMs;
         Volatile.Write(ref _handshakeDeadline, timeout > 0 ? Environment.TickCount64 + timeout : long.MaxValue);
-        var ssl = new SslStream(new NetworkStream(_clientSocket, ownsSocket: false), leaveInnerStreamOpen: false);
+        var ssl = new SslStream(transport ?? new NetworkStream(_clientSocket, ownsSocket: false), leaveInnerStreamOpen: false);
         string? failure = null;
         try
         {
@@ -47,7 +48,7 @@ internal abstract partial class ProxySession
         {
             Tls = ssl;
             Samples.Tls = ssl;   // the `ssl_fc*` fetches, in any mode (rules, log-format)
-            Samples.TlsResumed = TlsContexts.AfterHandshake(ssl, context.NoTickets, context.TicketKeys);
+            Samples.TlsResumed = TlsContexts.AfterHandshake(ssl, context.Settings, context.TicketKeys);
             TlsCounters.HandshakeDone(fe, Samples.TlsResumed);
             return true;
         }

@@ -57,6 +57,9 @@ internal sealed class CheckProbe : IHealthProbe
     /// <summary>`http-check send-state`: the X-Haproxy-Server-State value of the next check; null: no such header.</summary>
     public Func<string>? ServerState { get; init; }
 
+    /// <summary>The checks' TLS (5.2 `check-ssl`, ServerConfig.CheckTls): a handshake after the connect; null: in clear.</summary>
+    public Tls.TlsServerContext? Tls { get; init; }
+
     /// <summary>The address checked: `addr` and `port` when given, else the server's.</summary>
     public IPEndPoint Target => _target;
 
@@ -68,19 +71,43 @@ internal sealed class CheckProbe : IHealthProbe
         using var socket = new Socket(_target.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         if (await CheckConnection.ConnectAsync(socket, _target, ProxyHeader, connectTimeout, total.Token, stop).ConfigureAwait(false) is { } failed)
             return failed;
-        if (_http is null || _request is null) return new CheckOutcome(CheckStatusCode.L4Ok, 0, null);
+        Stream stream;
+        if (Tls is { } tls)
+        {
+            // HAProxy's layer 6: a failed handshake is L6RSP, one that ran out of time L6TOUT, a completed one alone L6OK.
+            try
+            {
+                stream = await tls.HandshakeCheckAsync(socket, total.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                stop.ThrowIfCancellationRequested();
+                return new CheckOutcome(CheckStatusCode.L6Tout, 0, null);
+            }
+            catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException)
+            {
+                return new CheckOutcome(CheckStatusCode.L6Rsp, 0, "SSL handshake failure");
+            }
+        }
+        else
+        {
+            if (_http is null || _request is null) return new CheckOutcome(CheckStatusCode.L4Ok, 0, null);
+            stream = new NetworkStream(socket, ownsSocket: false);
+        }
+        await using var _ = stream.ConfigureAwait(false);
+        if (_http is null || _request is null) return new CheckOutcome(CheckStatusCode.L6Ok, 0, null);
         try
         {
             socket.NoDelay = true;
             var request = ServerState is { } state && _http.SendState
                 ? Encoding.UTF8.GetBytes($"{_head}X-Haproxy-Server-State: {state()}\r\n{_tail}")
                 : _request;
-            await socket.SendAsync(request, SocketFlags.None, total.Token).ConfigureAwait(false);
+            await stream.WriteAsync(request, total.Token).ConfigureAwait(false);
             var buffer = new byte[MaxResponse];
             int got = 0;
             while (got < buffer.Length)
             {
-                int n = await socket.ReceiveAsync(buffer.AsMemory(got), SocketFlags.None, total.Token).ConfigureAwait(false);
+                int n = await stream.ReadAsync(buffer.AsMemory(got), total.Token).ConfigureAwait(false);
                 if (n == 0) break;
                 got += n;
                 if (IsComplete(buffer.AsSpan(0, got))) break;
@@ -92,9 +119,9 @@ internal sealed class CheckProbe : IHealthProbe
             stop.ThrowIfCancellationRequested();
             return new CheckOutcome(CheckStatusCode.L7Tout, 0, null);
         }
-        catch (SocketException e)
+        catch (Exception e) when (e is SocketException or IOException)
         {
-            return new CheckOutcome(CheckStatusCode.L7Rsp, 0, e.Message);
+            return new CheckOutcome(CheckStatusCode.L7Rsp, 0, (e.InnerException as SocketException ?? e).Message);
         }
     }
 

@@ -68,8 +68,9 @@ internal sealed class HealthChecker
         var target = new IPEndPoint(check.Address ?? ep.Address, port);
         var header = CheckProxyHeader.For(config, _pp2NeverSendLocal);
         // `option tcp-check` and the protocol checks run a compiled script; else a connect, or an HTTP request.
-        if (_server.Backend.Config.TcpCheck is { } script) return new TcpCheckProbe(script, target, header);
-        return new CheckProbe(target, _server.Backend.Config.HttpCheck) { ProxyHeader = header, ServerState = ServerStateHeader };
+        var tls = config.CheckTls is null ? null : Tls.TlsServerContext.ForChecks(config);   // `check-ssl` (5.2)
+        if (_server.Backend.Config.TcpCheck is { } script) return new TcpCheckProbe(script, target, header) { Tls = tls };
+        return new CheckProbe(target, _server.Backend.Config.HttpCheck) { ProxyHeader = header, ServerState = ServerStateHeader, Tls = tls };
     }
 
     /// <summary>

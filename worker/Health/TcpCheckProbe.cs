@@ -20,6 +20,9 @@ internal sealed class TcpCheckProbe(TcpCheckSettings settings, IPEndPoint defaul
 {
     private enum Eval { Continue, Wait, Stop }
 
+    /// <summary>The server's check TLS (5.2 `check-ssl`), for a connect that uses the server's settings (`default`, or the implicit first one).</summary>
+    public Tls.TlsServerContext? Tls { get; init; }
+
     public async Task<CheckOutcome> RunAsync(TimeSpan connectTimeout, TimeSpan totalTimeout, CancellationToken stop)
     {
         using var total = CancellationTokenSource.CreateLinkedTokenSource(stop);
@@ -56,6 +59,20 @@ internal sealed class TcpCheckProbe(TcpCheckSettings settings, IPEndPoint defaul
                             if (error is { } handshakeFailed) return handshakeFailed;
                             await stream.DisposeAsync().ConfigureAwait(false);
                             stream = tls;
+                        }
+                        else if (rule.UsesServerSettings && Tls is { } serverTls)
+                        {
+                            try
+                            {
+                                var tls = await serverTls.HandshakeCheckAsync(socket, total.Token).ConfigureAwait(false);
+                                await stream.DisposeAsync().ConfigureAwait(false);
+                                stream = tls;
+                                ssl = true;
+                            }
+                            catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException)
+                            {
+                                return new CheckOutcome(CheckStatusCode.L6Rsp, 0, StepInfo("SSL handshake failure", rule));
+                            }
                         }
                         break;
                     case TcpCheckAction.Send:

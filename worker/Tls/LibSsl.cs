@@ -15,15 +15,20 @@ internal static unsafe partial class LibSsl
     private const string Crypto = "libcrypto.so.3";
 
     public const ulong OpNoTicket = 1UL << 14;          // SSL_OP_NO_TICKET
+    public const ulong OpCipherServerPreference = 1UL << 22;   // SSL_OP_CIPHER_SERVER_PREFERENCE
+    private const int CtrlSetGroupsList = 92, CtrlSetSigalgsList = 98, CtrlSetClientSigalgsList = 102;
     private const int CtrlSetSessCacheSize = 42;        // SSL_CTRL_SET_SESS_CACHE_SIZE
     private const int CtrlSetSessCacheMode = 44;        // SSL_CTRL_SET_SESS_CACHE_MODE
-    private const int CtrlSessHit = 27;                 // SSL_CTRL_SESS_HIT
     public const long SessCacheOff = 0;                 // SSL_SESS_CACHE_OFF
     private const int ExIndexSslCtx = 1;                // CRYPTO_EX_INDEX_SSL_CTX
 
     [LibraryImport(Ssl)] public static partial nint SSL_get_SSL_CTX(nint ssl);
     [LibraryImport(Ssl)] public static partial int SSL_session_reused(nint ssl);
     [LibraryImport(Ssl)] public static partial ulong SSL_CTX_set_options(nint ctx, ulong options);
+    [LibraryImport(Ssl)] public static partial ulong SSL_CTX_clear_options(nint ctx, ulong options);
+    [LibraryImport(Ssl, StringMarshalling = StringMarshalling.Utf8)] public static partial int SSL_CTX_set_cipher_list(nint ctx, string list);
+    [LibraryImport(Ssl, StringMarshalling = StringMarshalling.Utf8)] public static partial int SSL_CTX_set_ciphersuites(nint ctx, string list);
+    [LibraryImport(Ssl, StringMarshalling = StringMarshalling.Utf8)] private static partial long SSL_CTX_ctrl(nint ctx, int cmd, long larg, string parg);
     [LibraryImport(Ssl)] public static partial long SSL_CTX_set_timeout(nint ctx, long seconds);
     [LibraryImport(Ssl)] public static partial int SSL_CTX_set_num_tickets(nint ctx, nuint tickets);
     [LibraryImport(Ssl)] private static partial long SSL_CTX_ctrl(nint ctx, int cmd, long larg, nint parg);
@@ -41,9 +46,11 @@ internal static unsafe partial class LibSsl
     [LibraryImport(Crypto)] public static partial int EVP_DecryptInit_ex(nint ctx, nint cipher, nint engine, byte* key, byte* iv);
     [LibraryImport(Crypto)] public static partial int EVP_MAC_CTX_set_params(nint ctx, OsslParam* parameters);
 
+    public static long SSL_CTX_set1_groups_list(nint ctx, string list) => SSL_CTX_ctrl(ctx, CtrlSetGroupsList, 0, list);
+    public static long SSL_CTX_set1_sigalgs_list(nint ctx, string list) => SSL_CTX_ctrl(ctx, CtrlSetSigalgsList, 0, list);
+    public static long SSL_CTX_set1_client_sigalgs_list(nint ctx, string list) => SSL_CTX_ctrl(ctx, CtrlSetClientSigalgsList, 0, list);
     public static long SSL_CTX_sess_set_cache_size(nint ctx, long size) => SSL_CTX_ctrl(ctx, CtrlSetSessCacheSize, size, 0);
     public static long SSL_CTX_set_session_cache_mode(nint ctx, long mode) => SSL_CTX_ctrl(ctx, CtrlSetSessCacheMode, mode, 0);
-    public static long SSL_CTX_sess_hits(nint ctx) => SSL_CTX_ctrl(ctx, CtrlSessHit, 0, 0);
     public static int SSL_CTX_get_ex_new_index() => CRYPTO_get_ex_new_index(ExIndexSslCtx, 0, 0, 0, 0, 0);
 
     /// <summary>OSSL_PARAM (openssl/core.h), for EVP_MAC_CTX_set_params.</summary>

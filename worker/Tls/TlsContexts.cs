@@ -50,7 +50,7 @@ internal static unsafe class TlsContexts
     /// After a completed server handshake: configures its context if this is the first handshake on it, and says
     /// whether the handshake resumed a session (`ssl_fc_is_resumed`); false when the SSL* cannot be reached.
     /// </summary>
-    public static bool AfterHandshake(SslStream ssl, bool noTickets, nint keys)
+    public static bool AfterHandshake(SslStream ssl, TlsOptions options, nint keys)
     {
         if (s_securityContext?.GetValue(ssl) is not SafeHandle handle) return false;
         bool added = false;
@@ -60,7 +60,7 @@ internal static unsafe class TlsContexts
             nint connection = handle.DangerousGetHandle();
             if (connection == 0) return false;
             nint ctx = LibSsl.SSL_get_SSL_CTX(connection);
-            if (ctx != 0 && s_exIndex >= 0 && LibSsl.SSL_CTX_get_ex_data(ctx, s_exIndex) == 0) Configure(ctx, ssl, noTickets, keys);
+            if (ctx != 0 && s_exIndex >= 0 && LibSsl.SSL_CTX_get_ex_data(ctx, s_exIndex) == 0) Configure(ctx, ssl, options, keys);
             return LibSsl.SSL_session_reused(connection) == 1;
         }
         catch (ObjectDisposedException)
@@ -79,7 +79,7 @@ internal static unsafe class TlsContexts
     /// context (SslStream's cache key), so the first configured decides `no-tls-tickets` and the keys for both (README,
     /// TLS). Two handshakes configuring one context at once set the same values.
     /// </summary>
-    private static void Configure(nint ctx, SslStream ssl, bool noTickets, nint keys)
+    private static void Configure(nint ctx, SslStream ssl, TlsOptions options, nint keys)
     {
         // The session id context, which OpenSSL checks when a session resumes: SslStream sets a random one per context,
         // so no other worker's session would ever resume here. It is the certificate's SHA-256 in every worker instead
@@ -90,7 +90,12 @@ internal static unsafe class TlsContexts
             System.Security.Cryptography.SHA256.HashData(certificate.GetRawCertData(), id);
             fixed (byte* p = id) LibSsl.SSL_CTX_set_session_id_context(ctx, p, (uint)id.Length);
         }
+        bool noTickets = options.NoTlsTickets;
         if (keys != 0) LibSsl.SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, &TlsTicketKeys.Callback);
+        SetLists(ctx, options);
+        // HAProxy's default is the server's preference order (SSL_OP_CIPHER_SERVER_PREFERENCE); `prefer-client-ciphers` the client's.
+        if (options.PreferClientCiphers) LibSsl.SSL_CTX_clear_options(ctx, LibSsl.OpCipherServerPreference);
+        else LibSsl.SSL_CTX_set_options(ctx, LibSsl.OpCipherServerPreference);
         if (noTickets) LibSsl.SSL_CTX_set_options(ctx, LibSsl.OpNoTicket);
         if (s_cacheSize == 0)
         {
@@ -105,13 +110,35 @@ internal static unsafe class TlsContexts
         LibSsl.SSL_CTX_set_ex_data(ctx, s_exIndex, keys != 0 ? keys : s_noKeys);
     }
 
+    private static int s_listRefusedLogged;
+
+    /// <summary>
+    /// The bind's `ciphers`, `ciphersuites`, `curves`, `sigalgs`, `client-sigalgs` (checked by the supervisor as OpenSSL
+    /// takes them: OpenSslListCheck); one refused here anyway (another libssl) keeps OpenSSL's default, logged once.
+    /// </summary>
+    private static void SetLists(nint ctx, TlsOptions options)
+    {
+        Set(options.Ciphers, "ciphers", static (c, v) => LibSsl.SSL_CTX_set_cipher_list(c, v));
+        Set(options.CipherSuites, "ciphersuites", static (c, v) => LibSsl.SSL_CTX_set_ciphersuites(c, v));
+        Set(options.Curves, "curves", static (c, v) => (int)LibSsl.SSL_CTX_set1_groups_list(c, v));
+        Set(options.Sigalgs, "sigalgs", static (c, v) => (int)LibSsl.SSL_CTX_set1_sigalgs_list(c, v));
+        Set(options.ClientSigalgs, "client-sigalgs", static (c, v) => (int)LibSsl.SSL_CTX_set1_client_sigalgs_list(c, v));
+
+        void Set(string? value, string name, Func<nint, string, int> apply)
+        {
+            if (value is null || apply(ctx, value) == 1) return;
+            if (Interlocked.Exchange(ref s_listRefusedLogged, 1) == 0)
+                NLog.LogManager.GetLogger("worker").Warn($"TLS: OpenSSL refused {name} '{value}'; its default applies");
+        }
+    }
+
     /// <summary>
     /// Makes SslStream build (and this class configure) the context <paramref name="options"/> will use, with one
     /// handshake between two SslStreams over a socket pair: the context is keyed by certificate and versions only, so
     /// the client's side need not match the listener's ALPN or client-certificate settings. A failure (a version set the
     /// platform refuses as a client) leaves the context to be configured after its first real handshake.
     /// </summary>
-    public static void WarmUp(SslServerAuthenticationOptions options, bool noTickets, nint keys)
+    public static void WarmUp(SslServerAuthenticationOptions options, TlsOptions settings, nint keys)
     {
         if (!Reachable) return;
         int* pair = stackalloc int[2];
@@ -126,6 +153,7 @@ internal static unsafe class TlsContexts
             EnabledSslProtocols = options.EnabledSslProtocols,
             AllowTlsResume = true,
         };
+        // The warm-up's client takes what OpenSSL offers by default; the bind's lists are set only after it.
         var clientOptions = new SslClientAuthenticationOptions
         {
             TargetHost = "warm-up.invalid",
@@ -136,7 +164,7 @@ internal static unsafe class TlsContexts
         try
         {
             var handshakes = Task.WhenAll(server.AuthenticateAsServerAsync(serverOptions), client.AuthenticateAsClientAsync(clientOptions));
-            if (handshakes.Wait(TimeSpan.FromSeconds(5))) AfterHandshake(server, noTickets, keys);
+            if (handshakes.Wait(TimeSpan.FromSeconds(5))) AfterHandshake(server, settings, keys);
         }
         catch (AggregateException)
         {

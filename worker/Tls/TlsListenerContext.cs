@@ -23,8 +23,8 @@ internal sealed class TlsListenerContext
     private readonly HashSet<string> _revoked = new(StringComparer.Ordinal);   // issuer DN (hex) + '/' + serial (hex)
     private readonly TlsVerify _verify;
 
-    /// <summary>`no-tls-tickets`: set on the listener's OpenSSL contexts (TlsContexts), not through SslStream.</summary>
-    public bool NoTickets { get; }
+    /// <summary>`no-tls-tickets`, the cipher, curve and signature lists: set on the listener's OpenSSL contexts (TlsContexts), not through SslStream.</summary>
+    public TlsOptions Settings { get; }
 
     /// <summary>The ticket keys of the listener's contexts (TlsTicketKeys.Allocate): its `tls-ticket-keys`, else the instance's.</summary>
     public nint TicketKeys { get; }
@@ -34,7 +34,7 @@ internal sealed class TlsListenerContext
         _strictSni = config.StrictSni;
         _verify = config.Verify;
         _trusted = TlsCertificates.Trusted(config.CaFile);
-        NoTickets = config.Options.NoTlsTickets;
+        Settings = config.Options;
         TicketKeys = TlsContexts.KeysFor(config.TicketKeys);
         if (config.CrlFile is { } crl)
             foreach (var der in PemFile.Crls(Encoding.ASCII.GetString(crl))) AddRevoked(der);
@@ -57,7 +57,7 @@ internal sealed class TlsListenerContext
                 // why); `no-tls-tickets` and the session cache are set on the context instead.
                 AllowTlsResume = true,
             };
-            TlsContexts.WarmUp(_options[i], NoTickets, TicketKeys);
+            TlsContexts.WarmUp(_options[i], Settings, TicketKeys);
             var names = file.SniFilters.Count > 0 ? file.SniFilters : NamesOf(cert);
             foreach (var name in names)
             {

@@ -16,6 +16,7 @@ namespace Proxy.Worker.Tls;
 internal sealed class TlsServerContext
 {
     private static readonly ConditionalWeakTable<ServerConfig, TlsServerContext> Contexts = new();
+    private static readonly ConditionalWeakTable<ServerConfig, TlsServerContext> CheckContexts = new();
 
     private readonly TlsServerConfig _config;
     private readonly X509Certificate2Collection? _trusted;
@@ -34,6 +35,40 @@ internal sealed class TlsServerContext
 
     /// <summary>The context of <paramref name="server"/> (which has `ssl`), made on first use.</summary>
     public static TlsServerContext For(ServerConfig server) => Contexts.GetValue(server, static s => new TlsServerContext(s.Tls!));
+
+    /// <summary>The context of <paramref name="server"/>'s health checks (it has <see cref="ServerConfig.CheckTls"/>).</summary>
+    public static TlsServerContext ForChecks(ServerConfig server) => CheckContexts.GetValue(server, static s => new TlsServerContext(s.CheckTls!));
+
+    /// <summary>
+    /// A health check's handshake on its connected <paramref name="socket"/> (5.2 `check-ssl`): the server's `ssl`
+    /// settings, `check-sni` as the name sent (never the traffic's `sni`), the certificate verified as the traffic's is
+    /// (`verifyhost`, else the check's SNI). The stream the check then speaks through; SslStream's exception on a failure.
+    /// </summary>
+    public async Task<SslStream> HandshakeCheckAsync(System.Net.Sockets.Socket socket, CancellationToken cancel)
+    {
+        string? sni = _config.CheckSni;
+        string? expectedName = _config.VerifyHost ?? sni;
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = sni ?? "",
+            EnabledSslProtocols = _protocols,
+            ApplicationProtocols = _alpn,
+            ClientCertificateContext = _clientCertificate,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            RemoteCertificateValidationCallback = (_, certificate, sent, _) => Verify(certificate, sent, expectedName),
+        };
+        var ssl = new SslStream(new System.Net.Sockets.NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(options, cancel).ConfigureAwait(false);
+            return ssl;
+        }
+        catch
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
 
     /// <summary>
     /// Runs the client handshake on a new server connection under <paramref name="timeoutMs"/> (`timeout connect`, 0:
