@@ -17,6 +17,8 @@ internal static unsafe partial class LibSsl
     public const ulong OpNoTicket = 1UL << 14;          // SSL_OP_NO_TICKET
     public const ulong OpCipherServerPreference = 1UL << 22;   // SSL_OP_CIPHER_SERVER_PREFERENCE
     private const int CtrlSetGroupsList = 92, CtrlSetSigalgsList = 98, CtrlSetClientSigalgsList = 102;
+    private const int CtrlMode = 33;                    // SSL_CTRL_MODE
+    public const long ModeReleaseBuffers = 0x10;        // SSL_MODE_RELEASE_BUFFERS
     private const int CtrlSetSessCacheSize = 42;        // SSL_CTRL_SET_SESS_CACHE_SIZE
     private const int CtrlSetSessCacheMode = 44;        // SSL_CTRL_SET_SESS_CACHE_MODE
     public const long SessCacheOff = 0;                 // SSL_SESS_CACHE_OFF
@@ -49,6 +51,7 @@ internal static unsafe partial class LibSsl
     public static long SSL_CTX_set1_groups_list(nint ctx, string list) => SSL_CTX_ctrl(ctx, CtrlSetGroupsList, 0, list);
     public static long SSL_CTX_set1_sigalgs_list(nint ctx, string list) => SSL_CTX_ctrl(ctx, CtrlSetSigalgsList, 0, list);
     public static long SSL_CTX_set1_client_sigalgs_list(nint ctx, string list) => SSL_CTX_ctrl(ctx, CtrlSetClientSigalgsList, 0, list);
+    public static long SSL_CTX_set_mode(nint ctx, long mode) => SSL_CTX_ctrl(ctx, CtrlMode, mode, 0);
     public static long SSL_CTX_sess_set_cache_size(nint ctx, long size) => SSL_CTX_ctrl(ctx, CtrlSetSessCacheSize, size, 0);
     public static long SSL_CTX_set_session_cache_mode(nint ctx, long mode) => SSL_CTX_ctrl(ctx, CtrlSetSessCacheMode, mode, 0);
     public static int SSL_CTX_get_ex_new_index() => CRYPTO_get_ex_new_index(ExIndexSslCtx, 0, 0, 0, 0, 0);

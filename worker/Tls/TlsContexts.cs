@@ -93,6 +93,8 @@ internal static unsafe class TlsContexts
         bool noTickets = options.NoTlsTickets;
         if (keys != 0) LibSsl.SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, &TlsTicketKeys.Callback);
         SetLists(ctx, options);
+        // As HAProxy: an idle connection gives its record buffers back to OpenSSL's allocator.
+        LibSsl.SSL_CTX_set_mode(ctx, LibSsl.ModeReleaseBuffers);
         // HAProxy's default is the server's preference order (SSL_OP_CIPHER_SERVER_PREFERENCE); `prefer-client-ciphers` the client's.
         if (options.PreferClientCiphers) LibSsl.SSL_CTX_clear_options(ctx, LibSsl.OpCipherServerPreference);
         else LibSsl.SSL_CTX_set_options(ctx, LibSsl.OpCipherServerPreference);
