@@ -45,6 +45,12 @@ public sealed partial class ProxyEngine
                     await WaitForConnectionRoomAsync(fe, stop).ConfigureAwait(false);
                     continue;
                 }
+                if (listener.Tls is not null && !Tls.TlsCounters.HasRoom)
+                {
+                    // `maxsslconn`: this TLS listener waits (its backlog holds the connections) until one closes.
+                    await Task.Delay(MaxSslConnPollMs, stop).ConfigureAwait(false);
+                    continue;
+                }
                 if (AcceptRateWait(Environment.TickCount64) is > 0 and var rateWait)
                 {
                     await Task.Delay(rateWait, stop).ConfigureAwait(false);   // over `maxconnrate`/`maxsessrate`: the queue waits
@@ -87,6 +93,7 @@ public sealed partial class ProxyEngine
                     continue;
                 }
                 failures.Succeeded();
+                if (listener.Tls is not null) await WaitForSslRateAsync(stop).ConfigureAwait(false);
                 // A UNIX listener's connections have neither TCP option (setting one fails with EOPNOTSUPP).
                 if (listener.Bind.UnixPath is null && !TrySetNoDelay(client, fe.Config.ClientTcpKeepAlive))
                 {
@@ -129,6 +136,9 @@ public sealed partial class ProxyEngine
             SharedListener.ReleaseWorkerCopy(socket, Log);
         }
     }
+
+    /// <summary>How often a TLS listener held at `maxsslconn` looks again (a TLS connection that closes wakes nothing).</summary>
+    private const int MaxSslConnPollMs = 10;
 
     /// <summary>
     /// Counts a failed accept on <paramref name="listener"/> and returns the pause before the next try; logs it when

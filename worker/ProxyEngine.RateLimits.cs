@@ -7,6 +7,7 @@ public sealed partial class ProxyEngine
 {
     private readonly AcceptRateLimit _connectionRate = new();
     private readonly AcceptRateLimit _sessionRate = new();
+    private readonly AcceptRateLimit _sslRate = new();   // `maxsslrate`: TLS listeners only
     private int _rateWorkers = 1;
 
     /// <summary>The instance's limits from the config, and the number of workers that share them.</summary>
@@ -15,6 +16,23 @@ public sealed partial class ProxyEngine
         _rateWorkers = Math.Max(1, workers);
         _connectionRate.Set(connectionsPerSecond, _rateWorkers);
         _sessionRate.Set(sessionsPerSecond, _rateWorkers);
+    }
+
+    /// <summary>`maxsslconn` and `maxsslrate` (3.2), each worker taking its share as for the other limits.</summary>
+    public void SetTlsLimits(int maxSslConn, int maxSslRate, int workers)
+    {
+        Tls.TlsCounters.SetOpenLimit(maxSslConn, workers);
+        _sslRate.Set(maxSslRate, Math.Max(1, workers));
+    }
+
+    /// <summary>
+    /// `maxsslrate`: waits, after a TLS listener's accept, until the connection fits in this second's share (HAProxy
+    /// stops accepting on its SSL listeners meanwhile; the connection waits established, as in the backlog).
+    /// </summary>
+    private async ValueTask WaitForSslRateAsync(CancellationToken stop)
+    {
+        int wait;
+        while ((wait = _sslRate.TryTake(Environment.TickCount64)) > 0) await Task.Delay(wait, stop).ConfigureAwait(false);
     }
 
     /// <summary>The instance's `maxconnrate` and `maxsessrate` now (0: none), for `show info`.</summary>

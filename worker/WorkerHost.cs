@@ -57,6 +57,7 @@ public sealed class WorkerHost
         if (!DropPrivileges(config.Global)) return 1;
 
         engine.SetAcceptRates(config.Global.MaxConnRate, config.Global.MaxSessRate, init.Workers);
+        engine.SetTlsLimits(config.Global.Tls.MaxSslConn, config.Global.Tls.MaxSslRate, init.Workers);
         if (init.CompressionRate is { } compressionRate) engine.Compression.SetRateLimit(compressionRate);
         foreach (var message in init.RuntimeMessages ?? []) ApplyRuntimeSetting(engine, message); // null from an older supervisor
         foreach (var change in init.ServerOverrides)

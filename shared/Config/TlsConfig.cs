@@ -137,8 +137,17 @@ public sealed record TlsGlobalSettings
     /// <summary>`tune.ssl.cachesize`: sessions kept for resumption without a ticket (per worker here); 0: no cache. HAProxy's default.</summary>
     public int SessionCacheSize { get; init; } = 20000;
 
-    /// <summary>`tune.ssl.lifetime`: how long a session may be resumed, in seconds (default 300).</summary>
-    public int SessionLifetimeSeconds { get; init; } = 300;
+    /// <summary>
+    /// `tune.ssl.lifetime`: how long a session may be resumed, in seconds; null: OpenSSL's default, which HAProxy keeps
+    /// on its contexts too unless the keyword is given (testssl.sh sees a ticket lifetime hint of 7200 s on both).
+    /// </summary>
+    public int? SessionLifetimeSeconds { get; init; }
+
+    /// <summary>`maxsslconn`: TLS connections open at once, client and server sides together (0: no TLS-specific limit).</summary>
+    public int MaxSslConn { get; init; }
+
+    /// <summary>`maxsslrate`: new TLS client connections per second; TLS listeners stop accepting above it (0: none).</summary>
+    public int MaxSslRate { get; init; }
 
     public static TlsGlobalSettings Default { get; } = new();
 }

@@ -114,8 +114,8 @@ internal sealed class TlsParser(ConfigDiagnostics diag)
                 return true;
             case "maxsslconn":
             case "maxsslrate":
-                if (LineChecks.Exactly(diag, line, 1, $"{line.Keyword} NUMBER") && LineChecks.TryInt(diag, n, line.Keyword, w[1], 0, int.MaxValue, out _))
-                    diag.Warning(n, $"'{line.Keyword}' is not enforced yet: TLS connections are bounded by 'maxconn' (global and frontend) only");
+                if (LineChecks.Exactly(diag, line, 1, $"{line.Keyword} NUMBER") && LineChecks.TryInt(diag, n, line.Keyword, w[1], 0, int.MaxValue, out int limit))
+                    _settings = line.Keyword == "maxsslconn" ? _settings with { MaxSslConn = limit } : _settings with { MaxSslRate = limit };
                 return true;
             default:
                 return false;

@@ -132,8 +132,6 @@ public class TlsConfigTests
     [TestCase("ssl-default-server-ciphersuites TLS_AES_128_GCM_SHA256", "no effect here")]
     [TestCase("tune.ssl.default-dh-param 2048", "no DH parameters")]
     [TestCase("tune.ssl.maxrecord 1400", "record size")]
-    [TestCase("maxsslconn 1000", "not enforced yet")]
-    [TestCase("maxsslrate 100", "not enforced yet")]
     public void GlobalsWithoutEffect_AreWarnedAtTheirLine(string keyword, string reason)
     {
         var result = Parse(Frontend($"bind :443 ssl crt {_site}", keyword));
@@ -162,13 +160,16 @@ public class TlsConfigTests
     public void SessionCacheSizeAndLifetime_TakeEffect_SecondsByDefault()
     {
         var defaults = ParseValid(Frontend($"bind :443 ssl crt {_site}")).Global.Tls;
-        Assert.That((defaults.SessionCacheSize, defaults.SessionLifetimeSeconds), Is.EqualTo((20000, 300)), "HAProxy's defaults");
+        Assert.That((defaults.SessionCacheSize, defaults.SessionLifetimeSeconds), Is.EqualTo((20000, (int?)null)), "HAProxy's defaults: OpenSSL's lifetime");
         var result = Parse(Frontend($"bind :443 ssl crt {_site}", "tune.ssl.cachesize 0", "tune.ssl.lifetime 600"));
         Assert.That(result.Errors, Is.Empty);
         Assert.That(result.Warnings.Select(w => w.ToString()), Has.None.Contains("tune.ssl"), "both take effect");
         var tls = result.Config!.Global.Tls;
-        Assert.That((tls.SessionCacheSize, tls.SessionLifetimeSeconds), Is.EqualTo((0, 600)));
+        Assert.That((tls.SessionCacheSize, tls.SessionLifetimeSeconds), Is.EqualTo((0, (int?)600)));
         Assert.That(ParseValid(Frontend($"bind :443 ssl crt {_site}", "tune.ssl.lifetime 10m")).Global.Tls.SessionLifetimeSeconds, Is.EqualTo(600));
+        var limits = Parse(Frontend($"bind :443 ssl crt {_site}", "maxsslconn 1000", "maxsslrate 100"));
+        Assert.That(limits.Warnings.Select(w => w.ToString()), Has.None.Contains("maxssl"), "both take effect");
+        Assert.That((limits.Config!.Global.Tls.MaxSslConn, limits.Config.Global.Tls.MaxSslRate), Is.EqualTo((1000, 100)));
     }
 
     [Test]

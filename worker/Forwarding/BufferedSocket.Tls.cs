@@ -6,8 +6,17 @@ namespace Proxy.Worker.Forwarding;
 // through the session's SslStream. The plain path pays one null test per receive and per send for it, no virtual call.
 internal sealed partial class BufferedSocket
 {
-    /// <summary>Reads and writes through <paramref name="tls"/> from now on; the socket owns it (disposed with it).</summary>
-    public void UseTls(SslStream tls) => _tls = tls;
+    /// <summary>
+    /// Reads and writes through <paramref name="tls"/> from now on; the socket owns it (disposed with it).
+    /// <paramref name="counted"/>: it holds a `maxsslconn` place (TlsCounters.TryOpen), given back at the dispose.
+    /// </summary>
+    public void UseTls(SslStream tls, bool counted = false)
+    {
+        _tls = tls;
+        _tlsCounted = counted;
+    }
+
+    private bool _tlsCounted;
 
     /// <summary>The TLS stream, for the `ssl_fc*` fetches; null on a plain connection.</summary>
     public SslStream? Tls => _tls;

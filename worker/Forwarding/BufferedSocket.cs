@@ -281,6 +281,7 @@ internal sealed partial class BufferedSocket : IDisposable
         Socket.Dispose();
         _io?.Return(_ioGeneration);
         _tls?.Dispose();
+        if (_tlsCounted) Proxy.Worker.Tls.TlsCounters.Release();
         var b = _buffer;
         _buffer = [];
         if (b.Length > 0) ThreadArrayPool<byte>.Return(b);

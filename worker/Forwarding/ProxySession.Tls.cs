@@ -27,6 +27,7 @@ internal abstract partial class ProxySession
         var fe = Frontend;
         long timeout = fe.HttpClientTimeoutMs;
         Volatile.Write(ref _handshakeDeadline, timeout > 0 ? Environment.TickCount64 + timeout : long.MaxValue);
+        TlsCounters.Open();   // `maxsslconn` counts from the handshake's start (released below on a failure, else by Closed)
         var ssl = new SslStream(transport ?? new NetworkStream(_clientSocket, ownsSocket: false), leaveInnerStreamOpen: false);
         string? failure = null;
         try
@@ -53,6 +54,7 @@ internal abstract partial class ProxySession
             return true;
         }
         ssl.Dispose();
+        TlsCounters.Release();
         TlsCounters.HandshakeFailed(fe);
         if (fe.TrafficLog is { } log && !(fe.Config.DontLogNull && failure[0] == 'C'))
             log.LogConnectionError(fe, RemoteEndPointOf(_clientSocket), ListenerId, failure);

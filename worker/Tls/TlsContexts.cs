@@ -24,7 +24,7 @@ internal static unsafe class TlsContexts
     private static readonly FieldInfo? s_securityContext =
         typeof(SslStream).GetField("_securityContext", BindingFlags.NonPublic | BindingFlags.Instance);
     private static int s_cacheSize = TlsGlobalSettings.Default.SessionCacheSize;
-    private static int s_lifetime = TlsGlobalSettings.Default.SessionLifetimeSeconds;
+    private static int? s_lifetime;
     private static nint s_instanceKeys;                       // the supervisor's key set (TlsTicketKeys.Allocate)
     private static readonly nint s_noKeys = (nint)NativeMemory.AllocZeroed(8);   // the mark of a context configured without keys: Count 0
     private static readonly int s_exIndex = s_securityContext is null ? -1 : LibSsl.SSL_CTX_get_ex_new_index();
@@ -108,7 +108,7 @@ internal static unsafe class TlsContexts
         {
             LibSsl.SSL_CTX_sess_set_cache_size(ctx, s_cacheSize);
         }
-        LibSsl.SSL_CTX_set_timeout(ctx, s_lifetime);
+        if (s_lifetime is { } lifetime) LibSsl.SSL_CTX_set_timeout(ctx, lifetime);
         LibSsl.SSL_CTX_set_ex_data(ctx, s_exIndex, keys != 0 ? keys : s_noKeys);
     }
 

@@ -89,6 +89,8 @@ internal sealed class TlsServerContext
             AllowTlsResume = !_config.NoSslReuse && !_config.Options.NoTlsTickets,
             RemoteCertificateValidationCallback = (_, certificate, sent, _) => Verify(certificate, sent, expectedName),
         };
+        // `maxsslconn` counts the server side too; at the limit the connection fails as HAProxy's (CO_ER_SSL_TOO_MANY).
+        if (!TlsCounters.TryOpen()) return false;
         var ssl = new SslStream(new System.Net.Sockets.NetworkStream(connection.Socket, ownsSocket: false), leaveInnerStreamOpen: false);
         using var timeout = timeoutMs > 0 ? new CancellationTokenSource(TimeSpan.FromMilliseconds(timeoutMs)) : null;
         try
@@ -99,9 +101,10 @@ internal sealed class TlsServerContext
         {
             // SslStream reports every failure as an exception: a refused certificate, a reset, the timeout.
             ssl.Dispose();
+            TlsCounters.Release();
             return false;
         }
-        connection.UseTls(ssl);
+        connection.UseTls(ssl, counted: true);
         return true;
     }
 
