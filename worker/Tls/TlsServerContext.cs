@@ -46,17 +46,7 @@ internal sealed class TlsServerContext
     /// </summary>
     public async Task<SslStream> HandshakeCheckAsync(System.Net.Sockets.Socket socket, CancellationToken cancel)
     {
-        string? sni = _config.CheckSni;
-        string? expectedName = _config.VerifyHost ?? sni;
-        var options = new SslClientAuthenticationOptions
-        {
-            TargetHost = sni ?? "",
-            EnabledSslProtocols = _protocols,
-            ApplicationProtocols = _alpn,
-            ClientCertificateContext = _clientCertificate,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            RemoteCertificateValidationCallback = (_, certificate, sent, _) => Verify(certificate, sent, expectedName),
-        };
+        var options = ClientOptions(_config.CheckSni);
         var ssl = new SslStream(new System.Net.Sockets.NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
         try
         {
@@ -77,18 +67,8 @@ internal sealed class TlsServerContext
     /// </summary>
     public async ValueTask<bool> HandshakeAsync(BufferedSocket connection, HttpHead? request, long timeoutMs)
     {
-        string? sni = _config.SniFromHost ? HostOf(request) : _config.Sni;
-        string? expectedName = _config.VerifyHost ?? sni;
-        var options = new SslClientAuthenticationOptions
-        {
-            TargetHost = sni ?? "",
-            EnabledSslProtocols = _protocols,
-            ApplicationProtocols = _alpn,
-            ClientCertificateContext = _clientCertificate,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            AllowTlsResume = !_config.NoSslReuse && !_config.Options.NoTlsTickets,
-            RemoteCertificateValidationCallback = (_, certificate, sent, _) => Verify(certificate, sent, expectedName),
-        };
+        var options = ClientOptions(_config.SniFromHost ? HostOf(request) : _config.Sni);
+        options.AllowTlsResume = !_config.NoSslReuse && !_config.Options.NoTlsTickets;
         // `maxsslconn` counts the server side too; at the limit the connection fails as HAProxy's (CO_ER_SSL_TOO_MANY).
         if (!TlsCounters.TryOpen()) return false;
         var ssl = new SslStream(new System.Net.Sockets.NetworkStream(connection.Socket, ownsSocket: false), leaveInnerStreamOpen: false);
@@ -106,6 +86,21 @@ internal sealed class TlsServerContext
         }
         connection.UseTls(ssl, counted: true);
         return true;
+    }
+
+    /// <summary>The handshake's options: <paramref name="sni"/> sent, and checked unless `verifyhost` names another.</summary>
+    private SslClientAuthenticationOptions ClientOptions(string? sni)
+    {
+        string? expectedName = _config.VerifyHost ?? sni;
+        return new SslClientAuthenticationOptions
+        {
+            TargetHost = sni ?? "",
+            EnabledSslProtocols = _protocols,
+            ApplicationProtocols = _alpn,
+            ClientCertificateContext = _clientCertificate,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            RemoteCertificateValidationCallback = (_, certificate, sent, _) => Verify(certificate, sent, expectedName),
+        };
     }
 
     /// <summary>`verify required`: chain to `ca-file`, and the name (verifyhost, else the SNI) in the certificate.</summary>
