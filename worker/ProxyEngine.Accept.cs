@@ -93,7 +93,18 @@ public sealed partial class ProxyEngine
                     continue;
                 }
                 failures.Succeeded();
-                if (listener.Tls is not null) await WaitForSslRateAsync(stop).ConfigureAwait(false);
+                if (listener.Tls is not null)
+                {
+                    try
+                    {
+                        await WaitForSslRateAsync(stop).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        client.Dispose();   // stopping while it waited for `maxsslrate`: never a session
+                        throw;
+                    }
+                }
                 // A UNIX listener's connections have neither TCP option (setting one fails with EOPNOTSUPP).
                 if (listener.Bind.UnixPath is null && !TrySetNoDelay(client, fe.Config.ClientTcpKeepAlive))
                 {

@@ -56,7 +56,8 @@ public static class StatsInfo
             new("SslFrontendKeyRate", Info(InfoField.SslKeyRate), null),
             new("SslFrontendMaxKeyRate", Info(InfoField.SslKeyRateMax), null),
             // HAProxy's: the share of this second's handshakes that resumed a session.
-            new("SslFrontendSessionReuse_pct", Info(InfoField.SslRate) is var rate and > 0 ? 100 - Info(InfoField.SslKeyRate) * 100 / rate : 0, null),
+            // The two rates are read a moment apart: clamped to 0-100.
+            new("SslFrontendSessionReuse_pct", Info(InfoField.SslRate) is var rate and > 0 ? Math.Clamp(100 - Info(InfoField.SslKeyRate) * 100 / rate, 0, 100) : 0, null),
             new("Stopping", stopping ? 1 : 0, null),
             new("Generation", worker?.Generation ?? snapshot.Generation, null),
         ];

@@ -40,7 +40,7 @@ public sealed class TlsResumptionTests
                 timeout client 5s
                 timeout server 10s
             frontend fe_tickets
-                bind 127.0.0.1:{{_tickets}} ssl crt {{site}}
+                bind 127.0.0.1:{{_tickets}} ssl crt {{site}} alpn http/1.1
                 http-response set-header X-Resumed %[ssl_fc_is_resumed]
                 default_backend be
             frontend fe_file
@@ -71,6 +71,8 @@ public sealed class TlsResumptionTests
     [TestCase("-tls1_3")]
     public void Tickets_ResumeOnEveryWorker(string version)
     {
+        // fe_tickets offers ALPN, which is part of SslStream's key for its OpenSSL context: the warm-up must have
+        // configured that context (a review finding), or the first ticket is under one worker's own key.
         string session = Path.Combine(_pki.Directory, "session" + version);
         string first = Request(_tickets, $"{version} -sess_out {session}");
         Assert.That(first, Does.Contain("New, TLSv1.").And.Contain("X-Resumed: 0"), first);
@@ -103,7 +105,6 @@ public sealed class TlsResumptionTests
         string output = Request(_noTickets, "-tls1_2");
         Assert.That(output, Does.Contain("New, TLSv1.2").And.Contain("HTTP/1.1 200"), output);
         Assert.That(output, Does.Not.Contain("TLS session ticket:"), "no-tls-tickets: no RFC 5077 ticket");
-        Assert.That(output, Does.Match(@"Session-ID: [0-9A-F]{64}"), "a session id for the session cache instead");
     }
 
     [Test]

@@ -28,10 +28,12 @@ internal abstract partial class ProxySession
         long timeout = fe.HttpClientTimeoutMs;
         Volatile.Write(ref _handshakeDeadline, timeout > 0 ? Environment.TickCount64 + timeout : long.MaxValue);
         TlsCounters.Open();   // `maxsslconn` counts from the handshake's start (released below on a failure, else by Closed)
-        var ssl = new SslStream(transport ?? new NetworkStream(_clientSocket, ownsSocket: false), leaveInnerStreamOpen: false);
+        SslStream? ssl = null;
         string? failure = null;
         try
         {
+            // Inside the try: a socket closed meanwhile (an abort) fails here as a closed connection.
+            ssl = new SslStream(transport ?? new NetworkStream(_clientSocket, ownsSocket: false), leaveInnerStreamOpen: false);
             await ssl.AuthenticateAsServerAsync(TlsListenerContext.SelectCallback, context).ConfigureAwait(false);
         }
         catch (Exception e)
@@ -45,7 +47,7 @@ internal abstract partial class ProxySession
         {
             Volatile.Write(ref _handshakeDeadline, 0);
         }
-        if (failure is null)
+        if (failure is null && ssl is not null)
         {
             Tls = ssl;
             Samples.Tls = ssl;   // the `ssl_fc*` fetches, in any mode (rules, log-format)
@@ -53,7 +55,8 @@ internal abstract partial class ProxySession
             TlsCounters.HandshakeDone(fe, Samples.TlsResumed);
             return true;
         }
-        ssl.Dispose();
+        failure ??= "Connection closed during SSL handshake";   // not reached: no stream means the constructor threw
+        ssl?.Dispose();
         TlsCounters.Release();
         TlsCounters.HandshakeFailed(fe);
         if (fe.TrafficLog is { } log && !(fe.Config.DontLogNull && failure[0] == 'C'))

@@ -62,12 +62,12 @@ internal sealed class TcpCheckProbe(TcpCheckSettings settings, IPEndPoint defaul
                         }
                         else if (rule.UsesServerSettings && Tls is { } serverTls)
                         {
+                            ssl = true;   // a timeout from here on is the handshake's (L6TOUT)
                             try
                             {
                                 var tls = await serverTls.HandshakeCheckAsync(socket, total.Token).ConfigureAwait(false);
                                 await stream.DisposeAsync().ConfigureAwait(false);
                                 stream = tls;
-                                ssl = true;
                             }
                             catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException)
                             {
@@ -118,7 +118,7 @@ internal sealed class TcpCheckProbe(TcpCheckSettings settings, IPEndPoint defaul
         {
             stop.ThrowIfCancellationRequested();
             var status = current is { Action: TcpCheckAction.Expect, TimeoutStatus: { } t } ? t
-                : current?.Action == TcpCheckAction.Connect ? (current.Ssl ? CheckStatusCode.L6Tout : CheckStatusCode.L4Tout) : CheckStatusCode.L7Tout;
+                : current?.Action == TcpCheckAction.Connect ? (current.Ssl || ssl ? CheckStatusCode.L6Tout : CheckStatusCode.L4Tout) : CheckStatusCode.L7Tout;
             return new CheckOutcome(status, 0, current is null ? null : StepInfo(null, current));
         }
         catch (Exception e) when (e is SocketException or IOException)

@@ -50,7 +50,9 @@ internal static unsafe class TlsContexts
     /// After a completed server handshake: configures its context if this is the first handshake on it, and says
     /// whether the handshake resumed a session (`ssl_fc_is_resumed`); false when the SSL* cannot be reached.
     /// </summary>
-    public static bool AfterHandshake(SslStream ssl, TlsOptions options, nint keys)
+    public static bool AfterHandshake(SslStream ssl, TlsOptions options, nint keys) => AfterHandshake(ssl, options, keys, warmUp: false);
+
+    private static bool AfterHandshake(SslStream ssl, TlsOptions options, nint keys, bool warmUp)
     {
         if (s_securityContext?.GetValue(ssl) is not SafeHandle handle) return false;
         bool added = false;
@@ -60,12 +62,12 @@ internal static unsafe class TlsContexts
             nint connection = handle.DangerousGetHandle();
             if (connection == 0) return false;
             nint ctx = LibSsl.SSL_get_SSL_CTX(connection);
-            if (ctx != 0 && s_exIndex >= 0 && LibSsl.SSL_CTX_get_ex_data(ctx, s_exIndex) == 0) Configure(ctx, ssl, options, keys);
+            if (ctx != 0 && s_exIndex >= 0 && LibSsl.SSL_CTX_get_ex_data(ctx, s_exIndex) == 0) Configure(ctx, ssl, options, keys, warmUp);
             return LibSsl.SSL_session_reused(connection) == 1;
         }
-        catch (ObjectDisposedException)
+        catch (Exception)
         {
-            return false;
+            return false;   // disposed meanwhile, or a runtime whose SSL* is not what this expects: no resumption said
         }
         finally
         {
@@ -77,9 +79,22 @@ internal static unsafe class TlsContexts
     /// Sets this proxy's settings on <paramref name="ctx"/>, the context of <paramref name="ssl"/>'s handshake; its
     /// ex_data then holds the key set (or the no-keys mark). Two binds with the same certificate and versions share one
     /// context (SslStream's cache key), so the first configured decides `no-tls-tickets` and the keys for both (README,
-    /// TLS). Two handshakes configuring one context at once set the same values.
+    /// TLS). Serialized, the mark checked again inside. The cipher, curve and signature lists are set by the warm-up
+    /// only, before any client: setting them frees the context's old lists, which a concurrent handshake may be reading.
     /// </summary>
-    private static void Configure(nint ctx, SslStream ssl, TlsOptions options, nint keys)
+    private static void Configure(nint ctx, SslStream ssl, TlsOptions options, nint keys, bool warmUp)
+    {
+        lock (s_gate)
+        {
+            if (LibSsl.SSL_CTX_get_ex_data(ctx, s_exIndex) != 0) return;
+            ConfigureOnce(ctx, ssl, options, keys, warmUp);
+        }
+    }
+
+    private static readonly Lock s_gate = new();
+    private static int s_listsSkippedLogged;
+
+    private static void ConfigureOnce(nint ctx, SslStream ssl, TlsOptions options, nint keys, bool warmUp)
     {
         // The session id context, which OpenSSL checks when a session resumes: SslStream sets a random one per context,
         // so no other worker's session would ever resume here. It is the certificate's SHA-256 in every worker instead
@@ -91,8 +106,13 @@ internal static unsafe class TlsContexts
             fixed (byte* p = id) LibSsl.SSL_CTX_set_session_id_context(ctx, p, (uint)id.Length);
         }
         bool noTickets = options.NoTlsTickets;
+        // The key set first: the callback reads it from the context's ex_data.
+        LibSsl.SSL_CTX_set_ex_data(ctx, s_exIndex, keys != 0 ? keys : s_noKeys);
         if (keys != 0) LibSsl.SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, &TlsTicketKeys.Callback);
-        SetLists(ctx, options);
+        if (warmUp) SetLists(ctx, options);
+        else if ((options.Ciphers ?? options.CipherSuites ?? options.Curves ?? options.Sigalgs ?? options.ClientSigalgs) is not null
+            && Interlocked.Exchange(ref s_listsSkippedLogged, 1) == 0)
+            NLog.LogManager.GetLogger("worker").Warn("TLS: a listener's warm-up handshake failed, so its ciphers/ciphersuites/curves/sigalgs were not set (OpenSSL's defaults apply)");
         // As HAProxy: an idle connection gives its record buffers back to OpenSSL's allocator.
         LibSsl.SSL_CTX_set_mode(ctx, LibSsl.ModeReleaseBuffers);
         // HAProxy's default is the server's preference order (SSL_OP_CIPHER_SERVER_PREFERENCE); `prefer-client-ciphers` the client's.
@@ -108,8 +128,8 @@ internal static unsafe class TlsContexts
         {
             LibSsl.SSL_CTX_sess_set_cache_size(ctx, s_cacheSize);
         }
-        if (s_lifetime is { } lifetime) LibSsl.SSL_CTX_set_timeout(ctx, lifetime);
-        LibSsl.SSL_CTX_set_ex_data(ctx, s_exIndex, keys != 0 ? keys : s_noKeys);
+        // HAProxy sets the timeout only for a non-zero tune.ssl.lifetime.
+        if (s_lifetime is { } lifetime and > 0) LibSsl.SSL_CTX_set_timeout(ctx, lifetime);
     }
 
     private static int s_listRefusedLogged;
@@ -136,9 +156,10 @@ internal static unsafe class TlsContexts
 
     /// <summary>
     /// Makes SslStream build (and this class configure) the context <paramref name="options"/> will use, with one
-    /// handshake between two SslStreams over a socket pair: the context is keyed by certificate and versions only, so
-    /// the client's side need not match the listener's ALPN or client-certificate settings. A failure (a version set the
-    /// platform refuses as a client) leaves the context to be configured after its first real handshake.
+    /// handshake between two SslStreams over a socket pair: the context is keyed by certificate, versions and whether ALPN
+    /// is offered (a review finding: a warm-up without the bind's ALPN configured a context its clients never used), not
+    /// by client-certificate settings. A failure (a version set the platform refuses as a client) leaves the context to
+    /// be configured after its first real handshake, without its cipher lists (see Configure).
     /// </summary>
     public static void WarmUp(SslServerAuthenticationOptions options, TlsOptions settings, nint keys)
     {
@@ -153,6 +174,8 @@ internal static unsafe class TlsContexts
         {
             ServerCertificateContext = options.ServerCertificateContext,
             EnabledSslProtocols = options.EnabledSslProtocols,
+            // SslStream keys its contexts by certificate, versions and whether ALPN is offered: the same as the bind's.
+            ApplicationProtocols = options.ApplicationProtocols,
             AllowTlsResume = true,
         };
         // The warm-up's client takes what OpenSSL offers by default; the bind's lists are set only after it.
@@ -160,13 +183,14 @@ internal static unsafe class TlsContexts
         {
             TargetHost = "warm-up.invalid",
             EnabledSslProtocols = options.EnabledSslProtocols,
+            ApplicationProtocols = options.ApplicationProtocols,
             RemoteCertificateValidationCallback = static (_, _, _, _) => true,
             AllowTlsResume = false,
         };
         try
         {
             var handshakes = Task.WhenAll(server.AuthenticateAsServerAsync(serverOptions), client.AuthenticateAsClientAsync(clientOptions));
-            if (handshakes.Wait(TimeSpan.FromSeconds(5))) AfterHandshake(server, settings, keys);
+            if (handshakes.Wait(TimeSpan.FromSeconds(5))) AfterHandshake(server, settings, keys, warmUp: true);
         }
         catch (AggregateException)
         {

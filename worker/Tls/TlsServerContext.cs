@@ -71,16 +71,18 @@ internal sealed class TlsServerContext
         options.AllowTlsResume = !_config.NoSslReuse && !_config.Options.NoTlsTickets;
         // `maxsslconn` counts the server side too; at the limit the connection fails as HAProxy's (CO_ER_SSL_TOO_MANY).
         if (!TlsCounters.TryOpen()) return false;
-        var ssl = new SslStream(new System.Net.Sockets.NetworkStream(connection.Socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        SslStream? ssl = null;
         using var timeout = timeoutMs > 0 ? new CancellationTokenSource(TimeSpan.FromMilliseconds(timeoutMs)) : null;
         try
         {
+            // Inside the try: a socket an abort closed meanwhile fails here, and the place is given back below.
+            ssl = new SslStream(new System.Net.Sockets.NetworkStream(connection.Socket, ownsSocket: false), leaveInnerStreamOpen: false);
             await ssl.AuthenticateAsClientAsync(options, timeout?.Token ?? CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception)
         {
             // SslStream reports every failure as an exception: a refused certificate, a reset, the timeout.
-            ssl.Dispose();
+            ssl?.Dispose();
             TlsCounters.Release();
             return false;
         }

@@ -60,7 +60,7 @@ internal static unsafe class TlsTicketKeys
     public static int Callback(nint ssl, byte* keyName, byte* iv, nint cipherContext, nint macContext, int encrypt)
     {
         var set = (KeySet*)TlsContexts.KeySetOf(LibSsl.SSL_get_SSL_CTX(ssl));
-        if (set is null || set->Count == 0) return encrypt == 1 ? -1 : 0;
+        if (set is null || set->Count == 0) return 0;   // no key set: no ticket issued, none accepted (a full handshake)
         int length = set->KeyLength, encrypting = set->Count >= 2 ? set->Count - 2 : 0;
         byte* keys = (byte*)(set + 1);
         int index;
