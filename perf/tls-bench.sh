@@ -13,15 +13,17 @@
 #   --duration S   seconds per wrk run (default 5)
 #   --rounds N     runs per side and workload, alternated (default 3; the median is reported)
 #   --hold N       idle TLS sessions held for figure 4 (default 2000)
+#   --only LIST    some figures only, comma-separated: handshake,keepalive,big,memory (default: all)
 # env: as perf/bench.sh (PROXY_CPUS ORIGIN_CPUS CLIENT_CPUS, ports BENCH_ORIGIN_PORT BENCH_PROXY_PORT BENCH_HAPROXY_PORT).
 set -euo pipefail
-DURATION=5 ROUNDS=3 HOLD=2000
+DURATION=5 ROUNDS=3 HOLD=2000 ONLY=handshake,keepalive,big,memory
 while (( $# )); do
     case $1 in
         --duration) DURATION=$2; shift 2 ;;
         --rounds) ROUNDS=$2; shift 2 ;;
         --hold) HOLD=$2; shift 2 ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        --only) ONLY=$2; shift 2 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "unknown argument $1 (--help)" >&2; exit 2 ;;
     esac
 done
@@ -68,8 +70,10 @@ for side in proxy:rsa haproxy:rsa proxy:ecdsa haproxy:ecdsa; do
 done
 
 declare -A RPS CPU MBS
+wanted() { [[ ,$ONLY, == *,$1,* ]]; }
 run_workload() { # run_workload NAME WRK-ARGS-BEFORE-URL PATH SCRIPT-ARGS SIDES...
     local workload=$1 args=$2 path=$3 script_args=$4 round side rps cpu requests bytes errors; shift 4
+    wanted "$workload" || return 0
     local sides=("$@") n=$#
     for round in $(seq "$ROUNDS"); do
         for i in $(seq 0 $((n - 1))); do
@@ -91,6 +95,7 @@ run_workload big "-t1 -c10" /big "" proxy:rsa haproxy:rsa
 # Figure 4: RSS growth of each side while HOLD TLS sessions are held idle, read after 3 s without traffic on both.
 declare -A MEM
 for side in proxy:rsa haproxy:rsa; do
+    wanted memory || break
     sleep 3
     pid=$(pid_of "$side") idle=$(rss_kb "$(pid_of "$side")")
     out=$WORK/hold-${side/:/-}
@@ -114,16 +119,22 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", (b > 0 ? a / b : 0)}';
 printf '\n| %-34s | %12s | %12s | %13s |\n' figure "this proxy" "HAProxy 2.6" "proxy/HAProxy"
 printf '|------------------------------------|--------------|--------------|---------------|\n'
 row() { printf '| %-34s | %12s | %12s | %13s |\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
-for key in rsa ecdsa; do
-    p=$(median "${RPS[handshake:proxy:$key]}") h=$(median "${RPS[handshake:haproxy:$key]}")
-    row "new TLS sessions/s ($key)" "$p" "$h"
-    row "  CPU µs per session ($key)" "$(median "${CPU[handshake:proxy:$key]}")" "$(median "${CPU[handshake:haproxy:$key]}")"
-done
-row "keep-alive requests/s over TLS" "$(median "${RPS[keepalive:proxy:rsa]}")" "$(median "${RPS[keepalive:haproxy:rsa]}")"
-row "  CPU µs per request" "$(median "${CPU[keepalive:proxy:rsa]}")" "$(median "${CPU[keepalive:haproxy:rsa]}")"
-row "1 MiB responses over TLS, MB/s" "$(median "${MBS[big:proxy:rsa]}")" "$(median "${MBS[big:haproxy:rsa]}")"
-row "  CPU µs per 1 MiB response" "$(median "${CPU[big:proxy:rsa]}")" "$(median "${CPU[big:haproxy:rsa]}")"
-row "bytes per idle TLS session" "${MEM[proxy:rsa]}" "${MEM[haproxy:rsa]}"
+if wanted handshake; then
+    for key in rsa ecdsa; do
+        p=$(median "${RPS[handshake:proxy:$key]}") h=$(median "${RPS[handshake:haproxy:$key]}")
+        row "new TLS sessions/s ($key)" "$p" "$h"
+        row "  CPU µs per session ($key)" "$(median "${CPU[handshake:proxy:$key]}")" "$(median "${CPU[handshake:haproxy:$key]}")"
+    done
+fi
+if wanted keepalive; then
+    row "keep-alive requests/s over TLS" "$(median "${RPS[keepalive:proxy:rsa]}")" "$(median "${RPS[keepalive:haproxy:rsa]}")"
+    row "  CPU µs per request" "$(median "${CPU[keepalive:proxy:rsa]}")" "$(median "${CPU[keepalive:haproxy:rsa]}")"
+fi
+if wanted big; then
+    row "1 MiB responses over TLS, MB/s" "$(median "${MBS[big:proxy:rsa]}")" "$(median "${MBS[big:haproxy:rsa]}")"
+    row "  CPU µs per 1 MiB response" "$(median "${CPU[big:proxy:rsa]}")" "$(median "${CPU[big:haproxy:rsa]}")"
+fi
+if wanted memory; then row "bytes per idle TLS session" "${MEM[proxy:rsa]}" "${MEM[haproxy:rsa]}"; fi
 echo
 echo "TLS 1.3 only; RSA 2048 and ECDSA P-256 self-signed; ${DURATION}s x $ROUNDS round(s) per side, median; $HOLD idle sessions held;" \
     "HAProxy rsa side after the run: $reuse; proxy CPUs $PROXY_CPUS, origin $ORIGIN_CPUS, client $CLIENT_CPUS;" \

@@ -143,6 +143,9 @@ public sealed record TlsGlobalSettings
     /// </summary>
     public int? SessionLifetimeSeconds { get; init; }
 
+    /// <summary>`tune.ssl.maxrecord`: the most bytes handed to one SSL_write, so at most one record's payload (0: no limit, 16 KB records).</summary>
+    public int MaxRecord { get; init; }
+
     /// <summary>`maxsslconn`: TLS connections open at once, client and server sides together (0: no TLS-specific limit).</summary>
     public int MaxSslConn { get; init; }
 

@@ -109,8 +109,8 @@ internal sealed class TlsParser(ConfigDiagnostics diag)
                     _settings = _settings with { SessionLifetimeSeconds = (int)Math.Clamp(lifetime.TotalSeconds, 0, int.MaxValue) };
                 return true;
             case "tune.ssl.maxrecord":
-                if (LineChecks.Exactly(diag, line, 1, "tune.ssl.maxrecord SIZE") && LineChecks.TryInt(diag, n, line.Keyword, w[1], 0, 16384, out _))
-                    diag.Warning(n, "'tune.ssl.maxrecord' has no effect here: .NET's SslStream writes records of up to 16 KiB and takes no record size limit");
+                if (LineChecks.Exactly(diag, line, 1, "tune.ssl.maxrecord SIZE") && LineChecks.TryInt(diag, n, line.Keyword, w[1], 0, 16384, out int record))
+                    _settings = _settings with { MaxRecord = record };
                 return true;
             case "maxsslconn":
             case "maxsslrate":

@@ -131,7 +131,6 @@ public class TlsConfigTests
     [TestCase("ssl-default-server-ciphers ECDHE+AESGCM", "no effect here")]
     [TestCase("ssl-default-server-ciphersuites TLS_AES_128_GCM_SHA256", "no effect here")]
     [TestCase("tune.ssl.default-dh-param 2048", "no DH parameters")]
-    [TestCase("tune.ssl.maxrecord 1400", "record size")]
     public void GlobalsWithoutEffect_AreWarnedAtTheirLine(string keyword, string reason)
     {
         var result = Parse(Frontend($"bind :443 ssl crt {_site}", keyword));
@@ -170,6 +169,9 @@ public class TlsConfigTests
         var limits = Parse(Frontend($"bind :443 ssl crt {_site}", "maxsslconn 1000", "maxsslrate 100"));
         Assert.That(limits.Warnings.Select(w => w.ToString()), Has.None.Contains("maxssl"), "both take effect");
         Assert.That((limits.Config!.Global.Tls.MaxSslConn, limits.Config.Global.Tls.MaxSslRate), Is.EqualTo((1000, 100)));
+        var record = Parse(Frontend($"bind :443 ssl crt {_site}", "tune.ssl.maxrecord 1400"));
+        Assert.That(record.Warnings.Select(w => w.ToString()), Has.None.Contains("maxrecord"), "takes effect (TlsRecordTests)");
+        Assert.That((record.Config!.Global.Tls.MaxRecord, defaults.MaxRecord), Is.EqualTo((1400, 0)));
     }
 
     [Test]

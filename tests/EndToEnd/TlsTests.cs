@@ -50,6 +50,7 @@ public sealed class TlsTests
                 bind 127.0.0.1:{{_http}} ssl crt {{_site}} crt {{other}} alpn h2,http/1.1
                 http-request return status 200 content-type text/plain string sni-other if { ssl_fc_sni www.other.test }
                 http-request return status 200 content-type text/plain string tls13 if { ssl_fc_protocol TLSv1.3 } { path /proto }
+                http-response set-header X-Session-Id %[ssl_fc_session_id,hex]
                 default_backend be_http
             frontend fe_plain
                 mode http
@@ -272,6 +273,20 @@ public sealed class TlsTests
         Assert.That(run($"-sess_out {session}"), Does.Contain("New, TLSv1."));
         for (int i = 0; i < 3; i++)
             Assert.That(run($"-sess_in {session}"), Does.Contain("Reused, TLSv1."), $"reconnect {i + 1}");
+    }
+
+    [Test]
+    public void SslFcSessionId_IsTheSessionsId()
+    {
+        // -no_ticket: with a TLS 1.2 ticket, s_client shows the ticket's SHA-256 as its id, and the server has none (no
+        // sample, as in HAProxy, which reads the same SSL_SESSION_get_id).
+        var r = ProcessRunner.Run("bash", ["-c",
+            $"printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' | openssl s_client -connect 127.0.0.1:{_http} -tls1_2 -no_ticket -ign_eof"],
+            TimeSpan.FromSeconds(20));
+        string clientSide = r.Stdout.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("Session-ID: ", StringComparison.Ordinal))?[12..] ?? "";
+        string header = r.Stdout.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("X-Session-Id: ", StringComparison.OrdinalIgnoreCase))?[14..] ?? "";
+        Assert.That(clientSide, Has.Length.EqualTo(64), r.All);
+        Assert.That(header, Is.EqualTo(clientSide), "the id s_client was given, as `ssl_fc_session_id,hex`");
     }
 
     [Test]

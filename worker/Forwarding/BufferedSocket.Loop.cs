@@ -71,26 +71,31 @@ internal sealed partial class BufferedSocket
             if (await WaitReadable(io).ConfigureAwait(false) != SocketError.Success) return -1;
             _drained = false;
         }
-        if (_buffer.Length == 0)
-        {
-            if (Volatile.Read(ref _disposed) != 0) return -1;
-            _buffer = RentBuffer();
-        }
         while (true)
         {
             if (_drained)
             {
+                // Nothing buffered: the wait holds no buffer (a receive that found the queue empty: a spurious wake, a
+                // client slow to send, TLS before its first record; an idle TLS session held 16 KB more without this).
+                ReleaseBufferIfEmpty();
                 if (await WaitReadable(io).ConfigureAwait(false) != SocketError.Success) return -1;
                 _drained = false;
             }
+            if (_buffer.Length == 0)
+            {
+                if (Volatile.Read(ref _disposed) != 0) return -1;
+                _buffer = RentBuffer();
+            }
             int seen = io.Read.Sequence;
             int room = _buffer.Length - _end;
-            long n = Recv(_buffer.AsSpan(_end), out int error);
+            // TLS (BufferedSocket.TlsRecords.cs): drained only when the BIO's read found the queue empty and OpenSSL holds no record.
+            bool drained = true;
+            long n = _ssl != 0 ? SslRead(_buffer.AsSpan(_end), out int error, out drained) : Recv(_buffer.AsSpan(_end), out error);
             if (n > 0)
             {
                 // A read that filled the room: more is probably queued, the next receive tries at once (see ReceiveAsync).
                 _lastReadFilled = n == room;
-                _drained = !_lastReadFilled;
+                _drained = !_lastReadFilled && drained;
                 _readSeen = seen;
                 _end += (int)n;
                 LastActivity = Environment.TickCount64;
@@ -106,9 +111,19 @@ internal sealed partial class BufferedSocket
             {
                 _drained = true;
                 _readSeen = seen;
+                if (_ssl != 0) SslFreeBuffers();
                 continue;
             }
-            if (error != LibC.EINTR) return -1;   // a reset (ECONNRESET), or closed by an abort
+            if (error == SslWantsWrite)
+            {
+                // OpenSSL must send before it reads on (a reply to the peer's KeyUpdate, a refused renegotiation's alert)
+                // and the socket is full. Rare enough to retry after a pause rather than park on the write waiter, which
+                // a send of this connection may hold (a tunnel) and which takes one operation at a time.
+                if (Volatile.Read(ref _disposed) != 0) return -1;
+                await Task.Delay(1).ConfigureAwait(false);
+                continue;
+            }
+            if (error != LibC.EINTR) return -1;   // a reset (ECONNRESET), closed by an abort, a bad TLS record (EPROTO)
         }
     }
 
@@ -119,7 +134,7 @@ internal sealed partial class BufferedSocket
         while (!data.IsEmpty)
         {
             int seen = io.Write.Sequence;
-            long n = Send(data.Span, out int error);
+            long n = _ssl != 0 ? SslWrite(data.Span, out int error) : Send(data.Span, out error);
             if (n > 0)
             {
                 data = data[(int)n..];

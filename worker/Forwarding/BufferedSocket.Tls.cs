@@ -14,6 +14,7 @@ internal sealed partial class BufferedSocket
     {
         _tls = tls;
         _tlsCounted = counted;
+        TakeRecords(tls);   // on the loop: the records are read and written here (BufferedSocket.TlsRecords.cs)
     }
 
     private bool _tlsCounted;
@@ -53,6 +54,13 @@ internal sealed partial class BufferedSocket
     {
         try
         {
+            // tune.ssl.maxrecord: SslStream makes one record of each write (up to 16 KB), so a limit is a smaller write.
+            int limit = Proxy.Worker.Tls.TlsContexts.MaxRecord;
+            while (limit > 0 && data.Length > limit)
+            {
+                await tls.WriteAsync(data[..limit]).ConfigureAwait(false);
+                data = data[limit..];
+            }
             await tls.WriteAsync(data).ConfigureAwait(false);
             LastActivity = Environment.TickCount64;
             return true;

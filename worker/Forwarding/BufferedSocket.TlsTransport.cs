@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Proxy.Worker.Io;
+using Proxy.Worker.Tls;
 using Tmds.Linux;
 
 namespace Proxy.Worker.Forwarding;
@@ -16,7 +17,13 @@ internal sealed partial class BufferedSocket
     private LoopTransport? _transport;
 
     /// <summary>The stream for the SslStream of this socket once <see cref="UseIoLoop"/> moved it to the loop.</summary>
-    public Stream TlsTransport => _transport ??= new LoopTransport(this);
+    public Stream TlsTransport => _transport ??= NewTransport();
+
+    private LoopTransport NewTransport()
+    {
+        _recordBounded = s_ownRecords && TlsContexts.Reachable;   // the records move here after the handshake (TakeRecords)
+        return new LoopTransport(this);
+    }
 
     /// <summary>One read for SslStream: at least one byte (0 at EOF); an empty buffer only waits until data or EOF is there.</summary>
     [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
@@ -31,10 +38,12 @@ internal sealed partial class BufferedSocket
                 _drained = false;
             }
             if (into.IsEmpty) return 0;
+            into = into[..RecordBound(into.Length)];
             int seen = io.Read.Sequence;
             long n = Recv(into.Span, out int error);
             if (n > 0)
             {
+                CountRecordBytes(into.Span[..(int)n]);
                 _drained = n < into.Length;   // a short read emptied the queue: the next read waits for an event first
                 _readSeen = seen;
                 LastActivity = Environment.TickCount64;

@@ -82,7 +82,10 @@ internal sealed partial class TcpSession
                 CountReceived(n, fromClient: false);
                 try
                 {
-                    await destination.WriteAsync(buffer.AsMemory(0, n)).ConfigureAwait(false);
+                    // tune.ssl.maxrecord: one record per write (SslStream), so a limit is smaller writes.
+                    int limit = Proxy.Worker.Tls.TlsContexts.MaxRecord;
+                    for (int sent = 0; sent < n; sent += limit > 0 ? limit : n)
+                        await destination.WriteAsync(buffer.AsMemory(sent, limit > 0 ? Math.Min(limit, n - sent) : n)).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
                 {

@@ -83,7 +83,8 @@ internal sealed class SampleFetcher
             case SampleFetchKind.SslFc or SampleFetchKind.SslCUsed or SampleFetchKind.SslFcSni or SampleFetchKind.SslFcProtocol
                 or SampleFetchKind.SslFcAlpn or SampleFetchKind.SslFcCipher or SampleFetchKind.SslCVerify or SampleFetchKind.SslCSDn
                 or SampleFetchKind.SslCIDn or SampleFetchKind.SslCSerial or SampleFetchKind.SslCSha1 or SampleFetchKind.SslCDer
-                or SampleFetchKind.SslCNotBefore or SampleFetchKind.SslCNotAfter or SampleFetchKind.SslCVersion:
+                or SampleFetchKind.SslCNotBefore or SampleFetchKind.SslCNotAfter or SampleFetchKind.SslCVersion
+                or SampleFetchKind.SslFcSessionId:
                 return TlsSamples.TryFetch(_kind, ctx, _text, _hasNumber ? (int)_number : 1, out s);
             case SampleFetchKind.SslFcIsResumed:   // a session resumed from the cache or a ticket (TlsContexts)
                 s = Sample.OfBool(ctx.TlsResumed);

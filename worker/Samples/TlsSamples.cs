@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Authentication;
 using Proxy.Shared.Config;
+using Proxy.Worker.Tls;
 
 namespace Proxy.Worker.Samples;
 
@@ -36,6 +37,8 @@ internal static class TlsSamples
                 return ProtocolName(tls.SslProtocol) is { Length: > 0 } name && Ascii(ctx, name, out s);
             case SampleFetchKind.SslFcCipher:
                 return CipherName(tls.NegotiatedCipherSuite) is { Length: > 0 } cipher && Ascii(ctx, cipher, out s);
+            case SampleFetchKind.SslFcSessionId:
+                return SessionId(ctx, tls, out s);
             case SampleFetchKind.SslFcAlpn:
                 var alpn = tls.NegotiatedApplicationProtocol.Protocol;
                 if (alpn.IsEmpty) return false;
@@ -43,6 +46,38 @@ internal static class TlsSamples
                 return true;
             default:
                 return false;
+        }
+    }
+
+    /// <summary>
+    /// `ssl_fc_session_id`: OpenSSL's id of the connection's session (SSL_SESSION_get_id, as HAProxy reads it), binary;
+    /// none when the SSL* cannot be reached (TlsContexts) or the session has no id.
+    /// </summary>
+    private static unsafe bool SessionId(SampleContext ctx, SslStream tls, out Sample s)
+    {
+        s = default;
+        if (TlsContexts.ConnectionOf(tls) is not { } handle) return false;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            nint session = LibSsl.SSL_get_session(handle.DangerousGetHandle());
+            if (session == 0) return false;
+            uint length;
+            byte* id = LibSsl.SSL_SESSION_get_id(session, &length);
+            var free = ctx.ScratchFree;
+            if (id == null || length == 0 || length > free.Length) return false;
+            new ReadOnlySpan<byte>(id, (int)length).CopyTo(free);
+            s = Sample.OfBinary(ctx.Commit((int)length));
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
         }
     }
 

@@ -26,6 +26,8 @@ internal static unsafe partial class LibSsl
 
     [LibraryImport(Ssl)] public static partial nint SSL_get_SSL_CTX(nint ssl);
     [LibraryImport(Ssl)] public static partial int SSL_session_reused(nint ssl);
+    [LibraryImport(Ssl)] public static partial nint SSL_get_session(nint ssl);
+    [LibraryImport(Ssl)] public static partial byte* SSL_SESSION_get_id(nint session, uint* length);
     [LibraryImport(Ssl)] public static partial ulong SSL_CTX_set_options(nint ctx, ulong options);
     [LibraryImport(Ssl)] public static partial ulong SSL_CTX_clear_options(nint ctx, ulong options);
     [LibraryImport(Ssl, StringMarshalling = StringMarshalling.Utf8)] public static partial int SSL_CTX_set_cipher_list(nint ctx, string list);
@@ -39,6 +41,28 @@ internal static unsafe partial class LibSsl
     [LibraryImport(Ssl)] public static partial nint SSL_CTX_get_ex_data(nint ctx, int index);
     [LibraryImport(Ssl)]
     public static partial int SSL_CTX_set_tlsext_ticket_key_evp_cb(nint ctx, delegate* unmanaged<nint, byte*, byte*, nint, nint, int, int> callback);
+
+    // A connection's records after SslStream's handshake (BufferedSocket.TlsRecords.cs).
+    [LibraryImport(Ssl)] public static partial int SSL_read(nint ssl, byte* into, int length);
+    [LibraryImport(Ssl)] public static partial int SSL_write(nint ssl, byte* data, int length);
+    [LibraryImport(Ssl)] public static partial int SSL_get_error(nint ssl, int result);
+    [LibraryImport(Ssl)] public static partial int SSL_has_pending(nint ssl);
+    [LibraryImport(Ssl)] public static partial void SSL_set_bio(nint ssl, nint rbio, nint wbio);
+    [LibraryImport(Ssl)] public static partial nint SSL_get_rbio(nint ssl);
+    [LibraryImport(Ssl)] public static partial void SSL_set_read_ahead(nint ssl, int yes);
+    [LibraryImport(Ssl)] public static partial ulong SSL_set_options(nint ssl, ulong options);
+    [LibraryImport(Ssl)] public static partial void SSL_set_quiet_shutdown(nint ssl, int mode);
+    [LibraryImport(Ssl)] public static partial int SSL_free_buffers(nint ssl);
+    [LibraryImport(Ssl)] private static partial long SSL_ctrl(nint ssl, int cmd, long larg, nint parg);
+    [LibraryImport(Crypto)] public static partial void ERR_clear_error();
+    [LibraryImport(Crypto)] public static partial int BIO_method_type(nint bio);
+
+    public const int ErrorWantRead = 2, ErrorWantWrite = 3, ErrorSyscall = 5, ErrorZeroReturn = 6;   // SSL_ERROR_*
+    public const ulong OpIgnoreUnexpectedEof = 1UL << 7;   // SSL_OP_IGNORE_UNEXPECTED_EOF
+    public const ulong OpNoRenegotiation = 1UL << 30;      // SSL_OP_NO_RENEGOTIATION
+    public const long ModeEnablePartialWrite = 0x1, ModeAcceptMovingWriteBuffer = 0x2;   // SSL_MODE_*
+    public const int BioTypeMem = 0x0401;                  // BIO_TYPE_MEM: SslStream's BIOs
+    public static long SSL_set_mode(nint ssl, long mode) => SSL_ctrl(ssl, CtrlMode, mode, 0);
 
     [LibraryImport(Crypto)] private static partial int CRYPTO_get_ex_new_index(int classIndex, long argl, nint argp, nint newFunc, nint dupFunc, nint freeFunc);
     [LibraryImport(Crypto)] public static partial int RAND_bytes(byte* buffer, int length);

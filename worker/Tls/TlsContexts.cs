@@ -29,14 +29,21 @@ internal static unsafe class TlsContexts
     private static readonly nint s_noKeys = (nint)NativeMemory.AllocZeroed(8);   // the mark of a context configured without keys: Count 0
     private static readonly int s_exIndex = s_securityContext is null ? -1 : LibSsl.SSL_CTX_get_ex_new_index();
 
+    /// <summary>`tune.ssl.maxrecord`: the most bytes one write encrypts (one record's payload); 0: no limit (16 KB records).</summary>
+    public static int MaxRecord { get; private set; }
+
     /// <summary>Whether the connections' SSL* can be reached (false: a runtime without SslStream._securityContext).</summary>
     public static bool Reachable => s_securityContext is not null;
+
+    /// <summary>SslStream's handle over a connection's SSL*; null when the runtime has no such field.</summary>
+    public static SafeHandle? ConnectionOf(SslStream ssl) => s_securityContext?.GetValue(ssl) as SafeHandle;
 
     /// <summary>The instance's settings and the supervisor's ticket keys; once per worker, before its listeners start.</summary>
     public static void Setup(TlsGlobalSettings settings, IReadOnlyList<byte[]> ticketKeys)
     {
         s_cacheSize = settings.SessionCacheSize;
         s_lifetime = settings.SessionLifetimeSeconds;
+        MaxRecord = settings.MaxRecord;
         if (s_instanceKeys == 0) s_instanceKeys = TlsTicketKeys.Allocate(ticketKeys);
     }
 

@@ -34,7 +34,7 @@ public enum SampleFetchKind
     ReqLen, ReqPayload, ReqSslHelloType, ReqSslVer, ReqSslSni,
     // 7.3.4 TLS of the client connection
     SslFc, SslCUsed, SslFcSni, SslFcProtocol, SslFcAlpn, SslFcCipher, SslCVerify, SslCSDn, SslCIDn, SslCSerial, SslCSha1,
-    SslCDer, SslCNotBefore, SslCNotAfter, SslCVersion, FcErr, SslFcErr, SslCErr, SslCCaErr, SslFcIsResumed,
+    SslCDer, SslCNotBefore, SslCNotAfter, SslCVersion, FcErr, SslFcErr, SslCErr, SslCCaErr, SslFcIsResumed, SslFcSessionId,
     // 7.3.3 stick counters and tables (the name says which data: Proxy.Shared.Tables.StickFetches)
     StickCounter, StickSource, TableAvl, TableCnt,
     // 7.3.5 the cookie of an RDP connection request (worker/Samples/RdpCookie.cs)

@@ -47,6 +47,7 @@ internal static class SampleRegistry
         new("ssl_fc_alpn", SampleFetchKind.SslFcAlpn, "", SampleType.Str, SampleNeeds.Session, "ssl_fc_alpn"),
         new("ssl_fc_cipher", SampleFetchKind.SslFcCipher, "", SampleType.Str, SampleNeeds.Session, "ssl_fc_cipher"),
         new("ssl_fc_is_resumed", SampleFetchKind.SslFcIsResumed, "", SampleType.Bool, SampleNeeds.Session, "ssl_fc_is_resumed"),
+        new("ssl_fc_session_id", SampleFetchKind.SslFcSessionId, "", SampleType.Bin, SampleNeeds.Session, "ssl_fc_session_id"),
         new("ssl_c_verify", SampleFetchKind.SslCVerify, "", SampleType.Int, SampleNeeds.Session, "ssl_c_verify"),
         new("ssl_c_s_dn", SampleFetchKind.SslCSDn, "si", SampleType.Str, SampleNeeds.Session, "ssl_c_s_dn([ENTRY[,OCC]])"),
         new("ssl_c_i_dn", SampleFetchKind.SslCIDn, "si", SampleType.Str, SampleNeeds.Session, "ssl_c_i_dn([ENTRY[,OCC]])"),

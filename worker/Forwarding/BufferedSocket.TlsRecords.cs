@@ -1,0 +1,262 @@
+using System.Net.Security;
+using System.Runtime.InteropServices;
+using Proxy.Worker.Tls;
+using Tmds.Linux;
+
+namespace Proxy.Worker.Forwarding;
+
+// A `bind ... ssl` connection's records after its handshake, on the worker's loop (issue 16): SslStream makes the
+// handshake (the certificate by SNI, ALPN, client certificates, what the ssl_fc* fetches answer), then this socket
+// reads and writes the records itself, SSL_read/SSL_write on that same OpenSSL connection through a BIO that does
+// recv/send on the descriptor (worker/Tls/LoopBio.cs), in the receive and send loops of BufferedSocket.Loop.cs. What
+// it saves per read and per write is SslStream's: its async frames, its record framing in managed code, the copy of
+// every record into and out of its memory BIOs, and its idle zero-byte read; per connection, the memory BIOs' buffers.
+// Measured with perf/tls-bench.sh: perf/README.md, "TLS records on the loop". PROXY_TLS_OWN_RECORDS=0 in the worker's
+// environment keeps SslStream's reads and writes (the behaviour before), to compare.
+internal sealed unsafe partial class BufferedSocket
+{
+    private static readonly bool s_ownRecords = Environment.GetEnvironmentVariable("PROXY_TLS_OWN_RECORDS") != "0";
+
+    private nint _ssl;                // the OpenSSL connection once TakeRecords moved its records here; 0: SslStream's I/O, or no TLS
+    private SafeHandle? _sslHandle;   // SslStream's handle over _ssl, held from TakeRecords to Dispose (the SSL lives until then)
+    private LoopBio.State* _bio;      // what the BIO's reads saw (freed with the BIO, when the SSL is)
+    private int _sslBusy;             // 1 while an SSL_read or SSL_write runs: OpenSSL takes one call at a time per connection
+    // The handshake's reads stop at a record's end (TransportReadAsync), so that SslStream never holds a record past
+    // its handshake: a client's first request, often sent with its Finished, stays in the socket for SSL_read.
+    private bool _recordBounded;
+    private int _recordLeft;          // bytes of the current record not handed to SslStream yet
+    private int _headerGot;           // bytes of the next record's 5-byte header handed so far
+    private int _recordLength;        // that header's length field, as far as read
+
+    /// <summary>SSL_read or SSL_write wants the socket writable first (a reply OpenSSL must send): wait, then call again.</summary>
+    private const int SslWantsWrite = int.MinValue;
+    /// <summary>SSL_write wants the socket readable first: a renegotiation, which these connections refuse.</summary>
+    private const int SslWantsRead = int.MinValue + 1;
+
+    /// <summary>Whether the records of this socket's TLS are read and written here (after <see cref="TakeRecords"/>).</summary>
+    internal bool OwnsTlsRecords => _ssl != 0;
+
+    /// <summary>
+    /// After the handshake of an SslStream over <see cref="TlsTransport"/>: moves the connection's record I/O here when
+    /// the handshake ended on a record boundary and the SSL* is SslStream's over memory BIOs as expected (else SslStream
+    /// keeps reading and writing, as before). The SSL keeps SslStream's settings; added: read-ahead (one recv per batch
+    /// of records instead of a header and a body), partial writes (a send that would block returns what went), no
+    /// client renegotiation (as HAProxy), a FIN without close_notify read as an end, not an error (as SslStream does),
+    /// and a quiet shutdown: nothing is written when SslStream frees the SSL, after this socket's descriptor is closed.
+    /// </summary>
+    private void TakeRecords(SslStream tls)
+    {
+        if (!_recordBounded || _recordLeft != 0 || _headerGot != 0 || _io is null) return;
+        if (TlsContexts.ConnectionOf(tls) is not { } handle) return;
+        var socketHandle = Socket.SafeHandle;
+        bool sslAdded = false, socketAdded = false;
+        try
+        {
+            handle.DangerousAddRef(ref sslAdded);
+            socketHandle.DangerousAddRef(ref socketAdded);
+            nint ssl = handle.DangerousGetHandle();
+            if (ssl == 0 || LibSsl.BIO_method_type(LibSsl.SSL_get_rbio(ssl)) != LibSsl.BioTypeMem) return;
+            nint bio = LoopBio.Create((int)socketHandle.DangerousGetHandle(), out var state);
+            if (bio == 0) return;
+            // One BIO both ways; the SSL frees SslStream's memory BIOs now (it owns them: SslStream never frees them itself).
+            LibSsl.SSL_set_bio(ssl, bio, bio);
+            LibSsl.SSL_set_read_ahead(ssl, 1);
+            LibSsl.SSL_set_mode(ssl, LibSsl.ModeEnablePartialWrite | LibSsl.ModeAcceptMovingWriteBuffer | LibSsl.ModeReleaseBuffers);
+            LibSsl.SSL_set_options(ssl, LibSsl.OpIgnoreUnexpectedEof | LibSsl.OpNoRenegotiation);
+            LibSsl.SSL_set_quiet_shutdown(ssl, 1);
+            _bio = state;
+            _sslHandle = handle;
+            _ssl = ssl;
+            sslAdded = false;   // kept until Dispose
+            ReturnHandshakeBuffer(tls);
+        }
+        catch (ObjectDisposedException)
+        {
+            // closed by an abort meanwhile: SslStream's path fails as it would have
+        }
+        finally
+        {
+            if (sslAdded) handle.DangerousRelease();
+            if (socketAdded) socketHandle.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// SslStream keeps the buffer its handshake read into (rented, 4 KB and more) until its next read, which never comes
+    /// here: an idle TLS session held it for its whole life (6 KB more per session than through SslStream's reads,
+    /// measured with PROXY_HEAP_REPORT). Its private ReturnReadBufferIfEmpty gives it back; a runtime without it keeps it.
+    /// </summary>
+    private static void ReturnHandshakeBuffer(SslStream tls)
+    {
+        if (s_noReturnReadBuffer) return;
+        try
+        {
+            ReturnReadBufferIfEmpty(tls);
+        }
+        catch (MissingMethodException)
+        {
+            s_noReturnReadBuffer = true;
+        }
+    }
+
+    private static bool s_noReturnReadBuffer;
+
+    [System.Runtime.CompilerServices.UnsafeAccessor(System.Runtime.CompilerServices.UnsafeAccessorKind.Method, Name = "ReturnReadBufferIfEmpty")]
+    private static extern void ReturnReadBufferIfEmpty(SslStream stream);
+
+    /// <summary>
+    /// SSL_read into <paramref name="into"/>: the count (&gt; 0); 0 at the peer's close_notify or FIN; -1 with
+    /// <paramref name="error"/> EAGAIN (wait readable), <see cref="SslWantsWrite"/>, or the failure's errno (EPROTO for
+    /// a bad record). <paramref name="drained"/>: the socket's queue was found empty and OpenSSL holds nothing more.
+    /// </summary>
+    private long SslRead(Span<byte> into, out int error, out bool drained)
+    {
+        drained = false;
+        var handle = Socket.SafeHandle;
+        bool added = false;
+        EnterSsl();
+        try
+        {
+            handle.DangerousAddRef(ref added);   // the BIO's recv never reaches a descriptor number reused by another connection
+            _bio->Seen = 0;
+            _bio->Errno = 0;
+            int n;
+            fixed (byte* p = into) n = LibSsl.SSL_read(_ssl, p, into.Length);
+            if (n > 0)
+            {
+                error = 0;
+                drained = (_bio->Seen & LoopBio.Drained) != 0 && LibSsl.SSL_has_pending(_ssl) == 0;
+                return n;
+            }
+            int reason = LibSsl.SSL_get_error(_ssl, n);
+            if (reason == LibSsl.ErrorZeroReturn || (_bio->Seen & LoopBio.Eof) != 0)
+            {
+                error = 0;
+                return 0;
+            }
+            error = Failure(reason);
+            return -1;
+        }
+        catch (ObjectDisposedException)
+        {
+            error = LibC.EBADF;   // closed by an abort
+            return -1;
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+            ExitSsl();
+        }
+    }
+
+    /// <summary>SSL_write of <paramref name="data"/>: the bytes taken (whole records); -1 with <paramref name="error"/> EAGAIN (wait writable) or a failure.</summary>
+    private long SslWrite(ReadOnlySpan<byte> data, out int error)
+    {
+        var handle = Socket.SafeHandle;
+        bool added = false;
+        EnterSsl();
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            _bio->Errno = 0;
+            int length = TlsContexts.MaxRecord is > 0 and var limit && data.Length > limit ? limit : data.Length;   // tune.ssl.maxrecord
+            int n;
+            fixed (byte* p = data) n = LibSsl.SSL_write(_ssl, p, length);
+            if (n > 0)
+            {
+                error = 0;
+                return n;
+            }
+            error = Failure(LibSsl.SSL_get_error(_ssl, n));
+            if (error == SslWantsWrite) error = LibC.EAGAIN;
+            return -1;
+        }
+        catch (ObjectDisposedException)
+        {
+            error = LibC.EBADF;
+            return -1;
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+            ExitSsl();
+        }
+    }
+
+    /// <summary>
+    /// Before a wait for readability after SSL_read found nothing: OpenSSL allocated its read buffer for that read (about
+    /// 17 KB) and, unlike after a consumed record, does not give it back on its own (SSL_MODE_RELEASE_BUFFERS); a
+    /// connection waiting for its client then holds none. Kept when it holds part of a record.
+    /// </summary>
+    private void SslFreeBuffers()
+    {
+        EnterSsl();
+        LibSsl.SSL_free_buffers(_ssl);
+        ExitSsl();
+    }
+
+    /// <summary>What an SSL_read or SSL_write that returned &lt;= 0 means for the loop; a real failure clears OpenSSL's error queue (per thread: SslStream reads it too).</summary>
+    private int Failure(int reason)
+    {
+        if (reason == LibSsl.ErrorWantRead) return LibC.EAGAIN;
+        if (reason == LibSsl.ErrorWantWrite) return SslWantsWrite;
+        LibSsl.ERR_clear_error();
+        return reason == LibSsl.ErrorSyscall && _bio->Errno != 0 ? _bio->Errno : LibC.EPROTO;
+    }
+
+    // Readers and writers of one connection may run on two threads at once (a tunnel whose other side is on .NET's
+    // engine); OpenSSL's calls on one SSL must not. Uncontended, this is one interlocked exchange each way.
+    private void EnterSsl()
+    {
+        if (Interlocked.CompareExchange(ref _sslBusy, 1, 0) == 0) return;
+        var spin = new SpinWait();
+        do spin.SpinOnce(); while (Interlocked.CompareExchange(ref _sslBusy, 1, 0) != 0);
+    }
+
+    private void ExitSsl() => Volatile.Write(ref _sslBusy, 0);
+
+    /// <summary>The most a handshake read may hand SslStream: the rest of the current record, or of the next one's header.</summary>
+    private int RecordBound(int wanted) => !_recordBounded ? wanted : Math.Min(wanted, _recordLeft > 0 ? _recordLeft : 5 - _headerGot);
+
+    /// <summary>Follows the records in the bytes a handshake read handed SslStream (at most <see cref="RecordBound"/> of them).</summary>
+    private void CountRecordBytes(ReadOnlySpan<byte> handed)
+    {
+        if (!_recordBounded) return;
+        if (_recordLeft > 0)
+        {
+            _recordLeft -= handed.Length;
+            return;
+        }
+        foreach (byte b in handed)
+        {
+            if (_headerGot == 3) _recordLength = b << 8;
+            else if (_headerGot == 4) _recordLength |= b;
+            _headerGot++;
+        }
+        if (_headerGot == 5)
+        {
+            _headerGot = 0;
+            _recordLeft = _recordLength;
+        }
+    }
+
+    /// <summary>At the dispose: the BIO stops using the descriptor, and the SSL goes (SslStream's hold, then this one).</summary>
+    private void ReleaseRecords()
+    {
+        if (_bio != null)
+        {
+            _bio->Fd = -1;
+            _bio = null;
+        }
+        _ssl = 0;
+    }
+
+    private void ReleaseSsl()
+    {
+        if (_sslHandle is { } handle)
+        {
+            _sslHandle = null;
+            handle.DangerousRelease();
+        }
+    }
+}
