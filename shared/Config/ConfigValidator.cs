@@ -90,8 +90,9 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                 diag.Error(s.Location, $"'server {s.Name}': 'observe layer7' requires 'mode http' ({Kind(p)} '{p.Name}' is in tcp mode)");
             else if (observe != ObserveMode.None && !s.Check)
                 diag.Error(s.Location, $"'server {s.Name}': 'observe' needs 'check' (the active check brings the server back up)");
-            if (s.Tls is not null && p.Mode != ProxyMode.Http)
-                diag.Error(s.Location, $"'server {s.Name}': 'ssl' to a server is supported in mode http only yet ({Kind(p)} '{p.Name}' is in tcp mode)");
+            // The response rules read the server's bytes before the relay starts, from the socket: not through TLS yet.
+            if (s.Tls is not null && p.Mode != ProxyMode.Http && p.TcpResponseRules.Count > 0)
+                diag.Error(s.Location, $"'server {s.Name}': 'ssl' to a server is not supported yet with 'tcp-response content' rules ({Kind(p)} '{p.Name}')");
         }
         if (!p.HttpCheckEnabled && p.FirstHttpCheckLine is { } line)
             diag.Warning(line, $"'http-check' has no effect in {Kind(p)} '{p.Name}' without 'option httpchk'");

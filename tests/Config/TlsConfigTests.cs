@@ -242,7 +242,8 @@ public class TlsConfigTests
         var errors = ParseErrors(Lines("backend b", "mode http", "server s 127.0.0.1:443 ssl", "server t 127.0.0.1:443 ssl verify none sni hdr(x-foo)"));
         Assert.That(errors, Has.Some.StartsWith("test.cfg:3: 'server': verify is enabled by default but no CA file specified"));
         Assert.That(errors, Has.Some.StartsWith("test.cfg:4: 'server sni': only str(NAME) and req.hdr(host) are supported yet"));
-        var tcp = ParseErrors(Lines("backend b", "mode tcp", "server s 127.0.0.1:443 ssl verify none"));
-        Assert.That(tcp, Has.Some.StartsWith("test.cfg:3: 'server s': 'ssl' to a server is supported in mode http only yet"));
+        Assert.That(ParseValid(Lines("backend b", "mode tcp", "server s 127.0.0.1:443 ssl verify none")).Backends[0].Servers[0].Tls, Is.Not.Null, "mode tcp too");
+        var tcp = ParseErrors(Lines("backend b", "mode tcp", "tcp-response content accept", "server s 127.0.0.1:443 ssl verify none"));
+        Assert.That(tcp, Has.Some.StartsWith("test.cfg:4: 'server s': 'ssl' to a server is not supported yet with 'tcp-response content' rules"));
     }
 }

@@ -17,7 +17,7 @@ public sealed class TlsTests
     private OriginProcess _origin = null!;
     private ProxyInstance _proxy = null!;
     private string _site = null!, _client = null!, _revoked = null!;
-    private int _http, _plain, _tcp, _verify, _toNginx, _wrongCa;
+    private int _http, _plain, _tcp, _verify, _toNginx, _wrongCa, _tcpToNginx, _tcpTlsBoth, _tcpWrongCa;
     private NginxOrigin _nginx = null!;
     private System.Net.Sockets.Socket _syslog = null!;
 
@@ -36,6 +36,7 @@ public sealed class TlsTests
         string wrongCa = Path.Combine(_pki.Directory, "wrong-ca.pem");
         File.Copy(otherCa.CaPath, wrongCa);
         (_http, _plain, _tcp, _verify, _toNginx, _wrongCa) = (Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free());
+        (_tcpToNginx, _tcpTlsBoth, _tcpWrongCa) = (Ports.Free(), Ports.Free(), Ports.Free());
         // fe_verify's `option httpslog` lines arrive here.
         _syslog = new System.Net.Sockets.Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 10_000 };
         _syslog.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
@@ -88,6 +89,18 @@ public sealed class TlsTests
             listen wrong_ca
                 mode http
                 bind 127.0.0.1:{{_wrongCa}}
+                server n 127.0.0.1:{{_nginx.TlsPort}} ssl verify required ca-file {{wrongCa}} sni str(origin.test)
+            listen tcp_to_nginx
+                mode tcp
+                bind 127.0.0.1:{{_tcpToNginx}}
+                server n 127.0.0.1:{{_nginx.TlsPort}} ssl verify required ca-file {{_pki.CaPath}} sni str(origin.test)
+            listen tcp_tls_both
+                mode tcp
+                bind 127.0.0.1:{{_tcpTlsBoth}} ssl crt {{_site}}
+                server n 127.0.0.1:{{_nginx.TlsPort}} ssl verify required ca-file {{_pki.CaPath}} sni str(origin.test)
+            listen tcp_wrong_ca
+                mode tcp
+                bind 127.0.0.1:{{_tcpWrongCa}}
                 server n 127.0.0.1:{{_nginx.TlsPort}} ssl verify required ca-file {{wrongCa}} sni str(origin.test)
             backend chk_http
                 mode http
@@ -240,6 +253,30 @@ public sealed class TlsTests
         Assert.That(r.Stdout, Is.EqualTo("sni=origin.test"), r.All);
         var refused = ProcessRunner.Run("curl", ["-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", $"http://127.0.0.1:{_wrongCa}/"]);
         Assert.That(refused.Stdout, Is.EqualTo("503"), "a certificate from another CA is a failed connect");
+    }
+
+    [Test]
+    public void ServerSsl_InModeTcp_PlainOrTlsClient_WrongCaRefused()
+    {
+        // The client's bytes reach nginx through TLS (SNI origin.test, its certificate verified), its answer comes back.
+        var plain = ProcessRunner.Run("curl", ["-s", "-m", "10", "-H", "Host: origin.test", $"http://127.0.0.1:{_tcpToNginx}/"]);
+        Assert.That(plain.Stdout, Is.EqualTo("sni=origin.test"), plain.All);
+        // TLS on both sides: terminated here, then a new TLS connection to the server.
+        var both = Curl("default.test", _tcpTlsBoth, "/", "-H", "Host: origin.test");
+        Assert.That(both.Stdout, Is.EqualTo("sni=origin.test"), both.All);
+        // A certificate that does not chain to the server's ca-file: a failed connect, the client's connection closed.
+        var refused = ProcessRunner.Run("curl", ["-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", $"http://127.0.0.1:{_tcpWrongCa}/"]);
+        Assert.That(refused.Stdout, Is.EqualTo("000"), refused.All);
+        Assert.That(ServerStat("tcp_wrong_ca", "n", "econ"), Is.GreaterThanOrEqualTo(1), "counted as a failed connect");
+    }
+
+    /// <summary>A server's column in `proxyctl stats --csv`; -1 when absent or empty.</summary>
+    private long ServerStat(string backend, string server, string column)
+    {
+        var lines = _proxy.Ctl("stats", "--csv").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        int index = Array.IndexOf(lines[0].TrimStart('#', ' ').Split(','), column);
+        var row = lines.FirstOrDefault(l => l.StartsWith($"{backend},{server},", StringComparison.Ordinal));
+        return index < 0 || row is null || !long.TryParse(row.Split(',')[index], out long v) ? -1 : v;
     }
 
     [Test]

@@ -1,16 +1,48 @@
 using System.Buffers;
 using System.Net.Security;
 using System.Net.Sockets;
+using Proxy.Worker.Stats;
+using Proxy.Worker.Tls;
 
 namespace Proxy.Worker.Forwarding;
 
-// `mode tcp` over a `bind ... ssl` listener: the client side is the session's SslStream, the server side a plain socket.
-// Same shape as RelayAsync (one buffer per direction, rented only while data moves, FIN relayed as a half-close);
-// kernel splicing cannot apply to bytes that are decrypted in user space.
+// `mode tcp` with TLS on either side: a `bind ... ssl` listener (the session's client SslStream), a `server ... ssl`
+// (the server's, made here after the connect), or both. Same shape as RelayAsync (one buffer per direction, rented
+// only while data moves, FIN relayed as a half-close); kernel splicing cannot apply to bytes that are encrypted or
+// decrypted in user space.
 internal sealed partial class TcpSession
 {
-    /// <summary>Client (TLS) to server: decrypted bytes are sent on; the client's close_notify or FIN becomes shutdown(SHUT_WR).</summary>
-    private async Task RelayFromTlsAsync(SslStream source, Socket destination, SocketOperation op)
+    private SslStream? _serverTls;   // `server ... ssl`: the server's side of the relay reads and writes through it
+
+    /// <summary>
+    /// `server ... ssl` (5.2): the handshake completes the connect, under `timeout connect`; a failure is a failed
+    /// connect (econ, SC), as in mode http. False: the session ends.
+    /// </summary>
+    private async ValueTask<bool> ServerHandshakeAsync(BackendRuntime be, ServerRuntime srv, Socket server)
+    {
+        _serverTls = await TlsServerContext.For(srv.Config).HandshakeAsync(server, be.ConnectTimeoutMs).ConfigureAwait(false);
+        if (_serverTls is not null) return true;
+        ProxyCounters.Increment(ref srv.Counters.econ);
+        ProxyCounters.Increment(ref be.Counters.econ);
+        _tx.SetCause('S', 'C');
+        return false;
+    }
+
+    /// <summary>Gives the server's TLS stream back once every operation on it has completed (its `maxsslconn` place too).</summary>
+    private void DisposeServerTls()
+    {
+        if (_serverTls is not { } tls) return;
+        _serverTls = null;
+        tls.Dispose();
+        TlsCounters.Release();
+    }
+
+    /// <summary>
+    /// One direction when either side is TLS: <paramref name="source"/> to <paramref name="destination"/> (each the side's
+    /// SslStream, or a NetworkStream over its plain socket) until EOF (a FIN or close_notify), relayed as close_notify
+    /// when the destination is TLS, then shutdown(SHUT_WR) on <paramref name="destinationSocket"/>; an error aborts.
+    /// </summary>
+    private async Task RelayStreamsAsync(Stream source, Stream destination, Socket destinationSocket, bool fromClient)
     {
         byte[] buffer = [];
         bool eof = false;
@@ -32,19 +64,43 @@ internal sealed partial class TcpSession
                 }
                 catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
                 {
-                    OnIoError(clientSide: true, receiving: true);
+                    OnIoError(clientSide: fromClient, receiving: true);
                     break;
                 }
-                if (n == 0) { eof = true; break; }
-                CountReceived(n, fromClient: true);
-                if (!await SendAllAsync(destination, op, buffer.AsMemory(0, n)).ConfigureAwait(false))
+                if (n == 0)
                 {
-                    OnIoError(clientSide: false, receiving: false);
+                    eof = true;
+                    if (!fromClient) Volatile.Write(ref _serverSentFin, 1);
                     break;
                 }
-                _serverActivity = Environment.TickCount64;
+                CountReceived(n, fromClient);
+                try
+                {
+                    await WriteAsync(destination, buffer.AsMemory(0, n)).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+                {
+                    OnIoError(clientSide: !fromClient, receiving: false);
+                    break;
+                }
+                if (fromClient) _serverActivity = Environment.TickCount64;
+                else _clientActivity = Environment.TickCount64;
             }
-            if (eof && Volatile.Read(ref _aborted) == 0) ShutdownSend(destination);
+            if (eof && Volatile.Read(ref _aborted) == 0)
+            {
+                if (destination is SslStream tls)
+                {
+                    try
+                    {
+                        await tls.ShutdownAsync().ConfigureAwait(false);   // close_notify (RFC 8446 6.1), then FIN
+                    }
+                    catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+                    {
+                        // the peer is gone already
+                    }
+                }
+                ShutdownSend(destinationSocket);
+            }
         }
         finally
         {
@@ -52,64 +108,15 @@ internal sealed partial class TcpSession
         }
     }
 
-    /// <summary>Server to client (TLS): bytes are encrypted on; the server's FIN becomes close_notify and shutdown(SHUT_WR).</summary>
-    private async Task RelayToTlsAsync(Socket source, SslStream destination, SocketOperation op)
+    /// <summary>A write to either side; through TLS, `tune.ssl.maxrecord` bounds each write (SslStream makes one record of each).</summary>
+    private static async ValueTask WriteAsync(Stream destination, ReadOnlyMemory<byte> data)
     {
-        byte[] buffer = [];
-        bool eof = false;
-        try
+        int limit = destination is SslStream ? TlsContexts.MaxRecord : 0;
+        while (limit > 0 && data.Length > limit)
         {
-            while (true)
-            {
-                if (buffer.Length > 0)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = [];
-                }
-                if (await op.ReceiveAsync(source, Memory<byte>.Empty).ConfigureAwait(false) != SocketError.Success)
-                {
-                    OnIoError(clientSide: false, receiving: true);
-                    break;
-                }
-                buffer = ArrayPool<byte>.Shared.Rent(_engine.BufferSize);
-                if (await op.ReceiveAsync(source, buffer).ConfigureAwait(false) != SocketError.Success)
-                {
-                    OnIoError(clientSide: false, receiving: true);
-                    break;
-                }
-                int n = op.BytesTransferred;
-                if (n == 0) { eof = true; Volatile.Write(ref _serverSentFin, 1); break; }
-                CountReceived(n, fromClient: false);
-                try
-                {
-                    // tune.ssl.maxrecord: one record per write (SslStream), so a limit is smaller writes.
-                    int limit = Proxy.Worker.Tls.TlsContexts.MaxRecord;
-                    for (int sent = 0; sent < n; sent += limit > 0 ? limit : n)
-                        await destination.WriteAsync(buffer.AsMemory(sent, limit > 0 ? Math.Min(limit, n - sent) : n)).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-                {
-                    OnIoError(clientSide: true, receiving: false);
-                    break;
-                }
-                _clientActivity = Environment.TickCount64;
-            }
-            if (eof && Volatile.Read(ref _aborted) == 0)
-            {
-                try
-                {
-                    await destination.ShutdownAsync().ConfigureAwait(false);   // close_notify (RFC 8446 6.1), then FIN
-                }
-                catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-                {
-                    // the client is gone already
-                }
-                ShutdownSend(_client);
-            }
+            await destination.WriteAsync(data[..limit]).ConfigureAwait(false);
+            data = data[limit..];
         }
-        finally
-        {
-            if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
-        }
+        await destination.WriteAsync(data).ConfigureAwait(false);
     }
 }

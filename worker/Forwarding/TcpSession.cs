@@ -90,11 +90,26 @@ internal sealed partial class TcpSession : ProxySession
 
             // :: Step 1: choose a server and connect, retrying on failure (`retries`, `option redispatch`).
             if (be is null || !await ConnectAsync(be)) return;
+            if (_tx.Server!.Config.Tls is not null && !await ServerHandshakeAsync(be, _tx.Server, _server!).ConfigureAwait(false)) return;
             // The inspected bytes were the client's first: they reach the server before anything relayed.
             if (_inspectedLength > 0)
             {
-                using var first = new SocketOperation();
-                if (!await SendAllAsync(_server!, first, _inspected.AsMemory(0, _inspectedLength)).ConfigureAwait(false)) return;
+                if (_serverTls is { } serverTls)
+                {
+                    try
+                    {
+                        await WriteAsync(serverTls, _inspected.AsMemory(0, _inspectedLength)).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+                    {
+                        return;
+                    }
+                }
+                else
+                {
+                    using var first = new SocketOperation();
+                    if (!await SendAllAsync(_server!, first, _inspected.AsMemory(0, _inspectedLength)).ConfigureAwait(false)) return;
+                }
                 CountReceived(_inspectedLength, fromClient: true);
             }
             ReleaseInspected();
@@ -106,7 +121,11 @@ internal sealed partial class TcpSession : ProxySession
             var toClient = new SocketOperation();
             var splice = _engine.Config.Global.NoSplice ? SpliceDirections.None : fe.Config.Splice | be.Config.Splice;
             var tls = Tls;
-            Task up = tls is not null ? RelayFromTlsAsync(tls, server, toServer)
+            // TLS on either side (TcpSession.Tls.cs): streams both ways, the plain side's through a NetworkStream.
+            bool streams = tls is not null || _serverTls is not null;
+            Stream? clientStream = streams ? (Stream?)tls ?? new NetworkStream(_client, ownsSocket: false) : null;
+            Stream? serverStream = streams ? (Stream?)_serverTls ?? new NetworkStream(server, ownsSocket: false) : null;
+            Task up = streams ? RelayStreamsAsync(clientStream!, serverStream!, server, fromClient: true)
                 : RelayAsync(_client, server, toServer, fromClient: true, (splice & SpliceDirections.Request) != 0);
             // :: Step 1b: `tcp-response content` (TcpSession.ResponseInspection.cs) on the server's first bytes.
             if (be.TcpResponse is { } responseRules && !await InspectResponseAsync(responseRules, server, toClient, tls).ConfigureAwait(false))
@@ -117,7 +136,7 @@ internal sealed partial class TcpSession : ProxySession
                 toServer.Dispose();
                 return;
             }
-            Task down = tls is not null ? RelayToTlsAsync(server, tls, toClient)
+            Task down = streams ? RelayStreamsAsync(serverStream!, clientStream!, _client, fromClient: false)
                 : RelayAsync(server, _client, toClient, fromClient: false, (splice & SpliceDirections.Response) != 0);
             await up.ConfigureAwait(false);
             await down.ConfigureAwait(false);
@@ -137,6 +156,7 @@ internal sealed partial class TcpSession : ProxySession
                 tls.Dispose();   // every operation on it has completed
                 TlsCounters.Closed(fe);
             }
+            DisposeServerTls();
             // Logged before the counters drop, so the line's connection counts include this session (as HAProxy's).
             if (fe.TrafficLog is { } traffic) WriteLog(traffic);
             CountTimes();

@@ -67,27 +67,41 @@ internal sealed class TlsServerContext
     /// </summary>
     public async ValueTask<bool> HandshakeAsync(BufferedSocket connection, HttpHead? request, long timeoutMs)
     {
-        var options = ClientOptions(_config.SniFromHost ? HostOf(request) : _config.Sni);
+        var ssl = await HandshakeAsync(connection.Socket, _config.SniFromHost ? HostOf(request) : _config.Sni, timeoutMs).ConfigureAwait(false);
+        if (ssl is null) return false;
+        connection.UseTls(ssl, counted: true);
+        return true;
+    }
+
+    /// <summary>
+    /// The same for a `mode tcp` session's server socket (no request: `sni req.hdr(host)` sends none, as HAProxy's
+    /// fetch finds no header): the stream, which holds a `maxsslconn` place (TlsCounters.Release after its dispose), or null.
+    /// </summary>
+    public ValueTask<SslStream?> HandshakeAsync(System.Net.Sockets.Socket socket, long timeoutMs) =>
+        HandshakeAsync(socket, _config.SniFromHost ? null : _config.Sni, timeoutMs);
+
+    private async ValueTask<SslStream?> HandshakeAsync(System.Net.Sockets.Socket socket, string? sni, long timeoutMs)
+    {
+        var options = ClientOptions(sni);
         options.AllowTlsResume = !_config.NoSslReuse && !_config.Options.NoTlsTickets;
         // `maxsslconn` counts the server side too; at the limit the connection fails as HAProxy's (CO_ER_SSL_TOO_MANY).
-        if (!TlsCounters.TryOpen()) return false;
+        if (!TlsCounters.TryOpen()) return null;
         SslStream? ssl = null;
         using var timeout = timeoutMs > 0 ? new CancellationTokenSource(TimeSpan.FromMilliseconds(timeoutMs)) : null;
         try
         {
             // Inside the try: a socket an abort closed meanwhile fails here, and the place is given back below.
-            ssl = new SslStream(new System.Net.Sockets.NetworkStream(connection.Socket, ownsSocket: false), leaveInnerStreamOpen: false);
+            ssl = new SslStream(new System.Net.Sockets.NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
             await ssl.AuthenticateAsClientAsync(options, timeout?.Token ?? CancellationToken.None).ConfigureAwait(false);
+            return ssl;
         }
         catch (Exception)
         {
             // SslStream reports every failure as an exception: a refused certificate, a reset, the timeout.
             ssl?.Dispose();
             TlsCounters.Release();
-            return false;
+            return null;
         }
-        connection.UseTls(ssl, counted: true);
-        return true;
     }
 
     /// <summary>The handshake's options: <paramref name="sni"/> sent, and checked unless `verifyhost` names another.</summary>
