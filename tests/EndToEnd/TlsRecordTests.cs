@@ -19,7 +19,7 @@ public sealed class TlsRecordTests
     private TestPki _pki = null!;
     private OriginProcess _origin = null!;
     private ProxyInstance _proxy = null!;
-    private int _port;
+    private int _port, _short;
 
     [OneTimeSetUp]
     public void StartProxy()
@@ -27,7 +27,7 @@ public sealed class TlsRecordTests
         _pki = new TestPki();
         string site = _pki.Issue("site.pem", "records.test", ["records.test"]);
         _origin = new OriginProcess("records-origin");
-        _port = Ports.Free();
+        (_port, _short) = (Ports.Free(), Ports.Free());
         _proxy = new ProxyInstance($$"""
             defaults
                 mode http
@@ -36,6 +36,10 @@ public sealed class TlsRecordTests
                 timeout server 10s
             frontend fe
                 bind 127.0.0.1:{{_port}} ssl crt {{site}}
+                default_backend be
+            frontend fe_short
+                bind 127.0.0.1:{{_short}} ssl crt {{site}}
+                timeout client 1s
                 default_backend be
             backend be
                 server o 127.0.0.1:{{_origin.Port}}
@@ -50,15 +54,17 @@ public sealed class TlsRecordTests
         _pki?.Dispose();
     }
 
-    private async Task<(Socket Socket, SslStream Tls)> ConnectAsync(int receiveBuffer = 0)
+    private async Task<(Socket Socket, SslStream Tls)> ConnectAsync(int receiveBuffer = 0, int port = 0, Func<Stream, Stream>? wrap = null, bool tls13 = false)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         if (receiveBuffer > 0) socket.ReceiveBufferSize = receiveBuffer;
-        await socket.ConnectAsync("127.0.0.1", _port).WaitAsync(TimeSpan.FromSeconds(10));
-        var tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
+        await socket.ConnectAsync("127.0.0.1", port == 0 ? _port : port).WaitAsync(TimeSpan.FromSeconds(10));
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        var tls = new SslStream(wrap is null ? stream : wrap(stream));
         await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
         {
             TargetHost = "records.test",
+            EnabledSslProtocols = tls13 ? System.Security.Authentication.SslProtocols.Tls13 : System.Security.Authentication.SslProtocols.None,
             RemoteCertificateValidationCallback = static (_, _, _, _) => true,
         }).WaitAsync(TimeSpan.FromSeconds(10));
         return (socket, tls);
@@ -218,6 +224,86 @@ public sealed class TlsRecordTests
         await using var _ = tls;
         await tls.WriteAsync("GET / HTTP/1.1\r\nHost: records.test\r\n\r\n"u8.ToArray());
         Assert.That(Encoding.ASCII.GetString((await ReadResponseAsync(tls, [])).Body), Is.EqualTo("hello from records-origin\n"));
+    }
+
+    [Test]
+    public async Task FinishedAndFirstRequest_InOneSend_Answered()
+    {
+        // The client's last handshake flight (TLS 1.3: its Finished) is held back and sent in one send with the first
+        // request: the handshake's reads must stop at the Finished and leave the request's record to SSL_read.
+        CoalescingStream? held = null;
+        var (_, tls) = await ConnectAsync(wrap: s => held = new CoalescingStream(s), tls13: true);
+        await using var _ = tls;
+        Assert.That(held!.Held, Is.GreaterThan(0), "the Finished was held back");
+        await tls.WriteAsync("GET / HTTP/1.1\r\nHost: records.test\r\n\r\n"u8.ToArray());
+        Assert.That(held.CoalescedSends, Is.EqualTo(1), "sent together with the request");
+        var (head, body) = await ReadResponseAsync(tls, []);
+        Assert.That(head, Does.StartWith("HTTP/1.1 200"));
+        Assert.That(Encoding.ASCII.GetString(body), Is.EqualTo("hello from records-origin\n"));
+    }
+
+    [Test]
+    public async Task IdleSession_ClosedAtTimeoutClient()
+    {
+        var (_, tls) = await ConnectAsync(port: _short);
+        await using var _ = tls;
+        await tls.WriteAsync("GET / HTTP/1.1\r\nHost: records.test\r\n\r\n"u8.ToArray());
+        Assert.That((await ReadResponseAsync(tls, [])).Head, Does.StartWith("HTTP/1.1 200"));
+        long start = Environment.TickCount64;
+        int n;
+        try
+        {
+            n = await tls.ReadAsync(new byte[16]).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (IOException)
+        {
+            n = 0;
+        }
+        Assert.That(n, Is.EqualTo(0), "closed by the proxy");
+        Assert.That(Environment.TickCount64 - start, Is.LessThan(8000), "at `timeout client` (1 s), not later");
+    }
+
+    /// <summary>
+    /// Passes the first write (the ClientHello) through, holds the second (the client's last handshake flight), and
+    /// sends it with the third (the first request) in one write.
+    /// </summary>
+    private sealed class CoalescingStream(Stream inner) : Stream
+    {
+        private int _writes;
+        private byte[] _held = [];
+        public int Held => _held.Length;
+        public int CoalescedSends { get; private set; }
+        public override bool CanRead => true;
+        public override bool CanWrite => true;
+        public override bool CanSeek => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            int write = ++_writes;
+            if (write == 2)
+            {
+                _held = buffer.ToArray();
+                return;
+            }
+            if (write == 3 && _held.Length > 0)
+            {
+                await inner.WriteAsync((byte[])[.. _held, .. buffer.Span], cancellationToken);
+                _held = [];
+                CoalescedSends++;
+                return;
+            }
+            await inner.WriteAsync(buffer, cancellationToken);
+        }
     }
 
     [Test]

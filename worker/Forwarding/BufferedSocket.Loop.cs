@@ -90,7 +90,7 @@ internal sealed partial class BufferedSocket
             int room = _buffer.Length - _end;
             // TLS (BufferedSocket.TlsRecords.cs): drained only when the BIO's read found the queue empty and OpenSSL holds no record.
             bool drained = true;
-            long n = _ssl != 0 ? SslRead(_buffer.AsSpan(_end), out int error, out drained) : Recv(_buffer.AsSpan(_end), out error);
+            long n = _ownRecords ? SslRead(_buffer.AsSpan(_end), out int error, out drained) : Recv(_buffer.AsSpan(_end), out error);
             if (n > 0)
             {
                 // A read that filled the room: more is probably queued, the next receive tries at once (see ReceiveAsync).
@@ -111,15 +111,15 @@ internal sealed partial class BufferedSocket
             {
                 _drained = true;
                 _readSeen = seen;
-                if (_ssl != 0) SslFreeBuffers();
                 continue;
             }
             if (error == SslWantsWrite)
             {
                 // OpenSSL must send before it reads on (a reply to the peer's KeyUpdate, a refused renegotiation's alert)
                 // and the socket is full. Rare enough to retry after a pause rather than park on the write waiter, which
-                // a send of this connection may hold (a tunnel) and which takes one operation at a time.
-                if (Volatile.Read(ref _disposed) != 0) return -1;
+                // a send of this connection may hold (a tunnel) and which takes one operation at a time; a timeout's
+                // shutdown(SHUT_RD) (seen as a hang-up by the loop) or a close ends it, as it ends a parked receive.
+                if (Volatile.Read(ref _disposed) != 0 || PeerClosed) return -1;
                 await Task.Delay(1).ConfigureAwait(false);
                 continue;
             }
@@ -134,11 +134,19 @@ internal sealed partial class BufferedSocket
         while (!data.IsEmpty)
         {
             int seen = io.Write.Sequence;
-            long n = _ssl != 0 ? SslWrite(data.Span, out int error) : Send(data.Span, out error);
+            long n = _ownRecords ? SslWrite(data.Span, out int error) : Send(data.Span, out error);
             if (n > 0)
             {
                 data = data[(int)n..];
                 LastActivity = Environment.TickCount64;
+                continue;
+            }
+            if (error == SslWantsRead)
+            {
+                // SSL_write must read first (the rest of a post-handshake message): the receive side brings it; retried
+                // after a pause, ended as above.
+                if (Volatile.Read(ref _disposed) != 0 || PeerClosed) return false;
+                await Task.Delay(1).ConfigureAwait(false);
                 continue;
             }
             if (error == LibC.EAGAIN)

@@ -17,7 +17,8 @@ internal sealed unsafe partial class BufferedSocket
 {
     private static readonly bool s_ownRecords = Environment.GetEnvironmentVariable("PROXY_TLS_OWN_RECORDS") != "0";
 
-    private nint _ssl;                // the OpenSSL connection once TakeRecords moved its records here; 0: SslStream's I/O, or no TLS
+    private bool _ownRecords;         // TakeRecords moved the records here: never back to SslStream (a late call fails instead)
+    private nint _ssl;                // the OpenSSL connection while _ownRecords, until the dispose (then 0)
     private SafeHandle? _sslHandle;   // SslStream's handle over _ssl, held from TakeRecords to Dispose (the SSL lives until then)
     private LoopBio.State* _bio;      // what the BIO's reads saw (freed with the BIO, when the SSL is)
     private int _sslBusy;             // 1 while an SSL_read or SSL_write runs: OpenSSL takes one call at a time per connection
@@ -34,7 +35,7 @@ internal sealed unsafe partial class BufferedSocket
     private const int SslWantsRead = int.MinValue + 1;
 
     /// <summary>Whether the records of this socket's TLS are read and written here (after <see cref="TakeRecords"/>).</summary>
-    internal bool OwnsTlsRecords => _ssl != 0;
+    internal bool OwnsTlsRecords => _ownRecords;
 
     /// <summary>
     /// After the handshake of an SslStream over <see cref="TlsTransport"/>: moves the connection's record I/O here when
@@ -46,7 +47,9 @@ internal sealed unsafe partial class BufferedSocket
     /// </summary>
     private void TakeRecords(SslStream tls)
     {
-        if (!_recordBounded || _recordLeft != 0 || _headerGot != 0 || _io is null) return;
+        bool bounded = _recordBounded;
+        _recordBounded = false;   // SslStream's own reads (when not taken) need no record bounds after the handshake
+        if (!bounded || _recordLeft != 0 || _headerGot != 0 || _io is null) return;
         if (TlsContexts.ConnectionOf(tls) is not { } handle) return;
         var socketHandle = Socket.SafeHandle;
         bool sslAdded = false, socketAdded = false;
@@ -67,6 +70,7 @@ internal sealed unsafe partial class BufferedSocket
             _bio = state;
             _sslHandle = handle;
             _ssl = ssl;
+            _ownRecords = true;
             sslAdded = false;   // kept until Dispose
             ReturnHandshakeBuffer(tls);
         }
@@ -117,24 +121,34 @@ internal sealed unsafe partial class BufferedSocket
         EnterSsl();
         try
         {
+            nint ssl = _ssl;
+            var bio = _bio;
+            if (ssl == 0)
+            {
+                error = LibC.EBADF;   // disposed: an operation that outlived its session
+                return -1;
+            }
             handle.DangerousAddRef(ref added);   // the BIO's recv never reaches a descriptor number reused by another connection
-            _bio->Seen = 0;
-            _bio->Errno = 0;
+            bio->Seen = 0;
+            bio->Errno = 0;
+            LibSsl.ERR_clear_error();   // per thread: what another call left would make SSL_get_error say SSL_ERROR_SSL
             int n;
-            fixed (byte* p = into) n = LibSsl.SSL_read(_ssl, p, into.Length);
+            fixed (byte* p = into) n = LibSsl.SSL_read(ssl, p, into.Length);
             if (n > 0)
             {
                 error = 0;
-                drained = (_bio->Seen & LoopBio.Drained) != 0 && LibSsl.SSL_has_pending(_ssl) == 0;
+                drained = (bio->Seen & LoopBio.Drained) != 0 && LibSsl.SSL_has_pending(ssl) == 0;
                 return n;
             }
-            int reason = LibSsl.SSL_get_error(_ssl, n);
-            if (reason == LibSsl.ErrorZeroReturn || (_bio->Seen & LoopBio.Eof) != 0)
+            int reason = LibSsl.SSL_get_error(ssl, n);
+            if (reason == LibSsl.ErrorZeroReturn || (bio->Seen & LoopBio.Eof) != 0)
             {
                 error = 0;
                 return 0;
             }
-            error = Failure(reason);
+            // Wanting to read when the socket was not found empty (OpenSSL handled a record that carried no data for
+            // this call): try again at once rather than wait for an edge that may not come.
+            error = reason == LibSsl.ErrorWantRead && (bio->Seen & LoopBio.Drained) == 0 ? LibC.EINTR : Failure(ssl, bio, reason);
             return -1;
         }
         catch (ObjectDisposedException)
@@ -157,18 +171,26 @@ internal sealed unsafe partial class BufferedSocket
         EnterSsl();
         try
         {
+            nint ssl = _ssl;
+            var bio = _bio;
+            if (ssl == 0)
+            {
+                error = LibC.EBADF;
+                return -1;
+            }
             handle.DangerousAddRef(ref added);
-            _bio->Errno = 0;
+            bio->Errno = 0;
+            LibSsl.ERR_clear_error();
             int length = TlsContexts.MaxRecord is > 0 and var limit && data.Length > limit ? limit : data.Length;   // tune.ssl.maxrecord
             int n;
-            fixed (byte* p = data) n = LibSsl.SSL_write(_ssl, p, length);
+            fixed (byte* p = data) n = LibSsl.SSL_write(ssl, p, length);
             if (n > 0)
             {
                 error = 0;
                 return n;
             }
-            error = Failure(LibSsl.SSL_get_error(_ssl, n));
-            if (error == SslWantsWrite) error = LibC.EAGAIN;
+            int reason = LibSsl.SSL_get_error(ssl, n);
+            error = reason == LibSsl.ErrorWantWrite ? LibC.EAGAIN : reason == LibSsl.ErrorWantRead ? SslWantsRead : Failure(ssl, bio, reason);
             return -1;
         }
         catch (ObjectDisposedException)
@@ -183,25 +205,13 @@ internal sealed unsafe partial class BufferedSocket
         }
     }
 
-    /// <summary>
-    /// Before a wait for readability after SSL_read found nothing: OpenSSL allocated its read buffer for that read (about
-    /// 17 KB) and, unlike after a consumed record, does not give it back on its own (SSL_MODE_RELEASE_BUFFERS); a
-    /// connection waiting for its client then holds none. Kept when it holds part of a record.
-    /// </summary>
-    private void SslFreeBuffers()
-    {
-        EnterSsl();
-        LibSsl.SSL_free_buffers(_ssl);
-        ExitSsl();
-    }
-
     /// <summary>What an SSL_read or SSL_write that returned &lt;= 0 means for the loop; a real failure clears OpenSSL's error queue (per thread: SslStream reads it too).</summary>
-    private int Failure(int reason)
+    private static int Failure(nint ssl, LoopBio.State* bio, int reason)
     {
         if (reason == LibSsl.ErrorWantRead) return LibC.EAGAIN;
         if (reason == LibSsl.ErrorWantWrite) return SslWantsWrite;
         LibSsl.ERR_clear_error();
-        return reason == LibSsl.ErrorSyscall && _bio->Errno != 0 ? _bio->Errno : LibC.EPROTO;
+        return reason == LibSsl.ErrorSyscall && bio->Errno != 0 ? bio->Errno : LibC.EPROTO;
     }
 
     // Readers and writers of one connection may run on two threads at once (a tunnel whose other side is on .NET's
@@ -229,6 +239,14 @@ internal sealed unsafe partial class BufferedSocket
         }
         foreach (byte b in handed)
         {
+            // Not a TLS record header (an SSLv2-format ClientHello, garbage): no bounds from here on, and the records
+            // stay SslStream's (TakeRecords requires them).
+            if ((_headerGot == 0 && b is < 20 or > 24) || (_headerGot == 1 && b != 3))
+            {
+                _recordBounded = false;
+                _headerGot = -1;
+                return;
+            }
             if (_headerGot == 3) _recordLength = b << 8;
             else if (_headerGot == 4) _recordLength |= b;
             _headerGot++;
@@ -243,12 +261,15 @@ internal sealed unsafe partial class BufferedSocket
     /// <summary>At the dispose: the BIO stops using the descriptor, and the SSL goes (SslStream's hold, then this one).</summary>
     private void ReleaseRecords()
     {
+        if (!_ownRecords) return;
+        EnterSsl();   // an SSL call of a late operation on another thread ends first; later ones find _ssl 0
         if (_bio != null)
         {
             _bio->Fd = -1;
             _bio = null;
         }
         _ssl = 0;
+        ExitSsl();
     }
 
     private void ReleaseSsl()

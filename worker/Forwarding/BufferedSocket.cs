@@ -65,7 +65,7 @@ internal sealed partial class BufferedSocket : IDisposable
     /// (when it did, more is probably queued and the next receive reads it at once), and no failure is kept for the
     /// next receive (BufferedSocket.FirstRead.cs).
     /// </summary>
-    public bool CanWaitIdle => _start == _end && (_tls is null || _ssl != 0) && !_lastReadFilled && _idleWait != IdleFailed;
+    public bool CanWaitIdle => _start == _end && (_tls is null || _ownRecords) && !_lastReadFilled && _idleWait != IdleFailed;
 
     /// <summary>
     /// Waits, holding no buffer, until the peer sends something, closes or resets (a zero-byte receive), then
@@ -138,7 +138,7 @@ internal sealed partial class BufferedSocket : IDisposable
             _start = 0;
         }
         if (_buffer.Length > 0 && _end == _buffer.Length) return -1;
-        if (_tls is { } tls && _ssl == 0) return await ReceiveTlsAsync(tls, expectData).ConfigureAwait(false);
+        if (_tls is { } tls && !_ownRecords) return await ReceiveTlsAsync(tls, expectData).ConfigureAwait(false);
         int idleWait = _idleWait;
         _idleWait = IdleNone;
         if (idleWait == IdleFailed) return -1;
@@ -197,7 +197,7 @@ internal sealed partial class BufferedSocket : IDisposable
     [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     public async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> data)
     {
-        if (_tls is { } tls && _ssl == 0) return await SendTlsAsync(tls, data).ConfigureAwait(false);
+        if (_tls is { } tls && !_ownRecords) return await SendTlsAsync(tls, data).ConfigureAwait(false);
         if (_io is { } io) return await SendOnLoopAsync(io, data).ConfigureAwait(false);
         var op = SocketOperationPool.Rent();
         try
@@ -277,7 +277,7 @@ internal sealed partial class BufferedSocket : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _io?.Close(_ioGeneration);
-        ReleaseRecords();   // before the descriptor closes
+        ReleaseRecords();   // before the descriptor closes, after any SSL call in flight
         if (ResetOnClose && !PeerClosed) ServerCloseReset.Arm(Socket);
         Socket.Dispose();
         _io?.Return(_ioGeneration);

@@ -52,7 +52,6 @@ internal static unsafe partial class LibSsl
     [LibraryImport(Ssl)] public static partial void SSL_set_read_ahead(nint ssl, int yes);
     [LibraryImport(Ssl)] public static partial ulong SSL_set_options(nint ssl, ulong options);
     [LibraryImport(Ssl)] public static partial void SSL_set_quiet_shutdown(nint ssl, int mode);
-    [LibraryImport(Ssl)] public static partial int SSL_free_buffers(nint ssl);
     [LibraryImport(Ssl)] private static partial long SSL_ctrl(nint ssl, int cmd, long larg, nint parg);
     [LibraryImport(Crypto)] public static partial void ERR_clear_error();
     [LibraryImport(Crypto)] public static partial int BIO_method_type(nint bio);

@@ -33,7 +33,7 @@ internal static unsafe partial class LoopBio
     public const int Eof = 2;
 
     private const int FlagRead = 0x01, FlagWrite = 0x02, FlagShouldRetry = 0x08, FlagsRetry = 0x0F;   // BIO_FLAGS_*
-    private const int CtrlFlush = 11;   // BIO_CTRL_FLUSH
+    private const int CtrlFlush = 11, CtrlEof = 2;   // BIO_CTRL_FLUSH, BIO_CTRL_EOF
     private const int TypeSourceSink = 0x0400;   // BIO_TYPE_SOURCE_SINK
 
     private static nint s_method;
@@ -112,9 +112,15 @@ internal static unsafe partial class LoopBio
         return -1;
     }
 
-    /// <summary>Flush is a no-op success (every write went to the socket); nothing else is supported.</summary>
+    /// <summary>Flush is a no-op success (every write went to the socket); EOF says whether a read saw the peer's FIN; nothing else is supported.</summary>
     [UnmanagedCallersOnly]
-    private static long Ctrl(nint bio, int command, long larg, nint parg) => command == CtrlFlush ? 1 : 0;
+    private static long Ctrl(nint bio, int command, long larg, nint parg)
+    {
+        if (command == CtrlFlush) return 1;
+        if (command != CtrlEof) return 0;
+        var state = (State*)BIO_get_data(bio);
+        return state != null && (state->Seen & Eof) != 0 ? 1 : 0;
+    }
 
     [UnmanagedCallersOnly]
     private static int Destroy(nint bio)
