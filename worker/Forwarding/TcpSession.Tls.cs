@@ -38,7 +38,8 @@ internal sealed partial class TcpSession
     }
 
     /// <summary>
-    /// One direction when either side is TLS: <paramref name="source"/> to <paramref name="destination"/> (each the side's
+    /// One direction when either side is TLS (any failure of a stream, whatever SslStream throws, ends it as an I/O
+    /// error of that side: nothing escapes to leave the other direction waiting): <paramref name="source"/> to <paramref name="destination"/> (each the side's
     /// SslStream, or a NetworkStream over its plain socket) until EOF (a FIN or close_notify), relayed as close_notify
     /// when the destination is TLS, then shutdown(SHUT_WR) on <paramref name="destinationSocket"/>; an error aborts.
     /// </summary>
@@ -62,7 +63,7 @@ internal sealed partial class TcpSession
                     buffer = ArrayPool<byte>.Shared.Rent(_engine.BufferSize);
                     n = await source.ReadAsync(buffer).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+                catch (Exception e) when (e is not OutOfMemoryException)
                 {
                     OnIoError(clientSide: fromClient, receiving: true);
                     break;
@@ -78,7 +79,7 @@ internal sealed partial class TcpSession
                 {
                     await WriteAsync(destination, buffer.AsMemory(0, n)).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+                catch (Exception e) when (e is not OutOfMemoryException)
                 {
                     OnIoError(clientSide: !fromClient, receiving: false);
                     break;
@@ -94,7 +95,7 @@ internal sealed partial class TcpSession
                     {
                         await tls.ShutdownAsync().ConfigureAwait(false);   // close_notify (RFC 8446 6.1), then FIN
                     }
-                    catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+                    catch (Exception e) when (e is not OutOfMemoryException)
                     {
                         // the peer is gone already
                     }

@@ -90,7 +90,6 @@ internal sealed partial class TcpSession : ProxySession
 
             // :: Step 1: choose a server and connect, retrying on failure (`retries`, `option redispatch`).
             if (be is null || !await ConnectAsync(be)) return;
-            if (_tx.Server!.Config.Tls is not null && !await ServerHandshakeAsync(be, _tx.Server, _server!).ConfigureAwait(false)) return;
             // The inspected bytes were the client's first: they reach the server before anything relayed.
             if (_inspectedLength > 0)
             {
@@ -123,8 +122,19 @@ internal sealed partial class TcpSession : ProxySession
             var tls = Tls;
             // TLS on either side (TcpSession.Tls.cs): streams both ways, the plain side's through a NetworkStream.
             bool streams = tls is not null || _serverTls is not null;
-            Stream? clientStream = streams ? (Stream?)tls ?? new NetworkStream(_client, ownsSocket: false) : null;
-            Stream? serverStream = streams ? (Stream?)_serverTls ?? new NetworkStream(server, ownsSocket: false) : null;
+            Stream? clientStream = null, serverStream = null;
+            if (streams)
+            {
+                try
+                {
+                    clientStream = (Stream?)tls ?? new NetworkStream(_client, ownsSocket: false);
+                    serverStream = (Stream?)_serverTls ?? new NetworkStream(server, ownsSocket: false);
+                }
+                catch (Exception e) when (e is IOException or ObjectDisposedException)
+                {
+                    return;   // a side closed meanwhile (an abort): the session ends as it would in the relay
+                }
+            }
             Task up = streams ? RelayStreamsAsync(clientStream!, serverStream!, server, fromClient: true)
                 : RelayAsync(_client, server, toServer, fromClient: true, (splice & SpliceDirections.Request) != 0);
             // :: Step 1b: `tcp-response content` (TcpSession.ResponseInspection.cs) on the server's first bytes.
@@ -140,9 +150,11 @@ internal sealed partial class TcpSession : ProxySession
                 : RelayAsync(server, _client, toClient, fromClient: false, (splice & SpliceDirections.Response) != 0);
             await up.ConfigureAwait(false);
             await down.ConfigureAwait(false);
-            // Both operations have completed: safe to release them.
+            // Both operations have completed: safe to release them (a plain side's NetworkStream owns no socket).
             toClient.Dispose();
             toServer.Dispose();
+            if (clientStream is NetworkStream plainClient) plainClient.Dispose();
+            if (serverStream is NetworkStream plainServer) plainServer.Dispose();
         }
         catch (Exception e)
         {
@@ -260,8 +272,10 @@ internal sealed partial class TcpSession : ProxySession
         // Published to Abort before the connector lets go of it, so an abort in between still closes it.
         Volatile.Write(ref _server, connector.TakeConnection());
         connector.ForgetConnection();
-        _logConnectMs = (int)(Environment.TickCount64 - connector.StartedMs);
         srv = connector.Server!;
+        // `server ... ssl`: the handshake completes the connect (Tc includes it, as HAProxy's; a failure is SC).
+        if (srv.Config.Tls is not null && !await ServerHandshakeAsync(be, srv, _server!).ConfigureAwait(false)) return false;
+        _logConnectMs = (int)(Environment.TickCount64 - connector.StartedMs);
         _tx.Server = srv;
         srv.Counters.OpenSession();
         // `stick on|store-request|store-response` (4.2): the server connected to (after any redispatch); a response
