@@ -99,36 +99,15 @@ public sealed class TlsMaxRecordTests
     }
 
     /// <summary>A stream that keeps a copy of every byte read through it.</summary>
-    private sealed class RecordingStream(Stream inner) : Stream
+    private sealed class RecordingStream(Stream inner) : DelegatingStream(inner)
     {
         public MemoryStream Received { get; } = new();
-        public override bool CanRead => true;
-        public override bool CanWrite => true;
-        public override bool CanSeek => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() => inner.Flush();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.WriteAsync(buffer, offset, count, cancellationToken);
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            int n = inner.Read(buffer, offset, count);
-            Received.Write(buffer, offset, n);
-            return n;
-        }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            int n = await inner.ReadAsync(buffer, cancellationToken);
+            int n = await Inner.ReadAsync(buffer, cancellationToken);
             Received.Write(buffer.Span[..n]);
             return n;
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 }

@@ -267,25 +267,12 @@ public sealed class TlsRecordTests
     /// Passes the first write (the ClientHello) through, holds the second (the client's last handshake flight), and
     /// sends it with the third (the first request) in one write.
     /// </summary>
-    private sealed class CoalescingStream(Stream inner) : Stream
+    private sealed class CoalescingStream(Stream inner) : DelegatingStream(inner)
     {
         private int _writes;
         private byte[] _held = [];
         public int Held => _held.Length;
         public int CoalescedSends { get; private set; }
-        public override bool CanRead => true;
-        public override bool CanWrite => true;
-        public override bool CanSeek => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() => inner.Flush();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
-        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -297,12 +284,12 @@ public sealed class TlsRecordTests
             }
             if (write == 3 && _held.Length > 0)
             {
-                await inner.WriteAsync((byte[])[.. _held, .. buffer.Span], cancellationToken);
+                await Inner.WriteAsync((byte[])[.. _held, .. buffer.Span], cancellationToken);
                 _held = [];
                 CoalescedSends++;
                 return;
             }
-            await inner.WriteAsync(buffer, cancellationToken);
+            await Inner.WriteAsync(buffer, cancellationToken);
         }
     }
 
