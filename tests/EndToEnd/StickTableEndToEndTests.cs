@@ -158,7 +158,10 @@ public sealed class StickTableEndToEndTests
         string all = await Cli("show table");
         Assert.That(all, Does.Contain("# table: fe, type: ip, size:1024, used:"));
         Assert.That(all, Does.Contain("# table: tcpfe, type: ip, size:1024, used:"));
-        string table = await Cli($"show table fe key {Client}");
+        // The client has its answer and has closed; the proxy ends the session (conn_cur, use back to 0) just after.
+        string table = "";
+        await Poll.UntilAsync(() => (table = Cli($"show table fe key {Client}").GetAwaiter().GetResult()).Contains(" use=0 "),
+            "the session ended: use=0 in the entry");
         // HAProxy 2.6: the data in its order of types (gpc0, conn_cur, http_req_cnt, http_req_rate(period)).
         Assert.That(table, Does.Match(new Regex(@$"^# table: fe, type: ip, size:1024, used:\d+\n0x[0-9a-f]+: key={Regex.Escape(Client)} use=0 exp=\d+ gpc0=1 conn_cur=0 http_req_cnt=1 http_req_rate\(10000\)=1\n", RegexOptions.Multiline)), table);
         Assert.That(await Cli($"show table fe data.gpc0 gt 5 key {Client}"), Does.Not.Contain("key="));

@@ -83,12 +83,13 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
                 // `server ... ssl` (5.2): the TLS handshake completes the connect, under `timeout connect`; a failure
                 // is a failed connect (econ, 503 as HAProxy's SC).
                 if (connector.Server!.Config.Tls is not null
-                    && !await TlsServerContext.For(connector.Server.Config).HandshakeAsync(connection, request, be.ConnectTimeoutMs).ConfigureAwait(false))
+                    && await TlsServerContext.For(connector.Server.Config).HandshakeAsync(connection, request, be.ConnectTimeoutMs).ConfigureAwait(false) is var outcome
+                    && outcome != TlsServerContext.HandshakeOutcome.Done)
                 {
                     ProxyCounters.Increment(ref connector.Server.Counters.econ);
                     ProxyCounters.Increment(ref be.Counters.econ);
                     Drop();
-                    tx.SetCause('S', 'C');
+                    tx.SetCause(outcome == TlsServerContext.HandshakeOutcome.TimedOut ? 's' : 'S', 'C');   // sC: the handshake outlived `timeout connect`
                     return null;
                 }
                 return Attach(tx, connector.Server!, reused: false);

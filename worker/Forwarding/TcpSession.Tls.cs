@@ -16,15 +16,15 @@ internal sealed partial class TcpSession
 
     /// <summary>
     /// `server ... ssl` (5.2): the handshake completes the connect, under `timeout connect`; a failure is a failed
-    /// connect (econ, SC), as in mode http. False: the session ends.
+    /// connect (econ; SC, or sC when it timed out), as in mode http. False: the session ends.
     /// </summary>
     private async ValueTask<bool> ServerHandshakeAsync(BackendRuntime be, ServerRuntime srv, Socket server)
     {
-        _serverTls = await TlsServerContext.For(srv.Config).HandshakeAsync(server, be.ConnectTimeoutMs).ConfigureAwait(false);
+        (_serverTls, var outcome) = await TlsServerContext.For(srv.Config).HandshakeAsync(server, be.ConnectTimeoutMs).ConfigureAwait(false);
         if (_serverTls is not null) return true;
         ProxyCounters.Increment(ref srv.Counters.econ);
         ProxyCounters.Increment(ref be.Counters.econ);
-        _tx.SetCause('S', 'C');
+        _tx.SetCause(outcome == TlsServerContext.HandshakeOutcome.TimedOut ? 's' : 'S', 'C');   // sC: the handshake outlived `timeout connect`
         return false;
     }
 

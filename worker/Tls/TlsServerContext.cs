@@ -65,27 +65,29 @@ internal sealed class TlsServerContext
     /// none) and makes the connection read and write through it. False when it failed (refused certificate, no
     /// handshake): the caller drops the connection and answers as for a failed connect.
     /// </summary>
-    public async ValueTask<bool> HandshakeAsync(BufferedSocket connection, HttpHead? request, long timeoutMs)
+    public async ValueTask<HandshakeOutcome> HandshakeAsync(BufferedSocket connection, HttpHead? request, long timeoutMs)
     {
-        var ssl = await HandshakeAsync(connection.Socket, _config.SniFromHost ? HostOf(request) : _config.Sni, timeoutMs).ConfigureAwait(false);
-        if (ssl is null) return false;
-        connection.UseTls(ssl, counted: true);
-        return true;
+        var (ssl, outcome) = await HandshakeAsync(connection.Socket, _config.SniFromHost ? HostOf(request) : _config.Sni, timeoutMs).ConfigureAwait(false);
+        if (ssl is not null) connection.UseTls(ssl, counted: true);
+        return outcome;
     }
+
+    /// <summary>How a server handshake ended: a timeout is logged as a connect timeout (sC), any other failure as SC, as HAProxy's.</summary>
+    public enum HandshakeOutcome { Done, Failed, TimedOut }
 
     /// <summary>
     /// The same for a `mode tcp` session's server socket (no request: `sni req.hdr(host)` sends none, as HAProxy's
     /// fetch finds no header): the stream, which holds a `maxsslconn` place (TlsCounters.Release after its dispose), or null.
     /// </summary>
-    public ValueTask<SslStream?> HandshakeAsync(System.Net.Sockets.Socket socket, long timeoutMs) =>
+    public ValueTask<(SslStream? Stream, HandshakeOutcome Outcome)> HandshakeAsync(System.Net.Sockets.Socket socket, long timeoutMs) =>
         HandshakeAsync(socket, _config.SniFromHost ? null : _config.Sni, timeoutMs);
 
-    private async ValueTask<SslStream?> HandshakeAsync(System.Net.Sockets.Socket socket, string? sni, long timeoutMs)
+    private async ValueTask<(SslStream?, HandshakeOutcome)> HandshakeAsync(System.Net.Sockets.Socket socket, string? sni, long timeoutMs)
     {
         var options = ClientOptions(sni);
         options.AllowTlsResume = !_config.NoSslReuse && !_config.Options.NoTlsTickets;
         // `maxsslconn` counts the server side too; at the limit the connection fails as HAProxy's (CO_ER_SSL_TOO_MANY).
-        if (!TlsCounters.TryOpen()) return null;
+        if (!TlsCounters.TryOpen()) return (null, HandshakeOutcome.Failed);
         SslStream? ssl = null;
         using var timeout = timeoutMs > 0 ? new CancellationTokenSource(TimeSpan.FromMilliseconds(timeoutMs)) : null;
         try
@@ -93,14 +95,14 @@ internal sealed class TlsServerContext
             // Inside the try: a socket an abort closed meanwhile fails here, and the place is given back below.
             ssl = new SslStream(new System.Net.Sockets.NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
             await ssl.AuthenticateAsClientAsync(options, timeout?.Token ?? CancellationToken.None).ConfigureAwait(false);
-            return ssl;
+            return (ssl, HandshakeOutcome.Done);
         }
         catch (Exception)
         {
             // SslStream reports every failure as an exception: a refused certificate, a reset, the timeout.
             ssl?.Dispose();
             TlsCounters.Release();
-            return null;
+            return (null, timeout is { IsCancellationRequested: true } ? HandshakeOutcome.TimedOut : HandshakeOutcome.Failed);
         }
     }
 
