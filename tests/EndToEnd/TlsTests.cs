@@ -267,16 +267,7 @@ public sealed class TlsTests
         // A certificate that does not chain to the server's ca-file: a failed connect, the client's connection closed.
         var refused = ProcessRunner.Run("curl", ["-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", $"http://127.0.0.1:{_tcpWrongCa}/"]);
         Assert.That(refused.Stdout, Is.EqualTo("000"), refused.All);
-        Assert.That(ServerStat("tcp_wrong_ca", "n", "econ"), Is.GreaterThanOrEqualTo(1), "counted as a failed connect");
-    }
-
-    /// <summary>A server's column in `proxyctl stats --csv`; -1 when absent or empty.</summary>
-    private long ServerStat(string backend, string server, string column)
-    {
-        var lines = _proxy.Ctl("stats", "--csv").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        int index = Array.IndexOf(lines[0].TrimStart('#', ' ').Split(','), column);
-        var row = lines.FirstOrDefault(l => l.StartsWith($"{backend},{server},", StringComparison.Ordinal));
-        return index < 0 || row is null || !long.TryParse(row.Split(',')[index], out long v) ? -1 : v;
+        Assert.That(Stat("tcp_wrong_ca,n,", "econ"), Is.GreaterThanOrEqualTo(1), "counted as a failed connect");
     }
 
     [Test]
@@ -355,11 +346,14 @@ public sealed class TlsTests
     }
 
     /// <summary>A frontend's column in `proxyctl stats --csv`; -1 when absent or empty.</summary>
-    private long FrontendStat(string frontend, string column)
+    private long FrontendStat(string frontend, string column) => Stat(frontend + ",FRONTEND,", column);
+
+    /// <summary>The column of the `proxyctl stats --csv` row starting with <paramref name="rowStart"/> ("be,srv,"); -1 when absent or empty.</summary>
+    private long Stat(string rowStart, string column)
     {
         var lines = _proxy.Ctl("stats", "--csv").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         int index = Array.IndexOf(lines[0].TrimStart('#', ' ').Split(','), column);
-        var row = lines.FirstOrDefault(l => l.StartsWith(frontend + ",FRONTEND,", StringComparison.Ordinal));
+        var row = lines.FirstOrDefault(l => l.StartsWith(rowStart, StringComparison.Ordinal));
         return index < 0 || row is null || !long.TryParse(row.Split(',')[index], out long v) ? -1 : v;
     }
 

@@ -54,14 +54,7 @@ internal sealed partial class BufferedSocket
     {
         try
         {
-            // tune.ssl.maxrecord: SslStream makes one record of each write (up to 16 KB), so a limit is a smaller write.
-            int limit = Proxy.Worker.Tls.TlsContexts.MaxRecord;
-            while (limit > 0 && data.Length > limit)
-            {
-                await tls.WriteAsync(data[..limit]).ConfigureAwait(false);
-                data = data[limit..];
-            }
-            await tls.WriteAsync(data).ConfigureAwait(false);
+            await Proxy.Worker.Tls.TlsRecordLimit.WriteAsync(tls, data).ConfigureAwait(false);   // tune.ssl.maxrecord
             LastActivity = Environment.TickCount64;
             return true;
         }

@@ -28,6 +28,36 @@ internal sealed partial class TcpSession
         return false;
     }
 
+    /// <summary>The bytes `tcp-request content` inspected, the client's first, to the server through its TLS; false: the session ends.</summary>
+    private async ValueTask<bool> SendInspectedAsync(SslStream serverTls)
+    {
+        try
+        {
+            await TlsRecordLimit.WriteAsync(serverTls, _inspected.AsMemory(0, _inspectedLength)).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Each side's stream for <see cref="RelayStreamsAsync"/>: its SslStream, or a NetworkStream over its plain socket; false when a side closed meanwhile (an abort).</summary>
+    private bool TryOpenStreams(SslStream? clientTls, Socket server, out Stream? clientStream, out Stream? serverStream)
+    {
+        clientStream = serverStream = null;
+        try
+        {
+            clientStream = (Stream?)clientTls ?? new NetworkStream(_client, ownsSocket: false);
+            serverStream = (Stream?)_serverTls ?? new NetworkStream(server, ownsSocket: false);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            return false;   // the session ends as it would in the relay
+        }
+    }
+
     /// <summary>Gives the server's TLS stream back once every operation on it has completed (its `maxsslconn` place too).</summary>
     private void DisposeServerTls()
     {
@@ -109,15 +139,7 @@ internal sealed partial class TcpSession
         }
     }
 
-    /// <summary>A write to either side; through TLS, `tune.ssl.maxrecord` bounds each write (SslStream makes one record of each).</summary>
-    private static async ValueTask WriteAsync(Stream destination, ReadOnlyMemory<byte> data)
-    {
-        int limit = destination is SslStream ? TlsContexts.MaxRecord : 0;
-        while (limit > 0 && data.Length > limit)
-        {
-            await destination.WriteAsync(data[..limit]).ConfigureAwait(false);
-            data = data[limit..];
-        }
-        await destination.WriteAsync(data).ConfigureAwait(false);
-    }
+    /// <summary>A write to either side; through TLS, `tune.ssl.maxrecord` applies (TlsRecordLimit).</summary>
+    private static ValueTask WriteAsync(Stream destination, ReadOnlyMemory<byte> data) =>
+        destination is SslStream tls ? TlsRecordLimit.WriteAsync(tls, data) : destination.WriteAsync(data);
 }

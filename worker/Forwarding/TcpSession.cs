@@ -95,14 +95,7 @@ internal sealed partial class TcpSession : ProxySession
             {
                 if (_serverTls is { } serverTls)
                 {
-                    try
-                    {
-                        await WriteAsync(serverTls, _inspected.AsMemory(0, _inspectedLength)).ConfigureAwait(false);
-                    }
-                    catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-                    {
-                        return;
-                    }
+                    if (!await SendInspectedAsync(serverTls).ConfigureAwait(false)) return;
                 }
                 else
                 {
@@ -123,18 +116,7 @@ internal sealed partial class TcpSession : ProxySession
             // TLS on either side (TcpSession.Tls.cs): streams both ways, the plain side's through a NetworkStream.
             bool streams = tls is not null || _serverTls is not null;
             Stream? clientStream = null, serverStream = null;
-            if (streams)
-            {
-                try
-                {
-                    clientStream = (Stream?)tls ?? new NetworkStream(_client, ownsSocket: false);
-                    serverStream = (Stream?)_serverTls ?? new NetworkStream(server, ownsSocket: false);
-                }
-                catch (Exception e) when (e is IOException or ObjectDisposedException)
-                {
-                    return;   // a side closed meanwhile (an abort): the session ends as it would in the relay
-                }
-            }
+            if (streams && !TryOpenStreams(tls, server, out clientStream, out serverStream)) return;
             Task up = streams ? RelayStreamsAsync(clientStream!, serverStream!, server, fromClient: true)
                 : RelayAsync(_client, server, toServer, fromClient: true, (splice & SpliceDirections.Request) != 0);
             // :: Step 1b: `tcp-response content` (TcpSession.ResponseInspection.cs) on the server's first bytes.
