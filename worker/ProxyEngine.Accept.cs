@@ -114,7 +114,7 @@ public sealed partial class ProxyEngine
                 if (!TryTakeConnectionPermit(fe) && !await WaitForConnectionPermitAsync(fe, client, stop).ConfigureAwait(false)) break;
                 Interlocked.Increment(ref _active);
                 Interlocked.Increment(ref _total);
-                ProxySession session = fe.Config.Mode == ProxyMode.Http ? new HttpSession(this, fe, client) : new TcpSession(this, fe, client);
+                ProxySession session = fe.Config.Mode == ProxyMode.Http ? HttpSessionPool.Rent(this, fe, client) : new TcpSession(this, fe, client);
                 session.Listener = listener;
                 session.ListenerId = listenerId;
                 // Started here, on the accept loop's thread (with inline socket completions, the epoll thread): it runs

@@ -51,6 +51,7 @@ public sealed partial class ProxyEngine
     {
         int killed = 0;
         var sessions = _sessions;
+        using var reading = SessionReaders.Enter();
         for (int i = 0; i < sessions.Length; i++)
         {
             if (Volatile.Read(ref sessions[i]) is { } session && ReferenceEquals(session.CurrentServer, server) && !session.IsAborted)

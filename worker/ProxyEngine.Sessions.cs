@@ -3,7 +3,8 @@ using System.Text;
 namespace Proxy.Worker;
 
 // `show sess` (doc/management.txt 9.3): the supervisor asks each worker over its channel; the answer is read from the
-// session table the engine's timer scans, off the request path (no lock: a slot is a reference, read once).
+// session table the engine's timer scans, off the request path (no lock: a slot is a reference, read once; the
+// reader counted in SessionReaders, so that no session object it may hold serves another connection meanwhile).
 public sealed partial class ProxyEngine
 {
     /// <summary>
@@ -16,6 +17,7 @@ public sealed partial class ProxyEngine
         var line = new StringBuilder();
         long now = Environment.TickCount64;
         var sessions = _sessions;
+        using var reading = SessionReaders.Enter();
         for (int i = 0; i < sessions.Length; i++)
         {
             if (Volatile.Read(ref sessions[i]) is not { } session) continue;
@@ -30,6 +32,7 @@ public sealed partial class ProxyEngine
     internal IEnumerable<Forwarding.ProxySession> LiveSessions()
     {
         var sessions = _sessions;
+        using var reading = SessionReaders.Enter();   // left when the caller's enumeration ends
         for (int i = 0; i < sessions.Length; i++)
             if (Volatile.Read(ref sessions[i]) is { } session) yield return session;
     }

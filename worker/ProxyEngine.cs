@@ -24,6 +24,8 @@ public sealed partial class ProxyEngine : IAsyncDisposable
     private readonly BackendRuntime[] _backends;
     private readonly FrontendRuntime[] _listenerFrontends;   // parallel to _listeners
     private readonly ProxySession?[] _sessions;                 // sized by global maxconn: a free place always exists
+    /// <summary>Who reads <see cref="_sessions"/> besides the sessions themselves: every such reader enters it first (HttpSessionPool).</summary>
+    internal SessionTableReaders SessionReaders { get; } = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _checksStop = new();
     private readonly List<Task> _tasks = [];
@@ -342,7 +344,7 @@ public sealed partial class ProxyEngine : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         StopAccepting();
         _checksStop.Cancel();
-        for (int i = 0; i < _sessions.Length; i++) Volatile.Read(ref _sessions[i])?.Abort();
+        AbortAll();
         try
         {
             await Task.WhenAll(_tasks).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
@@ -355,7 +357,7 @@ public sealed partial class ProxyEngine : IAsyncDisposable
         long deadline = Environment.TickCount64 + 1000;
         while (Volatile.Read(ref _active) > 0 && Environment.TickCount64 < deadline)
         {
-            for (int i = 0; i < _sessions.Length; i++) Volatile.Read(ref _sessions[i])?.Abort();
+            AbortAll();
             await Task.Delay(10).ConfigureAwait(false);
         }
         if (_timer is { } timer) await timer.DisposeAsync().ConfigureAwait(false);
@@ -391,12 +393,21 @@ public sealed partial class ProxyEngine : IAsyncDisposable
         ReleaseConnectionPermit(session.Frontend);
     }
 
+    private void AbortAll()
+    {
+        using var reading = SessionReaders.Enter();
+        for (int i = 0; i < _sessions.Length; i++) Volatile.Read(ref _sessions[i])?.Abort();
+    }
+
     /// <summary>The engine's one coarse timer: checks every session's connect and inactivity deadlines.</summary>
     private void OnTimer()
     {
         long now = Environment.TickCount64;
         var sessions = _sessions;
-        for (int i = 0; i < sessions.Length; i++) Volatile.Read(ref sessions[i])?.CheckTimeouts(now);
+        using (SessionReaders.Enter())
+        {
+            for (int i = 0; i < sessions.Length; i++) Volatile.Read(ref sessions[i])?.CheckTimeouts(now);
+        }
         // Limits are instance-wide: another worker's release is not signalled here, so parked accept loops look
         // again and queued requests are re-dispatched on every tick (the counts file is polled, not watched).
         WakePermitWaiter();

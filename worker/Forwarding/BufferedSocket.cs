@@ -14,7 +14,7 @@ namespace Proxy.Worker.Forwarding;
 internal sealed partial class BufferedSocket : IDisposable
 {
     private byte[] _buffer;               // empty while idle: see ReceiveAsync
-    private readonly int _bufferSize;
+    private int _bufferSize;
     private int _start, _end;
     private bool _lastReadFilled;         // the last receive filled the buffer: more is probably waiting
     private bool _bulkBuffer;             // _buffer is a bulk one (BulkFactor times tune.bufsize): see ReceiveAsync's `bulk`
@@ -32,7 +32,7 @@ internal sealed partial class BufferedSocket : IDisposable
         _buffer = [];
     }
 
-    public Socket Socket { get; }
+    public Socket Socket { get; private set; }
     /// <summary>Environment.TickCount64 of the last byte received from or accepted by the peer.</summary>
     public long LastActivity;
     /// <summary>A server connection that served a request after its first (`http-reuse aggressive` takes only those first).</summary>
@@ -270,6 +270,47 @@ internal sealed partial class BufferedSocket : IDisposable
         _io?.Close(_ioGeneration);   // first: a parked receive or send fails now (a closed descriptor leaves epoll silently)
         if (ResetOnClose && !PeerClosed) ServerCloseReset.Arm(Socket);
         Socket.Dispose();
+    }
+
+    /// <summary>
+    /// As new over <paramref name="socket"/>, after <see cref="Dispose"/>: a pooled http session's client side for its
+    /// next connection (HttpSession.Reuse; HttpSessionReuseTests compares every field with a new one's).
+    /// </summary>
+    public unsafe void Reuse(Socket socket, int bufferSize)
+    {
+        Socket = socket;
+        _bufferSize = bufferSize;
+        _buffer = [];
+        _start = _end = 0;
+        _lastReadFilled = false;
+        _bulkBuffer = false;
+        _relayWaited = false;
+        _disposed = 0;
+        _tls = null;
+        _idleOp = null;
+        _idleWait = IdleNone;
+        LastActivity = 0;
+        Reused = false;
+        Private = false;
+        ResetOnClose = false;
+        SendWaited = false;
+        ReceivedEof = false;
+        // the loop's (BufferedSocket.Loop.cs), TLS's (.Tls.cs, .TlsRecords.cs, .TlsTransport.cs)
+        _io = null;
+        _ioGeneration = 0;
+        _drained = false;
+        _readSeen = 0;
+        _tlsCounted = false;
+        _ownRecords = false;
+        _ssl = 0;
+        _sslHandle = null;
+        _bio = null;
+        _sslBusy = 0;
+        _recordBounded = false;
+        _recordLeft = 0;
+        _headerGot = 0;
+        _recordLength = 0;
+        _transport = null;
     }
 
     /// <summary>Closes the socket and returns the buffer; call once no operation is pending.</summary>

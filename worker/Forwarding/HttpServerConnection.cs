@@ -15,6 +15,7 @@ namespace Proxy.Worker.Forwarding;
 /// </summary>
 internal sealed class HttpServerConnection(int bufferSize) : IDisposable
 {
+    private int _bufferSize = bufferSize;   // tune.bufsize, each connection's receive buffer
     private BufferedSocket? _connection;
     private ServerRuntime? _owner;   // the server _connection goes to
 
@@ -71,12 +72,12 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
             }
         }
         Drop();
-        var result = await connector.ConnectAsync(be, srv, client, request, tx.Persistence.Forced, loopBufferSize: bufferSize).ConfigureAwait(false);
+        var result = await connector.ConnectAsync(be, srv, client, request, tx.Persistence.Forced, loopBufferSize: _bufferSize).ConfigureAwait(false);
         switch (result)
         {
             case ServerConnector.Result.Connected:
                 // Published to the session's abort before the connector lets go of it, so an abort in between still closes it.
-                var connection = connector.TakeConnection(bufferSize);   // plain servers: on the worker's loop (worker/Io)
+                var connection = connector.TakeConnection(_bufferSize);   // plain servers: on the worker's loop (worker/Io)
                 Volatile.Write(ref _connection, connection);
                 connector.ForgetConnection();
                 _owner = connector.Server;
@@ -159,4 +160,14 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
 
     /// <summary>At the session's end, every operation completed: closes what is left and returns its buffer.</summary>
     public void Dispose() => Connection?.Dispose();
+
+    /// <summary>As new, for the next connection of its pooled session (HttpSessionPool), after <see cref="Dispose"/>.</summary>
+    public void Reuse(int bufferSize)
+    {
+        _bufferSize = bufferSize;
+        Volatile.Write(ref _connection, null);
+        _owner = null;
+        Idle = false;
+        _unshared = false;
+    }
 }

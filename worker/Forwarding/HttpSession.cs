@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
@@ -30,16 +31,17 @@ internal sealed partial class HttpSession : ProxySession
     // heads _req and _resp: rented from HttpTransactionPool for each request and given back when it has ended, so the
     // three are null while the session waits idle between requests (only the session's own code reads them then not;
     // the timer, `show sess` and Abort read `Transaction`, which may be null).
-    private readonly ProxyEngine _engine;
-    private readonly FrontendRuntime _fe;
+    // Set again for each connection of a pooled session (HttpSessionPool, Reuse), as the constructor sets them.
+    private ProxyEngine _engine;
+    private FrontendRuntime _fe;
     private readonly BufferedSocket _client;
     private HttpHead _req = null!;
     private HttpHead _resp = null!;
     private HttpTransaction _tx = null!;
     private readonly ServerConnector _connector;   // the session's, lent to each request's transaction
-    private readonly int _maxHeaders;              // tune.http.maxhdr, for the heads of rented transactions
+    private int _maxHeaders;                       // tune.http.maxhdr, for the heads of rented transactions
     private byte[] _out = [];                // composed heads (tune.bufsize plus room for added fields), rented per request
-    private readonly int _outSize;
+    private int _outSize;
     private IPEndPoint? _clientEndPoint;
     private AddedLines? _addedLines;         // the header lines the proxy adds (HttpSession.AddedHeaders.cs), made at first use
     private int _requests;
@@ -64,22 +66,28 @@ internal sealed partial class HttpSession : ProxySession
 
     public HttpSession(ProxyEngine engine, FrontendRuntime fe, Socket client) : base(client)
     {
+        _connector = new ServerConnector(this);
+        _server = new HttpServerConnection(engine.BufferSize);
+        _client = new BufferedSocket(client, engine.BufferSize);
+        Bind(engine, fe);
+    }
+
+    /// <summary>What the constructor and <see cref="Reuse"/> both set from the engine and the frontend.</summary>
+    [MemberNotNull(nameof(_engine), nameof(_fe))]
+    private void Bind(ProxyEngine engine, FrontendRuntime fe)
+    {
         _engine = engine;
         _fe = fe;
         int size = engine.BufferSize;
-        _client = new BufferedSocket(client, size);
         _maxHeaders = engine.Config.Global.MaxHeaders > 0 ? engine.Config.Global.MaxHeaders : HttpHead.DefaultMaxHeaders;
         _outSize = size + 4096;
-        _connector = new ServerConnector(this);
-        _server = new HttpServerConnection(size);
     }
 
     internal override FrontendRuntime Frontend => _fe;
 
-    public override void Execute() => _ = RunAsync();
-
     /// <summary>Runs the whole connection; never throws. Gives the session's place in the engine back at the end.</summary>
-    private async Task RunAsync()
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder))]
+    private async ValueTask RunAsync()
     {
         var fe = _fe;
         SetPhase(PhaseIdle);
@@ -97,6 +105,7 @@ internal sealed partial class HttpSession : ProxySession
             _engine.UnregisterSession(this);
             _client.Dispose();
             _server.Dispose();
+            Retire();
             return;
         }
         if (Tls is { } tls) _client.UseTls(tls);
@@ -168,8 +177,10 @@ internal sealed partial class HttpSession : ProxySession
             _server.Dispose();
             _client.Dispose();
             ReleaseRequestBuffers();
-            // After a failure an operation of the request might still hold the transaction: it is left to the GC.
+            // After a failure an operation of the request might still hold the transaction: it is left to the GC,
+            // and so is the session.
             if (Transaction is not null && !failed) ReturnTransaction();
+            if (!failed) Retire();
         }
     }
 

@@ -10,7 +10,7 @@ namespace Proxy.Worker.Forwarding;
 internal abstract partial class ProxySession
 {
     /// <summary>When the session was accepted (Environment.TickCount64): `show sess`'s age.</summary>
-    internal readonly long AcceptedMs = Environment.TickCount64;
+    internal long AcceptedMs { get; private set; } = Environment.TickCount64;
 
     /// <summary>The backend the session is in now; null before one is chosen.</summary>
     internal abstract Runtime.BackendRuntime? CurrentBackend { get; }

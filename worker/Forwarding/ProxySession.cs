@@ -15,7 +15,7 @@ internal abstract partial class ProxySession : IThreadPoolWorkItem
 {
     internal int SessionIndex = -1;   // index in the engine's session table
 
-    private readonly Socket _clientSocket;
+    private Socket _clientSocket;
     private IPEndPoint? _frontendEndPoint;
     private long _handshakeDeadline;      // `timeout client` for the PROXY header (TickCount64); 0: none pending
     private int _handshakeTimedOut;
@@ -23,6 +23,27 @@ internal abstract partial class ProxySession : IThreadPoolWorkItem
     protected ProxySession(Socket client)
     {
         _clientSocket = client;
+    }
+
+    /// <summary>
+    /// Makes a session that served a connection (HttpSessionPool) the session of <paramref name="client"/>, as new: every
+    /// per-connection field back to its constructor's value, the sample context reset.
+    /// </summary>
+    protected void BeginConnection(Socket client)
+    {
+        SessionIndex = -1;
+        _clientSocket = client;
+        _frontendEndPoint = null;
+        _handshakeDeadline = 0;
+        _handshakeTimedOut = 0;
+        Listener = null;
+        ListenerId = 0;
+        ClientEndPoint = null;
+        ProxyAuthority = null;
+        ClientOnDotNetEngine = false;
+        Tls = null;
+        AcceptedMs = Environment.TickCount64;
+        Samples.BeginSession();
     }
 
     internal abstract FrontendRuntime Frontend { get; }

@@ -50,6 +50,24 @@ internal sealed class ServerConnector(ProxySession owner)
     }
 
     /// <summary>
+    /// As new, for the next connection of its pooled session (HttpSessionPool): called once the last one ended, with no
+    /// permit held, no queue place and no attempt left.
+    /// </summary>
+    public void Clear()
+    {
+        Reset();
+        _queued = null;
+        _attempt = null;
+        _attemptOnLoop = null;
+        _deadline = 0;
+        Permit = null;
+        QueueTimedOut = false;
+    }
+
+    /// <summary>Whether nothing of a connection is left here: no permit, no queue place, no attempt (a pooled session may start again).</summary>
+    public bool IsIdle => Permit is null && Volatile.Read(ref _queued) is null && Volatile.Read(ref _attempt) is null && Volatile.Read(ref _attemptOnLoop) is null;
+
+    /// <summary>
     /// Gives back the permit held, then takes one on a server of <paramref name="be"/> for a connection or
     /// <paramref name="request"/>: at once without allocating when a server has a free one, else after waiting in the
     /// backend queue. Null when no server is usable, `timeout queue` expired or the session aborted.

@@ -62,6 +62,15 @@ internal sealed class RequestBodyView
     /// <summary>7.3.6 "req.body_size": the advertised Content-Length, or the available data of a chunked body.</summary>
     public long AdvertisedSize => _chunked ? Available.Length : _contentLength;
 
+    /// <summary>As new, for another connection (SampleContext.BeginSession); the decoding buffer is kept, its content forgotten.</summary>
+    public void Reset()
+    {
+        Hide();
+        _chunked = false;
+        _contentLength = 0;
+        _decodedLength = -1;
+    }
+
     /// <summary>Gives the decoding buffer back (between requests).</summary>
     public void Release()
     {

@@ -209,6 +209,44 @@ internal sealed class SampleContext
     /// </summary>
     public int LogLevel = -1;
 
+    /// <summary>
+    /// A new connection (a pooled http session starting again, HttpSessionPool): everything the last one left is
+    /// forgotten, each field back to the constructor's value; only the buffers whose content is always written before
+    /// it is read (the unique id's, the rewritten request line's, the de-chunked body's) are kept.
+    /// </summary>
+    public void BeginSession()
+    {
+        _used = 0;
+        _backend = null;
+        BackendName = [];
+        Request = null;
+        Response = null;
+        _client = null;
+        _source = null;
+        _lastSource = null;
+        Local = null;
+        Destination = null;
+        _tls = null;
+        _tlsPeer = null;
+        TlsResumed = false;
+        FrontendName = [];
+        Backends = [];
+        _sessionVariables = null;
+        _transactionVariables = null;
+        Tracker = null;   // its session ended with the last connection (ProxyEngine.UnregisterSession)
+        Body.Reset();
+        _captures = null;
+        _uniqueIdLength = 0;
+        _payload = [];
+        _payloadLength = 0;
+        PayloadFinal = true;
+        PayloadIncomplete = false;
+        LogLevel = -1;
+        RequestLine.Clear();
+        ResponseStatus = 0;
+        _responseStatusLine = [];
+    }
+
     /// <summary>A new request on the connection: its variables are forgotten.</summary>
     public void BeginTransaction()
     {
