@@ -9,46 +9,25 @@ namespace Proxy.Worker.Forwarding;
 // (HttpSessionReuseTests compares every field of a reused session with a new one's).
 internal sealed partial class HttpSession
 {
-    private ValueTask _run;        // RunAsync while it is suspended, ended by OnRunEnded
-    private Action? _runEnded;     // OnRunEnded, made once per session object
     private bool _recyclable;      // the connection ended with nothing of it left running: the object may serve another
     private long _retiredStamp;    // SessionTableReaders' stamp when the session left the engine's table
 
-    public override void Execute()
-    {
-        var run = RunAsync();
-        if (run.IsCompleted)
-        {
-            EndRun(run);
-            return;
-        }
-        _run = run;
-        run.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_runEnded ??= OnRunEnded);
-    }
-
-    private void OnRunEnded()
-    {
-        var run = _run;
-        _run = default;
-        EndRun(run);
-    }
-
-    /// <summary>The connection is over: RunAsync's state goes back to its pool, and the session to HttpSessionPool when it may serve another.</summary>
-    private void EndRun(ValueTask run)
-    {
-        run.GetAwaiter().GetResult();   // RunAsync never throws
-        if (_recyclable) HttpSessionPool.Return(this);
-    }
+    public override void Execute() => _ = RunAsync();
 
     /// <summary>
     /// The session has left the engine's table and closed both sides: it may serve another connection once every
     /// thread that read the table before has gone (<see cref="MayBeReused"/>), if nothing of this one is left: no
     /// transaction (one an operation might still hold after a failure), no server permit, no queue place, no attempt.
+    /// Kept for that, it holds nothing of this connection's (variables, captures, tracker, TLS, addresses).
     /// </summary>
     private void Retire()
     {
         _retiredStamp = _engine.SessionReaders.StampAfterRemoval();
         _recyclable = Transaction is null && _connector.IsIdle;
+        if (!_recyclable) return;
+        Clear();
+        // RunAsync's last step: nothing of it touches the session after this, and only this thread rents from its pool.
+        HttpSessionPool.Return(this);
     }
 
     /// <summary>Whether no other thread (the timer, `show sess`, a kill) can still hold this session from its last connection.</summary>
@@ -58,6 +37,18 @@ internal sealed partial class HttpSession
     internal void Reuse(ProxyEngine engine, FrontendRuntime fe, Socket client)
     {
         BeginConnection(client);
+        Clear();
+        _recyclable = false;
+        _retiredStamp = 0;
+        _server.Reuse(engine.BufferSize);
+        _client.Reuse(client, engine.BufferSize);
+        Bind(engine, fe);
+    }
+
+    /// <summary>Every per-connection field back to the constructor's value, but the run's own (_recyclable, _retiredStamp).</summary>
+    private void Clear()
+    {
+        ClearConnection();
         _req = null!;
         _resp = null!;
         _tx = null!;
@@ -79,13 +70,7 @@ internal sealed partial class HttpSession
         _compressor = null;
         _chunkPayload = default;
         _afterHead = null;
-        _run = default;
-        _recyclable = false;
-        _retiredStamp = 0;
         // _addedLines stays: each line is rebuilt when its header name or address differs (HttpSession.AddedHeaders.cs).
         _connector.Clear();
-        _server.Reuse(engine.BufferSize);
-        _client.Reuse(client, engine.BufferSize);
-        Bind(engine, fe);
     }
 }

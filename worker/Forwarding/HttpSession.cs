@@ -86,8 +86,7 @@ internal sealed partial class HttpSession : ProxySession
     internal override FrontendRuntime Frontend => _fe;
 
     /// <summary>Runs the whole connection; never throws. Gives the session's place in the engine back at the end.</summary>
-    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder))]
-    private async ValueTask RunAsync()
+    private async Task RunAsync()
     {
         var fe = _fe;
         SetPhase(PhaseIdle);

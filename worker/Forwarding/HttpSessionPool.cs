@@ -10,8 +10,8 @@ namespace Proxy.Worker.Forwarding;
 /// collection, for the kernel's work on the same request to find its own data evicted. Measured with 1.7 KB more per
 /// connection: +8-12 µs of CPU per `Connection: close` request (perf/README.md, "issue 15, pooled sessions").
 /// A session comes back only after a normal end (<see cref="HttpSession.Retire"/>), and serves again only when no
-/// thread reading the engine's session table can still hold it (SessionTableReaders); the top of the stack that is not
-/// yet is left there and a new session made. Kept per thread (ThreadCachedPool), at most <see cref="MaxPerThread"/>:
+/// thread reading the engine's session table can still hold it (SessionTableReaders); a top of the stack that is not
+/// yet is dropped and a new session made. Kept per thread (ThreadCachedPool), at most <see cref="MaxPerThread"/>:
 /// about the connections a worker opens and closes at once under load; a burst beyond that is left to the GC.
 /// </summary>
 internal static class HttpSessionPool
@@ -27,10 +27,18 @@ internal static class HttpSessionPool
                 session.Reuse(engine, fe, client);
                 return session;
             }
-            ThreadCachedPool<HttpSession>.TryReturn(session, MaxPerThread);   // back on top: reusable after the reader's pass
+            // A reader may still hold it: left to the GC (rare: the timer's pass is short), so the stack never stalls.
         }
         return new HttpSession(engine, fe, client);
     }
 
-    public static void Return(HttpSession session) => ThreadCachedPool<HttpSession>.TryReturn(session, MaxPerThread);
+    /// <summary>
+    /// Keeps <paramref name="session"/> when it ended on the worker's loop thread, where plain and `ssl` http listeners
+    /// accept; one that ended on another thread (a continuation of .NET's engine) would wait there for an accept that
+    /// never comes, and is left to the GC.
+    /// </summary>
+    public static void Return(HttpSession session)
+    {
+        if (Io.IoLoop.OnLoopThread) ThreadCachedPool<HttpSession>.TryReturn(session, MaxPerThread);
+    }
 }

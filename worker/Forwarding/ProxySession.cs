@@ -31,8 +31,15 @@ internal abstract partial class ProxySession : IThreadPoolWorkItem
     /// </summary>
     protected void BeginConnection(Socket client)
     {
-        SessionIndex = -1;
         _clientSocket = client;
+        ClearConnection();
+        AcceptedMs = Environment.TickCount64;
+    }
+
+    /// <summary>What <see cref="BeginConnection"/> resets but the client's socket and accept time (a retired session keeps nothing else of its last connection).</summary>
+    protected void ClearConnection()
+    {
+        SessionIndex = -1;
         _frontendEndPoint = null;
         _handshakeDeadline = 0;
         _handshakeTimedOut = 0;
@@ -42,7 +49,6 @@ internal abstract partial class ProxySession : IThreadPoolWorkItem
         ProxyAuthority = null;
         ClientOnDotNetEngine = false;
         Tls = null;
-        AcceptedMs = Environment.TickCount64;
         Samples.BeginSession();
     }
 

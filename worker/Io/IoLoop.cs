@@ -38,6 +38,11 @@ internal sealed unsafe class IoLoop
     /// </summary>
     public static readonly bool Enabled = Environment.GetEnvironmentVariable("PROXY_IO_LOOP") != "0";
 
+    [ThreadStatic] private static bool t_onLoop;
+
+    /// <summary>Whether the calling thread is a loop's (where the loop's accepts and their sessions' continuations run).</summary>
+    public static bool OnLoopThread => t_onLoop;
+
     /// <summary>The worker's loop, started on first use; null when epoll_create1 failed (then .NET's engine serves).</summary>
     public static IoLoop? Shared
     {
@@ -111,6 +116,7 @@ internal sealed unsafe class IoLoop
     private void Run()
     {
         ThreadArrayPool.UseOnThisThread();   // sessions' buffers come and go on this thread
+        t_onLoop = true;
         var events = (epoll_event*)NativeMemory.Alloc(MaxEvents, (nuint)sizeof(epoll_event));
         while (true)
         {

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Before/after of one optimisation: this build (BIN, default artifacts/bin), another build (--before DIR, e.g. a fresh
+# clone's artifacts/bin) and HAProxy, one wrk load each in turn within every round, so that the box's drift touches the
+# three alike (perf/README.md, "pooled sessions"). Prints each run and the medians: CPU µs per request (user + system,
+# from /proc, the whole process tree) and requests/s.
+#
+# usage: perf/compare.sh --before DIR [--load close|ka|big] [--rounds N] [--duration S]
+set -euo pipefail
+BEFORE="" LOAD=close ROUNDS=6 DURATION=3
+while (( $# )); do
+    case $1 in
+        --before) BEFORE=$2; shift 2 ;;
+        --load) LOAD=$2; shift 2 ;;
+        --rounds) ROUNDS=$2; shift 2 ;;
+        --duration) DURATION=$2; shift 2 ;;
+        -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+        *) echo "unknown argument $1 (--help)" >&2; exit 2 ;;
+    esac
+done
+MODE=http
+source "$(dirname "$0")/lib/common.sh"
+[[ -x $BEFORE/proxy-worker ]] || die "--before DIR: a build's bin folder (proxyctl, proxy-supervisor, proxy-worker)"
+OPORT=${BENCH_ORIGIN_PORT:-18080}
+WORK=$(mktemp -d /tmp/proxy-compare.XXXXXX)
+trap 'cleanup; rm -rf "$WORK"' EXIT
+ensure_tools
+start_origin "$OPORT"
+start_proxy after 18181 "$OPORT"
+BIN=$BEFORE start_proxy before 18183 "$OPORT"
+start_haproxy haproxy 18182 "$OPORT"
+port() { case $1 in after) echo 18181 ;; before) echo 18183 ;; haproxy) echo 18182 ;; esac; }
+pid() { case $1 in haproxy) haproxy_pid haproxy ;; *) proxy_pid "$1" ;; esac; }
+args() { # args SIDE
+    local u=http://127.0.0.1:$(port "$1")
+    case $LOAD in
+        close) echo "-t1 -c50 -d${DURATION}s -s $PERF/lib/report.lua $u/small -- close" ;;
+        ka) echo "-t1 -c50 -d${DURATION}s -s $PERF/lib/report.lua $u/small" ;;
+        big) echo "-t1 -c10 -d${DURATION}s -s $PERF/lib/report.lua $u/big" ;;
+        *) die "--load close|ka|big" ;;
+    esac
+}
+declare -A cpu rps
+sides=(after before haproxy)
+# shellcheck disable=SC2046
+for s in "${sides[@]}"; do wrk_run "$CLIENT_CPUS" "$WORK/warm.out" $(args "$s") >/dev/null; done
+for r in $(seq "$ROUNDS"); do
+    for s in "${sides[@]}"; do
+        # shellcheck disable=SC2046
+        read -r reqs us _ _ errors <<<"$(measure_wrk "$(pid "$s")" "$WORK/$s-$r.out" $(args "$s"))"
+        log "round $r $s: $reqs req/s, CPU $us us/request, $errors errors"
+        cpu[$s]="${cpu[$s]:-} $us" rps[$s]="${rps[$s]:-} $reqs"
+    done
+done
+for s in "${sides[@]}"; do
+    printf '%-8s CPU us/request %7s   req/s %7s\n' "$s" "$(median "${cpu[$s]}")" "$(median "${rps[$s]}")"
+done
+a=$(median "${cpu[after]}") b=$(median "${cpu[before]}") h=$(median "${cpu[haproxy]}")
+awk -v a="$a" -v b="$b" -v h="$h" 'BEGIN {printf "CPU per request: after/before %.2f, after/HAProxy %.2f, before/HAProxy %.2f\n", a / b, a / h, b / h}'
