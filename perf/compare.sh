@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Before/after of one optimisation: this build (BIN, default artifacts/bin), another build (--before DIR, e.g. a fresh
 # clone's artifacts/bin) and HAProxy, one wrk load each in turn within every round, so that the box's drift touches the
-# three alike (perf/README.md, "pooled sessions"). Prints each run and the medians: CPU µs per request (user + system,
-# from /proc, the whole process tree) and requests/s.
+# three alike (perf/README.md, "pooled sessions"). Prints each run, the medians of CPU µs per request (user + system,
+# from /proc, the whole process tree) and requests/s, and the medians of each round's CPU ratios (the steadier figure).
 #
 # usage: perf/compare.sh --before DIR [--load close|ka|big] [--rounds N] [--duration S]
 set -euo pipefail
@@ -49,10 +49,14 @@ for r in $(seq "$ROUNDS"); do
         read -r reqs us _ _ errors <<<"$(measure_wrk "$(pid "$s")" "$WORK/$s-$r.out" $(args "$s"))"
         log "round $r $s: $reqs req/s, CPU $us us/request, $errors errors"
         cpu[$s]="${cpu[$s]:-} $us" rps[$s]="${rps[$s]:-} $reqs"
+        eval "last_$s=$us"
     done
+    # Ratios within the round: the three sides ran within seconds of each other, so the box's drift cancels out.
+    ab="${ab:-} $(awk -v a="$last_after" -v b="$last_before" 'BEGIN {printf "%.3f", a / b}')"
+    ah="${ah:-} $(awk -v a="$last_after" -v h="$last_haproxy" 'BEGIN {printf "%.3f", a / h}')"
+    bh="${bh:-} $(awk -v b="$last_before" -v h="$last_haproxy" 'BEGIN {printf "%.3f", b / h}')"
 done
 for s in "${sides[@]}"; do
     printf '%-8s CPU us/request %7s   req/s %7s\n' "$s" "$(median "${cpu[$s]}")" "$(median "${rps[$s]}")"
 done
-a=$(median "${cpu[after]}") b=$(median "${cpu[before]}") h=$(median "${cpu[haproxy]}")
-awk -v a="$a" -v b="$b" -v h="$h" 'BEGIN {printf "CPU per request: after/before %.2f, after/HAProxy %.2f, before/HAProxy %.2f\n", a / b, a / h, b / h}'
+echo "CPU per request, median of the rounds' ratios: after/before $(median "$ab"), after/HAProxy $(median "$ah"), before/HAProxy $(median "$bh")"
