@@ -25,20 +25,23 @@ start_origin "$OPORT"
 start_proxy alloc "$PPORT" "$OPORT"
 extra=(); [[ $LOAD == close ]] && extra=(-- close)
 url=http://127.0.0.1:$PPORT/small
-reading_after() { # reading_after LINE: waits (10 s at most) for a report line other than LINE, echoes the last
+reports() { [[ -s $WORK/heap.txt ]] && wc -l <"$WORK/heap.txt" || echo 0; }
+reading_after() { # reading_after N: waits (10 s at most) for report line N+1, echoes the last line
     for _ in $(seq 100); do
-        [[ -s $WORK/heap.txt && $(tail -1 "$WORK/heap.txt") != "$1" ]] && { tail -1 "$WORK/heap.txt"; return; }
+        (( $(reports) > $1 )) && { tail -1 "$WORK/heap.txt"; return; }
         sleep 0.1
     done
-    die "no heap report from the worker (PROXY_HEAP_REPORT)"
+    die "no heap report from the worker (PROXY_HEAP_REPORT; a trim needs 2 MiB allocated since the last: try a longer --duration)"
 }
-wrk_run "$CLIENT_CPUS" "$WORK/warm.out" -t1 -c50 -d2s "$url" "${extra[@]}" >/dev/null   # warm-up: pools filled, a first trim due
-before=$(reading_after "")
+# Warm-up, the measured load's own: pools filled, and a first trim due once it stops.
+wrk_run "$CLIENT_CPUS" "$WORK/warm.out" -t1 -c50 -d2s -s "$PERF/lib/report.lua" "$url" "${extra[@]}" >/dev/null
+before=$(reading_after 0)
+seen=$(reports)
 r=$(wrk_run "$CLIENT_CPUS" "$WORK/wrk.out" -t1 -c50 -d"${DURATION}"s -s "$PERF/lib/report.lua" "$url" "${extra[@]}")
-after=$(reading_after "$before")
+after=$(reading_after "$seen")
 requests=$(field requests "$r")
 [[ -n $requests && $requests -gt 0 ]] || die "wrk made no request"
-value() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k {print $2}'; }
-awk -v n="$requests" -v a0="$(value allocated "$before")" -v a1="$(value allocated "$after")" \
-    -v g0="$(value gen0 "$before")" -v g1="$(value gen0 "$after")" -v load="$LOAD" \
-    'BEGIN {printf "%s: %d requests, %.0f bytes allocated per request, %.3f gen0 collections per 1,000 requests\n", load, n, (a1 - a0) / n, (g1 - g0) * 1000 / n}'
+# Each reading follows the trim's own blocking collection, which counts as a gen0 one too: one is taken off.
+awk -v n="$requests" -v a0="$(field allocated "$before")" -v a1="$(field allocated "$after")" \
+    -v g0="$(field gen0 "$before")" -v g1="$(field gen0 "$after")" -v load="$LOAD" \
+    'BEGIN {printf "%s: %d requests, %.0f bytes allocated per request, %.3f gen0 collections per 1,000 requests\n", load, n, (a1 - a0) / n, (g1 - g0 - 1) * 1000 / n}'

@@ -20,6 +20,7 @@ done
 MODE=http
 source "$(dirname "$0")/lib/common.sh"
 [[ -x $BEFORE/proxy-worker ]] || die "--before DIR: a build's bin folder (proxyctl, proxy-supervisor, proxy-worker)"
+[[ $LOAD == close || $LOAD == ka || $LOAD == big ]] || die "--load close|ka|big"
 OPORT=${BENCH_ORIGIN_PORT:-18080}
 WORK=$(mktemp -d /tmp/proxy-compare.XXXXXX)
 trap 'cleanup; rm -rf "$WORK"' EXIT
@@ -36,10 +37,9 @@ args() { # args SIDE
         close) echo "-t1 -c50 -d${DURATION}s -s $PERF/lib/report.lua $u/small -- close" ;;
         ka) echo "-t1 -c50 -d${DURATION}s -s $PERF/lib/report.lua $u/small" ;;
         big) echo "-t1 -c10 -d${DURATION}s -s $PERF/lib/report.lua $u/big" ;;
-        *) die "--load close|ka|big" ;;
     esac
 }
-declare -A cpu rps
+declare -A cpu rps last
 sides=(after before haproxy)
 # shellcheck disable=SC2046
 for s in "${sides[@]}"; do wrk_run "$CLIENT_CPUS" "$WORK/warm.out" $(args "$s") >/dev/null; done
@@ -48,13 +48,14 @@ for r in $(seq "$ROUNDS"); do
         # shellcheck disable=SC2046
         read -r reqs us _ _ errors <<<"$(measure_wrk "$(pid "$s")" "$WORK/$s-$r.out" $(args "$s"))"
         log "round $r $s: $reqs req/s, CPU $us us/request, $errors errors"
-        cpu[$s]="${cpu[$s]:-} $us" rps[$s]="${rps[$s]:-} $reqs"
-        eval "last_$s=$us"
+        [[ $errors == 0 && $us != 0 && $us != 0.0 ]] || die "round $r, $s: the run failed ($errors errors): $WORK/$s-$r.out"
+        cpu[$s]="${cpu[$s]:-} $us" rps[$s]="${rps[$s]:-} $reqs" last[$s]=$us
     done
     # Ratios within the round: the three sides ran within seconds of each other, so the box's drift cancels out.
-    ab="${ab:-} $(awk -v a="$last_after" -v b="$last_before" 'BEGIN {printf "%.3f", a / b}')"
-    ah="${ah:-} $(awk -v a="$last_after" -v h="$last_haproxy" 'BEGIN {printf "%.3f", a / h}')"
-    bh="${bh:-} $(awk -v b="$last_before" -v h="$last_haproxy" 'BEGIN {printf "%.3f", b / h}')"
+    ratio() { awk -v x="$1" -v y="$2" 'BEGIN {printf "%.3f", x / y}'; }
+    ab="${ab:-} $(ratio "${last[after]}" "${last[before]}")"
+    ah="${ah:-} $(ratio "${last[after]}" "${last[haproxy]}")"
+    bh="${bh:-} $(ratio "${last[before]}" "${last[haproxy]}")"
 done
 for s in "${sides[@]}"; do
     printf '%-8s CPU us/request %7s   req/s %7s\n' "$s" "$(median "${cpu[$s]}")" "$(median "${rps[$s]}")"

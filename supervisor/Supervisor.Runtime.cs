@@ -21,6 +21,25 @@ public sealed partial class Supervisor
     public async Task<string?> SetServerAsync(string target, string? state, int? weight,
         System.Net.IPEndPoint? address = null, int? checkPort = null, int? maxConn = null, ServerSettings.AgentTarget? agent = null)
     {
+        // One change at a time, each sent to every worker before the next: an agent check's answers (`drain`, then
+        // `ready`) arrive as separate messages handled on separate tasks, and two broadcasts interleaving reached the
+        // workers in different orders, leaving one DRAIN while the checking worker, READY, never sent the change again.
+        await _serverChanges.WaitAsync();
+        try
+        {
+            return await SetServerOnceAsync(target, state, weight, address, checkPort, maxConn, agent);
+        }
+        finally
+        {
+            _serverChanges.Release();
+        }
+    }
+
+    private readonly SemaphoreSlim _serverChanges = new(1, 1);
+
+    private async Task<string?> SetServerOnceAsync(string target, string? state, int? weight,
+        System.Net.IPEndPoint? address, int? checkPort, int? maxConn, ServerSettings.AgentTarget? agent)
+    {
         var (setting, error) = Servers.Set(Config, target, state, weight, address, checkPort, maxConn, agent);
         if (setting is null) return error;
         await BroadcastAsync(setting.ToMessage());

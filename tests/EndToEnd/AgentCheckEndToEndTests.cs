@@ -60,17 +60,23 @@ public sealed class AgentCheckEndToEndTests
     }
 
     /// <summary>The `show stat` rows of one server (the total, then one per worker), as (status, weight).</summary>
-    private List<(string Status, int Weight)> Rows(string backend, string server)
+    private ServerRows Rows(string backend, string server)
     {
         var lines = _proxy.Ctl("stats", "--csv").Stdout.Split('\n');
         var header = lines[0].TrimStart('#', ' ').Split(',');
         int status = Array.IndexOf(header, "status"), weight = Array.IndexOf(header, "weight");
-        return lines.Where(l => l.StartsWith($"{backend},{server},", StringComparison.Ordinal))
+        return [.. lines.Where(l => l.StartsWith($"{backend},{server},", StringComparison.Ordinal))
             .Select(l => l.Split(','))
-            .Select(f => (f[status], int.TryParse(f[weight], out int w) ? w : -1)).ToList();
+            .Select(f => (f[status], int.TryParse(f[weight], out int w) ? w : -1))];
     }
 
-    private Task<List<(string Status, int Weight)>> UntilRowsAsync(string backend, string server, Func<(string Status, int Weight), bool> each, string what) =>
+    /// <summary>The rows, printed as they are when a wait for them fails (the total first, then each worker's).</summary>
+    private sealed class ServerRows : List<(string Status, int Weight)>
+    {
+        public override string ToString() => string.Join(", ", this.Select(r => $"{r.Status}/{r.Weight}"));
+    }
+
+    private Task<ServerRows> UntilRowsAsync(string backend, string server, Func<(string Status, int Weight), bool> each, string what) =>
         Poll.UntilAsync(() => Rows(backend, server), rows => rows.Count == 3 && rows.All(each), what);
 
     private static async Task SendAsync(int port, int count)

@@ -18,7 +18,8 @@ internal sealed partial class HttpSession
     /// The session has left the engine's table and closed both sides: it may serve another connection once every
     /// thread that read the table before has gone (<see cref="MayBeReused"/>), if nothing of this one is left: no
     /// transaction (one an operation might still hold after a failure), no server permit, no queue place, no attempt.
-    /// Kept for that, it holds nothing of this connection's (variables, captures, tracker, TLS, addresses).
+    /// Kept for that, it holds none of this connection's variables, captures, tracker, TLS state or addresses; its
+    /// disposed sockets and the last forwardfor line stay until <see cref="Reuse"/> replaces them.
     /// </summary>
     private void Retire()
     {

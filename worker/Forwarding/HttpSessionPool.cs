@@ -8,7 +8,7 @@ namespace Proxy.Worker.Forwarding;
 /// per thread for the next connection, as HAProxy's pools keep its streams: a `Connection: close` load makes one
 /// session per request, and what a new connection allocates is memory the CPU has not touched since the last
 /// collection, for the kernel's work on the same request to find its own data evicted. Measured with 1.7 KB more per
-/// connection: +8-12 µs of CPU per `Connection: close` request (perf/README.md, "issue 15, pooled sessions").
+/// connection: +8-12 µs of CPU per `Connection: close` request (perf/README.md, "issue 15, twelfth session: pooled sessions").
 /// A session comes back only after a normal end (<see cref="HttpSession.Retire"/>), and serves again only when no
 /// thread reading the engine's session table can still hold it (SessionTableReaders); a top of the stack that is not
 /// yet is dropped and a new session made. Kept per thread (ThreadCachedPool), at most <see cref="MaxPerThread"/>:

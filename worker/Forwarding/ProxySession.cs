@@ -26,17 +26,16 @@ internal abstract partial class ProxySession : IThreadPoolWorkItem
     }
 
     /// <summary>
-    /// Makes a session that served a connection (HttpSessionPool) the session of <paramref name="client"/>, as new: every
-    /// per-connection field back to its constructor's value, the sample context reset.
+    /// Makes a session that served a connection (HttpSessionPool) the session of <paramref name="client"/>, accepted now;
+    /// the caller resets the rest with <see cref="ClearConnection"/>.
     /// </summary>
     protected void BeginConnection(Socket client)
     {
         _clientSocket = client;
-        ClearConnection();
         AcceptedMs = Environment.TickCount64;
     }
 
-    /// <summary>What <see cref="BeginConnection"/> resets but the client's socket and accept time (a retired session keeps nothing else of its last connection).</summary>
+    /// <summary>Every per-connection field back to the constructor's value, but the client's socket and accept time (<see cref="BeginConnection"/>), the sample context reset.</summary>
     protected void ClearConnection()
     {
         SessionIndex = -1;
