@@ -17,7 +17,7 @@ internal sealed partial class BufferedSocket
     /// </summary>
     public unsafe int TryReceiveQueued()
     {
-        if (_tls is not null || _start != _end || Volatile.Read(ref _disposed) != 0) return 0;
+        if (Tls is not null || _start != _end || Volatile.Read(ref _disposed) != 0) return 0;
         var handle = Socket.SafeHandle;
         if (handle.IsClosed) return 0;
         bool added = false;

@@ -26,7 +26,7 @@ internal sealed partial class BufferedSocket
     /// </summary>
     public bool UseIoLoop()
     {
-        if (_tls is not null || !IoLoop.Enabled || IoLoop.Shared is not { } loop) return false;
+        if (Tls is not null || !IoLoop.Enabled || IoLoop.Shared is not { } loop) return false;
         var io = loop.Rent();
         _ioGeneration = io.Generation;
         // The entry's counts go on from its earlier lendings: start from where they are (not in the epoll set yet,
@@ -90,7 +90,7 @@ internal sealed partial class BufferedSocket
             int room = _buffer.Length - _end;
             // TLS (BufferedSocket.TlsRecords.cs): drained only when the BIO's read found the queue empty and OpenSSL holds no record.
             bool drained = true;
-            long n = _ownRecords ? SslRead(_buffer.AsSpan(_end), out int error, out drained) : Recv(_buffer.AsSpan(_end), out error);
+            long n = OwnsTlsRecords ? SslRead(_buffer.AsSpan(_end), out int error, out drained) : Recv(_buffer.AsSpan(_end), out error);
             if (n > 0)
             {
                 // A read that filled the room: more is probably queued, the next receive tries at once (see ReceiveAsync).
@@ -134,7 +134,7 @@ internal sealed partial class BufferedSocket
         while (!data.IsEmpty)
         {
             int seen = io.Write.Sequence;
-            long n = _ownRecords ? SslWrite(data.Span, out int error) : Send(data.Span, out error);
+            long n = OwnsTlsRecords ? SslWrite(data.Span, out int error) : Send(data.Span, out error);
             if (n > 0)
             {
                 data = data[(int)n..];

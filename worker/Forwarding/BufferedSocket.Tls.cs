@@ -12,15 +12,14 @@ internal sealed partial class BufferedSocket
     /// </summary>
     public void UseTls(SslStream tls, bool counted = false)
     {
-        _tls = tls;
-        _tlsCounted = counted;
+        var t = TlsSide;
+        t.Stream = tls;
+        t.Counted = counted;
         TakeRecords(tls);   // on the loop: the records are read and written here (BufferedSocket.TlsRecords.cs)
     }
 
-    private bool _tlsCounted;
-
     /// <summary>The TLS stream, for the `ssl_fc*` fetches; null on a plain connection.</summary>
-    public SslStream? Tls => _tls;
+    public SslStream? Tls => _tlsState?.Stream;
 
     /// <summary><see cref="ReceiveAsync"/> through TLS: same idle wait without a buffer (a zero-byte read of SslStream
     /// waits on the socket and holds no record buffer), same results (count, 0 at EOF or close_notify, -1 on error).</summary>

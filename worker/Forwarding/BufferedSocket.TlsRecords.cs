@@ -17,17 +17,30 @@ internal sealed unsafe partial class BufferedSocket
 {
     private static readonly bool s_ownRecords = Environment.GetEnvironmentVariable("PROXY_TLS_OWN_RECORDS") != "0";
 
-    private bool _ownRecords;         // TakeRecords moved the records here: never back to SslStream (a late call fails instead)
-    private nint _ssl;                // the OpenSSL connection while _ownRecords, until the dispose (then 0)
-    private SafeHandle? _sslHandle;   // SslStream's handle over _ssl, held from TakeRecords to Dispose (the SSL lives until then)
-    private LoopBio.State* _bio;      // what the BIO's reads saw (freed with the BIO, when the SSL is)
-    private int _sslBusy;             // 1 while an SSL_read or SSL_write runs: OpenSSL takes one call at a time per connection
-    // The handshake's reads stop at a record's end (TransportReadAsync), so that SslStream never holds a record past
-    // its handshake: a client's first request, often sent with its Finished, stays in the socket for SSL_read.
-    private bool _recordBounded;
-    private int _recordLeft;          // bytes of the current record not handed to SslStream yet
-    private int _headerGot;           // bytes of the next record's 5-byte header handed so far
-    private int _recordLength;        // that header's length field, as far as read
+    /// <summary>
+    /// What a TLS connection adds to its BufferedSocket, in an object of its own so that a plain connection does not
+    /// carry it (issue 15: 48 bytes less per plain socket, two per http session).
+    /// </summary>
+    private sealed class TlsState
+    {
+        public SslStream? Stream;         // set by UseTls: bytes go through TLS; null while the handshake runs
+        public bool Counted;              // holds a `maxsslconn` place (TlsCounters), given back at the dispose
+        public LoopTransport? Transport;  // the stream under Stream's handshake on the loop (BufferedSocket.TlsTransport.cs)
+        public bool OwnRecords;           // TakeRecords moved the records here: never back to SslStream (a late call fails instead)
+        public nint Ssl;                  // the OpenSSL connection while OwnRecords, until the dispose (then 0)
+        public SafeHandle? SslHandle;     // SslStream's handle over Ssl, held from TakeRecords to Dispose (the SSL lives until then)
+        public LoopBio.State* Bio;        // what the BIO's reads saw (freed with the BIO, when the SSL is)
+        public int SslBusy;               // 1 while an SSL_read or SSL_write runs: OpenSSL takes one call at a time per connection
+        // The handshake's reads stop at a record's end (TransportReadAsync), so that SslStream never holds a record past
+        // its handshake: a client's first request, often sent with its Finished, stays in the socket for SSL_read.
+        public bool RecordBounded;
+        public int RecordLeft;            // bytes of the current record not handed to SslStream yet
+        public int HeaderGot;             // bytes of the next record's 5-byte header handed so far
+        public int RecordLength;          // that header's length field, as far as read
+    }
+
+    /// <summary>This connection's TLS state, made when its handshake or its TLS stream first needs it.</summary>
+    private TlsState TlsSide => _tlsState ??= new TlsState();
 
     /// <summary>SSL_read or SSL_write wants the socket writable first (a reply OpenSSL must send): wait, then call again.</summary>
     private const int SslWantsWrite = int.MinValue;
@@ -35,7 +48,7 @@ internal sealed unsafe partial class BufferedSocket
     private const int SslWantsRead = int.MinValue + 1;
 
     /// <summary>Whether the records of this socket's TLS are read and written here (after <see cref="TakeRecords"/>).</summary>
-    internal bool OwnsTlsRecords => _ownRecords;
+    internal bool OwnsTlsRecords => _tlsState is { OwnRecords: true };
 
     /// <summary>
     /// After the handshake of an SslStream over <see cref="TlsTransport"/>: moves the connection's record I/O here when
@@ -47,9 +60,10 @@ internal sealed unsafe partial class BufferedSocket
     /// </summary>
     private void TakeRecords(SslStream tls)
     {
-        bool bounded = _recordBounded;
-        _recordBounded = false;   // SslStream's own reads (when not taken) need no record bounds after the handshake
-        if (!bounded || _recordLeft != 0 || _headerGot != 0 || _io is null) return;
+        var t = TlsSide;
+        bool bounded = t.RecordBounded;
+        t.RecordBounded = false;   // SslStream's own reads (when not taken) need no record bounds after the handshake
+        if (!bounded || t.RecordLeft != 0 || t.HeaderGot != 0 || _io is null) return;
         if (TlsContexts.ConnectionOf(tls) is not { } handle) return;
         var socketHandle = Socket.SafeHandle;
         bool sslAdded = false, socketAdded = false;
@@ -67,10 +81,10 @@ internal sealed unsafe partial class BufferedSocket
             LibSsl.SSL_set_mode(ssl, LibSsl.ModeEnablePartialWrite | LibSsl.ModeAcceptMovingWriteBuffer | LibSsl.ModeReleaseBuffers);
             LibSsl.SSL_set_options(ssl, LibSsl.OpIgnoreUnexpectedEof | LibSsl.OpNoRenegotiation);
             LibSsl.SSL_set_quiet_shutdown(ssl, 1);
-            _bio = state;
-            _sslHandle = handle;
-            _ssl = ssl;
-            _ownRecords = true;
+            t.Bio = state;
+            t.SslHandle = handle;
+            t.Ssl = ssl;
+            t.OwnRecords = true;
             sslAdded = false;   // kept until Dispose
             ReturnHandshakeBuffer(tls);
         }
@@ -118,11 +132,12 @@ internal sealed unsafe partial class BufferedSocket
         drained = false;
         var handle = Socket.SafeHandle;
         bool added = false;
-        EnterSsl();
+        var t = _tlsState!;
+        EnterSsl(t);
         try
         {
-            nint ssl = _ssl;
-            var bio = _bio;
+            nint ssl = t.Ssl;
+            var bio = t.Bio;
             if (ssl == 0)
             {
                 error = LibC.EBADF;   // disposed: an operation that outlived its session
@@ -159,7 +174,7 @@ internal sealed unsafe partial class BufferedSocket
         finally
         {
             if (added) handle.DangerousRelease();
-            ExitSsl();
+            ExitSsl(t);
         }
     }
 
@@ -168,11 +183,12 @@ internal sealed unsafe partial class BufferedSocket
     {
         var handle = Socket.SafeHandle;
         bool added = false;
-        EnterSsl();
+        var t = _tlsState!;
+        EnterSsl(t);
         try
         {
-            nint ssl = _ssl;
-            var bio = _bio;
+            nint ssl = t.Ssl;
+            var bio = t.Bio;
             if (ssl == 0)
             {
                 error = LibC.EBADF;
@@ -201,7 +217,7 @@ internal sealed unsafe partial class BufferedSocket
         finally
         {
             if (added) handle.DangerousRelease();
-            ExitSsl();
+            ExitSsl(t);
         }
     }
 
@@ -216,67 +232,67 @@ internal sealed unsafe partial class BufferedSocket
 
     // Readers and writers of one connection may run on two threads at once (a tunnel whose other side is on .NET's
     // engine); OpenSSL's calls on one SSL must not. Uncontended, this is one interlocked exchange each way.
-    private void EnterSsl()
+    private static void EnterSsl(TlsState t)
     {
-        if (Interlocked.CompareExchange(ref _sslBusy, 1, 0) == 0) return;
+        if (Interlocked.CompareExchange(ref t.SslBusy, 1, 0) == 0) return;
         var spin = new SpinWait();
-        do spin.SpinOnce(); while (Interlocked.CompareExchange(ref _sslBusy, 1, 0) != 0);
+        do spin.SpinOnce(); while (Interlocked.CompareExchange(ref t.SslBusy, 1, 0) != 0);
     }
 
-    private void ExitSsl() => Volatile.Write(ref _sslBusy, 0);
+    private static void ExitSsl(TlsState t) => Volatile.Write(ref t.SslBusy, 0);
 
     /// <summary>The most a handshake read may hand SslStream: the rest of the current record, or of the next one's header.</summary>
-    private int RecordBound(int wanted) => !_recordBounded ? wanted : Math.Min(wanted, _recordLeft > 0 ? _recordLeft : 5 - _headerGot);
+    private int RecordBound(int wanted) => _tlsState is not { RecordBounded: true } t ? wanted : Math.Min(wanted, t.RecordLeft > 0 ? t.RecordLeft : 5 - t.HeaderGot);
 
     /// <summary>Follows the records in the bytes a handshake read handed SslStream (at most <see cref="RecordBound"/> of them).</summary>
     private void CountRecordBytes(ReadOnlySpan<byte> handed)
     {
-        if (!_recordBounded) return;
-        if (_recordLeft > 0)
+        if (_tlsState is not { RecordBounded: true } t) return;
+        if (t.RecordLeft > 0)
         {
-            _recordLeft -= handed.Length;
+            t.RecordLeft -= handed.Length;
             return;
         }
         foreach (byte b in handed)
         {
             // Not a TLS record header (an SSLv2-format ClientHello, garbage): no bounds from here on, and the records
             // stay SslStream's (TakeRecords requires them).
-            if ((_headerGot == 0 && b is < 20 or > 24) || (_headerGot == 1 && b != 3))
+            if ((t.HeaderGot == 0 && b is < 20 or > 24) || (t.HeaderGot == 1 && b != 3))
             {
-                _recordBounded = false;
-                _headerGot = -1;
+                t.RecordBounded = false;
+                t.HeaderGot = -1;
                 return;
             }
-            if (_headerGot == 3) _recordLength = b << 8;
-            else if (_headerGot == 4) _recordLength |= b;
-            _headerGot++;
+            if (t.HeaderGot == 3) t.RecordLength = b << 8;
+            else if (t.HeaderGot == 4) t.RecordLength |= b;
+            t.HeaderGot++;
         }
-        if (_headerGot == 5)
+        if (t.HeaderGot == 5)
         {
-            _headerGot = 0;
-            _recordLeft = _recordLength;
+            t.HeaderGot = 0;
+            t.RecordLeft = t.RecordLength;
         }
     }
 
     /// <summary>At the dispose: the BIO stops using the descriptor, and the SSL goes (SslStream's hold, then this one).</summary>
     private void ReleaseRecords()
     {
-        if (!_ownRecords) return;
-        EnterSsl();   // an SSL call of a late operation on another thread ends first; later ones find _ssl 0
-        if (_bio != null)
+        if (_tlsState is not { OwnRecords: true } t) return;
+        EnterSsl(t);   // an SSL call of a late operation on another thread ends first; later ones find Ssl 0
+        if (t.Bio != null)
         {
-            _bio->Fd = -1;
-            _bio = null;
+            t.Bio->Fd = -1;
+            t.Bio = null;
         }
-        _ssl = 0;
-        ExitSsl();
+        t.Ssl = 0;
+        ExitSsl(t);
     }
 
-    private void ReleaseSsl()
+    private static void ReleaseSsl(TlsState t)
     {
-        if (_sslHandle is { } handle)
+        if (t.SslHandle is { } handle)
         {
-            _sslHandle = null;
+            t.SslHandle = null;
             handle.DangerousRelease();
         }
     }

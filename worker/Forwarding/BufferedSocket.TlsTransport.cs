@@ -14,14 +14,12 @@ namespace Proxy.Worker.Forwarding;
 // stream, owns the descriptor.
 internal sealed partial class BufferedSocket
 {
-    private LoopTransport? _transport;
-
     /// <summary>The stream for the SslStream of this socket once <see cref="UseIoLoop"/> moved it to the loop.</summary>
-    public Stream TlsTransport => _transport ??= NewTransport();
+    public Stream TlsTransport => TlsSide.Transport ??= NewTransport();
 
     private LoopTransport NewTransport()
     {
-        _recordBounded = s_ownRecords && TlsContexts.Reachable;   // the records move here after the handshake (TakeRecords)
+        TlsSide.RecordBounded = s_ownRecords && TlsContexts.Reachable;   // the records move here after the handshake (TakeRecords)
         return new LoopTransport(this);
     }
 

@@ -20,7 +20,7 @@ internal sealed partial class BufferedSocket : IDisposable
     private bool _bulkBuffer;             // _buffer is a bulk one (BulkFactor times tune.bufsize): see ReceiveAsync's `bulk`
     private bool _relayWaited;            // the last RelayToAsync's send had to wait for the destination
     private int _disposed;
-    private SslStream? _tls;              // `bind ... ssl`: bytes go through TLS (BufferedSocket.Tls.cs, .TlsRecords.cs); null: the socket itself
+    private TlsState? _tlsState;          // `bind ... ssl` (BufferedSocket.Tls.cs, .TlsRecords.cs); null: a plain connection
     private SocketOperation? _idleOp;     // the zero-byte receive of WaitIdleAsync, until EndIdleWait
     private int _idleWait;                // what the last idle wait ended with, for the next receive: IdleNone, IdleReadable, IdleFailed
     private const int IdleNone = 0, IdleReadable = 1, IdleFailed = 2;
@@ -65,7 +65,7 @@ internal sealed partial class BufferedSocket : IDisposable
     /// (when it did, more is probably queued and the next receive reads it at once), and no failure is kept for the
     /// next receive (BufferedSocket.FirstRead.cs).
     /// </summary>
-    public bool CanWaitIdle => _start == _end && (_tls is null || _ownRecords) && !_lastReadFilled && _idleWait != IdleFailed;
+    public bool CanWaitIdle => _start == _end && (_tlsState is null || _tlsState.OwnRecords) && !_lastReadFilled && _idleWait != IdleFailed;
 
     /// <summary>
     /// Waits, holding no buffer, until the peer sends something, closes or resets (a zero-byte receive), then
@@ -123,7 +123,7 @@ internal sealed partial class BufferedSocket : IDisposable
             // Not through TLS (SslStream returns about one 16 KB record per read: a bulk read would rarely fill), and
             // not while the destination is slow (its last relayed send had to wait): a slow reader holds one
             // tune.bufsize buffer per direction, as HAProxy's, not a bulk one (review finding).
-            bool wantBulk = bulk && _lastReadFilled && _tls is null && !_relayWaited;
+            bool wantBulk = bulk && _lastReadFilled && _tlsState is null && !_relayWaited;
             if (_buffer.Length > 0 && ((!_lastReadFilled && !expectData) || wantBulk != _bulkBuffer))
             {
                 ThreadArrayPool<byte>.Return(_buffer);
@@ -138,7 +138,7 @@ internal sealed partial class BufferedSocket : IDisposable
             _start = 0;
         }
         if (_buffer.Length > 0 && _end == _buffer.Length) return -1;
-        if (_tls is { } tls && !_ownRecords) return await ReceiveTlsAsync(tls, expectData).ConfigureAwait(false);
+        if (_tlsState is { Stream: { } tls, OwnRecords: false }) return await ReceiveTlsAsync(tls, expectData).ConfigureAwait(false);
         int idleWait = _idleWait;
         _idleWait = IdleNone;
         if (idleWait == IdleFailed) return -1;
@@ -197,7 +197,7 @@ internal sealed partial class BufferedSocket : IDisposable
     [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     public async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> data)
     {
-        if (_tls is { } tls && !_ownRecords) return await SendTlsAsync(tls, data).ConfigureAwait(false);
+        if (_tlsState is { Stream: { } tls, OwnRecords: false }) return await SendTlsAsync(tls, data).ConfigureAwait(false);
         if (_io is { } io) return await SendOnLoopAsync(io, data).ConfigureAwait(false);
         var op = SocketOperationPool.Rent();
         try
@@ -286,7 +286,6 @@ internal sealed partial class BufferedSocket : IDisposable
         _bulkBuffer = false;
         _relayWaited = false;
         _disposed = 0;
-        _tls = null;
         _idleOp = null;
         _idleWait = IdleNone;
         LastActivity = 0;
@@ -300,17 +299,7 @@ internal sealed partial class BufferedSocket : IDisposable
         _ioGeneration = 0;
         _drained = false;
         _readSeen = 0;
-        _tlsCounted = false;
-        _ownRecords = false;
-        _ssl = 0;
-        _sslHandle = null;
-        _bio = null;
-        _sslBusy = 0;
-        _recordBounded = false;
-        _recordLeft = 0;
-        _headerGot = 0;
-        _recordLength = 0;
-        _transport = null;
+        _tlsState = null;
     }
 
     /// <summary>Closes the socket and returns the buffer; call once no operation is pending.</summary>
@@ -322,9 +311,12 @@ internal sealed partial class BufferedSocket : IDisposable
         if (ResetOnClose && !PeerClosed) ServerCloseReset.Arm(Socket);
         Socket.Dispose();
         _io?.Return(_ioGeneration);
-        _tls?.Dispose();
-        ReleaseSsl();       // after SslStream's own hold: the SSL (and its BIO) is freed here
-        if (_tlsCounted) Proxy.Worker.Tls.TlsCounters.Release();
+        if (_tlsState is { } t)
+        {
+            t.Stream?.Dispose();
+            ReleaseSsl(t);       // after SslStream's own hold: the SSL (and its BIO) is freed here
+            if (t.Counted) Proxy.Worker.Tls.TlsCounters.Release();
+        }
         var b = _buffer;
         _buffer = [];
         if (b.Length > 0) ThreadArrayPool<byte>.Return(b);

@@ -93,7 +93,7 @@ internal sealed partial class HttpSession : ProxySession
         if (http.ForwardForHeader is not { } header || Samples.Client?.Address is not { } ip) return default;
         if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
         if (http.ForwardForExcept is { } except && except.Contains(ip)) return default;
-        if (http.ForwardForIfNone && _req.TryGetHeader(header, out _)) return default;   // 4.2 "if-none"
+        if (http.ForwardForIfNone && RequestHead.TryGetHeader(header, out _)) return default;   // 4.2 "if-none"
         var lines = _addedLines ??= new AddedLines();
         return AddressLine(header, ip, ref lines.ForwardedFor, ref lines.ForwardedForHeader, ref lines.ForwardedForAddress);
     }

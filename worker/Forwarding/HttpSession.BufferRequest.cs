@@ -30,18 +30,18 @@ internal sealed partial class HttpSession
     [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     private async ValueTask<bool> BufferRequestBodyAsync()
     {
-        if (_req.BodyFraming is not (HttpBodyFraming.ContentLength or HttpBodyFraming.Chunked) || _req.Method == Http1Method.Connect
-            || (_req.BodyFraming == HttpBodyFraming.ContentLength && _req.ContentLength == 0))
+        if (RequestHead.BodyFraming is not (HttpBodyFraming.ContentLength or HttpBodyFraming.Chunked) || RequestHead.Method == Http1Method.Connect
+            || (RequestHead.BodyFraming == HttpBodyFraming.ContentLength && RequestHead.ContentLength == 0))
             return true;
-        if (_req.ExpectsContinue && _req.Version == Http1Version.Http11)
+        if (RequestHead.ExpectsContinue && RequestHead.Version == Http1Version.Http11)
         {
             // Before looking at what came: HAProxy answers it whenever it waits for a body (http_wait_for_msg_body).
             _continueSent = true;
             if (!await SendToClientAsync(ContinueBytes).ConfigureAwait(false)) return ClientLeftBuffering(reset: true);
         }
-        int limit = Math.Max(0, _engine.BufferSize - Math.Min(RewriteReserve, _engine.BufferSize / 2) - _req.Length);
+        int limit = Math.Max(0, _engine.BufferSize - Math.Min(RewriteReserve, _engine.BufferSize / 2) - RequestHead.Length);
         var framer = default(HttpBodyFramer);
-        framer.Reset(_req);
+        framer.Reset(RequestHead);
         long examined = 0;
         while (true)
         {

@@ -42,14 +42,14 @@ internal sealed partial class HttpSession
         bypassed = false;
         if (_tx.Compression is not { } algo) return null;
         var fe = _fe.Http.Compression;
-        if (CompressionNegotiation.Check(_req, _resp, fe, be.Http.Compression) != CompressionVerdict.Compress) return null;
+        if (CompressionNegotiation.Check(RequestHead, ResponseHead, fe, be.Http.Compression) != CompressionVerdict.Compress) return null;
         if (!_engine.Compression.TryAcquire(Environment.TickCount64))
         {
             bypassed = true;
             return null;
         }
         int coding = algo switch { CompressionAlgorithm.Identity => 0, CompressionAlgorithm.Gzip => 2, _ => 4 };
-        return s_compressedHeadLines[coding + (CompressionNegotiation.VaryCovers(_resp) ? 0 : 1)];
+        return s_compressedHeadLines[coding + (CompressionNegotiation.VaryCovers(ResponseHead) ? 0 : 1)];
     }
 
     /// <summary>
@@ -64,7 +64,7 @@ internal sealed partial class HttpSession
         var limits = _engine.Compression;
         var c = _compressor ??= new ResponseCompressor();
         var fe = _fe;
-        bool chunked = _resp.BodyFraming == HttpBodyFraming.Chunked;
+        bool chunked = ResponseHead.BodyFraming == HttpBodyFraming.Chunked;
         try
         {
             // The head goes out with the first chunk (one send, one segment), from the room kept in front of it, or alone
@@ -72,7 +72,7 @@ internal sealed partial class HttpSession
             c.Begin(_tx.Compression!.Value, limits.Level, prefixRoom: headLength);
             int headToSend = headLength;
             _chunkPayload.Reset();
-            _tx.ResponseBody.Reset(_resp);
+            _tx.ResponseBody.Reset(ResponseHead);
             // Whether the server has likely sent all it had for now: then what was read is flushed before the next
             // wait. A buffer the head read nearly filled suggests more is already waiting.
             bool drained = conn.Buffered + 8192 < _engine.BufferSize;

@@ -18,14 +18,14 @@ internal sealed partial class HttpSession
         var tx = _tx;
         Volatile.Write(ref tx.ServerTimeoutMs, be.ServerTimeoutMs);
         Volatile.Write(ref tx.TunnelTimeoutMs, be.TunnelTimeoutMs > 0 ? be.TunnelTimeoutMs : Math.Max(_fe.HttpClientTimeoutMs, be.ServerTimeoutMs));
-        bool hasBody = _req.BodyFraming != HttpBodyFraming.None && !(_req.BodyFraming == HttpBodyFraming.ContentLength && _req.ContentLength == 0);
+        bool hasBody = RequestHead.BodyFraming != HttpBodyFraming.None && !(RequestHead.BodyFraming == HttpBodyFraming.ContentLength && RequestHead.ContentLength == 0);
         Volatile.Write(ref _requestRejected, 0);
         ServerRuntime? fresh = null;
         for (int attempt = 0; ; attempt++)
         {
             _server.Idle = false;
             SetPhase(PhaseConnecting);
-            bool? reused = await _server.AcquireAsync(tx, be, fresh, ClientEndPoint, _req, firstRequest: _requests == 1).ConfigureAwait(false);
+            bool? reused = await _server.AcquireAsync(tx, be, fresh, ClientEndPoint, RequestHead, firstRequest: _requests == 1).ConfigureAwait(false);
             if (reused is null || _server.Connection is not { } conn)
             {
                 if (Volatile.Read(ref _aborted) != 0)
@@ -54,7 +54,7 @@ internal sealed partial class HttpSession
             HttpTransaction.CountIn(be, srv, headLength);
 
             tx.RequestBodyFramed = !hasBody;
-            tx.RequestBody.Reset(_req);
+            tx.RequestBody.Reset(RequestHead);
             ValueTask<BodyResult> body = hasBody ? RelayRequestBodyAsync(conn, be, srv) : new(BodyResult.Done);
             ResponseOutcome outcome;
             try
@@ -85,9 +85,9 @@ internal sealed partial class HttpSession
                 fresh = srv;
                 continue;
             }
-            bool serverReusable = !serverClose && !upgrade && bodyResult == BodyResult.Done && _resp.IsKeepAlive
+            bool serverReusable = !serverClose && !upgrade && bodyResult == BodyResult.Done && ResponseHead.IsKeepAlive
                 && tx.ResponseBody.IsComplete && conn.Buffered == 0 && Volatile.Read(ref _aborted) == 0
-                && outcome != ResponseOutcome.Retry && _resp.BodyFraming != HttpBodyFraming.Tunnel;
+                && outcome != ResponseOutcome.Retry && ResponseHead.BodyFraming != HttpBodyFraming.Tunnel;
             if (serverReusable)
             {
                 _server.Idle = true;
@@ -184,20 +184,20 @@ internal sealed partial class HttpSession
         bool anyByte = false;
         while (true)
         {
-            _resp.Reset(HttpMessageKind.Response, _req.Method);
+            ResponseHead.Reset(HttpMessageKind.Response, RequestHead.Method);
             while (true)
             {
                 if (conn.Buffered > 0)
                 {
                     anyByte = true;
                     var data = conn.Data;
-                    var st = Http1ResponseParser.Parse(_resp, data, out var consumed, out _);
+                    var st = Http1ResponseParser.Parse(ResponseHead, data, out var consumed, out _);
                     conn.ConsumeTo(data, consumed);
                     if (st == HttpParseStatus.Complete) break;
                     if (st == HttpParseStatus.Error)
                     {
                         SetLogCause('P', 'H');   // 8.5: PH, invalid response blocked
-                        Volatile.Write(ref be.LastResponseError, ErrorSnapshot.Capture(_resp, conn.Data, ClientEndPoint, fe.Config.Name, srv.Name));
+                        Volatile.Write(ref be.LastResponseError, ErrorSnapshot.Capture(ResponseHead, conn.Data, ClientEndPoint, fe.Config.Name, srv.Name));
                         return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);   // never forward a bad response
                     }
                 }
@@ -227,18 +227,18 @@ internal sealed partial class HttpSession
                 ProxyCounters.Increment(ref srv.Counters.srvAbrt);
                 return await FailResponseCloseAsync(be, srv, 502).ConfigureAwait(false);
             }
-            if (!_resp.IsInterim) break;
+            if (!ResponseHead.IsInterim) break;
             // RFC 9110 15.2: 1xx responses are forwarded, then the final one follows; never to an HTTP/1.0 client.
-            _tx.CountResponse(be, srv, _resp.StatusCode);
-            if (_req.Version == Http1Version.Http10) continue;
-            int interim = Http1HeadWriter.Write(_resp, _out, HttpHeadWriteFlags.None, default, [], 0, [], 0);
+            _tx.CountResponse(be, srv, ResponseHead.StatusCode);
+            if (RequestHead.Version == Http1Version.Http10) continue;
+            int interim = Http1HeadWriter.Write(ResponseHead, _out, HttpHeadWriteFlags.None, default, [], 0, [], 0);
             if (interim < 0 || !await SendToClientAsync(_out.AsMemory(0, interim)).ConfigureAwait(false)) return ResponseOutcome.Close;
         }
 
-        int status = _resp.StatusCode;
+        int status = ResponseHead.StatusCode;
         _tx.ResponseMs = Environment.TickCount64;
-        if (ConnectionBoundAuth.Offered(_resp, status)) conn.Private = true;   // before http-response rules, as HAProxy
-        bool tunnel = _resp.BodyFraming == HttpBodyFraming.Tunnel;
+        if (ConnectionBoundAuth.Offered(ResponseHead, status)) conn.Private = true;   // before http-response rules, as HAProxy
+        bool tunnel = ResponseHead.BodyFraming == HttpBodyFraming.Tunnel;
         if (status == 101 && !upgrade)
         {
             SetLogCause('P', 'H');
@@ -253,7 +253,7 @@ internal sealed partial class HttpSession
         long bodyCount = 0;
         if (!tunnel)
         {
-            _tx.ResponseBody.Reset(_resp);
+            _tx.ResponseBody.Reset(ResponseHead);
             bodyState = _tx.ResponseBody.Process(conn.Data, conn.ReceivedEof, out bodyCount);
             if (bodyState == HttpBodyStatus.Error && _tx.ResponseBody.Error != HttpParseError.Truncated)
             {
@@ -263,14 +263,14 @@ internal sealed partial class HttpSession
         }
 
         // :: The client connection stays open unless something asks to close or the body is delimited by the close.
-        bool keepClient = clientKeepAlive && !tunnel && !_resp.MustClose && _resp.BodyFraming != HttpBodyFraming.CloseDelimited
+        bool keepClient = clientKeepAlive && !tunnel && !ResponseHead.MustClose && ResponseHead.BodyFraming != HttpBodyFraming.CloseDelimited
             && !_engine.IsStopping;
         var flags = tunnel ? HttpHeadWriteFlags.KeepUpgrade : HttpHeadWriteFlags.None;
         if (!tunnel && !keepClient) flags |= HttpHeadWriteFlags.ConnectionClose;
-        else if (keepClient && _req.Version == Http1Version.Http10) flags |= HttpHeadWriteFlags.ConnectionKeepAlive;
+        else if (keepClient && RequestHead.Version == Http1Version.Http10) flags |= HttpHeadWriteFlags.ConnectionKeepAlive;
         var facts = Samples;
-        facts.Response = _resp;
-        facts.CapturesIfAny?.CaptureResponse(_resp);
+        facts.Response = ResponseHead;
+        facts.CapturesIfAny?.CaptureResponse(ResponseHead);
         // `http-response deny|set-status|return|redirect` (4.2): the backend's, then the frontend's; a deny, return or
         // redirect replaces the response.
         ulong feKept = ~0UL;
@@ -297,7 +297,7 @@ internal sealed partial class HttpSession
             return await FailResponseCloseAsync(be, srv, denied).ConfigureAwait(false);
         }
         // `capture cookie` (4.2): the server's Set-Cookie, once the response rules passed (http_process_res_common).
-        facts.CapturesIfAny?.CaptureResponseCookie(_resp);
+        facts.CapturesIfAny?.CaptureResponseCookie(ResponseHead);
         if (facts.ResponseStatus != 0) status = facts.ResponseStatus;
         // An `http-response allow` also ends the header rules written after it (4.2: the rules run in file order).
         ulong beMask = HttpProxyRuntime.Evaluate(be.Http.ResponseRules, facts) & beKept;
@@ -306,8 +306,8 @@ internal sealed partial class HttpSession
         bool compressionBypassed = false;
         byte[]? compressedLines = tunnel ? null : CompressionHead(be, out compressionBypassed);
         if (compressedLines is not null) flags |= HttpHeadWriteFlags.Compress;
-        int length = Http1HeadWriter.Write(_resp, _out, flags, compressedLines, be.Http.ResponseRules, beMask, fe.Http.ResponseRules, feMask, facts,
-            _tx.Persistence.PrepareResponse(srv, _req, _resp));
+        int length = Http1HeadWriter.Write(ResponseHead, _out, flags, compressedLines, be.Http.ResponseRules, beMask, fe.Http.ResponseRules, feMask, facts,
+            _tx.Persistence.PrepareResponse(srv, RequestHead, ResponseHead));
         if (length < 0)
         {
             if (compressedLines is not null) _engine.Compression.Release();

@@ -63,7 +63,7 @@ internal sealed partial class HttpSession : ProxySession
             default:
                 SetLogCause('L', 'R');
                 if (_out.Length == 0) _out = ThreadArrayPool<byte>.Rent(_outSize);
-                int length = action.WriteAnswer(_req, _out, Samples);   // a redirect, or a return rendered per request
+                int length = action.WriteAnswer(RequestHead, _out, Samples);   // a redirect, or a return rendered per request
                 if (length < 0) await SendErrorAsync(500).ConfigureAwait(false);   // an answer longer than the buffer
                 else await SendErrorAsync(action.Status, _out.AsMemory(0, length)).ConfigureAwait(false);
                 break;

@@ -50,11 +50,8 @@ internal sealed partial class HttpSession
     private void Clear()
     {
         ClearConnection();
-        _req = null!;
-        _resp = null!;
         _tx = null!;
         _out = [];
-        _clientEndPoint = null;
         _requests = 0;
         _phase = 0;
         _phaseStart = 0;

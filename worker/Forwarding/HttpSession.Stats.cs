@@ -26,15 +26,15 @@ internal sealed partial class HttpSession
     private async ValueTask ServeStatsAsync(StatsPageRuntime page, bool admin)
     {
         SetLogCause('L', 'R');
-        if (!page.Authorized(_req))
+        if (!page.Authorized(RequestHead))
         {
             // RFC 7235 3.1 / HAProxy: 401 with the realm; the browser asks for the credentials and retries.
             await SendErrorAsync(401, page.Unauthorized).ConfigureAwait(false);
             WriteLog();
             return;
         }
-        var options = StatsRequestOptions.Parse(page.Options(_req.Target));
-        if (_req.Method == Http1Method.Post)
+        var options = StatsRequestOptions.Parse(page.Options(RequestHead.Target));
+        if (RequestHead.Method == Http1Method.Post)
         {
             string result = admin ? await ApplyAdminFormAsync().ConfigureAwait(false) : "DENY";
             // HAProxy answers the POST with a 303 to the page and its `;st=` result (stats.c stats_send_http_redirect).
@@ -101,8 +101,8 @@ internal sealed partial class HttpSession
     /// </summary>
     private async ValueTask<string> ApplyAdminFormAsync()
     {
-        if (_req.BodyFraming == HttpBodyFraming.Chunked || _req.ContentLength > _engine.BufferSize) return "EXCD";
-        int length = (int)Math.Max(0, _req.ContentLength);
+        if (RequestHead.BodyFraming == HttpBodyFraming.Chunked || RequestHead.ContentLength > _engine.BufferSize) return "EXCD";
+        int length = (int)Math.Max(0, RequestHead.ContentLength);
         while (_client.Buffered < length)
         {
             int n = await _client.ReceiveAsync(expectData: true).ConfigureAwait(false);

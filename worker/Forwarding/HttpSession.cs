@@ -28,21 +28,18 @@ internal sealed partial class HttpSession : ProxySession
     private const long LingerMs = 1000;   // how long a closing connection may still drain what the client sends
 
     // :: What lives as long as the client connection. A request's own state is in _tx (HttpTransaction), with its
-    // heads _req and _resp: rented from HttpTransactionPool for each request and given back when it has ended, so the
+    // heads RequestHead and ResponseHead: rented from HttpTransactionPool for each request and given back when it has ended, so the
     // three are null while the session waits idle between requests (only the session's own code reads them then not;
     // the timer, `show sess` and Abort read `Transaction`, which may be null).
     // Set again for each connection of a pooled session (HttpSessionPool, Reuse), as the constructor sets them.
     private ProxyEngine _engine;
     private FrontendRuntime _fe;
     private readonly BufferedSocket _client;
-    private HttpHead _req = null!;
-    private HttpHead _resp = null!;
     private HttpTransaction _tx = null!;
     private readonly ServerConnector _connector;   // the session's, lent to each request's transaction
     private int _maxHeaders;                       // tune.http.maxhdr, for the heads of rented transactions
     private byte[] _out = [];                // composed heads (tune.bufsize plus room for added fields), rented per request
     private int _outSize;
-    private IPEndPoint? _clientEndPoint;
     private AddedLines? _addedLines;         // the header lines the proxy adds (HttpSession.AddedHeaders.cs), made at first use
     private int _requests;
 
@@ -115,8 +112,7 @@ internal sealed partial class HttpSession : ProxySession
         bool failed = false;
         try
         {
-            _clientEndPoint = ClientEndPoint;
-            Samples.Client = _clientEndPoint;
+            Samples.Client = ClientEndPoint;
             Samples.Local = FrontendEndPoint;
             Samples.Backends = _engine.Backends;
             Samples.ConfigureCaptures(fe.Config);
@@ -203,11 +199,11 @@ internal sealed partial class HttpSession : ProxySession
             // No request to read: the log line's expressions see none (a new transaction, no head).
             Samples.BeginTransaction();
             Samples.Request = null;
-            int status = head == HeadResult.TimedOut ? 408 : HttpParseErrors.StatusCode(_req.Error, HttpMessageKind.Request);
+            int status = head == HeadResult.TimedOut ? 408 : HttpParseErrors.StatusCode(RequestHead.Error, HttpMessageKind.Request);
             ProxyCounters.Increment(ref fe.Counters.ereq);
             SetLogCause(head == HeadResult.TimedOut ? 'c' : 'P', 'R');   // 8.5: cR request timeout, PR bad request
             if (head == HeadResult.Invalid)
-                Volatile.Write(ref fe.LastRequestError, ErrorSnapshot.Capture(_req, _client.Data, ClientEndPoint, null, null));   // `show errors`
+                Volatile.Write(ref fe.LastRequestError, ErrorSnapshot.Capture(RequestHead, _client.Data, ClientEndPoint, null, null));   // `show errors`
             if (head == HeadResult.TimedOut || head == HeadResult.Invalid) await SendErrorAsync(status).ConfigureAwait(false);
             // `option dontlognull`: a connection that sent nothing before `timeout http-request` is not logged.
             if (_tx.RequestSeen || !fe.Config.DontLogNull) WriteLog();
@@ -217,7 +213,7 @@ internal sealed partial class HttpSession : ProxySession
         ProxyCounters.Increment(ref fe.Counters.reqTot);
         // :: Step 1b: chunked body bytes that came with the head are checked before anything is forwarded, so a
         // malformed body already in hand (smuggling attempts arrive whole) is a 400 and the server sees nothing.
-        if (_req.BodyFraming == HttpBodyFraming.Chunked && _client.Buffered > 0 && !BufferedChunksAreValid())
+        if (RequestHead.BodyFraming == HttpBodyFraming.Chunked && _client.Buffered > 0 && !BufferedChunksAreValid())
         {
             ProxyCounters.Increment(ref fe.Counters.ereq);
             SetLogCause('P', 'R');
@@ -228,10 +224,10 @@ internal sealed partial class HttpSession : ProxySession
         // The request's sample context: its head, the variables of a new transaction (Proxy.Worker.Samples).
         var facts = Samples;
         facts.BeginTransaction();
-        facts.Request = _req;
+        facts.Request = RequestHead;
         facts.Backend = fe.Backend;
-        facts.Body.Show(_client.DataMemory, _req);   // `req.body*`: what came with the head, until the body is relayed
-        facts.CapturesIfAny?.CaptureRequest(_req);
+        facts.ShowBody(_client.DataMemory, RequestHead);   // `req.body*`: what came with the head, until the body is relayed
+        facts.CapturesIfAny?.CaptureRequest(RequestHead);
         // `unique-id-format` (4.2): the request's id, rendered once, before any rule can read it.
         if (fe.UniqueIdFormat is { } uniqueId) facts.SetUniqueIdLength(uniqueId.Render(facts, null, facts.UniqueIdBuffer));
 
@@ -248,7 +244,7 @@ internal sealed partial class HttpSession : ProxySession
             }
         }
         // :: Step 1b'': `monitor-uri` (4.2): answered before any http-request rule, neither forwarded nor logged.
-        if (fe.Http.IsMonitorRequest(_req.Target))
+        if (fe.Http.IsMonitorRequest(RequestHead.Target))
         {
             await SendErrorAsync(fe.Http.MonitorStatus(facts)).ConfigureAwait(false);
             return false;
@@ -257,7 +253,7 @@ internal sealed partial class HttpSession : ProxySession
         if (fe.Config.Http.BufferRequest)
         {
             if (!await BufferRequestBodyAsync().ConfigureAwait(false)) return false;
-            facts.Body.Show(_client.DataMemory, _req);
+            facts.ShowBody(_client.DataMemory, RequestHead);
         }
         // :: Step 1c: the frontend's `http-request deny|return|redirect`: the first that applies answers, nothing is forwarded.
         if (CompiledRequestAction.Run(fe.Http.RequestActions, facts, out int feAllowedAt) is { } feAction)
@@ -266,7 +262,7 @@ internal sealed partial class HttpSession : ProxySession
             return false;
         }
         // :: Step 1d: the frontend's `stats uri` (HAProxy checks it after the proxy's http-request rules): HttpSession.Stats.cs.
-        if (fe.StatsPage is { } feStats && feStats.Matches(_req.Target))
+        if (fe.StatsPage is { } feStats && feStats.Matches(RequestHead.Target))
         {
             await ServeStatsAsync(feStats, feStats.Admin is { } feAdmin && feAdmin.Evaluate(facts)).ConfigureAwait(false);
             return false;
@@ -289,7 +285,7 @@ internal sealed partial class HttpSession : ProxySession
         if (!listen && be.Config.Http.BufferRequest && !fe.Config.Http.BufferRequest)
         {
             if (!await BufferRequestBodyAsync().ConfigureAwait(false)) return false;
-            facts.Body.Show(_client.DataMemory, _req);
+            facts.ShowBody(_client.DataMemory, RequestHead);
         }
         int beAllowedAt = -1;
         if (!listen && CompiledRequestAction.Run(be.Http.RequestActions, facts, out beAllowedAt) is { } beAction)
@@ -297,15 +293,15 @@ internal sealed partial class HttpSession : ProxySession
             await AnswerLocallyAsync(beAction).ConfigureAwait(false);
             return false;
         }
-        if (be.StatsPage is { } beStats && beStats.Matches(_req.Target))
+        if (be.StatsPage is { } beStats && beStats.Matches(RequestHead.Target))
         {
             await ServeStatsAsync(beStats, beStats.Admin is { } beAdmin && beAdmin.Evaluate(facts)).ConfigureAwait(false);
             return false;
         }
         // `capture cookie` (4.2): read once the request rules passed, as HAProxy's http_process_request does.
-        facts.CapturesIfAny?.CaptureRequestCookie(_req);
+        facts.CapturesIfAny?.CaptureRequestCookie(RequestHead);
         // :: Step 2b: persistence (worker/Persistence): force/ignore-persist, the cookie, use-server.
-        _tx.Persistence.Begin(be.Persistence, facts, _req);
+        _tx.Persistence.Begin(be.Persistence, facts, RequestHead);
         // `stick match` / `stick on` (4.2) when neither the cookie nor `use-server` chose (HAProxy's process_sticking_rules).
         if (be.StickRules is { } stick && _tx.Persistence.Assigned is null)
             _tx.Persistence.AssignSticky(stick.Match(facts, _tx.Persistence.Forced));
@@ -313,25 +309,25 @@ internal sealed partial class HttpSession : ProxySession
         // :: Step 3: connection modes. The stronger option of frontend and backend wins (httpclose > server-close
         // > keep-alive); a request asking to close, an HTTP/1.0 one without keep-alive, or a draining worker closes.
         var mode = (HttpConnectionMode)Math.Max((int)fe.Http.ConnectionMode, (int)be.Http.ConnectionMode);
-        bool upgrade = _req.HasUpgrade && (_req.ConnectionOptions & HttpConnectionOptions.Upgrade) != 0;
-        bool clientKeepAlive = _req.IsKeepAlive && mode != HttpConnectionMode.Close && !_engine.IsStopping;
+        bool upgrade = RequestHead.HasUpgrade && (RequestHead.ConnectionOptions & HttpConnectionOptions.Upgrade) != 0;
+        bool clientKeepAlive = RequestHead.IsKeepAlive && mode != HttpConnectionMode.Close && !_engine.IsStopping;
         bool serverClose = mode != HttpConnectionMode.KeepAlive;
 
         // :: Step 4: the head for the server: hop-by-hop fields removed (RFC 9110 7.6.1), forwardfor, header rules.
         if (_out.Length == 0) _out = ThreadArrayPool<byte>.Rent(_outSize);
         var flags = upgrade ? HttpHeadWriteFlags.KeepUpgrade : HttpHeadWriteFlags.None;
         if (serverClose) flags |= HttpHeadWriteFlags.ConnectionClose;
-        else if (_req.Version == Http1Version.Http10) flags |= HttpHeadWriteFlags.ConnectionKeepAlive;
+        else if (RequestHead.Version == Http1Version.Http10) flags |= HttpHeadWriteFlags.ConnectionKeepAlive;
         if (_continueSent) flags |= HttpHeadWriteFlags.DropExpectContinue;   // answered here (BufferRequestBodyAsync)
         // Compression (4.2 "compression"): the algorithm is chosen on the request, as `compression offload` then
         // keeps Accept-Encoding from the server.
-        _tx.Compression = CompressionNegotiation.SelectAlgorithm(_req, fe.Http.Compression, be.Http.Compression);
+        _tx.Compression = CompressionNegotiation.SelectAlgorithm(RequestHead, fe.Http.Compression, be.Http.Compression);
         if (_tx.Compression is not null && CompressionNegotiation.Offloads(fe.Http.Compression, be.Http.Compression))
             flags |= HttpHeadWriteFlags.DropAcceptEncoding;
         // An `http-request allow` also ends the header rules written after it (4.2: the rules run in file order).
         ulong feMask = HttpProxyRuntime.Evaluate(fe.Http.RequestRules, facts) & fe.Http.RequestRulesBefore(feAllowedAt);
         ulong beMask = listen ? 0 : HttpProxyRuntime.Evaluate(be.Http.RequestRules, facts) & be.Http.RequestRulesBefore(beAllowedAt);
-        int headLength = Http1HeadWriter.Write(_req, _out, flags, ExtraRequestLines(fe, be),
+        int headLength = Http1HeadWriter.Write(RequestHead, _out, flags, ExtraRequestLines(fe, be),
             fe.Http.RequestRules, feMask, be.Http.RequestRules, beMask, facts, _tx.Persistence.RequestRewrite);
         if (headLength < 0)
         {
@@ -343,7 +339,7 @@ internal sealed partial class HttpSession : ProxySession
         }
 
         // :: Step 5: a server connection, the head sent, then body and response both ways at once.
-        facts.Body.Hide();   // the relay consumes the buffer from here
+        facts.HideBody();   // the relay consumes the buffer from here
         var outcome = await ExchangeAsync(be, headLength, serverClose, clientKeepAlive, upgrade).ConfigureAwait(false);
         WriteLog();   // before the counters drop, so the line's connection counts include this request (as HAProxy's)
         Samples.Tracker?.CountBytes(_tx.BytesIn, _tx.Bytes, Environment.TickCount64);   // bytes_in|out of tracked entries
@@ -372,7 +368,7 @@ internal sealed partial class HttpSession : ProxySession
     private bool BufferedChunksAreValid()
     {
         var probe = default(HttpBodyFramer);
-        probe.Reset(_req);
+        probe.Reset(RequestHead);
         var data = _client.Data;
         while (true)
         {
@@ -392,6 +388,10 @@ internal sealed partial class HttpSession : ProxySession
     /// </summary>
     private HttpTransaction? Transaction => Volatile.Read(ref _tx);
 
+    /// <summary>The current request's head and its response's: the transaction's (valid while the session holds one).</summary>
+    private HttpHead RequestHead => _tx.Request;
+    private HttpHead ResponseHead => _tx.Response;
+
     /// <summary>
     /// Whether <paramref name="tx"/>, read from <see cref="Transaction"/> by another thread with its
     /// <see cref="HttpTransaction.Lease"/> read next, is still this session's under that lease: only then is what
@@ -406,11 +406,9 @@ internal sealed partial class HttpSession : ProxySession
         if (Transaction is null)
         {
             var tx = HttpTransactionPool.Rent(this, _fe, _connector, _engine.BufferSize, _maxHeaders);
-            _req = tx.Request;
-            _resp = tx.Response;
             Volatile.Write(ref _tx, tx);
         }
-        _req.Reset(HttpMessageKind.Request);
+        RequestHead.Reset(HttpMessageKind.Request);
         _tx.Reset();
         Volatile.Write(ref _cause, 0);
         Volatile.Write(ref _serverTimedOut, 0);
@@ -435,7 +433,7 @@ internal sealed partial class HttpSession : ProxySession
                     if (Volatile.Read(ref _phase) == PhaseIdle) SetPhase(PhaseRequestHead);
                 }
                 var data = _client.Data;
-                var st = Http1RequestParser.Parse(_req, data, out var consumed, out _);
+                var st = Http1RequestParser.Parse(RequestHead, data, out var consumed, out _);
                 _client.ConsumeTo(data, consumed);
                 if (st == HttpParseStatus.Complete)
                 {
@@ -471,14 +469,12 @@ internal sealed partial class HttpSession : ProxySession
     {
         var tx = _tx;
         Volatile.Write(ref _tx, null!);
-        _req = null!;
-        _resp = null!;
         Samples.Request = null;
         Samples.Response = null;
         HttpTransactionPool.Return(tx);
     }
 
-    private void WriteLog() => _tx.WriteLog(_req, Samples.Client, _engine.ActiveConnections);   // set-src's address when it ran
+    private void WriteLog() => _tx.WriteLog(RequestHead, Samples.Client, _engine.ActiveConnections);   // set-src's address when it ran
 
     private void SetPhase(int phase)
     {

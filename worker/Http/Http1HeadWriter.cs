@@ -35,7 +35,7 @@ internal static class Http1HeadWriter
         // `http-request set-path|set-query|set-uri|set-method` (RequestLineRewrite) replace the request line.
         // `http-response set-status` replaces the status line (never an interim one: the caller passes no context).
         var startLine = samples is null ? head.StartLine
-            : head.Kind == HttpMessageKind.Request ? (samples.RequestLine.Line.IsEmpty ? head.StartLine : samples.RequestLine.Line)
+            : head.Kind == HttpMessageKind.Request ? (samples.RewrittenRequestLine.IsEmpty ? head.StartLine : samples.RewrittenRequestLine)
             : samples.ResponseStatusLine.IsEmpty ? head.StartLine : samples.ResponseStatusLine;
         if (!Put(destination, ref p, startLine) || !Put(destination, ref p, "\r\n"u8)) return -1;
         for (int i = 0; i < head.HeaderCount; i++)

@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+using System.Threading.Tasks.Sources;
 using Tmds.Linux;
 
 namespace Proxy.Worker.Io;
@@ -9,10 +11,11 @@ namespace Proxy.Worker.Io;
 /// for both directions. Each lending is a generation: the epoll event carries (index, generation), and an event or a
 /// close for an older generation does nothing.
 /// </summary>
-internal sealed class IoRegistration
+internal sealed class IoRegistration : IValueTaskSource<SocketError>
 {
-    public readonly IoWaiter Read;
-    public readonly IoWaiter Write;
+    // Mutable struct fields, used in place (registration.Read.WaitAsync(...)): never readonly, never copied to a local.
+    public IoWaiter Read;
+    public IoWaiter Write;
     internal readonly int Index;
     private readonly IoLoop _loop;
 
@@ -33,8 +36,8 @@ internal sealed class IoRegistration
         _loop = loop;
         Index = index;
         _state = 1;
-        Read = new IoWaiter(this);
-        Write = new IoWaiter(this);
+        Read = new IoWaiter(parity: 0);
+        Write = new IoWaiter(parity: 1);
     }
 
     /// <summary>The current lending's generation: the owner keeps it and passes it back to every call.</summary>
@@ -148,5 +151,22 @@ internal sealed class IoRegistration
             Record(ref _writeEvents, generation, events & (LibC.EPOLLOUT | error));
             Write.Signal(generation);
         }
+    }
+
+    // The parked operation's IValueTaskSource: the token's lowest bit is its direction (IoWaiter.WaitAsync).
+    SocketError IValueTaskSource<SocketError>.GetResult(short token)
+    {
+        var result = (token & 1) == 0 ? Read.GetResult(token) : Write.GetResult(token);
+        Release();   // last touch of the waiter: from here the entry may be lent again and the waiter reset
+        return result;
+    }
+
+    ValueTaskSourceStatus IValueTaskSource<SocketError>.GetStatus(short token)
+        => (token & 1) == 0 ? Read.GetStatus(token) : Write.GetStatus(token);
+
+    void IValueTaskSource<SocketError>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        if ((token & 1) == 0) Read.OnCompleted(continuation, state, token, flags);
+        else Write.OnCompleted(continuation, state, token, flags);
     }
 }

@@ -137,8 +137,49 @@ internal sealed class SampleContext
     /// <summary>The tracker, made at the first track-sc of the connection.</summary>
     public Tables.StickTracker EnsureTracker() => Tracker ??= new Tables.StickTracker();
 
-    /// <summary>The request body the `req.body*` fetches see (7.3.6), shown by the session while the request's rules run.</summary>
-    public RequestBodyView Body { get; } = new();
+    /// <summary>
+    /// The request body the `req.body*` fetches see (7.3.6), shown by the session while the request's rules run. Made
+    /// at the first fetch that reads it: until then a shown body is only remembered (<see cref="ShowBody"/>), so a
+    /// session whose rules never read a body holds no view (issue 15, memory per idle session).
+    /// </summary>
+    public RequestBodyView Body
+    {
+        get
+        {
+            var body = _body ??= new RequestBodyView();
+            if (_shownRequest is { } request)
+            {
+                body.Show(_shownBody, request);
+                _shownRequest = null;
+                _shownBody = default;
+            }
+            return body;
+        }
+    }
+
+    private RequestBodyView? _body;
+    private ReadOnlyMemory<byte> _shownBody;   // shown before the view was made: given to it when first asked for
+    private HttpHead? _shownRequest;
+
+    /// <summary>Shows the body of <paramref name="request"/> to the fetches: <see cref="RequestBodyView.Show"/>, when one asks.</summary>
+    public void ShowBody(ReadOnlyMemory<byte> buffered, HttpHead request)
+    {
+        if (_body is { } body)
+        {
+            body.Show(buffered, request);
+            return;
+        }
+        _shownBody = buffered;
+        _shownRequest = request;
+    }
+
+    /// <summary>Hides the body (<see cref="RequestBodyView.Hide"/>): the relay consumes the buffer from here.</summary>
+    public void HideBody()
+    {
+        _shownRequest = null;
+        _shownBody = default;
+        _body?.Hide();
+    }
 
     /// <summary>`capture request|response header`: what the log prints as %hr and %hs (made when first asked for).</summary>
     public HeaderCaptures Captures => _captures ??= new HeaderCaptures();
@@ -234,7 +275,8 @@ internal sealed class SampleContext
         _sessionVariables = null;
         _transactionVariables = null;
         Tracker = null;   // its session ended with the last connection (ProxyEngine.UnregisterSession)
-        Body.Reset();
+        HideBody();
+        _body = null;   // its decoding buffer went back with the last request's ReleaseBuffers
         _captures = null;
         _uniqueIdLength = 0;
         _payload = [];
@@ -242,7 +284,7 @@ internal sealed class SampleContext
         PayloadFinal = true;
         PayloadIncomplete = false;
         LogLevel = -1;
-        RequestLine.Clear();
+        _requestLine = null;
         ResponseStatus = 0;
         _responseStatusLine = [];
     }
@@ -254,13 +296,13 @@ internal sealed class SampleContext
         Tracker?.BeginRequest(Environment.TickCount64);
         _transactionVariables?.Clear();
         _captures?.Clear();
-        RequestLine.Clear();
+        _requestLine?.Clear();
         Response = null;
         ResponseStatus = 0;
         _responseStatusLine = [];
         _uniqueIdLength = 0;
         _used = 0;
-        Body.Hide();
+        HideBody();
     }
 
     public Span<byte> ScratchFree => Scratch.AsSpan(_used);
@@ -274,8 +316,13 @@ internal sealed class SampleContext
     /// </summary>
     public Span<byte> ValueBuffer => t_value ??= new byte[DefaultScratchBytes];
 
-    /// <summary>`http-request set-method|set-path|set-query|set-uri`: the request line they composed.</summary>
-    public RequestLineRewrite RequestLine { get; } = new();
+    /// <summary>`http-request set-method|set-path|set-query|set-uri`: the request line they compose (made at the first rewrite).</summary>
+    public RequestLineRewrite RequestLine => _requestLine ??= new RequestLineRewrite();
+
+    /// <summary>The request line the rules composed; empty when none rewrote it.</summary>
+    public ReadOnlySpan<byte> RewrittenRequestLine => _requestLine is { } r ? r.Line : default;
+
+    private RequestLineRewrite? _requestLine;
 
     /// <summary>`http-response set-status`: the status line to send (empty: the server's) and its code (0: none).</summary>
     public ReadOnlySpan<byte> ResponseStatusLine => _responseStatusLine;
@@ -293,7 +340,7 @@ internal sealed class SampleContext
     {
         get
         {
-            var line = RequestLine.Line;
+            var line = RewrittenRequestLine;
             if (line.IsEmpty) return Request is { } r ? r.Target : default;
             int sp1 = line.IndexOf((byte)' '), sp2 = line.LastIndexOf((byte)' ');
             return line[(sp1 + 1)..sp2];
@@ -305,7 +352,7 @@ internal sealed class SampleContext
     {
         get
         {
-            var line = RequestLine.Line;
+            var line = RewrittenRequestLine;
             if (line.IsEmpty) return Request is { } r ? r.MethodBytes : default;
             return line[..line.IndexOf((byte)' ')];
         }
@@ -315,7 +362,7 @@ internal sealed class SampleContext
     public void ReleaseBuffers()
     {
         _used = 0;
-        Body.Release();
+        _body?.Release();
     }
 
     /// <summary>Keeps the next <paramref name="length"/> bytes of <see cref="ScratchFree"/> and returns them.</summary>
