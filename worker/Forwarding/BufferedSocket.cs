@@ -65,7 +65,7 @@ internal sealed partial class BufferedSocket : IDisposable
     /// (when it did, more is probably queued and the next receive reads it at once), and no failure is kept for the
     /// next receive (BufferedSocket.FirstRead.cs).
     /// </summary>
-    public bool CanWaitIdle => _start == _end && (_tlsState is null || _tlsState.OwnRecords) && !_lastReadFilled && _idleWait != IdleFailed;
+    public bool CanWaitIdle => _start == _end && (Tls is null || OwnsTlsRecords) && !_lastReadFilled && _idleWait != IdleFailed;
 
     /// <summary>
     /// Waits, holding no buffer, until the peer sends something, closes or resets (a zero-byte receive), then
@@ -123,7 +123,7 @@ internal sealed partial class BufferedSocket : IDisposable
             // Not through TLS (SslStream returns about one 16 KB record per read: a bulk read would rarely fill), and
             // not while the destination is slow (its last relayed send had to wait): a slow reader holds one
             // tune.bufsize buffer per direction, as HAProxy's, not a bulk one (review finding).
-            bool wantBulk = bulk && _lastReadFilled && _tlsState is null && !_relayWaited;
+            bool wantBulk = bulk && _lastReadFilled && Tls is null && !_relayWaited;
             if (_buffer.Length > 0 && ((!_lastReadFilled && !expectData) || wantBulk != _bulkBuffer))
             {
                 ThreadArrayPool<byte>.Return(_buffer);
