@@ -11,7 +11,8 @@
 #   --out FILE         results file (default perf/results/<date>-<host>[-quick].md)
 #   --skip-reload      --skip-board       leave out figure 6 / the stats board micro-benchmark
 #   --only W[,W...]    A/B mode while optimizing: only these workloads of figures 1-4 (ka, close, big,
-#                      lat) and, with `mem`, figure 5, with `many`, figure 7; prints the medians, writes no results file
+#                      lat) and, with `mem`, figure 5, with `many`, figure 7, with `scale`, figure 8; prints the
+#                      medians, writes no results file
 # env: PROXY_CPUS ORIGIN_CPUS CLIENT_CPUS DIRECT_CLIENT_CPUS WORKERS MAXCONN, ports
 #      BENCH_ORIGIN_PORT (18080) BENCH_PROXY_PORT (18081) BENCH_HAPROXY_PORT (18082).
 set -euo pipefail
@@ -60,7 +61,7 @@ pid_of() { case $1 in proxy) proxy_pid bench ;; haproxy) haproxy_pid bench ;; di
 LAT_CONNS=${LAT_CONNS:-20} LAT_DELAY_MS=${LAT_DELAY_MS:-5}
 wrk_args() { # wrk_args WORKLOAD PORT
     local u=http://127.0.0.1:$2
-    case $1 in
+    case ${1%_scaled} in
         ka) echo "-t1 -c50 -d${DURATION}s -s $PERF/lib/report.lua $u/small" ;;
         close) echo "-t1 -c50 -d${DURATION}s -s $PERF/lib/report.lua $u/small -- close" ;;
         big) echo "-t1 -c10 -d${DURATION}s -s $PERF/lib/report.lua $u/big" ;;
@@ -217,6 +218,25 @@ if (( HELD_MANY > 0 )) && [[ -z $ONLY || $ONLY == *",many,"* ]]; then
     for side in proxy haproxy; do measure_many "$side"; done
 fi
 
+# Figure 8: scaling (issue 15: CPU per request must not rise from 1 to 2 workers). The keep-alive and `Connection:
+# close` loads of figures 1-2 again, with SCALE_WORKERS workers (this proxy, nbproc + cpu-map) against nbthread
+# SCALE_WORKERS (HAProxy) on SCALE_CPUS, fresh instances, the sides alternated per round. On a 2-core box wrk and nginx
+# share those CPUs with the proxy, so CPU per request rises on both sides: the figure to read is each side's rise
+# against its own one worker / one thread of figures 1-2, side by side. A 16-core machine runs 1-16 the same way
+# (BENCH_SCALE_WORKERS, BENCH_SCALE_CPUS, PROXY_CPUS/ORIGIN_CPUS/CLIENT_CPUS apart).
+SCALE_WORKERS=${BENCH_SCALE_WORKERS:-2} SCALE_CPUS=${BENCH_SCALE_CPUS:-0-$((NCPU - 1))}
+if (( SCALE_WORKERS > 1 && NCPU > 1 )) && [[ -z $ONLY || $ONLY == *",scale,"* ]]; then
+    log "scaling: $SCALE_WORKERS workers / threads on CPUs $SCALE_CPUS"
+    WORKERS=$SCALE_WORKERS PROXY_CPUS=$SCALE_CPUS start_proxy bench "$PPORT" "$OPORT"
+    WORKERS=$SCALE_WORKERS PROXY_CPUS=$SCALE_CPUS start_haproxy bench "$HPORT" "$OPORT"
+    for side in proxy haproxy; do pin "$CLIENT_CPUS" wrk -t1 -c10 -d1s "http://127.0.0.1:$(port_of $side)/small" >/dev/null 2>&1 || true; done
+    for round in $(seq 1 "$ROUNDS"); do
+        if (( round % 2 )); then order=(proxy haproxy); else order=(haproxy proxy); fi
+        for w in ka_scaled close_scaled; do for side in "${order[@]}"; do run_one "$side" "$round" "$w"; done; done
+    done
+    stop_proxy bench; stop_haproxy bench
+fi
+
 if [[ -n $ONLY ]]; then
     # A/B mode: the median of each recorded figure per side, no results file.
     log "medians (--only ${ONLY//,/ }):"
@@ -253,7 +273,7 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p "$(dirname "$OUT")"
 python3 "$PERF/lib/report.py" --tsv "$TSV" --out "$OUT" \
     --meta "command=./build.sh bench $ARGS" --meta "mode=$MODE" --meta "rounds=$ROUNDS" --meta "duration=$DURATION" \
-    --meta "hold=$HOLD" --meta "many=$HELD_MANY" --meta "reload_secs=$RELOAD_SECS" --meta "workers=$WORKERS" \
+    --meta "hold=$HOLD" --meta "many=$HELD_MANY" --meta "reload_secs=$RELOAD_SECS" --meta "workers=$WORKERS" --meta "scale_workers=$SCALE_WORKERS" --meta "scale_cpus=$SCALE_CPUS" \
     --meta "proxy_cpus=$PROXY_CPUS" --meta "origin_cpus=$ORIGIN_CPUS" --meta "client_cpus=$CLIENT_CPUS" \
     --meta "direct_client_cpus=$DIRECT_CLIENT_CPUS" --meta "lat_conns=$LAT_CONNS" --meta "lat_delay_ms=$LAT_DELAY_MS" \
     --meta "load_before=$LOAD_BEFORE" --meta "load_after=$LOAD_AFTER" --meta "elapsed_s=$((SECONDS - BEGAN))" \

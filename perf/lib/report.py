@@ -60,10 +60,18 @@ quick = "--quick" in meta.get("command", "")
 rows = []
 
 
+def round_ratio(w, m):
+    """The median of each round's own proxy/HAProxy ratio: the two sides ran minutes apart at most within a round,
+    so a box that drifts between rounds moves both alike (perf/compare.sh reads CPU the same way)."""
+    p, h = rounds.get(("proxy", w, m), {}), rounds.get(("haproxy", w, m), {})
+    r = [p[i] / h[i] for i in p if i in h and h[i]]
+    return f"{statistics.median(r):.2f}" if r else "n/a"
+
+
 def row(num, name, metric_key, digits, direct=True, lower_better=False):
     w, m = metric_key
     p, h, d = med("proxy", w, m), med("haproxy", w, m), (med("direct", w, m) if direct else None)
-    rows.append(f"| {num} | {name} | {fmt(p, digits)} | {fmt(h, digits)} | {fmt(d, digits)} | {ratio(p, h)} | {ratio(p, d) if direct else 'n/a'} |")
+    rows.append(f"| {num} | {name} | {fmt(p, digits)} | {fmt(h, digits)} | {fmt(d, digits)} | {ratio(p, h)} | {round_ratio(w, m)} | {ratio(p, d) if direct else 'n/a'} |")
 
 
 row("1", "keep-alive requests/s (64 B object, 50 connections)", ("ka", "rps"), 0)
@@ -82,25 +90,34 @@ hold = meta.get("hold")
 for mode in ("http", "tcp"):
     w = f"mem_{mode}"
     pm, hm = med("proxy", w, "per_conn_b"), med("haproxy", w, "per_conn_b")
-    rows.append(f"| 5 | memory per idle keep-alive session, `mode {mode}`, bytes (RSS with {hold} held − idle RSS) / opened | {fmt(pm, 0)} | {fmt(hm, 0)} | n/a | {ratio(pm, hm)} | n/a |")
+    rows.append(f"| 5 | memory per idle keep-alive session, `mode {mode}`, bytes (RSS with {hold} held − idle RSS) / opened | {fmt(pm, 0)} | {fmt(hm, 0)} | n/a | {ratio(pm, hm)} | {round_ratio(w, 'per_conn_b')} | n/a |")
     pi, hi = med("proxy", w, "idle_kb"), med("haproxy", w, "idle_kb")
-    rows.append(f"| 5 | &nbsp;&nbsp;idle RSS, MiB (supervisor + workers; HAProxy master + worker) | {fmt(pi and pi / 1024, 1)} | {fmt(hi and hi / 1024, 1)} | n/a | {ratio(pi, hi)} | n/a |")
+    rows.append(f"| 5 | &nbsp;&nbsp;idle RSS, MiB (supervisor + workers; HAProxy master + worker) | {fmt(pi and pi / 1024, 1)} | {fmt(hi and hi / 1024, 1)} | n/a | {ratio(pi, hi)} | n/a | n/a |")
     ph, hh = med("proxy", w, "held_kb"), med("haproxy", w, "held_kb")
-    rows.append(f"| 5 | &nbsp;&nbsp;RSS with the connections held, MiB | {fmt(ph and ph / 1024, 1)} | {fmt(hh and hh / 1024, 1)} | n/a | {ratio(ph, hh)} | n/a |")
+    rows.append(f"| 5 | &nbsp;&nbsp;RSS with the connections held, MiB | {fmt(ph and ph / 1024, 1)} | {fmt(hh and hh / 1024, 1)} | n/a | {ratio(ph, hh)} | n/a | n/a |")
 many = meta.get("many")
 po, ho = med("proxy", "many", "opened"), med("haproxy", "many", "opened")
 if po is not None or ho is not None:
-    rows.append(f"| 7 | sessions held at once (of {many}; three instances per side, `option http-server-close`) | {fmt(po, 0)} | {fmt(ho, 0)} | n/a | {ratio(po, ho)} | n/a |")
+    rows.append(f"| 7 | sessions held at once (of {many}; three instances per side, `option http-server-close`) | {fmt(po, 0)} | {fmt(ho, 0)} | n/a | {ratio(po, ho)} | n/a | n/a |")
     pm, hm = med("proxy", "many", "per_conn_b"), med("haproxy", "many", "per_conn_b")
-    rows.append(f"| 7 | &nbsp;&nbsp;memory per session, bytes | {fmt(pm, 0)} | {fmt(hm, 0)} | n/a | {ratio(pm, hm)} | n/a |")
+    rows.append(f"| 7 | &nbsp;&nbsp;memory per session, bytes | {fmt(pm, 0)} | {fmt(hm, 0)} | n/a | {ratio(pm, hm)} | n/a | n/a |")
     ph, hh = med("proxy", "many", "held_kb"), med("haproxy", "many", "held_kb")
-    rows.append(f"| 7 | &nbsp;&nbsp;RSS with them held, MiB (both instances) | {fmt(ph and ph / 1024, 1)} | {fmt(hh and hh / 1024, 1)} | n/a | {ratio(ph, hh)} | n/a |")
+    rows.append(f"| 7 | &nbsp;&nbsp;RSS with them held, MiB (both instances) | {fmt(ph and ph / 1024, 1)} | {fmt(hh and hh / 1024, 1)} | n/a | {ratio(ph, hh)} | n/a | n/a |")
+sw = meta.get("scale_workers")
+for w, label in (("ka", "keep-alive"), ("close", "`Connection: close`")):
+    p2, h2 = med("proxy", f"{w}_scaled", "cpu_us"), med("haproxy", f"{w}_scaled", "cpu_us")
+    if p2 is None and h2 is None:
+        continue
+    p1, h1 = med("proxy", w, "cpu_us"), med("haproxy", w, "cpu_us")
+    rows.append(f"| 8 | CPU per {label} request with {sw} workers / threads on CPUs {meta.get('scale_cpus')} (shared with wrk and nginx), µs | {fmt(p2, 2)} | {fmt(h2, 2)} | n/a | {ratio(p2, h2)} | {round_ratio(f'{w}_scaled', 'cpu_us')} | n/a |")
+    rows.append(f"| 8 | &nbsp;&nbsp;its rise from one worker / thread (figures 1-2): CPU per request with {sw} ÷ with 1 | {ratio(p2, p1)} | {ratio(h2, h1)} | n/a | n/a | n/a | n/a |")
+    rows.append(f"| 8 | &nbsp;&nbsp;requests/s with {sw} | {fmt(med('proxy', f'{w}_scaled', 'rps'), 0)} | {fmt(med('haproxy', f'{w}_scaled', 'rps'), 0)} | n/a | {ratio(med('proxy', f'{w}_scaled', 'rps'), med('haproxy', f'{w}_scaled', 'rps'))} | {round_ratio(f'{w}_scaled', 'rps')} | n/a |")
 for load, label in (("close", "new connection per request"), ("ka", "keep-alive")):
     pf, hf = med("proxy", f"reload_{load}", "failed"), med("haproxy", f"reload_{load}", "failed")
     pr, hr = med("proxy", f"reload_{load}", "requests"), med("haproxy", f"reload_{load}", "requests")
     if pf is None and hf is None:
         continue
-    rows.append(f"| 6 | reload under load, failed requests ({label}) | {fmt(pf, 0)} of {fmt(pr, 0)} | {fmt(hf, 0)} of {fmt(hr, 0)} | n/a | n/a | n/a |")
+    rows.append(f"| 6 | reload under load, failed requests ({label}) | {fmt(pf, 0)} of {fmt(pr, 0)} | {fmt(hf, 0)} of {fmt(hr, 0)} | n/a | n/a | n/a | n/a |")
 
 errs = {s: sum(sum(v) for (side, w, m), v in vals.items() if side == s and m == "errors") for s in ("proxy", "haproxy", "direct")}
 
@@ -109,6 +126,7 @@ detail = ["| side | workload | metric | " + " | ".join(f"run {r}" for r in range
 csw = ("csw_vol_per_kreq", "csw_invol_per_kreq", "threads")
 for w, metrics in (("ka", ("rps", "cpu_us", "errors") + csw), ("close", ("rps", "cpu_us", "errors") + csw),
                    ("big", ("mbps", "cpu_us", "errors") + csw), ("lat", ("rps", "p50_ms", "p99_ms", "errors")),
+                   ("ka_scaled", ("rps", "cpu_us", "errors")), ("close_scaled", ("rps", "cpu_us", "errors")),
                    ("mem_http", ("idle_kb", "held_kb", "opened", "failed", "per_conn_b")),
                    ("mem_tcp", ("idle_kb", "held_kb", "opened", "failed", "per_conn_b"))):
     for side in ("proxy", "haproxy", "direct"):
@@ -145,11 +163,11 @@ figure: perf/README.md.
 
 ## Figures
 
-| # | figure | this proxy | HAProxy | direct | proxy/HAProxy | proxy/direct |
-|---|---|---:|---:|---:|---:|---:|
+| # | figure | this proxy | HAProxy | direct | proxy/HAProxy | proxy/HAProxy, by round | proxy/direct |
+|---|---|---:|---:|---:|---:|---:|---:|
 {chr(10).join(rows)}
 
-Errors over all runs of figures 1-4 (wrk socket errors + non-2xx/3xx): this proxy {errs['proxy']:.0f}, HAProxy
+Errors over all runs of figures 1-4 and 8 (wrk socket errors + non-2xx/3xx): this proxy {errs['proxy']:.0f}, HAProxy
 {errs['haproxy']:.0f}, direct {errs['direct']:.0f}.
 
 ## Stats board micro-benchmark (`dotnet run -c Release --project perf/BoardBench`)
@@ -183,6 +201,7 @@ Errors over all runs of figures 1-4 (wrk socket errors + non-2xx/3xx): this prox
 {text['wrk_big']}
 # figure 4
 {text['wrk_lat']}
+# figure 8: figures 1-2's loads with {meta.get('scale_workers')} workers (nbproc, cpu-map auto) / nbthread {meta.get('scale_workers')} on CPUs {meta.get('scale_cpus')}
 # figure 5 (each mode, fresh instances)
 python3 perf/lib/holdconns.py --port PORT -n {hold} --hold 120
 # figure 7 (three instances per side, `option http-server-close`, one client per instance)
