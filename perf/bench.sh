@@ -61,7 +61,7 @@ pid_of() { case $1 in proxy) proxy_pid bench ;; haproxy) haproxy_pid bench ;; di
 LAT_CONNS=${LAT_CONNS:-20} LAT_DELAY_MS=${LAT_DELAY_MS:-5}
 wrk_args() { # wrk_args WORKLOAD PORT
     local u=http://127.0.0.1:$2
-    case ${1%_scaled} in
+    case ${1%_*} in
         ka) echo "-t1 -c50 -d${DURATION}s -s $PERF/lib/report.lua $u/small" ;;
         close) echo "-t1 -c50 -d${DURATION}s -s $PERF/lib/report.lua $u/small -- close" ;;
         big) echo "-t1 -c10 -d${DURATION}s -s $PERF/lib/report.lua $u/big" ;;
@@ -219,22 +219,25 @@ if (( HELD_MANY > 0 )) && [[ -z $ONLY || $ONLY == *",many,"* ]]; then
 fi
 
 # Figure 8: scaling (issue 15: CPU per request must not rise from 1 to 2 workers). The keep-alive and `Connection:
-# close` loads of figures 1-2 again, with SCALE_WORKERS workers (this proxy, nbproc + cpu-map) against nbthread
-# SCALE_WORKERS (HAProxy) on SCALE_CPUS, fresh instances, the sides alternated per round. On a 2-core box wrk and nginx
-# share those CPUs with the proxy, so CPU per request rises on both sides: the figure to read is each side's rise
-# against its own one worker / one thread of figures 1-2, side by side. A 16-core machine runs 1-16 the same way
-# (BENCH_SCALE_WORKERS, BENCH_SCALE_CPUS, PROXY_CPUS/ORIGIN_CPUS/CLIENT_CPUS apart).
+# close` loads of figures 1-2 again on SCALE_CPUS, first with one worker (this proxy) against nbthread 1 (HAProxy),
+# then with SCALE_WORKERS workers (nbproc + cpu-map) against nbthread SCALE_WORKERS: fresh instances, the sides
+# alternated per round, the same CPUs for both counts, so that the rise is the workers' own. On a 2-core box wrk and
+# nginx share those CPUs with the proxy; the figure to read is each side's rise, side by side. A 16-core machine runs
+# 1-16 the same way (BENCH_SCALE_WORKERS, BENCH_SCALE_CPUS, PROXY_CPUS/ORIGIN_CPUS/CLIENT_CPUS apart).
 SCALE_WORKERS=${BENCH_SCALE_WORKERS:-2} SCALE_CPUS=${BENCH_SCALE_CPUS:-0-$((NCPU - 1))}
 if (( SCALE_WORKERS > 1 && NCPU > 1 )) && [[ -z $ONLY || $ONLY == *",scale,"* ]]; then
-    log "scaling: $SCALE_WORKERS workers / threads on CPUs $SCALE_CPUS"
-    WORKERS=$SCALE_WORKERS PROXY_CPUS=$SCALE_CPUS start_proxy bench "$PPORT" "$OPORT"
-    WORKERS=$SCALE_WORKERS PROXY_CPUS=$SCALE_CPUS start_haproxy bench "$HPORT" "$OPORT"
-    for side in proxy haproxy; do pin "$CLIENT_CPUS" wrk -t1 -c10 -d1s "http://127.0.0.1:$(port_of $side)/small" >/dev/null 2>&1 || true; done
-    for round in $(seq 1 "$ROUNDS"); do
-        if (( round % 2 )); then order=(proxy haproxy); else order=(haproxy proxy); fi
-        for w in ka_scaled close_scaled; do for side in "${order[@]}"; do run_one "$side" "$round" "$w"; done; done
+    for count in 1 "$SCALE_WORKERS"; do
+        suffix=one; (( count > 1 )) && suffix=scaled
+        log "scaling: $count worker(s) / thread(s) on CPUs $SCALE_CPUS"
+        WORKERS=$count PROXY_CPUS=$SCALE_CPUS start_proxy bench "$PPORT" "$OPORT"
+        WORKERS=$count PROXY_CPUS=$SCALE_CPUS start_haproxy bench "$HPORT" "$OPORT"
+        for side in proxy haproxy; do pin "$CLIENT_CPUS" wrk -t1 -c10 -d1s "http://127.0.0.1:$(port_of $side)/small" >/dev/null 2>&1 || true; done
+        for round in $(seq 1 "$ROUNDS"); do
+            if (( round % 2 )); then order=(proxy haproxy); else order=(haproxy proxy); fi
+            for w in ka close; do for side in "${order[@]}"; do run_one "$side" "$round" "${w}_$suffix"; done; done
+        done
+        stop_proxy bench; stop_haproxy bench
     done
-    stop_proxy bench; stop_haproxy bench
 fi
 
 if [[ -n $ONLY ]]; then

@@ -66,6 +66,26 @@ public class RequestBodySampleTests
     }
 
     [Test]
+    public void ShownThroughTheContext_BeforeAnyFetch_TheFirstFetchSeesIt_AndAHideHidesIt()
+    {
+        // The session shows the body through the context (SampleContext.ShowBody), which makes the view only when a
+        // fetch first reads it: what the fetch sees is what was shown last, and a hide before it leaves nothing.
+        using var t = new SampleTestContext(Form);
+        t.Context.ShowBody(Encoding.Latin1.GetBytes("user=bob"), t.Context.Request!);
+        t.Context.ShowBody(Encoding.Latin1.GetBytes("user=ann&b=2&b=3"), t.Context.Request!);   // shown again after more arrived
+        Assert.That((t.Eval("req.body_param(user)"), t.Eval("req.body_len")), Is.EqualTo(("ann", "16")));
+        t.Context.HideBody();
+        Assert.That(t.Eval("req.body"), Is.Null, "hidden once the relay takes the buffer");
+        t.Context.ShowBody(Encoding.Latin1.GetBytes("user=cy"), t.Context.Request!);   // the view exists now: shown to it at once
+        Assert.That(t.Eval("req.body_param(user)"), Is.EqualTo("cy"));
+
+        using var hiddenFirst = new SampleTestContext(Form);
+        hiddenFirst.Context.ShowBody(Encoding.Latin1.GetBytes("user=ann"), hiddenFirst.Context.Request!);
+        hiddenFirst.Context.HideBody();
+        Assert.That(hiddenFirst.Eval("req.body"), Is.Null, "a body hidden before any fetch is never seen");
+    }
+
+    [Test]
     public void BodyParam_InAnAcl_TriesEveryOccurrence()
     {
         using var t = With(Form, "user=ann&b=2&b=3", out _);

@@ -217,6 +217,35 @@ public class IoLoopTests
     }
 
     [Test]
+    public async Task Waiters_ReadAndWriteParkedTogether_EachWakesItsOwn_AcrossTheTokenWrap()
+    {
+        // Both directions are fields of one registration, which is the IValueTaskSource of both parks: the token's
+        // lowest bit says which (read versions even, write odd). Parked together, a read event completes the read and
+        // leaves the write parked, and the other way round; 70,000 cycles take the short versions past their wrap.
+        var registration = IoLoop.Shared!.Rent();
+        int generation = registration.Generation;
+        try
+        {
+            for (int i = 0; i < 70_000; i++)
+            {
+                var read = registration.Read.WaitAsync(registration.Read.Sequence, registration, generation);
+                var write = registration.Write.WaitAsync(registration.Write.Sequence, registration, generation);
+                Assert.That((read.IsCompleted, write.IsCompleted), Is.EqualTo((false, false)), $"cycle {i}: both parked");
+                bool readFirst = i % 2 == 0;
+                registration.OnEvent(generation, readFirst ? Tmds.Linux.LibC.EPOLLIN : Tmds.Linux.LibC.EPOLLOUT);
+                Assert.That((read.IsCompleted, write.IsCompleted), Is.EqualTo((readFirst, !readFirst)), $"cycle {i}: only the signalled one woke");
+                Assert.That(readFirst ? await read : await write, Is.EqualTo(SocketError.Success));
+                registration.OnEvent(generation, readFirst ? Tmds.Linux.LibC.EPOLLOUT : Tmds.Linux.LibC.EPOLLIN);
+                Assert.That(readFirst ? await write : await read, Is.EqualTo(SocketError.Success));
+            }
+        }
+        finally
+        {
+            registration.Return(generation);
+        }
+    }
+
+    [Test]
     public void EventFlags_CountOnlyForTheLendingTheyCameFor()
     {
         // A connect trusts EPOLLOUT alone without asking the kernel, and a server connection whose peer hung up closes

@@ -90,7 +90,7 @@ internal sealed partial class BufferedSocket
             int room = _buffer.Length - _end;
             // TLS (BufferedSocket.TlsRecords.cs): drained only when the BIO's read found the queue empty and OpenSSL holds no record.
             bool drained = true;
-            long n = OwnsTlsRecords ? SslRead(_buffer.AsSpan(_end), out int error, out drained) : Recv(_buffer.AsSpan(_end), out error);
+            long n = _tlsState is { OwnRecords: true } tls ? SslRead(tls, _buffer.AsSpan(_end), out int error, out drained) : Recv(_buffer.AsSpan(_end), out error);
             if (n > 0)
             {
                 // A read that filled the room: more is probably queued, the next receive tries at once (see ReceiveAsync).
@@ -134,7 +134,7 @@ internal sealed partial class BufferedSocket
         while (!data.IsEmpty)
         {
             int seen = io.Write.Sequence;
-            long n = OwnsTlsRecords ? SslWrite(data.Span, out int error) : Send(data.Span, out error);
+            long n = _tlsState is { OwnRecords: true } tls ? SslWrite(tls, data.Span, out int error) : Send(data.Span, out error);
             if (n > 0)
             {
                 data = data[(int)n..];

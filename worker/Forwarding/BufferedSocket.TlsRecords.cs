@@ -17,31 +17,6 @@ internal sealed unsafe partial class BufferedSocket
 {
     private static readonly bool s_ownRecords = Environment.GetEnvironmentVariable("PROXY_TLS_OWN_RECORDS") != "0";
 
-    /// <summary>
-    /// What a TLS connection adds to its BufferedSocket, in an object of its own so that a plain connection does not
-    /// carry it (issue 15: 48 bytes less per plain socket, two per http session).
-    /// </summary>
-    private sealed class TlsState
-    {
-        public SslStream? Stream;         // set by UseTls: bytes go through TLS; null while the handshake runs
-        public bool Counted;              // holds a `maxsslconn` place (TlsCounters), given back at the dispose
-        public LoopTransport? Transport;  // the stream under Stream's handshake on the loop (BufferedSocket.TlsTransport.cs)
-        public bool OwnRecords;           // TakeRecords moved the records here: never back to SslStream (a late call fails instead)
-        public nint Ssl;                  // the OpenSSL connection while OwnRecords, until the dispose (then 0)
-        public SafeHandle? SslHandle;     // SslStream's handle over Ssl, held from TakeRecords to Dispose (the SSL lives until then)
-        public LoopBio.State* Bio;        // what the BIO's reads saw (freed with the BIO, when the SSL is)
-        public int SslBusy;               // 1 while an SSL_read or SSL_write runs: OpenSSL takes one call at a time per connection
-        // The handshake's reads stop at a record's end (TransportReadAsync), so that SslStream never holds a record past
-        // its handshake: a client's first request, often sent with its Finished, stays in the socket for SSL_read.
-        public bool RecordBounded;
-        public int RecordLeft;            // bytes of the current record not handed to SslStream yet
-        public int HeaderGot;             // bytes of the next record's 5-byte header handed so far
-        public int RecordLength;          // that header's length field, as far as read
-    }
-
-    /// <summary>This connection's TLS state, made when its handshake or its TLS stream first needs it.</summary>
-    private TlsState TlsSide => _tlsState ??= new TlsState();
-
     /// <summary>SSL_read or SSL_write wants the socket writable first (a reply OpenSSL must send): wait, then call again.</summary>
     private const int SslWantsWrite = int.MinValue;
     /// <summary>SSL_write wants the socket readable first: a renegotiation, which these connections refuse.</summary>
@@ -127,12 +102,11 @@ internal sealed unsafe partial class BufferedSocket
     /// <paramref name="error"/> EAGAIN (wait readable), <see cref="SslWantsWrite"/>, or the failure's errno (EPROTO for
     /// a bad record). <paramref name="drained"/>: the socket's queue was found empty and OpenSSL holds nothing more.
     /// </summary>
-    private long SslRead(Span<byte> into, out int error, out bool drained)
+    private long SslRead(TlsState t, Span<byte> into, out int error, out bool drained)
     {
         drained = false;
         var handle = Socket.SafeHandle;
         bool added = false;
-        var t = _tlsState!;
         EnterSsl(t);
         try
         {
@@ -179,11 +153,10 @@ internal sealed unsafe partial class BufferedSocket
     }
 
     /// <summary>SSL_write of <paramref name="data"/>: the bytes taken (whole records); -1 with <paramref name="error"/> EAGAIN (wait writable) or a failure.</summary>
-    private long SslWrite(ReadOnlySpan<byte> data, out int error)
+    private long SslWrite(TlsState t, ReadOnlySpan<byte> data, out int error)
     {
         var handle = Socket.SafeHandle;
         bool added = false;
-        var t = _tlsState!;
         EnterSsl(t);
         try
         {

@@ -28,9 +28,9 @@ internal sealed partial class HttpSession : ProxySession
     private const long LingerMs = 1000;   // how long a closing connection may still drain what the client sends
 
     // :: What lives as long as the client connection. A request's own state is in _tx (HttpTransaction), with its
-    // heads RequestHead and ResponseHead: rented from HttpTransactionPool for each request and given back when it has ended, so the
-    // three are null while the session waits idle between requests (only the session's own code reads them then not;
-    // the timer, `show sess` and Abort read `Transaction`, which may be null).
+    // heads (RequestHead, ResponseHead): rented from HttpTransactionPool for each request and given back when it has
+    // ended, so _tx is null while the session waits idle between requests; the session's own code reads the heads only
+    // while it holds one, and the timer, `show sess` and Abort read `Transaction`, which may be null.
     // Set again for each connection of a pooled session (HttpSessionPool, Reuse), as the constructor sets them.
     private ProxyEngine _engine;
     private FrontendRuntime _fe;

@@ -276,7 +276,7 @@ internal sealed class SampleContext
         _transactionVariables = null;
         Tracker = null;   // its session ended with the last connection (ProxyEngine.UnregisterSession)
         HideBody();
-        _body = null;   // its decoding buffer went back with the last request's ReleaseBuffers
+        _body?.Reset();   // kept once made (a pooled session serves connection after connection): no allocation per connection
         _captures = null;
         _uniqueIdLength = 0;
         _payload = [];
@@ -284,7 +284,7 @@ internal sealed class SampleContext
         PayloadFinal = true;
         PayloadIncomplete = false;
         LogLevel = -1;
-        _requestLine = null;
+        _requestLine?.Clear();   // kept once made, as the body view
         ResponseStatus = 0;
         _responseStatusLine = [];
     }
@@ -362,6 +362,8 @@ internal sealed class SampleContext
     public void ReleaseBuffers()
     {
         _used = 0;
+        _shownRequest = null;   // a head shown but never fetched goes back to its pool with the transaction
+        _shownBody = default;
         _body?.Release();
     }
 
