@@ -61,7 +61,8 @@ pid_of() { case $1 in proxy) proxy_pid bench ;; haproxy) haproxy_pid bench ;; di
 LAT_CONNS=${LAT_CONNS:-20} LAT_DELAY_MS=${LAT_DELAY_MS:-5}
 wrk_args() { # wrk_args WORKLOAD PORT
     local u=http://127.0.0.1:$2
-    case ${1%_*} in
+    local base=${1%_scaled}
+    case ${base%_one} in
         ka) echo "-t1 -c50 -d${DURATION}s -s $PERF/lib/report.lua $u/small" ;;
         close) echo "-t1 -c50 -d${DURATION}s -s $PERF/lib/report.lua $u/small -- close" ;;
         big) echo "-t1 -c10 -d${DURATION}s -s $PERF/lib/report.lua $u/big" ;;

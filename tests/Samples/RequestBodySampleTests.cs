@@ -79,6 +79,12 @@ public class RequestBodySampleTests
         t.Context.ShowBody(Encoding.Latin1.GetBytes("user=cy"), t.Context.Request!);   // the view exists now: shown to it at once
         Assert.That(t.Eval("req.body_param(user)"), Is.EqualTo("cy"));
 
+        // The request's end, then the pooled session's next connection: nothing of this body is seen any more.
+        t.Context.ReleaseBuffers();
+        Assert.That(t.Eval("req.body"), Is.Null, "hidden at the request's end");
+        t.Context.BeginSession();
+        Assert.That(t.Eval("req.body"), Is.Null, "nor on the next connection");
+
         using var hiddenFirst = new SampleTestContext(Form);
         hiddenFirst.Context.ShowBody(Encoding.Latin1.GetBytes("user=ann"), hiddenFirst.Context.Request!);
         hiddenFirst.Context.HideBody();

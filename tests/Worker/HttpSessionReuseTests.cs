@@ -114,6 +114,13 @@ public class HttpSessionReuseTests
         {
             if (Kept.Contains(Key(f))) continue;
             var value = f.GetValue(o);
+            if (value is null && MadeWhenFirstUsed.Contains(Key(f)))
+            {
+                // As the connection that first used it left it: made, then every field of it dirtied.
+                value = Activator.CreateInstance(f.FieldType)!;
+                f.SetValue(o, value);
+                n++;
+            }
             if (IsOwnedPart(f.FieldType) && value is not null)
             {
                 n += Dirty(value, seen, notDirtied);

@@ -236,6 +236,7 @@ public class IoLoopTests
                 Assert.That((read.IsCompleted, write.IsCompleted), Is.EqualTo((readFirst, !readFirst)), $"cycle {i}: only the signalled one woke");
                 Assert.That(readFirst ? await read : await write, Is.EqualTo(SocketError.Success));
                 registration.OnEvent(generation, readFirst ? Tmds.Linux.LibC.EPOLLOUT : Tmds.Linux.LibC.EPOLLIN);
+                Assert.That((read.IsCompleted, write.IsCompleted), Is.EqualTo((true, true)), $"cycle {i}: the other one woke too");
                 Assert.That(readFirst ? await write : await read, Is.EqualTo(SocketError.Success));
             }
         }

@@ -62,7 +62,10 @@ internal sealed class RequestBodyView
     /// <summary>7.3.6 "req.body_size": the advertised Content-Length, or the available data of a chunked body.</summary>
     public long AdvertisedSize => _chunked ? Available.Length : _contentLength;
 
-    /// <summary>As new, for another connection (SampleContext.BeginSession); the decoding buffer is kept, its content forgotten.</summary>
+    /// <summary>
+    /// As new, for another connection of a pooled session (SampleContext.BeginSession). The decoding buffer normally
+    /// went back at the last request's end (SampleContext.ReleaseBuffers); one still held is kept, its content forgotten.
+    /// </summary>
     public void Reset()
     {
         Hide();

@@ -362,8 +362,7 @@ internal sealed class SampleContext
     public void ReleaseBuffers()
     {
         _used = 0;
-        _shownRequest = null;   // a head shown but never fetched goes back to its pool with the transaction
-        _shownBody = default;
+        HideBody();   // the client's buffer and the head go back to their pools: nothing may read them through the view
         _body?.Release();
     }
 
