@@ -90,6 +90,10 @@ public sealed class WorkerHost
             channel, change.ToMessage(WorkerMessages.SetServer), CancellationToken.None));
         var publisher = new BoardPublisher(engine, board, boardSlot, config);
         engine.Start();
+        // Server states and rates on the board before `ready`: the supervisor answers a reload or an `add server` once
+        // every new worker is ready, and a `show stat` right after must see this generation's states (a fresh-clone CI
+        // run read a just-added server's row as "no check", not MAINT: `ready` had gone out before the first publish).
+        publisher.Publish();
         boardSlot.SetState(WorkerSlotState.Running);
         // The supervisor's watchdog starts counting at `ready`: beat first, so a slow start is not taken for a stall.
         boardSlot.Heartbeat();
