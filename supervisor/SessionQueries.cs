@@ -4,7 +4,7 @@ using Proxy.Shared.Control;
 namespace Proxy.Supervisor;
 
 /// <summary>
-/// `show sess` (and `show errors`) across workers: the supervisor sends `show-sess ID` (`show-errors ID`) to each running worker of the current generation
+/// `show sess` (and `show errors`, and the `sync` barrier after a server change) across workers: the supervisor sends `show-sess ID` (`show-errors ID`) to each running worker of the current generation
 /// and gathers the `sess ID LINE` answers until every one has sent `sess-end ID`, or a short deadline passes (a worker
 /// that does not answer in time is left out rather than holding the command).
 /// </summary>

@@ -43,6 +43,10 @@ public sealed partial class Supervisor
         var (setting, error) = Servers.Set(Config, target, state, weight, address, checkPort, maxConn, agent);
         if (setting is null) return error;
         await BroadcastAsync(setting.ToMessage());
+        // Answered once every running worker has applied it, as HAProxy answers `set server` after the change: a client
+        // sending a request right after `set server ... addr` must reach the new address (a fresh-clone CI run saw a 503
+        // from a worker that had not read the change yet). A worker that does not answer within 2 s is not waited for.
+        await _sessionQueries.AskAsync(RunningWorkers(), WorkerMessages.Sync);
         Log.Info($"server {target}: state {setting.State ?? "as configured"}, weight {setting.Weight?.ToString() ?? "as configured"}" +
                  $"{(setting.Address is { } a ? $", address {a}" : "")}{(setting.CheckPort is { } p ? $", check port {p}" : "")}" +
                  $"{(setting.MaxConn is { } m ? $", maxconn {m}" : "")}");

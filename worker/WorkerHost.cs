@@ -224,6 +224,8 @@ public sealed class WorkerHost
                 _ = ReplyLinesAsync(channel, engine.DescribeSessions(slot), message[(WorkerMessages.ShowSess.Length + 1)..]);
             else if (message.StartsWith(WorkerMessages.ShowErrors + " ", StringComparison.Ordinal))
                 _ = ReplyLinesAsync(channel, engine.DescribeErrors(), message[(WorkerMessages.ShowErrors.Length + 1)..]);
+            else if (message.StartsWith(WorkerMessages.Sync + " ", StringComparison.Ordinal))
+                _ = ReplyLinesAsync(channel, [], message[(WorkerMessages.Sync.Length + 1)..]);   // everything before it is applied
             else if (ServerOverride.FromMessage(message) is { } change
                 && ServerOverrides.Apply(engine, change) is { } problem)
                 Log.Warn($"server setting not applied: {problem}");

@@ -95,6 +95,8 @@ public static class WorkerMessages
     // `shutdown-sessions BACKEND SERVER`: `shutdown sessions server` (every worker closes its sessions on the server)
     public const string ShutdownSessions = "shutdown-sessions";
     public const string SessEnd = "sess-end";          // worker -> supervisor: the last of them
+    // `sync ID`: the worker answers `sess-end ID` once every message sent before it is applied (its channel is read in order)
+    public const string Sync = "sync";
     // `ratelimit connections|sessions N`: `set rate-limit ... global` (the instance's rate; kept like `maxconn` for new workers)
     public const string RateLimit = "ratelimit";
 }
