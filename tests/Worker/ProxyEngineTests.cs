@@ -231,8 +231,8 @@ public sealed class ProxyEngineTests
         await using var echo = TestServer.Echo();
         await using var proxy = EngineHarness.Start([Server("s1", echo.EndPoint)], feTimeouts: Timeouts(clientMs: 300));
         using var c = await proxy.ConnectAsync();
+        var watch = Stopwatch.StartNew();   // before the send: the idle timer cannot start before it
         await c.SendAsync(new byte[] { 1, 2, 3 }, SocketFlags.None);
-        var watch = Stopwatch.StartNew();
         var got = await ReadToEndAsync(c);   // the echo, then the close at the timeout
         Assert.That(got, Is.EqualTo(new byte[] { 1, 2, 3 }));
         Assert.That(watch.ElapsedMilliseconds, Is.InRange(250, 1500));
@@ -389,8 +389,8 @@ public sealed class ProxyEngineTests
         using var c = await proxy.ConnectAsync();
         // One byte, accepted by the server, then nothing either way: the server side is idle past `timeout server`
         // while `timeout client` is far away.
+        var watch = Stopwatch.StartNew();   // before the send: the server side's idle timer cannot start before it
         await c.SendAsync(new byte[] { 1 }, SocketFlags.None);
-        var watch = Stopwatch.StartNew();
         Assert.That(await ReadToEndAsync(c), Is.Empty);
         Assert.That(watch.ElapsedMilliseconds, Is.InRange(150, 1500));
     }
