@@ -65,6 +65,7 @@ internal sealed partial class HttpSession
         _tarpitMs = 0;
         _tarpitExpired = 0;
         _continueSent = false;
+        _clientSaidLast = false;
         _compressor = null;
         _chunkPayload = default;
         _afterHead = null;

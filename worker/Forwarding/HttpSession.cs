@@ -58,6 +58,9 @@ internal sealed partial class HttpSession : ProxySession
     private int _serverTimedOut;             // the timer closed the server side (`timeout server`)
     // The request body broke its framing after the head went out: the server side was cut (see RelayRequestBodyAsync).
     private int _requestRejected;
+    // The last request said it was the client's last, was read whole and answered: the connection closes without the
+    // lingering wait for the client's FIN (see RunAsync).
+    private bool _clientSaidLast;
     private long _tarpitMs;                  // `timeout tarpit` of the request being tarpitted
     private int _tarpitExpired;              // set by the timer when it ends the tarpit
 
@@ -153,7 +156,11 @@ internal sealed partial class HttpSession : ProxySession
             }
             // The session's idle server connection goes back to its server's pool before the sockets close.
             if (_server.Idle && Volatile.Read(ref _aborted) == 0) _server.ReleaseIdle();
-            await LingerCloseAsync().ConfigureAwait(false);
+            // A client that said its request was the last sends nothing more (RFC 9112 9.6): the close (Abort, below)
+            // sends the FIN at once, after the answer the kernel still holds, as HAProxy closes (shutdown and close,
+            // no read). Otherwise the client may still be sending (an early answer, a close it did not ask for), and
+            // the lingering close reads what comes until its FIN, so that a reset never destroys the answer.
+            if (!_clientSaidLast) await LingerCloseAsync().ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -341,6 +348,8 @@ internal sealed partial class HttpSession : ProxySession
         // :: Step 5: a server connection, the head sent, then body and response both ways at once.
         facts.HideBody();   // the relay consumes the buffer from here
         var outcome = await ExchangeAsync(be, headLength, serverClose, clientKeepAlive, upgrade).ConfigureAwait(false);
+        _clientSaidLast = !outcome && RequestHead.AnnouncesClose && _tx.RequestBodyFramed && _client.Buffered == 0
+            && Volatile.Read(ref _aborted) == 0;
         WriteLog();   // before the counters drop, so the line's connection counts include this request (as HAProxy's)
         Samples.Tracker?.CountBytes(_tx.BytesIn, _tx.Bytes, Environment.TickCount64);   // bytes_in|out of tracked entries
         _tx.CountTimes();
@@ -413,6 +422,7 @@ internal sealed partial class HttpSession : ProxySession
         Volatile.Write(ref _cause, 0);
         Volatile.Write(ref _serverTimedOut, 0);
         _continueSent = false;
+        _clientSaidLast = false;
         // Idle between requests: timeout http-keep-alive until the first byte; the first request: timeout http-request.
         SetPhase(_client.Buffered == 0 && _requests > 0 ? PhaseIdle : PhaseRequestHead);
     }

@@ -74,6 +74,14 @@ public sealed class HttpHead : IDisposable
     /// <summary>Transfer-Encoding on an HTTP/1.0 message: framing is suspect, close after it (RFC 9112 6.1).</summary>
     public bool MustClose { get; internal set; }
 
+    /// <summary>
+    /// The sender said this message is its connection's last (`Connection: close`, or HTTP/1.0 without keep-alive):
+    /// a client that says so sends no further request on the connection (RFC 9112 9.6).
+    /// </summary>
+    public bool AnnouncesClose =>
+        (ConnectionOptions & HttpConnectionOptions.Close) != 0
+        || (Version == Http1Version.Http10 && (ConnectionOptions & HttpConnectionOptions.KeepAlive) == 0);
+
     /// <summary>Whether the connection may carry another message after this one (RFC 9112 9.3).</summary>
     public bool IsKeepAlive =>
         !MustClose && BodyFraming is not (HttpBodyFraming.CloseDelimited or HttpBodyFraming.Tunnel) &&
