@@ -26,6 +26,8 @@ public sealed partial class ProxyEngine
             Log.Warn($"frontend {fe.Config.Name}: {listener.Bind.Key} accepted through .NET's engine: this runtime lacks Socket.CreateAcceptSocket");
         var stopRegistration = onLoop is null ? default : stop.UnsafeRegister(static a => ((LoopAcceptor)a!).Stop(), onLoop);
         var failures = new AcceptFailures();
+        // TCP_QUICKACK (`option tcp-smart-accept`) and TCP_NODELAY, set on the listener for its connections to inherit.
+        var tcpOptions = listener.Bind.UnixPath is null ? ListenerTcpOptions.Apply(socket, fe.Config.SmartAccept) : default;
         try
         {
             while (!stop.IsCancellationRequested)
@@ -106,7 +108,7 @@ public sealed partial class ProxyEngine
                     }
                 }
                 // A UNIX listener's connections have neither TCP option (setting one fails with EOPNOTSUPP).
-                if (listener.Bind.UnixPath is null && !TrySetNoDelay(client, fe.Config.ClientTcpKeepAlive))
+                if (listener.Bind.UnixPath is null && !tcpOptions.Prepare(client, fe.Config.ClientTcpKeepAlive))
                 {
                     client.Dispose();   // reset before we could touch it
                     continue;
@@ -170,24 +172,6 @@ public sealed partial class ProxyEngine
     /// </summary>
     private static bool AcceptsOnLoop(BoundListener listener, FrontendRuntime fe)
         => fe.Config.Mode == ProxyMode.Http && !listener.Bind.AcceptProxy && listener.Bind.UnixPath is null;
-
-    /// <summary>
-    /// Sets TCP_NODELAY (a proxy must not add Nagle delays to what it relays) and, with `option tcpka|clitcpka`,
-    /// SO_KEEPALIVE; false if the socket is already dead.
-    /// </summary>
-    private static bool TrySetNoDelay(Socket socket, bool keepAlive)
-    {
-        try
-        {
-            socket.NoDelay = true;
-            if (keepAlive) socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 
     /// <summary>Whether the instance has room for one more connection, globally and on <paramref name="fe"/> (nothing reserved).</summary>
     private bool HasConnectionRoom(FrontendRuntime fe) => !fe.Paused && _globalConnections.HasRoom && fe.Connections.HasRoom;

@@ -45,7 +45,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                     p.MaxConn ?? global.MaxConn, timeouts, p.Location)
                 {
                     Logs = logs, Http = p.BuildHttp(), LogFormat = LogFormat(p), DontLogNull = p.DontLogNull, IgnoreProbes = p.IgnoreProbes, Splice = p.Splice,
-                    ClientTcpKeepAlive = p.ClientTcpKeepAlive, LogTag = p.LogTag,
+                    ClientTcpKeepAlive = p.ClientTcpKeepAlive, SmartAccept = p.SmartAccept ?? p.Mode == ProxyMode.Http, LogTag = p.LogTag,
                     // The conditional lines matter only where the header is not already expected on every connection.
                     ExpectProxyConditions = p.ExpectProxy ? [] : p.ExpectProxyConditions.ToArray(),
                     StatsPage = p.Stats?.Build(),

@@ -246,6 +246,12 @@ public sealed record FrontendConfig(
     /// <summary>`option tcpka|clitcpka`: SO_KEEPALIVE on the frontend's client connections (the kernel's probe timing).</summary>
     public bool ClientTcpKeepAlive { get; init; }
 
+    /// <summary>
+    /// `option tcp-smart-accept` (on by default in `mode http`): TCP_QUICKACK off on the frontend's listeners, so the
+    /// kernel does not acknowledge a client's first data on its own and the answer carries the ACK.
+    /// </summary>
+    public bool SmartAccept { get; init; }
+
     /// <summary>`log-tag NAME` of the frontend (or its defaults): the syslog tag of its traffic log lines; null: the global `log-tag`.</summary>
     public string? LogTag { get; init; }
 

@@ -165,6 +165,8 @@ internal sealed class ProxyDraft
 
     /// <summary>`option tcpka|clitcpka` (4.2): SO_KEEPALIVE on client connections.</summary>
     public bool ClientTcpKeepAlive { get; set; }
+    /// <summary>`[no] option tcp-smart-accept` (4.2); null: not written, on for `mode http`.</summary>
+    public bool? SmartAccept { get; set; }
 
     /// <summary>`backlog N` (4.2): the listen(2) queue of the binds that set none; null: ListenerSet's default.</summary>
     public int? Backlog { get; set; }
@@ -243,6 +245,7 @@ internal sealed class ProxyDraft
         Stats = defaults.Stats;
         Disabled = defaults.Disabled;
         ClientTcpKeepAlive = defaults.ClientTcpKeepAlive;
+        SmartAccept = defaults.SmartAccept;
         LogTag = defaults.LogTag;
         Backlog = defaults.Backlog;
         FullConn = defaults.FullConn;

@@ -42,7 +42,7 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         ["log-separate-errors"] = (D | F, null),
         ["logasap"] = (D | F, null),
         ["nolinger"] = (D | F | B, null),
-        ["tcp-smart-accept"] = (D | F, null),
+        ["tcp-smart-accept"] = (D | F, "the kernel does not acknowledge a client's first data at once (TCP_QUICKACK off on the listener): the answer carries the ACK; on by default in `mode http`, `no option tcp-smart-accept` turns it off"),
         ["tcp-smart-connect"] = (D | B, null),
         ["independent-streams"] = (D | F | B, null),
         ["prefer-last-server"] = (D | B, null),
@@ -74,7 +74,6 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
         ["option log-separate-errors"] = "errors are logged at the same level as other lines",
         ["option logasap"] = "a line is logged when the connection ends, with its full byte counts",
         ["option nolinger"] = "connections are closed with the kernel's default linger",
-        ["option tcp-smart-accept"] = "connections are accepted as soon as the handshake completes (no TCP_DEFER_ACCEPT)",
         ["option tcp-smart-connect"] = "server connections send their first data after the handshake's last ACK (no TCP_QUICKACK delay)",
         ["option independent-streams"] = "a timeout here is reset by traffic in either direction",
         ["option prefer-last-server"] = "each request is balanced on its own (an idle connection to its server is reused)",
@@ -196,6 +195,10 @@ internal sealed class ProxyExtrasParser(ConfigDiagnostics diag, ServerLineParser
                 return true;
             case "clitcpka":
                 proxy.ClientTcpKeepAlive = !negated;
+                return true;
+            case "tcp-smart-accept":
+                // Explicit either way; unset, `mode http` turns it on (HAProxy's cfgparse: PR_O2_SMARTACC for HTTP proxies).
+                proxy.SmartAccept = !negated;
                 return true;
             case "srvtcpka":
                 proxy.ServerTcpKeepAlive = !negated;

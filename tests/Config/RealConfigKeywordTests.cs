@@ -186,7 +186,6 @@ public class RealConfigKeywordTests
     [TestCase("option log-separate-errors", "option log-separate-errors")]
     [TestCase("option logasap", "option logasap")]
     [TestCase("option nolinger", "option nolinger")]
-    [TestCase("option tcp-smart-accept", "option tcp-smart-accept")]
     [TestCase("option tcp-smart-connect", "option tcp-smart-connect")]
     [TestCase("option independent-streams", "option independent-streams")]
     [TestCase("option prefer-last-server", "option prefer-last-server")]
@@ -202,6 +201,8 @@ public class RealConfigKeywordTests
 
     [TestCase("no option tcpka")]
     [TestCase("option log-health-checks")]
+    [TestCase("option tcp-smart-accept")]
+    [TestCase("no option tcp-smart-accept")]
     [TestCase("retry-on conn-failure")]
     [TestCase("source 0.0.0.0")]
     [TestCase("enabled")]
@@ -223,6 +224,21 @@ public class RealConfigKeywordTests
         var off = ParseValid(Lines("defaults", "mode http", line) + AllTimeouts +
                              Lines("frontend fe", "bind 127.0.0.1:8080", "no option tcpka", "default_backend be", "backend be", "no option tcpka", "server s1 127.0.0.1:80"));
         Assert.That((off.Frontends[0].ClientTcpKeepAlive, off.Backends[0].ServerTcpKeepAlive), Is.EqualTo((false, false)));
+    }
+
+    // 4.2 "option tcp-smart-accept": on by default in HTTP mode, "no option" turns it off, "option" forces it in tcp mode;
+    // a defaults section's line is inherited.
+    [TestCase("http", "", "", true)]
+    [TestCase("tcp", "", "", false)]
+    [TestCase("http", "", "no option tcp-smart-accept", false)]
+    [TestCase("tcp", "", "option tcp-smart-accept", true)]
+    [TestCase("http", "no option tcp-smart-accept", "", false)]
+    [TestCase("tcp", "option tcp-smart-accept", "", true)]
+    public void TcpSmartAccept_OnInHttpMode_UnlessSaidOtherwise(string mode, string inDefaults, string inFrontend, bool expected)
+    {
+        var config = ParseValid(Lines("defaults", $"mode {mode}", inDefaults) + AllTimeouts +
+                                Lines("frontend fe", "bind 127.0.0.1:8080", inFrontend, "default_backend be", "backend be", "server s1 127.0.0.1:80"));
+        Assert.That(config.Frontends[0].SmartAccept, Is.EqualTo(expected));
     }
 
     [Test]

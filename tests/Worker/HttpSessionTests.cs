@@ -69,6 +69,40 @@ public class HttpSessionTests
         Assert.That(origin.Connections, Is.LessThanOrEqualTo(3), "idle server connections are reused across clients");
     }
 
+    [TestCase("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")]
+    [TestCase("GET / HTTP/1.0\r\n\r\n")]
+    public async Task LastRequestAnnounced_SessionEndsWithoutWaitingForTheClientsFin(string request)
+    {
+        await using var origin = new HttpOrigin("a");
+        await using var proxy = StartFromText(HttpConfig(Server("a", origin)));
+        using var c = await proxy.ConnectAsync();
+        var reader = new HttpReader(c);
+        await SendAsync(c, request);
+        Assert.That((await reader.ReadAsync(true))!.Status, Is.EqualTo(200));
+        Assert.That(await reader.ReadToEndAsync(), Is.Empty);
+        // The client keeps its half open: a lingering close would hold the session until LingerMs (1 s, the timer's).
+        // Closed at once, the session ends with the close the client just read.
+        Assert.That(await Poll.TryUntilAsync(() => proxy.Engine.ActiveConnections == 0, TimeSpan.FromMilliseconds(800)), Is.True,
+            "the session ended while the client had not closed");
+    }
+
+    [Test]
+    public async Task CloseNotAnnounced_LingersUntilTheClientsFin()
+    {
+        // `option httpclose` closes a client that asked for keep-alive: it may already be sending its next request,
+        // so the close lingers (reads and drops what comes) until the client's FIN, never resetting the answer.
+        await using var origin = new HttpOrigin("a");
+        await using var proxy = StartFromText(HttpConfig(Server("a", origin), defaultsExtra: "    option httpclose\n"));
+        using var c = await proxy.ConnectAsync();
+        var reader = new HttpReader(c);
+        await SendAsync(c, "GET / HTTP/1.1\r\nHost: h\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.That((await reader.ReadAsync(true))!.Status, Is.EqualTo(200));
+        Assert.That(await reader.ReadToEndAsync(), Is.Empty);
+        Assert.That(proxy.Engine.ActiveConnections, Is.EqualTo(1), "lingering while the client's half is open");
+        c.Shutdown(SocketShutdown.Send);
+        await Poll.UntilAsync(() => proxy.Engine.ActiveConnections == 0, "the session ended at the client's FIN");
+    }
+
     [Test]
     public async Task Pipelining_ResponsesComeBackInRequestOrder()
     {
