@@ -9,16 +9,19 @@ namespace Proxy.Worker;
 ///   tcp_bind_listener sets it: the kernel then does not acknowledge the client's request on its own, and the answer
 ///   carries the ACK, one packet fewer per connection (perf/README.md, "fourteenth session");
 /// - TCP_NODELAY, which every connection needs (a proxy must not add Nagle delays to what it relays): on the listener,
-///   it spares each connection a setsockopt. The first connection is asked (getsockopt) whether it came with it; if
-///   not, each one gets its own, as before.
-/// The listener's open file is shared with the supervisor and the other workers, which set the same values; a reload
-/// that changes the option sets the new value when its workers start accepting.
+///   it spares each connection a setsockopt. Connections are asked (getsockopt) whether they came with it until one
+///   did: one whose handshake completed before the option was set (queued while the worker started) came without it.
+///   After <see cref="MaxAsks"/> without, each connection gets its own, as before.
+/// A worker's listening socket is shared with the supervisor and with the workers of other generations in its slot: a
+/// reload sets the new configuration's values when its workers start accepting, and they stay after it (a reload
+/// rolled back keeps them until the next one). Only the ACK timing depends on it.
 /// </summary>
 internal struct ListenerTcpOptions
 {
     private const int TcpQuickAck = 12;   // TCP_QUICKACK, linux/tcp.h
+    private const int MaxAsks = 64;
 
-    private int _noDelayInherited;   // 0: not asked yet, 1: every connection comes with it, -1: set on each
+    private int _noDelayAsks;   // connections asked so far; -1: one came with TCP_NODELAY, the listener's is inherited
 
     /// <summary>Sets both options on <paramref name="listener"/> (TCP, not UNIX); a refusal only costs what they save.</summary>
     public static ListenerTcpOptions Apply(Socket listener, bool smartAccept)
@@ -38,7 +41,7 @@ internal struct ListenerTcpOptions
         }
         catch (SocketException)
         {
-            options._noDelayInherited = -1;
+            options._noDelayAsks = MaxAsks;   // never inherited: set on each connection
         }
         return options;
     }
@@ -51,8 +54,7 @@ internal struct ListenerTcpOptions
     {
         try
         {
-            if (_noDelayInherited == 0) _noDelayInherited = client.NoDelay ? 1 : -1;
-            if (_noDelayInherited < 0) client.NoDelay = true;
+            if (_noDelayAsks >= 0 && (_noDelayAsks == MaxAsks || !AskedInherited(client))) client.NoDelay = true;
             if (keepAlive) client.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
             return true;
         }
@@ -60,5 +62,14 @@ internal struct ListenerTcpOptions
         {
             return false;
         }
+    }
+
+    /// <summary>One more connection asked: true when it came with TCP_NODELAY (then no other is asked).</summary>
+    private bool AskedInherited(Socket client)
+    {
+        _noDelayAsks++;
+        if (!client.NoDelay) return false;
+        _noDelayAsks = -1;
+        return true;
     }
 }

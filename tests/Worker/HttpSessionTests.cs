@@ -87,6 +87,33 @@ public class HttpSessionTests
     }
 
     [Test]
+    public async Task LastRequestAnnounced_BytesSentAfterIt_TheAnswerEndsWithAFinNotAReset()
+    {
+        // A CRLF after the last request (RFC 9112 2.2 lets a server skip it), sent while a large answer is under way:
+        // closing with it unread would send a reset (measured without the check: ConnectionReset at the answer's end),
+        // and the kernel would drop what of the answer it still held.
+        const int BodyLength = 32 << 20;
+        var body = new string('x', BodyLength);
+        await using var origin = new HttpOrigin("a", _ => HttpOrigin.Ok(body));
+        await using var proxy = StartFromText(HttpConfig(Server("a", origin)));
+        using var c = await proxy.ConnectAsync();
+        await SendAsync(c, "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+        var buffer = new byte[1 << 16];
+        long total = await c.ReceiveAsync(buffer, SocketFlags.None);   // the answer has started: the request was read
+        await SendAsync(c, "\r\n");
+        try
+        {
+            int n;
+            while ((n = await c.ReceiveAsync(buffer, SocketFlags.None)) > 0) total += n;
+        }
+        catch (SocketException e)
+        {
+            Assert.Fail($"{e.SocketErrorCode} after {total} bytes");
+        }
+        Assert.That(total, Is.GreaterThan((long)BodyLength), "the whole answer, head and body");
+    }
+
+    [Test]
     public async Task CloseNotAnnounced_LingersUntilTheClientsFin()
     {
         // `option httpclose` closes a client that asked for keep-alive: it may already be sending its next request,

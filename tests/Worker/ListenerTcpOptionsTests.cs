@@ -20,6 +20,7 @@ public class ListenerTcpOptionsTests
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen();
+        ListenerTcpOptions.Apply(listener, !smartAccept);   // a reload's change: the value set last holds
         var options = ListenerTcpOptions.Apply(listener, smartAccept);
         for (int i = 0; i < 2; i++)   // the first connection is asked whether it inherited TCP_NODELAY, the second relies on it
         {

@@ -245,6 +245,19 @@ internal sealed partial class BufferedSocket : IDisposable
         }
     }
 
+    /// <summary>Whether bytes wait in the kernel's receive queue (FIONREAD); false once reset or closed.</summary>
+    public bool HasUnreadBytes()
+    {
+        try
+        {
+            return Socket.Available > 0;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;   // reset or closed: nothing to protect
+        }
+    }
+
     /// <summary>
     /// Whether an idle pooled connection is still usable: nothing readable (no FIN, no stray bytes) and no error.
     /// <paramref name="poll"/> false: only what is known without a syscall (the caller retries a failed reuse).

@@ -159,8 +159,10 @@ internal sealed partial class HttpSession : ProxySession
             // A client that said its request was the last sends nothing more (RFC 9112 9.6): the close (Abort, below)
             // sends the FIN at once, after the answer the kernel still holds, as HAProxy closes (shutdown and close,
             // no read). Otherwise the client may still be sending (an early answer, a close it did not ask for), and
-            // the lingering close reads what comes until its FIN, so that a reset never destroys the answer.
-            if (!_clientSaidLast) await LingerCloseAsync().ConfigureAwait(false);
+            // the lingering close reads what comes until its FIN: a close with unread bytes queued sends a reset,
+            // which drops what of the answer the kernel has not sent yet. So do bytes the client sent anyway (a CRLF
+            // after a body, a TLS close_notify): one FIONREAD looks for them.
+            if (!_clientSaidLast || _client.HasUnreadBytes()) await LingerCloseAsync().ConfigureAwait(false);
         }
         catch (Exception e)
         {
