@@ -59,7 +59,8 @@ internal sealed partial class HttpSession : ProxySession
     // The request body broke its framing after the head went out: the server side was cut (see RelayRequestBodyAsync).
     private int _requestRejected;
     // The last request said it was the client's last, was read whole and answered: the connection closes without the
-    // lingering wait for the client's FIN (see RunAsync).
+    // lingering wait for the client's FIN (see RunAsync). Set after each exchange, true only when the session then
+    // ends, so no request starts with it set (Clear resets it for a pooled session's next connection).
     private bool _clientSaidLast;
     private long _tarpitMs;                  // `timeout tarpit` of the request being tarpitted
     private int _tarpitExpired;              // set by the timer when it ends the tarpit
@@ -424,7 +425,6 @@ internal sealed partial class HttpSession : ProxySession
         Volatile.Write(ref _cause, 0);
         Volatile.Write(ref _serverTimedOut, 0);
         _continueSent = false;
-        _clientSaidLast = false;
         // Idle between requests: timeout http-keep-alive until the first byte; the first request: timeout http-request.
         SetPhase(_client.Buffered == 0 && _requests > 0 ? PhaseIdle : PhaseRequestHead);
     }
