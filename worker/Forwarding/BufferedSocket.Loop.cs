@@ -166,8 +166,8 @@ internal sealed partial class BufferedSocket
     }
 
     /// <summary>
-    /// Connects this socket (new, on the loop) to <paramref name="target"/>: O_NONBLOCK with one fcntl(F_SETFL) (connect
-    /// has no MSG_DONTWAIT), connect, park on EPOLLOUT while in progress; a wake with EPOLLOUT alone is the success,
+    /// Connects this socket (new, on the loop) to <paramref name="target"/>: O_NONBLOCK with one fcntl(F_SETFL) unless
+    /// it was made so (<see cref="NonBlocking"/>; connect has no MSG_DONTWAIT), connect, park on EPOLLOUT while in progress; a wake with EPOLLOUT alone is the success,
     /// any other asks the kernel (getsockopt(SO_ERROR), then getpeername).
     /// Returns Success or the failure as a SocketError; OperationAborted when closed meanwhile (`timeout connect`, abort).
     /// </summary>
@@ -218,7 +218,7 @@ internal sealed partial class BufferedSocket
             handle.DangerousAddRef(ref added);
             int fd = (int)handle.DangerousGetHandle();
             // A new socket's status flags are O_RDWR only: F_SETFL with O_NONBLOCK alone needs no F_GETFL first.
-            if (LibC.fcntl(fd, LibC.F_SETFL, LibC.O_NONBLOCK) != 0) return LibC.errno;
+            if (!NonBlocking && LibC.fcntl(fd, LibC.F_SETFL, LibC.O_NONBLOCK) != 0) return LibC.errno;
             fixed (byte* p = address.Buffer.Span)
             {
                 return LibC.connect(fd, (sockaddr*)p, (socklen_t)address.Size) == 0 ? 0 : LibC.errno;

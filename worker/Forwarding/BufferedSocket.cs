@@ -41,6 +41,8 @@ internal sealed partial class BufferedSocket : IDisposable
     public bool Private;
     /// <summary>A TCP server connection: closed before the server's FIN was seen, it sends a reset (ServerCloseReset).</summary>
     public bool ResetOnClose;
+    /// <summary>The descriptor is O_NONBLOCK already (made so by LoopConnectSocket): a connect on the loop sets no flag first.</summary>
+    public bool NonBlocking;
     /// <summary>A send on the loop had to wait for room (EAGAIN) since the flag was last cleared: the peer reads slowly.</summary>
     internal bool SendWaited;
     /// <summary>Set when the peer sent FIN (a receive returned 0).</summary>
@@ -305,6 +307,7 @@ internal sealed partial class BufferedSocket : IDisposable
         Reused = false;
         Private = false;
         ResetOnClose = false;
+        NonBlocking = false;
         SendWaited = false;
         ReceivedEof = false;
         // the loop's (BufferedSocket.Loop.cs), TLS's (.Tls.cs, .TlsRecords.cs, .TlsTransport.cs)

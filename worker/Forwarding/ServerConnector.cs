@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Proxy.Worker.Balancing;
+using Proxy.Worker.Io;
 using Proxy.Worker.ProxyProtocol;
 using Proxy.Worker.Stats;
 
@@ -137,8 +138,10 @@ internal sealed class ServerConnector(ProxySession owner)
         {
             if (attempt == 0) StartedMs = Environment.TickCount64;
             var target = srv.ConnectTarget(owner.FrontendEndPoint);
-            var socket = NewSocket(target, be.Config.ServerTcpKeepAlive);
-            var onLoop = loopBufferSize > 0 && target is not null && srv.Config.Tls is null ? OnLoop(socket, loopBufferSize) : null;
+            bool wantsLoop = loopBufferSize > 0 && target is not null && srv.Config.Tls is null;
+            var loopSocket = wantsLoop && target is IPEndPoint ? LoopConnectSocket.TryCreate(target.AddressFamily, be.Config.ServerTcpKeepAlive) : null;
+            var socket = loopSocket ?? NewSocket(target, be.Config.ServerTcpKeepAlive);
+            var onLoop = wantsLoop ? OnLoop(socket, loopBufferSize, nonBlocking: loopSocket is not null) : null;
             // Both published before _deadline: the timer that reads the deadline sees them (release / acquire).
             Volatile.Write(ref _attemptOnLoop, onLoop);
             Volatile.Write(ref _attempt, socket);
@@ -191,17 +194,18 @@ internal sealed class ServerConnector(ProxySession owner)
         }
     }
 
-    /// <summary>
-    /// A stream socket for <paramref name="target"/>: TCP with Nagle off and, with `option tcpka|srvtcpka` (4.2), the
-    /// kernel's keep-alive probes; a UNIX one (`unix@`/`abns@` servers) has neither option.
-    /// </summary>
     /// <summary>The new socket on the worker's loop; null when the loop is off (PROXY_IO_LOOP=0): .NET's engine connects it.</summary>
-    private static BufferedSocket? OnLoop(Socket socket, int bufferSize)
+    private static BufferedSocket? OnLoop(Socket socket, int bufferSize, bool nonBlocking)
     {
-        var connection = new BufferedSocket(socket, bufferSize);
+        var connection = new BufferedSocket(socket, bufferSize) { NonBlocking = nonBlocking };
         return connection.UseIoLoop() ? connection : null;
     }
 
+    /// <summary>
+    /// A stream socket for <paramref name="target"/> made by .NET: TCP with Nagle off and, with `option tcpka|srvtcpka`
+    /// (4.2), the kernel's keep-alive probes; a UNIX one (`unix@`/`abns@` servers) has neither option. On the loop, a
+    /// TCP one is made by <see cref="LoopConnectSocket"/> instead, with the same options.
+    /// </summary>
     private static Socket NewSocket(EndPoint? target, bool keepAlive)
     {
         if (target is UnixDomainSocketEndPoint) return new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);

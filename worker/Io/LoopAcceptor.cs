@@ -99,9 +99,10 @@ internal sealed unsafe class LoopAcceptor : IDisposable
     /// <summary>
     /// Whether .NET's private Socket.CreateAcceptSocket is there (an UnsafeAccessor binds by name at the first call:
     /// a servicing update renaming it would throw MissingMethodException at the first accept, and the accept loop
-    /// would stop that listener for good). Without it the listener is accepted through .NET's engine, as before.
+    /// would stop that listener for good). Without it the listener is accepted through .NET's engine, as before, and
+    /// server sockets are made by .NET (<see cref="LoopConnectSocket"/>).
     /// </summary>
-    private static bool CanCreateAcceptSockets(Socket listener)
+    internal static bool CanCreateAcceptSockets(Socket listener)
     {
         int known = Volatile.Read(ref s_canCreateAcceptSockets);
         if (known != 0) return known > 0;
@@ -182,5 +183,5 @@ internal sealed unsafe class LoopAcceptor : IDisposable
     // family, type and protocol, connected, the given peer, no syscall. The public Socket(SafeSocketHandle) would ask
     // the kernel instead (getsockopt SO_DOMAIN, SO_TYPE, SO_PROTOCOL, SO_ACCEPTCONN, fcntl, getsockname, getpeername).
     [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "CreateAcceptSocket")]
-    private static extern Socket CreateAcceptSocket(Socket listener, SafeSocketHandle handle, EndPoint? remoteEndPoint);
+    internal static extern Socket CreateAcceptSocket(Socket listener, SafeSocketHandle handle, EndPoint? remoteEndPoint);
 }
