@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using Tmds.Linux;
 
 namespace Proxy.Worker.Forwarding;
 
@@ -113,8 +114,11 @@ internal sealed partial class BufferedSocket : IDisposable
     /// for bytes that a parser reads next (heads): those stay within tune.bufsize, as HAProxy's. Measured on the 1 MiB
     /// http bench: perf/README.md, "bulk reads".
     /// </param>
-    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
-    public async ValueTask<int> ReceiveAsync(bool expectData = false, bool bulk = false)
+    /// <remarks>
+    /// Not an async method itself: it does the buffer's bookkeeping and hands over the transport's own receive (the
+    /// loop's, TLS's or .NET's), one async frame fewer per receive and per suspended one.
+    /// </remarks>
+    public ValueTask<int> ReceiveAsync(bool expectData = false, bool bulk = false)
     {
         if (_start == _end)
         {
@@ -139,13 +143,19 @@ internal sealed partial class BufferedSocket : IDisposable
             _end -= _start;
             _start = 0;
         }
-        if (_buffer.Length > 0 && _end == _buffer.Length) return -1;
-        if (_tlsState is { Stream: { } tls, OwnRecords: false }) return await ReceiveTlsAsync(tls, expectData).ConfigureAwait(false);
+        if (_buffer.Length > 0 && _end == _buffer.Length) return new(-1);
+        if (_tlsState is { Stream: { } tls, OwnRecords: false }) return ReceiveTlsAsync(tls, expectData);
         int idleWait = _idleWait;
         _idleWait = IdleNone;
-        if (idleWait == IdleFailed) return -1;
-        if (_io is { } io)
-            return await ReceiveOnLoopAsync(io, waitFirst: _start == _end && !_lastReadFilled && !expectData && idleWait == IdleNone).ConfigureAwait(false);
+        if (idleWait == IdleFailed) return new(-1);
+        if (_io is { } io) return ReceiveOnLoopAsync(io, waitFirst: _start == _end && !_lastReadFilled && !expectData && idleWait == IdleNone);
+        return ReceiveOnEngineAsync(expectData, idleWait);
+    }
+
+    /// <summary>The receive of <see cref="ReceiveAsync"/> through .NET's socket engine, after its buffer bookkeeping.</summary>
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReceiveOnEngineAsync(bool expectData, int idleWait)
+    {
         var op = SocketOperationPool.Rent();
         try
         {
@@ -195,12 +205,17 @@ internal sealed partial class BufferedSocket : IDisposable
         _buffer = [];
     }
 
-    /// <summary>Sends all of <paramref name="data"/>; false on any socket error.</summary>
-    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
-    public async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> data)
+    /// <summary>Sends all of <paramref name="data"/>; false on any socket error. The transport's own send (as <see cref="ReceiveAsync"/>).</summary>
+    public ValueTask<bool> SendAsync(ReadOnlyMemory<byte> data)
     {
-        if (_tlsState is { Stream: { } tls, OwnRecords: false }) return await SendTlsAsync(tls, data).ConfigureAwait(false);
-        if (_io is { } io) return await SendOnLoopAsync(io, data).ConfigureAwait(false);
+        if (_tlsState is { Stream: { } tls, OwnRecords: false }) return SendTlsAsync(tls, data);
+        if (_io is { } io) return SendOnLoopAsync(io, data);
+        return SendOnEngineAsync(data);
+    }
+
+    [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> SendOnEngineAsync(ReadOnlyMemory<byte> data)
+    {
         var op = SocketOperationPool.Rent();
         try
         {
@@ -247,16 +262,27 @@ internal sealed partial class BufferedSocket : IDisposable
         }
     }
 
-    /// <summary>Whether bytes wait in the kernel's receive queue (FIONREAD); false once reset or closed.</summary>
-    public bool HasUnreadBytes()
+    /// <summary>
+    /// Whether bytes wait in the kernel's receive queue (FIONREAD); false once reset or closed. One ioctl on the held
+    /// descriptor, not Socket.Available's managed layers (once per `Connection: close` request).
+    /// </summary>
+    public unsafe bool HasUnreadBytes()
     {
+        var handle = Socket.SafeHandle;
+        bool added = false;
         try
         {
-            return Socket.Available > 0;
+            handle.DangerousAddRef(ref added);
+            int count = 0;
+            return LibC.ioctl((int)handle.DangerousGetHandle(), LibC.FIONREAD, &count) == 0 && count > 0;
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (ObjectDisposedException)
         {
-            return false;   // reset or closed: nothing to protect
+            return false;   // closed: nothing to protect (a reset fails the ioctl: nothing to protect either)
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
         }
     }
 
