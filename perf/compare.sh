@@ -2,7 +2,8 @@
 # Before/after of one optimisation: this build (BIN, default artifacts/bin), another build (--before DIR, e.g. a fresh
 # clone's artifacts/bin) and HAProxy, one wrk load each in turn within every round, so that the box's drift touches the
 # three alike (perf/README.md, "pooled sessions"). Prints each run, the medians of CPU µs per request (user + system,
-# from /proc, the whole process tree) and requests/s, and the medians of each round's CPU ratios (the steadier figure).
+# from /proc, the whole process tree; and each part's own median) and requests/s, and the medians of each round's CPU
+# ratios (the steadier figure).
 #
 # usage: perf/compare.sh --before DIR [--load close|ka|big] [--rounds N] [--duration S]
 set -euo pipefail
@@ -39,17 +40,23 @@ args() { # args SIDE
         big) echo "-t1 -c10 -d${DURATION}s -s $PERF/lib/report.lua $u/big" ;;
     esac
 }
-declare -A cpu rps last
+declare -A cpu rps last user kern
+tck=$(getconf CLK_TCK)
 sides=(after before haproxy)
 # shellcheck disable=SC2046
 for s in "${sides[@]}"; do wrk_run "$CLIENT_CPUS" "$WORK/warm.out" $(args "$s") >/dev/null; done
 for r in $(seq "$ROUNDS"); do
     for s in "${sides[@]}"; do
+        read -r u0 s0 <<<"$(cpu_split "$(pid "$s")")"
         # shellcheck disable=SC2046
-        read -r reqs us _ _ errors <<<"$(measure_wrk "$(pid "$s")" "$WORK/$s-$r.out" $(args "$s"))"
+        read -r reqs us n _ errors <<<"$(measure_wrk "$(pid "$s")" "$WORK/$s-$r.out" $(args "$s"))"
+        read -r u1 s1 <<<"$(cpu_split "$(pid "$s")")"
         log "round $r $s: $reqs req/s, CPU $us us/request, $errors errors"
         [[ $errors == 0 && $us != 0 && $us != 0.0 ]] || die "round $r, $s: the run failed ($errors errors): $WORK/$s-$r.out"
         cpu[$s]="${cpu[$s]:-} $us" rps[$s]="${rps[$s]:-} $reqs" last[$s]=$us
+        # The same ticks split into user and kernel time (read around the run: the process is idle in between).
+        user[$s]="${user[$s]:-} $(awk -v t=$((u1 - u0)) -v n="$n" -v k="$tck" 'BEGIN {printf "%.1f", t * 1e6 / k / n}')"
+        kern[$s]="${kern[$s]:-} $(awk -v t=$((s1 - s0)) -v n="$n" -v k="$tck" 'BEGIN {printf "%.1f", t * 1e6 / k / n}')"
     done
     # Ratios within the round: the three sides ran within seconds of each other, so the box's drift cancels out.
     ratio() { awk -v x="$1" -v y="$2" 'BEGIN {printf "%.3f", x / y}'; }
@@ -58,6 +65,7 @@ for r in $(seq "$ROUNDS"); do
     bh="${bh:-} $(ratio "${last[before]}" "${last[haproxy]}")"
 done
 for s in "${sides[@]}"; do
-    printf '%-8s CPU us/request %7s   req/s %7s\n' "$s" "$(median "${cpu[$s]}")" "$(median "${rps[$s]}")"
+    printf '%-8s CPU us/request %7s (user %5s, system %5s)   req/s %7s\n' "$s" "$(median "${cpu[$s]}")" \
+        "$(median "${user[$s]}")" "$(median "${kern[$s]}")" "$(median "${rps[$s]}")"
 done
 echo "CPU per request, median of the rounds' ratios: after/before $(median "$ab"), after/HAProxy $(median "$ah"), before/HAProxy $(median "$bh")"

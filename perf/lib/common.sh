@@ -245,6 +245,16 @@ cleanup() {
     done
 }
 
+# cpu_split PID: "USER SYSTEM" CPU time (clock ticks) of PID and its descendants, as cpu_ticks.
+cpu_split() {
+    local user=0 sys=0 u s
+    for p in $(tree_pids "$1"); do
+        read -r u s < <(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12, $13}') || { u=0 s=0; }
+        user=$((user + ${u:-0})) sys=$((sys + ${s:-0}))
+    done
+    echo "$user $sys"
+}
+
 # cpu_ticks PID: user+system CPU time (clock ticks, see getconf CLK_TCK) of PID and its descendants,
 # all threads included. A process that exits between two readings takes its ticks with it: only
 # compare readings around a run in which the process tree does not change.
