@@ -245,10 +245,11 @@ cleanup() {
     done
 }
 
-# cpu_split PID: "USER SYSTEM" CPU time (clock ticks) of PID and its descendants, as cpu_ticks.
+# cpu_split PID: "USER SYSTEM" CPU time (clock ticks) of PID and its descendants (see cpu_ticks).
 cpu_split() {
     local user=0 sys=0 u s
     for p in $(tree_pids "$1"); do
+        # fields 14 (utime) and 15 (stime), counted after the ")" that ends the command name
         read -r u s < <(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12, $13}') || { u=0 s=0; }
         user=$((user + ${u:-0})) sys=$((sys + ${s:-0}))
     done
@@ -259,11 +260,7 @@ cpu_split() {
 # all threads included. A process that exits between two readings takes its ticks with it: only
 # compare readings around a run in which the process tree does not change.
 cpu_ticks() {
-    local total=0 t
-    for p in $(tree_pids "$1"); do
-        # fields 14 (utime) and 15 (stime), counted after the ")" that ends the command name
-        t=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}') || t=0
-        total=$((total + ${t:-0}))
-    done
-    echo "$total"
+    local user sys
+    read -r user sys <<<"$(cpu_split "$1")"
+    echo $((user + sys))
 }

@@ -167,8 +167,9 @@ internal sealed partial class BufferedSocket
 
     /// <summary>
     /// Connects this socket (new, on the loop) to <paramref name="target"/>: O_NONBLOCK with one fcntl(F_SETFL) unless
-    /// it was made so (<see cref="NonBlocking"/>; connect has no MSG_DONTWAIT), connect, park on EPOLLOUT while in progress; a wake with EPOLLOUT alone is the success,
-    /// any other asks the kernel (getsockopt(SO_ERROR), then getpeername).
+    /// it was made so (<see cref="NonBlocking"/>; connect has no MSG_DONTWAIT), connect, park on EPOLLOUT while in
+    /// progress; a wake with EPOLLOUT alone is the success, any other asks the kernel (getsockopt(SO_ERROR), then
+    /// getpeername).
     /// Returns Success or the failure as a SocketError; OperationAborted when closed meanwhile (`timeout connect`, abort).
     /// </summary>
     public ValueTask<SocketError> ConnectAsync(EndPoint target) => ConnectAsync(target.Serialize());

@@ -278,7 +278,7 @@ internal sealed partial class BufferedSocket : IDisposable
         }
         catch (ObjectDisposedException)
         {
-            return false;   // closed: nothing to protect (a reset fails the ioctl: nothing to protect either)
+            return false;   // closed: nothing to protect
         }
         finally
         {

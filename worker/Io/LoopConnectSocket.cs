@@ -12,8 +12,9 @@ namespace Proxy.Worker.Io;
 /// accepted one, without a syscall: from a template of its family (one unbound, unconnected socket per family and
 /// process, never used for I/O) that gives the family, type and protocol. .NET's own constructor spent about 0.9 µs of
 /// user time per connection on the `Connection: close` bench, and the fcntl a syscall: perf/README.md, "fifteenth session".
-/// Null when that cannot be done (the loop is off, the private constructor is missing, a family other than IPv4 and
-/// IPv6): the caller makes the socket through .NET, as before.
+/// Null when that cannot be done (the loop is off or could not start, the private constructor is missing, a family
+/// other than IPv4 and IPv6): the caller makes the socket through .NET, as before. Never a socket for .NET's engine:
+/// marked connected by that constructor, it would refuse .NET's own connect.
 /// </summary>
 internal static unsafe class LoopConnectSocket
 {
@@ -26,7 +27,7 @@ internal static unsafe class LoopConnectSocket
     /// </summary>
     public static Socket? TryCreate(AddressFamily family, bool keepAlive)
     {
-        if (!IoLoop.Enabled || TemplateOf(family) is not { } template) return null;
+        if (!IoLoop.Enabled || IoLoop.Shared is null || LoopAcceptor.AcceptSocketsMissing || TemplateOf(family) is not { } template) return null;
         int fd = LibC.socket(family == AddressFamily.InterNetwork ? LibC.AF_INET : LibC.AF_INET6,
             LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, LibC.IPPROTO_TCP);
         if (fd < 0) throw new SocketException((int)SocketErrorOf(LibC.errno));
