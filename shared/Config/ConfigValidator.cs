@@ -163,10 +163,6 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
     }
 
     /// <summary>
-    /// `option httplog` needs `mode http`: HAProxy then falls back to `option tcplog` with a warning ("needs
-    /// 'mode http'. Falling back to 'option tcplog'"), which is done here too (a defaults section often sets it).
-    /// </summary>
-    /// <summary>
     /// `option httplog` in a frontend that captures (4.2 "capture ..."): its built-in format as a log-format, so the
     /// captures print in %CC %CS %hr %hs; null for the others, which the built-in line serves.
     /// </summary>
@@ -175,6 +171,10 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
         && (p.RequestCaptures.Count > 0 || p.ResponseCaptures.Count > 0 || p.CookieCapture is not null)
             ? LogFormatKeywordParser.BuiltIn(LogFormatKeywordParser.HttpLogFormat) : null;
 
+    /// <summary>
+    /// `option httplog` needs `mode http`: HAProxy then falls back to `option tcplog` with a warning ("needs
+    /// 'mode http'. Falling back to 'option tcplog'"), which is done here too (a defaults section often sets it).
+    /// </summary>
     private TrafficLogFormat LogFormat(ProxyDraft p)
     {
         // `log-format` alone turns the traffic log on, in the mode's shape (8.2.4: it replaces httplog/tcplog's format).

@@ -89,17 +89,17 @@ internal abstract partial class ProxySession : IThreadPoolWorkItem
     public abstract void Execute();
 
     /// <summary>
-    /// Learns the client's address: on an `accept-proxy` listener from the PROXY header, read before anything else under
-    /// `timeout client` (HAProxy's embryonic session, whose task expires at the frontend's client timeout); else from
-    /// the socket. Returns false when the header failed: the failure is counted (the frontend's ereq, the column HAProxy's
-    /// stats have for errors on the client's side) and logged as HAProxy logs it; the caller then only closes.
-    /// </summary>
-    /// <summary>
     /// The client socket went through .NET's socket engine (the `accept-proxy` header): it may not move to the
     /// worker's own loop (worker/Io), a socket lives in exactly one engine.
     /// </summary>
     protected bool ClientOnDotNetEngine { get; private set; }
 
+    /// <summary>
+    /// Learns the client's address: on an `accept-proxy` listener from the PROXY header, read before anything else under
+    /// `timeout client` (HAProxy's embryonic session, whose task expires at the frontend's client timeout); else from
+    /// the socket. Returns false when the header failed: the failure is counted (the frontend's ereq, the column HAProxy's
+    /// stats have for errors on the client's side) and logged as HAProxy logs it; the caller then only closes.
+    /// </summary>
     [AsyncMethodBuilder(typeof(ThreadCachedValueTaskMethodBuilder<>))]
     protected async ValueTask<bool> AcceptClientAsync(ProxyEngine engine)
     {
