@@ -25,6 +25,11 @@ public sealed partial class ProxyEngine
         if (onLoop is null && LoopAcceptor.AcceptSocketsMissing && AcceptsOnLoop(listener, fe))
             Log.Warn($"frontend {fe.Config.Name}: {listener.Bind.Key} accepted through .NET's engine: this runtime lacks Socket.CreateAcceptSocket");
         var stopRegistration = onLoop is null ? default : stop.UnsafeRegister(static a => ((LoopAcceptor)a!).Stop(), onLoop);
+        // No ExecutionContext flows from here (see IoLoop.Run): this loop, started on the thread pool, would capture
+        // the default context at its first await and resume on the loop thread under it, and so would every session it
+        // starts and every await beneath, each resume paying ExecutionContext.Run. Never undone: the thread pool's
+        // thread gets its own context back when this method first suspends (AsyncMethodBuilderCore.Start).
+        if (onLoop is not null && !ExecutionContext.IsFlowSuppressed()) ExecutionContext.SuppressFlow();
         var failures = new AcceptFailures();
         // TCP_QUICKACK (`option tcp-smart-accept`) and TCP_NODELAY, set on the listener for its connections to inherit.
         var tcpOptions = listener.Bind.UnixPath is null ? ListenerTcpOptions.Apply(socket, fe.Config.SmartAccept) : default;
@@ -53,7 +58,7 @@ public sealed partial class ProxyEngine
                     await Task.Delay(MaxSslConnPollMs, stop).ConfigureAwait(false);
                     continue;
                 }
-                if (AcceptRateWait(Environment.TickCount64) is > 0 and var rateWait)
+                if (AcceptRateWait(LoopClock.Milliseconds) is > 0 and var rateWait)
                 {
                     await Task.Delay(rateWait, stop).ConfigureAwait(false);   // over `maxconnrate`/`maxsessrate`: the queue waits
                     continue;

@@ -1,4 +1,5 @@
 using Tmds.Linux;
+using Proxy.Worker.Io;
 
 namespace Proxy.Worker.Forwarding;
 
@@ -50,7 +51,7 @@ internal sealed partial class BufferedSocket
             }
             _end = (int)n;
             _lastReadFilled = n == _buffer.Length;
-            LastActivity = Environment.TickCount64;
+            LastActivity = LoopClock.Milliseconds;
             return (int)n;
         }
         catch (ObjectDisposedException)

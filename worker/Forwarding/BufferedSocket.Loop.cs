@@ -98,7 +98,7 @@ internal sealed partial class BufferedSocket
                 _drained = !_lastReadFilled && drained;
                 _readSeen = seen;
                 _end += (int)n;
-                LastActivity = Environment.TickCount64;
+                LastActivity = LoopClock.Milliseconds;
                 return (int)n;
             }
             if (n == 0)
@@ -138,7 +138,7 @@ internal sealed partial class BufferedSocket
             if (n > 0)
             {
                 data = data[(int)n..];
-                LastActivity = Environment.TickCount64;
+                LastActivity = LoopClock.Milliseconds;
                 continue;
             }
             if (error == SslWantsRead)

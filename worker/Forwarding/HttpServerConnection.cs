@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Proxy.Worker.Http;
 using Proxy.Worker.Stats;
 using Proxy.Worker.Tls;
+using Proxy.Worker.Io;
 
 namespace Proxy.Worker.Forwarding;
 
@@ -124,7 +125,7 @@ internal sealed class HttpServerConnection(int bufferSize) : IDisposable
     /// <summary>Counts the request on <paramref name="srv"/> (HttpTransaction.Attach) and returns <paramref name="reused"/>.</summary>
     private bool Attach(HttpTransaction tx, ServerRuntime srv, bool reused)
     {
-        long now = Environment.TickCount64;
+        long now = LoopClock.Milliseconds;
         _connection!.LastActivity = now;
         if (reused) _connection.Reused = true;   // `http-reuse aggressive`: the server kept it for a second request
         tx.Attach(srv, reused, now);

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Proxy.Worker.Http;
 using Proxy.Worker.Stats;
+using Proxy.Worker.Io;
 
 namespace Proxy.Worker.Forwarding;
 
@@ -72,7 +73,7 @@ internal sealed partial class HttpSession
             }
             return ClientLeftBuffering(reset: n < 0);
         }
-        _tx.HeadMs = Environment.TickCount64;   // the log's TR counts the body it waited for, as HAProxy's
+        _tx.HeadMs = LoopClock.Milliseconds;   // the log's TR counts the body it waited for, as HAProxy's
         return true;
     }
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Proxy.Worker.Http;
 using Proxy.Worker.Stats;
+using Proxy.Worker.Io;
 
 namespace Proxy.Worker.Forwarding;
 
@@ -236,7 +237,7 @@ internal sealed partial class HttpSession
         }
 
         int status = ResponseHead.StatusCode;
-        _tx.ResponseMs = Environment.TickCount64;
+        _tx.ResponseMs = LoopClock.Milliseconds;
         if (ConnectionBoundAuth.Offered(ResponseHead, status)) conn.Private = true;   // before http-response rules, as HAProxy
         bool tunnel = ResponseHead.BodyFraming == HttpBodyFraming.Tunnel;
         if (status == 101 && !upgrade)
@@ -334,7 +335,7 @@ internal sealed partial class HttpSession
             stick.Store(facts, srv, response: false);
             stick.Store(facts, srv, response: true);
         }
-        if (status is >= 400 and < 500) Samples.Tracker?.CountError(Environment.TickCount64);   // http_err_cnt (4.2 "stick-table")
+        if (status is >= 400 and < 500) Samples.Tracker?.CountError(LoopClock.Milliseconds);   // http_err_cnt (4.2 "stick-table")
         srv.Passive.Report(Health.PassiveHealth.ForStatus(status));   // `observe layer7`: 5xx but 501 and 505 are errors
         _tx.Status = status;
         if (compressedLines is not null) return await CompressBodyAsync(conn, be, srv, length, keepClient).ConfigureAwait(false);
@@ -464,7 +465,7 @@ internal sealed partial class HttpSession
     /// <summary>Marks the start of a wait on one side: its inactivity timeout counts from here or its last byte.</summary>
     private static void EnterWait(ref int busy, ref long since)
     {
-        Volatile.Write(ref since, Environment.TickCount64);
+        Volatile.Write(ref since, LoopClock.Milliseconds);
         Interlocked.Increment(ref busy);
     }
 

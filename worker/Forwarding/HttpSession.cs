@@ -5,9 +5,9 @@ using System.Runtime.CompilerServices;
 using Proxy.Shared.Config;
 using Proxy.Worker.Compression;
 using Proxy.Worker.Http;
+using Proxy.Worker.Io;
 using Proxy.Worker.Runtime;
 using Proxy.Worker.Stats;
-
 using Proxy.Worker.Tls;
 
 namespace Proxy.Worker.Forwarding;
@@ -91,7 +91,7 @@ internal sealed partial class HttpSession : ProxySession
     {
         var fe = _fe;
         SetPhase(PhaseIdle);
-        _client.LastActivity = Environment.TickCount64;
+        _client.LastActivity = LoopClock.Milliseconds;
         _engine.RegisterSession(this);
         // :: The client's address (an `accept-proxy` listener's PROXY header first, before any request byte is read);
         // a failed header closes only this connection, which never became a session.
@@ -111,7 +111,7 @@ internal sealed partial class HttpSession : ProxySession
         if (Tls is { } tls) _client.UseTls(tls);
         else if (!ClientOnDotNetEngine) _client.UseIoLoop();   // plain: the worker's own epoll loop (worker/Io)
         SetPhase(PhaseIdle);
-        _client.LastActivity = Environment.TickCount64;
+        _client.LastActivity = LoopClock.Milliseconds;
         fe.Counters.OpenSession();
         bool failed = false;
         try
@@ -354,7 +354,7 @@ internal sealed partial class HttpSession : ProxySession
         _clientSaidLast = !outcome && RequestHead.AnnouncesClose && _tx.RequestBodyFramed && _client.Buffered == 0
             && Volatile.Read(ref _aborted) == 0;
         WriteLog();   // before the counters drop, so the line's connection counts include this request (as HAProxy's)
-        Samples.Tracker?.CountBytes(_tx.BytesIn, _tx.Bytes, Environment.TickCount64);   // bytes_in|out of tracked entries
+        Samples.Tracker?.CountBytes(_tx.BytesIn, _tx.Bytes, LoopClock.Milliseconds);   // bytes_in|out of tracked entries
         _tx.CountTimes();
         _tx.End();
         // Between requests the session holds no buffer: the next head is parsed into freshly rented ones.
@@ -449,7 +449,7 @@ internal sealed partial class HttpSession : ProxySession
                 _client.ConsumeTo(data, consumed);
                 if (st == HttpParseStatus.Complete)
                 {
-                    _tx.HeadMs = Environment.TickCount64;
+                    _tx.HeadMs = LoopClock.Milliseconds;
                     return HeadResult.Complete;
                 }
                 if (st == HttpParseStatus.Error) return HeadResult.Invalid;
@@ -490,7 +490,7 @@ internal sealed partial class HttpSession : ProxySession
 
     private void SetPhase(int phase)
     {
-        Volatile.Write(ref _phaseStart, Environment.TickCount64);
+        Volatile.Write(ref _phaseStart, LoopClock.Milliseconds);
         Volatile.Write(ref _phase, phase);
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using Proxy.Shared.Config;
 using Proxy.Worker.Http;
 using Proxy.Worker.Stats;
+using Proxy.Worker.Io;
 
 namespace Proxy.Worker.Forwarding;
 
@@ -105,7 +106,7 @@ internal sealed class HttpTransaction : ProxyTransaction
         Connector.Reset();
         RequestBodyFramed = false;
         Compression = null;
-        StartMs = Environment.TickCount64;
+        StartMs = LoopClock.Milliseconds;
         StartUtc = 0;
         RequestSeen = false;
         HeadMs = 0;
@@ -122,7 +123,7 @@ internal sealed class HttpTransaction : ProxyTransaction
     public void MarkStart()
     {
         RequestSeen = true;
-        StartMs = Environment.TickCount64;
+        StartMs = LoopClock.Milliseconds;
         if (_fe.TrafficLog is not null) StartUtc = DateTime.UtcNow.Ticks;
     }
 
@@ -159,7 +160,7 @@ internal sealed class HttpTransaction : ProxyTransaction
     {
         if (Server is not { } srv) return;
         int response = ResponseMs != 0 && ReadyMs != 0 ? (int)(ResponseMs - ReadyMs) : -1;
-        srv.Counters.CountTimes(ConnectMs, response, Environment.TickCount64 - StartMs);
+        srv.Counters.CountTimes(ConnectMs, response, LoopClock.Milliseconds - StartMs);
     }
 
     /// <summary>Ends the request's counts on its server and backend (scur) and gives its `maxconn` permit back.</summary>
@@ -197,7 +198,7 @@ internal sealed class HttpTransaction : ProxyTransaction
         int level = _owner.Samples.LogLevel;
         if (level == HttpRequestAction.SilentLogLevel || _fe.TrafficLog is not { } log || log.TryBegin() is not { } r) return;
         r.Level = level;
-        long now = Environment.TickCount64;
+        long now = LoopClock.Milliseconds;
         var be = Backend;
         var srv = Server ?? Connector.Server;
         r.Format = TrafficLogFormat.Http;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Proxy.Worker.ProxyProtocol;
+using Proxy.Worker.Io;
 
 namespace Proxy.Worker.Forwarding;
 
@@ -32,7 +33,7 @@ internal abstract partial class ProxySession : IThreadPoolWorkItem
     protected void BeginConnection(Socket client)
     {
         _clientSocket = client;
-        AcceptedMs = Environment.TickCount64;
+        AcceptedMs = LoopClock.Milliseconds;
     }
 
     /// <summary>Every per-connection field back to the constructor's value, but the client's socket and accept time (<see cref="BeginConnection"/>), the sample context reset.</summary>

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
+using Proxy.Worker.Io;
 
 namespace Proxy.Worker.Forwarding;
 
@@ -30,6 +31,13 @@ public struct ThreadCachedValueTaskMethodBuilder<TResult>
 
     public readonly void Start<TStateMachine>(ref TStateMachine stateMachine) where TStateMachine : IAsyncStateMachine
     {
+        // The worker's loop thread has no SynchronizationContext and no flowing ExecutionContext (IoLoop.Run), and the
+        // worker sets no AsyncLocal: nothing to guard there, and these methods start about 12 times per request.
+        if (IoLoop.OnLoopThread)
+        {
+            stateMachine.MoveNext();
+            return;
+        }
         // As AsyncMethodBuilderCore.Start: what the method's synchronous part changes in the ExecutionContext (an
         // AsyncLocal set) or the SynchronizationContext does not leak to the caller.
         var context = ExecutionContext.Capture();

@@ -19,7 +19,7 @@ internal sealed unsafe class IoLoop
     private static readonly object s_create = new();
 
     private readonly int _epoll;
-    private readonly object _gate = new();   // the table's lending and return (once per connection, never per request)
+    private readonly Lock _gate = new();   // the table's lending and return (once per connection, never per request)
     private IoRegistration[] _table = new IoRegistration[256];
     private int _count;
     private int[] _free = new int[256];
@@ -117,6 +117,12 @@ internal sealed unsafe class IoLoop
     {
         ThreadArrayPool.UseOnThisThread();   // sessions' buffers come and go on this thread
         t_onLoop = true;
+        // No ExecutionContext flows on this thread: the worker sets no AsyncLocal, so every context an await here would
+        // capture is the default one, and each suspension and resume would still pay ExecutionContext.Capture and
+        // ExecutionContext.Run to carry it (about 3% of the worker's user time per `Connection: close` request,
+        // perf/README.md, "sixteenth session"). Suppressed, Capture returns null and a box resumes its state machine
+        // directly, as HAProxy's tasks carry no context. Never undone: the thread lives as long as the worker.
+        ExecutionContext.SuppressFlow();
         var events = (epoll_event*)NativeMemory.Alloc(MaxEvents, (nuint)sizeof(epoll_event));
         while (true)
         {
@@ -126,6 +132,7 @@ internal sealed unsafe class IoLoop
                 if (LibC.errno == LibC.EINTR) continue;
                 Environment.FailFast($"io-loop: epoll_wait failed, errno {LibC.errno}");
             }
+            LoopClock.Tick();
             var table = Volatile.Read(ref _table);
             for (int i = 0; i < n; i++)
             {

@@ -1,0 +1,27 @@
+namespace Proxy.Worker.Io;
+
+/// <summary>
+/// The worker's millisecond clock (Environment.TickCount64's), read once per wake of the <see cref="IoLoop"/> on its
+/// thread, as HAProxy reads its now_ms once per poll loop: a `Connection: close` request stamped its phases, its
+/// socket activity and its log times about 15 times, each a clock_gettime (about 2% of the worker's user time,
+/// perf/README.md, "sixteenth session"). On the loop thread it is the time of the last wake, so it lags by the time
+/// the loop has spent on that wake's events (milliseconds at most under load; CLOCK_MONOTONIC_COARSE itself moves in
+/// 4 ms steps). Any other thread reads the clock itself.
+/// </summary>
+internal static class LoopClock
+{
+    [ThreadStatic] private static long t_wakeMs;   // the loop thread's time of its last wake; 0 on any other thread
+
+    /// <summary>Environment.TickCount64, or on the loop thread its value at the loop's last wake.</summary>
+    public static long Milliseconds
+    {
+        get
+        {
+            long wake = t_wakeMs;
+            return wake != 0 ? wake : Environment.TickCount64;
+        }
+    }
+
+    /// <summary>The loop thread woke (IoLoop.Run, after each epoll_wait).</summary>
+    internal static void Tick() => t_wakeMs = Environment.TickCount64;
+}
