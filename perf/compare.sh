@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Before/after of one optimisation: this build (BIN, default artifacts/bin), another build (--before DIR, e.g. a fresh
 # clone's artifacts/bin) and HAProxy, one wrk load each in turn within every round, so that the box's drift touches the
-# three alike (perf/README.md, "pooled sessions"); the order turns each round. Prints each run, the medians of CPU µs
+# three alike (perf/README.md, "pooled sessions"); the order changes each round. Prints each run, the medians of CPU µs
 # per request (user + system, from /proc, the whole process tree; and each part's own median) and requests/s, and the
 # medians of each round's CPU ratios (the steadier figure).
 #
@@ -43,13 +43,14 @@ args() { # args SIDE
 declare -A cpu rps last user kern
 tck=$(getconf CLK_TCK)
 sides=(after before haproxy)
+orders=(012 120 201 021 210 102)   # indexes into sides
 # shellcheck disable=SC2046
 for s in "${sides[@]}"; do wrk_run "$CLIENT_CPUS" "$WORK/warm.out" $(args "$s") >/dev/null; done
 for r in $(seq "$ROUNDS"); do
-    # The order turns each round (A B C, B C A, C A B), as in bench.sh: no side always runs first, or always right
-    # after the same other one's load (its TIME_WAIT sockets, its cache footprint).
+    # The order takes each of the six orders in turn (use a multiple of 6 rounds to balance them): no side always runs
+    # first, or always right after the same other one's load (its TIME_WAIT sockets, its cache footprint).
     for i in 0 1 2; do
-        s=${sides[$(( (i + r - 1) % 3 ))]}
+        s=${sides[${orders[$(( (r - 1) % 6 ))]:i:1}]}
         read -r u0 s0 <<<"$(cpu_split "$(pid "$s")")"
         # shellcheck disable=SC2046
         read -r reqs us n _ errors <<<"$(measure_wrk "$(pid "$s")" "$WORK/$s-$r.out" $(args "$s"))"

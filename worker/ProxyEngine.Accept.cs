@@ -129,6 +129,11 @@ public sealed partial class ProxyEngine
                 // loop does. Queued to the thread pool instead, every connection woke a pool thread on the worker's
                 // one CPU, which then spun looking for more work: measured with strace, 27 sched_yield calls per
                 // `Connection: close` request (53 syscalls per request in all, HAProxy 27).
+                // Without an ExecutionContext on the loop (IoLoop.Run): after a wait that resumed this loop on the
+                // thread pool (a yield after 64 accepts, a maxconn or rate-limit pause), its awaits captured the
+                // default context again, and it resumes on the loop thread under it: suppressed again here, for this
+                // session and the loop's next awaits (ExecutionContext.Run restores the loop thread's own afterwards).
+                if (IoLoop.OnLoopThread && !ExecutionContext.IsFlowSuppressed()) ExecutionContext.SuppressFlow();
                 session.Execute();
             }
         }

@@ -42,7 +42,9 @@ public static unsafe class FreqCounter
     private static void Rotate(long* ctr, long period, long now)
     {
         long elapsed = now - ctr[0];
-        if (elapsed < period && elapsed >= 0) return;
+        // A time a little before the period's start (another worker or thread read its clock just before the one that
+        // started the period) counts in the current period rather than wiping both (review finding, sixteenth session).
+        if (elapsed < period && elapsed > -period) return;
         if (elapsed >= 2 * period || elapsed < 0)
         {
             ctr[2] = 0;

@@ -335,7 +335,7 @@ internal sealed partial class HttpSession
             stick.Store(facts, srv, response: false);
             stick.Store(facts, srv, response: true);
         }
-        if (status is >= 400 and < 500) Samples.Tracker?.CountError(LoopClock.Milliseconds);   // http_err_cnt (4.2 "stick-table")
+        if (status is >= 400 and < 500) Samples.Tracker?.CountError(Environment.TickCount64);   // http_err_cnt (4.2 "stick-table")
         srv.Passive.Report(Health.PassiveHealth.ForStatus(status));   // `observe layer7`: 5xx but 501 and 505 are errors
         _tx.Status = status;
         if (compressedLines is not null) return await CompressBodyAsync(conn, be, srv, length, keepClient).ConfigureAwait(false);

@@ -354,7 +354,7 @@ internal sealed partial class HttpSession : ProxySession
         _clientSaidLast = !outcome && RequestHead.AnnouncesClose && _tx.RequestBodyFramed && _client.Buffered == 0
             && Volatile.Read(ref _aborted) == 0;
         WriteLog();   // before the counters drop, so the line's connection counts include this request (as HAProxy's)
-        Samples.Tracker?.CountBytes(_tx.BytesIn, _tx.Bytes, LoopClock.Milliseconds);   // bytes_in|out of tracked entries
+        Samples.Tracker?.CountBytes(_tx.BytesIn, _tx.Bytes, Environment.TickCount64);   // bytes_in|out of tracked entries
         _tx.CountTimes();
         _tx.End();
         // Between requests the session holds no buffer: the next head is parsed into freshly rented ones.

@@ -151,7 +151,7 @@ internal sealed class HttpTransaction : ProxyTransaction
             srv.Counters.OpenSession();
             ProxyCounters.Increment(ref srv.Counters.reqTot);
         }
-        ConnectMs = reused ? 0 : (int)(now - Connector.StartedMs);
+        ConnectMs = reused ? 0 : (int)Math.Max(0, now - Connector.StartedMs);
         ReadyMs = now;
     }
 
@@ -159,8 +159,9 @@ internal sealed class HttpTransaction : ProxyTransaction
     public void CountTimes()
     {
         if (Server is not { } srv) return;
-        int response = ResponseMs != 0 && ReadyMs != 0 ? (int)(ResponseMs - ReadyMs) : -1;
-        srv.Counters.CountTimes(ConnectMs, response, LoopClock.Milliseconds - StartMs);
+        // Clamped at 0: a stamp of the loop's clock may be a little older than one of the clock itself (LoopClock).
+        int response = ResponseMs != 0 && ReadyMs != 0 ? (int)Math.Max(0, ResponseMs - ReadyMs) : -1;
+        srv.Counters.CountTimes(ConnectMs, response, Math.Max(0, LoopClock.Milliseconds - StartMs));
     }
 
     /// <summary>Ends the request's counts on its server and backend (scur) and gives its `maxconn` permit back.</summary>
@@ -211,12 +212,14 @@ internal sealed class HttpTransaction : ProxyTransaction
         r.ClientAddress = client?.Address;
         r.ClientPort = client?.Port ?? 0;
         r.DateUtcTicks = StartUtc != 0 ? StartUtc : DateTime.UtcNow.Ticks - (now - StartMs) * TimeSpan.TicksPerMillisecond;
-        r.TimeRequest = HeadMs != 0 && !BodyAbandoned ? (int)(HeadMs - StartMs) : -1;
+        // The times are clamped at 0: a stamp of the loop's clock may be a little older than one of the clock itself
+        // (LoopClock), and -1 means "not reached".
+        r.TimeRequest = HeadMs != 0 && !BodyAbandoned ? (int)Math.Max(0, HeadMs - StartMs) : -1;
         // Tw: nothing queues here, so 0 once a server was chosen (HAProxy: -1 when the queue was never reached).
         r.TimeQueue = srv is not null ? 0 : -1;
         r.TimeConnect = ConnectMs;
-        r.TimeResponse = ResponseMs != 0 && ReadyMs != 0 ? (int)(ResponseMs - ReadyMs) : -1;
-        r.TimeTotal = (int)(now - StartMs);
+        r.TimeResponse = ResponseMs != 0 && ReadyMs != 0 ? (int)Math.Max(0, ResponseMs - ReadyMs) : -1;
+        r.TimeTotal = (int)Math.Max(0, now - StartMs);
         r.Status = Status;
         r.Bytes = Bytes;
         r.BytesUploaded = BytesIn;

@@ -136,7 +136,7 @@ internal sealed class ServerConnector(ProxySession owner)
         int retries = be.Config.Retries;
         for (int attempt = 0; ; attempt++)
         {
-            if (attempt == 0) StartedMs = LoopClock.Milliseconds;
+            if (attempt == 0) StartedMs = Environment.TickCount64;
             var target = srv.ConnectTarget(owner.FrontendEndPoint);
             bool wantsLoop = loopBufferSize > 0 && target is not null && srv.Config.Tls is null;
             var loopSocket = wantsLoop && target is IPEndPoint ? LoopConnectSocket.TryCreate(target.AddressFamily, be.Config.ServerTcpKeepAlive) : null;
@@ -147,7 +147,7 @@ internal sealed class ServerConnector(ProxySession owner)
             Volatile.Write(ref _attempt, socket);
             long timeout = be.ConnectTimeoutMs;
             Volatile.Write(ref _timedOut, 0);   // the log's sC / SC is about the last attempt
-            Volatile.Write(ref _deadline, timeout > 0 ? LoopClock.Milliseconds + timeout : 0);
+            Volatile.Write(ref _deadline, timeout > 0 ? Environment.TickCount64 + timeout : 0);
             if (owner.IsAborted)
             {
                 DisposeAttempt();

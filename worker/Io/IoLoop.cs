@@ -136,6 +136,8 @@ internal sealed unsafe class IoLoop
             var table = Volatile.Read(ref _table);
             for (int i = 0; i < n; i++)
             {
+                // A wake's events may take long (TLS handshakes run inline here): the clock is read again every 32.
+                if ((i & 31) == 31) LoopClock.Tick();
                 ulong data = events[i].data.u64;
                 int index = (int)(uint)data;
                 if ((uint)index < (uint)table.Length && table[index] is { } registration)

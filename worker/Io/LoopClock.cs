@@ -3,10 +3,12 @@ namespace Proxy.Worker.Io;
 /// <summary>
 /// The worker's millisecond clock (Environment.TickCount64's), read once per wake of the <see cref="IoLoop"/> on its
 /// thread, as HAProxy reads its now_ms once per poll loop: a `Connection: close` request stamped its phases, its
-/// socket activity and its log times about 15 times, each a clock_gettime (about 2% of the worker's user time,
-/// perf/README.md, "sixteenth session"). On the loop thread it is the time of the last wake, so it lags by the time
-/// the loop has spent on that wake's events (milliseconds at most under load; CLOCK_MONOTONIC_COARSE itself moves in
-/// 4 ms steps). Any other thread reads the clock itself.
+/// socket activity and its log times about 15 times, each a clock_gettime (1.3% of the worker's user time in libc
+/// and the vDSO, perf/README.md, "sixteenth session"). On the loop thread it is the time of the last wake, or of the
+/// last 32 events of a long one (IoLoop.Run), so it lags by the time the loop has spent on them: little under a plain
+/// load, more when TLS handshakes run inline. Environment.TickCount64 itself moves in steps of the kernel's tick
+/// (CLOCK_MONOTONIC_COARSE). Any other thread reads the clock itself. Stamps only: a deadline that must hold (the
+/// connect's) and the stick tables' counters, shared with other threads and workers, read the clock itself.
 /// </summary>
 internal static class LoopClock
 {
