@@ -151,7 +151,7 @@ internal sealed class HttpTransaction : ProxyTransaction
             srv.Counters.OpenSession();
             ProxyCounters.Increment(ref srv.Counters.reqTot);
         }
-        ConnectMs = reused ? 0 : (int)Math.Max(0, now - Connector.StartedMs);
+        ConnectMs = reused ? 0 : Between(Connector.StartedMs, now);
         ReadyMs = now;
     }
 
@@ -159,10 +159,17 @@ internal sealed class HttpTransaction : ProxyTransaction
     public void CountTimes()
     {
         if (Server is not { } srv) return;
-        // Clamped at 0: a stamp of the loop's clock may be a little older than one of the clock itself (LoopClock).
-        int response = ResponseMs != 0 && ReadyMs != 0 ? (int)Math.Max(0, ResponseMs - ReadyMs) : -1;
-        srv.Counters.CountTimes(ConnectMs, response, Math.Max(0, LoopClock.Milliseconds - StartMs));
+        srv.Counters.CountTimes(ConnectMs, ResponseTime, Math.Max(0, LoopClock.Milliseconds - StartMs));   // see Between
     }
+
+    /// <summary>The server's response time (Tr, rtime): from the connection ready to the response head; -1 if not reached.</summary>
+    private int ResponseTime => ResponseMs != 0 && ReadyMs != 0 ? Between(ReadyMs, ResponseMs) : -1;
+
+    /// <summary>
+    /// Milliseconds from <paramref name="start"/> to <paramref name="end"/>, never negative: a stamp of the loop's clock
+    /// may be a little older than one of the clock itself taken before it (LoopClock), and -1 means "not reached".
+    /// </summary>
+    private static int Between(long start, long end) => (int)Math.Max(0, end - start);
 
     /// <summary>Ends the request's counts on its server and backend (scur) and gives its `maxconn` permit back.</summary>
     public void End()
@@ -212,14 +219,12 @@ internal sealed class HttpTransaction : ProxyTransaction
         r.ClientAddress = client?.Address;
         r.ClientPort = client?.Port ?? 0;
         r.DateUtcTicks = StartUtc != 0 ? StartUtc : DateTime.UtcNow.Ticks - (now - StartMs) * TimeSpan.TicksPerMillisecond;
-        // The times are clamped at 0: a stamp of the loop's clock may be a little older than one of the clock itself
-        // (LoopClock), and -1 means "not reached".
-        r.TimeRequest = HeadMs != 0 && !BodyAbandoned ? (int)Math.Max(0, HeadMs - StartMs) : -1;
+        r.TimeRequest = HeadMs != 0 && !BodyAbandoned ? Between(StartMs, HeadMs) : -1;
         // Tw: nothing queues here, so 0 once a server was chosen (HAProxy: -1 when the queue was never reached).
         r.TimeQueue = srv is not null ? 0 : -1;
         r.TimeConnect = ConnectMs;
-        r.TimeResponse = ResponseMs != 0 && ReadyMs != 0 ? (int)Math.Max(0, ResponseMs - ReadyMs) : -1;
-        r.TimeTotal = (int)Math.Max(0, now - StartMs);
+        r.TimeResponse = ResponseTime;
+        r.TimeTotal = Between(StartMs, now);
         r.Status = Status;
         r.Bytes = Bytes;
         r.BytesUploaded = BytesIn;
