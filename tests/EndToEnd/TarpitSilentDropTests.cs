@@ -75,32 +75,38 @@ public sealed class TarpitSilentDropTests
         Assert.That(normal, Does.StartWith("HTTP/1.1 200 "), "other requests pass");
     }
 
-    /// <summary>Sends <paramref name="request"/> from <paramref name="source"/>; then keeps sending a byte until the connection is reset. Returns what was received first.</summary>
+    /// <summary>
+    /// Sends <paramref name="request"/> from <paramref name="source"/>; then, until something comes back, sends a byte
+    /// every 50 ms. Returns the first bytes received (0 for a FIN) and whether the connection was reset instead.
+    /// </summary>
+    /// <remarks>
+    /// One thread does both, in turn: a receive pending while a send runs races it for the reset. The kernel hands the
+    /// reset's error to whichever call comes first; a receive after a send that took it reads 0, as if a FIN had come.
+    /// </remarks>
     private async Task<(int Received, bool Reset)> DroppedAsync(IPAddress source, string request)
     {
         using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         s.Bind(new IPEndPoint(source, 0));
         await s.ConnectAsync(IPAddress.Loopback, _port);
         await s.SendAsync(Encoding.ASCII.GetBytes(request), SocketFlags.None);
-        var buffer = new byte[4096];
-        var receive = s.ReceiveAsync(buffer, SocketFlags.None);
-        long deadline = Environment.TickCount64 + 10_000;
-        while (!receive.IsCompleted && Environment.TickCount64 < deadline)
+        return await Task.Run(() =>
         {
-            // A silently dropped connection is gone on the proxy's side: the next segment the client sends is answered
-            // with a reset. A connection still open would just take the byte.
-            try { await s.SendAsync("x"u8.ToArray(), SocketFlags.None); }
-            catch (SocketException) { break; }
-            await Task.WhenAny(receive, Task.Delay(50));
-        }
-        try
-        {
-            return (await receive.WaitAsync(TimeSpan.FromSeconds(5)), false);
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
-        {
-            return (0, true);
-        }
+            var buffer = new byte[4096];
+            long deadline = Environment.TickCount64 + 10_000;
+            while (Environment.TickCount64 < deadline)
+            {
+                if (s.Poll(50_000, SelectMode.SelectRead))
+                {
+                    try { return (s.Receive(buffer), false); }
+                    catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset) { return (0, true); }
+                }
+                // A silently dropped connection is gone on the proxy's side: the next segment the client sends is
+                // answered with a reset, which this send or the next poll sees. A connection still open takes the byte.
+                try { s.Send("x"u8); }
+                catch (SocketException) { return (0, true); }
+            }
+            return (-1, false);
+        });
     }
 
     [Test]
