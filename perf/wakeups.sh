@@ -40,17 +40,20 @@ for r in $(seq "$ROUNDS"); do
     order="proxy haproxy"; (( r % 2 == 0 )) && order="haproxy proxy"
     for side in $order; do
         if [[ $side == proxy ]]; then port=$PPORT pid=$(worker_of "$(proxy_pid wake)"); else port=$HPORT pid=$(worker_of "$(haproxy_pid wake)"); fi
-        perf stat -e "$events" -p "$pid" -x, -o "$WORK/$side-$r.stat" -- sleep "$DURATION" &
-        sp=$!
+        [[ -n $pid ]] || die "round $r, $side: no worker process"
         i0=$(idle)
-        out=$(pin "$CLIENT_CPUS" wrk -t1 -c50 -d"${DURATION}s" -s "$PERF/lib/report.lua" "http://127.0.0.1:$port/small" "${extra[@]}" | grep RESULT)
+        # wrk is perf's command: the counting starts before the load and ends with it (-p: only the worker is counted).
+        out=$(perf stat -e "$events" -p "$pid" -x, -o "$WORK/$side-$r.stat" -- \
+            taskset -c "$CLIENT_CPUS" wrk -t1 -c50 -d"${DURATION}s" -s "$PERF/lib/report.lua" "http://127.0.0.1:$port/small" "${extra[@]}" \
+            | grep RESULT || true)
         i1=$(idle)
-        wait "$sp" || true
+        counted=$(grep -cE '^[0-9]+,' "$WORK/$side-$r.stat" 2>/dev/null) || counted=0
+        (( counted == 4 )) || die "round $r, $side: perf stat counted nothing (root, or kernel.perf_event_paranoid=-1; tracepoints: $events)"
         req=$(field requests "$out")
         (( req > 0 )) || die "round $r, $side: wrk made no request"
         echo "== round $r, $side ($LOAD): $req requests in ${DURATION} s; per request:"
         awk -F, -v n="$req" '$1 ~ /^[0-9]+$/ { printf "  %-34s %7.3f\n", $3, $1 / n }' "$WORK/$side-$r.stat"
-        # Idle time of each CPU over the run, in clock ticks (USER_HZ): the proxy's CPU and the client's (wrk, nginx).
+        # Idle time of each CPU over the run, in clock ticks (USER_HZ); on two CPUs, the proxy's and the client's (wrk, nginx).
         awk -v a="$i0" -v b="$i1" -v hz="$(getconf CLK_TCK)" -v s="$DURATION" 'BEGIN {
             n = split(a, x, " "); split(b, y, " ")
             for (i = 1; i <= n; i++) { split(x[i], p, "="); split(y[i], q, "="); printf "  idle %-5s %4d of %d ticks\n", p[1], q[2] - p[2], hz * s } }'

@@ -77,7 +77,8 @@ public sealed class TarpitSilentDropTests
 
     /// <summary>
     /// Sends <paramref name="request"/> from <paramref name="source"/>; then, until something comes back, sends a byte
-    /// every 50 ms. Returns the first bytes received (0 for a FIN) and whether the connection was reset instead.
+    /// every 50 ms. Returns the first bytes received (0 for a FIN) and whether the connection was reset instead; -1
+    /// when nothing came back in 10 s.
     /// </summary>
     /// <remarks>
     /// One thread does both, in turn: a receive pending while a send runs races it for the reset. The kernel hands the
@@ -103,7 +104,7 @@ public sealed class TarpitSilentDropTests
                 // A silently dropped connection is gone on the proxy's side: the next segment the client sends is
                 // answered with a reset, which this send or the next poll sees. A connection still open takes the byte.
                 try { s.Send("x"u8); }
-                catch (SocketException) { return (0, true); }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset) { return (0, true); }
             }
             return (-1, false);
         });
