@@ -24,8 +24,6 @@ ensure_tools
 start_origin "$OPORT"
 start_proxy sys "$PPORT" "$OPORT"
 start_haproxy sys "$HPORT" "$OPORT"
-# The process that serves: this proxy's worker (the supervisor's child), HAProxy's worker (the master's child).
-worker_of() { ps -o pid= --ppid "$1" | head -1 | tr -d ' '; }
 for side in proxy haproxy; do
     port=$PPORT; [[ $side == haproxy ]] && port=$HPORT
     pin "$CLIENT_CPUS" wrk -t1 -c10 -d1s "http://127.0.0.1:$port/small" >/dev/null 2>&1 || true

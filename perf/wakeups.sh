@@ -27,8 +27,6 @@ ensure_tools
 start_origin "$OPORT"
 start_proxy wake "$PPORT" "$OPORT"
 start_haproxy wake "$HPORT" "$OPORT"
-# The process that serves: this proxy's worker (the supervisor's child), HAProxy's worker (the master's child).
-worker_of() { ps -o pid= --ppid "$1" | head -1 | tr -d ' '; }
 events=syscalls:sys_enter_epoll_wait,sched:sched_switch,syscalls:sys_enter_futex,raw_syscalls:sys_enter
 extra=(); [[ $LOAD == close ]] && extra=(-- close)
 idle() { awk '/^cpu[0-9]+ / { printf "%s=%s ", $1, $5 + $6 } END { print "" }' /proc/stat; }

@@ -147,6 +147,9 @@ stop_haproxy() { # stop_haproxy NAME
 reload_haproxy() { echo reload | socat - "UNIX-CONNECT:$WORK/haproxy-$1-master.sock" >/dev/null; }
 haproxy_pid() { head -1 "$WORK/haproxy-$1.pid"; }
 
+# worker_of PID: the process that serves, the first child of PID (this proxy's supervisor, HAProxy's master).
+worker_of() { ps -o pid= --ppid "$1" | head -1 | tr -d ' '; }
+
 # --- a side with extra lines -----------------------------------------------------------------------
 # start_side proxy|haproxy NAME PORT [EDIT]: starts one side from perf/configs' template (mode http), after the
 # caller's function EDIT SIDE CFG has added its lines to the rendered config (the rules, compression or TLS
