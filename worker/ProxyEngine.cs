@@ -16,7 +16,7 @@ namespace Proxy.Worker;
 public sealed partial class ProxyEngine : IAsyncDisposable
 {
     private const long MaxTimerPeriodMs = 100;
-    private const int MaxAcceptPerTurn = 64;   // HAProxy's tune.maxaccept default (single process)
+    private const int MaxAcceptPerTurn = 64;   // HAProxy 1.8's tune.maxaccept default; 2.6's 4 measured no better (perf/README.md, seventeenth session)
 
     private readonly ProxyConfig _config;
     private readonly IReadOnlyList<BoundListener> _listeners;
