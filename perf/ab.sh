@@ -2,33 +2,39 @@
 # Paired A/B of two builds of this proxy, or of one build under two environments: the worker's CPU per request (its
 # threads' schedstat run time, in ns, so no 10 ms tick rounds it). The two sides run in turn within each round, the
 # order changing every round; then both instances are restarted on each other's port and in the other start order,
-# and the rounds run again: an instance started first read up to 7% cheaper than an identical one started second
-# (perf/README.md, "eighteenth session"), and swapping cancels that. Prints every run, each side's median, and the
-# geometric mean of the paired rounds' ratios A/B with its 95% interval: a change shows when the interval excludes 1.
+# and the rounds run again: the instance started first (on 18181) read up to 7% cheaper than an identical one started
+# second (perf/README.md, "eighteenth session"), and swapping cancels that. Prints every run, each side's median, and
+# A/B: the mean of the two placements' geometric means of their paired ratios, with its 95% interval (Student's t);
+# a change shows when the interval excludes 1.
 #
-# usage: perf/ab.sh --a DIR --b DIR [--a-env VAR=VALUE] [--b-env VAR=VALUE] [--load close|ka] [--rounds N] [--duration S]
-#   DIR: a build's bin folder (proxyctl, proxy-supervisor, proxy-worker), default artifacts/bin; --rounds per placement
+# usage: perf/ab.sh [--a DIR] [--b DIR] [--a-env VAR=VALUE] [--b-env VAR=VALUE] [--load close|ka] [--rounds N] [--duration S]
+#   DIR: a build's bin folder (proxyctl, proxy-supervisor, proxy-worker), default artifacts/bin; --rounds per
+#   placement, at least 2 (default 10); --duration of each run in seconds (default 3)
 set -euo pipefail
 A_BIN="" B_BIN="" A_ENV="" B_ENV="" LOAD=close ROUNDS=10 DURATION=3
 while (( $# )); do
     case $1 in
-        --a) A_BIN=$2; shift 2 ;;
-        --b) B_BIN=$2; shift 2 ;;
-        --a-env) A_ENV=$2; shift 2 ;;
-        --b-env) B_ENV=$2; shift 2 ;;
-        --load) LOAD=$2; shift 2 ;;
-        --rounds) ROUNDS=$2; shift 2 ;;
-        --duration) DURATION=$2; shift 2 ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        --a) A_BIN=${2-}; shift 2 ;;
+        --b) B_BIN=${2-}; shift 2 ;;
+        --a-env) A_ENV=${2-}; shift 2 ;;
+        --b-env) B_ENV=${2-}; shift 2 ;;
+        --load) LOAD=${2-}; shift 2 ;;
+        --rounds) ROUNDS=${2-}; shift 2 ;;
+        --duration) DURATION=${2-}; shift 2 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "unknown argument $1 (--help)" >&2; exit 2 ;;
     esac
 done
 MODE=http
 source "$(dirname "$0")/lib/common.sh"
 A_BIN=${A_BIN:-$BIN} B_BIN=${B_BIN:-$BIN}
-for d in "$A_BIN" "$B_BIN"; do [[ -x $d/proxy-worker ]] || die "$d: not a build's bin folder (--help)"; done
-for e in "$A_ENV" "$B_ENV"; do [[ -z $e || $e == *=* ]] || die "--a-env/--b-env: VAR=VALUE"; done
+for d in "$A_BIN" "$B_BIN"; do
+    for f in proxyctl proxy-supervisor proxy-worker; do [[ -x $d/$f ]] || die "$d: no $f, not a build's bin folder (--help)"; done
+done
+for e in "$A_ENV" "$B_ENV"; do [[ -z $e || $e =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--a-env/--b-env: VAR=VALUE, not $e"; done
 [[ $LOAD == close || $LOAD == ka ]] || die "--load close|ka"
+[[ $ROUNDS =~ ^[0-9]+$ ]] && (( ROUNDS >= 2 )) || die "--rounds: a number, at least 2"
+[[ $DURATION =~ ^[1-9][0-9]*$ ]] || die "--duration: whole seconds"
 OPORT=${BENCH_ORIGIN_PORT:-18080}
 WORK=$(mktemp -d /tmp/proxy-ab.XXXXXX)
 trap 'cleanup; rm -rf "$WORK"' EXIT
@@ -36,45 +42,56 @@ ensure_tools
 start_origin "$OPORT"
 close_args=(); [[ $LOAD == close ]] && close_args=(-- close)
 
-# worker_cpu_ns PID: the run time of all the process's threads (schedstat's first field).
-worker_cpu_ns() {
-    local total=0 ns _ f
-    for f in /proc/"$1"/task/*/schedstat; do read -r ns _ <"$f" && total=$((total + ns)); done
-    echo "$total"
+# worker_cpu PID: "TIDS NS": the process's thread ids and the sum of their run times (schedstat's first field). A
+# thread that ends takes its run time out of the sum, so a run is measured again when the thread ids changed.
+worker_cpu() {
+    local total=0 tids="" ns _ f
+    for f in /proc/"$1"/task/*/schedstat; do
+        read -r ns _ <"$f" || return 1
+        total=$((total + ns)) tids+="${f%/schedstat}"
+    done
+    echo "$(cksum <<<"$tids" | cut -d' ' -f1) $total"
 }
 
-# start_with NAME PORT BIN ENV: one instance, ENV (VAR=VALUE or empty) set for it and its workers only.
+# start_with NAME PORT BIN ENV: one instance, ENV (VAR=VALUE or empty) in its environment and its workers' only
+# (local -x: the caller's own value, if any, comes back after the call).
 start_with() {
-    [[ -n $4 ]] && export "${4?}"
+    [[ -n $4 ]] && local -x "$4"
     BIN=$3 start_proxy "$1" "$2" "$OPORT"
-    [[ -n $4 ]] && unset "${4%%=*}"
-    return 0
 }
 
 # placement P FIRST_SIDE SECOND_SIDE: FIRST_SIDE starts first, on 18181; adds "P ROUND SIDE US_PER_REQUEST" lines to
 # $WORK/runs (not in a pipeline: cleanup must see the instances it starts).
 placement() {
-    local p=$1 first=$2 second=$3 r s c0 c1 n out
+    local p=$1 first=$2 second=$3 r s try before after n out errors
     declare -A dir=([A]=$A_BIN [B]=$B_BIN) env=([A]=$A_ENV [B]=$B_ENV) port=([$first]=18181 [$second]=18183) pid
     for s in "$first" "$second"; do
         start_with "p$p$s" "${port[$s]}" "${dir[$s]}" "${env[$s]}"
         pid[$s]=$(worker_of "$(proxy_pid "p$p$s")")
+        [[ -n ${pid[$s]} ]] || die "placement $p, $s: no worker under $(proxy_pid "p$p$s")"
         wrk_run "$CLIENT_CPUS" "$WORK/warm.out" -t1 -c50 -d2s -s "$PERF/lib/report.lua" "http://127.0.0.1:${port[$s]}/small" "${close_args[@]}" >/dev/null
     done
     for r in $(seq "$ROUNDS"); do
         for s in $( (( r % 2 )) && echo "$first $second" || echo "$second $first"); do
-            c0=$(worker_cpu_ns "${pid[$s]}")
-            out=$(wrk_run "$CLIENT_CPUS" "$WORK/run.out" -t1 -c50 -d"${DURATION}s" -s "$PERF/lib/report.lua" \
-                "http://127.0.0.1:${port[$s]}/small" "${close_args[@]}")
-            c1=$(worker_cpu_ns "${pid[$s]}")
+            for try in 1 2 3; do
+                before=$(worker_cpu "${pid[$s]}") || die "placement $p round $r, $s: worker ${pid[$s]} is gone"
+                out=$(wrk_run "$CLIENT_CPUS" "$WORK/run.out" -t1 -c50 -d"${DURATION}s" -s "$PERF/lib/report.lua" \
+                    "http://127.0.0.1:${port[$s]}/small" "${close_args[@]}")
+                after=$(worker_cpu "${pid[$s]}") || die "placement $p round $r, $s: worker ${pid[$s]} is gone"
+                [[ ${before%% *} == "${after%% *}" ]] && break
+                log "placement $p round $r, $s: the worker's threads changed during the run; measured again"
+                (( try < 3 )) || die "placement $p round $r, $s: the worker's threads kept changing"
+            done
             n=$(field requests "$out")
-            [[ -n $n && $n -gt 0 && $(field err_status "$out") == 0 ]] || die "placement $p round $r, $s: the run failed: $WORK/run.out"
-            awk -v p="$p" -v r="$r" -v s="$s" -v c=$((c1 - c0)) -v n="$n" 'BEGIN {printf "%s %s %s %.2f\n", p, r, s, c / 1000 / n}' \
-                | tee -a "$WORK/runs" >&2
+            errors=$(( $(field err_connect "$out") + $(field err_read "$out") + $(field err_write "$out") \
+                + $(field err_timeout "$out") + $(field err_status "$out") ))
+            [[ -n $n && $n -gt 0 && $errors == 0 ]] || die "placement $p round $r, $s: the run failed ($errors errors): $WORK/run.out"
+            awk -v p="$p" -v r="$r" -v s="$s" -v c=$(( ${after#* } - ${before#* } )) -v n="$n" \
+                'BEGIN {printf "%s %s %s %.2f\n", p, r, s, c / 1000 / n}' | tee -a "$WORK/runs" >&2
         done
     done
-    stop_proxy "p$p$first"
-    stop_proxy "p$p$second"
+    BIN=${dir[$first]} stop_proxy "p$p$first"
+    BIN=${dir[$second]} stop_proxy "p$p$second"
 }
 
 log "A: $A_BIN ${A_ENV:-}; B: $B_BIN ${B_ENV:-}; $LOAD, $ROUNDS rounds of ${DURATION}s per placement"
@@ -86,11 +103,19 @@ rows = [line.split() for line in open(sys.argv[1])]
 rounds = {}
 for p, r, side, us in rows:
     rounds.setdefault((p, r), {})[side] = float(us)
-logs = [math.log(v["A"] / v["B"]) for v in rounds.values() if len(v) == 2]
-mean, se = st.mean(logs), st.stdev(logs) / math.sqrt(len(logs))
+# Each placement's own paired log ratios: the placement's offset (which instance started first) is not noise, so the
+# estimate is the mean of the two placements' means, and its error combines their two spreads.
+logs = {q: [math.log(v["A"] / v["B"]) for (p, _), v in rounds.items() if p == q and len(v) == 2] for q in "12"}
+mean = (st.mean(logs["1"]) + st.mean(logs["2"])) / 2
+se = math.sqrt(sum(st.variance(l) / len(l) for l in logs.values())) / 2
+df = len(logs["1"]) + len(logs["2"]) - 2
+# Student's t, 97.5th percentile, for df degrees of freedom (the nearest tabulated df at or below it).
+t_table = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
+           12: 2.179, 14: 2.145, 16: 2.120, 18: 2.101, 20: 2.086, 24: 2.064, 30: 2.042, 40: 2.021, 60: 2.000, 120: 1.980}
+t = t_table[max(k for k in t_table if k <= df)]
 for side in "AB":
     print(f"{side}: median {st.median(float(us) for _, _, s, us in rows if s == side):.2f} us CPU per request")
-print(f"A/B: {math.exp(mean):.4f} (95% interval {math.exp(mean - 1.96 * se):.4f}-{math.exp(mean + 1.96 * se):.4f}), "
-      f"geometric mean of {len(logs)} paired rounds; by placement: "
-      + ", ".join(f"{math.exp(st.mean(math.log(v['A'] / v['B']) for (p, _), v in rounds.items() if p == q)):.4f}" for q in "12"))
+print(f"A/B: {math.exp(mean):.4f} (95% interval {math.exp(mean - t * se):.4f}-{math.exp(mean + t * se):.4f}), "
+      f"{df + 2} paired rounds; by placement (A started first, then B): "
+      + ", ".join(f"{math.exp(st.mean(logs[q])):.4f}" for q in "12"))
 PY
