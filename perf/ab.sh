@@ -2,10 +2,10 @@
 # Paired A/B of two builds of this proxy, or of one build under two environments: the worker's CPU per request (its
 # threads' schedstat run time, in ns, so no 10 ms tick rounds it). The two sides run in turn within each round, the
 # order changing every round; then both instances are restarted on each other's port and in the other start order,
-# and the rounds run again: the instance started first (on 18181) read up to 7% cheaper than an identical one started
-# second (perf/README.md, "eighteenth session"), and swapping cancels that. Prints every run, each side's median, and
-# A/B: the mean of the two placements' geometric means of their paired ratios, with its 95% interval (Student's t);
-# a change shows when the interval excludes 1.
+# and the rounds run again: two identical builds read up to 7% apart by placement alone, most often the one started
+# first (on 18181) the cheaper (perf/README.md, "eighteenth session"), and swapping cancels that. Prints every run,
+# each side's median, and A/B: the mean of the two placements' geometric means of their paired ratios, with its 95%
+# interval (Student's t); a change shows when the interval excludes 1.
 #
 # usage: perf/ab.sh [--a DIR] [--b DIR] [--a-env VAR=VALUE] [--b-env VAR=VALUE] [--load close|ka] [--rounds N] [--duration S]
 #   DIR: a build's bin folder (proxyctl, proxy-supervisor, proxy-worker), default artifacts/bin; --rounds per

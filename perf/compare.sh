@@ -3,7 +3,9 @@
 # clone's artifacts/bin) and HAProxy, one wrk load each in turn within every round, so that the box's drift touches the
 # three alike (perf/README.md, "pooled sessions"); the order changes each round. Prints each run, the medians of CPU µs
 # per request (user + system, from /proc, the whole process tree; and each part's own median) and requests/s, and the
-# medians of each round's CPU ratios (the steadier figure).
+# medians of each round's CPU ratios (the steadier figure). The instances keep their start order and ports for the
+# whole run, and two identical builds read up to 7% apart by placement alone (perf/README.md, "eighteenth session"):
+# for two builds of the worker alone, perf/ab.sh swaps the placements.
 #
 # usage: perf/compare.sh --before DIR [--load close|ka|big] [--rounds N] [--duration S]
 set -euo pipefail
@@ -14,7 +16,7 @@ while (( $# )); do
         --load) LOAD=$2; shift 2 ;;
         --rounds) ROUNDS=$2; shift 2 ;;
         --duration) DURATION=$2; shift 2 ;;
-        -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
         *) echo "unknown argument $1 (--help)" >&2; exit 2 ;;
     esac
 done
