@@ -6,22 +6,15 @@ namespace Proxy.Supervisor;
 /// <summary>
 /// The instance's stick tables (shared/Tables): the supervisor creates each file beside the stats board from the
 /// config, keeps it over a reload whose definition is unchanged (type, len, size, board slots, store list), frees
-/// expired entries once a second (HAProxy's expire task), and gives back the conn_cur cells of every worker it reaps,
-/// in current and replaced files alike. `show table` and `clear table` read and change the mapping here.
-/// Called under the supervisor's lock, except the purge timer, which only touches the files.
+/// expired entries when the supervisor's housekeeping asks (<see cref="Purge"/>, once a second: HAProxy's expire task),
+/// and gives back the conn_cur cells of every worker it reaps, in current and replaced files alike. `show table` and
+/// `clear table` read and change the mapping here. Called under the supervisor's lock, except Purge, which only touches the files.
 /// </summary>
 internal sealed class StickTableStore : IDisposable
 {
     private Dictionary<string, StickTableFile> _current = new(StringComparer.Ordinal);
     private readonly List<StickTableFile> _replaced = [];   // files a reload replaced: old workers may still count in them
     private static readonly NLog.Logger Log = NLog.LogManager.GetLogger("supervisor");
-    private readonly Timer _purge;
-
-    public StickTableStore()
-    {
-        _purge = new Timer(_ => Purge(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
-    }
-
     /// <summary>Maps (or creates) the tables of <paramref name="config"/>; a table whose definition is unchanged keeps its entries.</summary>
     public void Apply(ProxyConfig config, string boardPath, int columns, bool starting = false)
     {
@@ -79,7 +72,8 @@ internal sealed class StickTableStore : IDisposable
         }
     }
 
-    private void Purge()
+    /// <summary>Frees the expired entries of every current table with an `expire`.</summary>
+    public void Purge()
     {
         long now = Environment.TickCount64;
         lock (_replaced)
@@ -101,7 +95,6 @@ internal sealed class StickTableStore : IDisposable
 
     public void Dispose()
     {
-        _purge.Dispose();
         lock (_replaced)
         {
             foreach (var f in _current.Values) f.Dispose();

@@ -3,6 +3,7 @@ using Proxy.Shared.Config;
 using Proxy.Shared.Control;
 using Proxy.Shared.Interop;
 using Proxy.Shared.Stats;
+using Proxy.Shared.Threading;
 
 namespace Proxy.Supervisor;
 
@@ -26,8 +27,8 @@ public sealed partial class Supervisor : IAsyncDisposable
     private StatsBoard _board;
     private readonly GenerationCounts _counts = new();   // instance-wide `maxconn` counts, one file per generation
     private readonly StickTableStore _tables = new();    // stick tables in shared memory, kept over reloads
-    private readonly Timer _mirrorSync;
-    private readonly Timer _watchdog;
+    private readonly TickThread _housekeeping;   // every WorkerWatchdog.Interval: see Housekeep
+    private int _housekeepingTicks;
     private long _watchdogCheckedAt = Environment.TickCount64; // the watchdog's previous check (monotonic ms)
     private int _generation = 1;
     private readonly TicketKeyRing _ticketKeys = new();
@@ -38,9 +39,7 @@ public sealed partial class Supervisor : IAsyncDisposable
     public Supervisor(ProxyConfig config, ListenerSet listeners, int[][] cpuPlan, StatsBoard board)
     {
         _board = board;
-        // While an old generation drains after a reload, the new board shows it through mirrors.
-        _mirrorSync = new Timer(_ => SyncBoardMirrors(), null, MirrorSyncInterval, MirrorSyncInterval);
-        _watchdog = new Timer(_ => WatchHeartbeats(), null, WorkerWatchdog.Interval, WorkerWatchdog.Interval);
+        _housekeeping = new TickThread("housekeeping", WorkerWatchdog.Interval, Housekeep);
         Config = config;
         _listeners = listeners;
         _cpuPlan = cpuPlan;
@@ -50,7 +49,8 @@ public sealed partial class Supervisor : IAsyncDisposable
         Resolver = new Dns.ServerResolver(this);
     }
 
-    private static readonly TimeSpan MirrorSyncInterval = TimeSpan.FromMilliseconds(250);
+    /// <summary>How many housekeeping ticks apart the stick tables' expired entries are freed: once a second.</summary>
+    private static readonly int PurgeEveryTicks = (int)(TimeSpan.FromSeconds(1) / WorkerWatchdog.Interval);
 
     /// <summary>The current generation's model: parsed, checked and resolved once here, shipped whole to its workers.</summary>
     public ProxyConfig Config { get; private set; }
@@ -487,15 +487,22 @@ public sealed partial class Supervisor : IAsyncDisposable
         }
     }
 
-    private void SyncBoardMirrors()
+    /// <summary>
+    /// The supervisor's periodic work, on one thread of its own (TickThread: one wake-up a tick, where three .NET
+    /// timers woke a timer thread and pool threads about 120 times a second, on CPUs the supervisor shares with its
+    /// workers): the watchdog; the board's mirrors, through which the new board shows an old generation that drains
+    /// after a reload; and once a second the stick tables' expired entries (HAProxy's expire task), outside the lock.
+    /// </summary>
+    private void Housekeep()
     {
+        WatchHeartbeats();
         lock (_gate) _board.SyncMirrors();
+        if (++_housekeepingTicks % PurgeEveryTicks == 0) _tables.Purge();
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _mirrorSync.DisposeAsync();
-        await _watchdog.DisposeAsync();
+        await _housekeeping.DisposeAsync();
         if (!_stopping) await StopAsync(TimeSpan.FromSeconds(5));
         _listeners.Dispose();
         lock (_gate)

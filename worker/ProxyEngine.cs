@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Proxy.Shared.Config;
 using Proxy.Shared.Limits;
+using Proxy.Shared.Threading;
 using Proxy.Worker.Forwarding;
 using Proxy.Worker.Health;
 using Proxy.Worker.Logging;
@@ -31,7 +32,7 @@ public sealed partial class ProxyEngine : IAsyncDisposable
     private readonly List<Task> _tasks = [];
     private readonly int _globalMaxConn;
     private readonly long _timerPeriodMs;
-    private Timer? _timer;
+    private TickThread? _timer;
     private readonly SharedCount _globalConnections;   // global `maxconn`, instance-wide (HAProxy's actconn)
     private TaskCompletionSource? _permitWaiter;   // set while an accept loop waits for a free connection permit
     private int _active;
@@ -275,7 +276,7 @@ public sealed partial class ProxyEngine : IAsyncDisposable
     public void Start()
     {
         if (Interlocked.Exchange(ref _started, 1) != 0) throw new InvalidOperationException("engine already started");
-        _timer = new Timer(static s => ((ProxyEngine)s!).OnTimer(), this, _timerPeriodMs, _timerPeriodMs);
+        _timer = new TickThread("engine-timer", TimeSpan.FromMilliseconds(_timerPeriodMs), OnTimer);
         foreach (var be in _backends)
         {
             foreach (var s in be.Servers)
@@ -399,7 +400,7 @@ public sealed partial class ProxyEngine : IAsyncDisposable
         for (int i = 0; i < _sessions.Length; i++) Volatile.Read(ref _sessions[i])?.Abort();
     }
 
-    /// <summary>The engine's one coarse timer: checks every session's connect and inactivity deadlines.</summary>
+    /// <summary>The engine's one coarse timer, on its own thread (TickThread): checks every session's connect and inactivity deadlines.</summary>
     private void OnTimer()
     {
         long now = Environment.TickCount64;
