@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Numerics;
 using Proxy.Shared.Config;
 using Proxy.Shared.Limits;
 using Proxy.Shared.Threading;
@@ -25,6 +26,9 @@ public sealed partial class ProxyEngine : IAsyncDisposable
     private readonly BackendRuntime[] _backends;
     private readonly FrontendRuntime[] _listenerFrontends;   // parallel to _listeners
     private readonly ProxySession?[] _sessions;                 // sized by global maxconn: a free place always exists
+    // One bit per place of _sessions, set while a session holds it: the timer visits the set bits instead of every
+    // place (global maxconn of them, 20,000 in the bench: ~110 µs a tick, ten ticks a second, with nobody connected).
+    private readonly ulong[] _occupied;
     /// <summary>Who reads <see cref="_sessions"/> besides the sessions themselves: every such reader enters it first (HttpSessionPool).</summary>
     internal SessionTableReaders SessionReaders { get; } = new();
     private readonly CancellationTokenSource _stop = new();
@@ -110,6 +114,7 @@ public sealed partial class ProxyEngine : IAsyncDisposable
         }
 
         _sessions = new ProxySession?[_globalMaxConn];
+        _occupied = new ulong[(_globalMaxConn + 63) / 64];
         long minTimeout = MaxTimerPeriodMs * 4;
         foreach (var be in _backends)
         {
@@ -380,6 +385,9 @@ public sealed partial class ProxyEngine : IAsyncDisposable
             if (Interlocked.CompareExchange(ref sessions[index], session, null) is null)
             {
                 session.SessionIndex = index;
+                // After the place is taken: the timer may miss the session for a tick, never find a bit without it
+                // for long (see UnregisterSession for the other order).
+                Interlocked.Or(ref _occupied[index >> 6], 1UL << index);
                 return;
             }
         }
@@ -388,7 +396,13 @@ public sealed partial class ProxyEngine : IAsyncDisposable
     /// <summary>Frees the session's place in the table and its connection permits, waking an accept loop parked at maxconn.</summary>
     internal void UnregisterSession(ProxySession session)
     {
-        if (session.SessionIndex >= 0) Volatile.Write(ref _sessions[session.SessionIndex], null);
+        if (session.SessionIndex is int index and >= 0)
+        {
+            // The bit first, then the place: a session registered at this place afterwards (its CAS can only follow
+            // the null) sets its bit after this clears it, so no live session is left without its bit.
+            Interlocked.And(ref _occupied[index >> 6], ~(1UL << index));
+            Volatile.Write(ref _sessions[index], null);
+        }
         session.Samples.Tracker?.EndSession();   // stick counters: conn_cur goes back down
         Interlocked.Decrement(ref _active);
         ReleaseConnectionPermit(session.Frontend);
@@ -405,9 +419,14 @@ public sealed partial class ProxyEngine : IAsyncDisposable
     {
         long now = Environment.TickCount64;
         var sessions = _sessions;
+        var occupied = _occupied;
         using (SessionReaders.Enter())
         {
-            for (int i = 0; i < sessions.Length; i++) Volatile.Read(ref sessions[i])?.CheckTimeouts(now);
+            for (int w = 0; w < occupied.Length; w++)
+            {
+                for (ulong bits = Volatile.Read(ref occupied[w]); bits != 0; bits &= bits - 1)
+                    Volatile.Read(ref sessions[(w << 6) | BitOperations.TrailingZeroCount(bits)])?.CheckTimeouts(now);
+            }
         }
         // Limits are instance-wide: another worker's release is not signalled here, so parked accept loops look
         // again and queued requests are re-dispatched on every tick (the counts file is polled, not watched).
