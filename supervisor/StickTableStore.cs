@@ -1,20 +1,24 @@
 using Proxy.Shared.Config;
 using Proxy.Shared.Tables;
+using Proxy.Shared.Threading;
 
 namespace Proxy.Supervisor;
 
 /// <summary>
 /// The instance's stick tables (shared/Tables): the supervisor creates each file beside the stats board from the
 /// config, keeps it over a reload whose definition is unchanged (type, len, size, board slots, store list), frees
-/// expired entries when the supervisor's housekeeping asks (<see cref="Purge"/>, once a second: HAProxy's expire task),
+/// expired entries once a second (HAProxy's expire task) on a thread of its own, started once some table has `expire`,
 /// and gives back the conn_cur cells of every worker it reaps, in current and replaced files alike. `show table` and
-/// `clear table` read and change the mapping here. Called under the supervisor's lock, except Purge, which only touches the files.
+/// `clear table` read and change the mapping here. Called under the supervisor's lock, except the purge, which only
+/// touches the files: it may wait on a bucket lock that a stopped worker holds, so it never shares the watchdog's thread.
 /// </summary>
 internal sealed class StickTableStore : IDisposable
 {
     private Dictionary<string, StickTableFile> _current = new(StringComparer.Ordinal);
     private readonly List<StickTableFile> _replaced = [];   // files a reload replaced: old workers may still count in them
     private static readonly NLog.Logger Log = NLog.LogManager.GetLogger("supervisor");
+    private TickThread? _purge;   // under the lock of _replaced; null until a table has `expire`
+
     /// <summary>Maps (or creates) the tables of <paramref name="config"/>; a table whose definition is unchanged keeps its entries.</summary>
     public void Apply(ProxyConfig config, string boardPath, int columns, bool starting = false)
     {
@@ -44,6 +48,8 @@ internal sealed class StickTableStore : IDisposable
                 if (!next.Values.Any(f => f.Path == gone.Path)) TryDelete(gone.Path);
             }
             _current = next;
+            if (_purge is null && next.Values.Any(f => f.Config.ExpireMs > 0))
+                _purge = new TickThread("table-purge", TimeSpan.FromSeconds(1), Purge);
         }
     }
 
@@ -72,8 +78,15 @@ internal sealed class StickTableStore : IDisposable
         }
     }
 
-    /// <summary>Frees the expired entries of every current table with an `expire`.</summary>
-    public void Purge()
+    /// <summary>Stops the purge's thread; completes once a purge in progress has ended (before <see cref="Dispose"/>).</summary>
+    public ValueTask StopPurgeAsync()
+    {
+        TickThread? purge;
+        lock (_replaced) purge = _purge;
+        return purge?.DisposeAsync() ?? ValueTask.CompletedTask;
+    }
+
+    private void Purge()
     {
         long now = Environment.TickCount64;
         lock (_replaced)

@@ -27,8 +27,7 @@ public sealed partial class Supervisor : IAsyncDisposable
     private StatsBoard _board;
     private readonly GenerationCounts _counts = new();   // instance-wide `maxconn` counts, one file per generation
     private readonly StickTableStore _tables = new();    // stick tables in shared memory, kept over reloads
-    private readonly TickThread _housekeeping;   // every WorkerWatchdog.Interval: see Housekeep
-    private int _housekeepingTicks;
+    private readonly TickThread _housekeeping;   // every WorkerWatchdog.Interval: see Supervisor.Housekeeping.cs
     private long _watchdogCheckedAt = Environment.TickCount64; // the watchdog's previous check (monotonic ms)
     private int _generation = 1;
     private readonly TicketKeyRing _ticketKeys = new();
@@ -39,7 +38,6 @@ public sealed partial class Supervisor : IAsyncDisposable
     public Supervisor(ProxyConfig config, ListenerSet listeners, int[][] cpuPlan, StatsBoard board)
     {
         _board = board;
-        _housekeeping = new TickThread("housekeeping", WorkerWatchdog.Interval, Housekeep);
         Config = config;
         _listeners = listeners;
         _cpuPlan = cpuPlan;
@@ -47,10 +45,8 @@ public sealed partial class Supervisor : IAsyncDisposable
         for (int i = 0; i < _backoff.Length; i++) _backoff[i] = new CrashBackoff();
         StartedAt = DateTimeOffset.UtcNow;
         Resolver = new Dns.ServerResolver(this);
+        _housekeeping = new TickThread("housekeeping", WorkerWatchdog.Interval, Housekeep);   // last: its ticks read the fields above
     }
-
-    /// <summary>How many housekeeping ticks apart the stick tables' expired entries are freed: once a second.</summary>
-    private static readonly int PurgeEveryTicks = (int)(TimeSpan.FromSeconds(1) / WorkerWatchdog.Interval);
 
     /// <summary>The current generation's model: parsed, checked and resolved once here, shipped whole to its workers.</summary>
     public ProxyConfig Config { get; private set; }
@@ -468,41 +464,11 @@ public sealed partial class Supervisor : IAsyncDisposable
     }
 
     /// <summary>`worker-watchdog`: kills a worker whose heartbeat is long overdue; its exit respawns the slot.</summary>
-    private void WatchHeartbeats()
-    {
-        List<WorkerProcess>? kill;
-        lock (_gate)
-        {
-            if (_stopping) return;
-            var board = _board;
-            long now = Environment.TickCount64;
-            kill = WorkerWatchdog.Check(_workers, board.HeartbeatMsOf, Config.Global.WorkerWatchdog, now, _watchdogCheckedAt);
-            _watchdogCheckedAt = now;
-        }
-        if (kill is null) return;
-        foreach (var w in kill)
-        {
-            Log.Error($"worker slot {w.Slot + 1} pid {w.Pid} killed by the watchdog (SIGKILL); its slot is respawned");
-            w.Kill();
-        }
-    }
-
-    /// <summary>
-    /// The supervisor's periodic work, on one thread of its own (TickThread: one wake-up a tick, where three .NET
-    /// timers woke a timer thread and pool threads about 120 times a second, on CPUs the supervisor shares with its
-    /// workers): the watchdog; the board's mirrors, through which the new board shows an old generation that drains
-    /// after a reload; and once a second the stick tables' expired entries (HAProxy's expire task), outside the lock.
-    /// </summary>
-    private void Housekeep()
-    {
-        WatchHeartbeats();
-        lock (_gate) _board.SyncMirrors();
-        if (++_housekeepingTicks % PurgeEveryTicks == 0) _tables.Purge();
-    }
 
     public async ValueTask DisposeAsync()
     {
         await _housekeeping.DisposeAsync();
+        await _tables.StopPurgeAsync();
         if (!_stopping) await StopAsync(TimeSpan.FromSeconds(5));
         _listeners.Dispose();
         lock (_gate)

@@ -20,8 +20,8 @@ public static class WorkerRuntimeSettings
         env.TryAdd("DOTNET_TieredPGO", "1");
         env.TryAdd("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
         env.TryAdd("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT", "1");
-        // No spinning in idle thread-pool threads: the engine's timer wakes one every 100 ms, and it then spun in
-        // sched_yield on the worker's one CPU, preempting the epoll thread. Measured with strace and /proc (http
+        // No spinning in idle thread-pool threads: the engine's timer (a .NET timer then) woke one every 100 ms, and it
+        // spun in sched_yield on the worker's one CPU, preempting the epoll thread. Measured with strace and /proc (http
         // keep-alive, wrk -c50): 1,635 involuntary context switches per 1,000 requests before (HAProxy 3), the pool
         // threads' switches from ~4,000 to ~110 in 5 s, no sched_yield left (perf/README.md, "CPU per request").
         env.TryAdd("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "0");

@@ -6,7 +6,7 @@ namespace Proxy.Shared.Stats;
 //
 // The old generation keeps writing into the old file until it exits, so each of its slots becomes
 // a *mirror* in the new board: same slot index, same identity, values copied from the old slot by
-// name. The supervisor refreshes mirrors (SyncMirrors, e.g. on its 1 s timer) and once more when it
+// name. The supervisor refreshes mirrors (SyncMirrors, on its 200 ms housekeeping tick) and once more when it
 // retires the slot, so the final values fold in exactly once. Copies only ever raise counters, so
 // a reader of the new file never sees a total go back; it may lag the old file by one sync interval.
 

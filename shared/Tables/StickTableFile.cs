@@ -404,7 +404,7 @@ public sealed unsafe partial class StickTableFile : IDisposable
         Unlock(freeLock);
     }
 
-    /// <summary>Frees every expired, untracked entry (the supervisor's timer; HAProxy's expire task). Returns how many.</summary>
+    /// <summary>Frees every expired, untracked entry (the supervisor's purge thread, once a second; HAProxy's expire task). Returns how many.</summary>
     public int Purge(long now)
     {
         int freed = 0;
