@@ -16,6 +16,7 @@ public sealed partial class Supervisor
         lock (_gate) _board.SyncMirrors();
     }
 
+    /// <summary>`worker-watchdog`: kills a worker whose heartbeat is long overdue; its exit respawns the slot.</summary>
     private void WatchHeartbeats()
     {
         List<WorkerProcess>? kill;

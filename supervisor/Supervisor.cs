@@ -463,8 +463,6 @@ public sealed partial class Supervisor : IAsyncDisposable
         Log.Info("all workers stopped");
     }
 
-    /// <summary>`worker-watchdog`: kills a worker whose heartbeat is long overdue; its exit respawns the slot.</summary>
-
     public async ValueTask DisposeAsync()
     {
         await _housekeeping.DisposeAsync();

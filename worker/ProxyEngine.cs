@@ -385,8 +385,8 @@ public sealed partial class ProxyEngine : IAsyncDisposable
             if (Interlocked.CompareExchange(ref sessions[index], session, null) is null)
             {
                 session.SessionIndex = index;
-                // After the place is taken: the timer may miss the session for a tick, never find a bit without it
-                // for long (see UnregisterSession for the other order).
+                // After the place is taken: until the bit is set the timer may miss this session, for one tick at
+                // most (UnregisterSession clears in the other order).
                 Interlocked.Or(ref _occupied[index >> 6], 1UL << index);
                 return;
             }
