@@ -52,8 +52,8 @@ run_tests() {
     local trx="$results/tests.trx"
     if [[ -f "$trx" ]]; then
         local passed failed
-        passed=$(grep -o 'passed="[0-9]*"' "$trx" | head -1 | grep -o '[0-9]*')
-        failed=$(grep -o 'failed="[0-9]*"' "$trx" | head -1 | grep -o '[0-9]*')
+        passed=$(grep -o 'passed="[0-9]*"' "$trx" | awk -F'"' 'NR == 1 {print $2}')
+        failed=$(grep -o 'failed="[0-9]*"' "$trx" | awk -F'"' 'NR == 1 {print $2}')
         # An aborted run (the hang backstop killed the test host) counts the hung test nowhere: it is a failure.
         if [[ $rc -ne 0 && ${failed:-0} -eq 0 ]]; then
             echo "the test run did not complete (see above: a test hung, or the test host crashed)"

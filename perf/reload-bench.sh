@@ -77,6 +77,6 @@ echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for r in "${results[@]}"; do
     read -r side load req errs c rd w t s n f <<<"$r"
     [[ $load == close ]] && load="new connection per request" || load="keep-alive"
-    [[ $side == proxy ]] && side="this proxy" || side="HAProxy $(haproxy -v | head -1 | awk '{print $3}')"
+    [[ $side == proxy ]] && side="this proxy" || side="HAProxy $(haproxy -v | awk 'NR == 1 {print $3}')"
     echo "| $side | $load | $req | $errs | $c | $rd | $w | $t | $s | $n ($f) |"
 done

@@ -266,10 +266,11 @@ public sealed class WorkerHost
     /// <summary>The supervisor's longest line (a `server` setting names a backend and a server); generous on purpose.</summary>
     private const int MaxSupervisorLine = 64 * 1024;
 
-    /// <summary>Every <see cref="StatusInterval"/>: counters to the board, connection counts to the supervisor.</summary>
+    /// <summary>How long a worker drains without the supervisor's order (it is gone, or a SIGTERM came): <see cref="OrphanDrain"/>, or `hard-stop-after` when shorter.</summary>
     private static TimeSpan OrphanDrainTimeout(ProxyConfig config)
         => config.Global.HardStopAfter is { } h && h < OrphanDrain ? h : OrphanDrain;
 
+    /// <summary>Every <see cref="StatusInterval"/>: counters to the board, connection counts to the supervisor.</summary>
     private static async Task ReportStatusAsync(Socket channel, ProxyEngine engine, BoardPublisher publisher, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(StatusInterval);

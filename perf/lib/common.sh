@@ -148,7 +148,7 @@ reload_haproxy() { echo reload | socat - "UNIX-CONNECT:$WORK/haproxy-$1-master.s
 haproxy_pid() { head -1 "$WORK/haproxy-$1.pid"; }
 
 # worker_of PID: the process that serves, the first child of PID (this proxy's supervisor, HAProxy's master).
-worker_of() { ps -o pid= --ppid "$1" | head -1 | tr -d ' '; }
+worker_of() { ps -o pid= --ppid "$1" | awk 'NR == 1 {print $1}'; }
 
 # --- a side with extra lines -----------------------------------------------------------------------
 # start_side proxy|haproxy NAME PORT [EDIT]: starts one side from perf/configs' template (mode http), after the

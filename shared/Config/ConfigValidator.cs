@@ -69,6 +69,7 @@ internal sealed class ConfigValidator(ConfigDiagnostics diag)
                   StickRules = p.StickRules.ToArray(), PersistRdpCookie = p.PersistRdpCookie,
                   TcpCheck = p.HttpCheckEnabled ? null : TcpCheckParser.Build(p), HttpReuse = p.HttpReuse,
                   TcpResponseRules = p.TcpResponseRules.ToArray(), ResponseInspectDelay = p.ResponseInspectDelay,
+                  TcpContentRules = p.TcpContentRules.ToArray(), InspectDelay = p.InspectDelay,
                   FullConn = FullConnDefaults.Of(p, proxies, global), AbortOnClose = p.AbortOnClose });
             }
         }

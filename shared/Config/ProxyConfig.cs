@@ -431,6 +431,12 @@ public sealed record BackendConfig(
     /// <summary>`option tcp-check` with its rules, or a protocol check (`option redis-check`...); null: see <see cref="HttpCheck"/>.</summary>
     public TcpCheckSettings? TcpCheck { get; init; }
 
+    /// <summary>`tcp-request content` rules of a backend (4.2), in order: they run once a request (mode http) or a
+    /// connection (mode tcp) is assigned to it, after the frontend's; a listen section's run once, as its frontend's.</summary>
+    public IReadOnlyList<TcpContentRule> TcpContentRules { get; init; } = [];
+    /// <summary>`tcp-request inspect-delay` of a backend: how long its content rules wait for the client's bytes (mode tcp).</summary>
+    public TimeSpan? InspectDelay { get; init; }
+
     /// <summary>`tcp-response content` rules (4.2), in order; empty: the server's bytes are relayed as they come.</summary>
     public IReadOnlyList<TcpResponseRule> TcpResponseRules { get; init; } = [];
     /// <summary>`tcp-response inspect-delay`: how long the rules may wait for the server's bytes; null: they decide on what is there.</summary>

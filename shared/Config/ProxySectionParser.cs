@@ -46,7 +46,7 @@ internal sealed partial class ProxySectionParser(ConfigDiagnostics diag, HostRes
         ["errorloc303"] = D | F | B,
         ["http-check"] = D | B,
         ["tcp-check"] = D | B,
-        ["tcp-request"] = F,
+        ["tcp-request"] = F | B,        // `connection` and `session` need a frontend (TcpRequestParser); `content` and `inspect-delay` run in backends too
         ["compression"] = D | F | B,
         ["stats"] = D | F | B,
         ["log-format"] = D | F,

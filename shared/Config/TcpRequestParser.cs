@@ -2,7 +2,8 @@ namespace Proxy.Shared.Config;
 
 /// <summary>
 /// `tcp-request` lines (4.2): the `connection` and `session` rules (expect-proxy, accept, reject, silent-drop,
-/// track-sc) read here; `inspect-delay` and the `content` rules handed to TcpContentParser.
+/// track-sc) read here, in frontends and listen sections; `inspect-delay` and the `content` rules, there and in
+/// backends, handed to TcpContentParser.
 /// </summary>
 internal sealed class TcpRequestParser(ConfigDiagnostics diag, AclParser acls, Func<HttpKeywordParser> http)
 {
@@ -19,6 +20,13 @@ internal sealed class TcpRequestParser(ConfigDiagnostics diag, AclParser acls, F
     {
         var w = line.Words;
         int n = line.Number;
+        // 4.1: `tcp-request content` and `inspect-delay` apply in a backend too (its rules run once a request or a
+        // connection is assigned to it); `connection` and `session` rules run at accept, which only a frontend does.
+        if (!proxy.IsFrontend && !(w.Count >= 2 && w[1] is "content" or "inspect-delay"))
+        {
+            ProxySectionParser.ReportMisplaced(diag, proxy, n, "tcp-request", ProxyCapabilities.Frontend);
+            return;
+        }
         if (w.Count >= 3 && w[1] == "connection" && w[2] == "expect-proxy")
         {
             const string keyword = "tcp-request connection expect-proxy layer4";

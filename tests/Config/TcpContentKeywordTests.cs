@@ -44,4 +44,30 @@ public sealed class TcpContentKeywordTests
             "    default_backend a", "backend a", "    mode http", "    server s 127.0.0.1:1")).Frontends[0];
         Assert.That(fe.TcpContentRules.Single().Action, Is.EqualTo(TcpContentAction.Reject));
     }
+
+    [Test]
+    public void InABackend_ContentRulesAndTheirDelay_AreTheBackends_WithoutAWarning()
+    {
+        // 4.1: `tcp-request content` and `tcp-request inspect-delay` are allowed in a backend (a public file,
+        // tests/Config/Corpus/backend-tcp-content.cfg, tracks and rejects there).
+        var result = Parse(Lines("frontend fe", "    mode http", "    bind :80", "    default_backend a",
+            "backend a", "    mode http", "    tcp-request inspect-delay 2s", "    tcp-request content reject if { path_beg /x }",
+            "    tcp-request content set-var(txn.t) str(a)", "    server s 127.0.0.1:1"));
+        Assert.That(result.Errors, Is.Empty, string.Join("\n", result.Errors));
+        Assert.That(result.Warnings.Select(w => w.ToString()), Has.None.Contains("tcp-request"), string.Join("\n", result.Warnings));
+        var be = result.Config!.Backends.Single(b => b.Name == "a");
+        Assert.That(be.TcpContentRules.Select(r => r.Action), Is.EqualTo(new[] { TcpContentAction.Reject, TcpContentAction.SetVar }));
+        Assert.That(be.InspectDelay, Is.EqualTo(TimeSpan.FromSeconds(2)));
+        Assert.That(result.Config.Frontends.Single().TcpContentRules, Is.Empty, "the frontend's own list stays empty");
+    }
+
+    [TestCase("    tcp-request connection reject")]
+    [TestCase("    tcp-request session track-sc0 src")]
+    public void InABackend_ConnectionAndSessionRules_WarnThatOnlyAFrontendRunsThem(string rule)
+    {
+        var result = Parse(Lines("backend a", "    mode http", rule, "    server s 127.0.0.1:1"));
+        Assert.That(result.Warnings.Select(w => w.ToString()),
+            Has.Member("test.cfg:3: 'tcp-request' has no effect in backend 'a', which has no frontend capability: ignored"));
+        Assert.That(result.Config!.Backends.Single().TcpContentRules, Is.Empty);
+    }
 }

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using Proxy.Shared.Config;
 using Proxy.Worker.Compression;
 using Proxy.Worker.Http;
+using Proxy.Worker.Runtime;
 using Proxy.Worker.Stats;
 using Proxy.Worker.Tls;
 
@@ -13,6 +14,22 @@ namespace Proxy.Worker.Forwarding;
 // errors, and the lingering close after an error.
 internal sealed partial class HttpSession : ProxySession
 {
+    /// <summary>
+    /// Runs the frontend's or the backend's (<paramref name="be"/>) `tcp-request content` rules on this request; true
+    /// when one rejected it: counted denied (dreq) on the frontend and the backend, logged PR, closed without an
+    /// answer, as HAProxy's tcp_inspect_request. The head is whole here, so no rule waits for more bytes.
+    /// </summary>
+    private bool RejectedByContentRules(TcpContentRuntime rules, BackendRuntime? be)
+    {
+        int next = 0;
+        if (rules.Run(Samples, ref next) != TcpContentVerdict.Reject) return false;
+        ProxyCounters.Increment(ref _fe.Counters.dreq);
+        if (be is not null) ProxyCounters.Increment(ref be.Counters.dreq);
+        SetLogCause('P', 'R');
+        WriteLog();
+        return true;
+    }
+
     /// <summary>
     /// Answers an `http-request deny|return|redirect` and logs it; the connection closes after it (a body the client
     /// may still send is drained by the linger, never forwarded). Termination states as HAProxy's: PR for deny (and

@@ -242,17 +242,7 @@ internal sealed partial class HttpSession : ProxySession
         if (fe.UniqueIdFormat is { } uniqueId) facts.SetUniqueIdLength(uniqueId.Render(facts, null, facts.UniqueIdBuffer));
 
         // :: Step 1b': `tcp-request content` (4.2): in mode http, run again with each request, before `http-request`.
-        if (fe.TcpContent is { } content)
-        {
-            int next = 0;
-            if (content.Run(facts, ref next) == TcpContentVerdict.Reject)
-            {
-                ProxyCounters.Increment(ref fe.Counters.dreq);
-                SetLogCause('P', 'R');   // closed without an answer, as HAProxy's reject
-                WriteLog();
-                return false;
-            }
-        }
+        if (fe.TcpContent is { } content && RejectedByContentRules(content, null)) return false;
         // :: Step 1b'': `monitor-uri` (4.2): answered before any http-request rule, neither forwarded nor logged.
         if (fe.Http.IsMonitorRequest(RequestHead.Target))
         {
@@ -297,6 +287,8 @@ internal sealed partial class HttpSession : ProxySession
             if (!await BufferRequestBodyAsync().ConfigureAwait(false)) return false;
             facts.ShowBody(_client.DataMemory, RequestHead);
         }
+        // The backend's own `tcp-request content` rules (4.2), once the request is assigned to it, before its http-request rules.
+        if (!listen && be.TcpContent is { } beContent && RejectedByContentRules(beContent, be)) return false;
         int beAllowedAt = -1;
         if (!listen && CompiledRequestAction.Run(be.Http.RequestActions, facts, out beAllowedAt) is { } beAction)
         {

@@ -87,6 +87,9 @@ internal sealed partial class TcpSession : ProxySession
             _be = be;
             opened = be;
             be?.Enter();
+            // :: Step 0c: the backend's own `tcp-request content` rules (4.2), on the same bytes and more if they wait
+            // (under the backend's inspect-delay); a listen section's ran above, as its frontend's.
+            if (be is not null && !be.IsSectionOf(fe) && be.TcpContent is { } beContent && !await InspectAsync(beContent, be).ConfigureAwait(false)) return;
 
             // :: Step 1: choose a server and connect, retrying on failure (`retries`, `option redispatch`).
             if (be is null || !await ConnectAsync(be)) return;
@@ -169,15 +172,17 @@ internal sealed partial class TcpSession : ProxySession
     /// have not come, until the buffer (tune.bufsize) is full, the client shuts its side, or `tcp-request inspect-delay`
     /// has passed since the connection was accepted; then the rules decide on what is there, as HAProxy's. The bytes
     /// are kept for the server. False: a rule rejected the connection (closed, logged PR), or the client's socket failed.
-    /// A TLS client connection (`bind ... ssl`) is not read here: its rules see no payload.
+    /// A TLS client connection (`bind ... ssl`) is not read here: its rules see no payload. <paramref name="be"/>: the
+    /// rules are that backend's, their delay counted from when it was chosen, a rejection counted denied there too.
     /// </summary>
-    private async ValueTask<bool> InspectAsync(TcpContentRuntime rules)
+    private async ValueTask<bool> InspectAsync(TcpContentRuntime rules, BackendRuntime? be = null)
     {
         var samples = Samples;
         int next = 0;
         bool final = rules.InspectDelayMs <= 0 || Tls is not null;
         long deadline = Environment.TickCount64 + rules.InspectDelayMs;
-        if (!final) _inspected = ArrayPool<byte>.Shared.Rent(_engine.BufferSize);
+        // The backend's rules go on with what the frontend's already read (the buffer is rented once).
+        if (!final && _inspected.Length == 0) _inspected = ArrayPool<byte>.Shared.Rent(_engine.BufferSize);
         while (true)
         {
             final |= _inspectedLength == _inspected.Length;
@@ -188,6 +193,7 @@ internal sealed partial class TcpSession : ProxySession
             {
                 // 4.2 "tcp-request content reject": closed at once; HAProxy counts it denied and logs PR.
                 ProxyCounters.Increment(ref _fe.Counters.dreq);
+                if (be is not null) ProxyCounters.Increment(ref be.Counters.dreq);
                 _tx.SetCause('P', 'R');
                 return false;
             }

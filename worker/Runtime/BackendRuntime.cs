@@ -39,6 +39,7 @@ internal sealed class BackendRuntime
         Http = new Http.HttpProxyRuntime(config.Http, config.Name);
         StatsPage = config.StatsPage is { } stats ? new Http.StatsPageRuntime(stats) : null;
         TcpResponse = config.TcpResponseRules.Count > 0 ? new TcpResponseRuntime(config) : null;
+        TcpContent = config.TcpContentRules.Count > 0 ? new TcpContentRuntime(config) : null;
         ConnectTimeoutMs = Milliseconds.From(config.Timeouts.Connect);
         ServerTimeoutMs = Milliseconds.From(config.Timeouts.Server);
         TunnelTimeoutMs = Milliseconds.From(config.Timeouts.Tunnel);
@@ -77,6 +78,9 @@ internal sealed class BackendRuntime
 
     /// <summary>`tcp-response content` rules (mode tcp); null: none.</summary>
     public TcpResponseRuntime? TcpResponse { get; }
+
+    /// <summary>The backend's `tcp-request content` rules (4.2); null: none. Not run for its own listen section's traffic (its frontend's ran them).</summary>
+    public TcpContentRuntime? TcpContent { get; }
     /// <summary>`cookie`, `use-server` and their rules (worker/Persistence); null: the balancer alone chooses.</summary>
     public Worker.Persistence.BackendPersistence? Persistence { get; }
     /// <summary>`stick on|match|store-request|store-response` (worker/Persistence/StickRules.cs); null: none.</summary>

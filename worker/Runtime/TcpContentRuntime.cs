@@ -8,7 +8,7 @@ namespace Proxy.Worker.Runtime;
 internal enum TcpContentVerdict { Accept, Reject, NeedMore }
 
 /// <summary>
-/// A frontend's `tcp-request content` rules compiled (doc/configuration.txt 4.2), and `tcp-request inspect-delay`.
+/// A frontend's or a backend's `tcp-request content` rules compiled (doc/configuration.txt 4.2), and `tcp-request inspect-delay`.
 /// Run in order: the first accept or reject whose condition holds decides, set-var/unset-var act and go on, and the
 /// end of the list accepts. A condition that needs bytes not yet buffered (SampleContext.PayloadIncomplete) stops the
 /// run with <see cref="TcpContentVerdict.NeedMore"/>, to resume at the same rule once more bytes came, as HAProxy's
@@ -21,14 +21,18 @@ internal sealed class TcpContentRuntime
     // in mode tcp they run once and tracking lasts the connection.
     private readonly bool _perRequest;
 
-    public TcpContentRuntime(FrontendConfig config)
+    public TcpContentRuntime(FrontendConfig config) : this(config.TcpContentRules, config.InspectDelay, config.Mode) { }
+
+    public TcpContentRuntime(BackendConfig config) : this(config.TcpContentRules, config.InspectDelay, config.Mode) { }
+
+    private TcpContentRuntime(IReadOnlyList<TcpContentRule> rules, TimeSpan? inspectDelay, ProxyMode mode)
     {
-        InspectDelayMs = config.InspectDelay is { } d ? (long)d.TotalMilliseconds : 0;
-        _perRequest = config.Mode == ProxyMode.Http;
-        _rules = new (TcpContentAction, CompiledCondition?, CompiledRequestAction?, Tables.CompiledTrack?)[config.TcpContentRules.Count];
+        InspectDelayMs = inspectDelay is { } d ? (long)d.TotalMilliseconds : 0;
+        _perRequest = mode == ProxyMode.Http;
+        _rules = new (TcpContentAction, CompiledCondition?, CompiledRequestAction?, Tables.CompiledTrack?)[rules.Count];
         for (int i = 0; i < _rules.Length; i++)
         {
-            var r = config.TcpContentRules[i];
+            var r = rules[i];
             // set-var, unset-var and capture run as `http-request set-var|capture` do (one implementation of each action).
             CompiledRequestAction? variable = r.Action switch
             {

@@ -174,8 +174,10 @@ internal sealed class SampleExprParser
             case SampleFetchKind.Rand when hasNumber && number <= 0:
                 error = $"fetch method 'rand' expects a positive range, got {number}";
                 return null;
+            // Any name is taken, as HAProxy takes it: one that is no HTTP field name (`req.hdr(127.0.0.1:9080)`, seen in
+            // a public configuration) never matches, there as here.
             case SampleFetchKind.ReqHdr or SampleFetchKind.ReqHdrCnt or SampleFetchKind.ReqFhdr or SampleFetchKind.ResHdr
-                or SampleFetchKind.ResHdrCnt or SampleFetchKind.ReqHdrVal when !IsToken(text!):
+                or SampleFetchKind.ResHdrCnt or SampleFetchKind.ReqHdrVal when text is null:
                 error = $"fetch method {ConfigDiagnostics.Quote(def.Name)} expects a header name, got {ConfigDiagnostics.Quote(text ?? "")}";
                 return null;
             case SampleFetchKind.ReqPayload or SampleFetchKind.ResPayload when number < 0 || !long.TryParse(text2, NumberStyles.None, CultureInfo.InvariantCulture, out _):
@@ -427,8 +429,6 @@ internal sealed class SampleExprParser
             if (!(char.IsAsciiLetterOrDigit(name[i]) || name[i] is '_' or '.')) return false;
         return true;
     }
-
-    private static bool IsToken(string s) => s.Length > 0 && HttpKeywordParser.IsToken(s);
 
     public static string TypeName(SampleType t) => t switch
     {
